@@ -1,0 +1,34 @@
+// Platform pieces core/ needs but must not import: each runtime (renderer, Node CLI, tests) injects them.
+
+/** A persistent key-value store (IndexedDB in the browser, files in Node). Values are JSON-serialisable. */
+export interface KeyValueStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Keys starting with prefix, in lexicographic order. */
+  keys(prefix: string): Promise<string[]>;
+}
+
+/** The slice of the WHATWG WebSocket that core uses; `ws` in Node and the browser's WebSocket both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+/** Structured logger; never given message contents or key material. */
+export interface Logger {
+  debug(obj: Record<string, unknown>, msg?: string): void;
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,5 @@
+export * from './base64url.js';
+export * from './constants.js';
+export * from './frames.js';
+export * from './identity.js';
+export * from './messages.js';
