@@ -1,0 +1,56 @@
+// The engine's public surface, as the renderer and the `parley` command see it.
+// core/src/messenger.ts implements it; the UI and CLI depend only on these types.
+
+export type IdentityId = string;
+
+/** Which way data to a contact currently flows. */
+export type SessionPath = 'direct' | 'relay' | 'none';
+export type RelayState = 'connecting' | 'online' | 'offline';
+
+export interface OwnIdentity {
+  id: IdentityId;
+  name: string;
+  /** The `parley:` invite link naming our key, name and relay URL(s). */
+  invite: string;
+}
+
+export interface Contact {
+  id: IdentityId;
+  name: string;
+  relays: string[];
+  addedAt: number;
+  online: boolean;
+  /** True once the user confirmed the safety number out of band. */
+  verified: boolean;
+  path: SessionPath;
+  unread: number;
+  lastMessageAt: number | null;
+}
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+export interface ChatMessage {
+  /** Globally unique id (random, chosen by the author). */
+  id: string;
+  contactId: IdentityId;
+  direction: 'out' | 'in';
+  text: string;
+  /** Author's clock, ms since epoch. */
+  sentAt: number;
+  /** Our clock when it was received (incoming) or created (outgoing). */
+  at: number;
+  status: MessageStatus;
+  /** Position in this conversation's stable order. */
+  seq: number;
+  read: boolean;
+}
+
+export interface MessengerEventMap {
+  relay: { state: RelayState; url: string | null; error?: string };
+  contact: Contact;
+  message: ChatMessage;
+  path: { contactId: IdentityId; path: SessionPath };
+  error: { contactId?: IdentityId; message: string };
+}
+
+export type Unsubscribe = () => void;
