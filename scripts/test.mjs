@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite, in order: preflight, typecheck, unit, integration, end-to-end, Electron scan.
+// Stops at the first failing stage and prints one closing line "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+
+function preflight() {
+  const problems = [];
+  if (process.getuid?.() !== 0) {
+    problems.push('integration and end-to-end tests build network namespaces: run `npm test` as root (or with sudo).');
+  }
+  const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+  if (!which('ip')) problems.push('`ip` (iproute2) is missing: apt-get install -y iproute2');
+  if (!which('iptables')) problems.push('`iptables` is missing: apt-get install -y iptables');
+  if (!existsSync('/usr/bin/chromium')) problems.push('/usr/bin/chromium is missing: apt-get install -y chromium');
+  if (!which('openssl')) problems.push('`openssl` is missing: apt-get install -y openssl');
+  if (!existsSync(join(root, 'node_modules'))) problems.push('dependencies are not installed: npm ci');
+  if (problems.length) {
+    console.error('npm test cannot run every test on this machine:\n' + problems.map((p) => '  - ' + p).join('\n'));
+    console.error('Nothing is skipped silently: fix the above (bash .ci/run installs all of it on Debian) and run again.');
+    process.exit(1);
+  }
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+let passed = 0;
+let failed = 0;
+
+function run(label, cmd, args) {
+  console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`=== ${label}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${secs}s`);
+  return result.status === 0;
+}
+
+function vitest(project) {
+  const report = join(outDir, `${project}.json`);
+  const ok = run(`${project} tests`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  if (existsSync(report)) {
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    passed += json.numPassedTests ?? 0;
+    failed += (json.numFailedTests ?? 0) + (json.numTotalTests === 0 ? 1 : 0);
+    if (json.numTotalTests === 0) console.error(`${project}: no tests ran — that counts as a failure.`);
+  } else if (!ok) failed += 1;
+  return ok;
+}
+
+function finish(ok) {
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(ok && failed === 0 ? 0 : 1);
+}
+
+preflight();
+const stages = [
+  () => run('typecheck', 'npm', ['run', '--silent', 'typecheck']),
+  () => run('renderer build', 'npm', ['run', '--silent', 'build:renderer']),
+  () => vitest('unit'),
+  () => vitest('integration'),
+  () => vitest('e2e'),
+  () => run('electronegativity', 'node', ['scripts/electronegativity.mjs']),
+];
+for (const stage of stages) {
+  if (!stage()) finish(false);
+}
+finish(true);
