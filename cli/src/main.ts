@@ -1,1 +1,78 @@
-export {};
+// `parley`: the headless Parley peer for scripts and servers.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { LOG_LEVELS } from './platform/logger.js';
+import { registerId } from './commands/id.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  failure (relay unreachable, not delivered in time, transfer failed, ...)
+  2  usage error (bad arguments, unknown or ambiguous contact, no identity yet)
+
+Environment:
+  PARLEY_HOME  data directory (default ~/.parley)
+  PARLEY_LOG   log level on stderr (default warn)`;
+
+export function buildProgram(): Command {
+  const program = new Command('parley')
+    .description('Parley, the headless peer-to-peer messenger: chat and files with your contacts from a terminal or script.')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .option('--home <dir>', 'data directory for this identity (default $PARLEY_HOME or ~/.parley)')
+    .option('--json', 'machine-readable output: one JSON value per line on stdout')
+    .option('--relay <url>', 'relay to use (ws:// or wss://); repeat for several. Overrides the stored relays', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option('--log-level <level>', 'log level on stderr (default $PARLEY_LOG or warn)').choices(LOG_LEVELS))
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  registerId(program);
+
+  // Every command documents the exit codes; commander copies exitOverride/configureHelp to subcommands
+  // created after them, but help text must be added per command.
+  for (const cmd of [program, ...program.commands]) cmd.addHelpText('after', EXIT_CODES_HELP);
+  return program;
+}
+
+/** Runs the CLI with user arguments (no node/script prefix) and returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
+    }
+    const json = program.opts<{ json?: boolean }>().json ?? args.includes('--json');
+    const code = err instanceof CliError ? err.exitCode : EXIT_FAILURE;
+    const message = err instanceof CliError ? err.message : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    process.stderr.write(`parley: ${message}\n`);
+    if (json) process.stdout.write(JSON.stringify({ type: 'error', error: err instanceof Error ? err.message : String(err), exitCode: code }) + '\n');
+    return code;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+/** Process entry: exit explicitly, since native WebRTC handles can keep the event loop alive after close. */
+export async function runAsProcess(args: readonly string[]): Promise<never> {
+  // A closed pipe on stdout (`parley listen | head -1`) ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_OK);
+  });
+  const code = await main(args);
+  process.exit(code);
+}
+
+if (isEntryPoint()) void runAsProcess(process.argv.slice(2));
