@@ -1,0 +1,171 @@
+// The record layer of the secure channel: AES-256-GCM frames with explicit counters.
+//   frame = counter (8 bytes, big-endian) || ciphertext || tag (16 bytes)
+//   nonce = direction prefix (4 bytes, from HKDF) || counter (8 bytes)
+//   AAD   = encodeFields(label, [sessionId]) || counter
+// Keys are per direction and per epoch of 2^20 frames (each derived once with HKDF from the
+// direction's base secret), which keeps every AES-GCM key under about 2^34 blocks (the TLS 1.3
+// limit) even for endless file transfers, without a new handshake.
+import type { Bytes } from '../../../signaling/protocol/index.js';
+import { asBytes, concatBytes, encodeFields } from './encoding.js';
+import { CryptoError } from './errors.js';
+
+export const MAX_PLAINTEXT = 256 * 1024;
+export const COUNTER_BYTES = 8;
+export const TAG_BYTES = 16;
+export const NONCE_PREFIX_BYTES = 4;
+/** Frames per derived AES key. */
+export const EPOCH_FRAMES = 2 ** 20;
+/** The last usable counter; JS numbers are exact up to here. */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+/** Largest frame open() accepts. */
+export const MAX_FRAME = COUNTER_BYTES + MAX_PLAINTEXT + TAG_BYTES;
+
+const FRAME_LABEL = 'parley-secure-channel/v1 frame';
+const EPOCH_LABEL = 'parley-secure-channel/v1 epoch';
+
+export interface SecureChannel {
+  /** Encrypts one message (≤ 256 KiB). Frames must be delivered in the order seal() was called. */
+  seal(plaintext: Uint8Array): Promise<Bytes>;
+  /** Decrypts one frame; rejects replays and reordering (counter must increase) and any tampering. */
+  open(sealed: Uint8Array): Promise<Bytes>;
+  readonly sessionId: string;
+}
+
+/** One direction's secrets: a 32-byte HKDF base secret and a 4-byte nonce prefix. */
+export interface DirectionSecret {
+  base: Bytes;
+  noncePrefix: Bytes;
+}
+
+function writeCounter(into: Uint8Array, at: number, counter: number): void {
+  const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
+  view.setUint32(at, Math.floor(counter / 0x1_0000_0000), false);
+  view.setUint32(at + 4, counter >>> 0, false);
+}
+
+function readCounter(from: Uint8Array): number {
+  const view = new DataView(from.buffer, from.byteOffset, from.byteLength);
+  const hi = view.getUint32(0, false);
+  const lo = view.getUint32(4, false);
+  // Above 2^53 - 1 the number would be inexact; such a counter is never sent.
+  if (hi > 0x1f_ffff) return Number.POSITIVE_INFINITY;
+  return hi * 0x1_0000_0000 + lo;
+}
+
+/** Derives AES-GCM keys for one direction, one per epoch, keeping only the current one. */
+class DirectionKeys {
+  readonly noncePrefix: Bytes;
+  private readonly base: Promise<CryptoKey>;
+  private epoch = -1;
+  private key: Promise<CryptoKey> | undefined;
+
+  constructor(secret: DirectionSecret) {
+    if (secret.base.length !== 32 || secret.noncePrefix.length !== NONCE_PREFIX_BYTES) {
+      throw new CryptoError('invalid-input', 'A channel direction needs a 32-byte secret and a 4-byte nonce prefix.');
+    }
+    this.noncePrefix = secret.noncePrefix.slice();
+    this.base = crypto.subtle.importKey('raw', secret.base, 'HKDF', false, ['deriveKey']);
+  }
+
+  /** Counters only grow on each side, so the epoch never goes back and one cached key suffices. */
+  keyFor(counter: number): Promise<CryptoKey> {
+    const epoch = Math.floor(counter / EPOCH_FRAMES);
+    if (epoch !== this.epoch || this.key === undefined) {
+      this.epoch = epoch;
+      const info = new Uint8Array(COUNTER_BYTES);
+      writeCounter(info, 0, epoch);
+      this.key = this.base.then((base) =>
+        crypto.subtle.deriveKey(
+          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields(EPOCH_LABEL, [info]) },
+          base,
+          { name: 'AES-GCM', length: 256 },
+          false,
+          ['encrypt', 'decrypt'],
+        ),
+      );
+    }
+    return this.key;
+  }
+}
+
+export interface AeadChannelOptions {
+  sessionId: string;
+  send: DirectionSecret;
+  receive: DirectionSecret;
+  /** First send counter (tests of counter exhaustion); default 0. */
+  firstCounter?: number;
+}
+
+class AeadChannel implements SecureChannel {
+  readonly sessionId: string;
+  private readonly sendKeys: DirectionKeys;
+  private readonly receiveKeys: DirectionKeys;
+  private readonly aadPrefix: Bytes;
+  private nextSend: number;
+  private lastReceived = -1;
+  private failed = false;
+
+  constructor(options: AeadChannelOptions) {
+    this.sessionId = options.sessionId;
+    this.sendKeys = new DirectionKeys(options.send);
+    this.receiveKeys = new DirectionKeys(options.receive);
+    this.aadPrefix = encodeFields(FRAME_LABEL, [options.sessionId]);
+    this.nextSend = options.firstCounter ?? 0;
+  }
+
+  private params(prefix: Bytes, frame: Uint8Array): AesGcmParams {
+    const header = frame.subarray(0, COUNTER_BYTES);
+    return {
+      name: 'AES-GCM',
+      iv: concatBytes(prefix, header),
+      additionalData: concatBytes(this.aadPrefix, header),
+      tagLength: TAG_BYTES * 8,
+    };
+  }
+
+  async seal(plaintext: Uint8Array): Promise<Bytes> {
+    if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
+    if (plaintext.length > MAX_PLAINTEXT) throw new CryptoError('too-large', `A frame carries at most ${MAX_PLAINTEXT} bytes (got ${plaintext.length}).`);
+    if (this.nextSend > MAX_COUNTER) throw new CryptoError('counter-exhausted', 'The channel has sent its maximum number of frames; make a new handshake.');
+    // Taken synchronously so concurrent seal() calls get increasing counters in call order.
+    const counter = this.nextSend++;
+    const header = new Uint8Array(COUNTER_BYTES);
+    writeCounter(header, 0, counter);
+    const key = await this.sendKeys.keyFor(counter);
+    const sealed = await crypto.subtle.encrypt(this.params(this.sendKeys.noncePrefix, header), key, asBytes(plaintext));
+    const frame = new Uint8Array(COUNTER_BYTES + sealed.byteLength);
+    frame.set(header, 0);
+    frame.set(new Uint8Array(sealed), COUNTER_BYTES);
+    return frame;
+  }
+
+  async open(sealed: Uint8Array): Promise<Bytes> {
+    if (this.failed) throw new CryptoError('channel-failed', 'The channel was closed after a frame failed authentication; make a new handshake.');
+    if (!(sealed instanceof Uint8Array)) throw new CryptoError('invalid-input', 'open() takes a Uint8Array.');
+    if (sealed.length < COUNTER_BYTES + TAG_BYTES) throw new CryptoError('bad-frame', `A frame is at least ${COUNTER_BYTES + TAG_BYTES} bytes (got ${sealed.length}).`);
+    if (sealed.length > MAX_FRAME) throw new CryptoError('bad-frame', `A frame is at most ${MAX_FRAME} bytes (got ${sealed.length}).`);
+    const counter = readCounter(sealed);
+    if (counter > MAX_COUNTER) throw new CryptoError('bad-frame', 'The frame counter is out of range.');
+    if (counter <= this.lastReceived) {
+      throw new CryptoError('replay', `replay: frame ${counter} is not after the last accepted frame ${this.lastReceived}.`);
+    }
+    // Claimed before the await so overlapping open() calls cannot both accept one counter.
+    // A forged frame that claims a counter fails below and closes the channel, so nothing is lost by this.
+    this.lastReceived = counter;
+    const data = asBytes(sealed);
+    let plain: ArrayBuffer;
+    try {
+      const key = await this.receiveKeys.keyFor(counter);
+      plain = await crypto.subtle.decrypt(this.params(this.receiveKeys.noncePrefix, data), key, data.subarray(COUNTER_BYTES));
+    } catch (error) {
+      this.failed = true;
+      throw new CryptoError('authentication-failed', 'authentication failed: the frame was modified in transit or sealed with another key.', { cause: error });
+    }
+    return new Uint8Array(plain);
+  }
+}
+
+/** Builds a channel from already-agreed direction secrets (the handshake in secure-channel.ts does this). */
+export function createAeadChannel(options: AeadChannelOptions): SecureChannel {
+  return new AeadChannel(options);
+}
