@@ -18,7 +18,11 @@ export interface WebSocketLike {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
-  send(data: string | Uint8Array): void;
+  /**
+   * `callback` is optional: Node's `ws` calls it once the frame is handed to the kernel (core uses it to
+   * learn that bufferedAmount fell without polling); the browser's WebSocket ignores the extra argument.
+   */
+  send(data: string | Uint8Array, callback?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;

@@ -1,0 +1,626 @@
+// The relay client: one authenticated WebSocket to one relay, kept alive across drops.
+//  - authenticates by challenge-response on the identity key (relayAuthStatement binds nonce, id, host);
+//  - reconnects with capped exponential backoff and jitter, resubscribes presence after each reconnect;
+//  - queues outgoing signals and channel opens while reconnecting (bounded; each one resolves or fails);
+//  - every relay message is validated with ServerMessageSchema before use.
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_IDS_PER_MESSAGE,
+  PROTOCOL_VERSION,
+  ServerMessageSchema,
+  channelOfFrame,
+  describeIssue,
+  encodeChannelFrame,
+  payloadOfFrame,
+  relayAuthStatement,
+  toBase64url,
+  type Bytes,
+  type PublicIdentityKey,
+  type RelayLimitsInfo,
+  type ServerMessage,
+} from '../../../signaling/protocol/index.js';
+import type { RelayState } from '../api.js';
+import { silentLogger, type Logger, type WebSocketFactory, type WebSocketLike } from '../platform/types.js';
+import { Backoff, type BackoffOptions } from '../util/backoff.js';
+import { asBytes } from '../util/bytes.js';
+import { deferred, type Deferred } from '../util/deferred.js';
+import { Emitter } from '../util/emitter.js';
+import { RelayChannelSocket, type ChannelHost } from './channel.js';
+import { RelayError } from './errors.js';
+import { relayHostOf } from './url.js';
+
+/** Signs relay challenges with the identity key; the private key never leaves the signer. */
+export interface RelaySigner {
+  id: string;
+  publicKey: PublicIdentityKey;
+  sign(data: Bytes): Promise<Bytes>;
+}
+
+export interface RelayClientOptions {
+  url: string;
+  signer: RelaySigner;
+  webSocket: WebSocketFactory;
+  logger?: Logger;
+  backoff?: BackoffOptions;
+  /** Signals and channel opens held while the relay is unreachable. Default 256. */
+  maxQueued?: number;
+  /** How long a held item waits for the relay before failing with 'timeout'. Default 30 s. */
+  queueTimeoutMs?: number;
+  /** How long a channel-open waits for the peer's matching open. Default 30 s. */
+  channelOpenTimeoutMs?: number;
+  /** Client keepalive: ping after this much silence; a missing pong within the same time drops the connection. Default 15 s. */
+  keepaliveMs?: number;
+  /** bufferedAmount at or below which channels get 'drain'. Default 256 KiB. */
+  lowWaterBytes?: number;
+}
+
+export interface RelayClientEvents {
+  state: { state: RelayState; error?: string };
+  presence: { id: string; online: boolean };
+  signal: { from: string; data: Record<string, unknown> };
+  /** Relay errors no pending request claimed (logged; useful for diagnostics and tests). */
+  error: { code: string; message: string };
+}
+
+interface Held {
+  run(): void;
+  fail(error: RelayError): void;
+  timer: number;
+}
+
+interface PendingOpen {
+  to: string;
+  tag: string;
+  result: Deferred<RelayChannelSocket>;
+  timer: number | undefined;
+}
+
+const CONFIRM_PREFIX = 'c';
+const KEEPALIVE_PREFIX = 'k';
+
+export class RelayClient implements ChannelHost {
+  readonly url: string;
+  readonly host: string;
+  readonly #signer: RelaySigner;
+  readonly #factory: WebSocketFactory;
+  readonly #log: Logger;
+  readonly #backoff: Backoff;
+  readonly #events = new Emitter<RelayClientEvents>();
+  readonly #maxQueued: number;
+  readonly #queueTimeoutMs: number;
+  readonly #channelOpenTimeoutMs: number;
+  readonly #keepaliveMs: number;
+  readonly #lowWater: number;
+
+  #ws: WebSocketLike | null = null;
+  #state: RelayState = 'offline';
+  #started = false;
+  #closed = false;
+  #reconnectTimer: number | undefined;
+  #limits: RelayLimitsInfo | null = null;
+
+  readonly #subscriptions = new Set<string>();
+  readonly #online = new Set<string>();
+  readonly #held: Held[] = [];
+  /** Signals written but not yet confirmed: ref → result. Confirmed by the pong of a later ping (the relay answers in order). */
+  readonly #unconfirmed = new Map<string, { to: string; result: Deferred<void> }>();
+  #batch: string[] = [];
+  readonly #barriers = new Map<string, string[]>();
+  #refCounter = 0;
+  readonly #pendingOpens = new Map<string, PendingOpen>();
+  readonly #channels = new Map<number, RelayChannelSocket>();
+
+  #lastHeard = 0;
+  #keepaliveTimer: number | undefined;
+  #keepaliveRef: string | null = null;
+  #aboveLowWater = false;
+  #callbacksWork = false;
+  #drainTimer: number | undefined;
+  #drainDelay = 0;
+
+  constructor(options: RelayClientOptions) {
+    this.url = options.url;
+    this.host = relayHostOf(options.url);
+    this.#signer = options.signer;
+    this.#factory = options.webSocket;
+    this.#log = options.logger ?? silentLogger;
+    this.#backoff = new Backoff({ initialMs: 250, maxMs: 30_000, ...options.backoff });
+    this.#maxQueued = options.maxQueued ?? 256;
+    this.#queueTimeoutMs = options.queueTimeoutMs ?? 30_000;
+    this.#channelOpenTimeoutMs = options.channelOpenTimeoutMs ?? 30_000;
+    this.#keepaliveMs = options.keepaliveMs ?? 15_000;
+    this.#lowWater = options.lowWaterBytes ?? 256 * 1024;
+    this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'relay client listener threw');
+  }
+
+  get state(): RelayState {
+    return this.#state;
+  }
+
+  get id(): string {
+    return this.#signer.id;
+  }
+
+  /** Limits the relay announced in `ready` (null before the first ready). */
+  get limits(): RelayLimitsInfo | null {
+    return this.#limits;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  on<K extends keyof RelayClientEvents>(event: K, listener: (value: RelayClientEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  isOnline(id: string): boolean {
+    return this.#online.has(id);
+  }
+
+  /** Starts connecting (idempotent). */
+  start(): void {
+    if (this.#closed || this.#started) return;
+    this.#started = true;
+    this.#connect();
+  }
+
+  /** Skips the current backoff wait (e.g. the network came back). */
+  reconnectNow(): void {
+    if (this.#closed || !this.#started || this.#ws) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#connect();
+  }
+
+  /** Closes for good: everything held or pending fails with 'closed'. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    this.#stopKeepalive();
+    clearTimeout(this.#drainTimer);
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      detach(ws);
+      try {
+        ws.close(CloseCode.Normal, 'client closing');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.#dropConnectionState('relay client closed', 'closed');
+    for (const item of this.#held.splice(0)) {
+      clearTimeout(item.timer);
+      item.fail(new RelayError('closed', 'the relay client was closed'));
+    }
+    this.#setState('offline');
+    this.#events.removeAll();
+  }
+
+  // ---- presence ----
+
+  subscribe(ids: readonly string[]): void {
+    const fresh = ids.filter((id) => id !== this.id && !this.#subscriptions.has(id));
+    for (const id of fresh) this.#subscriptions.add(id);
+    if (this.#state === 'online' && fresh.length > 0) this.#sendIds('subscribe', fresh);
+  }
+
+  unsubscribe(ids: readonly string[]): void {
+    const gone = ids.filter((id) => this.#subscriptions.delete(id));
+    for (const id of gone) this.#online.delete(id);
+    if (this.#state === 'online' && gone.length > 0) this.#sendIds('unsubscribe', gone);
+  }
+
+  // ---- signals ----
+
+  /**
+   * Sends a signal. Resolves once the relay has accepted it for an online target; rejects with
+   * RelayError 'offline' when the target is not connected, 'disconnected' when the connection dropped
+   * before the relay answered, 'queue-full'/'timeout' while reconnecting, 'closed' after close().
+   */
+  signal(to: string, data: Record<string, unknown>): Promise<void> {
+    const result = deferred<void>();
+    this.#whenOnline(
+      () => {
+        const ref = `${CONFIRM_PREFIX}${++this.#refCounter}`;
+        this.#unconfirmed.set(ref, { to, result });
+        this.#sendJson({ type: 'signal', to, data, ref });
+        this.#batch.push(ref);
+        if (this.#batch.length === 1) queueMicrotask(() => this.#sendBarrier());
+      },
+      (error) => result.reject(error),
+    );
+    return result.promise;
+  }
+
+  // ---- channels ----
+
+  /**
+   * Asks the relay for a channel to `to` tagged `tag`; resolves when the peer asked for the same
+   * (to us, same tag) and the relay paired them. Fails with RelayError like signal().
+   */
+  openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
+    const result = deferred<RelayChannelSocket>();
+    this.#whenOnline(
+      () => {
+        const key = openKey(to, tag);
+        this.#pendingOpens.get(key)?.result.reject(new RelayError('refused', 'superseded by a newer open of the same channel'));
+        const timer = setTimeout(() => {
+          if (this.#pendingOpens.get(key)?.result !== result) return;
+          this.#pendingOpens.delete(key);
+          result.reject(new RelayError('timeout', 'the peer did not open the relay channel in time'));
+        }, this.#channelOpenTimeoutMs);
+        this.#pendingOpens.set(key, { to, tag, result, timer });
+        this.#sendJson({ type: 'channel-open', to, tag });
+      },
+      (error) => result.reject(error),
+    );
+    return result.promise;
+  }
+
+  /** @internal ChannelHost */
+  sendFrame(channel: number, payload: Uint8Array): void {
+    const ws = this.#ws;
+    if (!ws || this.#state !== 'online') throw new RelayError('disconnected', 'the relay connection is down');
+    ws.send(encodeChannelFrame(channel, payload), this.#afterSend);
+    this.#noteBuffered();
+  }
+
+  /** @internal ChannelHost */
+  closeChannel(channel: number): void {
+    if (!this.#channels.delete(channel)) return;
+    if (this.#state === 'online') this.#sendJson({ type: 'channel-close', channel });
+  }
+
+  // ---- connection ----
+
+  #connect(): void {
+    this.#setState('connecting');
+    let ws: WebSocketLike;
+    try {
+      ws = this.#factory(this.url);
+    } catch (error) {
+      this.#onDropped(`cannot open WebSocket: ${(error as Error).message}`);
+      return;
+    }
+    this.#ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (ev) => {
+      if (this.#ws !== ws) return;
+      this.#lastHeard = Date.now();
+      if (typeof ev.data === 'string') this.#onText(ev.data);
+      else this.#onBinary(ev.data);
+      this.#checkDrain();
+    };
+    ws.onclose = (ev) => {
+      if (this.#ws !== ws) return;
+      this.#onDropped(`connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
+    };
+    ws.onerror = () => {
+      // A close event always follows; it carries the useful code.
+    };
+  }
+
+  #onDropped(reason: string): void {
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      detach(ws);
+      try {
+        ws.close();
+      } catch {
+        /* ignore */
+      }
+    }
+    this.#stopKeepalive();
+    this.#dropConnectionState(reason, 'disconnected');
+    if (this.#closed) return;
+    const delay = this.#backoff.next();
+    this.#log.info({ url: this.url, delayMs: delay, reason }, 'relay connection lost; reconnecting');
+    this.#setState('offline', reason);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (!this.#closed) this.#connect();
+    }, delay);
+  }
+
+  /** Everything bound to one connection dies with it. */
+  #dropConnectionState(reason: string, code: 'disconnected' | 'closed'): void {
+    for (const [, { result }] of this.#unconfirmed) result.reject(new RelayError(code, `relay connection lost before the signal was confirmed (${reason})`));
+    this.#unconfirmed.clear();
+    this.#barriers.clear();
+    this.#batch = [];
+    for (const [, open] of this.#pendingOpens) {
+      clearTimeout(open.timer);
+      open.result.reject(new RelayError(code, `relay connection lost while opening a channel (${reason})`));
+    }
+    this.#pendingOpens.clear();
+    for (const [, socket] of this.#channels) socket.closedByRelay(`relay connection lost (${reason})`);
+    this.#channels.clear();
+    const wasOnline = [...this.#online];
+    this.#online.clear();
+    if (!this.#closed) for (const id of wasOnline) this.#events.emit('presence', { id, online: false });
+    this.#aboveLowWater = false;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+  }
+
+  #onText(text: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      this.#log.warn({ url: this.url }, 'relay sent malformed JSON; ignored');
+      return;
+    }
+    const parsed = ServerMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.#log.warn({ url: this.url, issue: describeIssue(parsed.error) }, 'relay sent an invalid message; ignored');
+      return;
+    }
+    this.#onMessage(parsed.data);
+  }
+
+  #onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'challenge':
+        void this.#answerChallenge(msg.nonce, msg.v);
+        return;
+      case 'ready':
+        if (msg.id !== this.id) {
+          this.#log.error({ url: this.url }, 'relay bound us to another identity; dropping the connection');
+          this.#onDropped('relay confirmed a different identity');
+          return;
+        }
+        this.#onReady(msg.limits);
+        return;
+      case 'presence':
+        if (!this.#subscriptions.has(msg.id)) return;
+        if (msg.online === this.#online.has(msg.id)) return;
+        if (msg.online) this.#online.add(msg.id);
+        else this.#online.delete(msg.id);
+        this.#events.emit('presence', { id: msg.id, online: msg.online });
+        return;
+      case 'signal':
+        this.#events.emit('signal', { from: msg.from, data: msg.data });
+        return;
+      case 'channel-ready': {
+        const key = openKey(msg.peer, msg.tag);
+        const open = this.#pendingOpens.get(key);
+        if (!open) {
+          // We gave up on it (timeout, superseded): tell the relay so the peer learns quickly.
+          this.#sendJson({ type: 'channel-close', channel: msg.channel });
+          return;
+        }
+        this.#pendingOpens.delete(key);
+        clearTimeout(open.timer);
+        const socket = new RelayChannelSocket(this, msg.channel, msg.peer, msg.tag);
+        this.#channels.get(msg.channel)?.closedByRelay('replaced by the relay');
+        this.#channels.set(msg.channel, socket);
+        open.result.resolve(socket);
+        return;
+      }
+      case 'channel-closed': {
+        const socket = this.#channels.get(msg.channel);
+        this.#channels.delete(msg.channel);
+        socket?.closedByRelay(msg.reason || 'closed by the relay');
+        return;
+      }
+      case 'pong':
+        if (msg.ref !== undefined) this.#onPong(msg.ref);
+        return;
+      case 'error':
+        this.#onRelayError(msg);
+        return;
+    }
+  }
+
+  async #answerChallenge(nonce: string, version: number): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    if (version !== PROTOCOL_VERSION) {
+      this.#log.warn({ url: this.url, version }, 'relay speaks another protocol version');
+    }
+    try {
+      const { alg, pub } = this.#signer.publicKey;
+      const sig = await this.#signer.sign(relayAuthStatement(nonce, this.id, this.host));
+      if (this.#ws !== ws) return;
+      ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, alg, pub }));
+      ws.send(JSON.stringify({ type: 'auth', sig: toBase64url(sig) }));
+    } catch (error) {
+      this.#log.error({ url: this.url, err: String(error) }, 'cannot sign the relay challenge');
+      if (this.#ws === ws) this.#onDropped('cannot sign the relay challenge');
+    }
+  }
+
+  #onReady(limits: RelayLimitsInfo): void {
+    this.#limits = limits;
+    this.#backoff.reset();
+    this.#setState('online');
+    if (this.#subscriptions.size > 0) this.#sendIds('subscribe', [...this.#subscriptions]);
+    this.#startKeepalive();
+    for (const item of this.#held.splice(0)) {
+      clearTimeout(item.timer);
+      item.run();
+    }
+  }
+
+  #onRelayError(msg: Extract<ServerMessage, { type: 'error' }>): void {
+    const code = msg.code === ErrorCode.Offline ? 'offline' : 'refused';
+    if (msg.ref !== undefined) {
+      const pending = this.#unconfirmed.get(msg.ref);
+      if (pending) {
+        this.#unconfirmed.delete(msg.ref);
+        pending.result.reject(new RelayError(code, code === 'offline' ? 'the contact is not connected to the relay' : msg.message, msg.code));
+        return;
+      }
+    }
+    if (msg.tag !== undefined && msg.to !== undefined) {
+      const key = openKey(msg.to, msg.tag);
+      const open = this.#pendingOpens.get(key);
+      if (open) {
+        this.#pendingOpens.delete(key);
+        clearTimeout(open.timer);
+        const why = msg.code === ErrorCode.ChannelTimeout ? 'timeout' : code;
+        open.result.reject(new RelayError(why, msg.message, msg.code));
+        return;
+      }
+    }
+    this.#log.warn({ url: this.url, code: msg.code, message: msg.message }, 'relay error');
+    this.#events.emit('error', { code: msg.code, message: msg.message });
+  }
+
+  // ---- confirmation barriers and keepalive ----
+
+  #sendBarrier(): void {
+    const refs = this.#batch;
+    this.#batch = [];
+    if (refs.length === 0 || this.#state !== 'online') return;
+    const ref = `${CONFIRM_PREFIX}b${++this.#refCounter}`;
+    this.#barriers.set(ref, refs);
+    this.#sendJson({ type: 'ping', ref });
+  }
+
+  #onPong(ref: string): void {
+    const refs = this.#barriers.get(ref);
+    if (refs) {
+      this.#barriers.delete(ref);
+      for (const r of refs) {
+        const pending = this.#unconfirmed.get(r);
+        this.#unconfirmed.delete(r);
+        pending?.result.resolve();
+      }
+      return;
+    }
+    if (ref === this.#keepaliveRef) this.#keepaliveRef = null;
+  }
+
+  #startKeepalive(): void {
+    this.#stopKeepalive();
+    this.#lastHeard = Date.now();
+    const tick = (): void => {
+      if (this.#state !== 'online') return;
+      if (this.#keepaliveRef !== null) {
+        this.#onDropped('the relay stopped answering');
+        return;
+      }
+      if (Date.now() - this.#lastHeard >= this.#keepaliveMs) {
+        this.#keepaliveRef = `${KEEPALIVE_PREFIX}${++this.#refCounter}`;
+        this.#sendJson({ type: 'ping', ref: this.#keepaliveRef });
+      }
+      this.#keepaliveTimer = setTimeout(tick, this.#keepaliveMs);
+    };
+    this.#keepaliveTimer = setTimeout(tick, this.#keepaliveMs);
+  }
+
+  #stopKeepalive(): void {
+    clearTimeout(this.#keepaliveTimer);
+    this.#keepaliveTimer = undefined;
+    this.#keepaliveRef = null;
+  }
+
+  // ---- sending ----
+
+  #whenOnline(run: () => void, fail: (error: RelayError) => void): void {
+    if (this.#closed) {
+      fail(new RelayError('closed', 'the relay client was closed'));
+      return;
+    }
+    if (this.#state === 'online') {
+      run();
+      return;
+    }
+    if (this.#held.length >= this.#maxQueued) {
+      fail(new RelayError('queue-full', `more than ${this.#maxQueued} messages are waiting for the relay`));
+      return;
+    }
+    const item: Held = {
+      run,
+      fail,
+      timer: setTimeout(() => {
+        const i = this.#held.indexOf(item);
+        if (i >= 0) this.#held.splice(i, 1);
+        fail(new RelayError('timeout', 'the relay stayed unreachable'));
+      }, this.#queueTimeoutMs),
+    };
+    this.#held.push(item);
+  }
+
+  #sendIds(type: 'subscribe' | 'unsubscribe', ids: string[]): void {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type, ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
+  }
+
+  #sendJson(msg: Record<string, unknown>): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    try {
+      ws.send(JSON.stringify(msg), this.#afterSend);
+    } catch (error) {
+      this.#log.warn({ url: this.url, err: String(error) }, 'relay send failed');
+    }
+  }
+
+  // ---- drain detection (see README: no drain event in browsers) ----
+
+  readonly #afterSend = (): void => {
+    this.#callbacksWork = true;
+    this.#checkDrain();
+  };
+
+  #noteBuffered(): void {
+    if (this.bufferedAmount <= this.#lowWater) return;
+    this.#aboveLowWater = true;
+    // Browsers never call the send callback: fall back to a few one-shot checks while (and only while) blocked.
+    if (!this.#callbacksWork && this.#drainTimer === undefined) {
+      this.#drainDelay = 5;
+      this.#scheduleDrainCheck();
+    }
+  }
+
+  #scheduleDrainCheck(): void {
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      this.#checkDrain();
+      if (this.#aboveLowWater && !this.#callbacksWork) {
+        this.#drainDelay = Math.min(this.#drainDelay * 2, 100);
+        this.#scheduleDrainCheck();
+      }
+    }, this.#drainDelay);
+  }
+
+  #checkDrain(): void {
+    if (!this.#aboveLowWater || this.bufferedAmount > this.#lowWater) return;
+    this.#aboveLowWater = false;
+    for (const [, socket] of this.#channels) socket.drained();
+  }
+
+  #onBinary(data: unknown): void {
+    const bytes = asBytes(data);
+    if (!bytes) return;
+    const channel = channelOfFrame(bytes);
+    if (channel === null) return;
+    const socket = this.#channels.get(channel);
+    if (!socket) return;
+    socket.deliver(payloadOfFrame(bytes));
+  }
+
+  #setState(state: RelayState, error?: string): void {
+    if (this.#state === state && error === undefined) return;
+    this.#state = state;
+    this.#events.emit('state', error === undefined ? { state } : { state, error });
+  }
+}
+
+function openKey(to: string, tag: string): string {
+  return `${to}\n${tag}`;
+}
+
+function detach(ws: WebSocketLike): void {
+  ws.onopen = null;
+  ws.onmessage = null;
+  ws.onclose = null;
+  ws.onerror = null;
+}

@@ -1,0 +1,4 @@
+export { RelayClient, type RelayClientOptions, type RelayClientEvents, type RelaySigner } from './client.js';
+export { RelayChannelSocket } from './channel.js';
+export { RelayError, isRelayError, type RelayErrorCode } from './errors.js';
+export { relayHostOf } from './url.js';

@@ -1,0 +1,413 @@
+// The reliable ordered stream of one session, independent of the transport under it.
+//
+// Every application frame gets a sequence number; the receiver delivers strictly in order, drops
+// duplicates and acknowledges cumulatively (piggy-backed on DATA, plus delayed standalone ACKs).
+// The sender keeps every unacknowledged frame (a window bounded in bytes: send() waits for space,
+// which is the callers' backpressure). Each transport attached to the stream starts with a RESUME
+// exchange (each side says which of the other's frames it has), so after any switch the sender
+// re-sends exactly what the peer lacks, on the new transport. Frames may arrive on several
+// transports at once (an old one still draining while a new one is current): dedupe by sequence
+// keeps delivery exactly-once and in order.
+//
+// A stream instance has a random epoch. When the peer's epoch changes (it restarted and lost its
+// state), unacknowledged frames are renumbered from 1 and sent again to the new incarnation, and
+// 'peer-restart' fires; within one pair of incarnations delivery is exactly once.
+import type { Logger } from '../platform/types.js';
+import { silentLogger } from '../platform/types.js';
+import { deferred, type Deferred } from '../util/deferred.js';
+import { Emitter } from '../util/emitter.js';
+import { randomBytes } from '../util/ids.js';
+import { DATA_HEADER_BYTES, EPOCH_BYTES, decodeFrame, encodeAck, encodeData, encodeResume, epochFromHex, epochHex } from './stream-codec.js';
+import type { FrameTransport } from './transport.js';
+
+/** Largest payload of one stream frame. Transports carry it whole (direct fragments internally). */
+export const MAX_STREAM_PAYLOAD = 256 * 1024;
+
+/** Kinds 1–255 multiplex the stream. Assigned so far: */
+export const StreamKind = {
+  /** core/src/chat: chat messages and delivery receipts. */
+  Chat: 1,
+  /** Session control (reserved). */
+  Control: 2,
+  /** File transfer (issue 4). 3–15 reserved for it. */
+  File: 3,
+} as const;
+
+export interface ReliableStreamOptions {
+  /** Unacknowledged bytes the sender may hold before send() waits. Default 4 MiB. */
+  windowBytes?: number;
+  /** Stop writing to a transport while its bufferedAmount is above this. Default 1 MiB. */
+  transportHighWater?: number;
+  /** Standalone ACK delay when no DATA goes the other way. Default 20 ms. */
+  ackDelayMs?: number;
+  /** Received bytes after which an ACK goes out at once. Default windowBytes / 4. */
+  ackEveryBytes?: number;
+  logger?: Logger;
+}
+
+export interface StreamStats {
+  framesSent: number;
+  framesResent: number;
+  framesDelivered: number;
+  duplicatesDropped: number;
+  unackedFrames: number;
+  unackedBytes: number;
+}
+
+interface Outgoing {
+  seq: number;
+  kind: number;
+  payload: Uint8Array;
+  /** Highest link generation this frame was written on (to count re-sends). */
+  writtenOn: number;
+}
+
+interface Link {
+  transport: FrameTransport;
+  id: number;
+  /** The peer sent RESUME on this link: we know where to (re)start writing. */
+  peerResumed: boolean;
+  /** Next sequence number to write on this link. */
+  cursor: number;
+  /** recvNext value for which we already asked this link for a re-sync (gap), to ask once. */
+  resyncAskedAt: number;
+  offs: Array<() => void>;
+}
+
+interface StreamEvents {
+  /** The peer's stream restarted (new epoch): unacked frames were renumbered and will be re-sent. */
+  'peer-restart': void;
+  /** A transport attached to this stream closed. */
+  'transport-closed': { transport: FrameTransport; reason: string };
+  /** Everything sent so far has been acknowledged. */
+  idle: void;
+}
+
+type FrameHandler = (payload: Uint8Array) => void;
+
+export class ReliableStream {
+  readonly #log: Logger;
+  readonly #window: number;
+  readonly #highWater: number;
+  readonly #ackDelayMs: number;
+  readonly #ackEveryBytes: number;
+  readonly #events = new Emitter<StreamEvents>();
+  readonly #handlers = new Map<number, FrameHandler>();
+  readonly #epoch = randomBytes(EPOCH_BYTES);
+  readonly #epochHex = epochHex(this.#epoch);
+
+  // sender
+  #nextSeq = 1;
+  readonly #unacked: Outgoing[] = [];
+  #unackedBytes = 0;
+  /** send() calls waiting for window space, in call order; admitted (enqueued) strictly FIFO. */
+  readonly #waiters: Array<{ size: number; kind: number; payload: Uint8Array; ready: Deferred<void> }> = [];
+
+  // receiver
+  #peerEpoch: string | null = null;
+  #recvNext = 1;
+  #bytesSinceAck = 0;
+  #ackOwed = false;
+  #ackTimer: number | undefined;
+
+  readonly #links: Link[] = [];
+  #current: Link | null = null;
+  #linkIds = 0;
+  #closed = false;
+  readonly #stats = { framesSent: 0, framesResent: 0, framesDelivered: 0, duplicatesDropped: 0 };
+
+  constructor(options: ReliableStreamOptions = {}) {
+    this.#log = options.logger ?? silentLogger;
+    this.#window = options.windowBytes ?? 4 * 1024 * 1024;
+    this.#highWater = options.transportHighWater ?? 1024 * 1024;
+    this.#ackDelayMs = options.ackDelayMs ?? 20;
+    this.#ackEveryBytes = options.ackEveryBytes ?? Math.floor(this.#window / 4);
+    this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'stream listener threw');
+  }
+
+  get epoch(): string {
+    return this.#epochHex;
+  }
+
+  get stats(): StreamStats {
+    return { ...this.#stats, unackedFrames: this.#unacked.length, unackedBytes: this.#unackedBytes };
+  }
+
+  /** The transport data is written on, or null. */
+  get current(): FrameTransport | null {
+    return this.#current?.transport ?? null;
+  }
+
+  /**
+   * Queues one frame. Resolves once the frame is inside the send window (not when it is delivered);
+   * waits while the window is full: that wait is the backpressure for callers. Frames of all kinds
+   * are delivered in the order their send() calls were made.
+   */
+  send(kind: number, payload: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('stream closed'));
+    if (!Number.isInteger(kind) || kind < 1 || kind > 255) return Promise.reject(new RangeError('kind must be 1..255'));
+    if (payload.length > MAX_STREAM_PAYLOAD) return Promise.reject(new RangeError(`payload larger than ${MAX_STREAM_PAYLOAD} bytes`));
+    const copy = new Uint8Array(payload);
+    const size = copy.length + DATA_HEADER_BYTES;
+    if (this.#waiters.length === 0 && this.#fits(size)) {
+      this.#enqueue(kind, copy);
+      return Promise.resolve();
+    }
+    const ready = deferred<void>();
+    this.#waiters.push({ size, kind, payload: copy, ready });
+    return ready.promise;
+  }
+
+  /** Registers the handler of one kind (one per kind). Returns an unsubscribe function. */
+  onFrame(kind: number, handler: FrameHandler): () => void {
+    if (this.#handlers.has(kind)) throw new Error(`kind ${kind} already has a handler`);
+    this.#handlers.set(kind, handler);
+    return () => {
+      if (this.#handlers.get(kind) === handler) this.#handlers.delete(kind);
+    };
+  }
+
+  on<K extends keyof StreamEvents>(event: K, listener: (value: StreamEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Resolves when every frame sent so far has been acknowledged by the peer. */
+  flushed(): Promise<void> {
+    if (this.#unacked.length === 0 && this.#waiters.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.#events.on('idle', () => {
+        if (this.#waiters.length > 0) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Adds a verified transport. It starts with a RESUME exchange; data is written on it once it is
+   * current (setCurrent) and the peer's RESUME arrived. Frames arriving on it are always accepted.
+   */
+  attach(transport: FrameTransport, options: { current?: boolean } = {}): void {
+    if (this.#closed || transport.closed || this.#links.some((l) => l.transport === transport)) return;
+    const link: Link = { transport, id: ++this.#linkIds, peerResumed: false, cursor: 1, resyncAskedAt: 0, offs: [] };
+    this.#links.push(link);
+    link.offs.push(transport.onClose((reason) => this.#detachLink(link, reason)));
+    link.offs.push(transport.onDrain(() => {
+      if (this.#current === link) this.#pump();
+    }));
+    this.#write(link, encodeResume(this.#epoch, epochFromHex(this.#peerEpoch), this.#recvNext));
+    link.offs.push(transport.onFrame((frame) => this.#onFrame(link, frame)));
+    if (options.current) this.setCurrent(transport);
+  }
+
+  /** Chooses the transport data is written on (null: hold everything until one is chosen). */
+  setCurrent(transport: FrameTransport | null): void {
+    const link = transport ? (this.#links.find((l) => l.transport === transport) ?? null) : null;
+    if (transport && !link) throw new Error('transport not attached');
+    this.#current = link;
+    this.#pump();
+  }
+
+  /** Stops using a transport (it is not closed). */
+  detach(transport: FrameTransport): void {
+    const link = this.#links.find((l) => l.transport === transport);
+    if (link) this.#detachLink(link, 'detached');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#ackTimer);
+    for (const w of this.#waiters.splice(0)) w.ready.reject(new Error('stream closed'));
+    for (const link of [...this.#links]) this.#detachLink(link, 'stream closed');
+    this.#unacked.length = 0;
+    this.#unackedBytes = 0;
+    this.#handlers.clear();
+    this.#events.removeAll();
+  }
+
+  // ---- sender ----
+
+  #fits(size: number): boolean {
+    // An empty window always takes one frame, so a frame larger than the window cannot deadlock.
+    return this.#unacked.length === 0 || this.#unackedBytes + size <= this.#window;
+  }
+
+  #enqueue(kind: number, payload: Uint8Array): void {
+    if (this.#closed) throw new Error('stream closed');
+    this.#unacked.push({ seq: this.#nextSeq++, kind, payload, writtenOn: 0 });
+    this.#unackedBytes += payload.length + DATA_HEADER_BYTES;
+    this.#pump();
+  }
+
+  #admitWaiters(): void {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.size)) {
+      const w = this.#waiters.shift()!;
+      this.#enqueue(w.kind, w.payload);
+      w.ready.resolve();
+    }
+  }
+
+  #pump(): void {
+    const link = this.#current;
+    if (!link || !link.peerResumed || this.#closed) return;
+    const first = this.#unacked[0]?.seq ?? this.#nextSeq;
+    if (link.cursor < first) link.cursor = first;
+    while (link.cursor < this.#nextSeq) {
+      if (link.transport.bufferedAmount > this.#highWater) return; // resumed by the transport's drain event
+      const frame = this.#unacked[link.cursor - first];
+      if (!frame) return;
+      if (!this.#write(link, encodeData(frame.seq, this.#recvNext, frame.kind, frame.payload))) return;
+      if (frame.writtenOn === 0) this.#stats.framesSent++;
+      else this.#stats.framesResent++;
+      frame.writtenOn = link.id;
+      link.cursor++;
+      this.#ackSent();
+    }
+  }
+
+  #onAck(ackNext: number): void {
+    if (ackNext > this.#nextSeq) {
+      this.#log.warn({ ackNext, nextSeq: this.#nextSeq }, 'peer acknowledged frames never sent; ignored');
+      return;
+    }
+    let freed = false;
+    while (this.#unacked.length > 0 && this.#unacked[0]!.seq < ackNext) {
+      const f = this.#unacked.shift()!;
+      this.#unackedBytes -= f.payload.length + DATA_HEADER_BYTES;
+      freed = true;
+    }
+    if (!freed) return;
+    this.#admitWaiters();
+    if (this.#unacked.length === 0 && this.#waiters.length === 0) this.#events.emit('idle', undefined);
+  }
+
+  // ---- receiver ----
+
+  #onFrame(link: Link, bytes: Uint8Array): void {
+    if (this.#closed) return;
+    const frame = decodeFrame(bytes);
+    if (!frame) {
+      this.#log.warn({ path: link.transport.path, size: bytes.length }, 'malformed stream frame dropped');
+      return;
+    }
+    switch (frame.type) {
+      case 'data':
+        this.#onData(link, frame.seq, frame.kind, frame.payload);
+        this.#onAck(frame.ackNext);
+        return;
+      case 'ack':
+        this.#onAck(frame.ackNext);
+        return;
+      case 'resume':
+        this.#onResume(link, frame.epoch, frame.knownPeerEpoch, frame.recvNext);
+        return;
+    }
+  }
+
+  #onData(link: Link, seq: number, kind: number, payload: Uint8Array): void {
+    if (seq < this.#recvNext) {
+      this.#stats.duplicatesDropped++;
+      this.#oweAck(0);
+      return;
+    }
+    if (seq > this.#recvNext) {
+      // A transport lost frames (only when it died mid-flight): ask this link to re-sync, once per position.
+      if (link.resyncAskedAt !== this.#recvNext) {
+        link.resyncAskedAt = this.#recvNext;
+        this.#write(link, encodeResume(this.#epoch, epochFromHex(this.#peerEpoch), this.#recvNext));
+      }
+      return;
+    }
+    this.#recvNext++;
+    this.#stats.framesDelivered++;
+    const handler = this.#handlers.get(kind);
+    if (handler) {
+      try {
+        handler(payload);
+      } catch (error) {
+        this.#log.error({ kind, err: String(error) }, 'stream frame handler threw');
+      }
+    } else {
+      this.#log.debug({ kind }, 'no handler for stream frame kind; dropped');
+    }
+    this.#oweAck(payload.length + DATA_HEADER_BYTES);
+  }
+
+  #onResume(link: Link, epoch: string, knownPeerEpoch: string, recvNext: number): void {
+    if (this.#peerEpoch !== epoch) {
+      if (this.#peerEpoch !== null) this.#peerRestarted();
+      this.#peerEpoch = epoch;
+    }
+    // The peer's position counts only if it refers to this stream incarnation.
+    const position = knownPeerEpoch === this.#epochHex ? Math.min(recvNext, this.#nextSeq) : 1;
+    if (position > 1) this.#onAck(position);
+    link.peerResumed = true;
+    link.cursor = position;
+    this.#pump();
+  }
+
+  #peerRestarted(): void {
+    this.#log.info({}, 'peer stream restarted; re-sending unacknowledged frames');
+    let seq = 1;
+    for (const f of this.#unacked) f.seq = seq++;
+    this.#nextSeq = seq;
+    for (const l of this.#links) {
+      l.cursor = 1;
+      l.peerResumed = false;
+    }
+    this.#recvNext = 1;
+    this.#events.emit('peer-restart', undefined);
+  }
+
+  #oweAck(bytes: number): void {
+    this.#ackOwed = true;
+    this.#bytesSinceAck += bytes;
+    if (this.#bytesSinceAck >= this.#ackEveryBytes) {
+      this.#sendAck();
+      return;
+    }
+    if (this.#ackTimer === undefined) {
+      this.#ackTimer = setTimeout(() => {
+        this.#ackTimer = undefined;
+        if (this.#ackOwed) this.#sendAck();
+      }, this.#ackDelayMs);
+    }
+  }
+
+  #sendAck(): void {
+    const link = this.#current ?? this.#links.find((l) => !l.transport.closed) ?? null;
+    if (!link) return;
+    if (this.#write(link, encodeAck(this.#recvNext))) this.#ackSent();
+  }
+
+  /** An ack went out (standalone or piggy-backed on DATA). */
+  #ackSent(): void {
+    this.#ackOwed = false;
+    this.#bytesSinceAck = 0;
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  // ---- links ----
+
+  #write(link: Link, frame: Uint8Array): boolean {
+    if (link.transport.closed) return false;
+    try {
+      link.transport.send(frame);
+      return true;
+    } catch (error) {
+      this.#log.warn({ path: link.transport.path, err: String(error) }, 'transport send failed');
+      return false;
+    }
+  }
+
+  #detachLink(link: Link, reason: string): void {
+    const i = this.#links.indexOf(link);
+    if (i < 0) return;
+    this.#links.splice(i, 1);
+    for (const off of link.offs) off();
+    if (this.#current === link) this.#current = null;
+    this.#events.emit('transport-closed', { transport: link.transport, reason });
+  }
+}

@@ -1,0 +1,19 @@
+// What the reliable stream needs from a transport (a verified direct data channel or an end-to-end
+// encrypted relay channel): an ordered, reliable pipe of frames while it lives, with flow control.
+export type TransportPath = 'direct' | 'relay';
+
+export interface FrameTransport {
+  readonly path: TransportPath;
+  readonly closed: boolean;
+  /** Bytes accepted by send() and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** Queues one frame (ordered). Throws if the transport is closed. */
+  send(frame: Uint8Array): void;
+  /** Frames that arrive before the first handler is set are kept and handed to it. */
+  onFrame(handler: (frame: Uint8Array) => void): () => void;
+  /** bufferedAmount fell to its low-water mark after send() had pushed it above. */
+  onDrain(handler: () => void): () => void;
+  /** Once, when the transport dies for any reason. */
+  onClose(handler: (reason: string) => void): () => void;
+  close(reason?: string): void;
+}
