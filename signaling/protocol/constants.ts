@@ -51,6 +51,8 @@ export const ErrorCode = {
   TooManySubscriptions: 'too-many-subscriptions',
   TooManyChannels: 'too-many-channels',
   UnknownChannel: 'unknown-channel',
+  /** A channel-open found no matching open from the peer in time (or was superseded by a newer one). */
+  ChannelTimeout: 'channel-timeout',
   ServerFull: 'server-full',
   Internal: 'internal',
 } as const;

@@ -68,6 +68,8 @@ export const ErrorSchema = z.object({
   message: z.string().max(500),
   ref,
   to: IdentityIdSchema.optional(),
+  /** Set on errors answering a channel-open, so the client knows which (to, tag) failed. */
+  tag: tag.optional(),
 });
 export const PongSchema = z.object({ type: z.literal('pong'), ref });
 

@@ -1,0 +1,233 @@
+// Relay channels: two connections that both asked for (peer, tag) get one channel number, and binary frames
+// [u32 channel][payload] pass between them untouched. A receiver with more than the high-water mark queued
+// stops the relay from reading its sender, so a slow receiver costs the relay at most ~high water per channel.
+import { CHANNEL_HEADER_BYTES, ErrorCode } from '../protocol/index.js';
+import type { Connection } from './connection.js';
+import type { RelayCounters } from './counters.js';
+import type { RelayLimits } from './options.js';
+import { channelClosedText, channelReadyText } from './outbound.js';
+import type { Presence } from './presence.js';
+
+export interface Channel {
+  readonly num: number;
+  readonly a: Connection;
+  readonly b: Connection;
+  readonly tag: string;
+}
+
+interface PendingOpen {
+  readonly conn: Connection;
+  readonly to: string;
+  readonly tag: string;
+  readonly key: string;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** ws send options for forwarded frames: binary, one frame, never compressed. */
+const FRAME_OPTIONS = { binary: true, compress: false, fin: true } as const;
+/** Frames still in flight on a channel that just closed are dropped quietly, not counted as violations. */
+const RECENTLY_CLOSED_KEEP = 16;
+
+export class Channels {
+  private readonly byNum = new Map<number, Channel>();
+  private readonly pending = new Map<string, PendingOpen>();
+  private nextNum = 1;
+
+  constructor(
+    private readonly limits: RelayLimits,
+    private readonly presence: Presence,
+    private readonly counters: RelayCounters,
+  ) {}
+
+  get size(): number {
+    return this.byNum.size;
+  }
+
+  get pendingSize(): number {
+    return this.pending.size;
+  }
+
+  /** Hot path: one binary message from an authenticated connection. */
+  forward(conn: Connection, data: Buffer): void {
+    if (data.length < CHANNEL_HEADER_BYTES) {
+      conn.violation(ErrorCode.BadMessage, `binary frame of ${data.length} bytes is shorter than the ${CHANNEL_HEADER_BYTES}-byte channel header`);
+      return;
+    }
+    const num = data.readUInt32BE(0);
+    const channel = conn.channels?.get(num);
+    if (channel === undefined) {
+      if (conn.recentlyClosed?.includes(num)) return;
+      conn.violation(ErrorCode.UnknownChannel, `channel ${num} is not open on this connection`);
+      return;
+    }
+    const peer = channel.a === conn ? channel.b : channel.a;
+    peer.ws.send(data, FRAME_OPTIONS, peer.afterWrite);
+    const counters = this.counters;
+    counters.framesForwarded++;
+    counters.bytesForwarded += data.length;
+    const queued = peer.ws.bufferedAmount;
+    if (queued > counters.peakBufferedBytes) counters.peakBufferedBytes = queued;
+    if (queued > this.limits.channelHighWaterBytes) this.block(conn, peer);
+  }
+
+  open(conn: Connection, to: string, tag: string): void {
+    const me = conn.id!;
+    const match = this.pending.get(pendingKey(to, me, tag));
+    if (match !== undefined && match.conn !== conn) {
+      if (!this.hasRoom(conn, to, tag)) return;
+      this.dropPending(match);
+      this.pair(match.conn, conn, tag);
+      return;
+    }
+    const key = pendingKey(me, to, tag);
+    const existing = this.pending.get(key);
+    if (existing !== undefined && existing.conn === conn) return; // a repeated open is already waiting
+    if (!this.presence.isOnline(to)) {
+      conn.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { to, tag });
+      return;
+    }
+    if (!this.hasRoom(conn, to, tag)) return;
+    if (existing !== undefined) {
+      // The same identity asking again from another connection (typically after a reconnect): newest wins.
+      this.dropPending(existing);
+      existing.conn.sendError(ErrorCode.ChannelTimeout, `channel-open for tag ${tag} was superseded by a newer one`, { to, tag });
+    }
+    const timer = setTimeout(() => this.expire(key), this.limits.channelOpenTimeoutMs);
+    timer.unref();
+    this.pending.set(key, { conn, to, tag, key, timer });
+    conn.pendingOpens++;
+  }
+
+  /** A client's channel-close. */
+  close(conn: Connection, num: number): void {
+    const channel = conn.channels?.get(num);
+    if (channel === undefined) {
+      if (conn.recentlyClosed?.includes(num)) return; // the peer closed it first
+      conn.sendError(ErrorCode.UnknownChannel, `channel ${num} is not open on this connection`);
+      return;
+    }
+    this.teardown(channel, conn, 'closed by peer');
+  }
+
+  /** Everything a closing connection held: its channels, pending opens and backpressure links. */
+  dropConnection(conn: Connection, reason: string): void {
+    if (conn.channels !== null) {
+      for (const channel of [...conn.channels.values()]) this.teardown(channel, conn, reason);
+    }
+    if (conn.pendingOpens > 0) {
+      for (const p of [...this.pending.values()]) if (p.conn === conn) this.dropPending(p);
+    }
+    this.release(conn);
+    if (conn.blockedOn !== null) {
+      for (const receiver of conn.blockedOn) receiver.blocking?.delete(conn);
+      conn.blockedOn = null;
+    }
+  }
+
+  /** Shutdown: clear the timers; connections are closing anyway. */
+  clear(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
+  /** Called when a receiver's queue drains to the low-water mark: every sender waiting on it reads again. */
+  release(receiver: Connection): void {
+    const waiting = receiver.blocking;
+    if (waiting === null) return;
+    receiver.blocking = null;
+    for (const sender of waiting) unblockEdge(sender, receiver);
+  }
+
+  private block(sender: Connection, receiver: Connection): void {
+    if (sender.blockedOn?.has(receiver)) return;
+    (sender.blockedOn ??= new Set()).add(receiver);
+    (receiver.blocking ??= new Set()).add(sender);
+    if (sender.blockedOn.size === 1) {
+      sender.ws.pause();
+      this.counters.backpressurePauses++;
+    }
+  }
+
+  private hasRoom(conn: Connection, to: string, tag: string): boolean {
+    const used = (conn.channels?.size ?? 0) + conn.pendingOpens;
+    if (used < this.limits.maxChannelsPerConnection) return true;
+    conn.violation(ErrorCode.TooManyChannels, `at most ${this.limits.maxChannelsPerConnection} channels (open or pending) per connection`, { to, tag });
+    return false;
+  }
+
+  private pair(first: Connection, second: Connection, tag: string): void {
+    const num = this.allocate();
+    const channel: Channel = { num, a: first, b: second, tag };
+    this.byNum.set(num, channel);
+    (first.channels ??= new Map()).set(num, channel);
+    (second.channels ??= new Map()).set(num, channel);
+    first.sendText(channelReadyText(num, second.id!, tag));
+    second.sendText(channelReadyText(num, first.id!, tag));
+  }
+
+  private allocate(): number {
+    // u32, unique among open channels; wraps after 4 billion opens, skipping numbers still in use.
+    for (;;) {
+      const num = this.nextNum;
+      this.nextNum = num >= 0xffffffff ? 1 : num + 1;
+      if (!this.byNum.has(num)) return num;
+    }
+  }
+
+  private teardown(channel: Channel, closer: Connection, reason: string): void {
+    const { a, b, num } = channel;
+    this.byNum.delete(num);
+    forget(a, num);
+    forget(b, num);
+    const other = closer === a ? b : a;
+    if (!sharesChannel(a, b)) {
+      unblockEdge(a, b);
+      unblockEdge(b, a);
+    }
+    other.sendText(channelClosedText(num, reason));
+  }
+
+  private dropPending(p: PendingOpen): void {
+    clearTimeout(p.timer);
+    if (this.pending.get(p.key) === p) this.pending.delete(p.key);
+    p.conn.pendingOpens--;
+  }
+
+  private expire(key: string): void {
+    const p = this.pending.get(key);
+    if (p === undefined) return;
+    this.dropPending(p);
+    p.conn.sendError(ErrorCode.ChannelTimeout, `no matching channel-open from ${p.to} within ${this.limits.channelOpenTimeoutMs} ms`, {
+      to: p.to,
+      tag: p.tag,
+    });
+  }
+}
+
+function pendingKey(from: string, to: string, tag: string): string {
+  return `${from} ${to} ${tag}`;
+}
+
+function forget(conn: Connection, num: number): void {
+  conn.channels?.delete(num);
+  const recent = (conn.recentlyClosed ??= []);
+  recent.push(num);
+  if (recent.length > RECENTLY_CLOSED_KEEP) recent.shift();
+}
+
+function sharesChannel(a: Connection, b: Connection): boolean {
+  if (a.channels === null) return false;
+  for (const channel of a.channels.values()) if (channel.a === b || channel.b === b) return true;
+  return false;
+}
+
+/** Removes "sender waits on receiver"; a sender waiting on nobody reads again. */
+function unblockEdge(sender: Connection, receiver: Connection): void {
+  receiver.blocking?.delete(sender);
+  const on = sender.blockedOn;
+  if (on === null || !on.delete(receiver)) return;
+  if (on.size === 0) {
+    sender.blockedOn = null;
+    sender.ws.resume();
+  }
+}

@@ -1,0 +1,79 @@
+// `parley-relay` / `npm run relay`: the standalone relay. Prints its URLs, closes gracefully on SIGINT/SIGTERM.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { createDefaultLogger } from './logger.js';
+import { startRelay } from './relay.js';
+
+/** The web client built by `npm run build:renderer`, next to this file's build output (dist/renderer). */
+const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+  const program = new Command()
+    .name('parley-relay')
+    .description('Parley relay: authenticated signalling, presence and end-to-end-encrypted relay channels over WebSocket')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', integer(0, 65535), 8787)
+    .option('--cert <file>', 'TLS certificate chain (PEM): serve https/wss')
+    .option('--key <file>', 'TLS private key (PEM)')
+    .option('--static <dir>', 'serve this built web client over HTTP (default: dist/renderer when it exists)')
+    .option('--no-static', 'do not serve the web client')
+    .option('--accept-host <host>', 'extra Host a client may sign in, e.g. relay.example.org:443 (repeatable)', collect, [])
+    .option('--max-connections <n>', 'maximum simultaneous connections', integer(1, 10_000_000))
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+    .showHelpAfterError();
+  program.parse(argv as string[]);
+  const opts = program.opts<{
+    host: string;
+    port: number;
+    cert?: string;
+    key?: string;
+    static: string | boolean;
+    acceptHost: string[];
+    maxConnections?: number;
+    logLevel: string;
+  }>();
+
+  if ((opts.cert === undefined) !== (opts.key === undefined)) program.error('--cert and --key go together');
+  const staticDir =
+    typeof opts.static === 'string' ? opts.static : opts.static && existsSync(DEFAULT_STATIC_DIR) ? DEFAULT_STATIC_DIR : undefined;
+
+  const logger = createDefaultLogger(opts.logLevel);
+  const relay = await startRelay({
+    host: opts.host,
+    port: opts.port,
+    ...(opts.cert !== undefined && opts.key !== undefined ? { tls: { cert: readFileSync(opts.cert), key: readFileSync(opts.key) } } : {}),
+    ...(staticDir !== undefined ? { staticDir } : {}),
+    ...(opts.maxConnections !== undefined ? { limits: { maxConnections: opts.maxConnections } } : {}),
+    acceptHosts: opts.acceptHost,
+    logger,
+  });
+
+  process.stdout.write(`Parley relay listening on ${relay.url}\n`);
+  if (staticDir !== undefined) process.stdout.write(`Web client at ${relay.httpUrl}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    relay.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

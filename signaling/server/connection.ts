@@ -1,0 +1,352 @@
+// One client connection: the authentication state machine, the per-connection budget and violations,
+// and dispatch of control messages to presence, signals and channels.
+import { performance } from 'node:perf_hooks';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  ErrorCode,
+  rawPublicKey,
+  type AuthMessage,
+  type ClientMessage,
+  type HelloMessage,
+  type PublicIdentityKey,
+} from '../protocol/index.js';
+import { newNonce, statementHosts, verifyAuth, type ArrivalAddress } from './auth.js';
+import type { Channel } from './channels.js';
+import type { RelayContext } from './context.js';
+import { parseControl } from './inbound.js';
+import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
+import { forwardSignal } from './signals.js';
+import { TokenBucket } from './token-bucket.js';
+
+const AWAIT_HELLO = 0;
+const AWAIT_AUTH = 1;
+const VERIFYING = 2;
+const READY = 3;
+const CLOSING = 4;
+const CLOSED = 5;
+
+const OPEN = 1; // WebSocket.OPEN
+const TEXT_OPTIONS = { binary: false, compress: false, fin: true } as const;
+/** Messages that may arrive while a signature is being verified (the socket is paused, but a chunk may hold several). */
+const MAX_QUEUED_DURING_AUTH = 16;
+/** Violations older than this no longer count toward the limit. */
+const VIOLATION_MEMORY_MS = 60_000;
+
+export class Connection {
+  /** The authenticated identity id; null until `ready`. */
+  id: string | null = null;
+  subscriptions: Set<string> | null = null;
+  channels: Map<number, Channel> | null = null;
+  /** Channel numbers closed lately, whose in-flight frames are dropped without complaint. */
+  recentlyClosed: number[] | null = null;
+  pendingOpens = 0;
+  /** Receivers whose full queues keep this connection paused. */
+  blockedOn: Set<Connection> | null = null;
+  /** Senders paused because of this connection's full queue. */
+  blocking: Set<Connection> | null = null;
+  /** Heard from since the last heartbeat ping. */
+  alive = true;
+  /** Write callback on frames to this connection: releases paused senders once the queue is low. */
+  readonly afterWrite: () => void;
+
+  private state = AWAIT_HELLO;
+  private nonce: string | null = newNonce();
+  private key: PublicIdentityKey | null = null;
+  private arrival: ArrivalAddress | null;
+  private authTimer: NodeJS.Timeout | null;
+  private queued: { data: Buffer; isBinary: boolean }[] | null = null;
+  private violations = 0;
+  private lastViolationAt = 0;
+  private readonly bucket: TokenBucket;
+
+  constructor(
+    readonly serial: number,
+    readonly ws: WebSocket,
+    arrival: ArrivalAddress,
+    private readonly ctx: RelayContext,
+  ) {
+    this.arrival = arrival;
+    const { limits } = ctx;
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, performance.now());
+    this.afterWrite = () => {
+      if (this.blocking !== null && this.ws.bufferedAmount <= limits.channelLowWaterBytes) ctx.channels.release(this);
+    };
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', (code) => this.onClose(code));
+    ws.on('error', (err) => ctx.logger.debug({ conn: serial, err: err.message }, 'websocket error'));
+    this.authTimer = setTimeout(() => this.onAuthTimeout(), limits.authTimeoutMs);
+    this.authTimer.unref();
+    ws.send(challengeText(this.nonce!));
+  }
+
+  get authenticated(): boolean {
+    return this.state === READY;
+  }
+
+  sendText(text: string): void {
+    if (this.ws.readyState === OPEN) this.ws.send(text, TEXT_OPTIONS, this.blocking !== null ? this.afterWrite : undefined);
+  }
+
+  /** A text frame already encoded (shared by several recipients). */
+  sendControl(payload: Buffer): void {
+    if (this.ws.readyState === OPEN) this.ws.send(payload, TEXT_OPTIONS, this.blocking !== null ? this.afterWrite : undefined);
+  }
+
+  sendError(code: ErrorCode, message: string, extras?: ErrorExtras): void {
+    this.sendText(errorText(code, message, extras));
+  }
+
+  /** An error the client caused. Repeated ones close the connection. */
+  violation(code: ErrorCode, message: string, extras?: ErrorExtras, closeCode: CloseCode = CloseCode.BadMessage): void {
+    this.sendError(code, message, extras);
+    const { counters, limits } = this.ctx;
+    counters.violations++;
+    const now = performance.now();
+    if (now - this.lastViolationAt > VIOLATION_MEMORY_MS) this.violations = 0;
+    this.lastViolationAt = now;
+    if (++this.violations >= limits.maxViolations && this.state !== CLOSING && this.state !== CLOSED) {
+      counters.closedForViolations++;
+      this.ctx.logger.info({ conn: this.serial, id: this.id, code, violations: this.violations }, 'closing connection after repeated violations');
+      this.close(closeCode, 'too many violations');
+    }
+  }
+
+  /** Heartbeat tick: terminates a connection that stayed silent since the previous ping. */
+  tick(): void {
+    if (this.ws.readyState !== OPEN) return;
+    if (!this.alive && !this.mutedByBackpressure()) {
+      this.ctx.counters.heartbeatTerminations++;
+      this.ctx.logger.debug({ conn: this.serial, id: this.id }, 'no heartbeat: terminating');
+      this.state = CLOSING;
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  /** Graceful shutdown of the relay. */
+  shutdown(): void {
+    this.close(CloseCode.GoingAway, 'relay shutting down');
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private close(code: CloseCode, reason: string): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSING;
+    // Read again (after auth or backpressure pauses) so the client's close reply is seen; input is ignored now.
+    this.ws.resume();
+    this.ws.close(code, reason);
+  }
+
+  /** An error then a close: for failures the client cannot recover from on this connection. */
+  private fail(code: ErrorCode, message: string, closeCode: CloseCode): void {
+    this.sendError(code, message);
+    this.close(closeCode, code);
+  }
+
+  /**
+   * A sender we stopped reading cannot answer pings until its receiver drains, so it is not judged — unless
+   * every receiver it waits on is itself paused (two stalled peers blocking each other), where nobody would be.
+   */
+  private mutedByBackpressure(): boolean {
+    if (this.blockedOn === null) return false;
+    for (const receiver of this.blockedOn) if (receiver.blockedOn === null) return true;
+    return false;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.alive = true;
+    try {
+      const state = this.state;
+      if (state === READY && isBinary) {
+        this.ctx.channels.forward(this, data);
+        return;
+      }
+      if (state === VERIFYING) {
+        this.enqueue(data, isBinary);
+        return;
+      }
+      if (state === CLOSING || state === CLOSED) return;
+      if (!this.bucket.take(performance.now())) {
+        this.ctx.counters.rateLimited++;
+        this.violation(
+          ErrorCode.RateLimited,
+          `more than ${this.ctx.limits.messagesPerSecond} messages per second (burst ${this.ctx.limits.messageBurst}); message dropped`,
+          undefined,
+          CloseCode.RateLimited,
+        );
+        return;
+      }
+      if (isBinary) {
+        this.violation(ErrorCode.NotAuthenticated, 'binary frames are accepted only after ready');
+        return;
+      }
+      const parsed = parseControl(data);
+      if (!parsed.ok) {
+        if (parsed.code === ErrorCode.Version && state === AWAIT_HELLO) this.fail(parsed.code, parsed.message, CloseCode.Version);
+        else this.violation(parsed.code === ErrorCode.Version ? ErrorCode.BadMessage : parsed.code, parsed.message, { ref: parsed.ref });
+        return;
+      }
+      this.dispatch(parsed.msg, parsed.raw);
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  private dispatch(msg: ClientMessage, raw: Record<string, unknown>): void {
+    const { ctx } = this;
+    if (this.state === READY) {
+      switch (msg.type) {
+        case 'signal':
+          forwardSignal(ctx.presence, ctx.counters, this, msg.to, raw.data, msg.ref);
+          return;
+        case 'subscribe':
+          ctx.presence.subscribe(this, msg.ids);
+          return;
+        case 'unsubscribe':
+          ctx.presence.unsubscribe(this, msg.ids);
+          return;
+        case 'channel-open':
+          ctx.channels.open(this, msg.to, msg.tag);
+          return;
+        case 'channel-close':
+          ctx.channels.close(this, msg.channel);
+          return;
+        case 'ping':
+          this.sendText(pongText(msg.ref));
+          return;
+        case 'hello':
+        case 'auth':
+          this.violation(ErrorCode.BadMessage, `${msg.type}: already authenticated`);
+          return;
+      }
+    }
+    if (msg.type === 'hello') {
+      if (this.state === AWAIT_HELLO) this.onHello(msg);
+      else this.violation(ErrorCode.BadMessage, 'hello: already received; send auth');
+      return;
+    }
+    if (msg.type === 'auth') {
+      if (this.state === AWAIT_AUTH) this.onAuth(msg);
+      else this.violation(ErrorCode.BadMessage, 'auth: send hello first');
+      return;
+    }
+    this.violation(ErrorCode.NotAuthenticated, `${msg.type}: authenticate first (hello, auth, wait for ready)`);
+  }
+
+  private onHello(msg: HelloMessage): void {
+    const key: PublicIdentityKey = { alg: msg.alg, pub: msg.pub };
+    try {
+      rawPublicKey(key);
+    } catch (err) {
+      this.violation(ErrorCode.BadMessage, `hello: pub: ${(err as Error).message}`);
+      return;
+    }
+    this.key = key;
+    this.state = AWAIT_AUTH;
+  }
+
+  private onAuth(msg: AuthMessage): void {
+    const key = this.key!;
+    const nonce = this.nonce!;
+    const hosts = statementHosts(this.arrival!, this.ctx.acceptHosts);
+    // One attempt per nonce: success or failure, it is never accepted again.
+    this.nonce = null;
+    this.arrival = null;
+    this.state = VERIFYING;
+    this.ws.pause();
+    verifyAuth(key, nonce, msg.sig, hosts).then(
+      (result) => this.afterVerify(result),
+      (err: unknown) => this.internalError(err),
+    );
+  }
+
+  private afterVerify(result: Awaited<ReturnType<typeof verifyAuth>>): void {
+    if (this.state !== VERIFYING) return; // closed while verifying
+    const { ctx } = this;
+    if (!result.ok) {
+      ctx.counters.authFailures++;
+      ctx.logger.debug({ conn: this.serial, reason: result.reason }, 'authentication failed');
+      this.fail(ErrorCode.AuthFailed, `authentication failed: ${result.reason}`, CloseCode.AuthFailed);
+      return;
+    }
+    this.id = result.id;
+    this.key = null;
+    this.state = READY;
+    this.clearAuthTimer();
+    ctx.authenticated++;
+    ctx.counters.authenticatedTotal++;
+    this.sendText(readyText(result.id, ctx.limitsInfo));
+    ctx.presence.add(this, result.id);
+    ctx.logger.debug({ conn: this.serial, id: result.id }, 'authenticated');
+    this.ws.resume();
+    const queued = this.queued;
+    this.queued = null;
+    if (queued !== null) for (const q of queued) this.onMessage(q.data, q.isBinary);
+  }
+
+  private enqueue(data: Buffer, isBinary: boolean): void {
+    const queue = (this.queued ??= []);
+    if (queue.length >= MAX_QUEUED_DURING_AUTH) {
+      this.violation(ErrorCode.NotAuthenticated, 'too many messages before ready');
+      return;
+    }
+    queue.push({ data, isBinary });
+  }
+
+  private onAuthTimeout(): void {
+    this.authTimer = null;
+    if (this.state === READY || this.state === CLOSING || this.state === CLOSED) return;
+    this.fail(ErrorCode.AuthTimeout, `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`, CloseCode.AuthTimeout);
+  }
+
+  private clearAuthTimer(): void {
+    if (this.authTimer !== null) {
+      clearTimeout(this.authTimer);
+      this.authTimer = null;
+    }
+  }
+
+  private onClose(code: number): void {
+    const wasReady = this.state === READY;
+    this.state = CLOSED;
+    this.clearAuthTimer();
+    this.queued = null;
+    const { ctx } = this;
+    try {
+      ctx.channels.dropConnection(this, 'peer disconnected');
+      ctx.presence.remove(this);
+    } catch (err) {
+      ctx.counters.internalErrors++;
+      ctx.logger.error({ conn: this.serial, err: errorSummary(err) }, 'internal error while cleaning up a connection');
+    }
+    if (wasReady) ctx.authenticated--;
+    ctx.logger.debug({ conn: this.serial, id: this.id, code }, 'connection closed');
+    ctx.onConnectionClosed(this);
+  }
+
+  private internalError(err: unknown): void {
+    this.ctx.counters.internalErrors++;
+    this.ctx.logger.error({ conn: this.serial, err: errorSummary(err) }, 'internal error handling a message');
+    if (this.state === VERIFYING) {
+      this.fail(ErrorCode.Internal, 'internal relay error during authentication', CloseCode.AuthFailed);
+      return;
+    }
+    this.sendError(ErrorCode.Internal, 'internal relay error');
+  }
+}
+
+/** Name and stack only: an error message could quote input, and payloads are never logged. */
+function errorSummary(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const frames = err.stack?.split('\n').slice(1, 6).join('\n') ?? '';
+  return `${err.name}\n${frames}`;
+}

@@ -1,0 +1,24 @@
+// State shared by every connection of one relay instance.
+import type { RelayLimitsInfo } from '../protocol/index.js';
+import type { Channels } from './channels.js';
+import type { Connection } from './connection.js';
+import type { RelayCounters } from './counters.js';
+import type { RelayLogger } from './logger.js';
+import type { RelayLimits } from './options.js';
+import type { Presence } from './presence.js';
+
+export interface RelayContext {
+  readonly limits: RelayLimits;
+  /** The limits as announced to clients in `ready`. */
+  readonly limitsInfo: RelayLimitsInfo;
+  readonly logger: RelayLogger;
+  readonly presence: Presence;
+  readonly channels: Channels;
+  readonly counters: RelayCounters;
+  readonly acceptHosts: readonly string[];
+  readonly connections: Set<Connection>;
+  /** Connections currently authenticated. */
+  authenticated: number;
+  /** Called once per connection after it closed and was cleaned up. */
+  onConnectionClosed(conn: Connection): void;
+}

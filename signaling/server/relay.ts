@@ -1,0 +1,206 @@
+// startRelay: composes the HTTP(S) server, the WebSocket endpoint on RELAY_PATH and the relay state.
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, RELAY_PATH } from '../protocol/index.js';
+import { Channels } from './channels.js';
+import { Connection } from './connection.js';
+import type { RelayContext } from './context.js';
+import { RelayCounters } from './counters.js';
+import { createStaticHandler, sendStatus, type RequestHandler } from './http-static.js';
+import { createDefaultLogger } from './logger.js';
+import { normalizeAcceptHosts, resolveLimits, type RelayLimits, type RelayOptions } from './options.js';
+import { errorText } from './outbound.js';
+import { Presence } from './presence.js';
+
+export interface RelayStats extends RelayCounters {
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Connections that completed authentication. */
+  authenticated: number;
+  /** Distinct identities online. */
+  identities: number;
+  /** Identities somebody watches. */
+  watchedIdentities: number;
+  /** Open relay channels. */
+  channels: number;
+  pendingChannelOpens: number;
+  /** Bytes queued by the relay towards all clients right now. */
+  bufferedBytes: number;
+  /** Connections the relay currently does not read from because a receiver is slow. */
+  pausedConnections: number;
+}
+
+export interface RunningRelay {
+  /** WebSocket URL clients connect to, e.g. ws://127.0.0.1:8787/ws. */
+  readonly url: string;
+  /** HTTP(S) URL of the same port (the web client when staticDir is set). */
+  readonly httpUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly limits: Readonly<RelayLimits>;
+  /** Stops accepting, closes every client with 1001 and resolves once all are gone. Idempotent. */
+  close(): Promise<void>;
+  stats(): RelayStats;
+}
+
+/** Clients that do not answer a going-away close are cut after this. */
+const CLOSE_GRACE_MS = 3_000;
+
+export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
+  const limits = resolveLimits(options.limits);
+  const acceptHosts = normalizeAcceptHosts(options.acceptHosts);
+  const logger = options.logger ?? createDefaultLogger();
+  const host = options.host ?? '127.0.0.1';
+  const tls = options.tls;
+  const counters = new RelayCounters();
+  const presence = new Presence(limits.maxSubscriptionsPerConnection);
+  const channels = new Channels(limits, presence, counters);
+  let onAllClosed: (() => void) | null = null;
+  const ctx: RelayContext = {
+    limits,
+    limitsInfo: {
+      maxControlBytes: MAX_CONTROL_BYTES,
+      maxChannelPayload: MAX_CHANNEL_PAYLOAD,
+      maxSubscriptions: limits.maxSubscriptionsPerConnection,
+      maxChannels: limits.maxChannelsPerConnection,
+      heartbeatMs: limits.heartbeatMs,
+    },
+    logger,
+    presence,
+    channels,
+    counters,
+    acceptHosts,
+    connections: new Set(),
+    authenticated: 0,
+    onConnectionClosed(conn) {
+      this.connections.delete(conn);
+      if (onAllClosed !== null && this.connections.size === 0) onAllClosed();
+    },
+  };
+
+  const staticHandler: RequestHandler | null = options.staticDir ? await createStaticHandler(options.staticDir) : null;
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+  server.on('request', (req, res) => {
+    if (staticHandler) staticHandler(req, res);
+    else sendStatus(res, 404, 'Not Found');
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  let closing = false;
+  let serial = 0;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    const target = req.url ?? '';
+    const q = target.indexOf('?');
+    if ((q < 0 ? target : target.slice(0, q)) !== RELAY_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+  });
+
+  function accept(ws: WebSocket, req: IncomingMessage): void {
+    counters.connectionsAccepted++;
+    if (ctx.connections.size >= limits.maxConnections || closing) {
+      ws.send(errorText(ErrorCode.ServerFull, `relay is at its limit of ${limits.maxConnections} connections`));
+      ws.close(CloseCode.ServerFull, 'server full');
+      return;
+    }
+    const socket = req.socket;
+    const conn = new Connection(
+      ++serial,
+      ws,
+      { hostHeader: req.headers.host, localAddress: socket.localAddress, localPort: socket.localPort, tls: tls !== undefined },
+      ctx,
+    );
+    ctx.connections.add(conn);
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const conn of ctx.connections) conn.tick();
+  }, limits.heartbeatMs);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err: err.message }, 'server error'));
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = urlHostOf(host);
+  const url = `${tls ? 'wss' : 'ws'}://${urlHost}:${port}${RELAY_PATH}`;
+  const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${port}/`;
+  logger.info({ url, static: options.staticDir ?? null, acceptHosts }, 'relay listening');
+
+  let closed: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    closing = true;
+    clearInterval(heartbeat);
+    channels.clear();
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (ctx.connections.size > 0) {
+      const allClosed = new Promise<void>((resolve) => {
+        onAllClosed = resolve;
+      });
+      for (const conn of ctx.connections) conn.shutdown();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      await Promise.race([allClosed, grace]);
+      clearTimeout(timer);
+      for (const conn of [...ctx.connections]) conn.terminate();
+    }
+    server.closeAllConnections();
+    await serverClosed;
+    logger.info({ url }, 'relay closed');
+  }
+
+  return {
+    url,
+    httpUrl,
+    host,
+    port,
+    limits,
+    close: () => (closed ??= close()),
+    stats(): RelayStats {
+      let bufferedBytes = 0;
+      let pausedConnections = 0;
+      for (const conn of ctx.connections) {
+        bufferedBytes += conn.ws.bufferedAmount;
+        if (conn.blockedOn !== null) pausedConnections++;
+      }
+      return {
+        ...counters,
+        connections: ctx.connections.size,
+        authenticated: ctx.authenticated,
+        identities: presence.onlineIdentities,
+        watchedIdentities: presence.watchedIdentities,
+        channels: channels.size,
+        pendingChannelOpens: channels.pendingSize,
+        bufferedBytes,
+        pausedConnections,
+      };
+    },
+  };
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function urlHostOf(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
