@@ -622,5 +622,6 @@ function detach(ws: WebSocketLike): void {
   ws.onopen = null;
   ws.onmessage = null;
   ws.onclose = null;
-  ws.onerror = null;
+  // Not null: closing a socket that is still connecting makes `ws` emit 'error', which throws without a listener.
+  ws.onerror = () => {};
 }

@@ -2,3 +2,4 @@ export { RelayClient, type RelayClientOptions, type RelayClientEvents, type Rela
 export { RelayChannelSocket } from './channel.js';
 export { RelayError, isRelayError, type RelayErrorCode } from './errors.js';
 export { relayHostOf } from './url.js';
+export { relaySignerOf } from './signer.js';

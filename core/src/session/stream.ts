@@ -21,7 +21,8 @@ import { DATA_HEADER_BYTES, EPOCH_BYTES, decodeFrame, encodeAck, encodeData, enc
 import type { FrameTransport } from './transport.js';
 
 /** Largest payload of one stream frame. Transports carry it whole (direct fragments internally). */
-export const MAX_STREAM_PAYLOAD = 256 * 1024;
+// The relay transport seals each stream frame (header + payload) as one AEAD frame of at most 256 KiB.
+export const MAX_STREAM_PAYLOAD = 256 * 1024 - 64;
 
 /** Kinds 1–255 multiplex the stream. Assigned so far: */
 export const StreamKind = {

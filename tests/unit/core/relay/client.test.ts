@@ -1,0 +1,254 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
+import type { RelayState } from '../../../../core/src/api.js';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import { RelayClient, RelayError, relayHostOf, relaySignerOf, type RelayClientEvents, type RelayClientOptions } from '../../../../core/src/relay/index.js';
+import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
+
+const clients: RelayClient[] = [];
+const relays: RunningRelay[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(relays.splice(0).map((r) => r.close()));
+});
+
+async function relay(port = 0): Promise<RunningRelay> {
+  const r = await startRelay({ host: '127.0.0.1', port, logger: silentLogger });
+  relays.push(r);
+  return r;
+}
+
+async function client(url: string, identity?: IdentityKeyPair, options: Partial<RelayClientOptions> = {}): Promise<RelayClient> {
+  const id = identity ?? (await generateIdentityKeyPair({ extractable: false }));
+  const c = new RelayClient({ url, signer: relaySignerOf(id), webSocket: nodeWebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...options });
+  clients.push(c);
+  return c;
+}
+
+/** Resolves on the first event of `event` satisfying `pred` (bounded by the test timeout). */
+function next<K extends keyof RelayClientEvents>(
+  c: RelayClient,
+  event: K,
+  pred: (v: RelayClientEvents[K]) => boolean = () => true,
+): Promise<RelayClientEvents[K]> {
+  return new Promise((resolve) => {
+    const off = c.on(event, (v) => {
+      if (!pred(v)) return;
+      off();
+      resolve(v);
+    });
+  });
+}
+
+function stateIs(c: RelayClient, state: RelayState): Promise<unknown> {
+  if (c.state === state) return Promise.resolve();
+  return next(c, 'state', (s) => s.state === state);
+}
+
+describe('relayHostOf', () => {
+  it('gives host[:port] as the Host header has it', () => {
+    expect(relayHostOf('ws://127.0.0.1:8787/ws')).toBe('127.0.0.1:8787');
+    expect(relayHostOf('wss://Relay.Example.org/ws')).toBe('relay.example.org');
+    expect(relayHostOf('ws://relay.example.org:80/ws')).toBe('relay.example.org');
+    expect(relayHostOf('wss://relay.example.org:443')).toBe('relay.example.org');
+    expect(() => relayHostOf('http://x')).toThrow();
+    expect(() => relayHostOf('ws://user@evil/ws')).toThrow(/user info/);
+  });
+});
+
+describe('RelayClient against a real relay on loopback', () => {
+  it('authenticates, sees presence, forwards signals stamped with the sender', async () => {
+    const r = await relay();
+    const a = await client(r.url);
+    const b = await client(r.url);
+    a.subscribe([b.id]);
+    a.start();
+    await stateIs(a, 'online');
+    const online = next(a, 'presence', (p) => p.id === b.id && p.online);
+    b.start();
+    await stateIs(b, 'online');
+    await online;
+    expect(a.isOnline(b.id)).toBe(true);
+
+    const got = next(b, 'signal');
+    await a.signal(b.id, { kind: 'test', n: 1 });
+    expect(await got).toEqual({ from: a.id, data: { kind: 'test', n: 1 } });
+
+    const offline = next(a, 'presence', (p) => p.id === b.id && !p.online);
+    b.close();
+    await offline;
+    expect(a.isOnline(b.id)).toBe(false);
+  });
+
+  it('rejects a signal to an offline identity with a typed offline error', async () => {
+    const r = await relay();
+    const a = await client(r.url);
+    a.start();
+    await stateIs(a, 'online');
+    const nobody = (await generateIdentityKeyPair({ extractable: false })).id;
+    const error = await a.signal(nobody, { x: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).code).toBe('offline');
+    // The next signal to someone online still succeeds: the failure was per signal.
+    const b = await client(r.url);
+    b.start();
+    await stateIs(b, 'online');
+    await expect(a.signal(b.id, { y: 2 })).resolves.toBeUndefined();
+  });
+
+  it('reconnects with backoff after the relay restarts, resubscribes, and delivers signals queued meanwhile', async () => {
+    const first = await relay();
+    const port = first.port;
+    // A waits out a long backoff (then reconnectNow), so B is back first and the queued signal has a target.
+    const a = await client(first.url, undefined, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const b = await client(first.url);
+    a.subscribe([b.id]);
+    a.start();
+    b.start();
+    await Promise.all([stateIs(a, 'online'), stateIs(b, 'online')]);
+    const statesB: RelayState[] = [];
+    b.on('state', (s) => statesB.push(s.state));
+
+    await first.close();
+    relays.splice(relays.indexOf(first), 1);
+    await Promise.all([stateIs(a, 'offline'), stateIs(b, 'offline')]);
+    const receivedAtB = next(b, 'signal', (s) => s.data.queued === true);
+    const queued = a.signal(b.id, { queued: true });
+
+    await relay(port);
+    await stateIs(b, 'online'); // on its own, after backoff
+    expect(statesB).toEqual(expect.arrayContaining(['offline', 'connecting', 'online']));
+    const backOnline = next(a, 'presence', (p) => p.id === b.id && p.online);
+    a.reconnectNow();
+    await stateIs(a, 'online');
+    await backOnline; // presence arrives only because the subscription was renewed
+    await expect(queued).resolves.toBeUndefined();
+    expect((await receivedAtB).from).toBe(a.id);
+  });
+
+  it('bounds the queue while offline: overflow and timeouts fail explicitly, close() fails the rest', async () => {
+    const target = (await generateIdentityKeyPair({ extractable: false })).id;
+    // Nothing listens on this port: the client keeps retrying.
+    const dead = await relay();
+    const url = dead.url;
+    await dead.close();
+    relays.splice(0);
+    const a = await client(url, undefined, { maxQueued: 2, queueTimeoutMs: 200 });
+    a.start();
+    const p1 = a.signal(target, { n: 1 });
+    const p2 = a.signal(target, { n: 2 });
+    const p3 = a.signal(target, { n: 3 });
+    await expect(p3).rejects.toMatchObject({ code: 'queue-full' });
+    await expect(p1).rejects.toMatchObject({ code: 'timeout' });
+    await expect(p2).rejects.toMatchObject({ code: 'timeout' });
+
+    const b = await client(url, undefined, { queueTimeoutMs: 60_000 });
+    b.start();
+    const held = b.signal(target, { n: 4 });
+    const channel = b.openChannel(target, 'tag1');
+    b.close();
+    await expect(held).rejects.toMatchObject({ code: 'closed' });
+    await expect(channel).rejects.toMatchObject({ code: 'closed' });
+    expect(b.state).toBe('offline');
+  });
+
+  it('opens a channel when both sides ask, carries bytes both ways, and reports drain after a burst', async () => {
+    const r = await relay();
+    const a = await client(r.url);
+    const b = await client(r.url);
+    a.start();
+    b.start();
+    await Promise.all([stateIs(a, 'online'), stateIs(b, 'online')]);
+    const [ca, cb] = await Promise.all([a.openChannel(b.id, 'sess-1'), b.openChannel(a.id, 'sess-1')]);
+    expect(ca.channel).toBe(cb.channel);
+    expect(ca.peer).toBe(b.id);
+    expect(cb.tag).toBe('sess-1');
+
+    const total = 64;
+    const chunk = 256 * 1024;
+    let received = 0;
+    let bytes = 0;
+    const all = new Promise<void>((resolve) =>
+      cb.onMessage((m) => {
+        expect(m[0]).toBe(received & 0xff);
+        received++;
+        bytes += m.length;
+        if (received === total) resolve();
+      }),
+    );
+    let drains = 0;
+    ca.onDrain(() => drains++);
+    for (let i = 0; i < total; i++) ca.send(new Uint8Array(chunk).fill(i & 0xff));
+    expect(ca.bufferedAmount).toBeGreaterThan(256 * 1024);
+    await all;
+    expect(bytes).toBe(total * chunk);
+    expect(drains).toBeGreaterThan(0);
+
+    const back = new Promise<Uint8Array>((resolve) => ca.onMessage(resolve));
+    cb.send(new Uint8Array([9, 8, 7]));
+    expect([...(await back)]).toEqual([9, 8, 7]);
+
+    const closed = new Promise<{ reason: string }>((resolve) => cb.onClose(resolve));
+    ca.close();
+    expect((await closed).reason.length).toBeGreaterThan(0);
+    expect(() => cb.send(new Uint8Array(1))).toThrow(/closed/);
+  });
+
+  it('fails a channel open to an offline identity with a typed error', async () => {
+    const r = await relay();
+    const a = await client(r.url);
+    a.start();
+    await stateIs(a, 'online');
+    const nobody = (await generateIdentityKeyPair({ extractable: false })).id;
+    await expect(a.openChannel(nobody, 'x')).rejects.toMatchObject({ code: 'offline' });
+  });
+
+  it('closes channels when the relay connection drops', async () => {
+    const r = await relay();
+    const a = await client(r.url);
+    const b = await client(r.url);
+    a.start();
+    b.start();
+    await Promise.all([stateIs(a, 'online'), stateIs(b, 'online')]);
+    const [ca] = await Promise.all([a.openChannel(b.id, 't'), b.openChannel(a.id, 't')]);
+    const closed = new Promise<{ reason: string }>((resolve) => ca.onClose(resolve));
+    await r.close();
+    expect((await closed).reason).toMatch(/lost|closed/);
+  });
+
+  it('ignores malformed and invalid relay messages without crashing', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const port = (wss.address() as { port: number }).port;
+    // After the garbage, a valid challenge: the client's hello proves it processed everything before it and survived.
+    let helloSeen!: () => void;
+    const hello = new Promise<void>((resolve) => (helloSeen = resolve));
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        if (String(data).includes('"hello"')) helloSeen();
+      });
+      ws.send('{not json');
+      ws.send(JSON.stringify({ type: 'ready', id: 'short', limits: {} }));
+      ws.send(JSON.stringify({ type: 'presence', id: 42, online: 'yes' }));
+      ws.send(JSON.stringify({ type: 'signal', from: 'x'.repeat(43), data: 'not an object' }));
+      ws.send(JSON.stringify({ type: 'unknown-type' }));
+      ws.send(Buffer.from([0, 0]));
+      ws.send(JSON.stringify({ type: 'challenge', v: 1, nonce: 'A'.repeat(43) }));
+    });
+    try {
+      const a = await client(`ws://127.0.0.1:${port}/ws`);
+      const signals: unknown[] = [];
+      a.on('signal', (s) => signals.push(s));
+      a.start();
+      await hello;
+      expect(a.state).toBe('connecting');
+      expect(signals).toEqual([]);
+      a.close();
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  });
+});
