@@ -63,11 +63,16 @@ export interface HandshakeOptions {
   kex?: readonly KexAlgorithm[];
 }
 
+/** A SecureChannel that also says which key agreement produced it (for diagnostics). */
+export interface EstablishedChannel extends SecureChannel {
+  readonly kex: KexAlgorithm;
+}
+
 export interface Handshake {
   /** Send this to the peer (JSON-serialisable). */
   message: HandshakeMessage;
   /** Verifies the peer's message and derives the channel. Usable once. */
-  complete(peerMessage: unknown): Promise<SecureChannel>;
+  complete(peerMessage: unknown): Promise<EstablishedChannel>;
 }
 
 const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
@@ -150,7 +155,7 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
   };
 
   let used = false;
-  async function complete(peerMessage: unknown): Promise<SecureChannel> {
+  async function complete(peerMessage: unknown): Promise<EstablishedChannel> {
     if (used) throw new CryptoError('handshake-used', 'This handshake was already completed; start a new one.');
     used = true;
     const parsed = HandshakeMessageSchema.safeParse(peerMessage);
@@ -177,6 +182,7 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
     } catch {
       throw new CryptoError('bad-handshake', 'The peer\'s handshake signature is not base64url.');
     }
+    if (signature.length !== 64) throw new CryptoError('bad-handshake', 'The peer\'s handshake signature has the wrong length.');
     const peerStatement = handshakeStatement(sessionId, initiatorId, responderId, peerRole, theirs);
     if (!(await verifySignature(peerKey, signature, peerStatement))) {
       throw new CryptoError(
@@ -217,7 +223,8 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
       return { base: bits.slice(0, 32), noncePrefix: bits.slice(32) };
     };
     const [i2r, r2i] = await Promise.all([derive(INFO_I2R), derive(INFO_R2I)]);
-    return createAeadChannel({ sessionId, send: role === 'initiator' ? i2r : r2i, receive: role === 'initiator' ? r2i : i2r });
+    const channel = createAeadChannel({ sessionId, send: role === 'initiator' ? i2r : r2i, receive: role === 'initiator' ? r2i : i2r });
+    return Object.assign(channel, { kex: chosen });
   }
 
   return { message, complete };
