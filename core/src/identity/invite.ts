@@ -72,7 +72,14 @@ export function createInvite(identity: InviteSource): string {
 
 const WRAPPERS: Record<string, string> = { '<': '>', '"': '"', "'": "'", '`': '`', '(': ')', '[': ']', '“': '”', '«': '»' };
 
-/** Recovers the link from pasted text: surrounding whitespace, <…>/quotes, line breaks chat clients insert. */
+const INVISIBLE_BREAKS = /[\s\u200B\u00AD\u2060\uFEFF]+/g;
+/** Sentence punctuation right after a pasted link; our links never end in these characters. */
+const TRAILING_PUNCTUATION = /[.,;:!?]+$/;
+
+/**
+ * Recovers the link from pasted text: surrounding whitespace, <…>/quotes, line breaks that chat and
+ * mail clients insert, or a whole message with the link somewhere inside ("add me: parley://…").
+ */
 function extractLink(text: string): string {
   let s = text.trim();
   for (let i = 0; i < 4 && s.length >= 2; i++) {
@@ -81,9 +88,10 @@ function extractLink(text: string): string {
     s = s.slice(1, -1).trim();
   }
   // Whitespace and invisible break hints never occur in a link we create (everything is percent-encoded).
-  s = s.replace(/[\s\u200B\u00AD\u2060\uFEFF]+/g, '');
-  // Sentence punctuation right after a pasted link; our links never end in these characters.
-  return s.replace(/[.,;:!?]+$/, '');
+  const joined = s.replace(INVISIBLE_BREAKS, '').replace(TRAILING_PUNCTUATION, '');
+  if (/^parley:/i.test(joined)) return joined;
+  const embedded = /parley:[^\s<>"'`“”«»]+/i.exec(text);
+  return embedded ? embedded[0].replace(TRAILING_PUNCTUATION, '') : joined;
 }
 
 const PREFIX = /^parley:(?:\/\/)?invite\/?\?/i;

@@ -52,6 +52,9 @@ describe('createInvite / parseInvite round trip', () => {
     expect(text).toMatch(/^parley:\/\/invite\?[A-Za-z0-9%&=_-]+$/);
     const invite = await parseInvite(text);
     expect(invite).toEqual({ v: 1, key: ed.publicKey, id: ed.id, name, relays });
+    // Deep links pass through WHATWG URL parsing (Electron main, the browser): it must not change them.
+    expect(new URL(text).href).toBe(text);
+    expect(new URL(text).protocol).toBe('parley:');
   });
 
   it('round-trips a P-256 identity, an empty name and no relays', async () => {
@@ -72,6 +75,9 @@ describe('createInvite / parseInvite round trip', () => {
       `${text}.`,
       text.replace('parley://invite?', 'parley://invite/?'), // deep link with a trailing slash (Windows)
       text.replace('parley://', 'PARLEY://'),
+      `Add me on Parley: ${text} thanks!`,
+      `Add me on Parley:\n<${text}>\n-- Alice`,
+      `my invite is "${text}".`,
     ];
     for (const v of variants) {
       const invite = await parseInvite(v);
