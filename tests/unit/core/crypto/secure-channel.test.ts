@@ -266,4 +266,17 @@ describe('secure channel: handshake refused', () => {
     expect(await codeOf(ha.complete(message))).toBe('bad-handshake');
     expect(fromBase64url(message.ephPub[0]!.pub)).toHaveLength(32);
   });
+
+  it('a correctly signed P-256 ephemeral key that is not on the curve', async () => {
+    const o = sides();
+    const ha = await createHandshake({ ...o.a, kex: ['P-256'] });
+    const point = new Uint8Array(65).fill(5);
+    point[0] = 4;
+    const statement = encodeFields('parley-secure-channel/v1 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'P-256', point]);
+    const sig = toBase64url(await signIdentity(bob, statement));
+    const message = { v: 1, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'P-256', pub: toBase64url(point) }], sig };
+    const error = await ha.complete(message).catch((e: unknown) => e);
+    expect((error as CryptoError).code).toBe('bad-handshake');
+    expect((error as CryptoError).message).toMatch(/P-256 key is invalid/);
+  });
 });
