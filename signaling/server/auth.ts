@@ -37,7 +37,7 @@ export function statementHosts(arrival: ArrivalAddress, acceptHosts: readonly st
   const out: string[] = [];
   const header = arrival.hostHeader?.trim().toLowerCase();
   if (header && hostNamesArrival(header, arrival)) out.push(header);
-  for (const h of acceptHosts) if (h !== header) out.push(h);
+  for (const h of acceptHosts) if (!out.includes(h)) out.push(h);
   return out;
 }
 

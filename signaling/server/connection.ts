@@ -316,7 +316,7 @@ export class Connection {
   }
 
   private onClose(code: number): void {
-    const wasReady = this.state === READY;
+    const wasReady = this.id !== null; // state may already say CLOSING
     this.state = CLOSED;
     this.clearAuthTimer();
     this.queued = null;

@@ -43,6 +43,8 @@ export interface RawClientOptions {
   localAddress?: string;
   /** Default time a `next*` call waits before it fails. */
   timeoutMs?: number;
+  /** false: never answer the relay's pings (a dead-looking client). */
+  autoPong?: boolean;
 }
 
 export interface CloseInfo {
@@ -107,6 +109,7 @@ export class RawClient {
       maxPayload: MAX_FRAME_BYTES,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
       ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      ...(options.autoPong === false ? { autoPong: false } : {}),
     });
     const client = new RawClient(ws, url, options.timeoutMs ?? 5_000);
     return new Promise((resolve, reject) => {
