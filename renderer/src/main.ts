@@ -1,0 +1,78 @@
+// Composition root of the renderer: picks the bridge (Electron preload or browser), opens storage,
+// builds the state and mounts the UI.
+import { mount } from 'svelte';
+import type { ParleyBridge } from '../../core/src/bridge.js';
+import App from './App.svelte';
+import './app.css';
+import { WebBridge } from './bridge/web.js';
+import { detectLanguage } from './i18n/languages.js';
+import { i18n } from './i18n/index.svelte.js';
+import { sameOriginRelayUrl } from './lib/relay-url.js';
+import { openEngine } from './engine-factory.js';
+import { IdbIdentityKeyStore } from './platform/identity-store.js';
+import { IdbKeyValueStore, openParleyDb } from './platform/idb.js';
+import { AppState } from './state/app.svelte.js';
+import { CallState } from './state/call.svelte.js';
+import type { AppContext } from './state/context.js';
+import { TransfersState } from './state/transfers.svelte.js';
+
+declare global {
+  interface Window {
+    /** Set by the Electron preload; absent in a browser. */
+    parley?: ParleyBridge;
+  }
+}
+
+/** One tab per browser profile runs the identity: two would fight over the relay connection. */
+async function acquireInstanceLock(): Promise<boolean> {
+  if (!('locks' in navigator)) return true;
+  return new Promise((resolve) => {
+    void navigator.locks.request('parley-instance', { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      // Hold the lock for the life of the page.
+      return lock ? new Promise<void>(() => {}) : undefined;
+    });
+  });
+}
+
+async function init(): Promise<void> {
+  const bridge: AppContext['bridge'] = window.parley ?? new WebBridge();
+  const db = await openParleyDb();
+  const engineStore = new IdbKeyValueStore(db, 'kv');
+  const uiStore = new IdbKeyValueStore(db, 'ui');
+  const identityStore = new IdbIdentityKeyStore(db);
+  const language = detectLanguage(navigator.languages ?? [navigator.language]);
+  i18n.language = language;
+
+  const embedded = await bridge.embeddedRelayUrl().catch(() => null);
+  const defaultRelay = embedded ?? sameOriginRelayUrl(location.href);
+
+  const app = new AppState({
+    bridge,
+    uiStore,
+    hasIdentity: () => identityStore.exists(),
+    openEngine: (options) => openEngine({ ...options, store: engineStore, identityStore }),
+    defaultSettings: {
+      relays: defaultRelay ? [defaultRelay] : [],
+      iceServers: [],
+      language,
+      notifications: true,
+      askWhereToSave: false,
+    },
+    acquireInstanceLock: bridge.platform === 'web' ? acquireInstanceLock : undefined,
+    isVisible: () => document.visibilityState === 'visible' && document.hasFocus(),
+  });
+  const transfers = new TransfersState();
+  const call = new CallState(navigator.mediaDevices ?? null);
+  const context: AppContext = { app, transfers, call, bridge };
+
+  const target = document.getElementById('app');
+  if (!target) throw new Error('missing #app');
+  mount(App, { target, props: { context } });
+  await app.boot();
+}
+
+void init().catch((err: unknown) => {
+  const target = document.getElementById('app');
+  if (target) target.textContent = `Parley could not start: ${err instanceof Error ? err.message : String(err)}`;
+});

@@ -1,0 +1,31 @@
+// The slice of core's Messenger the UI uses. Kept as an interface so the state classes can be
+// exercised before and independently of the engine; core/src/messenger.ts satisfies it.
+import type {
+  ChatMessage,
+  Contact,
+  IdentityId,
+  MessengerEventMap,
+  OwnIdentity,
+  SessionPath,
+  Unsubscribe,
+} from '../../../core/src/api.js';
+
+export interface HistoryQuery {
+  /** Only messages with seq below this (older), for paging on scroll-up. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface EngineLike {
+  readonly identity: OwnIdentity;
+  contacts(): Contact[];
+  addContact(invite: string): Promise<Contact>;
+  send(contactId: IdentityId, text: string): Promise<ChatMessage>;
+  history(contactId: IdentityId, query: HistoryQuery): Promise<ChatMessage[]>;
+  markRead(contactId: IdentityId): Promise<void>;
+  safetyNumber(contactId: IdentityId): Promise<string>;
+  setVerified(contactId: IdentityId, verified: boolean): Promise<void>;
+  pathOf(contactId: IdentityId): SessionPath;
+  on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe;
+  close(): Promise<void>;
+}
