@@ -1,0 +1,3 @@
+export { ChatStore } from './store.js';
+export { ChatService } from './service.js';
+export { MAX_TEXT_CHARS } from './protocol.js';

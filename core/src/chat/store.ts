@@ -1,0 +1,187 @@
+// Chat history per contact, persisted through the KeyValueStore:
+//   chat/<contact>/meta            { nextSeq, readUpTo, unread, lastMessageAt }
+//   chat/<contact>/m/<seq:12>      one message (stable order = local seq, lexicographic keys)
+//   chat/<contact>/id/<messageId>  its seq: dedupe of incoming ids and lookup for status updates
+//   chat/<contact>/pending/<id>    outgoing messages not yet acknowledged by the contact (the outbox)
+// Every mutation runs through one serial queue, so read-modify-write sequences never interleave.
+import { z } from 'zod';
+import type { ChatMessage, MessageStatus } from '../api.js';
+import type { KeyValueStore } from '../platform/types.js';
+import { SerialQueue } from '../util/serial.js';
+
+interface Meta {
+  nextSeq: number;
+  readUpTo: number;
+  unread: number;
+  lastMessageAt: number | null;
+}
+
+const MetaSchema = z.object({
+  nextSeq: z.number().int().positive(),
+  readUpTo: z.number().int().nonnegative(),
+  unread: z.number().int().nonnegative(),
+  lastMessageAt: z.number().nullable(),
+});
+
+const StoredMessageSchema = z.object({
+  id: z.string().min(1).max(64),
+  direction: z.enum(['out', 'in']),
+  text: z.string(),
+  sentAt: z.number(),
+  at: z.number(),
+  status: z.enum(['queued', 'sent', 'delivered', 'failed']),
+  seq: z.number().int().positive(),
+});
+type StoredMessage = z.infer<typeof StoredMessageSchema>;
+
+const pad = (seq: number): string => String(seq).padStart(12, '0');
+
+export class ChatStore {
+  readonly #store: KeyValueStore;
+  readonly #queue = new SerialQueue();
+  readonly #meta = new Map<string, Meta>();
+
+  constructor(store: KeyValueStore) {
+    this.#store = store;
+  }
+
+  async #loadMeta(contactId: string): Promise<Meta> {
+    let meta = this.#meta.get(contactId);
+    if (meta) return meta;
+    const parsed = MetaSchema.safeParse(await this.#store.get(`chat/${contactId}/meta`));
+    meta = parsed.success ? parsed.data : await this.#rebuildMeta(contactId);
+    this.#meta.set(contactId, meta);
+    return meta;
+  }
+
+  /** A missing or damaged meta record is rebuilt from the messages, so no seq is ever reused. */
+  async #rebuildMeta(contactId: string): Promise<Meta> {
+    const keys = await this.#store.keys(`chat/${contactId}/m/`);
+    const last = keys.length > 0 ? Number(keys[keys.length - 1]!.slice(-12)) : 0;
+    return { nextSeq: last + 1, readUpTo: last, unread: 0, lastMessageAt: null };
+  }
+
+  #view(contactId: string, m: StoredMessage, meta: Meta): ChatMessage {
+    return { ...m, contactId, read: m.direction === 'out' || m.seq <= meta.readUpTo };
+  }
+
+  /** Appends an outgoing message and puts it in the outbox. */
+  addOutgoing(contactId: string, message: { id: string; text: string; sentAt: number }, status: MessageStatus): Promise<ChatMessage> {
+    return this.#queue.run(async () => {
+      const meta = await this.#loadMeta(contactId);
+      const stored: StoredMessage = { ...message, direction: 'out', at: message.sentAt, status, seq: meta.nextSeq };
+      const next: Meta = { ...meta, nextSeq: meta.nextSeq + 1, lastMessageAt: message.sentAt };
+      await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
+      await this.#store.set(`chat/${contactId}/id/${stored.id}`, stored.seq);
+      await this.#store.set(`chat/${contactId}/pending/${stored.id}`, stored.seq);
+      await this.#store.set(`chat/${contactId}/meta`, next);
+      this.#meta.set(contactId, next);
+      return this.#view(contactId, stored, next);
+    });
+  }
+
+  /**
+   * Persists an incoming message unless its id was seen before. Returns the stored message, or null
+   * for a duplicate (which must still be acknowledged: the first ack may have been lost).
+   */
+  addIncoming(contactId: string, message: { id: string; text: string; sentAt: number }, now = Date.now()): Promise<ChatMessage | null> {
+    return this.#queue.run(async () => {
+      if ((await this.#store.get(`chat/${contactId}/id/${message.id}`)) !== undefined) return null;
+      const meta = await this.#loadMeta(contactId);
+      const stored: StoredMessage = { ...message, direction: 'in', at: now, status: 'delivered', seq: meta.nextSeq };
+      const next: Meta = { ...meta, nextSeq: meta.nextSeq + 1, unread: meta.unread + 1, lastMessageAt: now };
+      await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
+      // The id record goes last: a crash before it leaves a message the sender will resend, and the
+      // resend is stored again rather than lost (at worst a visible duplicate, never a missing message).
+      await this.#store.set(`chat/${contactId}/meta`, next);
+      await this.#store.set(`chat/${contactId}/id/${stored.id}`, stored.seq);
+      this.#meta.set(contactId, next);
+      return this.#view(contactId, stored, next);
+    });
+  }
+
+  /** Updates an outgoing message's status; 'delivered' also removes it from the outbox. Null if unknown or unchanged. */
+  setStatus(contactId: string, id: string, status: MessageStatus): Promise<ChatMessage | null> {
+    return this.#queue.run(async () => {
+      const seq = await this.#store.get<number>(`chat/${contactId}/id/${id}`);
+      if (typeof seq !== 'number') return null;
+      const key = `chat/${contactId}/m/${pad(seq)}`;
+      const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
+      if (!parsed.success || parsed.data.direction !== 'out') return null;
+      const m = parsed.data;
+      if (m.status === status || m.status === 'delivered') return null;
+      const next = { ...m, status };
+      await this.#store.set(key, next);
+      if (status === 'delivered') await this.#store.delete(`chat/${contactId}/pending/${id}`);
+      return this.#view(contactId, next, await this.#loadMeta(contactId));
+    });
+  }
+
+  /** Outgoing messages not yet acknowledged, in conversation order. */
+  pending(contactId: string): Promise<ChatMessage[]> {
+    return this.#queue.run(async () => {
+      const meta = await this.#loadMeta(contactId);
+      const out: ChatMessage[] = [];
+      for (const key of await this.#store.keys(`chat/${contactId}/pending/`)) {
+        const seq = await this.#store.get<number>(key);
+        if (typeof seq !== 'number') continue;
+        const parsed = StoredMessageSchema.safeParse(await this.#store.get(`chat/${contactId}/m/${pad(seq)}`));
+        if (parsed.success) out.push(this.#view(contactId, parsed.data, meta));
+      }
+      return out.sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  /** Contacts that have anything in the outbox. */
+  async contactsWithPending(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const key of await this.#store.keys('chat/')) {
+      const m = /^chat\/([^/]+)\/pending\//.exec(key);
+      if (m) ids.add(m[1]!);
+    }
+    return [...ids];
+  }
+
+  /** Up to `limit` messages before seq `before` (default: the newest), oldest first. */
+  history(contactId: string, options: { before?: number; limit?: number } = {}): Promise<ChatMessage[]> {
+    return this.#queue.run(async () => {
+      const meta = await this.#loadMeta(contactId);
+      const limit = Math.max(1, Math.min(options.limit ?? 50, 500));
+      let keys = await this.#store.keys(`chat/${contactId}/m/`);
+      if (options.before !== undefined) {
+        const bound = `chat/${contactId}/m/${pad(Math.max(0, options.before))}`;
+        keys = keys.filter((k) => k < bound);
+      }
+      const out: ChatMessage[] = [];
+      for (const key of keys.slice(-limit)) {
+        const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
+        if (parsed.success) out.push(this.#view(contactId, parsed.data, meta));
+      }
+      return out;
+    });
+  }
+
+  /** Marks everything up to now as read. */
+  markRead(contactId: string): Promise<void> {
+    return this.#queue.run(async () => {
+      const meta = await this.#loadMeta(contactId);
+      if (meta.unread === 0 && meta.readUpTo === meta.nextSeq - 1) return;
+      const next = { ...meta, unread: 0, readUpTo: meta.nextSeq - 1 };
+      await this.#store.set(`chat/${contactId}/meta`, next);
+      this.#meta.set(contactId, next);
+    });
+  }
+
+  async summary(contactId: string): Promise<{ unread: number; lastMessageAt: number | null }> {
+    const meta = await this.#queue.run(() => this.#loadMeta(contactId));
+    return { unread: meta.unread, lastMessageAt: meta.lastMessageAt };
+  }
+
+  /** Deletes a conversation (when the contact is removed). */
+  forget(contactId: string): Promise<void> {
+    return this.#queue.run(async () => {
+      for (const key of await this.#store.keys(`chat/${contactId}/`)) await this.#store.delete(key);
+      this.#meta.delete(contactId);
+    });
+  }
+}

@@ -1,0 +1,1 @@
+export { ContactStore, type StoredContact } from './store.js';

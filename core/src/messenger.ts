@@ -1,0 +1,287 @@
+// The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat.
+import type { ChatMessage, Contact, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
+import { ChatService } from './chat/service.js';
+import { ChatStore } from './chat/store.js';
+import { ContactStore } from './contacts/store.js';
+import { createInvite, parseInvite } from './identity/invite.js';
+import { checkRelayList } from './identity/profile.js';
+import { loadOrCreateIdentity, type IdentityKeyStore, type LocalIdentity } from './identity/store.js';
+import { silentLogger, type KeyValueStore, type Logger, type WebSocketFactory } from './platform/types.js';
+import { RelayClient } from './relay/client.js';
+import { relaySignerOf } from './relay/signer.js';
+import type { IceServer, SimplePeerConstructor } from './session/direct.js';
+import { Session } from './session/session.js';
+import { SESSION_SIGNAL_KINDS } from './session/signals.js';
+import { Emitter } from './util/emitter.js';
+
+export interface MessengerOptions {
+  store: KeyValueStore;
+  identityStore: IdentityKeyStore;
+  webSocket: WebSocketFactory;
+  /** RTCPeerConnection implementation for Node (@roamhq/wrtc); leave undefined in browsers. */
+  wrtc?: unknown;
+  logger?: Logger;
+  /** Our relay URLs (used when the identity is created, and to override the stored ones if given). */
+  relays?: string[];
+  /** STUN/TURN servers the user configured. Default none: never a public server. */
+  iceServers?: IceServer[];
+  directHeadStartMs?: number;
+  directStallMs?: number;
+  /** Display name for a new identity. */
+  name?: string;
+  /** Store the private key as pkcs8 (JSON stores, Node). Default false (CryptoKey, IndexedDB). */
+  extractableKey?: boolean;
+  /** Relay only: never attempt direct connections. */
+  directDisabled?: boolean;
+  SimplePeer?: SimplePeerConstructor;
+}
+
+export class Messenger {
+  readonly #o: MessengerOptions;
+  readonly #log: Logger;
+  readonly #identity: LocalIdentity;
+  readonly #relayUrls: string[];
+  readonly #contacts: ContactStore;
+  readonly #chat: ChatStore;
+  readonly #chatService: ChatService;
+  readonly #events = new Emitter<MessengerEventMap>();
+  readonly #relays = new Map<string, RelayClient>();
+  readonly #sessions = new Map<string, Session>();
+  #closed = false;
+
+  private constructor(options: MessengerOptions, identity: LocalIdentity, contacts: ContactStore, chat: ChatStore, relayUrls: string[]) {
+    this.#o = options;
+    this.#log = options.logger ?? silentLogger;
+    this.#identity = identity;
+    this.#contacts = contacts;
+    this.#chat = chat;
+    this.#relayUrls = relayUrls;
+    this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'messenger listener threw');
+    this.#chatService = new ChatService(chat, (m) => this.#onChatMessage(m), this.#log);
+  }
+
+  static async open(options: MessengerOptions): Promise<Messenger> {
+    const log = options.logger ?? silentLogger;
+    const identity = await loadOrCreateIdentity(options.identityStore, {
+      name: options.name ?? '',
+      relays: options.relays ?? [],
+      extractable: options.extractableKey ?? false,
+    });
+    let relays = identity.relays;
+    if (options.relays) {
+      const checked = checkRelayList(options.relays);
+      if (!checked.ok) throw new Error(checked.error);
+      relays = checked.value;
+    }
+    const contacts = await ContactStore.open(options.store, log);
+    const messenger = new Messenger(options, identity, contacts, new ChatStore(options.store), relays);
+    messenger.#start();
+    return messenger;
+  }
+
+  // ---- identity and contacts ----
+
+  get identity(): OwnIdentity {
+    return {
+      id: this.#identity.id,
+      name: this.#identity.name,
+      invite: createInvite({ publicKey: this.#identity.publicKey, name: this.#identity.name, relays: this.#relayUrls }),
+    };
+  }
+
+  async contacts(): Promise<Contact[]> {
+    return Promise.all(this.#contacts.list().map((c) => this.#contactView(c.id)));
+  }
+
+  async addContact(invite: string): Promise<Contact> {
+    const parsed = await parseInvite(invite);
+    if (parsed.id === this.#identity.id) throw new Error('That invite is your own.');
+    const stored = await this.#contacts.add(parsed);
+    this.#watch(stored.id);
+    const view = await this.#contactView(stored.id);
+    this.#events.emit('contact', view);
+    return view;
+  }
+
+  async removeContact(contactId: IdentityId): Promise<void> {
+    const c = this.#contacts.get(contactId);
+    if (!c) return;
+    this.#sessions.get(contactId)?.close();
+    this.#sessions.delete(contactId);
+    this.#chatService.detach(contactId);
+    for (const relay of this.#relays.values()) relay.unsubscribe([contactId]);
+    await this.#contacts.remove(contactId);
+    await this.#chat.forget(contactId);
+  }
+
+  safetyNumber(contactId: IdentityId): Promise<string> {
+    return this.#contacts.safetyNumber(contactId, this.#identity.publicKey);
+  }
+
+  async setVerified(contactId: IdentityId, verified: boolean): Promise<Contact> {
+    await this.#contacts.setVerified(contactId, verified);
+    const view = await this.#contactView(contactId);
+    this.#events.emit('contact', view);
+    return view;
+  }
+
+  // ---- chat ----
+
+  async send(contactId: IdentityId, text: string): Promise<ChatMessage> {
+    this.#requireContact(contactId);
+    this.sessionFor(contactId);
+    return this.#chatService.send(contactId, text);
+  }
+
+  history(contactId: IdentityId, options: { before?: number; limit?: number } = {}): Promise<ChatMessage[]> {
+    this.#requireContact(contactId);
+    return this.#chat.history(contactId, options);
+  }
+
+  async markRead(contactId: IdentityId): Promise<void> {
+    this.#requireContact(contactId);
+    await this.#chat.markRead(contactId);
+    this.#events.emit('contact', await this.#contactView(contactId));
+  }
+
+  pathOf(contactId: IdentityId): SessionPath {
+    return this.#sessions.get(contactId)?.path ?? 'none';
+  }
+
+  relayState(): { state: RelayState; url: string | null } {
+    for (const [url, client] of this.#relays) if (client.state === 'online') return { state: 'online', url };
+    const first = this.#relays.values().next().value;
+    return { state: first ? first.state : 'offline', url: first?.url ?? null };
+  }
+
+  on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * The contact's session (created on first use, and asked to connect): the hook for file transfer
+   * and calls. Its `stream` carries frames of any kind; see core/src/session/README.md.
+   */
+  sessionFor(contactId: IdentityId): Session {
+    const existing = this.#sessions.get(contactId);
+    if (existing) {
+      existing.ensure();
+      return existing;
+    }
+    const contact = this.#requireContact(contactId);
+    const relay = this.#relayFor(contactId);
+    if (!relay) throw new Error('No relay is configured to reach this contact.');
+    const session = new Session({
+      identity: this.#identity,
+      contactId,
+      contactKey: contact.key,
+      relay,
+      ...(this.#o.wrtc !== undefined ? { wrtc: this.#o.wrtc } : {}),
+      iceServers: this.#o.iceServers ?? [],
+      ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
+      ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
+      ...(this.#o.directDisabled ? { directDisabled: true } : {}),
+      ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
+      logger: this.#log,
+    });
+    this.#sessions.set(contactId, session);
+    session.on('path', (path) => {
+      this.#events.emit('path', { contactId, path });
+      void this.#emitContact(contactId);
+    });
+    session.on('error', (error) => this.#events.emit('error', { contactId, message: error.message }));
+    this.#chatService.attach(contactId, session);
+    session.ensure();
+    return session;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#sessions.values()) s.close();
+    this.#sessions.clear();
+    for (const r of this.#relays.values()) r.close();
+    this.#relays.clear();
+    this.#events.removeAll();
+  }
+
+  // ---- internals ----
+
+  #start(): void {
+    for (const url of this.#relayUrls) this.#client(url);
+    for (const c of this.#contacts.list()) this.#watch(c.id);
+    // Messages left in the outbox by a previous run go as soon as their contact is reachable.
+    void this.#chat.contactsWithPending().then((ids) => {
+      for (const id of ids) if (this.#contacts.has(id) && !this.#closed) this.sessionFor(id);
+    });
+  }
+
+  #client(url: string): RelayClient {
+    let client = this.#relays.get(url);
+    if (client) return client;
+    client = new RelayClient({ url, signer: relaySignerOf(this.#identity), webSocket: this.#o.webSocket, logger: this.#log });
+    this.#relays.set(url, client);
+    client.on('state', ({ state, error }) => this.#events.emit('relay', error === undefined ? { state, url } : { state, url, error }));
+    client.on('presence', ({ id }) => void this.#emitContact(id));
+    client.on('signal', ({ from, data }) => this.#onSignal(from, data));
+    client.start();
+    return client;
+  }
+
+  /** The relay we reach a contact through: one we share, else the contact's first (we connect to it). */
+  #relayFor(contactId: string): RelayClient | null {
+    const contact = this.#contacts.get(contactId);
+    if (!contact) return null;
+    const shared = contact.relays.find((u) => this.#relayUrls.includes(u));
+    const url = shared ?? contact.relays[0] ?? this.#relayUrls[0];
+    return url ? this.#client(url) : null;
+  }
+
+  #watch(contactId: string): void {
+    this.#relayFor(contactId)?.subscribe([contactId]);
+  }
+
+  #onSignal(from: string, data: Record<string, unknown>): void {
+    if (this.#closed) return;
+    // Only contacts may reach us; the relay authenticated `from`, the session checks signatures with the stored key.
+    if (!this.#contacts.has(from)) {
+      this.#log.debug({}, 'signal from a stranger dropped');
+      return;
+    }
+    if (typeof data.kind !== 'string' || !SESSION_SIGNAL_KINDS.has(data.kind)) return;
+    this.sessionFor(from).handleSignal(data);
+  }
+
+  #onChatMessage(message: ChatMessage): void {
+    this.#events.emit('message', message);
+    if (message.direction === 'in') void this.#emitContact(message.contactId);
+  }
+
+  async #emitContact(contactId: string): Promise<void> {
+    if (!this.#contacts.has(contactId) || this.#closed) return;
+    this.#events.emit('contact', await this.#contactView(contactId));
+  }
+
+  async #contactView(contactId: string): Promise<Contact> {
+    const c = this.#requireContact(contactId);
+    const summary = await this.#chat.summary(contactId);
+    const relay = this.#relayFor(contactId);
+    return {
+      id: c.id,
+      name: c.name,
+      relays: c.relays,
+      addedAt: c.addedAt,
+      online: relay?.isOnline(contactId) ?? false,
+      verified: c.verified,
+      path: this.pathOf(contactId),
+      unread: summary.unread,
+      lastMessageAt: summary.lastMessageAt,
+    };
+  }
+
+  #requireContact(contactId: string) {
+    const c = this.#contacts.get(contactId);
+    if (!c) throw new Error(`Unknown contact ${String(contactId).slice(0, 12)}.`);
+    return c;
+  }
+}

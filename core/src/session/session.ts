@@ -1,0 +1,453 @@
+// One Session per contact. It owns the contact's reliable stream and whichever transports currently
+// exist, and decides which one carries data:
+//   - the leader (lower identity id) makes every direct attempt and opens every relay channel, so
+//     there is no glare; the follower asks it to ('session' signal) when it wants connectivity or
+//     lost a transport;
+//   - direct gets a head start (directHeadStartMs, 3 s); the relay is opened at its end, or sooner
+//     when the attempt is seen stalling: offer and answer applied but no connection within
+//     directStallMs (on a reachable path ICE completes in a few round trips), or the attempt failed;
+//   - data moves to direct as soon as it is verified; when direct drops, data moves to the relay at
+//     once (opened on the spot if it was not open) and a fresh direct attempt is scheduled with backoff;
+//   - the stream re-sends across every switch, so nothing is lost or duplicated.
+import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import type { SessionPath } from '../api.js';
+import type { IdentityKeyPair } from '../identity/keys.js';
+import { silentLogger, type Logger } from '../platform/types.js';
+import type { RelayClient } from '../relay/client.js';
+import { Backoff } from '../util/backoff.js';
+import { Emitter } from '../util/emitter.js';
+import { randomId } from '../util/ids.js';
+import { DirectAttempt, DirectTransport, type IceServer, type SimplePeerConstructor } from './direct.js';
+import { SessionError } from './errors.js';
+import { RelayTransport } from './relay-transport.js';
+import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
+import { ReliableStream, type ReliableStreamOptions } from './stream.js';
+
+export interface SessionOptions {
+  identity: IdentityKeyPair;
+  contactId: string;
+  contactKey: PublicIdentityKey;
+  relay: RelayClient;
+  wrtc?: unknown;
+  iceServers?: IceServer[];
+  /** How long direct has alone before the relay is opened. Default 3000 ms. */
+  directHeadStartMs?: number;
+  /** Offer/answer applied but not connected after this long: open the relay now. Default 1000 ms. */
+  directStallMs?: number;
+  /** A direct attempt that has not connected after this long is abandoned (and retried). Default 20 s. */
+  directAttemptTimeoutMs?: number;
+  /** ICE `disconnected` for longer than this is a drop. Default 2500 ms. */
+  disconnectGraceMs?: number;
+  /** After a refusal (tampering, impersonation) nothing is tried for this long. Default 60 s. */
+  refusalCooldownMs?: number;
+  /** Disable direct attempts altogether (relay only). */
+  directDisabled?: boolean;
+  stream?: ReliableStreamOptions;
+  SimplePeer?: SimplePeerConstructor;
+  logger?: Logger;
+}
+
+export interface SessionEvents {
+  path: SessionPath;
+  /** A refusal (tampering, impersonation) or a failure worth showing. */
+  error: SessionError;
+}
+
+export class Session {
+  readonly contactId: string;
+  /** The reliable ordered stream to this contact. See README.md in this folder. */
+  readonly stream: ReliableStream;
+  readonly #o: SessionOptions;
+  readonly #log: Logger;
+  readonly #relay: RelayClient;
+  readonly #events = new Emitter<SessionEvents>();
+  readonly #leader: boolean;
+  readonly #directBackoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+  readonly #relayBackoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+  readonly #offs: Array<() => void> = [];
+
+  #wanted = false;
+  #closed = false;
+  #path: SessionPath = 'none';
+  #refusedUntil = 0;
+
+  #attempt: DirectAttempt | null = null;
+  #direct: DirectTransport | null = null;
+  #directRetryTimer: number | undefined;
+  #attemptTimer: number | undefined;
+  #stallTimer: number | undefined;
+  #headStartTimer: number | undefined;
+
+  #relayTransport: RelayTransport | null = null;
+  #relayOpening: string | null = null;
+  #relayRetryTimer: number | undefined;
+  #lastStartSent = 0;
+  #startTimer: number | undefined;
+
+  constructor(options: SessionOptions) {
+    this.#o = options;
+    this.contactId = options.contactId;
+    this.#relay = options.relay;
+    this.#log = options.logger ?? silentLogger;
+    this.#leader = options.identity.id < options.contactId;
+    this.stream = new ReliableStream({ logger: this.#log, ...options.stream });
+    this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'session listener threw');
+    this.#offs.push(
+      this.#relay.on('state', ({ state }) => {
+        if (state === 'online') this.#reviveSoon();
+      }),
+      this.#relay.on('presence', ({ id, online }) => {
+        if (id === this.contactId && online) this.#reviveSoon();
+      }),
+    );
+  }
+
+  get path(): SessionPath {
+    return this.#path;
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  on<K extends keyof SessionEvents>(event: K, listener: (v: SessionEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Asks for connectivity to the contact (idempotent): call when there is something to send. */
+  ensure(): void {
+    if (this.#closed || Date.now() < this.#refusedUntil) return;
+    this.#wanted = true;
+    if (this.#direct || this.#relayTransport) return;
+    if (this.#leader) {
+      if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+      if (this.#o.directDisabled) this.#openRelay();
+      else if (!this.#relayTransport && this.#headStartTimer === undefined && !this.#relayOpening) {
+        this.#headStartTimer = setTimeout(() => {
+          this.#headStartTimer = undefined;
+          if (!this.#direct) this.#openRelay();
+        }, this.#o.directHeadStartMs ?? 3000);
+      }
+    } else {
+      this.#askLeader(false);
+    }
+  }
+
+  /** Routes a relay signal from this contact (the relay authenticated the sender). */
+  handleSignal(data: Record<string, unknown>): void {
+    if (this.#closed) return;
+    const parsed = PeerSignalSchema.safeParse(data);
+    if (!parsed.success) {
+      this.#log.warn({ contact: this.contactId }, 'malformed session signal dropped');
+      return;
+    }
+    this.#onSignal(parsed.data);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const off of this.#offs) off();
+    this.#clearTimers();
+    this.#attempt?.destroy('session closed');
+    this.#direct?.close('session closed');
+    this.#relayTransport?.close('session closed');
+    this.stream.close();
+    this.#setPath('none');
+    this.#events.removeAll();
+  }
+
+  // ---- signals ----
+
+  #onSignal(msg: PeerSignal): void {
+    if (Date.now() < this.#refusedUntil) return;
+    switch (msg.kind) {
+      case 'session':
+        if (!this.#leader) return;
+        // The follower lost a transport we still believe in: ours is dead too, replace it.
+        if (!msg.pending) {
+          if (!msg.direct && this.#direct) this.#direct.close('the contact lost the direct connection');
+          if (!msg.relay && this.#relayTransport && !msg.direct) this.#relayTransport.close('the contact lost the relay channel');
+        }
+        this.#wanted = true;
+        this.ensure();
+        return;
+      case 'relay':
+        if (this.#leader) return; // only the leader opens relay channels
+        void this.#acceptRelay(msg.sid);
+        return;
+      case 'rtc':
+        this.#onRtc(msg);
+        return;
+    }
+  }
+
+  #onRtc(msg: RtcSignal): void {
+    if (this.#attempt?.sid === msg.sid) {
+      this.#attempt.onRemoteSignal(msg);
+      return;
+    }
+    // Only the leader's offers start attempts; stray candidates of old attempts are ignored.
+    if (this.#leader || msg.signal.type !== 'offer' || this.#o.directDisabled) return;
+    this.#wanted = true;
+    this.#attempt?.destroy('superseded by a new offer');
+    this.#direct?.close('superseded by a new offer');
+    const attempt = this.#newAttempt(msg.sid, 'responder');
+    attempt.onRemoteSignal(msg);
+  }
+
+  #askLeader(lost: boolean): void {
+    if (this.#closed || this.#relay.state !== 'online' || !this.#relay.isOnline(this.contactId)) return;
+    const now = Date.now();
+    // Rate limit (a lost transport is news and goes at once).
+    if (!lost && now - this.#lastStartSent < 1000) {
+      if (this.#startTimer === undefined) {
+        this.#startTimer = setTimeout(() => {
+          this.#startTimer = undefined;
+          if (!this.#direct && !this.#relayTransport) this.#askLeader(false);
+        }, 1000);
+      }
+      return;
+    }
+    this.#lastStartSent = now;
+    void this.#relay
+      .signal(this.contactId, { kind: 'session', op: 'start', direct: this.#direct !== null, relay: this.#relayTransport !== null, pending: this.#attempt !== null || this.#relayOpening !== null })
+      .catch((error: unknown) => this.#log.debug({ err: String(error) }, 'could not ask the contact to connect'));
+  }
+
+  // ---- direct ----
+
+  #startDirect(): void {
+    if (this.#closed || this.#o.directDisabled || this.#attempt || this.#direct) return;
+    if (!this.#relay.isOnline(this.contactId)) return; // revived by presence
+    const attempt = this.#newAttempt(randomId(16), 'initiator');
+    this.#attemptTimer = setTimeout(() => attempt.destroy('the direct attempt timed out'), this.#o.directAttemptTimeoutMs ?? 20_000);
+    attempt.on('described', () => {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = setTimeout(() => {
+        if (this.#attempt === attempt && !this.#direct) {
+          this.#log.info({ contact: this.contactId }, 'direct attempt stalled; opening the relay');
+          this.#openRelay();
+        }
+      }, this.#o.directStallMs ?? 1000);
+    });
+  }
+
+  #newAttempt(sid: string, role: 'initiator' | 'responder'): DirectAttempt {
+    const attempt = new DirectAttempt({
+      sid,
+      role,
+      identity: this.#o.identity,
+      peerId: this.contactId,
+      peerKey: this.#o.contactKey,
+      sendSignal: (data) => this.#relay.signal(this.contactId, data),
+      ...(this.#o.wrtc !== undefined ? { wrtc: this.#o.wrtc } : {}),
+      iceServers: this.#o.iceServers ?? [],
+      ...(this.#o.disconnectGraceMs !== undefined ? { disconnectGraceMs: this.#o.disconnectGraceMs } : {}),
+      ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
+      logger: this.#log,
+    });
+    this.#attempt = attempt;
+    attempt.ready.then(
+      (transport) => this.#onDirectReady(attempt, transport),
+      (error: unknown) => this.#onAttemptFailed(attempt, error),
+    );
+    return attempt;
+  }
+
+  #onDirectReady(attempt: DirectAttempt, transport: DirectTransport): void {
+    if (this.#attempt === attempt) this.#attempt = null;
+    clearTimeout(this.#attemptTimer);
+    clearTimeout(this.#stallTimer);
+    if (this.#closed) {
+      transport.close('session closed');
+      return;
+    }
+    this.#direct?.close('replaced by a newer direct connection');
+    this.#direct = transport;
+    clearTimeout(this.#headStartTimer);
+    this.#headStartTimer = undefined;
+    const connectedAt = Date.now();
+    transport.onClose((reason) => this.#onDirectLost(transport, reason, Date.now() - connectedAt));
+    this.stream.attach(transport, { current: true });
+    this.#setPath('direct');
+  }
+
+  #onAttemptFailed(attempt: DirectAttempt, error: unknown): void {
+    if (this.#attempt === attempt) this.#attempt = null;
+    clearTimeout(this.#attemptTimer);
+    clearTimeout(this.#stallTimer);
+    if (this.#closed) return;
+    const e = error instanceof SessionError ? error : new SessionError('failed', String(error));
+    if (e.refusal) {
+      this.#refuse(e);
+      return;
+    }
+    this.#log.info({ contact: this.contactId, reason: e.message }, 'direct attempt failed');
+    if (this.#direct) return;
+    if (this.#leader) {
+      this.#openRelay();
+      this.#scheduleDirectRetry();
+    } else {
+      this.#askLeader(true);
+    }
+  }
+
+  #onDirectLost(transport: DirectTransport, reason: string, livedMs: number): void {
+    if (this.#direct !== transport) return;
+    this.#direct = null;
+    if (this.#closed) return;
+    this.#log.info({ contact: this.contactId, reason }, 'direct connection lost');
+    if (livedMs > 30_000) this.#directBackoff.reset();
+    if (this.#relayTransport) {
+      this.stream.setCurrent(this.#relayTransport);
+      this.#setPath('relay');
+    } else {
+      this.#setPath('none');
+    }
+    if (this.#leader) {
+      this.#openRelay();
+      this.#scheduleDirectRetry();
+    } else {
+      this.#askLeader(true);
+    }
+  }
+
+  #scheduleDirectRetry(): void {
+    if (this.#o.directDisabled || this.#directRetryTimer !== undefined || this.#closed) return;
+    this.#directRetryTimer = setTimeout(() => {
+      this.#directRetryTimer = undefined;
+      if (!this.#direct && !this.#attempt) this.#startDirect();
+    }, this.#directBackoff.next());
+  }
+
+  // ---- relay ----
+
+  #openRelay(): void {
+    if (this.#closed || !this.#leader || this.#relayTransport || this.#relayOpening) return;
+    clearTimeout(this.#headStartTimer);
+    this.#headStartTimer = undefined;
+    if (this.#relay.state !== 'online' || !this.#relay.isOnline(this.contactId)) return; // revived by state/presence
+    const sid = randomId(16);
+    this.#relayOpening = sid;
+    const opening = (async () => {
+      await this.#relay.signal(this.contactId, { kind: 'relay', sid });
+      const socket = await this.#relay.openChannel(this.contactId, sid);
+      return RelayTransport.establish({
+        socket,
+        identity: this.#o.identity,
+        peerKey: this.#o.contactKey,
+        peerId: this.contactId,
+        sessionId: sid,
+        role: 'initiator',
+      });
+    })();
+    opening.then(
+      (t) => this.#onRelayReady(sid, t),
+      (error: unknown) => this.#onRelayFailed(sid, error),
+    );
+  }
+
+  async #acceptRelay(sid: string): Promise<void> {
+    this.#relayOpening = sid;
+    try {
+      const socket = await this.#relay.openChannel(this.contactId, sid);
+      const t = await RelayTransport.establish({
+        socket,
+        identity: this.#o.identity,
+        peerKey: this.#o.contactKey,
+        peerId: this.contactId,
+        sessionId: sid,
+        role: 'responder',
+      });
+      this.#onRelayReady(sid, t);
+    } catch (error) {
+      this.#onRelayFailed(sid, error);
+    }
+  }
+
+  #onRelayReady(sid: string, transport: RelayTransport): void {
+    if (this.#relayOpening === sid) this.#relayOpening = null;
+    if (this.#closed) {
+      transport.close('session closed');
+      return;
+    }
+    this.#relayBackoff.reset();
+    const old = this.#relayTransport;
+    this.#relayTransport = transport;
+    old?.close('replaced by a newer relay channel');
+    transport.onClose((reason) => this.#onRelayLost(transport, reason));
+    this.stream.attach(transport, { current: this.#direct === null });
+    if (!this.#direct) this.#setPath('relay');
+  }
+
+  #onRelayFailed(sid: string, error: unknown): void {
+    if (this.#relayOpening === sid) this.#relayOpening = null;
+    if (this.#closed) return;
+    const message = (error as Error).message ?? String(error);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'bad-signature' || code === 'wrong-key') {
+      this.#refuse(new SessionError('impersonation', `the relay channel handshake is not signed by the contact's key: ${message}`));
+      return;
+    }
+    this.#log.info({ contact: this.contactId, reason: message }, 'relay channel failed');
+    if (this.#leader && !this.#direct && this.#wanted) this.#scheduleRelayRetry();
+  }
+
+  #onRelayLost(transport: RelayTransport, reason: string): void {
+    if (this.#relayTransport !== transport) return;
+    this.#relayTransport = null;
+    if (this.#closed) return;
+    this.#log.info({ contact: this.contactId, reason }, 'relay channel lost');
+    if (this.#direct) return;
+    this.#setPath('none');
+    if (this.#leader) this.#scheduleRelayRetry();
+    else this.#askLeader(true);
+  }
+
+  #scheduleRelayRetry(): void {
+    if (this.#relayRetryTimer !== undefined || this.#closed) return;
+    this.#relayRetryTimer = setTimeout(() => {
+      this.#relayRetryTimer = undefined;
+      if (!this.#direct && !this.#relayTransport) this.#openRelay();
+    }, this.#relayBackoff.next());
+  }
+
+  /** The relay came back or the contact came online: pick up where we stopped. */
+  #reviveSoon(): void {
+    if (!this.#wanted || this.#closed) return;
+    queueMicrotask(() => {
+      if (this.#closed || this.#direct) return;
+      if (this.#leader) {
+        if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+        // Something was already tried and failed: do not wait for a head start again.
+        if (!this.#relayTransport && (this.#headStartTimer === undefined || this.#directBackoff.attempt > 0)) this.#openRelay();
+      } else if (!this.#relayTransport) {
+        this.#askLeader(true);
+      }
+    });
+  }
+
+  #refuse(error: SessionError): void {
+    this.#log.warn({ contact: this.contactId, code: error.code, reason: error.message }, 'session refused');
+    this.#refusedUntil = Date.now() + (this.#o.refusalCooldownMs ?? 60_000);
+    this.#clearTimers();
+    this.#attempt?.destroy('session refused');
+    this.#attempt = null;
+    this.#direct?.close('session refused');
+    this.#relayTransport?.close('session refused');
+    this.#setPath('none');
+    this.#events.emit('error', error);
+  }
+
+  #clearTimers(): void {
+    for (const t of [this.#directRetryTimer, this.#attemptTimer, this.#stallTimer, this.#headStartTimer, this.#relayRetryTimer, this.#startTimer]) clearTimeout(t);
+    this.#directRetryTimer = this.#attemptTimer = this.#stallTimer = this.#headStartTimer = this.#relayRetryTimer = this.#startTimer = undefined;
+  }
+
+  #setPath(path: SessionPath): void {
+    if (this.#path === path) return;
+    this.#path = path;
+    this.#events.emit('path', path);
+  }
+}
