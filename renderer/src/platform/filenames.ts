@@ -8,6 +8,7 @@ export function safeFileName(input: string): string {
   const last = input.split(/[\\/]/).filter(Boolean).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   let name = last.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
+  if (/^\.+$/.test(name)) name = '';
   name = name.replace(/^\.+/, (dots) => '_'.repeat(dots.length));
   if (name === '') name = 'file';
   if (name.length > MAX_NAME) {
