@@ -1,0 +1,26 @@
+// Media objects are opaque to core (no DOM types here): the minimal structural shapes the call engine
+// touches. A browser MediaStream/MediaStreamTrack and @roamhq/wrtc's both fit them.
+
+export interface TrackLike {
+  readonly kind: string;
+  readonly id: string;
+  enabled: boolean;
+  stop(): void;
+}
+
+export interface StreamLike {
+  readonly id: string;
+  getTracks(): TrackLike[];
+  getAudioTracks(): TrackLike[];
+  getVideoTracks(): TrackLike[];
+}
+
+/** The track type of a stream type (MediaStreamTrack for MediaStream). */
+export type TrackOf<S extends StreamLike> = ReturnType<S['getTracks']>[number];
+
+/** An ICE server the user configured (STUN, or TURN with credentials). Never a public default. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
