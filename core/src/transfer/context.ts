@@ -1,0 +1,40 @@
+// What the engine shares with each transfer: IO, storage, options, the current link, events.
+import type { IdentityId, SessionPath } from '../api.js';
+import type { Logger } from '../platform/types.js';
+import type { FileSink, FileSource } from './io.js';
+import type { ControlMessage } from './protocol.js';
+import type { TransferStore } from './store.js';
+import type { TransferEventMap, TransferStats } from './types.js';
+
+export interface ResolvedOptions {
+  chunkBytes: number;
+  windowBytes: number;
+  ackBytes: number;
+  checkpointBytes: (size: number) => number;
+  maxTailBytes: number;
+  progressIntervalMs: number;
+}
+
+/** A contact's stream as the transfers use it; replaced on every (re)attach. */
+export interface Link {
+  readonly contactId: IdentityId;
+  readonly epoch: number;
+  readonly closed: boolean;
+  path(): SessionPath;
+  /** Queues a control message; never throws (a lost message is recovered by the resync on the next attach). */
+  control(message: ControlMessage): void;
+  /** Sends a chunk frame, resolving when the stream has room again; rejects when the link closed. */
+  chunk(frame: Uint8Array): Promise<void>;
+}
+
+export interface TransferContext {
+  readonly source: FileSource;
+  readonly sink: FileSink;
+  readonly store: TransferStore;
+  readonly logger: Logger;
+  readonly options: ResolvedOptions;
+  readonly stats: TransferStats;
+  now(): number;
+  link(contactId: IdentityId): Link | undefined;
+  emit<K extends keyof TransferEventMap>(event: K, payload: TransferEventMap[K]): void;
+}

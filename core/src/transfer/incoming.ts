@@ -1,0 +1,574 @@
+// One offer we receive. Everything the peer sends for it goes through one queue, handled strictly in
+// order by one worker: chunks are hashed and appended to the file's partial, acks open the sender's
+// window once bytes are written (so memory stays bounded by that window however slow the disk), and
+// checkpoints (fsync, then hash midstate + offset persisted) let a restart continue without re-reading
+// the partial. A file becomes its final name only after its SHA-256 matched the sender's.
+import { asTransferError, TransferErrorCode } from './errors.js';
+import { Sha256, decodeHashState, encodeHashState } from './hash.js';
+import type { SinkFile } from './io.js';
+import { MAX_TRANSFER_FRAME_BYTES, MAX_WINDOW_BYTES, type AcceptFile, type ChunkFrame, type ControlOf } from './protocol.js';
+import { OfferBase, type FileEntry } from './offer-base.js';
+import type { TransferContext } from './context.js';
+import type { FileRecord, OfferRecord } from './store.js';
+import type { TransferErrorInfo } from './types.js';
+
+/** Most bytes queued for the worker: two senders' windows (old and new round) plus slack. Beyond it the peer is misbehaving. */
+const MAX_QUEUED_BYTES = 2 * MAX_WINDOW_BYTES + 4 * MAX_TRANSFER_FRAME_BYTES;
+
+type Op =
+  | { kind: 'chunk'; chunk: ChunkFrame }
+  | { kind: 'end'; message: ControlOf<'end'> }
+  | { kind: 'accept'; round: number }
+  | { kind: 'fatal'; message: ControlOf<'error'> }
+  | { kind: 'cancel'; fileId: number | undefined; error: TransferErrorInfo; notify: boolean }
+  | { kind: 'checkpoint' };
+
+interface HashPoint {
+  offset: number;
+  state: Uint8Array;
+}
+
+/** Where a file continues, as promised in our last accept. */
+interface Expectation {
+  at: HashPoint | { offset: 0; state?: undefined };
+  /** Unverified tail the sender may have confirmed: if its first chunk starts here, continue from here. */
+  alt?: HashPoint;
+}
+
+interface OpenFile {
+  file: FileEntry;
+  sink: SinkFile;
+  hash: Sha256;
+  expected: number;
+  /** Bytes in the partial right now. */
+  length: number;
+  alt?: HashPoint | undefined;
+  lastAck: number;
+  durable: number;
+  lastCheckpoint: number;
+  checkpointing: Promise<void> | null;
+  /** Offset we already asked the sender to resume from (ask once per gap). */
+  askedFrom: number;
+  failed: unknown;
+}
+
+export class IncomingError extends Error {}
+
+export class Incoming extends OfferBase {
+  /** The round of the latest offer seen; accepts answer it. */
+  latestRound = 0;
+  private readonly queue: Op[] = [];
+  private queuedBytes = 0;
+  private working = false;
+  private current: OpenFile | null = null;
+  private readonly checkpoints = new Map<number, HashPoint>();
+  private readonly touched = new Set<number>();
+  private readonly expectations = new Map<number, Expectation>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(ctx: TransferContext, record: OfferRecord, stored?: Map<number, FileRecord>) {
+    super(ctx, record, stored);
+    for (const [fileId, file] of stored ?? []) {
+      this.touched.add(fileId);
+      if (file.hash && file.state === 'pending') {
+        try {
+          this.checkpoints.set(fileId, { offset: file.hash.offset, state: decodeHashState(file.hash.state) });
+        } catch {
+          // Corrupt state: that file restarts from zero.
+        }
+      }
+    }
+  }
+
+  /** Same files (ids, paths, sizes) as the stored offer: a re-offer may not change what we agreed to. */
+  matches(message: ControlOf<'offer'>): boolean {
+    if (message.total !== this.record.total) return false;
+    return message.files.every((f) => {
+      const known = this.files.get(f.fileId);
+      return known !== undefined && known.meta.relativePath === f.relativePath && known.meta.size === f.size;
+    });
+  }
+
+  /** The user (or the policy) accepted: answer the latest round. */
+  accept(): void {
+    if (this.final) return;
+    this.setState('active');
+    this.enqueue({ kind: 'accept', round: this.latestRound });
+  }
+
+  /** A (re-)offer for an offer we already said yes to. */
+  reoffered(round: number): void {
+    this.latestRound = Math.max(this.latestRound, round);
+    if (this.record.state === 'active' || this.record.state === 'paused') {
+      if (this.record.state === 'paused') this.setState('active');
+      this.enqueue({ kind: 'accept', round });
+    }
+  }
+
+  /** Our user wants to continue a paused offer (e.g. after freeing disk space). */
+  resume(): void {
+    if (this.record.state !== 'paused') return;
+    this.setState('active');
+    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId });
+  }
+
+  onChunk(chunk: ChunkFrame): void {
+    if (this.record.state !== 'active') return;
+    this.ctx.stats.chunkBytesReceived += chunk.data.length;
+    if (this.queuedBytes + chunk.data.length > MAX_QUEUED_BYTES) {
+      this.enqueue({ kind: 'cancel', fileId: undefined, error: { code: TransferErrorCode.Protocol, message: 'the sender ignored flow control' }, notify: true }, true);
+      return;
+    }
+    this.queuedBytes += chunk.data.length;
+    this.enqueue({ kind: 'chunk', chunk });
+  }
+
+  onEnd(message: ControlOf<'end'>): void {
+    if (this.record.state !== 'active' && this.record.state !== 'done') return;
+    this.enqueue({ kind: 'end', message });
+  }
+
+  /** The sender cannot read a file (fatal) — it failed; anything else pauses nothing on our side. */
+  onError(message: ControlOf<'error'>): void {
+    if (this.final) return;
+    if (message.fatal && message.fileId !== undefined) this.enqueue({ kind: 'fatal', message });
+    this.ctx.emit('error', {
+      contactId: this.contactId,
+      offerId: this.offerId,
+      ...(message.fileId !== undefined ? { fileId: message.fileId } : {}),
+      code: message.code,
+      message: message.message,
+    });
+  }
+
+  /** Cancel from the peer (notify=false) or from our user (notify=true). */
+  cancel(fileId: number | undefined, error: TransferErrorInfo, notify: boolean): void {
+    if (this.final) return;
+    this.enqueue({ kind: 'cancel', fileId, error, notify }, fileId === undefined);
+  }
+
+  decline(message: string): void {
+    if (this.record.state !== 'pending') return;
+    this.ctx.link(this.contactId)?.control({ t: 'decline', offerId: this.offerId, code: 'declined', message });
+    this.setState('declined', { code: TransferErrorCode.Declined, message });
+  }
+
+  /** The link went away: make what we have durable now (cheap insurance before a possible restart). */
+  detach(): void {
+    if (this.current) this.enqueue({ kind: 'checkpoint' });
+  }
+
+  /** Resolves once the queue is empty and the worker is idle (tests, shutdown). */
+  idle(): Promise<void> {
+    if (!this.working && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Closes the open partial (keeping it) — for shutdown. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.closeCurrent(true);
+  }
+
+  private enqueue(op: Op, urgent = false): void {
+    if (urgent) {
+      this.queue.length = 0;
+      this.queuedBytes = 0;
+    }
+    this.queue.push(op);
+    if (!this.working) void this.work();
+  }
+
+  private async work(): Promise<void> {
+    this.working = true;
+    try {
+      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
+        if (op.kind === 'chunk') this.queuedBytes -= op.chunk.data.length;
+        try {
+          await this.handle(op);
+        } catch (error) {
+          await this.failed(error);
+        }
+      }
+    } finally {
+      this.working = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async handle(op: Op): Promise<void> {
+    switch (op.kind) {
+      case 'chunk':
+        return this.handleChunk(op.chunk);
+      case 'end':
+        return this.handleEnd(op.message);
+      case 'accept':
+        return this.handleAccept(op.round);
+      case 'fatal':
+        return this.handleFatal(op.message);
+      case 'cancel':
+        return this.handleCancel(op.fileId, op.error, op.notify);
+      case 'checkpoint':
+        if (this.current && !this.current.failed) await this.checkpoint(this.current, true);
+        return;
+    }
+  }
+
+  private async handleAccept(round: number): Promise<void> {
+    if (round !== this.latestRound || this.record.state !== 'active') return;
+    const files: AcceptFile[] = [];
+    const have: number[] = [];
+    for (const file of this.files.values()) {
+      if (file.state === 'verified') have.push(file.meta.fileId);
+      if (file.state !== 'pending') continue;
+      files.push(await this.resumePoint(file));
+    }
+    this.ctx.link(this.contactId)?.control({ t: 'accept', offerId: this.offerId, round, files, have });
+    this.rebaseSpeed();
+  }
+
+  /** Where `file` should continue, preparing the expectation its first chunk is checked against. */
+  private async resumePoint(file: FileEntry): Promise<AcceptFile> {
+    const fileId = file.meta.fileId;
+    const current = this.current;
+    if (current?.file === file && !current.failed) {
+      current.alt = undefined;
+      return { fileId, offset: current.expected };
+    }
+    this.expectations.delete(fileId);
+    if (!this.touched.has(fileId)) return { fileId, offset: 0 };
+    await this.closeCurrent(true);
+    // No checkpoint yet still means "the hash of nothing at offset 0": a tail can be kept even then.
+    const saved = this.checkpoints.get(fileId) ?? { offset: 0, state: (await Sha256.create()).save() };
+    const sink = await this.openSink(file);
+    try {
+      const length = sink.existingBytes;
+      if (length < saved.offset) {
+        // No checkpoint, or the partial lost bytes we had made durable: start over.
+        this.expectations.set(fileId, { at: { offset: 0 } });
+        return { fileId, offset: 0 };
+      }
+      const tailLength = Math.min(length, file.meta.size) - saved.offset;
+      if (tailLength > 0 && sink.read && tailLength <= this.ctx.options.maxTailBytes) {
+        const tail = await this.hashTail(sink, saved, tailLength);
+        if (tail) {
+          this.expectations.set(fileId, { at: saved, alt: tail.point });
+          return { fileId, offset: saved.offset, tail: { length: tailLength, sha256: tail.sha256 } };
+        }
+      }
+      this.expectations.set(fileId, { at: saved });
+      return { fileId, offset: saved.offset };
+    } finally {
+      await sink.close().catch(() => {});
+    }
+  }
+
+  /** Hashes the partial's bytes after the checkpoint: their own SHA-256 and the file hash state at their end. */
+  private async hashTail(sink: SinkFile, saved: HashPoint, length: number): Promise<{ sha256: string; point: HashPoint } | null> {
+    const tailHash = await Sha256.create();
+    const fileHash = await Sha256.create();
+    fileHash.load(saved.state);
+    let at = saved.offset;
+    const end = saved.offset + length;
+    while (at < end) {
+      const data = await sink.read!(at, Math.min(1024 * 1024, end - at));
+      if (data.length === 0) return null;
+      tailHash.update(data);
+      fileHash.update(data);
+      at += data.length;
+    }
+    return { sha256: tailHash.peekHex(), point: { offset: end, state: fileHash.save() } };
+  }
+
+  private async openSink(file: FileEntry): Promise<SinkFile> {
+    const { meta } = file;
+    try {
+      return await this.ctx.sink.open(meta.relativePath, {
+        key: this.fileKey(file),
+        size: meta.size,
+        mime: meta.mime,
+        ...(meta.mtime !== undefined ? { mtime: meta.mtime } : {}),
+      });
+    } catch (error) {
+      throw asTransferError(error, TransferErrorCode.WriteFailed, `cannot create ${meta.relativePath}`);
+    }
+  }
+
+  private fileKey(file: FileEntry): string {
+    return `${this.offerId}-${file.meta.fileId}`;
+  }
+
+  /** Opens `file` as the current file, positioned where the sender will continue. */
+  private async ensureOpen(file: FileEntry): Promise<OpenFile> {
+    if (this.current?.file === file) return this.current;
+    await this.closeCurrent(true);
+    const fileId = file.meta.fileId;
+    const sink = await this.openSink(file);
+    const saved = this.checkpoints.get(fileId);
+    const expectation = this.expectations.get(fileId) ?? { at: saved ?? { offset: 0 } };
+    this.expectations.delete(fileId);
+    let at: HashPoint | { offset: 0; state?: undefined } = expectation.at;
+    if (sink.existingBytes < at.offset) at = { offset: 0 };
+    const hash = await Sha256.create();
+    if (at.state) hash.load(at.state);
+    const alt = expectation.alt && sink.existingBytes >= expectation.alt.offset ? expectation.alt : undefined;
+    this.current = {
+      file,
+      sink,
+      hash,
+      expected: at.offset,
+      length: sink.existingBytes,
+      alt,
+      lastAck: at.offset,
+      durable: at.offset,
+      lastCheckpoint: at.offset,
+      checkpointing: null,
+      askedFrom: -1,
+      failed: null,
+    };
+    if (!this.touched.has(fileId)) {
+      this.touched.add(fileId);
+      // Recorded before the first byte lands, so a restart knows a partial may exist.
+      await this.persistFile(file);
+    }
+    return this.current;
+  }
+
+  private async handleChunk(chunk: ChunkFrame): Promise<void> {
+    if (this.record.state !== 'active') return;
+    const file = this.files.get(chunk.fileId);
+    if (!file) throw new IncomingError(`chunk for unknown file ${chunk.fileId}`);
+    if (file.state !== 'pending') return;
+    if (chunk.offset + chunk.data.length > file.meta.size) throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
+    const open = await this.ensureOpen(file);
+    if (open.failed) throw open.failed;
+    if (open.alt && chunk.offset === open.alt.offset && chunk.offset !== open.expected) this.takeAlt(open);
+    let { offset, data } = chunk;
+    if (offset < open.expected) {
+      const skip = open.expected - offset;
+      if (skip >= data.length) {
+        this.ctx.stats.duplicateBytes += data.length;
+        return;
+      }
+      this.ctx.stats.duplicateBytes += skip;
+      data = data.subarray(skip);
+      offset = open.expected;
+    }
+    if (offset > open.expected) {
+      this.askFrom(open);
+      return;
+    }
+    open.alt = undefined;
+    if (data.length === 0) return;
+    if (open.length !== open.expected) {
+      await this.sinkOp(open, () => open.sink.truncate(open.expected));
+      open.length = open.expected;
+    }
+    open.hash.update(data);
+    open.expected += data.length;
+    await this.sinkOp(open, () => open.sink.write(data));
+    open.length = open.expected;
+    file.bytesDone = open.expected;
+    const { ackBytes } = this.ctx.options;
+    if (open.expected - open.lastAck >= ackBytes) this.ack(open);
+    if (open.expected - open.lastCheckpoint >= this.ctx.options.checkpointBytes(file.meta.size) && !open.checkpointing) {
+      void this.checkpoint(open, false);
+    }
+    this.progress(file);
+  }
+
+  private takeAlt(open: OpenFile): void {
+    const alt = open.alt!;
+    open.hash.load(alt.state);
+    open.expected = alt.offset;
+    open.alt = undefined;
+    open.file.bytesDone = alt.offset;
+  }
+
+  private askFrom(open: OpenFile): void {
+    if (open.askedFrom === open.expected) return;
+    open.askedFrom = open.expected;
+    this.ctx.stats.resumeRequests += 1;
+    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, fileId: open.file.meta.fileId, offset: open.expected });
+  }
+
+  private ack(open: OpenFile): void {
+    open.lastAck = open.expected;
+    this.ctx.link(this.contactId)?.control({
+      t: 'ack',
+      offerId: this.offerId,
+      fileId: open.file.meta.fileId,
+      offset: open.expected,
+      durable: Math.min(open.durable, open.expected),
+    });
+  }
+
+  /** Runs a sink operation; an IO failure is remembered on the file and rethrown with a clear code. */
+  private async sinkOp(open: OpenFile, op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (error) {
+      open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot write ${open.file.meta.relativePath}`);
+      throw open.failed;
+    }
+  }
+
+  /**
+   * Flushes the partial, then records (offset, hash state) as the point a restart continues from.
+   * Runs beside the next writes unless `wait`; only one at a time.
+   */
+  private async checkpoint(open: OpenFile, wait: boolean): Promise<void> {
+    if (open.checkpointing) {
+      await open.checkpointing;
+      if (!wait) return;
+    }
+    const point: HashPoint = { offset: open.expected, state: open.hash.save() };
+    open.lastCheckpoint = point.offset;
+    const run = (async () => {
+      try {
+        await open.sink.flush();
+      } catch (error) {
+        open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot write ${open.file.meta.relativePath}`);
+        return;
+      }
+      try {
+        await this.persistFile(open.file, { offset: point.offset, state: encodeHashState(point.state) });
+      } catch (error) {
+        this.persistFailed(error);
+        return;
+      }
+      this.checkpoints.set(open.file.meta.fileId, point);
+      open.durable = Math.max(open.durable, point.offset);
+    })();
+    open.checkpointing = run;
+    try {
+      await run;
+    } finally {
+      if (open.checkpointing === run) open.checkpointing = null;
+    }
+  }
+
+  private async closeCurrent(checkpoint: boolean): Promise<void> {
+    const open = this.current;
+    if (!open) return;
+    this.current = null;
+    if (open.checkpointing) await open.checkpointing;
+    if (checkpoint && !open.failed && open.expected > open.lastCheckpoint) await this.checkpoint(open, true);
+    await open.sink.close().catch(() => {});
+  }
+
+  private async handleEnd(message: ControlOf<'end'>): Promise<void> {
+    const file = this.files.get(message.fileId);
+    if (!file) throw new IncomingError(`end for unknown file ${message.fileId}`);
+    if (file.state === 'verified') {
+      // The sender missed our result (link dropped): say it again.
+      this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId: file.meta.fileId, ok: true });
+      return;
+    }
+    if (file.state !== 'pending' || this.record.state !== 'active') return;
+    if (message.size !== file.meta.size) throw new IncomingError(`end of ${file.meta.relativePath} names another size`);
+    const open = await this.ensureOpen(file);
+    if (open.failed) throw open.failed;
+    if (open.alt && open.alt.offset === file.meta.size && open.expected !== file.meta.size) this.takeAlt(open);
+    if (open.expected !== file.meta.size) {
+      this.askFrom(open);
+      return;
+    }
+    if (open.length !== open.expected) {
+      await this.sinkOp(open, () => open.sink.truncate(open.expected));
+      open.length = open.expected;
+    }
+    if (open.checkpointing) await open.checkpointing;
+    if (open.failed) throw open.failed;
+    await this.sinkOp(open, () => open.sink.flush());
+    this.ack(open);
+    const digest = open.hash.peekHex();
+    this.current = null;
+    const fileId = file.meta.fileId;
+    if (digest === message.sha256) {
+      let savedAs: string;
+      try {
+        savedAs = await open.sink.commit();
+      } catch (error) {
+        this.current = open;
+        open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot save ${file.meta.relativePath}`);
+        throw open.failed;
+      }
+      file.savedAs = savedAs;
+      this.checkpoints.delete(fileId);
+      this.finishFile(file, 'verified');
+      this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId, ok: true });
+    } else {
+      // Proven wrong: the partial goes, and the file is not called complete.
+      await open.sink.close().catch(() => {});
+      await this.ctx.sink.discard(file.meta.relativePath, this.fileKey(file)).catch(() => {});
+      this.checkpoints.delete(fileId);
+      const error = { code: TransferErrorCode.VerifyFailed, message: `${file.meta.relativePath} did not verify (SHA-256 mismatch)` };
+      this.finishFile(file, 'failed', error);
+      this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId, ok: false, ...error });
+      this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, fileId, ...error });
+    }
+    this.checkDone();
+  }
+
+  private async handleFatal(message: ControlOf<'error'>): Promise<void> {
+    const file = message.fileId === undefined ? undefined : this.files.get(message.fileId);
+    if (!file || file.state !== 'pending') return;
+    await this.dropFile(file);
+    this.finishFile(file, 'failed', { code: message.code, message: message.message });
+    this.checkDone();
+  }
+
+  private async handleCancel(fileId: number | undefined, error: TransferErrorInfo, notify: boolean): Promise<void> {
+    if (this.final) return;
+    if (notify) this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), message: error.message });
+    const files = fileId === undefined ? [...this.files.values()] : [this.files.get(fileId)].filter((f): f is FileEntry => !!f);
+    for (const file of files) {
+      if (file.state !== 'pending') continue;
+      await this.dropFile(file);
+      this.finishFile(file, 'cancelled', error);
+    }
+    if (fileId === undefined) this.setState('cancelled', error);
+    else this.checkDone();
+  }
+
+  /** Closes and deletes a file's partial (cancelled, or the sender can never finish it). */
+  private async dropFile(file: FileEntry): Promise<void> {
+    if (this.current?.file === file) {
+      const open = this.current;
+      this.current = null;
+      if (open.checkpointing) await open.checkpointing;
+      await open.sink.close().catch(() => {});
+    }
+    this.checkpoints.delete(file.meta.fileId);
+    this.expectations.delete(file.meta.fileId);
+    if (this.touched.has(file.meta.fileId)) await this.ctx.sink.discard(file.meta.relativePath, this.fileKey(file)).catch(() => {});
+  }
+
+  /** An op threw: a write error pauses the offer (partial kept); a protocol error cancels it. */
+  private async failed(error: unknown): Promise<void> {
+    if (error instanceof IncomingError) {
+      const info = { code: TransferErrorCode.Protocol, message: error.message };
+      this.ctx.logger.warn({ offerId: this.offerId, message: error.message }, 'transfer: protocol error from sender');
+      this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...info });
+      await this.handleCancel(undefined, info, true);
+      return;
+    }
+    const failure = asTransferError(error, TransferErrorCode.WriteFailed, 'cannot write');
+    const open = this.current;
+    const fileId = open?.file.meta.fileId;
+    this.current = null;
+    if (open) {
+      if (open.checkpointing) await open.checkpointing;
+      await open.sink.close().catch(() => {});
+    }
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    const info = { code: failure.code, message: failure.message };
+    this.ctx.link(this.contactId)?.control({ t: 'error', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info, fatal: false });
+    this.setState('paused', info);
+    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info });
+  }
+}

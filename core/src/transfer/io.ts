@@ -1,0 +1,76 @@
+// File IO the transfer engine needs, injected by each runtime: Node (cli/src/platform/node-files.ts)
+// and the browser (renderer/src/platform/: Blob slicing to read, OPFS / File System Access to write).
+// All sizes and offsets are byte counts; all methods may throw TransferError (or anything else, which
+// the engine wraps with a code of its own choosing).
+
+/** Opens files to send, by an opaque source string the runtime chose when the user picked them. */
+export interface FileSource {
+  /**
+   * Opens a source. `source` is whatever the runtime put in OutgoingFile.source: an absolute path in
+   * Node, an id of a File / FileSystemFileHandle in the browser. It must still name the same file after
+   * an app restart for a sender-side resume to work; otherwise throw (the file then fails clearly).
+   */
+  open(source: string): Promise<SourceFile>;
+}
+
+export interface SourceFile {
+  readonly size: number;
+  /** Modification time in ms since epoch, when the platform knows it (used to detect a changed source). */
+  readonly mtime?: number;
+  /**
+   * Reads up to `length` bytes at `offset`. Returns fewer only at end of file. The engine keeps
+   * at most two reads outstanding, sequential except after a resume.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface SinkOpenOptions {
+  /** Stable id of this incoming file (offer id + file id), safe as part of a file name: [A-Za-z0-9_-]. */
+  key: string;
+  /** Expected final size. */
+  size: number;
+  mime: string;
+  mtime?: number;
+}
+
+/**
+ * Writes incoming files. A file is written as a partial (e.g. `name.<key>.part`) next to where it will
+ * end, and becomes its final name only through commit(), after the engine verified its SHA-256.
+ */
+export interface FileSink {
+  /**
+   * Opens the partial for `relativePath` (already validated by the engine: relative, no `..`, no device
+   * names), creating folders as needed. If a partial for `key` exists it is kept and reported in
+   * `existingBytes`; the engine then calls truncate() to the offset it wants to continue from.
+   */
+  open(relativePath: string, options: SinkOpenOptions): Promise<SinkFile>;
+  /** Deletes a partial that is no longer wanted (cancelled, or proven corrupt). Missing → no error. */
+  discard(relativePath: string, key: string): Promise<void>;
+}
+
+export interface SinkFile {
+  /** Bytes found in the partial when opened (0 for a new file). */
+  readonly existingBytes: number;
+  /**
+   * Reads back bytes of the partial. Optional: with it the engine can keep bytes written after the last
+   * flush() (a crash loses little); without it, it resumes from its last durable checkpoint.
+   */
+  read?(offset: number, length: number): Promise<Uint8Array>;
+  /** Drops everything from `offset` on; later writes append from there. */
+  truncate(offset: number): Promise<void>;
+  /** Appends. The engine never calls write() again before the previous one settled. */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Makes every byte written so far durable (fsync). The engine records its checkpoint only after this
+   * resolves. May run while the next write() is in flight.
+   */
+  flush(): Promise<void>;
+  /**
+   * Closes and gives the verified partial its final name (never replacing an existing file: pick
+   * "name (1).ext" instead). Returns the final relative path.
+   */
+  commit(): Promise<string>;
+  /** Closes, keeping the partial for a later resume. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,453 @@
+// One offer we send. Each (re-)offer opens a "round"; the receiver's accept for that round says where
+// each file continues. A round streams files one after another through the link, reading ahead one
+// chunk, hashing as it goes, and sending only while its window (bytes not yet written by the receiver)
+// has room. Acks open the window; there are no timers and no per-chunk round trips.
+import { asTransferError, TransferError, TransferErrorCode } from './errors.js';
+import { HashTrail, Sha256, decodeHashState, encodeHashState } from './hash.js';
+import type { SourceFile } from './io.js';
+import { allocChunkFrame, CHUNK_HEADER_BYTES, offerIdBytes, TRANSFER_PROTOCOL_VERSION, type AcceptFile, type ControlOf } from './protocol.js';
+import { OfferBase, type FileEntry } from './offer-base.js';
+import type { TransferContext } from './context.js';
+import type { FileRecord, OfferRecord } from './store.js';
+import type { TransferErrorInfo } from './types.js';
+
+interface Job {
+  fileId: number;
+  start: number;
+  tail?: { length: number; sha256: string } | undefined;
+  /** Set by a resume request while this job runs: continue from here instead. */
+  restartAt?: number;
+}
+
+/** Per-file window accounting within a round. */
+interface Flight {
+  sentTo: number;
+  ackedTo: number;
+}
+
+class Round {
+  aborted = false;
+  running = false;
+  readonly queue: Job[] = [];
+  current: Job | null = null;
+  readonly flights = new Map<number, Flight>();
+  inflight = 0;
+  private waiter: (() => void) | null = null;
+
+  constructor(readonly number: number) {}
+
+  abort(): void {
+    this.aborted = true;
+    this.wake();
+  }
+
+  /** Resolves when fewer than `limit` bytes are in flight, or the round ends. */
+  room(limit: number): Promise<void> | undefined {
+    if (this.inflight < limit || this.aborted) return undefined;
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  sent(fileId: number, to: number): void {
+    const flight = this.flights.get(fileId);
+    if (!flight) return;
+    this.inflight += Math.max(0, to - flight.sentTo);
+    flight.sentTo = Math.max(flight.sentTo, to);
+  }
+
+  acked(fileId: number, offset: number): void {
+    const flight = this.flights.get(fileId);
+    if (!flight) return;
+    const to = Math.min(Math.max(offset, flight.ackedTo), flight.sentTo);
+    this.inflight -= to - flight.ackedTo;
+    flight.ackedTo = to;
+  }
+
+  /** Starts (or restarts) accounting for a file at `start`. */
+  begin(fileId: number, start: number): void {
+    this.settle(fileId);
+    this.flights.set(fileId, { sentTo: start, ackedTo: start });
+  }
+
+  /** Drops a file from accounting (final, or rewinding). */
+  settle(fileId: number): void {
+    const flight = this.flights.get(fileId);
+    if (!flight) return;
+    this.inflight -= flight.sentTo - flight.ackedTo;
+    this.flights.delete(fileId);
+    this.wake();
+  }
+}
+
+/** How often (in durable bytes) the sender persists a hash midstate, bounding re-reading after its own restart. */
+const PERSIST_HASH_EVERY = 8 * 1024 * 1024;
+
+export class Outgoing extends OfferBase {
+  private round: Round | null = null;
+  private readonly trails = new Map<number, HashTrail>();
+  private readonly persistedHash = new Map<number, { offset: number; state: string }>();
+  private readonly idBytes: Uint8Array;
+
+  constructor(ctx: TransferContext, record: OfferRecord, stored?: Map<number, FileRecord>) {
+    super(ctx, record, stored);
+    this.idBytes = offerIdBytes(record.offerId);
+    for (const [fileId, file] of stored ?? []) if (file.hash && file.state === 'pending') this.persistedHash.set(fileId, file.hash);
+  }
+
+  /** Sends a new round of the offer with every unfinished file. Called on creation and on each (re)attach. */
+  offer(): void {
+    if (this.final) return;
+    const link = this.ctx.link(this.contactId);
+    this.round?.abort();
+    this.round = null;
+    if (!link) return;
+    this.record.round += 1;
+    if (this.record.state !== 'offered' && this.record.state !== 'active') this.setState('active');
+    else this.persistOffer();
+    const files = [...this.files.values()].filter((f) => f.state === 'pending').map((f) => stripSource(f.meta));
+    link.control({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId: this.offerId, round: this.record.round, files, total: this.record.total });
+  }
+
+  /** The link went away: stop streaming; the next attach re-offers. */
+  detach(): void {
+    this.round?.abort();
+    this.round = null;
+  }
+
+  onAccept(message: ControlOf<'accept'>): void {
+    if (this.final || message.round !== this.record.round || this.round) return;
+    for (const fileId of message.have) {
+      const file = this.files.get(fileId);
+      if (file) this.finishFile(file, 'verified');
+    }
+    const round = new Round(message.round);
+    const wanted = new Set<number>();
+    for (const accepted of [...message.files].sort((a, b) => a.fileId - b.fileId)) {
+      const file = this.files.get(accepted.fileId);
+      if (!file || file.state !== 'pending' || wanted.has(accepted.fileId)) continue;
+      if (!validStart(accepted, file.meta.size)) {
+        this.protocolError(`accept for ${file.meta.relativePath} has an offset outside the file`);
+        return;
+      }
+      wanted.add(accepted.fileId);
+      round.queue.push({ fileId: accepted.fileId, start: accepted.offset, tail: accepted.tail });
+    }
+    for (const file of this.files.values()) {
+      if (file.state === 'pending' && !wanted.has(file.meta.fileId)) {
+        this.finishFile(file, 'cancelled', { code: TransferErrorCode.Cancelled, message: 'the receiver did not take this file' });
+      }
+    }
+    this.round = round;
+    this.setState('active');
+    this.checkDone();
+    if (!this.final) this.run(round);
+  }
+
+  onDecline(message: ControlOf<'decline'>): void {
+    if (this.final) return;
+    this.stop();
+    this.trails.clear();
+    for (const file of this.files.values()) if (file.state === 'pending') file.state = 'cancelled';
+    this.setState('declined', { code: TransferErrorCode.Declined, message: message.message || 'the receiver declined' });
+  }
+
+  onAck(message: ControlOf<'ack'>): void {
+    const file = this.files.get(message.fileId);
+    if (!file || file.state !== 'pending') return;
+    if (message.offset > file.meta.size || message.durable > message.offset) return;
+    file.bytesDone = Math.max(file.bytesDone, message.offset);
+    this.round?.acked(message.fileId, message.offset);
+    this.round?.wake();
+    const trail = this.trails.get(message.fileId);
+    if (trail) {
+      this.rememberDurable(file, trail, message.durable);
+      trail.forgetBefore(message.durable);
+    }
+    this.progress(file);
+  }
+
+  onResult(message: ControlOf<'result'>): void {
+    const file = this.files.get(message.fileId);
+    if (!file || file.state !== 'pending') return;
+    this.round?.settle(message.fileId);
+    this.trails.delete(message.fileId);
+    if (message.ok) this.finishFile(file, 'verified');
+    else {
+      this.finishFile(file, 'failed', {
+        code: message.code ?? TransferErrorCode.VerifyFailed,
+        message: message.message ?? 'the receiver could not verify the file',
+      });
+    }
+    this.checkDone();
+  }
+
+  onResume(message: ControlOf<'resume'>): void {
+    if (this.final) return;
+    if (message.fileId === undefined || message.offset === undefined) {
+      this.offer();
+      return;
+    }
+    const file = this.files.get(message.fileId);
+    const round = this.round;
+    if (!file || file.state !== 'pending' || !round || message.offset > file.meta.size) return;
+    this.ctx.stats.resumeRequests += 1;
+    if (round.current?.fileId === message.fileId) {
+      round.current.restartAt = message.offset;
+      return;
+    }
+    round.queue.unshift({ fileId: message.fileId, start: message.offset });
+    if (!round.running) this.run(round);
+  }
+
+  /** The receiver cancelled the offer or a file. */
+  onCancel(message: ControlOf<'cancel'>): void {
+    const error = { code: TransferErrorCode.Cancelled, message: message.message || 'cancelled by the receiver' };
+    this.cancelLocally(message.fileId, error);
+  }
+
+  /** The receiver hit an error: fatal → that file failed; otherwise pause until it asks to resume. */
+  onError(message: ControlOf<'error'>): void {
+    if (this.final) return;
+    const error = { code: message.code, message: message.message };
+    if (message.fatal && message.fileId !== undefined) {
+      const file = this.files.get(message.fileId);
+      if (!file) return;
+      this.round?.settle(message.fileId);
+      if (this.round?.current?.fileId === message.fileId) this.round.current.restartAt = -1;
+      this.finishFile(file, 'failed', error);
+      this.checkDone();
+      return;
+    }
+    this.stop();
+    this.setState('paused', error);
+    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(message.fileId !== undefined ? { fileId: message.fileId } : {}), ...error });
+  }
+
+  /** Our user cancels the offer (no fileId) or one file. */
+  cancel(fileId?: number): void {
+    if (this.final) return;
+    this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), message: 'cancelled by the sender' });
+    this.cancelLocally(fileId, { code: TransferErrorCode.Cancelled, message: 'cancelled' });
+  }
+
+  private cancelLocally(fileId: number | undefined, error: TransferErrorInfo): void {
+    if (this.final) return;
+    if (fileId === undefined) {
+      this.stop();
+      this.trails.clear();
+      for (const file of this.files.values()) this.finishFile(file, 'cancelled', error);
+      this.setState('cancelled', error);
+      return;
+    }
+    const file = this.files.get(fileId);
+    if (!file) return;
+    this.round?.settle(fileId);
+    if (this.round?.current?.fileId === fileId) this.round.current.restartAt = -1;
+    this.trails.delete(fileId);
+    this.finishFile(file, 'cancelled', error);
+    this.checkDone();
+  }
+
+  private stop(): void {
+    this.round?.abort();
+    this.round = null;
+  }
+
+  private protocolError(message: string): void {
+    this.ctx.logger.warn({ offerId: this.offerId, message }, 'transfer: protocol error from receiver');
+    this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, message: `protocol error: ${message}` });
+    this.cancelLocally(undefined, { code: TransferErrorCode.Protocol, message });
+  }
+
+  private async run(round: Round): Promise<void> {
+    round.running = true;
+    try {
+      while (!round.aborted) {
+        const job = round.queue.shift();
+        if (!job) break;
+        const file = this.files.get(job.fileId);
+        if (!file || file.state !== 'pending') continue;
+        round.current = job;
+        try {
+          await this.sendFile(round, job, file);
+        } catch (error) {
+          if (round.aborted) break;
+          this.sourceFailed(round, file, error);
+        } finally {
+          round.current = null;
+        }
+      }
+    } finally {
+      round.running = false;
+    }
+  }
+
+  private sourceFailed(round: Round, file: FileEntry, error: unknown): void {
+    const failure = asTransferError(error, TransferErrorCode.SourceUnreadable, `cannot read ${file.meta.relativePath}`);
+    const info = { code: failure.code, message: failure.message };
+    round.settle(file.meta.fileId);
+    this.trails.delete(file.meta.fileId);
+    this.ctx.link(this.contactId)?.control({ t: 'error', offerId: this.offerId, fileId: file.meta.fileId, ...info, fatal: true });
+    this.finishFile(file, 'failed', info);
+    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, fileId: file.meta.fileId, ...info });
+    this.checkDone();
+  }
+
+  private async openSource(file: FileEntry): Promise<SourceFile> {
+    const { meta } = file;
+    let source: SourceFile;
+    try {
+      source = await this.ctx.source.open(meta.source ?? '');
+    } catch (error) {
+      throw asTransferError(error, TransferErrorCode.SourceUnreadable, `cannot open ${meta.relativePath}`);
+    }
+    const changed =
+      source.size !== meta.size || (meta.mtime !== undefined && source.mtime !== undefined && Math.abs(source.mtime - meta.mtime) >= 1);
+    if (changed) {
+      await source.close().catch(() => {});
+      throw new TransferError(TransferErrorCode.SourceChanged, `${meta.relativePath} changed since it was offered; send it again`);
+    }
+    return source;
+  }
+
+  private async trailFor(file: FileEntry): Promise<HashTrail> {
+    let trail = this.trails.get(file.meta.fileId);
+    if (trail) return trail;
+    trail = await HashTrail.create();
+    const saved = this.persistedHash.get(file.meta.fileId);
+    if (saved && saved.offset <= file.meta.size) {
+      try {
+        trail.remember(saved.offset, decodeHashState(saved.state));
+      } catch {
+        // Unusable saved state: the trail falls back to hashing from the start.
+      }
+    }
+    this.trails.set(file.meta.fileId, trail);
+    return trail;
+  }
+
+  /** Brings the trail's hash to exactly `offset`, re-reading from the nearest remembered state. */
+  private async hashTo(source: SourceFile, trail: HashTrail, offset: number): Promise<void> {
+    let at = trail.rewind(offset);
+    while (at < offset) {
+      const data = await readExact(source, at, Math.min(this.ctx.options.chunkBytes * 4, offset - at));
+      trail.update(data);
+      at += data.length;
+    }
+    trail.mark();
+  }
+
+  /** If the receiver's unverified tail matches our bytes, skip it; returns where sending starts. */
+  private async checkTail(source: SourceFile, trail: HashTrail, start: number, tail: { length: number; sha256: string }): Promise<number> {
+    const tailHash = await Sha256.create();
+    let at = start;
+    const end = start + tail.length;
+    while (at < end) {
+      const data = await readExact(source, at, Math.min(this.ctx.options.chunkBytes * 4, end - at));
+      trail.update(data);
+      tailHash.update(data);
+      at += data.length;
+    }
+    if (tailHash.peekHex() === tail.sha256) {
+      trail.mark();
+      return end;
+    }
+    trail.rewind(start);
+    return start;
+  }
+
+  private async sendFile(round: Round, job: Job, file: FileEntry): Promise<void> {
+    const { fileId, size } = file.meta;
+    const source = await this.openSource(file);
+    try {
+      const trail = await this.trailFor(file);
+      let offset = job.start;
+      await this.hashTo(source, trail, offset);
+      if (job.tail && offset + job.tail.length <= size) offset = await this.checkTail(source, trail, offset, job.tail);
+      if (round.aborted) return;
+      round.begin(fileId, offset);
+      const chunkBytes = this.ctx.options.chunkBytes;
+      const readAt = (at: number) => guard(source.read(at, Math.min(chunkBytes, size - at)));
+      let next = offset < size ? readAt(offset) : null;
+      while (offset < size) {
+        if (round.aborted || file.state !== 'pending') return;
+        if (job.restartAt !== undefined) {
+          if (job.restartAt < 0) return;
+          offset = job.restartAt;
+          delete job.restartAt;
+          await next?.catch(() => {});
+          await this.hashTo(source, trail, offset);
+          round.begin(fileId, offset);
+          next = offset < size ? readAt(offset) : null;
+          continue;
+        }
+        const data = await next!;
+        if (data.length === 0) throw new TransferError(TransferErrorCode.SourceChanged, `${file.meta.relativePath} became shorter while sending`);
+        const after = offset + data.length;
+        next = after < size ? readAt(after) : null;
+        trail.update(data);
+        trail.mark();
+        const wait = round.room(this.ctx.options.windowBytes);
+        if (wait) await wait;
+        if (round.aborted || job.restartAt !== undefined) continue;
+        const frame = allocChunkFrame(this.idBytes, fileId, offset, data.length);
+        frame.set(data, CHUNK_HEADER_BYTES);
+        round.sent(fileId, after);
+        this.ctx.stats.chunkBytesSent += data.length;
+        offset = after;
+        const link = this.ctx.link(this.contactId);
+        try {
+          if (!link) throw new Error('no link');
+          await link.chunk(frame);
+        } catch {
+          // The link closed under us: the next attach re-offers and the receiver says where to go on.
+          round.abort();
+          return;
+        }
+      }
+      if (round.aborted || file.state !== 'pending') return;
+      this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256: trail.digestHex() });
+    } finally {
+      await source.close().catch(() => {});
+    }
+  }
+
+  private rememberDurable(file: FileEntry, trail: HashTrail, durable: number): void {
+    const last = this.persistedHash.get(file.meta.fileId)?.offset ?? 0;
+    if (durable - last < PERSIST_HASH_EVERY) return;
+    const state = trail.stateAt(durable);
+    if (!state) return;
+    const point = { offset: durable, state: encodeHashState(state) };
+    this.persistedHash.set(file.meta.fileId, point);
+    this.persistFile(file, point).catch((error: unknown) => this.persistFailed(error));
+  }
+}
+
+function stripSource(meta: FileEntry['meta']) {
+  const { source: _source, ...rest } = meta;
+  return rest;
+}
+
+function validStart(accepted: AcceptFile, size: number): boolean {
+  if (accepted.offset > size) return false;
+  return !accepted.tail || accepted.offset + accepted.tail.length <= size;
+}
+
+async function readExact(source: SourceFile, offset: number, length: number): Promise<Uint8Array> {
+  const data = await source.read(offset, length);
+  if (data.length === 0) throw new TransferError(TransferErrorCode.SourceChanged, 'source file became shorter');
+  return data;
+}
+
+/** A read-ahead promise that may be abandoned: never an unhandled rejection. */
+function guard<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}

@@ -1,0 +1,16 @@
+// The byte stream to one contact that the transfer engine runs on. The session engine provides it
+// (core/src/session: reliable, ordered, exactly-once across direct/relay switches, with backpressure);
+// tests provide an in-memory pair. See README.md "Stream contract".
+import type { SessionPath, Unsubscribe } from '../api.js';
+
+export interface FrameStream {
+  /**
+   * Queues one frame (≤ 256 KiB) for the peer. Resolves when the stream's window has room for more,
+   * which is the engine's only backpressure; rejects once the stream is closed.
+   */
+  send(payload: Uint8Array): Promise<void>;
+  /** Frames from the peer, in order. */
+  onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
+  /** The path frames currently take (shown with progress). */
+  path(): SessionPath;
+}

@@ -1,0 +1,436 @@
+import { describe, expect, it } from 'vitest';
+import { TransferError, type TransferInfo } from '../../../../core/src/transfer/index.js';
+import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES } from '../../../../core/src/transfer/protocol.js';
+import { memoryLink } from './memory-link.js';
+import { connect, createPeer, restart, settled, sha256, waitFor, type Peer } from './harness.js';
+import { randomBytes } from './memory-io.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 64 * KiB;
+
+async function sendOne(alice: Peer, name: string, data: Uint8Array, source = `/src/${name}`): Promise<TransferInfo> {
+  alice.sources.add(source, data);
+  const [offer] = await alice.engine.send('bob', [{ relativePath: name, source, size: data.length }]);
+  return offer!;
+}
+
+function progressPast(peer: Peer, offerId: string, bytes: number) {
+  return waitFor(peer.engine, 'progress', (p) => p.offerId === offerId && p.bytesDone >= bytes);
+}
+
+describe('transfer engine over an in-memory link', () => {
+  it('sends one file and both sides agree it verified', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(3 * MiB + 123, 7);
+    connect(alice, bob, { latencyMs: 2 });
+    const offer = await sendOne(alice, 'a.bin', data);
+    const done = await settled(alice.engine, offer.offerId);
+    expect(done.state).toBe('done');
+    expect(done.files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('a.bin')!)).toBe(sha256(data));
+    expect(bob.disk.partials()).toEqual([]);
+    expect(bob.engine.get(offer.offerId)!.files[0]!.savedAs).toBe('a.bin');
+    expect(alice.engine.stats.chunkBytesSent).toBe(data.length);
+  });
+
+  it('sends empty files and keeps a Unicode folder tree', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const files = new Map<string, Uint8Array>([
+      ['empty.txt', new Uint8Array(0)],
+      ['docs/résumé — 履歴書.txt', randomBytes(5000, 2)],
+      ['фото/снимок 1.jpg', randomBytes(70_000, 3)],
+      ['🎉/deep/er/empty too', new Uint8Array(0)],
+    ]);
+    for (const [name, data] of files) alice.sources.add(name, data);
+    connect(alice, bob);
+    const [offer] = await alice.engine.send(
+      'bob',
+      [...files].map(([name, data]) => ({ relativePath: name, source: name, size: data.length })),
+    );
+    const done = await settled(alice.engine, offer!.offerId);
+    expect(done.files.map((f) => f.state)).toEqual(['verified', 'verified', 'verified', 'verified']);
+    await bob.engine.idle();
+    const finals = bob.disk.finals();
+    expect([...finals.keys()].sort()).toEqual([...files.keys()].sort());
+    for (const [name, data] of files) expect(sha256(finals.get(name)!)).toBe(sha256(data));
+  });
+
+  it('sends many small files in one offer', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const names: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const name = `tree/d${i % 7}/f${i}.dat`;
+      names.push(name);
+      alice.sources.add(name, randomBytes(i * 37, i + 1));
+    }
+    connect(alice, bob);
+    const offers = await alice.engine.send('bob', names.map((n) => ({ relativePath: n, source: n, size: alice.sources.files.get(n)!.data.length })));
+    expect(offers).toHaveLength(1);
+    const done = await settled(alice.engine, offers[0]!.offerId);
+    expect(done.files.every((f) => f.state === 'verified')).toBe(true);
+    await bob.engine.idle();
+    const finals = bob.disk.finals();
+    expect(finals.size).toBe(400);
+    for (const name of names) expect(sha256(finals.get(name)!)).toBe(sha256(alice.sources.files.get(name)!.data));
+  });
+
+  it('refuses to send a hostile name and sends nothing', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const conn = connect(alice, bob);
+    alice.sources.add('x', new Uint8Array(1));
+    for (const name of ['../x', '/etc/passwd', 'C:/x', 'a\\b', 'CON.txt', 'a/./b']) {
+      const attempt = alice.engine.send('bob', [{ relativePath: name, source: 'x', size: 1 }]);
+      await expect(attempt).rejects.toBeInstanceOf(TransferError);
+      await expect(attempt).rejects.toMatchObject({ code: 'bad-name' });
+    }
+    expect(conn.link.a.framesSent).toBe(0);
+  });
+
+  it('declines offers with hostile names from a peer and writes nothing', async () => {
+    const bob = await createPeer('bob');
+    const link = memoryLink();
+    bob.engine.attach('mallory', link.b);
+    const hostile = ['../escape', 'a/../../b', '/abs', 'C:\\win', 'x/NUL', 'lpt1.log', 'evil\u202etxt.exe', 'a\u0000b', 'trailing.', 'n'.repeat(300)];
+    const replies: Array<{ offerId: string; t: string; code?: string; message?: string }> = [];
+    const allReplied = new Promise<void>((resolve) => {
+      link.a.onFrame((frame) => {
+        const decoded = decodeFrame(frame);
+        if (decoded.kind === 'control') replies.push(decoded.message as never);
+        if (replies.length === hostile.length) resolve();
+      });
+    });
+    const ids = hostile.map(() => newOfferId());
+    for (const [i, name] of hostile.entries()) {
+      await link.a.send(
+        encodeControl({ t: 'offer', v: 1, offerId: ids[i]!, round: 1, total: 4, files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }] }),
+      );
+      // Chunks pushed anyway must not create anything either.
+      await link.a.send(encodeChunk({ offerId: ids[i]!, fileId: 0, offset: 0, data: new Uint8Array(4) }));
+    }
+    await allReplied;
+    expect(replies.map((r) => r.t)).toEqual(hostile.map(() => 'decline'));
+    expect(replies.map((r) => r.code)).toEqual(hostile.map(() => 'bad-name'));
+    expect(replies.every((r) => r.message?.startsWith('refused file name'))).toBe(true);
+    await bob.engine.idle();
+    expect(bob.disk.files.size).toBe(0);
+    expect(bob.engine.list()).toEqual([]);
+    expect(bob.errors.filter((e) => e.code === 'bad-name')).toHaveLength(hostile.length);
+  });
+
+  it('declines offers from unknown contacts by default', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob', { isKnownContact: undefined, decide: undefined });
+    connect(alice, bob);
+    const offer = await sendOne(alice, 'a.bin', randomBytes(1000));
+    const done = await settled(alice.engine, offer.offerId);
+    expect(done.state).toBe('declined');
+    expect(done.error?.message).toMatch(/unknown contacts/);
+    expect(bob.disk.files.size).toBe(0);
+  });
+
+  it('asks the user, who accepts one offer and declines another', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob', { decide: () => 'ask' });
+    connect(alice, bob);
+    const asked = waitFor(bob.engine, 'offer');
+    const first = await sendOne(alice, 'yes.bin', randomBytes(100_000, 4));
+    expect((await asked).offerId).toBe(first.offerId);
+    expect(bob.engine.get(first.offerId)!.state).toBe('pending');
+    bob.engine.accept(first.offerId);
+    expect((await settled(alice.engine, first.offerId)).state).toBe('done');
+
+    const askedAgain = waitFor(bob.engine, 'offer');
+    const second = await sendOne(alice, 'no.bin', randomBytes(100_000, 5));
+    await askedAgain;
+    bob.engine.decline(second.offerId, 'not now');
+    const declined = await settled(alice.engine, second.offerId);
+    expect(declined.state).toBe('declined');
+    expect(declined.error?.message).toBe('not now');
+    await bob.engine.idle();
+    expect([...bob.disk.finals().keys()]).toEqual(['yes.bin']);
+  });
+
+  for (const side of ['sender', 'receiver'] as const) {
+    it(`cancels mid-transfer from the ${side}`, async () => {
+      const alice = await createPeer('alice');
+      const bob = await createPeer('bob');
+      connect(alice, bob, { latencyMs: 2, windowBytes: 256 * KiB });
+      const offer = await sendOne(alice, 'big.bin', randomBytes(16 * MiB, 9));
+      await progressPast(bob, offer.offerId, 2 * MiB);
+      (side === 'sender' ? alice : bob).engine.cancel(offer.offerId);
+      const [a, b] = await Promise.all([settled(alice.engine, offer.offerId), settled(bob.engine, offer.offerId)]);
+      expect(a.state).toBe('cancelled');
+      expect(b.state).toBe('cancelled');
+      expect(a.files[0]!.state).toBe('cancelled');
+      expect(b.files[0]!.state).toBe('cancelled');
+      await bob.engine.idle();
+      expect(bob.disk.files.size).toBe(0);
+      expect(alice.engine.stats.chunkBytesSent).toBeLessThan(16 * MiB);
+    });
+  }
+
+  it('continues after the link drops, re-sending at most one window', async () => {
+    const windowBytes = MiB;
+    const alice = await createPeer('alice', { windowBytes });
+    const bob = await createPeer('bob', { windowBytes });
+    const data = randomBytes(12 * MiB, 11);
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'big.bin', data);
+    await progressPast(bob, offer.offerId, 5 * MiB);
+    conn.cut();
+    expect(alice.engine.stats.chunkBytesSent).toBeLessThan(data.length);
+    expect(alice.engine.get(offer.offerId)!.state).toBe('active');
+    connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const done = await settled(alice.engine, offer.offerId);
+    expect(done.files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    const resent = alice.engine.stats.chunkBytesSent - data.length;
+    expect(resent).toBeGreaterThanOrEqual(0);
+    expect(resent).toBeLessThanOrEqual(windowBytes + CHUNK);
+  });
+
+  it('keeps going through a lossless path switch without re-sending', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(8 * MiB, 12);
+    const conn = connect(alice, bob, { latencyMs: 1, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'big.bin', data);
+    await progressPast(bob, offer.offerId, 2 * MiB);
+    const onRelay = waitFor(alice.engine, 'progress', (p) => p.path === 'relay');
+    conn.link.switchPath('relay');
+    await onRelay;
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    expect(alice.engine.stats.chunkBytesSent).toBe(data.length);
+  });
+
+  it('resumes after the receiver crashes: what it wrote is kept, at most a window is re-sent', async () => {
+    const windowBytes = MiB;
+    const alice = await createPeer('alice', { windowBytes });
+    let bob = await createPeer('bob', { windowBytes });
+    const data = randomBytes(20 * MiB, 13);
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'big.bin', data);
+    await progressPast(bob, offer.offerId, 10 * MiB);
+    conn.crash(bob);
+    expect(alice.engine.stats.chunkBytesSent).toBeLessThan(data.length);
+    bob = await restart(bob, { windowBytes });
+    expect(bob.engine.get(offer.offerId)!.state).toBe('active');
+    expect(bob.engine.get(offer.offerId)!.files[0]!.bytesDone).toBeGreaterThan(5 * MiB);
+    connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    const resent = alice.engine.stats.chunkBytesSent - data.length;
+    expect(resent).toBeLessThanOrEqual(windowBytes + CHUNK);
+    // What the dead process had written was kept (verified through the tail hash), not fetched again.
+    expect(bob.engine.stats.duplicateBytes).toBe(0);
+  });
+
+  it('resumes after a power cut on the receiver from its last checkpoint', async () => {
+    const windowBytes = MiB;
+    const checkpointBytes = 512 * KiB;
+    const alice = await createPeer('alice', { windowBytes });
+    let bob = await createPeer('bob', { windowBytes, checkpointBytes });
+    const data = randomBytes(20 * MiB, 14);
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'big.bin', data);
+    await progressPast(bob, offer.offerId, 10 * MiB);
+    conn.crash(bob);
+    bob = await restart(bob, { windowBytes, checkpointBytes, powerLoss: true });
+    connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    const resent = alice.engine.stats.chunkBytesSent - data.length;
+    expect(resent).toBeGreaterThan(0);
+    expect(resent).toBeLessThanOrEqual(windowBytes + 2 * checkpointBytes + CHUNK);
+  });
+
+  it('resumes after the sender restarts', async () => {
+    let alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(12 * MiB, 15);
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'big.bin', data);
+    await progressPast(bob, offer.offerId, 6 * MiB);
+    conn.crash(alice);
+    expect(alice.engine.stats.chunkBytesSent).toBeLessThan(data.length);
+    const sentBefore = alice.engine.stats.chunkBytesSent;
+    alice = await restart(alice);
+    expect(alice.engine.get(offer.offerId)!.state).toBe('active');
+    connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    expect(sentBefore + alice.engine.stats.chunkBytesSent - data.length).toBeLessThanOrEqual(4 * MiB + CHUNK);
+  });
+
+  it('refuses to resume from a source file that changed', async () => {
+    let alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(8 * MiB, 16);
+    alice.sources.add('/src/big.bin', data, { mtime: 1000 });
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const [offer] = await alice.engine.send('bob', [{ relativePath: 'big.bin', source: '/src/big.bin', size: data.length, mtime: 1000 }]);
+    await progressPast(bob, offer!.offerId, 2 * MiB);
+    conn.crash(alice);
+    alice = await restart(alice);
+    alice.sources.add('/src/big.bin', data, { mtime: 5000 });
+    connect(alice, bob);
+    const done = await settled(alice.engine, offer!.offerId);
+    expect(done.files[0]!.state).toBe('failed');
+    expect(done.files[0]!.error?.code).toBe('source-changed');
+    const theirs = await settled(bob.engine, offer!.offerId);
+    expect(theirs.files[0]!.state).toBe('failed');
+    expect(bob.disk.finals().size).toBe(0);
+  });
+
+  it('asks again from the gap when a chunk goes missing', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(4 * MiB, 17);
+    const conn = connect(alice, bob);
+    let chunks = 0;
+    conn.link.a.fault = (frame) => (frame[0] === FRAME_CHUNK && ++chunks === 10 ? null : frame);
+    const offer = await sendOne(alice, 'gap.bin', data);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('gap.bin')!)).toBe(sha256(data));
+    expect(bob.engine.stats.resumeRequests).toBe(1);
+  });
+
+  it('fails verification on a corrupted chunk and does not call the file complete', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(2 * MiB, 18);
+    const conn = connect(alice, bob);
+    let chunks = 0;
+    conn.link.a.fault = (frame) => {
+      if (frame[0] === FRAME_CHUNK && ++chunks === 5) frame[CHUNK_HEADER_BYTES + 100]! ^= 0xff;
+      return frame;
+    };
+    const offer = await sendOne(alice, 'bad.bin', data);
+    const mine = await settled(alice.engine, offer.offerId);
+    expect(mine.files[0]!.state).toBe('failed');
+    expect(mine.files[0]!.error?.code).toBe('verify-failed');
+    const theirs = await settled(bob.engine, offer.offerId);
+    expect(theirs.files[0]!.state).toBe('failed');
+    expect(theirs.files[0]!.savedAs).toBeUndefined();
+    await bob.engine.idle();
+    expect(bob.disk.finals().size).toBe(0);
+    expect(bob.errors.some((e) => e.code === 'verify-failed')).toBe(true);
+  });
+
+  it('pauses on a full disk keeping the partial, then resumes once there is room', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    bob.disk.capacity = 3 * MiB;
+    const data = randomBytes(8 * MiB, 19);
+    connect(alice, bob, { latencyMs: 1 });
+    const offer = await sendOne(alice, 'big.bin', data);
+    const error = await waitFor(bob.engine, 'error', (e) => e.code === 'disk-full');
+    expect(error.message).toMatch(/disk full/);
+    await waitFor(alice.engine, 'state', (s) => s.offerId === offer.offerId && s.state === 'paused');
+    expect(alice.engine.get(offer.offerId)!.error?.code).toBe('disk-full');
+    await bob.engine.idle();
+    expect(bob.engine.get(offer.offerId)!.state).toBe('paused');
+    expect(bob.disk.partials()).toHaveLength(1);
+    expect(bob.disk.used()).toBe(3 * MiB);
+
+    bob.disk.capacity = Infinity;
+    bob.engine.resume(offer.offerId);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    // The 3 MiB on disk were kept: only what was in flight when the disk filled was sent again.
+    expect(alice.engine.stats.chunkBytesSent - data.length).toBeLessThanOrEqual(4 * MiB + CHUNK);
+    expect(bob.engine.stats.duplicateBytes).toBe(0);
+  });
+
+  it('fails an unreadable source file clearly and still sends the others', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    alice.sources.add('bad', randomBytes(2 * MiB, 20), { failAt: MiB });
+    alice.sources.add('good', randomBytes(300_000, 21));
+    connect(alice, bob);
+    const [offer] = await alice.engine.send('bob', [
+      { relativePath: 'bad.bin', source: 'bad', size: 2 * MiB },
+      { relativePath: 'missing.bin', source: 'nowhere', size: 10 },
+      { relativePath: 'good.bin', source: 'good', size: 300_000 },
+    ]);
+    const done = await settled(alice.engine, offer!.offerId);
+    expect(done.files.map((f) => [f.state, f.error?.code])).toEqual([
+      ['failed', 'source-unreadable'],
+      ['failed', 'source-unreadable'],
+      ['verified', undefined],
+    ]);
+    expect(done.files[0]!.error?.message).toMatch(/I\/O error/);
+    const theirs = await settled(bob.engine, offer!.offerId);
+    expect(theirs.files.map((f) => f.state)).toEqual(['failed', 'failed', 'verified']);
+    await bob.engine.idle();
+    expect([...bob.disk.finals().keys()]).toEqual(['good.bin']);
+    expect(bob.disk.partials()).toEqual([]);
+  });
+
+  it('bounds what is in flight by the window however slow the disk', async () => {
+    const windowBytes = 512 * KiB;
+    const alice = await createPeer('alice', { windowBytes });
+    const bob = await createPeer('bob', { windowBytes });
+    bob.disk.writeDelayMs = 1;
+    let worst = 0;
+    bob.disk.onWrite = () => {
+      worst = Math.max(worst, alice.engine.stats.chunkBytesSent - bob.disk.bytesWritten);
+    };
+    connect(alice, bob, { latencyMs: 0, windowBytes: 64 * MiB });
+    const offer = await sendOne(alice, 'slow.bin', randomBytes(6 * MiB, 22));
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(windowBytes + CHUNK);
+  });
+
+  it('never overwrites an existing file with the same name', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    connect(alice, bob);
+    const first = await sendOne(alice, 'same.txt', randomBytes(1000, 23), 'one');
+    await settled(alice.engine, first.offerId);
+    const second = await sendOne(alice, 'same.txt', randomBytes(1000, 24), 'two');
+    await settled(alice.engine, second.offerId);
+    await bob.engine.idle();
+    expect(bob.engine.get(second.offerId)!.files[0]!.savedAs).toBe('same.txt (1)');
+    expect(sha256(bob.disk.finals().get('same.txt')!)).toBe(sha256(alice.sources.files.get('one')!.data));
+  });
+
+  it('offers made while the contact is offline go out when it attaches', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const offer = await sendOne(alice, 'later.bin', randomBytes(50_000, 25));
+    expect(alice.engine.get(offer.offerId)!.state).toBe('offered');
+    connect(alice, bob);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+  });
+
+  it('reports progress with speed, ETA and path', async () => {
+    const alice = await createPeer('alice', { progressIntervalMs: 0 });
+    const bob = await createPeer('bob');
+    connect(alice, bob, { latencyMs: 1 });
+    const events: Array<{ bytesDone: number; speed: number; eta: number | null; path: string }> = [];
+    alice.engine.on('progress', (p) => events.push(p));
+    const offer = await sendOne(alice, 'p.bin', randomBytes(4 * MiB, 26));
+    await settled(alice.engine, offer.offerId);
+    expect(events.length).toBeGreaterThan(3);
+    const bytes = events.map((e) => e.bytesDone);
+    expect(bytes).toEqual([...bytes].sort((x, y) => x - y));
+    expect(events.at(-1)!.bytesDone).toBe(4 * MiB);
+    expect(events.at(-1)!.eta).toBe(0);
+    expect(events.some((e) => e.speed > 0 && e.eta !== null && e.eta > 0)).toBe(true);
+    expect(new Set(events.map((e) => e.path))).toEqual(new Set(['direct']));
+  });
+});
