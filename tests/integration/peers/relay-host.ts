@@ -1,0 +1,70 @@
+// The relay for integration tests, run inside its own test-bed host. argv: <listen address> <port> <mode>
+//   honest       the real relay on address:port
+//   tamper       a ws proxy on address:port in front of the real relay, rewriting the DTLS fingerprint
+//                in every SDP signal it forwards to clients (what a relay attacking DTLS would do)
+//   impersonate  the proxy swaps two identity ids on one client's connection (set over IPC with
+//                {cmd:'impersonate', target, victim, impostor}): the target talks to the impostor
+//                while believing it talks to the victim
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { silentLogger, startRelay } from '../../../signaling/server/index.js';
+
+const [address = '0.0.0.0', portText = '0', mode = 'honest'] = process.argv.slice(2);
+const port = Number(portText);
+
+if (mode === 'honest') {
+  const relay = await startRelay({ host: address, port, logger: silentLogger });
+  process.send?.({ type: 'listening', port: relay.port, url: relay.url });
+  process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
+} else {
+  const inner = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, acceptHosts: [`${address}:${port}`] });
+  let swap: { target: string; victim: string; impostor: string } | null = null;
+  process.on('message', (m) => {
+    const msg = m as { cmd?: string; target: string; victim: string; impostor: string };
+    if (msg.cmd === 'impersonate') swap = { target: msg.target, victim: msg.victim, impostor: msg.impostor };
+  });
+  const wss = new WebSocketServer({ host: address, port, path: '/ws', perMessageDeflate: false });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  wss.on('connection', (client) => {
+    const upstream = new WebSocket(inner.url, { perMessageDeflate: false });
+    let clientId: string | null = null;
+    const pendingUp: Array<{ data: RawData; binary: boolean }> = [];
+    const toText = (d: RawData): string => (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
+    upstream.on('open', () => {
+      for (const p of pendingUp.splice(0)) upstream.send(p.data, { binary: p.binary });
+    });
+    client.on('message', (data, binary) => {
+      let out: RawData | string = data;
+      if (!binary && swap && clientId === swap.target) out = toText(data).split(swap.victim).join(swap.impostor);
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(out, { binary });
+      else pendingUp.push({ data: out as RawData, binary });
+    });
+    upstream.on('message', (data, binary) => {
+      if (binary) {
+        client.send(data, { binary: true });
+        return;
+      }
+      let text = toText(data);
+      const parsed = JSON.parse(text) as { type: string; id?: string; data?: { signal?: { sdp?: string } } };
+      if (parsed.type === 'ready') clientId = parsed.id ?? null;
+      if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.signal?.sdp === 'string') {
+        parsed.data.signal.sdp = parsed.data.signal.sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F:]+)/gi, (_, p: string, fp: string) => p + fp.split(':').reverse().join(':'));
+        text = JSON.stringify(parsed);
+      }
+      if (mode === 'impersonate' && swap && clientId === swap.target) text = text.split(swap.impostor).join(swap.victim);
+      client.send(text);
+    });
+    const closeBoth = (): void => {
+      client.close();
+      upstream.close();
+    };
+    client.on('close', closeBoth);
+    upstream.on('close', closeBoth);
+    client.on('error', closeBoth);
+    upstream.on('error', closeBoth);
+  });
+  process.send?.({ type: 'listening', port, url: `ws://${address}:${port}/ws` });
+  process.on('SIGTERM', () => {
+    wss.close();
+    void inner.close().then(() => process.exit(0));
+  });
+}
