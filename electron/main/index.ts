@@ -1,1 +1,352 @@
-export {};
+// Composition root of the Electron main process: the only main-process file that imports 'electron' at
+// run time. It wires the pure modules next to it (each tested in Node with fakes) to the real app,
+// window, session, protocol, IPC, dialog, notifications, tray and shell. Keep logic out of here.
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  protocol,
+  screen,
+  session,
+  shell,
+  Tray,
+  type MenuItemConstructorOptions,
+} from 'electron';
+import { createReadStream, existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { RendererEvent } from '../shared/ipc-contract.js';
+import { appMenuTemplate } from './app-menu.js';
+import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin.js';
+import { resolveAppRequest } from './app-protocol.js';
+import { registerBridgeIpc } from './bridge-ipc.js';
+import { securityHeaders, withCspHeader } from './csp.js';
+import { DEEP_LINK_SCHEME, DeepLinkQueue } from './deep-link.js';
+import { FileSinks } from './file-sinks.js';
+import { createValidatedIpc } from './ipc.js';
+import { decideNavigation, decideWindowOpen } from './navigation-policy.js';
+import { NotificationCenter } from './notifications.js';
+import { createPermissionPolicy } from './permission-policy.js';
+import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from './relay-lifecycle.js';
+import { SettingsStore } from './settings.js';
+import { setupSingleInstance } from './single-instance.js';
+import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
+import { restoreBounds } from './window-bounds.js';
+import { buildWindowOptions } from './window-options.js';
+
+const APP_USER_MODEL_ID = 'org.parley.desktop';
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+// dist/electron/main/index.js -> dist/, and the project (or app.asar) root above it.
+const here = dirname(fileURLToPath(import.meta.url));
+const distDir = join(here, '..', '..');
+const appRoot = join(distDir, '..');
+const rendererDir = join(distDir, 'renderer');
+const preloadPath = join(distDir, 'electron', 'preload', 'index.cjs');
+const trayIconDir = join(appRoot, 'build', 'icons', 'tray');
+const windowIcon = join(appRoot, 'build', 'icons', 'png', '512x512.png');
+
+const log = {
+  info: (msg: string, extra?: unknown) => console.log(`[parley] ${msg}`, extra ?? ''),
+  warn: (msg: string, extra?: unknown) => console.warn(`[parley] ${msg}`, extra ?? ''),
+};
+
+// Before 'ready': app:// must be a standard, secure scheme so the renderer is a secure context (camera,
+// microphone, WebCrypto) with a real origin, and so fetch() of its own assets works.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+]);
+app.enableSandbox();
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
+
+let mainWindow: BrowserWindow | null = null;
+let tray: Tray | null = null;
+let trayState: TrayState = { ...INITIAL_TRAY_STATE };
+
+/** The relay is loaded lazily so a broken relay build shows up as "relay failed", not a dead app. */
+const loadStartRelay: StartRelay = async (options) => {
+  const mod: { startRelay?: StartRelay } = await import('../../signaling/server/index.js');
+  if (typeof mod.startRelay !== 'function') throw new Error('signaling/server does not export startRelay');
+  return mod.startRelay(options);
+};
+
+const settings = new SettingsStore(app.getPath('userData'));
+const files = new FileSinks();
+const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));
+const relay = new EmbeddedRelay({
+  startRelay: loadStartRelay,
+  lanAddress: () => pickLanAddress(networkInterfaces()),
+  onStatus: (status) => {
+    log.info(`embedded relay ${status.state}`, status.state === 'running' ? status.url : status.state === 'failed' ? status.error : '');
+    refreshTray();
+  },
+});
+
+const isPrimary = setupSingleInstance(app, process.argv, {
+  focus: focusWindow,
+  onDeepLink: (url) => deepLinks.push(url),
+  onRejectedLink: (reason) => log.warn(reason),
+});
+
+if (isPrimary) {
+  app.on('web-contents-created', (_event, contents) => {
+    // Applies to every webContents, so no future window, frame or stray contents escapes the policy.
+    const guard = (e: { url: string; preventDefault(): void }): void => {
+      const decision = decideNavigation(e.url);
+      if (!decision.allow) {
+        e.preventDefault();
+        log.warn(decision.reason);
+      }
+    };
+    contents.on('will-navigate', guard);
+    contents.on('will-frame-navigate', guard);
+    contents.on('will-redirect', guard);
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(() => decideWindowOpen());
+  });
+
+  app.on('before-quit', createQuitGuard({
+    timeoutMs: SHUTDOWN_TIMEOUT_MS,
+    shutdown: async () => {
+      await files.releaseAll();
+      await relay.stop();
+    },
+    quit: () => app.quit(),
+    onError: (e) => log.warn('shutdown', e),
+  }));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (app.isReady() && mainWindow === null) createWindow();
+  });
+
+  app.whenReady().then(start).catch((e: unknown) => {
+    dialog.showErrorBox('Parley could not start', e instanceof Error ? e.message : String(e));
+    app.exit(1);
+  });
+}
+
+async function start(): Promise<void> {
+  const loaded = await settings.load();
+  if (loaded.problem) log.warn(`settings were invalid (${loaded.problem}); kept as ${loaded.movedTo}, using defaults`);
+  if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
+  Menu.setApplicationMenu(buildMenu(appMenuTemplate(process.platform)));
+
+  hardenSession();
+  registerIpc();
+  await relay.start(loaded.settings);
+  createWindow();
+  createTray();
+}
+
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  const policy = createPermissionPolicy({
+    isAppWebContents: (wc) => isAppWebContents(wc.id),
+    onDenied: (permission, reason) => log.warn(`permission ${permission} denied: ${reason}`),
+  });
+  ses.setPermissionRequestHandler((wc, permission, callback, details) => policy.onRequest(wc, permission, callback, details));
+  ses.setPermissionCheckHandler((wc, permission, origin, details) => policy.onCheck(wc, permission, origin, details));
+  ses.setDevicePermissionHandler(() => policy.onDevice());
+  // Screen sharing is not a Parley feature: refuse getDisplayMedia outright.
+  ses.setDisplayMediaRequestHandler((_request, callback) => callback(null));
+  // Files are written only through the bridge's save sinks; a page-initiated download is refused.
+  ses.on('will-download', (event) => event.preventDefault());
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: withCspHeader(details.responseHeaders) });
+  });
+
+  ses.protocol.handle(APP_SCHEME, async (request) => {
+    const result = await resolveAppRequest({ url: request.url, method: request.method }, rendererDir);
+    if (result.status !== 200) {
+      return new Response(result.error, {
+        status: result.status,
+        headers: { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8' },
+      });
+    }
+    const body = Readable.toWeb(createReadStream(result.path)) as unknown as ReadableStream<Uint8Array>;
+    return new Response(body, { status: 200, headers: { ...securityHeaders(), 'Content-Type': result.mimeType } });
+  });
+}
+
+function registerIpc(): void {
+  const ipc = createValidatedIpc({
+    ipcMain,
+    isAppWebContents: (wc) => isAppWebContents(wc.id),
+    onRejected: (channel, reason) => log.warn(`IPC ${channel} refused: ${reason}`),
+  });
+  const notifications = new NotificationCenter({
+    isSupported: () => Notification.isSupported(),
+    create: (options) => new Notification(options),
+    onClick: (contactId) => {
+      focusWindow();
+      sendToRenderer(RendererEvent.NotificationClick, contactId ?? null);
+    },
+    ...(existsSync(windowIcon) ? { icon: windowIcon } : {}),
+  });
+  registerBridgeIpc(ipc, {
+    relayUrl: () => relay.url,
+    files,
+    downloadsDir: () => app.getPath('downloads'),
+    showSaveDialog: async (_senderId, defaultPath) => {
+      const options = { defaultPath, properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[] };
+      const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+      return r.canceled || !r.filePath || !isAbsolute(r.filePath) ? null : r.filePath;
+    },
+    notify: (request) => notifications.show(request),
+    setTrayState: (state) => {
+      trayState = state;
+      refreshTray();
+    },
+    openPath: async (path) => {
+      const error = await shell.openPath(path);
+      if (error) throw new Error(error);
+    },
+    // The URL reaching this point passed checkExternalUrl in bridge-ipc.ts (https only, no credentials,
+    // no local or IP-literal hosts).
+    openExternal: (url) => shell.openExternal(url), /* eng-disable OPEN_EXTERNAL_JS_CHECK */
+    takeDeepLinks: () => deepLinks.take(),
+  });
+}
+
+function createWindow(): void {
+  const saved = settings.value.window;
+  const bounds = restoreBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
+  const win = new BrowserWindow(
+    buildWindowOptions({ preloadPath, bounds, devTools: !app.isPackaged, ...(existsSync(windowIcon) ? { icon: windowIcon } : {}) }),
+  );
+  mainWindow = win;
+  const contentsId = win.webContents.id;
+  if (saved?.maximized) win.maximize();
+  win.once('ready-to-show', () => win.show());
+  win.on('close', () => {
+    const b = win.getNormalBounds();
+    void settings
+      .update((s) => {
+        s.window = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
+      })
+      .catch((e: unknown) => log.warn('could not save window bounds', e));
+  });
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = null;
+  });
+  win.webContents.on('did-start-navigation', (details) => {
+    if (!details.isMainFrame || details.isSameDocument) return;
+    // A reload: the old page's open files and its deep-link subscription are gone.
+    deepLinks.reset();
+    void files.releaseOwner(contentsId);
+  });
+  win.webContents.on('render-process-gone', () => {
+    deepLinks.reset();
+    void files.releaseOwner(contentsId);
+  });
+  win.webContents.on('destroyed', () => {
+    void files.releaseOwner(contentsId);
+  });
+  void win.loadURL(APP_ENTRY_URL);
+}
+
+function isAppWebContents(id: number): boolean {
+  return mainWindow !== null && !mainWindow.isDestroyed() && mainWindow.webContents.id === id;
+}
+
+function focusWindow(): void {
+  if (!app.isReady()) return;
+  if (mainWindow === null) {
+    createWindow();
+    return;
+  }
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
+
+function sendToRenderer(channel: RendererEvent, payload: unknown): void {
+  const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+  // Only the app's own page receives events; navigation away is refused, this is the second lock.
+  if (wc && isAppUrl(wc.getURL())) wc.send(channel, payload);
+}
+
+function createTray(): void {
+  const model = trayModel(trayState, { lanRelay: settings.value.lanRelay, relayUrl: relay.url });
+  const image = trayImage(model.icon);
+  if (image === null) return;
+  try {
+    tray = new Tray(image);
+  } catch (e) {
+    // Some Linux desktops have no status area; the app works without a tray.
+    log.warn('no tray', e);
+    return;
+  }
+  tray.on('click', focusWindow);
+  refreshTray();
+}
+
+function refreshTray(): void {
+  const model = trayModel(trayState, { lanRelay: settings.value.lanRelay, relayUrl: relay.url });
+  app.setBadgeCount(model.badgeCount);
+  if (tray === null || tray.isDestroyed()) return;
+  const image = trayImage(model.icon);
+  if (image) tray.setImage(image);
+  tray.setToolTip(model.tooltip);
+  if (process.platform === 'darwin') tray.setTitle(model.title);
+  tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(toMenuItem)));
+}
+
+function trayImage(name: string): Electron.NativeImage | null {
+  const path = join(trayIconDir, `${name}.png`);
+  if (!existsSync(path)) return null;
+  const image = nativeImage.createFromPath(path);
+  return image.isEmpty() ? null : image;
+}
+
+function toMenuItem(item: TrayMenuItem): MenuItemConstructorOptions {
+  switch (item.type) {
+    case 'separator':
+      return { type: 'separator' };
+    case 'label':
+      return { label: item.label, enabled: false };
+    case 'checkbox':
+      return { type: 'checkbox', label: item.label, checked: item.checked, click: () => runTrayAction(item.action) };
+    case 'normal':
+      return { label: item.label, enabled: item.enabled ?? true, click: () => runTrayAction(item.action) };
+  }
+}
+
+function runTrayAction(action: TrayAction): void {
+  switch (action) {
+    case 'show':
+      focusWindow();
+      return;
+    case 'open-downloads':
+      void shell.openPath(app.getPath('downloads'));
+      return;
+    case 'toggle-lan-relay':
+      void toggleLanRelay().catch((e: unknown) => log.warn('could not change the relay setting', e));
+      return;
+    case 'quit':
+      app.quit();
+      return;
+  }
+}
+
+async function toggleLanRelay(): Promise<void> {
+  const next = await settings.update((s) => {
+    s.lanRelay = !s.lanRelay;
+  });
+  await relay.start(next);
+  // The relay restarted on another address: reload so the renderer reconnects and its invite names the
+  // new URL (the bridge has no relay-changed event; open files are kept as partials and resume).
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.reload();
+}
+
+function buildMenu(template: MenuItemConstructorOptions[] | null): Electron.Menu | null {
+  return template === null ? null : Menu.buildFromTemplate(template);
+}

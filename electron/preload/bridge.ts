@@ -1,0 +1,152 @@
+// ParleyBridge over IPC, without Electron: the preload entry passes in ipcRenderer's invoke/on/off, so
+// this logic (chunking writes, deep-link subscription, argument shaping) is tested in Node with fakes.
+// What the renderer receives holds only functions and plain values, never ipcRenderer or an IPC event.
+import type { BridgeFileSink, BridgeNotification, BridgeSaveRequest, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
+import { Channel, MAX_WRITE_CHUNK_BYTES, RendererEvent, type SaveFileOpened } from '../shared/ipc-contract.js';
+
+export interface PreloadIpc {
+  invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+  /** Subscribes to a main-process event; the listener gets the payload arguments only. Returns unsubscribe. */
+  on(channel: string, listener: (...args: unknown[]) => void): () => void;
+}
+
+export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
+  const deepLinkListeners = new Set<(url: string) => void>();
+  let deepLinkOff: (() => void) | null = null;
+  const clickListeners = new Set<(contactId: string | undefined) => void>();
+  let clickOff: (() => void) | null = null;
+
+  const emitDeepLink = (url: unknown): void => {
+    if (typeof url !== 'string') return;
+    for (const l of [...deepLinkListeners]) safeCall(() => l(url));
+  };
+
+  const bridge: ParleyBridge = {
+    platform: 'electron',
+
+    async embeddedRelayUrl() {
+      const url = await ipc.invoke(Channel.RelayUrl);
+      return typeof url === 'string' ? url : null;
+    },
+
+    async saveFile(request: BridgeSaveRequest) {
+      const opened = (await ipc.invoke(Channel.SaveFile, {
+        suggestedName: String(request.suggestedName),
+        size: request.size,
+        ask: request.ask === true,
+      })) as SaveFileOpened | null;
+      return opened === null ? null : createSink(ipc, opened);
+    },
+
+    async notify(notification: BridgeNotification) {
+      const payload: BridgeNotification = { kind: notification.kind, title: notification.title, body: notification.body };
+      if (notification.contactId !== undefined) payload.contactId = notification.contactId;
+      await ipc.invoke(Channel.Notify, payload);
+    },
+
+    setTrayState(state: BridgeTrayState) {
+      // Fire and forget (the interface is synchronous); a refusal is not the renderer's problem to handle.
+      ipc.invoke(Channel.TrayState, { presence: state.presence, unread: state.unread }).catch(() => {});
+    },
+
+    onDeepLink(listener) {
+      deepLinkListeners.add(listener);
+      if (deepLinkOff === null) {
+        deepLinkOff = ipc.on(RendererEvent.DeepLink, emitDeepLink);
+        // Links that arrived before anyone listened (the one the app was launched with).
+        ipc.invoke(Channel.TakeDeepLinks).then(
+          (links) => {
+            if (Array.isArray(links)) for (const link of links) emitDeepLink(link);
+          },
+          () => {},
+        );
+      }
+      return once(() => {
+        deepLinkListeners.delete(listener);
+        if (deepLinkListeners.size === 0 && deepLinkOff) {
+          deepLinkOff();
+          deepLinkOff = null;
+        }
+      });
+    },
+
+    onNotificationClick(listener) {
+      clickListeners.add(listener);
+      if (clickOff === null) {
+        clickOff = ipc.on(RendererEvent.NotificationClick, (contactId: unknown) => {
+          const id = typeof contactId === 'string' ? contactId : undefined;
+          for (const l of [...clickListeners]) safeCall(() => l(id));
+        });
+      }
+      return once(() => {
+        clickListeners.delete(listener);
+        if (clickListeners.size === 0 && clickOff) {
+          clickOff();
+          clickOff = null;
+        }
+      });
+    },
+
+    async openDownloads() {
+      await ipc.invoke(Channel.OpenDownloads);
+    },
+
+    async openExternal(url: string) {
+      await ipc.invoke(Channel.OpenExternal, String(url));
+    },
+  };
+  return bridge;
+}
+
+/** A sink that forwards writes in ≤ MAX_WRITE_CHUNK_BYTES pieces, one IPC round trip at a time. */
+export function createSink(ipc: PreloadIpc, opened: SaveFileOpened): BridgeFileSink {
+  const { handle } = opened;
+  // Writes are chained so concurrent write() calls still reach the file in call order.
+  let tail: Promise<void> = Promise.resolve();
+  const enqueue = (task: () => Promise<void>): Promise<void> => {
+    const run = tail.then(task);
+    tail = run.catch(() => {});
+    return run;
+  };
+  return {
+    name: opened.name,
+    existingBytes: opened.existingBytes,
+    write(chunk: Uint8Array) {
+      if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError('write expects a Uint8Array'));
+      return enqueue(async () => {
+        for (let offset = 0; offset < chunk.byteLength; offset += MAX_WRITE_CHUNK_BYTES) {
+          await ipc.invoke(Channel.FileWrite, handle, chunk.subarray(offset, Math.min(offset + MAX_WRITE_CHUNK_BYTES, chunk.byteLength)));
+        }
+      });
+    },
+    close() {
+      return enqueue(async () => {
+        await ipc.invoke(Channel.FileClose, handle);
+      });
+    },
+    abort(reason?: string) {
+      // Not queued behind pending writes: aborting must not wait for them.
+      return ipc.invoke(Channel.FileAbort, handle, ...(reason === undefined ? [] : [String(reason).slice(0, 500)])).then(() => {});
+    },
+  };
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+function safeCall(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    // One failing listener must not starve the others.
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
