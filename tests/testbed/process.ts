@@ -9,7 +9,7 @@ import { TailBuffer } from './output.js';
 
 const require = createRequire(import.meta.url);
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
-const EXIT_ON_DISCONNECT = fileURLToPath(new URL('./peers/exit-on-disconnect.ts', import.meta.url));
+const EXIT_WITH_PARENT = fileURLToPath(new URL('./peers/exit-with-parent.ts', import.meta.url));
 
 export interface SpawnNodeOptions {
   env?: Record<string, string>;
@@ -19,7 +19,7 @@ export interface SpawnNodeOptions {
   /** 'advanced' lets messages carry Buffers and Maps (structured clone); default 'json'. */
   serialization?: 'json' | 'advanced';
   /** Make the script exit when the test process goes away (default true), so no orphan outlives its test. */
-  exitOnDisconnect?: boolean;
+  exitWithParent?: boolean;
   /** Echo the child's stdout/stderr to this process's stderr as it comes (debugging). */
   echo?: boolean;
 }
@@ -49,7 +49,7 @@ export class NodeProcess<Out = unknown, In = unknown> {
     this.err = new TailBuffer(opts.outputLimit);
     this.inbox = new Inbox<Out>(10_000, () => this.diagnostics());
     const imports = ['--import', TSX_LOADER];
-    if (opts.exitOnDisconnect !== false) imports.push('--import', pathToFileURL(EXIT_ON_DISCONNECT).href);
+    if (opts.exitWithParent !== false) imports.push('--import', pathToFileURL(EXIT_WITH_PARENT).href);
     this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...imports, script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: opts.serialization ?? 'json',

@@ -72,6 +72,21 @@ describe('test bed network', () => {
     }
   });
 
+  it('cutLink({ peers }) cuts only the path to those peers, restoreLink heals it', async () => {
+    const { a, b, relay } = bed().hosts;
+    const [atB, atRelay] = await Promise.all([startEcho(b), startEcho(relay)]);
+    try {
+      await a.cutLink({ peers: [b] });
+      expect(await probe(a, relay, atRelay.port)).toBe('ok');
+      expect(await probe(a, b, atB.port, 1_500)).toBe('fail timeout');
+      await a.restoreLink();
+      expect(await probe(a, b, atB.port)).toBe('ok');
+    } finally {
+      await a.restoreLink();
+      await Promise.all([atB.proc.stop(), atRelay.proc.stop()]);
+    }
+  });
+
   it('blockUdp leaves TCP alone and its rules keep loopback open', async () => {
     const { a, relay } = bed().hosts;
     const echo = await startEcho(relay);

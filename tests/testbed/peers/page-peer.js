@@ -49,7 +49,22 @@
     const p = new window.SimplePeer({ initiator: cmd.initiator, trickle: cmd.trickle, config: cmd.config });
     peer = p;
     p.on('signal', (data) => emit({ type: 'signal', data: JSON.parse(JSON.stringify(data)) }));
-    p.on('iceStateChange', (state, gathering) => emit({ type: 'ice', state, gathering }));
+    // Same reporting as the Node peer: from the RTCPeerConnection, deduplicated.
+    let lastIce = '';
+    let lastConn = '';
+    const report = () => {
+      const pc = p._pc;
+      if (pc.iceConnectionState !== lastIce) {
+        lastIce = pc.iceConnectionState;
+        emit({ type: 'ice', state: lastIce, gathering: pc.iceGatheringState });
+      }
+      if (pc.connectionState !== lastConn) {
+        lastConn = pc.connectionState;
+        emit({ type: 'connection', state: lastConn });
+      }
+    };
+    p._pc.addEventListener('iceconnectionstatechange', report);
+    p._pc.addEventListener('connectionstatechange', report);
     p.on('connect', () => emit({ type: 'connect', ms: performance.now() - createdAt }));
     p.on('data', onData);
     p.on('close', () => emit({ type: 'close' }));

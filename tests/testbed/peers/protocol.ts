@@ -48,7 +48,10 @@ export type CandidatePair = z.infer<typeof CandidatePair>;
 export const PeerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), runtime: z.enum(['node', 'chromium']) }),
   z.object({ type: z.literal('signal'), data: z.record(z.string(), z.unknown()) }),
+  /** iceConnectionState changes (deduplicated). */
   z.object({ type: z.literal('ice'), state: z.string(), gathering: z.string() }),
+  /** RTCPeerConnection.connectionState changes (deduplicated). */
+  z.object({ type: z.literal('connection'), state: z.string() }),
   /** ms: from `create` to simple-peer's connect, measured inside the peer. */
   z.object({ type: z.literal('connect'), ms: z.number() }),
   z.object({ type: z.literal('text'), text: z.string() }),

@@ -4,9 +4,16 @@ import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import { PeerCommand, TAG_DATA, TAG_TEXT, selectedPair, type ParsedPeerCommand, type PeerEvent } from './protocol.js';
 
+interface PcLike {
+  readonly iceConnectionState: string;
+  readonly iceGatheringState: string;
+  readonly connectionState: string;
+  getStats(): Promise<{ forEach(cb: (r: Record<string, unknown>) => void): void }>;
+  addEventListener(type: string, listener: () => void): void;
+}
 interface SimplePeerInstance {
   readonly destroyed: boolean;
-  readonly _pc: { getStats(): Promise<{ forEach(cb: (r: Record<string, unknown>) => void): void }> } | null;
+  readonly _pc: PcLike | null;
   signal(data: unknown): void;
   write(chunk: Uint8Array): boolean;
   destroy(err?: Error): void;
@@ -68,13 +75,39 @@ async function reportPair(): Promise<void> {
   emit({ type: 'pair', pair: selectedPair(reports) });
 }
 
+/**
+ * Reports ICE and connection states from the RTCPeerConnection itself, read one microtask after the event:
+ * @roamhq/wrtc updates the state properties only after dispatching the change event, so a synchronous read
+ * (what simple-peer's 'iceStateChange' does) often returns the previous state, e.g. "connected" for the
+ * event that announces "disconnected".
+ */
+function watchStates(p: SimplePeerInstance): void {
+  const pc = p._pc;
+  if (!pc) return;
+  let lastIce = '';
+  let lastConn = '';
+  const report = (): void =>
+    queueMicrotask(() => {
+      if (pc.iceConnectionState !== lastIce) {
+        lastIce = pc.iceConnectionState;
+        emit({ type: 'ice', state: lastIce, gathering: pc.iceGatheringState });
+      }
+      if (pc.connectionState !== lastConn) {
+        lastConn = pc.connectionState;
+        emit({ type: 'connection', state: lastConn });
+      }
+    });
+  pc.addEventListener('iceconnectionstatechange', report);
+  pc.addEventListener('connectionstatechange', report);
+}
+
 function create(cmd: Extract<ParsedPeerCommand, { type: 'create' }>): void {
   if (peer) throw new Error('this process already has a peer: spawn a new one');
   createdAt = performance.now();
   const p = new SimplePeer({ initiator: cmd.initiator, trickle: cmd.trickle, config: cmd.config, wrtc });
   peer = p;
   p.on('signal', (data: Record<string, unknown>) => emit({ type: 'signal', data }));
-  p.on('iceStateChange', (state: string, gathering: string) => emit({ type: 'ice', state, gathering }));
+  watchStates(p);
   p.on('connect', () => {
     emit({ type: 'connect', ms: performance.now() - createdAt });
     reportPair().catch((e: unknown) => emit({ type: 'error', message: `getStats: ${String(e)}`, code: 'ERR_TESTBED_STATS' }));
