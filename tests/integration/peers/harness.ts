@@ -95,3 +95,21 @@ export class MessengerPeer {
     await this.proc.stop(3_000);
   }
 }
+
+/**
+ * Writes an identity into a fresh home whose id satisfies `accept` (e.g. a given order relative to
+ * another id, which decides who leads a session), so a test can pin roles. Bounded: 200 tries.
+ */
+export async function presetIdentity(name: string, accept: (id: string) => boolean): Promise<string> {
+  const { generateIdentityKeyPair, exportPrivateKey } = await import('../../../core/src/identity/keys.js');
+  const { writeFileSync } = await import('node:fs');
+  for (let i = 0; i < 200; i++) {
+    const kp = await generateIdentityKeyPair({ extractable: true, algorithm: 'Ed25519' });
+    if (!accept(kp.id)) continue;
+    const home = mkdtempSync(join(tmpdir(), `parley-${name}-`));
+    const stored = { alg: kp.alg, publicKey: kp.publicKey, privateKey: { pkcs8: await exportPrivateKey(kp.privateKey) }, name, relays: [], createdAt: Date.now() };
+    writeFileSync(join(home, 'identity.json'), JSON.stringify(stored));
+    return home;
+  }
+  throw new Error('no identity satisfied the condition in 200 tries');
+}

@@ -1,0 +1,53 @@
+// A relay that rewrites DTLS fingerprints, and a relay that lets someone else answer for a contact:
+// both sessions are refused with a clear error and no message is shown.
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTestbed } from '../../testbed/vitest.js';
+import { MessengerPeer, presetIdentity, startRelayHost, type RelayHandle } from '../peers/harness.js';
+
+describe('session trust', () => {
+  const bed = useTestbed({ hosts: ['a', 'b', 'm', 'relay'] });
+  const started: Array<MessengerPeer | RelayHandle> = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => ('close' in p ? p.close() : p.proc.stop())));
+  });
+
+  it('refuses the session when the relay rewrites the DTLS fingerprint in forwarded SDP', async () => {
+    const { a, b, relay } = bed().hosts;
+    const r = await startRelayHost(relay, 'tamper');
+    started.push(r);
+    const [pa, pb] = await Promise.all([MessengerPeer.spawn(a, 'alice', r.url), MessengerPeer.spawn(b, 'bob', r.url)]);
+    started.push(pa, pb);
+    await pa.add(pb);
+    await pb.add(pa);
+    await Promise.all([pa.waitOnline(pb.id), pb.waitOnline(pa.id)]);
+    await pa.send(pb.id, 'secret');
+    // Whoever receives the tampered offer or answer refuses.
+    const error = await Promise.race([pa.nextError(30_000), pb.nextError(30_000)]);
+    expect(error.message).toMatch(/DTLS fingerprint does not match the signed one: the relay may be tampering/);
+    const history = await pb.history(pa.id);
+    expect(history).toEqual([]);
+  });
+
+  it('refuses someone else answering for a contact (wrong key)', async () => {
+    const { a, b, m, relay } = bed().hosts;
+    const r = await startRelayHost(relay, 'impersonate');
+    started.push(r);
+    const [pa, pb] = await Promise.all([MessengerPeer.spawn(a, 'alice', r.url), MessengerPeer.spawn(b, 'bob', r.url)]);
+    started.push(pa, pb);
+    // Mallory takes the role toward Alice that Bob has (the lower id leads), so Alice's session talks to her.
+    const bobLeads = pb.id < pa.id;
+    const malloryHome = await presetIdentity('mallory', (id) => id < pa.id === bobLeads);
+    const pm = await MessengerPeer.spawn(m, 'mallory', r.url, {}, malloryHome);
+    started.push(pm);
+    await pa.add(pb); // Alice knows Bob's real key
+    await pm.add(pa); // Mallory knows Alice
+    // From now on, on Alice's connection, the relay shows Mallory as Bob.
+    await r.proc.send({ cmd: 'impersonate', target: pa.id, victim: pb.id, impostor: pm.id } as never);
+    await pa.send(pb.id, 'for bob only');
+    const error = await pa.nextError(30_000);
+    expect(error.contactId).toBe(pb.id);
+    expect(error.message).toMatch(/not signed by the contact's key|signature/i);
+    const mallorySaw = await pm.history(pa.id);
+    expect(mallorySaw.map((x) => x.text)).not.toContain('for bob only');
+  });
+});
