@@ -12,10 +12,12 @@ export interface Globals {
   /** Relay URLs from --relay (validated, normalised); empty when not given. */
   relays: string[];
   logLevel: LogLevel;
+  /** Never attempt direct WebRTC connections. */
+  relayOnly: boolean;
 }
 
 export function globalsOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): Globals {
-  const o = cmd.optsWithGlobals<{ home?: string; json?: boolean; relay?: string[]; logLevel?: string }>();
+  const o = cmd.optsWithGlobals<{ home?: string; json?: boolean; relay?: string[]; logLevel?: string; relayOnly?: boolean }>();
   const level = o.logLevel ?? env['PARLEY_LOG'] ?? 'warn';
   if (!isLogLevel(level)) throw new UsageError(`unknown log level "${level}" (fatal, error, warn, info, debug, trace, silent)`);
   const relays: string[] = [];
@@ -24,5 +26,5 @@ export function globalsOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): G
     if (!r.ok) throw new UsageError(`--relay: ${r.error}`);
     if (!relays.includes(r.value)) relays.push(r.value);
   }
-  return { home: o.home ? resolve(o.home) : defaultHome(env), json: Boolean(o.json), relays, logLevel: level };
+  return { home: o.home ? resolve(o.home) : defaultHome(env), json: Boolean(o.json), relays, logLevel: level, relayOnly: Boolean(o.relayOnly) };
 }

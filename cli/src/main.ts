@@ -5,6 +5,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { LOG_LEVELS } from './platform/logger.js';
 import { registerId } from './commands/id.js';
+import { registerContactCommands } from './commands/contacts.js';
+import { registerSay } from './commands/say.js';
+import { registerChat } from './commands/chat.js';
+import { registerListen } from './commands/listen.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -23,11 +27,16 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'data directory for this identity (default $PARLEY_HOME or ~/.parley)')
     .option('--json', 'machine-readable output: one JSON value per line on stdout')
     .option('--relay <url>', 'relay to use (ws:// or wss://); repeat for several. Overrides the stored relays', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--relay-only', 'never connect directly (WebRTC); carry everything through the relay, end-to-end encrypted')
     .addOption(new Option('--log-level <level>', 'log level on stderr (default $PARLEY_LOG or warn)').choices(LOG_LEVELS))
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
   registerId(program);
+  registerContactCommands(program);
+  registerSay(program);
+  registerChat(program);
+  registerListen(program);
 
   // Every command documents the exit codes; commander copies exitOverride/configureHelp to subcommands
   // created after them, but help text must be added per command.

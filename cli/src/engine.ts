@@ -1,0 +1,73 @@
+// Opening the engine for a command: offline (contact book and chat store only, no network) or online
+// (the Messenger, which connects to the relays at once).
+import type { Contact } from '../../core/src/api.js';
+import { ChatStore } from '../../core/src/chat/index.js';
+import { ContactStore, type StoredContact } from '../../core/src/contacts/store.js';
+import type { LocalIdentity } from '../../core/src/identity/index.js';
+import { Messenger } from '../../core/src/messenger.js';
+import { requireIdentity } from './commands/id.js';
+import { CliError } from './errors.js';
+import { nodeWebSocketFactory } from './platform/websocket.js';
+import { loadWrtc } from './platform/wrtc.js';
+import { resolveContact } from './resolve-contact.js';
+import type { ActionContext } from './run.js';
+
+export interface OfflineBook {
+  identity: LocalIdentity;
+  contacts: ContactStore;
+  chat: ChatStore;
+  resolve(query: string): StoredContact;
+}
+
+export async function openOffline(ctx: ActionContext): Promise<OfflineBook> {
+  const identity = await requireIdentity(ctx);
+  const contacts = await ContactStore.open(ctx.home.store, ctx.logger);
+  return {
+    identity,
+    contacts,
+    chat: new ChatStore(ctx.home.store),
+    resolve: (query) => resolveContact(contacts.list(), query),
+  };
+}
+
+export interface Online {
+  identity: LocalIdentity;
+  messenger: Messenger;
+  resolve(query: string): Promise<Contact>;
+}
+
+/** Opens the Messenger (it starts connecting to the relays). Direct WebRTC needs @roamhq/wrtc; without it, relay only. */
+export async function openOnline(ctx: ActionContext): Promise<Online> {
+  const identity = await requireIdentity(ctx);
+  const relays = ctx.globals.relays.length > 0 ? ctx.globals.relays : identity.relays;
+  let wrtc: unknown;
+  if (!ctx.globals.relayOnly) {
+    try {
+      wrtc = loadWrtc();
+    } catch (err) {
+      ctx.out.note(`warning: @roamhq/wrtc could not be loaded (${(err as Error).message.split('\n')[0]}); using the relay only`);
+    }
+  }
+  let messenger: Messenger;
+  try {
+    messenger = await Messenger.open({
+      store: ctx.home.store,
+      identityStore: ctx.home.identityStore,
+      webSocket: nodeWebSocketFactory,
+      logger: ctx.logger,
+      extractableKey: true,
+      ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
+      ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
+    });
+  } catch (err) {
+    throw new CliError(`cannot start: ${(err as Error).message}`);
+  }
+  if (relays.length === 0) {
+    ctx.out.note('warning: no relay configured for you (set one with `parley id --relay URL`); only contacts\' relays are used');
+  }
+  return {
+    identity,
+    messenger,
+    resolve: async (query) => resolveContact(await messenger.contacts(), query),
+  };
+}
