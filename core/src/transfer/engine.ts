@@ -158,14 +158,33 @@ export class TransferEngine {
       },
       chunk: (frame: Uint8Array) => (link.closed ? Promise.reject(new Error('link closed')) : stream.send(frame)),
     };
-    const unsubscribe = stream.onFrame((payload) => this.onFrame(link, payload));
+    const offFrame = stream.onFrame((payload) => this.onFrame(link, payload));
+    const offReset = stream.onReset?.(() => {
+      if (!link.closed) this.resync(contactId);
+    });
+    const unsubscribe = () => {
+      offFrame();
+      offReset?.();
+    };
     this.links.set(contactId, { link, unsubscribe });
-    for (const transfer of this.transfers.values()) {
-      if (transfer.contactId === contactId && transfer instanceof Outgoing) transfer.offer();
-    }
+    this.resync(contactId);
     return () => {
       if (this.links.get(contactId)?.link === link) this.detach(contactId);
     };
+  }
+
+  /** Contacts we still have unfinished offers to: the app should bring their sessions up at start. */
+  contactsWithUnfinished(): IdentityId[] {
+    const ids = new Set<IdentityId>();
+    for (const t of this.transfers.values()) if (t instanceof Outgoing && !t.final) ids.add(t.contactId);
+    return [...ids];
+  }
+
+  /** Every unfinished outgoing offer to the contact re-offers itself: the receiver says where to continue. */
+  private resync(contactId: IdentityId): void {
+    for (const transfer of this.transfers.values()) {
+      if (transfer.contactId === contactId && transfer instanceof Outgoing) transfer.offer();
+    }
   }
 
   /** The stream to `contactId` is gone. Transfers pause and continue on the next attach. */

@@ -57,6 +57,12 @@ export class IncomingError extends Error {}
 export class Incoming extends OfferBase {
   /** The round of the latest offer seen; accepts answer it. */
   latestRound = 0;
+  /**
+   * True once we answered an offer round in this process. Before that (fresh start from storage), chunks
+   * are stale frames a session re-sent after our restart: dropped, and the sender asked to re-offer.
+   */
+  private synced = false;
+  private hinted = false;
   private readonly queue: Op[] = [];
   private queuedBytes = 0;
   private working = false;
@@ -109,7 +115,14 @@ export class Incoming extends OfferBase {
   resume(): void {
     if (this.record.state !== 'paused') return;
     this.setState('active');
-    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId });
+    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, round: this.latestRound });
+  }
+
+  /** Asks the sender to re-offer, once per process, when frames arrive that no accept of ours asked for. */
+  private hint(): void {
+    if (this.hinted) return;
+    this.hinted = true;
+    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, round: this.latestRound });
   }
 
   onChunk(chunk: ChunkFrame): void {
@@ -218,6 +231,11 @@ export class Incoming extends OfferBase {
 
   private async handleAccept(round: number): Promise<void> {
     if (round !== this.latestRound || this.record.state !== 'active') return;
+    this.synced = true;
+    if (this.record.round !== round) {
+      this.record.round = round;
+      this.persistOffer();
+    }
     const files: AcceptFile[] = [];
     const have: number[] = [];
     for (const file of this.files.values()) {
@@ -338,6 +356,7 @@ export class Incoming extends OfferBase {
 
   private async handleChunk(chunk: ChunkFrame): Promise<void> {
     if (this.record.state !== 'active') return;
+    if (!this.synced) return this.hint();
     const file = this.files.get(chunk.fileId);
     if (!file) throw new IncomingError(`chunk for unknown file ${chunk.fileId}`);
     if (file.state !== 'pending') return;
@@ -468,6 +487,7 @@ export class Incoming extends OfferBase {
       return;
     }
     if (file.state !== 'pending' || this.record.state !== 'active') return;
+    if (!this.synced) return this.hint();
     if (message.size !== file.meta.size) throw new IncomingError(`end of ${file.meta.relativePath} names another size`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;

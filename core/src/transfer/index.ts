@@ -13,3 +13,4 @@ export {
   TRANSFER_PROTOCOL_VERSION,
 } from './protocol.js';
 export type * from './types.js';
+export { attachSession, sessionFrameStream } from './session-stream.js';

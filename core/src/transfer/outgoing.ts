@@ -191,6 +191,8 @@ export class Outgoing extends OfferBase {
   onResume(message: ControlOf<'resume'>): void {
     if (this.final) return;
     if (message.fileId === undefined || message.offset === undefined) {
+      // A receiver that has not seen our latest re-offer yet will answer that one: no need for another.
+      if (message.round !== undefined && message.round < this.record.round) return;
       this.offer();
       return;
     }

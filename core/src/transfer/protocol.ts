@@ -7,8 +7,8 @@ import { fromBase64url, toBase64url, type Bytes } from '../../../signaling/proto
 
 export const TRANSFER_PROTOCOL_VERSION = 1;
 
-/** Largest transfer frame (header included): the session's frame limit. */
-export const MAX_TRANSFER_FRAME_BYTES = 256 * 1024;
+/** Largest transfer frame (header included): the session stream's payload limit (MAX_STREAM_PAYLOAD). */
+export const MAX_TRANSFER_FRAME_BYTES = 256 * 1024 - 64;
 export const FRAME_CONTROL = 0x01;
 export const FRAME_CHUNK = 0x02;
 /** kind (1) + offerId (16) + fileId (u32) + offset (u64). */
@@ -93,9 +93,11 @@ export const EndSchema = z.object({ t: z.literal('end'), offerId, fileId, size, 
 export const ResultSchema = z.object({ t: z.literal('result'), offerId, fileId, ok: z.boolean(), code: code.optional(), message: text.optional() });
 /**
  * Receiver → sender. With fileId and offset: send that file again from offset (a gap was seen).
- * Without: please re-offer (the receiver is ready again, e.g. after a full disk was freed).
+ * Without: please re-offer (the receiver is ready again, e.g. after a full disk was freed, or it
+ * restarted and sees chunks it has not agreed to); `round` is the latest round it answered, so a
+ * sender that has re-offered since ignores it.
  */
-export const ResumeSchema = z.object({ t: z.literal('resume'), offerId, fileId: fileId.optional(), offset: size.optional() });
+export const ResumeSchema = z.object({ t: z.literal('resume'), offerId, fileId: fileId.optional(), offset: size.optional(), round: z.number().int().min(0).optional() });
 /** Either side: the whole offer (no fileId) or one file is cancelled for good. */
 export const CancelSchema = z.object({ t: z.literal('cancel'), offerId, fileId: fileId.optional(), message: text });
 /** Either side: an error on one file. fatal → the file failed for good; otherwise the offer pauses (partial kept). */

@@ -13,4 +13,9 @@ export interface FrameStream {
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
   /** The path frames currently take (shown with progress). */
   path(): SessionPath;
+  /**
+   * Optional: the peer restarted (lost its state), so frames sent before may be lost or reach its new
+   * incarnation out of context. The engine resyncs the contact's transfers, as on a fresh attach.
+   */
+  onReset?(handler: () => void): Unsubscribe;
 }

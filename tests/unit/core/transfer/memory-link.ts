@@ -21,6 +21,7 @@ export class MemoryStream implements FrameStream {
   maxInFlight = 0;
   framesSent = 0;
   private readonly handlers = new Set<(payload: Uint8Array) => void>();
+  private readonly resetHandlers = new Set<() => void>();
   private readonly fifo: Array<{ frame: Uint8Array; at: number }> = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
@@ -46,6 +47,22 @@ export class MemoryStream implements FrameStream {
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  onReset(handler: () => void): Unsubscribe {
+    this.resetHandlers.add(handler);
+    return () => this.resetHandlers.delete(handler);
+  }
+
+  /** Tells this side's user that the peer restarted (what the session's 'peer-restart' does). */
+  reset(): void {
+    for (const handler of [...this.resetHandlers]) handler();
+  }
+
+  /** The process owning this end died: its handlers are gone, frames in flight still arrive (to whoever attaches next). */
+  orphan(): void {
+    this.handlers.clear();
+    this.resetHandlers.clear();
   }
 
   path(): SessionPath {

@@ -9,6 +9,7 @@ import {
   MAX_TRANSFER_FRAME_BYTES,
   newOfferId,
 } from '../../../../core/src/transfer/protocol.js';
+import { MAX_STREAM_PAYLOAD } from '../../../../core/src/session/stream.js';
 
 const offerId = newOfferId();
 const json = (value: unknown) => {
@@ -33,7 +34,8 @@ describe('transfer frames', () => {
 
   it('keeps the chunk header small and chunks within the session frame limit', () => {
     expect(CHUNK_HEADER_BYTES).toBe(29);
-    expect(MAX_CHUNK_BYTES + CHUNK_HEADER_BYTES).toBe(256 * 1024);
+    expect(MAX_CHUNK_BYTES + CHUNK_HEADER_BYTES).toBe(MAX_TRANSFER_FRAME_BYTES);
+    expect(MAX_TRANSFER_FRAME_BYTES).toBe(MAX_STREAM_PAYLOAD);
     expect(() => encodeChunk({ offerId, fileId: 0, offset: 0, data: new Uint8Array(MAX_CHUNK_BYTES + 1) })).toThrow(RangeError);
   });
 
