@@ -1,0 +1,162 @@
+// CallManager: places calls, receives rings, routes call signals from the relay to the right call. Accepts call
+// signals only from contacts, and per call only from that call's contact. One call at a time (others: busy).
+import { silentLogger, type Logger } from '../platform/types.js';
+import { Emitter } from '../util/emitter.js';
+import { randomId } from '../util/ids.js';
+import { CallImpl, type CallContext } from './call.js';
+import { CallError } from './errors.js';
+import type { IceServer, StreamLike } from './media-types.js';
+import { CALL_SIGNAL_KIND, CallSignalSchema, describeCallSignalIssue, isCallSignal, type CallSignal, type CallSignalOf } from './signals.js';
+import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts, Unsubscribe } from './types.js';
+
+export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
+  ringMs: 45_000,
+  connectMs: 10_000,
+  reconnectMs: 6_000,
+  closeGraceMs: 1_500,
+});
+
+export interface StartCallOptions {
+  /** Whether the call is offered with video. Default: the stream has a video track. */
+  video?: boolean;
+}
+
+export class CallManager<S extends StreamLike = StreamLike> {
+  readonly #o: CallManagerOptions;
+  readonly #log: Logger;
+  readonly #timeouts: CallTimeouts;
+  readonly #events = new Emitter<CallManagerEvents<S>>();
+  readonly #offSignal: () => void;
+  #current: CallImpl<S> | null = null;
+  #closed = false;
+
+  constructor(options: CallManagerOptions) {
+    this.#o = options;
+    this.#log = options.logger ?? silentLogger;
+    this.#timeouts = { ...DEFAULT_CALL_TIMEOUTS, ...options.timeouts };
+    for (const [name, value] of Object.entries(this.#timeouts)) {
+      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`call timeout ${name} must be a positive number of ms, got ${String(value)}`);
+    }
+    this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'call manager listener threw');
+    this.#offSignal = options.relay.on('signal', ({ from, data }) => this.#onSignal(from, data));
+  }
+
+  /** The call in progress (ringing, connecting, active), or null. */
+  get current(): Call<S> | null {
+    return this.#current;
+  }
+
+  on<K extends keyof CallManagerEvents<S>>(event: K, listener: (value: CallManagerEvents<S>[K]) => void): Unsubscribe {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Calls a contact with our local stream. Returns the call at once; it rings, connects or fails asynchronously
+   * (subscribe to 'state' right away: nothing happens before the current task ends).
+   */
+  start(contactId: string, localStream: S, options: StartCallOptions = {}): Call<S> {
+    if (this.#closed) throw new CallError('closed', 'the call manager is closed');
+    if (this.#current) throw new CallError('busy', 'another call is in progress');
+    if (contactId === this.#o.identity.id) throw new CallError('unknown-contact', 'you cannot call yourself');
+    const peerKey = this.#o.contactKey(contactId);
+    if (!peerKey) throw new CallError('unknown-contact', 'only contacts can be called');
+    if (!localStream || localStream.getTracks().length === 0) throw new CallError('invalid-media', 'a call needs a stream with at least one track');
+    const video = options.video ?? localStream.getVideoTracks().length > 0;
+    const call = new CallImpl<S>(this.#context(contactId, peerKey), {
+      id: randomId(16),
+      peerId: contactId,
+      direction: 'outgoing',
+      offered: { audio: localStream.getAudioTracks().length > 0, video },
+      localStream,
+      sendVideo: video,
+    });
+    this.#current = call;
+    this.#events.emit('call', call);
+    queueMicrotask(() => call.begin());
+    return call;
+  }
+
+  /** Hangs up any call and stops listening to the relay. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#offSignal();
+    this.#current?.close();
+    this.#current = null;
+    this.#events.removeAll();
+  }
+
+  #context(peerId: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>): CallContext {
+    const o = this.#o;
+    return {
+      relay: o.relay,
+      identity: o.identity,
+      peerKey,
+      peerName: o.contactName?.(peerId) || 'your contact',
+      timeouts: this.#timeouts,
+      iceServers: () => resolveIceServers(o.iceServers),
+      wrtc: o.wrtc,
+      ...(o.SimplePeer ? { SimplePeer: o.SimplePeer } : {}),
+      logger: this.#log,
+      stopTracksOnEnd: o.stopTracksOnEnd ?? true,
+      onFinished: (call) => {
+        if ((this.#current as unknown) === call) this.#current = null;
+      },
+    };
+  }
+
+  #onSignal(from: string, data: Record<string, unknown>): void {
+    if (this.#closed || !isCallSignal(data)) return;
+    const peerKey = this.#o.contactKey(from);
+    if (!peerKey) {
+      this.#log.debug({ from }, 'call signal from a stranger ignored');
+      return;
+    }
+    const parsed = CallSignalSchema.safeParse(data);
+    if (!parsed.success) {
+      this.#log.warn({ from, issue: describeCallSignalIssue(parsed.error) }, 'malformed call signal ignored');
+      return;
+    }
+    const sig: CallSignal = parsed.data;
+    if (sig.op === 'ring') {
+      this.#onRing(from, peerKey, sig);
+      return;
+    }
+    const call = this.#current;
+    if (!call || call.id !== sig.callId || call.peerId !== from) {
+      this.#log.debug({ from, op: sig.op }, 'call signal for no current call ignored');
+      return;
+    }
+    call.handle(sig);
+  }
+
+  #onRing(from: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>, sig: CallSignalOf<'ring'>): void {
+    const current = this.#current;
+    if (current && current.id === sig.callId) return; // duplicate
+    if (current) {
+      const glare = current.peerId === from && current.direction === 'outgoing' && (current.state === 'calling' || current.state === 'ringing');
+      if (glare && this.#o.identity.id < from) return; // they give way to our call (same rule on their side)
+      if (glare) {
+        current.supersede();
+      } else {
+        this.#o.relay.signal(from, { kind: CALL_SIGNAL_KIND, callId: sig.callId, op: 'decline', reason: 'busy' }).catch(() => undefined);
+        this.#events.emit('missed', { peerId: from, callId: sig.callId, offered: { ...sig.media }, at: Date.now() });
+        return;
+      }
+    }
+    const call = new CallImpl<S>(this.#context(from, peerKey), { id: sig.callId, peerId: from, direction: 'incoming', offered: sig.media });
+    this.#current = call;
+    call.ringIncoming();
+    this.#events.emit('call', call);
+    this.#events.emit('incoming', call);
+  }
+}
+
+function resolveIceServers(source: CallManagerOptions['iceServers']): IceServer[] {
+  const list = typeof source === 'function' ? source() : (source ?? []);
+  return list.map((s) => ({
+    urls: Array.isArray(s.urls) ? [...s.urls] : s.urls,
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.credential !== undefined ? { credential: s.credential } : {}),
+  }));
+}

@@ -1,0 +1,86 @@
+// Call signals carried in relay `signal` messages ({ kind: 'call', op, callId, … }). Peer input, relayed by an
+// untrusted relay: everything is validated here with zod before the call engine looks at it.
+import { z } from 'zod';
+
+export const CALL_SIGNAL_KIND = 'call';
+
+export const CallIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+
+const fingerprint = z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/);
+const signature = z.string().regex(/^[A-Za-z0-9_-]+$/).max(200);
+
+/** Reasons a hangup may carry: a plain hangup, a ring given up, or the failure the sender diagnosed. */
+export const HANGUP_REASONS = [
+  'hangup',
+  'cancelled',
+  'no-answer',
+  'superseded',
+  'no-candidates',
+  'no-path',
+  'turn-unreachable',
+  'ice-failed',
+  'dtls-failed',
+  'timeout',
+  'tampered',
+  'impersonation',
+  'connection-lost',
+  'unsupported',
+  'media-error',
+  'protocol',
+  'error',
+] as const;
+export type HangupReason = (typeof HANGUP_REASONS)[number];
+
+/** A simple-peer signal, restricted to what simple-peer emits (no extra fields reach the peer connection). */
+export const RtcDataSchema = z.union([
+  z.object({ type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(48 * 1024) }),
+  z.object({
+    type: z.literal('candidate'),
+    candidate: z.object({
+      candidate: z.string().max(1024),
+      sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+      sdpMid: z.string().max(64).nullable().optional(),
+      usernameFragment: z.string().max(256).nullable().optional(),
+    }),
+  }),
+  z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
+  // `init` is dropped: the requesting side needs only the kind, and nothing unvetted reaches addTransceiver.
+  z.object({ type: z.literal('transceiverRequest'), transceiverRequest: z.object({ kind: z.enum(['audio', 'video']) }) }),
+]);
+export type RtcData = z.infer<typeof RtcDataSchema>;
+
+const base = { kind: z.literal(CALL_SIGNAL_KIND), callId: CallIdSchema };
+
+export const CallSignalSchema = z.discriminatedUnion('op', [
+  z.object({ ...base, op: z.literal('ring'), media: z.object({ audio: z.boolean(), video: z.boolean() }) }),
+  z.object({ ...base, op: z.literal('ringing') }),
+  z.object({ ...base, op: z.literal('accept') }),
+  z.object({ ...base, op: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),
+  z.object({ ...base, op: z.literal('hangup'), reason: z.enum(HANGUP_REASONS) }),
+  z.object({ ...base, op: z.literal('rtc'), data: RtcDataSchema, fp: z.object({ fingerprint, sig: signature }).optional() }),
+  z.object({
+    ...base,
+    op: z.literal('state'),
+    muted: z.boolean(),
+    cameraOff: z.boolean(),
+    video: z.boolean().optional(),
+    rev: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+]);
+export type CallSignal = z.infer<typeof CallSignalSchema>;
+export type CallSignalOf<Op extends CallSignal['op']> = Extract<CallSignal, { op: Op }>;
+
+/** Distributes Omit over the union, so each op keeps its own fields. */
+type OutgoingOf<T> = T extends CallSignal ? Omit<T, 'kind' | 'callId'> : never;
+export type OutgoingCallSignal = OutgoingOf<CallSignal>;
+
+export function isCallSignal(data: Record<string, unknown>): boolean {
+  return data.kind === CALL_SIGNAL_KIND;
+}
+
+/** Short human text of a validation failure, for logs (never echoes the offending value). */
+export function describeCallSignalIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid call signal';
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}
