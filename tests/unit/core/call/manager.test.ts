@@ -1,0 +1,430 @@
+// CallManager state machine and signal validation over an in-memory relay (real WebRTC: tests/integration/call).
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CALL_SIGNAL_KIND,
+  CallError,
+  CallManager,
+  type Call,
+  type CallManagerOptions,
+  type CallMediaState,
+  type CallRelay,
+  type CallState,
+  type StreamLike,
+  type TrackLike,
+} from '../../../../core/src/call/index.js';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { RelayClient } from '../../../../core/src/relay/index.js';
+import type { PublicIdentityKey } from '../../../../signaling/protocol/index.js';
+import { RelayHub, type RelayEndpoint } from './relay-double.js';
+
+// Compile-time: the real relay client is what the Messenger will hand to CallManager.
+const relayClientFits = (r: RelayClient): CallRelay => r;
+void relayClientFits;
+
+class FakeTrack implements TrackLike {
+  enabled = true;
+  stopped = false;
+  readonly id = Math.random().toString(36).slice(2);
+  constructor(readonly kind: 'audio' | 'video') {}
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+class FakeStream implements StreamLike {
+  readonly id = Math.random().toString(36).slice(2);
+  constructor(readonly tracks: FakeTrack[]) {}
+  getTracks(): FakeTrack[] {
+    return [...this.tracks];
+  }
+  getAudioTracks(): FakeTrack[] {
+    return this.tracks.filter((t) => t.kind === 'audio');
+  }
+  getVideoTracks(): FakeTrack[] {
+    return this.tracks.filter((t) => t.kind === 'video');
+  }
+}
+
+const av = () => new FakeStream([new FakeTrack('audio'), new FakeTrack('video')]);
+const audioOnly = () => new FakeStream([new FakeTrack('audio')]);
+
+interface Party {
+  name: string;
+  identity: IdentityKeyPair;
+  relay: RelayEndpoint;
+  calls: CallManager<FakeStream>;
+  contacts: Map<string, { key: PublicIdentityKey; name: string }>;
+}
+
+const managers: CallManager<FakeStream>[] = [];
+afterEach(() => {
+  for (const m of managers.splice(0)) m.close();
+});
+
+async function world(names: string[], options: Partial<CallManagerOptions> = {}): Promise<{ hub: RelayHub; parties: Party[] }> {
+  const hub = new RelayHub();
+  const identities = await Promise.all(names.map(() => generateIdentityKeyPair({ extractable: false })));
+  const parties = names.map((name, i): Party => {
+    const identity = identities[i]!;
+    const relay = hub.endpoint(identity.id);
+    const contacts = new Map<string, { key: PublicIdentityKey; name: string }>();
+    const calls = new CallManager<FakeStream>({
+      relay,
+      identity,
+      contactKey: (id) => contacts.get(id)?.key,
+      contactName: (id) => contacts.get(id)?.name,
+      ...options,
+    });
+    managers.push(calls);
+    return { name, identity, relay, calls, contacts };
+  });
+  return { hub, parties };
+}
+
+function befriend(a: Party, b: Party): void {
+  a.contacts.set(b.identity.id, { key: b.identity.publicKey, name: b.name });
+  b.contacts.set(a.identity.id, { key: a.identity.publicKey, name: a.name });
+}
+
+function stateIs(call: Call<FakeStream>, state: CallState): Promise<void> {
+  if (call.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const off = call.on('state', (e) => {
+      if (e.state === state) {
+        off();
+        resolve();
+      } else if (e.state === 'ended' || e.state === 'failed') {
+        off();
+        reject(new Error(`call ${e.state} (${e.end?.code}: ${e.end?.message}) while waiting for ${state}`));
+      }
+    });
+  });
+}
+
+function finished(call: Call<FakeStream>): Promise<void> {
+  if (call.state === 'ended' || call.state === 'failed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = call.on('state', (e) => {
+      if (e.state === 'ended' || e.state === 'failed') {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+function incoming(p: Party): Promise<Call<FakeStream>> {
+  return new Promise((resolve) => {
+    const off = p.calls.on('incoming', (c) => {
+      off();
+      resolve(c);
+    });
+  });
+}
+
+function remoteState(call: Call<FakeStream>): Promise<CallMediaState> {
+  return new Promise((resolve) => {
+    const off = call.on('remote-state', (s) => {
+      off();
+      resolve(s);
+    });
+  });
+}
+
+/** Resolves after the relay double has delivered everything queued so far (it delivers with setTimeout 0). */
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+describe('CallManager: ringing, declining, hanging up', () => {
+  it('rings the callee (calling → ringing), who declines: both ended with matching reasons', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const seen: CallState[] = [];
+    const out = a.calls.start(b.identity.id, av());
+    out.on('state', (e) => seen.push(e.state));
+    expect(out.state).toBe('calling');
+    expect(out.direction).toBe('outgoing');
+    expect(out.offered).toEqual({ audio: true, video: true });
+    const inc = await ring;
+    expect(inc.id).toBe(out.id);
+    expect(inc.peerId).toBe(a.identity.id);
+    expect(inc.direction).toBe('incoming');
+    expect(inc.state).toBe('ringing');
+    expect(inc.offered).toEqual({ audio: true, video: true });
+    await stateIs(out, 'ringing');
+    inc.decline();
+    expect(inc.state).toBe('ended');
+    expect(inc.end).toMatchObject({ code: 'declined', remote: false });
+    await finished(out);
+    expect(out.state).toBe('ended');
+    expect(out.end).toMatchObject({ code: 'remote-declined', message: 'Bob declined the call' });
+    expect(seen).toEqual(['ringing', 'ended']);
+    expect(a.calls.current).toBeNull();
+    expect(b.calls.current).toBeNull();
+  });
+
+  it('caller cancels while it rings: the callee sees a missed call; the local tracks are stopped', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const stream = av();
+    const out = a.calls.start(b.identity.id, stream);
+    const inc = await ring;
+    await stateIs(out, 'ringing');
+    out.hangup();
+    expect(out.end).toMatchObject({ code: 'hangup' });
+    expect(stream.tracks.every((t) => t.stopped)).toBe(true);
+    await finished(inc);
+    expect(inc.state).toBe('ended');
+    expect(inc.end).toMatchObject({ code: 'missed', remote: true, message: 'missed call from Alice' });
+  });
+
+  it('callee hangs up a ringing call = declines', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const out = a.calls.start(b.identity.id, audioOnly());
+    const inc = await ring;
+    inc.hangup();
+    await finished(out);
+    expect(out.end?.code).toBe('remote-declined');
+    expect(out.offered).toEqual({ audio: true, video: false });
+  });
+
+  it('an unanswered call rings out: no-answer for the caller, missed for the callee', async () => {
+    const { parties } = await world(['Alice', 'Bob'], { timeouts: { ringMs: 150 } });
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const out = a.calls.start(b.identity.id, av());
+    const inc = await ring;
+    await Promise.all([finished(out), finished(inc)]);
+    expect(out.end).toMatchObject({ code: 'no-answer', message: 'Bob did not answer' });
+    expect(inc.end).toMatchObject({ code: 'missed', remote: true });
+  });
+
+  it('an incoming call whose caller vanished stops ringing by itself (missed)', async () => {
+    const { hub, parties } = await world(['Alice', 'Bob'], { timeouts: { ringMs: 100 } });
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    hub.tamper = (_from, _to, data) => (data.op === 'hangup' ? null : data); // the caller's hangup never arrives
+    const ring = incoming(b);
+    a.calls.start(b.identity.id, av());
+    const inc = await ring;
+    await finished(inc);
+    expect(inc.end).toMatchObject({ code: 'missed', remote: false });
+  });
+
+  it('busy: a second caller gets busy at once, the callee gets a missed event, the first call is untouched', async () => {
+    const { parties } = await world(['Alice', 'Bob', 'Carol']);
+    const [a, b, c] = parties as [Party, Party, Party];
+    befriend(a, b);
+    befriend(c, b);
+    const ring = incoming(b);
+    const first = a.calls.start(b.identity.id, av());
+    const inc = await ring;
+    const missed = new Promise<{ peerId: string; offered: { audio: boolean; video: boolean } }>((resolve) => b.calls.on('missed', resolve));
+    const second = c.calls.start(b.identity.id, audioOnly());
+    await finished(second);
+    expect(second.state).toBe('ended');
+    expect(second.end).toMatchObject({ code: 'busy', message: 'Bob is in another call' });
+    expect(await missed).toMatchObject({ peerId: c.identity.id, offered: { audio: true, video: false } });
+    expect(b.calls.current).toBe(inc);
+    expect(inc.state).toBe('ringing');
+    expect(first.state).toBe('ringing');
+  });
+
+  it('glare: both call each other at once; exactly one call survives, ringing at the side with the larger id', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const [small, large] = a.identity.id < b.identity.id ? [a, b] : [b, a];
+    const ringAtLarge = incoming(large);
+    const fromSmall = small.calls.start(large.identity.id, av());
+    const fromLarge = large.calls.start(small.identity.id, av());
+    const inc = await ringAtLarge;
+    await finished(fromLarge);
+    expect(fromLarge.end?.code).toBe('superseded');
+    expect(inc.id).toBe(fromSmall.id);
+    await stateIs(fromSmall, 'ringing');
+    await settle();
+    expect(small.calls.current).toBe(fromSmall);
+    expect(fromSmall.state).toBe('ringing');
+    expect(large.calls.current).toBe(inc);
+  });
+});
+
+describe('CallManager: failing fast', () => {
+  it('a contact who is offline fails the call at once with "<name> is offline"', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    b.relay.state = 'offline';
+    const out = a.calls.start(b.identity.id, av());
+    await finished(out);
+    expect(out.state).toBe('failed');
+    expect(out.end).toMatchObject({ code: 'offline', message: 'Bob is offline' });
+    expect(a.calls.current).toBeNull();
+  });
+
+  it('without a relay connection the call fails at once and nothing is sent', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    a.relay.state = 'offline';
+    const out = a.calls.start(b.identity.id, av());
+    await finished(out);
+    expect(out.state).toBe('failed');
+    expect(out.end?.code).toBe('relay-offline');
+    expect(a.relay.sent).toBe(0);
+  });
+
+  it('accepting where WebRTC is unavailable fails both sides with "unsupported" instead of connecting forever', async () => {
+    const { parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const out = a.calls.start(b.identity.id, av());
+    const inc = await ring;
+    const states: CallState[] = [];
+    inc.on('state', (e) => states.push(e.state));
+    await inc.accept(av()); // no wrtc in this Node process: simple-peer cannot construct a peer connection
+    await finished(inc);
+    expect(states).toEqual(['connecting', 'failed']);
+    expect(inc.end?.code).toBe('unsupported');
+    await finished(out);
+    expect(out.state).toBe('failed');
+    expect(out.end?.code).toBe('unsupported'); // its own peer cannot start either, or Bob's report arrives first
+  });
+
+  it('refuses misuse with CallError: busy, unknown contact, calling yourself, no tracks, accepting an outgoing call', async () => {
+    const { parties } = await world(['Alice', 'Bob', 'Mallory']);
+    const [a, b, m] = parties as [Party, Party, Party];
+    befriend(a, b);
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof CallError ? e.code : 'not-a-CallError';
+      }
+      return 'no-throw';
+    };
+    expect(code(() => a.calls.start(m.identity.id, av()))).toBe('unknown-contact');
+    expect(code(() => a.calls.start(a.identity.id, av()))).toBe('unknown-contact');
+    expect(code(() => a.calls.start(b.identity.id, new FakeStream([])))).toBe('invalid-media');
+    const out = a.calls.start(b.identity.id, av());
+    expect(code(() => a.calls.start(b.identity.id, av()))).toBe('busy');
+    await expect(out.accept(av())).rejects.toMatchObject({ code: 'invalid-state' });
+    expect(code(() => out.addVideo(new FakeTrack('audio'), av()))).toBe('invalid-media');
+    expect(code(() => out.replaceTrack(new FakeTrack('audio'), new FakeTrack('audio')))).toBe('invalid-media');
+    await expect(out.stats()).rejects.toMatchObject({ code: 'invalid-state' });
+    out.hangup();
+    expect(() => new CallManager({ relay: a.relay, identity: a.identity, contactKey: () => undefined, timeouts: { connectMs: 0 } })).toThrow(RangeError);
+  });
+});
+
+describe('CallManager: signal validation', () => {
+  it('ignores rings from strangers and malformed rings, without throwing', async () => {
+    const { hub, parties } = await world(['Alice', 'Bob', 'Mallory']);
+    const [a, b, m] = parties as [Party, Party, Party];
+    befriend(a, b);
+    let rings = 0;
+    b.calls.on('incoming', () => rings++);
+    const good = { kind: CALL_SIGNAL_KIND, op: 'ring', callId: 'c'.repeat(22), media: { audio: true, video: false } };
+    hub.inject(m.identity.id, b.identity.id, good); // not a contact
+    hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: 'yes' } });
+    hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'short' });
+    hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'x'.repeat(21) + '/' });
+    hub.inject(a.identity.id, b.identity.id, { ...good, op: 'dance' });
+    hub.inject(a.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND });
+    hub.inject(a.identity.id, b.identity.id, { kind: 'rtc', op: 'ring', callId: 'c'.repeat(22), media: { audio: true, video: true } }); // another engine's kind
+    await settle();
+    expect(rings).toBe(0);
+    expect(b.calls.current).toBeNull();
+    hub.inject(a.identity.id, b.identity.id, good); // the same ring from the contact does ring
+    await settle();
+    expect(rings).toBe(1);
+    hub.inject(a.identity.id, b.identity.id, good); // a duplicate of a ringing call is not a second call
+    await settle();
+    expect(rings).toBe(1);
+  });
+
+  it('signals for a call are accepted only from that call\'s contact', async () => {
+    const { hub, parties } = await world(['Alice', 'Bob', 'Carol']);
+    const [a, b, c] = parties as [Party, Party, Party];
+    befriend(a, b);
+    befriend(c, b);
+    const ring = incoming(b);
+    const out = a.calls.start(b.identity.id, av());
+    const inc = await ring;
+    // Carol (a contact, but not in this call) tries to hang up and to fake Alice's media state.
+    hub.inject(c.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: inc.id, reason: 'hangup' });
+    hub.inject(c.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: true, cameraOff: true, rev: 99 });
+    // Carol's accept of Alice's call to Bob must not connect Alice's call.
+    hub.inject(c.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'accept', callId: out.id });
+    await settle();
+    expect(inc.state).toBe('ringing');
+    expect(inc.remote).toEqual({ muted: false, cameraOff: false, video: true });
+    expect(out.state).toBe('ringing');
+    out.hangup();
+  });
+
+  it('mute and camera-off reach the other side; a stale or replayed state (rev not increasing) is dropped; malformed state refused', async () => {
+    const { hub, parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const stream = av();
+    const out = a.calls.start(b.identity.id, stream);
+    const inc = await ring;
+    const captured: Array<Record<string, unknown>> = [];
+    hub.tamper = (_f, _t, data) => {
+      if (data.op === 'state') captured.push(data);
+      return data;
+    };
+    let got = remoteState(inc);
+    out.setMuted(true);
+    expect(stream.getAudioTracks()[0]!.enabled).toBe(false);
+    expect(stream.getVideoTracks()[0]!.enabled).toBe(true);
+    expect(await got).toEqual({ muted: true, cameraOff: false, video: true });
+    got = remoteState(inc);
+    out.setCameraOff(true);
+    expect(stream.getVideoTracks()[0]!.enabled).toBe(false);
+    expect(await got).toEqual({ muted: true, cameraOff: true, video: true });
+    // The relay replays the first state (rev 1) and a bogus one: both ignored.
+    const events: CallMediaState[] = [];
+    inc.on('remote-state', (s) => events.push(s));
+    hub.inject(a.identity.id, b.identity.id, captured[0]!);
+    hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: -1 });
+    hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: 100, muted: 'no' });
+    await settle();
+    expect(events).toEqual([]);
+    expect(inc.remote).toEqual({ muted: true, cameraOff: true, video: true });
+    got = remoteState(inc);
+    out.setMuted(false);
+    expect(await got).toEqual({ muted: false, cameraOff: true, video: true });
+    expect(stream.getAudioTracks()[0]!.enabled).toBe(true);
+    out.hangup();
+  });
+
+  it('a hangup reason outside the known codes is refused; a known failure code is reported as the peer\'s', async () => {
+    const { hub, parties } = await world(['Alice', 'Bob']);
+    const [a, b] = parties as [Party, Party];
+    befriend(a, b);
+    const ring = incoming(b);
+    const out = a.calls.start(b.identity.id, av());
+    await ring;
+    await stateIs(out, 'ringing');
+    hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: '<script>' });
+    await settle();
+    expect(out.state).toBe('ringing');
+    hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: 'no-path' });
+    await finished(out);
+    expect(out.state).toBe('failed');
+    expect(out.end).toMatchObject({ code: 'no-path', remote: true });
+    expect(out.end?.message).toContain('TURN server is needed');
+  });
+});
