@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ContactStore } from '../../../../core/src/contacts/store.js';
+import { createInvite, parseInvite } from '../../../../core/src/identity/invite.js';
+import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { KeyValueStore } from '../../../../core/src/platform/types.js';
+
+function memoryStore(): KeyValueStore & { data: Map<string, string> } {
+  const data = new Map<string, string>();
+  return {
+    data,
+    async get<T>(key: string) {
+      const v = data.get(key);
+      return v === undefined ? undefined : (JSON.parse(v) as T);
+    },
+    async set(key, value) {
+      data.set(key, JSON.stringify(value));
+    },
+    async delete(key) {
+      data.delete(key);
+    },
+    async keys(prefix) {
+      return [...data.keys()].filter((k) => k.startsWith(prefix)).sort();
+    },
+  };
+}
+
+async function invite(name: string) {
+  const kp = await generateIdentityKeyPair({ extractable: false });
+  return { kp, invite: await parseInvite(createInvite({ publicKey: kp.publicKey, name, relays: ['ws://10.99.0.3:8800/ws'] })) };
+}
+
+describe('ContactStore', () => {
+  it('adds from an invite, persists, verifies and removes', async () => {
+    const kv = memoryStore();
+    const book = await ContactStore.open(kv);
+    const bob = await invite('Bob');
+    const added = await book.add(bob.invite, 1000);
+    expect(added).toMatchObject({ id: bob.kp.id, name: 'Bob', relays: ['ws://10.99.0.3:8800/ws'], verified: false, addedAt: 1000 });
+    await book.setVerified(bob.kp.id, true);
+
+    const reopened = await ContactStore.open(kv);
+    expect(reopened.get(bob.kp.id)).toMatchObject({ name: 'Bob', verified: true, key: bob.kp.publicKey });
+    // Re-adding the same key keeps verification and the original date.
+    expect(await reopened.add({ ...bob.invite, name: 'Robert' }, 2000)).toMatchObject({ name: 'Robert', verified: true, addedAt: 1000 });
+
+    expect(await reopened.remove(bob.kp.id)).toBe(true);
+    expect((await ContactStore.open(kv)).list()).toEqual([]);
+  });
+
+  it('skips records whose id does not match their key, without deleting them', async () => {
+    const kv = memoryStore();
+    const book = await ContactStore.open(kv);
+    const bob = await invite('Bob');
+    const eve = await invite('Eve');
+    await book.add(bob.invite);
+    // Tampered record: Bob's id with Eve's key.
+    const key = `contact/${bob.kp.id}`;
+    kv.data.set(key, JSON.stringify({ ...JSON.parse(kv.data.get(key)!), key: eve.kp.publicKey }));
+    const reopened = await ContactStore.open(kv);
+    expect(reopened.has(bob.kp.id)).toBe(false);
+    expect(kv.data.has(key)).toBe(true);
+  });
+
+  it('gives the same safety number from both sides', async () => {
+    const me = await generateIdentityKeyPair({ extractable: false });
+    const bob = await invite('Bob');
+    const book = await ContactStore.open(memoryStore());
+    await book.add(bob.invite);
+    const mine = await book.safetyNumber(bob.kp.id, me.publicKey);
+    const theirs = await (await ContactStore.open(memoryStore())).add(await parseInvite(createInvite({ publicKey: me.publicKey, name: 'me', relays: [] })));
+    expect(mine).toMatch(/^\d{5}( \d{5}){11}$/);
+    expect(theirs.id).toBe(me.id);
+  });
+});
