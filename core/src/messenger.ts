@@ -1,5 +1,8 @@
 // The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat.
 import type { ChatMessage, Contact, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
+import { CALL_SIGNAL_KIND } from './call/signals.js';
+import { CallManager } from './call/manager.js';
+import type { CallRelay, CallTimeouts } from './call/types.js';
 import { ChatService } from './chat/service.js';
 import { ChatStore } from './chat/store.js';
 import { ContactStore } from './contacts/store.js';
@@ -8,6 +11,7 @@ import { checkRelayList } from './identity/profile.js';
 import { loadOrCreateIdentity, type IdentityKeyStore, type LocalIdentity } from './identity/store.js';
 import { silentLogger, type KeyValueStore, type Logger, type WebSocketFactory } from './platform/types.js';
 import { RelayClient } from './relay/client.js';
+import { RelayError } from './relay/errors.js';
 import { relaySignerOf } from './relay/signer.js';
 import type { IceServer, SimplePeerConstructor } from './session/direct.js';
 import { Session } from './session/session.js';
@@ -34,6 +38,8 @@ export interface MessengerOptions {
   /** Relay only: never attempt direct connections. */
   directDisabled?: boolean;
   SimplePeer?: SimplePeerConstructor;
+  /** Call timeouts (ring, connect, reconnect); defaults in core/src/call/manager.ts. */
+  callTimeouts?: Partial<CallTimeouts>;
 }
 
 export class Messenger {
@@ -47,6 +53,10 @@ export class Messenger {
   readonly #events = new Emitter<MessengerEventMap>();
   readonly #relays = new Map<string, RelayClient>();
   readonly #sessions = new Map<string, Session>();
+  /** Call signals from every relay, fanned in for the call manager. */
+  readonly #callSignals = new Emitter<{ signal: { from: string; data: Record<string, unknown> } }>();
+  /** Audio/video calls with contacts (core/src/call/README.md). */
+  readonly calls: CallManager;
   #closed = false;
 
   private constructor(options: MessengerOptions, identity: LocalIdentity, contacts: ContactStore, chat: ChatStore, relayUrls: string[]) {
@@ -58,6 +68,33 @@ export class Messenger {
     this.#relayUrls = relayUrls;
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'messenger listener threw');
     this.#chatService = new ChatService(chat, (m) => this.#onChatMessage(m), this.#log);
+    this.calls = new CallManager({
+      relay: this.#callRelay(),
+      identity,
+      contactKey: (id) => contacts.get(id)?.key,
+      contactName: (id) => contacts.get(id)?.name,
+      ...(options.wrtc !== undefined ? { wrtc: options.wrtc } : {}),
+      iceServers: () => this.#o.iceServers ?? [],
+      logger: this.#log,
+      ...(options.callTimeouts ? { timeouts: options.callTimeouts } : {}),
+      ...(options.SimplePeer ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> } : {}),
+    });
+  }
+
+  /** Calls reach a contact through the same relay as their session; signals from any relay come back here. */
+  #callRelay(): CallRelay {
+    // `state` is read by the call manager to fail a call at once when we are not connected.
+    const messenger = this;
+    return {
+      get state() {
+        return messenger.relayState().state;
+      },
+      signal: (to, data) => {
+        const relay = this.#relayFor(to);
+        return relay ? relay.signal(to, data) : Promise.reject(new RelayError('closed', 'No relay is configured to reach this contact.'));
+      },
+      on: (_event, listener) => this.#callSignals.on('signal', listener),
+    };
   }
 
   static async open(options: MessengerOptions): Promise<Messenger> {
@@ -198,6 +235,7 @@ export class Messenger {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.calls.close();
     for (const s of this.#sessions.values()) s.close();
     this.#sessions.clear();
     for (const r of this.#relays.values()) r.close();
@@ -246,6 +284,10 @@ export class Messenger {
     // Only contacts may reach us; the relay authenticated `from`, the session checks signatures with the stored key.
     if (!this.#contacts.has(from)) {
       this.#log.debug({}, 'signal from a stranger dropped');
+      return;
+    }
+    if (data.kind === CALL_SIGNAL_KIND) {
+      this.#callSignals.emit('signal', { from, data });
       return;
     }
     if (typeof data.kind !== 'string' || !SESSION_SIGNAL_KINDS.has(data.kind)) return;
