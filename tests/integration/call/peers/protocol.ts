@@ -1,0 +1,66 @@
+// IPC between a call test and its peer scripts (call-peer.ts, relay-host.ts). Commands are validated in the
+// peer with zod (IPC is input like any other); events are plain objects the test reads.
+import { z } from 'zod';
+
+const IceServerSchema = z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() });
+
+export const CallPeerCommand = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('init'),
+    relayUrl: z.string(),
+    name: z.string(),
+    iceServers: z.array(IceServerSchema).optional(),
+    timeouts: z.object({ ringMs: z.number(), connectMs: z.number(), reconnectMs: z.number(), closeGraceMs: z.number() }).partial().optional(),
+  }),
+  z.object({ type: z.literal('contact'), id: z.string(), key: z.object({ alg: z.enum(['Ed25519', 'P-256']), pub: z.string() }), name: z.string() }),
+  z.object({ type: z.literal('call'), to: z.string(), video: z.boolean() }),
+  z.object({ type: z.literal('accept'), video: z.boolean() }),
+  z.object({ type: z.literal('decline') }),
+  z.object({ type: z.literal('hangup') }),
+  z.object({ type: z.literal('mute'), muted: z.boolean() }),
+  z.object({ type: z.literal('camera-off'), off: z.boolean() }),
+  z.object({ type: z.literal('add-video') }),
+  z.object({ type: z.literal('replace-video') }),
+  z.object({ type: z.literal('stats') }),
+  /** Reports received media once at least this much arrived (or whatever arrived when timeoutMs passes). */
+  z.object({ type: z.literal('await-media'), videoFrames: z.number().int().min(0), audioSamples: z.number().int().min(0), timeoutMs: z.number().int().positive() }),
+  /** Resets the received-audio peak meter (for "muted audio is silent"). */
+  z.object({ type: z.literal('reset-peak') }),
+]);
+export type CallPeerCommand = z.infer<typeof CallPeerCommand>;
+
+export interface MediaReport {
+  videoFrames: number;
+  /** Distinct frame contents seen (the synthetic source changes every frame). */
+  distinctFrames: number;
+  width: number | null;
+  height: number | null;
+  audioSamples: number;
+  /** Largest |sample| since the last reset-peak. */
+  audioPeak: number;
+  timedOut: boolean;
+}
+
+export type CallPeerEvent =
+  | { type: 'ready'; id: string; key: { alg: 'Ed25519' | 'P-256'; pub: string } }
+  | { type: 'call'; callId: string; direction: 'outgoing' | 'incoming' }
+  | { type: 'incoming'; callId: string; from: string; offered: { audio: boolean; video: boolean } }
+  | { type: 'state'; callId: string; state: string; previous: string; end?: { code: string; message: string; remote: boolean }; at: number }
+  | { type: 'remote-state'; callId: string; muted: boolean; cameraOff: boolean; video: boolean }
+  | { type: 'remote-track'; callId: string; kind: string }
+  | { type: 'stats'; stats: Record<string, unknown> | null; error?: string }
+  | { type: 'media'; report: MediaReport }
+  | { type: 'done'; command: string }
+  | { type: 'error'; message: string };
+
+export type CallPeerEventOf<T extends CallPeerEvent['type']> = Extract<CallPeerEvent, { type: T }>;
+
+export const RelayHostArgs = z.object({
+  address: z.string(),
+  port: z.number().int().positive(),
+  /** Rewrite the DTLS fingerprint of every call offer/answer the relay forwards (a hostile relay). */
+  tamper: z.boolean(),
+});
+export type RelayHostArgs = z.infer<typeof RelayHostArgs>;
+
+export type RelayHostEvent = { type: 'ready'; url: string } | { type: 'tampered'; count: number } | { type: 'error'; message: string };

@@ -1,0 +1,82 @@
+// The Parley relay inside a test-bed host. With `tamper`, a hostile relay: the real relay listens on loopback
+// and a WebSocket proxy on the host address forwards everything, rewriting the DTLS fingerprint in every call
+// offer/answer it forwards (what a relay would do to sit in the middle of DTLS).
+// argv[2]: JSON RelayHostArgs. Reports over IPC: { type: 'ready', url }, { type: 'tampered', count }.
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { silentLogger, startRelay } from '../../../../signaling/server/index.js';
+import { RelayHostArgs, type RelayHostEvent } from './protocol.js';
+
+const send = (ev: RelayHostEvent): void => void process.send?.(ev);
+const args = RelayHostArgs.parse(JSON.parse(process.argv[2] ?? '{}'));
+const publicHost = `${args.address}:${args.port}`;
+
+/** A different, well-formed sha-256 fingerprint than `fp` (every byte flipped). */
+function forged(fp: string): string {
+  return fp
+    .split(':')
+    .map((b) => (255 - parseInt(b, 16)).toString(16).padStart(2, '0').toUpperCase())
+    .join(':');
+}
+
+let tampered = 0;
+
+/** Rewrites `a=fingerprint:` in call SDP inside a relay→client `signal` message; other messages pass untouched. */
+function rewrite(text: string): string {
+  let msg: { type?: unknown; data?: { kind?: unknown; op?: unknown; data?: { sdp?: unknown } } };
+  try {
+    msg = JSON.parse(text) as typeof msg;
+  } catch {
+    return text;
+  }
+  const sdp = msg.data?.data?.sdp;
+  if (msg.type !== 'signal' || msg.data?.kind !== 'call' || msg.data.op !== 'rtc' || typeof sdp !== 'string') return text;
+  msg.data.data!.sdp = sdp.replace(/^(a=fingerprint:sha-256 )([0-9A-Fa-f:]+)/gm, (_m, prefix: string, fp: string) => prefix + forged(fp));
+  tampered++;
+  send({ type: 'tampered', count: tampered });
+  return JSON.stringify(msg);
+}
+
+async function main(): Promise<void> {
+  if (!args.tamper) {
+    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger });
+    process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
+    send({ type: 'ready', url: relay.url });
+    return;
+  }
+  const relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, acceptHosts: [publicHost] });
+  const proxy = new WebSocketServer({ host: args.address, port: args.port, path: '/ws' });
+  proxy.on('connection', (client) => {
+    const upstream = new WebSocket(relay.url, { perMessageDeflate: false });
+    const early: Array<{ data: RawData; binary: boolean }> = [];
+    client.on('message', (data, binary) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
+      else early.push({ data, binary });
+    });
+    upstream.on('open', () => {
+      for (const m of early.splice(0)) upstream.send(m.data, { binary: m.binary });
+    });
+    upstream.on('message', (data, binary) => {
+      if (binary) client.send(data, { binary: true });
+      else client.send(rewrite(Buffer.from(data as Buffer).toString('utf8')));
+    });
+    const closeBoth = (): void => {
+      client.close();
+      upstream.close();
+    };
+    client.on('close', closeBoth);
+    upstream.on('close', closeBoth);
+    client.on('error', closeBoth);
+    upstream.on('error', closeBoth);
+  });
+  await new Promise<void>((resolve) => proxy.on('listening', () => resolve()));
+  process.on('SIGTERM', () => {
+    proxy.close();
+    void relay.close().then(() => process.exit(0));
+  });
+  send({ type: 'ready', url: `ws://${publicHost}/ws` });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'error', message: String(error) });
+  process.exit(1);
+});
