@@ -1,15 +1,33 @@
-// Opens the engine (core's Messenger) with the browser's platform pieces.
-import type { KeyValueStore } from '../../core/src/platform/types.js';
+// Opens the engine (core's Messenger) with the browser's platform pieces: the browser's own
+// RTCPeerConnection (no wrtc), its WebSocket, and IndexedDB stores.
+import { Messenger } from '../../core/src/messenger.js';
 import type { IdentityKeyStore } from '../../core/src/identity/index.js';
+import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
+import { browserWebSocket } from './platform/websocket.js';
 import type { EngineOptions } from './state/app.svelte.js';
-import type { EngineLike } from './state/engine.js';
 
 export interface EngineFactoryOptions extends EngineOptions {
   store: KeyValueStore;
   identityStore: IdentityKeyStore;
 }
 
-export async function openEngine(_options: EngineFactoryOptions): Promise<EngineLike> {
-  // Wired to core/src/messenger.ts once it lands.
-  throw new Error('The messaging engine is not available in this build.');
+/** Engine logs go to the console without message contents (core never logs them). */
+const consoleLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (obj, msg) => console.warn('[parley]', msg ?? '', obj),
+  error: (obj, msg) => console.error('[parley]', msg ?? '', obj),
+};
+
+export async function openEngine(options: EngineFactoryOptions): Promise<Messenger> {
+  return Messenger.open({
+    store: options.store,
+    identityStore: options.identityStore,
+    webSocket: browserWebSocket,
+    logger: consoleLogger,
+    relays: options.relays,
+    iceServers: options.iceServers,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    extractableKey: false,
+  });
 }

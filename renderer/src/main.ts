@@ -35,7 +35,17 @@ async function acquireInstanceLock(): Promise<boolean> {
   });
 }
 
+/** WebCrypto, OPFS and the camera exist only in secure contexts (https, localhost, the Electron app). */
+function insecureContextMessage(): string | null {
+  if (window.isSecureContext && crypto?.subtle) return null;
+  return navigator.language.toLowerCase().startsWith('zh')
+    ? 'Parley 需要安全连接：请通过 https（或本机 localhost）打开此页面。'
+    : 'Parley needs a secure connection: open this page over https (or on localhost).';
+}
+
 async function init(): Promise<void> {
+  const insecure = insecureContextMessage();
+  if (insecure) throw new Error(insecure);
   const bridge: AppContext['bridge'] = window.parley ?? new WebBridge();
   const db = await openParleyDb();
   const engineStore = new IdbKeyValueStore(db, 'kv');
@@ -74,5 +84,11 @@ async function init(): Promise<void> {
 
 void init().catch((err: unknown) => {
   const target = document.getElementById('app');
-  if (target) target.textContent = `Parley could not start: ${err instanceof Error ? err.message : String(err)}`;
+  if (!target) return;
+  // Plain DOM: the UI may not have mounted. Classes come from app.css (no inline styles under the CSP).
+  const box = document.createElement('p');
+  box.className = 'boot-error';
+  box.setAttribute('role', 'alert');
+  box.textContent = err instanceof Error ? err.message : String(err);
+  target.replaceChildren(box);
 });

@@ -15,7 +15,7 @@ export const en = {
   'splash.fatal': 'Parley could not start: {error}',
 
   'firstRun.title': 'Welcome to Parley',
-  'firstRun.lead': 'Messages, calls and files, straight between your devices and your contacts’.',
+  'firstRun.lead': 'Messages, calls and files, straight from your device to your contacts’.',
   'firstRun.nameLabel': 'Your name',
   'firstRun.namePlaceholder': 'e.g. Ada Lovelace',
   'firstRun.nameHint': 'Shown to the people you invite.',
@@ -73,6 +73,8 @@ export const en = {
   'chat.startOfHistory': 'This is the beginning of your conversation with {name}.',
   'chat.newMessageFrom': 'New message from {name}: {text}',
   'chat.sendFailed': 'The message could not be sent: {error}',
+  'chat.sessionRefused': 'The connection to {name} was refused: {error}',
+  'chat.securityWarning': 'Parley refused a connection for this contact because a security check failed ({error}). Someone may be interfering. Verify the safety number.',
   'chat.linkTitle': 'Links are not opened automatically. Click to choose.',
 
   'message.status.queued': 'Waiting to send',

@@ -16,7 +16,7 @@ export const zh: Record<MessageKey, string> = {
   'splash.fatal': 'Parley 无法启动：{error}',
 
   'firstRun.title': '欢迎使用 Parley',
-  'firstRun.lead': '消息、通话和文件，在你和联系人的设备之间直接传送。',
+  'firstRun.lead': '消息、通话和文件，从你的设备直接传到联系人的设备。',
   'firstRun.nameLabel': '你的名字',
   'firstRun.namePlaceholder': '例如：李雷',
   'firstRun.nameHint': '会显示给你邀请的人。',
@@ -74,6 +74,8 @@ export const zh: Record<MessageKey, string> = {
   'chat.startOfHistory': '这是你与 {name} 对话的开始。',
   'chat.newMessageFrom': '来自 {name} 的新消息：{text}',
   'chat.sendFailed': '消息无法发送：{error}',
+  'chat.sessionRefused': '与 {name} 的连接被拒绝：{error}',
+  'chat.securityWarning': '由于安全检查未通过（{error}），Parley 拒绝了与该联系人的连接。可能有人在干扰。请核对安全码。',
   'chat.linkTitle': '链接不会自动打开。点击后可以选择。',
 
   'message.status.queued': '等待发送',

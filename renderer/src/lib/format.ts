@@ -57,7 +57,7 @@ function sameDay(a: Date, b: Date): boolean {
 
 /** Time of a message: "14:05". */
 export function formatClock(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(at);
 }
 
 /** Contact-list stamp: the time today, the weekday within a week, else the date. */

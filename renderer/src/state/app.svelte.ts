@@ -46,6 +46,8 @@ export class AppState {
   relay = $state<MessengerEventMap['relay']>({ state: 'connecting', url: null });
   contacts = $state<Contact[]>([]);
   activeId = $state<IdentityId | null>(null);
+  /** Security warnings per contact (a refused session), shown in that chat. */
+  warnings = $state<Record<IdentityId, string>>({});
   readonly sortedContacts = $derived([...this.contacts].sort(byRecent));
   readonly active = $derived(this.contacts.find((c) => c.id === this.activeId) ?? null);
   readonly unreadTotal = $derived(this.contacts.reduce((n, c) => n + c.unread, 0));
@@ -108,14 +110,15 @@ export class AppState {
       relays: this.settings.relays,
       iceServers: toRtcIceServers(this.settings.iceServers),
     });
-    this.attach(engine);
+    this.contacts = [];
+    await this.attach(engine);
     this.phase = 'ready';
   }
 
-  private attach(engine: EngineLike): void {
+  private async attach(engine: EngineLike): Promise<void> {
     this.engine = engine;
     this.identity = engine.identity;
-    this.contacts = engine.contacts();
+    // Subscribe first so no event between the snapshot and the subscription is lost.
     this.subscriptions = [
       engine.on('relay', (r) => (this.relay = r)),
       engine.on('contact', (c) => this.upsertContact(c)),
@@ -124,8 +127,11 @@ export class AppState {
         const c = this.contacts.find((x) => x.id === contactId);
         if (c) c.path = path;
       }),
-      engine.on('error', (e) => this.toasts.error(e.message)),
+      engine.on('error', (e) => this.onEngineError(e)),
     ];
+    this.relay = engine.relayState();
+    const snapshot = await engine.contacts();
+    for (const c of snapshot) if (!this.contacts.some((x) => x.id === c.id)) this.contacts.push(c);
     for (const l of this.engineListeners) l(engine);
   }
 
@@ -152,6 +158,20 @@ export class AppState {
         this.fail(err);
       }
     }
+  }
+
+  /**
+   * A session error is a refusal (tampered fingerprint, impersonation, bad transcript): shown in the
+   * chat as a lasting warning and announced once.
+   */
+  private onEngineError(e: MessengerEventMap['error']): void {
+    if (e.contactId) {
+      this.warnings[e.contactId] = e.message;
+      const c = this.contacts.find((x) => x.id === e.contactId);
+      this.toasts.error(t('chat.sessionRefused', { name: c ? displayName(c) : e.contactId.slice(0, 8), error: e.message }));
+      return;
+    }
+    this.toasts.error(e.message);
   }
 
   private upsertContact(c: Contact): void {
@@ -241,9 +261,7 @@ export class AppState {
 
   async setVerified(contactId: IdentityId, verified: boolean): Promise<void> {
     if (!this.engine) throw new Error(t('app.notReady'));
-    await this.engine.setVerified(contactId, verified);
-    const c = this.contacts.find((x) => x.id === contactId);
-    if (c) c.verified = verified;
+    this.upsertContact(await this.engine.setVerified(contactId, verified));
   }
 
   async shutdown(): Promise<void> {

@@ -6,26 +6,28 @@ import type {
   IdentityId,
   MessengerEventMap,
   OwnIdentity,
+  RelayState,
   SessionPath,
   Unsubscribe,
 } from '../../../core/src/api.js';
 
 export interface HistoryQuery {
   /** Only messages with seq below this (older), for paging on scroll-up. */
-  beforeSeq?: number;
-  limit: number;
+  before?: number;
+  limit?: number;
 }
 
 export interface EngineLike {
   readonly identity: OwnIdentity;
-  contacts(): Contact[];
+  contacts(): Promise<Contact[]>;
   addContact(invite: string): Promise<Contact>;
   send(contactId: IdentityId, text: string): Promise<ChatMessage>;
   history(contactId: IdentityId, query: HistoryQuery): Promise<ChatMessage[]>;
   markRead(contactId: IdentityId): Promise<void>;
   safetyNumber(contactId: IdentityId): Promise<string>;
-  setVerified(contactId: IdentityId, verified: boolean): Promise<void>;
+  setVerified(contactId: IdentityId, verified: boolean): Promise<Contact>;
   pathOf(contactId: IdentityId): SessionPath;
+  relayState(): { state: RelayState; url: string | null };
   on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe;
   close(): Promise<void>;
 }

@@ -1,0 +1,141 @@
+// Web client end to end: two Chromium users, each in its own network-namespace host, the relay (which
+// serves the built client) in a third. Everything goes through the UI as a user would.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestbed } from '../testbed/vitest.js';
+import { AppUser, buildRenderer, screenshot, startWebRelay, type WebRelay } from './helpers.js';
+
+const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+
+describe('web client: chat', () => {
+  let relay: WebRelay;
+  let browserA: Browser;
+  let browserB: Browser;
+  let alice: AppUser;
+  let bob: AppUser;
+
+  beforeAll(async () => {
+    await buildRenderer();
+    const { a, b, relay: relayHost } = bed().hosts;
+    relay = await startWebRelay(relayHost);
+    const origin = new URL(relay.httpUrl).origin;
+    // Plain http on a test address is not a secure context: WebCrypto and OPFS need the flag.
+    [browserA, browserB] = await Promise.all([a.launchChromium({ secureOrigins: [origin] }), b.launchChromium({ secureOrigins: [origin] })]);
+  });
+
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+  });
+
+  it('two new users exchange invites and chat both ways', async () => {
+    alice = await AppUser.open(browserA, relay.httpUrl, 'Alice Liddell');
+    bob = await AppUser.open(browserB, relay.httpUrl, 'Bob');
+    await alice.page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor();
+    // The relay URL defaults to the origin that served the page.
+    await alice.page.getByText('Relay server').click();
+    expect(await alice.page.getByLabel('Relay address').inputValue()).toBe(relay.url);
+    await screenshot(alice.page, 'first-run');
+
+    await Promise.all([alice.createIdentity(), bob.createIdentity()]);
+    await Promise.all([alice.waitRelayOnline(), bob.waitRelayOnline()]);
+    await screenshot(alice.page, 'contacts-empty');
+
+    const aliceInvite = await alice.inviteLink('invite-qr');
+    const bobInvite = await bob.inviteLink();
+    expect(aliceInvite).toMatch(/^parley:\/\/invite\?v=1&/);
+    expect(new URLSearchParams(aliceInvite.split('?')[1]).get('relay')).toBe(relay.url);
+
+    // A bad paste gets a clear error, and the add button stays disabled.
+    await bob.page.getByRole('button', { name: 'Add contact' }).first().click();
+    const dialog = bob.page.getByRole('dialog', { name: 'Add contact' });
+    await dialog.getByLabel('Paste an invite link').fill('https://example.org/not-an-invite');
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/not a Parley invite/);
+    expect(await dialog.getByRole('button', { name: 'Add contact' }).isDisabled()).toBe(true);
+    await bob.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await bob.addContact(aliceInvite, 'Alice Liddell');
+    await alice.addContact(bobInvite, 'Bob');
+
+    await alice.openChat('Bob');
+    await bob.openChat('Alice Liddell');
+    await alice.send('Hello Bob, can you read this?');
+    await bob.message('Hello Bob, can you read this?').waitFor({ timeout: 30_000 });
+    await alice.waitDelivered('Hello Bob, can you read this?');
+
+    const long = `Yes! Here is the link: https://example.org/some/very/long/path?with=query ${'and a long line that wraps '.repeat(12)}`;
+    await bob.send(long);
+    await alice.message('Yes! Here is the link').waitFor({ timeout: 30_000 });
+    await bob.waitDelivered('Yes! Here is the link');
+
+    // Shift+Enter makes a new line instead of sending.
+    const box = alice.page.getByRole('textbox', { name: 'Message to Bob' });
+    await box.fill('first line');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('second line');
+    expect(await box.inputValue()).toBe('first line\nsecond line');
+    await box.press('Enter');
+    await bob.message('second line').waitFor({ timeout: 30_000 });
+    expect(await bob.message('second line').locator('p.text').innerText()).toBe('first line\nsecond line');
+
+    // Links are shown, never opened without asking.
+    await alice.page.getByRole('button', { name: 'https://example.org/some/very/long/path?with=query' }).click();
+    const ask = alice.page.getByRole('dialog', { name: 'Open link?' });
+    await ask.getByText('example.org', { exact: false }).first().waitFor();
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'hidden' });
+    expect(alice.context.pages()).toHaveLength(1);
+
+    // Both UDP-capable hosts: the session goes direct, and the header says so.
+    await Promise.all([alice.waitHeaderPath('direct', 60_000), bob.waitHeaderPath('direct', 60_000)]);
+    await screenshot(alice.page, 'chat');
+    await screenshot(bob.page, 'chat-bob');
+
+    // Unread count: a message to Alice while she looks at another screen shows in her list.
+    await alice.page.getByRole('button', { name: 'Settings' }).click();
+    await screenshot(alice.page, 'settings');
+    await alice.page.keyboard.press('Escape');
+
+    expect(alice.unexpectedProblems()).toEqual([]);
+    expect(bob.unexpectedProblems()).toEqual([]);
+  });
+
+  it('a page reload restores contacts and history', async () => {
+    await alice.reload();
+    await alice.contactRow('Bob').waitFor({ timeout: 30_000 });
+    await alice.openChat('Bob');
+    await alice.message('Hello Bob, can you read this?').waitFor();
+    await alice.message('Yes! Here is the link').waitFor();
+    await alice.waitRelayOnline();
+    // And the restored session still carries messages both ways.
+    await alice.send('Back after a reload');
+    await bob.message('Back after a reload').waitFor({ timeout: 30_000 });
+    await bob.send('Welcome back');
+    await alice.message('Welcome back').waitFor({ timeout: 30_000 });
+    expect(alice.unexpectedProblems()).toEqual([]);
+  });
+
+  it('with UDP blocked in one host, chat still works and the UI shows the relay path', async () => {
+    const { b } = bed().hosts;
+    await b.blockUdp();
+    try {
+      // Fresh sessions on both sides: Chromium cannot reach Chromium over ICE-TCP, so only the relay remains.
+      await Promise.all([alice.reload(), bob.reload()]);
+      await Promise.all([alice.openChat('Bob'), bob.openChat('Alice Liddell')]);
+      await alice.send('Through the relay?');
+      await bob.message('Through the relay?').waitFor({ timeout: 30_000 });
+      await bob.send('Through the relay, end-to-end encrypted.');
+      await alice.message('Through the relay, end-to-end encrypted.').waitFor({ timeout: 30_000 });
+      await alice.waitDelivered('Through the relay?');
+      await Promise.all([alice.waitHeaderPath('relay'), bob.waitHeaderPath('relay')]);
+      // The status bar names the path too.
+      expect(await alice.page.locator('footer.status [data-path]').getAttribute('data-path')).toBe('relay');
+      await screenshot(bob.page, 'chat-relay');
+    } finally {
+      await b.unblock();
+    }
+    expect(alice.unexpectedProblems()).toEqual([]);
+    expect(bob.unexpectedProblems()).toEqual([]);
+  });
+});
