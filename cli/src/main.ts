@@ -9,6 +9,8 @@ import { registerContactCommands } from './commands/contacts.js';
 import { registerSay } from './commands/say.js';
 import { registerChat } from './commands/chat.js';
 import { registerListen } from './commands/listen.js';
+import { registerSend } from './commands/send.js';
+import { registerReceive } from './commands/receive.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -37,6 +39,8 @@ export function buildProgram(): Command {
   registerSay(program);
   registerChat(program);
   registerListen(program);
+  registerSend(program);
+  registerReceive(program);
 
   // Every command documents the exit codes; commander copies exitOverride/configureHelp to subcommands
   // created after them, but help text must be added per command.

@@ -1,0 +1,126 @@
+// `parley receive --dir DIR`: stay online and save files offered by contacts, verified and resumable.
+import type { Command } from 'commander';
+import { mkdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { TransferInfo } from '../../../core/src/transfer/index.js';
+import { openOnline } from '../engine.js';
+import { CliError, UsageError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { describeContact, resolveContact } from '../resolve-contact.js';
+import { withHome } from '../run.js';
+import { watchShutdown } from '../signals.js';
+import { startTransfers } from '../transfers.js';
+import { messageJson } from './listen.js';
+import { progressJson, progressSinkFor } from './send.js';
+
+const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
+
+export function registerReceive(program: Command): void {
+  program
+    .command('receive')
+    .description('stay online and save files that contacts send; partial files resume')
+    .requiredOption('--dir <dir>', 'folder to save into (created if missing); folders sent keep their tree')
+    .option('--from <contact>', 'accept offers only from this contact (others are declined)')
+    .option('--once', 'exit after the first offer finishes: 0 if every file in it was verified, else 1')
+    .addHelpText(
+      'after',
+      `
+Offers from people who are not your contacts are declined without asking. A file is written as
+NAME.<key>.part and renamed only after its SHA-256 matched the sender's; an existing file is never
+replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
+--json prints JSON lines: {"type":"offer","offerId","from","name","files","total"}, {"type":"progress",...},
+{"type":"file","offerId","from","file","state","savedAs"?,"size","error"?}, {"type":"done","offerId","ok"},
+{"type":"message",...} for chat messages, and first {"type":"ready","dir"}.`,
+    )
+    .action(async (opts: { dir: string; from?: string; once?: boolean }, cmd: Command) => {
+      const dir = resolve(opts.dir);
+      try {
+        await mkdir(dir, { recursive: true });
+        if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
+      } catch (err) {
+        throw new UsageError(`--dir ${opts.dir}: ${(err as Error).message}`);
+      }
+      await withHome(cmd, async (ctx) => {
+        const { out } = ctx;
+        const shutdown = watchShutdown();
+        const online = await openOnline(ctx);
+        const { messenger } = online;
+        const contacts = await messenger.contacts();
+        const only = opts.from !== undefined ? resolveContact(contacts, opts.from) : null;
+        const names = new Map(contacts.map((c) => [c.id, c.name]));
+        const who = (id: string): string => describeContact({ id, name: names.get(id) ?? '' });
+        const transfers = await startTransfers(ctx, online, {
+          receiveDir: dir,
+          decide: (offer) => (only === null || offer.contactId === only.id ? 'accept' : 'decline'),
+        });
+        const { engine } = transfers;
+        const view = progressSinkFor(out);
+        let firstFinished: TransferInfo | null = null;
+        try {
+          const announced = new Set<string>();
+          const sizeOf = (offerId: string, fileId: number): number => engine.get(offerId)?.files.find((f) => f.fileId === fileId)?.size ?? 0;
+          // Announced once per offer, whether it is new or resumed from an earlier run.
+          const announce = (offerId: string): void => {
+            const info = engine.get(offerId);
+            if (!info || info.direction !== 'in' || announced.has(offerId) || info.state === 'pending') return;
+            announced.add(offerId);
+            out.record({ type: 'offer', offerId, from: info.contactId, name: names.get(info.contactId) ?? '', files: info.files.map((f) => ({ file: f.relativePath, size: f.size })), total: info.total });
+            const done = info.files.reduce((n, f) => n + f.bytesDone, 0);
+            view.log(`receiving ${info.files.length} file(s), ${formatBytes(info.total)} from ${who(info.contactId)}${done > 0 ? ` (resuming at ${formatBytes(done)})` : ''}`);
+          };
+          const finishedOnce = new Promise<TransferInfo>((resolveOnce) => {
+            engine.on('state', (info) => {
+              if (info.direction !== 'in') return;
+              if (info.state === 'active') announce(info.offerId);
+              if (info.state === 'paused' && info.error) view.log(`paused: ${info.error.message}`);
+              if (FINAL_OFFER.has(info.state)) {
+                announce(info.offerId);
+                const ok = info.state === 'done' && info.files.every((f) => f.state === 'verified');
+                out.record({ type: 'done', offerId: info.offerId, ok });
+                resolveOnce(info);
+              }
+            });
+            engine.on('progress', (p) => {
+              if (p.direction !== 'in') return;
+              announce(p.offerId);
+              out.record(progressJson(p));
+              view.update({ key: `${p.offerId}/${p.fileId}`, name: p.relativePath, done: p.fileBytesDone, size: p.fileSize, speed: p.speed, path: p.path });
+            });
+            engine.on('file', (f) => {
+              if (f.direction !== 'in') return;
+              announce(f.offerId);
+              const size = sizeOf(f.offerId, f.fileId);
+              out.record({ type: 'file', offerId: f.offerId, from: f.contactId, file: f.relativePath, state: f.state, size, ...(f.savedAs ? { savedAs: f.savedAs } : {}), ...(f.error ? { error: f.error } : {}) });
+              view.finish(
+                `${f.offerId}/${f.fileId}`,
+                f.state === 'verified'
+                  ? `✓ ${f.savedAs ?? f.relativePath} (${formatBytes(size)}) from ${who(f.contactId)}, SHA-256 verified`
+                  : `✗ ${f.relativePath} from ${who(f.contactId)}: ${f.state}${f.error ? ` (${f.error.message})` : ''}`,
+              );
+            });
+            engine.on('error', (e) => view.log(`error from ${who(e.contactId)}: ${e.message}`));
+          });
+          messenger.on('message', (m) => {
+            if (m.direction === 'in') out.result(`${who(m.contactId)}: ${m.text}`, messageJson(m, names.get(m.contactId) ?? ''));
+          });
+          // Any contact may send: run the engine on every contact's session from the start.
+          for (const c of contacts) if (only === null || c.id === only.id) transfers.attach(c.id);
+          out.record({ type: 'ready', dir });
+          if (!out.json) out.note(`receiving into ${dir}${only ? ` from ${describeContact(only)} only` : ''}; Ctrl-C to stop`);
+          if (opts.once) {
+            firstFinished = await Promise.race([finishedOnce, shutdown.requested.then(() => null)]);
+          } else {
+            await shutdown.requested;
+          }
+        } finally {
+          view.close();
+          shutdown.dispose();
+          await transfers.close();
+          await messenger.close();
+        }
+        if (opts.once && firstFinished && !(firstFinished.state === 'done' && firstFinished.files.every((f) => f.state === 'verified'))) {
+          throw new CliError(`the offer from ${who(firstFinished.contactId)} ended ${firstFinished.state}; not every file was verified`);
+        }
+      });
+    });
+}

@@ -1,0 +1,203 @@
+// `parley send <contact> <path...>`: offer files and folders, show progress, exit 0 only when the
+// receiver verified every file.
+import type { Command } from 'commander';
+
+import type { OutgoingFile, TransferInfo, TransferProgress } from '../../../core/src/transfer/index.js';
+import { TransferError } from '../../../core/src/transfer/index.js';
+import { openOnline } from '../engine.js';
+import { CliError, UsageError } from '../errors.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { walkForSend } from '../platform/node-files.js';
+import { PlainProgress, SilentProgress, TtyProgress, type ProgressSink } from '../progress.js';
+import { describeContact } from '../resolve-contact.js';
+import { withHome } from '../run.js';
+import { watchShutdown } from '../signals.js';
+import { startTransfers } from '../transfers.js';
+import { positiveInt } from './contacts.js';
+
+const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
+
+export interface TransferProgressJson {
+  type: 'progress';
+  offerId: string;
+  file: string;
+  fileBytesDone: number;
+  fileSize: number;
+  bytesDone: number;
+  total: number;
+  speed: number;
+  eta: number | null;
+  path: string;
+}
+
+export function progressJson(p: TransferProgress): TransferProgressJson {
+  return {
+    type: 'progress',
+    offerId: p.offerId,
+    file: p.relativePath,
+    fileBytesDone: p.fileBytesDone,
+    fileSize: p.fileSize,
+    bytesDone: p.bytesDone,
+    total: p.total,
+    speed: Math.round(p.speed),
+    eta: p.eta,
+    path: p.path,
+  };
+}
+
+export function progressSinkFor(out: { json: boolean; tty: boolean; line(t: string): void }): ProgressSink {
+  if (out.json) return new SilentProgress();
+  return out.tty ? new TtyProgress(process.stdout) : new PlainProgress((l) => out.line(l));
+}
+
+/** Same files (path, source, size, mtime) in the same order: a re-run of the same `send` resumes instead of duplicating. */
+function sameFiles(info: TransferInfo, files: readonly OutgoingFile[], sources: ReadonlyMap<string, string>): boolean {
+  return (
+    info.files.length === files.length &&
+    info.files.every((f, i) => {
+      const g = files[i]!;
+      return f.relativePath === g.relativePath && f.size === g.size && f.mtime === g.mtime && sources.get(g.relativePath) === g.source;
+    })
+  );
+}
+
+export function registerSend(program: Command): void {
+  program
+    .command('send')
+    .description('send files and folders to a contact; exits 0 once they verified every file')
+    .argument('<contact>', 'display name or id prefix')
+    .argument('<path...>', 'files and folders (a folder is sent with its tree)')
+    .option('--timeout <seconds>', 'give up after this long without any progress (the offer stays, run again to resume)', (v) => positiveInt(v, '--timeout'), 120)
+    .addHelpText(
+      'after',
+      `
+Running the same command again after an interruption resumes: the receiver keeps what it has.
+Symbolic links and special files are skipped (listed on stderr).
+--json prints JSON lines: {"type":"offer","offerId","files","total"}, {"type":"progress","offerId","file",
+"fileBytesDone","fileSize","bytesDone","total","speed","eta","path"}, {"type":"file","offerId","file","state",
+"error"?}, and last {"type":"result","ok","files":[{"file","size","state","error"?}]}.`,
+    )
+    .action(async (query: string, paths: string[], opts: { timeout: number }, cmd: Command) => {
+      await withHome(cmd, async (ctx) => {
+        const { out } = ctx;
+        let walked;
+        try {
+          walked = await walkForSend(paths);
+        } catch (err) {
+          if (err instanceof TransferError) throw new UsageError(err.message);
+          throw err;
+        }
+        for (const s of walked.skipped) out.note(`skipped ${s.path}: ${s.reason}`);
+        if (walked.files.length === 0) throw new UsageError('nothing to send (no regular files in the paths given)');
+
+        const shutdown = watchShutdown();
+        const online = await openOnline(ctx);
+        const { messenger } = online;
+        const transfers = await startTransfers(ctx, online, { decide: () => 'decline' });
+        const { engine } = transfers;
+        const view = progressSinkFor(out);
+        try {
+          const contact = await online.resolve(query);
+          const who = describeContact(contact);
+          const sources = new Map(walked.files.map((f) => [f.relativePath, f.source]));
+          // A previous identical run still unfinished: continue it rather than offering twice.
+          const earlier = engine
+            .list()
+            .filter((t) => t.direction === 'out' && t.contactId === contact.id && !FINAL_OFFER.has(t.state));
+          let offers: TransferInfo[];
+          const reused = earlier.find((t) => sameFiles(t, walked.files, sources));
+          if (reused) {
+            offers = [reused];
+            out.note(`resuming the earlier offer of these files to ${who}`);
+          } else {
+            try {
+              offers = await engine.send(contact.id, walked.files);
+            } catch (err) {
+              if (err instanceof TransferError) throw new UsageError(err.message);
+              throw err;
+            }
+          }
+          const ids = new Set(offers.map((o) => o.offerId));
+          const total = offers.reduce((s, o) => s + o.total, 0);
+          const count = offers.reduce((s, o) => s + o.files.length, 0);
+          for (const o of offers) out.record({ type: 'offer', offerId: o.offerId, files: o.files.map((f) => ({ file: f.relativePath, size: f.size })), total: o.total });
+          view.log(`offering ${count} file(s), ${formatBytes(total)} to ${who}`);
+          const started = Date.now();
+
+          const outcome = await new Promise<'done' | 'idle' | 'interrupted'>((resolve) => {
+            let idle: ReturnType<typeof setTimeout> = setTimeout(() => finish('idle'), opts.timeout * 1000);
+            const touch = (): void => {
+              clearTimeout(idle);
+              idle = setTimeout(() => finish('idle'), opts.timeout * 1000);
+            };
+            const check = (): void => {
+              if ([...ids].every((id) => FINAL_OFFER.has(engine.get(id)?.state ?? 'done'))) finish('done');
+            };
+            const offs = [
+              engine.on('progress', (p) => {
+                if (!ids.has(p.offerId)) return;
+                touch();
+                out.record(progressJson(p));
+                view.update({ key: `${p.offerId}/${p.fileId}`, name: p.relativePath, done: p.fileBytesDone, size: p.fileSize, speed: p.speed, path: p.path });
+              }),
+              engine.on('file', (f) => {
+                if (!ids.has(f.offerId)) return;
+                touch();
+                out.record({ type: 'file', offerId: f.offerId, file: f.relativePath, state: f.state, ...(f.error ? { error: f.error } : {}) });
+                const summary = f.state === 'verified' ? `✓ ${f.relativePath} verified by ${contact.name || 'them'}` : `✗ ${f.relativePath}: ${f.state}${f.error ? ` (${f.error.message})` : ''}`;
+                view.finish(`${f.offerId}/${f.fileId}`, summary);
+              }),
+              engine.on('state', (info) => {
+                if (!ids.has(info.offerId)) return;
+                touch();
+                if (info.state === 'paused' && info.error) view.log(`paused: ${info.error.message}`);
+                if (info.state === 'declined') view.log(`${who} declined${info.error ? `: ${info.error.message}` : ''}`);
+                check();
+              }),
+              engine.on('error', (e) => {
+                if (e.offerId && ids.has(e.offerId)) view.log(`error: ${e.message}`);
+              }),
+            ];
+            const onAbort = (): void => finish('interrupted');
+            shutdown.signal.addEventListener('abort', onAbort);
+            function finish(how: 'done' | 'idle' | 'interrupted'): void {
+              clearTimeout(idle);
+              for (const off of offs) off();
+              shutdown.signal.removeEventListener('abort', onAbort);
+              resolve(how);
+            }
+            transfers.attach(contact.id);
+            check();
+          });
+          view.close();
+
+          const files = offers.flatMap((o) => engine.get(o.offerId)?.files ?? o.files);
+          const verified = files.filter((f) => f.state === 'verified');
+          out.record({
+            type: 'result',
+            ok: verified.length === files.length,
+            files: files.map((f) => ({ file: f.relativePath, size: f.size, state: f.state, ...(f.error ? { error: f.error } : {}) })),
+          });
+          if (verified.length === files.length) {
+            const ms = Date.now() - started;
+            if (!out.json) out.line(`${who} verified ${files.length} file(s), ${formatBytes(total)} in ${formatDuration(ms)}`);
+            return;
+          }
+          const states = offers.map((o) => engine.get(o.offerId)?.state ?? o.state);
+          const failed = files.filter((f) => f.state === 'failed' || f.state === 'cancelled');
+          if (outcome === 'done') {
+            const why = states.includes('declined') ? `${who} declined the offer` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${f.relativePath} (${f.error?.message ?? f.state})`).join(', ')}`;
+            throw new CliError(`not sent: ${why}`);
+          }
+          const why = outcome === 'interrupted' ? 'interrupted' : `no progress for ${opts.timeout} s${contact.online ? '' : ` (${who} may be offline, or not running \`parley receive\`)`}`;
+          throw new CliError(`${verified.length} of ${files.length} file(s) verified; ${why}.\nRun the same command again to resume: ${who} keeps what they already have.`);
+        } finally {
+          view.close();
+          shutdown.dispose();
+          await transfers.close();
+          await messenger.close();
+        }
+      });
+    });
+}
+
