@@ -30,8 +30,8 @@ interface Sink {
   /** Where the file ends up; in the downloads folder it may get a number if the name got taken meanwhile. */
   finalPath: string;
   partialPath: string;
-  /** true: a name chosen by us (re-pick a free name at close); false: the user chose it in a dialog. */
-  autoNamed: boolean;
+  /** Set when we chose the name (downloads folder): re-pick a free numbered name at close if it got taken. */
+  auto: { dir: string; name: string } | null;
   size: number;
   written: number;
   fh: FileHandle;
@@ -72,11 +72,11 @@ export class FileSinks {
       const partial = await statOrNull(partialPath);
       if (partial) {
         // Same name, not larger than the declared size: the interrupted transfer of this file.
-        if (partial.isFile() && partial.size <= size) return this.start(owner, finalPath, partialPath, true, size, partial.size, 'a');
+        if (partial.isFile() && partial.size <= size) return this.start(owner, finalPath, partialPath, { dir, name }, size, partial.size, 'a');
         continue;
       }
       if (await statOrNull(finalPath)) continue;
-      return this.start(owner, finalPath, partialPath, true, size, 0, 'wx');
+      return this.start(owner, finalPath, partialPath, { dir, name }, size, 0, 'wx');
     }
     throw new FileSinkError(`no free file name for "${name}" in the downloads folder`);
   }
@@ -88,8 +88,8 @@ export class FileSinks {
     if (this.partialInUse(partialPath)) throw new FileSinkError('that file is already being written');
     const partial = await statOrNull(partialPath);
     if (partial && !partial.isFile()) throw new FileSinkError(`${partialPath} exists and is not a regular file`);
-    if (partial && partial.size <= size) return this.start(owner, path, partialPath, false, size, partial.size, 'a');
-    return this.start(owner, path, partialPath, false, size, 0, 'w');
+    if (partial && partial.size <= size) return this.start(owner, path, partialPath, null, size, partial.size, 'a');
+    return this.start(owner, path, partialPath, null, size, 0, 'w');
   }
 
   async write(owner: number, handle: string, chunk: Uint8Array): Promise<void> {
@@ -120,8 +120,7 @@ export class FileSinks {
       throw describeIoError(e, sink.partialPath);
     }
     await this.discard(sink);
-    let finalPath = sink.finalPath;
-    if (sink.autoNamed) finalPath = await freeName(sink.finalPath);
+    const finalPath = sink.auto && (await statOrNull(sink.finalPath)) ? await freeName(sink.auto.dir, sink.auto.name) : sink.finalPath;
     try {
       await rename(sink.partialPath, finalPath);
     } catch (e) {
@@ -161,7 +160,7 @@ export class FileSinks {
     return false;
   }
 
-  private async start(owner: number, finalPath: string, partialPath: string, autoNamed: boolean, size: number, existingBytes: number, flags: string): Promise<SaveFileOpened> {
+  private async start(owner: number, finalPath: string, partialPath: string, auto: Sink['auto'], size: number, existingBytes: number, flags: string): Promise<SaveFileOpened> {
     let fh: FileHandle;
     try {
       fh = await open(partialPath, flags, 0o644);
@@ -170,7 +169,7 @@ export class FileSinks {
     }
     const stream = fh.createWriteStream({ highWaterMark: this.highWaterMark, autoClose: false, emitClose: false });
     const handle = this.newHandle();
-    const sink: Sink = { handle, owner, finalPath, partialPath, autoNamed, size, written: existingBytes, fh, stream, error: null, state: 'open' };
+    const sink: Sink = { handle, owner, finalPath, partialPath, auto, size, written: existingBytes, fh, stream, error: null, state: 'open' };
     // Record the first I/O error; the next write or close reports it (an 'error' without a listener would crash).
     stream.on('error', (e) => {
       sink.error ??= e;
@@ -233,10 +232,7 @@ async function statOrNull(path: string): Promise<Stats | null> {
   }
 }
 
-async function freeName(path: string): Promise<string> {
-  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  const dir = path.slice(0, slash);
-  const name = path.slice(slash + 1);
+async function freeName(dir: string, name: string): Promise<string> {
   for (let n = 0; n < MAX_NAME_CANDIDATES; n++) {
     const candidate = join(dir, numberedName(name, n));
     if (!(await statOrNull(candidate))) return candidate;

@@ -38,7 +38,7 @@ import { SettingsStore } from './settings.js';
 import { setupSingleInstance } from './single-instance.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
-import { buildWindowOptions } from './window-options.js';
+import { createAppWindow } from './window-options.js';
 
 const APP_USER_MODEL_ID = 'org.parley.desktop';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -71,9 +71,8 @@ let trayState: TrayState = { ...INITIAL_TRAY_STATE };
 
 /** The relay is loaded lazily so a broken relay build shows up as "relay failed", not a dead app. */
 const loadStartRelay: StartRelay = async (options) => {
-  const mod: { startRelay?: StartRelay } = await import('../../signaling/server/index.js');
-  if (typeof mod.startRelay !== 'function') throw new Error('signaling/server does not export startRelay');
-  return mod.startRelay(options);
+  const { startRelay } = await import('../../signaling/server/index.js');
+  return startRelay(options);
 };
 
 const settings = new SettingsStore(app.getPath('userData'));
@@ -136,7 +135,10 @@ if (isPrimary) {
 async function start(): Promise<void> {
   const loaded = await settings.load();
   if (loaded.problem) log.warn(`settings were invalid (${loaded.problem}); kept as ${loaded.movedTo}, using defaults`);
-  if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
+  // Reviewed: `parley:` links are invites. They reach the renderer only through parseDeepLink (scheme,
+  // length, no control characters; deep-link.test.ts) and the renderer treats them as untrusted input.
+  // Registered only in packaged builds so development runs do not rewrite the desktop's handler.
+  if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME); // eng-disable PROTOCOL_HANDLER_JS_CHECK
   Menu.setApplicationMenu(buildMenu(appMenuTemplate(process.platform)));
 
   hardenSession();
@@ -209,9 +211,9 @@ function registerIpc(): void {
       const error = await shell.openPath(path);
       if (error) throw new Error(error);
     },
-    // The URL reaching this point passed checkExternalUrl in bridge-ipc.ts (https only, no credentials,
-    // no local or IP-literal hosts).
-    openExternal: (url) => shell.openExternal(url), /* eng-disable OPEN_EXTERNAL_JS_CHECK */
+    // Reviewed: the URL reaching this point passed checkExternalUrl in bridge-ipc.ts (https only, no
+    // credentials, no local or IP-literal hosts), tested in tests/unit/electron/navigation-policy.test.ts.
+    openExternal: (url) => shell.openExternal(url), // eng-disable OPEN_EXTERNAL_JS_CHECK
     takeDeepLinks: () => deepLinks.take(),
   });
 }
@@ -219,9 +221,7 @@ function registerIpc(): void {
 function createWindow(): void {
   const saved = settings.value.window;
   const bounds = restoreBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
-  const win = new BrowserWindow(
-    buildWindowOptions({ preloadPath, bounds, devTools: !app.isPackaged, ...(existsSync(windowIcon) ? { icon: windowIcon } : {}) }),
-  );
+  const win = createAppWindow(BrowserWindow, { preloadPath, bounds, devTools: !app.isPackaged, ...(existsSync(windowIcon) ? { icon: windowIcon } : {}) });
   mainWindow = win;
   const contentsId = win.webContents.id;
   if (saved?.maximized) win.maximize();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Channel, MAX_WRITE_CHUNK_BYTES, type SaveFileOpened } from '../../../electron/shared/ipc-contract.js';
 import { registerBridgeIpc, type NotificationRequest } from '../../../electron/main/bridge-ipc.js';
 import { FileSinks } from '../../../electron/main/file-sinks.js';
@@ -51,6 +51,8 @@ let t: ReturnType<typeof setup>;
 beforeEach(() => {
   t = setup();
 });
+// Files a test left open are ended like a closed window's (partials kept), never left to the GC.
+afterEach(() => t.files.releaseAll());
 
 describe('sender checks', () => {
   it('registers every bridge channel', () => {

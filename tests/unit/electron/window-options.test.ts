@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { restoreBounds } from '../../../electron/main/window-bounds.js';
-import { buildWindowOptions, DEFAULT_BOUNDS, MIN_HEIGHT, MIN_WIDTH } from '../../../electron/main/window-options.js';
+import type { BrowserWindowConstructorOptions } from 'electron';
+import { createAppWindow, DEFAULT_BOUNDS, MIN_HEIGHT, MIN_WIDTH, type WindowOptionsInput } from '../../../electron/main/window-options.js';
+
+/** Records what the app window is constructed with. */
+class FakeBrowserWindow {
+  constructor(readonly options: BrowserWindowConstructorOptions) {}
+}
+const buildWindowOptions = (input: WindowOptionsInput) => createAppWindow(FakeBrowserWindow, input).options;
 
 describe('window options', () => {
   const opts = buildWindowOptions({ preloadPath: '/app/dist/electron/preload/index.cjs', devTools: false });
@@ -18,6 +25,7 @@ describe('window options', () => {
     expect(web.experimentalFeatures).toBe(false);
     expect(web.navigateOnDragDrop).toBe(false);
     expect(web.devTools).toBe(false);
+    expect(web.disableBlinkFeatures).toBe('Auxclick');
     expect(web).not.toHaveProperty('enableBlinkFeatures');
     expect(web).not.toHaveProperty('additionalArguments');
   });
