@@ -3,10 +3,9 @@
 // Choices, checked against what the renderer stack actually emits:
 // - script-src 'self' 'wasm-unsafe-eval': Vite emits external module scripts only; hash-wasm (streaming
 //   SHA-256 for files, design §4) compiles WebAssembly, which needs 'wasm-unsafe-eval' — never 'unsafe-eval'.
-// - style-src 'self' with style-src-attr 'unsafe-inline': Svelte 5 builds CSS into external files and sets
-//   dynamic styles through CSSOM (not blocked by CSP), but a static `style="..."` in markup is part of the
-//   template HTML it parses, which an attribute policy of 'self' would silently drop. Inline attributes
-//   cannot load anything img-src does not allow and cannot hold selectors, so no <style> elements.
+// - style-src 'self', no 'unsafe-inline': Svelte 5 (css: 'external', the default) emits CSS files and sets
+//   dynamic styles through CSSOM, which CSP does not block. A static `style="..."` in markup would be
+//   dropped; the renderer's own meta policy (renderer/index.html) is equally strict, so both agree.
 // - connect-src 'self' ws: wss:: relays are named by contacts' invites at run time (the engine reaches each
 //   contact at its own relay), so a fixed list would break the app; the policy is per document load and
 //   cannot follow the contact list. Plain http(s) fetches stay limited to the app itself.
@@ -16,8 +15,6 @@ export const CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Objec
   'default-src': ["'self'"],
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'style-src': ["'self'"],
-  'style-src-elem': ["'self'"],
-  'style-src-attr': ["'unsafe-inline'"],
   'img-src': ["'self'", 'data:', 'blob:'],
   'media-src': ["'self'", 'blob:', 'mediastream:'],
   'font-src': ["'self'", 'data:'],

@@ -58,7 +58,8 @@ const log = {
 };
 
 // Before 'ready': app:// must be a standard, secure scheme so the renderer is a secure context (camera,
-// microphone, WebCrypto) with a real origin, and so fetch() of its own assets works.
+// microphone, WebCrypto) with a real origin, and so fetch() of its own assets works. No corsEnabled: the
+// app only loads same-origin modules, and leaving it off keeps app:// unreadable from any other origin.
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
 ]);
@@ -113,8 +114,10 @@ if (isPrimary) {
   app.on('before-quit', createQuitGuard({
     timeoutMs: SHUTDOWN_TIMEOUT_MS,
     shutdown: async () => {
+      if (mainWindow && !mainWindow.isDestroyed()) await saveWindowBounds(mainWindow);
       await files.releaseAll();
       await relay.stop();
+      await settings.flush();
     },
     quit: () => app.quit(),
     onError: (e) => log.warn('shutdown', e),
@@ -226,14 +229,7 @@ function createWindow(): void {
   const contentsId = win.webContents.id;
   if (saved?.maximized) win.maximize();
   win.once('ready-to-show', () => win.show());
-  win.on('close', () => {
-    const b = win.getNormalBounds();
-    void settings
-      .update((s) => {
-        s.window = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
-      })
-      .catch((e: unknown) => log.warn('could not save window bounds', e));
-  });
+  win.on('close', () => void saveWindowBounds(win));
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
@@ -251,6 +247,19 @@ function createWindow(): void {
     void files.releaseOwner(contentsId);
   });
   void win.loadURL(APP_ENTRY_URL);
+}
+
+function saveWindowBounds(win: BrowserWindow): Promise<void> {
+  const b = win.getNormalBounds();
+  const maximized = win.isMaximized();
+  return settings
+    .update((s) => {
+      s.window = { x: b.x, y: b.y, width: b.width, height: b.height, maximized };
+    })
+    .then(
+      () => {},
+      (e: unknown) => log.warn('could not save window bounds', e),
+    );
 }
 
 function isAppWebContents(id: number): boolean {

@@ -101,6 +101,11 @@ export class SettingsStore {
     return structuredClone(next);
   }
 
+  /** Resolves once every save started so far has reached the disk (or failed). */
+  flush(): Promise<void> {
+    return this.writing;
+  }
+
   private async write(text: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;

@@ -76,6 +76,12 @@ describe('electron-builder configuration', () => {
     expect(typeof config.beforePack).toBe('function');
   });
 
+  it('beforePack produces the bundled preload the window loads', async () => {
+    await config.beforePack();
+    const bundle = readFileSync(join(root, 'dist', 'electron', 'preload', 'index.cjs'), 'utf8');
+    expect(bundle).toMatch(/exposeInMainWorld\("parley"/);
+  }, 60_000);
+
   it('points at icons that exist and have the right sizes', () => {
     const png = (p: string) => {
       const b = readFileSync(join(root, p));

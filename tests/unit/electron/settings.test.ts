@@ -43,6 +43,10 @@ describe('settings', () => {
     await store.load();
     await Promise.all([1, 2, 3, 4, 5].map((p) => store.update((s) => void (s.relayPort = 40000 + p))));
     expect(JSON.parse(readFileSync(join(dir, SETTINGS_FILE), 'utf8')).relayPort).toBe(40005);
+    // flush() waits for saves nobody awaited (the window's close handler fires and forgets).
+    void store.update((s) => void (s.relayPort = 40100));
+    await store.flush();
+    expect(JSON.parse(readFileSync(join(dir, SETTINGS_FILE), 'utf8')).relayPort).toBe(40100);
   });
 
   const invalid: [string, string][] = [
