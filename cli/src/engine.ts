@@ -71,3 +71,20 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
     resolve: async (query) => resolveContact(await messenger.contacts(), query),
   };
 }
+
+/**
+ * Before closing: waits (at most `ms`) until every live session's stream has been acknowledged by the
+ * peer, so a final ack, a transfer `result` or a just-sent message is not cut off by our exit.
+ */
+export async function drainSessions(messenger: Messenger, ms = 3000): Promise<void> {
+  // Acks are batched on a zero timer: let pending ones be written first.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const live = (await messenger.contacts()).filter((c) => messenger.pathOf(c.id) !== 'none');
+  if (live.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(live.map((c) => messenger.sessionFor(c.id).stream.flushed())),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}

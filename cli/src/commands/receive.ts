@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TransferInfo } from '../../../core/src/transfer/index.js';
-import { openOnline } from '../engine.js';
+import { drainSessions, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { describeContact, resolveContact } from '../resolve-contact.js';
@@ -115,6 +115,8 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
         } finally {
           view.close();
           shutdown.dispose();
+          await engine.idle();
+          await drainSessions(messenger);
           await transfers.close();
           await messenger.close();
         }

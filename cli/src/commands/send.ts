@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 
 import type { OutgoingFile, TransferInfo, TransferProgress } from '../../../core/src/transfer/index.js';
 import { TransferError } from '../../../core/src/transfer/index.js';
-import { openOnline } from '../engine.js';
+import { drainSessions, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { walkForSend } from '../platform/node-files.js';
@@ -194,6 +194,8 @@ Symbolic links and special files are skipped (listed on stderr).
         } finally {
           view.close();
           shutdown.dispose();
+          await engine.idle();
+          await drainSessions(messenger);
           await transfers.close();
           await messenger.close();
         }
