@@ -58,7 +58,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             m.direction === 'in' ? `${formatTime(m.sentAt)} ${who}: ${m.text}` : `${formatTime(m.sentAt)} me: ${m.text}  ${TICK[m.status]}`;
 
           for (const m of await messenger.history(contact.id, { limit: opts.history })) show(line(m));
-          if (interactive) show(`-- chatting with ${describeContact(contact)} (${contact.online ? 'online' : 'offline'}); /help for commands`);
+          if (interactive) show(`-- chatting with ${describeContact(contact)}; /help for commands`);
 
           const mine = new Map<string, ChatMessage>();
           let settled: () => void = () => undefined;
