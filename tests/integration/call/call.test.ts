@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair } from '../../../core/src/identity/keys.js';
 import { useTestbed } from '../../testbed/vitest.js';
-import { CallPeer, RelayHost } from './peers/driver.js';
+import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
 
 const RELAY_PORT = 8443;
 /** One second of audio at the sinks' rate (48 kHz). */
@@ -32,7 +32,7 @@ describe('calls between Node peers in namespace hosts', () => {
       CallPeer.start(B, 'Bob', { relayUrl: url, ...(timeouts ? { timeouts } : {}) }),
     ]);
     peers.push(alice, bob);
-    await CallPeer.befriend(alice, bob);
+    await CallEndpoint.befriend(alice, bob);
     return [alice, bob];
   }
 

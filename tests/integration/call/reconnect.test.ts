@@ -2,7 +2,7 @@
 // heals, and ends with 'connection-lost' (both sides, bounded) when it does not.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { CallPeer, RelayHost } from './peers/driver.js';
+import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
 
 describe('a call whose network path breaks', () => {
   const bed = useTestbed({ hosts: ['relay', 'a', 'b'] });
@@ -21,7 +21,7 @@ describe('a call whose network path breaks', () => {
       CallPeer.start(B, 'Bob', { relayUrl: relay.url, timeouts: { reconnectMs: 20_000 } }),
     ]);
     running.push(alice, bob);
-    await CallPeer.befriend(alice, bob);
+    await CallEndpoint.befriend(alice, bob);
     await alice.command({ type: 'call', to: bob.id, video: true });
     await bob.next('incoming');
     await bob.command({ type: 'accept', video: true });
@@ -51,7 +51,7 @@ describe('a call whose network path breaks', () => {
     const timeouts = { reconnectMs: 3_000 };
     const [alice, bob] = await Promise.all([CallPeer.start(A, 'Alice', { relayUrl: relay.url, timeouts }), CallPeer.start(B, 'Bob', { relayUrl: relay.url, timeouts })]);
     running.push(alice, bob);
-    await CallPeer.befriend(alice, bob);
+    await CallEndpoint.befriend(alice, bob);
     await alice.command({ type: 'call', to: bob.id, video: false });
     await bob.next('incoming');
     await bob.command({ type: 'accept', video: false });

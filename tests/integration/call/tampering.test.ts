@@ -2,7 +2,7 @@
 // refused on both sides with the clear reason, and media never connects.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { CallPeer, RelayHost } from './peers/driver.js';
+import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
 
 describe('a relay that alters call fingerprints', () => {
   const bed = useTestbed({ hosts: ['relay', 'a', 'b'] });
@@ -14,11 +14,11 @@ describe('a relay that alters call fingerprints', () => {
 
   it('the call is refused: "the relay altered the call\'s encryption fingerprint", never active', async () => {
     const { relay: R, a: A, b: B } = bed().hosts;
-    const relay = await RelayHost.start(R, 8443, true);
+    const relay = await RelayHost.start(R, 8443, { tamper: true });
     running.push(relay);
     const [alice, bob] = await Promise.all([CallPeer.start(A, 'Alice', { relayUrl: relay.url }), CallPeer.start(B, 'Bob', { relayUrl: relay.url })]);
     running.push(alice, bob);
-    await CallPeer.befriend(alice, bob);
+    await CallEndpoint.befriend(alice, bob);
 
     await alice.command({ type: 'call', to: bob.id, video: true });
     await bob.next('incoming');

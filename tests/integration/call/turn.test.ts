@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NodeProcess } from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
-import { CallPeer, RelayHost } from './peers/driver.js';
+import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
 
 const TURN_SCRIPT = fileURLToPath(new URL('./peers/turn-host.ts', import.meta.url));
 const RELAY_PORT = 8443;
@@ -51,7 +51,7 @@ describe('calls through a TURN server', () => {
         CallPeer.start(B, 'Bob', { relayUrl: relay.url, iceServers }),
       ]);
       running.push(alice, bob);
-      await CallPeer.befriend(alice, bob);
+      await CallEndpoint.befriend(alice, bob);
       await alice.command({ type: 'call', to: bob.id, video: true });
       await bob.next('incoming');
       const t0 = performance.now();
@@ -84,7 +84,7 @@ describe('calls through a TURN server', () => {
         CallPeer.start(B, 'Bob', { relayUrl: relay.url, iceServers, timeouts }),
       ]);
       running.push(alice, bob);
-      await CallPeer.befriend(alice, bob);
+      await CallEndpoint.befriend(alice, bob);
       await alice.command({ type: 'call', to: bob.id, video: false });
       await bob.next('incoming');
       await bob.command({ type: 'accept', video: false });

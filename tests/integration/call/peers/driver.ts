@@ -1,23 +1,39 @@
 // Test-side handles of the call peer and relay host scripts running inside test-bed hosts.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Host, NodeProcess } from '../../../testbed/index.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { callPageScript, SIMPLE_PEER_BROWSER_BUNDLE } from '../../../e2e/call-pages/bundle.js';
+import { Inbox, type Host, type NodeProcess } from '../../../testbed/index.js';
 import type { CallPeerCommand, CallPeerEvent, CallPeerEventOf, MediaReport, RelayHostArgs, RelayHostEvent } from './protocol.js';
 
 const CALL_PEER_SCRIPT = fileURLToPath(new URL('./call-peer.ts', import.meta.url));
 const RELAY_HOST_SCRIPT = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
 
+/** Writes the call test page (index.html, simple-peer's browser build, the bundled call engine) into `dir`. */
+export async function writeCallPage(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await copyFile(SIMPLE_PEER_BROWSER_BUNDLE, join(dir, 'simple-peer.js'));
+  await writeFile(join(dir, 'call-page.js'), await callPageScript());
+  await writeFile(
+    join(dir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>Parley call test page</title><script src="simple-peer.js"></script><script src="call-page.js"></script>\n',
+  );
+}
+
 export class RelayHost {
   private constructor(
     readonly proc: NodeProcess<RelayHostEvent>,
     readonly url: string,
+    readonly httpUrl: string,
   ) {}
 
-  static async start(host: Host, port: number, tamper = false): Promise<RelayHost> {
-    const args: RelayHostArgs = { address: host.address, port, tamper };
+  static async start(host: Host, port: number, opts: { tamper?: boolean; staticDir?: string } = {}): Promise<RelayHost> {
+    const args: RelayHostArgs = { address: host.address, port, tamper: opts.tamper ?? false, ...(opts.staticDir ? { staticDir: opts.staticDir } : {}) };
     const proc = host.spawnNode<RelayHostEvent>(RELAY_HOST_SCRIPT, [JSON.stringify(args)]);
     const ready = await proc.next((m) => m.type === 'ready' || m.type === 'error', 30_000);
     if (ready.type !== 'ready') throw new Error(`relay host failed: ${JSON.stringify(ready)}${proc.diagnostics()}`);
-    return new RelayHost(proc, ready.url);
+    return new RelayHost(proc, ready.url, ready.httpUrl);
   }
 
   /** How many call SDPs the hostile relay rewrote (latest report). */
@@ -32,40 +48,37 @@ export class RelayHost {
   }
 }
 
-export class CallPeer {
+/** A call endpoint the test drives: a Node call peer or a Chromium page, same commands and events. */
+export abstract class CallEndpoint {
   id = '';
   key: { alg: 'Ed25519' | 'P-256'; pub: string } = { alg: 'Ed25519', pub: '' };
+  abstract readonly name: string;
+  abstract readonly inbox: Inbox<CallPeerEvent>;
+  protected abstract deliver(cmd: CallPeerCommand): Promise<void>;
+  abstract stop(): Promise<void>;
 
-  private constructor(
-    readonly name: string,
-    readonly proc: NodeProcess<CallPeerEvent, CallPeerCommand>,
-  ) {}
-
-  static async start(host: Host, name: string, init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<CallPeer> {
-    const proc = host.spawnNode<CallPeerEvent, CallPeerCommand>(CALL_PEER_SCRIPT, []);
-    const peer = new CallPeer(name, proc);
-    await proc.send({ type: 'init', name, ...init });
-    const ready = await peer.next('ready', 30_000);
-    peer.id = ready.id;
-    peer.key = ready.key;
-    return peer;
+  protected async init(init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<void> {
+    await this.deliver({ type: 'init', name: this.name, ...init });
+    const ready = await this.next('ready', 30_000);
+    this.id = ready.id;
+    this.key = ready.key;
   }
 
-  /** Makes the two peers contacts of each other. */
-  static async befriend(a: CallPeer, b: CallPeer): Promise<void> {
+  /** Makes the two endpoints contacts of each other. */
+  static async befriend(a: CallEndpoint, b: CallEndpoint): Promise<void> {
     await a.command({ type: 'contact', id: b.id, key: b.key, name: b.name });
     await b.command({ type: 'contact', id: a.id, key: a.key, name: a.name });
   }
 
-  /** Sends a command and waits until the peer ran it (or throws with the peer's error). */
+  /** Sends a command and waits until the endpoint ran it (or throws with its error). */
   async command(cmd: CallPeerCommand): Promise<void> {
-    await this.proc.send(cmd);
-    const r = await this.proc.next((m) => (m.type === 'done' && m.command === cmd.type) || m.type === 'error', 30_000);
+    await this.deliver(cmd);
+    const r = await this.inbox.next((m) => (m.type === 'done' && m.command === cmd.type) || m.type === 'error', 30_000, `'${cmd.type}' done from ${this.name}`);
     if (r.type === 'error') throw new Error(`${this.name}: ${r.message}`);
   }
 
   next<T extends CallPeerEvent['type']>(type: T, timeoutMs = 15_000, predicate: (e: CallPeerEventOf<T>) => boolean = () => true): Promise<CallPeerEventOf<T>> {
-    return this.proc.next((m) => m.type === type && predicate(m as CallPeerEventOf<T>), timeoutMs) as Promise<CallPeerEventOf<T>>;
+    return this.inbox.next((m) => m.type === type && predicate(m as CallPeerEventOf<T>), timeoutMs, `'${type}' from ${this.name}`) as Promise<CallPeerEventOf<T>>;
   }
 
   /** The next state event reaching `state`, failing fast (with the end reason) if the call ends otherwise. */
@@ -80,9 +93,9 @@ export class CallPeer {
     return this.next('state', timeoutMs, (s) => s.state === 'ended' || s.state === 'failed');
   }
 
-  /** Every state this peer's calls went through so far (from the bounded recent log), in order. */
+  /** Every state this endpoint's call went through so far (from the bounded recent log), in order. */
   statesSeen(callId: string): string[] {
-    return this.proc.inbox.recent.filter((m): m is CallPeerEventOf<'state'> => m.type === 'state' && m.callId === callId).map((m) => m.state);
+    return this.inbox.recent.filter((m): m is CallPeerEventOf<'state'> => m.type === 'state' && m.callId === callId).map((m) => m.state);
   }
 
   async media(videoFrames: number, audioSamples: number, timeoutMs = 20_000): Promise<MediaReport> {
@@ -96,8 +109,80 @@ export class CallPeer {
     if (!r.stats) throw new Error(`${this.name}: stats failed: ${r.error}`);
     return r.stats;
   }
+}
+
+/** The Node call peer (call-peer.ts) in a test-bed host. */
+export class CallPeer extends CallEndpoint {
+  private constructor(
+    readonly name: string,
+    readonly proc: NodeProcess<CallPeerEvent, CallPeerCommand>,
+  ) {
+    super();
+  }
+
+  get inbox(): Inbox<CallPeerEvent> {
+    return this.proc.inbox;
+  }
+
+  static async start(host: Host, name: string, init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<CallPeer> {
+    const peer = new CallPeer(name, host.spawnNode<CallPeerEvent, CallPeerCommand>(CALL_PEER_SCRIPT, []));
+    await peer.init(init);
+    return peer;
+  }
+
+  protected deliver(cmd: CallPeerCommand): Promise<void> {
+    return this.proc.send(cmd);
+  }
 
   async stop(): Promise<void> {
     await this.proc.stop(2_000);
+  }
+}
+
+/** The call test page (tests/e2e/call-pages) in a Chromium running inside a test-bed host; driven over Playwright's pipe. */
+export class BrowserCallPeer extends CallEndpoint {
+  readonly inbox: Inbox<CallPeerEvent>;
+  readonly console: string[] = [];
+
+  private constructor(
+    readonly name: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {
+    super();
+    this.inbox = new Inbox<CallPeerEvent>(10_000, () => `\n  ${name} console: ${this.console.slice(-20).join('\n    ')}`);
+    page.on('console', (m) => this.keep(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => this.keep(`pageerror: ${e.message}`));
+  }
+
+  private keep(line: string): void {
+    this.console.push(line);
+    if (this.console.length > 100) this.console.shift();
+  }
+
+  /**
+   * Opens the call page at `pageUrl` (served by the relay host from a directory writeCallPage() filled: same
+   * origin as the relay, which Chromium must be told to treat as secure for WebCrypto and the camera).
+   */
+  static async open(browser: Browser, name: string, pageUrl: string, init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<BrowserCallPeer> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const peer = new BrowserCallPeer(name, context, page);
+    await page.exposeFunction('__callEmit', (ev: CallPeerEvent) => peer.inbox.push(ev));
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => 'SimplePeer' in globalThis && '__callPage' in globalThis, undefined, { timeout: 15_000 });
+    await peer.init(init);
+    return peer;
+  }
+
+  protected async deliver(cmd: CallPeerCommand): Promise<void> {
+    // Not awaited to completion: results come back as events through __callEmit.
+    void this.page.evaluate((c) => (globalThis as unknown as { __callPage: { handle(c: unknown): Promise<void> } }).__callPage.handle(c), cmd).catch((e: unknown) => {
+      this.inbox.push({ type: 'error', message: `evaluate ${cmd.type}: ${String(e)}` });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.context.close().catch(() => undefined);
   }
 }

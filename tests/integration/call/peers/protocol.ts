@@ -60,7 +60,9 @@ export const RelayHostArgs = z.object({
   port: z.number().int().positive(),
   /** Rewrite the DTLS fingerprint of every call offer/answer the relay forwards (a hostile relay). */
   tamper: z.boolean(),
+  /** Serve this directory over HTTP on the relay's port (the call test page, like the real web client). */
+  staticDir: z.string().optional(),
 });
 export type RelayHostArgs = z.infer<typeof RelayHostArgs>;
 
-export type RelayHostEvent = { type: 'ready'; url: string } | { type: 'tampered'; count: number } | { type: 'error'; message: string };
+export type RelayHostEvent = { type: 'ready'; url: string; httpUrl: string } | { type: 'tampered'; count: number } | { type: 'error'; message: string };

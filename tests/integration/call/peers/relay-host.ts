@@ -38,9 +38,9 @@ function rewrite(text: string): string {
 
 async function main(): Promise<void> {
   if (!args.tamper) {
-    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger });
+    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger, ...(args.staticDir ? { staticDir: args.staticDir } : {}) });
     process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
-    send({ type: 'ready', url: relay.url });
+    send({ type: 'ready', url: relay.url, httpUrl: relay.httpUrl });
     return;
   }
   const relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, acceptHosts: [publicHost] });
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     proxy.close();
     void relay.close().then(() => process.exit(0));
   });
-  send({ type: 'ready', url: `ws://${publicHost}/ws` });
+  send({ type: 'ready', url: `ws://${publicHost}/ws`, httpUrl: `http://${publicHost}/` });
 }
 
 main().catch((error: unknown) => {
