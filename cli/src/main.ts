@@ -84,6 +84,10 @@ export async function runAsProcess(args: readonly string[]): Promise<never> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT_OK);
   });
+  // A long-running listen/receive must not die on one stray rejection deep in a session: report it.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`parley: internal error (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  });
   const code = await main(args);
   process.exit(code);
 }
