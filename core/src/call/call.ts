@@ -11,7 +11,7 @@ import type { IceServer, StreamLike, TrackLike, TrackOf } from './media-types.js
 import { endFromRemoteHangup, endMessage, isEndedCode } from './reasons.js';
 import { statRecords, readCallStats, type StatCounters } from './stats.js';
 import { CALL_SIGNAL_KIND, type CallSignal, type HangupReason, type OutgoingCallSignal, type RtcData } from './signals.js';
-import type { SignedFingerprint } from './trust.js';
+import { signRing, type SignedFingerprint } from './trust.js';
 import type {
   Call,
   CallEnd,
@@ -142,11 +142,15 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     this.#ringTimer = setTimeout(() => {
       if (this.#state === 'calling' || this.#state === 'ringing') this.#finish('no-answer', { notify: 'no-answer' });
     }, this.#ctx.timeouts.ringMs);
-    this.#send({ op: 'ring', media: { ...this.offered } }).catch((error: unknown) => {
-      if (this.#state !== 'calling' && this.#state !== 'ringing') return;
-      if ((error as { code?: unknown }).code === 'offline') this.#finish('offline', {});
-      else this.#finish('relay-offline', { message: `${this.#ctx.peerName} could not be reached through the relay (${(error as Error).message})` });
-    });
+    const media = { ...this.offered };
+    const at = Date.now();
+    signRing(this.#ctx.identity, { callId: this.id, callerId: this.#ctx.identity.id, calleeId: this.peerId, media, at })
+      .then((sig) => (this.#state === 'calling' ? this.#send({ op: 'ring', media, at, sig }) : undefined))
+      .catch((error: unknown) => {
+        if (this.#state !== 'calling' && this.#state !== 'ringing') return;
+        if ((error as { code?: unknown }).code === 'offline') this.#finish('offline', {});
+        else this.#finish('relay-offline', { message: `${this.#ctx.peerName} could not be reached through the relay (${(error as Error).message})` });
+      });
   }
 
   /** Incoming: tells the caller it rings here, and bounds how long it rings. */

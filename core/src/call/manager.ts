@@ -7,6 +7,7 @@ import { CallImpl, type CallContext } from './call.js';
 import { CallError } from './errors.js';
 import type { IceServer, StreamLike } from './media-types.js';
 import { CALL_SIGNAL_KIND, CallSignalSchema, describeCallSignalIssue, isCallSignal, type CallSignal, type CallSignalOf } from './signals.js';
+import { verifyRing } from './trust.js';
 import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts, Unsubscribe } from './types.js';
 
 export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
@@ -15,6 +16,11 @@ export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   reconnectMs: 6_000,
   closeGraceMs: 1_500,
 });
+
+/** Rings whose signed time is further than this from our clock are refused (replays; allows for clock skew). */
+export const RING_CLOCK_WINDOW_MS = 10 * 60_000;
+/** Call ids of rings already seen, remembered to refuse replays (bounded, oldest forgotten first). */
+const SEEN_RINGS = 512;
 
 export interface StartCallOptions {
   /** Whether the call is offered with video. Default: the stream has a video track. */
@@ -29,6 +35,9 @@ export class CallManager<S extends StreamLike = StreamLike> {
   readonly #offSignal: () => void;
   #current: CallImpl<S> | null = null;
   #closed = false;
+  /** Call signals are handled one at a time, in arrival order (a ring's signature check is async). */
+  #chain: Promise<void> = Promise.resolve();
+  readonly #seenRings = new Set<string>();
 
   constructor(options: CallManagerOptions) {
     this.#o = options;
@@ -38,7 +47,10 @@ export class CallManager<S extends StreamLike = StreamLike> {
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`call timeout ${name} must be a positive number of ms, got ${String(value)}`);
     }
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'call manager listener threw');
-    this.#offSignal = options.relay.on('signal', ({ from, data }) => this.#onSignal(from, data));
+    this.#offSignal = options.relay.on('signal', ({ from, data }) => {
+      if (!isCallSignal(data)) return;
+      this.#chain = this.#chain.then(() => this.#onSignal(from, data)).catch((error: unknown) => this.#log.error({ err: String(error) }, 'call signal handling failed'));
+    });
   }
 
   /** The call in progress (ringing, connecting, active), or null. */
@@ -105,8 +117,8 @@ export class CallManager<S extends StreamLike = StreamLike> {
     };
   }
 
-  #onSignal(from: string, data: Record<string, unknown>): void {
-    if (this.#closed || !isCallSignal(data)) return;
+  async #onSignal(from: string, data: Record<string, unknown>): Promise<void> {
+    if (this.#closed) return;
     const peerKey = this.#o.contactKey(from);
     if (!peerKey) {
       this.#log.debug({ from }, 'call signal from a stranger ignored');
@@ -119,7 +131,7 @@ export class CallManager<S extends StreamLike = StreamLike> {
     }
     const sig: CallSignal = parsed.data;
     if (sig.op === 'ring') {
-      this.#onRing(from, peerKey, sig);
+      if (await this.#ringTrusted(from, peerKey, sig)) this.#onRing(from, peerKey, sig);
       return;
     }
     const call = this.#current;
@@ -130,9 +142,28 @@ export class CallManager<S extends StreamLike = StreamLike> {
     call.handle(sig);
   }
 
+  async #ringTrusted(from: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>, sig: CallSignalOf<'ring'>): Promise<boolean> {
+    if (this.#seenRings.has(sig.callId)) {
+      if (this.#current?.id !== sig.callId) this.#log.warn({ from }, 'replayed call ring ignored');
+      return false;
+    }
+    if (Math.abs(Date.now() - sig.at) > RING_CLOCK_WINDOW_MS) {
+      this.#log.warn({ from, skewMs: Date.now() - sig.at }, 'call ring outside the time window ignored (replay, or clocks far apart)');
+      return false;
+    }
+    const fields = { callId: sig.callId, callerId: from, calleeId: this.#o.identity.id, media: sig.media, at: sig.at };
+    if (!(await verifyRing(peerKey, fields, sig.sig))) {
+      this.#log.warn({ from }, 'call ring not signed by the contact ignored');
+      return false;
+    }
+    if (this.#closed) return false;
+    this.#seenRings.add(sig.callId);
+    if (this.#seenRings.size > SEEN_RINGS) this.#seenRings.delete(this.#seenRings.values().next().value!);
+    return true;
+  }
+
   #onRing(from: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>, sig: CallSignalOf<'ring'>): void {
     const current = this.#current;
-    if (current && current.id === sig.callId) return; // duplicate
     if (current) {
       const glare = current.peerId === from && current.direction === 'outgoing' && (current.state === 'calling' || current.state === 'ringing');
       if (glare && this.#o.identity.id < from) return; // they give way to our call (same rule on their side)

@@ -52,7 +52,14 @@ export type RtcData = z.infer<typeof RtcDataSchema>;
 const base = { kind: z.literal(CALL_SIGNAL_KIND), callId: CallIdSchema };
 
 export const CallSignalSchema = z.discriminatedUnion('op', [
-  z.object({ ...base, op: z.literal('ring'), media: z.object({ audio: z.boolean(), video: z.boolean() }) }),
+  z.object({
+    ...base,
+    op: z.literal('ring'),
+    media: z.object({ audio: z.boolean(), video: z.boolean() }),
+    /** Caller's clock (ms since epoch) and its identity signature over the ring (trust.ts ringStatement). */
+    at: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    sig: signature,
+  }),
   z.object({ ...base, op: z.literal('ringing') }),
   z.object({ ...base, op: z.literal('accept') }),
   z.object({ ...base, op: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),

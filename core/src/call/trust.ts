@@ -9,6 +9,7 @@ import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import type { CallFailedCode } from './types.js';
 
 export const CALL_FP_LABEL = 'parley-call-fp/v1';
+export const CALL_RING_LABEL = 'parley-call-ring/v1';
 
 export type CallRole = 'caller' | 'callee';
 
@@ -84,4 +85,36 @@ export async function verifySdpFingerprint(input: VerifySdpInput): Promise<strin
     throw new TrustFailure('tampered', "the call's encryption fingerprint changed in the middle of the call; the call was refused");
   }
   return actual;
+}
+
+// ---- rings ----
+// A ring is signed too, so a relay cannot make a phone ring "from Alice"; `at` and the callId bound replays
+// (the receiver refuses rings outside a time window and callIds it has seen).
+
+export interface RingFields {
+  callId: string;
+  callerId: string;
+  calleeId: string;
+  media: { audio: boolean; video: boolean };
+  at: number;
+}
+
+export function ringStatement(f: RingFields): Bytes {
+  return encodeFields(CALL_RING_LABEL, [f.callId, f.callerId, f.calleeId, f.media.audio ? 'audio' : '-', f.media.video ? 'video' : '-', String(f.at)]);
+}
+
+export async function signRing(identity: Pick<IdentityKeyPair, 'alg' | 'privateKey'>, fields: RingFields): Promise<string> {
+  return toBase64url(await signIdentity(identity, ringStatement(fields)));
+}
+
+/** False for a wrong or malformed signature. */
+export async function verifyRing(callerKey: PublicIdentityKey, fields: RingFields, sig: string): Promise<boolean> {
+  let signature: Bytes;
+  try {
+    signature = fromBase64url(sig);
+  } catch {
+    return false;
+  }
+  if (signature.length !== 64) return false;
+  return verifySignature(callerKey, signature, ringStatement(fields)).catch(() => false);
 }

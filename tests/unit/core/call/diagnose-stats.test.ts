@@ -88,7 +88,7 @@ describe('CallSignalSchema', () => {
   const id = 'abcdefghijklmnopqrstuv';
   it('accepts each op and keeps only simple-peer fields of rtc data', () => {
     for (const s of [
-      { kind: 'call', callId: id, op: 'ring', media: { audio: true, video: false } },
+      { kind: 'call', callId: id, op: 'ring', media: { audio: true, video: false }, at: 1, sig: 'AAAA' },
       { kind: 'call', callId: id, op: 'ringing' },
       { kind: 'call', callId: id, op: 'accept' },
       { kind: 'call', callId: id, op: 'decline', reason: 'busy' },

@@ -12,6 +12,7 @@ import {
   type StreamLike,
   type TrackLike,
 } from '../../../../core/src/call/index.js';
+import { signRing } from '../../../../core/src/call/trust.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import type { RelayClient } from '../../../../core/src/relay/index.js';
 import type { PublicIdentityKey } from '../../../../signaling/protocol/index.js';
@@ -327,29 +328,46 @@ describe('CallManager: failing fast', () => {
 });
 
 describe('CallManager: signal validation', () => {
-  it('ignores rings from strangers and malformed rings, without throwing', async () => {
+  it('ignores rings from strangers, malformed rings, forged, stale and replayed rings, without throwing', async () => {
     const { hub, parties } = await world(['Alice', 'Bob', 'Mallory']);
     const [a, b, m] = parties as [Party, Party, Party];
     befriend(a, b);
     let rings = 0;
     b.calls.on('incoming', () => rings++);
-    const good = { kind: CALL_SIGNAL_KIND, op: 'ring', callId: 'c'.repeat(22), media: { audio: true, video: false } };
-    hub.inject(m.identity.id, b.identity.id, good); // not a contact
+    const ring = async (signer: Party, callId: string, at = Date.now(), media = { audio: true, video: false }) => ({
+      kind: CALL_SIGNAL_KIND,
+      op: 'ring',
+      callId,
+      media,
+      at,
+      sig: await signRing(signer.identity, { callId, callerId: signer.identity.id, calleeId: b.identity.id, media, at }),
+    });
+    const good = await ring(a, 'c'.repeat(22));
+    hub.inject(m.identity.id, b.identity.id, await ring(m, 'm'.repeat(22))); // not a contact
     hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: 'yes' } });
     hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'short' });
     hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'x'.repeat(21) + '/' });
     hub.inject(a.identity.id, b.identity.id, { ...good, op: 'dance' });
     hub.inject(a.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND });
-    hub.inject(a.identity.id, b.identity.id, { kind: 'rtc', op: 'ring', callId: 'c'.repeat(22), media: { audio: true, video: true } }); // another engine's kind
+    hub.inject(a.identity.id, b.identity.id, { ...good, sig: undefined });
+    hub.inject(a.identity.id, b.identity.id, { ...(await ring(m, 'f'.repeat(22))), callId: 'f'.repeat(22) }); // "from Alice", signed by Mallory
+    hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: true, video: true } }); // media changed after signing
+    hub.inject(a.identity.id, b.identity.id, await ring(a, 's'.repeat(22), Date.now() - 11 * 60_000)); // too old
+    hub.inject(a.identity.id, b.identity.id, { ...good, kind: 'rtc' }); // another engine's kind
     await settle();
     expect(rings).toBe(0);
     expect(b.calls.current).toBeNull();
-    hub.inject(a.identity.id, b.identity.id, good); // the same ring from the contact does ring
+    hub.inject(a.identity.id, b.identity.id, good); // the same ring, untouched, from the contact does ring
     await settle();
     expect(rings).toBe(1);
     hub.inject(a.identity.id, b.identity.id, good); // a duplicate of a ringing call is not a second call
     await settle();
     expect(rings).toBe(1);
+    b.calls.current!.decline();
+    hub.inject(a.identity.id, b.identity.id, good); // replayed after it ended: ignored
+    await settle();
+    expect(rings).toBe(1);
+    expect(b.calls.current).toBeNull();
   });
 
   it('signals for a call are accepted only from that call\'s contact', async () => {

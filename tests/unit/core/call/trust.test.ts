@@ -1,6 +1,6 @@
 // The signed DTLS fingerprint on every call offer/answer: what passes, and each way a relay could try to cheat.
 import { describe, expect, it } from 'vitest';
-import { callFpStatement, signSdpFingerprint, TrustFailure, verifySdpFingerprint, type VerifySdpInput } from '../../../../core/src/call/trust.js';
+import { callFpStatement, signRing, signSdpFingerprint, TrustFailure, verifyRing, verifySdpFingerprint, type VerifySdpInput } from '../../../../core/src/call/trust.js';
 import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { toBase64url } from '../../../../signaling/protocol/index.js';
 import { signIdentity } from '../../../../core/src/identity/keys.js';
@@ -76,5 +76,20 @@ describe('call DTLS fingerprint signatures', () => {
     const { input } = await setup();
     expect((await failure({ ...input, sdp: 'v=0\r\nm=audio 9 RTP 0\r\n' })).code).toBe('tampered');
     expect((await failure({ ...input, pinned: FP_B })).code).toBe('tampered');
+  });
+});
+
+describe('signed rings', () => {
+  it('verify for the same fields and fail for any change', async () => {
+    const caller = await generateIdentityKeyPair({ extractable: false });
+    const callee = await generateIdentityKeyPair({ extractable: false });
+    const fields = { callId: 'ring-0123456789abcdef', callerId: caller.id, calleeId: callee.id, media: { audio: true, video: false }, at: 1_700_000_000_000 };
+    const sig = await signRing(caller, fields);
+    expect(await verifyRing(caller.publicKey, fields, sig)).toBe(true);
+    expect(await verifyRing(callee.publicKey, fields, sig)).toBe(false);
+    expect(await verifyRing(caller.publicKey, { ...fields, at: fields.at + 1 }, sig)).toBe(false);
+    expect(await verifyRing(caller.publicKey, { ...fields, media: { audio: true, video: true } }, sig)).toBe(false);
+    expect(await verifyRing(caller.publicKey, { ...fields, calleeId: caller.id }, sig)).toBe(false);
+    expect(await verifyRing(caller.publicKey, fields, 'not base64url!')).toBe(false);
   });
 });
