@@ -40,12 +40,17 @@ export function rawPublicKey(key: PublicIdentityKey): Bytes {
  * Everything that addresses a person (relay routing, contacts, invites) uses this id.
  */
 export async function identityIdOf(key: PublicIdentityKey): Promise<string> {
+  return toBase64url(new Uint8Array(await crypto.subtle.digest('SHA-256', identityIdPreimage(key))));
+}
+
+/** The bytes whose SHA-256 is the identity id, for callers that hash synchronously (the relay, with node:crypto). */
+export function identityIdPreimage(key: PublicIdentityKey): Bytes {
   const raw = rawPublicKey(key);
   const prefix = encoder.encode(`parley-id/v1:${key.alg}:`);
   const input = new Uint8Array(prefix.length + raw.length);
   input.set(prefix, 0);
   input.set(raw, prefix.length);
-  return toBase64url(new Uint8Array(await crypto.subtle.digest('SHA-256', input)));
+  return input;
 }
 
 export async function importPublicKey(key: PublicIdentityKey): Promise<CryptoKey> {

@@ -23,6 +23,7 @@ interface PendingOpen {
   readonly timer: NodeJS.Timeout;
 }
 
+const OPEN = 1; // WebSocket.OPEN
 /** ws send options for forwarded frames: binary, one frame, never compressed. */
 const FRAME_OPTIONS = { binary: true, compress: false, fin: true } as const;
 /** Frames still in flight on a channel that just closed are dropped quietly, not counted as violations. */
@@ -61,6 +62,8 @@ export class Channels {
       return;
     }
     const peer = channel.a === conn ? channel.b : channel.a;
+    if (peer.ws.readyState !== OPEN) return; // closing: the channel goes with it
+    peer.batchWrites();
     peer.ws.send(data, FRAME_OPTIONS, peer.afterWrite);
     const counters = this.counters;
     counters.framesForwarded++;

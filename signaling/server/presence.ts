@@ -4,8 +4,8 @@ import type { Connection } from './connection.js';
 import { presenceText } from './outbound.js';
 
 export class Presence {
-  /** identity id → its authenticated connections. */
-  private readonly online = new Map<string, Set<Connection>>();
+  /** identity id → its authenticated connection, or connections (several devices): most have one, so no Set. */
+  private readonly online = new Map<string, Connection | Connection[]>();
   /** identity id → connections subscribed to its presence. */
   private readonly watchers = new Map<string, Set<Connection>>();
 
@@ -19,7 +19,8 @@ export class Presence {
     return this.watchers.size;
   }
 
-  connectionsOf(id: string): ReadonlySet<Connection> | undefined {
+  /** The identity's connections: one, several, or undefined when offline. */
+  connectionsOf(id: string): Connection | readonly Connection[] | undefined {
     return this.online.get(id);
   }
 
@@ -29,14 +30,14 @@ export class Presence {
 
   /** Registers an authenticated connection; the identity's first connection announces it online. */
   add(conn: Connection, id: string): void {
-    let set = this.online.get(id);
-    if (set === undefined) {
-      set = new Set();
-      this.online.set(id, set);
-      set.add(conn);
+    const current = this.online.get(id);
+    if (current === undefined) {
+      this.online.set(id, conn);
       this.announce(id, true);
+    } else if (Array.isArray(current)) {
+      current.push(conn);
     } else {
-      set.add(conn);
+      this.online.set(id, [current, conn]);
     }
   }
 
@@ -44,10 +45,14 @@ export class Presence {
   remove(conn: Connection): void {
     const id = conn.id;
     if (id !== null) {
-      const set = this.online.get(id);
-      if (set?.delete(conn) && set.size === 0) {
+      const current = this.online.get(id);
+      if (current === conn) {
         this.online.delete(id);
         this.announce(id, false);
+      } else if (Array.isArray(current)) {
+        const i = current.indexOf(conn);
+        if (i >= 0) current.splice(i, 1);
+        if (current.length === 1) this.online.set(id, current[0]!);
       }
     }
     const subs = conn.subscriptions;

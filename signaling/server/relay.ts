@@ -116,6 +116,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const conn = new Connection(
       ++serial,
       ws,
+      socket,
       { hostHeader: req.headers.host, localAddress: socket.localAddress, localPort: socket.localPort, tls: tls !== undefined },
       ctx,
     );
