@@ -12,7 +12,7 @@ export interface EngineFactoryOptions extends EngineOptions {
 }
 
 /** Engine logs go to the console without message contents (core never logs them). */
-const consoleLogger: Logger = {
+export const consoleLogger: Logger = {
   debug: () => {},
   info: () => {},
   warn: (obj, msg) => console.warn('[parley]', msg ?? '', obj),

@@ -8,7 +8,10 @@ import { WebBridge } from './bridge/web.js';
 import { detectLanguage } from './i18n/languages.js';
 import { i18n } from './i18n/index.svelte.js';
 import { sameOriginRelayUrl } from './lib/relay-url.js';
-import { openEngine } from './engine-factory.js';
+import { consoleLogger, openEngine } from './engine-factory.js';
+import type { Messenger } from '../../core/src/messenger.js';
+import { bindCalls } from './services/calls.js';
+import { TransferService } from './services/transfers.js';
 import { IdbIdentityKeyStore } from './platform/identity-store.js';
 import { IdbKeyValueStore, openParleyDb } from './platform/idb.js';
 import { AppState } from './state/app.svelte.js';
@@ -67,7 +70,6 @@ async function init(): Promise<void> {
       iceServers: [],
       language,
       notifications: true,
-      askWhereToSave: false,
     },
     acquireInstanceLock: bridge.platform === 'web' ? acquireInstanceLock : undefined,
     isVisible: () => document.visibilityState === 'visible' && document.hasFocus(),
@@ -75,6 +77,24 @@ async function init(): Promise<void> {
   const transfers = new TransfersState();
   const call = new CallState(navigator.mediaDevices ?? null);
   const context: AppContext = { app, transfers, call, bridge };
+
+  // Calls and file transfer run on each engine the app opens (settings changes reopen it).
+  let transferService: TransferService | null = null;
+  let unbindCalls: (() => void) | null = null;
+  app.onEngine((engine) => {
+    unbindCalls?.();
+    unbindCalls = null;
+    void transferService?.close();
+    transferService = null;
+    transfers.items = [];
+    if (!engine) return;
+    // openEngine (engine-factory.ts) returns core's Messenger; the state layer sees only its EngineLike face.
+    const messenger = engine as unknown as Messenger;
+    unbindCalls = bindCalls(messenger.calls, call);
+    const service = new TransferService(messenger, engineStore, transfers, consoleLogger, (m) => app.toasts.error(m));
+    transferService = service;
+    service.start().catch((err: unknown) => app.toasts.error(err instanceof Error ? err.message : String(err)));
+  });
 
   const target = document.getElementById('app');
   if (!target) throw new Error('missing #app');

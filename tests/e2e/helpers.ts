@@ -1,6 +1,7 @@
 // Shared pieces of the web-client end-to-end tests: build the renderer once, run the relay that
 // serves it inside a test-bed host, and drive the app in Chromium through its accessible UI
 // (roles and names, as a user or a screen reader would find things).
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +15,20 @@ const RELAY_SCRIPT = fileURLToPath(new URL('./fixtures/web-relay.ts', import.met
 
 let built: Promise<void> | null = null;
 
-/** Builds the web client into dist/renderer (once per test process). */
+/**
+ * Builds the web client into dist/renderer (once per test process), exactly as `npm run build:renderer`
+ * does. A child process, because under vitest NODE_ENV is 'test' and an in-process build would compile
+ * Svelte in dev mode.
+ */
 export function buildRenderer(): Promise<void> {
-  built ??= (async () => {
-    const { build } = await import('vite');
-    await build({ configFile: join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn' });
-  })();
+  built ??= new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+      { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) => (err ? reject(new Error(`renderer build failed: ${stderr || err.message}`)) : resolve()),
+    );
+  });
   return built;
 }
 
@@ -57,7 +66,7 @@ export class AppUser {
   ) {}
 
   static async open(browser: Browser, url: string, name: string, opts: { locale?: string } = {}): Promise<AppUser> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, locale: opts.locale ?? 'en-US', colorScheme: 'light' });
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 720 }, locale: opts.locale ?? 'en-US', colorScheme: 'light' });
     const page = await context.newPage();
     const user = new AppUser(name, context, page);
     user.watch(page);
@@ -149,9 +158,75 @@ export class AppUser {
     await this.page.locator(`.chat-header [data-path="${path}"]`).waitFor({ timeout: timeoutMs });
   }
 
+  /** Picks files in the composer, as the paperclip button does. */
+  async sendFiles(paths: string[]): Promise<void> {
+    await this.page.getByTestId('file-input').setInputFiles(paths);
+  }
+
+  transferCard(name: string) {
+    return this.page.getByRole('article', { name: `File ${name}` });
+  }
+
+  async waitTransfer(name: string, status: string, timeoutMs = 240_000): Promise<void> {
+    await this.page.locator(`article[data-status="${status}"]`).filter({ has: this.page.getByText(name, { exact: true }) }).waitFor({ timeout: timeoutMs });
+  }
+
+  /** Saves a received file through the Downloads dialog (a browser download) into `dir`; returns its path. */
+  async saveReceived(name: string, dir: string): Promise<string> {
+    const p = this.page;
+    await this.transferCard(name).getByRole('button', { name: 'Show in folder' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Received files' });
+    const [download] = await Promise.all([p.waitForEvent('download'), dialog.getByRole('button', { name: `Save ${name} to your computer` }).click()]);
+    const target = join(dir, `${this.name}-${download.suggestedFilename()}`);
+    await download.saveAs(target);
+    await p.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    return target;
+  }
+
   async close(): Promise<void> {
     await this.context.close().catch(() => undefined);
   }
+}
+
+/** Two new users who have added each other (the common start of most tests). */
+export async function introducedPair(browserA: Browser, browserB: Browser, url: string, names: [string, string]): Promise<[AppUser, AppUser]> {
+  const [a, b] = await Promise.all([AppUser.open(browserA, url, names[0]), AppUser.open(browserB, url, names[1])]);
+  await Promise.all([a.createIdentity(), b.createIdentity()]);
+  await Promise.all([a.waitRelayOnline(), b.waitRelayOnline()]);
+  const [inviteA, inviteB] = [await a.inviteLink(), await b.inviteLink()];
+  await b.addContact(inviteA, names[0]);
+  await a.addContact(inviteB, names[1]);
+  return [a, b];
+}
+
+/** Writes `bytes` of random data to `path` in 1 MiB pieces; returns its SHA-256 (hex). */
+export async function randomFile(path: string, bytes: number): Promise<string> {
+  const { createHash, randomFillSync } = await import('node:crypto');
+  const { open } = await import('node:fs/promises');
+  const hash = createHash('sha256');
+  const fh = await open(path, 'w');
+  try {
+    const buf = Buffer.alloc(1024 * 1024);
+    for (let done = 0; done < bytes; ) {
+      const n = Math.min(buf.length, bytes - done);
+      randomFillSync(buf, 0, n);
+      await fh.write(buf, 0, n);
+      hash.update(buf.subarray(0, n));
+      done += n;
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash.digest('hex');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const { createReadStream } = await import('node:fs');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 function escapeRe(s: string): string {

@@ -1,9 +1,11 @@
-// OPFS writer worker: owns the sync access handles of files being received.
+// OPFS worker: owns the sync access handles of files being received.
 import type { WorkerReply, WorkerRequest } from './opfs-protocol.js';
 
 // The renderer compiles against the DOM lib, not the WebWorker lib; these are the worker-only pieces used.
 interface SyncAccessHandle {
-  write(buffer: ArrayBufferView | ArrayBuffer, options?: { at?: number }): number;
+  read(buffer: ArrayBufferView, options?: { at?: number }): number;
+  write(buffer: ArrayBufferView, options?: { at?: number }): number;
+  truncate(size: number): void;
   flush(): void;
   getSize(): number;
   close(): void;
@@ -13,7 +15,7 @@ interface WorkerFileHandle {
 }
 interface WorkerScope {
   onmessage: ((ev: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerReply): void;
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 }
 
 const scope = self as unknown as WorkerScope;
@@ -26,41 +28,62 @@ async function dirHandle(path: string): Promise<FileSystemDirectoryHandle> {
   return dir;
 }
 
-async function handle(msg: WorkerRequest): Promise<WorkerReply> {
+function access(handle: number): SyncAccessHandle {
+  const a = handles.get(handle);
+  if (!a) throw new Error('file is not open');
+  return a;
+}
+
+async function handle(msg: WorkerRequest): Promise<[WorkerReply, Transferable[]]> {
   switch (msg.op) {
     case 'open': {
       const dir = await dirHandle(msg.dir);
       const file = (await dir.getFileHandle(msg.name, { create: true })) as unknown as WorkerFileHandle;
-      const access = await file.createSyncAccessHandle();
+      const a = await file.createSyncAccessHandle();
       const id = nextHandle++;
-      handles.set(id, access);
-      return { req: msg.req, ok: true, handle: id, size: access.getSize() };
+      handles.set(id, a);
+      return [{ req: msg.req, ok: true, handle: id, size: a.getSize() }, []];
     }
     case 'write': {
-      const access = handles.get(msg.handle);
-      if (!access) throw new Error('file is not open');
+      const a = access(msg.handle);
       const data = new Uint8Array(msg.data);
       let done = 0;
-      // write() may write less than asked (e.g. near the quota); loop until all is written or nothing moves.
+      // write() may write less than asked (near the quota): loop until done or nothing moves.
       while (done < data.length) {
-        const n = access.write(data.subarray(done), { at: msg.at + done });
+        const n = a.write(data.subarray(done), { at: msg.at + done });
         if (n <= 0) throw new DOMException('no space left for this file', 'QuotaExceededError');
         done += n;
       }
-      return { req: msg.req, ok: true };
+      return [{ req: msg.req, ok: true }, []];
+    }
+    case 'read': {
+      const a = access(msg.handle);
+      const buf = new Uint8Array(Math.max(0, Math.min(msg.length, a.getSize() - msg.at)));
+      let done = 0;
+      while (done < buf.length) {
+        const n = a.read(buf.subarray(done), { at: msg.at + done });
+        if (n <= 0) break;
+        done += n;
+      }
+      const data = buf.buffer.slice(0, done);
+      return [{ req: msg.req, ok: true, data }, [data]];
+    }
+    case 'truncate': {
+      access(msg.handle).truncate(msg.size);
+      return [{ req: msg.req, ok: true }, []];
     }
     case 'flush': {
-      handles.get(msg.handle)?.flush();
-      return { req: msg.req, ok: true };
+      access(msg.handle).flush();
+      return [{ req: msg.req, ok: true }, []];
     }
     case 'close': {
-      const access = handles.get(msg.handle);
+      const a = handles.get(msg.handle);
       handles.delete(msg.handle);
-      if (access) {
-        access.flush();
-        access.close();
+      if (a) {
+        a.flush();
+        a.close();
       }
-      return { req: msg.req, ok: true };
+      return [{ req: msg.req, ok: true }, []];
     }
   }
 }
@@ -68,13 +91,13 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
 scope.onmessage = (ev) => {
   const msg = ev.data;
   handle(msg).then(
-    (reply) => scope.postMessage(reply),
+    ([reply, transfer]) => scope.postMessage(reply, transfer),
     (err: unknown) =>
       scope.postMessage({
         req: msg.req,
         ok: false,
         error: err instanceof Error ? err.message : String(err),
-        name: err instanceof Error ? err.name : undefined,
+        ...(err instanceof Error ? { name: err.name } : {}),
       }),
   );
 };

@@ -2,57 +2,11 @@
 // partial file survives reloads and resumes), then moved into "downloads" once complete. The user
 // gets them out with "Save" (a download of the disk-backed File; nothing is read into memory).
 import type { BridgeFileSink } from '../../../core/src/bridge.js';
-import type { WorkerReply, WorkerRequest } from './opfs-protocol.js';
+import { WRITE_WINDOW, opfsWorker as worker } from './opfs-client.js';
 import { safeFileName, uniqueName } from './filenames.js';
 
 export const DOWNLOADS_DIR = 'downloads';
 export const PARTIAL_DIR = 'partial';
-/** Writes in flight before write() waits: keeps throughput without unbounded memory. */
-const WRITE_WINDOW = 8;
-
-type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
-
-class OpfsWorkerClient {
-  private worker: Worker | null = null;
-  private nextReq = 1;
-  private readonly pending = new Map<number, Pending>();
-
-  private get w(): Worker {
-    if (!this.worker) {
-      this.worker = new Worker(new URL('./opfs-worker.ts', import.meta.url), { type: 'module', name: 'parley-opfs' });
-      this.worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
-        const p = this.pending.get(ev.data.req);
-        if (!p) return;
-        this.pending.delete(ev.data.req);
-        if (ev.data.ok) p.resolve(ev.data);
-        else {
-          const err = new Error(ev.data.error);
-          if (ev.data.name) err.name = ev.data.name;
-          p.reject(err);
-        }
-      };
-      this.worker.onerror = (ev) => {
-        const err = new Error(`file writer failed: ${ev.message}`);
-        for (const p of this.pending.values()) p.reject(err);
-        this.pending.clear();
-      };
-    }
-    return this.worker;
-  }
-
-  call(msg: DistributiveOmit<WorkerRequest, 'req'>, transfer: Transferable[] = []): Promise<WorkerReply & { ok: true }> {
-    const req = this.nextReq++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(req, { resolve, reject });
-      this.w.postMessage({ ...msg, req } as WorkerRequest, transfer);
-    });
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-let client: OpfsWorkerClient | null = null;
-const worker = (): OpfsWorkerClient => (client ??= new OpfsWorkerClient());
 
 export async function opfsDir(path: string): Promise<FileSystemDirectoryHandle> {
   let dir = await navigator.storage.getDirectory();
@@ -60,7 +14,7 @@ export async function opfsDir(path: string): Promise<FileSystemDirectoryHandle> 
   return dir;
 }
 
-async function namesIn(dir: FileSystemDirectoryHandle): Promise<Set<string>> {
+export async function namesIn(dir: FileSystemDirectoryHandle): Promise<Set<string>> {
   const names = new Set<string>();
   for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.add(key);
   return names;
@@ -129,17 +83,7 @@ export class OpfsSink implements BridgeFileSink {
     const downloads = await opfsDir(DOWNLOADS_DIR);
     const taken = await namesIn(downloads);
     const finalName = uniqueName(this.name, (n) => taken.has(n));
-    const file = await partialDir.getFileHandle(this.partial);
-    const movable = file as unknown as { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
-    if (typeof movable.move === 'function') {
-      await movable.move(downloads, finalName);
-    } else {
-      // Older engines: stream-copy, then remove the partial.
-      const target = await downloads.getFileHandle(finalName, { create: true });
-      const writable = await target.createWritable();
-      await (await file.getFile()).stream().pipeTo(writable);
-      await partialDir.removeEntry(this.partial);
-    }
+    await moveFile(partialDir, this.partial, downloads, finalName);
     this.savedAs = finalName;
   }
 
@@ -152,36 +96,67 @@ export class OpfsSink implements BridgeFileSink {
   }
 }
 
+/** Moves a closed file between OPFS folders: move() where the engine has it, else copy and delete. */
+export async function moveFile(fromDir: FileSystemDirectoryHandle, fromName: string, toDir: FileSystemDirectoryHandle, toName: string): Promise<void> {
+  const file = await fromDir.getFileHandle(fromName);
+  const movable = file as unknown as { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
+  if (typeof movable.move === 'function') {
+    await movable.move(toDir, toName);
+    return;
+  }
+  const target = await toDir.getFileHandle(toName, { create: true });
+  const writable = await target.createWritable();
+  await (await file.getFile()).stream().pipeTo(writable);
+  await fromDir.removeEntry(fromName);
+}
+
 export interface StoredDownload {
+  /** Path inside the downloads folder, `/`-separated (offers may carry folders). */
   name: string;
   size: number;
   lastModified: number;
 }
 
+type Entries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
+
 export async function listDownloads(): Promise<StoredDownload[]> {
-  const dir = await opfsDir(DOWNLOADS_DIR);
   const out: StoredDownload[] = [];
-  for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
-    if (handle.kind !== 'file') continue;
-    const file = await (handle as FileSystemFileHandle).getFile();
-    out.push({ name, size: file.size, lastModified: file.lastModified });
-  }
+  const walk = async (dir: FileSystemDirectoryHandle, prefix: string, depth: number): Promise<void> => {
+    for await (const [name, handle] of (dir as unknown as Entries).entries()) {
+      if (handle.kind === 'directory') {
+        if (depth < 32) await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`, depth + 1);
+        continue;
+      }
+      const file = await (handle as FileSystemFileHandle).getFile();
+      out.push({ name: prefix + name, size: file.size, lastModified: file.lastModified });
+    }
+  };
+  await walk(await opfsDir(DOWNLOADS_DIR), '', 0);
   return out.sort((a, b) => b.lastModified - a.lastModified);
 }
 
-export async function getDownload(name: string): Promise<File> {
-  const dir = await opfsDir(DOWNLOADS_DIR);
-  return (await dir.getFileHandle(safeFileName(name))).getFile();
+/** Resolves a stored download's `/`-separated path; refuses anything that is not plain names. */
+async function locate(path: string): Promise<{ dir: FileSystemDirectoryHandle; name: string }> {
+  const parts = path.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) throw new Error('invalid file path');
+  let dir = await opfsDir(DOWNLOADS_DIR);
+  for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part);
+  return { dir, name: parts[parts.length - 1]! };
 }
 
-export async function deleteDownload(name: string): Promise<void> {
-  const dir = await opfsDir(DOWNLOADS_DIR);
-  await dir.removeEntry(safeFileName(name));
+export async function getDownload(path: string): Promise<File> {
+  const { dir, name } = await locate(path);
+  return (await dir.getFileHandle(name)).getFile();
+}
+
+export async function deleteDownload(path: string): Promise<void> {
+  const { dir, name } = await locate(path);
+  await dir.removeEntry(name);
 }
 
 /** Hands a stored file to the browser's download manager. The File is disk-backed: no copy in memory. */
-export async function exportDownload(name: string): Promise<void> {
-  const file = await getDownload(name);
+export async function exportDownload(path: string): Promise<void> {
+  const file = await getDownload(path);
   const url = URL.createObjectURL(file);
   try {
     const a = document.createElement('a');

@@ -1,36 +1,43 @@
 // One call at a time, as the UI sees it. The renderer owns the devices (getUserMedia); the call
-// engine (core/src/call, through an adapter implementing CallControl) owns the peer connection and
-// reports back through `handle()`.
+// engine (core/src/call, through services/calls.ts implementing CallControl) owns the peer connection,
+// its timeouts and the diagnosis of failures, and reports back through `handle()`.
 import type { IdentityId } from '../../../core/src/api.js';
-import { summarizeStats, type CallStatsSummary } from '../lib/call-stats.js';
+import type { CallEndedCode, CallFailedCode, CallStats } from '../../../core/src/call/types.js';
 
-export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended' | 'failed';
-export type EndReason = 'hangup' | 'remote-hangup' | 'declined' | 'remote-declined' | 'busy' | 'no-answer' | 'missed';
+export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'reconnecting' | 'ended' | 'failed';
+/** Failures found before the engine is involved (media devices), plus the engine's codes. */
+export type LocalFailure = 'unavailable' | 'media-denied' | 'media-not-found' | 'media-busy' | 'media-other';
+export type FailureCode = CallFailedCode | LocalFailure;
 
 export type CallEvent =
   | { type: 'incoming'; callId: string; contactId: IdentityId; video: boolean }
   | { type: 'ringing'; callId: string }
   | { type: 'connecting'; callId: string }
-  | { type: 'connected'; callId: string }
+  | { type: 'connected'; callId: string; connectedAt: number }
+  | { type: 'reconnecting'; callId: string }
   | { type: 'remote-stream'; callId: string; stream: MediaStream }
   | { type: 'remote-media'; callId: string; muted: boolean; cameraOff: boolean; video: boolean }
-  | { type: 'ended'; callId: string; reason: EndReason }
-  | { type: 'failed'; callId: string; reason: string };
+  | { type: 'ended'; callId: string; reason: CallEndedCode }
+  | { type: 'failed'; callId: string; reason: FailureCode; message: string };
 
 /** Commands to the call engine. */
 export interface CallControl {
-  start(contactId: IdentityId, stream: MediaStream, options: { video: boolean }): Promise<string>;
+  /** Places a call; returns its id. Throws when another call is in progress or the contact is unknown. */
+  start(contactId: IdentityId, stream: MediaStream, options: { video: boolean }): string;
   accept(callId: string, stream: MediaStream): Promise<void>;
-  decline(callId: string): Promise<void>;
-  hangup(callId: string): Promise<void>;
-  /** Swaps a sending track (device switch, or adding video when oldTrack is null) without renegotiating the call away. */
-  replaceTrack(callId: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack, stream: MediaStream): Promise<void>;
-  /** Tells the other side our mute / camera state (their UI shows it). */
-  setMediaState(callId: string, state: { muted: boolean; cameraOff: boolean; video: boolean }): Promise<void>;
-  getStats(callId: string): Promise<Iterable<Record<string, unknown> & { type: string; id: string }> | null>;
+  decline(callId: string): void;
+  hangup(callId: string): void;
+  /** Toggle our tracks and tell the other side. */
+  setMuted(callId: string, muted: boolean): void;
+  setCameraOff(callId: string, off: boolean): void;
+  /** Device switch without renegotiation. */
+  replaceTrack(callId: string, oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack): void;
+  /** Starts sending video in an audio call (renegotiates). */
+  addVideo(callId: string, track: MediaStreamTrack, stream: MediaStream): void;
+  stats(callId: string): Promise<CallStats | null>;
 }
 
-/** Minimal media access, injectable for tests (navigator.mediaDevices in the app). */
+/** Minimal media access, injectable (navigator.mediaDevices in the app). */
 export interface MediaAccess {
   getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
@@ -42,19 +49,16 @@ export interface DeviceLists {
   audiooutput: MediaDeviceInfo[];
 }
 
-/** How long "connecting" may last before the call says it cannot connect. */
-export const CONNECT_TIMEOUT_MS = 12_000;
-/** How long an unanswered outgoing call rings. */
-export const RING_TIMEOUT_MS = 45_000;
-
-/** Maps getUserMedia errors to a message key suffix. */
-export function mediaErrorCode(err: unknown): 'denied' | 'not-found' | 'busy' | 'other' {
+/** Maps getUserMedia errors to a failure code. */
+export function mediaFailure(err: unknown): LocalFailure {
   const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') return 'denied';
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'not-found';
-  if (name === 'NotReadableError' || name === 'AbortError') return 'busy';
-  return 'other';
+  if (name === 'NotAllowedError' || name === 'SecurityError') return 'media-denied';
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'media-not-found';
+  if (name === 'NotReadableError' || name === 'AbortError') return 'media-busy';
+  return 'media-other';
 }
+
+const LIVE: ReadonlySet<CallPhase> = new Set(['outgoing', 'incoming', 'connecting', 'active', 'reconnecting']);
 
 export class CallState {
   phase = $state<CallPhase>('idle');
@@ -62,7 +66,7 @@ export class CallState {
   contactId = $state<IdentityId | null>(null);
   /** Whether we send video. */
   video = $state(false);
-  /** Whether the call was offered with video (incoming). */
+  /** Whether the incoming call was offered with video. */
   offeredVideo = $state(false);
   muted = $state(false);
   cameraOff = $state(false);
@@ -71,37 +75,32 @@ export class CallState {
   remoteVideo = $state(false);
   localStream = $state.raw<MediaStream | null>(null);
   remoteStream = $state.raw<MediaStream | null>(null);
-  startedAt = $state<number | null>(null);
+  connectedAt = $state<number | null>(null);
   now = $state(Date.now());
-  /** Why the call failed or ended, as a message key suffix or engine text. */
-  failure = $state<string | null>(null);
-  endReason = $state<EndReason | null>(null);
-  stats = $state<CallStatsSummary | null>(null);
+  failure = $state<FailureCode | null>(null);
+  /** The engine's English explanation of a failure (shown after the translated reason). */
+  failureDetail = $state<string | null>(null);
+  endReason = $state<CallEndedCode | null>(null);
+  stats = $state<CallStats | null>(null);
   showStats = $state(false);
   devices = $state<DeviceLists>({ audioinput: [], videoinput: [], audiooutput: [] });
   micId = $state<string | null>(null);
   cameraId = $state<string | null>(null);
   speakerId = $state<string | null>(null);
   control = $state.raw<CallControl | null>(null);
+  /** Set while a device is being switched (controls stay usable; the picker shows progress). */
+  switching = $state(false);
 
-  readonly elapsedMs = $derived(this.startedAt === null ? 0 : Math.max(0, this.now - this.startedAt));
-  readonly inCall = $derived(this.phase !== 'idle');
+  readonly elapsedMs = $derived(this.connectedAt === null ? 0 : Math.max(0, this.now - this.connectedAt));
+  readonly live = $derived(LIVE.has(this.phase));
 
   private timers: ReturnType<typeof setInterval>[] = [];
-  private deadline: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly media: MediaAccess | null) {}
 
   private clearTimers(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    if (this.deadline) clearTimeout(this.deadline);
-    this.deadline = null;
-  }
-
-  private setDeadline(ms: number, onExpire: () => void): void {
-    if (this.deadline) clearTimeout(this.deadline);
-    this.deadline = setTimeout(onExpire, ms);
   }
 
   async refreshDevices(): Promise<void> {
@@ -120,20 +119,20 @@ export class CallState {
       audio: this.micId ? { deviceId: { exact: this.micId } } : true,
       video: video ? (this.cameraId ? { deviceId: { exact: this.cameraId } } : { width: { ideal: 1280 }, height: { ideal: 720 } }) : false,
     });
-    // Labels appear only after permission is granted: list devices now.
+    // Device labels appear only after permission is granted: list devices now.
     void this.refreshDevices().catch(() => undefined);
-    this.micId ??= stream.getAudioTracks()[0]?.getSettings().deviceId ?? null;
-    if (video) this.cameraId ??= stream.getVideoTracks()[0]?.getSettings().deviceId ?? null;
+    this.micId = stream.getAudioTracks()[0]?.getSettings().deviceId ?? this.micId;
+    if (video) this.cameraId = stream.getVideoTracks()[0]?.getSettings().deviceId ?? this.cameraId;
     return stream;
   }
 
-  private reset(): void {
+  private resetMedia(): void {
     this.clearTimers();
     for (const track of this.localStream?.getTracks() ?? []) track.stop();
     this.localStream = null;
     this.remoteStream = null;
     this.callId = null;
-    this.startedAt = null;
+    this.connectedAt = null;
     this.stats = null;
     this.muted = false;
     this.cameraOff = false;
@@ -142,50 +141,52 @@ export class CallState {
     this.remoteVideo = false;
   }
 
-  private finish(phase: 'ended' | 'failed', why: { reason?: EndReason; failure?: string }): void {
-    this.reset();
+  private finish(phase: 'ended' | 'failed', why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string }): void {
+    this.resetMedia();
     this.phase = phase;
     this.endReason = why.reason ?? null;
     this.failure = why.failure ?? null;
+    this.failureDetail = why.detail ?? null;
   }
 
-  /** Closes the ended/failed banner. */
+  /** Closes the ended/failed screen. */
   dismiss(): void {
     if (this.phase === 'ended' || this.phase === 'failed') {
       this.phase = 'idle';
       this.contactId = null;
       this.failure = null;
+      this.failureDetail = null;
       this.endReason = null;
     }
   }
 
   async start(contactId: IdentityId, video: boolean): Promise<void> {
-    if (this.phase !== 'idle' && this.phase !== 'ended' && this.phase !== 'failed') return;
-    this.reset();
+    if (this.live) return;
+    this.resetMedia();
     this.contactId = contactId;
     this.video = video;
     this.phase = 'outgoing';
     this.failure = null;
+    this.failureDetail = null;
     this.endReason = null;
     if (!this.control) return this.finish('failed', { failure: 'unavailable' });
     let stream: MediaStream;
     try {
       stream = await this.getMedia(video);
     } catch (err) {
-      return this.finish('failed', { failure: `media-${mediaErrorCode(err)}` });
+      return this.finish('failed', { failure: mediaFailure(err) });
+    }
+    // The user may have hung up while the camera was starting.
+    if (this.phase !== 'outgoing' || this.contactId !== contactId) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
     }
     this.localStream = stream;
     try {
-      this.callId = await this.control.start(contactId, stream, { video });
+      this.callId = this.control.start(contactId, stream, { video });
     } catch (err) {
-      return this.finish('failed', { failure: err instanceof Error ? err.message : String(err) });
+      this.finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
     }
-    this.setDeadline(RING_TIMEOUT_MS, () => {
-      if (this.phase === 'outgoing' && this.callId) {
-        void this.control?.hangup(this.callId).catch(() => undefined);
-        this.finish('ended', { reason: 'no-answer' });
-      }
-    });
   }
 
   async accept(withVideo: boolean): Promise<void> {
@@ -197,126 +198,115 @@ export class CallState {
     try {
       stream = await this.getMedia(withVideo);
     } catch (err) {
-      void this.control.decline(callId).catch(() => undefined);
-      return this.finish('failed', { failure: `media-${mediaErrorCode(err)}` });
+      this.control.decline(callId);
+      return this.finish('failed', { failure: mediaFailure(err) });
+    }
+    if (this.callId !== callId) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
     }
     this.localStream = stream;
-    this.armConnectTimeout();
     try {
       await this.control.accept(callId, stream);
     } catch (err) {
-      this.finish('failed', { failure: err instanceof Error ? err.message : String(err) });
+      if (this.callId === callId) this.finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
     }
   }
 
-  async decline(): Promise<void> {
+  decline(): void {
     if (this.phase !== 'incoming' || !this.callId) return;
     const id = this.callId;
     this.finish('ended', { reason: 'declined' });
     this.dismiss();
-    await this.control?.decline(id).catch(() => undefined);
+    this.control?.decline(id);
   }
 
-  async hangup(): Promise<void> {
+  hangup(): void {
     const id = this.callId;
-    if (!id) {
-      this.finish('ended', { reason: 'hangup' });
-      return;
-    }
     this.finish('ended', { reason: 'hangup' });
-    await this.control?.hangup(id).catch(() => undefined);
-  }
-
-  private armConnectTimeout(): void {
-    this.setDeadline(CONNECT_TIMEOUT_MS, () => {
-      if ((this.phase === 'connecting' || this.phase === 'outgoing') && this.callId) {
-        const id = this.callId;
-        this.finish('failed', { failure: 'timeout' });
-        void this.control?.hangup(id).catch(() => undefined);
-      }
-    });
-  }
-
-  private pushMediaState(): void {
-    if (this.callId) void this.control?.setMediaState(this.callId, { muted: this.muted, cameraOff: this.cameraOff, video: this.video }).catch(() => undefined);
+    if (id) this.control?.hangup(id);
   }
 
   toggleMute(): void {
+    if (!this.callId || !this.control) return;
     this.muted = !this.muted;
-    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !this.muted;
-    this.pushMediaState();
+    this.control.setMuted(this.callId, this.muted);
   }
 
   toggleCamera(): void {
-    if (!this.video) return;
+    if (!this.video || !this.callId || !this.control) return;
     this.cameraOff = !this.cameraOff;
-    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !this.cameraOff;
-    this.pushMediaState();
+    this.control.setCameraOff(this.callId, this.cameraOff);
   }
 
   /** Adds our camera to an audio call. */
   async addVideo(): Promise<void> {
     if (this.video || !this.callId || !this.control || !this.localStream || !this.media) return;
+    const callId = this.callId;
     try {
-      const cam = await this.media.getUserMedia({ video: this.cameraId ? { deviceId: { exact: this.cameraId } } : true });
+      const cam = await this.media.getUserMedia({ video: this.cameraId ? { deviceId: { exact: this.cameraId } } : { width: { ideal: 1280 }, height: { ideal: 720 } } });
       const track = cam.getVideoTracks()[0];
-      if (!track) return;
+      if (!track || this.callId !== callId || !this.localStream) {
+        track?.stop();
+        return;
+      }
       this.cameraId = track.getSettings().deviceId ?? this.cameraId;
       this.localStream.addTrack(track);
-      await this.control.replaceTrack(this.callId, null, track, this.localStream);
+      this.control.addVideo(callId, track, this.localStream);
       this.video = true;
       this.cameraOff = false;
       // A new MediaStream object makes the self view pick up the added track.
       this.localStream = new MediaStream(this.localStream.getTracks());
-      this.pushMediaState();
+      void this.refreshDevices().catch(() => undefined);
     } catch (err) {
-      this.failure = `media-${mediaErrorCode(err)}`;
+      this.failureDetail = mediaFailure(err);
     }
   }
 
-  /** Switches microphone or camera mid-call: a new track replaces the old one on the same sender. */
+  /** Switches microphone, camera or speaker mid-call; the call continues on the new device. */
   async selectDevice(kind: 'audioinput' | 'videoinput' | 'audiooutput', deviceId: string): Promise<void> {
     if (kind === 'audiooutput') {
       this.speakerId = deviceId;
       return;
     }
-    if (kind === 'audioinput') this.micId = deviceId;
+    const isAudio = kind === 'audioinput';
+    if (isAudio) this.micId = deviceId;
     else this.cameraId = deviceId;
     if (!this.localStream || !this.media || !this.callId || !this.control) return;
-    const isAudio = kind === 'audioinput';
     if (!isAudio && !this.video) return;
-    const fresh = await this.media.getUserMedia(isAudio ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } });
-    const track = isAudio ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
-    if (!track) return;
-    const old = isAudio ? this.localStream.getAudioTracks()[0] : this.localStream.getVideoTracks()[0];
-    track.enabled = isAudio ? !this.muted : !this.cameraOff;
-    await this.control.replaceTrack(this.callId, old ?? null, track, this.localStream);
-    if (old) {
+    const callId = this.callId;
+    this.switching = true;
+    try {
+      const fresh = await this.media.getUserMedia(isAudio ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } });
+      const track = isAudio ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
+      const old = isAudio ? this.localStream.getAudioTracks()[0] : this.localStream.getVideoTracks()[0];
+      if (!track || !old || this.callId !== callId) {
+        track?.stop();
+        return;
+      }
+      this.control.replaceTrack(callId, old, track);
       this.localStream.removeTrack(old);
       old.stop();
+      this.localStream.addTrack(track);
+      this.localStream = new MediaStream(this.localStream.getTracks());
+    } finally {
+      this.switching = false;
     }
-    this.localStream.addTrack(track);
-    this.localStream = new MediaStream(this.localStream.getTracks());
   }
 
   /** Events from the call engine. */
   handle(ev: CallEvent): void {
     if (ev.type === 'incoming') {
-      if (this.phase !== 'idle' && this.phase !== 'ended' && this.phase !== 'failed') {
-        // Already in a call: the engine is told we are busy.
-        void this.control?.decline(ev.callId).catch(() => undefined);
-        return;
-      }
-      this.reset();
+      // The engine answers a second ring 'busy' itself; this only sees rings while idle.
+      if (this.live) return;
+      this.resetMedia();
       this.phase = 'incoming';
       this.callId = ev.callId;
       this.contactId = ev.contactId;
       this.offeredVideo = ev.video;
       this.failure = null;
+      this.failureDetail = null;
       this.endReason = null;
-      this.setDeadline(RING_TIMEOUT_MS, () => {
-        if (this.phase === 'incoming') this.finish('ended', { reason: 'missed' });
-      });
       return;
     }
     if (ev.callId !== this.callId) return;
@@ -325,21 +315,22 @@ export class CallState {
         break;
       case 'connecting':
         if (this.phase === 'outgoing' || this.phase === 'incoming') this.phase = 'connecting';
-        this.armConnectTimeout();
         break;
       case 'connected':
-        if (this.deadline) clearTimeout(this.deadline);
-        this.deadline = null;
         this.phase = 'active';
-        this.startedAt ??= Date.now();
+        this.connectedAt ??= ev.connectedAt;
         this.now = Date.now();
-        this.timers.push(setInterval(() => (this.now = Date.now()), 1000));
-        this.timers.push(setInterval(() => void this.sampleStats(), 1000));
-        this.pushMediaState();
+        if (this.timers.length === 0) {
+          this.timers.push(setInterval(() => (this.now = Date.now()), 1000));
+          this.timers.push(setInterval(() => void this.sampleStats(), 1000));
+        }
+        break;
+      case 'reconnecting':
+        this.phase = 'reconnecting';
         break;
       case 'remote-stream':
         this.remoteStream = ev.stream;
-        this.remoteVideo = ev.stream.getVideoTracks().length > 0;
+        this.remoteVideo = this.remoteVideo || ev.stream.getVideoTracks().length > 0;
         break;
       case 'remote-media':
         this.remoteMuted = ev.muted;
@@ -347,18 +338,24 @@ export class CallState {
         this.remoteVideo = ev.video;
         break;
       case 'ended':
+        // Both called at once: ours gives way, theirs rings next. Nothing to show.
+        if (ev.reason === 'superseded') {
+          this.resetMedia();
+          this.phase = 'idle';
+          return;
+        }
         this.finish('ended', { reason: ev.reason });
+        if (ev.reason === 'declined') this.dismiss();
         break;
       case 'failed':
-        this.finish('failed', { failure: ev.reason });
+        this.finish('failed', { failure: ev.reason, detail: ev.message });
         break;
     }
   }
 
   private async sampleStats(): Promise<void> {
     if (!this.callId || !this.control) return;
-    const report = await this.control.getStats(this.callId).catch(() => null);
-    if (!report || this.phase !== 'active') return;
-    this.stats = summarizeStats(report, Date.now(), this.stats);
+    const stats = await this.control.stats(this.callId).catch(() => null);
+    if (stats && (this.phase === 'active' || this.phase === 'reconnecting')) this.stats = stats;
   }
 }

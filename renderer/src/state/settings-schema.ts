@@ -18,8 +18,6 @@ export const SettingsSchema = z.object({
   iceServers: z.array(IceServerSchema).max(MAX_ICE_SERVERS),
   language: z.enum(['en', 'zh']),
   notifications: z.boolean(),
-  /** Web: ask for a save location per file (File System Access) instead of keeping files in the app. */
-  askWhereToSave: z.boolean(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -11,7 +11,6 @@ export class SettingsState {
   iceServers = $state<Settings['iceServers']>([]);
   language = $state<Settings['language']>('en');
   notifications = $state(true);
-  askWhereToSave = $state(false);
 
   constructor(
     private readonly store: KeyValueStore,
@@ -43,7 +42,6 @@ export class SettingsState {
       iceServers: this.iceServers.map((s) => ({ ...s, urls: [...s.urls] })),
       language: this.language,
       notifications: this.notifications,
-      askWhereToSave: this.askWhereToSave,
     };
   }
 
@@ -52,7 +50,6 @@ export class SettingsState {
     this.iceServers = s.iceServers.map((x) => ({ ...x, urls: [...x.urls] }));
     this.language = s.language;
     this.notifications = s.notifications;
-    this.askWhereToSave = s.askWhereToSave;
   }
 
   async save(next: Settings): Promise<void> {

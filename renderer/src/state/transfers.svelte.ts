@@ -40,7 +40,7 @@ export interface TransferUpdate extends Partial<Omit<TransferView, 'id'>> {
 /** What the transfer engine offers the UI; implemented by the adapter over core/src/transfer. */
 export interface TransferActions {
   send(contactId: IdentityId, files: File[]): Promise<void>;
-  accept(offerId: string, ask: boolean): Promise<void>;
+  accept(offerId: string): Promise<void>;
   decline(offerId: string): Promise<void>;
   cancel(transferId: string): Promise<void>;
 }

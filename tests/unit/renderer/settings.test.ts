@@ -6,7 +6,6 @@ interface Settings {
   iceServers: Array<{ urls: string[]; username?: string; credential?: string }>;
   language: 'en' | 'zh';
   notifications: boolean;
-  askWhereToSave: boolean;
 }
 let validateSettings: (s: Settings) => Array<{ field: string; index?: number; code: string }>;
 let SettingsSchema: { safeParse(v: unknown): { success: boolean } };
@@ -17,7 +16,7 @@ beforeAll(async () => {
   ));
 });
 
-const base: Settings = { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: true, askWhereToSave: false };
+const base: Settings = { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: true };
 
 describe('settings validation', () => {
   it('accepts a valid relay and TURN server', () => {

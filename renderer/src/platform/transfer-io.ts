@@ -1,0 +1,165 @@
+// The transfer engine's file IO in the browser (core/src/transfer/io.ts).
+// Sending: the user's File objects, read by Blob slicing, one chunk at a time.
+// Receiving: the origin-private file system through the worker's sync access handles, written in place
+// as `partial/<key>.part` (so a reload resumes it), moved to `downloads/<path>` after verification.
+import { TransferError } from '../../../core/src/transfer/errors.js';
+import type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from '../../../core/src/transfer/io.js';
+import { safeFileName, uniqueName } from './filenames.js';
+import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
+import { WRITE_WINDOW, opfsWorker } from './opfs-client.js';
+
+/** Files the user picked this session, by the opaque id given to the engine as `source`. */
+export class BrowserFileSource implements FileSource {
+  private readonly files = new Map<string, File>();
+  private next = 1;
+
+  /** Registers a picked file; returns the `source` id for OutgoingFile. */
+  add(file: File): string {
+    const id = `file-${Date.now().toString(36)}-${this.next++}`;
+    this.files.set(id, file);
+    return id;
+  }
+
+  async open(source: string): Promise<SourceFile> {
+    const file = this.files.get(source);
+    if (!file) {
+      throw new TransferError('source-unreadable', 'The file is no longer available (the page was reloaded). Send it again.');
+    }
+    return {
+      size: file.size,
+      mtime: file.lastModified,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        try {
+          return new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
+        } catch (err) {
+          throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
+      async close() {},
+    };
+  }
+}
+
+function writeError(err: unknown): TransferError {
+  if (err instanceof TransferError) return err;
+  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  const detail = err instanceof Error ? err.message : String(err);
+  return name === 'QuotaExceededError'
+    ? new TransferError('disk-full', 'The browser has no more storage for this site; the partial file is kept.')
+    : new TransferError('write-failed', `Could not write the file: ${detail}`);
+}
+
+class OpfsSinkFile implements SinkFile {
+  private position: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private error: TransferError | null = null;
+  private closed = false;
+
+  constructor(
+    readonly existingBytes: number,
+    private readonly handle: number,
+    private readonly partial: string,
+    private readonly relativePath: string,
+  ) {
+    this.position = existingBytes;
+  }
+
+  private check(): void {
+    if (this.error) throw this.error;
+    if (this.closed) throw new TransferError('write-failed', 'the file is closed');
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.error) throw this.error;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    this.check();
+    await this.drain();
+    const reply = await opfsWorker().call({ op: 'read', handle: this.handle, at: offset, length }).catch((e: unknown) => {
+      throw writeError(e);
+    });
+    return new Uint8Array(reply.data ?? new ArrayBuffer(0));
+  }
+
+  async truncate(offset: number): Promise<void> {
+    this.check();
+    await this.drain();
+    await opfsWorker()
+      .call({ op: 'truncate', handle: this.handle, size: offset })
+      .catch((e: unknown) => {
+        throw writeError(e);
+      });
+    this.position = offset;
+  }
+
+  /** Pipelined: resolves once the chunk is queued to the worker (a few in flight); errors surface on the next call. */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.check();
+    const data = chunk.slice().buffer;
+    const at = this.position;
+    this.position += chunk.length;
+    const p: Promise<unknown> = opfsWorker()
+      .call({ op: 'write', handle: this.handle, at, data }, [data])
+      .catch((e: unknown) => {
+        this.error ??= writeError(e);
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    while (this.inFlight.size >= WRITE_WINDOW) await Promise.race(this.inFlight);
+    if (this.error) throw this.error;
+  }
+
+  async flush(): Promise<void> {
+    this.check();
+    await this.drain();
+    await opfsWorker()
+      .call({ op: 'flush', handle: this.handle })
+      .catch((e: unknown) => {
+        throw writeError(e);
+      });
+  }
+
+  async commit(): Promise<string> {
+    await this.drain();
+    await this.close();
+    const parts = this.relativePath.split('/');
+    const dirs = parts.slice(0, -1);
+    const target = await opfsDir([DOWNLOADS_DIR, ...dirs].join('/'));
+    const taken = await namesIn(target);
+    const finalName = uniqueName(safeFileName(parts[parts.length - 1] ?? 'file'), (n) => taken.has(n));
+    try {
+      await moveFile(await opfsDir(PARTIAL_DIR), this.partial, target, finalName);
+    } catch (err) {
+      throw writeError(err);
+    }
+    return [...dirs, finalName].join('/');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled(this.inFlight);
+    this.closed = true;
+    await opfsWorker().call({ op: 'close', handle: this.handle });
+  }
+}
+
+export class OpfsFileSink implements FileSink {
+  async open(relativePath: string, options: SinkOpenOptions): Promise<SinkFile> {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(options.key)) throw new TransferError('bad-name', 'invalid partial file key');
+    const partial = `${options.key}.part`;
+    try {
+      const reply = await opfsWorker().call({ op: 'open', dir: PARTIAL_DIR, name: partial });
+      return new OpfsSinkFile(reply.size ?? 0, reply.handle!, partial, relativePath);
+    } catch (err) {
+      throw writeError(err);
+    }
+  }
+
+  async discard(_relativePath: string, key: string): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(key)) return;
+    const dir = await opfsDir(PARTIAL_DIR);
+    await dir.removeEntry(`${key}.part`).catch(() => undefined);
+  }
+}

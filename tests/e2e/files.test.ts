@@ -1,0 +1,73 @@
+// Web client file transfer end to end: 50 MB each way between two Chromium users in namespace hosts,
+// picked in the composer, accepted in the UI, saved through the browser's download, hashes equal.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestbed } from '../testbed/vitest.js';
+import { AppUser, buildRenderer, introducedPair, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from './helpers.js';
+
+const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+const SIZE = 50 * 1024 * 1024;
+
+describe('web client: files', () => {
+  let relay: WebRelay;
+  let browserA: Browser;
+  let browserB: Browser;
+  let alice: AppUser;
+  let bob: AppUser;
+  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-files-'));
+
+  beforeAll(async () => {
+    await buildRenderer();
+    const { a, b, relay: relayHost } = bed().hosts;
+    relay = await startWebRelay(relayHost);
+    const origin = new URL(relay.httpUrl).origin;
+    [browserA, browserB] = await Promise.all([a.launchChromium({ secureOrigins: [origin] }), b.launchChromium({ secureOrigins: [origin] })]);
+    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
+    await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
+  });
+
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string): Promise<void> {
+    const path = join(dir, name);
+    const sent = await randomFile(path, SIZE);
+    await from.sendFiles([path]);
+    await from.transferCard(name).waitFor();
+    const offer = to.transferCard(name);
+    await offer.getByRole('button', { name: 'Accept' }).click({ timeout: 60_000 });
+    if (shot) {
+      // Mid-transfer, once speed and ETA are known.
+      const bar = to.transferCard(name).getByRole('progressbar');
+      await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(20);
+      await screenshot(to.page, shot);
+    }
+    await to.waitTransfer(name, 'done');
+    await from.waitTransfer(name, 'done');
+    const saved = await to.saveReceived(name, dir);
+    expect(await sha256File(saved)).toBe(sent);
+  }
+
+  it('sends 50 MB each way, verified by SHA-256 on both ends', async () => {
+    await transfer(alice, bob, 'to-bob.bin', 'files-progress');
+    await screenshot(bob.page, 'files-done');
+    await transfer(bob, alice, 'to-alice.bin');
+    expect(alice.unexpectedProblems()).toEqual([]);
+    expect(bob.unexpectedProblems()).toEqual([]);
+  });
+
+  it('declining an offer tells the sender', async () => {
+    const path = join(dir, 'unwanted.txt');
+    await randomFile(path, 1024);
+    await alice.sendFiles([path]);
+    await bob.transferCard('unwanted.txt').getByRole('button', { name: 'Decline' }).click({ timeout: 60_000 });
+    await alice.waitTransfer('unwanted.txt', 'declined', 60_000);
+    await bob.waitTransfer('unwanted.txt', 'declined', 60_000);
+  });
+});
