@@ -1,0 +1,125 @@
+// Web client end to end: a video call between two Chromium users (fake camera and microphone), each in its own
+// namespace host, the relay serving the client in a third. Driven through the UI as a user would.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestbed } from '../testbed/vitest.js';
+import { AppUser, buildRenderer, introducedPair, screenshot, startWebRelay, type WebRelay } from './helpers.js';
+
+const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+
+/** What the remote <video> shows: its size, frames presented over ~1 s, and the state of its audio track. */
+async function remoteMedia(page: Page): Promise<{ width: number; height: number; frames: number; audio: string | null }> {
+  return page.locator('[data-testid="remote-video"]').evaluate(async (el) => {
+    const video = el as HTMLVideoElement;
+    let frames = 0;
+    const count = (): void => {
+      frames++;
+      video.requestVideoFrameCallback(count);
+    };
+    video.requestVideoFrameCallback(count);
+    await new Promise((r) => setTimeout(r, 1_000)); // a measurement window, not a synchronisation
+    const stream = video.srcObject as MediaStream | null;
+    return { width: video.videoWidth, height: video.videoHeight, frames, audio: stream?.getAudioTracks()[0]?.readyState ?? null };
+  });
+}
+
+function callDialog(user: AppUser, peerName: string) {
+  return user.page.getByRole('dialog', { name: `Call with ${peerName}` });
+}
+
+describe('web client: calls', () => {
+  let relay: WebRelay;
+  let browserA: Browser;
+  let browserB: Browser;
+  let alice: AppUser;
+  let bob: AppUser;
+
+  beforeAll(async () => {
+    await buildRenderer();
+    const { a, b, relay: relayHost } = bed().hosts;
+    relay = await startWebRelay(relayHost);
+    const origin = new URL(relay.httpUrl).origin;
+    const opts = { media: true, secureOrigins: [origin], extraArgs: ['--autoplay-policy=no-user-gesture-required'] };
+    [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
+    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
+  });
+
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+  });
+
+  it('video call: each side sees the other (size, advancing frames, live audio); mute and camera-off reach the other side; stats; hang up', async () => {
+    await alice.openChat('Bob');
+    await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
+    const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
+    await incoming.waitFor({ timeout: 30_000 });
+    await screenshot(bob.page, 'call-incoming');
+    await incoming.getByRole('button', { name: 'Accept with video' }).click();
+
+    const atAlice = callDialog(alice, 'Bob');
+    const atBob = callDialog(bob, 'Alice');
+    await Promise.all([atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }), atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 })]);
+
+    for (const user of [alice, bob]) {
+      await expect.poll(async () => (await remoteMedia(user.page)).width, { timeout: 15_000 }).toBeGreaterThan(0);
+      const m = await remoteMedia(user.page);
+      expect(m.height).toBeGreaterThan(0);
+      expect(m.frames).toBeGreaterThan(5); // frames keep coming, not a frozen picture
+      expect(m.audio).toBe('live');
+    }
+    await screenshot(alice.page, 'call-active');
+
+    await atAlice.getByTestId('toggle-mute').click();
+    await bob.page.getByTestId('remote-muted').waitFor({ timeout: 15_000 });
+    await atAlice.getByTestId('toggle-camera').click();
+    await bob.page.getByTestId('remote-camera-off').waitFor({ timeout: 15_000 });
+    await screenshot(bob.page, 'call-remote-muted-camera-off');
+    await atAlice.getByTestId('toggle-camera').click();
+    await bob.page.getByTestId('remote-camera-off').waitFor({ state: 'hidden', timeout: 15_000 });
+
+    await atAlice.getByRole('button', { name: 'Statistics' }).click();
+    await expect.poll(() => alice.page.locator('[data-stat="path"]').textContent(), { timeout: 15_000 }).toContain('Direct');
+    await expect.poll(() => alice.page.locator('[data-stat="in"]').textContent(), { timeout: 15_000 }).toMatch(/\d/);
+    await screenshot(alice.page, 'call-stats');
+
+    await atAlice.getByTestId('hang-up').click();
+    await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
+    // The ended call stays on screen until closed.
+    for (const dialog of [atAlice, atBob]) {
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    expect(alice.unexpectedProblems()).toEqual([]);
+    expect(bob.unexpectedProblems()).toEqual([]);
+  });
+
+  it('with UDP blocked in one host and no TURN server, the call says it cannot connect and why, on both sides', async () => {
+    const { b } = bed().hosts;
+    await b.blockUdp();
+    try {
+      await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
+      const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
+      await incoming.waitFor({ timeout: 30_000 });
+      await incoming.getByRole('button', { name: 'Accept with video' }).click();
+      // Never "connecting" forever: the engine's connect bound (10 s) ends it with a diagnosed reason.
+      for (const [user, peer] of [
+        [alice, 'Bob'],
+        [bob, 'Alice'],
+      ] as const) {
+        const dialog = callDialog(user, peer);
+        await dialog.and(user.page.locator('[data-phase="failed"]')).waitFor({ timeout: 30_000 });
+        expect(await dialog.getByTestId('call-status').textContent()).toMatch(/no network path/i);
+      }
+      await screenshot(alice.page, 'call-cannot-connect');
+      for (const [user, peer] of [
+        [alice, 'Bob'],
+        [bob, 'Alice'],
+      ] as const) {
+        await callDialog(user, peer).getByRole('button', { name: 'Close' }).click();
+      }
+    } finally {
+      await b.unblock();
+    }
+  });
+});
