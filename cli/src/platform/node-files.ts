@@ -188,7 +188,7 @@ export class NodeFileSink implements FileSink {
       },
       async commit() {
         try {
-          if (sync) await handle.datasync();
+          // The engine flushed just before: the data is durable, only the new name needs syncing.
           await closeHandle();
           if (options.mtime !== undefined) {
             const seconds = options.mtime / 1000;

@@ -39,11 +39,11 @@ export interface TransferEngineOptions {
   isKnownContact?: (contactId: IdentityId) => boolean | Promise<boolean>;
   /** For offers from known contacts: accept, decline, or ask the user (emit 'offer'). Default: ask. */
   decide?: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
-  /** Bytes of file data per chunk frame (default 64 KiB, at most 256 KiB minus the header). */
+  /** Bytes of file data per chunk frame (default 65,488: 64 KiB frames; at most 256 KiB minus headers). */
   chunkBytes?: number;
-  /** Bytes sent but not yet written by the receiver, at most (default 4 MiB, at most 16 MiB). */
+  /** Bytes sent but not yet written by the receiver, at most (default 768 KiB, at most 16 MiB). */
   windowBytes?: number;
-  /** Receiver acknowledges every this many written bytes (default a quarter of the window). */
+  /** Receiver acknowledges every this many written bytes (default a sixth of the window, at least a chunk). */
   ackBytes?: number;
   /** Receiver checkpoints every this many bytes (default 0.5 % of the file, between 256 KiB and 16 MiB). */
   checkpointBytes?: number | ((size: number) => number);
@@ -64,16 +64,25 @@ export function defaultCheckpointBytes(size: number): number {
   return Math.min(16 * 1024 * 1024, Math.max(256 * 1024, Math.floor(size / 200)));
 }
 
+/**
+ * Bytes in flight (sent, not yet written by the receiver). It must cover the path's bandwidth × delay
+ * (768 KiB: ~15 MB/s at 50 ms), and it is what a receiver crash can cost: everything in flight is lost
+ * and sent again, so it is kept under 1 % of a 100 MB file.
+ */
+export const DEFAULT_WINDOW_BYTES = 768 * 1024;
+
 function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES) {
     throw new RangeError(`chunkBytes must be an integer from 1024 to ${MAX_CHUNK_BYTES}`);
   }
-  const windowBytes = options.windowBytes ?? 4 * 1024 * 1024;
+  const windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
   if (!Number.isInteger(windowBytes) || windowBytes < 2 * chunkBytes || windowBytes > MAX_WINDOW_BYTES) {
     throw new RangeError(`windowBytes must be an integer from two chunks to ${MAX_WINDOW_BYTES}`);
   }
-  const ackBytes = options.ackBytes ?? Math.max(chunkBytes, Math.floor(windowBytes / 4));
+  // Frequent small acks: they slide the window smoothly, and on stacks without 'bufferedamountlow'
+  // (node wrtc) every incoming frame is also when the sender's transport notices its buffer drained.
+  const ackBytes = options.ackBytes ?? Math.max(chunkBytes, Math.floor(windowBytes / 6));
   const checkpoint = options.checkpointBytes;
   return {
     chunkBytes,
@@ -86,7 +95,7 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
 }
 
 export class TransferEngine {
-  readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0 };
+  readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0, windowWaitMs: 0, streamWaitMs: 0 };
   private readonly transfers = new Map<string, Transfer>();
   private readonly links = new Map<IdentityId, { link: Link & { closed: boolean }; unsubscribe: Unsubscribe }>();
   private readonly handlers = new Map<keyof TransferEventMap, Set<(payload: never) => void>>();

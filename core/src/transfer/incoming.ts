@@ -346,11 +346,9 @@ export class Incoming extends OfferBase {
       askedFrom: -1,
       failed: null,
     };
-    if (!this.touched.has(fileId)) {
-      this.touched.add(fileId);
-      // Recorded before the first byte lands, so a restart knows a partial may exist.
-      await this.persistFile(file);
-    }
+    // Known to have a partial from now on (a restart learns it from the first checkpoint; before that a
+    // leftover partial is simply truncated and rewritten).
+    this.touched.add(fileId);
     return this.current;
   }
 

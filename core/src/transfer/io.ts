@@ -68,7 +68,7 @@ export interface SinkFile {
   flush(): Promise<void>;
   /**
    * Closes and gives the verified partial its final name (never replacing an existing file: pick
-   * "name (1).ext" instead). Returns the final relative path.
+   * "name (1).ext" instead). Returns the final relative path. The engine calls flush() just before.
    */
   commit(): Promise<string>;
   /** Closes, keeping the partial for a later resume. */

@@ -397,7 +397,11 @@ export class Outgoing extends OfferBase {
         trail.update(data);
         trail.mark();
         const wait = round.room(this.ctx.options.windowBytes);
-        if (wait) await wait;
+        if (wait) {
+          const since = this.ctx.now();
+          await wait;
+          this.ctx.stats.windowWaitMs += this.ctx.now() - since;
+        }
         if (round.aborted || job.restartAt !== undefined) continue;
         const frame = allocChunkFrame(this.idBytes, fileId, offset, data.length);
         frame.set(data, CHUNK_HEADER_BYTES);
@@ -407,7 +411,9 @@ export class Outgoing extends OfferBase {
         const link = this.ctx.link(this.contactId);
         try {
           if (!link) throw new Error('no link');
+          const since = this.ctx.now();
           await link.chunk(frame);
+          this.ctx.stats.streamWaitMs += this.ctx.now() - since;
         } catch {
           // The link closed under us: the next attach re-offers and the receiver says where to go on.
           round.abort();

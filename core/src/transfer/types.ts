@@ -109,4 +109,7 @@ export interface TransferStats {
   /** Bytes dropped as duplicates by the receiver. */
   duplicateBytes: number;
   resumeRequests: number;
+  /** Time the sender spent waiting for its window (receiver acks) and for the stream (its backpressure), ms. */
+  windowWaitMs: number;
+  streamWaitMs: number;
 }

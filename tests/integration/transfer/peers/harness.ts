@@ -29,10 +29,17 @@ export class TransferPeer {
   ) {}
 
   /** Starts a peer; pass the `home` of a dead one to restart it with its identity, contacts and transfers. */
-  static async spawn(host: Host, name: string, relayUrl: string, options: Partial<TransferPeerOptions> = {}, home?: string): Promise<TransferPeer> {
+  static async spawn(
+    host: Host,
+    name: string,
+    relayUrl: string,
+    options: Partial<TransferPeerOptions> = {},
+    home?: string,
+    env?: Record<string, string>,
+  ): Promise<TransferPeer> {
     const dir = home ?? mkdtempSync(join(tmpdir(), `parley-xfer-${name}-`));
     const full: TransferPeerOptions = { recvDir: join(dir, 'received'), ...options };
-    const proc = host.spawnNode<TransferOut, TransferIn>(PEER_SCRIPT, [dir, name, relayUrl, JSON.stringify(full)]);
+    const proc = host.spawnNode<TransferOut, TransferIn>(PEER_SCRIPT, [dir, name, relayUrl, JSON.stringify(full)], env ? { env } : {});
     const ready = (await proc.next((m) => m.type === 'ready', 60_000)) as Extract<TransferOut, { type: 'ready' }>;
     return new TransferPeer(proc, dir, full, ready.id, ready.invite, ready.rss);
   }

@@ -10,6 +10,7 @@ export interface TransferPeerOptions {
   directStallMs?: number;
   windowBytes?: number;
   chunkBytes?: number;
+  ackBytes?: number;
   /** fdatasync on checkpoints and commits (default true). */
   sync?: boolean;
   /** Least ms between progress events (default 200). */

@@ -15,6 +15,24 @@ import { decodeFrame, encodeControl, type ControlMessage } from '../../../../cor
 import { TestFileStore, TestIdentityStore } from '../../peers/file-store.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
 
+// PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
+const profileTo = process.env.PARLEY_CPU_PROFILE;
+let stopProfile: () => Promise<void> = async () => {};
+if (profileTo) {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const inspector = new Session();
+  inspector.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) => inspector.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  stopProfile = async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(profileTo, JSON.stringify(profile));
+  };
+}
+
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl || !optionsJson) throw new Error('usage: transfer-peer <home> <name> <relay url> <options>');
 const options = JSON.parse(optionsJson) as TransferPeerOptions;
@@ -64,6 +82,7 @@ const engine = new TransferEngine({
   progressIntervalMs: options.progressMs ?? 200,
   ...(options.windowBytes !== undefined ? { windowBytes: options.windowBytes } : {}),
   ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
+  ...(options.ackBytes !== undefined ? { ackBytes: options.ackBytes } : {}),
 });
 await engine.start();
 
@@ -149,6 +168,7 @@ process.on('message', (raw) => {
           return out({ type: 'result', req: msg.req, value });
         }
         case 'close':
+          await stopProfile();
           await engine.close();
           await messenger.close();
           out({ type: 'result', req: msg.req, value: true });
