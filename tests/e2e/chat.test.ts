@@ -3,7 +3,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, screenshot, startWebRelay, type WebRelay } from './helpers.js';
+import { AppUser, buildRenderer, screenshot, startWebRelay, unnamedControls, type WebRelay } from './helpers.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 
@@ -36,6 +36,7 @@ describe('web client: chat', () => {
     await alice.page.getByText('Relay server').click();
     expect(await alice.page.getByLabel('Relay address').inputValue()).toBe(relay.url);
     await screenshot(alice.page, 'first-run');
+    expect(await unnamedControls(alice.page)).toEqual([]);
 
     await Promise.all([alice.createIdentity(), bob.createIdentity()]);
     await Promise.all([alice.waitRelayOnline(), bob.waitRelayOnline()]);
@@ -91,14 +92,51 @@ describe('web client: chat', () => {
     await Promise.all([alice.waitHeaderPath('direct', 60_000), bob.waitHeaderPath('direct', 60_000)]);
     await screenshot(alice.page, 'chat');
     await screenshot(bob.page, 'chat-bob');
+    expect(await unnamedControls(alice.page)).toEqual([]);
 
     // Unread count: a message to Alice while she looks at another screen shows in her list.
     await alice.page.getByRole('button', { name: 'Settings' }).click();
     await screenshot(alice.page, 'settings');
+    expect(await unnamedControls(alice.page)).toEqual([]);
     await alice.page.keyboard.press('Escape');
+    await alice.page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'hidden' });
 
     expect(alice.unexpectedProblems()).toEqual([]);
     expect(bob.unexpectedProblems()).toEqual([]);
+  });
+
+  it('works from the keyboard: Tab into the contact list, Enter opens the chat, Enter sends, Escape closes dialogs', async () => {
+    const p = alice.page;
+    await p.getByRole('searchbox', { name: 'Search contacts' }).focus();
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('option');
+    await p.keyboard.press('Enter');
+    await p.getByRole('region', { name: 'Conversation with Bob' }).waitFor();
+    await p.getByRole('textbox', { name: 'Message to Bob' }).focus();
+    await p.keyboard.type('Typed without a mouse');
+    await p.keyboard.press('Enter');
+    await bob.message('Typed without a mouse').waitFor({ timeout: 30_000 });
+    // The safety-number dialog opens from the header and closes with Escape, focus back on its button.
+    const safety = p.getByRole('button', { name: 'Safety number' });
+    await safety.focus();
+    await p.keyboard.press('Enter');
+    const dialog = p.getByRole('dialog', { name: 'Verify safety number' });
+    await dialog.getByTestId('safety-number').waitFor();
+    const digits = (await dialog.getByTestId('safety-number').innerText()).replace(/\s+/g, '');
+    expect(digits).toMatch(/^\d{60}$/);
+    await screenshot(p, 'safety-number');
+    await p.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await safety.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Both sides see the same number: mark verified on Bob's side after comparing.
+    await bob.page.getByRole('button', { name: 'Safety number' }).click();
+    const bobDialog = bob.page.getByRole('dialog', { name: 'Verify safety number' });
+    await bobDialog.getByLabel('Or paste the number they sent you to compare').fill(digits);
+    await bobDialog.getByText('The numbers match').waitFor();
+    await bobDialog.getByRole('button', { name: 'Mark as verified' }).click();
+    await bobDialog.getByText('You have verified Alice Liddell.').waitFor();
+    await bob.page.keyboard.press('Escape');
+    await bob.contactRow('Alice Liddell').and(bob.page.getByRole('option', { name: /Verified/ })).waitFor();
   });
 
   it('a page reload restores contacts and history', async () => {

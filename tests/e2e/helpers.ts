@@ -229,6 +229,25 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * Controls on the page without an accessible name (visible text, aria-label, aria-labelledby, a <label>
+ * or title). Returns a short description of each offender.
+ */
+export async function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const controls = document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role="button"], [role="option"], [role="switch"], [tabindex="0"]');
+    for (const el of controls) {
+      if (el.closest('[aria-hidden="true"]') || el.getAttribute('type') === 'hidden' || el.classList.contains('visually-hidden')) continue;
+      const labelled = el.getAttribute('aria-labelledby')?.split(/\s+/).some((id) => document.getElementById(id)?.textContent?.trim());
+      const labels = (el as HTMLInputElement).labels;
+      const name = el.getAttribute('aria-label')?.trim() || (labelled ? 'labelledby' : '') || (labels && labels.length > 0 ? 'label' : '') || el.getAttribute('title')?.trim() || el.textContent?.trim();
+      if (!name) out.push(el.outerHTML.slice(0, 120));
+    }
+    return out;
+  });
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

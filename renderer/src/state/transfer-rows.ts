@@ -23,8 +23,6 @@ export function fileStatus(info: Pick<TransferInfo, 'state' | 'direction'>, file
       return file.size > 0 && file.bytesDone >= file.size ? 'verifying' : 'active';
     case 'paused':
       return 'paused';
-    case 'declined':
-      return 'declined';
     case 'cancelled':
       return 'cancelled';
     case 'done':
