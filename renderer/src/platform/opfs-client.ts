@@ -4,6 +4,16 @@ import type { WorkerReply, WorkerRequest } from './opfs-protocol.js';
 /** Writes in flight before a write waits: keeps throughput without unbounded memory. */
 export const WRITE_WINDOW = 8;
 
+/**
+ * A fresh ArrayBuffer holding exactly the chunk's bytes. Not chunk.slice(): chunks may be Buffers
+ * (simple-peer's bundled Buffer), whose slice() is a view into a shared pool.
+ */
+export function copyOf(chunk: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(chunk.byteLength);
+  copy.set(chunk);
+  return copy.buffer;
+}
+
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
 
 export class OpfsWorkerClient {

@@ -2,7 +2,7 @@
 // partial file survives reloads and resumes), then moved into "downloads" once complete. The user
 // gets them out with "Save" (a download of the disk-backed File; nothing is read into memory).
 import type { BridgeFileSink } from '../../../core/src/bridge.js';
-import { WRITE_WINDOW, opfsWorker as worker } from './opfs-client.js';
+import { WRITE_WINDOW, copyOf, opfsWorker as worker } from './opfs-client.js';
 import { safeFileName, uniqueName } from './filenames.js';
 
 export const DOWNLOADS_DIR = 'downloads';
@@ -55,7 +55,7 @@ export class OpfsSink implements BridgeFileSink {
     if (this.error) throw this.error;
     if (this.closed) throw new Error('file is closed');
     // Copy: the chunk may be a view into a larger buffer the caller reuses; the copy is transferred.
-    const data = chunk.slice().buffer;
+    const data = copyOf(chunk);
     const at = this.position;
     this.position += chunk.length;
     const p = worker()

@@ -6,7 +6,7 @@ import { TransferError } from '../../../core/src/transfer/errors.js';
 import type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from '../../../core/src/transfer/io.js';
 import { safeFileName, uniqueName } from './filenames.js';
 import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
-import { WRITE_WINDOW, opfsWorker } from './opfs-client.js';
+import { WRITE_WINDOW, copyOf, opfsWorker } from './opfs-client.js';
 
 /** Files the user picked this session, by the opaque id given to the engine as `source`. */
 export class BrowserFileSource implements FileSource {
@@ -97,7 +97,7 @@ class OpfsSinkFile implements SinkFile {
   /** Pipelined: resolves once the chunk is queued to the worker (a few in flight); errors surface on the next call. */
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
-    const data = chunk.slice().buffer;
+    const data = copyOf(chunk);
     const at = this.position;
     this.position += chunk.length;
     const p: Promise<unknown> = opfsWorker()
