@@ -41,6 +41,9 @@ describe('session trust', () => {
     started.push(pm);
     await pa.add(pb); // Alice knows Bob's real key
     await pm.add(pa); // Mallory knows Alice
+    // Mallory must be on the relay before Alice's first signal is redirected to her (a slow start under load
+    // would otherwise leave Alice's signals answered 'offline' until the test's wait runs out).
+    await pm.waitOnline(pa.id);
     // From now on, on Alice's connection, the relay shows Mallory as Bob.
     await r.proc.send({ cmd: 'impersonate', target: pa.id, victim: pb.id, impostor: pm.id } as never);
     await pa.send(pb.id, 'for bob only');
