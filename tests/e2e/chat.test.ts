@@ -139,19 +139,47 @@ describe('web client: chat', () => {
     await bob.contactRow('Alice Liddell').and(bob.page.getByRole('option', { name: /Verified/ })).waitFor();
   });
 
-  it('a page reload restores contacts and history', async () => {
+  it('a page reload restores contacts and history; unread counts while the chat is closed', async () => {
     await alice.reload();
     await alice.contactRow('Bob').waitFor({ timeout: 30_000 });
+    await alice.waitRelayOnline();
+    // No chat is open after a reload: a new message counts as unread in the list.
+    await bob.send('Are you there?');
+    await alice.page.getByRole('option', { name: /^Bob,.*1 unread message/ }).waitFor({ timeout: 30_000 });
+    await screenshot(alice.page, 'contacts-unread');
     await alice.openChat('Bob');
     await alice.message('Hello Bob, can you read this?').waitFor();
     await alice.message('Yes! Here is the link').waitFor();
-    await alice.waitRelayOnline();
+    await alice.message('Are you there?').waitFor();
+    await alice.page.getByRole('option', { name: /^Bob,/ }).and(alice.page.getByRole('option', { name: /unread/ })).waitFor({ state: 'detached' });
     // And the restored session still carries messages both ways.
     await alice.send('Back after a reload');
     await bob.message('Back after a reload').waitFor({ timeout: 30_000 });
     await bob.send('Welcome back');
     await alice.message('Welcome back').waitFor({ timeout: 30_000 });
     expect(alice.unexpectedProblems()).toEqual([]);
+  });
+
+  it('long history loads page by page when scrolling up', async () => {
+    const N = 70;
+    for (let i = 1; i <= N; i++) await bob.send(`numbered message ${i}`);
+    await alice.message(`numbered message ${N}`).waitFor({ timeout: 60_000 });
+    await alice.reload();
+    await alice.openChat('Bob');
+    await alice.message(`numbered message ${N}`).waitFor();
+    // Only the newest page is in the DOM at first.
+    expect(await alice.message('numbered message 1', { exact: true }).count()).toBe(0);
+    const scroller = alice.page.getByRole('region', { name: 'Conversation with Bob' });
+    for (let i = 0; i < 20 && (await alice.message('numbered message 1', { exact: true }).count()) === 0; i++) {
+      await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+      await alice.page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 10_000 });
+    }
+    await alice.message('numbered message 1', { exact: true }).waitFor();
+    await alice.page.getByText('This is the beginning of your conversation with Bob.').waitFor();
+    // Order is kept across pages.
+    const texts = await alice.page.locator('[data-message-id] p.text').allInnerTexts();
+    const numbers = texts.map((t) => /^numbered message (\d+)$/.exec(t)?.[1]).filter(Boolean).map(Number);
+    expect(numbers).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 
   it('with UDP blocked in one host, chat still works and the UI shows the relay path', async () => {
@@ -170,6 +198,18 @@ describe('web client: chat', () => {
       // The status bar names the path too.
       expect(await alice.page.locator('footer.status [data-path]').getAttribute('data-path')).toBe('relay');
       await screenshot(bob.page, 'chat-relay');
+      // The other language, in the same state (every string is translated; see tests/unit/renderer).
+      await bob.page.getByRole('button', { name: 'Settings' }).click();
+      const settings = bob.page.getByRole('dialog', { name: 'Settings' });
+      await settings.getByLabel('Language').selectOption('zh');
+      // The dialog previews the language at once (its own title too).
+      await bob.page.getByRole('dialog', { name: '设置' }).getByRole('button', { name: '保存' }).click();
+      await bob.page.getByRole('navigation', { name: '聊天' }).waitFor();
+      await bob.page.getByText('经由中继').first().waitFor();
+      await screenshot(bob.page, 'chat-zh');
+      await bob.page.emulateMedia({ colorScheme: 'dark' });
+      await screenshot(bob.page, 'chat-zh-dark');
+      await bob.page.emulateMedia({ colorScheme: 'light' });
     } finally {
       await b.unblock();
     }

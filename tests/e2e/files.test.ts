@@ -62,6 +62,26 @@ describe('web client: files', () => {
     expect(bob.unexpectedProblems()).toEqual([]);
   });
 
+  it('with UDP blocked in one host a file still arrives, over the relay, verified', async () => {
+    const { b } = bed().hosts;
+    await b.blockUdp();
+    try {
+      await Promise.all([alice.reload(), bob.reload()]);
+      await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
+      await alice.send('a file is coming');
+      await bob.message('a file is coming').waitFor({ timeout: 30_000 });
+      await Promise.all([alice.waitHeaderPath('relay'), bob.waitHeaderPath('relay')]);
+      const path = join(dir, 'relayed.bin');
+      const sent = await randomFile(path, 10 * 1024 * 1024);
+      await alice.sendFiles([path]);
+      await bob.transferCard('relayed.bin').getByRole('button', { name: 'Accept' }).click({ timeout: 60_000 });
+      await bob.waitTransfer('relayed.bin', 'done');
+      expect(await sha256File(await bob.saveReceived('relayed.bin', dir))).toBe(sent);
+    } finally {
+      await b.unblock();
+    }
+  });
+
   it('declining an offer tells the sender', async () => {
     const path = join(dir, 'unwanted.txt');
     await randomFile(path, 1024);

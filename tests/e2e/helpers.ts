@@ -140,9 +140,10 @@ export class AppUser {
     await box.press('Enter');
   }
 
-  /** Waits for a message bubble with this exact text. */
-  message(text: string) {
-    return this.page.locator('[data-message-id]').filter({ has: this.page.locator('p.text', { hasText: text }) });
+  /** The message bubble whose text contains `text` (or equals it, with exact). */
+  message(text: string, opts: { exact?: boolean } = {}) {
+    const hasText = opts.exact ? new RegExp(`^${escapeRe(text)}$`) : text;
+    return this.page.locator('[data-message-id]').filter({ has: this.page.locator('p.text', { hasText }) });
   }
 
   async waitDelivered(text: string, timeoutMs = 30_000): Promise<void> {
