@@ -8,6 +8,12 @@ import { safeFileName, uniqueName } from './filenames.js';
 import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
 import { WRITE_WINDOW, copyOf, opfsWorker } from './opfs-client.js';
 
+/** Received bytes gathered into one worker write. */
+const WRITE_BLOCK = 1024 * 1024;
+
+/** Bytes read from a picked file at once. */
+const READ_BLOCK = 2 * 1024 * 1024;
+
 /** Files the user picked this session, by the opaque id given to the engine as `source`. */
 export class BrowserFileSource implements FileSource {
   private readonly files = new Map<string, File>();
@@ -25,17 +31,28 @@ export class BrowserFileSource implements FileSource {
     if (!file) {
       throw new TransferError('source-unreadable', 'The file is no longer available (the page was reloaded). Send it again.');
     }
+    // Each Blob read is a round trip to the browser process: read ahead in large blocks and serve the
+    // engine's 64 KiB reads from the block (sequential reads; a resume just starts a new block).
+    let block: Uint8Array = new Uint8Array(0);
+    let blockStart = 0;
     return {
       size: file.size,
       mtime: file.lastModified,
       async read(offset: number, length: number): Promise<Uint8Array> {
-        try {
-          return new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
-        } catch (err) {
-          throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+        const end = Math.min(offset + length, file.size);
+        if (offset < blockStart || end > blockStart + block.length) {
+          try {
+            blockStart = offset;
+            block = new Uint8Array(await file.slice(offset, Math.min(file.size, offset + Math.max(length, READ_BLOCK))).arrayBuffer());
+          } catch (err) {
+            throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
+        return block.subarray(offset - blockStart, end - blockStart);
       },
-      async close() {},
+      async close() {
+        block = new Uint8Array(0);
+      },
     };
   }
 }
@@ -52,6 +69,8 @@ function writeError(err: unknown): TransferError {
 class OpfsSinkFile implements SinkFile {
   private position: number;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private pending: ArrayBuffer[] = [];
+  private pendingBytes = 0;
   private error: TransferError | null = null;
   private closed = false;
 
@@ -70,6 +89,7 @@ class OpfsSinkFile implements SinkFile {
   }
 
   private async drain(): Promise<void> {
+    await this.post();
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     if (this.error) throw this.error;
   }
@@ -94,14 +114,34 @@ class OpfsSinkFile implements SinkFile {
     this.position = offset;
   }
 
-  /** Pipelined: resolves once the chunk is queued to the worker (a few in flight); errors surface on the next call. */
+  /**
+   * Pipelined: chunks are gathered into blocks of up to WRITE_BLOCK bytes, each posted to the worker with a
+   * few in flight; resolves once queued. Errors surface on the next call (flush() before every checkpoint).
+   */
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
-    const data = copyOf(chunk);
-    const at = this.position;
-    this.position += chunk.length;
+    if (this.pendingBytes + chunk.length > WRITE_BLOCK) await this.post();
+    this.pending.push(copyOf(chunk));
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= WRITE_BLOCK) await this.post();
+  }
+
+  /** Sends the gathered chunks as one write. */
+  private async post(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = new Uint8Array(this.pendingBytes);
+    let at = 0;
+    for (const part of this.pending) {
+      data.set(new Uint8Array(part), at);
+      at += part.byteLength;
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    const position = this.position;
+    this.position += data.length;
+    const buffer = data.buffer;
     const p: Promise<unknown> = opfsWorker()
-      .call({ op: 'write', handle: this.handle, at, data }, [data])
+      .call({ op: 'write', handle: this.handle, at: position, data: buffer }, [buffer])
       .catch((e: unknown) => {
         this.error ??= writeError(e);
       })
@@ -139,6 +179,8 @@ class OpfsSinkFile implements SinkFile {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Keep what arrived: the partial is what a later resume continues from.
+    await this.post().catch(() => undefined);
     await Promise.allSettled(this.inFlight);
     this.closed = true;
     await opfsWorker().call({ op: 'close', handle: this.handle });
