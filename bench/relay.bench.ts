@@ -3,7 +3,10 @@
 // msgs/s with p50/p99 latency, (c) relay-channel throughput with 64 KiB frames. Everything is bounded in
 // count and time. Prints a table, then one JSON line (the last line).
 //
-// Roles (one file, so the bench is self-contained): main (orchestrates), parley | bare (servers), clients.
+// Processes: this file orchestrates and, with --role clients, generates load (under tsx); the two servers run as
+// plain `node -e` on the compiled relay (dist/, rebuilt incrementally first) and on bare `ws`.
+// Throughput is measured in short alternating slices (Parley, bare, bare, Parley, ...) and compared per server
+// CPU-second: on a shared 2-core machine wall-clock rates mostly measure the load generator and the neighbours.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +24,9 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = dirname(dirname(SELF));
+// Investigation knobs: BENCH_PHASES (idle,signals,relay), BENCH_IDLE (connection target), BENCH_SERVER_FLAGS
+// (node flags for the servers, e.g. --cpu-prof), BENCH_PARLEY_LIMITS (JSON merged into the relay's limits).
+
 /** Descriptors a child process may open: the soft limit raised as far as the hard limit allows. */
 const FD_LIMIT = Number(
   spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], { encoding: 'utf8' }).stdout.trim(),
@@ -37,11 +43,12 @@ const CHANNEL_PAIRS = 2;
 const FRAME_PAYLOAD = 64 * 1024;
 /** Bytes in flight per channel pair, end to end: bounds every queue (the bare forwarder has no backpressure). */
 const FRAME_WINDOW = 8 * 1024 * 1024;
-const ROUNDS = 2;
 const WARMUP_MS = 1_000;
-const MEASURE_MS = 5_000;
+/** Alternating measurement slices per server and mode, and their length. */
+const SLICES = 14;
+const SLICE_MS = 600;
 const PHASE_DEADLINE_MS = 60_000;
-/** BENCH_PHASES=idle to run only part of it while investigating; the JSON line then has NaN for the rest. */
+/** BENCH_PHASES=idle runs only part of it; the JSON line then has null for the rest. */
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,signals,relay').split(','));
 
 type Kind = 'parley' | 'bare';
@@ -148,7 +155,7 @@ const PARLEY_JS = `${SERVE_JS}
 const { startRelay, createDefaultLogger } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/signaling/server/index.js')).href)});
 const relay = await startRelay({
   host: '127.0.0.1', port: 0, logger: createDefaultLogger('warn'),
-  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_TARGET + 5_000} },
+  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_TARGET + 5_000}, ...${process.env.BENCH_PARLEY_LIMITS ?? '{}'} },
 });
 serve({ ...processHandlers, info: () => ({ url: relay.url }), stats: () => relay.stats() });
 `;
@@ -320,107 +327,115 @@ function runClients(): void {
       );
       return all.length;
     },
-    /** Sets up pairs and starts the load (closed loop: a bounded window of signals, or frames under flow control). */
-    async loadStart(args: { mode: 'signals' | 'relay'; kind: Kind; url: string; pairs: number; window: number }) {
+    /** Sets up pairs for one load (mode × server), idle until a slice runs it. */
+    async loadStart(args: { mode: Mode; kind: Kind; url: string; pairs: number; window: number }) {
       const channels = args.mode === 'relay';
       const pairs = await Promise.all(
         Array.from({ length: args.pairs }, (_, i) => makePair(args.kind, args.url, `${args.mode}${i}-${Date.now()}`, channels)),
       );
-      const load = (current = { pairs, measuring: false, stopped: false, count: 0, bytes: 0, errors: 0, latencies: [] as number[], t0: 0 });
+      const load: Load = { pairs, active: false, inflight: 0, count: 0, bytes: 0, errors: 0, latencies: [], starters: [] };
       for (const { a, b, channelNum } of pairs) {
         a.ws.on('message', (_data: Buffer, isBinary: boolean) => {
           if (!isBinary) load.errors++; // Parley answers the sender only with errors
         });
-        if (channels) startFrames(load, a.ws, b.ws, channelNum);
-        else startSignals(load, a.ws, b.ws, b.id, args.window);
+        load.starters.push(channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, args.window));
       }
+      loads.set(`${args.mode}:${args.kind}`, load);
       return pairs.length;
     },
-    measureStart() {
-      const load = current!;
+    /** Runs one load for `ms`, then lets what is in flight arrive; reports what was delivered. */
+    async slice(args: { mode: Mode; kind: Kind; ms: number; warmup?: boolean }) {
+      const load = loads.get(`${args.mode}:${args.kind}`)!;
       load.count = 0;
       load.bytes = 0;
-      load.latencies = [];
-      load.measuring = true;
-      load.t0 = performance.now();
+      const t0 = performance.now();
+      load.active = true;
+      for (const start of load.starters) start();
+      await new Promise((r) => setTimeout(r, args.ms));
+      load.active = false;
+      const drainDeadline = performance.now() + 5_000;
+      while (load.inflight > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 2));
+      if (args.warmup) load.latencies = [];
+      return { seconds: (performance.now() - t0) / 1000, count: load.count, bytes: load.bytes, inflight: load.inflight };
     },
-    measureStop() {
-      const load = current!;
-      current = null;
-      const seconds = (performance.now() - load.t0) / 1000;
-      load.measuring = false;
-      load.stopped = true;
+    loadStop(args: { mode: Mode; kind: Kind }) {
+      const key = `${args.mode}:${args.kind}`;
+      const load = loads.get(key)!;
+      loads.delete(key);
       for (const { a, b } of load.pairs) {
         a.ws.terminate();
         b.ws.terminate();
       }
       load.latencies.sort((x, y) => x - y);
-      return {
-        seconds,
-        msgsPerSec: load.count / seconds,
-        mbPerSec: load.bytes / seconds / 1e6,
-        p50: percentile(load.latencies, 50),
-        p99: percentile(load.latencies, 99),
-        errors: load.errors,
-      };
+      return { p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), errors: load.errors };
     },
   });
 }
 
+type Mode = 'signals' | 'relay';
+
 interface Load {
-  measuring: boolean;
-  stopped: boolean;
+  pairs: Awaited<ReturnType<typeof makePair>>[];
+  /** Senders refill only while active. */
+  active: boolean;
+  /** Messages or bytes sent and not yet delivered, over all pairs. */
+  inflight: number;
   count: number;
   bytes: number;
   errors: number;
   latencies: number[];
+  /** Per pair: start (or restart) sending. */
+  starters: (() => void)[];
 }
-let current: (Load & { pairs: Awaited<ReturnType<typeof makePair>>[]; t0: number }) | null = null;
+const loads = new Map<string, Load>();
 
 /** A sends signals to B with at most `window` in flight; B samples latency from the embedded send time. */
-function startSignals(load: Load, a: WebSocket, b: WebSocket, to: string | null, window: number): void {
+function signalPump(load: Load, a: WebSocket, b: WebSocket, to: string | null, window: number): () => void {
   const prefix = `{"type":"signal","to":"${to ?? 'bare'}","data":{"t":`;
   const suffix = ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
   let inflight = 0;
   const fill = () => {
     while (inflight < window) {
       inflight++;
+      load.inflight++;
       a.send(prefix + performance.now().toFixed(3) + suffix);
     }
   };
   b.on('message', (data: Buffer) => {
     inflight--;
+    load.inflight--;
     if (data[9] !== 0x73 /* 's' of "signal" */) load.errors++;
-    else if (load.measuring) {
+    else {
       load.count++;
       if ((load.count & 3) === 0) {
         const i = data.indexOf('"t":');
         load.latencies.push(performance.now() - Number.parseFloat(data.toString('latin1', i + 4, i + 24)));
       }
     }
-    if (!load.stopped && inflight <= window / 2) burst(a, fill);
+    if (load.active && inflight <= window / 2) burst(a, fill);
   });
-  burst(a, fill);
+  return () => burst(a, fill);
 }
 
 /** A pushes 64 KiB frames with at most FRAME_WINDOW bytes in flight end to end; B counts payload bytes. */
-function startFrames(load: Load, a: WebSocket, b: WebSocket, channel: number): void {
+function framePump(load: Load, a: WebSocket, b: WebSocket, channel: number): () => void {
   const frame = Buffer.from(encodeChannelFrame(channel || 1, new Uint8Array(FRAME_PAYLOAD).fill(7)));
-  let sent = 0;
-  let received = 0;
+  let inflight = 0;
   const fill = () => {
-    while (sent - received < FRAME_WINDOW) {
+    while (inflight < FRAME_WINDOW) {
       a.send(frame, { binary: true });
-      sent += frame.length;
+      inflight += frame.length;
+      load.inflight += frame.length;
     }
   };
   b.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary) return;
-    received += data.length;
-    if (load.measuring) load.bytes += data.length - 4;
-    if (!load.stopped && sent - received <= FRAME_WINDOW / 2) burst(a, fill);
+    inflight -= data.length;
+    load.inflight -= data.length;
+    load.bytes += data.length - 4;
+    if (load.active && inflight <= FRAME_WINDOW / 2) burst(a, fill);
   });
-  burst(a, fill);
+  return () => burst(a, fill);
 }
 
 // ---------------------------------------------------------------- orchestration
@@ -504,32 +519,53 @@ async function main(): Promise<void> {
       perCore: number;
     };
     const none: Result = { msgsPerSec: NaN, mbPerSec: NaN, p50: NaN, p99: NaN, errors: 0, cpuPct: NaN, perCore: NaN };
-    const signals: Record<Kind, Result> = { parley: none, bare: none };
-    const relayed: Record<Kind, Result> = { parley: none, bare: none };
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    async function measure(mode: 'signals' | 'relay', kind: Kind): Promise<Result> {
-      await client.call('loadStart', { mode, kind, url: info[kind].url, pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS, window: SIGNAL_WINDOW });
-      await sleep(WARMUP_MS);
-      const cpu0 = await servers[kind].call<number>('cpu');
-      await client.call('measureStart');
-      await sleep(MEASURE_MS);
-      const r = await client.call<{ seconds: number; msgsPerSec: number; mbPerSec: number; p50: number; p99: number; errors: number }>('measureStop');
-      const cpuSec = ((await servers[kind].call<number>('cpu')) - cpu0) / 1e6;
-      const work = (mode === 'signals' ? r.msgsPerSec : r.mbPerSec) * r.seconds;
-      return { ...r, cpuPct: (100 * cpuSec) / r.seconds, perCore: work / cpuSec };
-    }
-    // Alternate who goes first; keep each server's most efficient round (least disturbed by the neighbours).
-    for (let round = 0; round < ROUNDS; round++) {
-      const order: Kind[] = round % 2 === 0 ? ['parley', 'bare'] : ['bare', 'parley'];
-      for (const kind of PHASES.has('signals') ? order : []) {
-        const result = await measure('signals', kind);
-        if (!(result.perCore <= signals[kind].perCore)) signals[kind] = result;
+    let signals: Record<Kind, Result> = { parley: none, bare: none };
+    let relayed: Record<Kind, Result> = { parley: none, bare: none };
+    // Both servers get the same load in alternating short slices (ABBA), so neighbours' load on this shared
+    // machine hits both alike; each slice ends only when everything sent has arrived.
+    async function measure(mode: Mode): Promise<Record<Kind, Result> & { ratio: number }> {
+      const kinds: Kind[] = ['parley', 'bare'];
+      for (const kind of kinds) {
+        await client.call('loadStart', { mode, kind, url: info[kind].url, pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS, window: SIGNAL_WINDOW });
       }
-      for (const kind of PHASES.has('relay') ? order : []) {
-        const result = await measure('relay', kind);
-        if (!(result.perCore <= relayed[kind].perCore)) relayed[kind] = result;
+      for (const kind of kinds) await client.call('slice', { mode, kind, ms: WARMUP_MS, warmup: true });
+      const sum = { parley: { seconds: 0, cpu: 0, count: 0, bytes: 0 }, bare: { seconds: 0, cpu: 0, count: 0, bytes: 0 } };
+      /** Parley's capacity per core over bare's, per pair of adjacent slices: the median resists bursts of neighbours. */
+      const pairRatios: number[] = [];
+      for (let i = 0; i < SLICES; i++) {
+        const perCore = { parley: NaN, bare: NaN };
+        for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+          const cpu0 = await servers[kind].call<number>('cpu');
+          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', { mode, kind, ms: SLICE_MS });
+          const cpu = ((await servers[kind].call<number>('cpu')) - cpu0) / 1e6;
+          sum[kind].cpu += cpu;
+          sum[kind].seconds += r.seconds;
+          sum[kind].count += r.count;
+          sum[kind].bytes += r.bytes;
+          perCore[kind] = (mode === 'signals' ? r.count : r.bytes / 1e6) / cpu;
+        }
+        pairRatios.push(perCore.parley / perCore.bare);
       }
+      pairRatios.sort((x, y) => x - y);
+      const out = { ratio: percentile(pairRatios, 50) } as Record<Kind, Result> & { ratio: number };
+      for (const kind of kinds) {
+        const lat = await client.call<{ p50: number; p99: number; errors: number }>('loadStop', { mode, kind });
+        const t = sum[kind];
+        const work = mode === 'signals' ? t.count : t.bytes / 1e6;
+        out[kind] = {
+          msgsPerSec: t.count / t.seconds,
+          mbPerSec: t.bytes / 1e6 / t.seconds,
+          ...lat,
+          cpuPct: (100 * t.cpu) / t.seconds,
+          perCore: work / t.cpu,
+        };
+      }
+      return out;
     }
+    let forwardRatio = NaN;
+    let relayRatio = NaN;
+    if (PHASES.has('signals')) ({ ratio: forwardRatio, ...signals } = await measure('signals'));
+    if (PHASES.has('relay')) ({ ratio: relayRatio, ...relayed } = await measure('relay'));
     const parleyStats = await servers.parley.call<{ peakBufferedBytes: number; backpressurePauses: number; internalErrors: number }>('stats');
 
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -545,6 +581,7 @@ async function main(): Promise<void> {
       [`relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`, f(relayed.parley.mbPerSec), f(relayed.bare.mbPerSec)],
       ['  server CPU (% of a core)', `${f(relayed.parley.cpuPct, 0)}%`, `${f(relayed.bare.cpuPct, 0)}%`],
       ['  MB per server CPU-second (one core)', f(relayed.parley.perCore), f(relayed.bare.perCore)],
+      ['capacity ratio Parley ÷ bare (median of slice pairs)', `signals ${f(forwardRatio, 3)}`, `relay ${f(relayRatio, 3)}`],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(6, ...rows.map((r) => r[1].length));
@@ -565,8 +602,8 @@ async function main(): Promise<void> {
         rssMB: round3(idle.parley.rssMB),
         kbPerConnection: round3(idle.parley.perConnKB),
         bareKbPerConnection: round3(idle.bare.perConnKB),
-        forwardRatio: round3(signals.parley.perCore / signals.bare.perCore),
-        relayRatio: round3(relayed.parley.perCore / relayed.bare.perCore),
+        forwardRatio: round3(forwardRatio),
+        relayRatio: round3(relayRatio),
         forwardRatioWall: round3(signals.parley.msgsPerSec / signals.bare.msgsPerSec),
         relayRatioWall: round3(relayed.parley.mbPerSec / relayed.bare.mbPerSec),
         parleyMsgsPerCoreSec: round3(signals.parley.perCore),

@@ -64,7 +64,8 @@ export class Channels {
     const peer = channel.a === conn ? channel.b : channel.a;
     if (peer.ws.readyState !== OPEN) return; // closing: the channel goes with it
     peer.batchWrites();
-    peer.ws.send(data, FRAME_OPTIONS, peer.afterWrite);
+    // A write callback only while the peer holds a sender back: it resumes the sender at the low-water mark.
+    peer.ws.send(data, FRAME_OPTIONS, peer.blocking !== null ? peer.afterWrite : undefined);
     const counters = this.counters;
     counters.framesForwarded++;
     counters.bytesForwarded += data.length;
@@ -145,6 +146,8 @@ export class Channels {
     if (sender.blockedOn?.has(receiver)) return;
     (sender.blockedOn ??= new Set()).add(receiver);
     (receiver.blocking ??= new Set()).add(sender);
+    // Frames already queued carry no write callback: the socket's 'drain' (queue empty) is the fallback.
+    receiver.releaseOnDrain();
     if (sender.blockedOn.size === 1) {
       sender.ws.pause();
       this.counters.backpressurePauses++;

@@ -72,6 +72,8 @@ export class Connection {
   private arrival: ArrivalAddress | null;
   private authTimer: NodeJS.Timeout | null;
   private writeCallback: (() => void) | null = null;
+  private drainListener: (() => void) | null = null;
+  private drainArmed = false;
   private corked = false;
   private violations = 0;
   private lastViolationAt = 0;
@@ -108,6 +110,19 @@ export class Connection {
     return (this.writeCallback ??= () => {
       if (this.blocking !== null && this.ws.bufferedAmount <= this.ctx.limits.channelLowWaterBytes) this.ctx.channels.release(this);
     });
+  }
+
+  /** Releases the senders this connection holds back once its socket has flushed everything queued. */
+  releaseOnDrain(): void {
+    if (this.drainArmed) return;
+    this.drainArmed = true;
+    this.socket.once(
+      'drain',
+      (this.drainListener ??= () => {
+        this.drainArmed = false;
+        if (this.blocking !== null) this.ctx.channels.release(this);
+      }),
+    );
   }
 
   sendText(text: string): void {
