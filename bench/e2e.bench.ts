@@ -39,6 +39,40 @@ async function bareTransfer(browserA: Browser, browserB: Browser): Promise<numbe
   }
 }
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Investigation knob BENCH_E2E_PROFILE=1: CPU profiles of both pages' main threads during the app transfer. */
+async function startProfile(page: Page): Promise<() => Promise<CpuProfile>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return async () => ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile;
+}
+
+function topSelfTime(profile: CpuProfile, n = 12): string {
+  const byNode = new Map(profile.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byNode.get(id)?.callFrame;
+    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}` : '?';
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, ms]) => `    ${((ms * 100) / total).toFixed(1).padStart(5)}%  ${k}`)
+    .join('\n');
+}
+
 /** (a, app) The same bytes as a file through the UI: accept click → the receiver shows it verified. */
 async function appTransfer(alice: AppUser, bob: AppUser, dir: string): Promise<number> {
   const path = join(dir, 'bench.bin');
@@ -46,10 +80,18 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string): Promise<n
   await alice.sendFiles([path]);
   const accept = bob.transferCard('bench.bin').getByRole('button', { name: 'Accept' });
   await accept.waitFor({ timeout: 60_000 });
+  const profiling = process.env.BENCH_E2E_PROFILE === '1';
+  const stops = profiling ? await Promise.all([startProfile(alice.page), startProfile(bob.page)]) : [];
   const t0 = performance.now();
   await accept.click();
   await bob.waitTransfer('bench.bin', 'done', STEP_TIMEOUT);
-  return FILE_BYTES / 1e6 / ((performance.now() - t0) / 1000);
+  const mbps = FILE_BYTES / 1e6 / ((performance.now() - t0) / 1000);
+  if (profiling) {
+    const [sender, receiver] = await Promise.all(stops.map((stop) => stop()));
+    log(`  sender main thread, top self time:\n${topSelfTime(sender!)}`);
+    log(`  receiver main thread, top self time:\n${topSelfTime(receiver!)}`);
+  }
+  return mbps;
 }
 
 // The bare call page: simple-peer's bundle plus this script, served under the relay's (secure-flagged)

@@ -52,6 +52,7 @@ describe('web client: chat', () => {
     const dialog = bob.page.getByRole('dialog', { name: 'Add contact' });
     await dialog.getByLabel('Paste an invite link').fill('https://example.org/not-an-invite');
     await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/not a Parley invite/);
+    await screenshot(bob.page, 'add-contact-error');
     expect(await dialog.getByRole('button', { name: 'Add contact' }).isDisabled()).toBe(true);
     await bob.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
@@ -137,6 +138,15 @@ describe('web client: chat', () => {
     await bobDialog.getByText('You have verified Alice Liddell.').waitFor();
     await bob.page.keyboard.press('Escape');
     await bob.contactRow('Alice Liddell').and(bob.page.getByRole('option', { name: /Verified/ })).waitFor();
+
+    // A narrow window shows one pane at a time, with a way back to the list.
+    await p.setViewportSize({ width: 420, height: 720 });
+    await p.getByRole('button', { name: 'Back to chats' }).click();
+    await alice.contactRow('Bob').waitFor();
+    await screenshot(p, 'narrow-list');
+    await alice.openChat('Bob');
+    await screenshot(p, 'narrow-chat');
+    await p.setViewportSize({ width: 1100, height: 720 });
   });
 
   it('a page reload restores contacts and history; unread counts while the chat is closed', async () => {

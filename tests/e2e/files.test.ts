@@ -35,7 +35,7 @@ describe('web client: files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string): Promise<void> {
+  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string, downloadsShot?: string): Promise<void> {
     const path = join(dir, name);
     const sent = await randomFile(path, SIZE);
     await from.sendFiles([path]);
@@ -50,12 +50,12 @@ describe('web client: files', () => {
     }
     await to.waitTransfer(name, 'done');
     await from.waitTransfer(name, 'done');
-    const saved = await to.saveReceived(name, dir);
+    const saved = await to.saveReceived(name, dir, downloadsShot);
     expect(await sha256File(saved)).toBe(sent);
   }
 
   it('sends 50 MB each way, verified by SHA-256 on both ends', async () => {
-    await transfer(alice, bob, 'to-bob.bin', 'files-progress');
+    await transfer(alice, bob, 'to-bob.bin', 'files-progress', 'files-downloads');
     await screenshot(bob.page, 'files-done');
     await transfer(bob, alice, 'to-alice.bin');
     expect(alice.unexpectedProblems()).toEqual([]);

@@ -173,10 +173,14 @@ export class AppUser {
   }
 
   /** Saves a received file through the Downloads dialog (a browser download) into `dir`; returns its path. */
-  async saveReceived(name: string, dir: string): Promise<string> {
+  async saveReceived(name: string, dir: string, screenshotName?: string): Promise<string> {
     const p = this.page;
     await this.transferCard(name).getByRole('button', { name: 'Show in folder' }).click();
     const dialog = p.getByRole('dialog', { name: 'Received files' });
+    if (screenshotName) {
+      await dialog.getByText(name, { exact: true }).waitFor();
+      await screenshot(p, screenshotName);
+    }
     const [download] = await Promise.all([p.waitForEvent('download'), dialog.getByRole('button', { name: `Save ${name} to your computer` }).click()]);
     const target = join(dir, `${this.name}-${download.suggestedFilename()}`);
     await download.saveAs(target);
