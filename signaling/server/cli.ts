@@ -5,8 +5,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createDefaultLogger } from './logger.js';
 import { startRelay } from './relay.js';
 
-/** The web client built by `npm run build:renderer`, next to this file's build output (dist/renderer). */
-const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
+/** The web client built by `npm run build:renderer` (dist/renderer), from dist/signaling/server or from source. */
+function defaultStaticDir(): string | undefined {
+  const candidates = [new URL('../../renderer/', import.meta.url), new URL('../../dist/renderer/', import.meta.url)];
+  const found = candidates.find((dir) => dir.pathname.endsWith('/dist/renderer/') && existsSync(new URL('index.html', dir)));
+  return found ? fileURLToPath(found) : undefined;
+}
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -40,15 +44,15 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     port: number;
     cert?: string;
     key?: string;
-    static: string | boolean;
+    static?: string | boolean;
     acceptHost: string[];
     maxConnections?: number;
     logLevel: string;
   }>();
 
   if ((opts.cert === undefined) !== (opts.key === undefined)) program.error('--cert and --key go together');
-  const staticDir =
-    typeof opts.static === 'string' ? opts.static : opts.static && existsSync(DEFAULT_STATIC_DIR) ? DEFAULT_STATIC_DIR : undefined;
+  // Commander leaves `static` undefined when neither --static nor --no-static is given: that means the default.
+  const staticDir = typeof opts.static === 'string' ? opts.static : opts.static !== false ? defaultStaticDir() : undefined;
 
   const logger = createDefaultLogger(opts.logLevel);
   const relay = await startRelay({

@@ -102,7 +102,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const target = req.url ?? '';
     const q = target.indexOf('?');
     if ((q < 0 ? target : target.slice(0, q)) !== RELAY_PATH) return rejectUpgrade(socket, 404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        accept(ws, req);
+      } catch (err) {
+        counters.internalErrors++;
+        logger.error({ err: err instanceof Error ? err.name : typeof err }, 'internal error accepting a connection');
+        ws.terminate();
+      }
+    });
   });
 
   function accept(ws: WebSocket, req: IncomingMessage): void {
@@ -124,7 +132,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   }
 
   const heartbeat = setInterval(() => {
-    for (const conn of ctx.connections) conn.tick();
+    for (const conn of ctx.connections) {
+      try {
+        conn.tick();
+      } catch (err) {
+        counters.internalErrors++;
+        logger.error({ conn: conn.serial, err: err instanceof Error ? err.name : typeof err }, 'internal error in heartbeat');
+      }
+    }
   }, limits.heartbeatMs);
   heartbeat.unref();
 

@@ -1,6 +1,6 @@
 // wss with a certificate made in the test, and the standalone command end to end.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,12 +46,25 @@ describe('parley-relay command', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const firstLine = new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', resolve);
-      void exited.then((code) => reject(new Error(`relay exited (${code}) before printing its URL: ${stderr}`)));
+    const lines: string[] = [];
+    const waiters: (() => void)[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      for (const w of waiters.splice(0)) w();
     });
+    /** Stdout line `n` (0-based), or a rejection if the process exits first. */
+    const line = (n: number): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (lines.length > n) resolve(lines[n]!);
+          else waiters.push(check);
+        };
+        check();
+        void exited.then(() => setImmediate(() => (lines.length > n ? resolve(lines[n]!) : reject(new Error(`relay exited before printing line ${n}: ${stderr}`)))));
+      });
+    const firstLine = line(0);
     firstLine.catch(() => undefined); // awaited only by tests that expect a URL
-    return { child, exited, firstLine, stderr: () => stderr };
+    return { child, exited, firstLine, line, stderr: () => stderr };
   }
 
   it('prints its URL, serves authenticated clients over wss and stops gracefully on SIGTERM', async () => {
@@ -65,6 +78,26 @@ describe('parley-relay command', () => {
       const { client } = await connectAs(url!, undefined, { ca: tls.cert });
       run.child.kill('SIGTERM');
       expect((await client.closed).code).toBe(1001);
+      expect(await run.exited).toBe(0);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+  });
+
+  it('serves the web client named with --static on the same port', async () => {
+    const site = join(work, 'site');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(join(site, 'index.html'), '<title>cli-static</title>');
+    const run = launch(['--port', '0', '--static', site, '--log-level', 'warn']);
+    try {
+      const web = await run.line(1);
+      const httpUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(web)?.[1];
+      expect(httpUrl, web).toBeDefined();
+      const res = await fetch(httpUrl!);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('cli-static');
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
