@@ -112,7 +112,7 @@ describe('relay limits', () => {
   });
 
   it('terminates connections that stop answering pings, keeps those that do', async () => {
-    const relay = await fixture.start({ limits: { heartbeatMs: 100 } });
+    const relay = await fixture.start({ limits: { heartbeatMs: 250 } });
     const healthy = await authed(relay.url);
     const dead = fixture.track(await RawClient.open(relay.url, { autoPong: false }));
     await dead.authenticate(await createIdentity());
