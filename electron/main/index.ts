@@ -28,6 +28,7 @@ import { resolveAppRequest } from './app-protocol.js';
 import { registerBridgeIpc } from './bridge-ipc.js';
 import { securityHeaders, withCspHeader } from './csp.js';
 import { DEEP_LINK_SCHEME, DeepLinkQueue } from './deep-link.js';
+import { DOWNLOADS_SUBDIR, DownloadSinks, registerDownloadIpc } from './download-sinks.js';
 import { FileSinks } from './file-sinks.js';
 import { createValidatedIpc } from './ipc.js';
 import { decideNavigation, decideWindowOpen } from './navigation-policy.js';
@@ -78,6 +79,8 @@ const loadStartRelay: StartRelay = async (options) => {
 
 const settings = new SettingsStore(app.getPath('userData'));
 const files = new FileSinks();
+// Received files (the transfer engine's sink) go to <Downloads>/Parley, streamed and resumable.
+const downloads = new DownloadSinks({ root: join(app.getPath('downloads'), DOWNLOADS_SUBDIR) });
 const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));
 const relay = new EmbeddedRelay({
   startRelay: loadStartRelay,
@@ -116,6 +119,7 @@ if (isPrimary) {
     shutdown: async () => {
       if (mainWindow && !mainWindow.isDestroyed()) await saveWindowBounds(mainWindow);
       await files.releaseAll();
+      await downloads.releaseAll();
       await relay.stop();
       await settings.flush();
     },
@@ -219,6 +223,10 @@ function registerIpc(): void {
     openExternal: (url) => shell.openExternal(url), // eng-disable OPEN_EXTERNAL_JS_CHECK
     takeDeepLinks: () => deepLinks.take(),
   });
+  registerDownloadIpc(ipc, downloads, {
+    showItemInFolder: (path) => shell.showItemInFolder(path),
+    openPath: (path) => shell.openPath(path),
+  });
 }
 
 function createWindow(): void {
@@ -238,13 +246,16 @@ function createWindow(): void {
     // A reload: the old page's open files and its deep-link subscription are gone.
     deepLinks.reset();
     void files.releaseOwner(contentsId);
+    void downloads.releaseOwner(contentsId);
   });
   win.webContents.on('render-process-gone', () => {
     deepLinks.reset();
     void files.releaseOwner(contentsId);
+    void downloads.releaseOwner(contentsId);
   });
   win.webContents.on('destroyed', () => {
     void files.releaseOwner(contentsId);
+    void downloads.releaseOwner(contentsId);
   });
   void win.loadURL(APP_ENTRY_URL);
 }

@@ -1,8 +1,8 @@
 // ParleyBridge over IPC, without Electron: the preload entry passes in ipcRenderer's invoke/on/off, so
 // this logic (chunking writes, deep-link subscription, argument shaping) is tested in Node with fakes.
 // What the renderer receives holds only functions and plain values, never ipcRenderer or an IPC event.
-import type { BridgeFileSink, BridgeNotification, BridgeSaveRequest, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
-import { Channel, MAX_WRITE_CHUNK_BYTES, RendererEvent, type SaveFileOpened } from '../shared/ipc-contract.js';
+import type { BridgeDownloads, BridgeFileSink, BridgeNotification, BridgeSaveRequest, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
+import { Channel, DownloadChannel, MAX_WRITE_CHUNK_BYTES, RendererEvent, type SaveFileOpened } from '../shared/ipc-contract.js';
 
 export interface PreloadIpc {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -94,8 +94,52 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
     async openExternal(url: string) {
       await ipc.invoke(Channel.OpenExternal, String(url));
     },
+
+    downloads: createDownloads(ipc),
   };
   return bridge;
+}
+
+/**
+ * The received-files sink over IPC: one call per method, arguments passed as they are (main validates
+ * them all, and bounds chunk sizes); only the shapes of the replies are checked here.
+ */
+export function createDownloads(ipc: PreloadIpc): BridgeDownloads {
+  return {
+    async open(relativePath, key) {
+      const r = (await ipc.invoke(DownloadChannel.Open, relativePath, key)) as { handle?: unknown; existingBytes?: unknown } | null;
+      if (typeof r?.handle !== 'string' || typeof r.existingBytes !== 'number') throw new Error('download-open: malformed reply');
+      return { handle: r.handle, existingBytes: r.existingBytes };
+    },
+    async read(handle, offset, length) {
+      const data = await ipc.invoke(DownloadChannel.Read, handle, offset, length);
+      if (!(data instanceof Uint8Array)) throw new Error('download-read: malformed reply');
+      return data;
+    },
+    async truncate(handle, offset) {
+      await ipc.invoke(DownloadChannel.Truncate, handle, offset);
+    },
+    async write(handle, chunk) {
+      await ipc.invoke(DownloadChannel.Write, handle, chunk);
+    },
+    async flush(handle) {
+      await ipc.invoke(DownloadChannel.Flush, handle);
+    },
+    async commit(handle) {
+      const path = await ipc.invoke(DownloadChannel.Commit, handle);
+      if (typeof path !== 'string') throw new Error('download-commit: malformed reply');
+      return path;
+    },
+    async close(handle) {
+      await ipc.invoke(DownloadChannel.Close, handle);
+    },
+    async discard(relativePath, key) {
+      await ipc.invoke(DownloadChannel.Discard, relativePath, key);
+    },
+    async reveal(relativePath) {
+      await ipc.invoke(DownloadChannel.Reveal, relativePath);
+    },
+  };
 }
 
 /** A sink that forwards writes in ≤ MAX_WRITE_CHUNK_BYTES pieces, one IPC round trip at a time. */

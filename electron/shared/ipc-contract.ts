@@ -17,6 +17,23 @@ export const Channel = {
 } as const;
 export type Channel = (typeof Channel)[keyof typeof Channel];
 
+/** Channels of the received-files sink (ParleyBridge.downloads), served by main/download-sinks.ts. */
+export const DownloadChannel = {
+  Open: 'parley:download-open',
+  Read: 'parley:download-read',
+  Truncate: 'parley:download-truncate',
+  Write: 'parley:download-write',
+  Flush: 'parley:download-flush',
+  Commit: 'parley:download-commit',
+  Close: 'parley:download-close',
+  Discard: 'parley:download-discard',
+  Reveal: 'parley:download-reveal',
+} as const;
+export type DownloadChannel = (typeof DownloadChannel)[keyof typeof DownloadChannel];
+
+/** Largest chunk one download-write (or download-read) call carries. */
+export const MAX_DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+
 /** Events the main process sends to the renderer. */
 export const RendererEvent = {
   DeepLink: 'parley:deep-link',

@@ -91,7 +91,7 @@ async function init(): Promise<void> {
     // openEngine (engine-factory.ts) returns core's Messenger; the state layer sees only its EngineLike face.
     const messenger = engine as unknown as Messenger;
     unbindCalls = bindCalls(messenger.calls, call);
-    const service = new TransferService(messenger, engineStore, transfers, consoleLogger, (m) => app.toasts.error(m));
+    const service = new TransferService(messenger, engineStore, transfers, consoleLogger, (m) => app.toasts.error(m), bridge.downloads);
     transferService = service;
     service.start().catch((err: unknown) => app.toasts.error(err instanceof Error ? err.message : String(err)));
   });

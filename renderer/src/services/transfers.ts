@@ -1,11 +1,14 @@
-// The transfer engine in the web client: Blob reads, OPFS writes, persisted in IndexedDB, attached to
+// The transfer engine in the web client: Blob reads, writes to OPFS (web) or through the bridge into the
+// Downloads folder (Electron), persisted in IndexedDB, attached to
 // each contact's session as soon as one exists (frames of a kind nobody listens to are dropped, so
 // attaching late could lose an offer). Feeds TransfersState and implements its actions.
 import type { IdentityId, Unsubscribe } from '../../../core/src/api.js';
+import type { BridgeDownloads } from '../../../core/src/bridge.js';
 import type { Messenger } from '../../../core/src/messenger.js';
 import type { KeyValueStore, Logger } from '../../../core/src/platform/types.js';
 import { TransferEngine, type OutgoingFile } from '../../../core/src/transfer/index.js';
 import { attachSession } from '../../../core/src/transfer/session-stream.js';
+import { BridgeFileSink } from '../platform/bridge-sink.js';
 import { uniqueName } from '../platform/filenames.js';
 import { BrowserFileSource, OpfsFileSink } from '../platform/transfer-io.js';
 import { outgoingName, rowId, rowsOf } from '../state/transfer-rows.js';
@@ -24,11 +27,13 @@ export class TransferService {
     private readonly state: TransfersState,
     logger: Logger,
     private readonly onError: (message: string) => void,
+    /** The bridge's received-files sink (Electron); without it files go to the origin-private file system. */
+    downloads?: BridgeDownloads,
   ) {
     this.engine = new TransferEngine({
       store,
       source: this.source,
-      sink: new OpfsFileSink(),
+      sink: downloads ? new BridgeFileSink(downloads) : new OpfsFileSink(),
       logger,
       isKnownContact: (id) => this.known.has(id),
       decide: () => 'ask',

@@ -54,9 +54,15 @@ describe('preload bundle', () => {
     expect([...exposed.keys()]).toEqual(['parley']);
     const api = exposed.get('parley') as Record<string, unknown>;
     expect(api.platform).toBe('electron');
-    for (const [k, v] of Object.entries(api)) expect(['function', 'string'], k).toContain(typeof v);
+    // The one nested object is the received-files sink, itself made of functions only.
+    const { downloads, ...rest } = api;
+    for (const [k, v] of Object.entries(rest)) expect(['function', 'string'], k).toContain(typeof v);
+    expect(typeof downloads).toBe('object');
+    const sinkMethods = Object.entries(downloads as Record<string, unknown>);
+    expect(sinkMethods.map(([k]) => k).sort()).toEqual(['close', 'commit', 'discard', 'flush', 'open', 'read', 'reveal', 'truncate', 'write']);
+    for (const [k, v] of sinkMethods) expect(typeof v, k).toBe('function');
     // ipcRenderer must never cross the bridge, not even nested.
-    expect(Object.values(api).some((v) => typeof v === 'object')).toBe(false);
+    expect(Object.values(rest).some((v) => typeof v === 'object')).toBe(false);
   });
 
   it('talks to main through ipcRenderer.invoke and strips IPC event objects', async () => {
@@ -71,5 +77,16 @@ describe('preload bundle', () => {
     expect(got).toEqual([['parley:invite#1']]);
     off();
     expect(listeners.get('parley:deep-link')).toEqual([]);
+  });
+
+  it('sends received-file calls to main as they are', async () => {
+    const api = exposed.get('parley') as { downloads: { write(h: string, c: Uint8Array): Promise<void>; reveal(p: string): Promise<void> } };
+    invoked.length = 0;
+    await api.downloads.write('handle-1234', new Uint8Array([1, 2]));
+    await api.downloads.reveal('a/b.txt');
+    expect(invoked).toEqual([
+      ['parley:download-write', 'handle-1234', new Uint8Array([1, 2])],
+      ['parley:download-reveal', 'a/b.txt'],
+    ]);
   });
 });
