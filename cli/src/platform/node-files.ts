@@ -178,6 +178,20 @@ export class NodeFileSink implements FileSink {
           throw writeError(error, relativePath);
         }
       },
+      async writev(chunks) {
+        let left = chunks.reduce((n, c) => n + c.length, 0);
+        let pieces = chunks;
+        try {
+          while (left > 0) {
+            const { bytesWritten } = await handle.writev(pieces, position);
+            position += bytesWritten;
+            left -= bytesWritten;
+            if (left > 0) pieces = dropFront(pieces, bytesWritten);
+          }
+        } catch (error) {
+          throw writeError(error, relativePath);
+        }
+      },
       async flush() {
         if (!sync) return;
         try {
@@ -255,6 +269,20 @@ export class NodeFileSink implements FileSink {
     }
     throw new Error(`no free name for ${basename(final)} after ${MAX_NAME_CANDIDATES} tries`);
   }
+}
+
+/** The pieces left after the first `bytes` bytes were written (a short writev). */
+function dropFront(pieces: Uint8Array[], bytes: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const piece of pieces) {
+    if (bytes >= piece.length) {
+      bytes -= piece.length;
+      continue;
+    }
+    out.push(bytes > 0 ? piece.subarray(bytes) : piece);
+    bytes = 0;
+  }
+  return out;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { TransferEventMap, TransferStats } from './types.js';
 export interface ResolvedOptions {
   chunkBytes: number;
   windowBytes: number;
+  relayWindowBytes: number;
   ackBytes: number;
   checkpointBytes: (size: number) => number;
   maxTailBytes: number;

@@ -41,9 +41,11 @@ export interface TransferEngineOptions {
   decide?: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
   /** Bytes of file data per chunk frame (default 65,488: 64 KiB frames; at most 256 KiB minus headers). */
   chunkBytes?: number;
-  /** Bytes sent but not yet written by the receiver, at most (default 768 KiB, at most 16 MiB). */
+  /** Bytes sent but not yet written by the receiver, at most, on the direct path (default 768 KiB, at most 16 MiB). */
   windowBytes?: number;
-  /** Receiver acknowledges every this many written bytes (default a sixth of the window, at least a chunk). */
+  /** The same over the relay (default 4 MiB, at least windowBytes). */
+  relayWindowBytes?: number;
+  /** Receiver acknowledges every this many written bytes (default 256 KiB, or a quarter of a smaller window). */
   ackBytes?: number;
   /** Receiver checkpoints every this many bytes (default 0.5 % of the file, between 256 KiB and 16 MiB). */
   checkpointBytes?: number | ((size: number) => number);
@@ -65,11 +67,18 @@ export function defaultCheckpointBytes(size: number): number {
 }
 
 /**
- * Bytes in flight (sent, not yet written by the receiver). It must cover the path's bandwidth × delay
- * (768 KiB: ~15 MB/s at 50 ms), and it is what a receiver crash can cost: everything in flight is lost
- * and sent again, so it is kept under 1 % of a 100 MB file.
+ * Bytes in flight (sent, not yet written by the receiver) on the direct path. The data channel has its
+ * own flow control and gains nothing from more (measured: same speed at 768 KiB and 4 MiB). It bounds
+ * the receiver's memory and what a killed receiver can cost: data it had received but not yet written
+ * is sent again (data still in the sender's session is re-delivered and kept, see incoming.ts), so
+ * 768 KiB keeps that under 1 % of a 100 MB file.
  */
 export const DEFAULT_WINDOW_BYTES = 768 * 1024;
+/**
+ * The relay path's ack round trip is longer (an extra hop, AEAD sealing and opening on both ends,
+ * ws buffering), so it needs more in flight to stay busy: measured window-bound at 768 KiB.
+ */
+export const DEFAULT_RELAY_WINDOW_BYTES = 4 * 1024 * 1024;
 
 function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -77,16 +86,20 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
     throw new RangeError(`chunkBytes must be an integer from 1024 to ${MAX_CHUNK_BYTES}`);
   }
   const windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
-  if (!Number.isInteger(windowBytes) || windowBytes < 2 * chunkBytes || windowBytes > MAX_WINDOW_BYTES) {
-    throw new RangeError(`windowBytes must be an integer from two chunks to ${MAX_WINDOW_BYTES}`);
+  const relayWindowBytes = options.relayWindowBytes ?? Math.max(windowBytes, DEFAULT_RELAY_WINDOW_BYTES);
+  for (const [name, value] of [['windowBytes', windowBytes], ['relayWindowBytes', relayWindowBytes]] as const) {
+    if (!Number.isInteger(value) || value < 2 * chunkBytes || value > MAX_WINDOW_BYTES) {
+      throw new RangeError(`${name} must be an integer from two chunks to ${MAX_WINDOW_BYTES}`);
+    }
   }
   // Frequent small acks: they slide the window smoothly, and on stacks without 'bufferedamountlow'
   // (node wrtc) every incoming frame is also when the sender's transport notices its buffer drained.
-  const ackBytes = options.ackBytes ?? Math.max(chunkBytes, Math.floor(windowBytes / 6));
+  const ackBytes = options.ackBytes ?? Math.max(chunkBytes, Math.min(256 * 1024, Math.floor(Math.min(windowBytes, relayWindowBytes) / 4)));
   const checkpoint = options.checkpointBytes;
   return {
     chunkBytes,
     windowBytes,
+    relayWindowBytes,
     ackBytes,
     checkpointBytes: typeof checkpoint === 'number' ? () => checkpoint : (checkpoint ?? defaultCheckpointBytes),
     maxTailBytes: options.maxTailBytes ?? 64 * 1024 * 1024,
@@ -95,7 +108,7 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
 }
 
 export class TransferEngine {
-  readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0, windowWaitMs: 0, streamWaitMs: 0 };
+  readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0, windowWaitMs: 0, streamWaitMs: 0, maxQueuedBytes: 0 };
   private readonly transfers = new Map<string, Transfer>();
   private readonly links = new Map<IdentityId, { link: Link & { closed: boolean }; unsubscribe: Unsubscribe }>();
   private readonly handlers = new Map<keyof TransferEventMap, Set<(payload: never) => void>>();
@@ -404,9 +417,9 @@ export class TransferEngine {
       link.control({ t: 'cancel', offerId: message.offerId, message: 'the re-offer does not match the original offer' });
       return;
     }
+    incoming.offered(message);
     switch (incoming.state) {
       case 'pending':
-        incoming.latestRound = Math.max(incoming.latestRound, message.round);
         return;
       case 'active':
       case 'paused':
@@ -454,7 +467,7 @@ export class TransferEngine {
       files: message.files.map((f) => ({ ...f })),
     };
     const incoming = new Incoming(this.ctx, record);
-    incoming.latestRound = message.round;
+    incoming.offered(message);
     this.transfers.set(record.offerId, incoming);
     const decision = (await this.options.decide?.(incoming.info())) ?? 'ask';
     await this.store.saveOffer(record);

@@ -104,7 +104,7 @@ export class HashTrail {
     if (state) this.hash.load(state);
     else this.hash.reset();
     this.position = at;
-    for (const key of this.states.keys()) if (key > offset) this.states.delete(key);
+    // States past `offset` stay: a midstate depends only on the file's bytes, so they remain right.
     return at;
   }
 

@@ -14,6 +14,8 @@ import type { TransferErrorInfo } from './types.js';
 
 /** Most bytes queued for the worker: two senders' windows (old and new round) plus slack. Beyond it the peer is misbehaving. */
 const MAX_QUEUED_BYTES = 2 * MAX_WINDOW_BYTES + 4 * MAX_TRANSFER_FRAME_BYTES;
+/** Most bytes written with one sink call. */
+const MAX_RUN_BYTES = 1024 * 1024;
 
 type Op =
   | { kind: 'chunk'; chunk: ChunkFrame }
@@ -28,11 +30,24 @@ interface HashPoint {
   state: Uint8Array;
 }
 
-/** Where a file continues, as promised in our last accept. */
-interface Expectation {
-  at: HashPoint | { offset: 0; state?: undefined };
-  /** Unverified tail the sender may have confirmed: if its first chunk starts here, continue from here. */
-  alt?: HashPoint;
+/**
+ * Bytes kept from before a restart that no durable checkpoint covers yet: [from.offset, from.offset + length).
+ * We continue after them provisionally; the sender checks their hash (`check` in our accept) and either
+ * continues where we are (they were right) or from `from` (we roll back to its hash state).
+ */
+interface Unconfirmed {
+  from: HashPoint;
+  length: number;
+  sha256: string;
+  /** Our accept carried the check: the next chunk's offset tells the sender's verdict. */
+  checkSent: boolean;
+}
+
+/** Where a file continues (a file not open right now, as promised in our last accept or left when closed). */
+interface Position {
+  expected: number;
+  state: Uint8Array | undefined;
+  unconfirmed?: Unconfirmed | undefined;
 }
 
 interface OpenFile {
@@ -42,7 +57,7 @@ interface OpenFile {
   expected: number;
   /** Bytes in the partial right now. */
   length: number;
-  alt?: HashPoint | undefined;
+  unconfirmed: Unconfirmed | undefined;
   lastAck: number;
   durable: number;
   lastCheckpoint: number;
@@ -57,23 +72,28 @@ export class IncomingError extends Error {}
 export class Incoming extends OfferBase {
   /** The round of the latest offer seen; accepts answer it. */
   latestRound = 0;
+  /** Ack at least this often: our own setting, or less if the sender's window is small. */
+  private ackEvery: number;
   /**
    * True once we answered an offer round in this process. Before that (fresh start from storage), chunks
-   * are stale frames a session re-sent after our restart: dropped, and the sender asked to re-offer.
+   * are frames the sender's session re-sent after our restart: used if they continue what the partial
+   * holds (provisionally, see Unconfirmed), else dropped with a request to re-offer.
    */
   private synced = false;
-  private hinted = false;
+  /** Round we last asked the sender to re-offer in (once per round). */
+  private hintedRound = -1;
   private readonly queue: Op[] = [];
   private queuedBytes = 0;
   private working = false;
   private current: OpenFile | null = null;
   private readonly checkpoints = new Map<number, HashPoint>();
   private readonly touched = new Set<number>();
-  private readonly expectations = new Map<number, Expectation>();
+  private readonly positions = new Map<number, Position>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(ctx: TransferContext, record: OfferRecord, stored?: Map<number, FileRecord>) {
     super(ctx, record, stored);
+    this.ackEvery = ctx.options.ackBytes;
     for (const [fileId, file] of stored ?? []) {
       this.touched.add(fileId);
       if (file.hash && file.state === 'pending') {
@@ -102,6 +122,12 @@ export class Incoming extends OfferBase {
     this.enqueue({ kind: 'accept', round: this.latestRound });
   }
 
+  /** Notes what an offer message tells us: its round and the sender's window. */
+  offered(message: { round: number; window?: number | undefined }): void {
+    this.latestRound = Math.max(this.latestRound, message.round);
+    this.ackEvery = Math.max(1, Math.min(this.ctx.options.ackBytes, Math.floor((message.window ?? Infinity) / 4)));
+  }
+
   /** A (re-)offer for an offer we already said yes to. */
   reoffered(round: number): void {
     this.latestRound = Math.max(this.latestRound, round);
@@ -118,10 +144,10 @@ export class Incoming extends OfferBase {
     this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, round: this.latestRound });
   }
 
-  /** Asks the sender to re-offer, once per process, when frames arrive that no accept of ours asked for. */
+  /** Asks the sender to re-offer (once per round) when frames arrive that no accept of ours can place. */
   private hint(): void {
-    if (this.hinted) return;
-    this.hinted = true;
+    if (this.hintedRound === this.latestRound) return;
+    this.hintedRound = this.latestRound;
     this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, round: this.latestRound });
   }
 
@@ -133,6 +159,7 @@ export class Incoming extends OfferBase {
       return;
     }
     this.queuedBytes += chunk.data.length;
+    if (this.queuedBytes > this.ctx.stats.maxQueuedBytes) this.ctx.stats.maxQueuedBytes = this.queuedBytes;
     this.enqueue({ kind: 'chunk', chunk });
   }
 
@@ -196,9 +223,9 @@ export class Incoming extends OfferBase {
     this.working = true;
     try {
       for (let op = this.queue.shift(); op; op = this.queue.shift()) {
-        if (op.kind === 'chunk') this.queuedBytes -= op.chunk.data.length;
         try {
-          await this.handle(op);
+          if (op.kind === 'chunk') await this.handleChunks(this.takeRun(op.chunk));
+          else await this.handle(op);
         } catch (error) {
           await this.failed(error);
         }
@@ -211,10 +238,29 @@ export class Incoming extends OfferBase {
     }
   }
 
-  private async handle(op: Op): Promise<void> {
+  /**
+   * The chunk plus the contiguous chunks of the same file queued right behind it (up to MAX_RUN_BYTES):
+   * written with one call, so the queue drains in few syscalls whatever the frame rate.
+   */
+  private takeRun(first: ChunkFrame): ChunkFrame[] {
+    const run = [first];
+    this.queuedBytes -= first.data.length;
+    let bytes = first.data.length;
+    let end = first.offset + first.data.length;
+    for (let next = this.queue[0]; next?.kind === 'chunk'; next = this.queue[0]) {
+      const chunk = next.chunk;
+      if (chunk.fileId !== first.fileId || chunk.offset !== end || bytes + chunk.data.length > MAX_RUN_BYTES) break;
+      this.queue.shift();
+      this.queuedBytes -= chunk.data.length;
+      run.push(chunk);
+      bytes += chunk.data.length;
+      end += chunk.data.length;
+    }
+    return run;
+  }
+
+  private async handle(op: Exclude<Op, { kind: 'chunk' }>): Promise<void> {
     switch (op.kind) {
-      case 'chunk':
-        return this.handleChunk(op.chunk);
       case 'end':
         return this.handleEnd(op.message);
       case 'accept':
@@ -247,40 +293,45 @@ export class Incoming extends OfferBase {
     this.rebaseSpeed();
   }
 
-  /** Where `file` should continue, preparing the expectation its first chunk is checked against. */
+  /** Where `file` should continue (what our accept tells the sender), remembered for its first chunk. */
   private async resumePoint(file: FileEntry): Promise<AcceptFile> {
     const fileId = file.meta.fileId;
     const current = this.current;
-    if (current?.file === file && !current.failed) {
-      current.alt = undefined;
-      return { fileId, offset: current.expected };
-    }
-    this.expectations.delete(fileId);
-    if (!this.touched.has(fileId)) return { fileId, offset: 0 };
-    await this.closeCurrent(true);
-    // No checkpoint yet still means "the hash of nothing at offset 0": a tail can be kept even then.
-    const saved = this.checkpoints.get(fileId) ?? { offset: 0, state: (await Sha256.create()).save() };
-    const sink = await this.openSink(file);
-    try {
-      const length = sink.existingBytes;
-      if (length < saved.offset) {
-        // No checkpoint, or the partial lost bytes we had made durable: start over.
-        this.expectations.set(fileId, { at: { offset: 0 } });
-        return { fileId, offset: 0 };
+    if (current?.file === file && !current.failed) return acceptOf(fileId, current.expected, current.unconfirmed);
+    let position: Position = this.positions.get(fileId) ?? { expected: 0, state: undefined };
+    if (!this.positions.has(fileId) && this.touched.has(fileId)) {
+      const sink = await this.openSink(file);
+      try {
+        position = await this.restorePosition(file, sink);
+      } finally {
+        await sink.close().catch(() => {});
       }
-      const tailLength = Math.min(length, file.meta.size) - saved.offset;
-      if (tailLength > 0 && sink.read && tailLength <= this.ctx.options.maxTailBytes) {
-        const tail = await this.hashTail(sink, saved, tailLength);
-        if (tail) {
-          this.expectations.set(fileId, { at: saved, alt: tail.point });
-          return { fileId, offset: saved.offset, tail: { length: tailLength, sha256: tail.sha256 } };
-        }
-      }
-      this.expectations.set(fileId, { at: saved });
-      return { fileId, offset: saved.offset };
-    } finally {
-      await sink.close().catch(() => {});
     }
+    this.positions.set(fileId, position);
+    return acceptOf(fileId, position.expected, position.unconfirmed);
+  }
+
+  /**
+   * Where a partial found on disk continues: after its last checkpoint, plus (provisionally) whatever
+   * the partial holds beyond it — a crash (not a power cut) loses no written byte.
+   */
+  private async restorePosition(file: FileEntry, sink: SinkFile): Promise<Position> {
+    const saved = this.checkpoints.get(file.meta.fileId) ?? { offset: 0, state: (await Sha256.create()).save() };
+    const length = sink.existingBytes;
+    // The partial lost bytes we had made durable (or was replaced): start over.
+    if (length < saved.offset) return { expected: 0, state: undefined };
+    const tailLength = Math.min(length, file.meta.size) - saved.offset;
+    if (tailLength > 0 && sink.read && tailLength <= this.ctx.options.maxTailBytes) {
+      const tail = await this.hashTail(sink, saved, tailLength);
+      if (tail) {
+        return {
+          expected: tail.point.offset,
+          state: tail.point.state,
+          unconfirmed: { from: saved, length: tailLength, sha256: tail.sha256, checkSent: false },
+        };
+      }
+    }
+    return { expected: saved.offset, state: saved.state };
   }
 
   /** Hashes the partial's bytes after the checkpoint: their own SHA-256 and the file hash state at their end. */
@@ -324,84 +375,103 @@ export class Incoming extends OfferBase {
     await this.closeCurrent(true);
     const fileId = file.meta.fileId;
     const sink = await this.openSink(file);
-    const saved = this.checkpoints.get(fileId);
-    const expectation = this.expectations.get(fileId) ?? { at: saved ?? { offset: 0 } };
-    this.expectations.delete(fileId);
-    let at: HashPoint | { offset: 0; state?: undefined } = expectation.at;
-    if (sink.existingBytes < at.offset) at = { offset: 0 };
+    let position = this.positions.get(fileId);
+    this.positions.delete(fileId);
+    if (!position) {
+      const saved = this.checkpoints.get(fileId);
+      // Before our first accept (just restarted), re-delivered frames may continue the partial's tail.
+      if (!this.synced) position = await this.restorePosition(file, sink);
+      else position = saved ? { expected: saved.offset, state: saved.state } : { expected: 0, state: undefined };
+    }
+    // Bytes we counted on are gone from the partial: start over (a chunk further on makes us ask from 0).
+    if (sink.existingBytes < position.expected) position = { expected: 0, state: undefined };
     const hash = await Sha256.create();
-    if (at.state) hash.load(at.state);
-    const alt = expectation.alt && sink.existingBytes >= expectation.alt.offset ? expectation.alt : undefined;
+    if (position.state) hash.load(position.state);
+    const durable = Math.min(position.expected, this.checkpoints.get(fileId)?.offset ?? 0);
     this.current = {
       file,
       sink,
       hash,
-      expected: at.offset,
+      expected: position.expected,
       length: sink.existingBytes,
-      alt,
-      lastAck: at.offset,
-      durable: at.offset,
-      lastCheckpoint: at.offset,
+      unconfirmed: position.unconfirmed,
+      lastAck: position.expected,
+      durable,
+      lastCheckpoint: position.expected,
       checkpointing: null,
       askedFrom: -1,
       failed: null,
     };
+    file.bytesDone = position.expected;
     // Known to have a partial from now on (a restart learns it from the first checkpoint; before that a
     // leftover partial is simply truncated and rewritten).
     this.touched.add(fileId);
     return this.current;
   }
 
-  private async handleChunk(chunk: ChunkFrame): Promise<void> {
+  /** Handles a run of contiguous chunks of one file (see takeRun). */
+  private async handleChunks(run: ChunkFrame[]): Promise<void> {
     if (this.record.state !== 'active') return;
-    if (!this.synced) return this.hint();
-    const file = this.files.get(chunk.fileId);
-    if (!file) throw new IncomingError(`chunk for unknown file ${chunk.fileId}`);
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    const file = this.files.get(first.fileId);
+    if (!file) throw new IncomingError(`chunk for unknown file ${first.fileId}`);
     if (file.state !== 'pending') return;
-    if (chunk.offset + chunk.data.length > file.meta.size) throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
+    if (last.offset + last.data.length > file.meta.size) throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
-    if (open.alt && chunk.offset === open.alt.offset && chunk.offset !== open.expected) this.takeAlt(open);
-    let { offset, data } = chunk;
-    if (offset < open.expected) {
-      const skip = open.expected - offset;
-      if (skip >= data.length) {
-        this.ctx.stats.duplicateBytes += data.length;
-        return;
-      }
-      this.ctx.stats.duplicateBytes += skip;
-      data = data.subarray(skip);
-      offset = open.expected;
+    const pending = open.unconfirmed;
+    if (pending?.checkSent) {
+      // The first chunk after our accept is the sender's verdict on the unconfirmed bytes.
+      if (first.offset === open.expected) open.unconfirmed = undefined;
+      else if (first.offset === pending.from.offset) this.rollBack(open, pending);
     }
-    if (offset > open.expected) {
-      this.askFrom(open);
+    if (first.offset > open.expected) {
+      // A gap. While something is unconfirmed (or before our first accept) only a new round settles it.
+      if (open.unconfirmed || !this.synced) this.hint();
+      else this.askFrom(open);
       return;
     }
-    open.alt = undefined;
-    if (data.length === 0) return;
+    // The run is contiguous: only its head can overlap what we have.
+    const pieces: Uint8Array[] = [];
+    let bytes = 0;
+    for (const chunk of run) {
+      const skip = Math.max(0, open.expected + bytes - chunk.offset);
+      if (skip >= chunk.data.length) {
+        this.ctx.stats.duplicateBytes += chunk.data.length;
+        continue;
+      }
+      this.ctx.stats.duplicateBytes += skip;
+      const data = skip ? chunk.data.subarray(skip) : chunk.data;
+      pieces.push(data);
+      bytes += data.length;
+    }
+    if (bytes === 0) return;
     if (open.length !== open.expected) {
       await this.sinkOp(open, () => open.sink.truncate(open.expected));
       open.length = open.expected;
     }
-    open.hash.update(data);
-    open.expected += data.length;
-    await this.sinkOp(open, () => open.sink.write(data));
+    for (const data of pieces) open.hash.update(data);
+    open.expected += bytes;
+    await this.sinkOp(open, () => (pieces.length === 1 ? open.sink.write(pieces[0]!) : writeAll(open.sink, pieces)));
     open.length = open.expected;
     file.bytesDone = open.expected;
-    const { ackBytes } = this.ctx.options;
-    if (open.expected - open.lastAck >= ackBytes) this.ack(open);
+    if (open.expected - open.lastAck >= this.ackEvery) this.ack(open);
     if (open.expected - open.lastCheckpoint >= this.ctx.options.checkpointBytes(file.meta.size) && !open.checkpointing) {
       void this.checkpoint(open, false);
     }
     this.progress(file);
   }
 
-  private takeAlt(open: OpenFile): void {
-    const alt = open.alt!;
-    open.hash.load(alt.state);
-    open.expected = alt.offset;
-    open.alt = undefined;
-    open.file.bytesDone = alt.offset;
+  /** The sender's bytes differ from what we kept: back to the last checkpoint (the next write truncates). */
+  private rollBack(open: OpenFile, pending: Unconfirmed): void {
+    open.hash.load(pending.from.state);
+    open.expected = pending.from.offset;
+    open.unconfirmed = undefined;
+    open.file.bytesDone = open.expected;
+    // Acks and checkpoints count from here again (the sender's window restarted here too).
+    open.lastAck = open.expected;
+    open.lastCheckpoint = open.expected;
   }
 
   private askFrom(open: OpenFile): void {
@@ -437,6 +507,8 @@ export class Incoming extends OfferBase {
    * Runs beside the next writes unless `wait`; only one at a time.
    */
   private async checkpoint(open: OpenFile, wait: boolean): Promise<void> {
+    // A hash state that covers unconfirmed bytes must never become the point a restart trusts.
+    if (open.unconfirmed) return;
     if (open.checkpointing) {
       await open.checkpointing;
       if (!wait) return;
@@ -471,6 +543,7 @@ export class Incoming extends OfferBase {
     const open = this.current;
     if (!open) return;
     this.current = null;
+    if (!open.failed) this.positions.set(open.file.meta.fileId, { expected: open.expected, state: open.hash.save(), unconfirmed: open.unconfirmed });
     if (open.checkpointing) await open.checkpointing;
     if (checkpoint && !open.failed && open.expected > open.lastCheckpoint) await this.checkpoint(open, true);
     await open.sink.close().catch(() => {});
@@ -489,9 +562,11 @@ export class Incoming extends OfferBase {
     if (message.size !== file.meta.size) throw new IncomingError(`end of ${file.meta.relativePath} names another size`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
-    if (open.alt && open.alt.offset === file.meta.size && open.expected !== file.meta.size) this.takeAlt(open);
-    if (open.expected !== file.meta.size) {
-      this.askFrom(open);
+    // No chunk came after our check and the sender ends where we are: it agreed with our bytes.
+    if (open.unconfirmed?.checkSent && open.expected === file.meta.size) open.unconfirmed = undefined;
+    if (open.expected !== file.meta.size || open.unconfirmed) {
+      if (open.unconfirmed) this.hint();
+      else this.askFrom(open);
       return;
     }
     if (open.length !== open.expected) {
@@ -561,7 +636,7 @@ export class Incoming extends OfferBase {
       await open.sink.close().catch(() => {});
     }
     this.checkpoints.delete(file.meta.fileId);
-    this.expectations.delete(file.meta.fileId);
+    this.positions.delete(file.meta.fileId);
     if (this.touched.has(file.meta.fileId)) await this.ctx.sink.discard(file.meta.relativePath, this.fileKey(file)).catch(() => {});
   }
 
@@ -589,4 +664,16 @@ export class Incoming extends OfferBase {
     this.setState('paused', info);
     this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info });
   }
+}
+
+function acceptOf(fileId: number, offset: number, unconfirmed: Unconfirmed | undefined): AcceptFile {
+  if (!unconfirmed) return { fileId, offset };
+  unconfirmed.checkSent = true;
+  return { fileId, offset, check: { from: unconfirmed.from.offset, length: unconfirmed.length, sha256: unconfirmed.sha256 } };
+}
+
+/** Writes several pieces with one call when the sink can (writev), else one after another. */
+function writeAll(sink: SinkFile, pieces: Uint8Array[]): Promise<void> {
+  if (sink.writev) return sink.writev(pieces);
+  return pieces.reduce((done: Promise<void>, piece) => done.then(() => sink.write(piece)), Promise.resolve());
 }

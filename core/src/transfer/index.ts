@@ -1,5 +1,5 @@
 // File transfer engine: see README.md.
-export { TransferEngine, defaultCheckpointBytes, DEFAULT_WINDOW_BYTES, type TransferEngineOptions } from './engine.js';
+export { TransferEngine, defaultCheckpointBytes, DEFAULT_RELAY_WINDOW_BYTES, DEFAULT_WINDOW_BYTES, type TransferEngineOptions } from './engine.js';
 export { TransferError, TransferErrorCode, isTransferErrorCode } from './errors.js';
 export type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from './io.js';
 export type { FrameStream } from './stream.js';

@@ -61,6 +61,8 @@ export interface SinkFile {
   truncate(offset: number): Promise<void>;
   /** Appends. The engine never calls write() again before the previous one settled. */
   write(chunk: Uint8Array): Promise<void>;
+  /** Optional: appends several pieces in one call (Node: FileHandle.writev), used when chunks queue up. */
+  writev?(chunks: Uint8Array[]): Promise<void>;
   /**
    * Makes every byte written so far durable (fsync). The engine records its checkpoint only after this
    * resolves. May run while the next write() is in flight.

@@ -14,7 +14,8 @@ import type { TransferErrorInfo } from './types.js';
 interface Job {
   fileId: number;
   start: number;
-  tail?: { length: number; sha256: string } | undefined;
+  /** The receiver's unconfirmed range: if our bytes there hash differently, start from `check.from` instead. */
+  check?: { from: number; length: number; sha256: string } | undefined;
   /** Set by a resume request while this job runs: continue from here instead. */
   restartAt?: number;
 }
@@ -112,7 +113,15 @@ export class Outgoing extends OfferBase {
     if (this.record.state !== 'offered' && this.record.state !== 'active') this.setState('active');
     else this.persistOffer();
     const files = [...this.files.values()].filter((f) => f.state === 'pending').map((f) => stripSource(f.meta));
-    link.control({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId: this.offerId, round: this.record.round, files, total: this.record.total });
+    link.control({
+      t: 'offer',
+      v: TRANSFER_PROTOCOL_VERSION,
+      offerId: this.offerId,
+      round: this.record.round,
+      files,
+      total: this.record.total,
+      window: Math.min(this.ctx.options.windowBytes, this.ctx.options.relayWindowBytes),
+    });
   }
 
   /** The link went away: stop streaming; the next attach re-offers. */
@@ -137,7 +146,7 @@ export class Outgoing extends OfferBase {
         return;
       }
       wanted.add(accepted.fileId);
-      round.queue.push({ fileId: accepted.fileId, start: accepted.offset, tail: accepted.tail });
+      round.queue.push({ fileId: accepted.fileId, start: accepted.offset, check: accepted.check });
     }
     for (const file of this.files.values()) {
       if (file.state === 'pending' && !wanted.has(file.meta.fileId)) {
@@ -346,23 +355,20 @@ export class Outgoing extends OfferBase {
     trail.mark();
   }
 
-  /** If the receiver's unverified tail matches our bytes, skip it; returns where sending starts. */
-  private async checkTail(source: SourceFile, trail: HashTrail, start: number, tail: { length: number; sha256: string }): Promise<number> {
-    const tailHash = await Sha256.create();
-    let at = start;
-    const end = start + tail.length;
+  /** Does the receiver's unconfirmed range hold our bytes? Leaves the trail's hash at the range's end. */
+  private async checkRange(source: SourceFile, trail: HashTrail, check: { from: number; length: number; sha256: string }): Promise<boolean> {
+    await this.hashTo(source, trail, check.from);
+    const rangeHash = await Sha256.create();
+    let at = check.from;
+    const end = check.from + check.length;
     while (at < end) {
       const data = await readExact(source, at, Math.min(this.ctx.options.chunkBytes * 4, end - at));
       trail.update(data);
-      tailHash.update(data);
+      rangeHash.update(data);
       at += data.length;
     }
-    if (tailHash.peekHex() === tail.sha256) {
-      trail.mark();
-      return end;
-    }
-    trail.rewind(start);
-    return start;
+    trail.mark();
+    return rangeHash.peekHex() === check.sha256;
   }
 
   private async sendFile(round: Round, job: Job, file: FileEntry): Promise<void> {
@@ -371,8 +377,8 @@ export class Outgoing extends OfferBase {
     try {
       const trail = await this.trailFor(file);
       let offset = job.start;
+      if (job.check && !(await this.checkRange(source, trail, job.check))) offset = job.check.from;
       await this.hashTo(source, trail, offset);
-      if (job.tail && offset + job.tail.length <= size) offset = await this.checkTail(source, trail, offset, job.tail);
       if (round.aborted) return;
       round.begin(fileId, offset);
       const chunkBytes = this.ctx.options.chunkBytes;
@@ -396,7 +402,8 @@ export class Outgoing extends OfferBase {
         next = after < size ? readAt(after) : null;
         trail.update(data);
         trail.mark();
-        const wait = round.room(this.ctx.options.windowBytes);
+        const { windowBytes, relayWindowBytes } = this.ctx.options;
+        const wait = round.room(this.ctx.link(this.contactId)?.path() === 'relay' ? relayWindowBytes : windowBytes);
         if (wait) {
           const since = this.ctx.now();
           await wait;
@@ -445,7 +452,7 @@ function stripSource(meta: FileEntry['meta']) {
 
 function validStart(accepted: AcceptFile, size: number): boolean {
   if (accepted.offset > size) return false;
-  return !accepted.tail || accepted.offset + accepted.tail.length <= size;
+  return !accepted.check || accepted.check.from + accepted.check.length <= accepted.offset;
 }
 
 async function readExact(source: SourceFile, offset: number, length: number): Promise<Uint8Array> {

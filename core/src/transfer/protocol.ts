@@ -57,6 +57,8 @@ export const OfferSchema = z
     files: z.array(OfferFileSchema).min(1).max(MAX_FILES_PER_OFFER),
     /** Sum of every file's size in the original offer. */
     total: size,
+    /** The sender's window: the receiver acknowledges at least every quarter of it (or it would stall). */
+    window: z.number().int().min(1024).max(MAX_WINDOW_BYTES).optional(),
   })
   .superRefine((offer, ctx) => {
     const ids = new Set<number>();
@@ -67,13 +69,19 @@ export const OfferSchema = z
   });
 export type OfferMessage = z.infer<typeof OfferSchema>;
 
-export const AcceptFileSchema = z.object({
-  fileId,
-  /** Where the receiver's verified (hash-saved) copy ends: send from here... */
-  offset: size,
-  /** ...unless the receiver also holds `length` more unverified bytes hashing to `sha256`: if the sender's bytes match, it sends from offset + length. */
-  tail: z.object({ length: size.min(1), sha256 }).optional(),
-});
+export const AcceptFileSchema = z
+  .object({
+    fileId,
+    /** Send from here... */
+    offset: size,
+    /**
+     * ...unless the receiver's bytes [from, from + length) — kept from before a restart but not yet
+     * covered by a durable hash checkpoint — do not hash to `sha256` in the sender's file: then send
+     * from `from`. Lets a receiver keep what it wrote (and what the session re-delivered) after a crash.
+     */
+    check: z.object({ from: size, length: size.min(1), sha256 }).optional(),
+  })
+  .refine((f) => !f.check || f.check.from + f.check.length <= f.offset, { message: 'check range must end at or before offset', path: ['check'] });
 export type AcceptFile = z.infer<typeof AcceptFileSchema>;
 
 export const AcceptSchema = z.object({

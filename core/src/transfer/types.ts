@@ -112,4 +112,6 @@ export interface TransferStats {
   /** Time the sender spent waiting for its window (receiver acks) and for the stream (its backpressure), ms. */
   windowWaitMs: number;
   streamWaitMs: number;
+  /** Receiver: most bytes that ever waited to be written (arrived, not yet on disk). */
+  maxQueuedBytes: number;
 }

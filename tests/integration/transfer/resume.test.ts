@@ -63,7 +63,12 @@ describe('transfers resume after interruptions', () => {
     expect(partials(bob.recvDir)).toEqual([]);
     const stats = await alice.stats(bob.id);
     const resent = stats.engine.chunkBytesSent - SIZE;
-    console.log(`[transfer] receiver killed: ${(resent / MB).toFixed(2)} MB re-sent (${((100 * resent) / SIZE).toFixed(2)} %)`);
+    const theirStats = await bob2.stats(alice.id);
+    console.log(
+      `[transfer] receiver killed: ${(resent / MB).toFixed(2)} MB re-sent (${((100 * resent) / SIZE).toFixed(2)} %);` +
+        ` session re-sent ${stats.stream?.framesResent} frames; restarted receiver got ${(theirStats.engine.chunkBytesReceived / MB).toFixed(1)} MB` +
+        ` (${(theirStats.engine.duplicateBytes / MB).toFixed(2)} MB duplicate, ${theirStats.engine.resumeRequests} resume requests)`,
+    );
     expect(resent).toBeGreaterThanOrEqual(0);
     expect(resent).toBeLessThanOrEqual(SIZE / 100);
   });

@@ -1,7 +1,7 @@
 // One end of the bare data-channel baseline: simple-peer + @roamhq/wrtc, the stack Parley's peers use,
 // with the same buffering as the session's direct transport (write while bufferedAmount ≤ 1 MiB, resume
 // at 256 KiB) and nothing else: no stream, no hashing, no files. argv: <initiator|responder>.
-// IPC in: {signal}, {pump: bytes}, {expect: bytes}. IPC out: {signal}, {connected}, {pumped, t0}, {received, t}.
+// IPC in: {start}, {signal}, {pump: bytes}, {expect: bytes}. IPC out: {signal}, {connected}, {pumped, t0}, {received, t}.
 import wrtc from '@roamhq/wrtc';
 import SimplePeer from 'simple-peer';
 
@@ -13,27 +13,29 @@ const send = (m: unknown) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
 
 type Channel = { bufferedAmount: number; bufferedAmountLowThreshold: number; send(d: Uint8Array): void; addEventListener(e: string, f: () => void): void };
-const peer = new SimplePeer({ initiator, wrtc, trickle: true, config: { iceServers: [] } }) as unknown as {
-  on(e: string, f: (x: never) => void): void;
-  signal(d: unknown): void;
-  _channel: Channel;
-};
-peer.on('signal', (data: unknown) => send({ type: 'signal', data }));
-peer.on('connect', () => send({ type: 'connected' }));
-peer.on('error', (e: Error) => send({ type: 'error', message: e.message }));
-
+type Peer = { on(e: string, f: (x: never) => void): void; signal(d: unknown): void; _channel: Channel };
+let peer: Peer | null = null;
 let expect = 0;
 let got = 0;
-peer.on('data', (d: Uint8Array) => {
-  got += d.length;
-  if (expect && got >= expect) {
-    send({ type: 'received', bytes: got, t: now() });
-    expect = 0;
-  }
-});
+
+// Created on {start}, once the test listens for signals.
+function start(): void {
+  const p = new SimplePeer({ initiator, wrtc, trickle: true, config: { iceServers: [] } }) as unknown as Peer;
+  peer = p;
+  p.on('signal', (data: unknown) => send({ type: 'signal', data }));
+  p.on('connect', () => send({ type: 'connected' }));
+  p.on('error', (e: Error) => send({ type: 'error', message: e.message }));
+  p.on('data', (d: Uint8Array) => {
+    got += d.length;
+    if (expect && got >= expect) {
+      send({ type: 'received', bytes: got, t: now() });
+      expect = 0;
+    }
+  });
+}
 
 async function pump(bytes: number): Promise<void> {
-  const channel = peer._channel;
+  const channel = peer!._channel;
   channel.bufferedAmountLowThreshold = LOW;
   let wake: (() => void) | null = null;
   const low = () => {
@@ -61,8 +63,9 @@ async function pump(bytes: number): Promise<void> {
 }
 
 process.on('message', (raw) => {
-  const m = raw as { signal?: unknown; pump?: number; expect?: number };
-  if (m.signal) peer.signal(m.signal);
+  const m = raw as { start?: boolean; signal?: unknown; pump?: number; expect?: number };
+  if (m.start) start();
+  if (m.signal) peer?.signal(m.signal);
   if (m.expect) {
     expect = m.expect;
     got = 0;

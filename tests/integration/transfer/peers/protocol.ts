@@ -9,6 +9,7 @@ export interface TransferPeerOptions {
   directHeadStartMs?: number;
   directStallMs?: number;
   windowBytes?: number;
+  relayWindowBytes?: number;
   chunkBytes?: number;
   ackBytes?: number;
   /** fdatasync on checkpoints and commits (default true). */

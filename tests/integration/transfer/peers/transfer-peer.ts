@@ -81,6 +81,7 @@ const engine = new TransferEngine({
   decide: () => 'accept',
   progressIntervalMs: options.progressMs ?? 200,
   ...(options.windowBytes !== undefined ? { windowBytes: options.windowBytes } : {}),
+  ...(options.relayWindowBytes !== undefined ? { relayWindowBytes: options.relayWindowBytes } : {}),
   ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
   ...(options.ackBytes !== undefined ? { ackBytes: options.ackBytes } : {}),
 });

@@ -104,10 +104,10 @@ export class MemoryDisk implements FileSink {
     return [...this.files.keys()].filter((n) => n.endsWith('.part'));
   }
 
-  /** The process died: its handles stop working. `powerLoss` also drops bytes never flushed. */
-  crash(powerLoss = false): void {
+  /** The process died: its handles stop working. 'power-loss' also drops bytes never flushed. */
+  crash(mode: 'kill' | 'power-loss' = 'kill'): void {
     this.generation += 1;
-    if (powerLoss) for (const file of this.files.values()) file.length = Math.min(file.length, file.durable);
+    if (mode === 'power-loss') for (const file of this.files.values()) file.length = Math.min(file.length, file.durable);
   }
 
   async discard(relativePath: string, key: string): Promise<void> {
@@ -154,9 +154,11 @@ export class MemoryDisk implements FileSink {
         disk.onWrite?.();
       },
       flush: async () => {
+        // Like fsync: covers the writes completed before the call.
+        const length = f.length;
         await Promise.resolve();
         alive();
-        f.durable = f.length;
+        f.durable = Math.max(f.durable, Math.min(length, f.length));
       },
       commit: async () => {
         alive();

@@ -8,6 +8,8 @@ import type { FrameStream } from '../../../../core/src/transfer/index.js';
 export interface MemoryLinkOptions {
   latencyMs?: number;
   windowBytes?: number;
+  /** Frames delivered per event-loop turn (default 64); 1 keeps the receiver's queue as short as a real one. */
+  batch?: number;
 }
 
 type Fault = (frame: Uint8Array) => Uint8Array | null;
@@ -93,7 +95,7 @@ export class MemoryStream implements FrameStream {
   private deliver(): void {
     const now = Date.now();
     // Deliver a bounded batch per turn so the receiver's event loop gets to run its writes.
-    let budget = 64;
+    let budget = this.options.batch;
     while (this.fifo.length && this.fifo[0]!.at <= now && budget-- > 0 && !this.closed) {
       const { frame } = this.fifo.shift()!;
       this.inFlight -= frame.length;
@@ -118,7 +120,7 @@ export interface MemoryLink {
 }
 
 export function memoryLink(options: MemoryLinkOptions = {}): MemoryLink {
-  const resolved = { latencyMs: options.latencyMs ?? 1, windowBytes: options.windowBytes ?? 1024 * 1024 };
+  const resolved = { latencyMs: options.latencyMs ?? 1, windowBytes: options.windowBytes ?? 1024 * 1024, batch: options.batch ?? 64 };
   const a = new MemoryStream(resolved);
   const b = new MemoryStream(resolved);
   a.peer = b;

@@ -68,6 +68,15 @@ describe('NodeFileSink', () => {
     expect(readdirSync(join(dir, 'photos/2024')).sort()).toEqual(['a (1).jpg', 'a.jpg']);
   });
 
+  it('appends several pieces with one writev', async () => {
+    const dir = tempDir();
+    const file = await new NodeFileSink(dir).open('v.bin', { key: 'k', size: 7, mime: '' });
+    await file.write(Uint8Array.from([1]));
+    await file.writev!([Uint8Array.from([2, 3]), Uint8Array.from([]), Uint8Array.from([4, 5, 6, 7])]);
+    await file.close();
+    expect([...readFileSync(join(dir, 'v.bin.k.part'))]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('discards a partial, and a missing one is no error', async () => {
     const dir = tempDir();
     const sink = new NodeFileSink(dir);

@@ -48,7 +48,7 @@ describe('transfer frames', () => {
   });
 
   it('round-trips control messages', () => {
-    const message = { t: 'accept' as const, offerId, round: 3, files: [{ fileId: 1, offset: 10, tail: { length: 5, sha256: 'a'.repeat(64) } }], have: [0] };
+    const message = { t: 'accept' as const, offerId, round: 3, files: [{ fileId: 1, offset: 10, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }], have: [0] };
     expect(decodeFrame(encodeControl(message))).toEqual({ kind: 'control', message });
   });
 
@@ -68,6 +68,11 @@ describe('transfer frames', () => {
       'repeated file ids',
       json({ t: 'offer', v: 1, offerId, round: 1, total: 2, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }, { fileId: 0, relativePath: 'b', size: 1, mime: '' }] }),
       /repeated/,
+    ],
+    [
+      'a check range past the offset',
+      json({ t: 'accept', offerId, round: 1, files: [{ fileId: 0, offset: 4, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }], have: [] }),
+      /check range/,
     ],
     ['wrong version', json({ t: 'offer', v: 2, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }] }), /v/],
     ['non-ASCII mime', json({ t: 'offer', v: 1, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: 'tëxt' }] }), /mime/],
