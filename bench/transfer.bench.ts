@@ -7,7 +7,7 @@
 //   resume    receiver SIGKILLed at 50 %, restarted: bytes the sender sent again / file size → resumeResentPct
 // Baselines and Parley runs are interleaved (ROUNDS each, best kept) so load changes hit both alike.
 // Last line: one JSON object.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host } from '../tests/testbed/index.js';
@@ -33,8 +33,29 @@ const now = () => performance.timeOrigin + performance.now();
 const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
 const log = (...args: unknown[]) => console.log('[transfer]', ...args);
 
+/** CPU time (user + system, all threads) a process has used, ms; Linux clock ticks are 10 ms. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds per 100 MB moved, for each process, e.g. "2.1+1.9". */
+function cpuPer100MB(pids: number[], before: number[], bytes: number): string {
+  return pids.map((pid, i) => (((cpuMs(pid) - before[i]!) / 1000) * (100 * MB)) / bytes).map((x) => x.toFixed(1)).join('+');
+}
+
+interface Run {
+  speed: number;
+  /** CPU seconds per 100 MB per process (sender+receiver[+relay]). */
+  cpu: string;
+}
+
 /** Bare data channel: two dc-pump.ts processes, signals relayed over IPC by this process. */
-async function barePump(a: Host, b: Host, bytes: number): Promise<number> {
+async function barePump(a: Host, b: Host, bytes: number): Promise<Run> {
   type Msg = { type: string; data?: unknown; t?: number; t0?: number; message?: string };
   const x = a.spawnNode<Msg, Record<string, unknown>>(DC_PUMP, ['initiator']);
   const y = b.spawnNode<Msg, Record<string, unknown>>(DC_PUMP, ['responder']);
@@ -53,16 +74,18 @@ async function barePump(a: Host, b: Host, bytes: number): Promise<number> {
     offs.forEach((off) => off());
     await y.send({ expect: bytes });
     await y.next((m) => m.type === 'expecting');
+    const pids = [x.pid, y.pid];
+    const before = pids.map(cpuMs);
     await x.send({ pump: bytes });
     const started = await x.next((m) => m.type === 'pumped', 300_000);
     const done = await y.next((m) => m.type === 'received', 300_000);
-    return mbps(bytes, done.t! - started.t0!);
+    return { speed: mbps(bytes, done.t! - started.t0!), cpu: cpuPer100MB(pids, before, bytes) };
   } finally {
     await Promise.all([x.stop(), y.stop()]);
   }
 }
 
-async function bareWs(a: Host, b: Host, relay: Host, bytes: number): Promise<number> {
+async function bareWs(a: Host, b: Host, relay: Host, bytes: number): Promise<Run> {
   const fwd = relay.spawnNode<{ type: string; port: number }>(FORWARDER, [relay.address, '0']);
   try {
     const { port } = await fwd.next((m) => m.type === 'listening', 30_000);
@@ -71,11 +94,14 @@ async function bareWs(a: Host, b: Host, relay: Host, bytes: number): Promise<num
     await sink.next((m) => m.type === 'ready', 30_000);
     const source = a.spawnNode<{ type: string; t?: number }, { go: true }>(WS_PUMP, [url, 'source', String(bytes)]);
     await source.next((m) => m.type === 'ready', 30_000);
+    const pids = [source.pid, sink.pid, fwd.pid];
+    const before = pids.map(cpuMs);
     await source.send({ go: true });
     const started = await source.next((m) => m.type === 'started', 300_000);
     const done = await sink.next((m) => m.type === 'received', 300_000);
+    const cpu = cpuPer100MB(pids, before, bytes);
     await Promise.all([source.stop(), sink.stop()]);
-    return mbps(bytes, done.t! - started.t!);
+    return { speed: mbps(bytes, done.t! - started.t!), cpu };
   } finally {
     await fwd.stop();
   }
@@ -90,10 +116,12 @@ async function parley(
   bytes: number,
   dirs: string[],
   onProgress?: (alice: TransferPeer, bob: TransferPeer) => Promise<void>,
-): Promise<{ speed: number; path: string; alice: TransferPeer; bob: TransferPeer }> {
+): Promise<Run & { path: string; alice: TransferPeer; bob: TransferPeer }> {
   const [alice, bob] = await pairPeers(a, b, r.url, { a: PEER_OPTIONS, b: PEER_OPTIONS });
   dirs.push(alice.home, bob.home);
   try {
+    const pids = [alice.proc.pid, bob.proc.pid, r.proc.pid];
+    const before = pids.map(cpuMs);
     const t0 = now();
     const [offerId] = await alice.send(bob.id, [path]);
     if (onProgress) await onProgress(alice, bob);
@@ -101,8 +129,9 @@ async function parley(
     const ms = now() - t0;
     if (info.files[0]?.state !== 'verified') throw new Error(`transfer ended ${info.state}/${info.files[0]?.state}: ${JSON.stringify(info.files[0]?.error)}`);
     const stats = await alice.stats(bob.id);
-    log(`  ${stats.path}: ${(ms / 1000).toFixed(1)} s, sender waited ${(stats.engine.windowWaitMs / 1000).toFixed(1)} s for its window, ${(stats.engine.streamWaitMs / 1000).toFixed(1)} s for the stream`);
-    return { speed: mbps(bytes, ms), path: stats.path, alice, bob };
+    const cpu = cpuPer100MB(stats.path === 'relay' ? pids : pids.slice(0, 2), before, bytes);
+    log(`  ${stats.path}: ${(ms / 1000).toFixed(1)} s, sender waited ${(stats.engine.windowWaitMs / 1000).toFixed(1)} s for its window, ${(stats.engine.streamWaitMs / 1000).toFixed(1)} s in stream.send`);
+    return { speed: mbps(bytes, ms), cpu, path: stats.path, alice, bob };
   } finally {
     await Promise.all([alice.close(), bob.close()]);
   }
@@ -121,38 +150,44 @@ try {
   const fileHash = await sha256File(file);
 
   if (PHASES.has('direct')) {
-    const bare: number[] = [];
-    const ours: number[] = [];
+    const bare: Run[] = [];
+    const ours: Run[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await barePump(a, b, SIZE));
       const run = await parley(a, b, r, file, SIZE, dirs);
       if (run.path !== 'direct') throw new Error(`direct run went ${run.path}`);
-      ours.push(run.speed);
-      log(`direct round ${i + 1}: bare data channel ${bare.at(-1)!.toFixed(1)} MB/s, Parley ${run.speed.toFixed(1)} MB/s`);
+      ours.push(run);
+      log(`direct round ${i + 1}: bare data channel ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${run.speed.toFixed(1)} MB/s (${run.cpu})`);
     }
-    result.directBareMBps = +Math.max(...bare).toFixed(1);
-    result.directMBps = +Math.max(...ours).toFixed(1);
-    result.directRatio = +(Math.max(...ours) / Math.max(...bare)).toFixed(3);
+    const best = (runs: Run[]) => runs.reduce((x, y) => (y.speed > x.speed ? y : x));
+    result.directBareMBps = +best(bare).speed.toFixed(1);
+    result.directMBps = +best(ours).speed.toFixed(1);
+    result.directRatio = +(best(ours).speed / best(bare).speed).toFixed(3);
+    result.directCpuBare = best(bare).cpu;
+    result.directCpu = best(ours).cpu;
   }
 
   if (PHASES.has('relay')) {
-    const bare: number[] = [];
-    const ours: number[] = [];
+    const bare: Run[] = [];
+    const ours: Run[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await bareWs(a, b, relay, SIZE));
       await a.blockAllExcept({ tcpPorts: [r.port], host: relay });
       try {
         const run = await parley(a, b, r, file, SIZE, dirs);
         if (run.path !== 'relay') throw new Error(`relay run went ${run.path}`);
-        ours.push(run.speed);
+        ours.push(run);
       } finally {
         await a.unblock();
       }
-      log(`relay round ${i + 1}: bare ws forwarder ${bare.at(-1)!.toFixed(1)} MB/s, Parley ${ours.at(-1)!.toFixed(1)} MB/s`);
+      log(`relay round ${i + 1}: bare ws forwarder ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${ours.at(-1)!.speed.toFixed(1)} MB/s (${ours.at(-1)!.cpu})`);
     }
-    result.relayBareMBps = +Math.max(...bare).toFixed(1);
-    result.relayMBps = +Math.max(...ours).toFixed(1);
-    result.relayRatio = +(Math.max(...ours) / Math.max(...bare)).toFixed(3);
+    const best = (runs: Run[]) => runs.reduce((x, y) => (y.speed > x.speed ? y : x));
+    result.relayBareMBps = +best(bare).speed.toFixed(1);
+    result.relayMBps = +best(ours).speed.toFixed(1);
+    result.relayRatio = +(best(ours).speed / best(bare).speed).toFixed(3);
+    result.relayCpuBare = best(bare).cpu;
+    result.relayCpu = best(ours).cpu;
   }
 
   if (PHASES.has('memory')) {
