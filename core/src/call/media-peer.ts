@@ -1,6 +1,7 @@
 // One call's simple-peer connection: signs every offer/answer we send, verifies every one we receive before
 // simple-peer sees it, keeps the order of signals both ways, and records what ICE did so a failure can be
 // explained (diagnose.ts).
+import { onIceState } from '../platform/ice-state.js';
 import SimplePeer, { type Instance as PeerInstance, type SignalData } from 'simple-peer';
 import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
@@ -116,8 +117,7 @@ export class MediaPeer {
       this.#connected = true;
       this.#events.emit('connect', undefined);
     });
-    peer.on('iceStateChange', (state) => {
-      const s = String(state);
+    onIceState(peer, (s) => {
       this.#obs.iceStates.add(s);
       this.#events.emit('ice', s);
     });

@@ -8,6 +8,7 @@
 //
 // Data channel messages: [type u8][bytes]; 0 = whole frame, 1 = fragment (more follow), 2 = last
 // fragment, 3 = transcript (JSON). Frames are cut into 64 KiB pieces, the size every stack accepts.
+import { onIceState } from '../platform/ice-state.js';
 import SimplePeer, { type Instance as PeerInstance, type SignalData } from 'simple-peer';
 import { fromBase64url, toBase64url, verifySignature, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import { encodeFields } from '../crypto/encoding.js';
@@ -260,7 +261,7 @@ export class DirectTransport implements FrameTransport {
     }
     peer.on('close', () => this.close('direct connection closed'));
     peer.on('error', (err) => this.close(`direct connection error: ${(err as Error).message}`));
-    peer.on('iceStateChange', (state) => {
+    onIceState(peer, (state) => {
       if (state === 'disconnected') {
         if (this.#iceTimer === undefined) {
           this.#iceTimer = setTimeout(() => this.close(`ICE disconnected for more than ${graceMs} ms`), graceMs);

@@ -20,7 +20,11 @@ if (mode === 'honest') {
   let swap: { target: string; victim: string; impostor: string } | null = null;
   process.on('message', (m) => {
     const msg = m as { cmd?: string; target: string; victim: string; impostor: string };
-    if (msg.cmd === 'impersonate') swap = { target: msg.target, victim: msg.victim, impostor: msg.impostor };
+    if (msg.cmd === 'impersonate') {
+      swap = { target: msg.target, victim: msg.victim, impostor: msg.impostor };
+      // Acknowledge, so the test sends nothing before the swap is in force.
+      process.send?.({ type: 'impersonating', port, url: '' });
+    }
   });
   const wss = new WebSocketServer({ host: address, port, path: '/ws', perMessageDeflate: false });
   await new Promise((resolve) => wss.once('listening', resolve));

@@ -46,6 +46,7 @@ describe('session trust', () => {
     await pm.waitOnline(pa.id);
     // From now on, on Alice's connection, the relay shows Mallory as Bob.
     await r.proc.send({ cmd: 'impersonate', target: pa.id, victim: pb.id, impostor: pm.id } as never);
+    await r.proc.next((msg) => msg.type === 'impersonating', 15_000);
     await pa.send(pb.id, 'for bob only');
     const error = await pa.nextError(30_000);
     expect(error.contactId).toBe(pb.id);
