@@ -59,6 +59,10 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
  * bytes from offset X the sender can restore the hash at the nearest boundary at or before X and
  * re-hash only the gap from its own file, instead of the whole prefix.
  */
+/** States a trail keeps at most (116 bytes each), and how many of the newest are never thinned out. */
+const MAX_STATES = 2048;
+const KEEP_RECENT = 256;
+
 export class HashTrail {
   /** Offset the running hash has consumed up to. */
   position = 0;
@@ -80,6 +84,17 @@ export class HashTrail {
   /** Remembers the state at the current position. */
   mark(): void {
     this.states.set(this.position, this.hash.save());
+    if (this.states.size > MAX_STATES) this.thin();
+  }
+
+  /**
+   * Keeps memory bounded if the receiver's durable offset stops advancing (a slow or misbehaving peer):
+   * every other older state goes; a rewind then re-hashes a little more from the file.
+   */
+  private thin(): void {
+    const offsets = [...this.states.keys()].sort((a, b) => a - b);
+    const old = offsets.slice(0, offsets.length - KEEP_RECENT);
+    for (let i = 1; i < old.length; i += 2) this.states.delete(old[i]!);
   }
 
   /** Adds a state restored from storage. */

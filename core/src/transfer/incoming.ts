@@ -403,9 +403,13 @@ export class Incoming extends OfferBase {
       failed: null,
     };
     file.bytesDone = position.expected;
-    // Known to have a partial from now on (a restart learns it from the first checkpoint; before that a
-    // leftover partial is simply truncated and rewritten).
-    this.touched.add(fileId);
+    if (!this.touched.has(fileId)) {
+      this.touched.add(fileId);
+      // A restart must know a partial exists even before the first checkpoint lands (a slow fsync can
+      // take a while), or it would start the file over. Small files are not worth the write: they
+      // are re-sent whole, which costs less than one checkpoint interval.
+      if (file.meta.size > this.ctx.options.checkpointBytes(file.meta.size)) await this.persistFile(file);
+    }
     return this.current;
   }
 

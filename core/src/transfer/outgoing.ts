@@ -75,6 +75,7 @@ class Round {
   begin(fileId: number, start: number): void {
     this.settle(fileId);
     this.flights.set(fileId, { sentTo: start, ackedTo: start });
+    this.wake();
   }
 
   /** Drops a file from accounting (final, or rewinding). */
@@ -209,6 +210,9 @@ export class Outgoing extends OfferBase {
     const round = this.round;
     if (!file || file.state !== 'pending' || !round || message.offset > file.meta.size) return;
     this.ctx.stats.resumeRequests += 1;
+    // Bytes sent past the gap will never be acked: stop counting them (this also wakes a sender
+    // waiting for window room, which would otherwise wait forever).
+    round.begin(message.fileId, message.offset);
     if (round.current?.fileId === message.fileId) {
       round.current.restartAt = message.offset;
       return;
@@ -403,8 +407,9 @@ export class Outgoing extends OfferBase {
         trail.update(data);
         trail.mark();
         const { windowBytes, relayWindowBytes } = this.ctx.options;
-        const wait = round.room(this.ctx.link(this.contactId)?.path() === 'relay' ? relayWindowBytes : windowBytes);
-        if (wait) {
+        const limit = () => (this.ctx.link(this.contactId)?.path() === 'relay' ? relayWindowBytes : windowBytes);
+        // Re-checked after every wake-up: acks, settled files and resume requests all wake the sender.
+        for (let wait = round.room(limit()); wait && !round.aborted && job.restartAt === undefined; wait = round.room(limit())) {
           const since = this.ctx.now();
           await wait;
           this.ctx.stats.windowWaitMs += this.ctx.now() - since;

@@ -368,6 +368,20 @@ describe('transfer engine over an in-memory link', () => {
     expect(bob.engine.stats.resumeRequests).toBe(1);
   });
 
+  it('answers a gap even while the sender is blocked on its window', async () => {
+    const alice = await createPeer('alice', { windowBytes: 2 * 65488 });
+    const bob = await createPeer('bob');
+    const data = randomBytes(2 * MiB, 30);
+    const conn = connect(alice, bob, { latencyMs: 2 });
+    let chunks = 0;
+    conn.link.a.fault = (frame) => (frame[0] === FRAME_CHUNK && ++chunks === 2 ? null : frame);
+    const offer = await sendOne(alice, 'gap-blocked.bin', data);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('gap-blocked.bin')!)).toBe(sha256(data));
+    expect(alice.engine.stats.windowWaitMs).toBeGreaterThan(0);
+  });
+
   it('fails verification on a corrupted chunk and does not call the file complete', async () => {
     const alice = await createPeer('alice');
     const bob = await createPeer('bob');
