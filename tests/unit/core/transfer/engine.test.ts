@@ -175,6 +175,21 @@ describe('transfer engine over an in-memory link', () => {
     });
   }
 
+  it('cancels an offer the receiver has not decided on yet', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob', { decide: () => 'ask' });
+    connect(alice, bob);
+    const asked = waitFor(bob.engine, 'offer');
+    const offer = await sendOne(alice, 'undecided.bin', randomBytes(10_000, 31));
+    await asked;
+    alice.engine.cancel(offer.offerId);
+    const theirs = await settled(bob.engine, offer.offerId);
+    expect(theirs.state).toBe('cancelled');
+    expect(theirs.error?.message).toMatch(/cancelled by the sender/);
+    expect(() => bob.engine.accept(offer.offerId)).toThrow(/not waiting for a decision/);
+    expect((await settled(alice.engine, offer.offerId)).state).toBe('cancelled');
+  });
+
   it('continues after the link drops, re-sending at most one window', async () => {
     const windowBytes = MiB;
     const alice = await createPeer('alice', { windowBytes });
