@@ -91,7 +91,7 @@ describe('100 MB file transfer between Node peers', () => {
     const stats = await alice.stats(bob.id);
     // The transfer itself never went back: the session re-sent what the peer lacked, within its window.
     expect(stats.engine.chunkBytesSent).toBe(SIZE);
-    expect(stats.stream!.framesResent).toBeGreaterThan(0);
+    // (0 happens: when everything sent before the cut had arrived, only acks were lost.)
     console.log(`[transfer] direct cut: ${stats.stream!.framesResent} frames re-sent by the session`);
     expect(stats.stream!.framesResent * (64 * 1024)).toBeLessThanOrEqual(SESSION_WINDOW + 64 * 1024);
   });
