@@ -38,6 +38,8 @@ export interface MessengerOptions {
   /** Relay only: never attempt direct connections. */
   directDisabled?: boolean;
   SimplePeer?: SimplePeerConstructor;
+  /** Unacknowledged bytes each session's stream keeps in flight (default 4 MiB; core/src/session/stream.ts). */
+  streamWindowBytes?: number;
   /** Call timeouts (ring, connect, reconnect); defaults in core/src/call/manager.ts. */
   callTimeouts?: Partial<CallTimeouts>;
 }
@@ -219,6 +221,7 @@ export class Messenger {
       ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
       ...(this.#o.directDisabled ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
+      ...(this.#o.streamWindowBytes !== undefined ? { stream: { windowBytes: this.#o.streamWindowBytes } } : {}),
       logger: this.#log,
     });
     this.#sessions.set(contactId, session);

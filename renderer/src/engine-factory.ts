@@ -29,5 +29,6 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     iceServers: options.iceServers,
     ...(options.name !== undefined ? { name: options.name } : {}),
     extractableKey: false,
+    streamWindowBytes: 8 * 1024 * 1024,
   });
 }

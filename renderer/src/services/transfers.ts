@@ -37,6 +37,7 @@ export class TransferService {
       logger,
       isKnownContact: (id) => this.known.has(id),
       decide: () => 'ask',
+      windowBytes: 8 * 1024 * 1024,
     });
   }
 
