@@ -2,6 +2,7 @@
 // field as a 4-byte big-endian length followed by its bytes. No field can bleed into the next,
 // and no statement of one kind can be read as another (the label comes first, length-prefixed too).
 import type { Bytes } from '../../../signaling/protocol/index.js';
+import { concatBytes as concatByteList } from '../util/bytes.js';
 
 const encoder = new TextEncoder();
 
@@ -23,15 +24,7 @@ export function encodeFields(label: string, fields: readonly Field[]): Bytes {
 }
 
 export function concatBytes(...parts: readonly Uint8Array[]): Bytes {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatByteList(parts);
 }
 
 /** WebCrypto wants ArrayBuffer-backed views; copy only when the caller's view is backed by something else. */
