@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatStore } from '../../../../core/src/chat/store.js';
 import { decodeChatFrame, encodeChatFrame } from '../../../../core/src/chat/protocol.js';
-import type { KeyValueStore } from '../../../../core/src/platform/types.js';
-
-/** In-memory KeyValueStore with JSON round-trips (what a real store does to values). */
-function memoryStore(): KeyValueStore & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return {
-    data,
-    async get<T>(key: string) {
-      const v = data.get(key);
-      return v === undefined ? undefined : (JSON.parse(v) as T);
-    },
-    async set(key, value) {
-      data.set(key, JSON.stringify(value));
-    },
-    async delete(key) {
-      data.delete(key);
-    },
-    async keys(prefix) {
-      return [...data.keys()].filter((k) => k.startsWith(prefix)).sort();
-    },
-  };
-}
+import { memoryStore } from '../../../helpers/memory-store.js';
 
 const C = 'c'.repeat(43);
 const id = (n: number): string => `msg-${String(n).padStart(8, '0')}`;

@@ -2,27 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContactStore } from '../../../../core/src/contacts/store.js';
 import { createInvite, parseInvite } from '../../../../core/src/identity/invite.js';
 import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
-import type { KeyValueStore } from '../../../../core/src/platform/types.js';
-
-function memoryStore(): KeyValueStore & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return {
-    data,
-    async get<T>(key: string) {
-      const v = data.get(key);
-      return v === undefined ? undefined : (JSON.parse(v) as T);
-    },
-    async set(key, value) {
-      data.set(key, JSON.stringify(value));
-    },
-    async delete(key) {
-      data.delete(key);
-    },
-    async keys(prefix) {
-      return [...data.keys()].filter((k) => k.startsWith(prefix)).sort();
-    },
-  };
-}
+import { memoryStore } from '../../../helpers/memory-store.js';
 
 async function invite(name: string) {
   const kp = await generateIdentityKeyPair({ extractable: false });
