@@ -4,7 +4,7 @@
 // checkpoints (fsync, then hash midstate + offset persisted) let a restart continue without re-reading
 // the partial. A file becomes its final name only after its SHA-256 matched the sender's.
 import { asTransferError, TransferErrorCode } from './errors.js';
-import { Sha256, decodeHashState, encodeHashState } from './hash.js';
+import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, Sha256, decodeHashState, encodeHashState, type DigestPoint } from './hash.js';
 import type { SinkFile } from './io.js';
 import { MAX_TRANSFER_FRAME_BYTES, MAX_WINDOW_BYTES, type AcceptFile, type ChunkFrame, type ControlOf } from './protocol.js';
 import { OfferBase, type FileEntry } from './offer-base.js';
@@ -25,10 +25,8 @@ type Op =
   | { kind: 'cancel'; fileId: number | undefined; error: TransferErrorInfo; notify: boolean }
   | { kind: 'checkpoint' };
 
-interface HashPoint {
-  offset: number;
-  state: Uint8Array;
-}
+/** A checkpoint: the file digest's state at a block boundary the partial holds durably. */
+type HashPoint = DigestPoint;
 
 /**
  * Bytes kept from before a restart that no durable checkpoint covers yet: [from.offset, from.offset + length).
@@ -46,14 +44,15 @@ interface Unconfirmed {
 /** Where a file continues (a file not open right now, as promised in our last accept or left when closed). */
 interface Position {
   expected: number;
-  state: Uint8Array | undefined;
+  /** The digest at `expected`: a live one (handed over when a file closed), a checkpoint, or none (offset 0). */
+  state: FileDigest | HashPoint | undefined;
   unconfirmed?: Unconfirmed | undefined;
 }
 
 interface OpenFile {
   file: FileEntry;
   sink: SinkFile;
-  hash: Sha256;
+  hash: FileDigest;
   expected: number;
   /** Bytes in the partial right now. */
   length: number;
@@ -96,7 +95,8 @@ export class Incoming extends OfferBase {
     this.ackEvery = ctx.options.ackBytes;
     for (const [fileId, file] of stored ?? []) {
       this.touched.add(fileId);
-      if (file.hash && file.state === 'pending') {
+      // A state from another digest scheme cannot be continued: that file's partial is checked again.
+      if (file.hash?.scheme === FILE_DIGEST_SCHEME && file.state === 'pending') {
         try {
           this.checkpoints.set(fileId, { offset: file.hash.offset, state: decodeHashState(file.hash.state) });
         } catch {
@@ -316,7 +316,7 @@ export class Incoming extends OfferBase {
    * the partial holds beyond it — a crash (not a power cut) loses no written byte.
    */
   private async restorePosition(file: FileEntry, sink: SinkFile): Promise<Position> {
-    const saved = this.checkpoints.get(file.meta.fileId) ?? { offset: 0, state: (await Sha256.create()).save() };
+    const saved = this.checkpoints.get(file.meta.fileId) ?? (await FileDigest.origin());
     const length = sink.existingBytes;
     // The partial lost bytes we had made durable (or was replaced): start over.
     if (length < saved.offset) return { expected: 0, state: undefined };
@@ -325,20 +325,19 @@ export class Incoming extends OfferBase {
       const tail = await this.hashTail(sink, saved, tailLength);
       if (tail) {
         return {
-          expected: tail.point.offset,
-          state: tail.point.state,
+          expected: tail.digest.position,
+          state: tail.digest,
           unconfirmed: { from: saved, length: tailLength, sha256: tail.sha256, checkSent: false },
         };
       }
     }
-    return { expected: saved.offset, state: saved.state };
+    return { expected: saved.offset, state: saved };
   }
 
   /** Hashes the partial's bytes after the checkpoint: their own SHA-256 and the file hash state at their end. */
-  private async hashTail(sink: SinkFile, saved: HashPoint, length: number): Promise<{ sha256: string; point: HashPoint } | null> {
+  private async hashTail(sink: SinkFile, saved: HashPoint, length: number): Promise<{ sha256: string; digest: FileDigest } | null> {
     const tailHash = await Sha256.create();
-    const fileHash = await Sha256.create();
-    fileHash.load(saved.state);
+    const fileHash = await FileDigest.create(saved);
     let at = saved.offset;
     const end = saved.offset + length;
     while (at < end) {
@@ -347,8 +346,9 @@ export class Incoming extends OfferBase {
       tailHash.update(data);
       fileHash.update(data);
       at += data.length;
+      if (fileHash.backlog > MAX_DIGEST_BACKLOG) await fileHash.settled();
     }
-    return { sha256: tailHash.peekHex(), point: { offset: end, state: fileHash.save() } };
+    return { sha256: tailHash.peekHex(), digest: fileHash };
   }
 
   private async openSink(file: FileEntry): Promise<SinkFile> {
@@ -381,12 +381,11 @@ export class Incoming extends OfferBase {
       const saved = this.checkpoints.get(fileId);
       // Before our first accept (just restarted), re-delivered frames may continue the partial's tail.
       if (!this.synced) position = await this.restorePosition(file, sink);
-      else position = saved ? { expected: saved.offset, state: saved.state } : { expected: 0, state: undefined };
+      else position = saved ? { expected: saved.offset, state: saved } : { expected: 0, state: undefined };
     }
     // Bytes we counted on are gone from the partial: start over (a chunk further on makes us ask from 0).
     if (sink.existingBytes < position.expected) position = { expected: 0, state: undefined };
-    const hash = await Sha256.create();
-    if (position.state) hash.load(position.state);
+    const hash = position.state instanceof FileDigest ? position.state : await FileDigest.create(position.state);
     const durable = Math.min(position.expected, this.checkpoints.get(fileId)?.offset ?? 0);
     this.current = {
       file,
@@ -428,7 +427,7 @@ export class Incoming extends OfferBase {
     if (pending?.checkSent) {
       // The first chunk after our accept is the sender's verdict on the unconfirmed bytes.
       if (first.offset === open.expected) open.unconfirmed = undefined;
-      else if (first.offset === pending.from.offset) this.rollBack(open, pending);
+      else if (first.offset === pending.from.offset) await this.rollBack(open, pending);
     }
     if (first.offset > open.expected) {
       // A gap. While something is unconfirmed (or before our first accept) only a new round settles it.
@@ -456,6 +455,7 @@ export class Incoming extends OfferBase {
       open.length = open.expected;
     }
     for (const data of pieces) open.hash.update(data);
+    if (open.hash.backlog > MAX_DIGEST_BACKLOG) await open.hash.settled();
     open.expected += bytes;
     await this.sinkOp(open, () => (pieces.length === 1 ? open.sink.write(pieces[0]!) : writeAll(open.sink, pieces)));
     open.length = open.expected;
@@ -468,8 +468,8 @@ export class Incoming extends OfferBase {
   }
 
   /** The sender's bytes differ from what we kept: back to the last checkpoint (the next write truncates). */
-  private rollBack(open: OpenFile, pending: Unconfirmed): void {
-    open.hash.load(pending.from.state);
+  private async rollBack(open: OpenFile, pending: Unconfirmed): Promise<void> {
+    open.hash = await FileDigest.create(pending.from);
     open.expected = pending.from.offset;
     open.unconfirmed = undefined;
     open.file.bytesDone = open.expected;
@@ -517,17 +517,22 @@ export class Incoming extends OfferBase {
       await open.checkpointing;
       if (!wait) return;
     }
-    const point: HashPoint = { offset: open.expected, state: open.hash.save() };
-    open.lastCheckpoint = point.offset;
+    // The digest's state exists at block boundaries: the point is the last one written; the bytes
+    // after it are checked again after a restart (see restorePosition), so none is lost.
+    const boundary = open.hash.boundary();
+    open.lastCheckpoint = open.expected;
     const run = (async () => {
+      let point: HashPoint;
       try {
         await open.sink.flush();
+        point = await boundary;
       } catch (error) {
         open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot write ${open.file.meta.relativePath}`);
         return;
       }
+      if (point.offset === 0) return;
       try {
-        await this.persistFile(open.file, { offset: point.offset, state: encodeHashState(point.state) });
+        await this.persistFile(open.file, { offset: point.offset, state: encodeHashState(point.state), scheme: FILE_DIGEST_SCHEME });
       } catch (error) {
         this.persistFailed(error);
         return;
@@ -547,7 +552,7 @@ export class Incoming extends OfferBase {
     const open = this.current;
     if (!open) return;
     this.current = null;
-    if (!open.failed) this.positions.set(open.file.meta.fileId, { expected: open.expected, state: open.hash.save(), unconfirmed: open.unconfirmed });
+    if (!open.failed) this.positions.set(open.file.meta.fileId, { expected: open.expected, state: open.hash, unconfirmed: open.unconfirmed });
     if (open.checkpointing) await open.checkpointing;
     if (checkpoint && !open.failed && open.expected > open.lastCheckpoint) await this.checkpoint(open, true);
     await open.sink.close().catch(() => {});
@@ -581,7 +586,13 @@ export class Incoming extends OfferBase {
     if (open.failed) throw open.failed;
     await this.sinkOp(open, () => open.sink.flush());
     this.ack(open);
-    const digest = open.hash.peekHex();
+    let digest: string;
+    try {
+      digest = await open.hash.hex();
+    } catch (error) {
+      open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot hash ${file.meta.relativePath}`);
+      throw open.failed;
+    }
     this.current = null;
     const fileId = file.meta.fileId;
     if (digest === message.sha256) {

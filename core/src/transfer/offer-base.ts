@@ -93,7 +93,7 @@ export abstract class OfferBase {
     this.ctx.store.saveOffer(this.record).catch((error: unknown) => this.persistFailed(error));
   }
 
-  protected persistFile(file: FileEntry, hash?: { offset: number; state: string }): Promise<void> {
+  protected persistFile(file: FileEntry, hash?: { offset: number; state: string; scheme: string }): Promise<void> {
     const record: FileRecord = {
       state: file.state,
       ...(file.error ? { error: file.error } : {}),

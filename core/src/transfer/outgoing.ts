@@ -3,7 +3,7 @@
 // chunk, hashing as it goes, and sending only while its window (bytes not yet written by the receiver)
 // has room. Acks open the window; there are no timers and no per-chunk round trips.
 import { asTransferError, TransferError, TransferErrorCode } from './errors.js';
-import { HashTrail, Sha256, decodeHashState, encodeHashState } from './hash.js';
+import { FILE_DIGEST_SCHEME, HashTrail, MAX_DIGEST_BACKLOG, Sha256, decodeHashState, encodeHashState } from './hash.js';
 import type { SourceFile } from './io.js';
 import { allocChunkFrame, CHUNK_HEADER_BYTES, offerIdBytes, TRANSFER_PROTOCOL_VERSION, type AcceptFile, type ControlOf } from './protocol.js';
 import { OfferBase, type FileEntry } from './offer-base.js';
@@ -100,7 +100,10 @@ export class Outgoing extends OfferBase {
   constructor(ctx: TransferContext, record: OfferRecord, stored?: Map<number, FileRecord>) {
     super(ctx, record, stored);
     this.idBytes = offerIdBytes(record.offerId);
-    for (const [fileId, file] of stored ?? []) if (file.hash && file.state === 'pending') this.persistedHash.set(fileId, file.hash);
+    for (const [fileId, file] of stored ?? []) {
+      // A state from another digest scheme cannot be continued: that file is hashed from the start.
+      if (file.hash?.scheme === FILE_DIGEST_SCHEME && file.state === 'pending') this.persistedHash.set(fileId, file.hash);
+    }
   }
 
   /** Sends a new round of the offer with every unfinished file. Called on creation and on each (re)attach. */
@@ -350,13 +353,13 @@ export class Outgoing extends OfferBase {
 
   /** Brings the trail's hash to exactly `offset`, re-reading from the nearest remembered state. */
   private async hashTo(source: SourceFile, trail: HashTrail, offset: number): Promise<void> {
-    let at = trail.rewind(offset);
+    let at = await trail.rewind(offset);
     while (at < offset) {
       const data = await readExact(source, at, Math.min(this.ctx.options.chunkBytes * 4, offset - at));
       trail.update(data);
       at += data.length;
+      if (trail.backlog > MAX_DIGEST_BACKLOG) await trail.settled();
     }
-    trail.mark();
   }
 
   /** Does the receiver's unconfirmed range hold our bytes? Leaves the trail's hash at the range's end. */
@@ -370,8 +373,8 @@ export class Outgoing extends OfferBase {
       trail.update(data);
       rangeHash.update(data);
       at += data.length;
+      if (trail.backlog > MAX_DIGEST_BACKLOG) await trail.settled();
     }
-    trail.mark();
     return rangeHash.peekHex() === check.sha256;
   }
 
@@ -405,7 +408,7 @@ export class Outgoing extends OfferBase {
         const after = offset + data.length;
         next = after < size ? readAt(after) : null;
         trail.update(data);
-        trail.mark();
+        if (trail.backlog > MAX_DIGEST_BACKLOG) await trail.settled();
         const { windowBytes, relayWindowBytes } = this.ctx.options;
         const limit = () => (this.ctx.link(this.contactId)?.path() === 'relay' ? relayWindowBytes : windowBytes);
         // Re-checked after every wake-up: acks, settled files and resume requests all wake the sender.
@@ -433,7 +436,9 @@ export class Outgoing extends OfferBase {
         }
       }
       if (round.aborted || file.state !== 'pending') return;
-      this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256: trail.digestHex() });
+      const sha256 = await trail.digestHex();
+      if (round.aborted || file.state !== 'pending') return;
+      this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256 });
     } finally {
       await source.close().catch(() => {});
     }
@@ -444,7 +449,7 @@ export class Outgoing extends OfferBase {
     if (durable - last < PERSIST_HASH_EVERY) return;
     const state = trail.stateAt(durable);
     if (!state) return;
-    const point = { offset: durable, state: encodeHashState(state) };
+    const point = { offset: durable, state: encodeHashState(state), scheme: FILE_DIGEST_SCHEME };
     this.persistedHash.set(file.meta.fileId, point);
     this.persistFile(file, point).catch((error: unknown) => this.persistFailed(error));
   }

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { fromBase64url, toBase64url, type Bytes } from '../../../signaling/protocol/index.js';
 
-export const TRANSFER_PROTOCOL_VERSION = 1;
+// 2: files are verified with the block digest of hash.ts (FileDigest) instead of plain SHA-256.
+export const TRANSFER_PROTOCOL_VERSION = 2;
 
 /** Largest transfer frame (header included): the session stream's payload limit (MAX_STREAM_PAYLOAD). */
 export const MAX_TRANSFER_FRAME_BYTES = 256 * 1024 - 64;

@@ -11,7 +11,9 @@ const b64 = z.string().regex(/^[A-Za-z0-9_-]*$/).max(512);
 const errorInfo = z.object({ code: z.string().max(40), message: z.string().max(500) });
 const offerState = z.enum(['offered', 'pending', 'active', 'paused', 'done', 'declined', 'cancelled']);
 const fileState = z.enum(['pending', 'verified', 'failed', 'cancelled']);
-const hashPoint = z.object({ offset: z.number().int().min(0), state: b64 });
+// `scheme`: the digest scheme the state belongs to (hash.ts FILE_DIGEST_SCHEME); states without it or
+// from another scheme are ignored (that file is hashed from the start), never loaded.
+const hashPoint = z.object({ offset: z.number().int().min(0), state: b64, scheme: z.string().max(40).optional() });
 
 export const OfferRecordSchema = z.object({
   v: z.literal(1),

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newOfferId } from '../../../core/src/transfer/protocol.js';
+import { newOfferId, TRANSFER_PROTOCOL_VERSION } from '../../../core/src/transfer/protocol.js';
 import { useTestbed } from '../../testbed/vitest.js';
 import { startRelayHost, type RelayHandle } from '../peers/harness.js';
 import { pairPeers, tempDir, type TransferPeer } from './peers/harness.js';
@@ -105,7 +105,7 @@ describe('small transfers between Node peers', () => {
         await alice.request({
           cmd: 'raw',
           contactId: bob.id,
-          message: { t: 'offer', v: 1, offerId, round: 1, total: 4, files: [{ fileId: 0, relativePath, size: 4, mime: 'text/plain' }] },
+          message: { t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 4, files: [{ fileId: 0, relativePath, size: 4, mime: 'text/plain' }] },
         });
       }
       await replied;

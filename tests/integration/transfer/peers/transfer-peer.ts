@@ -29,8 +29,10 @@ if (profileTo) {
   await post('Profiler.start');
   stopProfile = async () => {
     const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    writeFileSync(profileTo, JSON.stringify(profile));
+    writeFileSync(`${profileTo}.${process.argv[3]}.cpuprofile`, JSON.stringify(profile));
   };
+  // Harness handles stop peers with SIGTERM: write the profile first.
+  process.once('SIGTERM', () => void stopProfile().finally(() => process.exit(0)));
 }
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TransferError, type TransferInfo } from '../../../../core/src/transfer/index.js';
-import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES } from '../../../../core/src/transfer/protocol.js';
+import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES, TRANSFER_PROTOCOL_VERSION } from '../../../../core/src/transfer/protocol.js';
 import { memoryLink } from './memory-link.js';
 import { connect, createPeer, restart, settled, sha256, waitFor, type Peer } from './harness.js';
 import { randomBytes } from './memory-io.js';
@@ -108,7 +108,7 @@ describe('transfer engine over an in-memory link', () => {
     const ids = hostile.map(() => newOfferId());
     for (const [i, name] of hostile.entries()) {
       await link.a.send(
-        encodeControl({ t: 'offer', v: 1, offerId: ids[i]!, round: 1, total: 4, files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }] }),
+        encodeControl({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId: ids[i]!, round: 1, total: 4, files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }] }),
       );
       // Chunks pushed anyway must not create anything either.
       await link.a.send(encodeChunk({ offerId: ids[i]!, fileId: 0, offset: 0, data: new Uint8Array(4) }));

@@ -1,9 +1,26 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HashTrail, Sha256, decodeHashState, encodeHashState } from '../../../../core/src/transfer/hash.js';
+import { DIGEST_BLOCK_BYTES, FileDigest, HashTrail, Sha256, decodeHashState, encodeHashState } from '../../../../core/src/transfer/hash.js';
 import { randomBytes } from './memory-io.js';
 
+const B = DIGEST_BLOCK_BYTES;
 const node = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The scheme spelled out independently with node:crypto: SHA-256(label ‖ SHA-256 of each 1 MiB block). */
+function reference(data: Uint8Array): string {
+  const outer = createHash('sha256').update('parley file digest: SHA-256 over SHA-256 of 1 MiB blocks, v1\n');
+  for (let at = 0; at < data.length; at += B) outer.update(createHash('sha256').update(data.subarray(at, at + B)).digest());
+  return outer.digest('hex');
+}
+
+/** Feeds `data` in pieces of the given sizes (cycled), as chunks of any size arrive. */
+function feed(digest: { update(d: Uint8Array): void }, data: Uint8Array, sizes: number[], from = 0): void {
+  for (let at = from, i = 0; at < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length]!, data.length - at);
+    digest.update(data.subarray(at, at + n));
+    at += n;
+  }
+}
 
 describe('streaming SHA-256', () => {
   it('matches node:crypto, and a saved state resumes in another hasher', async () => {
@@ -17,23 +34,100 @@ describe('streaming SHA-256', () => {
     b.update(data.subarray(123_457));
     expect(b.peekHex()).toBe(node(data));
   });
+});
 
-  it('rewinds a trail to any offset, re-hashing only from the nearest remembered state', async () => {
-    const data = randomBytes(64 * 5000, 4);
+describe('FileDigest (SHA-256 over 1 MiB block digests)', () => {
+  const data = randomBytes(3 * B + 12_345, 5);
+
+  it('equals the scheme computed independently, however the bytes are cut', async () => {
+    for (const sizes of [[65_488], [1], [B], [B + 1, 7], [3 * B + 12_345]]) {
+      const digest = await FileDigest.create();
+      feed(digest, sizes[0] === 1 ? data.subarray(0, 5000) : data, sizes);
+      expect(await digest.hex()).toBe(reference(sizes[0] === 1 ? data.subarray(0, 5000) : data));
+    }
+  });
+
+  it('is defined for empty files and exact block multiples, and differs from plain SHA-256', async () => {
+    for (const size of [0, B, 2 * B]) {
+      const digest = await FileDigest.create();
+      digest.update(data.subarray(0, size));
+      const hex = await digest.hex();
+      expect(hex).toBe(reference(data.subarray(0, size)));
+      expect(hex).not.toBe(node(data.subarray(0, size)));
+    }
+  });
+
+  it('hex() peeks: hashing continues after it', async () => {
+    const digest = await FileDigest.create();
+    digest.update(data.subarray(0, B + 10));
+    expect(await digest.hex()).toBe(reference(data.subarray(0, B + 10)));
+    digest.update(data.subarray(B + 10));
+    expect(await digest.hex()).toBe(reference(data));
+  });
+
+  it('a boundary point taken mid-stream resumes in a new digest (what a checkpoint persists)', async () => {
+    const digest = await FileDigest.create();
+    feed(digest, data.subarray(0, 2 * B + 777), [65_488]);
+    const pending = digest.boundary();
+    // Later bytes do not move the point that was asked for.
+    digest.update(data.subarray(2 * B + 777));
+    const point = await pending;
+    expect(point.offset).toBe(2 * B);
+    const resumed = await FileDigest.create({ offset: point.offset, state: decodeHashState(encodeHashState(point.state)) });
+    expect(resumed.position).toBe(2 * B);
+    feed(resumed, data, [100_000], 2 * B);
+    expect(await resumed.hex()).toBe(reference(data));
+    await expect(FileDigest.create({ offset: 5, state: point.state })).rejects.toThrow(/block boundary/);
+  });
+
+  it('keeps its backlog bounded when the caller awaits settled()', async () => {
+    const digest = await FileDigest.create();
+    let most = 0;
+    for (let at = 0; at < data.length; at += 65_488) {
+      digest.update(data.subarray(at, at + 65_488));
+      most = Math.max(most, digest.backlog);
+      if (digest.backlog > 1) await digest.settled();
+    }
+    expect(most).toBeLessThanOrEqual(2);
+    await digest.settled();
+    expect(digest.backlog).toBe(0);
+  });
+});
+
+describe('HashTrail', () => {
+  it('rewinds to any offset, re-hashing less than a block from the nearest boundary', async () => {
+    const data = randomBytes(5 * B + 999, 4);
     const trail = await HashTrail.create();
-    for (let at = 0; at < data.length; at += 64) {
-      trail.update(data.subarray(at, at + 64));
-      trail.mark();
-    }
-    expect(trail.digestHex()).toBe(node(data));
-    // Thinned to a bounded number of states, the newest kept exactly.
-    expect(trail.size).toBeLessThanOrEqual(2048);
-    expect(trail.rewind(data.length - 64)).toBe(data.length - 64);
-    for (const target of [1000, 64 * 1234 + 5, data.length - 1]) {
-      const from = trail.rewind(target);
-      expect(from).toBeLessThanOrEqual(target);
+    feed(trail, data, [65_488]);
+    expect(await trail.digestHex()).toBe(reference(data));
+    await trail.settled();
+    for (const target of [1000, 3 * B, 3 * B + 5, data.length - 1]) {
+      const from = await trail.rewind(target);
+      expect(from).toBe(Math.floor(target / B) * B);
       trail.update(data.subarray(from, target));
-      expect(trail.digestHex()).toBe(node(data.subarray(0, target)));
+      expect(trail.position).toBe(target);
+      expect(await trail.digestHex()).toBe(reference(data.subarray(0, target)));
     }
+    // Already there: nothing to re-hash.
+    expect(await trail.rewind(trail.position)).toBe(data.length - 1);
+  });
+
+  it('continues from a state remembered from storage, and forgets older states', async () => {
+    const data = randomBytes(3 * B + 10, 6);
+    const first = await HashTrail.create();
+    feed(first, data, [65_488]);
+    await first.settled();
+    const state = first.stateAt(2 * B)!;
+    expect(state).toBeDefined();
+    const second = await HashTrail.create();
+    second.remember(2 * B, state);
+    second.remember(B + 1, state); // not a boundary: ignored
+    expect(second.stateAt(B + 1)).toBeUndefined();
+    expect(await second.rewind(2 * B + 5)).toBe(2 * B);
+    second.update(data.subarray(2 * B));
+    expect(await second.digestHex()).toBe(reference(data));
+    first.forgetBefore(2 * B + 3);
+    expect(first.stateAt(B)).toBeUndefined();
+    expect(first.stateAt(2 * B)).toBeDefined();
   });
 });

@@ -8,6 +8,7 @@ import {
   MAX_CHUNK_BYTES,
   MAX_TRANSFER_FRAME_BYTES,
   newOfferId,
+  TRANSFER_PROTOCOL_VERSION,
 } from '../../../../core/src/transfer/protocol.js';
 import { MAX_STREAM_PAYLOAD } from '../../../../core/src/session/stream.js';
 
@@ -66,7 +67,7 @@ describe('transfer frames', () => {
     ['bad hash', json({ t: 'end', offerId, fileId: 0, size: 1, sha256: 'XYZ' }), /sha256/],
     [
       'repeated file ids',
-      json({ t: 'offer', v: 1, offerId, round: 1, total: 2, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }, { fileId: 0, relativePath: 'b', size: 1, mime: '' }] }),
+      json({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 2, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }, { fileId: 0, relativePath: 'b', size: 1, mime: '' }] }),
       /repeated/,
     ],
     [
@@ -74,8 +75,8 @@ describe('transfer frames', () => {
       json({ t: 'accept', offerId, round: 1, files: [{ fileId: 0, offset: 4, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }], have: [] }),
       /check range/,
     ],
-    ['wrong version', json({ t: 'offer', v: 2, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }] }), /v/],
-    ['non-ASCII mime', json({ t: 'offer', v: 1, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: 'tëxt' }] }), /mime/],
+    ['an older version', json({ t: 'offer', v: 1, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }] }), /v/],
+    ['non-ASCII mime', json({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: 'tëxt' }] }), /mime/],
   ])('refuses %s with a clear error', (_name, frame, pattern) => {
     expect(() => decodeFrame(frame)).toThrow(pattern);
   });
