@@ -24,8 +24,13 @@ const FRAME_LABEL = 'parley-secure-channel/v1 frame';
 const EPOCH_LABEL = 'parley-secure-channel/v1 epoch';
 
 export interface SecureChannel {
-  /** Encrypts one message (≤ 256 KiB). Frames must be delivered in the order seal() was called. */
-  seal(plaintext: Uint8Array): Promise<Bytes>;
+  /**
+   * Encrypts one message (≤ 256 KiB). Frames must be delivered in the order seal() was called.
+   * With `headroom`, the result starts with that many zero bytes before the frame (room for a transport
+   * header, so the frame is not copied again to prepend one). The plaintext is read after seal() returns:
+   * do not change it until the promise settles.
+   */
+  seal(plaintext: Uint8Array, headroom?: number): Promise<Bytes>;
   /** Decrypts one frame; rejects replays and reordering (counter must increase) and any tampering. */
   open(sealed: Uint8Array): Promise<Bytes>;
   readonly sessionId: string;
@@ -123,8 +128,9 @@ class AeadChannel implements SecureChannel {
     };
   }
 
-  async seal(plaintext: Uint8Array): Promise<Bytes> {
+  async seal(plaintext: Uint8Array, headroom = 0): Promise<Bytes> {
     if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
+    if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > 64) throw new CryptoError('invalid-input', 'headroom must be an integer from 0 to 64.');
     if (plaintext.length > MAX_PLAINTEXT) throw new CryptoError('too-large', `A frame carries at most ${MAX_PLAINTEXT} bytes (got ${plaintext.length}).`);
     if (this.nextSend > MAX_COUNTER) throw new CryptoError('counter-exhausted', 'The channel has sent its maximum number of frames; make a new handshake.');
     // Taken synchronously so concurrent seal() calls get increasing counters in call order.
@@ -133,9 +139,9 @@ class AeadChannel implements SecureChannel {
     writeCounter(header, 0, counter);
     const key = await this.sendKeys.keyFor(counter);
     const sealed = await crypto.subtle.encrypt(this.params(this.sendKeys.noncePrefix, header), key, asBytes(plaintext));
-    const frame = new Uint8Array(COUNTER_BYTES + sealed.byteLength);
-    frame.set(header, 0);
-    frame.set(new Uint8Array(sealed), COUNTER_BYTES);
+    const frame = new Uint8Array(headroom + COUNTER_BYTES + sealed.byteLength);
+    frame.set(header, headroom);
+    frame.set(new Uint8Array(sealed), headroom + COUNTER_BYTES);
     return frame;
   }
 

@@ -9,6 +9,8 @@ export type CryptoErrorCode =
   | 'channel-failed'
   /** The frame is structurally impossible (too short, too long). */
   | 'bad-frame'
+  /** An opened relay record is not a well-formed batch of frames (crypto/record.ts). */
+  | 'bad-record'
   /** Plaintext above the per-frame maximum. */
   | 'too-large'
   /** The send counter reached its maximum: make a new handshake. */

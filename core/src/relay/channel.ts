@@ -12,6 +12,8 @@ export interface RelayChannelEvents {
 /** What the channel needs from the client that owns it. */
 export interface ChannelHost {
   sendFrame(channel: number, payload: Uint8Array): void;
+  /** Sends `frame` whose first CHANNEL_HEADER_BYTES are room for the channel header (written in place). */
+  sendFramed(channel: number, frame: Uint8Array): void;
   closeChannel(channel: number): void;
   readonly bufferedAmount: number;
 }
@@ -49,6 +51,15 @@ export class RelayChannelSocket {
   send(payload: Uint8Array): void {
     if (this.#closed) throw new Error(`relay channel closed: ${this.#closeReason}`);
     this.#host.sendFrame(this.channel, payload);
+  }
+
+  /**
+   * Like send(), without copying: `frame` starts with CHANNEL_HEADER_BYTES of room for the channel header,
+   * which is written into it; the payload is the rest. The caller gives the buffer up.
+   */
+  sendFramed(frame: Uint8Array): void {
+    if (this.#closed) throw new Error(`relay channel closed: ${this.#closeReason}`);
+    this.#host.sendFramed(this.channel, frame);
   }
 
   onMessage(handler: (payload: Uint8Array) => void): () => void {

@@ -15,6 +15,7 @@ import {
   payloadOfFrame,
   relayAuthStatement,
   toBase64url,
+  writeChannelHeader,
   type Bytes,
   type PublicIdentityKey,
   type RelayLimitsInfo,
@@ -266,6 +267,14 @@ export class RelayClient implements ChannelHost {
     const ws = this.#ws;
     if (!ws || this.#state !== 'online') throw new RelayError('disconnected', 'the relay connection is down');
     ws.send(encodeChannelFrame(channel, payload), this.#afterSend);
+    this.#noteBuffered();
+  }
+
+  /** @internal ChannelHost */
+  sendFramed(channel: number, frame: Uint8Array): void {
+    const ws = this.#ws;
+    if (!ws || this.#state !== 'online') throw new RelayError('disconnected', 'the relay connection is down');
+    ws.send(writeChannelHeader(frame, channel), this.#afterSend);
     this.#noteBuffered();
   }
 

@@ -1,7 +1,11 @@
 // A FrameTransport over a relay channel: a signed ephemeral key agreement as the first frame each way
-// (crypto/secure-channel), then every frame sealed with AES-GCM under per-direction counters. The relay
-// sees only ciphertext sizes; a replayed, reordered or modified frame kills the transport.
-import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
+// (crypto/secure-channel), then records sealed with AES-GCM under per-direction counters. A record packs
+// the frames send() got while the previous record was being sealed (or in the same tick when none was),
+// up to 256 KiB (crypto/record.ts): one AEAD call, one relay message and one forwarding step per record
+// instead of per frame, without waiting for a timer. The relay sees only ciphertext sizes; a replayed,
+// reordered, modified or malformed record kills the transport.
+import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import { MAX_RECORD_BYTES, MAX_RECORD_FRAME, RECORD_TYPE_BYTES, packRecord, packedSize, unpackRecord } from '../crypto/record.js';
 import { createHandshake, type EstablishedChannel, type Role } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import type { RelayChannelSocket } from '../relay/channel.js';
@@ -22,11 +26,23 @@ export interface RelayTransportOptions {
   handshakeTimeoutMs?: number;
 }
 
+export interface RelayTransportStats {
+  framesSent: number;
+  /** Sealed records (= relay messages) sent; frames per record is the packing achieved. */
+  recordsSent: number;
+  framesReceived: number;
+  recordsReceived: number;
+}
+
 interface Events {
   frame: Uint8Array;
   drain: void;
   close: string;
 }
+
+const EMPTY = new Uint8Array(0);
+/** Records from this size on are packed into the transport's reusable buffer; smaller ones get their own. */
+const SCRATCH_FROM = 16 * 1024;
 
 export class RelayTransport implements FrameTransport {
   readonly path = 'relay' as const;
@@ -36,10 +52,18 @@ export class RelayTransport implements FrameTransport {
   readonly #lowWater: number;
   #closed = false;
   #early: Uint8Array[] | null = [];
-  #sealing = 0;
-  #sendChain: Promise<void> = Promise.resolve();
+  /** Frames accepted by send() that no record holds yet, in order; #queueHead is the first unsent. */
+  #queue: Uint8Array[] = [];
+  #queueHead = 0;
+  #queuedBytes = 0;
+  #scratch: Bytes | null = null;
+  /** Frame bytes inside the record being sealed. */
+  #sealingBytes = 0;
+  /** A flush is scheduled or a record is being sealed: frames sent now join the next record. */
+  #flushing = false;
   #openChain: Promise<void> = Promise.resolve();
   #above = false;
+  readonly #stats: RelayTransportStats = { framesSent: 0, recordsSent: 0, framesReceived: 0, recordsReceived: 0 };
   readonly #offs: Array<() => void> = [];
 
   private constructor(socket: RelayChannelSocket, channel: EstablishedChannel, lowWater: number, pending: Uint8Array[]) {
@@ -98,34 +122,33 @@ export class RelayTransport implements FrameTransport {
   }
 
   get bufferedAmount(): number {
-    return this.#sealing + this.#socket.bufferedAmount;
+    return this.#queuedBytes + this.#sealingBytes + this.#socket.bufferedAmount;
   }
 
+  /** Counters for diagnostics and tests. */
+  get stats(): Readonly<RelayTransportStats> {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Queues one frame (≤ MAX_RECORD_FRAME bytes). The frame is read later, when its record is packed:
+   * callers hand it over and do not change it afterwards.
+   */
   send(frame: Uint8Array): void {
     if (this.#closed) throw new Error('relay transport closed');
-    // The counter is taken now, so frames are sealed and sent in call order.
-    const sealed = this.#channel.seal(frame);
-    this.#sealing += frame.length;
+    if (frame.length > MAX_RECORD_FRAME) {
+      const reason = `cannot send a frame of ${frame.length} bytes over the relay (at most ${MAX_RECORD_FRAME})`;
+      this.close(reason);
+      throw new Error(reason);
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
     if (this.bufferedAmount > this.#lowWater) this.#above = true;
-    this.#sendChain = this.#sendChain.then(async () => {
-      let bytes: Uint8Array;
-      try {
-        bytes = await sealed;
-      } catch (error) {
-        this.close(`cannot seal: ${(error as Error).message}`);
-        return;
-      } finally {
-        this.#sealing -= frame.length;
-      }
-      if (this.#closed) return;
-      try {
-        this.#socket.send(bytes);
-      } catch (error) {
-        this.close(`relay send failed: ${(error as Error).message}`);
-        return;
-      }
-      this.#checkDrain();
-    });
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // End of this tick, so every frame the caller writes in one go shares the record.
+      queueMicrotask(this.#startFlush);
+    }
   }
 
   onFrame(handler: (frame: Uint8Array) => void): () => void {
@@ -153,20 +176,95 @@ export class RelayTransport implements FrameTransport {
     this.#events.removeAll();
   }
 
+  readonly #startFlush = (): void => {
+    void this.#flush();
+  };
+
+  /** Seals and sends records until the queue is empty; one record in flight, so frames sent meanwhile pack together. */
+  async #flush(): Promise<void> {
+    while (!this.#closed && this.#queueHead < this.#queue.length) {
+      const queue = this.#queue;
+      const from = this.#queueHead;
+      let to = from;
+      let size = RECORD_TYPE_BYTES;
+      let bytes = 0;
+      while (to < queue.length) {
+        const length = queue[to]!.length;
+        if (size + packedSize(length) > MAX_RECORD_BYTES) break;
+        size += packedSize(length);
+        bytes += length;
+        to++;
+      }
+      // WebCrypto copies its input when encrypt() is called, and one record is sealed at a time, so bulk
+      // records reuse one buffer instead of allocating 256 KiB each (less GC from external memory).
+      const record = size >= SCRATCH_FROM ? packRecord(queue, from, to, size, (this.#scratch ??= new Uint8Array(MAX_RECORD_BYTES))) : packRecord(queue, from, to, size);
+      this.#stats.framesSent += to - from;
+      this.#stats.recordsSent++;
+      if (to === queue.length) {
+        this.#queue = [];
+        this.#queueHead = 0;
+      } else {
+        // Drop references to packed frames; compact now and then rather than shifting per record.
+        queue.fill(EMPTY, from, to);
+        this.#queueHead = to;
+        if (to > 1024 && to * 2 > queue.length) {
+          this.#queue = queue.slice(to);
+          this.#queueHead = 0;
+        }
+      }
+      this.#queuedBytes -= bytes;
+      this.#sealingBytes = bytes;
+      let sealed: Uint8Array;
+      try {
+        // Room for the relay's channel header, written in place by the socket: no copy to prepend it.
+        sealed = await this.#channel.seal(record, CHANNEL_HEADER_BYTES);
+      } catch (error) {
+        this.close(`cannot seal: ${(error as Error).message}`);
+        return;
+      } finally {
+        this.#sealingBytes = 0;
+      }
+      if (this.#closed) return;
+      try {
+        this.#socket.sendFramed(sealed);
+      } catch (error) {
+        this.close(`relay send failed: ${(error as Error).message}`);
+        return;
+      }
+      this.#checkDrain();
+    }
+    this.#flushing = false;
+  }
+
   #onSealed(sealed: Uint8Array): void {
     if (this.#closed) return;
+    // Called now, in arrival order: open() claims the counter synchronously; decryption overlaps.
     const opened = this.#channel.open(sealed);
+    // Its refusal is handled in turn below; until then it must not count as an unhandled rejection.
+    opened.catch(() => {});
     this.#openChain = this.#openChain.then(async () => {
       let plain: Uint8Array;
       try {
         plain = await opened;
       } catch (error) {
-        this.close(`refused a relay frame: ${(error as Error).message}`);
+        this.close(`refused a relay record: ${(error as Error).message}`);
         return;
       }
       if (this.#closed) return;
-      if (this.#early) this.#early.push(plain);
-      else this.#events.emit('frame', plain);
+      let frames: Uint8Array[];
+      try {
+        frames = unpackRecord(plain);
+      } catch (error) {
+        this.close(`refused a malformed relay record: ${(error as Error).message}`);
+        return;
+      }
+      this.#stats.recordsReceived++;
+      this.#stats.framesReceived += frames.length;
+      for (const frame of frames) {
+        if (this.#closed) return; // a handler closed us
+        if (this.#early) this.#early.push(frame);
+        else this.#events.emit('frame', frame);
+      }
     });
   }
 

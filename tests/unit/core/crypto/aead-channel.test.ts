@@ -73,4 +73,15 @@ describe('AEAD frames', () => {
   it('refuses malformed direction secrets', () => {
     expect(() => createAeadChannel({ sessionId: 's', send: { base: new Uint8Array(16), noncePrefix: new Uint8Array(4) }, receive: secret(2) })).toThrow(CryptoError);
   });
+
+  it('seals with headroom: zero bytes before the same frame, which opens from the rest', async () => {
+    const { a, b } = pair();
+    const plain = new Uint8Array([1, 2, 3]);
+    const framed = await a.seal(plain, 4);
+    expect(framed.length).toBe(4 + 8 + 3 + 16);
+    expect([...framed.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect(counterOf(framed.subarray(4))).toBe(0);
+    expect([...(await b.open(framed.subarray(4)))]).toEqual([1, 2, 3]);
+    for (const bad of [-1, 1.5, 65]) expect(((await a.seal(plain, bad).catch((e: unknown) => e)) as CryptoError).code).toBe('invalid-input');
+  });
 });
