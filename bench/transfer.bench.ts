@@ -7,7 +7,7 @@
 //   resume    receiver SIGKILLed at 50 %, restarted: bytes the sender sent again / file size → resumeResentPct
 // Baselines and Parley runs are interleaved (ROUNDS each, best kept) so load changes hit both alike.
 // Last line: one JSON object.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host } from '../tests/testbed/index.js';
@@ -23,6 +23,7 @@ const PEER_OPTIONS = {
   ...(process.env.CHUNK ? { chunkBytes: Number(process.env.CHUNK) } : {}),
   ...(process.env.WINDOW ? { windowBytes: Number(process.env.WINDOW) } : {}),
   ...(process.env.RELAY_WINDOW ? { relayWindowBytes: Number(process.env.RELAY_WINDOW) } : {}),
+  ...(process.env.ACK ? { ackBytes: Number(process.env.ACK) } : {}),
   ...(process.env.SYNC === '0' ? { sync: false } : {}),
 };
 const PHASES = new Set((process.env.PHASES ?? 'direct,relay,memory,resume').split(','));
@@ -41,6 +42,37 @@ function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU ms per thread name (main thread "node", libuv pool, WebRTC threads…) of a process. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      /* thread gone */
+    }
+  }
+  return out;
+}
+
+/** "name 1.2 s, …" per thread name: CPU s per 100 MB between two threadCpu() snapshots. */
+function threadSplit(before: Map<string, number>, after: Map<string, number>, bytes: number): string {
+  return [...after]
+    .map(([name, ms]) => [name, ((ms - (before.get(name) ?? 0)) / 1000) * ((100 * MB) / bytes)] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((x, y) => y[1] - x[1])
+    .map(([name, s]) => `${name} ${s.toFixed(2)}`)
+    .join(', ');
 }
 
 /** CPU seconds per 100 MB moved, for each process, e.g. "2.1+1.9". */
@@ -76,9 +108,11 @@ async function barePump(a: Host, b: Host, bytes: number): Promise<Run> {
     await y.next((m) => m.type === 'expecting');
     const pids = [x.pid, y.pid];
     const before = pids.map(cpuMs);
+    const threadsBefore = pids.map(threadCpu);
     await x.send({ pump: bytes });
     const started = await x.next((m) => m.type === 'pumped', 300_000);
     const done = await y.next((m) => m.type === 'received', 300_000);
+    if (process.env.THREADS) pids.forEach((pid, i) => log(`  bare ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`));
     return { speed: mbps(bytes, done.t! - started.t0!), cpu: cpuPer100MB(pids, before, bytes) };
   } finally {
     await Promise.all([x.stop(), y.stop()]);
@@ -122,12 +156,14 @@ async function parley(
   try {
     const pids = [alice.proc.pid, bob.proc.pid, r.proc.pid];
     const before = pids.map(cpuMs);
+    const threadsBefore = pids.map(threadCpu);
     const t0 = now();
     const [offerId] = await alice.send(bob.id, [path]);
     if (onProgress) await onProgress(alice, bob);
     const info = await alice.waitFinal(offerId!, 600_000);
     const ms = now() - t0;
     if (info.files[0]?.state !== 'verified') throw new Error(`transfer ended ${info.state}/${info.files[0]?.state}: ${JSON.stringify(info.files[0]?.error)}`);
+    if (process.env.THREADS) pids.slice(0, 2).forEach((pid, i) => log(`  Parley ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`));
     const stats = await alice.stats(bob.id);
     const cpu = cpuPer100MB(stats.path === 'relay' ? pids : pids.slice(0, 2), before, bytes);
     log(`  ${stats.path}: ${(ms / 1000).toFixed(1)} s, sender waited ${(stats.engine.windowWaitMs / 1000).toFixed(1)} s for its window, ${(stats.engine.streamWaitMs / 1000).toFixed(1)} s in stream.send`);

@@ -37,7 +37,7 @@ declare module 'simple-peer' {
     readonly connected: boolean;
     readonly destroyed: boolean;
     readonly _channel: DataChannelLike | null;
-    readonly _pc: { connectionState?: string; iceConnectionState: string; getStats(): Promise<unknown>; localDescription: { sdp: string } | null; remoteDescription: { sdp: string } | null } | null;
+    readonly _pc: { connectionState?: string; iceConnectionState: string; sctp?: { maxMessageSize?: number } | null; getStats(): Promise<unknown>; localDescription: { sdp: string } | null; remoteDescription: { sdp: string } | null } | null;
     signal(data: SignalData | string): void;
     send(data: string | Uint8Array): void;
     write(chunk: Uint8Array | string, cb?: (err?: Error | null) => void): boolean;

@@ -39,11 +39,11 @@ export interface TransferEngineOptions {
   isKnownContact?: (contactId: IdentityId) => boolean | Promise<boolean>;
   /** For offers from known contacts: accept, decline, or ask the user (emit 'offer'). Default: ask. */
   decide?: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
-  /** Bytes of file data per chunk frame (default 65,488: 64 KiB frames; at most 256 KiB minus headers). */
+  /** Bytes of file data per chunk frame (default and most: 262,051, one 256 KiB message with headers). */
   chunkBytes?: number;
-  /** Bytes sent but not yet written by the receiver, at most, on the direct path (default 768 KiB, at most 16 MiB). */
+  /** Bytes sent but not yet written by the receiver, at most, on the direct path (default 4 MiB, at most 16 MiB). */
   windowBytes?: number;
-  /** The same over the relay (default 4 MiB, at least windowBytes). */
+  /** The same over the relay (default 8 MiB, at least windowBytes). */
   relayWindowBytes?: number;
   /** Receiver acknowledges every this many written bytes (default 256 KiB, or a quarter of a smaller window). */
   ackBytes?: number;
@@ -67,18 +67,17 @@ export function defaultCheckpointBytes(size: number): number {
 }
 
 /**
- * Bytes in flight (sent, not yet written by the receiver) on the direct path. The data channel has its
- * own flow control and gains nothing from more (measured: same speed at 768 KiB and 4 MiB). It bounds
- * the receiver's memory and what a killed receiver can cost: data it had received but not yet written
- * is sent again (data still in the sender's session is re-delivered and kept, see incoming.ts), so
- * 768 KiB keeps that under 1 % of a 100 MB file.
+ * Bytes in flight (sent, not yet written by the receiver) on the direct path: sixteen 256 KiB chunks.
+ * It bounds the receiver's memory, and what a killed receiver costs: data it had received but not yet
+ * written is sent again (data still in the sender's session is re-delivered and kept, see
+ * incoming.ts). At 768 KiB the sender waited for acks half of the time in bench:transfer.
  */
-export const DEFAULT_WINDOW_BYTES = 768 * 1024;
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 /**
  * The relay path's ack round trip is longer (an extra hop, AEAD sealing and opening on both ends,
- * ws buffering), so it needs more in flight to stay busy: measured window-bound at 768 KiB.
+ * ws buffering), so it gets more in flight.
  */
-export const DEFAULT_RELAY_WINDOW_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_RELAY_WINDOW_BYTES = 8 * 1024 * 1024;
 
 function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;

@@ -14,13 +14,14 @@ export const FRAME_CONTROL = 0x01;
 export const FRAME_CHUNK = 0x02;
 /** kind (1) + offerId (16) + fileId (u32) + offset (u64). */
 export const CHUNK_HEADER_BYTES = 1 + 16 + 4 + 8;
-/**
- * 64 KiB frames: 65,488 bytes of file data + this header (29) + the session's DATA header (18) + the
- * data channel transport's type byte (1) make exactly one 64 KiB data-channel message, the size every
- * stack accepts, so a chunk never has to be fragmented into two messages.
- */
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 - 48;
 export const MAX_CHUNK_BYTES = MAX_TRANSFER_FRAME_BYTES - CHUNK_HEADER_BYTES;
+/**
+ * The largest chunk: with every header it is one 256 KiB data channel message where both ends negotiated
+ * that (Chromium, libwebrtc; otherwise the transport cuts it into 64 KiB pieces) and one sealed relay
+ * record. A quarter as many chunks as at 64 KiB: per-chunk work (reads, frames, sends, acks) was most
+ * of the engine's CPU in bench:transfer.
+ */
+export const DEFAULT_CHUNK_BYTES = MAX_CHUNK_BYTES;
 /** Largest control frame body (JSON). */
 export const MAX_CONTROL_BYTES = MAX_TRANSFER_FRAME_BYTES - 1;
 export const MAX_FILES_PER_OFFER = 4096;

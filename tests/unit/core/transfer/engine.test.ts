@@ -384,7 +384,7 @@ describe('transfer engine over an in-memory link', () => {
   });
 
   it('answers a gap even while the sender is blocked on its window', async () => {
-    const alice = await createPeer('alice', { windowBytes: 2 * 65488 });
+    const alice = await createPeer('alice', { chunkBytes: 65488, windowBytes: 2 * 65488 });
     const bob = await createPeer('bob');
     const data = randomBytes(2 * MiB, 30);
     const conn = connect(alice, bob, { latencyMs: 2 });
@@ -487,7 +487,7 @@ describe('transfer engine over an in-memory link', () => {
   });
 
   it('acks often enough for a sender whose window is smaller than the receiver would ack', async () => {
-    const alice = await createPeer('alice', { windowBytes: 2 * 65488 });
+    const alice = await createPeer('alice', { chunkBytes: 65488, windowBytes: 2 * 65488 });
     const bob = await createPeer('bob', { ackBytes: MiB });
     connect(alice, bob);
     const offer = await sendOne(alice, 'small-window.bin', randomBytes(3 * MiB, 29));
