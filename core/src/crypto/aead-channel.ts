@@ -6,6 +6,7 @@
 // direction's base secret), which keeps every AES-GCM key under about 2^34 blocks (the TLS 1.3
 // limit) even for endless file transfers, without a new handshake.
 import type { Bytes } from '../../../signaling/protocol/index.js';
+import { defaultAeadEngine, type AeadEngine, type AeadKey } from './aead-engine.js';
 import { asBytes, concatBytes, encodeFields } from './encoding.js';
 import { CryptoError } from './errors.js';
 
@@ -62,32 +63,37 @@ class DirectionKeys {
   readonly noncePrefix: Bytes;
   private readonly base: Promise<CryptoKey>;
   private epoch = -1;
-  private key: Promise<CryptoKey> | undefined;
+  private key: Promise<AeadKey> | undefined;
 
-  constructor(secret: DirectionSecret) {
+  constructor(
+    secret: DirectionSecret,
+    private readonly engine: AeadEngine,
+  ) {
     if (secret.base.length !== 32 || secret.noncePrefix.length !== NONCE_PREFIX_BYTES) {
       throw new CryptoError('invalid-input', 'A channel direction needs a 32-byte secret and a 4-byte nonce prefix.');
     }
     this.noncePrefix = secret.noncePrefix.slice();
-    this.base = crypto.subtle.importKey('raw', secret.base, 'HKDF', false, ['deriveKey']);
+    this.base = crypto.subtle.importKey('raw', secret.base, 'HKDF', false, ['deriveBits']);
   }
 
   /** Counters only grow on each side, so the epoch never goes back and one cached key suffices. */
-  keyFor(counter: number): Promise<CryptoKey> {
+  keyFor(counter: number): Promise<AeadKey> {
     const epoch = Math.floor(counter / EPOCH_FRAMES);
     if (epoch !== this.epoch || this.key === undefined) {
       this.epoch = epoch;
       const info = new Uint8Array(COUNTER_BYTES);
       writeCounter(info, 0, epoch);
-      this.key = this.base.then((base) =>
-        crypto.subtle.deriveKey(
-          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields(EPOCH_LABEL, [info]) },
-          base,
-          { name: 'AES-GCM', length: 256 },
-          false,
-          ['encrypt', 'decrypt'],
-        ),
-      );
+      // HKDF bits imported as the AES key: the same key deriveKey(AES-GCM) gives, usable by any engine.
+      this.key = this.base.then(async (base) => {
+        const raw = new Uint8Array(
+          await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields(EPOCH_LABEL, [info]) }, base, 256),
+        );
+        try {
+          return await this.engine.importKey(raw);
+        } finally {
+          raw.fill(0); // engines keep their own copy
+        }
+      });
     }
     return this.key;
   }
@@ -99,6 +105,8 @@ export interface AeadChannelOptions {
   receive: DirectionSecret;
   /** First send counter (tests of counter exhaustion); default 0. */
   firstCounter?: number;
+  /** AES-GCM implementation; default: defaultAeadEngine() when the channel is made. */
+  engine?: AeadEngine;
 }
 
 class AeadChannel implements SecureChannel {
@@ -106,27 +114,20 @@ class AeadChannel implements SecureChannel {
   private readonly sendKeys: DirectionKeys;
   private readonly receiveKeys: DirectionKeys;
   private readonly aadPrefix: Bytes;
+  private readonly engine: AeadEngine;
   private nextSend: number;
   private lastReceived = -1;
   private failed = false;
 
   constructor(options: AeadChannelOptions) {
     this.sessionId = options.sessionId;
-    this.sendKeys = new DirectionKeys(options.send);
-    this.receiveKeys = new DirectionKeys(options.receive);
+    this.engine = options.engine ?? defaultAeadEngine();
+    this.sendKeys = new DirectionKeys(options.send, this.engine);
+    this.receiveKeys = new DirectionKeys(options.receive, this.engine);
     this.aadPrefix = encodeFields(FRAME_LABEL, [options.sessionId]);
     this.nextSend = options.firstCounter ?? 0;
   }
 
-  private params(prefix: Bytes, frame: Uint8Array): AesGcmParams {
-    const header = frame.subarray(0, COUNTER_BYTES);
-    return {
-      name: 'AES-GCM',
-      iv: concatBytes(prefix, header),
-      additionalData: concatBytes(this.aadPrefix, header),
-      tagLength: TAG_BYTES * 8,
-    };
-  }
 
   async seal(plaintext: Uint8Array, headroom = 0): Promise<Bytes> {
     if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
@@ -138,10 +139,9 @@ class AeadChannel implements SecureChannel {
     const header = new Uint8Array(COUNTER_BYTES);
     writeCounter(header, 0, counter);
     const key = await this.sendKeys.keyFor(counter);
-    const sealed = await crypto.subtle.encrypt(this.params(this.sendKeys.noncePrefix, header), key, asBytes(plaintext));
-    const frame = new Uint8Array(headroom + COUNTER_BYTES + sealed.byteLength);
+    const nonce = concatBytes(this.sendKeys.noncePrefix, header);
+    const frame = await this.engine.encrypt(key, nonce, concatBytes(this.aadPrefix, header), asBytes(plaintext), headroom + COUNTER_BYTES);
     frame.set(header, headroom);
-    frame.set(new Uint8Array(sealed), headroom + COUNTER_BYTES);
     return frame;
   }
 
@@ -159,15 +159,14 @@ class AeadChannel implements SecureChannel {
     // A forged frame that claims a counter fails below and closes the channel, so nothing is lost by this.
     this.lastReceived = counter;
     const data = asBytes(sealed);
-    let plain: ArrayBuffer;
+    const header = data.subarray(0, COUNTER_BYTES);
     try {
       const key = await this.receiveKeys.keyFor(counter);
-      plain = await crypto.subtle.decrypt(this.params(this.receiveKeys.noncePrefix, data), key, data.subarray(COUNTER_BYTES));
+      return await this.engine.decrypt(key, concatBytes(this.receiveKeys.noncePrefix, header), concatBytes(this.aadPrefix, header), data.subarray(COUNTER_BYTES));
     } catch (error) {
       this.failed = true;
       throw new CryptoError('authentication-failed', 'authentication failed: the frame was modified in transit or sealed with another key.', { cause: error });
     }
-    return new Uint8Array(plain);
   }
 }
 

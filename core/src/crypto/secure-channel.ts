@@ -18,6 +18,7 @@ import {
 } from '../../../signaling/protocol/index.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import { createAeadChannel, NONCE_PREFIX_BYTES, type SecureChannel } from './aead-channel.js';
+import type { AeadEngine } from './aead-engine.js';
 import { encodeFields, sha256 } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { checkSessionId } from './transcript.js';
@@ -61,6 +62,8 @@ export interface HandshakeOptions {
   role: Role;
   /** Key-agreement algorithms to offer, in preference order (tests force one). Default: X25519, P-256. */
   kex?: readonly KexAlgorithm[];
+  /** AES-GCM implementation for the channel's frames; default: defaultAeadEngine(). */
+  aead?: AeadEngine;
 }
 
 /** A SecureChannel that also says which key agreement produced it (for diagnostics). */
@@ -223,7 +226,12 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
       return { base: bits.slice(0, 32), noncePrefix: bits.slice(32) };
     };
     const [i2r, r2i] = await Promise.all([derive(INFO_I2R), derive(INFO_R2I)]);
-    const channel = createAeadChannel({ sessionId, send: role === 'initiator' ? i2r : r2i, receive: role === 'initiator' ? r2i : i2r });
+    const channel = createAeadChannel({
+      sessionId,
+      send: role === 'initiator' ? i2r : r2i,
+      receive: role === 'initiator' ? r2i : i2r,
+      ...(options.aead ? { engine: options.aead } : {}),
+    });
     return Object.assign(channel, { kex: chosen });
   }
 

@@ -5,6 +5,7 @@
 // instead of per frame, without waiting for a timer. The relay sees only ciphertext sizes; a replayed,
 // reordered, modified or malformed record kills the transport.
 import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import type { AeadEngine } from '../crypto/aead-engine.js';
 import { MAX_RECORD_BYTES, MAX_RECORD_FRAME, RECORD_TYPE_BYTES, packRecord, packedSize, unpackRecord } from '../crypto/record.js';
 import { createHandshake, type EstablishedChannel, type Role } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
@@ -24,6 +25,8 @@ export interface RelayTransportOptions {
   /** Bytes being sealed count as buffered; drain fires at or below this. Default 256 KiB. */
   lowWaterBytes?: number;
   handshakeTimeoutMs?: number;
+  /** AES-GCM implementation for the records; default: the process-wide crypto/aead-engine default. */
+  aead?: AeadEngine;
 }
 
 export interface RelayTransportStats {
@@ -85,6 +88,7 @@ export class RelayTransport implements FrameTransport {
       peerId: options.peerId,
       sessionId: options.sessionId,
       role: options.role,
+      ...(options.aead ? { aead: options.aead } : {}),
     });
     const first = deferred<Uint8Array>();
     const after: Uint8Array[] = [];

@@ -1,10 +1,21 @@
 // RelayTransport: frames sent in one tick travel in shared sealed records, in order and exactly once;
 // replayed, modified or malformed records close the transport with a reason and deliver nothing of theirs.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as nodeCrypto from 'node:crypto';
 import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
 import { CHANNEL_HEADER_BYTES } from '../../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
-import { MAX_RECORD_FRAME, RECORD_FRAMES, createHandshake, packRecord, packedSize, type EstablishedChannel } from '../../../../core/src/crypto/index.js';
+
+import {
+  MAX_RECORD_FRAME,
+  RECORD_FRAMES,
+  cipherAead,
+  createHandshake,
+  packRecord,
+  packedSize,
+  type AeadEngine,
+  type EstablishedChannel,
+} from '../../../../core/src/crypto/index.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayChannelSocket, type ChannelHost } from '../../../../core/src/relay/channel.js';
 import { RelayClient, relaySignerOf } from '../../../../core/src/relay/index.js';
@@ -64,11 +75,12 @@ afterEach(() => {
   for (const t of transports.splice(0)) t.close('test over');
 });
 
-async function transportPair(lowWaterBytes?: number) {
+async function transportPair(lowWaterBytes?: number, aliceAead?: AeadEngine) {
   const { a, b } = memoryChannel();
   const lw = lowWaterBytes === undefined ? {} : { lowWaterBytes };
+  const aead = aliceAead ? { aead: aliceAead } : {};
   const [ta, tb] = await Promise.all([
-    RelayTransport.establish({ socket: a.socket, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: SID, role: 'initiator', ...lw }),
+    RelayTransport.establish({ socket: a.socket, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: SID, role: 'initiator', ...lw, ...aead }),
     RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder', ...lw }),
   ]);
   transports.push(ta, tb);
@@ -182,6 +194,17 @@ describe('RelayTransport records', () => {
     expect(() => ta.send(new Uint8Array(MAX_RECORD_FRAME + 1))).toThrow(/at most/);
     expect(await closed).toMatch(/cannot send a frame of \d+ bytes/);
     expect(() => ta.send(new Uint8Array(1))).toThrow(/closed/);
+  });
+
+  it('interoperates when one side seals and opens with Node\'s synchronous AES-GCM', async () => {
+    const { ta, tb } = await transportPair(undefined, cipherAead(nodeCrypto));
+    const toBob = collect(tb);
+    const toAlice = collect(ta);
+    for (let i = 0; i < 50; i++) ta.send(frameOf(i, 7000));
+    tb.send(frameOf(200, 3));
+    await Promise.all([toBob.until(50), toAlice.until(1)]);
+    toBob.frames.forEach((f, i) => expect(f.length === 7000 && f.every((b) => b === i % 251), `frame ${i}`).toBe(true));
+    expect([...toAlice.frames[0]!]).toEqual([200, 200, 200]);
   });
 
   it('keeps frames that arrive before the first frame handler', async () => {
