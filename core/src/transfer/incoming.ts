@@ -674,6 +674,9 @@ export class Incoming extends OfferBase {
     }
     this.queue.length = 0;
     this.queuedBytes = 0;
+    // After a failed write only the partial on disk knows where the file is: chunks still in flight,
+    // and the next accept, restore the position from it (its bytes past the checkpoint kept, checked).
+    this.synced = false;
     const info = { code: failure.code, message: failure.message };
     this.ctx.link(this.contactId)?.control({ t: 'error', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info, fatal: false });
     this.setState('paused', info);

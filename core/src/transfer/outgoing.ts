@@ -391,7 +391,8 @@ export class Outgoing extends OfferBase {
       const chunkBytes = this.ctx.options.chunkBytes;
       const readAt = (at: number) => guard(source.read(at, Math.min(chunkBytes, size - at)));
       let next = offset < size ? readAt(offset) : null;
-      while (offset < size) {
+      // Until `end` is sent, a resume request (restartAt) may come in at any await, the last ones too.
+      for (;;) {
         if (round.aborted || file.state !== 'pending') return;
         if (job.restartAt !== undefined) {
           if (job.restartAt < 0) return;
@@ -402,6 +403,12 @@ export class Outgoing extends OfferBase {
           round.begin(fileId, offset);
           next = offset < size ? readAt(offset) : null;
           continue;
+        }
+        if (offset >= size) {
+          const sha256 = await trail.digestHex();
+          if (round.aborted || file.state !== 'pending' || job.restartAt !== undefined) continue;
+          this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256 });
+          return;
         }
         const data = await next!;
         if (data.length === 0) throw new TransferError(TransferErrorCode.SourceChanged, `${file.meta.relativePath} became shorter while sending`);
@@ -435,10 +442,6 @@ export class Outgoing extends OfferBase {
           return;
         }
       }
-      if (round.aborted || file.state !== 'pending') return;
-      const sha256 = await trail.digestHex();
-      if (round.aborted || file.state !== 'pending') return;
-      this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256 });
     } finally {
       await source.close().catch(() => {});
     }
