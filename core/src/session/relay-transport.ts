@@ -46,6 +46,15 @@ interface Events {
 const EMPTY = new Uint8Array(0);
 /** Records from this size on are packed into the transport's reusable buffer; smaller ones get their own. */
 const SCRATCH_FROM = 16 * 1024;
+/** Records sealed at once. */
+const MAX_SEALING = 2;
+
+interface Sealing {
+  sealed: Promise<Bytes>;
+  /** Frame bytes it carries (counted as buffered until it is handed to the relay). */
+  bytes: number;
+  scratch: Bytes | null;
+}
 
 export class RelayTransport implements FrameTransport {
   readonly path = 'relay' as const;
@@ -59,8 +68,11 @@ export class RelayTransport implements FrameTransport {
   #queue: Uint8Array[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
-  #scratch: Bytes | null = null;
-  /** Frame bytes inside the record being sealed. */
+  /** Reusable 256 KiB record buffers not in use by a seal. */
+  readonly #scratch: Bytes[] = [];
+  /** Records being sealed, in send order. */
+  readonly #sealing: Sealing[] = [];
+  /** Frame bytes inside records being sealed. */
   #sealingBytes = 0;
   /** A flush is scheduled or a record is being sealed: frames sent now join the next record. */
   #flushing = false;
@@ -184,52 +196,29 @@ export class RelayTransport implements FrameTransport {
     void this.#flush();
   };
 
-  /** Seals and sends records until the queue is empty; one record in flight, so frames sent meanwhile pack together. */
+  /**
+   * Seals and sends records until the queue is empty. Up to MAX_SEALING records are sealed at once (an
+   * async AES job each: overlapping them hides the hand-off latency); they go out in order. Frames sent
+   * meanwhile wait for a free slot, so under load they pack into full records.
+   */
   async #flush(): Promise<void> {
-    while (!this.#closed && this.#queueHead < this.#queue.length) {
-      const queue = this.#queue;
-      const from = this.#queueHead;
-      let to = from;
-      let size = RECORD_TYPE_BYTES;
-      let bytes = 0;
-      while (to < queue.length) {
-        const length = queue[to]!.length;
-        if (size + packedSize(length) > MAX_RECORD_BYTES) break;
-        size += packedSize(length);
-        bytes += length;
-        to++;
-      }
-      // WebCrypto copies its input when encrypt() is called, and one record is sealed at a time, so bulk
-      // records reuse one buffer instead of allocating 256 KiB each (less GC from external memory).
-      const record = size >= SCRATCH_FROM ? packRecord(queue, from, to, size, (this.#scratch ??= new Uint8Array(MAX_RECORD_BYTES))) : packRecord(queue, from, to, size);
-      this.#stats.framesSent += to - from;
-      this.#stats.recordsSent++;
-      if (to === queue.length) {
-        this.#queue = [];
-        this.#queueHead = 0;
-      } else {
-        // Drop references to packed frames; compact now and then rather than shifting per record.
-        queue.fill(EMPTY, from, to);
-        this.#queueHead = to;
-        if (to > 1024 && to * 2 > queue.length) {
-          this.#queue = queue.slice(to);
-          this.#queueHead = 0;
-        }
-      }
-      this.#queuedBytes -= bytes;
-      this.#sealingBytes = bytes;
+    const sealing = this.#sealing;
+    while (!this.#closed && (this.#queueHead < this.#queue.length || sealing.length > 0)) {
+      while (sealing.length < MAX_SEALING && this.#queueHead < this.#queue.length) sealing.push(this.#sealNext());
+      const head = sealing[0]!;
       let sealed: Uint8Array;
       try {
-        // Room for the relay's channel header, written in place by the socket: no copy to prepend it.
-        sealed = await this.#channel.seal(record, CHANNEL_HEADER_BYTES);
+        sealed = await head.sealed;
       } catch (error) {
         this.close(`cannot seal: ${(error as Error).message}`);
         return;
-      } finally {
-        this.#sealingBytes = 0;
       }
+      sealing.shift();
+      this.#sealingBytes -= head.bytes;
+      if (head.scratch) this.#scratch.push(head.scratch);
       if (this.#closed) return;
       try {
+        // The channel header goes into the room seal() left: no copy to prepend it.
         this.#socket.sendFramed(sealed);
       } catch (error) {
         this.close(`relay send failed: ${(error as Error).message}`);
@@ -238,6 +227,47 @@ export class RelayTransport implements FrameTransport {
       this.#checkDrain();
     }
     this.#flushing = false;
+  }
+
+  /** Packs the next record from the queue (up to MAX_RECORD_BYTES) and starts sealing it. */
+  #sealNext(): Sealing {
+    const queue = this.#queue;
+    const from = this.#queueHead;
+    let to = from;
+    let size = RECORD_TYPE_BYTES;
+    let bytes = 0;
+    while (to < queue.length) {
+      const length = queue[to]!.length;
+      if (size + packedSize(length) > MAX_RECORD_BYTES) break;
+      size += packedSize(length);
+      bytes += length;
+      to++;
+    }
+    // The engine reads the plaintext before seal() settles, so a bulk record's buffer is reused once its
+    // seal is done instead of allocating 256 KiB per record (less GC from external memory).
+    let scratch: Bytes | null = null;
+    if (size >= SCRATCH_FROM) scratch = this.#scratch.pop() ?? new Uint8Array(MAX_RECORD_BYTES);
+    const record = packRecord(queue, from, to, size, scratch ?? undefined);
+    this.#stats.framesSent += to - from;
+    this.#stats.recordsSent++;
+    if (to === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else {
+      // Drop references to packed frames; compact now and then rather than shifting per record.
+      queue.fill(EMPTY, from, to);
+      this.#queueHead = to;
+      if (to > 1024 && to * 2 > queue.length) {
+        this.#queue = queue.slice(to);
+        this.#queueHead = 0;
+      }
+    }
+    this.#queuedBytes -= bytes;
+    this.#sealingBytes += bytes;
+    // The counter is taken now, so records are numbered in the order they go out.
+    const sealed = this.#channel.seal(record, CHANNEL_HEADER_BYTES);
+    sealed.catch(() => {}); // a refusal is handled when this record's turn comes
+    return { sealed, bytes, scratch };
   }
 
   #onSealed(sealed: Uint8Array): void {
