@@ -337,12 +337,31 @@ export class DirectTransport implements FrameTransport {
         this.sendRaw(end === frame.length ? MSG_LAST : MSG_MORE, frame.subarray(at, end));
       }
     }
+    this.#afterSend();
+  }
+
+  #afterSend(): void {
     if (this.bufferedAmount > this.#lowWater) {
       this.#above = true;
       // Stacks without 'bufferedamountlow' (node wrtc): incoming frames (the peer's acks) re-check;
       // a one-shot timer covers the quiet case, only while blocked and only until the event is seen to work.
       if (!this.#eventWorks && this.#drainTimer === undefined) this.#scheduleDrainCheck();
     }
+  }
+
+  /** head ‖ body as one message with a single copy of each (the common case: a frame fits a message). */
+  sendParts(head: Uint8Array, body: Uint8Array): void {
+    const length = head.length + body.length;
+    if (this.#closed || length > this.#messageBytes() - 1) {
+      this.send(concatBytes([head, body]));
+      return;
+    }
+    const msg = new Uint8Array(1 + length);
+    msg[0] = MSG_WHOLE;
+    msg.set(head, 1);
+    msg.set(body, 1 + head.length);
+    this.#sendMessage(msg);
+    this.#afterSend();
   }
 
   /** Message size to cut frames into: the negotiated SCTP maximum, at most 256 KiB (64 KiB if unknown). */
@@ -361,6 +380,10 @@ export class DirectTransport implements FrameTransport {
     const msg = new Uint8Array(1 + bytes.length);
     msg[0] = type;
     msg.set(bytes, 1);
+    this.#sendMessage(msg);
+  }
+
+  #sendMessage(msg: Uint8Array): void {
     try {
       this.#peer.send(msg);
       this.#sentSinceRead += msg.length;

@@ -16,13 +16,24 @@ export type StreamFrame =
 
 export function encodeData(seq: number, ackNext: number, kind: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(DATA_HEADER_BYTES + payload.length);
-  const view = new DataView(out.buffer);
+  writeDataHeader(out, seq, ackNext, kind);
+  out.set(payload, DATA_HEADER_BYTES);
+  return out;
+}
+
+/** The DATA header alone, for transports that write header and payload with one copy (sendParts). */
+export function encodeDataHeader(seq: number, ackNext: number, kind: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(DATA_HEADER_BYTES);
+  writeDataHeader(out, seq, ackNext, kind);
+  return out;
+}
+
+function writeDataHeader(out: Uint8Array<ArrayBuffer>, seq: number, ackNext: number, kind: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, DATA_HEADER_BYTES);
   out[0] = FrameType.Data;
   writeU64(view, 1, seq);
   writeU64(view, 9, ackNext);
   out[17] = kind;
-  out.set(payload, DATA_HEADER_BYTES);
-  return out;
 }
 
 export function encodeAck(ackNext: number): Uint8Array<ArrayBuffer> {

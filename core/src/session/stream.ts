@@ -17,7 +17,7 @@ import { silentLogger } from '../platform/types.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { Emitter } from '../util/emitter.js';
 import { randomBytes } from '../util/ids.js';
-import { DATA_HEADER_BYTES, EPOCH_BYTES, decodeFrame, encodeAck, encodeData, encodeResume, epochFromHex, epochHex } from './stream-codec.js';
+import { DATA_HEADER_BYTES, EPOCH_BYTES, decodeFrame, encodeAck, encodeData, encodeDataHeader, encodeResume, epochFromHex, epochHex } from './stream-codec.js';
 import type { FrameTransport } from './transport.js';
 
 /** Largest payload of one stream frame. Transports carry it whole (direct fragments internally). */
@@ -142,13 +142,15 @@ export class ReliableStream {
   /**
    * Queues one frame. Resolves once the frame is inside the send window (not when it is delivered);
    * waits while the window is full: that wait is the backpressure for callers. Frames of all kinds
-   * are delivered in the order their send() calls were made.
+   * are delivered in the order their send() calls were made. With `transfer`, the payload is kept
+   * without a copy: the caller must not modify it afterwards.
    */
-  send(kind: number, payload: Uint8Array): Promise<void> {
+  send(kind: number, payload: Uint8Array, options: { transfer?: boolean } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('stream closed'));
     if (!Number.isInteger(kind) || kind < 1 || kind > 255) return Promise.reject(new RangeError('kind must be 1..255'));
     if (payload.length > MAX_STREAM_PAYLOAD) return Promise.reject(new RangeError(`payload larger than ${MAX_STREAM_PAYLOAD} bytes`));
-    const copy = new Uint8Array(payload);
+    // `transfer`: the caller hands the buffer over and never touches it again, so it is kept as is.
+    const copy = options.transfer ? payload : new Uint8Array(payload);
     const size = copy.length + DATA_HEADER_BYTES;
     if (this.#waiters.length === 0 && this.#fits(size)) {
       this.#enqueue(kind, copy);
@@ -258,7 +260,7 @@ export class ReliableStream {
       if (link.transport.bufferedAmount > this.#highWater) return; // resumed by the transport's drain event
       const frame = this.#unacked[link.cursor - first];
       if (!frame) return;
-      if (!this.#write(link, encodeData(frame.seq, this.#recvNext, frame.kind, frame.payload))) return;
+      if (!this.#writeData(link, frame)) return;
       if (frame.writtenOn === 0) this.#stats.framesSent++;
       else this.#stats.framesResent++;
       frame.writtenOn = link.id;
@@ -399,6 +401,19 @@ export class ReliableStream {
       return true;
     } catch (error) {
       this.#log.warn({ path: link.transport.path, err: String(error) }, 'transport send failed');
+      return false;
+    }
+  }
+
+  #writeData(link: Link, frame: Outgoing): boolean {
+    const transport = link.transport;
+    if (!transport.sendParts) return this.#write(link, encodeData(frame.seq, this.#recvNext, frame.kind, frame.payload));
+    if (transport.closed) return false;
+    try {
+      transport.sendParts(encodeDataHeader(frame.seq, this.#recvNext, frame.kind), frame.payload);
+      return true;
+    } catch (error) {
+      this.#log.warn({ path: transport.path, err: String(error) }, 'transport send failed');
       return false;
     }
   }

@@ -9,6 +9,11 @@ export interface FrameTransport {
   readonly bufferedAmount: number;
   /** Queues one frame (ordered). Throws if the transport is closed. */
   send(frame: Uint8Array): void;
+  /**
+   * Optional: queues the frame `head ‖ body` without the caller joining them first (one copy fewer
+   * per frame for large payloads). Same contract as send().
+   */
+  sendParts?(head: Uint8Array, body: Uint8Array): void;
   /** Frames that arrive before the first handler is set are kept and handed to it. */
   onFrame(handler: (frame: Uint8Array) => void): () => void;
   /** bufferedAmount fell to its low-water mark after send() had pushed it above. */

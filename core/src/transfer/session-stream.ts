@@ -9,7 +9,8 @@ import type { FrameStream } from './stream.js';
 
 export function sessionFrameStream(session: Session, kind: number = StreamKind.File): FrameStream {
   return {
-    send: (payload) => session.stream.send(kind, payload),
+    // The engine never reuses a frame it sent: hand it over without a copy.
+    send: (payload) => session.stream.send(kind, payload, { transfer: true }),
     onFrame: (handler) => session.stream.onFrame(kind, handler),
     path: () => session.path,
     onReset: (handler) => session.stream.on('peer-restart', handler),

@@ -6,7 +6,8 @@ import type { SessionPath, Unsubscribe } from '../api.js';
 export interface FrameStream {
   /**
    * Queues one frame (≤ 256 KiB) for the peer. Resolves when the stream's window has room for more,
-   * which is the engine's only backpressure; rejects once the stream is closed.
+   * which is the engine's only backpressure; rejects once the stream is closed. The stream may keep
+   * `payload` without copying it: the engine never modifies a frame after sending it.
    */
   send(payload: Uint8Array): Promise<void>;
   /** Frames from the peer, in order. */

@@ -1,6 +1,7 @@
 // One end of the bare data-channel baseline: simple-peer + @roamhq/wrtc, the stack Parley's peers use,
-// with the same buffering as the session's direct transport (write while bufferedAmount ≤ 1 MiB, resume
-// at 256 KiB) and nothing else: no stream, no hashing, no files. argv: <initiator|responder>.
+// with the same buffering and message size as the session's direct transport (256 KiB messages, the
+// largest libwebrtc negotiates; write while bufferedAmount ≤ 1 MiB, resume at 256 KiB) and nothing else:
+// no stream, no hashing, no files. argv: <initiator|responder>. BARE_MESSAGE=<bytes> overrides the size.
 // IPC in: {start}, {signal}, {pump: bytes}, {expect: bytes}. IPC out: {signal}, {connected}, {pumped, t0}, {received, t}.
 import wrtc from '@roamhq/wrtc';
 import SimplePeer from 'simple-peer';
@@ -8,7 +9,7 @@ import SimplePeer from 'simple-peer';
 const initiator = process.argv[2] === 'initiator';
 const HIGH = 1024 * 1024;
 const LOW = 256 * 1024;
-const MESSAGE = 64 * 1024 - 1;
+const MESSAGE = Number(process.env.BARE_MESSAGE ?? 256 * 1024) - 1;
 const send = (m: unknown) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
 

@@ -71,6 +71,18 @@ describe('DirectTransport', () => {
     expect(Buffer.compare(got!, frame)).toBe(0);
   });
 
+  it('sendParts(head, body) sends exactly what send(head ‖ body) sends, fragments included', () => {
+    for (const [max, bodyBytes] of [[262_144, 200_000], [65_536, 200_000], [262_144, 10]] as const) {
+      const head = frameOf(18, 1);
+      const body = frameOf(bodyBytes, 2);
+      const joined = fakePeer(max);
+      joined.transport.send(Buffer.concat([head, body]));
+      const parts = fakePeer(max);
+      parts.transport.sendParts(head, body);
+      expect(parts.sent.map((m) => Buffer.from(m).toString('hex'))).toEqual(joined.sent.map((m) => Buffer.from(m).toString('hex')));
+    }
+  });
+
   it('reads the channel buffer once per 256 KiB sent, not per frame, and never under-reports it', () => {
     const { transport, channel } = fakePeer(262_144);
     let reads = 0;
