@@ -310,10 +310,13 @@ export class DirectTransport implements FrameTransport {
     const now = Date.now();
     const drained = this.#lastRead + this.#sentSinceRead - value;
     const elapsed = now - this.#readAt;
-    // Only while the buffer stayed non-empty did the channel drain for the whole interval.
-    if (this.#readAt > 0 && elapsed >= 1 && drained > 0 && value > 0) {
+    if (this.#readAt > 0 && elapsed >= 1 && drained > 0) {
       const rate = drained / elapsed;
-      this.#drainRate = this.#drainRate > 0 ? this.#drainRate * 0.7 + rate * 0.3 : rate;
+      // While the buffer stayed non-empty the channel drained the whole interval: a measurement.
+      // Found empty, it drained at least this fast: only ever raises the estimate (else a low
+      // estimate would keep checking late, find it empty, and never learn).
+      if (value > 0) this.#drainRate = this.#drainRate > 0 ? this.#drainRate * 0.7 + rate * 0.3 : rate;
+      else if (rate > this.#drainRate) this.#drainRate = rate;
     }
     this.#readAt = now;
     this.#lastRead = value;
