@@ -1,14 +1,16 @@
 // What one sealed record of the relay transport carries: several frames, so the AEAD call, the relay
 // message and the relay's forwarding work are paid once per record instead of once per frame.
 //   record = type (1 byte) || body
-//   type 0x01 (frames): body = one or more of [u32 big-endian length][frame bytes], nothing after the last
+//   type 0x10 (frames): body = one or more of [u32 big-endian length][frame bytes], nothing after the last
 // The type byte is inside the AEAD plaintext (authenticated), so a future format is a new type value that
-// an older peer refuses by name instead of misreading. Zero-length frames are allowed; zero frames are not.
+// an older peer refuses by name instead of misreading. 0x10 is none of the stream frame types (1-3) that
+// began every plaintext of the earlier one-frame-per-record format, so a peer still on that format is
+// refused too. Zero-length frames are allowed; zero frames are not.
 import type { Bytes } from '../../../signaling/protocol/index.js';
 import { MAX_PLAINTEXT } from './aead-channel.js';
 import { CryptoError } from './errors.js';
 
-export const RECORD_FRAMES = 0x01;
+export const RECORD_FRAMES = 0x10;
 export const RECORD_TYPE_BYTES = 1;
 export const FRAME_LENGTH_BYTES = 4;
 /** Largest record plaintext: what one AEAD frame carries. */
@@ -53,7 +55,7 @@ export function unpackRecord(record: Uint8Array): Uint8Array[] {
   if (record.length < RECORD_TYPE_BYTES) throw new CryptoError('bad-record', 'An empty record carries no type.');
   const type = record[0]!;
   if (type !== RECORD_FRAMES) {
-    throw new CryptoError('bad-record', `Unknown record type 0x${type.toString(16).padStart(2, '0')} (the peer may run a newer version).`);
+    throw new CryptoError('bad-record', `Unknown record type 0x${type.toString(16).padStart(2, '0')} (the peer runs another version of the relay record format).`);
   }
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const frames: Uint8Array[] = [];

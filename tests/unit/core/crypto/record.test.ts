@@ -60,6 +60,8 @@ describe('relay records', () => {
     expect(refusal(bytes(RECORD_FRAMES))).toMatch(/no frame/);
     expect(refusal(bytes(0x02, 0, 0, 0, 0))).toMatch(/Unknown record type 0x02/);
     expect(refusal(bytes(0x00, 0, 0, 0, 0))).toMatch(/Unknown record type 0x00/);
+    // A stream DATA frame as the earlier one-frame-per-record format sealed it: refused, not misread.
+    expect(refusal(bytes(1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 7, 42))).toMatch(/Unknown record type 0x01/);
     // A length that runs past the end, by one byte and by a lot.
     expect(refusal(bytes(RECORD_FRAMES, 0, 0, 0, 3, 1, 2))).toMatch(/3 bytes at offset 1 runs past the end/);
     expect(refusal(bytes(RECORD_FRAMES, 0xff, 0xff, 0xff, 0xff, 1))).toMatch(/4294967295 bytes/);
