@@ -1,8 +1,8 @@
 // A FrameTransport over a relay channel: a signed ephemeral key agreement as the first frame each way
 // (crypto/secure-channel), then records sealed with AES-GCM under per-direction counters. A record packs
-// the frames send() got while the previous record was being sealed (or in the same tick when none was),
-// up to 256 KiB (crypto/record.ts): one AEAD call, one relay message and one forwarding step per record
-// instead of per frame, without waiting for a timer. The relay sees only ciphertext sizes; a replayed,
+// the frames send() got in the same tick, or while earlier records were being sealed (two at most at
+// once), up to 256 KiB (crypto/record.ts): one AEAD call, one relay message and one forwarding step per
+// record instead of per frame, without waiting for a timer. The relay sees only ciphertext sizes; a replayed,
 // reordered, modified or malformed record kills the transport.
 import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
@@ -74,7 +74,7 @@ export class RelayTransport implements FrameTransport {
   readonly #sealing: Sealing[] = [];
   /** Frame bytes inside records being sealed. */
   #sealingBytes = 0;
-  /** A flush is scheduled or a record is being sealed: frames sent now join the next record. */
+  /** A flush is scheduled or records are being sealed: frames sent now join a later record. */
   #flushing = false;
   #openChain: Promise<void> = Promise.resolve();
   #above = false;
