@@ -5,7 +5,10 @@
 //             (no auth, no encryption) in the relay host                 → relayRatio
 //   memory    receiver RSS growth (max during − before) for a BIG_SIZE file → rssGrowthMB
 //   resume    receiver SIGKILLed at 50 %, restarted: bytes the sender sent again / file size → resumeResentPct
-// Baselines and Parley runs are interleaved (ROUNDS each, best kept) so load changes hit both alike.
+// Every run is timed on an open connection: the bare ones after connecting, Parley's after a small
+// warm-up file opened its session (connection setup is bench:session's figure).
+// Baselines and Parley runs are interleaved (ROUNDS each, default 3, best kept) so load changes hit
+// both alike; single runs on this shared 2-core machine vary by up to 2x.
 // Last line: one JSON object.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +20,7 @@ import { pairPeers, randomFile, sha256File, tempDir, TransferPeer } from '../tes
 const MB = 1000 * 1000;
 const SIZE = Number(process.env.SIZE_MB ?? 100) * MB;
 const BIG_SIZE = Number(process.env.BIG_MB ?? 1000) * MB;
-const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 // Optional engine overrides, for tuning runs.
 const PEER_OPTIONS = {
   ...(process.env.CHUNK ? { chunkBytes: Number(process.env.CHUNK) } : {}),
@@ -141,12 +144,13 @@ async function bareWs(a: Host, b: Host, relay: Host, bytes: number): Promise<Run
   }
 }
 
-/** One Parley transfer of `path` from a fresh pair; MB/s from send() to the sender seeing it verified. */
+/** One Parley transfer of `path` from a fresh pair, once its session is open; MB/s from send() to the sender seeing it verified. */
 async function parley(
   a: Host,
   b: Host,
   r: RelayHandle,
   path: string,
+  warmUp: string,
   bytes: number,
   dirs: string[],
   onProgress?: (alice: TransferPeer, bob: TransferPeer) => Promise<void>,
@@ -154,6 +158,10 @@ async function parley(
   const [alice, bob] = await pairPeers(a, b, r.url, { a: PEER_OPTIONS, b: PEER_OPTIONS });
   dirs.push(alice.home, bob.home);
   try {
+    // The bare baselines are timed on an open channel, so Parley is too: a small file first opens the
+    // session (direct, or the relay after the direct attempt stalls: ~1 s, bench:session's figure).
+    const [warmId] = await alice.send(bob.id, [warmUp]);
+    await alice.waitFinal(warmId!, 60_000);
     const pids = [alice.proc.pid, bob.proc.pid, r.proc.pid];
     const before = pids.map(cpuMs);
     const threadsBefore = pids.map(threadCpu);
@@ -183,6 +191,7 @@ try {
   const src = tempDir('bench');
   dirs.push(src);
   const file = randomFile(src, 'bench.bin', SIZE);
+  const warmUp = randomFile(src, 'warm-up.bin', 64 * 1024);
   const fileHash = await sha256File(file);
 
   if (PHASES.has('direct')) {
@@ -190,7 +199,7 @@ try {
     const ours: Run[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       bare.push(await barePump(a, b, SIZE));
-      const run = await parley(a, b, r, file, SIZE, dirs);
+      const run = await parley(a, b, r, file, warmUp, SIZE, dirs);
       if (run.path !== 'direct') throw new Error(`direct run went ${run.path}`);
       ours.push(run);
       log(`direct round ${i + 1}: bare data channel ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${run.speed.toFixed(1)} MB/s (${run.cpu})`);
@@ -210,7 +219,7 @@ try {
       bare.push(await bareWs(a, b, relay, SIZE));
       await a.blockAllExcept({ tcpPorts: [r.port], host: relay });
       try {
-        const run = await parley(a, b, r, file, SIZE, dirs);
+        const run = await parley(a, b, r, file, warmUp, SIZE, dirs);
         if (run.path !== 'relay') throw new Error(`relay run went ${run.path}`);
         ours.push(run);
       } finally {

@@ -7,6 +7,7 @@ import type { LocalIdentity } from '../../core/src/identity/index.js';
 import { Messenger } from '../../core/src/messenger.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
+import { useNodeCipher } from './platform/aead.js';
 import { nodeWebSocketFactory } from './platform/websocket.js';
 import { loadWrtc } from './platform/wrtc.js';
 import { resolveContact } from './resolve-contact.js';
@@ -50,6 +51,7 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
   }
   let messenger: Messenger;
   try {
+    useNodeCipher();
     messenger = await Messenger.open({
       store: ctx.home.store,
       identityStore: ctx.home.identityStore,

@@ -7,6 +7,7 @@ import { nodeWebSocketFactory } from '../../../cli/src/platform/websocket.js';
 import { Messenger } from '../../../core/src/messenger.js';
 import { TestFileStore, TestIdentityStore } from './file-store.js';
 import type { PeerIn, PeerOut } from './peer-protocol.js';
+import { useNodeCipher } from '../../../cli/src/platform/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl) throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');
@@ -24,6 +25,7 @@ const logger = {
   error: (o: Record<string, unknown>, m?: string) => console.error('error', m, JSON.stringify(o)),
 };
 
+useNodeCipher();
 const messenger = await Messenger.open({
   store: new TestFileStore(join(home, 'store.jsonl')),
   identityStore: new TestIdentityStore(join(home, 'identity.json')),

@@ -14,6 +14,7 @@ import { sessionFrameStream, TransferEngine } from '../../../../core/src/transfe
 import { decodeFrame, encodeControl, type ControlMessage } from '../../../../core/src/transfer/protocol.js';
 import { TestFileStore, TestIdentityStore } from '../../peers/file-store.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
+import { useNodeCipher } from '../../../../cli/src/platform/aead.js';
 
 // PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
 const profileTo = process.env.PARLEY_CPU_PROFILE;
@@ -59,6 +60,7 @@ const rss = () => {
   return now;
 };
 
+useNodeCipher();
 const messenger = await Messenger.open({
   store: new TestFileStore(join(home, 'store.jsonl')),
   identityStore: new TestIdentityStore(join(home, 'identity.json')),
