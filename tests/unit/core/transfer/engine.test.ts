@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { TransferError, type TransferInfo } from '../../../../core/src/transfer/index.js';
-import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES, TRANSFER_PROTOCOL_VERSION } from '../../../../core/src/transfer/protocol.js';
+import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES, DEFAULT_CHUNK_BYTES, TRANSFER_PROTOCOL_VERSION } from '../../../../core/src/transfer/protocol.js';
+import { DIGEST_BLOCK_BYTES } from '../../../../core/src/transfer/hash.js';
 import { memoryLink } from './memory-link.js';
 import { connect, createPeer, restart, settled, sha256, waitFor, type Peer } from './harness.js';
 import { randomBytes } from './memory-io.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const CHUNK = 64 * KiB;
+/** The engines here send default-size chunks. */
+const CHUNK = DEFAULT_CHUNK_BYTES;
 
 async function sendOne(alice: Peer, name: string, data: Uint8Array, source = `/src/${name}`): Promise<TransferInfo> {
   alice.sources.add(source, data);
@@ -316,12 +318,13 @@ describe('transfer engine over an in-memory link', () => {
     conn.crash(bob);
     bob = await restart(bob, { windowBytes, checkpointBytes, crash: 'power-loss' });
     // The power cut took the partial back to what was flushed; the recorded checkpoint is at most one
-    // interval plus one write run (1 MiB) behind it.
+    // interval plus one write run (1 MiB) behind it, rounded down to a digest block boundary.
     const partial = bob.disk.files.get(bob.disk.partials()[0]!)!;
     expect(partial.length).toBe(partial.durable);
     const checkpoint = bob.engine.get(offer.offerId)!.files[0]!.bytesDone;
     expect(checkpoint).toBeLessThanOrEqual(partial.length);
-    expect(checkpoint).toBeGreaterThanOrEqual(partial.length - checkpointBytes - MiB);
+    expect(checkpoint % DIGEST_BLOCK_BYTES).toBe(0);
+    expect(checkpoint).toBeGreaterThanOrEqual(partial.length - checkpointBytes - MiB - DIGEST_BLOCK_BYTES);
     connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
     expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
     await bob.engine.idle();
