@@ -6,7 +6,7 @@
 //   (b) call click → first remote video frame in the app beside a bare simple-peer video call page.
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -22,8 +22,41 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+/** BENCH_E2E_THREADS=1: CPU ms per Chromium thread (keyed "pid type thread-name") around each transfer. */
+const SHOW_THREADS = process.env.BENCH_E2E_THREADS === '1';
+
+function chromiumThreadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('chromium')) continue;
+      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+        const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        const key = `${pid} ${type} ${name}`;
+        out.set(key, (out.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+      }
+    } catch {
+      /* process or thread gone */
+    }
+  }
+  return out;
+}
+
+function threadCpuTable(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([key, ms]) => [key, ms - (before.get(key) ?? 0)] as const)
+    .filter(([, ms]) => ms >= 100)
+    .sort((x, y) => y[1] - x[1])
+    .map(([key, ms]) => `      ${key}: ${ms} ms`)
+    .join('\n');
+}
+
 /** (a, bare) A data channel between two Chromiums moving FILE_BYTES, timed inside the receiving page. */
 async function bareTransfer(browserA: Browser, browserB: Browser): Promise<number> {
+  const before = SHOW_THREADS ? chromiumThreadCpu() : null;
   const [a, b] = await Promise.all([BrowserPeer.open(browserA, 'bare-a'), BrowserPeer.open(browserB, 'bare-b')]);
   const relayed = relaySignals(a, b);
   try {
@@ -35,6 +68,8 @@ async function bareTransfer(browserA: Browser, browserB: Browser): Promise<numbe
     const got = await b.next('received', STEP_TIMEOUT);
     const sent = await a.next('pumped', STEP_TIMEOUT);
     if (got.sha256 !== sent.sha256) throw new Error('bare pump: hashes differ');
+    // Before the pages close, or their processes' CPU is gone.
+    if (before) log(`    bare pump CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
     return FILE_BYTES / 1e6 / (got.ms / 1000);
   } finally {
     relayed.stop();
@@ -219,7 +254,9 @@ async function main(): Promise<void> {
       log(`(a) round ${round}/${ROUNDS}: bare data channel, ${FILE_BYTES / 1024 / 1024} MB…`);
       const bare = await bareTransfer(browserA, browserB);
       log(`(a) round ${round}/${ROUNDS}: app file transfer, ${FILE_BYTES / 1024 / 1024} MB…`);
+      const before = SHOW_THREADS ? chromiumThreadCpu() : null;
       const app = await appTransfer(alice, bob, dir, `bench-${round}.bin`);
+      if (before) log(`    app CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
       log(`    bare ${bare.toFixed(1)} MB/s, app ${app.toFixed(1)} MB/s`);
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
