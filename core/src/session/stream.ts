@@ -395,25 +395,25 @@ export class ReliableStream {
   // ---- links ----
 
   #write(link: Link, frame: Uint8Array): boolean {
+    return this.#attempt(link, (transport) => transport.send(frame));
+  }
+
+  /** A DATA frame: header and payload as parts where the transport takes them (one copy fewer). */
+  #writeData(link: Link, frame: Outgoing): boolean {
+    const { seq, kind, payload } = frame;
+    const ackNext = this.#recvNext;
+    return this.#attempt(link, (transport) =>
+      transport.sendParts ? transport.sendParts(encodeDataHeader(seq, ackNext, kind), payload) : transport.send(encodeData(seq, ackNext, kind, payload)),
+    );
+  }
+
+  #attempt(link: Link, send: (transport: FrameTransport) => void): boolean {
     if (link.transport.closed) return false;
     try {
-      link.transport.send(frame);
+      send(link.transport);
       return true;
     } catch (error) {
       this.#log.warn({ path: link.transport.path, err: String(error) }, 'transport send failed');
-      return false;
-    }
-  }
-
-  #writeData(link: Link, frame: Outgoing): boolean {
-    const transport = link.transport;
-    if (!transport.sendParts) return this.#write(link, encodeData(frame.seq, this.#recvNext, frame.kind, frame.payload));
-    if (transport.closed) return false;
-    try {
-      transport.sendParts(encodeDataHeader(frame.seq, this.#recvNext, frame.kind), frame.payload);
-      return true;
-    } catch (error) {
-      this.#log.warn({ path: transport.path, err: String(error) }, 'transport send failed');
       return false;
     }
   }

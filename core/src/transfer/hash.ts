@@ -227,8 +227,7 @@ export class HashTrail {
   static async create(): Promise<HashTrail> {
     const digest = await FileDigest.create();
     const trail = new HashTrail(digest);
-    const origin = await FileDigest.origin();
-    trail.states.set(0, origin.state);
+    trail.states.set(0, (await digest.boundary()).state);
     return trail;
   }
 
