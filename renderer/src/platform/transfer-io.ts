@@ -1,18 +1,16 @@
 // The transfer engine's file IO in the browser (core/src/transfer/io.ts).
-// Sending: the user's File objects, read by Blob slicing, one chunk at a time.
+// Sending: the user's File objects, read through one byte stream per file (blob-reader.ts).
 // Receiving: the origin-private file system through the worker's sync access handles, written in place
 // as `partial/<key>.part` (so a reload resumes it), moved to `downloads/<path>` after verification.
 import { TransferError } from '../../../core/src/transfer/errors.js';
 import type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from '../../../core/src/transfer/io.js';
+import { BlobReader } from './blob-reader.js';
 import { safeFileName, uniqueName } from './filenames.js';
 import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
 import { WRITE_WINDOW, copyOf, opfsWorker } from './opfs-client.js';
 
 /** Received bytes gathered into one worker write. */
 const WRITE_BLOCK = 1024 * 1024;
-
-/** Bytes read from a picked file at once. */
-const READ_BLOCK = 2 * 1024 * 1024;
 
 /** Files the user picked this session, by the opaque id given to the engine as `source`. */
 export class BrowserFileSource implements FileSource {
@@ -31,27 +29,19 @@ export class BrowserFileSource implements FileSource {
     if (!file) {
       throw new TransferError('source-unreadable', 'The file is no longer available (the page was reloaded). Send it again.');
     }
-    // Each Blob read is a round trip to the browser process: read ahead in large blocks and serve the
-    // engine's 64 KiB reads from the block (sequential reads; a resume just starts a new block).
-    let block: Uint8Array = new Uint8Array(0);
-    let blockStart = 0;
+    const reader = new BlobReader(file);
     return {
       size: file.size,
       mtime: file.lastModified,
       async read(offset: number, length: number): Promise<Uint8Array> {
-        const end = Math.min(offset + length, file.size);
-        if (offset < blockStart || end > blockStart + block.length) {
-          try {
-            blockStart = offset;
-            block = new Uint8Array(await file.slice(offset, Math.min(file.size, offset + Math.max(length, READ_BLOCK))).arrayBuffer());
-          } catch (err) {
-            throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
-          }
+        try {
+          return await reader.read(offset, length);
+        } catch (err) {
+          throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
-        return block.subarray(offset - blockStart, end - blockStart);
       },
       async close() {
-        block = new Uint8Array(0);
+        reader.close();
       },
     };
   }
