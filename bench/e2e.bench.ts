@@ -1,5 +1,5 @@
 // npm run bench:e2e — the web client against bare WebRTC pages, Chromium pair in network-namespace hosts
-// (relay serving the client in a third host), one run:
+// (relay serving the client in a third host; each Chromium on a persistent profile, as a user's), one run:
 //   (a) file throughput through the app (picked in the composer, accepted in the UI, verified by the
 //       engine, written to OPFS) beside a bare simple-peer data-channel pump between the same browsers,
 //       BENCH_E2E_ROUNDS (default 2) interleaved rounds, best of each kept;
@@ -9,9 +9,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { assertTestbedAvailable, BrowserPeer, createTestbed, relaySignals, type Testbed } from '../tests/testbed/index.js';
-import { AppUser, buildRenderer, introducedPair, randomFile, startWebRelay } from '../tests/e2e/helpers.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { assertTestbedAvailable, BrowserPeer, createTestbed, relaySignals, type Host, type Testbed } from '../tests/testbed/index.js';
+import { APP_CONTEXT, AppUser, buildRenderer, introducedPair, randomFile, startWebRelay } from '../tests/e2e/helpers.js';
 
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;
@@ -54,8 +54,19 @@ function threadCpuTable(before: Map<string, number>, after: Map<string, number>)
     .join('\n');
 }
 
+/** UDP datagrams the hosts' kernels dropped for a full socket receive buffer (Chromium's are 64 KiB). */
+async function udpRcvbufErrors(hosts: Host[]): Promise<number> {
+  let total = 0;
+  for (const host of hosts) {
+    const lines = (await host.exec('cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+    const [keys, values] = lines.map((l) => l.trim().split(/\s+/));
+    total += Number(values?.[keys?.indexOf('RcvbufErrors') ?? -1] ?? 0);
+  }
+  return total;
+}
+
 /** (a, bare) A data channel between two Chromiums moving FILE_BYTES, timed inside the receiving page. */
-async function bareTransfer(browserA: Browser, browserB: Browser): Promise<number> {
+async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext): Promise<number> {
   const before = SHOW_THREADS ? chromiumThreadCpu() : null;
   const [a, b] = await Promise.all([BrowserPeer.open(browserA, 'bare-a'), BrowserPeer.open(browserB, 'bare-b')]);
   const relayed = relaySignals(a, b);
@@ -79,7 +90,7 @@ async function bareTransfer(browserA: Browser, browserB: Browser): Promise<numbe
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -100,7 +111,7 @@ function topSelfTime(profile: CpuProfile, n = 12): string {
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const f = byNode.get(id)?.callFrame;
-    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}` : '?';
+    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}` : '?';
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -158,11 +169,10 @@ window.__pending = [];
 
 type BareEvent = { type: 'signal'; data: Record<string, unknown> } | { type: 'frame'; ms: number } | { type: 'error'; message: string };
 
-async function openBareCallPage(browser: Browser, origin: string, onEvent: (e: BareEvent) => void): Promise<Page> {
+async function openBareCallPage(browser: BrowserContext, origin: string, onEvent: (e: BareEvent) => void): Promise<Page> {
   const { createRequire } = await import('node:module');
   const bundle = createRequire(import.meta.url).resolve('simple-peer/simplepeer.min.js');
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await browser.newPage();
   await page.exposeFunction('__emit', onEvent);
   await page.route(`${origin}/bench-bare-call.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>bare call</title>' }));
   await page.goto(`${origin}/bench-bare-call.html`);
@@ -172,7 +182,7 @@ async function openBareCallPage(browser: Browser, origin: string, onEvent: (e: B
 }
 
 /** (b, bare) Caller starts (camera + offer); the callee "accepts" when the bench sees the offer; caller's first remote frame. */
-async function bareCall(browserA: Browser, browserB: Browser, origin: string): Promise<number> {
+async function bareCall(browserA: BrowserContext, browserB: BrowserContext, origin: string): Promise<number> {
   let callerPage: Page | null = null;
   let calleePage: Page | null = null;
   let calleeStarted = false;
@@ -201,7 +211,7 @@ async function bareCall(browserA: Browser, browserB: Browser, origin: string): P
     await callerPage.evaluate(() => (window as unknown as { __bare: { start(i: boolean): Promise<void> } }).__bare.start(true));
     return await Promise.race([frame, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('bare call: no remote frame in 60 s')), 60_000))]);
   } finally {
-    await Promise.all([callerPage.context().close(), calleePage.context().close()]);
+    await Promise.all([callerPage.close(), calleePage.close()]);
   }
 }
 
@@ -241,8 +251,12 @@ async function main(): Promise<void> {
     const relay = await startWebRelay(tb.hosts.relay);
     const origin = new URL(relay.httpUrl).origin;
     const opts = { media: true, secureOrigins: [origin], extraArgs: ['--autoplay-policy=no-user-gesture-required'] };
-    const [browserA, browserB] = await Promise.all([tb.hosts.a.launchChromium(opts), tb.hosts.b.launchChromium(opts)]);
+    // Persistent profiles, as a user's browser has: storage on disk. Off-the-record contexts keep the
+    // origin-private file system in the browser process's memory, an IPC per write (~1 CPU-s per 100 MB).
+    // The bare pages and call pages open in the same browsers.
+    const [browserA, browserB] = await Promise.all([tb.hosts.a.launchChromiumProfile(opts, APP_CONTEXT), tb.hosts.b.launchChromiumProfile(opts, APP_CONTEXT)]);
 
+    const hosts = [tb.hosts.a, tb.hosts.b];
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
     // Measure the direct path, like the bare pump (the app starts on the relay while direct connects).
@@ -252,12 +266,15 @@ async function main(): Promise<void> {
     let appMBps = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       log(`(a) round ${round}/${ROUNDS}: bare data channel, ${FILE_BYTES / 1024 / 1024} MB…`);
+      const drops0 = await udpRcvbufErrors(hosts);
       const bare = await bareTransfer(browserA, browserB);
+      const drops1 = await udpRcvbufErrors(hosts);
       log(`(a) round ${round}/${ROUNDS}: app file transfer, ${FILE_BYTES / 1024 / 1024} MB…`);
       const before = SHOW_THREADS ? chromiumThreadCpu() : null;
       const app = await appTransfer(alice, bob, dir, `bench-${round}.bin`);
+      const drops2 = await udpRcvbufErrors(hosts);
       if (before) log(`    app CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
-      log(`    bare ${bare.toFixed(1)} MB/s, app ${app.toFixed(1)} MB/s`);
+      log(`    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`);
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
     }

@@ -55,6 +55,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** One user: a browser context (its own IndexedDB/OPFS) and page on the web client. */
+/** The browser context every app user gets: window size, language and theme the screenshots assume. */
+export const APP_CONTEXT = { acceptDownloads: true, viewport: { width: 1100, height: 720 }, locale: 'en-US', colorScheme: 'light' } as const;
+
 export class AppUser {
   /** Console errors, page errors and CSP violations seen so far (the test asserts there are none). */
   readonly problems: string[] = [];
@@ -66,8 +69,12 @@ export class AppUser {
   ) {}
 
   static async open(browser: Browser, url: string, name: string, opts: { locale?: string } = {}): Promise<AppUser> {
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 720 }, locale: opts.locale ?? 'en-US', colorScheme: 'light' });
-    const page = await context.newPage();
+    return AppUser.openIn(await browser.newContext({ ...APP_CONTEXT, locale: opts.locale ?? 'en-US' }), url, name);
+  }
+
+  /** The app in a context of its own, e.g. a persistent profile launched with APP_CONTEXT; closing the user closes it. */
+  static async openIn(context: BrowserContext, url: string, name: string): Promise<AppUser> {
+    const page = context.pages()[0] ?? (await context.newPage());
     const user = new AppUser(name, context, page);
     user.watch(page);
     await page.goto(url);
@@ -194,9 +201,18 @@ export class AppUser {
   }
 }
 
-/** Two new users who have added each other (the common start of most tests). */
-export async function introducedPair(browserA: Browser, browserB: Browser, url: string, names: [string, string]): Promise<[AppUser, AppUser]> {
-  const [a, b] = await Promise.all([AppUser.open(browserA, url, names[0]), AppUser.open(browserB, url, names[1])]);
+/**
+ * Two new users who have added each other (the common start of most tests), each in a new context of a
+ * browser or in a given context (a persistent profile, launched with APP_CONTEXT).
+ */
+export async function introducedPair(
+  browserA: Browser | BrowserContext,
+  browserB: Browser | BrowserContext,
+  url: string,
+  names: [string, string],
+): Promise<[AppUser, AppUser]> {
+  const open = (where: Browser | BrowserContext, name: string) => ('pages' in where ? AppUser.openIn(where, url, name) : AppUser.open(where, url, name));
+  const [a, b] = await Promise.all([open(browserA, names[0]), open(browserB, names[1])]);
   await Promise.all([a.createIdentity(), b.createIdentity()]);
   await Promise.all([a.waitRelayOnline(), b.waitRelayOnline()]);
   const [inviteA, inviteB] = [await a.inviteLink(), await b.inviteLink()];

@@ -5,7 +5,7 @@ export { cleanupStale, type StaleReport } from './stale.js';
 export { hasBlackhole } from './blackhole.js';
 export { listNamespaces } from './netns.js';
 export { NodeProcess, type SpawnNodeOptions, type ExitInfo } from './process.js';
-export { type LaunchChromiumOptions } from './chromium.js';
+export { type LaunchChromiumOptions, type ProfileOptions } from './chromium.js';
 export { Inbox, TimeoutError, InboxClosedError } from './queue.js';
 export { CommandError } from './exec.js';
 export { PeerDriver, type CreateOptions } from './peers/driver.js';

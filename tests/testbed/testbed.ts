@@ -3,7 +3,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { run, type ExecOptions } from './exec.js';
 import { HOST_NAME, TEMP_ROOT, hostNamespace, newRunId, switchNamespace } from './names.js';
 import {
@@ -18,7 +18,7 @@ import {
 import { ensureBlackhole, TEST_RANGE } from './blackhole.js';
 import { applyRules, assertIpv4, assertPort, detectFlavour, type Block, type Cut, type FilterState } from './firewall.js';
 import { NodeProcess, type SpawnNodeOptions } from './process.js';
-import { launchChromiumIn, type LaunchChromiumOptions } from './chromium.js';
+import { launchChromiumIn, launchChromiumProfileIn, type LaunchChromiumOptions, type ProfileOptions } from './chromium.js';
 import { register, unregister } from './registry.js';
 import { cleanupStale } from './stale.js';
 
@@ -82,6 +82,14 @@ export class Host {
   /** A playwright-core Browser whose Chromium runs inside this host. */
   launchChromium(opts: LaunchChromiumOptions = {}): Promise<Browser> {
     return this.tb.launchChromium(this, opts);
+  }
+
+  /**
+   * Chromium inside this host on a persistent profile (fresh, removed with the test bed): one BrowserContext
+   * whose storage is on disk as for a real user. Browser.newContext() contexts are off the record.
+   */
+  launchChromiumProfile(opts: LaunchChromiumOptions = {}, profile: ProfileOptions = {}): Promise<BrowserContext> {
+    return this.tb.launchChromiumProfile(this, opts, profile);
   }
 
   /** Drops all UDP in and out (loopback excepted). Replaces any earlier block. */
@@ -156,6 +164,7 @@ class TestbedImpl {
   private readonly namespaces: string[] = [];
   private readonly processes = new Set<Stoppable>();
   private readonly browsers = new Map<Browser, number | null>();
+  private readonly profiles = new Map<BrowserContext, number | null>();
   private browserSeq = 0;
   private destroying: Promise<void> | null = null;
 
@@ -177,6 +186,15 @@ class TestbedImpl {
     browser.on('disconnected', () => this.browsers.delete(browser));
     if (this.destroying) await browser.close();
     return browser;
+  }
+
+  async launchChromiumProfile(host: Host, opts: LaunchChromiumOptions, profile: ProfileOptions): Promise<BrowserContext> {
+    this.assertAlive();
+    const { context, pid } = await launchChromiumProfileIn(host.ns, this.tempDir, `${host.name}-${++this.browserSeq}`, opts, profile);
+    this.profiles.set(context, pid);
+    context.on('close', () => this.profiles.delete(context));
+    if (this.destroying) await context.close();
+    return context;
   }
 
   async build(names: readonly string[]): Promise<void> {
@@ -207,7 +225,7 @@ class TestbedImpl {
   private async teardown(): Promise<void> {
     const errors: unknown[] = [];
     await Promise.all(
-      [...this.browsers].map(async ([browser, pid]) => {
+      [...this.browsers, ...this.profiles].map(async ([browser, pid]) => {
         await withTimeout(browser.close(), 5_000).catch((e: unknown) => errors.push(e));
         if (pid !== null) killQuiet(pid, 'SIGKILL');
       }),
@@ -225,7 +243,7 @@ class TestbedImpl {
 
   /** Exit-time teardown: synchronous, best effort, never throws. */
   destroySync(): void {
-    for (const [, pid] of this.browsers) if (pid !== null) killQuiet(pid, 'SIGKILL');
+    for (const [, pid] of [...this.browsers, ...this.profiles]) if (pid !== null) killQuiet(pid, 'SIGKILL');
     for (const p of this.processes) p.kill('SIGKILL');
     for (const ns of [...this.namespaces].reverse()) {
       for (const pid of namespacePidsSync(ns)) killQuiet(pid, 'SIGKILL');

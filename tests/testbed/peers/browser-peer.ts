@@ -24,18 +24,27 @@ export class BrowserPeer extends PeerDriver {
     label: string,
     readonly context: BrowserContext,
     readonly page: Page,
+    /** Whether closing the peer closes its context (one it made) or only its page (a shared one). */
+    private readonly ownsContext = true,
   ) {
     super(label);
     page.on('console', (m) => this.keepConsole(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => this.keepConsole(`pageerror: ${e.message}`));
   }
 
-  /** Opens a fresh context and page in `browser` and installs the peer in it. */
-  static async open(browser: Browser, label = 'chromium', readyTimeoutMs = 15_000): Promise<BrowserPeer> {
-    const context = await browser.newContext();
+  /**
+   * Opens a page and installs the peer in it: in a fresh context of `browser`, or in the given context
+   * (a persistent profile has only its own), where closing the peer closes only its page.
+   */
+  static async open(browser: Browser | BrowserContext, label = 'chromium', readyTimeoutMs = 15_000): Promise<BrowserPeer> {
+    const owns = !('pages' in browser);
+    const context = 'pages' in browser ? browser : await browser.newContext();
+    const page = await context.newPage().catch(async (err: unknown) => {
+      if (owns) await context.close().catch(() => undefined);
+      throw err;
+    });
     try {
-      const page = await context.newPage();
-      const peer = new BrowserPeer(label, context, page);
+      const peer = new BrowserPeer(label, context, page, owns);
       await page.exposeFunction('__tbEmit', (ev: unknown) => peer.accept(ev));
       await page.addScriptTag({ path: SIMPLE_PEER_BUNDLE });
       await page.addScriptTag({ path: SHA256_BUNDLE });
@@ -43,7 +52,7 @@ export class BrowserPeer extends PeerDriver {
       await peer.next('ready', readyTimeoutMs);
       return peer;
     } catch (err) {
-      await context.close().catch(() => undefined);
+      await (owns ? context.close() : page.close()).catch(() => undefined);
       throw err;
     }
   }
@@ -62,7 +71,7 @@ export class BrowserPeer extends PeerDriver {
     if (this.closed) return;
     this.closed = true;
     this.events.close(`${this.label} closed`);
-    await this.context.close().catch(() => undefined);
+    await (this.ownsContext ? this.context.close() : this.page.close()).catch(() => undefined);
   }
 
   diagnostics(): string {
