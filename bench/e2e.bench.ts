@@ -2,7 +2,7 @@
 // (relay serving the client in a third host; each Chromium on a persistent profile, as a user's), one run:
 //   (a) file throughput through the app (picked in the composer, accepted in the UI, verified by the
 //       engine, written to OPFS) beside a bare simple-peer data-channel pump between the same browsers,
-//       BENCH_E2E_ROUNDS (default 2) interleaved rounds, best of each kept;
+//       BENCH_E2E_ROUNDS (default 3) interleaved rounds, best of each kept;
 //   (b) call click → first remote video frame in the app beside a bare simple-peer video call page.
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
@@ -16,7 +16,7 @@ import { APP_CONTEXT, AppUser, buildRenderer, introducedPair, randomFile, startW
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;
 /** File transfer rounds (bare then app each round, best of each kept): single runs vary a lot on 2 shared cores. */
-const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
