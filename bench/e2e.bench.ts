@@ -283,6 +283,8 @@ async function main(): Promise<void> {
     // Bare and app runs interleaved, best of each kept: load changes hit both alike.
     let bareMBps = 0;
     let appMBps = 0;
+    /** app ÷ bare of each round: the two runs of a round share the machine's load of the moment. */
+    const roundRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       log(`(a) round ${round}/${ROUNDS}: bare data channel, ${FILE_BYTES / 1024 / 1024} MB…`);
       const drops0 = await udpRcvbufErrors(hosts);
@@ -296,6 +298,7 @@ async function main(): Promise<void> {
       log(`    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`);
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
+      roundRatios.push(Number((app / bare).toFixed(3)));
     }
 
     log('(b) bare simple-peer video call…');
@@ -320,6 +323,7 @@ async function main(): Promise<void> {
         bareMBps: Number(bareMBps.toFixed(2)),
         appCallMs: Math.round(appCallMs),
         bareCallMs: Math.round(bareCallMs),
+        roundRatios,
         fileMB: FILE_BYTES / 1024 / 1024,
         loadavg1: Number(loadavg()[0]!.toFixed(2)),
       })}\n`,
