@@ -520,7 +520,10 @@ describe('transfer engine over an in-memory link', () => {
   });
 
   it('reports progress with speed, ETA and path', async () => {
-    const alice = await createPeer('alice', { progressIntervalMs: 0 });
+    // A clock that moves 5 ms per reading: with Date.now(), the in-memory link can deliver every ack
+    // in the same millisecond, leaving no interval to measure a speed over (a flaky failure in CI).
+    let clock = 0;
+    const alice = await createPeer('alice', { progressIntervalMs: 0, now: () => (clock += 5) });
     const bob = await createPeer('bob');
     connect(alice, bob, { latencyMs: 1 });
     const events: Array<{ bytesDone: number; speed: number; eta: number | null; path: string }> = [];
