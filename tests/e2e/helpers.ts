@@ -54,10 +54,10 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** One user: a browser context (its own IndexedDB/OPFS) and page on the web client. */
 /** The browser context every app user gets: window size, language and theme the screenshots assume. */
 export const APP_CONTEXT = { acceptDownloads: true, viewport: { width: 1100, height: 720 }, locale: 'en-US', colorScheme: 'light' } as const;
 
+/** One user: a browser context (its own IndexedDB/OPFS) and page on the web client. */
 export class AppUser {
   /** Console errors, page errors and CSP violations seen so far (the test asserts there are none). */
   readonly problems: string[] = [];
