@@ -3,11 +3,11 @@
 // (records pack them), and the transport's buffer stays bounded by the stream's backpressure.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeWebSocketFactory } from '../../../cli/src/platform/websocket.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../core/src/identity/keys.js';
-import { RelayClient, relaySignerOf } from '../../../core/src/relay/index.js';
+import type { RelayClient } from '../../../core/src/relay/index.js';
 import { RelayTransport } from '../../../core/src/session/relay-transport.js';
 import { ReliableStream } from '../../../core/src/session/stream.js';
+import { onlineRelayClient } from '../../helpers/relay/online-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -19,19 +19,8 @@ afterEach(() => {
   for (const close of closers.splice(0)) close();
 });
 
-async function online(identity: IdentityKeyPair, url: string): Promise<RelayClient> {
-  const client = new RelayClient({ url, signer: relaySignerOf(identity), webSocket: nodeWebSocketFactory });
-  closers.push(() => client.close());
-  const up = new Promise<void>((resolve) => {
-    const off = client.on('state', ({ state }) => {
-      if (state !== 'online') return;
-      off();
-      resolve();
-    });
-  });
-  client.start();
-  await up;
-  return client;
+function online(identity: IdentityKeyPair, url: string): Promise<RelayClient> {
+  return onlineRelayClient(identity, url, (client) => closers.push(() => client.close()));
 }
 
 /** Frame i: its index, then bytes derived from it; sizes mix control-sized and chunk-sized frames. */

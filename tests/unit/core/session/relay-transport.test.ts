@@ -2,7 +2,6 @@
 // replayed, modified or malformed records close the transport with a reason and deliver nothing of theirs.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as nodeCrypto from 'node:crypto';
-import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
 import { CHANNEL_HEADER_BYTES } from '../../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
 
@@ -18,9 +17,10 @@ import {
 } from '../../../../core/src/crypto/index.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayChannelSocket, type ChannelHost } from '../../../../core/src/relay/channel.js';
-import { RelayClient, relaySignerOf } from '../../../../core/src/relay/index.js';
+import type { RelayClient } from '../../../../core/src/relay/index.js';
 import { RelayTransport } from '../../../../core/src/session/relay-transport.js';
 import { fromUtf8, utf8 } from '../../../../core/src/util/bytes.js';
+import { onlineRelayClient } from '../../../helpers/relay/online-client.js';
 
 let alice: IdentityKeyPair;
 let bob: IdentityKeyPair;
@@ -286,19 +286,8 @@ describe('RelayTransport through a real relay', () => {
     relay = null;
   });
 
-  async function online(identity: IdentityKeyPair, url: string): Promise<RelayClient> {
-    const c = new RelayClient({ url, signer: relaySignerOf(identity), webSocket: nodeWebSocketFactory });
-    clients.push(c);
-    const up = new Promise<void>((resolve) => {
-      const off = c.on('state', ({ state }) => {
-        if (state !== 'online') return;
-        off();
-        resolve();
-      });
-    });
-    c.start();
-    await up;
-    return c;
+  function online(identity: IdentityKeyPair, url: string): Promise<RelayClient> {
+    return onlineRelayClient(identity, url, (c) => clients.push(c));
   }
 
   it('sends 2,000 frames written in one tick in far fewer relay messages, in order and exactly once', async () => {
