@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Every test process checks the programs it starts against .ci/system-deps.json (see that file).
+const SPAWN_GUARD = './tests/setup/spawn-guard.ts';
+
 // Three projects so each tier can run alone. Integration and e2e tests build network namespaces and
 // run WebRTC peers: they run one file at a time so two files never fight for the same 2 cores.
 export default defineConfig({
@@ -10,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          setupFiles: [SPAWN_GUARD],
           testTimeout: 30_000,
         },
       },
@@ -18,6 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
+          setupFiles: [SPAWN_GUARD],
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 120_000,
@@ -28,6 +33,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
+          setupFiles: [SPAWN_GUARD],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 180_000,

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkSystemDeps } from './preflight.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -14,14 +15,13 @@ function preflight() {
   if (process.getuid?.() !== 0) {
     problems.push('integration and end-to-end tests build network namespaces: run `npm test` as root (or with sudo).');
   }
-  const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
-  if (!which('ip')) problems.push('`ip` (iproute2) is missing: apt-get install -y iproute2');
-  if (!which('iptables')) problems.push('`iptables` is missing: apt-get install -y iptables');
-  if (!existsSync('/usr/bin/chromium')) problems.push('/usr/bin/chromium is missing: apt-get install -y chromium');
-  if (!which('openssl')) problems.push('`openssl` is missing: apt-get install -y openssl');
+  // Every program the tests start is on the system-package list; each missing one is named with its package.
+  const system = checkSystemDeps();
+  problems.push(...system.problems);
   if (!existsSync(join(root, 'node_modules'))) problems.push('dependencies are not installed: npm ci');
   if (problems.length) {
     console.error('npm test cannot run every test on this machine:\n' + problems.map((p) => '  - ' + p).join('\n'));
+    if (system.packages.length) console.error(`All at once: apt-get install -y ${system.packages.join(' ')}`);
     console.error('Nothing is skipped silently: fix the above (bash .ci/run installs all of it on Debian) and run again.');
     process.exit(1);
   }
@@ -31,7 +31,7 @@ const outDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
 let passed = 0;
 let failed = 0;
 
-function run(label, cmd, args) {
+function runStage(label, cmd, args) {
   console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
   const started = Date.now();
   const result = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
@@ -42,7 +42,7 @@ function run(label, cmd, args) {
 
 function vitest(project) {
   const report = join(outDir, `${project}.json`);
-  const ok = run(`${project} tests`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const ok = runStage(`${project} tests`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
   if (existsSync(report)) {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     passed += json.numPassedTests ?? 0;
@@ -59,12 +59,12 @@ function finish(ok) {
 
 preflight();
 const stages = [
-  () => run('typecheck', 'npm', ['run', '--silent', 'typecheck']),
-  () => run('renderer build', 'npm', ['run', '--silent', 'build:renderer']),
+  () => runStage('typecheck', 'npm', ['run', '--silent', 'typecheck']),
+  () => runStage('renderer build', 'npm', ['run', '--silent', 'build:renderer']),
   () => vitest('unit'),
   () => vitest('integration'),
   () => vitest('e2e'),
-  () => run('electronegativity', 'node', ['scripts/electronegativity.mjs']),
+  () => runStage('electronegativity', 'node', ['scripts/electronegativity.mjs']),
 ];
 for (const stage of stages) {
   if (!stage()) finish(false);

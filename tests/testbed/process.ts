@@ -10,6 +10,8 @@ import { TailBuffer } from './output.js';
 const require = createRequire(import.meta.url);
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const EXIT_WITH_PARENT = fileURLToPath(new URL('./peers/exit-with-parent.ts', import.meta.url));
+// Scripts in a namespace start programs too (coturn, redis-server): the same system-deps check applies there.
+const SPAWN_GUARD = fileURLToPath(new URL('../setup/spawn-guard.ts', import.meta.url));
 
 export interface SpawnNodeOptions {
   env?: Record<string, string>;
@@ -48,7 +50,7 @@ export class NodeProcess<Out = unknown, In = unknown> {
     this.out = new TailBuffer(opts.outputLimit);
     this.err = new TailBuffer(opts.outputLimit);
     this.inbox = new Inbox<Out>(10_000, () => this.diagnostics());
-    const imports = ['--import', TSX_LOADER];
+    const imports = ['--import', TSX_LOADER, '--import', pathToFileURL(SPAWN_GUARD).href];
     if (opts.exitWithParent !== false) imports.push('--import', pathToFileURL(EXIT_WITH_PARENT).href);
     this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...imports, script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,0 +1,77 @@
+// The one list of system programs the tests may start (.ci/system-deps.json), and the check every spawn goes
+// through. .ci/run installs the list's packages and scripts/test.mjs checks its programs, so a program that is
+// missing from it would pass only on a machine where someone installed it by hand: refusing it here makes the
+// test fail on every machine instead.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { z } from 'zod';
+
+export const SYSTEM_DEPS_PATH = new URL('../../.ci/system-deps.json', import.meta.url);
+
+const SystemDeps = z.object({
+  packages: z.array(
+    z.object({
+      package: z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/),
+      programs: z.array(z.string().min(1)),
+      for: z.string().min(1),
+    }),
+  ),
+});
+export type SystemDeps = z.infer<typeof SystemDeps>;
+
+export function loadSystemDeps(path: URL | string = SYSTEM_DEPS_PATH): SystemDeps {
+  return SystemDeps.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** Debian package that provides `program` (a PATH name or an absolute path), or null when it is not listed. */
+export function packageOf(deps: SystemDeps, program: string): string | null {
+  for (const p of deps.packages) {
+    for (const listed of p.programs) {
+      if (listed === program) return p.package;
+      // An absolute path matches a listed bare name with that basename, and the reverse.
+      if (listed.startsWith('/') !== program.startsWith('/') && basename(listed) === basename(program)) return p.package;
+    }
+  }
+  return null;
+}
+
+/** Node itself is the runtime, not a system package. */
+function isNode(program: string): boolean {
+  return program === process.execPath || program === 'node' || basename(program) === 'node';
+}
+
+// Shell words that are not programs: a `sh -c` string may start with these.
+const SHELL_BUILTINS = new Set(['exit', 'exec', 'ulimit', 'command', 'cd', 'export', 'set', 'test', '[', 'echo', 'printf', 'kill', 'trap', 'wait', 'read', ':']);
+
+/**
+ * Every program a command line starts that this check can see: the program itself, the one `ip netns exec NS`
+ * runs, and the first word of a `sh -c`/`bash -c` script.
+ */
+export function programsOf(file: string, args: readonly string[] = []): string[] {
+  const out = [file];
+  const name = basename(file);
+  if (name === 'ip' && args[0] === 'netns' && args[1] === 'exec' && typeof args[3] === 'string') {
+    out.push(...programsOf(args[3], args.slice(4)));
+  } else if ((name === 'sh' || name === 'bash') && args[0] === '-c' && typeof args[1] === 'string') {
+    const first = /^\s*([^\s;&|()]+)/.exec(args[1])?.[1];
+    if (first && !SHELL_BUILTINS.has(first) && !first.includes('=')) out.push(first);
+  }
+  return out;
+}
+
+export class UnlistedProgramError extends Error {
+  constructor(readonly program: string) {
+    super(
+      `a test started \`${program}\`, which is not in .ci/system-deps.json: add it there with its Debian package, ` +
+        'so .ci/run installs it on a bare machine and the preflight checks it',
+    );
+    this.name = 'UnlistedProgramError';
+  }
+}
+
+/** Throws UnlistedProgramError for the first program of this command line that is not on the list. */
+export function assertListed(deps: SystemDeps, file: string, args: readonly string[] = []): void {
+  for (const program of programsOf(file, args)) {
+    if (!isNode(program) && packageOf(deps, program) === null) throw new UnlistedProgramError(program);
+  }
+}
