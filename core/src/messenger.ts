@@ -13,7 +13,7 @@ import { silentLogger, type KeyValueStore, type Logger, type WebSocketFactory } 
 import { RelayClient } from './relay/client.js';
 import { RelayError } from './relay/errors.js';
 import { relaySignerOf } from './relay/signer.js';
-import type { IceServer, SimplePeerConstructor } from './session/direct.js';
+import type { IceServer, SimplePeerConstructor } from './platform/rtc.js';
 import { Session } from './session/session.js';
 import { SESSION_SIGNAL_KINDS } from './session/signals.js';
 import { Emitter } from './util/emitter.js';

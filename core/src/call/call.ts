@@ -7,7 +7,8 @@ import { Emitter } from '../util/emitter.js';
 import { diagnoseConnectFailure } from './diagnose.js';
 import { CallError } from './errors.js';
 import { MediaPeer, type PeerFailure } from './media-peer.js';
-import type { IceServer, StreamLike, TrackLike, TrackOf } from './media-types.js';
+import type { IceServer } from '../platform/rtc.js';
+import type { StreamLike, TrackLike, TrackOf } from './media-types.js';
 import { endFromRemoteHangup, endMessage, isEndedCode } from './reasons.js';
 import { statRecords, readCallStats, type StatCounters } from './stats.js';
 import { CALL_SIGNAL_KIND, type CallSignal, type HangupReason, type OutgoingCallSignal, type RtcData } from './signals.js';
@@ -24,9 +25,9 @@ import type {
   CallState,
   CallStats,
   CallTimeouts,
-  SimplePeerConstructor,
-  Unsubscribe,
 } from './types.js';
+import type { Unsubscribe } from '../api.js';
+import type { SimplePeerConstructor } from '../platform/rtc.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {

@@ -5,10 +5,12 @@ import { Emitter } from '../util/emitter.js';
 import { randomId } from '../util/ids.js';
 import { CallImpl, type CallContext } from './call.js';
 import { CallError } from './errors.js';
-import type { IceServer, StreamLike } from './media-types.js';
+import type { Unsubscribe } from '../api.js';
+import type { IceServer } from '../platform/rtc.js';
+import type { StreamLike } from './media-types.js';
 import { CALL_SIGNAL_KIND, CallSignalSchema, describeCallSignalIssue, isCallSignal, type CallSignal, type CallSignalOf } from './signals.js';
 import { verifyRing } from './trust.js';
-import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts, Unsubscribe } from './types.js';
+import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts } from './types.js';
 
 export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   ringMs: 45_000,

@@ -8,10 +8,12 @@ import type { IdentityKeyPair } from '../identity/keys.js';
 import { silentLogger, type Logger } from '../platform/types.js';
 import { Emitter } from '../util/emitter.js';
 import { isRelayCandidate, type ConnectObservations } from './diagnose.js';
-import type { IceServer, StreamLike, TrackLike } from './media-types.js';
-import type { CallSignalOf, RtcData } from './signals.js';
+import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
+import { toRtcData, type RtcData } from '../platform/rtc-signal.js';
+import type { StreamLike, TrackLike } from './media-types.js';
+import type { CallSignalOf } from './signals.js';
 import { signSdpFingerprint, TrustFailure, verifySdpFingerprint, type CallRole, type SignedFingerprint } from './trust.js';
-import type { CallFailedCode, SimplePeerConstructor } from './types.js';
+import type { CallFailedCode } from './types.js';
 
 export interface MediaPeerOptions {
   callId: string;
@@ -251,28 +253,6 @@ export class MediaPeer {
     this.#done = true;
     this.#events.emit('failure', failure);
   }
-}
-
-function toRtcData(data: SignalData): RtcData | null {
-  if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') return { type: data.type, sdp: data.sdp };
-  if (data.type === 'candidate' && data.candidate && typeof data.candidate === 'object') {
-    const c = data.candidate as { candidate?: unknown; sdpMLineIndex?: unknown; sdpMid?: unknown };
-    if (typeof c.candidate !== 'string') return null;
-    return {
-      type: 'candidate',
-      candidate: {
-        candidate: c.candidate,
-        sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
-        sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
-      },
-    };
-  }
-  if (data.type === 'renegotiate') return { type: 'renegotiate', renegotiate: true };
-  if (data.type === 'transceiverRequest') {
-    const kind = (data.transceiverRequest as { kind?: unknown } | undefined)?.kind;
-    if (kind === 'audio' || kind === 'video') return { type: 'transceiverRequest', transceiverRequest: { kind } };
-  }
-  return null;
 }
 
 function mapPeerError(err: Error & { code?: string }, connected: boolean, peerName: string): PeerFailure {

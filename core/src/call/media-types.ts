@@ -17,10 +17,3 @@ export interface StreamLike {
 
 /** The track type of a stream type (MediaStreamTrack for MediaStream). */
 export type TrackOf<S extends StreamLike> = ReturnType<S['getTracks']>[number];
-
-/** An ICE server the user configured (STUN, or TURN with credentials). Never a public default. */
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}

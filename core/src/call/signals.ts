@@ -1,13 +1,16 @@
 // Call signals carried in relay `signal` messages ({ kind: 'call', op, callId, … }). Peer input, relayed by an
 // untrusted relay: everything is validated here with zod before the call engine looks at it.
 import { z } from 'zod';
+import { FingerprintSchema, RtcDataSchema, SignatureSchema } from '../platform/rtc-signal.js';
+
+export { RtcDataSchema, type RtcData } from '../platform/rtc-signal.js';
 
 export const CALL_SIGNAL_KIND = 'call';
 
 export const CallIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 
-const fingerprint = z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/);
-const signature = z.string().regex(/^[A-Za-z0-9_-]+$/).max(200);
+const fingerprint = FingerprintSchema;
+const signature = SignatureSchema;
 
 /** Reasons a hangup may carry: a plain hangup, a ring given up, or the failure the sender diagnosed. */
 export const HANGUP_REASONS = [
@@ -30,24 +33,6 @@ export const HANGUP_REASONS = [
   'error',
 ] as const;
 export type HangupReason = (typeof HANGUP_REASONS)[number];
-
-/** A simple-peer signal, restricted to what simple-peer emits (no extra fields reach the peer connection). */
-export const RtcDataSchema = z.union([
-  z.object({ type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(48 * 1024) }),
-  z.object({
-    type: z.literal('candidate'),
-    candidate: z.object({
-      candidate: z.string().max(1024),
-      sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
-      sdpMid: z.string().max(64).nullable().optional(),
-      usernameFragment: z.string().max(256).nullable().optional(),
-    }),
-  }),
-  z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
-  // `init` is dropped: the requesting side needs only the kind, and nothing unvetted reaches addTransceiver.
-  z.object({ type: z.literal('transceiverRequest'), transceiverRequest: z.object({ kind: z.enum(['audio', 'video']) }) }),
-]);
-export type RtcData = z.infer<typeof RtcDataSchema>;
 
 const base = { kind: z.literal(CALL_SIGNAL_KIND), callId: CallIdSchema };
 

@@ -1,38 +1,29 @@
-// Binds a call's DTLS certificates to the two identities. Every offer and answer carries the sender's identity
-// signature over (callId, role, signer, receiver, DTLS fingerprint of that SDP). A relay that swaps the
-// fingerprint (to sit in the middle of DTLS) cannot sign the new one; one that replays an old signed SDP
-// cannot move it into another call or direction.
+// Binds a call's DTLS certificates to the two identities with the signed-fingerprint statement sessions use
+// too (crypto/sdp-fingerprint.ts, purpose 'call'): this file words its refusals for the call UI.
 import { fromBase64url, toBase64url, verifySignature, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import { encodeFields } from '../crypto/encoding.js';
-import { fingerprintOf } from '../crypto/transcript.js';
+import * as sdpTrust from '../crypto/sdp-fingerprint.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import type { CallFailedCode } from './types.js';
 
-export const CALL_FP_LABEL = 'parley-call-fp/v1';
+export type { SignedFingerprint } from '../crypto/sdp-fingerprint.js';
 export const CALL_RING_LABEL = 'parley-call-ring/v1';
 
 export type CallRole = 'caller' | 'callee';
 
-export interface SignedFingerprint {
-  fingerprint: string;
-  sig: string;
-}
-
 export function callFpStatement(callId: string, role: CallRole, signerId: string, receiverId: string, fingerprint: string): Bytes {
-  return encodeFields(CALL_FP_LABEL, [callId, role, signerId, receiverId, fingerprint.toUpperCase()]);
+  return sdpTrust.sdpFingerprintStatement('call', callId, role, signerId, receiverId, fingerprint);
 }
 
 /** Our signature over the fingerprint of an SDP we are about to send. Throws if the SDP has no usable fingerprint. */
-export async function signSdpFingerprint(
+export function signSdpFingerprint(
   identity: Pick<IdentityKeyPair, 'alg' | 'privateKey' | 'id'>,
   callId: string,
   role: CallRole,
   receiverId: string,
   sdp: string,
-): Promise<SignedFingerprint> {
-  const fingerprint = fingerprintOf(sdp);
-  const sig = await signIdentity(identity, callFpStatement(callId, role, identity.id, receiverId, fingerprint));
-  return { fingerprint, sig: toBase64url(sig) };
+): Promise<sdpTrust.SignedFingerprint> {
+  return sdpTrust.signSdpFingerprint(identity, 'call', callId, role, receiverId, sdp);
 }
 
 export class TrustFailure extends Error {
@@ -53,7 +44,7 @@ export interface VerifySdpInput {
   senderKey: PublicIdentityKey;
   receiverId: string;
   sdp: string;
-  fp: SignedFingerprint | undefined;
+  fp: sdpTrust.SignedFingerprint | undefined;
   /** The fingerprint accepted earlier in this call, if any: it must not change. */
   pinned?: string | null;
   /** For messages ("Alice"). */
@@ -62,29 +53,20 @@ export interface VerifySdpInput {
 
 /** Returns the verified fingerprint (upper-case), or throws TrustFailure with a message the UI can show. */
 export async function verifySdpFingerprint(input: VerifySdpInput): Promise<string> {
-  const { fp, senderName } = input;
-  if (!fp) throw new TrustFailure('impersonation', `the call setup from ${senderName} is not signed; refusing it`);
-  let signature: Bytes;
+  const { senderName } = input;
   try {
-    signature = fromBase64url(fp.sig);
-  } catch {
-    signature = new Uint8Array(0);
-  }
-  const statement = callFpStatement(input.callId, input.senderRole, input.senderId, input.receiverId, fp.fingerprint);
-  const valid = signature.length === 64 && (await verifySignature(input.senderKey, signature, statement).catch(() => false));
-  if (!valid) throw new TrustFailure('impersonation', `the call setup is not signed by ${senderName}'s key: someone else is answering for them`);
-  let actual: string;
-  try {
-    actual = fingerprintOf(input.sdp);
+    return await sdpTrust.verifySdpFingerprint({ ...input, purpose: 'call', scopeId: input.callId });
   } catch (error) {
-    throw new TrustFailure('tampered', `the call setup has no usable encryption fingerprint (${(error as Error).message}): the relay may have altered it`);
+    if (!(error instanceof sdpTrust.SdpTrustError)) throw error;
+    const message = {
+      unsigned: `the call setup from ${senderName} is not signed; refusing it`,
+      'bad-signature': `the call setup is not signed by ${senderName}'s key: someone else is answering for them`,
+      'no-fingerprint': `the call setup has no usable encryption fingerprint (${error.message}): the relay may have altered it`,
+      mismatch: "the relay altered the call's encryption fingerprint; the call was refused",
+      changed: "the call's encryption fingerprint changed in the middle of the call; the call was refused",
+    }[error.refusal];
+    throw new TrustFailure(error.code, message);
   }
-  const signed = fp.fingerprint.toUpperCase();
-  if (actual !== signed) throw new TrustFailure('tampered', "the relay altered the call's encryption fingerprint; the call was refused");
-  if (input.pinned && input.pinned !== actual) {
-    throw new TrustFailure('tampered', "the call's encryption fingerprint changed in the middle of the call; the call was refused");
-  }
-  return actual;
 }
 
 // ---- rings ----

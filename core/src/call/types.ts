@@ -1,10 +1,10 @@
 // Public types of the call engine: what the UI and the CLI program against (see README.md).
-import type SimplePeer from 'simple-peer';
 import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
-import type { RelayState } from '../api.js';
+import type { RelayState, Unsubscribe } from '../api.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import type { Logger } from '../platform/types.js';
-import type { IceServer, StreamLike, TrackOf } from './media-types.js';
+import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
+import type { StreamLike, TrackOf } from './media-types.js';
 
 /**
  * Life of a call. Outgoing: calling → ringing → connecting → active. Incoming: ringing → connecting → active.
@@ -120,8 +120,6 @@ export interface CallEvents<S extends StreamLike = StreamLike> {
   'remote-state': CallMediaState;
 }
 
-export type Unsubscribe = () => void;
-export type SimplePeerConstructor = typeof SimplePeer;
 
 export interface Call<S extends StreamLike = StreamLike> {
   readonly id: string;

@@ -21,6 +21,7 @@ import { createAeadChannel, NONCE_PREFIX_BYTES, type SecureChannel } from './aea
 import type { AeadEngine } from './aead-engine.js';
 import { encodeFields, sha256 } from './encoding.js';
 import { CryptoError } from './errors.js';
+import type { Role } from './roles.js';
 import { checkSessionId } from './transcript.js';
 
 export type { SecureChannel } from './aead-channel.js';
@@ -28,7 +29,6 @@ export type { SecureChannel } from './aead-channel.js';
 export const HANDSHAKE_VERSION = 1;
 export const KEX_ALGORITHMS = ['X25519', 'P-256'] as const;
 export type KexAlgorithm = (typeof KEX_ALGORITHMS)[number];
-export type Role = 'initiator' | 'responder';
 
 const RAW_KEX_BYTES: Record<KexAlgorithm, number> = { X25519: 32, 'P-256': 65 };
 const HANDSHAKE_LABEL = 'parley-secure-channel/v1 handshake';

@@ -14,6 +14,7 @@ import {
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import { encodeFields } from './encoding.js';
 import { CryptoError } from './errors.js';
+import type { Role } from './roles.js';
 
 export const TRANSCRIPT_LABEL = 'parley-transcript/v1';
 
@@ -95,7 +96,7 @@ export interface TranscriptView {
   initiatorId: string;
   responderId: string;
   /** Our role in the session. */
-  role: 'initiator' | 'responder';
+  role: Role;
   /** SDP we generated (local description). */
   localSdp: string;
   /** SDP we received from the peer (remote description). */

@@ -7,12 +7,13 @@
 import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
 import { MAX_RECORD_BYTES, MAX_RECORD_FRAME, RECORD_TYPE_BYTES, packRecord, packedSize, unpackRecord } from '../crypto/record.js';
-import { createHandshake, type EstablishedChannel, type Role } from '../crypto/secure-channel.js';
+import type { Role } from '../crypto/roles.js';
+import { createHandshake, type EstablishedChannel } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import type { RelayChannelSocket } from '../relay/channel.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 import { deferred } from '../util/deferred.js';
-import { Emitter } from '../util/emitter.js';
+import { FramePipe } from '../util/frame-pipe.js';
 import type { FrameTransport } from './transport.js';
 
 export interface RelayTransportOptions {
@@ -37,12 +38,6 @@ export interface RelayTransportStats {
   recordsReceived: number;
 }
 
-interface Events {
-  frame: Uint8Array;
-  drain: void;
-  close: string;
-}
-
 const EMPTY = new Uint8Array(0);
 /** Records from this size on are packed into the transport's reusable buffer; smaller ones get their own. */
 const SCRATCH_FROM = 16 * 1024;
@@ -56,14 +51,10 @@ interface Sealing {
   scratch: Bytes | null;
 }
 
-export class RelayTransport implements FrameTransport {
+export class RelayTransport extends FramePipe implements FrameTransport {
   readonly path = 'relay' as const;
   readonly #socket: RelayChannelSocket;
   readonly #channel: EstablishedChannel;
-  readonly #events = new Emitter<Events>();
-  readonly #lowWater: number;
-  #closed = false;
-  #early: Uint8Array[] | null = [];
   /** Frames accepted by send() that no record holds yet, in order; #queueHead is the first unsent. */
   #queue: Uint8Array[] = [];
   #queueHead = 0;
@@ -77,17 +68,16 @@ export class RelayTransport implements FrameTransport {
   /** A flush is scheduled or records are being sealed: frames sent now join a later record. */
   #flushing = false;
   #openChain: Promise<void> = Promise.resolve();
-  #above = false;
   readonly #stats: RelayTransportStats = { framesSent: 0, recordsSent: 0, framesReceived: 0, recordsReceived: 0 };
   readonly #offs: Array<() => void> = [];
 
   private constructor(socket: RelayChannelSocket, channel: EstablishedChannel, lowWater: number, pending: Uint8Array[]) {
+    super(lowWater);
     this.#socket = socket;
     this.#channel = channel;
-    this.#lowWater = lowWater;
-    this.#offs.push(socket.onMessage((m) => this.#onSealed(m)));
-    this.#offs.push(socket.onClose(({ reason }) => this.close(`relay channel closed: ${reason}`)));
-    this.#offs.push(socket.onDrain(() => this.#checkDrain()));
+    this.#offs.push(socket.onFrame((m) => this.#onSealed(m)));
+    this.#offs.push(socket.onClose((reason) => this.close(`relay channel closed: ${reason}`)));
+    this.#offs.push(socket.onDrain(() => this.checkDrain()));
     for (const m of pending) this.#onSealed(m);
   }
 
@@ -104,11 +94,11 @@ export class RelayTransport implements FrameTransport {
     });
     const first = deferred<Uint8Array>();
     const after: Uint8Array[] = [];
-    const offMessage = socket.onMessage((m) => {
+    const offMessage = socket.onFrame((m) => {
       if (!first.settled) first.resolve(m);
       else after.push(m); // sealed frames the peer sent right after its handshake
     });
-    const offClose = socket.onClose(({ reason }) => first.reject(new Error(`relay channel closed during the handshake: ${reason}`)));
+    const offClose = socket.onClose((reason) => first.reject(new Error(`relay channel closed during the handshake: ${reason}`)));
     const timer = setTimeout(() => first.reject(new Error('relay handshake timed out')), options.handshakeTimeoutMs ?? 15_000);
     try {
       socket.send(utf8(JSON.stringify(hs.message)));
@@ -133,10 +123,6 @@ export class RelayTransport implements FrameTransport {
     }
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   get bufferedAmount(): number {
     return this.#queuedBytes + this.#sealingBytes + this.#socket.bufferedAmount;
   }
@@ -151,7 +137,7 @@ export class RelayTransport implements FrameTransport {
    * callers hand it over and do not change it afterwards.
    */
   send(frame: Uint8Array): void {
-    if (this.#closed) throw new Error('relay transport closed');
+    if (this.closed) throw new Error('relay transport closed');
     if (frame.length > MAX_RECORD_FRAME) {
       const reason = `cannot send a frame of ${frame.length} bytes over the relay (at most ${MAX_RECORD_FRAME})`;
       this.close(reason);
@@ -159,7 +145,7 @@ export class RelayTransport implements FrameTransport {
     }
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
-    if (this.bufferedAmount > this.#lowWater) this.#above = true;
+    this.noteBuffered();
     if (!this.#flushing) {
       this.#flushing = true;
       // End of this tick, so every frame the caller writes in one go shares the record.
@@ -167,29 +153,11 @@ export class RelayTransport implements FrameTransport {
     }
   }
 
-  onFrame(handler: (frame: Uint8Array) => void): () => void {
-    const off = this.#events.on('frame', handler);
-    const early = this.#early;
-    this.#early = null;
-    if (early) for (const f of early) handler(f);
-    return off;
-  }
-
-  onDrain(handler: () => void): () => void {
-    return this.#events.on('drain', handler);
-  }
-
-  onClose(handler: (reason: string) => void): () => void {
-    return this.#events.on('close', handler);
-  }
-
   close(reason = 'closed'): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
     for (const off of this.#offs) off();
     this.#socket.close();
-    this.#events.emit('close', reason);
-    this.#events.removeAll();
+    this.markClosed(reason);
   }
 
   readonly #startFlush = (): void => {
@@ -203,7 +171,7 @@ export class RelayTransport implements FrameTransport {
    */
   async #flush(): Promise<void> {
     const sealing = this.#sealing;
-    while (!this.#closed && (this.#queueHead < this.#queue.length || sealing.length > 0)) {
+    while (!this.closed && (this.#queueHead < this.#queue.length || sealing.length > 0)) {
       while (sealing.length < MAX_SEALING && this.#queueHead < this.#queue.length) sealing.push(this.#sealNext());
       const head = sealing[0]!;
       let sealed: Uint8Array;
@@ -216,7 +184,7 @@ export class RelayTransport implements FrameTransport {
       sealing.shift();
       this.#sealingBytes -= head.bytes;
       if (head.scratch) this.#scratch.push(head.scratch);
-      if (this.#closed) return;
+      if (this.closed) return;
       try {
         // The channel header goes into the room seal() left: no copy to prepend it.
         this.#socket.sendFramed(sealed);
@@ -224,7 +192,7 @@ export class RelayTransport implements FrameTransport {
         this.close(`relay send failed: ${(error as Error).message}`);
         return;
       }
-      this.#checkDrain();
+      this.checkDrain();
     }
     this.#flushing = false;
   }
@@ -271,7 +239,7 @@ export class RelayTransport implements FrameTransport {
   }
 
   #onSealed(sealed: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     // Called now, in arrival order: open() claims the counter synchronously; decryption overlaps.
     const opened = this.#channel.open(sealed);
     // Its refusal is handled in turn below; until then it must not count as an unhandled rejection.
@@ -284,7 +252,7 @@ export class RelayTransport implements FrameTransport {
         this.close(`refused a relay record: ${(error as Error).message}`);
         return;
       }
-      if (this.#closed) return;
+      if (this.closed) return;
       let frames: Uint8Array[];
       try {
         frames = unpackRecord(plain);
@@ -295,16 +263,9 @@ export class RelayTransport implements FrameTransport {
       this.#stats.recordsReceived++;
       this.#stats.framesReceived += frames.length;
       for (const frame of frames) {
-        if (this.#closed) return; // a handler closed us
-        if (this.#early) this.#early.push(frame);
-        else this.#events.emit('frame', frame);
+        if (this.closed) return; // a handler closed us
+        this.emitFrame(frame);
       }
     });
-  }
-
-  #checkDrain(): void {
-    if (!this.#above || this.bufferedAmount > this.#lowWater) return;
-    this.#above = false;
-    this.#events.emit('drain', undefined);
   }
 }

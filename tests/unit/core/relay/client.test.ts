@@ -171,7 +171,7 @@ describe('RelayClient against a real relay on loopback', () => {
     let received = 0;
     let bytes = 0;
     const all = new Promise<void>((resolve) =>
-      cb.onMessage((m) => {
+      cb.onFrame((m) => {
         expect(m[0]).toBe(received & 0xff);
         received++;
         bytes += m.length;
@@ -186,13 +186,13 @@ describe('RelayClient against a real relay on loopback', () => {
     expect(bytes).toBe(total * chunk);
     expect(drains).toBeGreaterThan(0);
 
-    const back = new Promise<Uint8Array>((resolve) => ca.onMessage(resolve));
+    const back = new Promise<Uint8Array>((resolve) => ca.onFrame(resolve));
     cb.send(new Uint8Array([9, 8, 7]));
     expect([...(await back)]).toEqual([9, 8, 7]);
 
-    const closed = new Promise<{ reason: string }>((resolve) => cb.onClose(resolve));
+    const closed = new Promise<string>((resolve) => cb.onClose(resolve));
     ca.close();
-    expect((await closed).reason.length).toBeGreaterThan(0);
+    expect((await closed).length).toBeGreaterThan(0);
     expect(() => cb.send(new Uint8Array(1))).toThrow(/closed/);
   });
 
@@ -213,9 +213,9 @@ describe('RelayClient against a real relay on loopback', () => {
     b.start();
     await Promise.all([stateIs(a, 'online'), stateIs(b, 'online')]);
     const [ca] = await Promise.all([a.openChannel(b.id, 't'), b.openChannel(a.id, 't')]);
-    const closed = new Promise<{ reason: string }>((resolve) => ca.onClose(resolve));
+    const closed = new Promise<string>((resolve) => ca.onClose(resolve));
     await r.close();
-    expect((await closed).reason).toMatch(/lost|closed/);
+    expect(await closed).toMatch(/lost|closed/);
   });
 
   it('ignores malformed and invalid relay messages without crashing', async () => {

@@ -4,7 +4,7 @@
 // which on node-wrtc are synchronous hops to WebRTC's thread.
 import type { Instance } from 'simple-peer';
 import { describe, expect, it } from 'vitest';
-import { DirectTransport } from '../../../../core/src/session/direct.js';
+import { DirectTransport } from '../../../../core/src/session/direct-transport.js';
 import { silentLogger } from '../../../../core/src/platform/types.js';
 
 class FakeChannel {

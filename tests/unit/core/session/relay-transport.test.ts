@@ -93,7 +93,7 @@ async function transportWithRawPeer() {
   const peerHs = await createHandshake({ identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
   const fromTransport: Uint8Array[] = [];
   let wake: (() => void) | null = null;
-  b.socket.onMessage((m) => {
+  b.socket.onFrame((m) => {
     fromTransport.push(m);
     wake?.();
   });
@@ -211,10 +211,13 @@ describe('RelayTransport records', () => {
     const { ta, tb } = await transportPair();
     ta.send(frameOf(1, 3));
     ta.send(frameOf(2, 3));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Until Bob's transport has opened both frames (no handler yet): they must wait for it, not be lost.
+    for (let turn = 0; tb.stats.framesReceived < 2; turn++) {
+      expect(turn, 'frames never arrived').toBeLessThan(10_000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const got = collect(tb);
-    await got.until(2);
-    expect(got.frames.map((f) => f[0])).toEqual([1, 2]);
+    expect(got.frames.map((f) => f[0])).toEqual([1, 2]); // handed over synchronously by onFrame
   });
 });
 
