@@ -17,8 +17,8 @@ const config = {
     'dist/electron/**/*',
     'dist/renderer/**/*',
     'dist/core/**/*',
-    // The Node file sink main serves received files with (electron/main/download-sinks.ts).
-    'dist/cli/src/platform/node-files.js',
+    // The Node adapters main uses (received files: electron/main/download-sinks.ts).
+    'dist/platform/node/**/*',
     'dist/signaling/**/*',
     'build/icons/tray/**/*',
     'build/icons/png/512x512.png',

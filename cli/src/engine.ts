@@ -7,9 +7,9 @@ import type { LocalIdentity } from '../../core/src/identity/index.js';
 import { Messenger } from '../../core/src/messenger.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
-import { useNodeCipher } from './platform/aead.js';
-import { nodeWebSocketFactory } from './platform/websocket.js';
-import { loadWrtc } from './platform/wrtc.js';
+import { useNodeCipher } from '../../platform/node/src/aead.js';
+import { nodeWebSocketFactory } from '../../platform/node/src/websocket.js';
+import { loadWrtc } from '../../platform/node/src/wrtc.js';
 import { resolveContact } from './resolve-contact.js';
 import type { ActionContext } from './run.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { checkRelayUrl } from '../../core/src/identity/index.js';
 import { UsageError } from './errors.js';
 import { defaultHome } from './home.js';
-import { isLogLevel, type LogLevel } from './platform/logger.js';
+import { isLogLevel, type LogLevel } from '../../platform/node/src/logger.js';
 import { resolve } from 'node:path';
 
 export interface Globals {

@@ -3,9 +3,9 @@ import { mkdir, stat, chmod } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../core/src/platform/types.js';
-import { FileKeyValueStore } from './platform/file-store.js';
-import { acquireHomeLock, HomeLockedError, type HomeLock } from './platform/home-lock.js';
-import { FileIdentityKeyStore } from './platform/identity-file.js';
+import { FileKeyValueStore } from '../../platform/node/src/file-store.js';
+import { acquireHomeLock, HomeLockedError, type HomeLock } from '../../platform/node/src/home-lock.js';
+import { FileIdentityKeyStore } from '../../platform/node/src/identity-file.js';
 import { CliError } from './errors.js';
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {

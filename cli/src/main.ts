@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
-import { LOG_LEVELS } from './platform/logger.js';
+import { LOG_LEVELS } from '../../platform/node/src/logger.js';
 import { registerId } from './commands/id.js';
 import { registerContactCommands } from './commands/contacts.js';
 import { registerSay } from './commands/say.js';

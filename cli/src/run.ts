@@ -4,7 +4,7 @@ import type { Logger } from '../../core/src/platform/types.js';
 import { globalsOf, type Globals } from './globals.js';
 import { Home } from './home.js';
 import { createOutput, type Output } from './output.js';
-import { createLogger } from './platform/logger.js';
+import { createLogger } from '../../platform/node/src/logger.js';
 
 export interface ActionContext {
   globals: Globals;

@@ -6,7 +6,7 @@ import type { IdentityId, Unsubscribe } from '../../core/src/api.js';
 import { TransferEngine, type OfferDecision, type TransferInfo } from '../../core/src/transfer/index.js';
 import { attachSession } from '../../core/src/transfer/session-stream.js';
 import type { Online } from './engine.js';
-import { NodeFileSink, NodeFileSource } from './platform/node-files.js';
+import { NodeFileSink, NodeFileSource } from '../../platform/node/src/file-io.js';
 import type { ActionContext } from './run.js';
 
 export interface Transfers {

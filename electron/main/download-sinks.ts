@@ -1,5 +1,5 @@
 // Received files on disk for the Electron app (ParleyBridge.downloads): the transfer engine's FileSink,
-// served over validated IPC by the tested Node implementation (cli/src/platform/node-files.ts) rooted at
+// served over validated IPC by the tested Node implementation (platform/node/src/file-io.ts) rooted at
 // `<Downloads>/Parley`. The renderer is untrusted: it gets opaque handles valid only for the webContents
 // that opened them, every path is re-validated here, chunks are bounded, and a handle's operations run one
 // at a time in arrival order (NodeFileSink's write position is not safe under concurrent calls, and the
@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { NodeFileSink } from '../../cli/src/platform/node-files.js';
+import { NodeFileSink } from '../../platform/node/src/file-io.js';
 import { TransferError } from '../../core/src/transfer/errors.js';
 import type { SinkFile } from '../../core/src/transfer/io.js';
 import { relativePathProblem } from '../../core/src/transfer/names.js';

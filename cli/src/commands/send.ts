@@ -7,7 +7,7 @@ import { TransferError } from '../../../core/src/transfer/index.js';
 import { drainSessions, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import { walkForSend } from '../platform/node-files.js';
+import { walkForSend } from '../send-walk.js';
 import { PlainProgress, SilentProgress, TtyProgress, type ProgressSink } from '../progress.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';

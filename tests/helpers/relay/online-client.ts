@@ -1,5 +1,5 @@
 // A real RelayClient for tests: started against `url` and resolved once the relay has authenticated it.
-import { nodeWebSocketFactory } from '../../../cli/src/platform/websocket.js';
+import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
 import type { IdentityKeyPair } from '../../../core/src/identity/keys.js';
 import { RelayClient, relaySignerOf } from '../../../core/src/relay/index.js';
 

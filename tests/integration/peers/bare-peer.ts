@@ -4,7 +4,7 @@
 /// <reference path="../../../core/src/platform/simple-peer.d.ts" />
 import wrtc from '@roamhq/wrtc';
 import SimplePeer, { type Instance, type SignalData } from 'simple-peer';
-import { nodeWebSocketFactory } from '../../../cli/src/platform/websocket.js';
+import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
 import { generateIdentityKeyPair } from '../../../core/src/identity/keys.js';
 import { RelayClient } from '../../../core/src/relay/client.js';
 import { relaySignerOf } from '../../../core/src/relay/signer.js';

@@ -3,11 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import wrtc from '@roamhq/wrtc';
-import { nodeWebSocketFactory } from '../../../cli/src/platform/websocket.js';
+import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
 import { Messenger } from '../../../core/src/messenger.js';
 import { TestFileStore, TestIdentityStore } from './file-store.js';
 import type { PeerIn, PeerOut } from './peer-protocol.js';
-import { useNodeCipher } from '../../../cli/src/platform/aead.js';
+import { useNodeCipher } from '../../../platform/node/src/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl) throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');

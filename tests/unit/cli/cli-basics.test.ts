@@ -114,7 +114,7 @@ describe('parley id', () => {
   });
 
   it('refuses a second process on the same home with a clear error', async () => {
-    const { acquireHomeLock } = await import('../../../cli/src/platform/home-lock.js');
+    const { acquireHomeLock } = await import('../../../platform/node/src/home-lock.js');
     // This test process holds the lock; the CLI child must refuse.
     const lock = await acquireHomeLock(home.dir);
     try {

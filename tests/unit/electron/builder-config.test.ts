@@ -68,7 +68,7 @@ describe('electron-builder configuration', () => {
   });
 
   it('packs what the app loads at run time and leaves out the Node-only WebRTC binary', () => {
-    for (const needed of ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'dist/signaling/**/*', 'dist/core/**/*', 'dist/cli/src/platform/node-files.js', 'build/icons/tray/**/*']) {
+    for (const needed of ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'dist/signaling/**/*', 'dist/core/**/*', 'dist/platform/node/**/*', 'build/icons/tray/**/*']) {
       expect(config.files).toContain(needed);
     }
     expect(config.files).toContain('!node_modules/@roamhq/**');

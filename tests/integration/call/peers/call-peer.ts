@@ -2,7 +2,7 @@
 // @roamhq/wrtc, with synthetic camera and microphone (wrtc's nonstandard RTCVideoSource/RTCAudioSource) and
 // sinks that count what arrives. Driven by the test over IPC (protocol.ts); one identity per process.
 import { createRequire } from 'node:module';
-import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
+import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import { CallManager, type Call, type CallManagerOptions } from '../../../../core/src/call/index.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, relaySignerOf } from '../../../../core/src/relay/index.js';

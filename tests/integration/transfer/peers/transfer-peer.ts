@@ -4,9 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import wrtc from '@roamhq/wrtc';
-import { FileKeyValueStore } from '../../../../cli/src/platform/file-store.js';
-import { NodeFileSink, NodeFileSource, walkForSend } from '../../../../cli/src/platform/node-files.js';
-import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
+import { FileKeyValueStore } from '../../../../platform/node/src/file-store.js';
+import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
+import { walkForSend } from '../../../../cli/src/send-walk.js';
+import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import { Messenger } from '../../../../core/src/messenger.js';
 import type { Session } from '../../../../core/src/session/session.js';
 import { StreamKind } from '../../../../core/src/session/stream.js';
@@ -14,7 +15,7 @@ import { sessionFrameStream, TransferEngine } from '../../../../core/src/transfe
 import { decodeFrame, encodeControl, type ControlMessage } from '../../../../core/src/transfer/protocol.js';
 import { TestFileStore, TestIdentityStore } from '../../peers/file-store.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
-import { useNodeCipher } from '../../../../cli/src/platform/aead.js';
+import { useNodeCipher } from '../../../../platform/node/src/aead.js';
 
 // PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
 const profileTo = process.env.PARLEY_CPU_PROFILE;

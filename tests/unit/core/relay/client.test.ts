@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { nodeWebSocketFactory } from '../../../../cli/src/platform/websocket.js';
+import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import type { RelayState } from '../../../../core/src/api.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, RelayError, relayHostOf, relaySignerOf, type RelayClientEvents, type RelayClientOptions } from '../../../../core/src/relay/index.js';

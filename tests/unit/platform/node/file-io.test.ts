@@ -1,13 +1,14 @@
-// The Node file adapters on a real temporary folder, alone and under the engine.
+// The Node file adapters (platform/node) on a real temporary folder, alone and under the engine.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NodeFileSink, NodeFileSource, walkForSend, writeError } from '../../../../cli/src/platform/node-files.js';
+import { NodeFileSink, NodeFileSource, writeError } from '../../../../platform/node/src/file-io.js';
+import { walkForSend } from '../../../../cli/src/send-walk.js';
 import { TransferEngine, TransferError } from '../../../../core/src/transfer/index.js';
-import { memoryLink } from './memory-link.js';
-import { MemoryKV, randomBytes } from './memory-io.js';
-import { settled, sha256 } from './harness.js';
+import { memoryLink } from '../../core/transfer/memory-link.js';
+import { MemoryKV, randomBytes } from '../../core/transfer/memory-io.js';
+import { settled, sha256 } from '../../core/transfer/harness.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -106,36 +107,6 @@ describe('NodeFileSink', () => {
     expect(full.message).toMatch(/disk full while writing big.bin; the partial file is kept/);
     const ro = writeError(Object.assign(new Error('x'), { code: 'EROFS' }), 'a');
     expect([ro.code, ro.message]).toEqual(['write-failed', 'cannot write a: read-only file system']);
-  });
-});
-
-describe('walkForSend', () => {
-  it('sends files under their names and folders as trees, skipping links and refused names', async () => {
-    const dir = tempDir();
-    mkdirSync(join(dir, 'album/b/c'), { recursive: true });
-    mkdirSync(join(dir, 'album/a'));
-    writeFileSync(join(dir, 'album/a/1.jpg'), 'one');
-    writeFileSync(join(dir, 'album/b/c/2.txt'), 'two');
-    writeFileSync(join(dir, 'album/z.md'), 'zed');
-    writeFileSync(join(dir, 'album/CON'), 'device name');
-    symlinkSync('/etc/passwd', join(dir, 'album/link'));
-    writeFileSync(join(dir, 'single.bin'), new Uint8Array(5));
-    const { files, skipped } = await walkForSend([join(dir, 'album'), join(dir, 'single.bin')]);
-    expect(files.map((f) => [f.relativePath, f.size, f.mime])).toEqual([
-      ['album/z.md', 3, 'text/markdown'],
-      ['album/a/1.jpg', 3, 'image/jpeg'],
-      ['album/b/c/2.txt', 3, 'text/plain'],
-      ['single.bin', 5, 'application/octet-stream'],
-    ]);
-    expect(files.every((f) => f.source.startsWith(dir) && f.mtime! > 0)).toBe(true);
-    expect(skipped.map((s) => [s.path.slice(dir.length), s.reason])).toEqual([
-      ['/album/CON', 'name refused: Windows device name'],
-      ['/album/link', 'symbolic link'],
-    ]);
-  });
-
-  it('fails clearly for a missing path', async () => {
-    await expect(walkForSend([join(tempDir(), 'missing')])).rejects.toMatchObject({ code: 'source-unreadable' });
   });
 });
 

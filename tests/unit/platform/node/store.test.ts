@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileKeyValueStore } from '../../../cli/src/platform/file-store.js';
-import { acquireHomeLock, HomeLockedError } from '../../../cli/src/platform/home-lock.js';
+import { FileKeyValueStore } from '../../../../platform/node/src/file-store.js';
+import { acquireHomeLock, HomeLockedError } from '../../../../platform/node/src/home-lock.js';
 
 const WRITER = join(import.meta.dirname, 'fixtures', 'store-writer.ts');
 let home: string;
@@ -148,8 +148,21 @@ describe('home lock', () => {
   });
 
   it('treats a lock naming a reused pid with another start time as stale', async () => {
+    // Control: a lock naming this live process with its real start time is refused...
+    const held = await acquireHomeLock(home);
+    const real = JSON.parse(await readFile(held.path, 'utf8')) as { pid: number; start: string | null };
+    expect(real.pid).toBe(process.pid);
+    expect(real.start).toMatch(/^\d+$/);
+    const err = await acquireHomeLock(home).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HomeLockedError);
+    expect((err as HomeLockedError).pid).toBe(process.pid);
+    await held.release();
+    // ...while the same pid with another start time (a reused pid) is stale: reclaimed and rewritten.
     await writeFile(join(home, 'lock'), JSON.stringify({ pid: process.pid, start: 'not-my-start-time' }));
     const lock = await acquireHomeLock(home);
+    expect(JSON.parse(await readFile(lock.path, 'utf8'))).toEqual(real);
+    expect((await readdir(home)).filter((name) => name.includes('lock'))).toEqual(['lock']);
     await lock.release();
+    expect(await readdir(home)).not.toContain('lock');
   });
 });

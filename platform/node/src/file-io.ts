@@ -1,17 +1,15 @@
 // Node file IO for the transfer engine: FileSource over absolute paths, FileSink into one receive
-// folder (positional reads/writes on FileHandles, fdatasync on checkpoints, ENOSPC → 'disk-full'),
-// and the folder walk behind `parley send <path...>`.
+// folder (positional reads/writes on FileHandles, fdatasync on checkpoints, ENOSPC → 'disk-full').
+// Used by the CLI, the Electron main process (received files) and the tests.
 import { constants as fsConstants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, realpath, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, realpath, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, posix, resolve, sep } from 'node:path';
 import {
   assertRelativePath,
-  relativePathProblem,
   TransferError,
   TransferErrorCode,
   type FileSink,
   type FileSource,
-  type OutgoingFile,
   type SinkFile,
   type SinkOpenOptions,
   type SourceFile,
@@ -37,7 +35,8 @@ const REASONS: Record<string, string> = {
   ENAMETOOLONG: 'name too long',
 };
 
-function reason(error: unknown): string {
+/** A short human reason for a file-system error ("permission denied"), else its message. */
+export function describeFsError(error: unknown): string {
   const code = errnoOf(error);
   return (code && REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
 }
@@ -49,12 +48,12 @@ export function writeError(error: unknown, what: string): TransferError {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new TransferError(TransferErrorCode.DiskFull, `disk full while writing ${what}; the partial file is kept, free some space and resume`, { cause: error });
   }
-  return new TransferError(TransferErrorCode.WriteFailed, `cannot write ${what}: ${reason(error)}`, { cause: error });
+  return new TransferError(TransferErrorCode.WriteFailed, `cannot write ${what}: ${describeFsError(error)}`, { cause: error });
 }
 
 function readError(error: unknown, path: string): TransferError {
   if (error instanceof TransferError) return error;
-  return new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${path}: ${reason(error)}`, { cause: error });
+  return new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${path}: ${describeFsError(error)}`, { cause: error });
 }
 
 /** Reads files by absolute path. */
@@ -295,98 +294,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => {});
   }
-}
-
-const MIME: Record<string, string> = {
-  '.txt': 'text/plain',
-  '.md': 'text/markdown',
-  '.html': 'text/html',
-  '.json': 'application/json',
-  '.pdf': 'application/pdf',
-  '.zip': 'application/zip',
-  '.gz': 'application/gzip',
-  '.tar': 'application/x-tar',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-  '.wav': 'audio/wav',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.mov': 'video/quicktime',
-};
-
-export function guessMime(name: string): string {
-  return MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
-}
-
-export interface WalkResult {
-  files: OutgoingFile[];
-  /** Entries not sent, with why: symbolic links, special files, names the receiver would refuse. */
-  skipped: Array<{ path: string; reason: string }>;
-}
-
-export interface WalkOptions {
-  /** Stop with 'too-large' beyond this many files (default 100,000). */
-  maxFiles?: number;
-}
-
-/**
- * Turns `parley send` arguments into files to offer: a file is sent under its own name, a folder as
- * itself with its tree ("photos/2024/a.jpg"). Symbolic links and special files are skipped (reported),
- * as are names the receiver would refuse (device names, trailing dots, ...). Throws for a missing path.
- */
-export async function walkForSend(paths: readonly string[], options: WalkOptions = {}): Promise<WalkResult> {
-  const maxFiles = options.maxFiles ?? 100_000;
-  const result: WalkResult = { files: [], skipped: [] };
-  const add = async (absolute: string, relativePath: string) => {
-    const problem = relativePathProblem(relativePath);
-    if (problem) {
-      result.skipped.push({ path: absolute, reason: `name refused: ${problem}` });
-      return;
-    }
-    const info = await stat(absolute);
-    if (result.files.length >= maxFiles) throw new TransferError(TransferErrorCode.TooLarge, `more than ${maxFiles} files`);
-    result.files.push({ relativePath, source: absolute, size: info.size, mime: guessMime(absolute), mtime: Math.floor(info.mtimeMs) });
-  };
-  for (const given of paths) {
-    const absolute = resolve(given);
-    let info;
-    try {
-      info = await lstat(absolute);
-    } catch (error) {
-      throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${given}: ${reason(error)}`);
-    }
-    const name = basename(absolute);
-    if (info.isFile()) await add(absolute, name);
-    else if (info.isDirectory()) {
-      // Iterative, sorted: deterministic order, no recursion depth limit.
-      const stack: Array<[string, string]> = [[absolute, name]];
-      while (stack.length) {
-        const [folder, rel] = stack.pop()!;
-        let entries;
-        try {
-          entries = await readdir(folder, { withFileTypes: true });
-        } catch (error) {
-          result.skipped.push({ path: folder, reason: reason(error) });
-          continue;
-        }
-        entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-        const folders: Array<[string, string]> = [];
-        for (const entry of entries) {
-          const childAbs = join(folder, entry.name);
-          const childRel = `${rel}/${entry.name}`;
-          if (entry.isDirectory()) folders.push([childAbs, childRel]);
-          else if (entry.isFile()) await add(childAbs, childRel);
-          else result.skipped.push({ path: childAbs, reason: entry.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
-        }
-        stack.push(...folders.reverse());
-      }
-    } else result.skipped.push({ path: absolute, reason: info.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
-  }
-  return result;
 }
