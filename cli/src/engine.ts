@@ -7,7 +7,7 @@ import type { LocalIdentity } from '../../core/src/identity/index.js';
 import { Messenger } from '../../core/src/messenger.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
-import { useNodeCipher } from '../../platform/node/src/aead.js';
+import { nodeAead } from '../../platform/node/src/aead.js';
 import { nodeWebSocketFactory } from '../../platform/node/src/websocket.js';
 import { loadWrtc } from '../../platform/node/src/wrtc.js';
 import { resolveContact } from './resolve-contact.js';
@@ -51,13 +51,13 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
   }
   let messenger: Messenger;
   try {
-    useNodeCipher();
     messenger = await Messenger.open({
       store: ctx.home.store,
       identityStore: ctx.home.identityStore,
       webSocket: nodeWebSocketFactory,
       logger: ctx.logger,
       extractableKey: true,
+      aead: nodeAead,
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
     });

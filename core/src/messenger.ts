@@ -4,6 +4,7 @@ import { CALL_SIGNAL_KIND } from './call/signals.js';
 import { CallManager } from './call/manager.js';
 import type { CallRelay, CallTimeouts } from './call/types.js';
 import { ChatService } from './chat/service.js';
+import type { AeadEngine } from './crypto/aead-engine.js';
 import { ChatStore } from './chat/store.js';
 import { ContactStore } from './contacts/store.js';
 import { createInvite, parseInvite } from './identity/invite.js';
@@ -42,6 +43,8 @@ export interface MessengerOptions {
   streamWindowBytes?: number;
   /** Call timeouts (ring, connect, reconnect); defaults in core/src/call/manager.ts. */
   callTimeouts?: Partial<CallTimeouts>;
+  /** AES-GCM for relay records (Node: platform/node/src/aead.ts). Default WebCrypto. */
+  aead?: AeadEngine;
 }
 
 export class Messenger {
@@ -222,6 +225,7 @@ export class Messenger {
       ...(this.#o.directDisabled ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
       ...(this.#o.streamWindowBytes !== undefined ? { stream: { windowBytes: this.#o.streamWindowBytes } } : {}),
+      ...(this.#o.aead ? { aead: this.#o.aead } : {}),
       logger: this.#log,
     });
     this.#sessions.set(contactId, session);

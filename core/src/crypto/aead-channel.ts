@@ -6,7 +6,7 @@
 // direction's base secret), which keeps every AES-GCM key under about 2^34 blocks (the TLS 1.3
 // limit) even for endless file transfers, without a new handshake.
 import type { Bytes } from '../../../signaling/protocol/index.js';
-import { defaultAeadEngine, type AeadEngine, type AeadKey } from './aead-engine.js';
+import { webCryptoAead, type AeadEngine, type AeadKey } from './aead-engine.js';
 import { asBytes, concatBytes, encodeFields } from './encoding.js';
 import { CryptoError } from './errors.js';
 
@@ -105,7 +105,7 @@ export interface AeadChannelOptions {
   receive: DirectionSecret;
   /** First send counter (tests of counter exhaustion); default 0. */
   firstCounter?: number;
-  /** AES-GCM implementation; default: defaultAeadEngine() when the channel is made. */
+  /** AES-GCM implementation; default WebCrypto. */
   engine?: AeadEngine;
 }
 
@@ -121,7 +121,7 @@ class AeadChannel implements SecureChannel {
 
   constructor(options: AeadChannelOptions) {
     this.sessionId = options.sessionId;
-    this.engine = options.engine ?? defaultAeadEngine();
+    this.engine = options.engine ?? webCryptoAead;
     this.sendKeys = new DirectionKeys(options.send, this.engine);
     this.receiveKeys = new DirectionKeys(options.receive, this.engine);
     this.aadPrefix = encodeFields(FRAME_LABEL, [options.sessionId]);

@@ -1,5 +1,5 @@
 // The AES-256-GCM implementation under the secure channel's records. WebCrypto by default (every runtime
-// has it). A runtime with a synchronous AES-GCM (Node's crypto) may install it with setDefaultAeadEngine:
+// has it). A runtime with a synchronous AES-GCM (Node's crypto) passes it down as the Messenger's `aead` option:
 // on a busy 2-core machine WebCrypto costs about 3× the CPU per byte (each call is a thread-pool job, with
 // argument conversion and copies of the input), which is most of what the relay path spends on crypto.
 // The wire format is the same whatever the engine, so two peers with different engines interoperate.
@@ -99,15 +99,4 @@ function ownArrayBuffer(data: Uint8Array): Bytes {
   const out = new Uint8Array(data.length);
   out.set(data);
   return out;
-}
-
-let current: AeadEngine = webCryptoAead;
-
-/** The engine new channels use. Set once by the composition root; null restores WebCrypto. */
-export function setDefaultAeadEngine(engine: AeadEngine | null): void {
-  current = engine ?? webCryptoAead;
-}
-
-export function defaultAeadEngine(): AeadEngine {
-  return current;
 }

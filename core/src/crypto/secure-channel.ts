@@ -62,7 +62,7 @@ export interface HandshakeOptions {
   role: Role;
   /** Key-agreement algorithms to offer, in preference order (tests force one). Default: X25519, P-256. */
   kex?: readonly KexAlgorithm[];
-  /** AES-GCM implementation for the channel's frames; default: defaultAeadEngine(). */
+  /** AES-GCM implementation for the channel's frames; default WebCrypto. */
   aead?: AeadEngine;
 }
 

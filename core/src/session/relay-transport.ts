@@ -26,7 +26,7 @@ export interface RelayTransportOptions {
   /** Bytes being sealed count as buffered; drain fires at or below this. Default 256 KiB. */
   lowWaterBytes?: number;
   handshakeTimeoutMs?: number;
-  /** AES-GCM implementation for the records; default: the process-wide crypto/aead-engine default. */
+  /** AES-GCM implementation for the records; default WebCrypto (crypto/aead-engine.ts). */
   aead?: AeadEngine;
 }
 

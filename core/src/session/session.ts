@@ -11,6 +11,7 @@
 //   - the stream re-sends across every switch, so nothing is lost or duplicated.
 import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { SessionPath } from '../api.js';
+import type { AeadEngine } from '../crypto/aead-engine.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import { silentLogger, type Logger } from '../platform/types.js';
 import type { RelayClient } from '../relay/client.js';
@@ -46,6 +47,8 @@ export interface SessionOptions {
   directDisabled?: boolean;
   stream?: ReliableStreamOptions;
   SimplePeer?: SimplePeerConstructor;
+  /** AES-GCM implementation for relay records; default WebCrypto. */
+  aead?: AeadEngine;
   logger?: Logger;
 }
 
@@ -342,6 +345,7 @@ export class Session {
         peerId: this.contactId,
         sessionId: sid,
         role: 'initiator',
+        ...(this.#o.aead ? { aead: this.#o.aead } : {}),
       });
     })();
     opening.then(
@@ -361,6 +365,7 @@ export class Session {
         peerId: this.contactId,
         sessionId: sid,
         role: 'responder',
+        ...(this.#o.aead ? { aead: this.#o.aead } : {}),
       });
       this.#onRelayReady(sid, t);
     } catch (error) {

@@ -7,7 +7,7 @@ import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
 import { Messenger } from '../../../core/src/messenger.js';
 import { TestFileStore, TestIdentityStore } from './file-store.js';
 import type { PeerIn, PeerOut } from './peer-protocol.js';
-import { useNodeCipher } from '../../../platform/node/src/aead.js';
+import { nodeAead } from '../../../platform/node/src/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl) throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');
@@ -25,7 +25,6 @@ const logger = {
   error: (o: Record<string, unknown>, m?: string) => console.error('error', m, JSON.stringify(o)),
 };
 
-useNodeCipher();
 const messenger = await Messenger.open({
   store: new TestFileStore(join(home, 'store.jsonl')),
   identityStore: new TestIdentityStore(join(home, 'identity.json')),
@@ -35,6 +34,7 @@ const messenger = await Messenger.open({
   relays: [relayUrl],
   name,
   extractableKey: true,
+  aead: nodeAead,
   ...(options.directHeadStartMs !== undefined ? { directHeadStartMs: options.directHeadStartMs } : {}),
   ...(options.directStallMs !== undefined ? { directStallMs: options.directStallMs } : {}),
   ...(options.directDisabled ? { directDisabled: true } : {}),

@@ -15,7 +15,7 @@ import { sessionFrameStream, TransferEngine } from '../../../../core/src/transfe
 import { decodeFrame, encodeControl, type ControlMessage } from '../../../../core/src/transfer/protocol.js';
 import { TestFileStore, TestIdentityStore } from '../../peers/file-store.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
-import { useNodeCipher } from '../../../../platform/node/src/aead.js';
+import { nodeAead } from '../../../../platform/node/src/aead.js';
 
 // PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
 const profileTo = process.env.PARLEY_CPU_PROFILE;
@@ -61,7 +61,6 @@ const rss = () => {
   return now;
 };
 
-useNodeCipher();
 const messenger = await Messenger.open({
   store: new TestFileStore(join(home, 'store.jsonl')),
   identityStore: new TestIdentityStore(join(home, 'identity.json')),
@@ -71,6 +70,7 @@ const messenger = await Messenger.open({
   relays: [relayUrl],
   name,
   extractableKey: true,
+  aead: nodeAead,
   ...(options.directHeadStartMs !== undefined ? { directHeadStartMs: options.directHeadStartMs } : {}),
   ...(options.directStallMs !== undefined ? { directStallMs: options.directStallMs } : {}),
   ...(options.directDisabled ? { directDisabled: true } : {}),

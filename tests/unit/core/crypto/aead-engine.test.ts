@@ -1,20 +1,17 @@
 // AES-GCM engines: WebCrypto (default) and Node's synchronous cipher give the same bytes, read each
 // other's output, refuse tampering alike, and channels on different engines interoperate.
 import * as nodeCrypto from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CryptoError,
   cipherAead,
   createAeadChannel,
-  defaultAeadEngine,
-  setDefaultAeadEngine,
   webCryptoAead,
   type AeadEngine,
   type DirectionSecret,
 } from '../../../../core/src/crypto/index.js';
 
 const nodeAead = cipherAead(nodeCrypto);
-afterEach(() => setDefaultAeadEngine(null));
 
 const rnd = (n: number) => new Uint8Array(nodeCrypto.randomBytes(n));
 const secret = (fill: number): DirectionSecret => ({ base: new Uint8Array(32).fill(fill), noncePrefix: new Uint8Array([fill, 1, 2, 3]) });
@@ -90,15 +87,16 @@ describe('AEAD engines', () => {
     expect(((await b.open(f2).catch((e: unknown) => e)) as CryptoError).code).toBe('authentication-failed');
   });
 
-  it('uses the process-wide default for new channels; null restores WebCrypto', async () => {
-    expect(defaultAeadEngine()).toBe(webCryptoAead);
-    const { wrapped, calls } = counting(nodeAead);
-    setDefaultAeadEngine(wrapped);
-    const a = createAeadChannel({ sessionId: 's', send: secret(1), receive: secret(2) });
+  it('uses the engine it is given, and WebCrypto when given none', async () => {
+    const given = counting(nodeAead);
+    const a = createAeadChannel({ sessionId: 's', send: secret(1), receive: secret(2), engine: given.wrapped });
     const b = createAeadChannel({ sessionId: 's', send: secret(2), receive: secret(1), engine: webCryptoAead });
     expect([...(await b.open(await a.seal(new Uint8Array([5]))))]).toEqual([5]);
-    expect(calls).toEqual({ encrypt: 1, decrypt: 0 });
-    setDefaultAeadEngine(null);
-    expect(defaultAeadEngine()).toBe(webCryptoAead);
+    expect(given.calls).toEqual({ encrypt: 1, decrypt: 0 });
+    // No engine: WebCrypto, whatever other channels in the process use.
+    const plain = createAeadChannel({ sessionId: 's', send: secret(1), receive: secret(2) });
+    const receiver = createAeadChannel({ sessionId: 's', send: secret(2), receive: secret(1), engine: nodeAead });
+    expect([...(await receiver.open(await plain.seal(new Uint8Array([6]))))]).toEqual([6]);
+    expect(given.calls).toEqual({ encrypt: 1, decrypt: 0 });
   });
 });
