@@ -50,7 +50,7 @@ function cpuMs(pid: number): number {
 /** CPU ms per thread name (main thread "node", libuv pool, WebRTC threads…) of a process. */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {

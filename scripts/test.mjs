@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: the whole suite, in order: preflight, typecheck, unit, integration, end-to-end, Electron scan.
+// `npm test`: the whole suite, in order: preflight, typecheck, lint, unit, integration, end-to-end, Electron scan.
 // Stops at the first failing stage and prints one closing line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -60,6 +60,7 @@ function finish(ok) {
 preflight();
 const stages = [
   () => runStage('typecheck', 'npm', ['run', '--silent', 'typecheck']),
+  () => runStage('lint', 'npm', ['run', '--silent', 'lint']),
   () => runStage('renderer build', 'npm', ['run', '--silent', 'build:renderer']),
   () => vitest('unit'),
   () => vitest('integration'),

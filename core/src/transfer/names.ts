@@ -13,6 +13,7 @@ export const MAX_DEPTH = 32;
 // CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and the superscript digits Windows also maps), CONIN$, CONOUT$.
 const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
 // C0 and C1 controls, DEL.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Bidirectional overrides and isolates: they make "evil\u202Etxt.exe" display as "evilexe.txt".
 const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f]/;

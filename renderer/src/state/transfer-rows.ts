@@ -65,7 +65,7 @@ export function outgoingName(name: string): string {
   if (encoder.encode(n).length > MAX_SEGMENT_BYTES) {
     const dot = n.lastIndexOf('.');
     const ext = dot > 0 && n.length - dot <= 16 ? n.slice(dot) : '';
-    let stem = [...n.slice(0, n.length - ext.length)];
+    const stem = [...n.slice(0, n.length - ext.length)];
     while (stem.length > 0 && encoder.encode(stem.join('') + ext).length > MAX_SEGMENT_BYTES) stem.pop();
     n = stem.join('') + ext;
   }

@@ -43,6 +43,7 @@ describe('progress formatting', () => {
     t.update({ key: 'b', name: 'b.bin', done: 50, size: 100, speed: 1, path: 'direct' });
     // Updates are coalesced into one draw on a timer.
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // eslint-disable-next-line no-control-regex -- the terminal escape under test
     expect(written.match(/\r\x1b\[2K/g)).toHaveLength(2);
     t.finish('a', 'a.bin verified');
     t.close();

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const config = require(join(root, 'build', 'electron-builder.config.cjs')) as Record<string, any>;
 const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
   validateConfiguration(config: unknown, logger: unknown): Promise<void>;
