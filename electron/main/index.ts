@@ -32,7 +32,7 @@ import { DOWNLOADS_SUBDIR, DownloadSinks, registerDownloadIpc } from './download
 import { FileSinks } from './file-sinks.js';
 import { createValidatedIpc } from './ipc.js';
 import { decideNavigation, decideWindowOpen } from './navigation-policy.js';
-import { NotificationCenter } from './notifications.js';
+import { bodyIsMarkup, NotificationCenter } from './notifications.js';
 import { createPermissionPolicy } from './permission-policy.js';
 import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from './relay-lifecycle.js';
 import { SettingsStore } from './settings.js';
@@ -199,6 +199,7 @@ function registerIpc(): void {
       sendToRenderer(RendererEvent.NotificationClick, contactId ?? null);
     },
     ...(existsSync(windowIcon) ? { icon: windowIcon } : {}),
+    markupBody: bodyIsMarkup(process.platform),
   });
   registerBridgeIpc(ipc, {
     relayUrl: () => relay.url,

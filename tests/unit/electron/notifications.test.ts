@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { appMenuTemplate } from '../../../electron/main/app-menu.js';
-import { MAX_LIVE_NOTIFICATIONS, NotificationCenter, notificationOptions, type NotificationLike, type NotificationOptionsLike } from '../../../electron/main/notifications.js';
+import {
+  bodyIsMarkup,
+  escapeNotificationMarkup,
+  MAX_LIVE_NOTIFICATIONS,
+  NotificationCenter,
+  notificationOptions,
+  type NotificationLike,
+  type NotificationOptionsLike,
+} from '../../../electron/main/notifications.js';
 
 class FakeNotification implements NotificationLike {
   shown = false;
@@ -15,7 +23,7 @@ class FakeNotification implements NotificationLike {
   }
 }
 
-function center(supported = true) {
+function center(supported = true, markupBody = false) {
   const created: FakeNotification[] = [];
   const clicks: (string | undefined)[] = [];
   const c = new NotificationCenter({
@@ -27,6 +35,7 @@ function center(supported = true) {
     },
     onClick: (id) => clicks.push(id),
     icon: '/icons/512.png',
+    markupBody,
   });
   return { c, created, clicks };
 }
@@ -35,6 +44,31 @@ describe('notifications', () => {
   it('shows messages, files and calls; calls stay until handled', () => {
     expect(notificationOptions({ kind: 'message', title: 'Ada', body: 'hi' })).toEqual({ title: 'Ada', body: 'hi', silent: false, urgency: 'normal', timeoutType: 'default' });
     expect(notificationOptions({ kind: 'call', title: 'Ada', body: 'Video call' }, '/i.png')).toMatchObject({ urgency: 'critical', timeoutType: 'never', icon: '/i.png' });
+  });
+
+  it('on Linux a contact cannot put markup into the body (libnotify parses it); the text stays readable', () => {
+    const hostile = 'see <a href="https://evil.example">here</a> & <img src="file:///etc/passwd"/> <b>now</b>';
+    const { c, created } = center(true, bodyIsMarkup('linux'));
+    c.show({ kind: 'message', title: 'Mallory <b>', body: hostile });
+    const body = created[0]!.options.body;
+    expect(body).not.toMatch(/[<>]/);
+    expect(body).toBe(
+      'see &lt;a href="https://evil.example"&gt;here&lt;/a&gt; &amp; &lt;img src="file:///etc/passwd"/&gt; &lt;b&gt;now&lt;/b&gt;',
+    );
+    // Entities the contact typed are shown as typed, not decoded: `&amp;` becomes `&amp;amp;`.
+    expect(escapeNotificationMarkup('&amp; &lt;')).toBe('&amp;amp; &amp;lt;');
+    // The summary is plain text in the freedesktop specification.
+    expect(created[0]!.options.title).toBe('Mallory <b>');
+  });
+
+  it('macOS and Windows show the body as plain text, so it is passed unchanged there', () => {
+    expect(bodyIsMarkup('darwin')).toBe(false);
+    expect(bodyIsMarkup('win32')).toBe(false);
+    expect(bodyIsMarkup('linux')).toBe(true);
+    expect(bodyIsMarkup('freebsd')).toBe(true);
+    const { c, created } = center(true, bodyIsMarkup('darwin'));
+    c.show({ kind: 'message', title: 'Ada', body: 'a < b & c > d' });
+    expect(created[0]!.options.body).toBe('a < b & c > d');
   });
 
   it('a click reports the contact and releases the notification', () => {
