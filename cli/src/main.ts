@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { safeOutput } from './terminal.js';
 import { LOG_LEVELS } from '../../platform/node/src/logger.js';
 import { registerId } from './commands/id.js';
 import { registerContactCommands } from './commands/contacts.js';
@@ -62,7 +63,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const json = program.opts<{ json?: boolean }>().json ?? args.includes('--json');
     const code = err instanceof CliError ? err.exitCode : EXIT_FAILURE;
     const message = err instanceof CliError ? err.message : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-    process.stderr.write(`parley: ${message}\n`);
+    process.stderr.write(`parley: ${safeOutput(message)}\n`);
     if (json) process.stdout.write(JSON.stringify({ type: 'error', error: err instanceof Error ? err.message : String(err), exitCode: code }) + '\n');
     return code;
   }
@@ -86,7 +87,7 @@ export async function runAsProcess(args: readonly string[]): Promise<never> {
   });
   // A long-running listen/receive must not die on one stray rejection deep in a session: report it.
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`parley: internal error (continuing): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+    process.stderr.write(`parley: internal error (continuing): ${safeOutput(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`);
   });
   const code = await main(args);
   process.exit(code);

@@ -1,5 +1,7 @@
 // Where command output goes. stdout carries results only (text, or one JSON value per line under
 // --json); diagnostics and logs go to stderr, so `parley ... --json | jq` always sees clean JSON.
+import { safeOutput } from './terminal.js';
+
 export interface Output {
   readonly json: boolean;
   /** True when stdout is a terminal: progress bars, QR codes and colours only then. */
@@ -21,17 +23,17 @@ export function createOutput(json: boolean, stdout: NodeJS.WriteStream = process
     json,
     tty: Boolean(stdout.isTTY) && !json,
     line(text) {
-      if (!json) stdout.write(text + '\n');
+      if (!json) stdout.write(safeOutput(text) + '\n');
     },
     record(value) {
       if (json) stdout.write(JSON.stringify(value) + '\n');
     },
     result(text, value) {
       if (json) stdout.write(JSON.stringify(value) + '\n');
-      else stdout.write(text + '\n');
+      else stdout.write(safeOutput(text) + '\n');
     },
     note(text) {
-      stderr.write(text + '\n');
+      stderr.write(safeOutput(text) + '\n');
     },
     raw(text) {
       stdout.write(text);

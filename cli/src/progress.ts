@@ -1,5 +1,6 @@
 // Per-file progress for `parley send` / `receive`: redrawn bars on a terminal, plain lines otherwise.
 import { bar, fitLeft, formatBytes, formatDuration, formatSpeed } from './format.js';
+import { safeText } from './terminal.js';
 
 export interface FileProgress {
   key: string;
@@ -16,10 +17,10 @@ export function progressLine(p: FileProgress, width: number): string {
   const fraction = p.size > 0 ? p.done / p.size : 1;
   const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
   const eta = p.speed > 0 ? ((p.size - p.done) / p.speed) * 1000 : null;
-  const tail = ` ${pct} ${formatBytes(p.done)}/${formatBytes(p.size)} ${formatSpeed(p.speed)} ETA ${formatDuration(eta)} ${p.path}`;
+  const tail = ` ${pct} ${formatBytes(p.done)}/${formatBytes(p.size)} ${formatSpeed(p.speed)} ETA ${formatDuration(eta)} ${safeText(p.path)}`;
   const barWidth = Math.max(10, Math.min(30, width - tail.length - 24));
   const nameWidth = Math.max(8, width - tail.length - barWidth - 4);
-  return `${fitLeft(p.name, nameWidth)} [${bar(fraction, barWidth)}]${tail}`.slice(0, width);
+  return `${fitLeft(safeText(p.name), nameWidth)} [${bar(fraction, barWidth)}]${tail}`.slice(0, width);
 }
 
 export interface ProgressSink {
@@ -69,7 +70,8 @@ export class TtyProgress implements ProgressSink {
   private draw(permanent: string[]): void {
     const width = Math.max(40, (this.stream.columns ?? 100) - 1);
     let out = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
-    for (const line of permanent) out += `\r\x1b[2K${line}\n`;
+    // One terminal line each (the region's height is counted in lines), never a control sequence.
+    for (const line of permanent) out += `\r\x1b[2K${safeText(line)}\n`;
     const bars = [...this.live.values()].map((p) => progressLine(p, width));
     for (const line of bars) out += `\r\x1b[2K${line}\n`;
     // Clear lines left over from a taller previous region.
@@ -93,7 +95,7 @@ export class PlainProgress implements ProgressSink {
     if (last !== undefined && quarter <= last) return;
     this.reported.set(p.key, quarter);
     if (quarter >= 4) return; // the final line comes from finish()
-    this.write(`${p.name}: ${quarter * 25}% of ${formatBytes(p.size)}, ${formatSpeed(p.speed)} (${p.path})`);
+    this.write(`${safeText(p.name)}: ${quarter * 25}% of ${formatBytes(p.size)}, ${formatSpeed(p.speed)} (${safeText(p.path)})`);
   }
 
   finish(key: string, summary: string): void {

@@ -1,6 +1,7 @@
 // Turning what the user typed for <contact> into one contact: a display name or a unique id prefix.
 import type { Contact } from '../../core/src/api.js';
 import { UsageError } from './errors.js';
+import { safeText } from './terminal.js';
 
 /** Characters of an id shown to people; long enough to be unique in any realistic contact list. */
 export const SHORT_ID = 10;
@@ -10,7 +11,8 @@ export function shortId(id: string): string {
 }
 
 export function describeContact(c: Pick<Contact, 'id' | 'name'>): string {
-  return c.name ? `${c.name} (${shortId(c.id)})` : shortId(c.id);
+  // Names come from invites and contacts: shown escaped, like all peer text.
+  return c.name ? `${safeText(c.name)} (${safeText(shortId(c.id))})` : safeText(shortId(c.id));
 }
 
 /**
@@ -31,10 +33,10 @@ export function resolveContact<C extends Pick<Contact, 'id' | 'name'>>(contacts:
   if (matches.length === 0) {
     throw new UsageError(
       contacts.length === 0
-        ? `no contact matches "${q}" (you have no contacts yet: add one with \`parley add <invite>\`)`
-        : `no contact matches "${q}" (see \`parley contacts\`)`,
+        ? `no contact matches "${safeText(q)}" (you have no contacts yet: add one with \`parley add <invite>\`)`
+        : `no contact matches "${safeText(q)}" (see \`parley contacts\`)`,
     );
   }
-  const list = matches.map((c) => `  ${c.name || '(no name)'}  ${c.id}`).join('\n');
-  throw new UsageError(`"${q}" matches ${matches.length} contacts; use a longer id prefix:\n${list}`);
+  const list = matches.map((c) => `  ${c.name ? safeText(c.name) : '(no name)'}  ${c.id}`).join('\n');
+  throw new UsageError(`"${safeText(q)}" matches ${matches.length} contacts; use a longer id prefix:\n${list}`);
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/src/platform/types.js';
 import { globalsOf, type Globals } from './globals.js';
 import { Home } from './home.js';
 import { createOutput, type Output } from './output.js';
+import { createHumanLogger } from './human-log.js';
 import { createLogger } from '../../platform/node/src/logger.js';
 
 export interface ActionContext {
@@ -16,7 +17,8 @@ export interface ActionContext {
 /** Opens the home (taking its lock), runs fn, and always closes the home again. */
 export async function withHome<T>(cmd: Command, fn: (ctx: ActionContext) => Promise<T>): Promise<T> {
   const globals = globalsOf(cmd);
-  const logger = createLogger(globals.logLevel);
+  // People get readable log lines; programs reading --json output get JSON log lines on stderr.
+  const logger = globals.json ? createLogger(globals.logLevel) : createHumanLogger(globals.logLevel);
   const out = createOutput(globals.json);
   const home = await Home.open(globals.home, logger);
   try {

@@ -8,6 +8,7 @@ import { CliError } from '../errors.js';
 import { formatTime } from '../format.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
+import { safeOutput, safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { positiveInt } from './contacts.js';
 import { messageJson } from './listen.js';
@@ -39,7 +40,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
         let rl: Interface | undefined;
         try {
           const contact = await resolve(query);
-          const who = contact.name || describeContact(contact);
+          const who = contact.name ? safeText(contact.name) : describeContact(contact);
           const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !out.json;
           rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
           const r = rl;
@@ -51,11 +52,11 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             }
             clearLine(process.stdout, 0);
             cursorTo(process.stdout, 0);
-            process.stdout.write(text + '\n');
+            process.stdout.write(safeOutput(text) + '\n');
             r.prompt(true);
           };
           const line = (m: ChatMessage): string =>
-            m.direction === 'in' ? `${formatTime(m.sentAt)} ${who}: ${m.text}` : `${formatTime(m.sentAt)} me: ${m.text}  ${TICK[m.status]}`;
+            m.direction === 'in' ? `${formatTime(m.sentAt)} ${who}: ${safeText(m.text)}` : `${formatTime(m.sentAt)} me: ${safeText(m.text)}  ${TICK[m.status]}`;
 
           for (const m of await messenger.history(contact.id, { limit: opts.history })) show(line(m));
           if (interactive) show(`-- chatting with ${describeContact(contact)}; /help for commands`);
@@ -73,7 +74,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             const before = mine.get(m.id);
             mine.set(m.id, m);
             if (out.json) out.record({ type: 'status', id: m.id, status: m.status, text: m.text });
-            else if (before && before.status !== m.status && m.status !== 'sent') show(`${' '.repeat(9)}${TICK[m.status]} ${m.status}: ${m.text.slice(0, 50)}`);
+            else if (before && before.status !== m.status && m.status !== 'sent') show(`${' '.repeat(9)}${TICK[m.status]} ${m.status}: ${safeText(m.text.slice(0, 50))}`);
             settled();
           });
           let lastOnline = contact.online;
@@ -89,7 +90,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             else show(`-- path: ${p.path}`);
           });
           messenger.on('error', (e) => {
-            if (e.contactId === contact.id && !out.json) show(`-- error: ${e.message}`);
+            if (e.contactId === contact.id && !out.json) show(`-- error: ${safeText(e.message)}`);
           });
 
           const inFlight: Promise<void>[] = [];

@@ -8,6 +8,7 @@ import { openOffline, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact, shortId } from '../resolve-contact.js';
 import { withHome } from '../run.js';
+import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 
 export interface ContactJson {
@@ -52,7 +53,7 @@ export function registerContactCommands(program: Command): void {
         const c = await book.contacts.add(parsed);
         if (c.relays.length === 0) ctx.out.note(`warning: ${describeContact(c)}'s invite names no relay; you can reach them only through yours`);
         ctx.out.result(
-          `${existed ? 'updated' : 'added'} ${describeContact(c)}\ncompare safety numbers with \`parley safety ${c.name ? JSON.stringify(c.name) : shortId(c.id)}\``,
+          `${existed ? 'updated' : 'added'} ${describeContact(c)}\ncompare safety numbers with \`parley safety ${c.name ? safeText(JSON.stringify(c.name)) : shortId(c.id)}\``,
           { id: c.id, name: c.name, relays: c.relays, verified: c.verified, added: !existed },
         );
       });
@@ -85,7 +86,7 @@ export function registerContactCommands(program: Command): void {
           ctx.out.line('no contacts yet: add one with `parley add <invite>`');
           return;
         }
-        const rows = list.map((c) => [c.name || '(no name)', shortId(c.id), c.online === null ? '?' : c.online ? 'online' : 'offline', c.verified ? 'verified' : '-', c.path]);
+        const rows = list.map((c) => [c.name ? safeText(c.name) : '(no name)', shortId(c.id), c.online === null ? '?' : c.online ? 'online' : 'offline', c.verified ? 'verified' : '-', c.path]);
         const head = ['NAME', 'ID', 'ONLINE', 'VERIFIED', 'PATH'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const r of [head, ...rows]) ctx.out.line(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());

@@ -10,6 +10,7 @@ import {
 } from '../../../core/src/identity/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { inviteQr } from '../qr.js';
+import { safeText } from '../terminal.js';
 import { withHome, type ActionContext } from '../run.js';
 
 export interface IdJson {
@@ -91,7 +92,7 @@ The global --relay URL (repeatable) sets the relays named in your invite.
           out.record(json);
           return;
         }
-        out.line(`name:   ${identity.name || '(none)'}`);
+        out.line(`name:   ${identity.name ? safeText(identity.name) : '(none)'}`);
         out.line(`id:     ${identity.id}`);
         out.line(`relays: ${identity.relays.join(' ') || '(none)'}`);
         out.line('');

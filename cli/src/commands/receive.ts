@@ -8,6 +8,7 @@ import { CliError, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { describeContact, resolveContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
+import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { startTransfers } from '../transfers.js';
 import { messageJson } from './listen.js';
@@ -72,7 +73,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
             engine.on('state', (info) => {
               if (info.direction !== 'in') return;
               if (info.state === 'active') announce(info.offerId);
-              if (info.state === 'paused' && info.error) view.log(`paused: ${info.error.message}`);
+              if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(info.error.message)}`);
               if (FINAL_OFFER.has(info.state)) {
                 announce(info.offerId);
                 const ok = info.state === 'done' && info.files.every((f) => f.state === 'verified');
@@ -94,14 +95,14 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
               view.finish(
                 `${f.offerId}/${f.fileId}`,
                 f.state === 'verified'
-                  ? `✓ ${f.savedAs ?? f.relativePath} (${formatBytes(size)}) from ${who(f.contactId)}, SHA-256 verified`
-                  : `✗ ${f.relativePath} from ${who(f.contactId)}: ${f.state}${f.error ? ` (${f.error.message})` : ''}`,
+                  ? `✓ ${safeText(f.savedAs ?? f.relativePath)} (${formatBytes(size)}) from ${who(f.contactId)}, SHA-256 verified`
+                  : `✗ ${safeText(f.relativePath)} from ${who(f.contactId)}: ${f.state}${f.error ? ` (${safeText(f.error.message)})` : ''}`,
               );
             });
-            engine.on('error', (e) => view.log(`error from ${who(e.contactId)}: ${e.message}`));
+            engine.on('error', (e) => view.log(`error from ${who(e.contactId)}: ${safeText(e.message)}`));
           });
           messenger.on('message', (m) => {
-            if (m.direction === 'in') out.result(`${who(m.contactId)}: ${m.text}`, messageJson(m, names.get(m.contactId) ?? ''));
+            if (m.direction === 'in') out.result(`${who(m.contactId)}: ${safeText(m.text)}`, messageJson(m, names.get(m.contactId) ?? ''));
           });
           // Any contact may send: run the engine on every contact's session from the start.
           for (const c of contacts) if (only === null || c.id === only.id) transfers.attach(c.id);

@@ -6,6 +6,7 @@ import { drainSessions, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
+import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { positiveInt } from './contacts.js';
 
@@ -121,10 +122,10 @@ async function sendAndWait(messenger: MessengerLike, contact: Contact, text: str
     const who = describeContact(contact);
     let why: string;
     if (outcome === 'aborted') why = 'interrupted before the acknowledgement';
-    else if (outcome === 'failed') why = `sending failed${lastError ? `: ${lastError}` : ''}`;
-    else if (relay.state !== 'online') why = `could not reach the relay${relay.error ? ` (${relay.error})` : ''} within ${timeoutMs / 1000} s`;
+    else if (outcome === 'failed') why = `sending failed${lastError ? `: ${safeText(lastError)}` : ''}`;
+    else if (relay.state !== 'online') why = `could not reach the relay${relay.error ? ` (${safeText(relay.error)})` : ''} within ${timeoutMs / 1000} s`;
     else if (!online) why = `${who} is offline`;
-    else why = `${who} did not acknowledge within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ''}`;
+    else why = `${who} did not acknowledge within ${timeoutMs / 1000} s${lastError ? ` (${safeText(lastError)})` : ''}`;
     throw new CliError(
       `not delivered: ${why}.\nThe message stays in your outbox and will be delivered the next time parley runs online (e.g. \`parley listen\`) while ${who} is online.`,
     );

@@ -11,6 +11,7 @@ import { walkForSend } from '../send-walk.js';
 import { PlainProgress, SilentProgress, TtyProgress, type ProgressSink } from '../progress.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
+import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { startTransfers } from '../transfers.js';
 import { positiveInt } from './contacts.js';
@@ -144,18 +145,18 @@ Symbolic links and special files are skipped (listed on stderr).
                 if (!ids.has(f.offerId)) return;
                 touch();
                 out.record({ type: 'file', offerId: f.offerId, file: f.relativePath, state: f.state, ...(f.error ? { error: f.error } : {}) });
-                const summary = f.state === 'verified' ? `✓ ${f.relativePath} verified by ${contact.name || 'them'}` : `✗ ${f.relativePath}: ${f.state}${f.error ? ` (${f.error.message})` : ''}`;
+                const summary = f.state === 'verified' ? `✓ ${safeText(f.relativePath)} verified by ${contact.name ? safeText(contact.name) : 'them'}` : `✗ ${safeText(f.relativePath)}: ${f.state}${f.error ? ` (${safeText(f.error.message)})` : ''}`;
                 view.finish(`${f.offerId}/${f.fileId}`, summary);
               }),
               engine.on('state', (info) => {
                 if (!ids.has(info.offerId)) return;
                 touch();
-                if (info.state === 'paused' && info.error) view.log(`paused: ${info.error.message}`);
-                if (info.state === 'declined') view.log(`${who} declined${info.error ? `: ${info.error.message}` : ''}`);
+                if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(info.error.message)}`);
+                if (info.state === 'declined') view.log(`${who} declined${info.error ? `: ${safeText(info.error.message)}` : ''}`);
                 check();
               }),
               engine.on('error', (e) => {
-                if (e.offerId && ids.has(e.offerId)) view.log(`error: ${e.message}`);
+                if (e.offerId && ids.has(e.offerId)) view.log(`error: ${safeText(e.message)}`);
               }),
             ];
             const onAbort = (): void => finish('interrupted');
@@ -186,7 +187,7 @@ Symbolic links and special files are skipped (listed on stderr).
           const states = offers.map((o) => engine.get(o.offerId)?.state ?? o.state);
           const failed = files.filter((f) => f.state === 'failed' || f.state === 'cancelled');
           if (outcome === 'done') {
-            const why = states.includes('declined') ? `${who} declined the offer` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${f.relativePath} (${f.error?.message ?? f.state})`).join(', ')}`;
+            const why = states.includes('declined') ? `${who} declined the offer` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
             throw new CliError(`not sent: ${why}`);
           }
           const why = outcome === 'interrupted' ? 'interrupted' : `no progress for ${opts.timeout} s${contact.online ? '' : ` (${who} may be offline, or not running \`parley receive\`)`}`;
