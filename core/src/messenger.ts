@@ -220,8 +220,10 @@ export class Messenger {
       relay,
       ...(this.#o.wrtc !== undefined ? { wrtc: this.#o.wrtc } : {}),
       iceServers: this.#o.iceServers ?? [],
-      ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
-      ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
+      policy: {
+        ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
+        ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
+      },
       ...(this.#o.directDisabled ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
       ...(this.#o.streamWindowBytes !== undefined ? { stream: { windowBytes: this.#o.streamWindowBytes } } : {}),

@@ -14,35 +14,91 @@ import type { SessionPath } from '../api.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import { silentLogger, type Logger } from '../platform/types.js';
+import type { Role } from '../crypto/roles.js';
+import type { RelayChannelSocket } from '../relay/channel.js';
 import type { RelayClient } from '../relay/client.js';
-import { Backoff } from '../util/backoff.js';
+import { Backoff, type BackoffOptions } from '../util/backoff.js';
+import { systemClock, type Clock, type TimerId } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { randomId } from '../util/ids.js';
 import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
 import { DirectAttempt } from './direct-attempt.js';
-import type { DirectTransport } from './direct-transport.js';
 import { SessionError } from './errors.js';
 import { RelayTransport } from './relay-transport.js';
 import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
 import { ReliableStream, type ReliableStreamOptions } from './stream.js';
+import type { FrameTransport } from './transport.js';
+
+/** The session's timing policy. Every default lives here. */
+export interface SessionPolicy {
+  /** How long direct has alone before the relay is opened. */
+  directHeadStartMs: number;
+  /** Offer/answer applied but not connected after this long: open the relay now. */
+  directStallMs: number;
+  /** A direct attempt that has not connected after this long is abandoned (and retried). */
+  directAttemptTimeoutMs: number;
+  /** ICE `disconnected` for longer than this is a drop. */
+  disconnectGraceMs: number;
+  /** After a refusal (tampering, impersonation) nothing is tried for this long. */
+  refusalCooldownMs: number;
+  /** The follower asks the leader to connect at most this often (a lost transport is news and goes at once). */
+  askLeaderEveryMs: number;
+  /** A direct connection that lived this long resets the direct retry backoff when it drops. */
+  stableDirectMs: number;
+  /** Delays between direct attempts after failures. */
+  directBackoff: BackoffOptions;
+  /** Delays between relay channel attempts after failures. */
+  relayBackoff: BackoffOptions;
+}
+
+export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
+  directHeadStartMs: 3000,
+  directStallMs: 1000,
+  directAttemptTimeoutMs: 20_000,
+  disconnectGraceMs: 2500,
+  refusalCooldownMs: 60_000,
+  askLeaderEveryMs: 1000,
+  stableDirectMs: 30_000,
+  directBackoff: { initialMs: 500, maxMs: 30_000 },
+  relayBackoff: { initialMs: 250, maxMs: 10_000 },
+});
+
+/** What a session needs from a direct attempt (DirectAttempt; fakes in tests). */
+export interface DirectAttemptLike {
+  readonly sid: string;
+  /** Resolves with the verified transport; rejects (SessionError) when the attempt ends without one. */
+  readonly ready: Promise<FrameTransport>;
+  /** 'described': offer and answer are applied, from here ICE alone decides (stall detection). */
+  on(event: 'described', listener: () => void): () => void;
+  onRemoteSignal(msg: RtcSignal): void;
+  destroy(reason?: string): void;
+}
+
+export interface AttemptSpec {
+  sid: string;
+  role: Role;
+  /** Sends a signal to the contact through the relay. */
+  sendSignal(data: Record<string, unknown>): Promise<void>;
+}
+
+export interface RelayTransportSpec {
+  socket: RelayChannelSocket;
+  sid: string;
+  role: Role;
+}
+
+/** What a session needs from the relay client. */
+export type SessionRelay = Pick<RelayClient, 'state' | 'isOnline' | 'signal' | 'openChannel' | 'on'>;
 
 export interface SessionOptions {
   identity: IdentityKeyPair;
   contactId: string;
   contactKey: PublicIdentityKey;
-  relay: RelayClient;
+  relay: SessionRelay;
   wrtc?: unknown;
   iceServers?: IceServer[];
-  /** How long direct has alone before the relay is opened. Default 3000 ms. */
-  directHeadStartMs?: number;
-  /** Offer/answer applied but not connected after this long: open the relay now. Default 1000 ms. */
-  directStallMs?: number;
-  /** A direct attempt that has not connected after this long is abandoned (and retried). Default 20 s. */
-  directAttemptTimeoutMs?: number;
-  /** ICE `disconnected` for longer than this is a drop. Default 2500 ms. */
-  disconnectGraceMs?: number;
-  /** After a refusal (tampering, impersonation) nothing is tried for this long. Default 60 s. */
-  refusalCooldownMs?: number;
+  /** Overrides of DEFAULT_SESSION_POLICY. */
+  policy?: Partial<SessionPolicy>;
   /** Disable direct attempts altogether (relay only). */
   directDisabled?: boolean;
   stream?: ReliableStreamOptions;
@@ -50,6 +106,12 @@ export interface SessionOptions {
   /** AES-GCM implementation for relay records; default WebCrypto. */
   aead?: AeadEngine;
   logger?: Logger;
+  /** Time and timers (default: the system's). */
+  clock?: Clock;
+  /** Makes direct attempts (default: a WebRTC DirectAttempt). */
+  createAttempt?: (spec: AttemptSpec) => DirectAttemptLike;
+  /** Runs the secure-channel handshake over a paired relay channel (default: RelayTransport.establish). */
+  establishRelay?: (spec: RelayTransportSpec) => Promise<FrameTransport>;
 }
 
 export interface SessionEvents {
@@ -63,12 +125,16 @@ export class Session {
   /** The reliable ordered stream to this contact. See README.md in this folder. */
   readonly stream: ReliableStream;
   readonly #o: SessionOptions;
+  readonly #policy: Readonly<SessionPolicy>;
+  readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #relay: RelayClient;
+  readonly #relay: SessionRelay;
   readonly #events = new Emitter<SessionEvents>();
   readonly #leader: boolean;
-  readonly #directBackoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
-  readonly #relayBackoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+  readonly #directBackoff: Backoff;
+  readonly #relayBackoff: Backoff;
+  readonly #createAttempt: (spec: AttemptSpec) => DirectAttemptLike;
+  readonly #establishRelay: (spec: RelayTransportSpec) => Promise<FrameTransport>;
   readonly #offs: Array<() => void> = [];
 
   #wanted = false;
@@ -76,24 +142,41 @@ export class Session {
   #path: SessionPath = 'none';
   #refusedUntil = 0;
 
-  #attempt: DirectAttempt | null = null;
-  #direct: DirectTransport | null = null;
-  #directRetryTimer: number | undefined;
-  #attemptTimer: number | undefined;
-  #stallTimer: number | undefined;
-  #headStartTimer: number | undefined;
+  #attempt: DirectAttemptLike | null = null;
+  #direct: FrameTransport | null = null;
+  #directRetryTimer: TimerId | undefined;
+  #attemptTimer: TimerId | undefined;
+  #stallTimer: TimerId | undefined;
+  #headStartTimer: TimerId | undefined;
 
-  #relayTransport: RelayTransport | null = null;
+  #relayTransport: FrameTransport | null = null;
   #relayOpening: string | null = null;
-  #relayRetryTimer: number | undefined;
-  #lastStartSent = 0;
-  #startTimer: number | undefined;
+  #relayRetryTimer: TimerId | undefined;
+  #lastStartSent = -Infinity;
+  #startTimer: TimerId | undefined;
 
   constructor(options: SessionOptions) {
     this.#o = options;
+    this.#policy = { ...DEFAULT_SESSION_POLICY, ...options.policy };
+    this.#clock = options.clock ?? systemClock;
     this.contactId = options.contactId;
     this.#relay = options.relay;
     this.#log = options.logger ?? silentLogger;
+    this.#directBackoff = new Backoff(this.#policy.directBackoff);
+    this.#relayBackoff = new Backoff(this.#policy.relayBackoff);
+    this.#createAttempt = options.createAttempt ?? ((spec) => this.#webRtcAttempt(spec));
+    this.#establishRelay =
+      options.establishRelay ??
+      ((spec) =>
+        RelayTransport.establish({
+          socket: spec.socket,
+          identity: options.identity,
+          peerKey: options.contactKey,
+          peerId: options.contactId,
+          sessionId: spec.sid,
+          role: spec.role,
+          ...(options.aead ? { aead: options.aead } : {}),
+        }));
     this.#leader = options.identity.id < options.contactId;
     this.stream = new ReliableStream({ logger: this.#log, ...options.stream });
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'session listener threw');
@@ -121,17 +204,17 @@ export class Session {
 
   /** Asks for connectivity to the contact (idempotent): call when there is something to send. */
   ensure(): void {
-    if (this.#closed || Date.now() < this.#refusedUntil) return;
+    if (this.#closed || this.#clock.now() < this.#refusedUntil) return;
     this.#wanted = true;
     if (this.#direct || this.#relayTransport) return;
     if (this.#leader) {
       if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
       if (this.#o.directDisabled) this.#openRelay();
       else if (!this.#relayTransport && this.#headStartTimer === undefined && !this.#relayOpening) {
-        this.#headStartTimer = setTimeout(() => {
+        this.#headStartTimer = this.#clock.setTimeout(() => {
           this.#headStartTimer = undefined;
           if (!this.#direct) this.#openRelay();
-        }, this.#o.directHeadStartMs ?? 3000);
+        }, this.#policy.directHeadStartMs);
       }
     } else {
       this.#askLeader(false);
@@ -165,7 +248,7 @@ export class Session {
   // ---- signals ----
 
   #onSignal(msg: PeerSignal): void {
-    if (Date.now() < this.#refusedUntil) return;
+    if (this.#clock.now() < this.#refusedUntil) return;
     switch (msg.kind) {
       case 'session':
         if (!this.#leader) return;
@@ -203,14 +286,14 @@ export class Session {
 
   #askLeader(lost: boolean): void {
     if (this.#closed || this.#relay.state !== 'online' || !this.#relay.isOnline(this.contactId)) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     // Rate limit (a lost transport is news and goes at once).
-    if (!lost && now - this.#lastStartSent < 1000) {
+    if (!lost && now - this.#lastStartSent < this.#policy.askLeaderEveryMs) {
       if (this.#startTimer === undefined) {
-        this.#startTimer = setTimeout(() => {
+        this.#startTimer = this.#clock.setTimeout(() => {
           this.#startTimer = undefined;
           if (!this.#direct && !this.#relayTransport) this.#askLeader(false);
-        }, 1000);
+        }, this.#policy.askLeaderEveryMs);
       }
       return;
     }
@@ -226,32 +309,34 @@ export class Session {
     if (this.#closed || this.#o.directDisabled || this.#attempt || this.#direct) return;
     if (!this.#relay.isOnline(this.contactId)) return; // revived by presence
     const attempt = this.#newAttempt(randomId(16), 'initiator');
-    this.#attemptTimer = setTimeout(() => attempt.destroy('the direct attempt timed out'), this.#o.directAttemptTimeoutMs ?? 20_000);
+    this.#attemptTimer = this.#clock.setTimeout(() => attempt.destroy('the direct attempt timed out'), this.#policy.directAttemptTimeoutMs);
     attempt.on('described', () => {
-      clearTimeout(this.#stallTimer);
-      this.#stallTimer = setTimeout(() => {
+      this.#clock.clearTimeout(this.#stallTimer);
+      this.#stallTimer = this.#clock.setTimeout(() => {
         if (this.#attempt === attempt && !this.#direct) {
           this.#log.info({ contact: this.contactId }, 'direct attempt stalled; opening the relay');
           this.#openRelay();
         }
-      }, this.#o.directStallMs ?? 1000);
+      }, this.#policy.directStallMs);
     });
   }
 
-  #newAttempt(sid: string, role: 'initiator' | 'responder'): DirectAttempt {
-    const attempt = new DirectAttempt({
-      sid,
-      role,
+  #webRtcAttempt(spec: AttemptSpec): DirectAttemptLike {
+    return new DirectAttempt({
+      ...spec,
       identity: this.#o.identity,
       peerId: this.contactId,
       peerKey: this.#o.contactKey,
-      sendSignal: (data) => this.#relay.signal(this.contactId, data),
       ...(this.#o.wrtc !== undefined ? { wrtc: this.#o.wrtc } : {}),
       iceServers: this.#o.iceServers ?? [],
-      ...(this.#o.disconnectGraceMs !== undefined ? { disconnectGraceMs: this.#o.disconnectGraceMs } : {}),
+      disconnectGraceMs: this.#policy.disconnectGraceMs,
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
       logger: this.#log,
     });
+  }
+
+  #newAttempt(sid: string, role: Role): DirectAttemptLike {
+    const attempt = this.#createAttempt({ sid, role, sendSignal: (data) => this.#relay.signal(this.contactId, data) });
     this.#attempt = attempt;
     attempt.ready.then(
       (transport) => this.#onDirectReady(attempt, transport),
@@ -260,28 +345,28 @@ export class Session {
     return attempt;
   }
 
-  #onDirectReady(attempt: DirectAttempt, transport: DirectTransport): void {
+  #onDirectReady(attempt: DirectAttemptLike, transport: FrameTransport): void {
     if (this.#attempt === attempt) this.#attempt = null;
-    clearTimeout(this.#attemptTimer);
-    clearTimeout(this.#stallTimer);
+    this.#clock.clearTimeout(this.#attemptTimer);
+    this.#clock.clearTimeout(this.#stallTimer);
     if (this.#closed) {
       transport.close('session closed');
       return;
     }
     this.#direct?.close('replaced by a newer direct connection');
     this.#direct = transport;
-    clearTimeout(this.#headStartTimer);
+    this.#clock.clearTimeout(this.#headStartTimer);
     this.#headStartTimer = undefined;
-    const connectedAt = Date.now();
-    transport.onClose((reason) => this.#onDirectLost(transport, reason, Date.now() - connectedAt));
+    const connectedAt = this.#clock.now();
+    transport.onClose((reason) => this.#onDirectLost(transport, reason, this.#clock.now() - connectedAt));
     this.stream.attach(transport, { current: true });
     this.#setPath('direct');
   }
 
-  #onAttemptFailed(attempt: DirectAttempt, error: unknown): void {
+  #onAttemptFailed(attempt: DirectAttemptLike, error: unknown): void {
     if (this.#attempt === attempt) this.#attempt = null;
-    clearTimeout(this.#attemptTimer);
-    clearTimeout(this.#stallTimer);
+    this.#clock.clearTimeout(this.#attemptTimer);
+    this.#clock.clearTimeout(this.#stallTimer);
     if (this.#closed) return;
     const e = error instanceof SessionError ? error : new SessionError('failed', String(error));
     if (e.refusal) {
@@ -298,12 +383,12 @@ export class Session {
     }
   }
 
-  #onDirectLost(transport: DirectTransport, reason: string, livedMs: number): void {
+  #onDirectLost(transport: FrameTransport, reason: string, livedMs: number): void {
     if (this.#direct !== transport) return;
     this.#direct = null;
     if (this.#closed) return;
     this.#log.info({ contact: this.contactId, reason }, 'direct connection lost');
-    if (livedMs > 30_000) this.#directBackoff.reset();
+    if (livedMs > this.#policy.stableDirectMs) this.#directBackoff.reset();
     if (this.#relayTransport) {
       this.stream.setCurrent(this.#relayTransport);
       this.#setPath('relay');
@@ -320,7 +405,7 @@ export class Session {
 
   #scheduleDirectRetry(): void {
     if (this.#o.directDisabled || this.#directRetryTimer !== undefined || this.#closed) return;
-    this.#directRetryTimer = setTimeout(() => {
+    this.#directRetryTimer = this.#clock.setTimeout(() => {
       this.#directRetryTimer = undefined;
       if (!this.#direct && !this.#attempt) this.#startDirect();
     }, this.#directBackoff.next());
@@ -330,7 +415,7 @@ export class Session {
 
   #openRelay(): void {
     if (this.#closed || !this.#leader || this.#relayTransport || this.#relayOpening) return;
-    clearTimeout(this.#headStartTimer);
+    this.#clock.clearTimeout(this.#headStartTimer);
     this.#headStartTimer = undefined;
     if (this.#relay.state !== 'online' || !this.#relay.isOnline(this.contactId)) return; // revived by state/presence
     const sid = randomId(16);
@@ -338,15 +423,7 @@ export class Session {
     const opening = (async () => {
       await this.#relay.signal(this.contactId, { kind: 'relay', sid });
       const socket = await this.#relay.openChannel(this.contactId, sid);
-      return RelayTransport.establish({
-        socket,
-        identity: this.#o.identity,
-        peerKey: this.#o.contactKey,
-        peerId: this.contactId,
-        sessionId: sid,
-        role: 'initiator',
-        ...(this.#o.aead ? { aead: this.#o.aead } : {}),
-      });
+      return this.#establishRelay({ socket, sid, role: 'initiator' });
     })();
     opening.then(
       (t) => this.#onRelayReady(sid, t),
@@ -358,22 +435,14 @@ export class Session {
     this.#relayOpening = sid;
     try {
       const socket = await this.#relay.openChannel(this.contactId, sid);
-      const t = await RelayTransport.establish({
-        socket,
-        identity: this.#o.identity,
-        peerKey: this.#o.contactKey,
-        peerId: this.contactId,
-        sessionId: sid,
-        role: 'responder',
-        ...(this.#o.aead ? { aead: this.#o.aead } : {}),
-      });
+      const t = await this.#establishRelay({ socket, sid, role: 'responder' });
       this.#onRelayReady(sid, t);
     } catch (error) {
       this.#onRelayFailed(sid, error);
     }
   }
 
-  #onRelayReady(sid: string, transport: RelayTransport): void {
+  #onRelayReady(sid: string, transport: FrameTransport): void {
     if (this.#relayOpening === sid) this.#relayOpening = null;
     if (this.#closed) {
       transport.close('session closed');
@@ -401,7 +470,7 @@ export class Session {
     if (this.#leader && !this.#direct && this.#wanted) this.#scheduleRelayRetry();
   }
 
-  #onRelayLost(transport: RelayTransport, reason: string): void {
+  #onRelayLost(transport: FrameTransport, reason: string): void {
     if (this.#relayTransport !== transport) return;
     this.#relayTransport = null;
     if (this.#closed) return;
@@ -414,7 +483,7 @@ export class Session {
 
   #scheduleRelayRetry(): void {
     if (this.#relayRetryTimer !== undefined || this.#closed) return;
-    this.#relayRetryTimer = setTimeout(() => {
+    this.#relayRetryTimer = this.#clock.setTimeout(() => {
       this.#relayRetryTimer = undefined;
       if (!this.#direct && !this.#relayTransport) this.#openRelay();
     }, this.#relayBackoff.next());
@@ -437,7 +506,7 @@ export class Session {
 
   #refuse(error: SessionError): void {
     this.#log.warn({ contact: this.contactId, code: error.code, reason: error.message }, 'session refused');
-    this.#refusedUntil = Date.now() + (this.#o.refusalCooldownMs ?? 60_000);
+    this.#refusedUntil = this.#clock.now() + this.#policy.refusalCooldownMs;
     this.#clearTimers();
     this.#attempt?.destroy('session refused');
     this.#attempt = null;
@@ -448,7 +517,7 @@ export class Session {
   }
 
   #clearTimers(): void {
-    for (const t of [this.#directRetryTimer, this.#attemptTimer, this.#stallTimer, this.#headStartTimer, this.#relayRetryTimer, this.#startTimer]) clearTimeout(t);
+    for (const t of [this.#directRetryTimer, this.#attemptTimer, this.#stallTimer, this.#headStartTimer, this.#relayRetryTimer, this.#startTimer]) this.#clock.clearTimeout(t);
     this.#directRetryTimer = this.#attemptTimer = this.#stallTimer = this.#headStartTimer = this.#relayRetryTimer = this.#startTimer = undefined;
   }
 

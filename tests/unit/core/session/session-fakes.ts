@@ -1,0 +1,157 @@
+// Fakes for Session policy tests: a clock that moves only when told, a relay that records what the
+// session asks of it, direct attempts and transports the test drives by hand.
+import type { RelayState } from '../../../../core/src/api.js';
+import type { Role } from '../../../../core/src/crypto/roles.js';
+import { RelayChannelSocket } from '../../../../core/src/relay/channel.js';
+import type { RelayClientEvents } from '../../../../core/src/relay/client.js';
+import type { AttemptSpec, DirectAttemptLike, RelayTransportSpec, SessionRelay } from '../../../../core/src/session/session.js';
+import type { RtcSignal } from '../../../../core/src/session/signals.js';
+import type { FrameTransport, TransportPath } from '../../../../core/src/session/transport.js';
+import type { Clock, TimerId } from '../../../../core/src/util/clock.js';
+import { deferred, type Deferred } from '../../../../core/src/util/deferred.js';
+import { Emitter } from '../../../../core/src/util/emitter.js';
+import { FramePipe } from '../../../../core/src/util/frame-pipe.js';
+
+/** Lets every pending promise callback run (a macrotask comes after all queued microtasks). */
+export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class FakeClock implements Clock {
+  #now = 1_700_000_000_000;
+  #next = 1;
+  readonly #timers = new Map<number, { at: number; callback: () => void }>();
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerId {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), callback });
+    return id as unknown as TimerId;
+  }
+
+  clearTimeout(timer: TimerId | undefined): void {
+    if (timer !== undefined) this.#timers.delete(timer as unknown as number);
+  }
+
+  /** Moves time forward by `ms`, running each due timer at its own time, in order, with promises settled between. */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    for (;;) {
+      await settled();
+      let due: [number, { at: number; callback: () => void }] | undefined;
+      for (const entry of this.#timers) if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry;
+      if (!due) break;
+      this.#timers.delete(due[0]);
+      this.#now = due[1].at;
+      due[1].callback();
+    }
+    this.#now = end;
+    await settled();
+  }
+}
+
+export class FakeTransport extends FramePipe implements FrameTransport {
+  readonly sent: Uint8Array[] = [];
+  constructor(readonly path: TransportPath) {
+    super(1 << 20);
+  }
+  get bufferedAmount(): number {
+    return 0;
+  }
+  send(frame: Uint8Array): void {
+    if (this.closed) throw new Error('closed');
+    this.sent.push(frame);
+  }
+  close(reason = 'closed'): void {
+    this.markClosed(reason);
+  }
+}
+
+export class FakeAttempt implements DirectAttemptLike {
+  readonly sid: string;
+  readonly role: Role;
+  readonly signals: RtcSignal[] = [];
+  destroyed: string | null = null;
+  readonly #result: Deferred<FrameTransport> = deferred();
+  readonly #events = new Emitter<{ described: void }>();
+  readonly ready: Promise<FrameTransport>;
+
+  constructor(spec: AttemptSpec) {
+    this.sid = spec.sid;
+    this.role = spec.role;
+    this.ready = this.#result.promise;
+  }
+  on(event: 'described', listener: () => void): () => void {
+    return this.#events.on(event, listener);
+  }
+  onRemoteSignal(msg: RtcSignal): void {
+    this.signals.push(msg);
+  }
+  destroy(reason = 'destroyed'): void {
+    this.destroyed = reason;
+    this.#result.reject(new Error(reason));
+  }
+  /** Offer and answer applied. */
+  described(): void {
+    this.#events.emit('described', undefined);
+  }
+  connect(): FakeTransport {
+    const transport = new FakeTransport('direct');
+    this.#result.resolve(transport);
+    return transport;
+  }
+  fail(error: Error): void {
+    this.#result.reject(error);
+  }
+}
+
+/** The relay as the session sees it: online, the contact online, every request recorded. */
+export class FakeRelay implements SessionRelay {
+  state: RelayState = 'online';
+  readonly online = new Set<string>();
+  readonly signals: Array<{ to: string; data: Record<string, unknown> }> = [];
+  readonly opens: Array<{ to: string; tag: string }> = [];
+  readonly #events = new Emitter<RelayClientEvents>();
+
+  isOnline(id: string): boolean {
+    return this.online.has(id);
+  }
+  signal(to: string, data: Record<string, unknown>): Promise<void> {
+    this.signals.push({ to, data });
+    return Promise.resolve();
+  }
+  openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
+    this.opens.push({ to, tag });
+    const host = { sendFrame() {}, sendFramed() {}, closeChannel() {}, bufferedAmount: 0 };
+    return Promise.resolve(new RelayChannelSocket(host, this.opens.length, to, tag));
+  }
+  on<K extends keyof RelayClientEvents>(event: K, listener: (value: RelayClientEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+  emit<K extends keyof RelayClientEvents>(event: K, value: RelayClientEvents[K]): void {
+    this.#events.emit(event, value);
+  }
+  /** The `kind` of every signal sent so far. */
+  kinds(): string[] {
+    return this.signals.map((s) => String(s.data.kind));
+  }
+}
+
+/** Relay transports the session asked for; each is settled by the test. */
+export class RelayTransports {
+  readonly pending: Array<{ spec: RelayTransportSpec; result: Deferred<FrameTransport> }> = [];
+  readonly establish = (spec: RelayTransportSpec): Promise<FrameTransport> => {
+    const result = deferred<FrameTransport>();
+    this.pending.push({ spec, result });
+    return result.promise;
+  };
+  /** Completes the latest handshake with a fresh relay transport. */
+  up(): FakeTransport {
+    const last = this.pending.at(-1);
+    if (!last) throw new Error('no relay transport was asked for');
+    const transport = new FakeTransport('relay');
+    last.result.resolve(transport);
+    return transport;
+  }
+}

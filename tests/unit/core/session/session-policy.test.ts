@@ -1,0 +1,179 @@
+// Session policy with fake transports and a fake clock (deterministic, no sleeps): the direct head start,
+// the stall shortcut, falling back to the relay when direct drops, and moving back to direct.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import { SessionError } from '../../../../core/src/session/errors.js';
+import { DEFAULT_SESSION_POLICY, Session, type SessionPolicy } from '../../../../core/src/session/session.js';
+import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, settled } from './session-fakes.js';
+
+let low: IdentityKeyPair;
+let high: IdentityKeyPair;
+beforeAll(async () => {
+  const [a, b] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  [low, high] = a.id < b.id ? [a, b] : [b, a];
+});
+
+const sessions: Session[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.close();
+});
+
+/** No jitter, so backoff delays are exact. */
+const policy: Partial<SessionPolicy> = { directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 }, relayBackoff: { initialMs: 250, maxMs: 10_000, jitter: 0 } };
+const { directHeadStartMs: HEAD_START, directStallMs: STALL } = DEFAULT_SESSION_POLICY;
+
+function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}) {
+  const me = role === 'leader' ? low : high;
+  const contact = role === 'leader' ? high : low;
+  const clock = new FakeClock();
+  const relay = new FakeRelay();
+  relay.online.add(contact.id);
+  const attempts: FakeAttempt[] = [];
+  const relays = new RelayTransports();
+  const session = new Session({
+    identity: me,
+    contactId: contact.id,
+    contactKey: contact.publicKey,
+    relay,
+    clock,
+    policy: { ...policy, ...extra },
+    createAttempt: (spec) => {
+      const attempt = new FakeAttempt(spec);
+      attempts.push(attempt);
+      return attempt;
+    },
+    establishRelay: relays.establish,
+  });
+  sessions.push(session);
+  const paths: string[] = [];
+  session.on('path', (p) => paths.push(p));
+  return { session, clock, relay, attempts, relays, paths, contact };
+}
+
+describe('Session policy (leader)', () => {
+  it('gives direct its head start: the relay opens only when it ends', async () => {
+    const { session, clock, relay, attempts, relays } = setup();
+    session.ensure();
+    await settled();
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]!.role).toBe('initiator');
+    await clock.advance(HEAD_START - 1);
+    expect(relay.kinds()).not.toContain('relay');
+    expect(relay.opens).toHaveLength(0);
+    await clock.advance(1);
+    expect(relay.kinds()).toContain('relay');
+    expect(relay.opens).toHaveLength(1);
+    expect(relays.pending[0]!.spec.role).toBe('initiator');
+    relays.up();
+    await settled();
+    expect(session.path).toBe('relay');
+  });
+
+  it('opens the relay early when offer and answer are applied but ICE stalls', async () => {
+    const { session, clock, relay, attempts } = setup();
+    session.ensure();
+    await clock.advance(100);
+    attempts[0]!.described();
+    await clock.advance(STALL - 1);
+    expect(relay.opens).toHaveLength(0);
+    await clock.advance(1);
+    expect(relay.opens).toHaveLength(1);
+    expect(100 + STALL).toBeLessThan(HEAD_START); // sooner than the head start
+  });
+
+  it('goes direct when the attempt connects within the head start, and never opens the relay', async () => {
+    const { session, clock, relay, attempts, paths } = setup();
+    session.ensure();
+    await clock.advance(200);
+    attempts[0]!.connect();
+    await clock.advance(HEAD_START * 3);
+    expect(session.path).toBe('direct');
+    expect(paths).toEqual(['direct']);
+    expect(relay.opens).toHaveLength(0);
+  });
+
+  it('opens the relay at once when the attempt fails, and retries direct after the backoff', async () => {
+    const { session, clock, relay, attempts } = setup();
+    session.ensure();
+    await clock.advance(10);
+    attempts[0]!.fail(new SessionError('failed', 'ICE failed'));
+    await settled();
+    expect(relay.opens).toHaveLength(1);
+    await clock.advance(499);
+    expect(attempts).toHaveLength(1);
+    await clock.advance(1);
+    expect(attempts).toHaveLength(2);
+  });
+
+  it('falls back to the relay at once when direct drops, then moves back to direct when it returns', async () => {
+    const { session, clock, relay, attempts, relays, paths } = setup();
+    session.ensure();
+    await clock.advance(HEAD_START);
+    const relayTransport = relays.up();
+    await settled();
+    expect(session.path).toBe('relay');
+    const direct = attempts[0]!.connect();
+    await settled();
+    expect(session.path).toBe('direct');
+
+    direct.close('ICE disconnected');
+    await settled();
+    expect(session.path).toBe('relay'); // at once, no wait
+    expect(relayTransport.closed).toBe(false);
+    expect(relay.opens).toHaveLength(1); // the open relay channel is reused
+
+    await clock.advance(500); // directBackoff.initialMs
+    expect(attempts).toHaveLength(2);
+    attempts[1]!.connect();
+    await settled();
+    expect(session.path).toBe('direct');
+    expect(paths).toEqual(['relay', 'direct', 'relay', 'direct']);
+  });
+
+  it('opens the relay on the spot when direct drops and no relay channel exists', async () => {
+    const { session, clock, relay, attempts, relays } = setup();
+    session.ensure();
+    await clock.advance(100);
+    const direct = attempts[0]!.connect();
+    await settled();
+    expect(relay.opens).toHaveLength(0);
+    direct.close('gone');
+    await settled();
+    expect(session.path).toBe('none');
+    expect(relay.opens).toHaveLength(1);
+    relays.up();
+    await settled();
+    expect(session.path).toBe('relay');
+  });
+
+  it('stops everything for the cooldown after a refusal, then tries again', async () => {
+    const { session, clock, attempts } = setup('leader', { refusalCooldownMs: 10_000 });
+    const errors: SessionError[] = [];
+    session.on('error', (e) => errors.push(e));
+    session.ensure();
+    await clock.advance(10);
+    attempts[0]!.fail(new SessionError('tampered', 'fingerprint swapped'));
+    await settled();
+    expect(errors.map((e) => e.code)).toEqual(['tampered']);
+    session.ensure();
+    await clock.advance(9_000);
+    expect(attempts).toHaveLength(1);
+    await clock.advance(1_000);
+    session.ensure();
+    await settled();
+    expect(attempts).toHaveLength(2);
+  });
+});
+
+describe('Session policy (follower)', () => {
+  it('asks the leader instead of connecting itself, at most once per interval', async () => {
+    const { session, clock, relay, attempts } = setup('follower');
+    session.ensure();
+    session.ensure();
+    await settled();
+    expect(attempts).toHaveLength(0);
+    expect(relay.kinds()).toEqual(['session']);
+    await clock.advance(DEFAULT_SESSION_POLICY.askLeaderEveryMs);
+    expect(relay.kinds()).toEqual(['session', 'session']);
+  });
+});
