@@ -36,6 +36,7 @@ import { bodyIsMarkup, NotificationCenter } from './notifications.js';
 import { createPermissionPolicy } from './permission-policy.js';
 import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from './relay-lifecycle.js';
 import { SettingsStore } from './settings.js';
+import { MOUNTED_PROBE, runSmokeTest, wantsSmokeTest } from './smoke-test.js';
 import { setupSingleInstance } from './single-instance.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
@@ -258,7 +259,31 @@ function createWindow(): void {
     void files.releaseOwner(contentsId);
     void downloads.releaseOwner(contentsId);
   });
+  if (wantsSmokeTest(process.argv)) watchSmokeTest(win);
   void win.loadURL(APP_ENTRY_URL);
+}
+
+function watchSmokeTest(win: BrowserWindow): void {
+  const done = (outcome: { ok: true; url: string } | { ok: false; reason: string }): void => {
+    if (outcome.ok && relay.url !== null) {
+      console.log(`parley smoke test: ok (${outcome.url}, embedded relay ${relay.url})`);
+      app.quit();
+    } else {
+      console.error(`parley smoke test: FAILED: ${outcome.ok ? 'the embedded relay is not running' : outcome.reason}`);
+      app.exit(1);
+    }
+  };
+  let fail = (reason: string): void => done({ ok: false, reason });
+  win.webContents.once('did-finish-load', () => {
+    fail = runSmokeTest({
+      probe: () => win.webContents.executeJavaScript(MOUNTED_PROBE),
+      url: () => win.webContents.getURL(),
+      isAppUrl,
+      done,
+    });
+  });
+  win.webContents.once('did-fail-load', (_e, code, description) => fail(`load failed: ${code} ${description}`));
+  win.webContents.once('render-process-gone', (_e, details) => fail(`renderer gone: ${details.reason}`));
 }
 
 function saveWindowBounds(win: BrowserWindow): Promise<void> {
