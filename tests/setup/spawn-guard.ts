@@ -11,6 +11,8 @@ const cp = childProcess as Guarded;
 
 if (!cp[GUARDED]) {
   const deps = loadSystemDeps();
+  // A benchmark's namespace scripts may also start its benchPackages (bench/*.bench.ts set this).
+  const scope = process.env.PARLEY_SPAWN_SCOPE === 'bench' ? 'bench' : 'test';
   const argsOf = (a: unknown): readonly string[] => (Array.isArray(a) ? (a as string[]) : []);
   // exec/execSync take one shell command line: check its first word, as `sh -c` would run it.
   const shellLine = (line: unknown): [string, string[]] => ['sh', ['-c', String(line)]];
@@ -28,8 +30,8 @@ if (!cp[GUARDED]) {
       check(args);
       return (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
     } as unknown as F;
-  const byFile = (args: unknown[]): void => assertListed(deps, String(args[0]), argsOf(args[1]));
-  const byLine = (args: unknown[]): void => assertListed(deps, ...shellLine(args[0]));
+  const byFile = (args: unknown[]): void => assertListed(deps, String(args[0]), argsOf(args[1]), scope);
+  const byLine = (args: unknown[]): void => assertListed(deps, ...shellLine(args[0]), scope);
 
   Object.assign(cp, {
     spawn: wrap(original.spawn, byFile),

@@ -8,14 +8,16 @@ import { z } from 'zod';
 
 export const SYSTEM_DEPS_PATH = new URL('../../.ci/system-deps.json', import.meta.url);
 
+const Package = z.object({
+  package: z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/),
+  programs: z.array(z.string().min(1)),
+  for: z.string().min(1),
+});
 const SystemDeps = z.object({
-  packages: z.array(
-    z.object({
-      package: z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/),
-      programs: z.array(z.string().min(1)),
-      for: z.string().min(1),
-    }),
-  ),
+  /** What the tests use: .ci/run installs these. */
+  packages: z.array(Package),
+  /** What only benchmarks use: documented, not installed by .ci/run. */
+  benchPackages: z.array(Package).default([]),
 });
 export type SystemDeps = z.infer<typeof SystemDeps>;
 
@@ -23,9 +25,12 @@ export function loadSystemDeps(path: URL | string = SYSTEM_DEPS_PATH): SystemDep
   return SystemDeps.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
-/** Debian package that provides `program` (a PATH name or an absolute path), or null when it is not listed. */
-export function packageOf(deps: SystemDeps, program: string): string | null {
-  for (const p of deps.packages) {
+/**
+ * Debian package that provides `program` (a PATH name or an absolute path), or null when it is not listed.
+ * Benchmarks may also use benchPackages; tests may not.
+ */
+export function packageOf(deps: SystemDeps, program: string, scope: 'test' | 'bench' = 'test'): string | null {
+  for (const p of scope === 'bench' ? [...deps.packages, ...deps.benchPackages] : deps.packages) {
     for (const listed of p.programs) {
       if (listed === program) return p.package;
       // An absolute path matches a listed bare name with that basename, and the reverse.
@@ -35,9 +40,9 @@ export function packageOf(deps: SystemDeps, program: string): string | null {
   return null;
 }
 
-/** Node itself is the runtime, not a system package. */
-function isNode(program: string): boolean {
-  return program === process.execPath || program === 'node' || basename(program) === 'node';
+/** Node and its npm/npx are the machine's runtime (the `node` kind of machine), not Debian packages. */
+export function isNodeRuntime(program: string): boolean {
+  return program === process.execPath || ['node', 'npm', 'npx'].includes(basename(program));
 }
 
 // Shell words that are not programs: a `sh -c` string may start with these.
@@ -70,8 +75,8 @@ export class UnlistedProgramError extends Error {
 }
 
 /** Throws UnlistedProgramError for the first program of this command line that is not on the list. */
-export function assertListed(deps: SystemDeps, file: string, args: readonly string[] = []): void {
+export function assertListed(deps: SystemDeps, file: string, args: readonly string[] = [], scope: 'test' | 'bench' = 'test'): void {
   for (const program of programsOf(file, args)) {
-    if (!isNode(program) && packageOf(deps, program) === null) throw new UnlistedProgramError(program);
+    if (!isNodeRuntime(program) && packageOf(deps, program, scope) === null) throw new UnlistedProgramError(program);
   }
 }

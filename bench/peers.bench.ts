@@ -1,0 +1,221 @@
+// npm run bench:peers — Parley's `parley send` / `parley receive` beside magic-wormhole, the same file between
+// the same two test-bed hosts (a → b; relays in a third host), in one run with interleaved rounds:
+//   direct  both tools on the open LAN (wormhole: transit hints; Parley: WebRTC or any faster path it has)
+//   relay   only the relay host's ports open (iptables in a and b); wormhole through its transit relay with
+//           --no-listen, Parley with --relay-only through its end-to-end-encrypted relay
+// Each transfer is a fresh pair of processes, as a user runs them, timed and measured by /usr/bin/time:
+// wall seconds of the sender (it exits once the receiver confirmed), CPU seconds per GB of sender, receiver
+// and relay, peak RSS. The received file's SHA-256 must equal the source's.
+// Needs (not installed by .ci/run: no test uses them): apt-get install -y magic-wormhole
+//   python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time   (see .ci/system-deps.json)
+// Env: PEERS_MB (default 1024 MiB), PEERS_ROUNDS (default 2), PEERS_MODES (default direct,relay).
+// Last line: one JSON object.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertTestbedAvailable, createTestbed, type Host, type NodeProcess } from '../tests/testbed/index.js';
+import { startRelayHost } from '../tests/integration/peers/harness.js';
+import { randomFile, sha256File, tempDir } from '../tests/integration/transfer/peers/harness.js';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.PEERS_MB ?? 1024) * MiB;
+const ROUNDS = Number(process.env.PEERS_ROUNDS ?? 2);
+const MODES = (process.env.PEERS_MODES ?? 'direct,relay').split(',') as Mode[];
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PARLEY = join(ROOT, 'bin', 'parley.mjs');
+const PROGRAM_HOST = fileURLToPath(new URL('./peers/program-host.ts', import.meta.url));
+const MAILBOX_PORT = 4000;
+const TRANSIT_PORT = 4001;
+const TIME_FORMAT = 'BENCHTIME %e %U %S %M';
+const RUN_TIMEOUT_MS = 600_000;
+const log = (...args: unknown[]) => console.log('[peers]', ...args);
+// Scripts this bench runs in namespaces may start wormhole's programs (benchPackages in .ci/system-deps.json).
+process.env.PARLEY_SPAWN_SCOPE = 'bench';
+
+type Mode = 'direct' | 'relay';
+type Tool = 'wormhole' | 'parley';
+
+interface Usage {
+  wallS: number;
+  cpuS: number;
+  rssMB: number;
+}
+interface Run {
+  tool: Tool;
+  mode: Mode;
+  round: number;
+  mbps: number;
+  sender: Usage;
+  receiver: Usage;
+  relayCpuS: number;
+  hashOk: boolean;
+}
+
+function requirePrograms(): void {
+  const missing = ['wormhole', 'twist3', 'time'].filter((p) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', p]).status !== 0);
+  const plugins = spawnSync('twist3', ['--help'], { encoding: 'utf8' }).stdout ?? '';
+  if (!plugins.includes('wormhole-mailbox')) missing.push('wormhole-mailbox plugin');
+  if (!plugins.includes('transitrelay')) missing.push('transitrelay plugin');
+  if (missing.length) {
+    console.error(`bench:peers needs ${missing.join(', ')}:\n  apt-get install -y magic-wormhole python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time`);
+    process.exit(1);
+  }
+}
+
+/** CPU seconds (user + system) a live process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One command inside `host` under /usr/bin/time; its usage, parsed from the last line of stderr. */
+async function timed(host: Host, cmd: string, args: readonly string[]): Promise<Usage & { stdout: string }> {
+  const r = await host.exec('/usr/bin/time', ['-f', TIME_FORMAT, cmd, ...args], { allowFailure: true, timeoutMs: RUN_TIMEOUT_MS });
+  const m = /BENCHTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (r.code !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-2000)}`);
+  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024, stdout: r.stdout };
+}
+
+function startProgram(host: Host, cmd: string, args: string[]): NodeProcess<{ type: string; pid?: number; output?: string }> {
+  return host.spawnNode(PROGRAM_HOST, [JSON.stringify({ cmd, args })]);
+}
+
+/** Waits until a TCP port accepts connections inside `host` (bounded: 15 s). */
+async function waitForPort(host: Host, port: number): Promise<void> {
+  const probe = `const s=require('net').connect(${port},'${host.address}');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));`;
+  for (let i = 0; i < 75; i++) {
+    if ((await host.exec(process.execPath, ['-e', probe], { allowFailure: true })).code === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`port ${port} on ${host.name} never opened`);
+}
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+async function main(): Promise<void> {
+  requirePrograms();
+  await assertTestbedAvailable();
+  log('building the parley command (tsc -b)…');
+  if (spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('tsc -b failed');
+
+  const tb = await createTestbed({ hosts: ['a', 'b', 'relay'] });
+  const work = tempDir('peers');
+  try {
+    const { a, b, relay: r } = tb.hosts;
+    const parleyRelay = await startRelayHost(r);
+    const mailbox = startProgram(r, 'twist3', ['wormhole-mailbox', `--port=tcp:${MAILBOX_PORT}:interface=${r.address}`, `--channel-db=${join(work, 'mailbox.sqlite')}`]);
+    const transit = startProgram(r, 'twist3', ['transitrelay', `--port=tcp:${TRANSIT_PORT}:interface=${r.address}`]);
+    const transitPid = (await transit.next((m) => m.type === 'started', 15_000)).pid!;
+    await mailbox.next((m) => m.type === 'started', 15_000);
+    await Promise.all([waitForPort(r, MAILBOX_PORT), waitForPort(r, TRANSIT_PORT)]);
+    const wormholeServers = ['--relay-url', `ws://${r.address}:${MAILBOX_PORT}/v1`, '--transit-helper', `tcp:${r.address}:${TRANSIT_PORT}`];
+
+    // Two Parley identities that know each other (mutual invites), on the Parley relay.
+    const home = { a: join(work, 'alice'), b: join(work, 'bob') };
+    const parley = (host: Host, h: string, args: string[]) => timed(host, process.execPath, [PARLEY, '--home', h, '--relay', parleyRelay.url, ...args]);
+    const ia = JSON.parse((await parley(a, home.a, ['--json', 'id', '--name', 'Alice'])).stdout.trim().split('\n')[0]!) as { invite: string };
+    const ib = JSON.parse((await parley(b, home.b, ['--json', 'id', '--name', 'Bob'])).stdout.trim().split('\n')[0]!) as { invite: string };
+    await parley(a, home.a, ['add', ib.invite]);
+    await parley(b, home.b, ['add', ia.invite]);
+
+    log(`writing a ${SIZE / MiB} MiB random file…`);
+    const src = randomFile(work, 'payload.bin', SIZE);
+    const srcHash = await sha256File(src);
+
+    const block = async (on: boolean): Promise<void> => {
+      for (const h of [a, b]) {
+        if (on) await h.blockAllExcept({ tcpPorts: [parleyRelay.port, MAILBOX_PORT, TRANSIT_PORT], host: r });
+        else await h.unblock();
+      }
+    };
+
+    const runs: Run[] = [];
+    let codeN = 0;
+    const runOnce = async (tool: Tool, mode: Mode, round: number): Promise<Run> => {
+      const out = join(work, `out-${tool}-${mode}-${round}`);
+      const relayPid = tool === 'wormhole' ? transitPid : parleyRelay.proc.pid;
+      const relayBefore = cpuSeconds(relayPid);
+      let sender: Usage;
+      let receiver: Usage;
+      let received: string;
+      if (tool === 'wormhole') {
+        const code = `${++codeN}-parley-bench`;
+        const listen = mode === 'relay' ? ['--no-listen'] : [];
+        received = out;
+        [receiver, sender] = await Promise.all([
+          timed(b, 'wormhole', [...wormholeServers, 'receive', '--accept-file', '--hide-progress', ...listen, '-o', out, code]),
+          timed(a, 'wormhole', [...wormholeServers, 'send', '--hide-progress', ...listen, '--code', code, src]),
+        ]);
+      } else {
+        const only = mode === 'relay' ? ['--relay-only'] : [];
+        received = join(out, 'payload.bin');
+        [receiver, sender] = await Promise.all([
+          parley(b, home.b, [...only, '--json', 'receive', '--once', '--dir', out]),
+          parley(a, home.a, [...only, '--json', 'send', 'Bob', src]),
+        ]);
+      }
+      const relayCpuS = cpuSeconds(relayPid) - relayBefore;
+      const hashOk = existsSync(received) && (await sha256File(received)) === srcHash;
+      rmSync(out, { recursive: true, force: true });
+      const run: Run = { tool, mode, round, mbps: SIZE / 1e6 / sender.wallS, sender, receiver, relayCpuS, hashOk };
+      log(
+        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))}  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}`,
+      );
+      return run;
+    };
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const mode of MODES) {
+        await block(mode === 'relay');
+        try {
+          // Alternate which tool goes first, so a load change hits both alike.
+          const order: Tool[] = round % 2 ? ['wormhole', 'parley'] : ['parley', 'wormhole'];
+          for (const tool of order) runs.push(await runOnce(tool, mode, round));
+        } finally {
+          await block(false);
+        }
+      }
+    }
+
+    const best = (tool: Tool, mode: Mode) => runs.filter((x) => x.tool === tool && x.mode === mode).sort((x, y) => y.mbps - x.mbps)[0];
+    const gb = SIZE / 1e9;
+    const cpuPerGB = (x: Run | undefined) => (x ? (x.sender.cpuS + x.receiver.cpuS) / gb : NaN);
+    const rows: string[][] = [['path', 'tool', 'MB/s', 'CPU s/GB send+recv', 'relay CPU s/GB', 'peak RSS MB send/recv', 'hash']];
+    for (const mode of MODES) {
+      for (const tool of ['wormhole', 'parley'] as Tool[]) {
+        const x = best(tool, mode);
+        if (!x) continue;
+        rows.push([mode, tool, fmt(x.mbps), `${fmt(x.sender.cpuS / gb)}+${fmt(x.receiver.cpuS / gb)}`, fmt(x.relayCpuS / gb), `${fmt(x.sender.rssMB, 0)}/${fmt(x.receiver.rssMB, 0)}`, x.hashOk ? 'ok' : 'MISMATCH']);
+      }
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+    console.log('');
+    for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    const ratio = (p: Run | undefined, w: Run | undefined) => (p && w ? Number((p.mbps / w.mbps).toFixed(3)) : null);
+    const pd = best('parley', 'direct');
+    const wd = best('wormhole', 'direct');
+    console.log(
+      JSON.stringify({
+        directVsWormhole: ratio(pd, wd),
+        relayVsWormhole: ratio(best('parley', 'relay'), best('wormhole', 'relay')),
+        cpuPerGBVsWormhole: pd && wd ? Number((cpuPerGB(pd) / cpuPerGB(wd)).toFixed(3)) : null,
+        parleyDirectMBps: pd ? Number(fmt(pd.mbps)) : null,
+        wormholeDirectMBps: wd ? Number(fmt(wd.mbps)) : null,
+        parleyRelayMBps: best('parley', 'relay') ? Number(fmt(best('parley', 'relay')!.mbps)) : null,
+        wormholeRelayMBps: best('wormhole', 'relay') ? Number(fmt(best('wormhole', 'relay')!.mbps)) : null,
+        parleyCpuPerGB: Number(fmt(cpuPerGB(pd), 2)),
+        wormholeCpuPerGB: Number(fmt(cpuPerGB(wd), 2)),
+        peakRssMB: Object.fromEntries(runs.map((x) => [`${x.tool}-${x.mode}`, Math.round(Math.max(x.sender.rssMB, x.receiver.rssMB))])),
+        allHashesOk: runs.every((x) => x.hashOk),
+        sizeMiB: SIZE / MiB,
+        rounds: ROUNDS,
+      }),
+    );
+  } finally {
+    await tb.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
