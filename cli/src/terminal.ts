@@ -4,8 +4,11 @@
 // --json output is exact (JSON.stringify escapes C0 itself, and a program reads it, not a terminal).
 
 // C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates/marks, ALM, line/paragraph separators.
+// Matching control characters is the point of these two patterns.
+// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 // The same set without newline and tab: what our own multi-line text may keep.
+// eslint-disable-next-line no-control-regex
 const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 
 function visible(c: string): string {

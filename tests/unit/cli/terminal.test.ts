@@ -9,6 +9,7 @@ import { safeOutput, safeText } from '../../../cli/src/terminal.js';
 import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
 
 const HOSTILE = 'hi\x1b[2K\r12:00:00 Bank: send money\x1b]52;c;cm0gLXJmIH4=\x07 \x9b31m red\x7f \u202etxt.exe\u2066 \u2028\nline2';
+// eslint-disable-next-line no-control-regex -- the characters a terminal must never receive raw
 const DANGEROUS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 describe('safeText / safeOutput', () => {
