@@ -7,6 +7,7 @@ import {
   NONCE_BYTES,
   PROTOCOL_VERSION,
   fromBase64url,
+  toBase64url,
 } from '../../../signaling/protocol/index.js';
 import { RawClient, connectAs, createIdentity, signAuth } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
@@ -180,6 +181,44 @@ describe('relay handshake', () => {
     const error = await client.nextError();
     expect(error.code).toBe(ErrorCode.BadMessage);
     expect(error.message).toMatch(/32 bytes/);
+  });
+
+  it('refuses small-order and non-canonical Ed25519 keys, so the R = identity, S = 0 forgery signs in nobody', async () => {
+    const relay = await fixture.start();
+    // The identity point as public key; R = identity, S = 0 verifies for every message under it.
+    const identityPoint = toBase64url(Buffer.from('01'.padEnd(64, '0'), 'hex'));
+    const forged = new Uint8Array(64);
+    forged[0] = 1;
+    const client = fixture.track(await RawClient.open(relay.url));
+    await client.next('challenge');
+    client.send({ type: 'hello', v: PROTOCOL_VERSION, alg: 'Ed25519', pub: identityPoint });
+    client.send({ type: 'auth', sig: toBase64url(forged) });
+    client.send({ type: 'ping', ref: 'after' });
+    const refused = await client.nextError();
+    expect(refused.code).toBe(ErrorCode.BadMessage);
+    expect(refused.message).toMatch(/small-order/);
+    expect((await client.nextError()).message).toMatch(/send hello first/);
+    expect((await client.nextError()).code).toBe(ErrorCode.NotAuthenticated);
+    expect(client.received.some((m) => m.type === 'ready')).toBe(false);
+
+    const others = [
+      '0000000000000000000000000000000000000000000000000000000000000000',
+      '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+      '0100000000000000000000000000000000000000000000000000000000000080', // non-canonical identity
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // y = p + 1
+    ];
+    for (const hex of others) {
+      const c = fixture.track(await RawClient.open(relay.url));
+      await c.next('challenge');
+      c.send({ type: 'hello', v: PROTOCOL_VERSION, alg: 'Ed25519', pub: toBase64url(Buffer.from(hex, 'hex')) });
+      c.send({ type: 'auth', sig: toBase64url(forged) });
+      const error = await c.nextError();
+      expect(error.message, hex).toMatch(/small-order|canonical/);
+      await c.close();
+    }
+    expect(relay.stats().authenticatedTotal).toBe(0);
   });
 
   it('refuses upgrades outside the relay path', async () => {

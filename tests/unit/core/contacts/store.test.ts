@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { fromBase64url, toBase64url } from '../../../../signaling/protocol/index.js';
 import { ContactStore } from '../../../../core/src/contacts/store.js';
 import { createInvite, parseInvite } from '../../../../core/src/identity/invite.js';
 import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
@@ -39,6 +41,21 @@ describe('ContactStore', () => {
     const reopened = await ContactStore.open(kv);
     expect(reopened.has(bob.kp.id)).toBe(false);
     expect(kv.data.has(key)).toBe(true);
+  });
+
+  it('skips a stored contact whose key is a small-order point', async () => {
+    const kv = memoryStore();
+    const book = await ContactStore.open(kv);
+    const bob = await invite('Bob');
+    await book.add(bob.invite);
+    // A record planted with the identity point as key and the id that key would have.
+    const pub = toBase64url(Uint8Array.of(1, ...new Uint8Array(31)));
+    const id = createHash('sha256').update('parley-id/v1:Ed25519:').update(fromBase64url(pub)).digest('base64url');
+    const record = { ...JSON.parse(kv.data.get(`contact/${bob.kp.id}`)!), id, key: { alg: 'Ed25519', pub } };
+    kv.data.set(`contact/${id}`, JSON.stringify(record));
+    const reopened = await ContactStore.open(kv);
+    expect(reopened.has(bob.kp.id)).toBe(true);
+    expect(reopened.has(id)).toBe(false);
   });
 
   it('gives the same safety number from both sides', async () => {

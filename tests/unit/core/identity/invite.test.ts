@@ -120,6 +120,9 @@ describe('parseInvite refuses', () => {
   });
 
   it('bad keys: algorithm, length, encoding, curve point', async () => {
+    // Small-order (the identity point: R = identity, S = 0 would verify anything) and non-canonical points.
+    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(1, ...new Uint8Array(31))))), 'key', /small-order/);
+    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(0xee, ...new Uint8Array(30).fill(0xff), 0x7f)))), 'key', /canonical/);
     await expectCode(link(edParams().replace('alg=Ed25519', 'alg=RSA')), 'key', /key type/);
     await expectCode(link(`v=1&alg=Ed25519&name=Alice`), 'key', /no public key/);
     await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(new Uint8Array(31).fill(9)))), 'key', /32 bytes, got 31/);

@@ -47,8 +47,9 @@ describe('safetyNumber', () => {
   });
 
   it('binds the algorithm: the same bytes under another algorithm name give another number', async () => {
-    const raw = new Uint8Array(65).fill(1);
-    raw[0] = 4;
+    // A real P-256 point (keys off the curve are refused), and its first 32 bytes read as an Ed25519 key.
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
     const p: PublicIdentityKey = { alg: 'P-256', pub: toBase64url(raw) };
     const ed: PublicIdentityKey = { alg: 'Ed25519', pub: toBase64url(raw.subarray(0, 32)) };
     expect(await safetyNumber(p, a)).not.toBe(await safetyNumber(ed, a));
