@@ -22,9 +22,9 @@ const ELECTRON = ['electron'];
 /**
  * The layers, innermost first. A file belongs to the first layer whose folder contains it; it may import
  * its own layer, the folders in `mayImport`, and the folders in `mayImportTypes` with `import type` only.
- * Folders in no layer (tests/, bench/, scripts/, build/, bin/, renderer/vite.config.ts) are tools. Tests
- * may import every layer (they test each one, the CLI included); bench/, scripts/ and build/ may not
- * import cli/ (see the no-restricted-imports block at the end): nothing but the CLI imports cli/.
+ * Folders in no layer (tests/, scripts/, build/, bin/, renderer/vite.config.ts) are tools. Tests may import
+ * every layer (they test each one, the CLI included); scripts/ and build/ may not import cli/ (see the
+ * no-restricted-imports block at the end): nothing but the CLI imports cli/.
  */
 const layers = [
   {
@@ -98,6 +98,12 @@ const layers = [
     nodeBuiltins: false,
     forbiddenPackages: [...ELECTRON, ...NODE_ONLY],
     why: 'the renderer is also the web client: it talks to the desktop only through the bridge (core/src/bridge.ts)',
+  },
+  {
+    name: 'bench',
+    folders: ['bench'],
+    mayImport: ['core', 'signaling/protocol', 'signaling/server', 'platform/node', 'tests/testbed', 'tests/harness'],
+    why: 'benchmarks share the test bed and the peer harness (tests/testbed, tests/harness) with the tests, never a test tier or the CLI',
   },
 ];
 
@@ -200,7 +206,7 @@ export default tseslint.config(
   },
   {
     // Nothing but the CLI imports cli/: tools and tests other than the CLI's own tests included.
-    files: ['bench/**', 'scripts/**', 'build/**'],
+    files: ['scripts/**', 'build/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { assertTestbedAvailable, BrowserPeer, createTestbed, relaySignals, type Host, type Testbed } from '../tests/testbed/index.js';
-import { APP_CONTEXT, AppUser, buildRenderer, introducedPair, randomFile, startWebRelay } from '../tests/e2e/helpers.js';
+import { APP_CONTEXT, AppUser, buildRenderer, introducedPair, randomFile, startWebRelay } from '../tests/harness/app/app.js';
 
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;

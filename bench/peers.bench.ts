@@ -15,8 +15,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host, type NodeProcess } from '../tests/testbed/index.js';
-import { startRelayHost } from '../tests/integration/peers/harness.js';
-import { randomFile, sha256File, tempDir } from '../tests/integration/transfer/peers/harness.js';
+import { startRelayHost } from '../tests/harness/peers/harness.js';
+import { randomFile, sha256File, tempDir } from '../tests/harness/transfer-peers/harness.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.PEERS_MB ?? 1024) * MiB;

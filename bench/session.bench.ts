@@ -5,10 +5,10 @@
 // Each figure is the median of ROUNDS fresh pairs. Last line: one JSON object.
 import { fileURLToPath } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host } from '../tests/testbed/index.js';
-import { MessengerPeer, startRelayHost } from '../tests/integration/peers/harness.js';
+import { MessengerPeer, startRelayHost } from '../tests/harness/peers/harness.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const BARE = fileURLToPath(new URL('../tests/integration/peers/bare-peer.ts', import.meta.url));
+const BARE = fileURLToPath(new URL('../tests/harness/peers/bare-peer.ts', import.meta.url));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -14,8 +14,8 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host } from '../tests/testbed/index.js';
-import { startRelayHost, type RelayHandle } from '../tests/integration/peers/harness.js';
-import { pairPeers, randomFile, sha256File, tempDir, TransferPeer } from '../tests/integration/transfer/peers/harness.js';
+import { startRelayHost, type RelayHandle } from '../tests/harness/peers/harness.js';
+import { pairPeers, randomFile, sha256File, tempDir, TransferPeer } from '../tests/harness/transfer-peers/harness.js';
 
 const MB = 1000 * 1000;
 const SIZE = Number(process.env.SIZE_MB ?? 100) * MB;
@@ -30,9 +30,9 @@ const PEER_OPTIONS = {
   ...(process.env.SYNC === '0' ? { sync: false } : {}),
 };
 const PHASES = new Set((process.env.PHASES ?? 'direct,relay,memory,resume').split(','));
-const DC_PUMP = fileURLToPath(new URL('../tests/integration/transfer/peers/dc-pump.ts', import.meta.url));
-const FORWARDER = fileURLToPath(new URL('../tests/integration/transfer/peers/ws-forwarder.ts', import.meta.url));
-const WS_PUMP = fileURLToPath(new URL('../tests/integration/transfer/peers/ws-pump.ts', import.meta.url));
+const DC_PUMP = fileURLToPath(new URL('../tests/harness/transfer-peers/dc-pump.ts', import.meta.url));
+const FORWARDER = fileURLToPath(new URL('../tests/harness/transfer-peers/ws-forwarder.ts', import.meta.url));
+const WS_PUMP = fileURLToPath(new URL('../tests/harness/transfer-peers/ws-pump.ts', import.meta.url));
 const now = () => performance.timeOrigin + performance.now();
 const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
 const log = (...args: unknown[]) => console.log('[transfer]', ...args);

@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, introducedPair, screenshot, startWebRelay, type WebRelay } from './helpers.js';
+import { AppUser, buildRenderer, introducedPair, screenshot, startWebRelay, type WebRelay } from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 

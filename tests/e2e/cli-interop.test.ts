@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
 import { jsonOf, LiveCli, newHome, parley } from '../integration/cli/harness.js';
-import { AppUser, buildRenderer, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from './helpers.js';
+import { AppUser, buildRenderer, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['app', 'cli', 'relay'], chromium: true });
 const SIZE = 20 * 1024 * 1024;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, introducedPair, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from './helpers.js';
+import { AppUser, buildRenderer, introducedPair, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 const SIZE = 50 * 1024 * 1024;

@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 import { jsonOf, LiveCli, newHome, parley } from './harness.js';
 
 describe('parley say / listen between namespace hosts', () => {

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 import { jsonOf, LiveCli, newHome, parley } from './harness.js';
 
 async function hashTree(root: string): Promise<Record<string, string>> {

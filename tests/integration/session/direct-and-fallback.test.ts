@@ -2,7 +2,7 @@
 // when UDP and TCP are blocked except the relay port.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { MessengerPeer, startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { MessengerPeer, startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 
 describe('sessions between Node peers in namespaces', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });

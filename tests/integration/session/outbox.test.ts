@@ -2,7 +2,7 @@
 // online, even across a restart of the sender.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { MessengerPeer, startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { MessengerPeer, startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 
 describe('outbox', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });

@@ -1,7 +1,7 @@
 // Nothing lost, nothing duplicated: 1,000 numbered messages across a direct-link cut, and a relay restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { MessengerPeer, startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { MessengerPeer, startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 
 describe('session resilience', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });

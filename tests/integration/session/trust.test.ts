@@ -2,7 +2,7 @@
 // both sessions are refused with a clear error and no message is shown.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { MessengerPeer, presetIdentity, startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { MessengerPeer, presetIdentity, startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 
 describe('session trust', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'm', 'relay'] });

@@ -4,8 +4,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { startRelayHost, type RelayHandle } from '../peers/harness.js';
-import { pairPeers, randomFile, sha256File, tempDir, type TransferPeer } from './peers/harness.js';
+import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
+import { pairPeers, randomFile, sha256File, tempDir, type TransferPeer } from '../../harness/transfer-peers/harness.js';
 
 const SIZE = 100 * 1000 * 1000;
 const SESSION_WINDOW = 4 * 1024 * 1024;

@@ -6,9 +6,9 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newOfferId, TRANSFER_PROTOCOL_VERSION } from '../../../core/src/transfer/protocol.js';
 import { useTestbed } from '../../testbed/vitest.js';
-import { startRelayHost, type RelayHandle } from '../peers/harness.js';
-import { pairPeers, tempDir, type TransferPeer } from './peers/harness.js';
-import type { TransferOut } from './peers/protocol.js';
+import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
+import { pairPeers, tempDir, type TransferPeer } from '../../harness/transfer-peers/harness.js';
+import type { TransferOut } from '../../harness/transfer-peers/protocol.js';
 
 function walk(dir: string, base = dir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -147,6 +147,24 @@ describe('import layers', () => {
     expect(relay[0]).toMatch(/\(core\)/);
   });
 
+  it('benchmarks share the harness with the tests but import no test tier and not the CLI', async () => {
+    const errors = await layerErrors(
+      'bench/x.bench.ts',
+      [
+        "import { createTestbed } from '../tests/testbed/index.js';",
+        "import { MessengerPeer } from '../tests/harness/peers/harness.js';",
+        "import { helper } from '../tests/integration/session/helper.js';",
+        "import { other } from '../tests/e2e/chat.test.js';",
+        "import { buildProgram } from '../cli/src/main.js';",
+        'export const used = [createTestbed, MessengerPeer, helper, other, buildProgram];',
+      ].join('\n'),
+    );
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/^bench may not import '..\/tests\/integration\/session\/helper.js'/);
+    expect(errors[1]).toMatch(/^bench may not import '..\/tests\/e2e\/chat.test.js'/);
+    expect(errors[2]).toMatch(/\(cli\)/);
+  });
+
   it('dynamic imports, re-exports and import() types are checked too', async () => {
     const errors = await layerErrors(
       'core/src/x.ts',

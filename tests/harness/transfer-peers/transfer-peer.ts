@@ -4,18 +4,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import wrtc from '@roamhq/wrtc';
-import { FileKeyValueStore } from '../../../../platform/node/src/file-store.js';
-import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
-import { walkForSend } from '../../../../cli/src/send-walk.js';
-import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
-import { Messenger } from '../../../../core/src/messenger.js';
-import type { Session } from '../../../../core/src/session/session.js';
-import { StreamKind } from '../../../../core/src/session/stream.js';
-import { sessionFrameStream, TransferEngine } from '../../../../core/src/transfer/index.js';
-import { decodeFrame, encodeControl, type ControlMessage } from '../../../../core/src/transfer/protocol.js';
-import { TestFileStore, TestIdentityStore } from '../../peers/file-store.js';
+import { FileKeyValueStore } from '../../../platform/node/src/file-store.js';
+import { NodeFileSink, NodeFileSource } from '../../../platform/node/src/file-io.js';
+import { walkForSend } from '../../../cli/src/send-walk.js';
+import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
+import { Messenger } from '../../../core/src/messenger.js';
+import type { Session } from '../../../core/src/session/session.js';
+import { StreamKind } from '../../../core/src/session/stream.js';
+import { sessionFrameStream, TransferEngine } from '../../../core/src/transfer/index.js';
+import { decodeFrame, encodeControl, type ControlMessage } from '../../../core/src/transfer/protocol.js';
+import { TestFileStore, TestIdentityStore } from '../peers/file-store.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
-import { nodeAead } from '../../../../platform/node/src/aead.js';
+import { nodeAead } from '../../../platform/node/src/aead.js';
 
 // PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
 const profileTo = process.env.PARLEY_CPU_PROFILE;

@@ -1,6 +1,6 @@
 // IPC messages between a test (or the bench) and transfer-peer.ts.
-import type { SessionPath } from '../../../../core/src/api.js';
-import type { TransferEventMap, TransferInfo, TransferStats } from '../../../../core/src/transfer/index.js';
+import type { SessionPath } from '../../../core/src/api.js';
+import type { TransferEventMap, TransferInfo, TransferStats } from '../../../core/src/transfer/index.js';
 
 export interface TransferPeerOptions {
   /** Where received files go. */

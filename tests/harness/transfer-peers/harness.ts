@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { TransferInfo, TransferProgress } from '../../../../core/src/transfer/index.js';
-import type { Host, NodeProcess } from '../../../testbed/index.js';
+import type { TransferInfo, TransferProgress } from '../../../core/src/transfer/index.js';
+import type { Host, NodeProcess } from '../../testbed/index.js';
 import type { PeerStats, TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('./transfer-peer.ts', import.meta.url));

@@ -6,12 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Host, NodeProcess } from '../testbed/index.js';
+import type { Host, NodeProcess } from '../../testbed/index.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RENDERER_DIST = join(ROOT, 'dist/renderer');
 export const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
-const RELAY_SCRIPT = fileURLToPath(new URL('./fixtures/web-relay.ts', import.meta.url));
+const RELAY_SCRIPT = fileURLToPath(new URL('./web-relay.ts', import.meta.url));
 
 let built: Promise<void> | null = null;
 
