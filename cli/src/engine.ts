@@ -8,8 +8,8 @@ import { Messenger } from '../../core/src/messenger.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
 import { nodeAead } from '../../platform/node/src/aead.js';
-import { nodeWebSocketFactory } from '../../platform/node/src/websocket.js';
 import { loadWrtc } from '../../platform/node/src/wrtc.js';
+import { diagnosingWebSocketFactory } from './relay-diagnosis.js';
 import { resolveContact } from './resolve-contact.js';
 import type { ActionContext } from './run.js';
 
@@ -54,7 +54,7 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
     messenger = await Messenger.open({
       store: ctx.home.store,
       identityStore: ctx.home.identityStore,
-      webSocket: nodeWebSocketFactory,
+      webSocket: diagnosingWebSocketFactory(),
       logger: ctx.logger,
       extractableKey: true,
       aead: nodeAead,

@@ -100,6 +100,15 @@ Symbolic links and special files are skipped (listed on stderr).
         try {
           const contact = await online.resolve(query);
           const who = describeContact(contact);
+          // What the final message blames: the relay, the contact being away, or nothing known.
+          let relay: { state: string; error?: string } = messenger.relayState();
+          let contactOnline = contact.online;
+          const watch = [
+            messenger.on('relay', (r) => (relay = r)),
+            messenger.on('contact', (c) => {
+              if (c.id === contact.id) contactOnline = c.online;
+            }),
+          ];
           const sources = new Map(walked.files.map((f) => [f.relativePath, f.source]));
           // A previous identical run still unfinished: continue it rather than offering twice.
           const earlier = engine
@@ -190,7 +199,13 @@ Symbolic links and special files are skipped (listed on stderr).
             const why = states.includes('declined') ? `${who} declined the offer` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
             throw new CliError(`not sent: ${why}`);
           }
-          const why = outcome === 'interrupted' ? 'interrupted' : `no progress for ${opts.timeout} s${contact.online ? '' : ` (${who} may be offline, or not running \`parley receive\`)`}`;
+          for (const off of watch) off();
+          let why: string;
+          if (outcome === 'interrupted') why = 'interrupted';
+          else if (relay.state !== 'online' && messenger.pathOf(contact.id) === 'none') {
+            why = `no progress for ${opts.timeout} s: could not reach the relay${relay.error ? ` (${safeText(relay.error)})` : ''}`;
+          } else if (!contactOnline) why = `no progress for ${opts.timeout} s: ${who} is offline`;
+          else why = `no progress for ${opts.timeout} s (${who} is online but not accepting: is \`parley receive\` running?)`;
           throw new CliError(`${verified.length} of ${files.length} file(s) verified; ${why}.\nRun the same command again to resume: ${who} keeps what they already have.`);
         } finally {
           view.close();

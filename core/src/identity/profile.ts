@@ -1,9 +1,11 @@
 // Rules for what a person publishes about themselves: display name and relay URLs.
 // Shared by invites (untrusted input) and the local profile, so both accept exactly the same values.
+import { MAX_RELAY_URL_CHARS, normaliseRelayUrl, type RelayUrlCheck } from '../relay/url.js';
+
+export { MAX_RELAY_URL_CHARS };
 
 export const MAX_NAME_CHARS = 64;
 export const MAX_RELAYS = 4;
-export const MAX_RELAY_URL_CHARS = 512;
 
 /**
  * Control characters, bidi overrides/isolates (used to make names render as someone else's),
@@ -20,23 +22,13 @@ export function checkDisplayName(name: string): { ok: true; value: string } | { 
   return { ok: true, value };
 }
 
-// ws(s)://host[:port][/path][?query]: ASCII host (IDNs in punycode), no user info (a `user@` part can
-// make `wss://trusted.example@evil.example` look like the trusted host), no fragment, no spaces.
-const RELAY_URL = /^(wss?):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?((?:\/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)(\?[!$&'()*+,;=:@%/?A-Za-z0-9._~-]*)?$/i;
-
-/** Returns the relay URL with scheme and host in lower case, or an error message a user can read. */
-export function checkRelayUrl(url: string): { ok: true; value: string } | { ok: false; error: string } {
-  const shown = url.length > 80 ? `${url.slice(0, 77)}...` : url;
-  if (url.length > MAX_RELAY_URL_CHARS) return { ok: false, error: `A relay address is too long (at most ${MAX_RELAY_URL_CHARS} characters).` };
-  if (!/^wss?:\/\//i.test(url)) return { ok: false, error: `A relay address must start with ws:// or wss:// (got "${shown}").` };
-  const m = RELAY_URL.exec(url);
-  if (!m) return { ok: false, error: `"${shown}" is not a valid relay address (expected ws://host[:port]/path or wss://...).` };
-  const [, scheme, host, port, path = '', query = ''] = m;
-  if (port !== undefined) {
-    const n = Number(port);
-    if (n < 1 || n > 65535) return { ok: false, error: `The relay address "${shown}" has an invalid port.` };
-  }
-  return { ok: true, value: `${scheme!.toLowerCase()}://${host!.toLowerCase()}${port !== undefined ? `:${port}` : ''}${path}${query}` };
+/**
+ * Returns the relay URL in its one canonical form (`ws(s)://host[:port]/ws`), or an error message a user
+ * can read. Accepts what people type: `host:port`, `ws://host:port`, `http(s)://host[:port]/` and the full
+ * form; see normaliseRelayUrl.
+ */
+export function checkRelayUrl(url: string): RelayUrlCheck {
+  return normaliseRelayUrl(url);
 }
 
 /** Validates and de-duplicates a relay list; returns the cleaned list or the first error. */

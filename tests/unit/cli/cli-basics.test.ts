@@ -58,9 +58,9 @@ describe('argument errors exit 2', () => {
     const a = await runCli(['id', '--log-level', 'loud', '--home', home.dir]);
     expect(a.code).toBe(2);
     expect(a.stderr).toContain('loud');
-    const b = await runCli(['id', '--name', 'A', '--relay', 'http://example/ws', '--home', home.dir]);
+    const b = await runCli(['id', '--name', 'A', '--relay', 'ftp://example/ws', '--home', home.dir]);
     expect(b.code).toBe(2);
-    expect(b.stderr).toContain('ws:// or wss://');
+    expect(b.stderr).toContain('ws://, wss://, http:// or https://');
   });
 });
 

@@ -25,7 +25,7 @@ describe('settings validation', () => {
   });
 
   it('flags bad relays, a missing relay, bad ICE URLs and TURN without credentials', () => {
-    expect(validateSettings({ ...base, relays: ['http://x'] })).toEqual([{ field: 'relay', index: 0, code: 'relay-invalid' }]);
+    expect(validateSettings({ ...base, relays: ['ftp://x'] })).toEqual([{ field: 'relay', index: 0, code: 'relay-invalid' }]);
     expect(validateSettings({ ...base, relays: ['wss://user@evil.example/ws'] })[0]?.code).toBe('relay-invalid');
     expect(validateSettings({ ...base, relays: [] })).toEqual([{ field: 'relay', code: 'relay-required' }]);
     expect(validateSettings({ ...base, iceServers: [{ urls: ['https://turn.example'] }] })).toEqual([{ field: 'ice', index: 0, code: 'ice-url' }]);

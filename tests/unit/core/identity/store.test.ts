@@ -100,7 +100,7 @@ describe('loadOrCreateIdentity', () => {
 
   it('validates the profile at creation', async () => {
     await expect(loadOrCreateIdentity(cloneStore(), { name: 'x'.repeat(65), relays, extractable: false })).rejects.toThrow(/too long/);
-    await expect(loadOrCreateIdentity(cloneStore(), { name: 'ok', relays: ['https://x.example'], extractable: false })).rejects.toThrow(/ws:\/\//);
+    await expect(loadOrCreateIdentity(cloneStore(), { name: 'ok', relays: ['ftp://x.example'], extractable: false })).rejects.toThrow(/ws:\/\//);
   });
 });
 
