@@ -11,6 +11,7 @@ import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { startTransfers } from '../transfers.js';
+import { receiveDirProblem, receivePathsProblem } from '../receive-policy.js';
 import { messageJson } from './listen.js';
 import { progressJson, progressSinkFor } from './send.js';
 
@@ -23,18 +24,26 @@ export function registerReceive(program: Command): void {
     .requiredOption('--dir <dir>', 'folder to save into (created if missing); folders sent keep their tree')
     .option('--from <contact>', 'accept offers only from this contact (others are declined)')
     .option('--once', 'exit after the first offer finishes: 0 if every file in it was verified, else 1')
+    .option('--allow-dot-files', 'accept files and folders whose names start with a dot (refused by default: .ssh, .config, .git, ...)')
+    .option('--allow-any-dir', 'allow --dir to be your home directory or inside a git repository')
     .addHelpText(
       'after',
       `
-Offers from people who are not your contacts are declined without asking. A file is written as
+Offers from people who are not your contacts are declined without asking. Offers naming hidden files or
+folders (a name starting with a dot) or two names that differ only in letter case are declined with the
+reason. --dir may not be your home directory or inside a git repository (unless --allow-any-dir). A file is written as
 NAME.<key>.part and renamed only after its SHA-256 matched the sender's; an existing file is never
 replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
 --json prints JSON lines: {"type":"offer","offerId","from","name","files","total"}, {"type":"progress",...},
 {"type":"file","offerId","from","file","state","savedAs"?,"size","error"?}, {"type":"done","offerId","ok"},
 {"type":"message",...} for chat messages, and first {"type":"ready","dir"}.`,
     )
-    .action(async (opts: { dir: string; from?: string; once?: boolean }, cmd: Command) => {
+    .action(async (opts: { dir: string; from?: string; once?: boolean; allowDotFiles?: boolean; allowAnyDir?: boolean }, cmd: Command) => {
       const dir = resolve(opts.dir);
+      if (!opts.allowAnyDir) {
+        const risky = await receiveDirProblem(dir);
+        if (risky) throw new UsageError(`--dir: ${risky}; a sender's files there could become live configuration. Receive into a folder of its own (e.g. ~/Downloads/parley), or pass --allow-any-dir.`);
+      }
       try {
         await mkdir(dir, { recursive: true });
         if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
@@ -52,10 +61,28 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
         const who = (id: string): string => describeContact({ id, name: names.get(id) ?? '' });
         const transfers = await startTransfers(ctx, online, {
           receiveDir: dir,
-          decide: (offer) => (only === null || offer.contactId === only.id ? 'accept' : 'decline'),
+          decide: (offer) => {
+            if (only !== null && offer.contactId !== only.id) return 'decline';
+            const problem = receivePathsProblem(
+              offer.files.map((f) => f.relativePath),
+              opts.allowDotFiles ? { allowDotFiles: true } : {},
+            );
+            if (problem === null) return 'accept';
+            // 'ask' then decline with the reason, so the sender is told why (a plain 'decline' says only "declined").
+            refused.set(offer.offerId, problem);
+            return 'ask';
+          },
         });
+        const refused = new Map<string, string>();
         const { engine } = transfers;
         const view = progressSinkFor(out);
+        engine.on('offer', (offer) => {
+          const why = refused.get(offer.offerId);
+          if (why === undefined) return;
+          view.log(`declined an offer from ${who(offer.contactId)}: ${safeText(why)}`);
+          out.record({ type: 'declined', offerId: offer.offerId, from: offer.contactId, reason: why });
+          engine.decline(offer.offerId, why);
+        });
         let firstFinished: TransferInfo | null = null;
         try {
           const announced = new Set<string>();
@@ -122,7 +149,8 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
           await messenger.close();
         }
         if (opts.once && firstFinished && !(firstFinished.state === 'done' && firstFinished.files.every((f) => f.state === 'verified'))) {
-          throw new CliError(`the offer from ${who(firstFinished.contactId)} ended ${firstFinished.state}; not every file was verified`);
+          const reason = refused.get(firstFinished.offerId) ?? firstFinished.error?.message;
+          throw new CliError(`the offer from ${who(firstFinished.contactId)} ended ${firstFinished.state}${reason ? ` (${safeText(reason)})` : ''}; not every file was verified`);
         }
       });
     });

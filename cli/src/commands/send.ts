@@ -193,10 +193,10 @@ Symbolic links and special files are skipped (listed on stderr).
             if (!out.json) out.line(`${who} verified ${files.length} file(s), ${formatBytes(total)} in ${formatDuration(ms)}`);
             return;
           }
-          const states = offers.map((o) => engine.get(o.offerId)?.state ?? o.state);
           const failed = files.filter((f) => f.state === 'failed' || f.state === 'cancelled');
           if (outcome === 'done') {
-            const why = states.includes('declined') ? `${who} declined the offer` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
+            const declined = offers.map((o) => engine.get(o.offerId)).find((o) => o?.state === 'declined');
+            const why = declined ? `${who} declined the offer${declined.error?.message && declined.error.message !== 'declined' ? `: ${safeText(declined.error.message)}` : ''}` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
             throw new CliError(`not sent: ${why}`);
           }
           for (const off of watch) off();

@@ -3,7 +3,7 @@
 // Used by the CLI, the Electron main process (received files) and the tests.
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, realpath, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, posix, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import {
   assertRelativePath,
   TransferError,
@@ -121,11 +121,7 @@ export class NodeFileSink implements FileSink {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.key)) throw new TransferError(TransferErrorCode.BadName, 'bad partial file key');
     const final = this.finalPath(relativePath);
     const parent = dirname(final);
-    try {
-      await mkdir(parent, { recursive: true });
-    } catch (error) {
-      throw writeError(error, relativePath);
-    }
+    await this.makeFolders(parent, relativePath);
     await this.assertInside(parent, relativePath);
     const partial = join(parent, `${basename(final)}.${options.key}${PART_SUFFIX}`);
     let handle: FileHandle;
@@ -229,6 +225,41 @@ export class NodeFileSink implements FileSink {
 
   private finalPath(relativePath: string): string {
     return join(this.dir, ...relativePath.split('/'));
+  }
+
+  /**
+   * Creates the folders from the receive dir down to `parent` one segment at a time, checking each before
+   * going further: `mkdir -p` would follow a symlinked folder already present (`docs -> /etc`) and create
+   * directories outside before any check could object. mkdir itself never follows a symlink in its last
+   * segment (it fails with EEXIST), so each new segment is created in a folder already checked.
+   */
+  private async makeFolders(parent: string, relativePath: string): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (error) {
+      throw writeError(error, relativePath);
+    }
+    let at = this.dir;
+    for (const segment of relative(this.dir, parent).split(sep).filter((s) => s !== '')) {
+      at = join(at, segment);
+      const st = await lstat(at).catch((error: unknown) => {
+        if (errnoOf(error) === 'ENOENT') return null;
+        throw writeError(error, relativePath);
+      });
+      if (st === null) {
+        try {
+          await mkdir(at);
+        } catch (error) {
+          if (errnoOf(error) !== 'EEXIST') throw writeError(error, relativePath);
+          // Raced with another file of the offer creating it: check it like an existing one.
+          await this.assertInside(at, relativePath);
+        }
+      } else if (st.isSymbolicLink()) {
+        await this.assertInside(at, relativePath);
+      } else if (!st.isDirectory()) {
+        throw new TransferError(TransferErrorCode.BadName, `refused to write ${relativePath}: ${segment} exists and is not a folder`);
+      }
+    }
   }
 
   /** Folders inside the receive dir may be symlinks the user made; none may lead outside it. */
