@@ -54,6 +54,10 @@ export const ErrorCode = {
   /** A channel-open found no matching open from the peer in time (or was superseded by a newer one). */
   ChannelTimeout: 'channel-timeout',
   ServerFull: 'server-full',
+  /** A clustered relay lost its broker: the message was not delivered (never silently dropped). */
+  Unavailable: 'unavailable',
+  /** The identity already has the cluster-wide maximum of connections. */
+  TooManyConnections: 'too-many-connections',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

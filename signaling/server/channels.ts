@@ -1,7 +1,10 @@
 // Relay channels: two connections that both asked for (peer, tag) get one channel number, and binary frames
 // [u32 channel][payload] pass between them untouched. A receiver with more than the high-water mark queued
 // stops the relay from reading its sender, so a slow receiver costs the relay at most ~high water per channel.
+// In a cluster one end may live on another node: it is a RemoteEnd, and the same rule holds through its
+// credit window (the sender is paused while the other node has not confirmed delivery of a window's worth).
 import { CHANNEL_HEADER_BYTES, ErrorCode } from '../protocol/index.js';
+import type { ChannelsRemote } from './cluster/hooks.js';
 import type { Connection } from './connection.js';
 import type { RelayCounters } from './counters.js';
 import type { RelayLimits } from './options.js';
@@ -11,8 +14,26 @@ import type { Presence } from './presence.js';
 export interface Channel {
   readonly num: number;
   readonly a: Connection;
-  readonly b: Connection;
+  /** The other end on this node, or null when it is on another node (then `remote` is set). */
+  readonly b: Connection | null;
+  readonly remote: RemoteEnd | null;
   readonly tag: string;
+}
+
+/** Something a paused sender waits on: a local connection with a full queue, or a remote end without credit. */
+export interface FlowReceiver {
+  /** Receivers this one waits on itself (null for a remote end: it never waits). */
+  readonly blockedOn: ReadonlySet<FlowReceiver> | null;
+  /** Senders paused because of this receiver. */
+  blocking: Set<Connection> | null;
+}
+
+/** The far end of a channel whose peer is connected to another node of the cluster. */
+export interface RemoteEnd extends FlowReceiver {
+  /** Sends one client frame (its header is rewritten for the other node); true when the window is now full. */
+  send(frame: Buffer): boolean;
+  /** The local side closed the channel: tell the other node. */
+  close(reason: string): void;
 }
 
 interface PendingOpen {
@@ -32,6 +53,9 @@ const RECENTLY_CLOSED_KEEP = 16;
 export class Channels {
   private readonly byNum = new Map<number, Channel>();
   private readonly pending = new Map<string, PendingOpen>();
+  /** Numbers promised to a cross-node join under way. */
+  private readonly reserved = new Set<number>();
+  private remote: ChannelsRemote | null = null;
   private nextNum = 1;
 
   constructor(
@@ -39,6 +63,10 @@ export class Channels {
     private readonly presence: Presence,
     private readonly counters: RelayCounters,
   ) {}
+
+  joinCluster(remote: ChannelsRemote): void {
+    this.remote = remote;
+  }
 
   get size(): number {
     return this.byNum.size;
@@ -62,6 +90,10 @@ export class Channels {
       return;
     }
     const peer = channel.a === conn ? channel.b : channel.a;
+    if (peer === null) {
+      this.forwardRemote(conn, channel.remote!, data);
+      return;
+    }
     if (peer.ws.readyState !== OPEN) return; // closing: the channel goes with it
     peer.batchWrites();
     // A write callback only while the peer holds a sender back: it resumes the sender at the low-water mark.
@@ -86,11 +118,21 @@ export class Channels {
     const key = pendingKey(me, to, tag);
     const existing = this.pending.get(key);
     if (existing !== undefined && existing.conn === conn) return; // a repeated open is already waiting
-    if (!this.presence.isOnline(to)) {
+    const remote = this.remote;
+    if (remote === null && !this.presence.isOnline(to)) {
       conn.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { to, tag });
       return;
     }
     if (!this.hasRoom(conn, to, tag)) return;
+    if (remote !== null && remote.join(conn, to, tag)) return;
+    this.waitForPeer(conn, to, tag);
+  }
+
+  /** Registers `conn`'s open as waiting for its peer (in a cluster, also after a join found nothing to join). */
+  waitForPeer(conn: Connection, to: string, tag: string): void {
+    const key = pendingKey(conn.id!, to, tag);
+    const existing = this.pending.get(key);
+    if (existing !== undefined && existing.conn === conn) return;
     if (existing !== undefined) {
       // The same identity asking again from another connection (typically after a reconnect): newest wins.
       this.dropPending(existing);
@@ -98,8 +140,82 @@ export class Channels {
     }
     const timer = setTimeout(() => this.expire(key), this.limits.channelOpenTimeoutMs);
     timer.unref();
-    this.pending.set(key, { conn, to, tag, key, timer });
+    const pending = { conn, to, tag, key, timer };
+    this.pending.set(key, pending);
     conn.pendingOpens++;
+    this.remote?.offer(pending, this.presence.isOnline(to));
+  }
+
+  /** Takes the open `from` made towards `to` with `tag` out of the waiting list (a node joining it), if still there. */
+  takePending(from: string, to: string, tag: string): Connection | null {
+    const p = this.pending.get(pendingKey(from, to, tag));
+    if (p === undefined || p.conn.ws.readyState !== OPEN) return null;
+    this.dropPending(p);
+    return p.conn;
+  }
+
+  /** Drops a waiting open (cluster: nobody anywhere holds its target) and tells its opener why. */
+  refusePending(pending: { readonly conn: Connection; readonly to: string; readonly tag: string }, code: ErrorCode, message: string): void {
+    const p = this.pending.get(pendingKey(pending.conn.id!, pending.to, pending.tag));
+    if (p === undefined || p.conn !== pending.conn) return;
+    this.dropPending(p);
+    p.conn.sendError(code, message, { to: p.to, tag: p.tag });
+  }
+
+  /** A channel number for a cross-node join, promised before the other node answers. */
+  reserve(): number {
+    const num = this.allocate();
+    this.reserved.add(num);
+    return num;
+  }
+
+  unreserve(num: number): void {
+    this.reserved.delete(num);
+  }
+
+  /** Opens channel `num` (from `reserve`, or fresh when omitted) between a local connection and a remote end. */
+  openRemote(conn: Connection, peerId: string, tag: string, end: RemoteEnd, num = this.allocate()): Channel {
+    this.reserved.delete(num);
+    const channel: Channel = { num, a: conn, b: null, remote: end, tag };
+    this.byNum.set(num, channel);
+    (conn.channels ??= new Map()).set(num, channel);
+    conn.sendText(channelReadyText(num, peerId, tag));
+    return channel;
+  }
+
+  /** A cross-node channel's local end, for frames arriving from the other node. */
+  remoteChannel(num: number, end: RemoteEnd): Channel | null {
+    const channel = this.byNum.get(num);
+    return channel !== undefined && channel.remote === end ? channel : null;
+  }
+
+  /** The other node closed a cross-node channel (or the link to it failed). */
+  closeRemote(channel: Channel, reason: string): void {
+    if (this.byNum.get(channel.num) !== channel) return;
+    this.byNum.delete(channel.num);
+    forget(channel.a, channel.num);
+    const end = channel.remote!;
+    unblockEdge(channel.a, end);
+    channel.a.sendText(channelClosedText(channel.num, reason));
+  }
+
+  /** A remote end got credit back: senders paused on it read again. */
+  releaseRemote(end: RemoteEnd): void {
+    this.release(end);
+  }
+
+  private forwardRemote(conn: Connection, end: RemoteEnd, data: Buffer): void {
+    const counters = this.counters;
+    counters.framesForwarded++;
+    counters.bytesForwarded += data.length;
+    if (end.send(data) && !conn.blockedOn?.has(end)) {
+      (conn.blockedOn ??= new Set()).add(end);
+      (end.blocking ??= new Set()).add(conn);
+      if (conn.blockedOn.size === 1) {
+        conn.ws.pause();
+        counters.backpressurePauses++;
+      }
+    }
   }
 
   /** A client's channel-close. */
@@ -135,7 +251,7 @@ export class Channels {
   }
 
   /** Called when a receiver's queue drains to the low-water mark: every sender waiting on it reads again. */
-  release(receiver: Connection): void {
+  release(receiver: FlowReceiver): void {
     const waiting = receiver.blocking;
     if (waiting === null) return;
     receiver.blocking = null;
@@ -163,7 +279,7 @@ export class Channels {
 
   private pair(first: Connection, second: Connection, tag: string): void {
     const num = this.allocate();
-    const channel: Channel = { num, a: first, b: second, tag };
+    const channel: Channel = { num, a: first, b: second, remote: null, tag };
     this.byNum.set(num, channel);
     (first.channels ??= new Map()).set(num, channel);
     (second.channels ??= new Map()).set(num, channel);
@@ -176,13 +292,20 @@ export class Channels {
     for (;;) {
       const num = this.nextNum;
       this.nextNum = num >= 0xffffffff ? 1 : num + 1;
-      if (!this.byNum.has(num)) return num;
+      if (!this.byNum.has(num) && !this.reserved.has(num)) return num;
     }
   }
 
   private teardown(channel: Channel, closer: Connection, reason: string): void {
     const { a, b, num } = channel;
     this.byNum.delete(num);
+    if (b === null) {
+      // The local end closed a cross-node channel: the other node tells its client.
+      forget(a, num);
+      unblockEdge(a, channel.remote!);
+      channel.remote!.close(reason);
+      return;
+    }
     forget(a, num);
     forget(b, num);
     const other = closer === a ? b : a;
@@ -221,14 +344,14 @@ function forget(conn: Connection, num: number): void {
   if (recent.length > RECENTLY_CLOSED_KEEP) recent.shift();
 }
 
-function sharesChannel(a: Connection, b: Connection): boolean {
+function sharesChannel(a: Connection, b: FlowReceiver): boolean {
   if (a.channels === null) return false;
   for (const channel of a.channels.values()) if (channel.a === b || channel.b === b) return true;
   return false;
 }
 
 /** Removes "sender waits on receiver"; a sender waiting on nobody reads again. */
-function unblockEdge(sender: Connection, receiver: Connection): void {
+function unblockEdge(sender: Connection, receiver: FlowReceiver): void {
   receiver.blocking?.delete(sender);
   const on = sender.blockedOn;
   if (on === null || !on.delete(receiver)) return;

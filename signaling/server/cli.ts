@@ -37,6 +37,13 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     .option('--accept-host <host>', 'extra Host a client may sign in, e.g. relay.example.org:443 (repeatable)', collect, [])
     .option('--max-connections <n>', 'maximum simultaneous connections', integer(1, 10_000_000))
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+    .option('--redis <url>', 'join a relay cluster through this Redis (redis://host:port); without it the relay is one process')
+    .option('--node-id <id>', 'cluster: this node\'s unique name')
+    .option('--cluster-secret <secret>', 'cluster: shared secret of the node-to-node links (or env PARLEY_CLUSTER_SECRET)')
+    .option('--link-host <host>', 'cluster: address the node-to-node link listens on', '127.0.0.1')
+    .option('--link-port <port>', 'cluster: port of the node-to-node link (0 = any free port)', integer(0, 65535), 0)
+    .option('--advertise-host <host>', 'cluster: address other nodes reach this node\'s link at (default: --link-host)')
+    .option('--max-connections-per-identity <n>', 'cluster: connections one identity may hold across the cluster', integer(1, 100_000))
     .showHelpAfterError();
   program.parse(argv as string[]);
   const opts = program.opts<{
@@ -48,11 +55,35 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     acceptHost: string[];
     maxConnections?: number;
     logLevel: string;
+    redis?: string;
+    nodeId?: string;
+    clusterSecret?: string;
+    linkHost: string;
+    linkPort: number;
+    advertiseHost?: string;
+    maxConnectionsPerIdentity?: number;
   }>();
 
   if ((opts.cert === undefined) !== (opts.key === undefined)) program.error('--cert and --key go together');
   // Commander leaves `static` undefined when neither --static nor --no-static is given: that means the default.
   const staticDir = typeof opts.static === 'string' ? opts.static : opts.static !== false ? defaultStaticDir() : undefined;
+
+  const clusterSecret = opts.clusterSecret ?? process.env.PARLEY_CLUSTER_SECRET;
+  if (opts.redis !== undefined && (opts.nodeId === undefined || clusterSecret === undefined)) {
+    program.error('--redis needs --node-id and --cluster-secret (or PARLEY_CLUSTER_SECRET)');
+  }
+  const cluster =
+    opts.redis !== undefined
+      ? {
+          redisUrl: opts.redis,
+          nodeId: opts.nodeId!,
+          secret: clusterSecret!,
+          linkHost: opts.linkHost,
+          linkPort: opts.linkPort,
+          ...(opts.advertiseHost !== undefined ? { advertiseHost: opts.advertiseHost } : {}),
+          ...(opts.maxConnectionsPerIdentity !== undefined ? { maxConnectionsPerIdentity: opts.maxConnectionsPerIdentity } : {}),
+        }
+      : undefined;
 
   const logger = createDefaultLogger(opts.logLevel);
   const relay = await startRelay({
@@ -63,6 +94,7 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     ...(opts.maxConnections !== undefined ? { limits: { maxConnections: opts.maxConnections } } : {}),
     acceptHosts: opts.acceptHost,
     logger,
+    ...(cluster !== undefined ? { cluster } : {}),
   });
 
   process.stdout.write(`Parley relay listening on ${relay.url}\n`);

@@ -13,7 +13,7 @@ import {
   type PublicIdentityKey,
 } from '../protocol/index.js';
 import { newNonce, statementHosts, verifyAuth, type ArrivalAddress } from './auth.js';
-import type { Channel } from './channels.js';
+import type { Channel, FlowReceiver } from './channels.js';
 import type { RelayContext } from './context.js';
 import { parseControl } from './inbound.js';
 import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
@@ -25,6 +25,8 @@ const AWAIT_AUTH = 1;
 const READY = 2;
 const CLOSING = 3;
 const CLOSED = 4;
+/** Authenticated, waiting for the cluster to admit the identity (cap per identity); not reading meanwhile. */
+const ADMITTING = 5;
 
 const OPEN = 1; // WebSocket.OPEN
 const TEXT_OPTIONS = { binary: false, compress: false, fin: true } as const;
@@ -60,7 +62,7 @@ export class Connection {
   recentlyClosed: number[] | null = null;
   pendingOpens = 0;
   /** Receivers whose full queues keep this connection paused. */
-  blockedOn: Set<Connection> | null = null;
+  blockedOn: Set<FlowReceiver> | null = null;
   /** Senders paused because of this connection's full queue. */
   blocking: Set<Connection> | null = null;
   /** Heard from since the last heartbeat ping. */
@@ -268,7 +270,7 @@ export class Connection {
     if (this.state === READY) {
       switch (msg.type) {
         case 'signal':
-          forwardSignal(ctx.presence, ctx.counters, this, msg.to, raw.data, msg.ref);
+          forwardSignal(ctx.presence, ctx.counters, this, msg.to, raw.data, msg.ref, ctx.cluster?.signals ?? null);
           return;
         case 'subscribe':
           ctx.presence.subscribe(this, msg.ids);
@@ -330,19 +332,46 @@ export class Connection {
       this.fail(ErrorCode.AuthFailed, `authentication failed: ${result.reason}`, CloseCode.AuthFailed);
       return;
     }
-    this.id = result.id;
+    const admission = ctx.presence.admit(result.id);
+    if (admission === null) {
+      this.becomeReady(result.id);
+      return;
+    }
+    this.state = ADMITTING;
+    this.ws.pause();
+    admission.then(
+      (refusal) => {
+        if (this.state !== ADMITTING) {
+          if (refusal === null) ctx.presence.release(result.id); // closed while waiting
+          return;
+        }
+        this.ws.resume();
+        if (refusal !== null) this.fail(refusal.code, refusal.message, CloseCode.ServerFull);
+        else this.becomeReady(result.id);
+      },
+      (err: unknown) => {
+        if (this.state !== ADMITTING) return;
+        this.ws.resume();
+        this.internalError(err);
+      },
+    );
+  }
+
+  private becomeReady(id: string): void {
+    const { ctx } = this;
+    this.id = id;
     this.state = READY;
     this.clearAuthTimer();
     ctx.authenticated++;
     ctx.counters.authenticatedTotal++;
-    this.sendText(readyText(result.id, ctx.limitsInfo));
-    ctx.presence.add(this, result.id);
-    ctx.logger.debug({ conn: this.serial, id: result.id }, 'authenticated');
+    this.sendText(readyText(id, ctx.limitsInfo));
+    ctx.presence.add(this, id);
+    ctx.logger.debug({ conn: this.serial, id }, 'authenticated');
   }
 
   private onAuthTimeout(): void {
     this.authTimer = null;
-    if (this.state === READY || this.state === CLOSING || this.state === CLOSED) return;
+    if (this.state === READY || this.state === CLOSING || this.state === CLOSED || this.state === ADMITTING) return;
     this.fail(ErrorCode.AuthTimeout, `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`, CloseCode.AuthTimeout);
   }
 

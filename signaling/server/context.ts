@@ -1,6 +1,7 @@
 // State shared by every connection of one relay instance.
 import type { RelayLimitsInfo } from '../protocol/index.js';
 import type { Channels } from './channels.js';
+import type { ClusterHooks } from './cluster/hooks.js';
 import type { Connection } from './connection.js';
 import type { RelayCounters } from './counters.js';
 import type { RelayLogger } from './logger.js';
@@ -15,6 +16,8 @@ export interface RelayContext {
   readonly presence: Presence;
   readonly channels: Channels;
   readonly counters: RelayCounters;
+  /** Set when the relay runs as one node of a cluster (--redis). */
+  cluster: ClusterHooks | null;
   readonly acceptHosts: readonly string[];
   readonly connections: Set<Connection>;
   /** Connections currently authenticated. */

@@ -1,4 +1,5 @@
 // Relay options and limits: defaults sized for a small VPS or a laptop, every one overridable.
+import type { ClusterOptions } from './cluster/options.js';
 import type { RelayLogger } from './logger.js';
 
 export interface RelayLimits {
@@ -65,6 +66,8 @@ export interface RelayOptions {
    * proxy or a port mapping: by default only the address and port the TCP connection arrived on count.
    */
   acceptHosts?: readonly string[];
+  /** Join a cluster of relays sharing one Redis (signaling/server/cluster). Without it: one process, no Redis. */
+  cluster?: ClusterOptions;
 }
 
 const MAX_ACCEPT_HOSTS = 32;

@@ -1,5 +1,8 @@
 // Who is online, and who watches whom. Only exact identity ids can be asked about: there is no listing.
+// Alone, the relay announces presence itself; in a cluster (`remote` set) the cluster-wide state comes from
+// Redis, and this class keeps the local half: this node's connections and watchers.
 import { ErrorCode } from '../protocol/index.js';
+import type { PresenceRemote, Refusal } from './cluster/hooks.js';
 import type { Connection } from './connection.js';
 import { presenceText } from './outbound.js';
 
@@ -9,7 +12,28 @@ export class Presence {
   /** identity id → connections subscribed to its presence. */
   private readonly watchers = new Map<string, Set<Connection>>();
 
+  private remote: PresenceRemote | null = null;
+
   constructor(private readonly maxSubscriptions: number) {}
+
+  /** Joins a cluster: from now on presence is announced from the cluster-wide state. */
+  joinCluster(remote: PresenceRemote): void {
+    this.remote = remote;
+  }
+
+  /**
+   * Before an authenticated connection becomes ready: null when it may go ahead at once (single process),
+   * otherwise the cluster's answer (it counts the connection cluster-wide, or refuses it at the cap).
+   * A connection admitted but closed before `add` must be handed to `release`.
+   */
+  admit(id: string): Promise<Refusal | null> | null {
+    return this.remote === null ? null : this.remote.admit(id);
+  }
+
+  /** An admitted connection that closed before it was added. */
+  release(id: string): void {
+    this.remote?.release(id);
+  }
 
   get onlineIdentities(): number {
     return this.online.size;
@@ -33,7 +57,7 @@ export class Presence {
     const current = this.online.get(id);
     if (current === undefined) {
       this.online.set(id, conn);
-      this.announce(id, true);
+      if (this.remote === null) this.announce(id, true);
     } else if (Array.isArray(current)) {
       current.push(conn);
     } else {
@@ -48,10 +72,14 @@ export class Presence {
       const current = this.online.get(id);
       if (current === conn) {
         this.online.delete(id);
-        this.announce(id, false);
+        if (this.remote === null) this.announce(id, false);
+        else this.remote.release(id);
       } else if (Array.isArray(current)) {
         const i = current.indexOf(conn);
-        if (i >= 0) current.splice(i, 1);
+        if (i >= 0) {
+          current.splice(i, 1);
+          this.remote?.release(id);
+        }
         if (current.length === 1) this.online.set(id, current[0]!);
       }
     }
@@ -72,12 +100,18 @@ export class Presence {
       );
       return;
     }
+    const remote = this.remote;
     for (const id of fresh) {
       subs.add(id);
       let set = this.watchers.get(id);
-      if (set === undefined) this.watchers.set(id, (set = new Set()));
+      if (set === undefined) {
+        this.watchers.set(id, (set = new Set()));
+        remote?.watch(id);
+      }
       set.add(conn);
-      conn.sendText(presenceText(id, this.online.has(id)));
+      // In a cluster the state may not be known yet: the announce that follows reaches this watcher too.
+      const online = remote === null ? this.online.has(id) : remote.stateOf(id);
+      if (online !== undefined) conn.sendText(presenceText(id, online));
     }
   }
 
@@ -91,10 +125,14 @@ export class Presence {
 
   private unwatch(conn: Connection, id: string): void {
     const set = this.watchers.get(id);
-    if (set?.delete(conn) && set.size === 0) this.watchers.delete(id);
+    if (set?.delete(conn) && set.size === 0) {
+      this.watchers.delete(id);
+      this.remote?.unwatch(id);
+    }
   }
 
-  private announce(id: string, online: boolean): void {
+  /** Tells every local watcher of `id` its new state (the cluster calls this on a cluster-wide change). */
+  announce(id: string, online: boolean): void {
     const set = this.watchers.get(id);
     if (set === undefined) return;
     const text = presenceText(id, online);

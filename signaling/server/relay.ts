@@ -10,7 +10,7 @@ import { Connection } from './connection.js';
 import type { RelayContext } from './context.js';
 import { RelayCounters } from './counters.js';
 import { createStaticHandler, sendStatus, type RequestHandler } from './http-static.js';
-import { createDefaultLogger } from './logger.js';
+import { createDefaultLogger, type RelayLogger } from './logger.js';
 import { normalizeAcceptHosts, resolveLimits, type RelayLimits, type RelayOptions } from './options.js';
 import { errorText } from './outbound.js';
 import { Presence } from './presence.js';
@@ -52,7 +52,9 @@ const CLOSE_GRACE_MS = 3_000;
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
   const limits = resolveLimits(options.limits);
   const acceptHosts = normalizeAcceptHosts(options.acceptHosts);
-  const logger = options.logger ?? createDefaultLogger();
+  const baseLogger = options.logger ?? createDefaultLogger();
+  // Every line of a cluster node names the node.
+  const logger = options.cluster ? withFields(baseLogger, { node: options.cluster.nodeId }) : baseLogger;
   const host = options.host ?? '127.0.0.1';
   const tls = options.tls;
   const counters = new RelayCounters();
@@ -72,6 +74,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     presence,
     channels,
     counters,
+    cluster: null,
     acceptHosts,
     connections: new Set(),
     authenticated: 0,
@@ -84,6 +87,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const staticHandler: RequestHandler | null = options.staticDir ? await createStaticHandler(options.staticDir) : null;
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
   server.on('request', (req, res) => {
+    if (ctx.cluster?.ops.handleHttp(req, res)) return;
     if (staticHandler) staticHandler(req, res);
     else sendStatus(res, 404, 'Not Found');
   });
@@ -143,6 +147,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   }, limits.heartbeatMs);
   heartbeat.unref();
 
+  if (options.cluster) {
+    // Loaded only here: a relay without --redis never loads the cluster code or the Redis client.
+    const { joinCluster } = await import('./cluster/index.js');
+    try {
+      ctx.cluster = await joinCluster(ctx, options.cluster, () => stats());
+    } catch (err) {
+      clearInterval(heartbeat);
+      throw err;
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -179,6 +194,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }
     server.closeAllConnections();
     await serverClosed;
+    await ctx.cluster?.close();
     logger.info({ url }, 'relay closed');
   }
 
@@ -189,25 +205,36 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     port,
     limits,
     close: () => (closed ??= close()),
-    stats(): RelayStats {
-      let bufferedBytes = 0;
-      let pausedConnections = 0;
-      for (const conn of ctx.connections) {
-        bufferedBytes += conn.ws.bufferedAmount;
-        if (conn.blockedOn !== null) pausedConnections++;
-      }
-      return {
-        ...counters,
-        connections: ctx.connections.size,
-        authenticated: ctx.authenticated,
-        identities: presence.onlineIdentities,
-        watchedIdentities: presence.watchedIdentities,
-        channels: channels.size,
-        pendingChannelOpens: channels.pendingSize,
-        bufferedBytes,
-        pausedConnections,
-      };
-    },
+    stats,
+  };
+
+  function stats(): RelayStats {
+    let bufferedBytes = 0;
+    let pausedConnections = 0;
+    for (const conn of ctx.connections) {
+      bufferedBytes += conn.ws.bufferedAmount;
+      if (conn.blockedOn !== null) pausedConnections++;
+    }
+    return {
+      ...counters,
+      connections: ctx.connections.size,
+      authenticated: ctx.authenticated,
+      identities: presence.onlineIdentities,
+      watchedIdentities: presence.watchedIdentities,
+      channels: channels.size,
+      pendingChannelOpens: channels.pendingSize,
+      bufferedBytes,
+      pausedConnections,
+    };
+  }
+}
+
+function withFields(logger: RelayLogger, fields: object): RelayLogger {
+  return {
+    debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
+    info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),
+    warn: (obj, msg) => logger.warn({ ...fields, ...obj }, msg),
+    error: (obj, msg) => logger.error({ ...fields, ...obj }, msg),
   };
 }
 
