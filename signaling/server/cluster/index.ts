@@ -271,15 +271,29 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     this.ctx.presence.announce(id, online);
   }
 
-  private async query(ids: readonly string[]): Promise<void> {
+  /**
+   * Reads the cluster-wide state of `ids`. After a reconnect (`recovering`) Redis may be empty and other nodes
+   * still re-asserting: "offline" for an identity we knew online is then read again after the grace, so a
+   * Redis restart makes nobody flap.
+   */
+  private async query(ids: readonly string[], recovering = false): Promise<void> {
+    const later: string[] = [];
     for (let i = 0; i < ids.length; i += SUBSCRIBE_BATCH) {
       const batch = ids.slice(i, i + SUBSCRIBE_BATCH);
       try {
         const [seq, ...states] = await this.cmd.parleyState(this.P, ...batch);
-        batch.forEach((id, k) => this.apply(id, states[k] === 1, seq!));
+        batch.forEach((id, k) => {
+          const online = states[k] === 1;
+          if (recovering && !online && this.watched.get(id)?.online === true) later.push(id);
+          else this.apply(id, online, seq!);
+        });
       } catch {
         return; // Redis down: queried again when it is back
       }
+    }
+    if (later.length > 0) {
+      const t = setTimeout(() => void this.query(later.filter((id) => this.watched.has(id))), this.o.offlineGraceMs);
+      t.unref();
     }
   }
 
@@ -324,7 +338,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       return; // lost again: the next 'ready' retries
     }
     // Announcements may have been missed while the subscriber was away.
-    await this.query([...this.watched.keys()]);
+    await this.query([...this.watched.keys()], true);
   }
 
   private async recover(): Promise<void> {
@@ -332,7 +346,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     // Redis may have restarted empty, its announcement counter from 0: accept any new announcement.
     for (const w of this.watched.values()) w.seq = -1;
     await this.reassert();
-    await this.query([...this.watched.keys()]);
+    await this.query([...this.watched.keys()], true);
   }
 
   // ---- heartbeat, reaping, re-assert ----

@@ -63,3 +63,40 @@ export async function metricsOf(relay: RunningRelay): Promise<Map<string, number
   }
   return out;
 }
+
+/** A relay node in its own process (the real command), so it can be SIGKILLed. */
+export interface NodeProcess {
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly child: import('node:child_process').ChildProcess;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | string | null>;
+}
+
+export async function launchNode(redisUrl: string, nodeId: string, extra: string[] = []): Promise<NodeProcess> {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'tests/helpers/relay/cli-entry.ts', '--port', '0', '--no-static', '--log-level', 'warn', '--redis', redisUrl, '--node-id', nodeId, ...extra],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_CLUSTER_SECRET: CLUSTER_SECRET } },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${nodeId} did not start:\n${stderr}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /listening on (\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`node ${nodeId} exited (${code}):\n${stderr}`));
+    });
+  });
+  return { url, httpUrl: url.replace(/^ws/, 'http').replace(/\/ws$/, '/'), child, exited };
+}
