@@ -8,7 +8,7 @@ import type { Session } from '../session/session.js';
 import { StreamKind } from '../session/stream.js';
 import { randomId } from '../util/ids.js';
 import { MAX_TEXT_CHARS, decodeChatFrame, encodeChatFrame, type ChatFrame } from './protocol.js';
-import type { ChatStore } from './store.js';
+import { isChatQuotaError, type ChatStore } from './store.js';
 
 export class ChatService {
   readonly #store: ChatStore;
@@ -90,7 +90,11 @@ export class ChatService {
           if (stored) this.#emit(stored);
           this.#queueAck(contactId, session, frame.id);
         },
-        (error: unknown) => this.#log.error({ contact: contactId, err: String(error) }, 'could not store an incoming message; not acknowledged'),
+        (error: unknown) =>
+          // A flood past the contact's limits is expected input, not a fault: quiet, and unacknowledged.
+          isChatQuotaError(error)
+            ? this.#log.debug({ contact: contactId, err: error.message }, 'incoming message refused by a limit; not acknowledged')
+            : this.#log.error({ contact: contactId, err: String(error) }, 'could not store an incoming message; not acknowledged'),
       );
       return;
     }

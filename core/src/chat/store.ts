@@ -4,6 +4,11 @@
 //   chat/<contact>/id/<messageId>  its seq: dedupe of incoming ids and lookup for status updates
 //   chat/<contact>/pending/<id>    outgoing messages not yet acknowledged by the contact (the outbox)
 // Every mutation runs through one serial queue, so read-modify-write sequences never interleave.
+// A conversation is bounded (issue 12.8: a flooding contact filled the disk and made the CLI's store so
+// large that `parley listen` could not start): beyond a message count or text size the oldest messages
+// are pruned (outbox entries never), and incoming messages are rate-limited per contact with a bounded
+// number waiting to be stored. A refused message is not acknowledged, so an honest sender keeps it in
+// its outbox and sends it again later; nothing acknowledged is ever dropped unseen.
 import { z } from 'zod';
 import type { ChatMessage, MessageStatus } from '../api.js';
 import type { KeyValueStore } from '../platform/types.js';
@@ -14,6 +19,37 @@ interface Meta {
   readUpTo: number;
   unread: number;
   lastMessageAt: number | null;
+  /** Lowest seq not yet pruned (absent in stores written before pruning: 1). */
+  firstSeq?: number;
+  /** UTF-16 code units of text stored from firstSeq on (absent: counted from then on). */
+  textChars?: number;
+}
+
+export interface ChatStoreLimits {
+  /** Messages kept per conversation; older ones are pruned (default 10,000). */
+  maxMessages: number;
+  /** Text kept per conversation, in characters (default 4 Mi, about 4-12 MiB on disk). */
+  maxTextChars: number;
+  /** Incoming messages stored per contact per minute, sustained (default 600). */
+  incomingPerMinute: number;
+  /** Incoming messages accepted at once before the rate applies (default 300). */
+  incomingBurst: number;
+  /** Incoming messages waiting to be stored per contact; more are refused (default 256). */
+  maxQueued: number;
+}
+
+export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = { maxMessages: 10_000, maxTextChars: 4 * 1024 * 1024, incomingPerMinute: 600, incomingBurst: 300, maxQueued: 256 };
+
+/** An incoming message refused by a per-contact limit; it is not acknowledged, so the sender keeps it. */
+export class ChatQuotaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChatQuotaError';
+  }
+}
+
+export function isChatQuotaError(error: unknown): error is ChatQuotaError {
+  return error instanceof ChatQuotaError;
 }
 
 const MetaSchema = z.object({
@@ -21,6 +57,8 @@ const MetaSchema = z.object({
   readUpTo: z.number().int().nonnegative(),
   unread: z.number().int().nonnegative(),
   lastMessageAt: z.number().nullable(),
+  firstSeq: z.number().int().positive().optional(),
+  textChars: z.number().int().nonnegative().optional(),
 });
 
 const StoredMessageSchema = z.object({
@@ -40,9 +78,65 @@ export class ChatStore {
   readonly #store: KeyValueStore;
   readonly #queue = new SerialQueue();
   readonly #meta = new Map<string, Meta>();
+  readonly #limits: ChatStoreLimits;
+  readonly #now: () => number;
+  readonly #buckets = new Map<string, { tokens: number; at: number; queued: number }>();
 
-  constructor(store: KeyValueStore) {
+  constructor(store: KeyValueStore, limits: Partial<ChatStoreLimits> = {}, now: () => number = Date.now) {
     this.#store = store;
+    this.#limits = { ...DEFAULT_CHAT_LIMITS, ...limits };
+    this.#now = now;
+  }
+
+  /** Takes one incoming-message token for the contact, or throws ChatQuotaError. Synchronous: nothing queues past it. */
+  #admit(contactId: string): { release(): void } {
+    const { incomingPerMinute, incomingBurst, maxQueued } = this.#limits;
+    const now = this.#now();
+    let b = this.#buckets.get(contactId);
+    if (!b) {
+      b = { tokens: incomingBurst, at: now, queued: 0 };
+      this.#buckets.set(contactId, b);
+    }
+    b.tokens = Math.min(incomingBurst, b.tokens + ((now - b.at) * incomingPerMinute) / 60_000);
+    b.at = now;
+    if (b.queued >= maxQueued) throw new ChatQuotaError(`too many messages from this contact waiting to be stored (${maxQueued})`);
+    if (b.tokens < 1) throw new ChatQuotaError(`this contact sends more than ${incomingPerMinute} messages a minute`);
+    b.tokens -= 1;
+    b.queued++;
+    const bucket = b;
+    return { release: () => void bucket.queued-- };
+  }
+
+  /**
+   * Drops the oldest messages until the conversation fits its limits. Outgoing messages still in the
+   * outbox are kept (they are ours and not yet delivered); their seq is passed over.
+   */
+  async #prune(contactId: string, meta: Meta): Promise<Meta> {
+    let first = meta.firstSeq ?? 1;
+    let chars = meta.textChars ?? 0;
+    let unread = meta.unread;
+    const { maxMessages, maxTextChars } = this.#limits;
+    while (first < meta.nextSeq && (meta.nextSeq - first > maxMessages || chars > maxTextChars)) {
+      const key = `chat/${contactId}/m/${pad(first)}`;
+      const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
+      if (parsed.success) {
+        const m = parsed.data;
+        chars = Math.max(0, chars - m.text.length);
+        const inOutbox = m.direction === 'out' && (await this.#store.get(`chat/${contactId}/pending/${m.id}`)) !== undefined;
+        if (!inOutbox) {
+          await this.#store.delete(key);
+          await this.#store.delete(`chat/${contactId}/id/${m.id}`);
+          if (m.direction === 'in' && m.seq > meta.readUpTo) unread = Math.max(0, unread - 1);
+        }
+      }
+      first++;
+    }
+    return first === (meta.firstSeq ?? 1) ? meta : { ...meta, firstSeq: first, textChars: chars, unread };
+  }
+
+  /** Accounts one stored message and prunes what no longer fits; returns the meta to save. */
+  async #grow(contactId: string, meta: Meta, text: string): Promise<Meta> {
+    return this.#prune(contactId, { ...meta, textChars: (meta.textChars ?? 0) + text.length });
   }
 
   async #loadMeta(contactId: string): Promise<Meta> {
@@ -70,10 +164,10 @@ export class ChatStore {
     return this.#queue.run(async () => {
       const meta = await this.#loadMeta(contactId);
       const stored: StoredMessage = { ...message, direction: 'out', at: message.sentAt, status, seq: meta.nextSeq };
-      const next: Meta = { ...meta, nextSeq: meta.nextSeq + 1, lastMessageAt: message.sentAt };
       await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
       await this.#store.set(`chat/${contactId}/id/${stored.id}`, stored.seq);
       await this.#store.set(`chat/${contactId}/pending/${stored.id}`, stored.seq);
+      const next = await this.#grow(contactId, { ...meta, nextSeq: meta.nextSeq + 1, lastMessageAt: message.sentAt }, stored.text);
       await this.#store.set(`chat/${contactId}/meta`, next);
       this.#meta.set(contactId, next);
       return this.#view(contactId, stored, next);
@@ -85,12 +179,18 @@ export class ChatStore {
    * for a duplicate (which must still be acknowledged: the first ack may have been lost).
    */
   addIncoming(contactId: string, message: { id: string; text: string; sentAt: number }, now = Date.now()): Promise<ChatMessage | null> {
-    return this.#queue.run(async () => {
+    let slot: { release(): void };
+    try {
+      slot = this.#admit(contactId);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const done = this.#queue.run(async () => {
       if ((await this.#store.get(`chat/${contactId}/id/${message.id}`)) !== undefined) return null;
       const meta = await this.#loadMeta(contactId);
       const stored: StoredMessage = { ...message, direction: 'in', at: now, status: 'delivered', seq: meta.nextSeq };
-      const next: Meta = { ...meta, nextSeq: meta.nextSeq + 1, unread: meta.unread + 1, lastMessageAt: now };
       await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
+      const next = await this.#grow(contactId, { ...meta, nextSeq: meta.nextSeq + 1, unread: meta.unread + 1, lastMessageAt: now }, stored.text);
       // The id record goes last: a crash before it leaves a message the sender will resend, and the
       // resend is stored again rather than lost (at worst a visible duplicate, never a missing message).
       await this.#store.set(`chat/${contactId}/meta`, next);
@@ -98,6 +198,7 @@ export class ChatStore {
       this.#meta.set(contactId, next);
       return this.#view(contactId, stored, next);
     });
+    return done.finally(() => slot.release());
   }
 
   /** Updates an outgoing message's status; 'delivered' also removes it from the outbox. Null if unknown or unchanged. */
@@ -182,6 +283,7 @@ export class ChatStore {
     return this.#queue.run(async () => {
       for (const key of await this.#store.keys(`chat/${contactId}/`)) await this.#store.delete(key);
       this.#meta.delete(contactId);
+      this.#buckets.delete(contactId);
     });
   }
 }
