@@ -32,7 +32,11 @@ export type CryptoErrorCode =
   /** SDP with more than one distinct DTLS fingerprint, or a hash function we do not accept. */
   | 'bad-fingerprint'
   /** An argument is out of its valid range (programming error or corrupt local data). */
-  | 'invalid-input';
+  | 'invalid-input'
+  /** The peer speaks another version of the handshake (an older or newer Parley). */
+  | 'version'
+  /** The peer's first frame is not its key confirmation: it does not hold the session keys (e.g. a replayed handshake). */
+  | 'key-confirmation';
 
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';

@@ -6,6 +6,10 @@
 // the signature covers the whole offer, so nobody in the middle can strip X25519 to force a downgrade.
 // Shared secret → HKDF-SHA-256 (salt = hash of both signed offers and the choice) → one base secret
 // and nonce prefix per direction → AES-256-GCM frames (aead-channel.ts).
+// Key confirmation (v2): each side's first sealed frame is its confirmation (label, its role, the salt).
+// The channel is up only once the peer's confirmation opens: a signed offer proves who made an
+// ephemeral key, not that its owner is here now, so a replayed initiator handshake (old, validly signed)
+// must not bring a channel up whose other end nobody holds.
 import { z } from 'zod';
 import {
   describeIssue,
@@ -26,13 +30,14 @@ import { checkSessionId } from './transcript.js';
 
 export type { SecureChannel } from './aead-channel.js';
 
-export const HANDSHAKE_VERSION = 1;
+export const HANDSHAKE_VERSION = 2;
 export const KEX_ALGORITHMS = ['X25519', 'P-256'] as const;
 export type KexAlgorithm = (typeof KEX_ALGORITHMS)[number];
 
 const RAW_KEX_BYTES: Record<KexAlgorithm, number> = { X25519: 32, 'P-256': 65 };
-const HANDSHAKE_LABEL = 'parley-secure-channel/v1 handshake';
-const SALT_LABEL = 'parley-secure-channel/v1 salt';
+const HANDSHAKE_LABEL = 'parley-secure-channel/v2 handshake';
+const SALT_LABEL = 'parley-secure-channel/v2 salt';
+const CONFIRM_LABEL = 'parley-secure-channel/v2 key confirmation';
 const INFO_I2R = 'parley-secure-channel/v1 initiator->responder';
 const INFO_R2I = 'parley-secure-channel/v1 responder->initiator';
 
@@ -69,6 +74,10 @@ export interface HandshakeOptions {
 /** A SecureChannel that also says which key agreement produced it (for diagnostics). */
 export interface EstablishedChannel extends SecureChannel {
   readonly kex: KexAlgorithm;
+  /** Our key confirmation, sealed: send it as the channel's first frame (before any other seal). */
+  confirmation(): Promise<Bytes>;
+  /** Checks that the peer's first frame is its key confirmation; rejects with CryptoError otherwise. */
+  checkConfirmation(sealed: Uint8Array): Promise<void>;
 }
 
 export interface Handshake {
@@ -161,6 +170,13 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
   async function complete(peerMessage: unknown): Promise<EstablishedChannel> {
     if (used) throw new CryptoError('handshake-used', 'This handshake was already completed; start a new one.');
     used = true;
+    const version = typeof peerMessage === 'object' && peerMessage !== null ? (peerMessage as { v?: unknown }).v : undefined;
+    if (typeof version === 'number' && Number.isInteger(version) && version !== HANDSHAKE_VERSION) {
+      throw new CryptoError(
+        'version',
+        `The contact's Parley speaks secure channel v${version}; this one speaks v${HANDSHAKE_VERSION}. ${version < HANDSHAKE_VERSION ? 'The contact needs to update Parley.' : 'Update Parley to talk to this contact.'}`,
+      );
+    }
     const parsed = HandshakeMessageSchema.safeParse(peerMessage);
     if (!parsed.success) throw new CryptoError('bad-handshake', `The peer's handshake is malformed (${describeIssue(parsed.error)}).`);
     const peer = parsed.data;
@@ -232,7 +248,24 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
       receive: role === 'initiator' ? r2i : i2r,
       ...(options.aead ? { engine: options.aead } : {}),
     });
-    return Object.assign(channel, { kex: chosen });
+    const confirmationOf = (of: Role) => encodeFields(CONFIRM_LABEL, [of, salt]);
+    const ownConfirmation = confirmationOf(role);
+    const peerConfirmation = confirmationOf(peerRole);
+    return Object.assign(channel, {
+      kex: chosen,
+      confirmation: () => channel.seal(ownConfirmation),
+      async checkConfirmation(sealed: Uint8Array): Promise<void> {
+        let plain: Bytes;
+        try {
+          plain = await channel.open(sealed);
+        } catch (error) {
+          throw new CryptoError('key-confirmation', `The peer's key confirmation does not open (${(error as Error).message}): it does not hold this session's keys.`, { cause: error });
+        }
+        if (plain.length !== peerConfirmation.length || plain.some((b, i) => b !== peerConfirmation[i])) {
+          throw new CryptoError('key-confirmation', "The peer's first frame is not its key confirmation.");
+        }
+      },
+    });
   }
 
   return { message, complete };

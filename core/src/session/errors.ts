@@ -8,6 +8,8 @@ export type SessionErrorCode =
   | 'transcript'
   /** Malformed peer input. */
   | 'protocol'
+  /** The contact runs a Parley that speaks another version of the session protocol. */
+  | 'version'
   /** The direct attempt did not connect (ICE failure, timeout, peer gone). */
   | 'failed';
 

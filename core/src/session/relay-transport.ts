@@ -1,5 +1,5 @@
-// A FrameTransport over a relay channel: a signed ephemeral key agreement as the first frame each way
-// (crypto/secure-channel), then records sealed with AES-GCM under per-direction counters. A record packs
+// A FrameTransport over a relay channel: a signed ephemeral key agreement as the first frame each way and
+// a key confirmation as the second (crypto/secure-channel), then records sealed with AES-GCM under per-direction counters. A record packs
 // the frames send() got in the same tick, or while earlier records were being sealed (two at most at
 // once), up to 256 KiB (crypto/record.ts): one AEAD call, one relay message and one forwarding step per
 // record instead of per frame, without waiting for a timer. The relay sees only ciphertext sizes; a replayed,
@@ -12,7 +12,7 @@ import { createHandshake, type EstablishedChannel } from '../crypto/secure-chann
 import type { IdentityKeyPair } from '../identity/keys.js';
 import type { RelayChannelSocket } from '../relay/channel.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
-import { deferred } from '../util/deferred.js';
+import { deferred, type Deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
 import type { FrameTransport } from './transport.js';
 
@@ -81,7 +81,11 @@ export class RelayTransport extends FramePipe implements FrameTransport {
     for (const m of pending) this.#onSealed(m);
   }
 
-  /** Runs the handshake over a freshly paired relay channel; rejects (and closes it) if the peer cannot prove its key. */
+  /**
+   * Runs the handshake over a freshly paired relay channel: both handshakes, then both key confirmations
+   * (crypto/secure-channel). Resolves only once the peer has proven it holds the new keys; rejects (and
+   * closes the channel) if it cannot prove its identity key or the keys.
+   */
   static async establish(options: RelayTransportOptions): Promise<RelayTransport> {
     const { socket } = options;
     const hs = await createHandshake({
@@ -92,17 +96,37 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       role: options.role,
       ...(options.aead ? { aead: options.aead } : {}),
     });
-    const first = deferred<Uint8Array>();
-    const after: Uint8Array[] = [];
+    // Everything the peer sends, in order: its handshake, its confirmation, then sealed records.
+    const inbox: Uint8Array[] = [];
+    let waiter: Deferred<void> | null = null;
+    let closedWith: string | null = null;
     const offMessage = socket.onFrame((m) => {
-      if (!first.settled) first.resolve(m);
-      else after.push(m); // sealed frames the peer sent right after its handshake
+      inbox.push(m);
+      waiter?.resolve();
     });
-    const offClose = socket.onClose((reason) => first.reject(new Error(`relay channel closed during the handshake: ${reason}`)));
-    const timer = setTimeout(() => first.reject(new Error('relay handshake timed out')), options.handshakeTimeoutMs ?? 15_000);
+    const offClose = socket.onClose((reason) => {
+      closedWith = reason;
+      waiter?.resolve();
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      waiter?.resolve();
+    }, options.handshakeTimeoutMs ?? 15_000);
+    const next = async (): Promise<Uint8Array> => {
+      for (;;) {
+        const m = inbox.shift();
+        if (m) return m;
+        if (closedWith !== null) throw new Error(`relay channel closed during the handshake: ${closedWith}`);
+        if (timedOut) throw new Error('relay handshake timed out');
+        waiter = deferred<void>();
+        await waiter.promise;
+        waiter = null;
+      }
+    };
     try {
       socket.send(utf8(JSON.stringify(hs.message)));
-      const peerBytes = await first.promise;
+      const peerBytes = await next();
       let peerMessage: unknown;
       try {
         peerMessage = JSON.parse(fromUtf8(peerBytes));
@@ -110,9 +134,11 @@ export class RelayTransport extends FramePipe implements FrameTransport {
         throw new Error('the peer sent a malformed relay handshake');
       }
       const channel = await hs.complete(peerMessage);
+      socket.send(await channel.confirmation());
+      await channel.checkConfirmation(await next());
       offMessage();
       offClose();
-      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, after);
+      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, inbox);
     } catch (error) {
       offMessage();
       offClose();

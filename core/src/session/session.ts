@@ -25,6 +25,7 @@ import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
 import { DirectAttempt } from './direct-attempt.js';
 import { SessionError } from './errors.js';
 import { RelayTransport } from './relay-transport.js';
+import { SignalSigner, SignalVerifier } from './signal-envelope.js';
 import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
 import { ReliableStream, type ReliableStreamOptions } from './stream.js';
 import type { FrameTransport } from './transport.js';
@@ -136,6 +137,12 @@ export class Session {
   readonly #createAttempt: (spec: AttemptSpec) => DirectAttemptLike;
   readonly #establishRelay: (spec: RelayTransportSpec) => Promise<FrameTransport>;
   readonly #offs: Array<() => void> = [];
+  readonly #signer: SignalSigner;
+  readonly #verifier: SignalVerifier;
+  /** Inbound signals are verified one at a time, in arrival order. */
+  #inbound: Promise<void> = Promise.resolve();
+  #versionReported = false;
+  #forgeryReportedUntil = 0;
 
   #wanted = false;
   #closed = false;
@@ -162,6 +169,8 @@ export class Session {
     this.contactId = options.contactId;
     this.#relay = options.relay;
     this.#log = options.logger ?? silentLogger;
+    this.#signer = new SignalSigner(options.identity, options.contactId, this.#clock.now());
+    this.#verifier = new SignalVerifier(options.contactId, options.contactKey, options.identity.id);
     this.#directBackoff = new Backoff(this.#policy.directBackoff);
     this.#relayBackoff = new Backoff(this.#policy.relayBackoff);
     this.#createAttempt = options.createAttempt ?? ((spec) => this.#webRtcAttempt(spec));
@@ -221,15 +230,47 @@ export class Session {
     }
   }
 
-  /** Routes a relay signal from this contact (the relay authenticated the sender). */
+  /**
+   * Routes a relay signal from this contact. The relay authenticated the sender's connection, not the
+   * signal: only signals the contact signed for this pair, newer than every one accepted before, count
+   * (signal-envelope.ts); the rest are dropped without touching any transport.
+   */
   handleSignal(data: Record<string, unknown>): void {
     if (this.#closed) return;
-    const parsed = PeerSignalSchema.safeParse(data);
-    if (!parsed.success) {
-      this.#log.warn({ contact: this.contactId }, 'malformed session signal dropped');
-      return;
-    }
-    this.#onSignal(parsed.data);
+    this.#inbound = this.#inbound.then(async () => {
+      const opened = await this.#verifier.open(data);
+      if (this.#closed) return;
+      if (!opened.ok) {
+        if (opened.reason === 'version') {
+          this.#log.warn({ contact: this.contactId, reason: opened.message }, 'session signal of another version');
+          if (!this.#versionReported) {
+            this.#versionReported = true;
+            this.#events.emit('error', new SessionError('version', opened.message));
+          }
+        } else {
+          this.#log.warn({ contact: this.contactId, reason: opened.message }, 'session signal refused');
+          // Worth showing (the relay or someone else is speaking for the contact), at most once per cooldown;
+          // it tears nothing down, or a forger could do exactly that.
+          const now = this.#clock.now();
+          if (opened.reason === 'signature' && now >= this.#forgeryReportedUntil) {
+            this.#forgeryReportedUntil = now + this.#policy.refusalCooldownMs;
+            this.#events.emit('error', new SessionError('impersonation', `${opened.message}: the relay may be tampering; it was ignored`));
+          }
+        }
+        return;
+      }
+      const parsed = PeerSignalSchema.safeParse(opened.data);
+      if (!parsed.success) {
+        this.#log.warn({ contact: this.contactId }, 'malformed session signal dropped');
+        return;
+      }
+      this.#onSignal(parsed.data);
+    });
+  }
+
+  /** Signs and numbers a signal to the contact (signal-envelope.ts) and sends it through the relay. */
+  #send(data: Record<string, unknown>): Promise<void> {
+    return this.#signer.send(data, (envelope) => this.#relay.signal(this.contactId, envelope));
   }
 
   close(): void {
@@ -298,8 +339,7 @@ export class Session {
       return;
     }
     this.#lastStartSent = now;
-    void this.#relay
-      .signal(this.contactId, { kind: 'session', op: 'start', direct: this.#direct !== null, relay: this.#relayTransport !== null, pending: this.#attempt !== null || this.#relayOpening !== null })
+    void this.#send({ kind: 'session', op: 'start', direct: this.#direct !== null, relay: this.#relayTransport !== null, pending: this.#attempt !== null || this.#relayOpening !== null })
       .catch((error: unknown) => this.#log.debug({ err: String(error) }, 'could not ask the contact to connect'));
   }
 
@@ -336,7 +376,7 @@ export class Session {
   }
 
   #newAttempt(sid: string, role: Role): DirectAttemptLike {
-    const attempt = this.#createAttempt({ sid, role, sendSignal: (data) => this.#relay.signal(this.contactId, data) });
+    const attempt = this.#createAttempt({ sid, role, sendSignal: (data) => this.#send(data) });
     this.#attempt = attempt;
     attempt.ready.then(
       (transport) => this.#onDirectReady(attempt, transport),
@@ -421,7 +461,7 @@ export class Session {
     const sid = randomId(16);
     this.#relayOpening = sid;
     const opening = (async () => {
-      await this.#relay.signal(this.contactId, { kind: 'relay', sid });
+      await this.#send({ kind: 'relay', sid });
       const socket = await this.#relay.openChannel(this.contactId, sid);
       return this.#establishRelay({ socket, sid, role: 'initiator' });
     })();

@@ -1,6 +1,7 @@
-// Session signals carried in relay `signal` messages (data field). Peer input: validated here with zod.
+// Session signals, as carried inside the signed envelope (signal-envelope.ts). Peer input: validated here with zod.
 import { z } from 'zod';
 import { MAX_TAG_LENGTH } from '../../../signaling/protocol/index.js';
+import { SIGNED_SIGNAL_KIND, V1_SIGNAL_KINDS } from './signal-envelope.js';
 import { FingerprintSchema, RtcDataChannelSignalSchema, SignatureSchema } from '../platform/rtc-signal.js';
 
 export const SidSchema = z.string().min(8).max(MAX_TAG_LENGTH).regex(/^[A-Za-z0-9_.:-]+$/);
@@ -30,5 +31,8 @@ export type RtcSignal = z.infer<typeof RtcSignalSchema>;
 export type SessionSignal = z.infer<typeof SessionSignalSchema>;
 export type PeerSignal = z.infer<typeof PeerSignalSchema>;
 
-/** Signal kinds this module owns; a messenger routes other kinds (calls, later) elsewhere. */
-export const SESSION_SIGNAL_KINDS: ReadonlySet<string> = new Set(['rtc', 'session', 'relay']);
+/**
+ * Relay signal kinds a messenger routes to the contact's Session (calls go elsewhere): the signed
+ * envelope, and the unsigned kinds of v1 so a contact on an older Parley gets a clear error.
+ */
+export const SESSION_SIGNAL_KINDS: ReadonlySet<string> = new Set([SIGNED_SIGNAL_KIND, ...V1_SIGNAL_KINDS]);

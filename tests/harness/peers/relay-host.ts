@@ -11,6 +11,10 @@ import { silentLogger, startRelay } from '../../../signaling/server/index.js';
 const [address = '0.0.0.0', portText = '0', mode = 'honest'] = process.argv.slice(2);
 const port = Number(portText);
 
+function reverseFingerprints(sdp: string): string {
+  return sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F:]+)/gi, (_, p: string, fp: string) => p + fp.split(':').reverse().join(':'));
+}
+
 if (mode === 'honest') {
   const relay = await startRelay({ host: address, port, logger: silentLogger });
   process.send?.({ type: 'listening', port: relay.port, url: relay.url });
@@ -48,10 +52,16 @@ if (mode === 'honest') {
         return;
       }
       let text = toText(data);
-      const parsed = JSON.parse(text) as { type: string; id?: string; data?: { signal?: { sdp?: string } } };
+      const parsed = JSON.parse(text) as { type: string; id?: string; data?: { signal?: { sdp?: string }; body?: string } };
       if (parsed.type === 'ready') clientId = parsed.id ?? null;
-      if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.signal?.sdp === 'string') {
-        parsed.data.signal.sdp = parsed.data.signal.sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F:]+)/gi, (_, p: string, fp: string) => p + fp.split(':').reverse().join(':'));
+      if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.body === 'string' && parsed.data.body.includes('a=fingerprint:')) {
+        // Inside the signed envelope of a session signal (core/src/session/signal-envelope.ts).
+        const body = JSON.parse(parsed.data.body) as { signal: { sdp: string } };
+        body.signal.sdp = reverseFingerprints(body.signal.sdp);
+        parsed.data.body = JSON.stringify(body);
+        text = JSON.stringify(parsed);
+      } else if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.signal?.sdp === 'string') {
+        parsed.data.signal.sdp = reverseFingerprints(parsed.data.signal.sdp);
         text = JSON.stringify(parsed);
       }
       if (mode === 'impersonate' && swap && clientId === swap.target) text = text.split(swap.impostor).join(swap.victim);

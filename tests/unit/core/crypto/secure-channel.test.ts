@@ -237,7 +237,7 @@ describe('secure channel: handshake refused', () => {
       null,
       'hello',
       {},
-      { ...good, v: 2 },
+      { ...good, v: '2' },
       { ...good, ephPub: [] },
       { ...good, ephPub: [{ alg: 'X448', pub: 'AAAA' }] },
       { ...good, ephPub: [{ alg: 'X25519', pub: toBase64url(new Uint8Array(31)) }] },
@@ -260,9 +260,9 @@ describe('secure channel: handshake refused', () => {
     const ha = await createHandshake({ ...o.a, kex: ['X25519'] });
     // Bob's identity signs a zero point: what a buggy or hostile peer could send.
     const zero = new Uint8Array(32);
-    const statement = encodeFields('parley-secure-channel/v1 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'X25519', zero]);
+    const statement = encodeFields('parley-secure-channel/v2 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'X25519', zero]);
     const sig = toBase64url(await signIdentity(bob, statement));
-    const message = { v: 1, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'X25519', pub: toBase64url(zero) }], sig };
+    const message = { v: 2, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'X25519', pub: toBase64url(zero) }], sig };
     expect(await codeOf(ha.complete(message))).toBe('bad-handshake');
     expect(fromBase64url(message.ephPub[0]!.pub)).toHaveLength(32);
   });
@@ -272,9 +272,9 @@ describe('secure channel: handshake refused', () => {
     const ha = await createHandshake({ ...o.a, kex: ['P-256'] });
     const point = new Uint8Array(65).fill(5);
     point[0] = 4;
-    const statement = encodeFields('parley-secure-channel/v1 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'P-256', point]);
+    const statement = encodeFields('parley-secure-channel/v2 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'P-256', point]);
     const sig = toBase64url(await signIdentity(bob, statement));
-    const message = { v: 1, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'P-256', pub: toBase64url(point) }], sig };
+    const message = { v: 2, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'P-256', pub: toBase64url(point) }], sig };
     const error = await ha.complete(message).catch((e: unknown) => e);
     expect((error as CryptoError).code).toBe('bad-handshake');
     expect((error as CryptoError).message).toMatch(/P-256 key is invalid/);

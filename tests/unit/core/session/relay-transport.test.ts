@@ -36,7 +36,7 @@ beforeAll(async () => {
 class MemoryHost implements ChannelHost {
   other!: MemoryHost;
   socket!: RelayChannelSocket;
-  /** Payloads sent (after the filter), handshake included. */
+  /** Payloads sent (after the filter), handshake and key confirmation included. */
   readonly sent: Uint8Array[] = [];
   filter: (payload: Uint8Array, index: number) => Uint8Array[] = (p) => [p];
   bufferedAmount = 0;
@@ -101,6 +101,9 @@ async function transportWithRawPeer() {
   b.socket.send(utf8(JSON.stringify(peerHs.message)));
   while (fromTransport.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   const peer: EstablishedChannel = await peerHs.complete(JSON.parse(fromUtf8(fromTransport[0]!)));
+  b.socket.send(await peer.confirmation());
+  while (fromTransport.length < 2) await new Promise<void>((resolve) => (wake = resolve));
+  await peer.checkConfirmation(fromTransport[1]!);
   const transport = await established;
   transports.push(transport);
   const closed = new Promise<string>((resolve) => transport.onClose(resolve));
@@ -132,7 +135,7 @@ function collect(t: RelayTransport) {
 
 /** Deterministic content: frame i is (i mod 251) repeated, of the given size. */
 const frameOf = (i: number, size: number) => new Uint8Array(size).fill(i % 251);
-const recordsOf = (host: MemoryHost) => host.sent.length - 1; // minus the handshake
+const recordsOf = (host: MemoryHost) => host.sent.length - 2; // minus the handshake and the key confirmation
 
 describe('RelayTransport records', () => {
   it('packs frames sent in one tick into few records and delivers each frame once, in order', async () => {
@@ -222,9 +225,34 @@ describe('RelayTransport records', () => {
 });
 
 describe('RelayTransport refusals', () => {
+  it('a replayed initiator handshake (and its old key confirmation) never brings the channel up', async () => {
+    // A real session first: the relay records what Alice sent (her signed handshake, her confirmation).
+    const first = await transportPair();
+    const [oldHandshake, oldConfirmation] = first.a.sent;
+    // Later, the relay opens a channel to Bob with the same session id and plays Alice from its recording.
+    const { b } = memoryChannel();
+    const bobSide = RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
+    b.socket.deliver(oldHandshake!);
+    b.socket.deliver(oldConfirmation!);
+    const error = await bobSide.then(
+      () => null,
+      (e: unknown) => e as { code?: string; message: string },
+    );
+    expect(error, 'the replayed handshake brought the channel up').not.toBeNull();
+    expect(error!.code).toBe('key-confirmation');
+    expect(b.socket.closed).toBe(true);
+  });
+
+  it('tells a peer on the old handshake version what is wrong', async () => {
+    const { b } = memoryChannel();
+    const bobSide = RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
+    b.socket.deliver(utf8(JSON.stringify({ v: 1, sessionId: SID, role: 'initiator', ephPub: [{ alg: 'X25519', pub: 'AAAA' }], sig: 'AAAA' })));
+    await expect(bobSide).rejects.toMatchObject({ code: 'version', message: expect.stringMatching(/speaks secure channel v1; this one speaks v2\. The contact needs to update Parley/) });
+  });
+
   it('closes on a replayed record and delivers its frames only once', async () => {
     const { a, ta, tb } = await transportPair();
-    a.filter = (p, i) => (i === 1 ? [p, p] : [p]); // index 0 is the handshake
+    a.filter = (p, i) => (i === 2 ? [p, p] : [p]); // 0 is the handshake, 1 the key confirmation
     const got = collect(tb);
     const closed = new Promise<string>((resolve) => tb.onClose(resolve));
     ta.send(frameOf(1, 10));
@@ -236,7 +264,7 @@ describe('RelayTransport refusals', () => {
   it('closes on a modified record and delivers nothing of it', async () => {
     const { a, ta, tb } = await transportPair();
     a.filter = (p, i) => {
-      if (i === 2) p[p.length - 20]! ^= 1;
+      if (i === 3) p[p.length - 20]! ^= 1;
       return [p];
     };
     const got = collect(tb);

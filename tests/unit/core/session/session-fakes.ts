@@ -69,6 +69,7 @@ export class FakeTransport extends FramePipe implements FrameTransport {
 }
 
 export class FakeAttempt implements DirectAttemptLike {
+  readonly spec: AttemptSpec;
   readonly sid: string;
   readonly role: Role;
   readonly signals: RtcSignal[] = [];
@@ -78,6 +79,7 @@ export class FakeAttempt implements DirectAttemptLike {
   readonly ready: Promise<FrameTransport>;
 
   constructor(spec: AttemptSpec) {
+    this.spec = spec;
     this.sid = spec.sid;
     this.role = spec.role;
     this.ready = this.#result.promise;
@@ -113,16 +115,19 @@ export class FakeRelay implements SessionRelay {
   readonly signals: Array<{ to: string; data: Record<string, unknown> }> = [];
   readonly opens: Array<{ to: string; tag: string }> = [];
   readonly #events = new Emitter<RelayClientEvents>();
+  readonly #changed = new Emitter<{ change: void }>();
 
   isOnline(id: string): boolean {
     return this.online.has(id);
   }
   signal(to: string, data: Record<string, unknown>): Promise<void> {
     this.signals.push({ to, data });
+    this.#changed.emit('change', undefined);
     return Promise.resolve();
   }
   openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
     this.opens.push({ to, tag });
+    this.#changed.emit('change', undefined);
     const host = { sendFrame() {}, sendFramed() {}, closeChannel() {}, bufferedAmount: 0 };
     return Promise.resolve(new RelayChannelSocket(host, this.opens.length, to, tag));
   }
@@ -132,9 +137,24 @@ export class FakeRelay implements SessionRelay {
   emit<K extends keyof RelayClientEvents>(event: K, value: RelayClientEvents[K]): void {
     this.#events.emit(event, value);
   }
+  /** The signals sent so far as the contact reads them (the body of each signed envelope). */
+  bodies(): Array<Record<string, unknown>> {
+    return this.signals.map((s) => (s.data.kind === 'session-signal' ? (JSON.parse(String(s.data.body)) as Record<string, unknown>) : s.data));
+  }
   /** The `kind` of every signal sent so far. */
   kinds(): string[] {
-    return this.signals.map((s) => String(s.data.kind));
+    return this.bodies().map((b) => String(b.kind));
+  }
+  /** Resolves once `condition` holds (signals are signed asynchronously, so they leave a little later). */
+  until(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.#changed.on('change', () => {
+        if (!condition()) return;
+        off();
+        resolve();
+      });
+    });
   }
 }
 
@@ -153,5 +173,13 @@ export class RelayTransports {
     const transport = new FakeTransport('relay');
     last.result.resolve(transport);
     return transport;
+  }
+}
+
+/** Lets the event loop turn until `condition` holds (signature checks finish on another thread); bounded. */
+export async function eventually(condition: () => boolean, what = 'the condition'): Promise<void> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn > 100_000) throw new Error(`${what} never came true`);
+    await settled();
   }
 }

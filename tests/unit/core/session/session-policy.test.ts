@@ -61,8 +61,8 @@ describe('Session policy (leader)', () => {
     expect(relay.kinds()).not.toContain('relay');
     expect(relay.opens).toHaveLength(0);
     await clock.advance(1);
+    await relay.until(() => relay.opens.length === 1);
     expect(relay.kinds()).toContain('relay');
-    expect(relay.opens).toHaveLength(1);
     expect(relays.pending[0]!.spec.role).toBe('initiator');
     relays.up();
     await settled();
@@ -75,9 +75,9 @@ describe('Session policy (leader)', () => {
     await clock.advance(100);
     attempts[0]!.described();
     await clock.advance(STALL - 1);
-    expect(relay.opens).toHaveLength(0);
+    expect(relay.kinds()).not.toContain('relay');
     await clock.advance(1);
-    expect(relay.opens).toHaveLength(1);
+    await relay.until(() => relay.opens.length === 1);
     expect(100 + STALL).toBeLessThan(HEAD_START); // sooner than the head start
   });
 
@@ -97,8 +97,7 @@ describe('Session policy (leader)', () => {
     session.ensure();
     await clock.advance(10);
     attempts[0]!.fail(new SessionError('failed', 'ICE failed'));
-    await settled();
-    expect(relay.opens).toHaveLength(1);
+    await relay.until(() => relay.opens.length === 1); // at once: no timer needed
     await clock.advance(499);
     expect(attempts).toHaveLength(1);
     await clock.advance(1);
@@ -109,6 +108,8 @@ describe('Session policy (leader)', () => {
     const { session, clock, relay, attempts, relays, paths } = setup();
     session.ensure();
     await clock.advance(HEAD_START);
+    await relay.until(() => relay.opens.length === 1);
+    await settled();
     const relayTransport = relays.up();
     await settled();
     expect(session.path).toBe('relay');
@@ -140,7 +141,8 @@ describe('Session policy (leader)', () => {
     direct.close('gone');
     await settled();
     expect(session.path).toBe('none');
-    expect(relay.opens).toHaveLength(1);
+    await relay.until(() => relay.opens.length === 1);
+    await settled();
     relays.up();
     await settled();
     expect(session.path).toBe('relay');
@@ -170,10 +172,11 @@ describe('Session policy (follower)', () => {
     const { session, clock, relay, attempts } = setup('follower');
     session.ensure();
     session.ensure();
-    await settled();
+    await relay.until(() => relay.signals.length === 1);
     expect(attempts).toHaveLength(0);
     expect(relay.kinds()).toEqual(['session']);
     await clock.advance(DEFAULT_SESSION_POLICY.askLeaderEveryMs);
+    await relay.until(() => relay.signals.length === 2);
     expect(relay.kinds()).toEqual(['session', 'session']);
   });
 });

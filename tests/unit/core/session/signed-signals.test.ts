@@ -1,0 +1,145 @@
+// Issue 12.14, a hostile relay against session signals: it forges `session {direct:false}` to tear down a
+// working direct connection, or replays an old signed offer, to pull traffic onto itself. Each is tried on
+// a session whose direct transport is up; the transport must survive.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { SessionError } from '../../../../core/src/session/errors.js';
+import { Session } from '../../../../core/src/session/session.js';
+import { silentLogger } from '../../../../core/src/platform/types.js';
+import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, settled } from './session-fakes.js';
+
+let leaderKey: IdentityKeyPair;
+let followerKey: IdentityKeyPair;
+beforeAll(async () => {
+  const [a, b] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  [leaderKey, followerKey] = a.id < b.id ? [a, b] : [b, a];
+});
+
+const sessions: Session[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.close();
+});
+
+function side(me: IdentityKeyPair, contact: IdentityKeyPair) {
+  const clock = new FakeClock();
+  const relay = new FakeRelay();
+  relay.online.add(contact.id);
+  const attempts: FakeAttempt[] = [];
+  const errors: SessionError[] = [];
+  /** What the session logged as refused or dropped signals: the sign that it looked at one and said no. */
+  const refused: string[] = [];
+  const logger = { ...silentLogger, warn: (o: Record<string, unknown>, msg?: string) => refused.push(`${msg}: ${String(o.reason ?? '')}`) };
+  const session = new Session({
+    logger,
+    identity: me,
+    contactId: contact.id,
+    contactKey: contact.publicKey,
+    relay,
+    clock,
+    createAttempt: (spec) => {
+      const attempt = new FakeAttempt(spec);
+      attempts.push(attempt);
+      return attempt;
+    },
+    establishRelay: new RelayTransports().establish,
+  });
+  session.on('error', (e) => errors.push(e));
+  sessions.push(session);
+  return { session, relay, attempts, errors, clock, refused };
+}
+
+const OFFER_SDP = 'v=0\r\na=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':') + '\r\n';
+
+/** The relay's view: every signal one side sent, as it went on the wire. */
+const wire = (relay: FakeRelay) => relay.signals.map((s) => s.data);
+
+describe('session signals through a hostile relay', () => {
+  it('a forged `session {direct:false}` does not tear down the direct connection', async () => {
+    const leader = side(leaderKey, followerKey);
+    leader.session.ensure();
+    await settled();
+    const direct = leader.attempts[0]!.connect();
+    await settled();
+    expect(leader.session.path).toBe('direct');
+
+    // What a v1 follower sent, unsigned: the relay can write it for anyone.
+    leader.session.handleSignal({ kind: 'session', op: 'start', direct: false, relay: true, pending: false });
+    // The same inside an envelope with a made-up signature.
+    const forged = { kind: 'session', op: 'start', direct: false, relay: true, pending: false };
+    leader.session.handleSignal({ kind: 'session-signal', v: 2, epoch: Date.now(), seq: 0, body: JSON.stringify(forged), sig: 'A'.repeat(86) });
+    await eventually(() => leader.refused.length === 2, 'both refusals');
+    expect(leader.refused[1]).toMatch(/not signed by the contact's key/);
+    // Both are shown (old version; someone speaking for the contact), and neither tore anything down.
+    expect(leader.errors.map((e) => e.code)).toEqual(['version', 'impersonation']);
+    expect(direct.closed).toBe(false);
+    expect(leader.session.path).toBe('direct');
+  });
+
+  it('a replayed genuine `session {direct:false}` is refused once the direct connection is up', async () => {
+    const leader = side(leaderKey, followerKey);
+    const follower = side(followerKey, leaderKey);
+    follower.session.ensure(); // the follower asks: {direct:false, relay:false, pending:false}
+    await follower.relay.until(() => follower.relay.signals.length === 1);
+    const recorded = wire(follower.relay)[0]!;
+    leader.session.handleSignal(recorded); // delivered once, honestly
+    await eventually(() => leader.attempts.length === 1);
+    const direct = leader.attempts[0]!.connect();
+    await settled();
+    expect(leader.session.path).toBe('direct');
+
+    leader.session.handleSignal(recorded); // the relay plays it again
+    await eventually(() => leader.refused.length === 1, 'the refusal');
+    expect(leader.refused[0]).toMatch(/replayed/);
+    expect(direct.closed, 'the replayed signal closed the direct connection').toBe(false);
+    expect(leader.session.path).toBe('direct');
+  });
+
+  it("a replayed old signed offer does not replace the follower's direct connection", async () => {
+    const leader = side(leaderKey, followerKey);
+    const follower = side(followerKey, leaderKey);
+    leader.session.ensure();
+    await settled();
+    // The leader's attempt sends its signed offer through the session.
+    void leader.attempts[0]!.spec.sendSignal({ kind: 'rtc', sid: leader.attempts[0]!.sid, signal: { type: 'offer', sdp: OFFER_SDP } });
+    await leader.relay.until(() => leader.relay.signals.length === 1);
+    const offer = wire(leader.relay)[0]!;
+
+    follower.session.handleSignal(offer);
+    await eventually(() => follower.attempts.length === 1);
+    expect(follower.attempts[0]!.signals.map((s) => s.signal.type)).toEqual(['offer']);
+    const direct = follower.attempts[0]!.connect();
+    await settled();
+    expect(follower.session.path).toBe('direct');
+
+    follower.session.handleSignal(offer); // replayed
+    await eventually(() => follower.refused.length === 1, 'the refusal');
+    expect(follower.refused[0]).toMatch(/replayed/);
+    expect(follower.attempts, 'the replayed offer started a new attempt').toHaveLength(1);
+    expect(direct.closed).toBe(false);
+    expect(follower.session.path).toBe('direct');
+  });
+
+  it('a signal signed for another contact pair is refused', async () => {
+    const leader = side(leaderKey, followerKey);
+    const mallory = await generateIdentityKeyPair({ extractable: false });
+    const toMallory = side(followerKey, mallory);
+    toMallory.session.ensure();
+    await toMallory.relay.until(() => toMallory.relay.signals.length === 1);
+    // Signed by the follower, but for Mallory: not a signal to the leader.
+    leader.session.handleSignal(wire(toMallory.relay)[0]!);
+    await eventually(() => leader.refused.length === 1, 'the refusal');
+    expect(leader.refused[0]).toMatch(/not signed by the contact's key/);
+    expect(leader.attempts).toHaveLength(0);
+  });
+
+  it('a contact on the old unsigned protocol gets a clear version error, once', async () => {
+    const follower = side(followerKey, leaderKey);
+    follower.session.handleSignal({ kind: 'rtc', sid: 'abcdefgh12345678', signal: { type: 'offer', sdp: OFFER_SDP } });
+    follower.session.handleSignal({ kind: 'relay', sid: 'abcdefgh12345678' });
+    await eventually(() => follower.refused.length === 2, 'both refusals');
+    expect(follower.attempts).toHaveLength(0);
+    expect(follower.errors.map((e) => [e.code, e.message])).toEqual([
+      ['version', "the contact's Parley sends unsigned session signals (v1); this one needs v2: the contact needs to update Parley"],
+    ]);
+  });
+});
