@@ -36,8 +36,13 @@ export interface MessengerOptions {
   name?: string;
   /** Store the private key as pkcs8 (JSON stores, Node). Default false (CryptoKey, IndexedDB). */
   extractableKey?: boolean;
-  /** Relay only: never attempt direct connections. */
+  /** No WebRTC here: never attempt direct connections (sessions use the relay). */
   directDisabled?: boolean;
+  /**
+   * Always use the relay (IP privacy): sessions never try a direct connection and calls use TURN relay
+   * candidates only, so no address of ours reaches a contact. Default false.
+   */
+  relayOnly?: boolean;
   SimplePeer?: SimplePeerConstructor;
   /** Unacknowledged bytes each session's stream keeps in flight (default 4 MiB; core/src/session/stream.ts). */
   streamWindowBytes?: number;
@@ -80,6 +85,7 @@ export class Messenger {
       contactName: (id) => contacts.get(id)?.name,
       ...(options.wrtc !== undefined ? { wrtc: options.wrtc } : {}),
       iceServers: () => this.#o.iceServers ?? [],
+      relayOnly: () => this.#o.relayOnly === true,
       logger: this.#log,
       ...(options.callTimeouts ? { timeouts: options.callTimeouts } : {}),
       ...(options.SimplePeer ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> } : {}),
@@ -224,7 +230,7 @@ export class Messenger {
         ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
         ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
       },
-      ...(this.#o.directDisabled ? { directDisabled: true } : {}),
+      ...(this.#o.directDisabled || this.#o.relayOnly ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
       ...(this.#o.streamWindowBytes !== undefined ? { stream: { windowBytes: this.#o.streamWindowBytes } } : {}),
       ...(this.#o.aead ? { aead: this.#o.aead } : {}),

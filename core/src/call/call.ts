@@ -37,6 +37,8 @@ export interface CallContext {
   peerName: string;
   timeouts: CallTimeouts;
   iceServers: () => IceServer[];
+  /** Relay only: TURN candidates only, so the contact never learns our addresses (read at each call). */
+  relayOnly: () => boolean;
   wrtc?: unknown;
   SimplePeer?: SimplePeerConstructor;
   logger: Logger;
@@ -328,6 +330,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       peerName: this.#ctx.peerName,
       tracks: this.#tracks,
       iceServers: this.#ctx.iceServers(),
+      relayOnly: this.#ctx.relayOnly(),
       wrtc: this.#ctx.wrtc,
       SimplePeer: this.#ctx.SimplePeer,
       logger: this.#ctx.logger,

@@ -109,6 +109,7 @@ export class CallManager<S extends StreamLike = StreamLike> {
       peerName: o.contactName?.(peerId) || 'your contact',
       timeouts: this.#timeouts,
       iceServers: () => resolveIceServers(o.iceServers),
+      relayOnly: () => (typeof o.relayOnly === 'function' ? o.relayOnly() : (o.relayOnly ?? false)),
       wrtc: o.wrtc,
       ...(o.SimplePeer ? { SimplePeer: o.SimplePeer } : {}),
       logger: this.#log,

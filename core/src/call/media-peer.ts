@@ -25,6 +25,8 @@ export interface MediaPeerOptions {
   /** Our tracks and the stream each belongs to, added before the first negotiation. */
   tracks: ReadonlyArray<{ track: TrackLike; stream: StreamLike }>;
   iceServers: IceServer[];
+  /** TURN relay candidates only (see CallManagerOptions.relayOnly). */
+  relayOnly?: boolean;
   wrtc?: unknown;
   SimplePeer?: SimplePeerConstructor;
   /** Sends an `rtc` call signal through the relay. */
@@ -96,6 +98,13 @@ export class MediaPeer {
   /** Creates the RTCPeerConnection. Failures (no WebRTC here) are reported asynchronously as 'failure'. */
   start(): void {
     const Peer = this.#o.SimplePeer ?? SimplePeer;
+    const relayOnly = this.#o.relayOnly === true;
+    if (relayOnly && !this.observations().turnConfigured) {
+      queueMicrotask(() =>
+        this.#fail({ code: 'no-path', message: 'relay-only mode: calls need a TURN server (none is configured), so no call connection was made' }),
+      );
+      return;
+    }
     let peer: PeerInstance;
     try {
       peer = new Peer({
@@ -103,7 +112,7 @@ export class MediaPeer {
         trickle: true,
         wrtc: this.#o.wrtc,
         // Always explicit: simple-peer's default config names public STUN servers.
-        config: { iceServers: this.#o.iceServers.map((s) => ({ ...s })) },
+        config: { iceServers: this.#o.iceServers.map((s) => ({ ...s })), ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
       });
     } catch (error) {
       const err = error as Error & { code?: string };
@@ -233,9 +242,12 @@ export class MediaPeer {
         const out = toRtcData(data);
         if (!out) return;
         let fp: SignedFingerprint | undefined;
+        if ((out.type === 'offer' || out.type === 'answer') && this.#o.relayOnly) out.sdp = withoutNonRelayCandidates(out.sdp);
         if (out.type === 'offer' || out.type === 'answer') {
           fp = await signSdpFingerprint(this.#o.identity, this.#o.callId, this.#o.role, this.#o.peerId, out.sdp);
         } else if (out.type === 'candidate') {
+          // Relay only: a stack that gathered anything but TURN candidates anyway must not leak them.
+          if (this.#o.relayOnly && !isRelayCandidate(out.candidate.candidate)) return;
           this.#obs.localCandidates++;
           if (isRelayCandidate(out.candidate.candidate)) this.#obs.localRelayCandidates++;
         }
@@ -253,6 +265,14 @@ export class MediaPeer {
     this.#done = true;
     this.#events.emit('failure', failure);
   }
+}
+
+/** An SDP without the candidate lines that would carry our own addresses (relay only). */
+function withoutNonRelayCandidates(sdp: string): string {
+  return sdp
+    .split(/(?<=\n)/)
+    .filter((line) => !/^a=candidate:/i.test(line) || isRelayCandidate(line))
+    .join('');
 }
 
 function mapPeerError(err: Error & { code?: string }, connected: boolean, peerName: string): PeerFailure {

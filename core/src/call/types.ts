@@ -191,6 +191,12 @@ export interface CallManagerOptions {
   wrtc?: unknown;
   /** Only what the user configured; read at every call so settings changes apply. Default none. */
   iceServers?: IceServer[] | (() => IceServer[]);
+  /**
+   * Relay only (privacy): media goes through the user's TURN server only (iceTransportPolicy 'relay'), so no
+   * host or server-reflexive candidate, and no address of ours, reaches the contact. Without a TURN server
+   * a call fails at once with 'no-path'. Read at every call. Default false.
+   */
+  relayOnly?: boolean | (() => boolean);
   logger?: Logger;
   timeouts?: Partial<CallTimeouts>;
   /** Stop our local tracks when a call ends (default true: the camera light goes off). */

@@ -146,15 +146,17 @@ export class FakeRelay implements SessionRelay {
     return this.bodies().map((b) => String(b.kind));
   }
   /** Resolves once `condition` holds (signals are signed asynchronously, so they leave a little later). */
-  until(condition: () => boolean): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const off = this.#changed.on('change', () => {
-        if (!condition()) return;
-        off();
-        resolve();
+  async until(condition: () => boolean): Promise<void> {
+    if (!condition()) {
+      await new Promise<void>((resolve) => {
+        const off = this.#changed.on('change', () => {
+          if (!condition()) return;
+          off();
+          resolve();
+        });
       });
-    });
+    }
+    await settled(); // and what the session does right after it
   }
 }
 

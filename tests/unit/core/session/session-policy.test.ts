@@ -22,7 +22,7 @@ afterEach(() => {
 const policy: Partial<SessionPolicy> = { directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 }, relayBackoff: { initialMs: 250, maxMs: 10_000, jitter: 0 } };
 const { directHeadStartMs: HEAD_START, directStallMs: STALL } = DEFAULT_SESSION_POLICY;
 
-function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}) {
+function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}, directDisabled = false) {
   const me = role === 'leader' ? low : high;
   const contact = role === 'leader' ? high : low;
   const clock = new FakeClock();
@@ -43,6 +43,7 @@ function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPol
       return attempt;
     },
     establishRelay: relays.establish,
+    directDisabled,
   });
   sessions.push(session);
   const paths: string[] = [];
@@ -164,6 +165,37 @@ describe('Session policy (leader)', () => {
     session.ensure();
     await settled();
     expect(attempts).toHaveLength(2);
+  });
+});
+
+describe('Session policy (relay only)', () => {
+  it('the leader never attempts direct and opens the relay at once', async () => {
+    const { session, relay, attempts, relays } = setup('leader', {}, true);
+    session.ensure();
+    await relay.until(() => relay.opens.length === 1); // no head start to wait for
+    await settled();
+    relays.up();
+    await settled();
+    expect(session.path).toBe('relay');
+    expect(attempts).toHaveLength(0);
+    expect(relay.kinds()).not.toContain('rtc');
+  });
+
+  it("the follower ignores the contact's offers: no attempt, no candidates of ours", async () => {
+    const leader = setup('leader');
+    const follower = setup('follower', {}, true);
+    leader.session.ensure();
+    await settled();
+    void leader.attempts[0]!.spec.sendSignal({ kind: 'rtc', sid: leader.attempts[0]!.sid, signal: { type: 'offer', sdp: 'v=0\r\n' } });
+    await leader.relay.until(() => leader.relay.signals.length === 1);
+    await leader.clock.advance(HEAD_START); // the leader opens the relay: a second signal
+    await leader.relay.until(() => leader.relay.signals.length === 2);
+    follower.session.handleSignal(leader.relay.signals[0]!.data);
+    follower.session.handleSignal(leader.relay.signals[1]!.data);
+    // Signals are handled in order: once the relay open is acted on, the offer was handled too.
+    await follower.relay.until(() => follower.relay.opens.length === 1);
+    expect(follower.attempts).toHaveLength(0);
+    expect(follower.relay.kinds()).not.toContain('rtc');
   });
 });
 

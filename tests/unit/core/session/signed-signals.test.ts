@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import type { SessionError } from '../../../../core/src/session/errors.js';
 import { Session } from '../../../../core/src/session/session.js';
+import { SignalSigner } from '../../../../core/src/session/signal-envelope.js';
 import { silentLogger } from '../../../../core/src/platform/types.js';
 import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, settled } from './session-fakes.js';
 
@@ -122,11 +123,13 @@ describe('session signals through a hostile relay', () => {
   it('a signal signed for another contact pair is refused', async () => {
     const leader = side(leaderKey, followerKey);
     const mallory = await generateIdentityKeyPair({ extractable: false });
-    const toMallory = side(followerKey, mallory);
-    toMallory.session.ensure();
-    await toMallory.relay.until(() => toMallory.relay.signals.length === 1);
     // Signed by the follower, but for Mallory: not a signal to the leader.
-    leader.session.handleSignal(wire(toMallory.relay)[0]!);
+    let envelope: Record<string, unknown> | null = null;
+    await new SignalSigner(followerKey, mallory.id, Date.now()).send({ kind: 'session', op: 'start', direct: false, relay: false, pending: false }, (e) => {
+      envelope = e;
+      return Promise.resolve();
+    });
+    leader.session.handleSignal(envelope!);
     await eventually(() => leader.refused.length === 1, 'the refusal');
     expect(leader.refused[0]).toMatch(/not signed by the contact's key/);
     expect(leader.attempts).toHaveLength(0);
