@@ -55,6 +55,11 @@ export class CallManager<S extends StreamLike = StreamLike> {
     });
   }
 
+  /** Resolves once every call signal received so far has been handled (they are handled one at a time). */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
   /** The call in progress (ringing, connecting, active), or null. */
   get current(): Call<S> | null {
     return this.#current;

@@ -133,7 +133,19 @@ function remoteState(call: Call<FakeStream>): Promise<CallMediaState> {
 }
 
 /** Resolves after the relay double has delivered everything queued so far (it delivers with setTimeout 0). */
-const settle = () => new Promise((r) => setTimeout(r, 5));
+/**
+ * Until the world is quiet: no signal in flight and every manager done with what it received (a ring's
+ * signature check is asynchronous). Asserting "nothing happened" after this means nothing will.
+ */
+async function quiet(hub: RelayHub, parties: Party[]): Promise<void> {
+  for (let round = 0; round < 1000; round++) {
+    await hub.delivered();
+    await Promise.all(parties.map((p) => p.calls.idle()));
+    await new Promise((resolve) => setImmediate(resolve)); // what handling started (a signed reply) gets sent
+    if (hub.inFlight === 0) return;
+  }
+  throw new Error('the relay never went quiet');
+}
 
 describe('CallManager: ringing, declining, hanging up', () => {
   it('rings the callee (calling → ringing), who declines: both ended with matching reasons', async () => {
@@ -239,7 +251,7 @@ describe('CallManager: ringing, declining, hanging up', () => {
   });
 
   it('glare: both call each other at once; exactly one call survives, ringing at the side with the larger id', async () => {
-    const { parties } = await world(['Alice', 'Bob']);
+    const { hub, parties } = await world(['Alice', 'Bob']);
     const [a, b] = parties as [Party, Party];
     befriend(a, b);
     const [small, large] = a.identity.id < b.identity.id ? [a, b] : [b, a];
@@ -251,7 +263,7 @@ describe('CallManager: ringing, declining, hanging up', () => {
     expect(fromLarge.end?.code).toBe('superseded');
     expect(inc.id).toBe(fromSmall.id);
     await stateIs(fromSmall, 'ringing');
-    await settle();
+    await quiet(hub, parties);
     expect(small.calls.current).toBe(fromSmall);
     expect(fromSmall.state).toBe('ringing');
     expect(large.calls.current).toBe(inc);
@@ -354,18 +366,18 @@ describe('CallManager: signal validation', () => {
     hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: true, video: true } }); // media changed after signing
     hub.inject(a.identity.id, b.identity.id, await ring(a, 's'.repeat(22), Date.now() - 11 * 60_000)); // too old
     hub.inject(a.identity.id, b.identity.id, { ...good, kind: 'rtc' }); // another engine's kind
-    await settle();
+    await quiet(hub, parties);
     expect(rings).toBe(0);
     expect(b.calls.current).toBeNull();
     hub.inject(a.identity.id, b.identity.id, good); // the same ring, untouched, from the contact does ring
-    await settle();
+    await quiet(hub, parties);
     expect(rings).toBe(1);
     hub.inject(a.identity.id, b.identity.id, good); // a duplicate of a ringing call is not a second call
-    await settle();
+    await quiet(hub, parties);
     expect(rings).toBe(1);
     b.calls.current!.decline();
     hub.inject(a.identity.id, b.identity.id, good); // replayed after it ended: ignored
-    await settle();
+    await quiet(hub, parties);
     expect(rings).toBe(1);
     expect(b.calls.current).toBeNull();
   });
@@ -383,7 +395,7 @@ describe('CallManager: signal validation', () => {
     hub.inject(c.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: true, cameraOff: true, rev: 99 });
     // Carol's accept of Alice's call to Bob must not connect Alice's call.
     hub.inject(c.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'accept', callId: out.id });
-    await settle();
+    await quiet(hub, parties);
     expect(inc.state).toBe('ringing');
     expect(inc.remote).toEqual({ muted: false, cameraOff: false, video: true });
     expect(out.state).toBe('ringing');
@@ -418,7 +430,7 @@ describe('CallManager: signal validation', () => {
     hub.inject(a.identity.id, b.identity.id, captured[0]!);
     hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: -1 });
     hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: 100, muted: 'no' });
-    await settle();
+    await quiet(hub, parties);
     expect(events).toEqual([]);
     expect(inc.remote).toEqual({ muted: true, cameraOff: true, video: true });
     got = remoteState(inc);
@@ -437,7 +449,7 @@ describe('CallManager: signal validation', () => {
     await ring;
     await stateIs(out, 'ringing');
     hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: '<script>' });
-    await settle();
+    await quiet(hub, parties);
     expect(out.state).toBe('ringing');
     hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: 'no-path' });
     await finished(out);

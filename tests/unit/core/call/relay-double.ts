@@ -11,6 +11,23 @@ export class RelayHub {
   readonly endpoints = new Map<string, RelayEndpoint>();
   /** Every delivered signal, for assertions. */
   readonly log: Array<{ from: string; to: string; data: Record<string, unknown> }> = [];
+  /** Signals handed to an endpoint and not yet dispatched to its listeners. */
+  inFlight = 0;
+  readonly #quiet = new Set<() => void>();
+
+  /** Resolves once no signal is in flight. */
+  delivered(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#quiet.add(resolve));
+  }
+
+  /** @internal */
+  dispatched(): void {
+    if (--this.inFlight > 0) return;
+    for (const resolve of [...this.#quiet]) resolve();
+    this.#quiet.clear();
+  }
+
   /** Rewrites or drops (return null) a signal in flight, like a hostile relay. */
   tamper: ((from: string, to: string, data: Record<string, unknown>) => Record<string, unknown> | null) | null = null;
 
@@ -66,9 +83,14 @@ export class RelayEndpoint implements CallRelay {
 
   deliver(from: string, data: Record<string, unknown>): void {
     // Asynchronous like a network hop, in order (setTimeout callbacks of equal delay run in order).
+    this.hub.inFlight++;
     setTimeout(() => {
-      if (this.state !== 'online') return;
-      for (const l of [...this.#listeners]) l({ from, data });
+      try {
+        if (this.state !== 'online') return;
+        for (const l of [...this.#listeners]) l({ from, data });
+      } finally {
+        this.hub.dispatched();
+      }
     }, 0);
   }
 }
