@@ -3,19 +3,16 @@
 //  - reconnects with capped exponential backoff and jitter, resubscribes presence after each reconnect;
 //  - queues outgoing signals and channel opens while reconnecting (bounded; each one resolves or fails);
 //  - every relay message is validated with ServerMessageSchema before use.
+// Signal confirmations live in confirmations.ts, the channels multiplexed on the socket in channel-mux.ts.
 import {
   CloseCode,
   ErrorCode,
   MAX_IDS_PER_MESSAGE,
   PROTOCOL_VERSION,
   ServerMessageSchema,
-  channelOfFrame,
   describeIssue,
-  encodeChannelFrame,
-  payloadOfFrame,
   relayAuthStatement,
   toBase64url,
-  writeChannelHeader,
   type Bytes,
   type PublicIdentityKey,
   type RelayLimitsInfo,
@@ -24,10 +21,11 @@ import {
 import type { RelayState } from '../api.js';
 import { silentLogger, type Logger, type WebSocketFactory, type WebSocketLike } from '../platform/types.js';
 import { Backoff, type BackoffOptions } from '../util/backoff.js';
-import { asBytes } from '../util/bytes.js';
-import { deferred, type Deferred } from '../util/deferred.js';
+import { deferred } from '../util/deferred.js';
 import { Emitter } from '../util/emitter.js';
-import { RelayChannelSocket, type ChannelHost } from './channel.js';
+import type { RelayChannelSocket } from './channel.js';
+import { ChannelMux } from './channel-mux.js';
+import { SignalConfirmations } from './confirmations.js';
 import { RelayError } from './errors.js';
 import { relayHostOf } from './url.js';
 
@@ -70,17 +68,9 @@ interface Held {
   timer: number;
 }
 
-interface PendingOpen {
-  to: string;
-  tag: string;
-  result: Deferred<RelayChannelSocket>;
-  timer: number | undefined;
-}
-
-const CONFIRM_PREFIX = 'c';
 const KEEPALIVE_PREFIX = 'k';
 
-export class RelayClient implements ChannelHost {
+export class RelayClient {
   readonly url: string;
   readonly host: string;
   readonly #signer: RelaySigner;
@@ -90,9 +80,9 @@ export class RelayClient implements ChannelHost {
   readonly #events = new Emitter<RelayClientEvents>();
   readonly #maxQueued: number;
   readonly #queueTimeoutMs: number;
-  readonly #channelOpenTimeoutMs: number;
   readonly #keepaliveMs: number;
-  readonly #lowWater: number;
+  readonly #confirmations: SignalConfirmations;
+  readonly #mux: ChannelMux;
 
   #ws: WebSocketLike | null = null;
   #state: RelayState = 'offline';
@@ -104,21 +94,11 @@ export class RelayClient implements ChannelHost {
   readonly #subscriptions = new Set<string>();
   readonly #online = new Set<string>();
   readonly #held: Held[] = [];
-  /** Signals written but not yet confirmed: ref → result. Confirmed by the pong of a later ping (the relay answers in order). */
-  readonly #unconfirmed = new Map<string, { to: string; result: Deferred<void> }>();
-  #batch: string[] = [];
-  readonly #barriers = new Map<string, string[]>();
-  #refCounter = 0;
-  readonly #pendingOpens = new Map<string, PendingOpen>();
-  readonly #channels = new Map<number, RelayChannelSocket>();
 
   #lastHeard = 0;
   #keepaliveTimer: number | undefined;
   #keepaliveRef: string | null = null;
-  #aboveLowWater = false;
-  #callbacksWork = false;
-  #drainTimer: number | undefined;
-  #drainDelay = 0;
+  #keepaliveCounter = 0;
 
   constructor(options: RelayClientOptions) {
     this.url = options.url;
@@ -129,9 +109,19 @@ export class RelayClient implements ChannelHost {
     this.#backoff = new Backoff({ initialMs: 250, maxMs: 30_000, ...options.backoff });
     this.#maxQueued = options.maxQueued ?? 256;
     this.#queueTimeoutMs = options.queueTimeoutMs ?? 30_000;
-    this.#channelOpenTimeoutMs = options.channelOpenTimeoutMs ?? 30_000;
     this.#keepaliveMs = options.keepaliveMs ?? 15_000;
-    this.#lowWater = options.lowWaterBytes ?? 256 * 1024;
+    const send = (msg: Record<string, unknown>): void => this.#sendJson(msg);
+    this.#confirmations = new SignalConfirmations(send, () => this.#state === 'online');
+    const client = this;
+    this.#mux = new ChannelMux(
+      {
+        get onlineSocket() {
+          return client.#state === 'online' ? client.#ws : null;
+        },
+        sendJson: send,
+      },
+      { lowWaterBytes: options.lowWaterBytes ?? 256 * 1024, openTimeoutMs: options.channelOpenTimeoutMs ?? 30_000 },
+    );
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'relay client listener threw');
   }
 
@@ -148,6 +138,7 @@ export class RelayClient implements ChannelHost {
     return this.#limits;
   }
 
+  /** Bytes queued in the WebSocket (shared by every channel). */
   get bufferedAmount(): number {
     return this.#ws?.bufferedAmount ?? 0;
   }
@@ -181,7 +172,6 @@ export class RelayClient implements ChannelHost {
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
     this.#stopKeepalive();
-    clearTimeout(this.#drainTimer);
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {
@@ -225,13 +215,7 @@ export class RelayClient implements ChannelHost {
   signal(to: string, data: Record<string, unknown>): Promise<void> {
     const result = deferred<void>();
     this.#whenOnline(
-      () => {
-        const ref = `${CONFIRM_PREFIX}${++this.#refCounter}`;
-        this.#unconfirmed.set(ref, { to, result });
-        this.#sendJson({ type: 'signal', to, data, ref });
-        this.#batch.push(ref);
-        if (this.#batch.length === 1) queueMicrotask(() => this.#sendBarrier());
-      },
+      () => this.#confirmations.send(to, data, result),
       (error) => result.reject(error),
     );
     return result.promise;
@@ -246,42 +230,10 @@ export class RelayClient implements ChannelHost {
   openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
     const result = deferred<RelayChannelSocket>();
     this.#whenOnline(
-      () => {
-        const key = openKey(to, tag);
-        this.#pendingOpens.get(key)?.result.reject(new RelayError('refused', 'superseded by a newer open of the same channel'));
-        const timer = setTimeout(() => {
-          if (this.#pendingOpens.get(key)?.result !== result) return;
-          this.#pendingOpens.delete(key);
-          result.reject(new RelayError('timeout', 'the peer did not open the relay channel in time'));
-        }, this.#channelOpenTimeoutMs);
-        this.#pendingOpens.set(key, { to, tag, result, timer });
-        this.#sendJson({ type: 'channel-open', to, tag });
-      },
+      () => this.#mux.open(to, tag, result),
       (error) => result.reject(error),
     );
     return result.promise;
-  }
-
-  /** @internal ChannelHost */
-  sendFrame(channel: number, payload: Uint8Array): void {
-    const ws = this.#ws;
-    if (!ws || this.#state !== 'online') throw new RelayError('disconnected', 'the relay connection is down');
-    ws.send(encodeChannelFrame(channel, payload), this.#afterSend);
-    this.#noteBuffered();
-  }
-
-  /** @internal ChannelHost */
-  sendFramed(channel: number, frame: Uint8Array): void {
-    const ws = this.#ws;
-    if (!ws || this.#state !== 'online') throw new RelayError('disconnected', 'the relay connection is down');
-    ws.send(writeChannelHeader(frame, channel), this.#afterSend);
-    this.#noteBuffered();
-  }
-
-  /** @internal ChannelHost */
-  closeChannel(channel: number): void {
-    if (!this.#channels.delete(channel)) return;
-    if (this.#state === 'online') this.#sendJson({ type: 'channel-close', channel });
   }
 
   // ---- connection ----
@@ -301,8 +253,8 @@ export class RelayClient implements ChannelHost {
       if (this.#ws !== ws) return;
       this.#lastHeard = Date.now();
       if (typeof ev.data === 'string') this.#onText(ev.data);
-      else this.#onBinary(ev.data);
-      this.#checkDrain();
+      else this.#mux.onBinary(ev.data);
+      this.#mux.checkDrain();
     };
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
@@ -338,23 +290,11 @@ export class RelayClient implements ChannelHost {
 
   /** Everything bound to one connection dies with it. */
   #dropConnectionState(reason: string, code: 'disconnected' | 'closed'): void {
-    for (const [, { result }] of this.#unconfirmed) result.reject(new RelayError(code, `relay connection lost before the signal was confirmed (${reason})`));
-    this.#unconfirmed.clear();
-    this.#barriers.clear();
-    this.#batch = [];
-    for (const [, open] of this.#pendingOpens) {
-      clearTimeout(open.timer);
-      open.result.reject(new RelayError(code, `relay connection lost while opening a channel (${reason})`));
-    }
-    this.#pendingOpens.clear();
-    for (const [, socket] of this.#channels) socket.closedByRelay(`relay connection lost (${reason})`);
-    this.#channels.clear();
+    this.#confirmations.failAll(code, reason);
+    this.#mux.dropAll(code, reason);
     const wasOnline = [...this.#online];
     this.#online.clear();
     if (!this.#closed) for (const id of wasOnline) this.#events.emit('presence', { id, online: false });
-    this.#aboveLowWater = false;
-    clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
   }
 
   #onText(text: string): void {
@@ -396,30 +336,14 @@ export class RelayClient implements ChannelHost {
       case 'signal':
         this.#events.emit('signal', { from: msg.from, data: msg.data });
         return;
-      case 'channel-ready': {
-        const key = openKey(msg.peer, msg.tag);
-        const open = this.#pendingOpens.get(key);
-        if (!open) {
-          // We gave up on it (timeout, superseded): tell the relay so the peer learns quickly.
-          this.#sendJson({ type: 'channel-close', channel: msg.channel });
-          return;
-        }
-        this.#pendingOpens.delete(key);
-        clearTimeout(open.timer);
-        const socket = new RelayChannelSocket(this, msg.channel, msg.peer, msg.tag);
-        this.#channels.get(msg.channel)?.closedByRelay('replaced by the relay');
-        this.#channels.set(msg.channel, socket);
-        open.result.resolve(socket);
+      case 'channel-ready':
+        this.#mux.onChannelReady(msg);
         return;
-      }
-      case 'channel-closed': {
-        const socket = this.#channels.get(msg.channel);
-        this.#channels.delete(msg.channel);
-        socket?.closedByRelay(msg.reason || 'closed by the relay');
+      case 'channel-closed':
+        this.#mux.onChannelClosed(msg);
         return;
-      }
       case 'pong':
-        if (msg.ref !== undefined) this.#onPong(msg.ref);
+        if (msg.ref !== undefined && !this.#confirmations.onPong(msg.ref) && msg.ref === this.#keepaliveRef) this.#keepaliveRef = null;
         return;
       case 'error':
         this.#onRelayError(msg);
@@ -460,52 +384,18 @@ export class RelayClient implements ChannelHost {
   #onRelayError(msg: Extract<ServerMessage, { type: 'error' }>): void {
     const code = msg.code === ErrorCode.Offline ? 'offline' : 'refused';
     if (msg.ref !== undefined) {
-      const pending = this.#unconfirmed.get(msg.ref);
-      if (pending) {
-        this.#unconfirmed.delete(msg.ref);
-        pending.result.reject(new RelayError(code, code === 'offline' ? 'the contact is not connected to the relay' : msg.message, msg.code));
-        return;
-      }
+      const error = new RelayError(code, code === 'offline' ? 'the contact is not connected to the relay' : msg.message, msg.code);
+      if (this.#confirmations.onRefused(msg.ref, error)) return;
     }
     if (msg.tag !== undefined && msg.to !== undefined) {
-      const key = openKey(msg.to, msg.tag);
-      const open = this.#pendingOpens.get(key);
-      if (open) {
-        this.#pendingOpens.delete(key);
-        clearTimeout(open.timer);
-        const why = msg.code === ErrorCode.ChannelTimeout ? 'timeout' : code;
-        open.result.reject(new RelayError(why, msg.message, msg.code));
-        return;
-      }
+      const why = msg.code === ErrorCode.ChannelTimeout ? 'timeout' : code;
+      if (this.#mux.onOpenRefused(msg.to, msg.tag, new RelayError(why, msg.message, msg.code))) return;
     }
     this.#log.warn({ url: this.url, code: msg.code, message: msg.message }, 'relay error');
     this.#events.emit('error', { code: msg.code, message: msg.message });
   }
 
-  // ---- confirmation barriers and keepalive ----
-
-  #sendBarrier(): void {
-    const refs = this.#batch;
-    this.#batch = [];
-    if (refs.length === 0 || this.#state !== 'online') return;
-    const ref = `${CONFIRM_PREFIX}b${++this.#refCounter}`;
-    this.#barriers.set(ref, refs);
-    this.#sendJson({ type: 'ping', ref });
-  }
-
-  #onPong(ref: string): void {
-    const refs = this.#barriers.get(ref);
-    if (refs) {
-      this.#barriers.delete(ref);
-      for (const r of refs) {
-        const pending = this.#unconfirmed.get(r);
-        this.#unconfirmed.delete(r);
-        pending?.result.resolve();
-      }
-      return;
-    }
-    if (ref === this.#keepaliveRef) this.#keepaliveRef = null;
-  }
+  // ---- keepalive ----
 
   #startKeepalive(): void {
     this.#stopKeepalive();
@@ -517,7 +407,7 @@ export class RelayClient implements ChannelHost {
         return;
       }
       if (Date.now() - this.#lastHeard >= this.#keepaliveMs) {
-        this.#keepaliveRef = `${KEEPALIVE_PREFIX}${++this.#refCounter}`;
+        this.#keepaliveRef = `${KEEPALIVE_PREFIX}${++this.#keepaliveCounter}`;
         this.#sendJson({ type: 'ping', ref: this.#keepaliveRef });
       }
       this.#keepaliveTimer = setTimeout(tick, this.#keepaliveMs);
@@ -566,54 +456,10 @@ export class RelayClient implements ChannelHost {
     const ws = this.#ws;
     if (!ws) return;
     try {
-      ws.send(JSON.stringify(msg), this.#afterSend);
+      ws.send(JSON.stringify(msg), this.#mux.afterSend);
     } catch (error) {
       this.#log.warn({ url: this.url, err: String(error) }, 'relay send failed');
     }
-  }
-
-  // ---- drain detection (see README: no drain event in browsers) ----
-
-  readonly #afterSend = (): void => {
-    this.#callbacksWork = true;
-    this.#checkDrain();
-  };
-
-  #noteBuffered(): void {
-    if (this.bufferedAmount <= this.#lowWater) return;
-    this.#aboveLowWater = true;
-    // Browsers never call the send callback: fall back to a few one-shot checks while (and only while) blocked.
-    if (!this.#callbacksWork && this.#drainTimer === undefined) {
-      this.#drainDelay = 5;
-      this.#scheduleDrainCheck();
-    }
-  }
-
-  #scheduleDrainCheck(): void {
-    this.#drainTimer = setTimeout(() => {
-      this.#drainTimer = undefined;
-      this.#checkDrain();
-      if (this.#aboveLowWater && !this.#callbacksWork) {
-        this.#drainDelay = Math.min(this.#drainDelay * 2, 100);
-        this.#scheduleDrainCheck();
-      }
-    }, this.#drainDelay);
-  }
-
-  #checkDrain(): void {
-    if (!this.#aboveLowWater || this.bufferedAmount > this.#lowWater) return;
-    this.#aboveLowWater = false;
-    for (const [, socket] of this.#channels) socket.drained();
-  }
-
-  #onBinary(data: unknown): void {
-    const bytes = asBytes(data);
-    if (!bytes) return;
-    const channel = channelOfFrame(bytes);
-    if (channel === null) return;
-    const socket = this.#channels.get(channel);
-    if (!socket) return;
-    socket.deliver(payloadOfFrame(bytes));
   }
 
   #setState(state: RelayState, error?: string): void {
@@ -621,10 +467,6 @@ export class RelayClient implements ChannelHost {
     this.#state = state;
     this.#events.emit('state', error === undefined ? { state } : { state, error });
   }
-}
-
-function openKey(to: string, tag: string): string {
-  return `${to}\n${tag}`;
 }
 
 function detach(ws: WebSocketLike): void {
