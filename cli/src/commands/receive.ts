@@ -100,7 +100,12 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
             engine.on('state', (info) => {
               if (info.direction !== 'in') return;
               if (info.state === 'active') announce(info.offerId);
-              if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(info.error.message)}`);
+              if (info.state === 'paused' && info.error) {
+                view.log(`paused: ${safeText(info.error.message)}`);
+                out.record({ type: 'paused', offerId: info.offerId, error: info.error });
+                // --once: a paused offer needs someone to act (free space, re-run send); say so and end.
+                resolveOnce(info);
+              }
               if (FINAL_OFFER.has(info.state)) {
                 announce(info.offerId);
                 const ok = info.state === 'done' && info.files.every((f) => f.state === 'verified');
@@ -149,6 +154,10 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
           await messenger.close();
         }
         if (opts.once && firstFinished && !(firstFinished.state === 'done' && firstFinished.files.every((f) => f.state === 'verified'))) {
+          if (firstFinished.state === 'paused') {
+            const cause = firstFinished.error?.code === 'disk-full' ? 'this disk is full' : safeText(firstFinished.error?.message ?? 'paused');
+            throw new CliError(`the offer from ${who(firstFinished.contactId)} is paused: ${cause}. The partial file is kept: ${firstFinished.error?.code === 'disk-full' ? 'free some space, then ' : ''}run receive again and have them run the same send again to continue.`);
+          }
           const reason = refused.get(firstFinished.offerId) ?? firstFinished.error?.message;
           throw new CliError(`the offer from ${who(firstFinished.contactId)} ended ${firstFinished.state}${reason ? ` (${safeText(reason)})` : ''}; not every file was verified`);
         }

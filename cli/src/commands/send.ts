@@ -62,6 +62,12 @@ function sameFiles(info: TransferInfo, files: readonly OutgoingFile[], sources: 
   );
 }
 
+/** The reason an offer paused, naming whose problem it is (a full disk is the receiver's). */
+export function pauseCause(error: { code: string; message: string }, who: string): string {
+  if (error.code === 'disk-full') return `${who}'s disk is full (${error.message}); once they free space, run the same command again to continue`;
+  return error.message;
+}
+
 export function registerSend(program: Command): void {
   program
     .command('send')
@@ -159,8 +165,10 @@ Symbolic links and special files are skipped (listed on stderr).
               }),
               engine.on('state', (info) => {
                 if (!ids.has(info.offerId)) return;
-                touch();
-                if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(info.error.message)}`);
+                // Only movement counts as progress: a paused offer (full disk on their side) must not
+                // keep the command alive past --timeout by bouncing between states.
+                if (info.state !== 'paused') touch();
+                if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(pauseCause(info.error, who))}`);
                 if (info.state === 'declined') view.log(`${who} declined${info.error ? `: ${safeText(info.error.message)}` : ''}`);
                 check();
               }),
@@ -200,8 +208,10 @@ Symbolic links and special files are skipped (listed on stderr).
             throw new CliError(`not sent: ${why}`);
           }
           for (const off of watch) off();
+          const paused = offers.map((o) => engine.get(o.offerId)).find((o) => o?.state === 'paused' && o.error);
           let why: string;
           if (outcome === 'interrupted') why = 'interrupted';
+          else if (paused?.error) why = `paused after ${opts.timeout} s without progress: ${safeText(pauseCause(paused.error, who))}`;
           else if (relay.state !== 'online' && messenger.pathOf(contact.id) === 'none') {
             why = `no progress for ${opts.timeout} s: could not reach the relay${relay.error ? ` (${safeText(relay.error)})` : ''}`;
           } else if (!contactOnline) why = `no progress for ${opts.timeout} s: ${who} is offline`;
