@@ -67,6 +67,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
   private readonly desired = new Set<string>();
   private readonly subscribing = new Map<string, Promise<void>>();
   private readonly signalPrefix: Buffer;
+  private readonly nodeIdBytes: Buffer;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
   private started = false;
@@ -91,6 +92,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
   ) {
     this.P = o.keyPrefix;
     this.signalPrefix = Buffer.from(`S${o.nodeId}\n`);
+    this.nodeIdBytes = Buffer.from(o.nodeId);
     const common: RedisOptions = {
       lazyConnect: true,
       // Nothing replayed late: a command that cannot be sent now fails now, and the sender hears of it.
@@ -236,7 +238,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       if (kind === 0x73 /* s */) {
         const nl = message.indexOf(10);
         if (nl < 2) return;
-        if (message.toString('latin1', 1, nl) === this.o.nodeId) return; // our own: delivered locally already
+        if (message.subarray(1, nl).equals(this.nodeIdBytes)) return; // our own: delivered locally already
         if (message[0] === 0x53 /* S */) this.deliverSignal(id, message.subarray(nl + 1));
         else if (message[0] === 0x4f /* O */) {
           const parsed = OfferSchema.safeParse(JSON.parse(message.toString('utf8', nl + 1)));

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './redis-server.js';
+import { freePort } from '../../harness/redis/redis-server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'parley-embedded-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { afterAll } from 'vitest';
 import { silentLogger, startRelay, type RelayOptions, type RunningRelay } from '../../../signaling/server/index.js';
 import type { ClusterOptions } from '../../../signaling/server/cluster/options.js';
 import type { RawClient } from '../../helpers/relay/raw-client.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../../harness/redis/redis-server.js';
 
 export const CLUSTER_SECRET = 'test-cluster-secret-0123456789';
 

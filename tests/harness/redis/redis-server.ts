@@ -1,4 +1,4 @@
-// A real redis-server for tests and the cluster benchmark: loopback only, a free port, nothing on disk,
+// A real redis-server for the cluster tests and bench:cluster: loopback only, a free port, nothing on disk,
 // stopped by its PID (never the system service).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
