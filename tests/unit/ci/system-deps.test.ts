@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { TEMP_ROOT } from '../../testbed/names.js';
 import { assertListed, isNodeRuntime, loadSystemDeps, packageOf, programsOf, UnlistedProgramError } from '../../testbed/system-deps.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -114,6 +115,10 @@ describe('runtime spawn guard (tests/setup/spawn-guard.ts)', () => {
     expect(spawnSync(process.execPath, ['-e', 'process.exit(3)']).status).toBe(3);
     expect(spawnSync('sh', ['-c', 'exit 4']).status).toBe(4);
     expect(() => assertListed(deps, '/usr/bin/chromium', ['--version'])).not.toThrow();
+    // The test bed's Chromium launch wrappers (they exec `ip netns exec NS /usr/bin/chromium`) are allowed…
+    expect(() => assertListed(deps, join(TEMP_ROOT, 'pt1r000000', 'chromium-a-1.sh'), ['--headless'])).not.toThrow();
+    // …but not any script elsewhere.
+    expect(() => assertListed(deps, '/tmp/chromium-a-1.sh')).toThrow(UnlistedProgramError);
     expect(() => assertListed(deps, 'bash', ['-c', 'ulimit -n; nats-server'])).not.toThrow(); // only the first word is checked
     expect(() => assertListed(deps, 'bash', ['-c', 'redis-server --port 0'])).not.toThrow();
     expect(() => assertListed(deps, 'bash', ['-c', 'wormhole send'])).toThrow(UnlistedProgramError);
