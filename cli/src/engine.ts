@@ -4,7 +4,7 @@ import type { Contact } from '../../core/src/api.js';
 import { ChatStore } from '../../core/src/chat/index.js';
 import { ContactStore, type StoredContact } from '../../core/src/contacts/store.js';
 import type { LocalIdentity } from '../../core/src/identity/index.js';
-import { Messenger } from '../../core/src/messenger.js';
+import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
 import { nodeAead } from '../../platform/node/src/aead.js';
@@ -38,7 +38,7 @@ export interface Online {
 }
 
 /** Opens the Messenger (it starts connecting to the relays). Direct WebRTC needs @roamhq/wrtc; without it, relay only. */
-export async function openOnline(ctx: ActionContext): Promise<Online> {
+export async function openOnline(ctx: ActionContext, options: { files?: MessengerFilesOptions } = {}): Promise<Online> {
   const identity = await requireIdentity(ctx);
   const relays = ctx.globals.relays.length > 0 ? ctx.globals.relays : identity.relays;
   let wrtc: unknown;
@@ -58,6 +58,7 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
       logger: ctx.logger,
       extractableKey: true,
       aead: nodeAead,
+      ...(options.files ? { files: options.files } : {}),
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
     });
@@ -72,21 +73,4 @@ export async function openOnline(ctx: ActionContext): Promise<Online> {
     messenger,
     resolve: async (query) => resolveContact(await messenger.contacts(), query),
   };
-}
-
-/**
- * Before closing: waits (at most `ms`) until every live session's stream has been acknowledged by the
- * peer, so a final ack, a transfer `result` or a just-sent message is not cut off by our exit.
- */
-export async function drainSessions(messenger: Messenger, ms = 3000): Promise<void> {
-  // Acks are batched on a zero timer: let pending ones be written first.
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  const live = (await messenger.contacts()).filter((c) => messenger.pathOf(c.id) !== 'none');
-  if (live.length === 0) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.all(live.map((c) => messenger.sessionFor(c.id).stream.flushed())),
-    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
 }

@@ -1,4 +1,5 @@
-// The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat.
+// The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat, calls and
+// file transfer. Every session it creates carries chat and (when configured) file frames from the start.
 import type { ChatMessage, Contact, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
 import { CALL_SIGNAL_KIND } from './call/signals.js';
 import { CallManager } from './call/manager.js';
@@ -17,7 +18,28 @@ import { relaySignerOf } from './relay/signer.js';
 import type { IceServer, SimplePeerConstructor } from './platform/rtc.js';
 import { Session } from './session/session.js';
 import { SESSION_SIGNAL_KINDS } from './session/signals.js';
+import { TransferEngine, type TransferEngineOptions } from './transfer/engine.js';
+import { attachSession } from './transfer/session-stream.js';
+import type { OutgoingFile, TransferInfo } from './transfer/types.js';
 import { Emitter } from './util/emitter.js';
+
+/**
+ * File transfer (core/src/transfer/README.md): where files are read from and saved to, and the engine's
+ * policy (decide, window, ...). Offers from strangers are always declined. Its state is kept in the
+ * Messenger's store unless `store` says otherwise.
+ */
+export type MessengerFilesOptions = Omit<TransferEngineOptions, 'store' | 'logger' | 'isKnownContact'> & { store?: KeyValueStore };
+
+export interface MessengerCloseOptions {
+  /**
+   * Let work in flight finish first: transfers settle (decisions, writes, saved state), then every live
+   * session's stream is acknowledged by the peer, so a final ack, a transfer result or a just-sent
+   * message is not cut off by the exit. Default false.
+   */
+  drain?: boolean;
+  /** Longest wait for the streams to drain (default 3000 ms). */
+  drainTimeoutMs?: number;
+}
 
 export interface MessengerOptions {
   store: KeyValueStore;
@@ -50,6 +72,8 @@ export interface MessengerOptions {
   callTimeouts?: Partial<CallTimeouts>;
   /** AES-GCM for relay records (Node: platform/node/src/aead.ts). Default WebCrypto. */
   aead?: AeadEngine;
+  /** File transfer; without it the Messenger has none (`transfers` is null) and file frames are dropped. */
+  files?: MessengerFilesOptions;
 }
 
 export class Messenger {
@@ -67,7 +91,12 @@ export class Messenger {
   readonly #callSignals = new Emitter<{ signal: { from: string; data: Record<string, unknown> } }>();
   /** Audio/video calls with contacts (core/src/call/README.md). */
   readonly calls: CallManager;
+  /** File transfer with contacts; null when opened without `files`. */
+  readonly transfers: TransferEngine | null;
+  /** The transfer engine's hold on each session's file frames. */
+  readonly #fileLinks = new Map<string, Unsubscribe>();
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   private constructor(options: MessengerOptions, identity: LocalIdentity, contacts: ContactStore, chat: ChatStore, relayUrls: string[]) {
     this.#o = options;
@@ -90,6 +119,10 @@ export class Messenger {
       ...(options.callTimeouts ? { timeouts: options.callTimeouts } : {}),
       ...(options.SimplePeer ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> } : {}),
     });
+    const files = options.files;
+    this.transfers = files
+      ? new TransferEngine({ ...files, store: files.store ?? options.store, logger: this.#log, isKnownContact: (id) => contacts.has(id) })
+      : null;
   }
 
   /** Calls reach a contact through the same relay as their session; signals from any relay come back here. */
@@ -123,6 +156,7 @@ export class Messenger {
     }
     const contacts = await ContactStore.open(options.store, log);
     const messenger = new Messenger(options, identity, contacts, new ChatStore(options.store), relays);
+    await messenger.transfers?.start();
     messenger.#start();
     return messenger;
   }
@@ -157,6 +191,8 @@ export class Messenger {
     this.#sessions.get(contactId)?.close();
     this.#sessions.delete(contactId);
     this.#chatService.detach(contactId);
+    this.#fileLinks.get(contactId)?.();
+    this.#fileLinks.delete(contactId);
     for (const relay of this.#relays.values()) relay.unsubscribe([contactId]);
     await this.#contacts.remove(contactId);
     await this.#chat.forget(contactId);
@@ -192,6 +228,17 @@ export class Messenger {
     this.#events.emit('contact', await this.#contactView(contactId));
   }
 
+  // ---- files ----
+
+  /** Offers files to a contact (connecting to them if needed); see `transfers` for progress and answers. */
+  async sendFiles(contactId: IdentityId, files: readonly OutgoingFile[]): Promise<TransferInfo[]> {
+    if (!this.transfers) throw new Error('File transfer is not set up (the Messenger was opened without files).');
+    this.#requireContact(contactId);
+    this.#requireOpen();
+    this.sessionFor(contactId);
+    return this.transfers.send(contactId, files);
+  }
+
   pathOf(contactId: IdentityId): SessionPath {
     return this.#sessions.get(contactId)?.path ?? 'none';
   }
@@ -211,6 +258,8 @@ export class Messenger {
    * and calls. Its `stream` carries frames of any kind; see core/src/session/README.md.
    */
   sessionFor(contactId: IdentityId): Session {
+    // A session made after close would never be closed (nor its relay client).
+    this.#requireOpen();
     const existing = this.#sessions.get(contactId);
     if (existing) {
       existing.ensure();
@@ -243,14 +292,29 @@ export class Messenger {
     });
     session.on('error', (error) => this.#events.emit('error', { contactId, message: error.message }));
     this.#chatService.attach(contactId, session);
+    // Attached now, before any frame can arrive: a stream drops frames of a kind nobody listens to.
+    if (this.transfers) this.#fileLinks.set(contactId, attachSession(this.transfers, contactId, session));
     session.ensure();
     return session;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Closes calls, transfers (partials are kept), sessions and relays; with `drain`, lets work in flight finish first. */
+  close(options: MessengerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: MessengerCloseOptions): Promise<void> {
+    if (options.drain) {
+      // Transfers first: their last acks and results are frames the streams must then deliver.
+      await this.transfers?.idle();
+      await this.#drainStreams(options.drainTimeoutMs ?? 3000);
+    }
     this.#closed = true;
     this.calls.close();
+    for (const off of this.#fileLinks.values()) off();
+    this.#fileLinks.clear();
+    await this.transfers?.close();
     for (const s of this.#sessions.values()) s.close();
     this.#sessions.clear();
     for (const r of this.#relays.values()) r.close();
@@ -260,6 +324,17 @@ export class Messenger {
 
   // ---- internals ----
 
+  /** Waits (at most `ms`) until every live session's stream has been acknowledged by the peer. */
+  async #drainStreams(ms: number): Promise<void> {
+    // Chat acks are batched on a zero timer: let pending ones be written first.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const live = [...this.#sessions.values()].filter((s) => s.path !== 'none');
+    if (live.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(live.map((s) => s.stream.flushed())), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
   #start(): void {
     for (const url of this.#relayUrls) this.#client(url);
     for (const c of this.#contacts.list()) this.#watch(c.id);
@@ -267,6 +342,15 @@ export class Messenger {
     void this.#chat.contactsWithPending().then((ids) => {
       for (const id of ids) if (this.#contacts.has(id) && !this.#closed) this.sessionFor(id);
     });
+    // So do transfers left unfinished (either direction): each side re-offers or says where to resume.
+    for (const id of this.transfers?.contactsWithUnfinished() ?? []) {
+      if (!this.#contacts.has(id)) continue;
+      try {
+        this.sessionFor(id);
+      } catch (error) {
+        this.#log.warn({ err: String(error) }, 'unfinished transfer: contact not reachable');
+      }
+    }
   }
 
   #client(url: string): RelayClient {
@@ -334,6 +418,10 @@ export class Messenger {
       unread: summary.unread,
       lastMessageAt: summary.lastMessageAt,
     };
+  }
+
+  #requireOpen(): void {
+    if (this.#closed) throw new Error('The Messenger is closed.');
   }
 
   #requireContact(contactId: string) {

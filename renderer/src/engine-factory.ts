@@ -1,6 +1,6 @@
 // Opens the engine (core's Messenger) with the browser's platform pieces: the browser's own
 // RTCPeerConnection (no wrtc), its WebSocket, and IndexedDB stores.
-import { Messenger } from '../../core/src/messenger.js';
+import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.js';
 import type { IdentityKeyStore } from '../../core/src/identity/index.js';
 import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
 import { browserWebSocket } from './platform/websocket.js';
@@ -9,6 +9,8 @@ import type { EngineOptions } from './state/app.svelte.js';
 export interface EngineFactoryOptions extends EngineOptions {
   store: KeyValueStore;
   identityStore: IdentityKeyStore;
+  /** File transfer (services/transfers.ts browserFiles). */
+  files?: MessengerFilesOptions;
 }
 
 /** Engine logs go to the console without message contents (core never logs them). */
@@ -30,5 +32,6 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     ...(options.name !== undefined ? { name: options.name } : {}),
     extractableKey: false,
     streamWindowBytes: 8 * 1024 * 1024,
+    ...(options.files ? { files: options.files } : {}),
   });
 }

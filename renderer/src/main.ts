@@ -8,10 +8,9 @@ import { WebBridge } from './bridge/web.js';
 import { detectLanguage } from './i18n/languages.js';
 import { i18n } from './i18n/index.svelte.js';
 import { sameOriginRelayUrl } from './lib/relay-url.js';
-import { consoleLogger, openEngine } from './engine-factory.js';
-import type { Messenger } from '../../core/src/messenger.js';
+import { openEngine } from './engine-factory.js';
 import { bindCalls } from './services/calls.js';
-import { TransferService } from './services/transfers.js';
+import { browserFiles, TransferService } from './services/transfers.js';
 import { IdbIdentityKeyStore } from './platform/identity-store.js';
 import { IdbKeyValueStore, openParleyDb } from './platform/idb.js';
 import { AppState } from './state/app.svelte.js';
@@ -60,11 +59,12 @@ async function init(): Promise<void> {
   const embedded = await bridge.embeddedRelayUrl().catch(() => null);
   const defaultRelay = embedded ?? sameOriginRelayUrl(location.href);
 
+  const files = browserFiles(bridge.downloads);
   const app = new AppState({
     bridge,
     uiStore,
     hasIdentity: () => identityStore.exists(),
-    openEngine: (options) => openEngine({ ...options, store: engineStore, identityStore }),
+    openEngine: (options) => openEngine({ ...options, store: engineStore, identityStore, files: files.options }),
     defaultSettings: {
       relays: defaultRelay ? [defaultRelay] : [],
       iceServers: [],
@@ -84,16 +84,15 @@ async function init(): Promise<void> {
   app.onEngine((engine) => {
     unbindCalls?.();
     unbindCalls = null;
-    void transferService?.close();
+    transferService?.close();
     transferService = null;
     transfers.items = [];
     if (!engine) return;
-    // openEngine (engine-factory.ts) returns core's Messenger; the state layer sees only its EngineLike face.
-    const messenger = engine as unknown as Messenger;
-    unbindCalls = bindCalls(messenger.calls, call);
-    const service = new TransferService(messenger, engineStore, transfers, consoleLogger, (m) => app.toasts.error(m), bridge.downloads);
-    transferService = service;
-    service.start().catch((err: unknown) => app.toasts.error(err instanceof Error ? err.message : String(err)));
+    unbindCalls = bindCalls(engine.calls, call);
+    if (engine.transfers) {
+      transferService = new TransferService(engine, engine.transfers, files.source, transfers, (m) => app.toasts.error(m));
+      transferService.start();
+    }
   });
 
   const target = document.getElementById('app');

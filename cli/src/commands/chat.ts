@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createInterface, clearLine, cursorTo, type Interface } from 'node:readline';
 import type { ChatMessage } from '../../../core/src/api.js';
 import { MAX_TEXT_CHARS } from '../../../core/src/chat/index.js';
-import { drainSessions, openOnline } from '../engine.js';
+import { openOnline } from '../engine.js';
 import { CliError } from '../errors.js';
 import { formatTime } from '../format.js';
 import { describeContact } from '../resolve-contact.js';
@@ -147,8 +147,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
         } finally {
           rl?.close();
           shutdown.dispose();
-          await drainSessions(messenger);
-          await messenger.close();
+          await messenger.close({ drain: true });
         }
       });
     });

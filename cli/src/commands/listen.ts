@@ -1,7 +1,7 @@
 // `parley listen`: stay online, print incoming messages, deliver the outbox, until SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import type { ChatMessage } from '../../../core/src/api.js';
-import { drainSessions, openOnline } from '../engine.js';
+import { openOnline } from '../engine.js';
 import { formatTime } from '../format.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
@@ -81,8 +81,7 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
           await shutdown.requested;
         } finally {
           shutdown.dispose();
-          await drainSessions(messenger);
-          await messenger.close();
+          await messenger.close({ drain: true });
         }
       });
     });

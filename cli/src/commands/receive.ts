@@ -3,14 +3,14 @@ import type { Command } from 'commander';
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TransferInfo } from '../../../core/src/transfer/index.js';
-import { drainSessions, openOnline } from '../engine.js';
+import { openOffline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { describeContact, resolveContact } from '../resolve-contact.js';
+import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
-import { startTransfers } from '../transfers.js';
+import { openWithFiles } from '../transfers.js';
 import { receiveDirProblem, receivePathsProblem } from '../receive-policy.js';
 import { messageJson } from './listen.js';
 import { progressJson, progressSinkFor } from './send.js';
@@ -53,13 +53,14 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
       await withHome(cmd, async (ctx) => {
         const { out } = ctx;
         const shutdown = watchShutdown();
-        const online = await openOnline(ctx);
-        const { messenger } = online;
-        const contacts = await messenger.contacts();
-        const only = opts.from !== undefined ? resolveContact(contacts, opts.from) : null;
+        // The filter is known before the Messenger opens: offers may arrive as soon as it does.
+        const book = await openOffline(ctx);
+        const contacts = book.contacts.list();
+        const only = opts.from !== undefined ? book.resolve(opts.from) : null;
         const names = new Map(contacts.map((c) => [c.id, c.name]));
         const who = (id: string): string => describeContact({ id, name: names.get(id) ?? '' });
-        const transfers = await startTransfers(ctx, online, {
+        const refused = new Map<string, string>();
+        const online = await openWithFiles(ctx, {
           receiveDir: dir,
           decide: (offer) => {
             if (only !== null && offer.contactId !== only.id) return 'decline';
@@ -73,8 +74,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
             return 'ask';
           },
         });
-        const refused = new Map<string, string>();
-        const { engine } = transfers;
+        const { messenger, transfers: engine } = online;
         const view = progressSinkFor(out);
         engine.on('offer', (offer) => {
           const why = refused.get(offer.offerId);
@@ -137,7 +137,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
             if (m.direction === 'in') out.result(`${who(m.contactId)}: ${safeText(m.text)}`, messageJson(m, names.get(m.contactId) ?? ''));
           });
           // Any contact may send: run the engine on every contact's session from the start.
-          for (const c of contacts) if (only === null || c.id === only.id) transfers.attach(c.id);
+          for (const c of contacts) if (only === null || c.id === only.id) messenger.sessionFor(c.id);
           out.record({ type: 'ready', dir });
           if (!out.json) out.note(`receiving into ${dir}${only ? ` from ${describeContact(only)} only` : ''}; Ctrl-C to stop`);
           if (opts.once) {
@@ -148,10 +148,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
         } finally {
           view.close();
           shutdown.dispose();
-          await engine.idle();
-          await drainSessions(messenger);
-          await transfers.close();
-          await messenger.close();
+          await messenger.close({ drain: true });
         }
         if (opts.once && firstFinished && !(firstFinished.state === 'done' && firstFinished.files.every((f) => f.state === 'verified'))) {
           if (firstFinished.state === 'paused') {

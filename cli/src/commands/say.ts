@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ChatMessage, Contact, RelayState } from '../../../core/src/api.js';
 import { MAX_TEXT_CHARS } from '../../../core/src/chat/index.js';
-import { drainSessions, openOnline } from '../engine.js';
+import { openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
@@ -57,8 +57,7 @@ while the contact is online.
           ctx.out.result(`delivered to ${describeContact(contact)} in ${result.deliveredMs} ms (${result.path})`, result);
         } finally {
           shutdown.dispose();
-          await drainSessions(messenger);
-          await messenger.close();
+          await messenger.close({ drain: true });
         }
       });
     });

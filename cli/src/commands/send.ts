@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 
 import type { OutgoingFile, TransferInfo, TransferProgress } from '../../../core/src/transfer/index.js';
 import { TransferError } from '../../../core/src/transfer/index.js';
-import { drainSessions, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { walkForSend } from '../send-walk.js';
@@ -13,7 +12,7 @@ import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
-import { startTransfers } from '../transfers.js';
+import { openWithFiles } from '../transfers.js';
 import { positiveInt } from './contacts.js';
 
 const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
@@ -98,10 +97,8 @@ Symbolic links and special files are skipped (listed on stderr).
         if (walked.files.length === 0) throw new UsageError('nothing to send (no regular files in the paths given)');
 
         const shutdown = watchShutdown();
-        const online = await openOnline(ctx);
-        const { messenger } = online;
-        const transfers = await startTransfers(ctx, online, { decide: () => 'decline' });
-        const { engine } = transfers;
+        const online = await openWithFiles(ctx, { decide: () => 'decline' });
+        const { messenger, transfers: engine } = online;
         const view = progressSinkFor(out);
         try {
           const contact = await online.resolve(query);
@@ -127,7 +124,7 @@ Symbolic links and special files are skipped (listed on stderr).
             out.note(`resuming the earlier offer of these files to ${who}`);
           } else {
             try {
-              offers = await engine.send(contact.id, walked.files);
+              offers = await messenger.sendFiles(contact.id, walked.files);
             } catch (err) {
               if (err instanceof TransferError) throw new UsageError(err.message);
               throw err;
@@ -184,7 +181,7 @@ Symbolic links and special files are skipped (listed on stderr).
               shutdown.signal.removeEventListener('abort', onAbort);
               resolve(how);
             }
-            transfers.attach(contact.id);
+            messenger.sessionFor(contact.id);
             check();
           });
           view.close();
@@ -220,10 +217,7 @@ Symbolic links and special files are skipped (listed on stderr).
         } finally {
           view.close();
           shutdown.dispose();
-          await engine.idle();
-          await drainSessions(messenger);
-          await transfers.close();
-          await messenger.close();
+          await messenger.close({ drain: true });
         }
       });
     });

@@ -10,11 +10,14 @@ import { randomId } from '../util/ids.js';
 import { MAX_TEXT_CHARS, decodeChatFrame, encodeChatFrame, type ChatFrame } from './protocol.js';
 import { isChatQuotaError, type ChatStore } from './store.js';
 
+/** What chat needs of a contact's session: its stream, its path, and a way to ask it to connect. */
+export type ChatSession = Pick<Session, 'stream' | 'path' | 'on' | 'ensure'>;
+
 export class ChatService {
   readonly #store: ChatStore;
   readonly #emit: (message: ChatMessage) => void;
   readonly #log: Logger;
-  readonly #sessions = new Map<string, { session: Session; offs: Array<() => void> }>();
+  readonly #sessions = new Map<string, { session: ChatSession; offs: Array<() => void> }>();
   readonly #ackBatch = new Map<string, string[]>();
 
   constructor(store: ChatStore, emit: (message: ChatMessage) => void, log: Logger) {
@@ -24,7 +27,7 @@ export class ChatService {
   }
 
   /** Binds a contact's session: handles its chat frames and writes the outbox to it. */
-  attach(contactId: string, session: Session): void {
+  attach(contactId: string, session: ChatSession): void {
     if (this.#sessions.has(contactId)) return;
     const offs = [
       session.stream.onFrame(StreamKind.Chat, (payload) => this.#onFrame(contactId, session, payload)),
@@ -56,7 +59,7 @@ export class ChatService {
     return message;
   }
 
-  async #writePending(contactId: string, session: Session): Promise<void> {
+  async #writePending(contactId: string, session: ChatSession): Promise<void> {
     const pending = await this.#store.pending(contactId);
     if (this.#sessions.get(contactId)?.session !== session) return;
     for (const m of pending) this.#write(session, { t: 'msg', id: m.id, text: m.text, sentAt: m.sentAt });
@@ -70,7 +73,7 @@ export class ChatService {
     }
   }
 
-  #write(session: Session, frame: ChatFrame): void {
+  #write(session: ChatSession, frame: ChatFrame): void {
     // Not awaited: a full window (contact offline for long) must not block the caller; the stream keeps order.
     session.stream.send(StreamKind.Chat, encodeChatFrame(frame)).catch((error: unknown) => {
       this.#log.debug({ err: String(error) }, 'chat frame not written (session closed); the outbox keeps it');
@@ -78,7 +81,7 @@ export class ChatService {
     session.ensure();
   }
 
-  #onFrame(contactId: string, session: Session, payload: Uint8Array): void {
+  #onFrame(contactId: string, session: ChatSession, payload: Uint8Array): void {
     const frame = decodeChatFrame(payload);
     if (!frame) {
       this.#log.warn({ contact: contactId }, 'malformed chat frame dropped');
@@ -107,7 +110,7 @@ export class ChatService {
   }
 
   /** Acks of one burst go in one frame. */
-  #queueAck(contactId: string, session: Session, id: string): void {
+  #queueAck(contactId: string, session: ChatSession, id: string): void {
     let batch = this.#ackBatch.get(contactId);
     if (!batch) {
       batch = [];

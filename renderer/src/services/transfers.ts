@@ -1,53 +1,56 @@
-// The transfer engine in the web client: Blob reads, writes to OPFS (web) or through the bridge into the
-// Downloads folder (Electron), persisted in IndexedDB, attached to
-// each contact's session as soon as one exists (frames of a kind nobody listens to are dropped, so
-// attaching late could lose an offer). Feeds TransfersState and implements its actions.
+// File transfer in the web client. The Messenger runs the transfer engine on every contact's session
+// (core/src/messenger.ts); this adapter supplies the browser's files (Blob reads; writes to OPFS on the
+// web, or through the bridge into the Downloads folder in Electron), feeds TransfersState from the
+// engine's events, implements the state's actions, and turns picked File objects into offers.
 import type { IdentityId, Unsubscribe } from '../../../core/src/api.js';
 import type { BridgeDownloads } from '../../../core/src/bridge.js';
-import type { Messenger } from '../../../core/src/messenger.js';
-import type { KeyValueStore, Logger } from '../../../core/src/platform/types.js';
-import { MAX_WINDOW_BYTES, TransferEngine, type OutgoingFile } from '../../../core/src/transfer/index.js';
-import { attachSession } from '../../../core/src/transfer/session-stream.js';
+import type { MessengerFilesOptions } from '../../../core/src/messenger.js';
+import { MAX_WINDOW_BYTES, type OutgoingFile, type TransferEngine } from '../../../core/src/transfer/index.js';
 import { BridgeFileSink } from '../platform/bridge-sink.js';
 import { uniqueName } from '../platform/filenames.js';
 import { BrowserFileSource, OpfsFileSink } from '../platform/transfer-io.js';
+import type { EngineLike } from '../state/engine.js';
 import { outgoingName, rowId, rowsOf } from '../state/transfer-rows.js';
 import type { TransfersState } from '../state/transfers.svelte.js';
 
-export class TransferService {
-  readonly engine: TransferEngine;
-  private readonly source = new BrowserFileSource();
-  private readonly attached = new Map<IdentityId, Unsubscribe>();
-  private readonly offs: Unsubscribe[] = [];
-  private readonly known = new Set<IdentityId>();
+export interface BrowserFiles {
+  /** Picked files, read by the engine through ids this source hands out. */
+  source: BrowserFileSource;
+  /** What the Messenger is opened with. */
+  options: MessengerFilesOptions;
+}
 
-  constructor(
-    private readonly messenger: Messenger,
-    store: KeyValueStore,
-    private readonly state: TransfersState,
-    logger: Logger,
-    private readonly onError: (message: string) => void,
-    /** The bridge's received-files sink (Electron); without it files go to the origin-private file system. */
-    downloads?: BridgeDownloads,
-  ) {
-    this.engine = new TransferEngine({
-      store,
-      source: this.source,
+/** The browser's file IO for the Messenger: received files go to the bridge's Downloads (Electron), else to OPFS. */
+export function browserFiles(downloads?: BridgeDownloads): BrowserFiles {
+  const source = new BrowserFileSource();
+  return {
+    source,
+    options: {
+      source,
       sink: downloads ? new BridgeFileSink(downloads) : new OpfsFileSink(),
-      logger,
-      isKnownContact: (id) => this.known.has(id),
       decide: () => 'ask',
       // Chromium's SCTP (dcsctp) keeps several MiB in flight beyond the channel's buffer: with 8 MiB the
       // sender waited for acks 5-6 s of a 10 s, 100 MB transfer (bench:e2e) and the link idled; with 16
       // MiB it never waited, and the app moved what the bare data channel did. A receiver whose disk
       // falls behind holds up to one window of chunks in memory.
       windowBytes: MAX_WINDOW_BYTES,
-    });
-  }
+    },
+  };
+}
 
-  async start(): Promise<void> {
-    const contacts = await this.messenger.contacts();
-    for (const c of contacts) this.known.add(c.id);
+export class TransferService {
+  private readonly offs: Unsubscribe[] = [];
+
+  constructor(
+    private readonly messenger: EngineLike,
+    private readonly engine: TransferEngine,
+    private readonly source: BrowserFileSource,
+    private readonly state: TransfersState,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** Binds the state to the engine (the Messenger started it and closes it). */
+  start(): void {
     const e = this.engine;
     this.offs.push(
       e.on('offer', (info) => rowsOf(info).forEach((r) => this.state.update(r))),
@@ -63,18 +66,8 @@ export class TransferService {
         // Offer-level problems also arrive as state changes; only a problem with no offer is shown here.
         if (!err.offerId) this.onError(err.message);
       }),
-      this.messenger.on('contact', (c) => {
-        this.known.add(c.id);
-        if (c.online) this.attach(c.id);
-      }),
-      this.messenger.on('path', ({ contactId, path }) => {
-        if (path !== 'none') this.attach(contactId);
-      }),
     );
-    await e.start();
     for (const info of e.list()) rowsOf(info).forEach((r) => this.state.update(r));
-    for (const c of contacts) if (c.online) this.attach(c.id);
-    for (const id of e.contactsWithUnfinished()) if (this.known.has(id)) this.attach(id);
 
     this.state.actions = {
       send: (contactId, files) => this.send(contactId, files),
@@ -91,19 +84,7 @@ export class TransferService {
     };
   }
 
-  /** Runs the engine on the contact's session (creating it). Idempotent. */
-  attach(contactId: IdentityId): void {
-    if (this.attached.has(contactId) || !this.known.has(contactId)) return;
-    try {
-      this.attached.set(contactId, attachSession(this.engine, contactId, this.messenger.sessionFor(contactId)));
-    } catch (err) {
-      this.onError(err instanceof Error ? err.message : String(err));
-    }
-  }
-
   async send(contactId: IdentityId, files: File[]): Promise<void> {
-    this.known.add(contactId);
-    this.attach(contactId);
     const taken = new Set<string>();
     const outgoing: OutgoingFile[] = files.map((file) => {
       const name = uniqueName(outgoingName(file.name), (n) => taken.has(n.normalize('NFC')));
@@ -116,15 +97,13 @@ export class TransferService {
         mtime: file.lastModified,
       };
     });
-    const infos = await this.engine.send(contactId, outgoing);
+    const infos = await this.messenger.sendFiles(contactId, outgoing);
     for (const info of infos) rowsOf(info).forEach((r) => this.state.update(r));
   }
 
-  async close(): Promise<void> {
-    for (const off of this.offs) off();
-    for (const off of this.attached.values()) off();
-    this.attached.clear();
+  /** Unbinds the state; the engine itself closes with its Messenger. */
+  close(): void {
+    for (const off of this.offs.splice(0)) off();
     this.state.actions = null;
-    await this.engine.close();
   }
 }

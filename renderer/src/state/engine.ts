@@ -1,5 +1,6 @@
-// The slice of core's Messenger the UI uses. Kept as an interface so the state classes can be
-// exercised before and independently of the engine; core/src/messenger.ts satisfies it.
+// The slice of core's Messenger the UI uses, calls and file transfer included. Kept as an interface so
+// the state classes can be exercised before and independently of the engine; core/src/messenger.ts
+// satisfies it.
 import type {
   ChatMessage,
   Contact,
@@ -10,6 +11,8 @@ import type {
   SessionPath,
   Unsubscribe,
 } from '../../../core/src/api.js';
+import type { CallManager } from '../../../core/src/call/index.js';
+import type { OutgoingFile, TransferEngine, TransferInfo } from '../../../core/src/transfer/index.js';
 
 export interface HistoryQuery {
   /** Only messages with seq below this (older), for paging on scroll-up. */
@@ -29,5 +32,10 @@ export interface EngineLike {
   pathOf(contactId: IdentityId): SessionPath;
   relayState(): { state: RelayState; url: string | null };
   on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe;
+  /** Audio/video calls. */
+  readonly calls: CallManager;
+  /** File transfer; null when the engine was opened without files. */
+  readonly transfers: TransferEngine | null;
+  sendFiles(contactId: IdentityId, files: readonly OutgoingFile[]): Promise<TransferInfo[]>;
   close(): Promise<void>;
 }
