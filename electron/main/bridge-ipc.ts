@@ -1,40 +1,19 @@
 // The main-process side of ParleyBridge: one validated IPC channel per bridge method. Every Electron
 // capability arrives as an injected function, so this file runs in plain Node under test.
-import { join } from 'node:path';
 import { z } from 'zod';
 import { IDENTITY_ID_LENGTH } from '../../signaling/protocol/constants.js';
-import { Channel, MAX_WRITE_CHUNK_BYTES, type SaveFileOpened } from '../shared/ipc-contract.js';
-import { sanitizeFileName } from './file-names.js';
-import type { FileSinks } from './file-sinks.js';
+import { Channel } from '../shared/ipc-contract.js';
 import type { ValidatedIpc } from './ipc.js';
 import { checkExternalUrl, MAX_EXTERNAL_URL_LENGTH } from './navigation-policy.js';
 import type { TrayState } from './tray.js';
 
-export const MAX_SUGGESTED_NAME_LENGTH = 1024;
 export const MAX_NOTIFICATION_TITLE = 200;
 export const MAX_NOTIFICATION_BODY = 1000;
-export const MAX_ABORT_REASON = 500;
 
-const handleSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'not a file handle');
 const contactIdSchema = z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${IDENTITY_ID_LENGTH}}$`), 'not an identity id');
 
 export const schemas = {
   none: z.tuple([]),
-  saveFile: z.tuple([
-    z.strictObject({
-      suggestedName: z.string().min(1).max(MAX_SUGGESTED_NAME_LENGTH),
-      size: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
-      ask: z.boolean(),
-    }),
-  ]),
-  fileWrite: z.tuple([
-    handleSchema,
-    z.instanceof(Uint8Array).refine((b) => b.byteLength > 0 && b.byteLength <= MAX_WRITE_CHUNK_BYTES, {
-      message: `chunk must be 1..${MAX_WRITE_CHUNK_BYTES} bytes`,
-    }),
-  ]),
-  fileClose: z.tuple([handleSchema]),
-  fileAbort: z.tuple([handleSchema, z.string().max(MAX_ABORT_REASON).optional()]),
   notify: z.tuple([
     z.strictObject({
       kind: z.enum(['message', 'call', 'file']),
@@ -56,10 +35,7 @@ export type NotificationRequest = z.output<typeof schemas.notify>[0];
 
 export interface BridgeIpcDeps {
   relayUrl(): string | null;
-  files: FileSinks;
   downloadsDir(): string;
-  /** Shows a save dialog; resolves to the chosen absolute path or null when cancelled. */
-  showSaveDialog(senderId: number, defaultPath: string): Promise<string | null>;
   notify(request: NotificationRequest): void;
   setTrayState(state: TrayState): void;
   openPath(path: string): Promise<void>;
@@ -69,20 +45,6 @@ export interface BridgeIpcDeps {
 
 export function registerBridgeIpc(ipc: ValidatedIpc, deps: BridgeIpcDeps): void {
   ipc.handle(Channel.RelayUrl, schemas.none, () => deps.relayUrl());
-
-  ipc.handle(Channel.SaveFile, schemas.saveFile, async ({ sender }, request): Promise<SaveFileOpened | null> => {
-    const downloads = deps.downloadsDir();
-    if (!request.ask) return deps.files.openInDirectory(sender.id, downloads, request.suggestedName, request.size);
-    const chosen = await deps.showSaveDialog(sender.id, join(downloads, sanitizeFileName(request.suggestedName)));
-    if (chosen === null) return null;
-    return deps.files.openAtPath(sender.id, chosen, request.size);
-  });
-
-  ipc.handle(Channel.FileWrite, schemas.fileWrite, ({ sender }, handle, chunk) => deps.files.write(sender.id, handle, chunk));
-  ipc.handle(Channel.FileClose, schemas.fileClose, async ({ sender }, handle) => {
-    await deps.files.close(sender.id, handle);
-  });
-  ipc.handle(Channel.FileAbort, schemas.fileAbort, ({ sender }, handle) => deps.files.abort(sender.id, handle));
 
   ipc.handle(Channel.Notify, schemas.notify, (_ctx, request) => deps.notify(request));
   ipc.handle(Channel.TrayState, schemas.trayState, (_ctx, state) => deps.setTrayState(state));

@@ -18,7 +18,7 @@ import {
 } from 'electron';
 import { createReadStream, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { RendererEvent } from '../shared/ipc-contract.js';
@@ -29,7 +29,6 @@ import { registerBridgeIpc } from './bridge-ipc.js';
 import { securityHeaders, withCspHeader } from './csp.js';
 import { DEEP_LINK_SCHEME, DeepLinkQueue } from './deep-link.js';
 import { DOWNLOADS_SUBDIR, DownloadSinks, registerDownloadIpc } from './download-sinks.js';
-import { FileSinks } from './file-sinks.js';
 import { createValidatedIpc } from './ipc.js';
 import { decideNavigation, decideWindowOpen } from './navigation-policy.js';
 import { bodyIsMarkup, NotificationCenter } from './notifications.js';
@@ -79,7 +78,6 @@ const loadStartRelay: StartRelay = async (options) => {
 };
 
 const settings = new SettingsStore(app.getPath('userData'));
-const files = new FileSinks();
 // Received files (the transfer engine's sink) go to <Downloads>/Parley, streamed and resumable.
 const downloads = new DownloadSinks({ root: join(app.getPath('downloads'), DOWNLOADS_SUBDIR) });
 const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));
@@ -119,7 +117,6 @@ if (isPrimary) {
     timeoutMs: SHUTDOWN_TIMEOUT_MS,
     shutdown: async () => {
       if (mainWindow && !mainWindow.isDestroyed()) await saveWindowBounds(mainWindow);
-      await files.releaseAll();
       await downloads.releaseAll();
       await relay.stop();
       await settings.flush();
@@ -204,13 +201,7 @@ function registerIpc(): void {
   });
   registerBridgeIpc(ipc, {
     relayUrl: () => relay.url,
-    files,
     downloadsDir: () => app.getPath('downloads'),
-    showSaveDialog: async (_senderId, defaultPath) => {
-      const options = { defaultPath, properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[] };
-      const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
-      return r.canceled || !r.filePath || !isAbsolute(r.filePath) ? null : r.filePath;
-    },
     notify: (request) => notifications.show(request),
     setTrayState: (state) => {
       trayState = state;
@@ -247,16 +238,13 @@ function createWindow(): void {
     if (!details.isMainFrame || details.isSameDocument) return;
     // A reload: the old page's open files and its deep-link subscription are gone.
     deepLinks.reset();
-    void files.releaseOwner(contentsId);
     void downloads.releaseOwner(contentsId);
   });
   win.webContents.on('render-process-gone', () => {
     deepLinks.reset();
-    void files.releaseOwner(contentsId);
     void downloads.releaseOwner(contentsId);
   });
   win.webContents.on('destroyed', () => {
-    void files.releaseOwner(contentsId);
     void downloads.releaseOwner(contentsId);
   });
   if (wantsSmokeTest(process.argv)) watchSmokeTest(win);

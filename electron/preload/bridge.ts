@@ -1,8 +1,8 @@
 // ParleyBridge over IPC, without Electron: the preload entry passes in ipcRenderer's invoke/on/off, so
-// this logic (chunking writes, deep-link subscription, argument shaping) is tested in Node with fakes.
+// this logic (deep-link subscription, argument shaping) is tested in Node with fakes.
 // What the renderer receives holds only functions and plain values, never ipcRenderer or an IPC event.
-import type { BridgeDownloads, BridgeFileSink, BridgeNotification, BridgeSaveRequest, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
-import { Channel, DownloadChannel, MAX_WRITE_CHUNK_BYTES, RendererEvent, type SaveFileOpened } from '../shared/ipc-contract.js';
+import type { BridgeDownloads, BridgeNotification, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
+import { Channel, DownloadChannel, RendererEvent } from '../shared/ipc-contract.js';
 
 export interface PreloadIpc {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -27,15 +27,6 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
     async embeddedRelayUrl() {
       const url = await ipc.invoke(Channel.RelayUrl);
       return typeof url === 'string' ? url : null;
-    },
-
-    async saveFile(request: BridgeSaveRequest) {
-      const opened = (await ipc.invoke(Channel.SaveFile, {
-        suggestedName: String(request.suggestedName),
-        size: request.size,
-        ask: request.ask === true,
-      })) as SaveFileOpened | null;
-      return opened === null ? null : createSink(ipc, opened);
     },
 
     async notify(notification: BridgeNotification) {
@@ -138,39 +129,6 @@ export function createDownloads(ipc: PreloadIpc): BridgeDownloads {
     },
     async reveal(relativePath) {
       await ipc.invoke(DownloadChannel.Reveal, relativePath);
-    },
-  };
-}
-
-/** A sink that forwards writes in ≤ MAX_WRITE_CHUNK_BYTES pieces, one IPC round trip at a time. */
-export function createSink(ipc: PreloadIpc, opened: SaveFileOpened): BridgeFileSink {
-  const { handle } = opened;
-  // Writes are chained so concurrent write() calls still reach the file in call order.
-  let tail: Promise<void> = Promise.resolve();
-  const enqueue = (task: () => Promise<void>): Promise<void> => {
-    const run = tail.then(task);
-    tail = run.catch(() => {});
-    return run;
-  };
-  return {
-    name: opened.name,
-    existingBytes: opened.existingBytes,
-    write(chunk: Uint8Array) {
-      if (!(chunk instanceof Uint8Array)) return Promise.reject(new TypeError('write expects a Uint8Array'));
-      return enqueue(async () => {
-        for (let offset = 0; offset < chunk.byteLength; offset += MAX_WRITE_CHUNK_BYTES) {
-          await ipc.invoke(Channel.FileWrite, handle, chunk.subarray(offset, Math.min(offset + MAX_WRITE_CHUNK_BYTES, chunk.byteLength)));
-        }
-      });
-    },
-    close() {
-      return enqueue(async () => {
-        await ipc.invoke(Channel.FileClose, handle);
-      });
-    },
-    abort(reason?: string) {
-      // Not queued behind pending writes: aborting must not wait for them.
-      return ipc.invoke(Channel.FileAbort, handle, ...(reason === undefined ? [] : [String(reason).slice(0, 500)])).then(() => {});
     },
   };
 }

@@ -4,10 +4,6 @@
 
 export const Channel = {
   RelayUrl: 'parley:relay-url',
-  SaveFile: 'parley:save-file',
-  FileWrite: 'parley:file-write',
-  FileClose: 'parley:file-close',
-  FileAbort: 'parley:file-abort',
   Notify: 'parley:notify',
   TrayState: 'parley:tray-state',
   OpenDownloads: 'parley:open-downloads',
@@ -40,15 +36,3 @@ export const RendererEvent = {
   NotificationClick: 'parley:notification-click',
 } as const;
 export type RendererEvent = (typeof RendererEvent)[keyof typeof RendererEvent];
-
-/** Largest chunk one file-write call carries; the preload splits bigger writes (design §4: chunks ≤ 256 KiB). */
-export const MAX_WRITE_CHUNK_BYTES = 256 * 1024;
-
-/** What save-file returns when a destination was chosen. */
-export interface SaveFileOpened {
-  handle: string;
-  /** Full path of the file being written. */
-  name: string;
-  /** Bytes already on disk from an earlier, interrupted transfer; writes continue after them. */
-  existingBytes: number;
-}

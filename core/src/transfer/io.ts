@@ -1,5 +1,5 @@
 // File IO the transfer engine needs, injected by each runtime: Node (platform/node/src/file-io.ts)
-// and the browser (renderer/src/platform/: Blob slicing to read, OPFS / File System Access to write).
+// and the browser (renderer/src/platform/: Blob slicing to read, OPFS to write; Electron writes through the bridge into Downloads).
 // All sizes and offsets are byte counts; all methods may throw TransferError (or anything else, which
 // the engine wraps with a code of its own choosing).
 

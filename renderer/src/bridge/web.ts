@@ -1,15 +1,7 @@
 // The browser implementation of the one native bridge. The Electron preload implements the same
 // interface (electron/preload), so the UI cannot tell them apart except by `platform`.
-import type {
-  BridgeFileSink,
-  BridgeNotification,
-  BridgeSaveRequest,
-  BridgeTrayState,
-  ParleyBridge,
-} from '../../../core/src/bridge.js';
+import type { BridgeNotification, BridgeTrayState, ParleyBridge } from '../../../core/src/bridge.js';
 import { safeExternalUrl } from '../lib/links.js';
-import { canPickSaveLocation, pickSaveSink } from '../platform/fsa.js';
-import { OpfsSink } from '../platform/opfs.js';
 import { inviteFromUrl, withoutInvite } from './deep-link.js';
 
 type Listener<T> = (value: T) => void;
@@ -28,11 +20,6 @@ export class WebBridge implements ParleyBridge {
 
   async embeddedRelayUrl(): Promise<string | null> {
     return null;
-  }
-
-  async saveFile(request: BridgeSaveRequest): Promise<BridgeFileSink | null> {
-    if (request.ask && canPickSaveLocation()) return pickSaveSink(request.suggestedName);
-    return OpfsSink.open(request.suggestedName, request.size);
   }
 
   async notify(n: BridgeNotification): Promise<void> {

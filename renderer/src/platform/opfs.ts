@@ -1,9 +1,7 @@
-// Received files on the web: written into the origin-private file system by a worker (in place, so a
-// partial file survives reloads and resumes), then moved into "downloads" once complete. The user
-// gets them out with "Save" (a download of the disk-backed File; nothing is read into memory).
-import type { BridgeFileSink } from '../../../core/src/bridge.js';
-import { WRITE_WINDOW, copyOf, opfsWorker as worker } from './opfs-client.js';
-import { safeFileName, uniqueName } from './filenames.js';
+// Received files on the web live in the origin-private file system: partials under "partial" (written
+// in place by a worker through the transfer engine's OpfsFileSink, transfer-io.ts), finished files
+// under "downloads". The user gets them out with "Save" (a download of the disk-backed File; nothing
+// is read into memory).
 
 export const DOWNLOADS_DIR = 'downloads';
 export const PARTIAL_DIR = 'partial';
@@ -18,82 +16,6 @@ export async function namesIn(dir: FileSystemDirectoryHandle): Promise<Set<strin
   const names = new Set<string>();
   for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.add(key);
   return names;
-}
-
-/** The partial file of a download is keyed by its name and size, so an offer re-sent after a restart finds it. */
-export function partialName(suggestedName: string, size: number): string {
-  return `${size}-${safeFileName(suggestedName)}.part`;
-}
-
-export class OpfsSink implements BridgeFileSink {
-  private inFlight = new Set<Promise<unknown>>();
-  private error: Error | null = null;
-  private position: number;
-  private closed = false;
-  /** Final file name inside DOWNLOADS_DIR, known after close(). */
-  savedAs: string | null = null;
-
-  private constructor(
-    readonly name: string,
-    readonly existingBytes: number,
-    private readonly handle: number,
-    private readonly partial: string,
-  ) {
-    this.position = existingBytes;
-  }
-
-  static async open(suggestedName: string, size: number): Promise<OpfsSink> {
-    const partial = partialName(suggestedName, size);
-    const reply = await worker().call({ op: 'open', dir: PARTIAL_DIR, name: partial });
-    // A partial longer than the offered size cannot be ours: start over.
-    let existing = reply.size ?? 0;
-    if (existing > size) existing = 0;
-    return new OpfsSink(safeFileName(suggestedName), existing, reply.handle!, partial);
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.error) throw this.error;
-    if (this.closed) throw new Error('file is closed');
-    // Copy: the chunk may be a view into a larger buffer the caller reuses; the copy is transferred.
-    const data = copyOf(chunk);
-    const at = this.position;
-    this.position += chunk.length;
-    const p = worker()
-      .call({ op: 'write', handle: this.handle, at, data }, [data])
-      .catch((err: unknown) => {
-        this.error ??= err instanceof Error ? err : new Error(String(err));
-      })
-      .finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
-    while (this.inFlight.size >= WRITE_WINDOW) await Promise.race(this.inFlight);
-    if (this.error) throw this.error;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.drain();
-    await worker().call({ op: 'close', handle: this.handle });
-    if (this.error) throw this.error;
-    const partialDir = await opfsDir(PARTIAL_DIR);
-    const downloads = await opfsDir(DOWNLOADS_DIR);
-    const taken = await namesIn(downloads);
-    const finalName = uniqueName(this.name, (n) => taken.has(n));
-    await moveFile(partialDir, this.partial, downloads, finalName);
-    this.savedAs = finalName;
-  }
-
-  /** Stops writing but keeps the partial file, so a later offer of the same file resumes it. */
-  async abort(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.drain().catch(() => undefined);
-    await worker().call({ op: 'close', handle: this.handle });
-  }
 }
 
 /** Moves a closed file between OPFS folders: move() where the engine has it, else copy and delete. */

@@ -4,8 +4,9 @@
 // as `partial/<key>.part` (so a reload resumes it), moved to `downloads/<path>` after verification.
 import { TransferError } from '../../../core/src/transfer/errors.js';
 import type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from '../../../core/src/transfer/io.js';
+import { assertRelativePath } from '../../../core/src/transfer/names.js';
 import { BlobReader } from './blob-reader.js';
-import { safeFileName, uniqueName } from './filenames.js';
+import { uniqueName } from './filenames.js';
 import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
 import { WRITE_WINDOW, copyOf, opfsWorker } from './opfs-client.js';
 
@@ -158,7 +159,8 @@ class OpfsSinkFile implements SinkFile {
     const dirs = parts.slice(0, -1);
     const target = await opfsDir([DOWNLOADS_DIR, ...dirs].join('/'));
     const taken = await namesIn(target);
-    const finalName = uniqueName(safeFileName(parts[parts.length - 1] ?? 'file'), (n) => taken.has(n));
+    // The path was checked when the file was opened (core/src/transfer/names.ts): its last segment is a safe name.
+    const finalName = uniqueName(parts[parts.length - 1]!, (n) => taken.has(n));
     try {
       await moveFile(await opfsDir(PARTIAL_DIR), this.partial, target, finalName);
     } catch (err) {
@@ -179,6 +181,7 @@ class OpfsSinkFile implements SinkFile {
 
 export class OpfsFileSink implements FileSink {
   async open(relativePath: string, options: SinkOpenOptions): Promise<SinkFile> {
+    assertRelativePath(relativePath);
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(options.key)) throw new TransferError('bad-name', 'invalid partial file key');
     const partial = `${options.key}.part`;
     try {

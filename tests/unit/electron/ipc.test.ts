@@ -1,11 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Channel, MAX_WRITE_CHUNK_BYTES, type SaveFileOpened } from '../../../electron/shared/ipc-contract.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import * as contract from '../../../electron/shared/ipc-contract.js';
+import { Channel, DownloadChannel } from '../../../electron/shared/ipc-contract.js';
 import { registerBridgeIpc, type NotificationRequest } from '../../../electron/main/bridge-ipc.js';
-import { FileSinks } from '../../../electron/main/file-sinks.js';
 import { createValidatedIpc } from '../../../electron/main/ipc.js';
 import type { TrayState } from '../../../electron/main/tray.js';
 import { z } from 'zod';
@@ -23,17 +22,10 @@ function setup() {
   // Two app windows (ids 1 and 3) so cross-window handle use can be tested; id 2 is a stray webContents.
   const appIds = new Set([1, 3]);
   const ipc = createValidatedIpc({ ipcMain, isAppWebContents: (wc) => appIds.has(wc.id), onRejected: (c, r) => rejected.push(`${c}: ${r}`) });
-  const calls = { notify: [] as NotificationRequest[], tray: [] as TrayState[], opened: [] as string[], external: [] as string[], dialog: [] as string[] };
-  let dialogAnswer: string | null = null;
-  const files = new FileSinks();
+  const calls = { notify: [] as NotificationRequest[], tray: [] as TrayState[], opened: [] as string[], external: [] as string[] };
   registerBridgeIpc(ipc, {
     relayUrl: () => 'ws://127.0.0.1:47913/ws',
-    files,
     downloadsDir: () => downloads,
-    showSaveDialog: async (_id, defaultPath) => {
-      calls.dialog.push(defaultPath);
-      return dialogAnswer;
-    },
     notify: (r) => void calls.notify.push(r),
     setTrayState: (s) => void calls.tray.push(s),
     openPath: async (p) => void calls.opened.push(p),
@@ -44,15 +36,13 @@ function setup() {
   const app2 = new FakeWebContents(3);
   const stray = new FakeWebContents(2);
   const call = (channel: string, ...args: unknown[]) => ipcMain.invoke(app.event(), channel, ...args);
-  return { ipcMain, ipc, rejected, calls, files, downloads, app, app2, stray, call, setDialog: (p: string | null) => (dialogAnswer = p) };
+  return { ipcMain, ipc, rejected, calls, downloads, app, app2, stray, call };
 }
 
 let t: ReturnType<typeof setup>;
 beforeEach(() => {
   t = setup();
 });
-// Files a test left open are ended like a closed window's (partials kept), never left to the GC.
-afterEach(() => t.files.releaseAll());
 
 describe('sender checks', () => {
   it('registers every bridge channel', () => {
@@ -104,25 +94,6 @@ describe('sender checks', () => {
 describe('argument validation', () => {
   const bad: [string, unknown[]][] = [
     [Channel.RelayUrl, ['extra']],
-    [Channel.SaveFile, []],
-    [Channel.SaveFile, ['x.bin']],
-    [Channel.SaveFile, [{ suggestedName: '', size: 1, ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: -1, ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: 1.5, ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: '10', ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: 2 ** 60, ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: 1 }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: 1, ask: false, path: '/etc/passwd' }]],
-    [Channel.SaveFile, [{ suggestedName: 'a'.repeat(1025), size: 1, ask: false }]],
-    [Channel.SaveFile, [{ suggestedName: 'a', size: 1, ask: 'yes' }]],
-    [Channel.FileWrite, ['../../etc/passwd', new Uint8Array(1)]],
-    [Channel.FileWrite, ['0123456789abcdef', [1, 2, 3]]],
-    [Channel.FileWrite, ['0123456789abcdef', 'text']],
-    [Channel.FileWrite, ['0123456789abcdef', new Uint8Array(0)]],
-    [Channel.FileWrite, ['0123456789abcdef', new Uint8Array(MAX_WRITE_CHUNK_BYTES + 1)]],
-    [Channel.FileWrite, ['0123456789abcdef', new Uint8Array(1), 'extra']],
-    [Channel.FileClose, [42]],
-    [Channel.FileAbort, ['0123456789abcdef', 'x'.repeat(501)]],
     [Channel.Notify, [{ kind: 'spam', title: 't', body: 'b' }]],
     [Channel.Notify, [{ kind: 'message', title: '', body: 'b' }]],
     [Channel.Notify, [{ kind: 'message', title: 't'.repeat(201), body: 'b' }]],
@@ -163,71 +134,23 @@ describe('argument validation', () => {
   });
 });
 
-describe('file handles', () => {
-  const open = async (name: string, size: number, wc = t.app) =>
-    (await t.ipcMain.invoke(wc.event(), Channel.SaveFile, { suggestedName: name, size, ask: false })) as SaveFileOpened;
+describe('the retired save path (issue 12 item 18)', () => {
+  // A compromised renderer once could append to same-named partials in Downloads through these.
+  const retired = ['parley:save-file', 'parley:file-write', 'parley:file-close', 'parley:file-abort'];
 
-  it('refuses unknown handles', async () => {
-    await expect(t.call(Channel.FileWrite, '00000000-0000-4000-8000-000000000000', new Uint8Array(4))).rejects.toThrow(/unknown file handle/);
-    await expect(t.call(Channel.FileClose, '00000000-0000-4000-8000-000000000000')).rejects.toThrow(/unknown file handle/);
-    await expect(t.call(Channel.FileAbort, '00000000-0000-4000-8000-000000000000')).rejects.toThrow(/unknown file handle/);
+  it('is gone from the IPC contract: no channel, no chunk limit, no reply shape', () => {
+    const channels: string[] = [...Object.values(Channel), ...Object.values(DownloadChannel)];
+    for (const name of retired) expect(channels).not.toContain(name);
+    expect(channels.filter((c) => /save|file-/.test(c))).toEqual([]);
+    expect(Object.keys(contract).sort()).toEqual(['Channel', 'DownloadChannel', 'MAX_DOWNLOAD_CHUNK_BYTES', 'RendererEvent']);
   });
 
-  it("refuses another window's handle exactly like an unknown one", async () => {
-    const opened = await open('mine.bin', 4);
-    await expect(t.ipcMain.invoke(t.app2.event(), Channel.FileWrite, opened.handle, new Uint8Array(4))).rejects.toThrow(/unknown file handle/);
-    await expect(t.ipcMain.invoke(t.app2.event(), Channel.FileClose, opened.handle)).rejects.toThrow(/unknown file handle/);
-    await expect(t.ipcMain.invoke(t.app2.event(), Channel.FileAbort, opened.handle)).rejects.toThrow(/unknown file handle/);
-    // Still intact for its owner.
-    await t.call(Channel.FileWrite, opened.handle, new Uint8Array([1, 2, 3, 4]));
-    await t.call(Channel.FileClose, opened.handle);
-    expect(readFileSync(join(t.downloads, 'mine.bin'))).toEqual(Buffer.from([1, 2, 3, 4]));
-  });
-
-  it('saves into the downloads folder under a sanitized name, never a renderer path', async () => {
-    const opened = await open('../../../etc/cron.d/evil', 1);
-    expect(opened.name).toBe(join(t.downloads, 'evil'));
-    await t.call(Channel.FileAbort, opened.handle);
-    const hidden = await open('.bashrc', 1);
-    expect(hidden.name).toBe(join(t.downloads, 'bashrc'));
-  });
-
-  it('asks with a dialog when requested, and a cancelled dialog yields null', async () => {
-    t.setDialog(null);
-    await expect(t.call(Channel.SaveFile, { suggestedName: 'a/b\\report.pdf', size: 3, ask: true })).resolves.toBeNull();
-    expect(t.calls.dialog).toEqual([join(t.downloads, 'report.pdf')]);
-    const chosen = join(t.downloads, 'chosen.pdf');
-    t.setDialog(chosen);
-    const opened = (await t.call(Channel.SaveFile, { suggestedName: 'report.pdf', size: 3, ask: true })) as SaveFileOpened;
-    expect(opened.name).toBe(chosen);
-    await t.call(Channel.FileWrite, opened.handle, new Uint8Array([7, 8, 9]));
-    await t.call(Channel.FileClose, opened.handle);
-    expect(readFileSync(chosen)).toEqual(Buffer.from([7, 8, 9]));
-  });
-
-  it('streams a multi-megabyte file to disk in chunks, byte-exact', async () => {
-    const size = 6 * 1024 * 1024 + 12_345;
-    const data = randomBytes(size);
-    const opened = await open('video.mp4', size);
-    expect(opened.existingBytes).toBe(0);
-    for (let off = 0; off < size; off += MAX_WRITE_CHUNK_BYTES) {
-      await t.call(Channel.FileWrite, opened.handle, new Uint8Array(data.subarray(off, Math.min(off + MAX_WRITE_CHUNK_BYTES, size))));
+  it('has no handler in main: an app-window call to it is refused and writes nothing', async () => {
+    for (const name of retired) {
+      expect(t.ipcMain.handlers.has(name)).toBe(false);
+      await expect(t.call(name, { suggestedName: 'evil.bin', size: 4, ask: false })).rejects.toThrow(`No handler registered for '${name}'`);
     }
-    await t.call(Channel.FileClose, opened.handle);
-    const written = readFileSync(join(t.downloads, 'video.mp4'));
-    expect(createHash('sha256').update(written).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    expect(readdirSync(t.downloads)).toEqual(['video.mp4']);
-    // The handle is gone after close.
-    await expect(t.call(Channel.FileWrite, opened.handle, new Uint8Array(1))).rejects.toThrow(/unknown file handle/);
-  });
-
-  it('refuses writes past the declared size and a close before it is reached', async () => {
-    const opened = await open('small.txt', 4);
-    await expect(t.call(Channel.FileWrite, opened.handle, new Uint8Array(5))).rejects.toThrow(/beyond the declared size/);
-    await t.call(Channel.FileWrite, opened.handle, new Uint8Array(3));
-    await expect(t.call(Channel.FileClose, opened.handle)).rejects.toThrow(/incomplete: 3 of 4/);
-    await t.call(Channel.FileWrite, opened.handle, new Uint8Array(1));
-    await t.call(Channel.FileClose, opened.handle);
-    expect(readFileSync(join(t.downloads, 'small.txt'))).toHaveLength(4);
+    await expect(t.call('parley:file-write', '00000000-0000-4000-8000-000000000000', new Uint8Array(4))).rejects.toThrow(/No handler registered/);
+    expect(readdirSync(t.downloads)).toEqual([]);
   });
 });

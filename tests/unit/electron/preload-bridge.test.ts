@@ -1,20 +1,16 @@
 // The preload's bridge end to end without Electron: createElectronBridge -> (IPC as Electron does it:
-// structured clone) -> validated registry -> file sinks -> disk.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// structured clone) -> validated registry -> handlers.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { registerBridgeIpc } from '../../../electron/main/bridge-ipc.js';
-import { FileSinks } from '../../../electron/main/file-sinks.js';
 import { createValidatedIpc } from '../../../electron/main/ipc.js';
 import { createElectronBridge, type PreloadIpc } from '../../../electron/preload/bridge.js';
-import { Channel, MAX_WRITE_CHUNK_BYTES, RendererEvent } from '../../../electron/shared/ipc-contract.js';
+import { Channel, DownloadChannel, RendererEvent } from '../../../electron/shared/ipc-contract.js';
 import { FakeIpcMain, FakeWebContents } from './fakes.js';
 
 const base = mkdtempSync(join(tmpdir(), 'parley-preload-'));
-const allSinks: FileSinks[] = [];
-afterEach(() => Promise.all(allSinks.splice(0).map((f) => f.releaseAll())));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** Main-process events pushed to the renderer, like webContents.send -> ipcRenderer.on. */
@@ -37,16 +33,12 @@ function stack() {
   const downloads = mkdtempSync(join(base, 'dl-'));
   const ipcMain = new FakeIpcMain();
   const wc = new FakeWebContents(1);
-  const files = new FileSinks();
-  allSinks.push(files);
   const invocations: { channel: string; args: unknown[] }[] = [];
   const pendingLinks = ['parley:invite#early'];
   const external: string[] = [];
   registerBridgeIpc(createValidatedIpc({ ipcMain, isAppWebContents: (s) => s.id === 1 }), {
     relayUrl: () => 'ws://127.0.0.1:5555/ws',
-    files,
     downloadsDir: () => downloads,
-    showSaveDialog: async () => null,
     notify: () => {},
     setTrayState: () => {},
     openPath: async () => {},
@@ -61,14 +53,14 @@ function stack() {
     },
     on: (channel, l) => events.on(channel, l),
   };
-  return { bridge: createElectronBridge(ipc), downloads, invocations, events, files, external };
+  return { bridge: createElectronBridge(ipc), downloads, invocations, events, external };
 }
 
 describe('preload bridge', () => {
   it('exposes the ParleyBridge surface as plain functions', () => {
     const { bridge } = stack();
     expect(bridge.platform).toBe('electron');
-    for (const key of ['embeddedRelayUrl', 'saveFile', 'notify', 'setTrayState', 'onDeepLink', 'onNotificationClick', 'openDownloads', 'openExternal'] as const) {
+    for (const key of ['embeddedRelayUrl', 'notify', 'setTrayState', 'onDeepLink', 'onNotificationClick', 'openDownloads', 'openExternal'] as const) {
       expect(typeof bridge[key], key).toBe('function');
     }
     // The one nested object is the received-files sink (download-sinks.test.ts), of functions only.
@@ -82,49 +74,19 @@ describe('preload bridge', () => {
     await expect(stack().bridge.embeddedRelayUrl()).resolves.toBe('ws://127.0.0.1:5555/ws');
   });
 
-  it('streams a large file through IPC in ≤ 256 KiB pieces, hash-equal on disk', async () => {
-    const { bridge, downloads, invocations } = stack();
-    const size = 5 * 1024 * 1024 + 777;
-    const data = randomBytes(size);
-    const sink = await bridge.saveFile({ suggestedName: 'movie.mkv', size, ask: false });
-    expect(sink).not.toBeNull();
-    expect(sink!.name).toBe(join(downloads, 'movie.mkv'));
-    expect(sink!.existingBytes).toBe(0);
-    // The engine writes in its own chunk size; 1 MiB writes must be split by the preload.
-    const writes: Promise<void>[] = [];
-    for (let off = 0; off < size; off += 1024 * 1024) writes.push(sink!.write(new Uint8Array(data.subarray(off, Math.min(off + 1024 * 1024, size)))));
-    await Promise.all(writes);
-    await sink!.close();
-    const onDisk = readFileSync(join(downloads, 'movie.mkv'));
-    expect(createHash('sha256').update(onDisk).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    const writeCalls = invocations.filter((i) => i.channel === Channel.FileWrite);
-    expect(writeCalls.length).toBe(Math.ceil(size / MAX_WRITE_CHUNK_BYTES));
-    expect(Math.max(...writeCalls.map((c) => (c.args[1] as Uint8Array).byteLength))).toBe(MAX_WRITE_CHUNK_BYTES);
-  });
-
-  it('resumes an interrupted save after the bytes already on disk', async () => {
-    const { bridge, downloads } = stack();
-    const data = randomBytes(700_000);
-    const first = await bridge.saveFile({ suggestedName: 'big.iso', size: data.length, ask: false });
-    await first!.write(new Uint8Array(data.subarray(0, 300_000)));
-    await first!.abort('link dropped');
-    const again = await bridge.saveFile({ suggestedName: 'big.iso', size: data.length, ask: false });
-    expect(again!.name).toBe(first!.name);
-    expect(again!.existingBytes).toBe(300_000);
-    await again!.write(new Uint8Array(data.subarray(300_000)));
-    await again!.close();
-    expect(createHash('sha256').update(readFileSync(join(downloads, 'big.iso'))).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-  });
-
-  it('rejects a write that main refuses, with the reason', async () => {
-    const { bridge } = stack();
-    const sink = await bridge.saveFile({ suggestedName: 'x.bin', size: 2, ask: false });
-    await expect(sink!.write(new Uint8Array(3))).rejects.toThrow(/beyond the declared size/);
-    await expect(sink!.write('nope' as unknown as Uint8Array)).rejects.toThrow(/Uint8Array/);
-  });
-
-  it('returns null when the save dialog is cancelled', async () => {
-    await expect(stack().bridge.saveFile({ suggestedName: 'x', size: 1, ask: true })).resolves.toBeNull();
+  it('offers the renderer no way to the retired save path (issue 12 item 18)', async () => {
+    const { bridge, invocations } = stack();
+    expect('saveFile' in bridge).toBe(false);
+    // Every method, called: only contract channels are ever invoked, never a save or file-write one.
+    await bridge.embeddedRelayUrl();
+    await bridge.notify({ kind: 'file', title: 't', body: 'b' });
+    bridge.setTrayState({ presence: 'online', unread: 0 });
+    await bridge.openDownloads();
+    await bridge.openExternal('https://example.com/').catch(() => {});
+    const allowed = new Set<string>([...Object.values(Channel), ...Object.values(DownloadChannel)]);
+    expect(invocations.length).toBeGreaterThanOrEqual(4);
+    for (const { channel } of invocations) expect(allowed.has(channel), channel).toBe(true);
+    expect(invocations.some(({ channel }) => /save|file-(write|close|abort)/.test(channel))).toBe(false);
   });
 
   it('delivers the launch deep link on first subscription, then live ones, and unsubscribes', async () => {

@@ -80,10 +80,10 @@ describe('import layers', () => {
         "import type { IpcRendererEvent } from 'electron';",
         "import { Channel } from '../../../electron/shared/ipc-contract.js';",
         "import { registerIpc } from '../../../electron/main/ipc.js';",
-        "import type { SaveFileOpened } from '../../../electron/shared/ipc-contract.js';",
+        "import type { DownloadChannel } from '../../../electron/shared/ipc-contract.js';",
         "import { Messenger } from '../../../core/src/messenger.js';",
         'export const used: unknown[] = [ipcRenderer, Channel, registerIpc, Messenger];',
-        'export type T = [IpcRendererEvent, SaveFileOpened];',
+        'export type T = [IpcRendererEvent, DownloadChannel];',
       ].join('\n'),
     );
     expect(errors).toHaveLength(4);
