@@ -3,14 +3,19 @@
 // window once bytes are written (so memory stays bounded by that window however slow the disk), and
 // checkpoints (fsync, then hash midstate + offset persisted) let a restart continue without re-reading
 // the partial. A file becomes its final name only after its SHA-256 matched the sender's.
+// Helpers: resume-point.ts (where a file continues), open-file.ts (the partial being written),
+// verify.ts (digest check, then commit or discard).
 import { asTransferError, TransferErrorCode } from './errors.js';
-import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, Sha256, decodeHashState, encodeHashState, type DigestPoint } from './hash.js';
-import type { SinkFile } from './io.js';
+import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, decodeHashState, encodeHashState } from './hash.js';
 import { MAX_TRANSFER_FRAME_BYTES, MAX_WINDOW_BYTES, type AcceptFile, type ChunkFrame, type ControlOf } from './protocol.js';
 import { OfferBase, type FileEntry } from './offer-base.js';
+import { closePartial, openPartial, partialKey, sinkOp, trimToExpected, writePieces, type OpenFile } from './open-file.js';
+import { acceptOf, restorePosition, START, type HashPoint, type Position, type Unconfirmed } from './resume-point.js';
 import type { TransferContext } from './context.js';
+import type { SinkFile } from './io.js';
 import type { FileRecord, OfferRecord } from './store.js';
 import type { TransferErrorInfo } from './types.js';
+import { commitVerified, digestMatches, discardUnverified } from './verify.js';
 
 /** Most bytes queued for the worker: two senders' windows (old and new round) plus slack. Beyond it the peer is misbehaving. */
 const MAX_QUEUED_BYTES = 2 * MAX_WINDOW_BYTES + 4 * MAX_TRANSFER_FRAME_BYTES;
@@ -24,47 +29,6 @@ type Op =
   | { kind: 'fatal'; message: ControlOf<'error'> }
   | { kind: 'cancel'; fileId: number | undefined; error: TransferErrorInfo; notify: boolean }
   | { kind: 'checkpoint' };
-
-/** A checkpoint: the file digest's state at a block boundary the partial holds durably. */
-type HashPoint = DigestPoint;
-
-/**
- * Bytes kept from before a restart that no durable checkpoint covers yet: [from.offset, from.offset + length).
- * We continue after them provisionally; the sender checks their hash (`check` in our accept) and either
- * continues where we are (they were right) or from `from` (we roll back to its hash state).
- */
-interface Unconfirmed {
-  from: HashPoint;
-  length: number;
-  sha256: string;
-  /** Our accept carried the check: the next chunk's offset tells the sender's verdict. */
-  checkSent: boolean;
-}
-
-/** Where a file continues (a file not open right now, as promised in our last accept or left when closed). */
-interface Position {
-  expected: number;
-  /** The digest at `expected`: a live one (handed over when a file closed), a checkpoint, or none (offset 0). */
-  state: FileDigest | HashPoint | undefined;
-  unconfirmed?: Unconfirmed | undefined;
-}
-
-interface OpenFile {
-  file: FileEntry;
-  sink: SinkFile;
-  hash: FileDigest;
-  expected: number;
-  /** Bytes in the partial right now. */
-  length: number;
-  unconfirmed: Unconfirmed | undefined;
-  lastAck: number;
-  durable: number;
-  lastCheckpoint: number;
-  checkpointing: Promise<void> | null;
-  /** Offset we already asked the sender to resume from (ask once per gap). */
-  askedFrom: number;
-  failed: unknown;
-}
 
 export class IncomingError extends Error {}
 
@@ -298,9 +262,9 @@ export class Incoming extends OfferBase {
     const fileId = file.meta.fileId;
     const current = this.current;
     if (current?.file === file && !current.failed) return acceptOf(fileId, current.expected, current.unconfirmed);
-    let position: Position = this.positions.get(fileId) ?? { expected: 0, state: undefined };
+    let position: Position = this.positions.get(fileId) ?? { ...START };
     if (!this.positions.has(fileId) && this.touched.has(fileId)) {
-      const sink = await this.openSink(file);
+      const sink = await openPartial(this.ctx.sink, this.offerId, file);
       try {
         position = await this.restorePosition(file, sink);
       } finally {
@@ -311,62 +275,8 @@ export class Incoming extends OfferBase {
     return acceptOf(fileId, position.expected, position.unconfirmed);
   }
 
-  /**
-   * Where a partial found on disk continues: after its last checkpoint, plus (provisionally) whatever
-   * the partial holds beyond it — a crash (not a power cut) loses no written byte.
-   */
-  private async restorePosition(file: FileEntry, sink: SinkFile): Promise<Position> {
-    const saved = this.checkpoints.get(file.meta.fileId) ?? (await FileDigest.origin());
-    const length = sink.existingBytes;
-    // The partial lost bytes we had made durable (or was replaced): start over.
-    if (length < saved.offset) return { expected: 0, state: undefined };
-    const tailLength = Math.min(length, file.meta.size) - saved.offset;
-    if (tailLength > 0 && sink.read && tailLength <= this.ctx.options.maxTailBytes) {
-      const tail = await this.hashTail(sink, saved, tailLength);
-      if (tail) {
-        return {
-          expected: tail.digest.position,
-          state: tail.digest,
-          unconfirmed: { from: saved, length: tailLength, sha256: tail.sha256, checkSent: false },
-        };
-      }
-    }
-    return { expected: saved.offset, state: saved };
-  }
-
-  /** Hashes the partial's bytes after the checkpoint: their own SHA-256 and the file hash state at their end. */
-  private async hashTail(sink: SinkFile, saved: HashPoint, length: number): Promise<{ sha256: string; digest: FileDigest } | null> {
-    const tailHash = await Sha256.create();
-    const fileHash = await FileDigest.create(saved);
-    let at = saved.offset;
-    const end = saved.offset + length;
-    while (at < end) {
-      const data = await sink.read!(at, Math.min(1024 * 1024, end - at));
-      if (data.length === 0) return null;
-      tailHash.update(data);
-      fileHash.update(data);
-      at += data.length;
-      if (fileHash.backlog > MAX_DIGEST_BACKLOG) await fileHash.settled();
-    }
-    return { sha256: tailHash.peekHex(), digest: fileHash };
-  }
-
-  private async openSink(file: FileEntry): Promise<SinkFile> {
-    const { meta } = file;
-    try {
-      return await this.ctx.sink.open(meta.relativePath, {
-        key: this.fileKey(file),
-        size: meta.size,
-        mime: meta.mime,
-        ...(meta.mtime !== undefined ? { mtime: meta.mtime } : {}),
-      });
-    } catch (error) {
-      throw asTransferError(error, TransferErrorCode.WriteFailed, `cannot create ${meta.relativePath}`);
-    }
-  }
-
-  private fileKey(file: FileEntry): string {
-    return `${this.offerId}-${file.meta.fileId}`;
+  private restorePosition(file: FileEntry, sink: SinkFile): Promise<Position> {
+    return restorePosition(sink, this.checkpoints.get(file.meta.fileId), file.meta.size, this.ctx.options.maxTailBytes);
   }
 
   /** Opens `file` as the current file, positioned where the sender will continue. */
@@ -374,17 +284,17 @@ export class Incoming extends OfferBase {
     if (this.current?.file === file) return this.current;
     await this.closeCurrent(true);
     const fileId = file.meta.fileId;
-    const sink = await this.openSink(file);
+    const sink = await openPartial(this.ctx.sink, this.offerId, file);
     let position = this.positions.get(fileId);
     this.positions.delete(fileId);
     if (!position) {
       const saved = this.checkpoints.get(fileId);
       // Before our first accept (just restarted), re-delivered frames may continue the partial's tail.
       if (!this.synced) position = await this.restorePosition(file, sink);
-      else position = saved ? { expected: saved.offset, state: saved } : { expected: 0, state: undefined };
+      else position = saved ? { expected: saved.offset, state: saved } : { ...START };
     }
     // Bytes we counted on are gone from the partial: start over (a chunk further on makes us ask from 0).
-    if (sink.existingBytes < position.expected) position = { expected: 0, state: undefined };
+    if (sink.existingBytes < position.expected) position = { ...START };
     const hash = position.state instanceof FileDigest ? position.state : await FileDigest.create(position.state);
     const durable = Math.min(position.expected, this.checkpoints.get(fileId)?.offset ?? 0);
     this.current = {
@@ -450,14 +360,11 @@ export class Incoming extends OfferBase {
       bytes += data.length;
     }
     if (bytes === 0) return;
-    if (open.length !== open.expected) {
-      await this.sinkOp(open, () => open.sink.truncate(open.expected));
-      open.length = open.expected;
-    }
+    await trimToExpected(open);
     for (const data of pieces) open.hash.update(data);
     if (open.hash.backlog > MAX_DIGEST_BACKLOG) await open.hash.settled();
     open.expected += bytes;
-    await this.sinkOp(open, () => (pieces.length === 1 ? open.sink.write(pieces[0]!) : writeAll(open.sink, pieces)));
+    await sinkOp(open, () => writePieces(open.sink, pieces));
     open.length = open.expected;
     file.bytesDone = open.expected;
     if (open.expected - open.lastAck >= this.ackEvery) this.ack(open);
@@ -494,16 +401,6 @@ export class Incoming extends OfferBase {
       offset: open.expected,
       durable: Math.min(open.durable, open.expected),
     });
-  }
-
-  /** Runs a sink operation; an IO failure is remembered on the file and rethrown with a clear code. */
-  private async sinkOp(open: OpenFile, op: () => Promise<void>): Promise<void> {
-    try {
-      await op();
-    } catch (error) {
-      open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot write ${open.file.meta.relativePath}`);
-      throw open.failed;
-    }
   }
 
   /**
@@ -555,7 +452,7 @@ export class Incoming extends OfferBase {
     if (!open.failed) this.positions.set(open.file.meta.fileId, { expected: open.expected, state: open.hash, unconfirmed: open.unconfirmed });
     if (open.checkpointing) await open.checkpointing;
     if (checkpoint && !open.failed && open.expected > open.lastCheckpoint) await this.checkpoint(open, true);
-    await open.sink.close().catch(() => {});
+    await closePartial(open);
   }
 
   private async handleEnd(message: ControlOf<'end'>): Promise<void> {
@@ -578,31 +475,21 @@ export class Incoming extends OfferBase {
       else this.askFrom(open);
       return;
     }
-    if (open.length !== open.expected) {
-      await this.sinkOp(open, () => open.sink.truncate(open.expected));
-      open.length = open.expected;
-    }
+    await trimToExpected(open);
     if (open.checkpointing) await open.checkpointing;
     if (open.failed) throw open.failed;
-    await this.sinkOp(open, () => open.sink.flush());
+    await sinkOp(open, () => open.sink.flush());
     this.ack(open);
-    let digest: string;
-    try {
-      digest = await open.hash.hex();
-    } catch (error) {
-      open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot hash ${file.meta.relativePath}`);
-      throw open.failed;
-    }
+    const matches = await digestMatches(open, message.sha256);
     this.current = null;
     const fileId = file.meta.fileId;
-    if (digest === message.sha256) {
+    if (matches) {
       let savedAs: string;
       try {
-        savedAs = await open.sink.commit();
+        savedAs = await commitVerified(open);
       } catch (error) {
         this.current = open;
-        open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot save ${file.meta.relativePath}`);
-        throw open.failed;
+        throw error;
       }
       file.savedAs = savedAs;
       this.checkpoints.delete(fileId);
@@ -610,8 +497,7 @@ export class Incoming extends OfferBase {
       this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId, ok: true });
     } else {
       // Proven wrong: the partial goes, and the file is not called complete.
-      await open.sink.close().catch(() => {});
-      await this.ctx.sink.discard(file.meta.relativePath, this.fileKey(file)).catch(() => {});
+      await discardUnverified(open, this.ctx.sink, this.offerId);
       this.checkpoints.delete(fileId);
       const error = { code: TransferErrorCode.VerifyFailed, message: `${file.meta.relativePath} did not verify (SHA-256 mismatch)` };
       this.finishFile(file, 'failed', error);
@@ -647,12 +533,11 @@ export class Incoming extends OfferBase {
     if (this.current?.file === file) {
       const open = this.current;
       this.current = null;
-      if (open.checkpointing) await open.checkpointing;
-      await open.sink.close().catch(() => {});
+      await closePartial(open);
     }
     this.checkpoints.delete(file.meta.fileId);
     this.positions.delete(file.meta.fileId);
-    if (this.touched.has(file.meta.fileId)) await this.ctx.sink.discard(file.meta.relativePath, this.fileKey(file)).catch(() => {});
+    if (this.touched.has(file.meta.fileId)) await this.ctx.sink.discard(file.meta.relativePath, partialKey(this.offerId, file)).catch(() => {});
   }
 
   /** An op threw: a write error pauses the offer (partial kept); a protocol error cancels it. */
@@ -668,10 +553,7 @@ export class Incoming extends OfferBase {
     const open = this.current;
     const fileId = open?.file.meta.fileId;
     this.current = null;
-    if (open) {
-      if (open.checkpointing) await open.checkpointing;
-      await open.sink.close().catch(() => {});
-    }
+    if (open) await closePartial(open);
     this.queue.length = 0;
     this.queuedBytes = 0;
     // After a failed write only the partial on disk knows where the file is: chunks still in flight,
@@ -682,16 +564,4 @@ export class Incoming extends OfferBase {
     this.setState('paused', info);
     this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info });
   }
-}
-
-function acceptOf(fileId: number, offset: number, unconfirmed: Unconfirmed | undefined): AcceptFile {
-  if (!unconfirmed) return { fileId, offset };
-  unconfirmed.checkSent = true;
-  return { fileId, offset, check: { from: unconfirmed.from.offset, length: unconfirmed.length, sha256: unconfirmed.sha256 } };
-}
-
-/** Writes several pieces with one call when the sink can (writev), else one after another. */
-function writeAll(sink: SinkFile, pieces: Uint8Array[]): Promise<void> {
-  if (sink.writev) return sink.writev(pieces);
-  return pieces.reduce((done: Promise<void>, piece) => done.then(() => sink.write(piece)), Promise.resolve());
 }
