@@ -7,7 +7,8 @@
 // limit) even for endless file transfers, without a new handshake.
 import type { Bytes } from '../../../signaling/protocol/index.js';
 import { webCryptoAead, type AeadEngine, type AeadKey } from './aead-engine.js';
-import { asBytes, concatBytes, encodeFields } from './encoding.js';
+import { bufferBacked, concatBytes } from '../util/bytes.js';
+import { encodeFields } from './encoding.js';
 import { CryptoError } from './errors.js';
 
 export const MAX_PLAINTEXT = 256 * 1024;
@@ -139,8 +140,8 @@ class AeadChannel implements SecureChannel {
     const header = new Uint8Array(COUNTER_BYTES);
     writeCounter(header, 0, counter);
     const key = await this.sendKeys.keyFor(counter);
-    const nonce = concatBytes(this.sendKeys.noncePrefix, header);
-    const frame = await this.engine.encrypt(key, nonce, concatBytes(this.aadPrefix, header), asBytes(plaintext), headroom + COUNTER_BYTES);
+    const nonce = concatBytes([this.sendKeys.noncePrefix, header]);
+    const frame = await this.engine.encrypt(key, nonce, concatBytes([this.aadPrefix, header]), bufferBacked(plaintext), headroom + COUNTER_BYTES);
     frame.set(header, headroom);
     return frame;
   }
@@ -158,11 +159,11 @@ class AeadChannel implements SecureChannel {
     // Claimed before the await so overlapping open() calls cannot both accept one counter.
     // A forged frame that claims a counter fails below and closes the channel, so nothing is lost by this.
     this.lastReceived = counter;
-    const data = asBytes(sealed);
+    const data = bufferBacked(sealed);
     const header = data.subarray(0, COUNTER_BYTES);
     try {
       const key = await this.receiveKeys.keyFor(counter);
-      return await this.engine.decrypt(key, concatBytes(this.receiveKeys.noncePrefix, header), concatBytes(this.aadPrefix, header), data.subarray(COUNTER_BYTES));
+      return await this.engine.decrypt(key, concatBytes([this.receiveKeys.noncePrefix, header]), concatBytes([this.aadPrefix, header]), data.subarray(COUNTER_BYTES));
     } catch (error) {
       this.failed = true;
       throw new CryptoError('authentication-failed', 'authentication failed: the frame was modified in transit or sealed with another key.', { cause: error });

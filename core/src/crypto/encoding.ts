@@ -2,7 +2,6 @@
 // field as a 4-byte big-endian length followed by its bytes. No field can bleed into the next,
 // and no statement of one kind can be read as another (the label comes first, length-prefixed too).
 import type { Bytes } from '../../../signaling/protocol/index.js';
-import { concatBytes as concatByteList } from '../util/bytes.js';
 
 const encoder = new TextEncoder();
 
@@ -21,15 +20,6 @@ export function encodeFields(label: string, fields: readonly Field[]): Bytes {
     at += 4 + p.length;
   }
   return out;
-}
-
-export function concatBytes(...parts: readonly Uint8Array[]): Bytes {
-  return concatByteList(parts);
-}
-
-/** WebCrypto wants ArrayBuffer-backed views; copy only when the caller's view is backed by something else. */
-export function asBytes(data: Uint8Array): Bytes {
-  return data.buffer instanceof ArrayBuffer ? (data as Bytes) : new Uint8Array(data);
 }
 
 export async function sha256(data: Bytes): Promise<Bytes> {

@@ -2,16 +2,17 @@
 // SHA-256 (the iterations make grinding for a look-alike key costlier); the two halves are sorted
 // so both people see the same 60 digits, shown as 12 groups of 5.
 import { rawPublicKey, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
-import { concatBytes, sha256 } from '../crypto/encoding.js';
+import { sha256 } from '../crypto/encoding.js';
+import { concatBytes } from '../util/bytes.js';
 
 export const SAFETY_NUMBER_ITERATIONS = 5200;
 const LABEL = new TextEncoder().encode('parley-safety-number/v1');
 
 async function halfOf(key: PublicIdentityKey, iterations: number): Promise<string> {
   const raw = rawPublicKey(key);
-  const seed = await sha256(concatBytes(LABEL, new Uint8Array([0]), new TextEncoder().encode(key.alg), new Uint8Array([0]), raw));
+  const seed = await sha256(concatBytes([LABEL, new Uint8Array([0]), new TextEncoder().encode(key.alg), new Uint8Array([0]), raw]));
   // One buffer [hash || raw key], rehashed in place.
-  const buf = concatBytes(seed, raw);
+  const buf = concatBytes([seed, raw]);
   for (let i = 0; i < iterations; i++) buf.set(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)), 0);
   let digits = '';
   for (let chunk = 0; chunk < 6; chunk++) {

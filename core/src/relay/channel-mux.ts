@@ -4,7 +4,7 @@
 // few one-shot checks run while, and only while, the socket is above its low-water mark).
 import { channelOfFrame, encodeChannelFrame, payloadOfFrame, writeChannelHeader, type ServerMessage } from '../../../signaling/protocol/index.js';
 import type { WebSocketLike } from '../platform/types.js';
-import { asBytes } from '../util/bytes.js';
+import { byteView } from '../util/bytes.js';
 import type { Deferred } from '../util/deferred.js';
 import { RelayChannelSocket, type ChannelHost } from './channel.js';
 import { RelayError } from './errors.js';
@@ -89,7 +89,7 @@ export class ChannelMux implements ChannelHost {
   }
 
   onBinary(data: unknown): void {
-    const bytes = asBytes(data);
+    const bytes = byteView(data);
     if (!bytes) return;
     const channel = channelOfFrame(bytes);
     if (channel === null) return;

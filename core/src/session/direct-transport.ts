@@ -8,7 +8,7 @@
 import { onIceState } from '../platform/ice-state.js';
 import type { Instance as PeerInstance } from 'simple-peer';
 import type { Logger } from '../platform/types.js';
-import { asBytes, concatBytes } from '../util/bytes.js';
+import { byteView, concatBytes } from '../util/bytes.js';
 import { deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
 import type { FrameTransport } from './transport.js';
@@ -192,7 +192,7 @@ export class DirectTransport extends FramePipe implements FrameTransport {
   /** @internal raw data channel message. */
   receive(data: unknown): void {
     if (this.closed) return;
-    const bytes = asBytes(data);
+    const bytes = byteView(data);
     if (!bytes || bytes.length < 1) return;
     const body = bytes.subarray(1);
     switch (bytes[0]) {

@@ -17,7 +17,7 @@ export interface ResolvedOptions {
 }
 
 /** A contact's stream as the transfers use it; replaced on every (re)attach. */
-export interface Link {
+export interface TransferLink {
   readonly contactId: IdentityId;
   readonly epoch: number;
   readonly closed: boolean;
@@ -36,6 +36,6 @@ export interface TransferContext {
   readonly options: ResolvedOptions;
   readonly stats: TransferStats;
   now(): number;
-  link(contactId: IdentityId): Link | undefined;
+  link(contactId: IdentityId): TransferLink | undefined;
   emit<K extends keyof TransferEventMap>(event: K, payload: TransferEventMap[K]): void;
 }

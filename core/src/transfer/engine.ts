@@ -5,7 +5,7 @@
 // either side restarting.
 import type { IdentityId, Unsubscribe } from '../api.js';
 import { silentLogger, type KeyValueStore, type Logger } from '../platform/types.js';
-import type { Link, ResolvedOptions, TransferContext } from './context.js';
+import type { TransferLink, ResolvedOptions, TransferContext } from './context.js';
 import { TransferError, TransferErrorCode } from './errors.js';
 import { Incoming } from './incoming.js';
 import type { FileSink, FileSource } from './io.js';
@@ -116,7 +116,7 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
 export class TransferEngine {
   readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0, windowWaitMs: 0, streamWaitMs: 0, maxQueuedBytes: 0 };
   private readonly transfers = new Map<string, Transfer>();
-  private readonly links = new Map<IdentityId, { link: Link & { closed: boolean }; unsubscribe: Unsubscribe }>();
+  private readonly links = new Map<IdentityId, { link: TransferLink & { closed: boolean }; unsubscribe: Unsubscribe }>();
   private readonly handlers = new Map<keyof TransferEventMap, Set<(payload: never) => void>>();
   /** New incoming offers being decided; later frames for them wait their turn. */
   private readonly deciding = new Map<string, Promise<void>>();
@@ -330,7 +330,7 @@ export class TransferEngine {
     }
   }
 
-  private onFrame(link: Link & { closed: boolean }, payload: Uint8Array): void {
+  private onFrame(link: TransferLink & { closed: boolean }, payload: Uint8Array): void {
     if (link.closed) return;
     let decoded: ReturnType<typeof decodeFrame>;
     try {
@@ -355,7 +355,7 @@ export class TransferEngine {
     this.onControl(link, message);
   }
 
-  private onControl(link: Link & { closed: boolean }, message: ControlMessage): void {
+  private onControl(link: TransferLink & { closed: boolean }, message: ControlMessage): void {
     if (link.closed) return;
     if (message.t === 'offer') {
       this.onOffer(link, message);
@@ -401,7 +401,7 @@ export class TransferEngine {
     }
   }
 
-  private onOffer(link: Link, message: ControlOf<'offer'>): void {
+  private onOffer(link: TransferLink, message: ControlOf<'offer'>): void {
     const existing = this.transfers.get(message.offerId);
     if (existing) {
       if (!(existing instanceof Incoming) || existing.contactId !== link.contactId) {
@@ -418,7 +418,7 @@ export class TransferEngine {
     void deciding.finally(() => this.deciding.delete(message.offerId));
   }
 
-  private onReoffer(link: Link, incoming: Incoming, message: ControlOf<'offer'>): void {
+  private onReoffer(link: TransferLink, incoming: Incoming, message: ControlOf<'offer'>): void {
     if (!incoming.matches(message)) {
       link.control({ t: 'cancel', offerId: message.offerId, message: 'the re-offer does not match the original offer' });
       return;
@@ -444,7 +444,7 @@ export class TransferEngine {
     }
   }
 
-  private async decideNew(link: Link, message: ControlOf<'offer'>): Promise<void> {
+  private async decideNew(link: TransferLink, message: ControlOf<'offer'>): Promise<void> {
     const contactId = link.contactId;
     const refuse = (code: string, text: string) => {
       link.control({ t: 'decline', offerId: message.offerId, code, message: text });

@@ -13,6 +13,7 @@ export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/** One new array holding `parts` in order. */
 export function concatBytes(parts: readonly Uint8Array[]): Bytes {
   let length = 0;
   for (const p of parts) length += p.length;
@@ -25,7 +26,12 @@ export function concatBytes(parts: readonly Uint8Array[]): Bytes {
   return out;
 }
 
-/** A copy backed by its own ArrayBuffer (WebCrypto and transfer need that; views of pooled Buffers are not). */
+/** The same bytes backed by an ArrayBuffer (what WebCrypto wants): the view itself when it is, else a copy. */
+export function bufferBacked(data: Uint8Array): Bytes {
+  return data.buffer instanceof ArrayBuffer ? (data as Bytes) : new Uint8Array(data);
+}
+
+/** Always a copy backed by its own ArrayBuffer (transfer needs that; views of pooled Buffers are not). */
 export function ownBytes(view: Uint8Array): Bytes {
   const out = new Uint8Array(view.length);
   out.set(view);
@@ -45,8 +51,8 @@ export function readU64(view: DataView, offset: number): number {
   return hi * 0x1_0000_0000 + lo;
 }
 
-/** Normalises what a transport hands us (Buffer, ArrayBuffer, typed array view) into a Uint8Array. */
-export function asBytes(data: unknown): Uint8Array | null {
+/** A Uint8Array view of what a transport hands us (Buffer, ArrayBuffer, typed array view), or null. */
+export function byteView(data: unknown): Uint8Array | null {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
