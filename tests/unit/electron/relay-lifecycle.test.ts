@@ -78,8 +78,8 @@ describe('embedded relay with the real signaling/server startRelay (loopback onl
   });
 
   it('the composition root loads exactly this startRelay', () => {
-    // Parse electron/main/index.ts and resolve its dynamic import of the relay the way NodeNext does.
-    const file = join(root, 'electron', 'main', 'index.ts');
+    // Parse the composition (electron/main/compose.ts) and resolve its dynamic import of the relay the way NodeNext does.
+    const file = join(root, 'electron', 'main', 'compose.ts');
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const specifiers: string[] = [];
     const visit = (node: ts.Node): void => {
