@@ -12,6 +12,7 @@ import { registerChat } from './commands/chat.js';
 import { registerListen } from './commands/listen.js';
 import { registerSend } from './commands/send.js';
 import { registerReceive } from './commands/receive.js';
+import { registerTransfers } from './commands/transfers.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerListen(program);
   registerSend(program);
   registerReceive(program);
+  registerTransfers(program);
 
   // Every command documents the exit codes; commander copies exitOverride/configureHelp to subcommands
   // created after them, but help text must be added per command.

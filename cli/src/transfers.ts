@@ -11,6 +11,8 @@ export interface TransfersOptions {
   /** Folder incoming files are saved in; default HOME/received (used only by `receive`). */
   receiveDir?: string;
   decide: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
+  /** Which unfinished outgoing offers continue when their contact connects; default none (only `send` resumes its own). */
+  resumeOnAttach?: (offer: TransferInfo) => boolean;
 }
 
 export interface OnlineWithFiles extends Online {
@@ -24,6 +26,7 @@ export async function openWithFiles(ctx: ActionContext, options: TransfersOption
       source: new NodeFileSource(),
       sink: new NodeFileSink(options.receiveDir ?? join(ctx.home.dir, 'received')),
       decide: options.decide,
+      resumeOnAttach: options.resumeOnAttach ?? (() => false),
     },
   });
   const { transfers } = online.messenger;

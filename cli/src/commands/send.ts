@@ -97,7 +97,9 @@ Symbolic links and special files are skipped (listed on stderr).
         if (walked.files.length === 0) throw new UsageError('nothing to send (no regular files in the paths given)');
 
         const shutdown = watchShutdown();
-        const online = await openWithFiles(ctx, { decide: () => 'decline' });
+        // The offers this run sends or resumes: the only ones that continue when the contact connects.
+        const mine = new Set<string>();
+        const online = await openWithFiles(ctx, { decide: () => 'decline', resumeOnAttach: (o) => mine.has(o.offerId) });
         const { messenger, transfers: engine } = online;
         const view = progressSinkFor(out);
         try {
@@ -119,12 +121,20 @@ Symbolic links and special files are skipped (listed on stderr).
             .filter((t) => t.direction === 'out' && t.contactId === contact.id && !FINAL_OFFER.has(t.state));
           let offers: TransferInfo[];
           const reused = earlier.find((t) => sameFiles(t, walked.files, sources));
+          const others = earlier.filter((t) => t !== reused);
+          if (others.length > 0) {
+            out.note(`${others.length} other unfinished offer(s) to ${who} stay paused (not resumed by this send): ${others.map((t) => t.offerId.slice(0, 8)).join(', ')}; see \`parley transfers\`, \`parley cancel <id>\``);
+          }
           if (reused) {
             offers = [reused];
             out.note(`resuming the earlier offer of these files to ${who}`);
+            messenger.sessionFor(contact.id);
+            mine.add(reused.offerId);
+            engine.reoffer(reused.offerId);
           } else {
             try {
               offers = await messenger.sendFiles(contact.id, walked.files);
+              for (const o of offers) mine.add(o.offerId);
             } catch (err) {
               if (err instanceof TransferError) throw new UsageError(err.message);
               throw err;

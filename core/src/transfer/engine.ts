@@ -55,6 +55,11 @@ export interface TransferEngineOptions {
   progressIntervalMs?: number;
   /** Most incoming offers from one contact waiting for a decision (default 32). */
   maxPendingPerContact?: number;
+  /**
+   * Which unfinished outgoing offers re-offer themselves when a contact's stream attaches (default all).
+   * The CLI continues only the offer a `send` is sending again, not every earlier one in parallel.
+   */
+  resumeOnAttach?: (offer: TransferInfo) => boolean;
 }
 
 type Transfer = Outgoing | Incoming;
@@ -211,8 +216,16 @@ export class TransferEngine {
   /** Every unfinished outgoing offer to the contact re-offers itself: the receiver says where to continue. */
   private resync(contactId: IdentityId): void {
     for (const transfer of this.transfers.values()) {
-      if (transfer.contactId === contactId && transfer instanceof Outgoing) transfer.offer();
+      if (transfer.contactId !== contactId || !(transfer instanceof Outgoing)) continue;
+      if (this.options.resumeOnAttach && !transfer.final && !this.options.resumeOnAttach(transfer.info())) continue;
+      transfer.offer();
     }
+  }
+
+  /** Re-offers one unfinished outgoing offer now, if its contact is attached (the receiver says where to continue). */
+  reoffer(offerId: string): void {
+    const transfer = this.transfers.get(offerId);
+    if (transfer instanceof Outgoing) transfer.offer();
   }
 
   /** The stream to `contactId` is gone. Transfers pause and continue on the next attach. */

@@ -1,0 +1,113 @@
+// Issue 14.3: the CLI owns its unfinished transfers. Every `send` used to resume *all* earlier unfinished
+// offers to the contact in parallel (a stale one whose source was deleted failed and made `receive
+// --once` exit 1), and there was no way to list or cancel them.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
+import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+
+let relay: RunningRelay;
+const temps: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
+const children: JsonChild[] = [];
+const mounts: string[] = [];
+let alice: string;
+let bob: string;
+const cli = (home: string, args: string[]) => runCli(['--relay-only', '--home', home, ...args], { timeoutMs: 120_000 });
+const temp = async (): Promise<string> => {
+  const t = await tempHome();
+  temps.push(t);
+  return t.dir;
+};
+type Row = { offerId: string; direction: string; state: string; files: Array<{ file: string }> };
+const list = async (home: string, all = false): Promise<Row[]> => {
+  const r = await cli(home, ['transfers', '--json', ...(all ? ['--all'] : [])]);
+  expect(r.code, r.stderr).toBe(0);
+  return jsonLines(r.stdout)[0] as Row[];
+};
+
+beforeAll(async () => {
+  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
+  alice = await temp();
+  bob = await temp();
+  const ia = await cli(alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']);
+  const ib = await cli(bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']);
+  expect((await cli(alice, ['add', (jsonLines(ib.stdout)[0] as { invite: string }).invite])).code).toBe(0);
+  expect((await cli(bob, ['add', (jsonLines(ia.stdout)[0] as { invite: string }).invite])).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) await c.stop('SIGKILL');
+  for (const m of mounts) execFileSync('umount', [m]);
+  await relay?.close();
+  for (const t of temps) await t.cleanup();
+});
+
+describe('unfinished transfers', () => {
+  it('send resumes only its own offer, says others are pending; a stale offer with a deleted source does not run', async () => {
+    const src = await temp();
+    const stale = join(src, 'stale.bin');
+    const wanted = join(src, 'wanted.bin');
+    await writeFile(stale, randomBytes(50_000));
+    await writeFile(wanted, randomBytes(80_000));
+    expect((await cli(alice, ['send', 'Bob', stale, '--timeout', '2'])).code).toBe(1);
+    const second = await cli(alice, ['send', 'Bob', wanted, '--timeout', '2']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('1 other unfinished offer(s)');
+    const rows = await list(alice);
+    expect(rows.map((r) => [r.direction, r.files[0]!.file])).toEqual([
+      ['out', 'stale.bin'],
+      ['out', 'wanted.bin'],
+    ]);
+    await rm(stale);
+
+    const dest = await temp();
+    const recv = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']));
+    children.push(recv);
+    await recv.waitFor((l) => l['type'] === 'ready');
+    const again = await cli(alice, ['send', 'Bob', wanted]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('resuming the earlier offer');
+    expect(again.stderr).toContain('1 other unfinished offer(s)');
+    expect(await recv.exited).toBe(0);
+    expect(recv.lines.filter((l) => l['type'] === 'offer')).toHaveLength(1);
+    expect(await readdir(dest)).toEqual(['wanted.bin']);
+
+    // The stale one is still listed; cancel it (Bob is offline now: cancelled here, not told).
+    const left = await list(alice);
+    expect(left.map((r) => r.files[0]!.file)).toEqual(['stale.bin']);
+    const cancel = await cli(alice, ['cancel', left[0]!.offerId.slice(0, 8), '--timeout', '2', '--json']);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(jsonLines(cancel.stdout)[0]).toMatchObject({ type: 'cancelled', offerId: left[0]!.offerId, told: false });
+    expect(await list(alice)).toEqual([]);
+    expect((await list(alice, true)).find((r) => r.offerId === left[0]!.offerId)?.state).toBe('cancelled');
+  }, 240_000);
+
+  it('cancel on one side ends the offer on the other: the receiver is told and drops its partial', async () => {
+    const src = join(await temp(), 'big.bin');
+    await writeFile(src, randomBytes(3 * 1024 * 1024));
+    const dir = join(await temp(), 'small');
+    await mkdir(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    mounts.push(dir);
+    // Bob's disk fills: the offer pauses on both sides and stays unfinished.
+    const recv = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dir]));
+    children.push(recv);
+    await recv.waitFor((l) => l['type'] === 'ready');
+    expect((await cli(alice, ['send', 'Bob', src, '--timeout', '5'])).code).toBe(1);
+    const paused = await recv.waitFor((l) => l['type'] === 'paused');
+    const rows = await list(alice);
+    const mine = rows.find((r) => r.offerId === paused['offerId']);
+    expect(mine?.state).toBe('paused');
+    // Alice cancels while Bob's receive is running: Bob is told.
+    const cancel = await cli(alice, ['cancel', String(paused['offerId']), '--json']);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(jsonLines(cancel.stdout)[0]).toMatchObject({ told: true });
+    await recv.waitFor((l) => l['type'] === 'done' && l['offerId'] === paused['offerId']);
+    expect(await recv.stop('SIGINT')).toBe(0);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.part'))).toEqual([]);
+    expect((await list(bob)).find((r) => r.offerId === paused['offerId'])).toBeUndefined();
+  }, 240_000);
+});
