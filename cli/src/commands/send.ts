@@ -12,7 +12,7 @@ import { describeContact } from '../resolve-contact.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
-import { openWithFiles } from '../transfers.js';
+import { offersWithMissingSources, openWithFiles } from '../transfers.js';
 import { positiveInt } from './contacts.js';
 
 const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
@@ -121,7 +121,14 @@ Symbolic links and special files are skipped (listed on stderr).
             .filter((t) => t.direction === 'out' && t.contactId === contact.id && !FINAL_OFFER.has(t.state));
           let offers: TransferInfo[];
           const reused = earlier.find((t) => sameFiles(t, walked.files, sources));
-          const others = earlier.filter((t) => t !== reused);
+          // Earlier offers whose files are gone can never finish: end them now, said once, and tell the contact.
+          const gone = await offersWithMissingSources(ctx.home.store, earlier.filter((t) => t !== reused));
+          if (gone.size > 0) {
+            messenger.sessionFor(contact.id);
+            for (const offerId of gone.keys()) engine.cancel(offerId);
+            out.note(`cancelled ${gone.size} earlier offer(s) to ${who} whose files are gone: ${[...gone.values()].flat().map((f) => safeText(f)).join(', ')}`);
+          }
+          const others = earlier.filter((t) => t !== reused && !gone.has(t.offerId));
           if (others.length > 0) {
             out.note(`${others.length} other unfinished offer(s) to ${who} stay paused (not resumed by this send): ${others.map((t) => t.offerId.slice(0, 8)).join(', ')}; see \`parley transfers\`, \`parley cancel <id>\``);
           }

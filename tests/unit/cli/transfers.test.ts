@@ -70,18 +70,30 @@ describe('unfinished transfers', () => {
     const again = await cli(alice, ['send', 'Bob', wanted]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('resuming the earlier offer');
-    expect(again.stderr).toContain('1 other unfinished offer(s)');
+    // The stale offer can never finish: ended now and said once.
+    expect(again.stderr).toContain('cancelled 1 earlier offer(s) to Bob');
+    expect(again.stderr).toContain('whose files are gone: stale.bin');
+    expect(again.stderr).not.toContain('other unfinished offer');
     expect(await recv.exited).toBe(0);
     expect(recv.lines.filter((l) => l['type'] === 'offer')).toHaveLength(1);
     expect(await readdir(dest)).toEqual(['wanted.bin']);
 
-    // The stale one is still listed; cancel it (Bob is offline now: cancelled here, not told).
-    const left = await list(alice);
-    expect(left.map((r) => r.files[0]!.file)).toEqual(['stale.bin']);
+    expect(await list(alice)).toEqual([]);
+    const all = await list(alice, true);
+    expect(all.find((r) => r.files[0]!.file === 'stale.bin')?.state).toBe('cancelled');
+    const third = await cli(alice, ['send', 'Bob', wanted, '--timeout', '2']);
+    expect(third.stderr).not.toContain('stale.bin');
+
+    // An offer Bob never got (he is offline now): cancelled here, not told.
+    const later = join(src, 'later.bin');
+    await writeFile(later, randomBytes(10_000));
+    expect((await cli(alice, ['send', 'Bob', later, '--timeout', '2'])).code).toBe(1);
+    const left = (await list(alice)).filter((r) => r.files[0]!.file === 'later.bin');
+    expect(left).toHaveLength(1);
     const cancel = await cli(alice, ['cancel', left[0]!.offerId.slice(0, 8), '--timeout', '2', '--json']);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(jsonLines(cancel.stdout)[0]).toMatchObject({ type: 'cancelled', offerId: left[0]!.offerId, told: false });
-    expect(await list(alice)).toEqual([]);
+    expect((await list(alice)).find((r) => r.offerId === left[0]!.offerId)).toBeUndefined();
     expect((await list(alice, true)).find((r) => r.offerId === left[0]!.offerId)?.state).toBe('cancelled');
   }, 240_000);
 
