@@ -64,3 +64,9 @@ export function diagnosingWebSocketFactory(inner: WebSocketFactory = nodeWebSock
     return like;
   };
 }
+
+/** A relay state error for people: the cause alone when core wrapped it as "connection closed (1006: cause)". */
+export function relayProblem(error: string): string {
+  const m = /^connection closed \(1006: (.*)\)$/s.exec(error);
+  return m ? m[1]! : error;
+}

@@ -4,6 +4,7 @@ import type { ChatMessage } from '../../../core/src/api.js';
 import { openOnline } from '../engine.js';
 import { formatTime } from '../format.js';
 import { describeContact } from '../resolve-contact.js';
+import { relayProblem } from '../relay-diagnosis.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
@@ -70,7 +71,7 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
           });
           messenger.on('relay', (r) => {
             out.record({ type: 'relay', state: r.state, url: r.url, ...(r.error ? { error: r.error } : {}) });
-            if (!out.json) out.note(`relay ${safeText(r.url ?? '')}: ${r.state}${r.error ? ` (${safeText(r.error)})` : ''}`);
+            if (!out.json) out.note(`relay ${safeText(r.url ?? '')}: ${r.state}${r.error ? ` (${safeText(relayProblem(r.error))})` : ''}`);
           });
           messenger.on('error', (e) => {
             out.record({ type: 'error', ...(e.contactId ? { id: e.contactId } : {}), message: e.message });

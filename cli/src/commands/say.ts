@@ -5,6 +5,7 @@ import { MAX_TEXT_CHARS } from '../../../core/src/chat/index.js';
 import { openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact } from '../resolve-contact.js';
+import { relayProblem } from '../relay-diagnosis.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
@@ -122,7 +123,7 @@ async function sendAndWait(messenger: MessengerLike, contact: Contact, text: str
     let why: string;
     if (outcome === 'aborted') why = 'interrupted before the acknowledgement';
     else if (outcome === 'failed') why = `sending failed${lastError ? `: ${safeText(lastError)}` : ''}`;
-    else if (relay.state !== 'online') why = `could not reach the relay${relay.error ? ` (${safeText(relay.error)})` : ''} within ${timeoutMs / 1000} s`;
+    else if (relay.state !== 'online') why = `could not reach the relay${relay.error ? ` (${safeText(relayProblem(relay.error))})` : ''} within ${timeoutMs / 1000} s`;
     else if (!online) why = `${who} is offline`;
     else why = `${who} did not acknowledge within ${timeoutMs / 1000} s${lastError ? ` (${safeText(lastError)})` : ''}`;
     throw new CliError(

@@ -9,6 +9,7 @@ import { formatBytes, formatDuration } from '../format.js';
 import { walkForSend } from '../send-walk.js';
 import { PlainProgress, SilentProgress, TtyProgress, type ProgressSink } from '../progress.js';
 import { describeContact } from '../resolve-contact.js';
+import { relayProblem } from '../relay-diagnosis.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
@@ -227,7 +228,7 @@ Symbolic links and special files are skipped (listed on stderr).
           if (outcome === 'interrupted') why = 'interrupted';
           else if (paused?.error) why = `paused after ${opts.timeout} s without progress: ${safeText(pauseCause(paused.error, who))}`;
           else if (relay.state !== 'online' && messenger.pathOf(contact.id) === 'none') {
-            why = `no progress for ${opts.timeout} s: could not reach the relay${relay.error ? ` (${safeText(relay.error)})` : ''}`;
+            why = `no progress for ${opts.timeout} s: could not reach the relay${relay.error ? ` (${safeText(relayProblem(relay.error))})` : ''}`;
           } else if (!contactOnline) why = `no progress for ${opts.timeout} s: ${who} is offline`;
           else why = `no progress for ${opts.timeout} s (${who} is online but not accepting: is \`parley receive\` running?)`;
           throw new CliError(`${verified.length} of ${files.length} file(s) verified; ${why}.\nRun the same command again to resume: ${who} keeps what they already have.`);

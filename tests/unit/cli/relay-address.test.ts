@@ -75,7 +75,7 @@ describe('relay addresses', () => {
     expect(said.code).toBe(1);
     expect(said.stderr).toContain(`127.0.0.1:${webPort} answered HTTP 404 Not Found instead of the relay protocol`);
     expect(said.stderr).toContain('not a Parley relay');
-    expect(said.stderr).not.toContain('1006)');
+    expect(said.stderr).not.toContain('1006');
     expect(said.stderr).not.toContain('is offline');
 
     const file = join(await temp(), 'x.bin');
