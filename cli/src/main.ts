@@ -7,6 +7,7 @@ import { safeOutput } from './terminal.js';
 import { LOG_LEVELS } from '../../platform/node/src/logger.js';
 import { registerId } from './commands/id.js';
 import { registerContactCommands } from './commands/contacts.js';
+import { registerRequests } from './commands/requests.js';
 import { registerSay } from './commands/say.js';
 import { registerChat } from './commands/chat.js';
 import { registerListen } from './commands/listen.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
 
   registerId(program);
   registerContactCommands(program);
+  registerRequests(program);
   registerSay(program);
   registerChat(program);
   registerListen(program);

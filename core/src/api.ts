@@ -25,6 +25,16 @@ export interface Contact {
   path: SessionPath;
   unread: number;
   lastMessageAt: number | null;
+  /** 'waiting': we asked them to connect and they have not accepted yet (no chat, no presence until then). */
+  status: 'accepted' | 'waiting';
+}
+
+/** Someone who asked to connect with us (they hold our invite); we accept, decline or block. */
+export interface ContactRequestView {
+  id: IdentityId;
+  name: string;
+  relays: string[];
+  receivedAt: number;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
@@ -51,6 +61,8 @@ export interface MessengerEventMap {
   message: ChatMessage;
   path: { contactId: IdentityId; path: SessionPath };
   error: { contactId?: IdentityId; message: string };
+  /** The incoming contact requests, whenever they change. */
+  requests: ContactRequestView[];
 }
 
 export type Unsubscribe = () => void;

@@ -1,14 +1,16 @@
 // The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat, calls and
 // file transfer. Every session it creates carries chat and (when configured) file frames from the start.
-import type { ChatMessage, Contact, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
+import type { ChatMessage, Contact, ContactRequestView, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
 import { CALL_SIGNAL_KIND } from './call/signals.js';
 import { CallManager } from './call/manager.js';
 import type { CallRelay, CallTimeouts } from './call/types.js';
 import { ChatService } from './chat/service.js';
 import type { AeadEngine } from './crypto/aead-engine.js';
 import { ChatStore } from './chat/store.js';
+import { ContactRequests } from './contacts/requests.js';
 import { ContactStore } from './contacts/store.js';
 import { createInvite, parseInvite } from './identity/invite.js';
+import { safetyNumber } from './identity/safety-number.js';
 import { checkRelayList } from './identity/profile.js';
 import { loadOrCreateIdentity, type IdentityKeyStore, type LocalIdentity } from './identity/store.js';
 import { silentLogger, type KeyValueStore, type Logger, type WebSocketFactory } from './platform/types.js';
@@ -95,6 +97,8 @@ export class Messenger {
   readonly transfers: TransferEngine | null;
   /** The transfer engine's hold on each session's file frames. */
   readonly #fileLinks = new Map<string, Unsubscribe>();
+  /** Contact requests in both directions and watch grants (core/src/contacts/requests.ts). */
+  #requests!: ContactRequests;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -157,6 +161,17 @@ export class Messenger {
     const contacts = await ContactStore.open(options.store, log);
     const messenger = new Messenger(options, identity, contacts, new ChatStore(options.store), relays);
     await messenger.transfers?.start();
+    messenger.#requests = await ContactRequests.open({
+      identity,
+      relays: () => messenger.#relayUrls,
+      contacts,
+      store: options.store,
+      sendMail: (to, urls, body) => messenger.#mailRelay(urls).sendMail(to, body),
+      watch: (c) => messenger.#watch(c.id),
+      onContact: (id) => void messenger.#onContactChanged(id),
+      onRequests: () => messenger.#events.emit('requests', messenger.requests()),
+      logger: log,
+    });
     messenger.#start();
     return messenger;
   }
@@ -178,7 +193,7 @@ export class Messenger {
   async addContact(invite: string): Promise<Contact> {
     const parsed = await parseInvite(invite);
     if (parsed.id === this.#identity.id) throw new Error('That invite is your own.');
-    const stored = await this.#contacts.add(parsed);
+    const stored = await this.#requests.add(parsed);
     this.#watch(stored.id);
     const view = await this.#contactView(stored.id);
     this.#events.emit('contact', view);
@@ -199,7 +214,30 @@ export class Messenger {
   }
 
   safetyNumber(contactId: IdentityId): Promise<string> {
+    const request = this.#requests.get(contactId);
+    if (request && !this.#contacts.has(contactId)) return safetyNumber(this.#identity.publicKey, request.key);
     return this.#contacts.safetyNumber(contactId, this.#identity.publicKey);
+  }
+
+  // ---- contact requests ----
+
+  requests(): ContactRequestView[] {
+    return this.#requests.list().map(({ id, name, relays, receivedAt }) => ({ id, name, relays, receivedAt }));
+  }
+
+  async acceptRequest(id: IdentityId): Promise<Contact> {
+    const c = await this.#requests.accept(id);
+    const view = await this.#contactView(c.id);
+    this.#events.emit('contact', view);
+    return view;
+  }
+
+  declineRequest(id: IdentityId): Promise<void> {
+    return this.#requests.decline(id);
+  }
+
+  blockRequest(id: IdentityId): Promise<void> {
+    return this.#requests.block(id);
   }
 
   async setVerified(contactId: IdentityId, verified: boolean): Promise<Contact> {
@@ -212,8 +250,8 @@ export class Messenger {
   // ---- chat ----
 
   async send(contactId: IdentityId, text: string): Promise<ChatMessage> {
-    this.#requireContact(contactId);
-    this.sessionFor(contactId);
+    // To someone who has not accepted yet, messages wait in the outbox and go once they accept.
+    if (this.#requireContact(contactId).status !== 'waiting') this.sessionFor(contactId);
     return this.#chatService.send(contactId, text);
   }
 
@@ -265,7 +303,7 @@ export class Messenger {
       existing.ensure();
       return existing;
     }
-    const contact = this.#requireContact(contactId);
+    const contact = this.#requireAccepted(contactId);
     const relay = this.#relayFor(contactId);
     if (!relay) throw new Error('No relay is configured to reach this contact.');
     const session = new Session({
@@ -340,7 +378,7 @@ export class Messenger {
     for (const c of this.#contacts.list()) this.#watch(c.id);
     // Messages left in the outbox by a previous run go as soon as their contact is reachable.
     void this.#chat.contactsWithPending().then((ids) => {
-      for (const id of ids) if (this.#contacts.has(id) && !this.#closed) this.sessionFor(id);
+      for (const id of ids) if (this.#contacts.get(id)?.status !== 'waiting' && this.#contacts.has(id) && !this.#closed) this.sessionFor(id);
     });
     // So do transfers left unfinished (either direction): each side re-offers or says where to resume.
     for (const id of this.transfers?.contactsWithUnfinished() ?? []) {
@@ -361,6 +399,10 @@ export class Messenger {
     client.on('state', ({ state, error }) => this.#events.emit('relay', error === undefined ? { state, url } : { state, url, error }));
     client.on('presence', ({ id }) => void this.#emitContact(id));
     client.on('signal', ({ from, data }) => this.#onSignal(from, data));
+    client.on('mail', ({ id, from, body }) => void this.#requests.handleMail(from, body).then(() => client.ackMail([id])));
+    client.on('state', ({ state }) => {
+      if (state === 'online') void this.#requests.refresh();
+    });
     client.start();
     return client;
   }
@@ -374,14 +416,23 @@ export class Messenger {
     return url ? this.#client(url) : null;
   }
 
+  /** Watches a contact's presence with the grant they gave us (none yet: nothing to watch with). */
   #watch(contactId: string): void {
-    this.#relayFor(contactId)?.subscribe([contactId]);
+    const grant = this.#contacts.get(contactId)?.grant;
+    if (grant) this.#relayFor(contactId)?.subscribe([grant]);
+  }
+
+  /** The relay to leave mail on for someone reachable at `urls`: one we share, else their first. */
+  #mailRelay(urls: readonly string[]): RelayClient {
+    const url = urls.find((u) => this.#relayUrls.includes(u)) ?? urls[0] ?? this.#relayUrls[0];
+    if (!url) throw new RelayError('closed', 'No relay is configured to reach this person.');
+    return this.#client(url);
   }
 
   #onSignal(from: string, data: Record<string, unknown>): void {
     if (this.#closed) return;
     // Only contacts may reach us; the relay authenticated `from`, the session checks signatures with the stored key.
-    if (!this.#contacts.has(from)) {
+    if (!this.#contacts.has(from) || this.#contacts.get(from)?.status === 'waiting') {
       this.#log.debug({}, 'signal from a stranger dropped');
       return;
     }
@@ -391,6 +442,14 @@ export class Messenger {
     }
     if (typeof data.kind !== 'string' || !SESSION_SIGNAL_KINDS.has(data.kind)) return;
     this.sessionFor(from).handleSignal(data);
+  }
+
+  /** A contact was accepted (or got a new grant): show it, and send what waited in the outbox for them. */
+  async #onContactChanged(contactId: string): Promise<void> {
+    await this.#emitContact(contactId);
+    const c = this.#contacts.get(contactId);
+    if (!c || c.status === 'waiting' || this.#sessions.has(contactId) || this.#closed) return;
+    if ((await this.#chat.contactsWithPending()).includes(contactId)) this.sessionFor(contactId);
   }
 
   #onChatMessage(message: ChatMessage): void {
@@ -417,11 +476,18 @@ export class Messenger {
       path: this.pathOf(contactId),
       unread: summary.unread,
       lastMessageAt: summary.lastMessageAt,
+      status: c.status ?? 'accepted',
     };
   }
 
   #requireOpen(): void {
     if (this.#closed) throw new Error('The Messenger is closed.');
+  }
+
+  #requireAccepted(contactId: string) {
+    const c = this.#requireContact(contactId);
+    if (c.status === 'waiting') throw new Error(`Waiting for ${c.name || 'this contact'} to accept your contact request.`);
+    return c;
   }
 
   #requireContact(contactId: string) {

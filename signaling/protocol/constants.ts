@@ -1,5 +1,8 @@
-/** Wire protocol version. A client speaking another version is refused with CloseCode.Version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Wire protocol version. A client speaking another version is refused with CloseCode.Version.
+ * v2: `subscribe` carries signed watch grants (presence only for contacts), store-and-forward `mail`.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** The WebSocket path the relay accepts upgrades on; everything else on the port is HTTP (web client). */
 export const RELAY_PATH = '/ws';
@@ -21,6 +24,10 @@ export const NONCE_BYTES = 32;
 export const MAX_TAG_LENGTH = 64;
 /** Max ids in one subscribe/unsubscribe message. */
 export const MAX_IDS_PER_MESSAGE = 256;
+/** Max length of a relay-assigned mail id. */
+export const MAX_MAIL_ID_LENGTH = 32;
+/** Largest mail body, in bytes of its JSON. A contact request with a name, relays and a grant fits easily. */
+export const MAX_MAIL_BYTES = 4096;
 /** Max length of a client correlation ref. */
 export const MAX_REF_LENGTH = 64;
 
@@ -49,6 +56,10 @@ export const ErrorCode = {
   Offline: 'offline',
   RateLimited: 'rate-limited',
   TooManySubscriptions: 'too-many-subscriptions',
+  /** A watch grant that does not verify, names someone else, or expired: no presence for that id. */
+  WatchDenied: 'watch-denied',
+  /** The relay's mail storage is full (relay-wide; says nothing about the recipient). */
+  MailboxFull: 'mailbox-full',
   TooManyChannels: 'too-many-channels',
   UnknownChannel: 'unknown-channel',
   /** A channel-open found no matching open from the peer in time (or was superseded by a newer one). */

@@ -3,3 +3,4 @@ export * from './constants.js';
 export * from './frames.js';
 export * from './identity.js';
 export * from './messages.js';
+export * from './watch.js';

@@ -10,6 +10,7 @@ import type { RelayCounters } from './counters.js';
 import type { RelayLimits } from './options.js';
 import { channelClosedText, channelReadyText } from './outbound.js';
 import type { Presence } from './presence.js';
+import { mayTellOffline } from './watch-grants.js';
 
 export interface Channel {
   readonly num: number;
@@ -119,7 +120,8 @@ export class Channels {
     const existing = this.pending.get(key);
     if (existing !== undefined && existing.conn === conn) return; // a repeated open is already waiting
     const remote = this.remote;
-    if (remote === null && !this.presence.isOnline(to)) {
+    // Non-contacts wait for the timeout like an open nobody answers: the relay does not tell them who is offline.
+    if (remote === null && !this.presence.isOnline(to) && mayTellOffline(conn, to)) {
       conn.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { to, tag });
       return;
     }
@@ -158,6 +160,8 @@ export class Channels {
   refusePending(pending: { readonly conn: Connection; readonly to: string; readonly tag: string }, code: ErrorCode, message: string): void {
     const p = this.pending.get(pendingKey(pending.conn.id!, pending.to, pending.tag));
     if (p === undefined || p.conn !== pending.conn) return;
+    // Offline, to someone without a grant for the target: keep waiting for the timeout (no presence oracle).
+    if (code === ErrorCode.Offline && !mayTellOffline(p.conn, p.to)) return;
     this.dropPending(p);
     p.conn.sendError(code, message, { to: p.to, tag: p.tag });
   }

@@ -17,8 +17,10 @@ import type { Channel, FlowReceiver } from './channels.js';
 import type { RelayContext } from './context.js';
 import { parseControl } from './inbound.js';
 import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
+import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
+import { mayTellOffline, subscribeWithGrants, unsubscribeGranted } from './watch-grants.js';
 
 const AWAIT_HELLO = 0;
 const AWAIT_AUTH = 1;
@@ -164,6 +166,8 @@ export class Connection {
   }
 
   sendError(code: ErrorCode, message: string, extras?: ErrorExtras): void {
+    // The one place "offline" leaves the relay: only about identities this connection holds a watch grant for.
+    if (code === ErrorCode.Offline && !mayTellOffline(this, extras?.to)) return;
     this.sendText(errorText(code, message, extras));
   }
 
@@ -273,10 +277,16 @@ export class Connection {
           forwardSignal(ctx.presence, ctx.counters, this, msg.to, raw.data, msg.ref, ctx.cluster?.signals ?? null);
           return;
         case 'subscribe':
-          ctx.presence.subscribe(this, msg.ids);
+          subscribeWithGrants(ctx, this, msg.grants);
           return;
         case 'unsubscribe':
-          ctx.presence.unsubscribe(this, msg.ids);
+          unsubscribeGranted(ctx, this, msg.ids);
+          return;
+        case 'mail':
+          postMail(ctx, this, msg.to, raw.body, msg.ref);
+          return;
+        case 'mail-ack':
+          ackMail(ctx, this, msg.ids);
           return;
         case 'channel-open':
           ctx.channels.open(this, msg.to, msg.tag);
@@ -366,6 +376,7 @@ export class Connection {
     ctx.counters.authenticatedTotal++;
     this.sendText(readyText(id, ctx.limitsInfo));
     ctx.presence.add(this, id);
+    deliverMail(ctx, this);
     ctx.logger.debug({ conn: this.serial, id }, 'authenticated');
   }
 

@@ -7,6 +7,8 @@ import {
   ChannelOpenSchema,
   ErrorCode,
   HelloSchema,
+  MailAckSchema,
+  MailOutSchema,
   MAX_CONTROL_BYTES,
   MAX_REF_LENGTH,
   PingSchema,
@@ -30,6 +32,8 @@ const SCHEMAS = new Map<string, z.ZodType<ClientMessage>>([
   ['channel-open', ChannelOpenSchema],
   ['channel-close', ChannelCloseSchema],
   ['ping', PingSchema],
+  ['mail', MailOutSchema],
+  ['mail-ack', MailAckSchema],
 ]);
 
 export type Inbound =

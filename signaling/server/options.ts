@@ -25,6 +25,15 @@ export interface RelayLimits {
   channelLowWaterBytes: number;
   /** How long a channel-open waits for the peer's matching open. */
   channelOpenTimeoutMs: number;
+  /** Identities one identity may watch across all its connections (devices, extra sockets). */
+  maxSubscriptionsPerIdentity: number;
+  /** Store-and-forward mail (contact requests): see mailbox.ts. */
+  mailPerRecipient: number;
+  mailPerPair: number;
+  mailTotalBytes: number;
+  mailTtlMs: number;
+  mailPerMinute: number;
+  mailBurst: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
@@ -39,6 +48,13 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   channelHighWaterBytes: 1024 * 1024,
   channelLowWaterBytes: 256 * 1024,
   channelOpenTimeoutMs: 30_000,
+  maxSubscriptionsPerIdentity: 2_048,
+  mailPerRecipient: 64,
+  mailPerPair: 4,
+  mailTotalBytes: 64 * 1024 * 1024,
+  mailTtlMs: 14 * 24 * 3600_000,
+  mailPerMinute: 12,
+  mailBurst: 20,
 });
 
 export interface RelayTlsOptions {

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, RELAY_PATH } from '../protocol/index.js';
 import { Channels } from './channels.js';
+import { Mailbox } from './mailbox.js';
 import { Connection } from './connection.js';
 import type { RelayContext } from './context.js';
 import { RelayCounters } from './counters.js';
@@ -73,6 +74,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     logger,
     presence,
     channels,
+    mailbox: new Mailbox(limits),
     counters,
     cluster: null,
     acceptHosts,

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import type { Contact } from '../../../core/src/api.js';
 import { InviteError, parseInvite, safetyNumbersMatch } from '../../../core/src/identity/index.js';
+import { ContactStore } from '../../../core/src/contacts/store.js';
 import { openOffline, openOnline } from '../engine.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact, shortId } from '../resolve-contact.js';
@@ -22,6 +23,8 @@ export interface ContactJson {
   addedAt: number;
   unread: number;
   lastMessageAt: number | null;
+  /** "waiting": they have not accepted our contact request yet. */
+  status: 'accepted' | 'waiting';
 }
 
 /** Safety number as three lines of four groups, the layout people compare aloud. */
@@ -35,10 +38,14 @@ export function safetyLines(n: string): string {
 export function registerContactCommands(program: Command): void {
   program
     .command('add')
-    .description('add a contact from their invite link (parley://invite?...)')
+    .description('send a contact request to the person whose invite link this is (parley://invite?...); they accept it')
     .argument('<invite>', 'the invite link; quote it in the shell')
-    .addHelpText('after', '\n--json prints {"id","name","relays","verified","added"} (added: false when the contact was already known).')
-    .action(async (invite: string, _opts: unknown, cmd: Command) => {
+    .option('--wait <ms>', 'how long to wait for the relay to take the request (default 5000); later, it goes at the next connect', (v) => positiveInt(v, '--wait'), 5000)
+    .addHelpText(
+      'after',
+      '\n--json prints {"id","name","relays","verified","added","status"} (added: false when the contact was already known;\nstatus: "waiting" until they accept, "accepted" when they had asked you too).',
+    )
+    .action(async (invite: string, opts: { wait: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         const book = await openOffline(ctx);
         let parsed;
@@ -50,12 +57,21 @@ export function registerContactCommands(program: Command): void {
         }
         if (parsed.id === book.identity.id) throw new UsageError('that invite is your own');
         const existed = book.contacts.has(parsed.id);
-        const c = await book.contacts.add(parsed);
+        const { contact: c, sent } = await addOnline(ctx, invite, opts.wait);
         if (c.relays.length === 0) ctx.out.note(`warning: ${describeContact(c)}'s invite names no relay; you can reach them only through yours`);
-        ctx.out.result(
-          `${existed ? 'updated' : 'added'} ${describeContact(c)}\ncompare safety numbers with \`parley safety ${c.name ? safeText(JSON.stringify(c.name)) : shortId(c.id)}\``,
-          { id: c.id, name: c.name, relays: c.relays, verified: c.verified, added: !existed },
-        );
+        if (!sent) ctx.out.note('note: the relay did not take the request in time; it goes out the next time parley connects (listen, chat, say, contacts)');
+        const what =
+          c.status === 'waiting'
+            ? `${existed ? 'asked' : 'sent a contact request to'} ${describeContact(c)}: waiting for them to accept`
+            : `${existed ? 'updated' : 'added'} ${describeContact(c)}`;
+        ctx.out.result(`${what}\ncompare safety numbers with \`parley safety ${c.name ? safeText(JSON.stringify(c.name)) : shortId(c.id)}\``, {
+          id: c.id,
+          name: c.name,
+          relays: c.relays,
+          verified: c.verified,
+          added: !existed,
+          status: c.status,
+        });
       });
     });
 
@@ -64,7 +80,7 @@ export function registerContactCommands(program: Command): void {
     .description('list contacts: name, id, online, verified, path')
     .option('--offline', 'do not connect to learn who is online')
     .option('--wait <ms>', 'how long to wait for the relays to answer (default 5000)', (v) => positiveInt(v, '--wait'), 5000)
-    .addHelpText('after', '\n--json prints one JSON array of {"id","name","relays","online","verified","path","addedAt","unread","lastMessageAt"}; online is null when unknown.')
+    .addHelpText('after', '\n--json prints one JSON array of {"id","name","relays","online","verified","path","addedAt","unread","lastMessageAt","status"}; online is null when unknown;\nstatus is "waiting" until they accept your contact request.')
     .action(async (opts: { offline?: boolean; wait: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         let list: ContactJson[];
@@ -73,7 +89,7 @@ export function registerContactCommands(program: Command): void {
           list = [];
           for (const c of book.contacts.list()) {
             const s = await book.chat.summary(c.id);
-            list.push({ id: c.id, name: c.name, relays: c.relays, online: null, verified: c.verified, path: 'none', addedAt: c.addedAt, ...s });
+            list.push({ id: c.id, name: c.name, relays: c.relays, online: null, verified: c.verified, path: 'none', addedAt: c.addedAt, ...s, status: c.status ?? 'accepted' });
           }
         } else {
           list = await contactsWithPresence(ctx, opts.wait);
@@ -86,7 +102,13 @@ export function registerContactCommands(program: Command): void {
           ctx.out.line('no contacts yet: add one with `parley add <invite>`');
           return;
         }
-        const rows = list.map((c) => [c.name ? safeText(c.name) : '(no name)', shortId(c.id), c.online === null ? '?' : c.online ? 'online' : 'offline', c.verified ? 'verified' : '-', c.path]);
+        const rows = list.map((c) => [
+          c.name ? safeText(c.name) : '(no name)',
+          shortId(c.id),
+          c.status === 'waiting' ? 'waiting for them to accept' : c.online === null ? '?' : c.online ? 'online' : 'offline',
+          c.verified ? 'verified' : '-',
+          c.path,
+        ]);
         const head = ['NAME', 'ID', 'ONLINE', 'VERIFIED', 'PATH'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const r of [head, ...rows]) ctx.out.line(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
@@ -179,6 +201,31 @@ export function positiveInt(value: string, name: string): number {
   return Number(value);
 }
 
+/**
+ * Adds through the Messenger, which leaves the signed request in their relay mailbox (or accepts theirs).
+ * `sent`: false when the relay did not confirm within `waitMs` (the contact is stored as waiting anyway).
+ */
+async function addOnline(ctx: Parameters<Parameters<typeof withHome>[1]>[0], invite: string, waitMs: number): Promise<{ contact: Contact; sent: boolean }> {
+  const started = Date.now();
+  const { messenger } = await openOnline(ctx);
+  let contact: Contact;
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const adding = messenger.addContact(invite);
+    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+    const first = await Promise.race([adding, timedOut]);
+    clearTimeout(timer);
+    // Timed out: closing fails the request held for the relay; it stays stored and goes at the next connect.
+    if (first === null) await messenger.close();
+    contact = first ?? (await adding);
+  } finally {
+    await messenger.close();
+  }
+  const stored = (await ContactStore.open(ctx.home.store, ctx.logger)).get(contact.id);
+  const sent = stored?.status !== 'waiting' || (stored.requestSentAt ?? 0) >= started;
+  return { contact: { ...contact, status: stored?.status ?? contact.status }, sent };
+}
+
 /** After a relay comes online it answers our subscriptions at once; an offline contact yields no event, so allow this long. */
 const PRESENCE_SETTLE_MS = 1000;
 
@@ -228,6 +275,7 @@ async function contactsWithPresence(ctx: Parameters<Parameters<typeof withHome>[
       addedAt: c.addedAt,
       unread: c.unread,
       lastMessageAt: c.lastMessageAt,
+      status: c.status,
     }));
   } finally {
     await messenger.close();

@@ -1,6 +1,6 @@
 // The contact list, persisted through the injected KeyValueStore (one record per contact).
 import { z } from 'zod';
-import { PublicIdentityKeySchema, identityIdOf, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import { PublicIdentityKeySchema, WatchGrantSchema, identityIdOf, type PublicIdentityKey, type WatchGrant } from '../../../signaling/protocol/index.js';
 import type { Invite } from '../identity/invite.js';
 import { safetyNumber } from '../identity/safety-number.js';
 import type { KeyValueStore, Logger } from '../platform/types.js';
@@ -14,7 +14,23 @@ export interface StoredContact {
   relays: string[];
   addedAt: number;
   verified: boolean;
+  /**
+   * 'waiting': we sent a contact request and they have not accepted yet (no sessions, no presence).
+   * Absent on records from before contact requests: those are accepted contacts.
+   */
+  status?: ContactStatus;
+  /** The watch grant they gave us: what lets us see their presence on the relay. */
+  grant?: WatchGrant;
+  /** When we last gave them a watch grant (we re-issue before it expires). */
+  grantIssuedAt?: number;
+  /** When we last sent them our contact request (re-sent while waiting). */
+  requestSentAt?: number;
 }
+
+export type ContactStatus = 'accepted' | 'waiting';
+
+/** Fields that change after a contact is added. */
+export type ContactPatch = Partial<Pick<StoredContact, 'status' | 'grant' | 'grantIssuedAt' | 'requestSentAt' | 'name' | 'relays'>>;
 
 const StoredContactSchema = z.object({
   id: z.string().length(43),
@@ -23,6 +39,10 @@ const StoredContactSchema = z.object({
   relays: z.array(z.string().max(512)).max(8),
   addedAt: z.number().int().nonnegative(),
   verified: z.boolean(),
+  status: z.enum(['accepted', 'waiting']).optional(),
+  grant: WatchGrantSchema.optional(),
+  grantIssuedAt: z.number().int().nonnegative().optional(),
+  requestSentAt: z.number().int().nonnegative().optional(),
 });
 
 const PREFIX = 'contact/';
@@ -74,16 +94,19 @@ export class ContactStore {
    * Adds (or refreshes name and relays of) the contact an invite names. The key is what the invite
    * says; an existing contact keeps its verified flag only if the key is unchanged.
    */
-  add(invite: Invite, now = Date.now()): Promise<StoredContact> {
+  add(invite: Pick<Invite, 'id' | 'key' | 'name' | 'relays'>, now = Date.now(), patch: ContactPatch = {}): Promise<StoredContact> {
     return this.#queue.run(async () => {
       const existing = this.#contacts.get(invite.id);
+      const sameKey = existing !== undefined && existing.key.pub === invite.key.pub;
       const contact: StoredContact = {
+        ...(sameKey ? existing : {}),
         id: invite.id,
         key: { alg: invite.key.alg, pub: invite.key.pub },
         name: invite.name,
         relays: [...invite.relays],
         addedAt: existing?.addedAt ?? now,
-        verified: existing !== undefined && existing.key.pub === invite.key.pub && existing.verified,
+        verified: sameKey && existing.verified,
+        ...patch,
       };
       await this.#store.set(PREFIX + contact.id, contact);
       this.#contacts.set(contact.id, contact);
@@ -98,6 +121,17 @@ export class ContactStore {
       this.#contacts.delete(id);
       this.#safety.delete(id);
       return true;
+    });
+  }
+
+  update(id: string, patch: ContactPatch): Promise<StoredContact> {
+    return this.#queue.run(async () => {
+      const c = this.#contacts.get(id);
+      if (!c) throw new Error(`unknown contact ${id}`);
+      const next = { ...c, ...patch };
+      await this.#store.set(PREFIX + id, next);
+      this.#contacts.set(id, next);
+      return next;
     });
   }
 

@@ -17,6 +17,7 @@ import {
   type PublicIdentityKey,
   type RelayLimitsInfo,
   type ServerMessage,
+  type WatchGrant,
 } from '../../../signaling/protocol/index.js';
 import type { RelayState } from '../api.js';
 import { silentLogger, type Logger, type WebSocketFactory, type WebSocketLike } from '../platform/types.js';
@@ -58,6 +59,8 @@ export interface RelayClientEvents {
   state: { state: RelayState; error?: string };
   presence: { id: string; online: boolean };
   signal: { from: string; data: Record<string, unknown> };
+  /** Store-and-forward mail (contact requests); acknowledge with ackMail once stored, or it comes again. */
+  mail: { id: string; from: string; at: number; body: Record<string, unknown> };
   /** Relay errors no pending request claimed (logged; useful for diagnostics and tests). */
   error: { code: string; message: string };
 }
@@ -91,7 +94,8 @@ export class RelayClient {
   #reconnectTimer: number | undefined;
   #limits: RelayLimitsInfo | null = null;
 
-  readonly #subscriptions = new Set<string>();
+  /** Watched id → the grant it signed for us (sent again after every reconnect). */
+  readonly #subscriptions = new Map<string, WatchGrant>();
   readonly #online = new Set<string>();
   readonly #held: Held[] = [];
 
@@ -193,10 +197,26 @@ export class RelayClient {
 
   // ---- presence ----
 
-  subscribe(ids: readonly string[]): void {
-    const fresh = ids.filter((id) => id !== this.id && !this.#subscriptions.has(id));
-    for (const id of fresh) this.#subscriptions.add(id);
-    if (this.#state === 'online' && fresh.length > 0) this.#sendIds('subscribe', fresh);
+  /** Watches the presence of each grant's signer (a grant is what a contact gave us; see protocol/watch.ts). */
+  subscribe(grants: readonly WatchGrant[]): void {
+    const fresh = grants.filter((g) => g.of !== this.id && this.#subscriptions.get(g.of)?.sig !== g.sig);
+    for (const g of fresh) this.#subscriptions.set(g.of, g);
+    if (this.#state === 'online' && fresh.length > 0) this.#sendGrants(fresh);
+  }
+
+  /**
+   * Leaves mail for `to` on the relay (delivered now or when they connect). Resolves once the relay queued it;
+   * the answer is the same whether `to` is online or not. Fails with RelayError like signal().
+   */
+  sendMail(to: string, body: Record<string, unknown>): Promise<void> {
+    return this.#confirmed({ type: 'mail', to, body }, to);
+  }
+
+  /** Tells the relay these mails are stored here: it forgets them. */
+  ackMail(ids: readonly string[]): void {
+    if (this.#state === 'online' && ids.length > 0) {
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type: 'mail-ack', ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
+    }
   }
 
   unsubscribe(ids: readonly string[]): void {
@@ -213,9 +233,14 @@ export class RelayClient {
    * before the relay answered, 'queue-full'/'timeout' while reconnecting, 'closed' after close().
    */
   signal(to: string, data: Record<string, unknown>): Promise<void> {
+    return this.#confirmed({ type: 'signal', to, data }, to);
+  }
+
+  /** Sends a message carrying a ref; resolves at the next pong barrier unless the relay answered an error. */
+  #confirmed(msg: Record<string, unknown>, to: string): Promise<void> {
     const result = deferred<void>();
     this.#whenOnline(
-      () => this.#confirmations.send(to, data, result),
+      () => this.#confirmations.sendWithRef({ ...msg, to }, result),
       (error) => result.reject(error),
     );
     return result.promise;
@@ -336,6 +361,11 @@ export class RelayClient {
       case 'signal':
         this.#events.emit('signal', { from: msg.from, data: msg.data });
         return;
+      case 'mail':
+        this.#events.emit('mail', { id: msg.id, from: msg.from, at: msg.at, body: msg.body });
+        return;
+      case 'mail-queued':
+        return; // confirmed by the pong barrier that follows
       case 'channel-ready':
         this.#mux.onChannelReady(msg);
         return;
@@ -373,7 +403,7 @@ export class RelayClient {
     this.#limits = limits;
     this.#backoff.reset();
     this.#setState('online');
-    if (this.#subscriptions.size > 0) this.#sendIds('subscribe', [...this.#subscriptions]);
+    if (this.#subscriptions.size > 0) this.#sendGrants([...this.#subscriptions.values()]);
     this.#startKeepalive();
     for (const item of this.#held.splice(0)) {
       clearTimeout(item.timer);
@@ -448,7 +478,11 @@ export class RelayClient {
     this.#held.push(item);
   }
 
-  #sendIds(type: 'subscribe' | 'unsubscribe', ids: string[]): void {
+  #sendGrants(grants: WatchGrant[]): void {
+    for (let i = 0; i < grants.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type: 'subscribe', grants: grants.slice(i, i + MAX_IDS_PER_MESSAGE) });
+  }
+
+  #sendIds(type: 'unsubscribe', ids: string[]): void {
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type, ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
   }
 

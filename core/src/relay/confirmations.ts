@@ -22,9 +22,14 @@ export class SignalConfirmations {
 
   /** Writes a signal (the connection is online); `result` settles when the relay confirms or refuses it. */
   send(to: string, data: Record<string, unknown>, result: Deferred<void>): void {
+    this.sendWithRef({ type: 'signal', to, data }, result);
+  }
+
+  /** Any message the relay refuses by ref or else confirms at the barrier (a signal, a mail). */
+  sendWithRef(msg: Record<string, unknown> & { to: string }, result: Deferred<void>): void {
     const ref = `${CONFIRM_PREFIX}${++this.#refCounter}`;
-    this.#unconfirmed.set(ref, { to, result });
-    this.#sendJson({ type: 'signal', to, data, ref });
+    this.#unconfirmed.set(ref, { to: msg.to, result });
+    this.#sendJson({ ...msg, ref });
     this.#batch.push(ref);
     if (this.#batch.length === 1) queueMicrotask(() => this.#sendBarrier());
   }

@@ -2,6 +2,7 @@
 // WebCrypto, with Chromium's fake camera and microphone. Same command/event protocol as the Node call peer
 // (tests/integration/call/peers/protocol.ts), so one test can drive either. Bundled at test time (bundle.ts).
 import { CallManager, type Call } from '../../../core/src/call/index.js';
+import { issueWatchGrant } from '../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../core/src/identity/keys.js';
 import type { WebSocketLike } from '../../../core/src/platform/types.js';
 import { RelayClient, relaySignerOf } from '../../../core/src/relay/index.js';
@@ -137,7 +138,10 @@ async function handle(cmd: CallPeerCommand): Promise<void> {
     }
     case 'contact':
       contacts.set(cmd.id, { key: cmd.key, name: cmd.name });
-      relay?.subscribe([cmd.id]);
+      if (cmd.grant) relay?.subscribe([cmd.grant]);
+      return;
+    case 'grant':
+      emit({ type: 'grant', grant: await issueWatchGrant(identity!, cmd.to, Date.now() + 3600_000) });
       return;
     case 'call':
       calls!.start(cmd.to, await media(cmd.video), { video: cmd.video });

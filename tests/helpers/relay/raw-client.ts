@@ -9,8 +9,10 @@ import {
   relayAuthStatement,
   signWith,
   toBase64url,
+  watchGrantStatement,
   type KeyAlgorithm,
   type ServerMessage,
+  type WatchGrant,
 } from '../../../signaling/protocol/index.js';
 
 export interface TestIdentity {
@@ -32,6 +34,13 @@ export async function createIdentity(alg: KeyAlgorithm = 'Ed25519'): Promise<Tes
 /** Signs the relay auth statement the way a real client does. */
 export async function signAuth(identity: TestIdentity, nonce: string, host: string): Promise<string> {
   return toBase64url(await signWith(identity.alg, identity.privateKey, relayAuthStatement(nonce, identity.id, host)));
+}
+
+/** `of`'s watch grant for `watcher` (what a contact holds after accepting), valid for `ttlMs`. */
+export async function watchGrant(of: TestIdentity, watcher: string, ttlMs = 3600_000): Promise<WatchGrant> {
+  const exp = Date.now() + ttlMs;
+  const sig = toBase64url(await signWith(of.alg, of.privateKey, watchGrantStatement(of.id, watcher, exp)));
+  return { of: of.id, key: { alg: of.alg, pub: of.pub }, to: watcher, exp, sig };
 }
 
 export type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;

@@ -2,6 +2,7 @@
 // real relay in a third host: media both ways, mute/camera state, device switch, video added to an audio call,
 // hang up, decline, an offline contact, a blocked network (fails with the TURN reason, never stuck connecting).
 import { afterEach, describe, expect, it } from 'vitest';
+import { issueWatchGrant } from '../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair } from '../../../core/src/identity/keys.js';
 import { useTestbed } from '../../testbed/vitest.js';
 import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
@@ -131,7 +132,9 @@ describe('calls between Node peers in namespace hosts', () => {
     expect(await bob.finished()).toMatchObject({ state: 'ended', end: { code: 'declined' } });
 
     const carol = await generateIdentityKeyPair({ extractable: false }); // a contact with no device online
-    await alice.command({ type: 'contact', id: carol.id, key: carol.publicKey, name: 'Carol' });
+    // Carol accepted Alice earlier: Alice holds her watch grant, so the relay may tell Alice she is offline.
+    const grant = await issueWatchGrant(carol, alice.id, Date.now() + 3600_000);
+    await alice.command({ type: 'contact', id: carol.id, key: carol.publicKey, name: 'Carol', grant });
     await alice.command({ type: 'call', to: carol.id, video: false });
     const end = await alice.finished(5_000);
     expect(end).toMatchObject({ state: 'failed', end: { code: 'offline', message: 'Carol is offline' } });

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_FRAME_BYTES, encodeChannelFrame } from '../../../signaling/protocol/index.js';
-import { connectAs, createIdentity, type RawClient } from '../../helpers/relay/raw-client.js';
+import { connectAs, createIdentity, watchGrant, type RawClient } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -72,13 +72,14 @@ describe('relay channels', () => {
     expect(relay.stats().channels).toBe(0);
   });
 
-  it('answers an open towards an offline peer with offline, and expires an unanswered one', async () => {
+  it('answers an open towards an offline contact with offline, and expires an unanswered one', async () => {
     const relay = await fixture.start({ limits: { channelOpenTimeoutMs: 200 } });
     const a = await connectAs(relay.url);
     const b = await connectAs(relay.url);
     fixture.track(a.client);
     fixture.track(b.client);
     const ghost = await createIdentity();
+    a.client.send({ type: 'subscribe', grants: [await watchGrant(ghost, a.identity.id)] });
     a.client.send({ type: 'channel-open', to: ghost.id, tag: 't1' });
     expect(await a.client.nextError()).toMatchObject({ code: ErrorCode.Offline, to: ghost.id, tag: 't1' });
     a.client.send({ type: 'channel-open', to: b.identity.id, tag: 't2' });

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MAX_CONTROL_BYTES, MAX_FRAME_BYTES, encodeChannelFrame } from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -39,7 +39,7 @@ function makeFuzzer(seed: number, knownIds: string[]) {
       null, true, -1, 0, -0, 1e308, -1e308, 2 ** 53 + 1, 0xffffffff + 1, 1.5, '', 'x'.repeat(int(300)), [], {}, [[[]]],
       JSON.parse('{"__proto__":{"polluted":true}}'), 'A'.repeat(43), pick(knownIds), '\u0000', '\ud800', '🙂'.repeat(20),
     ]);
-  const types = ['hello', 'auth', 'subscribe', 'unsubscribe', 'signal', 'channel-open', 'channel-close', 'ping'];
+  const types = ['hello', 'auth', 'subscribe', 'unsubscribe', 'signal', 'channel-open', 'channel-close', 'ping', 'mail', 'mail-ack'];
   const generators: (() => Frame)[] = [
     () => ({ data: bytes(int(64)), binary: true }),
     () => ({ data: bytes(4 + int(2000)), binary: true }),
@@ -129,7 +129,7 @@ describe('relay fuzz', () => {
     const bob = await connectAs(relay.url, victims[1]);
     fixture.track(alice.client);
     fixture.track(bob.client);
-    alice.client.send({ type: 'subscribe', ids: [bob.identity.id] });
+    alice.client.send({ type: 'subscribe', grants: [await watchGrant(bob.identity, alice.identity.id)] });
     expect(await alice.client.next('presence')).toMatchObject({ id: bob.identity.id, online: true });
     alice.client.send({ type: 'signal', to: bob.identity.id, data: { hello: 'bob' } });
     expect(await bob.client.next('signal')).toMatchObject({ from: alice.identity.id, data: { hello: 'bob' } });

@@ -150,7 +150,7 @@ describe('relay handshake', () => {
     const target = (await createIdentity()).id;
     client.send({ type: 'signal', to: target, data: { x: 1 }, ref: 'r1' });
     expect(await client.nextError()).toMatchObject({ code: ErrorCode.NotAuthenticated });
-    client.send({ type: 'subscribe', ids: [target] });
+    client.send({ type: 'unsubscribe', ids: [target] });
     expect((await client.nextError()).code).toBe(ErrorCode.NotAuthenticated);
     client.sendRaw(Buffer.from([0, 0, 0, 1, 42]));
     expect((await client.nextError()).code).toBe(ErrorCode.NotAuthenticated);

@@ -1,7 +1,7 @@
 // Every limit: an error code first, a close when it persists, and other clients undisturbed.
 import { describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity } from '../../helpers/relay/raw-client.js';
+import { RawClient, connectAs, createIdentity, watchGrant } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -28,18 +28,20 @@ describe('relay limits', () => {
 
   it('bounds subscriptions per connection', async () => {
     const relay = await fixture.start({ limits: { maxSubscriptionsPerConnection: 3 } });
-    const { client } = await authed(relay.url);
-    const ids = await Promise.all([1, 2, 3, 4].map(async () => (await createIdentity()).id));
-    client.send({ type: 'subscribe', ids });
+    const { client, identity } = await authed(relay.url);
+    const contacts = await Promise.all([1, 2, 3, 4].map(() => createIdentity()));
+    const ids = contacts.map((c) => c.id);
+    const grants = await Promise.all(contacts.map((c) => watchGrant(c, identity.id)));
+    client.send({ type: 'subscribe', grants });
     expect((await client.nextError()).code).toBe(ErrorCode.TooManySubscriptions);
     expect(client.received.some((m) => m.type === 'presence')).toBe(false);
-    client.send({ type: 'subscribe', ids: ids.slice(0, 3) });
+    client.send({ type: 'subscribe', grants: grants.slice(0, 3) });
     for (let i = 0; i < 3; i++) await client.next('presence');
-    client.send({ type: 'subscribe', ids: ids.slice(3) });
+    client.send({ type: 'subscribe', grants: grants.slice(3) });
     expect((await client.nextError()).code).toBe(ErrorCode.TooManySubscriptions);
     // Re-subscribing to a watched id costs nothing; unsubscribing frees a slot.
     client.send({ type: 'unsubscribe', ids: [ids[0]!] });
-    client.send({ type: 'subscribe', ids: [ids[3]!, ids[1]!] });
+    client.send({ type: 'subscribe', grants: [grants[3]!, grants[1]!] });
     expect(await client.next('presence')).toMatchObject({ id: ids[3] });
   });
 

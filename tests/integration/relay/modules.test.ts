@@ -86,7 +86,8 @@ describe('parseControl', () => {
     expect(parse('nope')).toMatchObject({ ok: false, code: ErrorCode.BadMessage, message: 'message is not valid JSON' });
     expect(parse('[1]')).toMatchObject({ ok: false, message: 'message must be a JSON object' });
     expect(parse('{"type":"what","ref":"r9"}')).toMatchObject({ ok: false, message: expect.stringContaining('unknown message type'), ref: 'r9' });
-    expect(parse('{"type":"subscribe","ids":["x"]}')).toMatchObject({ ok: false, message: expect.stringMatching(/^subscribe: ids\.0/) });
+    expect(parse('{"type":"unsubscribe","ids":["x"]}')).toMatchObject({ ok: false, message: expect.stringMatching(/^unsubscribe: ids\.0/) });
+    expect(parse('{"type":"subscribe","ids":["x"]}')).toMatchObject({ ok: false, message: expect.stringMatching(/^subscribe: grants/) });
     expect(parse(`{"type":"hello","v":${PROTOCOL_VERSION + 1}}`)).toMatchObject({ ok: false, code: ErrorCode.Version });
     expect(parseControl(Buffer.alloc(MAX_CONTROL_BYTES + 1, 32))).toMatchObject({ ok: false, code: ErrorCode.TooLarge });
   });

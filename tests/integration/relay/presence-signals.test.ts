@@ -1,7 +1,7 @@
 // Presence (subscribe before/after, offline, no enumeration) and signal forwarding with a stamped sender.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity } from '../../helpers/relay/raw-client.js';
+import { RawClient, connectAs, createIdentity, watchGrant } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -17,7 +17,7 @@ describe('relay presence', () => {
     const relay = await fixture.start();
     const alice = await authed(relay.url);
     const bobIdentity = await createIdentity();
-    alice.client.send({ type: 'subscribe', ids: [bobIdentity.id] });
+    alice.client.send({ type: 'subscribe', grants: [await watchGrant(bobIdentity, alice.identity.id)] });
     expect(await alice.client.next('presence')).toEqual({ type: 'presence', id: bobIdentity.id, online: false });
 
     const bob = await authed(relay.url, bobIdentity);
@@ -34,7 +34,8 @@ describe('relay presence', () => {
     const relay = await fixture.start();
     const bob = await authed(relay.url);
     const alice = await authed(relay.url);
-    alice.client.send({ type: 'subscribe', ids: [bob.identity.id, bob.identity.id] });
+    const grant = await watchGrant(bob.identity, alice.identity.id);
+    alice.client.send({ type: 'subscribe', grants: [grant, grant] });
     expect(await alice.client.next('presence')).toEqual({ type: 'presence', id: bob.identity.id, online: true });
     // Unsubscribed: Bob leaving is no longer reported.
     alice.client.send({ type: 'unsubscribe', ids: [bob.identity.id] });
@@ -42,7 +43,7 @@ describe('relay presence', () => {
     await alice.client.next('pong');
     await bob.client.close();
     const carol = await createIdentity();
-    alice.client.send({ type: 'subscribe', ids: [carol.id] });
+    alice.client.send({ type: 'subscribe', grants: [await watchGrant(carol, alice.identity.id)] });
     expect(await alice.client.next('presence')).toEqual({ type: 'presence', id: carol.id, online: false });
     expect(alice.client.received.filter((m) => m.type === 'presence')).toHaveLength(2);
   });
@@ -59,7 +60,7 @@ describe('relay presence', () => {
     }
     // Wildcards and prefixes are not ids.
     for (const ids of [['*'], [''], ['A'.repeat(42)], []]) {
-      eve.client.send({ type: 'subscribe', ids });
+      eve.client.send({ type: 'subscribe', grants: ids.map((of) => ({ of, key: { alg: 'Ed25519', pub: 'A'.repeat(43) }, to: eve.identity.id, exp: Date.now() + 1000, sig: 'A'.repeat(86) })) });
       expect((await eve.client.nextError()).code).toBe(ErrorCode.BadMessage);
     }
     expect(eve.client.received.some((m) => m.type === 'presence')).toBe(false);
@@ -101,10 +102,11 @@ describe('relay signals', () => {
     expect(await phone.client.nextError()).toMatchObject({ code: ErrorCode.Offline, ref: 'self', to: me.id });
   });
 
-  it('answers a signal to an offline identity with an offline error carrying ref and to', async () => {
+  it('answers a signal to an offline contact with an offline error carrying ref and to', async () => {
     const relay = await fixture.start();
     const alice = await authed(relay.url);
     const ghost = await createIdentity();
+    alice.client.send({ type: 'subscribe', grants: [await watchGrant(ghost, alice.identity.id)] });
     alice.client.send({ type: 'signal', to: ghost.id, data: { offer: 1 }, ref: 'abc' });
     expect(await alice.client.nextError()).toEqual({
       type: 'error',

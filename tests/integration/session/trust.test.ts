@@ -39,8 +39,11 @@ describe('session trust', () => {
     const malloryHome = await presetIdentity('mallory', (id) => id < pa.id === bobLeads);
     const pm = await MessengerPeer.spawn(m, 'mallory', r.url, {}, malloryHome);
     started.push(pm);
+    // Alice and Bob are contacts; Mallory is a contact of Alice too (contacts who turned hostile are the threat).
     await pa.add(pb); // Alice knows Bob's real key
-    await pm.add(pa); // Mallory knows Alice
+    await pb.add(pa);
+    await pm.add(pa);
+    await pa.add(pm);
     // Mallory must be on the relay before Alice's first signal is redirected to her (a slow start under load
     // would otherwise leave Alice's signals answered 'offline' until the test's wait runs out).
     await pm.waitOnline(pa.id);

@@ -41,9 +41,10 @@ describe('add', () => {
   it('adds a contact from an invite and prints the JSON shape; adding again reports added:false', async () => {
     const r = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(jsonLines(r.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: true }]);
+    expect(jsonLines(r.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: true, status: 'waiting' }]);
     const again = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
-    expect(jsonLines(again.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: false }]);
+    expect(jsonLines(again.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: false, status: 'waiting' }]);
+    // Bob adds Alice back: her request was waiting for him, so this accepts it (mutual invites, no prompt).
     const back = await cli(ids.bob.home, ['add', ids.alice.invite]);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain('added Alice');
@@ -68,7 +69,7 @@ describe('contacts, safety, verify', () => {
     expect(r.code, r.stderr).toBe(0);
     const [list] = jsonLines(r.stdout) as Array<Array<Record<string, unknown>>>;
     expect(list).toHaveLength(1);
-    expect(Object.keys(list![0]!).sort()).toEqual(['addedAt', 'id', 'lastMessageAt', 'name', 'online', 'path', 'relays', 'unread', 'verified']);
+    expect(Object.keys(list![0]!).sort()).toEqual(['addedAt', 'id', 'lastMessageAt', 'name', 'online', 'path', 'relays', 'status', 'unread', 'verified']);
     expect(list![0]).toMatchObject({ id: ids.bob.id, name: 'Bob', online: null, verified: false, path: 'none' });
   }, 30_000);
 

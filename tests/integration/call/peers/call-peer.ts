@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import { CallManager, type Call, type CallManagerOptions } from '../../../../core/src/call/index.js';
+import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, relaySignerOf } from '../../../../core/src/relay/index.js';
 import type { PublicIdentityKey } from '../../../../signaling/protocol/index.js';
@@ -204,7 +205,10 @@ async function handle(cmd: CallPeerCommand): Promise<void> {
       return init(cmd);
     case 'contact':
       contacts.set(cmd.id, { key: cmd.key, name: cmd.name });
-      need(relay, 'init').subscribe([cmd.id]);
+      if (cmd.grant) need(relay, 'init').subscribe([cmd.grant]);
+      return;
+    case 'grant':
+      emit({ type: 'grant', grant: await issueWatchGrant(need(identity, 'init'), cmd.to, Date.now() + 3600_000) });
       return;
     case 'call':
       need(calls, 'init').start(cmd.to, localStream(cmd.video), { video: cmd.video });

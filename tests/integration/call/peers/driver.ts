@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { callPageScript, SIMPLE_PEER_BROWSER_BUNDLE } from '../../../e2e/call-pages/bundle.js';
 import { Inbox, type Host, type NodeProcess } from '../../../testbed/index.js';
+import type { WatchGrant } from '../../../../signaling/protocol/index.js';
 import type { CallPeerCommand, CallPeerEvent, CallPeerEventOf, MediaReport, RelayHostArgs, RelayHostEvent } from './protocol.js';
 
 const CALL_PEER_SCRIPT = fileURLToPath(new URL('./call-peer.ts', import.meta.url));
@@ -66,8 +67,16 @@ export abstract class CallEndpoint {
 
   /** Makes the two endpoints contacts of each other. */
   static async befriend(a: CallEndpoint, b: CallEndpoint): Promise<void> {
-    await a.command({ type: 'contact', id: b.id, key: b.key, name: b.name });
-    await b.command({ type: 'contact', id: a.id, key: a.key, name: a.name });
+    const fromB = await b.grantFor(a.id);
+    const fromA = await a.grantFor(b.id);
+    await a.command({ type: 'contact', id: b.id, key: b.key, name: b.name, grant: fromB });
+    await b.command({ type: 'contact', id: a.id, key: a.key, name: a.name, grant: fromA });
+  }
+
+  /** This endpoint's watch grant for `to` (what a contact holds after accepting). */
+  async grantFor(to: string): Promise<WatchGrant> {
+    await this.command({ type: 'grant', to });
+    return (await this.next('grant')).grant;
   }
 
   /** Sends a command and waits until the endpoint ran it (or throws with its error). */

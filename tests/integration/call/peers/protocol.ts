@@ -1,6 +1,7 @@
 // IPC between a call test and its peer scripts (call-peer.ts, relay-host.ts). Commands are validated in the
 // peer with zod (IPC is input like any other); events are plain objects the test reads.
 import { z } from 'zod';
+import { WatchGrantSchema, type WatchGrant } from '../../../../signaling/protocol/index.js';
 
 const IceServerSchema = z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() });
 
@@ -12,7 +13,10 @@ export const CallPeerCommand = z.discriminatedUnion('type', [
     iceServers: z.array(IceServerSchema).optional(),
     timeouts: z.object({ ringMs: z.number(), connectMs: z.number(), reconnectMs: z.number(), closeGraceMs: z.number() }).partial().optional(),
   }),
-  z.object({ type: z.literal('contact'), id: z.string(), key: z.object({ alg: z.enum(['Ed25519', 'P-256']), pub: z.string() }), name: z.string() }),
+  /** `grant`: the contact's watch grant for this endpoint (presence, and "offline" answers for calls). */
+  z.object({ type: z.literal('contact'), id: z.string(), key: z.object({ alg: z.enum(['Ed25519', 'P-256']), pub: z.string() }), name: z.string(), grant: WatchGrantSchema.optional() }),
+  /** Emits a `grant` event: this endpoint's watch grant for `to`. */
+  z.object({ type: z.literal('grant'), to: z.string() }),
   z.object({ type: z.literal('call'), to: z.string(), video: z.boolean() }),
   z.object({ type: z.literal('accept'), video: z.boolean() }),
   z.object({ type: z.literal('decline') }),
@@ -50,6 +54,7 @@ export type CallPeerEvent =
   | { type: 'remote-track'; callId: string; kind: string }
   | { type: 'stats'; stats: Record<string, unknown> | null; error?: string }
   | { type: 'media'; report: MediaReport }
+  | { type: 'grant'; grant: WatchGrant }
   | { type: 'done'; command: string }
   | { type: 'error'; message: string };
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import type { RelayState } from '../../../../core/src/api.js';
+import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, RelayError, relayHostOf, relaySignerOf, type RelayClientEvents, type RelayClientOptions } from '../../../../core/src/relay/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
@@ -42,6 +43,10 @@ function next<K extends keyof RelayClientEvents>(
   });
 }
 
+const newIdentity = () => generateIdentityKeyPair({ extractable: false });
+/** `of`'s watch grant for `watcher`: what a contact holds after accepting. */
+const grantOf = (of: IdentityKeyPair, watcher: string) => issueWatchGrant(of, watcher, Date.now() + 3600_000);
+
 function stateIs(c: RelayClient, state: RelayState): Promise<unknown> {
   if (c.state === state) return Promise.resolve();
   return next(c, 'state', (s) => s.state === state);
@@ -62,8 +67,9 @@ describe('RelayClient against a real relay on loopback', () => {
   it('authenticates, sees presence, forwards signals stamped with the sender', async () => {
     const r = await relay();
     const a = await client(r.url);
-    const b = await client(r.url);
-    a.subscribe([b.id]);
+    const ib = await newIdentity();
+    const b = await client(r.url, ib);
+    a.subscribe([await grantOf(ib, a.id)]);
     a.start();
     await stateIs(a, 'online');
     const online = next(a, 'presence', (p) => p.id === b.id && p.online);
@@ -87,7 +93,10 @@ describe('RelayClient against a real relay on loopback', () => {
     const a = await client(r.url);
     a.start();
     await stateIs(a, 'online');
-    const nobody = (await generateIdentityKeyPair({ extractable: false })).id;
+    // A contact (we hold their grant) with no device online.
+    const contact = await newIdentity();
+    a.subscribe([await grantOf(contact, a.id)]);
+    const nobody = contact.id;
     const error = await a.signal(nobody, { x: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RelayError);
     expect((error as RelayError).code).toBe('offline');
@@ -103,8 +112,9 @@ describe('RelayClient against a real relay on loopback', () => {
     const port = first.port;
     // A waits out a long backoff (then reconnectNow), so B is back first and the queued signal has a target.
     const a = await client(first.url, undefined, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
-    const b = await client(first.url);
-    a.subscribe([b.id]);
+    const ib = await newIdentity();
+    const b = await client(first.url, ib);
+    a.subscribe([await grantOf(ib, a.id)]);
     a.start();
     b.start();
     await Promise.all([stateIs(a, 'online'), stateIs(b, 'online')]);
@@ -196,12 +206,14 @@ describe('RelayClient against a real relay on loopback', () => {
     expect(() => cb.send(new Uint8Array(1))).toThrow(/closed/);
   });
 
-  it('fails a channel open to an offline identity with a typed error', async () => {
+  it('fails a channel open to an offline contact with a typed error', async () => {
     const r = await relay();
     const a = await client(r.url);
+    const contact = await newIdentity();
+    a.subscribe([await grantOf(contact, a.id)]);
     a.start();
     await stateIs(a, 'online');
-    const nobody = (await generateIdentityKeyPair({ extractable: false })).id;
+    const nobody = contact.id;
     await expect(a.openChannel(nobody, 'x')).rejects.toMatchObject({ code: 'offline' });
   });
 
