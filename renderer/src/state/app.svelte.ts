@@ -1,6 +1,6 @@
 // The application's state: identity, relay status, contacts, the open conversation and settings,
 // fed by the engine's events. Platform pieces and the engine factory are injected (main.ts wires them).
-import type { ChatMessage, Contact, IdentityId, MessengerEventMap, OwnIdentity, Unsubscribe } from '../../../core/src/api.js';
+import type { ChatMessage, Contact, ContactRequestView, IdentityId, MessengerEventMap, OwnIdentity, Unsubscribe } from '../../../core/src/api.js';
 import type { ParleyBridge } from '../../../core/src/bridge.js';
 import type { KeyValueStore } from '../../../core/src/platform/types.js';
 import { t } from '../i18n/index.svelte.js';
@@ -45,6 +45,8 @@ export class AppState {
   identity = $state<OwnIdentity | null>(null);
   relay = $state<MessengerEventMap['relay']>({ state: 'connecting', url: null });
   contacts = $state<Contact[]>([]);
+  /** People who asked to connect with us, oldest first. */
+  requests = $state<ContactRequestView[]>([]);
   activeId = $state<IdentityId | null>(null);
   /** Security warnings per contact (a refused session), shown in that chat. */
   warnings = $state<Record<IdentityId, string>>({});
@@ -128,7 +130,9 @@ export class AppState {
         if (c) c.path = path;
       }),
       engine.on('error', (e) => this.onEngineError(e)),
+      engine.on('requests', (list) => (this.requests = list)),
     ];
+    this.requests = engine.requests();
     this.relay = engine.relayState();
     const snapshot = await engine.contacts();
     for (const c of snapshot) if (!this.contacts.some((x) => x.id === c.id)) this.contacts.push(c);
@@ -252,6 +256,26 @@ export class AppState {
     const c = await this.engine.addContact(invite);
     this.upsertContact(c);
     return c;
+  }
+
+  /** Answers a contact request; accepting opens the new contact's chat. */
+  async answerRequest(id: IdentityId, answer: 'accept' | 'decline' | 'block'): Promise<void> {
+    if (!this.engine) throw new Error(t('app.notReady'));
+    const request = this.requests.find((r) => r.id === id);
+    const name = request ? displayName(request) : id.slice(0, 8);
+    try {
+      if (answer === 'accept') {
+        this.upsertContact(await this.engine.acceptRequest(id));
+        this.select(id);
+        this.toasts.show(t('requests.accepted', { name }));
+      } else {
+        await (answer === 'block' ? this.engine.blockRequest(id) : this.engine.declineRequest(id));
+        this.toasts.show(answer === 'block' ? t('requests.blocked', { name }) : t('requests.declined', { name }));
+      }
+      this.requests = this.engine.requests();
+    } catch (err) {
+      this.toasts.error(t('requests.failed', { error: err instanceof Error ? err.message : String(err) }));
+    }
   }
 
   async safetyNumber(contactId: IdentityId): Promise<string> {

@@ -4,6 +4,7 @@
 import type {
   ChatMessage,
   Contact,
+  ContactRequestView,
   IdentityId,
   MessengerEventMap,
   OwnIdentity,
@@ -24,6 +25,11 @@ export interface EngineLike {
   readonly identity: OwnIdentity;
   contacts(): Promise<Contact[]>;
   addContact(invite: string): Promise<Contact>;
+  /** Incoming contact requests (people who added us from our invite). */
+  requests(): ContactRequestView[];
+  acceptRequest(id: IdentityId): Promise<Contact>;
+  declineRequest(id: IdentityId): Promise<void>;
+  blockRequest(id: IdentityId): Promise<void>;
   send(contactId: IdentityId, text: string): Promise<ChatMessage>;
   history(contactId: IdentityId, query: HistoryQuery): Promise<ChatMessage[]>;
   markRead(contactId: IdentityId): Promise<void>;
