@@ -385,7 +385,10 @@ export class RelayClient {
     const ws = this.#ws;
     if (!ws) return;
     if (version !== PROTOCOL_VERSION) {
-      this.#log.warn({ url: this.url, version }, 'relay speaks another protocol version');
+      // Say so plainly (the state's error reaches the UI and CLI) instead of failing later with a close code.
+      const fix = version < PROTOCOL_VERSION ? 'the relay needs an update' : 'update Parley';
+      this.#onDropped(`the relay speaks protocol version ${version} and this Parley version ${PROTOCOL_VERSION}: ${fix}`);
+      return;
     }
     try {
       const { alg, pub } = this.#signer.publicKey;

@@ -64,6 +64,22 @@ describe('relayHostOf', () => {
 });
 
 describe('RelayClient against a real relay on loopback', () => {
+  it('says plainly when the relay speaks an older protocol version', async () => {
+    // An old (v1) relay: it challenges with v1 and would refuse our v2 hello.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => ws.send(JSON.stringify({ type: 'challenge', v: 1, nonce: 'A'.repeat(43) })));
+    try {
+      const { port } = wss.address() as { port: number };
+      const a = await client(`ws://127.0.0.1:${port}/ws`);
+      const dropped = next(a, 'state', (s) => s.state === 'offline' && s.error !== undefined);
+      a.start();
+      expect((await dropped).error).toBe('the relay speaks protocol version 1 and this Parley version 2: the relay needs an update');
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  });
+
   it('authenticates, sees presence, forwards signals stamped with the sender', async () => {
     const r = await relay();
     const a = await client(r.url);
