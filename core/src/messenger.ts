@@ -303,7 +303,9 @@ export class Messenger {
       existing.ensure();
       return existing;
     }
-    const contact = this.#requireAccepted(contactId);
+    // A contact still 'waiting' may get a session (file transfers ask for one): it connects once they accept,
+    // since until then their client ignores our signals.
+    const contact = this.#requireContact(contactId);
     const relay = this.#relayFor(contactId);
     if (!relay) throw new Error('No relay is configured to reach this contact.');
     const session = new Session({
@@ -432,7 +434,8 @@ export class Messenger {
   #onSignal(from: string, data: Record<string, unknown>): void {
     if (this.#closed) return;
     // Only contacts may reach us; the relay authenticated `from`, the session checks signatures with the stored key.
-    if (!this.#contacts.has(from) || this.#contacts.get(from)?.status === 'waiting') {
+    // Someone we asked to connect ('waiting') may already have accepted: their signals are signed like anyone's.
+    if (!this.#contacts.has(from)) {
       this.#log.debug({}, 'signal from a stranger dropped');
       return;
     }
@@ -448,8 +451,10 @@ export class Messenger {
   async #onContactChanged(contactId: string): Promise<void> {
     await this.#emitContact(contactId);
     const c = this.#contacts.get(contactId);
-    if (!c || c.status === 'waiting' || this.#sessions.has(contactId) || this.#closed) return;
-    if ((await this.#chat.contactsWithPending()).includes(contactId)) this.sessionFor(contactId);
+    if (!c || c.status === 'waiting' || this.#closed) return;
+    const session = this.#sessions.get(contactId);
+    if (session) session.ensure();
+    else if ((await this.#chat.contactsWithPending()).includes(contactId)) this.sessionFor(contactId);
   }
 
   #onChatMessage(message: ChatMessage): void {
@@ -482,12 +487,6 @@ export class Messenger {
 
   #requireOpen(): void {
     if (this.#closed) throw new Error('The Messenger is closed.');
-  }
-
-  #requireAccepted(contactId: string) {
-    const c = this.#requireContact(contactId);
-    if (c.status === 'waiting') throw new Error(`Waiting for ${c.name || 'this contact'} to accept your contact request.`);
-    return c;
   }
 
   #requireContact(contactId: string) {

@@ -36,7 +36,7 @@ describe('web client: contact requests', () => {
     await Promise.all(users.map((u) => u.waitRelayOnline()));
     const aliceInvite = await alice.inviteLink();
 
-    // Bob adds Alice: his side waits, with no presence and no connection attempt.
+    // Bob adds Alice: his side waits, with no presence.
     await bob.addContact(aliceInvite, 'Alice');
     await bob.contactRow('Alice').getByText('Waiting for Alice to accept').waitFor();
     await bob.openChat('Alice');
