@@ -6,6 +6,7 @@ import type { Contact } from '../../../core/src/api.js';
 import { InviteError, parseInvite, safetyNumbersMatch } from '../../../core/src/identity/index.js';
 import { ContactStore } from '../../../core/src/contacts/store.js';
 import { openOffline, openOnline } from '../engine.js';
+import { awaitRelayMail } from '../mail.js';
 import { CliError, UsageError } from '../errors.js';
 import { describeContact, shortId } from '../resolve-contact.js';
 import { withHome } from '../run.js';
@@ -210,9 +211,12 @@ async function addOnline(ctx: Parameters<Parameters<typeof withHome>[1]>[0], inv
   const { messenger } = await openOnline(ctx);
   let contact: Contact;
   try {
+    // Their request may be waiting in our mailbox: then adding them accepts it (mutual invites, no prompt).
+    const reached = await awaitRelayMail(messenger, waitMs);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const adding = messenger.addContact(invite);
-    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+    // Relay not reached: the request is stored and goes at the next connect; no second wait.
+    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), reached ? waitMs : 0)));
     const first = await Promise.race([adding, timedOut]);
     clearTimeout(timer);
     // Timed out: closing fails the request held for the relay; it stays stored and goes at the next connect.

@@ -5,13 +5,11 @@ import type { Command } from 'commander';
 import type { ContactRequestView } from '../../../core/src/api.js';
 import type { Messenger } from '../../../core/src/messenger.js';
 import { openOnline } from '../engine.js';
+import { awaitRelayMail } from '../mail.js';
 import { UsageError } from '../errors.js';
 import { describeContact } from '../resolve-contact.js';
 import { withHome, type ActionContext } from '../run.js';
 import { positiveInt, safetyLines } from './contacts.js';
-
-/** Mail arrives right after the relay says ready; once none came for this long, the list is complete. */
-const MAIL_SETTLE_MS = 700;
 
 export interface RequestJson {
   id: string;
@@ -111,28 +109,9 @@ export function resolveRequest(list: readonly ContactRequestView[], query: strin
 async function withMessenger(ctx: ActionContext, waitMs: number, fn: (m: Messenger) => Promise<void>): Promise<void> {
   const { messenger } = await openOnline(ctx);
   try {
-    const reached = await new Promise<boolean>((resolve) => {
-      let settle: ReturnType<typeof setTimeout> | undefined;
-      const timer = setTimeout(() => finish(false), waitMs);
-      const quiet = (): void => {
-        clearTimeout(settle);
-        settle = setTimeout(() => finish(true), MAIL_SETTLE_MS);
-      };
-      const offs = [
-        messenger.on('relay', (r) => {
-          if (r.state === 'online') quiet();
-        }),
-        messenger.on('requests', () => quiet()),
-      ];
-      function finish(ok: boolean): void {
-        clearTimeout(timer);
-        clearTimeout(settle);
-        for (const off of offs) off();
-        resolve(ok);
-      }
-      if (messenger.relayState().state === 'online') quiet();
-    });
-    if (!reached) ctx.out.note(`note: could not reach the relay ${messenger.relayState().url ?? '(none configured)'} within ${waitMs} ms; showing requests received earlier`);
+    if (!(await awaitRelayMail(messenger, waitMs))) {
+      ctx.out.note(`note: could not reach the relay ${messenger.relayState().url ?? '(none configured)'} within ${waitMs} ms; showing requests received earlier`);
+    }
     await fn(messenger);
   } finally {
     await messenger.close();
