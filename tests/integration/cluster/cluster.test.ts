@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_FRAME_BYTES, encodeChannelFrame } from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { clusterFixture, metricsOf } from './fixture.js';
 
 const fixture = clusterFixture();
@@ -26,7 +26,7 @@ describe('cluster: auth and presence across nodes', () => {
     const { nodes } = await fixture.start(3, {}, { offlineGraceMs: 300 });
     const alice = await authed(nodes[0]!.url);
     const bobIdentity = await createIdentity();
-    alice.client.send({ type: 'subscribe', ids: [bobIdentity.id] });
+    alice.client.send({ type: 'subscribe', grants: [await watchGrant(bobIdentity, alice.identity.id)] });
     expect(await alice.client.next('presence')).toEqual({ type: 'presence', id: bobIdentity.id, online: false });
 
     const bob = await authed(nodes[1]!.url, bobIdentity);
@@ -41,7 +41,7 @@ describe('cluster: auth and presence across nodes', () => {
     // A watcher that subscribes after the fact, on a third node, learns the state at once.
     const carol = await authed(nodes[2]!.url);
     const watcher = await authed(nodes[1]!.url);
-    watcher.client.send({ type: 'subscribe', ids: [carol.identity.id] });
+    watcher.client.send({ type: 'subscribe', grants: [await watchGrant(carol.identity, watcher.identity.id)] });
     expect(await watcher.client.next('presence')).toEqual({ type: 'presence', id: carol.identity.id, online: true });
   });
 
@@ -50,7 +50,7 @@ describe('cluster: auth and presence across nodes', () => {
     const watcher = await authed(nodes[0]!.url);
     const mover = await createIdentity();
     const first = await authed(nodes[1]!.url, mover);
-    watcher.client.send({ type: 'subscribe', ids: [mover.id] });
+    watcher.client.send({ type: 'subscribe', grants: [await watchGrant(mover, watcher.identity.id)] });
     expect(await watcher.client.next('presence')).toMatchObject({ online: true });
     await first.client.close();
     await authed(nodes[2]!.url, mover);
@@ -105,6 +105,7 @@ describe('cluster: signals across nodes', () => {
     phone.client.send({ type: 'signal', to: me.id, data: { hi: 2 }, ref: 'self' });
     expect(await phone.client.nextError()).toMatchObject({ code: ErrorCode.Offline, ref: 'self', to: me.id });
     const ghost = await createIdentity();
+    phone.client.send({ type: 'subscribe', grants: [await watchGrant(ghost, me.id)] }); // a contact of ours
     phone.client.send({ type: 'signal', to: ghost.id, data: { offer: 1 }, ref: 'abc' });
     expect(await phone.client.nextError()).toMatchObject({ code: ErrorCode.Offline, ref: 'abc', to: ghost.id });
   });
@@ -163,6 +164,10 @@ describe('cluster: relay channels across nodes', () => {
     const a = await authed(nodes[0]!.url);
     const b = await authed(nodes[1]!.url);
     const ghost = await createIdentity();
+    // A stranger (no grant for ghost) is not told: its open times out like one nobody answers.
+    b.client.send({ type: 'channel-open', to: ghost.id, tag: 's1' });
+    expect(await b.client.nextError()).toMatchObject({ code: ErrorCode.ChannelTimeout, to: ghost.id, tag: 's1' });
+    a.client.send({ type: 'subscribe', grants: [await watchGrant(ghost, a.identity.id)] }); // a contact of ghost
     a.client.send({ type: 'channel-open', to: ghost.id, tag: 't1' });
     expect(await a.client.nextError()).toMatchObject({ code: ErrorCode.Offline, to: ghost.id, tag: 't1' });
     a.client.send({ type: 'channel-open', to: b.identity.id, tag: 't2' });
