@@ -5,6 +5,7 @@ import type { RelayState } from '../../../../core/src/api.js';
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, RelayError, relayHostOf, relaySignerOf, type RelayClientEvents, type RelayClientOptions } from '../../../../core/src/relay/index.js';
+import { PROTOCOL_VERSION } from '../../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
 
 const clients: RelayClient[] = [];
@@ -263,7 +264,7 @@ describe('RelayClient against a real relay on loopback', () => {
       ws.send(JSON.stringify({ type: 'signal', from: 'x'.repeat(43), data: 'not an object' }));
       ws.send(JSON.stringify({ type: 'unknown-type' }));
       ws.send(Buffer.from([0, 0]));
-      ws.send(JSON.stringify({ type: 'challenge', v: 1, nonce: 'A'.repeat(43) }));
+      ws.send(JSON.stringify({ type: 'challenge', v: PROTOCOL_VERSION, nonce: 'A'.repeat(43) }));
     });
     try {
       const a = await client(`ws://127.0.0.1:${port}/ws`);
