@@ -20,6 +20,8 @@ import {
   relayAuthStatement,
   signWith,
   toBase64url,
+  watchGrantStatement,
+  type WatchGrant,
 } from '../signaling/protocol/index.js';
 import { RedisServer } from '../tests/harness/redis/redis-server.js';
 
@@ -177,7 +179,14 @@ function firstMessage(ws: WebSocket): Promise<Buffer> {
   return p;
 }
 
-async function connect(url: string, localAddress?: string): Promise<{ ws: WebSocket; id: string }> {
+/** `of`'s watch grant for `watcher`: presence is for contacts only (protocol v2). */
+async function grantOf(of: Identity, watcher: string): Promise<WatchGrant> {
+  const exp = Date.now() + 3600_000;
+  const sig = toBase64url(await signWith('Ed25519', of.privateKey, watchGrantStatement(of.id, watcher, exp)));
+  return { of: of.id, key: { alg: 'Ed25519', pub: of.pub }, to: watcher, exp, sig };
+}
+
+async function connect(url: string, localAddress?: string): Promise<{ ws: WebSocket; id: string; identity: Identity }> {
   const ws = openSocket(url, localAddress);
   const first = firstMessage(ws);
   const identity = await newIdentity();
@@ -189,7 +198,7 @@ async function connect(url: string, localAddress?: string): Promise<{ ws: WebSoc
   ws.send(JSON.stringify({ type: 'auth', sig: toBase64url(sig) }));
   const msg = JSON.parse(String(await ready)) as { type: string; code?: string };
   if (msg.type !== 'ready') throw new Error(`handshake: ${msg.type} ${msg.code ?? ''}`);
-  return { ws, id: identity.id };
+  return { ws, id: identity.id, identity };
 }
 
 function onText(ws: WebSocket, pred: (msg: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -293,6 +302,8 @@ function runClients(): void {
   const idle: WebSocket[] = [];
   const loads = new Map<string, Load>();
   const held = new Map<string, WebSocket>();
+  const heldIdentities = new Map<string, Identity>();
+  let watcher: WebSocket | null = null;
   serve({
     async idle(args: { urls: string[]; count: number; localAddresses: string[]; concurrency: number }) {
       const started = performance.now();
@@ -372,16 +383,28 @@ function runClients(): void {
     async hold(args: { url: string; count: number }) {
       const ids: string[] = [];
       for (let i = 0; i < args.count; i++) {
-        const { ws, id } = await connect(args.url);
+        const { ws, id, identity } = await connect(args.url);
         held.set(id, ws);
+        heldIdentities.set(id, identity);
         ids.push(id);
       }
       return ids;
     },
-    /** A watcher of `ids`: resolves (epoch ms) when every one of them is reported offline. */
-    async watchUntilOffline(args: { url: string; ids: string[]; timeoutMs: number }) {
-      const { ws } = await connect(args.url);
-      const remaining = new Set(args.ids);
+    /** Connects the watcher; returns its id (the held identities sign grants for it). */
+    async connectWatcher(args: { url: string }) {
+      const { ws, id } = await connect(args.url);
+      watcher = ws;
+      return id;
+    },
+    /** The held identities' watch grants for `watcher`. */
+    async grantsFor(args: { ids: string[]; watcher: string }) {
+      return Promise.all(args.ids.map((id) => grantOf(heldIdentities.get(id)!, args.watcher)));
+    },
+    /** The watcher (connectWatcher first) of the grants' signers: resolves (epoch ms) when every one is reported offline. */
+    async watchUntilOffline(args: { grants: WatchGrant[]; timeoutMs: number }) {
+      const ws = watcher!;
+      const ids = args.grants.map((g) => g.of);
+      const remaining = new Set(ids);
       const online = new Set<string>();
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`still online after ${args.timeoutMs} ms: ${remaining.size}`)), args.timeoutMs);
@@ -391,13 +414,13 @@ function runClients(): void {
           if (msg.type !== 'presence') return;
           if (msg.online) {
             online.add(msg.id!);
-            if (online.size === args.ids.length) process.send!({ event: 'watching' });
+            if (online.size === ids.length) process.send!({ event: 'watching' });
           } else if (remaining.delete(msg.id!) && remaining.size === 0) {
             clearTimeout(timer);
             resolve();
           }
         });
-        ws.send(JSON.stringify({ type: 'subscribe', ids: args.ids }));
+        ws.send(JSON.stringify({ type: 'subscribe', grants: args.grants }));
       });
       ws.terminate();
       return performance.timeOrigin + performance.now();
@@ -513,7 +536,9 @@ async function main(): Promise<void> {
       };
       clients[2]!.proc.on('message', onMsg);
     });
-    const offlineAt = clients[2]!.call<number>('watchUntilOffline', { url: nodeUrls[0]!, ids: victims, timeoutMs: 20_000 }, 30_000);
+    const watcherId = await clients[2]!.call<string>('connectWatcher', { url: nodeUrls[0]! });
+    const grants = await clients[1]!.call<WatchGrant[]>('grantsFor', { ids: victims, watcher: watcherId });
+    const offlineAt = clients[2]!.call<number>('watchUntilOffline', { grants, timeoutMs: 20_000 }, 30_000);
     await watching;
     const killedAt = performance.timeOrigin + performance.now();
     nodes[2]!.proc.kill('SIGKILL');

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, encodeChannelFrame } from '../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../signaling/server/index.js';
-import { connectAs, createIdentity, type RawClient, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { connectAs, createIdentity, watchGrant, type RawClient, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { clusterFixture, launchNode, type NodeProcess } from './fixture.js';
 import { RedisServer } from '../../harness/redis/redis-server.js';
 
@@ -41,7 +41,7 @@ describe('cluster failures', () => {
     const vanishing = await authed(n3.url); // never comes back
     const moverIdentity = await createIdentity();
     const mover = await authed(n3.url, moverIdentity); // comes back on another node
-    watcher.client.send({ type: 'subscribe', ids: [vanishing.identity.id, moverIdentity.id] });
+    watcher.client.send({ type: 'subscribe', grants: [await watchGrant(vanishing.identity, watcher.identity.id), await watchGrant(moverIdentity, watcher.identity.id)] });
     for (let i = 0; i < 2; i++) expect(await watcher.client.next('presence')).toMatchObject({ online: true });
 
     // A channel between n1 and n2, streaming through the kill.
@@ -104,7 +104,7 @@ describe('cluster failures', () => {
       const staying = await authed(n2.url);
       const leaving = await authed(n3.url);
       const sender = await authed(n1.url);
-      watcher.client.send({ type: 'subscribe', ids: [staying.identity.id, leaving.identity.id] });
+      watcher.client.send({ type: 'subscribe', grants: [await watchGrant(staying.identity, watcher.identity.id), await watchGrant(leaving.identity, watcher.identity.id)] });
       for (let i = 0; i < 2; i++) expect(await watcher.client.next('presence')).toMatchObject({ online: true });
 
       await redis.stop();
@@ -143,7 +143,7 @@ describe('cluster failures', () => {
       await sync(watcher.client);
       expect(watcher.client.received.filter((m) => m.type === 'presence' && m.id === staying.identity.id)).toHaveLength(1);
       const late = await authed(n3.url);
-      late.client.send({ type: 'subscribe', ids: [staying.identity.id, leaving.identity.id] });
+      late.client.send({ type: 'subscribe', grants: [await watchGrant(staying.identity, late.identity.id), await watchGrant(leaving.identity, late.identity.id)] });
       const states = [await late.client.next('presence'), await late.client.next('presence')];
       expect(states).toEqual(
         expect.arrayContaining([
