@@ -2,7 +2,7 @@
 //
 // Choices, checked against what the renderer stack actually emits:
 // - script-src 'self' 'wasm-unsafe-eval': Vite emits external module scripts only; hash-wasm (streaming
-//   SHA-256 for files, design §4) compiles WebAssembly, which needs 'wasm-unsafe-eval' — never 'unsafe-eval'.
+//   SHA-256 for files, core/src/transfer/hash.ts) compiles WebAssembly, which needs 'wasm-unsafe-eval' — never 'unsafe-eval'.
 // - style-src 'self', no 'unsafe-inline': Svelte 5 (css: 'external', the default) emits CSS files and sets
 //   dynamic styles through CSSOM, which CSP does not block. A static `style="..."` in markup would be
 //   dropped; the renderer's own meta policy (renderer/index.html) is equally strict, so both agree.

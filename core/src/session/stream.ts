@@ -30,7 +30,7 @@ export const StreamKind = {
   Chat: 1,
   /** Session control (reserved). */
   Control: 2,
-  /** File transfer (issue 4). 3–15 reserved for it. */
+  /** File transfer (core/src/transfer). 3–15 reserved for it. */
   File: 3,
 } as const;
 

@@ -1,6 +1,6 @@
 // The transfer engine's FileSink over the Electron bridge (ParleyBridge.downloads): received files are
 // written by the main process into <Downloads>/Parley. Each IPC call is a round trip through two
-// processes, so the engine's 64 KiB chunks are gathered into 1 MiB blocks and a few blocks are kept in
+// processes, so the engine's chunks (up to 256 KiB) are gathered into 1 MiB blocks and a few blocks are kept in
 // flight (the main process applies one handle's calls in order). A write error surfaces on the next call;
 // the engine flushes before every checkpoint, so nothing unwritten is ever recorded as done.
 import type { BridgeDownloads } from '../../../core/src/bridge.js';
