@@ -17,6 +17,8 @@ export interface LaunchChromiumOptions {
   extraArgs?: string[];
   /** Echo Chromium's stderr (debugging). */
   echo?: boolean;
+  /** Run headed on this X display (an Xvfb the test started, e.g. ':93'): window focus and visibility are real. */
+  display?: string;
 }
 
 export interface LaunchedChromium {
@@ -27,7 +29,7 @@ export interface LaunchedChromium {
 
 export function chromiumArgs(opts: LaunchChromiumOptions): string[] {
   const args = [
-    '--headless=new',
+    ...(opts.display ? [] : ['--headless=new']),
     '--no-sandbox',
     '--disable-gpu',
     '--disable-quic',
@@ -92,8 +94,9 @@ async function writeWrapper(ns: string, dir: string, tag: string): Promise<{ wra
 function launchOptions(wrapper: string, tag: string, opts: LaunchChromiumOptions): LaunchOptions {
   return {
     executablePath: wrapper,
-    headless: true,
+    headless: !opts.display,
     args: chromiumArgs(opts),
+    ...(opts.display ? { env: { ...process.env, DISPLAY: opts.display } } : {}),
     // The test bed tears browsers down itself; Playwright's own signal handlers would race it.
     handleSIGINT: false,
     handleSIGTERM: false,
