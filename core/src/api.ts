@@ -14,6 +14,12 @@ export interface OwnIdentity {
   invite: string;
 }
 
+/**
+ * What a contact's session is doing while nothing carries data, for the UI ("Connecting…" says little):
+ * trying direct, opening the relay, or waiting for the contact to answer.
+ */
+export type SessionActivity = 'connected' | 'direct' | 'relay' | 'waiting' | 'idle';
+
 export interface Contact {
   id: IdentityId;
   name: string;
@@ -23,6 +29,8 @@ export interface Contact {
   /** True once the user confirmed the safety number out of band. */
   verified: boolean;
   path: SessionPath;
+  /** What the session is doing meanwhile when path is 'none'. */
+  activity: SessionActivity;
   unread: number;
   lastMessageAt: number | null;
   /** 'waiting': we asked them to connect and they have not accepted yet (no chat, no presence until then). */
@@ -37,7 +45,8 @@ export interface ContactRequestView {
   receivedAt: number;
 }
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+/** An outgoing message's progress: 'delivered' = stored by the contact, 'read' = shown to them on screen. */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
 
 export interface ChatMessage {
   /** Globally unique id (random, chosen by the author). */

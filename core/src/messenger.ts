@@ -56,6 +56,8 @@ export interface MessengerOptions {
   iceServers?: IceServer[];
   directHeadStartMs?: number;
   directStallMs?: number;
+  /** A direct attempt not connected after this long is abandoned and retried (default 20 s). */
+  directAttemptTimeoutMs?: number;
   /** Display name for a new identity. */
   name?: string;
   /** Store the private key as pkcs8 (JSON stores, Node). Default false (CryptoKey, IndexedDB). */
@@ -262,7 +264,7 @@ export class Messenger {
 
   async markRead(contactId: IdentityId): Promise<void> {
     this.#requireContact(contactId);
-    await this.#chat.markRead(contactId);
+    await this.#chatService.markRead(contactId);
     this.#events.emit('contact', await this.#contactView(contactId));
   }
 
@@ -318,6 +320,7 @@ export class Messenger {
       policy: {
         ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
         ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
+        ...(this.#o.directAttemptTimeoutMs !== undefined ? { directAttemptTimeoutMs: this.#o.directAttemptTimeoutMs } : {}),
       },
       ...(this.#o.directDisabled || this.#o.relayOnly ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
@@ -330,6 +333,7 @@ export class Messenger {
       this.#events.emit('path', { contactId, path });
       void this.#emitContact(contactId);
     });
+    session.on('activity', () => void this.#emitContact(contactId));
     session.on('error', (error) => this.#events.emit('error', { contactId, message: error.message }));
     this.#chatService.attach(contactId, session);
     // Attached now, before any frame can arrive: a stream drops frames of a kind nobody listens to.
@@ -479,6 +483,7 @@ export class Messenger {
       online: relay?.isOnline(contactId) ?? false,
       verified: c.verified,
       path: this.pathOf(contactId),
+      activity: this.#sessions.get(contactId)?.activity ?? 'idle',
       unread: summary.unread,
       lastMessageAt: summary.lastMessageAt,
       status: c.status ?? 'accepted',

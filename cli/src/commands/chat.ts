@@ -13,7 +13,7 @@ import { watchShutdown } from '../signals.js';
 import { positiveInt } from './contacts.js';
 import { messageJson } from './listen.js';
 
-const TICK: Record<ChatMessage['status'], string> = { queued: '…', sent: '✓', delivered: '✓✓', failed: '✗' };
+const TICK: Record<ChatMessage['status'], string> = { queued: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗' };
 
 export function registerChat(program: Command): void {
   program
@@ -127,7 +127,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
           if (how === 'eof' && !interactive) {
             // Piped input: wait for the acknowledgements, like `say`.
             await Promise.all(inFlight);
-            const pending = (): ChatMessage[] => [...mine.values()].filter((m) => m.status !== 'delivered');
+            const pending = (): ChatMessage[] => [...mine.values()].filter((m) => m.status !== 'delivered' && m.status !== 'read');
             await new Promise<void>((done) => {
               const timer = setTimeout(done, opts.timeout * 1000);
               settled = () => {

@@ -93,7 +93,8 @@ async function sendAndWait(messenger: MessengerLike, contact: Contact, text: str
     const outcome = await new Promise<'delivered' | 'failed' | 'timeout' | 'aborted'>((resolve) => {
       const check = (): void => {
         const s = statuses.get(sent.id)?.status;
-        if (s === 'delivered' || s === 'failed') finish(s);
+        // 'read' can overtake 'delivered' (both mean the contact stored it).
+        if (s === 'delivered' || s === 'read' || s === 'failed') finish(s === 'read' ? 'delivered' : s);
       };
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
       const onAbort = (): void => finish('aborted');

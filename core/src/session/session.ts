@@ -10,7 +10,7 @@
 //     once (opened on the spot if it was not open) and a fresh direct attempt is scheduled with backoff;
 //   - the stream re-sends across every switch, so nothing is lost or duplicated.
 import type { PublicIdentityKey } from '../../../signaling/protocol/index.js';
-import type { SessionPath } from '../api.js';
+import type { SessionActivity, SessionPath } from '../api.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
 import { silentLogger, type Logger } from '../platform/types.js';
@@ -117,6 +117,7 @@ export interface SessionOptions {
 
 export interface SessionEvents {
   path: SessionPath;
+  activity: SessionActivity;
   /** A refusal (tampering, impersonation) or a failure worth showing. */
   error: SessionError;
 }
@@ -212,9 +213,28 @@ export class Session {
   }
 
   /** Asks for connectivity to the contact (idempotent): call when there is something to send. */
+  /** See SessionActivity. */
+  get activity(): SessionActivity {
+    if (this.#path !== 'none') return 'connected';
+    if (this.#closed || this.#clock.now() < this.#refusedUntil) return 'idle';
+    if (this.#attempt) return 'direct';
+    if (this.#relayOpening) return 'relay';
+    return this.#wanted ? 'waiting' : 'idle';
+  }
+
+  #lastActivity: SessionActivity = 'idle';
+  /** Emits 'activity' when what the session is doing changed (called after each change of its parts). */
+  #noteActivity(): void {
+    const now = this.activity;
+    if (now === this.#lastActivity) return;
+    this.#lastActivity = now;
+    this.#events.emit('activity', now);
+  }
+
   ensure(): void {
     if (this.#closed || this.#clock.now() < this.#refusedUntil) return;
     this.#wanted = true;
+    queueMicrotask(() => this.#noteActivity());
     if (this.#direct || this.#relayTransport) return;
     if (this.#leader) {
       if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
@@ -297,6 +317,12 @@ export class Session {
         if (!msg.pending) {
           if (!msg.direct && this.#direct) this.#direct.close('the contact lost the direct connection');
           if (!msg.relay && this.#relayTransport && !msg.direct) this.#relayTransport.close('the contact lost the relay channel');
+          // Nothing carries data and the contact has no attempt running, so ours (or the retry we wait
+          // for) talks to nobody: its offer went out before the contact knew us (one side added the
+          // other first) and was dropped. Start over at once rather than wait out the attempt timeout
+          // or the backoff (this kept a new contact on "Connecting…" for 11–24 s).
+          const idle = !msg.direct && !this.#direct && !this.#relayTransport;
+          if (idle && (this.#attempt || this.#directRetryTimer !== undefined)) this.#restartDirect();
         }
         this.#wanted = true;
         this.ensure();
@@ -361,6 +387,18 @@ export class Session {
     });
   }
 
+  #restartDirect(): void {
+    const stale = this.#attempt;
+    this.#attempt = null;
+    this.#clock.clearTimeout(this.#attemptTimer);
+    this.#clock.clearTimeout(this.#stallTimer);
+    this.#clock.clearTimeout(this.#directRetryTimer);
+    this.#directRetryTimer = undefined;
+    stale?.destroy('the contact was not part of this attempt');
+    this.#log.info({ contact: this.contactId }, 'the contact has no direct attempt running; starting a new one');
+    this.#startDirect();
+  }
+
   #webRtcAttempt(spec: AttemptSpec): DirectAttemptLike {
     return new DirectAttempt({
       ...spec,
@@ -378,10 +416,13 @@ export class Session {
   #newAttempt(sid: string, role: Role): DirectAttemptLike {
     const attempt = this.#createAttempt({ sid, role, sendSignal: (data) => this.#send(data) });
     this.#attempt = attempt;
-    attempt.ready.then(
-      (transport) => this.#onDirectReady(attempt, transport),
-      (error: unknown) => this.#onAttemptFailed(attempt, error),
-    );
+    attempt.ready
+      .then(
+        (transport) => this.#onDirectReady(attempt, transport),
+        (error: unknown) => this.#onAttemptFailed(attempt, error),
+      )
+      .finally(() => this.#noteActivity());
+    queueMicrotask(() => this.#noteActivity());
     return attempt;
   }
 
@@ -404,7 +445,9 @@ export class Session {
   }
 
   #onAttemptFailed(attempt: DirectAttemptLike, error: unknown): void {
-    if (this.#attempt === attempt) this.#attempt = null;
+    // A replaced attempt (restarted, superseded, refused) fails quietly: its timers are not its own any more.
+    if (this.#attempt !== attempt) return;
+    this.#attempt = null;
     this.#clock.clearTimeout(this.#attemptTimer);
     this.#clock.clearTimeout(this.#stallTimer);
     if (this.#closed) return;
@@ -465,14 +508,18 @@ export class Session {
       const socket = await this.#relay.openChannel(this.contactId, sid);
       return this.#establishRelay({ socket, sid, role: 'initiator' });
     })();
-    opening.then(
-      (t) => this.#onRelayReady(sid, t),
-      (error: unknown) => this.#onRelayFailed(sid, error),
-    );
+    opening
+      .then(
+        (t) => this.#onRelayReady(sid, t),
+        (error: unknown) => this.#onRelayFailed(sid, error),
+      )
+      .finally(() => this.#noteActivity());
+    this.#noteActivity();
   }
 
   async #acceptRelay(sid: string): Promise<void> {
     this.#relayOpening = sid;
+    this.#noteActivity();
     try {
       const socket = await this.#relay.openChannel(this.contactId, sid);
       const t = await this.#establishRelay({ socket, sid, role: 'responder' });
@@ -480,6 +527,7 @@ export class Session {
     } catch (error) {
       this.#onRelayFailed(sid, error);
     }
+    this.#noteActivity();
   }
 
   #onRelayReady(sid: string, transport: FrameTransport): void {
@@ -565,5 +613,6 @@ export class Session {
     if (this.#path === path) return;
     this.#path = path;
     this.#events.emit('path', path);
+    this.#noteActivity();
   }
 }

@@ -11,7 +11,7 @@ import { nodeAead } from '../../../platform/node/src/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl) throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');
-const options = JSON.parse(optionsJson ?? '{}') as { directHeadStartMs?: number; directStallMs?: number; directDisabled?: boolean; debug?: boolean };
+const options = JSON.parse(optionsJson ?? '{}') as { directHeadStartMs?: number; directStallMs?: number; directAttemptTimeoutMs?: number; directDisabled?: boolean; debug?: boolean };
 mkdirSync(home, { recursive: true });
 
 function out(msg: PeerOut): void {
@@ -37,6 +37,7 @@ const messenger = await Messenger.open({
   aead: nodeAead,
   ...(options.directHeadStartMs !== undefined ? { directHeadStartMs: options.directHeadStartMs } : {}),
   ...(options.directStallMs !== undefined ? { directStallMs: options.directStallMs } : {}),
+  ...(options.directAttemptTimeoutMs !== undefined ? { directAttemptTimeoutMs: options.directAttemptTimeoutMs } : {}),
   ...(options.directDisabled ? { directDisabled: true } : {}),
 });
 
