@@ -7,7 +7,7 @@ import type { Logger } from '../platform/types.js';
 import type { Session } from '../session/session.js';
 import { StreamKind } from '../session/stream.js';
 import { randomId } from '../util/ids.js';
-import { MAX_TEXT_CHARS, decodeChatFrame, encodeChatFrame, type ChatFrame } from './protocol.js';
+import { MAX_TEXT_CHARS, boundSentAt, decodeChatFrame, encodeChatFrame, type ChatFrame } from './protocol.js';
 import { isChatQuotaError, type ChatStore } from './store.js';
 
 /** What chat needs of a contact's session: its stream, its path, and a way to ask it to connect. */
@@ -88,7 +88,9 @@ export class ChatService {
       return;
     }
     if (frame.t === 'msg') {
-      void this.#store.addIncoming(contactId, frame).then(
+      const now = Date.now();
+      const message = { id: frame.id, text: frame.text, sentAt: boundSentAt(frame.sentAt, now) };
+      void this.#store.addIncoming(contactId, message, now).then(
         (stored) => {
           if (stored) this.#emit(stored);
           this.#queueAck(contactId, session, frame.id);
@@ -101,12 +103,21 @@ export class ChatService {
       );
       return;
     }
+    const status = frame.t === 'read' ? 'read' : 'delivered';
     for (const id of frame.ids) {
-      void this.#store.setStatus(contactId, id, 'delivered').then(
+      void this.#store.setStatus(contactId, id, status).then(
         (updated) => updated && this.#emit(updated),
         (error: unknown) => this.#log.error({ err: String(error) }, 'could not record a delivery'),
       );
     }
+  }
+
+  /** Marks the conversation read and tells the contact which of its messages were seen (read receipts). */
+  async markRead(contactId: string): Promise<void> {
+    const ids = await this.#store.markRead(contactId);
+    const session = this.#sessions.get(contactId)?.session;
+    if (!session || ids.length === 0) return;
+    for (let i = 0; i < ids.length; i += 512) this.#write(session, { t: 'read', ids: ids.slice(i, i + 512) });
   }
 
   /** Acks of one burst go in one frame. */

@@ -67,7 +67,7 @@ const StoredMessageSchema = z.object({
   text: z.string(),
   sentAt: z.number(),
   at: z.number(),
-  status: z.enum(['queued', 'sent', 'delivered', 'failed']),
+  status: z.enum(['queued', 'sent', 'delivered', 'read', 'failed']),
   seq: z.number().int().positive(),
 });
 type StoredMessage = z.infer<typeof StoredMessageSchema>;
@@ -201,7 +201,10 @@ export class ChatStore {
     return done.finally(() => slot.release());
   }
 
-  /** Updates an outgoing message's status; 'delivered' also removes it from the outbox. Null if unknown or unchanged. */
+  /**
+   * Updates an outgoing message's status; 'delivered' and 'read' also remove it from the outbox, and
+   * nothing goes back from them ('read' may overtake its 'delivered'). Null if unknown or unchanged.
+   */
   setStatus(contactId: string, id: string, status: MessageStatus): Promise<ChatMessage | null> {
     return this.#queue.run(async () => {
       const seq = await this.#store.get<number>(`chat/${contactId}/id/${id}`);
@@ -210,10 +213,10 @@ export class ChatStore {
       const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
       if (!parsed.success || parsed.data.direction !== 'out') return null;
       const m = parsed.data;
-      if (m.status === status || m.status === 'delivered') return null;
+      if (m.status === status || m.status === 'read' || (m.status === 'delivered' && status !== 'read')) return null;
       const next = { ...m, status };
       await this.#store.set(key, next);
-      if (status === 'delivered') await this.#store.delete(`chat/${contactId}/pending/${id}`);
+      if (status === 'delivered' || status === 'read') await this.#store.delete(`chat/${contactId}/pending/${id}`);
       return this.#view(contactId, next, await this.#loadMeta(contactId));
     });
   }
@@ -262,14 +265,21 @@ export class ChatStore {
     });
   }
 
-  /** Marks everything up to now as read. */
-  markRead(contactId: string): Promise<void> {
+  /** Marks everything up to now as read; returns the ids of the incoming messages this newly read (for receipts). */
+  markRead(contactId: string): Promise<string[]> {
     return this.#queue.run(async () => {
       const meta = await this.#loadMeta(contactId);
-      if (meta.unread === 0 && meta.readUpTo === meta.nextSeq - 1) return;
+      if (meta.unread === 0 && meta.readUpTo === meta.nextSeq - 1) return [];
       const next = { ...meta, unread: 0, readUpTo: meta.nextSeq - 1 };
+      const ids: string[] = [];
+      // Newest first, bounded: receipts for a long unread backlog are not worth a full scan.
+      for (let seq = next.readUpTo; seq > meta.readUpTo && ids.length < 512; seq--) {
+        const parsed = StoredMessageSchema.safeParse(await this.#store.get(`chat/${contactId}/m/${pad(seq)}`));
+        if (parsed.success && parsed.data.direction === 'in') ids.push(parsed.data.id);
+      }
       await this.#store.set(`chat/${contactId}/meta`, next);
       this.#meta.set(contactId, next);
+      return ids;
     });
   }
 
