@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Every test process checks the programs it starts against .ci/system-deps.json (see that file).
@@ -9,6 +10,9 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The Svelte plugin compiles .svelte.ts modules, so the renderer's state classes (runes) are
+        // tested as they are, with their real types.
+        plugins: [svelte({ configFile: false })],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],

@@ -7,14 +7,16 @@ import './app.css';
 import { WebBridge } from './bridge/web.js';
 import { detectLanguage } from './i18n/languages.js';
 import { i18n } from './i18n/index.svelte.js';
+import { Attention } from './lib/attention.js';
 import { sameOriginRelayUrl } from './lib/relay-url.js';
 import { openEngine } from './engine-factory.js';
 import { bindCalls } from './services/calls.js';
+import { ReceivedFiles } from './services/received-files.js';
 import { browserFiles, TransferService } from './services/transfers.js';
 import { IdbIdentityKeyStore } from './platform/identity-store.js';
 import { IdbKeyValueStore, openParleyDb } from './platform/idb.js';
 import { AppState } from './state/app.svelte.js';
-import { CallState } from './state/call.svelte.js';
+import { CallUiState } from './state/call.svelte.js';
 import type { AppContext } from './state/context.js';
 import { TransfersState } from './state/transfers.svelte.js';
 
@@ -60,6 +62,9 @@ async function init(): Promise<void> {
   const defaultRelay = embedded ?? sameOriginRelayUrl(location.href);
 
   const files = browserFiles(bridge.downloads);
+  // "Read" means the page is visible with the chat open and the user around, not window focus alone.
+  const attention = new Attention({ visible: () => document.visibilityState === 'visible', now: () => Date.now() });
+  attention.listen(window, document);
   const app = new AppState({
     bridge,
     uiStore,
@@ -70,13 +75,23 @@ async function init(): Promise<void> {
       iceServers: [],
       language,
       notifications: true,
+      // PairDrop-like: an accepted file lands in the browser's downloads once verified.
+      autoSaveReceived: true,
     },
     acquireInstanceLock: bridge.platform === 'web' ? acquireInstanceLock : undefined,
-    isVisible: () => document.visibilityState === 'visible' && document.hasFocus(),
+    isVisible: () => attention.attending(),
   });
-  const transfers = new TransfersState();
-  const call = new CallState(navigator.mediaDevices ?? null);
-  const context: AppContext = { app, transfers, call, bridge };
+  attention.onAttend(() => app.onVisible());
+  const transfers: TransfersState = new TransfersState({
+    // Web client with "Save received files automatically": the browser downloads each file once verified.
+    onReceived: (item) => {
+      if (bridge.platform !== 'web' || !app.settings.autoSaveReceived) return;
+      received.save(item).catch((err: unknown) => app.toasts.error(err instanceof Error ? err.message : String(err)));
+    },
+  });
+  const received = new ReceivedFiles(transfers);
+  const call = CallUiState.forBrowser(navigator.mediaDevices ?? null);
+  const context: AppContext = { app, transfers, received, call, bridge };
 
   // Calls and file transfer run on each engine the app opens (settings changes reopen it).
   let transferService: TransferService | null = null;
@@ -86,7 +101,7 @@ async function init(): Promise<void> {
     unbindCalls = null;
     transferService?.close();
     transferService = null;
-    transfers.items = [];
+    transfers.reset();
     if (!engine) return;
     unbindCalls = bindCalls(engine.calls, call);
     if (engine.transfers) {

@@ -85,11 +85,16 @@ describe('web client: calls', () => {
 
     await atAlice.getByTestId('hang-up').click();
     await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
-    // The ended call stays on screen until closed.
-    for (const dialog of [atAlice, atBob]) {
-      await dialog.getByRole('button', { name: 'Close' }).click();
-      await dialog.waitFor({ state: 'hidden' });
+    // The call view closes by itself after a moment (it used to stay full-screen until Close), and
+    // "Call again" is in the chat.
+    for (const [user, dialog] of [
+      [alice, atAlice],
+      [bob, atBob],
+    ] as const) {
+      await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
+      await user.page.getByRole('button', { name: 'Call again' }).waitFor();
     }
+    await screenshot(bob.page, 'call-ended-in-chat');
     expect(alice.unexpectedProblems()).toEqual([]);
     expect(bob.unexpectedProblems()).toEqual([]);
   });

@@ -212,9 +212,15 @@ describe('web client: chat', () => {
       await bob.page.getByRole('button', { name: 'Settings' }).click();
       const settings = bob.page.getByRole('dialog', { name: 'Settings' });
       await settings.getByLabel('Language').selectOption('zh');
-      // The dialog previews the language at once (its own title too).
-      await bob.page.getByRole('dialog', { name: '设置' }).getByRole('button', { name: '保存' }).click();
+      // The language applies at once (the dialog's own title too) and is kept when the dialog is closed
+      // with Escape, without Save (issue 14.5): it used to fall back to English silently.
+      await bob.page.getByRole('dialog', { name: '设置' }).waitFor();
+      await bob.page.keyboard.press('Escape');
+      await bob.page.getByRole('dialog', { name: '设置' }).waitFor({ state: 'hidden' });
       await bob.page.getByRole('navigation', { name: '聊天' }).waitFor();
+      await bob.reload();
+      await bob.page.getByRole('navigation', { name: '聊天' }).waitFor();
+      await bob.page.locator('[data-contact-id]').first().click();
       await bob.page.getByText('经由中继').first().waitFor();
       await screenshot(bob.page, 'chat-zh');
       await bob.page.emulateMedia({ colorScheme: 'dark' });

@@ -35,7 +35,7 @@ describe('web client: files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string, downloadsShot?: string): Promise<void> {
+  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string, downloadsShot?: string, click = false): Promise<void> {
     const path = join(dir, name);
     const sent = await randomFile(path, SIZE);
     await from.sendFiles([path]);
@@ -50,14 +50,39 @@ describe('web client: files', () => {
     }
     await to.waitTransfer(name, 'done');
     await from.waitTransfer(name, 'done');
-    const saved = await to.saveReceived(name, dir, downloadsShot);
+    const saved = await to.saveReceived(name, dir, { click, ...(downloadsShot ? { screenshotName: downloadsShot } : {}) });
     expect(await sha256File(saved)).toBe(sent);
   }
 
   it('sends 50 MB each way, verified by SHA-256 on both ends', async () => {
+    // Bob keeps the default, "Save received files automatically": the browser downloads it by itself.
+    const before = bob.downloads.length;
     await transfer(alice, bob, 'to-bob.bin', 'files-progress', 'files-downloads');
+    expect(bob.downloads.length).toBe(before + 1);
     await screenshot(bob.page, 'files-done');
-    await transfer(bob, alice, 'to-alice.bin');
+
+    // Alice turns it off: the card's Save button is the obvious action, then frees the browser's copy.
+    await alice.page.getByRole('button', { name: 'Settings' }).click();
+    const settings = alice.page.getByRole('dialog', { name: 'Settings' });
+    const auto = settings.getByRole('switch', { name: 'Save received files automatically' });
+    expect(await auto.isChecked()).toBe(true);
+    await auto.uncheck();
+    await alice.page.keyboard.press('Escape');
+    await settings.waitFor({ state: 'hidden' });
+    const aliceBefore = alice.downloads.length;
+    await transfer(bob, alice, 'to-alice.bin', undefined, undefined, true);
+    expect(alice.downloads.length).toBe(aliceBefore + 1);
+    const card = alice.transferCard('to-alice.bin');
+    await card.getByRole('button', { name: 'Remove the copy of to-alice.bin kept in this browser' }).click();
+    await card.getByText('Saved; the browser’s copy was removed').waitFor();
+    // The browser's storage no longer lists it; Bob's auto-saved file is still kept there.
+    await alice.page.getByRole('button', { name: 'Settings' }).click();
+    await settings.getByRole('button', { name: 'Files kept in this browser' }).click();
+    const kept = alice.page.getByRole('dialog', { name: 'Received files' });
+    await kept.getByText('No received files are kept in this browser.').waitFor();
+    await screenshot(alice.page, 'files-kept-in-browser');
+    await alice.page.keyboard.press('Escape');
+    await kept.waitFor({ state: 'hidden' });
     expect(alice.unexpectedProblems()).toEqual([]);
     expect(bob.unexpectedProblems()).toEqual([]);
   });

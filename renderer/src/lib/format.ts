@@ -51,37 +51,61 @@ export function formatBitrate(bitsPerSecond: number): string {
   return `${Math.round(bitsPerSecond)} bps`;
 }
 
+/** The largest |time value| a Date holds (±100,000,000 days from 1970). */
+const MAX_TIME = 8.64e15;
+
+/** A time that Date and Intl can format, or null: a stored stamp may come from a broken or hostile clock. */
+export function validTime(at: number): number | null {
+  return typeof at === 'number' && Number.isFinite(at) && Math.abs(at) <= MAX_TIME ? at : null;
+}
+
+/** Formats with Intl, or "—" for a time no Date can hold. Never throws. */
+function formatWith(at: number, locale: string, options: Intl.DateTimeFormatOptions): string {
+  const time = validTime(at);
+  if (time === null) return '—';
+  try {
+    return new Intl.DateTimeFormat(locale, options).format(time);
+  } catch {
+    return new Date(time).toISOString();
+  }
+}
+
+/** For a <time datetime> attribute: the ISO form, or '' when the time is not one. */
+export function isoTime(at: number): string {
+  const time = validTime(at);
+  return time === null ? '' : new Date(time).toISOString();
+}
+
 function sameDay(a: Date, b: Date): boolean {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
 
 /** Time of a message: "14:05". */
 export function formatClock(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(at);
+  return formatWith(at, locale, { hour: 'numeric', minute: '2-digit' });
 }
 
 /** Contact-list stamp: the time today, the weekday within a week, else the date. */
 export function formatListStamp(at: number, now: number, locale: string): string {
-  const d = new Date(at);
-  const n = new Date(now);
-  if (sameDay(d, n)) return formatClock(at, locale);
-  if (now - at < 6 * 24 * 3600 * 1000 && at <= now) {
-    return new Intl.DateTimeFormat(locale, { weekday: 'short' }).format(at);
-  }
-  return new Intl.DateTimeFormat(locale, { year: '2-digit', month: 'numeric', day: 'numeric' }).format(at);
+  if (validTime(at) === null) return '—';
+  if (isSameDay(at, now)) return formatClock(at, locale);
+  if (now - at < 6 * 24 * 3600 * 1000 && at <= now) return formatWith(at, locale, { weekday: 'short' });
+  return formatWith(at, locale, { year: '2-digit', month: 'numeric', day: 'numeric' });
 }
 
 /** Day separator in a conversation: "Monday, 3 March 2025" style, localized. */
 export function formatDay(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' }).format(at);
+  return formatWith(at, locale, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 }
 
 /** Full timestamp for tooltips. */
 export function formatFull(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(at);
+  return formatWith(at, locale, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
+/** Same local day; false when either time is not one. */
 export function isSameDay(a: number, b: number): boolean {
+  if (validTime(a) === null || validTime(b) === null) return false;
   return sameDay(new Date(a), new Date(b));
 }
 

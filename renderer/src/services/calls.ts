@@ -1,11 +1,11 @@
-// Binds the engine's CallManager (messenger.calls) to the UI's CallState: commands go to the Call
+// Binds the engine's CallManager (messenger.calls) to the UI's CallUiState: commands go to the Call
 // objects, their events come back as CallEvents.
 import type { Call, CallManager } from '../../../core/src/call/index.js';
-import type { CallControl, CallEvent, CallState } from '../state/call.svelte.js';
+import type { CallControl, CallEvent, CallUiState } from '../state/call.svelte.js';
 
 type BrowserCall = Call<MediaStream>;
 
-export function bindCalls(manager: CallManager, state: CallState): () => void {
+export function bindCalls(manager: CallManager, state: CallUiState): () => void {
   // The engine is generic over its stream type; in the browser its streams are MediaStreams.
   const calls = manager as unknown as CallManager<MediaStream>;
   const byId = new Map<string, BrowserCall>();
@@ -82,11 +82,11 @@ export function bindCalls(manager: CallManager, state: CallState): () => void {
       return call ? call.stats() : null;
     },
   };
-  state.control = control;
+  state.bindControl(control);
 
   return () => {
     for (const off of offs) off();
-    state.control = null;
+    state.bindControl(null);
     byId.clear();
   };
 }

@@ -69,7 +69,7 @@ export class TransferService {
     );
     for (const info of e.list()) rowsOf(info).forEach((r) => this.state.update(r));
 
-    this.state.actions = {
+    this.state.bindActions({
       send: (contactId, files) => this.send(contactId, files),
       accept: async (offerId) => {
         this.engine.accept(offerId);
@@ -81,7 +81,7 @@ export class TransferService {
         const sep = id.lastIndexOf(':');
         this.engine.cancel(id.slice(0, sep), Number(id.slice(sep + 1)));
       },
-    };
+    });
   }
 
   async send(contactId: IdentityId, files: File[]): Promise<void> {
@@ -104,6 +104,6 @@ export class TransferService {
   /** Unbinds the state; the engine itself closes with its Messenger. */
   close(): void {
     for (const off of this.offs.splice(0)) off();
-    this.state.actions = null;
+    this.state.bindActions(null);
   }
 }

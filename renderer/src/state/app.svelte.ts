@@ -109,7 +109,7 @@ export class AppState {
     this.phase = 'starting';
     const engine = await this.deps.openEngine({
       ...(name !== undefined ? { name } : {}),
-      relays: this.settings.relays,
+      relays: [...this.settings.relays],
       iceServers: toRtcIceServers(this.settings.iceServers),
     });
     this.contacts = [];
@@ -222,7 +222,7 @@ export class AppState {
     }
   }
 
-  /** Called when the window regains focus: the open chat's messages are now seen. */
+  /** Called when the user is back at a visible page: the open chat's messages are now seen. */
   onVisible(): void {
     if (this.activeId) void this.markRead(this.activeId);
   }

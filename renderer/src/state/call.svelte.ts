@@ -1,24 +1,16 @@
-// One call at a time, as the UI sees it. The renderer owns the devices (getUserMedia); the call
-// engine (core/src/call, through services/calls.ts implementing CallControl) owns the peer connection,
-// its timeouts and the diagnosis of failures, and reports back through `handle()`.
+// One call at a time, as the UI sees it. The renderer owns the devices (call/devices.svelte.ts); the call
+// engine (core/src/call, through services/calls.ts implementing CallControl) owns the peer connection, its
+// timeouts and the diagnosis of failures, and reports back through `handle()`, whose transitions are the
+// pure reducer in call/reducer.ts. The clock and live statistics are call/stats.svelte.ts.
+// Named CallUiState: core's CallState is the engine's own state type.
 import type { IdentityId } from '../../../core/src/api.js';
-import type { CallEndedCode, CallFailedCode, CallStats } from '../../../core/src/call/types.js';
+import type { CallEndedCode, CallStats } from '../../../core/src/call/types.js';
+import { CallDevices, type DeviceKind, type DeviceLists, type MediaAccess } from './call/devices.svelte.js';
+import { dismissed, finished, IDLE, isLive, reduceCallEvent, type CallEvent, type CallFacts, type CallPhase, type FailureCode, type LocalFailure } from './call/reducer.js';
+import { CallStatsMonitor } from './call/stats.svelte.js';
 
-export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'reconnecting' | 'ended' | 'failed';
-/** Failures found before the engine is involved (media devices), plus the engine's codes. */
-export type LocalFailure = 'unavailable' | 'media-denied' | 'media-not-found' | 'media-busy' | 'media-other';
-export type FailureCode = CallFailedCode | LocalFailure;
-
-export type CallEvent =
-  | { type: 'incoming'; callId: string; contactId: IdentityId; video: boolean }
-  | { type: 'ringing'; callId: string }
-  | { type: 'connecting'; callId: string }
-  | { type: 'connected'; callId: string; connectedAt: number }
-  | { type: 'reconnecting'; callId: string }
-  | { type: 'remote-stream'; callId: string; stream: MediaStream }
-  | { type: 'remote-media'; callId: string; muted: boolean; cameraOff: boolean; video: boolean }
-  | { type: 'ended'; callId: string; reason: CallEndedCode }
-  | { type: 'failed'; callId: string; reason: FailureCode; message: string };
+export type { CallEvent, CallPhase, FailureCode, LocalFailure } from './call/reducer.js';
+export type { DeviceLists, MediaAccess } from './call/devices.svelte.js';
 
 /** Commands to the call engine. */
 export interface CallControl {
@@ -37,18 +29,6 @@ export interface CallControl {
   stats(callId: string): Promise<CallStats | null>;
 }
 
-/** Minimal media access, injectable (navigator.mediaDevices in the app). */
-export interface MediaAccess {
-  getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
-  enumerateDevices(): Promise<MediaDeviceInfo[]>;
-}
-
-export interface DeviceLists {
-  audioinput: MediaDeviceInfo[];
-  videoinput: MediaDeviceInfo[];
-  audiooutput: MediaDeviceInfo[];
-}
-
 /** Maps getUserMedia errors to a failure code. */
 export function mediaFailure(err: unknown): LocalFailure {
   const name = err instanceof Error || err instanceof DOMException ? err.name : '';
@@ -58,304 +38,362 @@ export function mediaFailure(err: unknown): LocalFailure {
   return 'media-other';
 }
 
-const LIVE: ReadonlySet<CallPhase> = new Set(['outgoing', 'incoming', 'connecting', 'active', 'reconnecting']);
+/** How long "Call ended" stays on the full-screen call view before it closes by itself. */
+export const ENDED_SCREEN_MS = 2500;
 
-export class CallState {
-  phase = $state<CallPhase>('idle');
-  callId = $state<string | null>(null);
-  contactId = $state<IdentityId | null>(null);
+/** The last call that ended normally: the chat offers "Call again" once the call view has closed. */
+export interface EndedCall {
+  contactId: IdentityId;
+  video: boolean;
+  reason: CallEndedCode;
+}
+
+export interface CallUiOptions {
+  devices: CallDevices;
+  monitor?: CallStatsMonitor;
+  /** Timer for closing the ended screen (injectable for tests). */
+  later?: (fn: () => void, ms: number) => () => void;
+}
+
+const systemLater = (fn: () => void, ms: number): (() => void) => {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+};
+
+export class CallUiState {
+  readonly #devices: CallDevices;
+  readonly #monitor: CallStatsMonitor;
+  readonly #later: (fn: () => void, ms: number) => () => void;
+  #facts = $state<CallFacts>({ ...IDLE });
   /** Whether we send video. */
-  video = $state(false);
-  /** Whether the incoming call was offered with video. */
-  offeredVideo = $state(false);
-  muted = $state(false);
-  cameraOff = $state(false);
-  remoteMuted = $state(false);
-  remoteCameraOff = $state(false);
-  remoteVideo = $state(false);
-  localStream = $state.raw<MediaStream | null>(null);
-  remoteStream = $state.raw<MediaStream | null>(null);
-  connectedAt = $state<number | null>(null);
-  now = $state(Date.now());
-  failure = $state<FailureCode | null>(null);
-  /** The engine's English explanation of a failure (shown after the translated reason). */
-  failureDetail = $state<string | null>(null);
-  endReason = $state<CallEndedCode | null>(null);
-  stats = $state<CallStats | null>(null);
-  showStats = $state(false);
-  devices = $state<DeviceLists>({ audioinput: [], videoinput: [], audiooutput: [] });
-  micId = $state<string | null>(null);
-  cameraId = $state<string | null>(null);
-  speakerId = $state<string | null>(null);
-  control = $state.raw<CallControl | null>(null);
+  #video = $state(false);
+  #muted = $state(false);
+  #cameraOff = $state(false);
+  #localStream = $state.raw<MediaStream | null>(null);
+  #control = $state.raw<CallControl | null>(null);
   /** Set while a device is being switched (controls stay usable; the picker shows progress). */
-  switching = $state(false);
+  #switching = $state(false);
+  #lastEnded = $state<EndedCall | null>(null);
+  #cancelClose: (() => void) | null = null;
 
-  readonly elapsedMs = $derived(this.connectedAt === null ? 0 : Math.max(0, this.now - this.connectedAt));
-  readonly live = $derived(LIVE.has(this.phase));
-
-  private timers: ReturnType<typeof setInterval>[] = [];
-
-  constructor(private readonly media: MediaAccess | null) {}
-
-  private clearTimers(): void {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+  constructor(options: CallUiOptions) {
+    this.#devices = options.devices;
+    this.#monitor = options.monitor ?? new CallStatsMonitor();
+    this.#later = options.later ?? systemLater;
   }
 
-  async refreshDevices(): Promise<void> {
-    if (!this.media) return;
-    const all = await this.media.enumerateDevices();
-    this.devices = {
-      audioinput: all.filter((d) => d.kind === 'audioinput'),
-      videoinput: all.filter((d) => d.kind === 'videoinput'),
-      audiooutput: all.filter((d) => d.kind === 'audiooutput'),
-    };
+  /** The app's wiring: devices from the browser. */
+  static forBrowser(media: MediaAccess | null): CallUiState {
+    return new CallUiState({ devices: new CallDevices(media) });
   }
 
-  private async getMedia(video: boolean): Promise<MediaStream> {
-    if (!this.media) throw new DOMException('media devices are not available', 'NotFoundError');
-    const stream = await this.media.getUserMedia({
-      audio: this.micId ? { deviceId: { exact: this.micId } } : true,
-      video: video ? (this.cameraId ? { deviceId: { exact: this.cameraId } } : { width: { ideal: 1280 }, height: { ideal: 720 } }) : false,
-    });
-    // Device labels appear only after permission is granted: list devices now.
-    void this.refreshDevices().catch(() => undefined);
-    this.micId = stream.getAudioTracks()[0]?.getSettings().deviceId ?? this.micId;
-    if (video) this.cameraId = stream.getVideoTracks()[0]?.getSettings().deviceId ?? this.cameraId;
-    return stream;
+  // ---- what the UI reads ----
+  get phase(): CallPhase {
+    return this.#facts.phase;
+  }
+  get callId(): string | null {
+    return this.#facts.callId;
+  }
+  get contactId(): IdentityId | null {
+    return this.#facts.contactId;
+  }
+  get offeredVideo(): boolean {
+    return this.#facts.offeredVideo;
+  }
+  get remoteMuted(): boolean {
+    return this.#facts.remoteMuted;
+  }
+  get remoteCameraOff(): boolean {
+    return this.#facts.remoteCameraOff;
+  }
+  get remoteVideo(): boolean {
+    return this.#facts.remoteVideo;
+  }
+  get remoteStream(): MediaStream | null {
+    return this.#facts.remoteStream;
+  }
+  get connectedAt(): number | null {
+    return this.#facts.connectedAt;
+  }
+  get failure(): FailureCode | null {
+    return this.#facts.failure;
+  }
+  get failureDetail(): string | null {
+    return this.#facts.failureDetail;
+  }
+  get endReason(): CallEndedCode | null {
+    return this.#facts.endReason;
+  }
+  get video(): boolean {
+    return this.#video;
+  }
+  get muted(): boolean {
+    return this.#muted;
+  }
+  get cameraOff(): boolean {
+    return this.#cameraOff;
+  }
+  get localStream(): MediaStream | null {
+    return this.#localStream;
+  }
+  get control(): CallControl | null {
+    return this.#control;
+  }
+  get switching(): boolean {
+    return this.#switching;
+  }
+  get live(): boolean {
+    return isLive(this.#facts.phase);
+  }
+  get elapsedMs(): number {
+    const at = this.#facts.connectedAt;
+    return at === null ? 0 : Math.max(0, this.#monitor.now - at);
+  }
+  get stats(): CallStats | null {
+    return this.#monitor.stats;
+  }
+  get showStats(): boolean {
+    return this.#monitor.visible;
+  }
+  get devices(): DeviceLists {
+    return this.#devices.lists;
+  }
+  get micId(): string | null {
+    return this.#devices.micId;
+  }
+  get cameraId(): string | null {
+    return this.#devices.cameraId;
+  }
+  get speakerId(): string | null {
+    return this.#devices.speakerId;
+  }
+  /** The last call that ended normally, for the chat's "Call again" (null once another starts or it is put away). */
+  get lastEnded(): EndedCall | null {
+    return this.#lastEnded;
   }
 
-  private resetMedia(): void {
-    this.clearTimers();
-    for (const track of this.localStream?.getTracks() ?? []) track.stop();
-    this.localStream = null;
-    this.remoteStream = null;
-    this.callId = null;
-    this.connectedAt = null;
-    this.stats = null;
-    this.muted = false;
-    this.cameraOff = false;
-    this.remoteMuted = false;
-    this.remoteCameraOff = false;
-    this.remoteVideo = false;
+  // ---- wiring ----
+  /** The engine adapter (services/calls.ts) binds its commands; null when the engine stops. */
+  bindControl(control: CallControl | null): void {
+    this.#control = control;
   }
 
-  private finish(phase: 'ended' | 'failed', why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string }): void {
-    this.resetMedia();
-    this.phase = phase;
-    this.endReason = why.reason ?? null;
-    this.failure = why.failure ?? null;
-    this.failureDetail = why.detail ?? null;
+  refreshDevices(): Promise<void> {
+    return this.#devices.refresh();
+  }
+
+  toggleStats(): void {
+    this.#monitor.toggle();
+  }
+
+  hideStats(): void {
+    this.#monitor.hide();
+  }
+
+  forgetLastEnded(): void {
+    this.#lastEnded = null;
+  }
+
+  // ---- our media and the screen ----
+  #releaseMedia(): void {
+    this.#monitor.stop();
+    for (const track of this.#localStream?.getTracks() ?? []) track.stop();
+    this.#localStream = null;
+    this.#muted = false;
+    this.#cameraOff = false;
+  }
+
+  #stopClosing(): void {
+    this.#cancelClose?.();
+    this.#cancelClose = null;
+  }
+
+  #finish(phase: 'ended' | 'failed', why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string }): void {
+    this.#releaseMedia();
+    this.#facts = finished(this.#facts, phase, why);
+    this.#wound();
+  }
+
+  /** A call that ended normally leaves the full screen by itself; a failure stays to explain why. */
+  #wound(): void {
+    const f = this.#facts;
+    if (f.phase !== 'ended' || !f.contactId) return;
+    this.#lastEnded = { contactId: f.contactId, video: this.#video, reason: f.endReason ?? 'hangup' };
+    this.#stopClosing();
+    this.#cancelClose = this.#later(() => this.dismiss(), ENDED_SCREEN_MS);
   }
 
   /** Closes the ended/failed screen. */
   dismiss(): void {
-    if (this.phase === 'ended' || this.phase === 'failed') {
-      this.phase = 'idle';
-      this.contactId = null;
-      this.failure = null;
-      this.failureDetail = null;
-      this.endReason = null;
-    }
+    this.#stopClosing();
+    this.#facts = dismissed(this.#facts);
   }
 
+  // ---- user actions ----
   async start(contactId: IdentityId, video: boolean): Promise<void> {
     if (this.live) return;
-    this.resetMedia();
-    this.contactId = contactId;
-    this.video = video;
-    this.phase = 'outgoing';
-    this.failure = null;
-    this.failureDetail = null;
-    this.endReason = null;
-    if (!this.control) return this.finish('failed', { failure: 'unavailable' });
+    this.#stopClosing();
+    this.#lastEnded = null;
+    this.#releaseMedia();
+    this.#facts = { ...IDLE, contactId, phase: 'outgoing' };
+    this.#video = video;
+    const control = this.#control;
+    if (!control) return this.#finish('failed', { failure: 'unavailable' });
     let stream: MediaStream;
     try {
-      stream = await this.getMedia(video);
+      stream = await this.#devices.open(video);
     } catch (err) {
-      return this.finish('failed', { failure: mediaFailure(err) });
+      return this.#finish('failed', { failure: mediaFailure(err) });
     }
     // The user may have hung up while the camera was starting.
     if (this.phase !== 'outgoing' || this.contactId !== contactId) {
       for (const t of stream.getTracks()) t.stop();
       return;
     }
-    this.localStream = stream;
+    this.#localStream = stream;
     try {
-      this.callId = this.control.start(contactId, stream, { video });
+      const callId = control.start(contactId, stream, { video });
+      this.#facts = { ...this.#facts, callId };
     } catch (err) {
-      this.finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
+      this.#finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
     }
   }
 
   async accept(withVideo: boolean): Promise<void> {
-    if (this.phase !== 'incoming' || !this.callId || !this.control) return;
+    const control = this.#control;
     const callId = this.callId;
-    this.video = withVideo;
-    this.phase = 'connecting';
+    if (this.phase !== 'incoming' || !callId || !control) return;
+    this.#video = withVideo;
+    this.#facts = { ...this.#facts, phase: 'connecting' };
     let stream: MediaStream;
     try {
-      stream = await this.getMedia(withVideo);
+      stream = await this.#devices.open(withVideo);
     } catch (err) {
-      this.control.decline(callId);
-      return this.finish('failed', { failure: mediaFailure(err) });
+      control.decline(callId);
+      return this.#finish('failed', { failure: mediaFailure(err) });
     }
     if (this.callId !== callId) {
       for (const t of stream.getTracks()) t.stop();
       return;
     }
-    this.localStream = stream;
+    this.#localStream = stream;
     try {
-      await this.control.accept(callId, stream);
+      await control.accept(callId, stream);
     } catch (err) {
-      if (this.callId === callId) this.finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
+      if (this.callId === callId) this.#finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
     }
   }
 
   decline(): void {
-    if (this.phase !== 'incoming' || !this.callId) return;
     const id = this.callId;
-    this.finish('ended', { reason: 'declined' });
+    if (this.phase !== 'incoming' || !id) return;
+    this.#finish('ended', { reason: 'declined' });
     this.dismiss();
-    this.control?.decline(id);
+    this.#control?.decline(id);
   }
 
   hangup(): void {
     const id = this.callId;
-    this.finish('ended', { reason: 'hangup' });
-    if (id) this.control?.hangup(id);
+    this.#finish('ended', { reason: 'hangup' });
+    if (id) this.#control?.hangup(id);
   }
 
   toggleMute(): void {
-    if (!this.callId || !this.control) return;
-    this.muted = !this.muted;
-    this.control.setMuted(this.callId, this.muted);
+    const id = this.callId;
+    if (!id || !this.#control) return;
+    this.#muted = !this.#muted;
+    this.#control.setMuted(id, this.#muted);
   }
 
   toggleCamera(): void {
-    if (!this.video || !this.callId || !this.control) return;
-    this.cameraOff = !this.cameraOff;
-    this.control.setCameraOff(this.callId, this.cameraOff);
+    const id = this.callId;
+    if (!this.#video || !id || !this.#control) return;
+    this.#cameraOff = !this.#cameraOff;
+    this.#control.setCameraOff(id, this.#cameraOff);
   }
 
   /** Adds our camera to an audio call. */
   async addVideo(): Promise<void> {
-    if (this.video || !this.callId || !this.control || !this.localStream || !this.media) return;
     const callId = this.callId;
+    if (this.#video || !callId || !this.#control || !this.#localStream || !this.#devices.available) return;
     try {
-      const cam = await this.media.getUserMedia({ video: this.cameraId ? { deviceId: { exact: this.cameraId } } : { width: { ideal: 1280 }, height: { ideal: 720 } } });
-      const track = cam.getVideoTracks()[0];
-      if (!track || this.callId !== callId || !this.localStream) {
+      const track = await this.#devices.openCamera();
+      if (!track || this.callId !== callId || !this.#localStream || !this.#control) {
         track?.stop();
         return;
       }
-      this.cameraId = track.getSettings().deviceId ?? this.cameraId;
-      this.localStream.addTrack(track);
-      this.control.addVideo(callId, track, this.localStream);
-      this.video = true;
-      this.cameraOff = false;
+      this.#localStream.addTrack(track);
+      this.#control.addVideo(callId, track, this.#localStream);
+      this.#video = true;
+      this.#cameraOff = false;
       // A new MediaStream object makes the self view pick up the added track.
-      this.localStream = new MediaStream(this.localStream.getTracks());
-      void this.refreshDevices().catch(() => undefined);
+      this.#localStream = new MediaStream(this.#localStream.getTracks());
     } catch (err) {
-      this.failureDetail = mediaFailure(err);
+      this.#facts = { ...this.#facts, failureDetail: mediaFailure(err) };
     }
   }
 
   /** Switches microphone, camera or speaker mid-call; the call continues on the new device. */
-  async selectDevice(kind: 'audioinput' | 'videoinput' | 'audiooutput', deviceId: string): Promise<void> {
-    if (kind === 'audiooutput') {
-      this.speakerId = deviceId;
+  async selectDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    const callId = this.callId;
+    const inCall = !!this.#localStream && !!callId && !!this.#control && (kind !== 'videoinput' || this.#video);
+    if (kind === 'audiooutput' || !inCall) {
+      await this.#devices.choose(kind, deviceId, false);
       return;
     }
-    const isAudio = kind === 'audioinput';
-    if (isAudio) this.micId = deviceId;
-    else this.cameraId = deviceId;
-    if (!this.localStream || !this.media || !this.callId || !this.control) return;
-    if (!isAudio && !this.video) return;
-    const callId = this.callId;
-    this.switching = true;
+    this.#switching = true;
     try {
-      const fresh = await this.media.getUserMedia(isAudio ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } });
-      const track = isAudio ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
-      const old = isAudio ? this.localStream.getAudioTracks()[0] : this.localStream.getVideoTracks()[0];
-      if (!track || !old || this.callId !== callId) {
+      const track = await this.#devices.choose(kind, deviceId, true);
+      const local = this.#localStream;
+      const old = kind === 'audioinput' ? local?.getAudioTracks()[0] : local?.getVideoTracks()[0];
+      if (!track || !old || !local || this.callId !== callId || !this.#control || !callId) {
         track?.stop();
         return;
       }
-      this.control.replaceTrack(callId, old, track);
-      this.localStream.removeTrack(old);
+      this.#control.replaceTrack(callId, old, track);
+      local.removeTrack(old);
       old.stop();
-      this.localStream.addTrack(track);
-      this.localStream = new MediaStream(this.localStream.getTracks());
+      local.addTrack(track);
+      this.#localStream = new MediaStream(local.getTracks());
     } finally {
-      this.switching = false;
+      this.#switching = false;
     }
   }
 
   /** Events from the call engine. */
   handle(ev: CallEvent): void {
-    if (ev.type === 'incoming') {
-      // The engine answers a second ring 'busy' itself; this only sees rings while idle.
-      if (this.live) return;
-      this.resetMedia();
-      this.phase = 'incoming';
-      this.callId = ev.callId;
-      this.contactId = ev.contactId;
-      this.offeredVideo = ev.video;
-      this.failure = null;
-      this.failureDetail = null;
-      this.endReason = null;
-      return;
-    }
-    if (ev.callId !== this.callId) return;
-    switch (ev.type) {
-      case 'ringing':
-        break;
-      case 'connecting':
-        if (this.phase === 'outgoing' || this.phase === 'incoming') this.phase = 'connecting';
-        break;
-      case 'connected':
-        this.phase = 'active';
-        this.connectedAt ??= ev.connectedAt;
-        this.now = Date.now();
-        if (this.timers.length === 0) {
-          this.timers.push(setInterval(() => (this.now = Date.now()), 1000));
-          this.timers.push(setInterval(() => void this.sampleStats(), 1000));
-        }
-        break;
-      case 'reconnecting':
-        this.phase = 'reconnecting';
-        break;
-      case 'remote-stream':
-        this.remoteStream = ev.stream;
-        this.remoteVideo = this.remoteVideo || ev.stream.getVideoTracks().length > 0;
-        break;
-      case 'remote-media':
-        this.remoteMuted = ev.muted;
-        this.remoteCameraOff = ev.cameraOff;
-        this.remoteVideo = ev.video;
+    const { facts, effect } = reduceCallEvent(this.#facts, ev);
+    if (facts === this.#facts && effect === 'none') return;
+    switch (effect) {
+      case 'release':
+        this.#stopClosing();
+        if (ev.type === 'incoming') this.#lastEnded = null;
+        this.#releaseMedia();
         break;
       case 'ended':
-        // Both called at once: ours gives way, theirs rings next. Nothing to show.
-        if (ev.reason === 'superseded') {
-          this.resetMedia();
-          this.phase = 'idle';
-          return;
-        }
-        this.finish('ended', { reason: ev.reason });
-        if (ev.reason === 'declined') this.dismiss();
-        break;
       case 'failed':
-        this.finish('failed', { failure: ev.reason, detail: ev.message });
+      case 'dismissed':
+        this.#releaseMedia();
+        break;
+      default:
         break;
     }
-  }
-
-  private async sampleStats(): Promise<void> {
-    if (!this.callId || !this.control) return;
-    const stats = await this.control.stats(this.callId).catch(() => null);
-    if (stats && (this.phase === 'active' || this.phase === 'reconnecting')) this.stats = stats;
+    const before = this.#facts;
+    this.#facts = facts;
+    if (effect === 'connected') {
+      const callId = facts.callId;
+      const control = this.#control;
+      this.#monitor.start(
+        () => (callId && control ? control.stats(callId) : Promise.resolve(null)),
+        () => this.callId === callId && (this.phase === 'active' || this.phase === 'reconnecting'),
+      );
+    } else if (effect === 'ended') {
+      this.#wound();
+    } else if (effect === 'dismissed') {
+      // Declined: the screen closes at once; the chat still offers to call back.
+      const contactId = before.contactId;
+      if (contactId) this.#lastEnded = { contactId, video: this.#video, reason: ev.type === 'ended' ? ev.reason : 'hangup' };
+      this.#stopClosing();
+    }
   }
 }

@@ -1,8 +1,9 @@
 // The app's state objects, handed down through Svelte context (typed).
 import { createContext } from 'svelte';
 import type { ParleyBridge } from '../../../core/src/bridge.js';
+import type { ReceivedFiles } from '../services/received-files.js';
 import type { AppState } from './app.svelte.js';
-import type { CallState } from './call.svelte.js';
+import type { CallUiState } from './call.svelte.js';
 import type { TransfersState } from './transfers.svelte.js';
 
 export interface WebExtras {
@@ -13,7 +14,9 @@ export interface WebExtras {
 export interface AppContext {
   app: AppState;
   transfers: TransfersState;
-  call: CallState;
+  /** Web client: saving received files to disk and freeing the browser's copy. */
+  received: ReceivedFiles;
+  call: CallUiState;
   bridge: ParleyBridge & Partial<WebExtras>;
 }
 

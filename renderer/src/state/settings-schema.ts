@@ -18,6 +18,8 @@ export const SettingsSchema = z.object({
   iceServers: z.array(IceServerSchema).max(MAX_ICE_SERVERS),
   language: z.enum(['en', 'zh']),
   notifications: z.boolean(),
+  /** Web client: hand each received file to the browser's downloads as soon as it is verified. */
+  autoSaveReceived: z.boolean(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { Host, NodeProcess } from '../../testbed/index.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +62,8 @@ export const APP_CONTEXT = { acceptDownloads: true, viewport: { width: 1100, hei
 export class AppUser {
   /** Console errors, page errors and CSP violations seen so far (the test asserts there are none). */
   readonly problems: string[] = [];
+  /** Every browser download the page started (the web client saves received files this way). */
+  readonly downloads: Download[] = [];
 
   private constructor(
     readonly name: string,
@@ -82,6 +85,7 @@ export class AppUser {
   }
 
   private watch(page: Page): void {
+    page.on('download', (d) => this.downloads.push(d));
     page.on('pageerror', (err) => this.problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
       const text = msg.text();
@@ -179,20 +183,25 @@ export class AppUser {
     await this.page.locator(`article[data-status="${status}"]`).filter({ has: this.page.getByText(name, { exact: true }) }).waitFor({ timeout: timeoutMs });
   }
 
-  /** Saves a received file through the Downloads dialog (a browser download) into `dir`; returns its path. */
-  async saveReceived(name: string, dir: string, screenshotName?: string): Promise<string> {
+  /**
+   * A received file as the browser downloaded it, copied into `dir`; returns its path. With "Save received
+   * files automatically" (the default) the download has started by itself; else `click` presses the
+   * card's Save button.
+   */
+  async saveReceived(name: string, dir: string, opts: { click?: boolean; screenshotName?: string } = {}): Promise<string> {
     const p = this.page;
-    await this.transferCard(name).getByRole('button', { name: 'Show in folder' }).click();
-    const dialog = p.getByRole('dialog', { name: 'Received files' });
-    if (screenshotName) {
-      await dialog.getByText(name, { exact: true }).waitFor();
-      await screenshot(p, screenshotName);
+    const card = this.transferCard(name);
+    let download: Download;
+    if (opts.click) {
+      [download] = await Promise.all([p.waitForEvent('download'), card.getByRole('button', { name: `Save ${name} to your computer` }).click()]);
+    } else {
+      await expect.poll(() => this.downloads.some((d) => d.suggestedFilename() === name), { timeout: 30_000 }).toBe(true);
+      download = this.downloads.find((d) => d.suggestedFilename() === name)!;
     }
-    const [download] = await Promise.all([p.waitForEvent('download'), dialog.getByRole('button', { name: `Save ${name} to your computer` }).click()]);
+    await card.getByText('Saved to your downloads').waitFor();
+    if (opts.screenshotName) await screenshot(p, opts.screenshotName);
     const target = join(dir, `${this.name}-${download.suggestedFilename()}`);
     await download.saveAs(target);
-    await p.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'hidden' });
     return target;
   }
 

@@ -5,7 +5,7 @@
 // attempt running) makes the leader start over at once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
-import { MessengerPeer, startRelayHost, type RelayHandle } from '../peers/harness.js';
+import { MessengerPeer, startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 
 describe('a new contact on the same network', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });

@@ -48,6 +48,13 @@ describe('i18n dictionaries', () => {
     expect(untranslated).toEqual([]);
   });
 
+  it('no English sentence ends on a dangling possessive ("…to your contacts’.") or doubled punctuation', () => {
+    for (const [key, text] of Object.entries(en)) {
+      expect(text, key).not.toMatch(/s’\.$|s'\.$/);
+      expect(text, key).not.toMatch(/\.\.$|\s[.,:;]|^\s/);
+    }
+  });
+
   it('plural messages come in one/other pairs', () => {
     for (const key of Object.keys(en).filter((k) => k.endsWith('.one'))) {
       expect(en, key).toHaveProperty(key.replace(/\.one$/, '.other'));

@@ -12,7 +12,7 @@ const GROUP_GAP_MS = 5 * 60 * 1000;
 
 function dayKey(at: number): string {
   const d = new Date(at);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+  return Number.isNaN(d.getTime()) ? 'unknown' : `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
 /**
@@ -33,10 +33,15 @@ export function buildTimeline(messages: readonly ChatMessage[], transfers: reado
   const out: TimelineItem[] = [];
   let lastDay = '';
   let prev: ChatMessage | null = null;
+  // Keys must be unique in a keyed each: a day can come back when stamps go backwards (clock changes).
+  const dayKeys = new Set<string>();
   for (const e of entries) {
     const day = dayKey(e.at);
     if (day !== lastDay) {
-      out.push({ kind: 'day', key: `d:${day}`, at: e.at });
+      let key = `d:${day}`;
+      for (let n = 2; dayKeys.has(key); n++) key = `d:${day}:${n}`;
+      dayKeys.add(key);
+      out.push({ kind: 'day', key, at: e.at });
       lastDay = day;
       prev = null;
     }
