@@ -66,6 +66,8 @@ type Transfer = Outgoing | Incoming;
 type Handler<K extends keyof TransferEventMap> = (payload: TransferEventMap[K]) => void;
 
 const MIME_DEFAULT = 'application/octet-stream';
+/** Declined offers kept per contact (so a re-offer gets the same answer); older ones are forgotten. */
+export const MAX_DECLINED_PER_CONTACT = 64;
 
 /**
  * 1 % of the file, 4–64 MiB. A checkpoint costs two fdatasyncs (the partial, then the store) and
@@ -125,6 +127,8 @@ export class TransferEngine {
   private readonly handlers = new Map<keyof TransferEventMap, Set<(payload: never) => void>>();
   /** New incoming offers being decided; later frames for them wait their turn. */
   private readonly deciding = new Map<string, Promise<void>>();
+  /** Offers per contact counted against the pending limit while their decision awaits (issue 12.9). */
+  private readonly reserved = new Map<string, number>();
   private readonly store: TransferStore;
   private readonly logger: Logger;
   private readonly ctx: TransferContext;
@@ -280,7 +284,23 @@ export class TransferEngine {
   }
 
   decline(offerId: string, message = 'declined'): void {
-    this.incoming(offerId).decline(message);
+    const incoming = this.incoming(offerId);
+    incoming.decline(message);
+    this.capDeclined(incoming.contactId);
+  }
+
+  /**
+   * Declined offers are kept so a re-offer gets the same answer, but only the newest few per contact: a
+   * contact sending offer after offer to be declined must not fill the store.
+   */
+  private capDeclined(contactId: string): void {
+    const declined = [...this.transfers.values()].filter((t): t is Incoming => t instanceof Incoming && t.contactId === contactId && t.state === 'declined');
+    const excess = declined.length - MAX_DECLINED_PER_CONTACT;
+    if (excess <= 0) return;
+    for (const old of declined.sort((a, b) => a.record.createdAt - b.record.createdAt).slice(0, excess)) {
+      this.transfers.delete(old.record.offerId);
+      void this.store.deleteOffer(old.record).catch((error: unknown) => this.logger.warn({ offerId: old.record.offerId, message: String(error) }, 'transfer: could not forget a declined offer'));
+    }
   }
 
   /** Cancels a whole offer (either direction) or one file of it. */
@@ -467,9 +487,20 @@ export class TransferEngine {
     if (problem) return refuse(TransferErrorCode.BadName, problem);
     const listed = message.files.reduce((sum, f) => sum + f.size, 0);
     if (listed > message.total) return refuse(TransferErrorCode.Protocol, 'offer sizes exceed its total');
-    const waiting = [...this.transfers.values()].filter((t) => t instanceof Incoming && t.contactId === contactId && t.state === 'pending').length;
+    // Count and reserve in one synchronous step: offers arriving together (120 in one relay record)
+    // all pass a check made before the await below if the slot is only taken after it.
+    const reserved = this.reserved.get(contactId) ?? 0;
+    const waiting = [...this.transfers.values()].filter((t) => t instanceof Incoming && t.contactId === contactId && t.state === 'pending').length + reserved;
     if (waiting >= (this.options.maxPendingPerContact ?? 32)) return refuse('busy', 'too many offers waiting for a decision');
-    const known = (await this.options.isKnownContact?.(contactId)) ?? false;
+    this.reserved.set(contactId, reserved + 1);
+    let known: boolean;
+    try {
+      known = (await this.options.isKnownContact?.(contactId)) ?? false;
+    } finally {
+      const left = (this.reserved.get(contactId) ?? 1) - 1;
+      if (left > 0) this.reserved.set(contactId, left);
+      else this.reserved.delete(contactId);
+    }
     if (!known) {
       link.control({ t: 'decline', offerId: message.offerId, code: 'unknown-contact', message: 'offers from unknown contacts are declined' });
       return;
@@ -490,7 +521,10 @@ export class TransferEngine {
     this.transfers.set(record.offerId, incoming);
     const decision = (await this.options.decide?.(incoming.info())) ?? 'ask';
     await this.store.saveOffer(record);
-    if (decision === 'decline') incoming.decline('declined');
+    if (decision === 'decline') {
+      incoming.decline('declined');
+      this.capDeclined(contactId);
+    }
     else if (decision === 'accept') incoming.accept();
     else this.emit('offer', incoming.info());
   }
