@@ -36,9 +36,16 @@ const layers = [
     why: 'the wire protocol is shared by the relay, core and the web client, so it imports nothing of ours and runs everywhere',
   },
   {
+    name: 'signaling/web-policy',
+    folders: ['signaling/web-policy'],
+    mayImport: [],
+    forbiddenPackages: ELECTRON,
+    why: 'how the web client is served (CSP, headers, MIME types, safe paths): one policy for app:// and the relay, depending on neither',
+  },
+  {
     name: 'signaling/server',
     folders: ['signaling/server'],
-    mayImport: ['signaling/protocol'],
+    mayImport: ['signaling/protocol', 'signaling/web-policy'],
     forbiddenPackages: ELECTRON,
     why: 'the relay stands alone: it knows the wire protocol and nothing of the messenger',
   },
@@ -67,7 +74,7 @@ const layers = [
   {
     name: 'electron/main',
     folders: ['electron/main'],
-    mayImport: ['core', 'signaling/protocol', 'signaling/server', 'platform/node', 'electron/shared'],
+    mayImport: ['core', 'signaling/protocol', 'signaling/server', 'signaling/web-policy', 'platform/node', 'electron/shared'],
     why: 'the main process composes core, the embedded relay and the Node adapters; it never reaches into the CLI or the renderer',
   },
   {

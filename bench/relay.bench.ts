@@ -152,12 +152,15 @@ const processHandlers = {
 };
 `;
 
-/** The Parley relay as deployed: compiled, default logger at warn; rate limits lifted (they are not measured here). */
+/**
+ * The Parley relay as deployed: compiled, default logger at warn; rate limits and per-address caps lifted (they
+ * are not measured here, and the bench's clients share a few loopback addresses).
+ */
 const PARLEY_JS = `${SERVE_JS}
 const { startRelay, createDefaultLogger } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/signaling/server/index.js')).href)});
 const relay = await startRelay({
   host: '127.0.0.1', port: 0, logger: createDefaultLogger('warn'),
-  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_TARGET + 5_000}, ...${process.env.BENCH_PARLEY_LIMITS ?? '{}'} },
+  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_TARGET + 5_000}, maxSockets: 1e9, maxSocketsPerIp: 1e9, maxUnauthenticated: 1e9, maxUnauthenticatedPerIp: 1e9, ...${process.env.BENCH_PARLEY_LIMITS ?? '{}'} },
 });
 serve({ ...processHandlers, info: () => ({ url: relay.url }), stats: () => relay.stats() });
 `;

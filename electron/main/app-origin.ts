@@ -1,9 +1,9 @@
 // The renderer's one origin. Everything the app trusts (IPC senders, permission requests, navigation)
 // is compared against it by parsing the URL, never by string prefix (`app://parley.evil` must not pass).
 
-export const APP_SCHEME = 'app';
-export const APP_HOST = 'parley';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+import { APP_HOST, APP_ORIGIN, APP_SCHEME } from '../../signaling/web-policy/index.js';
+
+export { APP_HOST, APP_ORIGIN, APP_SCHEME };
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
 /** True when `url` is a URL of the app's own origin (app://parley, no port, no credentials). */

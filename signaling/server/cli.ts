@@ -35,7 +35,12 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     .option('--static <dir>', 'serve this built web client over HTTP (default: dist/renderer when it exists)')
     .option('--no-static', 'do not serve the web client')
     .option('--accept-host <host>', 'extra Host a client may sign in, e.g. relay.example.org:443 (repeatable)', collect, [])
-    .option('--max-connections <n>', 'maximum simultaneous connections', integer(1, 10_000_000))
+    .option('--allow-origin <origin>', 'web origin (scheme://host[:port]) whose pages may connect, besides the served web client (repeatable)', collect, [])
+    .option('--trusted-proxy <address>', 'IP address of a reverse proxy whose X-Forwarded-For is believed (repeatable)', collect, [])
+    .option('--insecure-http', 'serve the web client over plain http on a non-loopback address (anyone on the path can replace its code)')
+    .option('--max-connections <n>', 'maximum simultaneous authenticated connections', integer(1, 10_000_000))
+    .option('--max-unauthenticated <n>', 'maximum connections still authenticating', integer(1, 10_000_000))
+    .option('--max-per-ip <n>', 'maximum TCP connections from one address (IPv6: one /64)', integer(1, 10_000_000))
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .option('--redis <url>', 'join a relay cluster through this Redis (redis://host:port); without it the relay is one process')
     .option('--node-id <id>', 'cluster: this node\'s unique name')
@@ -53,7 +58,12 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     key?: string;
     static?: string | boolean;
     acceptHost: string[];
+    allowOrigin: string[];
+    trustedProxy: string[];
+    insecureHttp?: boolean;
     maxConnections?: number;
+    maxUnauthenticated?: number;
+    maxPerIp?: number;
     logLevel: string;
     redis?: string;
     nodeId?: string;
@@ -91,13 +101,26 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     port: opts.port,
     ...(opts.cert !== undefined && opts.key !== undefined ? { tls: { cert: readFileSync(opts.cert), key: readFileSync(opts.key) } } : {}),
     ...(staticDir !== undefined ? { staticDir } : {}),
-    ...(opts.maxConnections !== undefined ? { limits: { maxConnections: opts.maxConnections } } : {}),
+    limits: {
+      ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+      ...(opts.maxUnauthenticated !== undefined ? { maxUnauthenticated: opts.maxUnauthenticated } : {}),
+      ...(opts.maxPerIp !== undefined ? { maxSocketsPerIp: opts.maxPerIp } : {}),
+    },
     acceptHosts: opts.acceptHost,
+    allowOrigins: opts.allowOrigin,
+    trustedProxies: opts.trustedProxy,
+    insecureHttp: opts.insecureHttp === true,
     logger,
     ...(cluster !== undefined ? { cluster } : {}),
   });
 
   process.stdout.write(`Parley relay listening on ${relay.url}\n`);
+  if (opts.insecureHttp && staticDir !== undefined && !relay.httpUrl.startsWith('https:')) {
+    process.stderr.write(
+      `\nWARNING: the web client is served over plain http (--insecure-http). Anyone between its users and this relay\n` +
+        `can replace the code and take their identity keys. Use --cert/--key or a TLS proxy for anything real.\n\n`,
+    );
+  }
   if (staticDir !== undefined) process.stdout.write(`Web client at ${relay.httpUrl}\n`);
 
   let stopping = false;

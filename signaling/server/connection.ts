@@ -90,6 +90,8 @@ export class Connection {
     private readonly socket: Duplex,
     arrival: ArrivalAddress,
     private readonly ctx: RelayContext,
+    /** Gives back this connection's place in the unauthenticated budget (idempotent). */
+    private readonly leaveUnauthenticated: () => void = () => {},
   ) {
     this.arrival = arrival;
     const { limits } = ctx;
@@ -342,6 +344,11 @@ export class Connection {
       this.fail(ErrorCode.AuthFailed, `authentication failed: ${result.reason}`, CloseCode.AuthFailed);
       return;
     }
+    this.leaveUnauthenticated();
+    if (ctx.authenticated >= ctx.limits.maxConnections) {
+      this.fail(ErrorCode.ServerFull, `relay is at its limit of ${ctx.limits.maxConnections} connections`, CloseCode.ServerFull);
+      return;
+    }
     const admission = ctx.presence.admit(result.id);
     if (admission === null) {
       this.becomeReady(result.id);
@@ -380,10 +387,18 @@ export class Connection {
     ctx.logger.debug({ conn: this.serial, id }, 'authenticated');
   }
 
+  /**
+   * Terminated, not closed: a close handshake would keep a silent socket (the usual reason to get here) for
+   * ws's 30 s close timeout, on top of the deadline. The error and close frame go out first, best effort.
+   */
   private onAuthTimeout(): void {
     this.authTimer = null;
-    if (this.state === READY || this.state === CLOSING || this.state === CLOSED || this.state === ADMITTING) return;
-    this.fail(ErrorCode.AuthTimeout, `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`, CloseCode.AuthTimeout);
+    if (this.state === READY || this.state === CLOSED || this.state === ADMITTING) return;
+    this.ctx.counters.authTimeouts++;
+    if (this.state !== CLOSING) this.fail(ErrorCode.AuthTimeout, `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`, CloseCode.AuthTimeout);
+    if (this.corked) this.flushWrites();
+    this.state = CLOSING;
+    this.ws.terminate();
   }
 
   private clearAuthTimer(): void {
@@ -398,6 +413,7 @@ export class Connection {
     const wasReady = this.id !== null; // state may already say CLOSING
     this.state = CLOSED;
     this.clearAuthTimer();
+    this.leaveUnauthenticated();
     const { ctx } = this;
     try {
       ctx.channels.dropConnection(this, 'peer disconnected');

@@ -8,6 +8,7 @@ import type { RelayCounters } from './counters.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayLimits } from './options.js';
 import type { Presence } from './presence.js';
+import type { AddressBudget } from './sockets.js';
 
 export interface RelayContext {
   readonly limits: RelayLimits;
@@ -25,6 +26,10 @@ export interface RelayContext {
   readonly connections: Set<Connection>;
   /** Connections currently authenticated. */
   authenticated: number;
+  /** Connections still authenticating, in total (limits.maxUnauthenticated) ... */
+  unauthenticatedCount: number;
+  /** ... and per client address (limits.maxUnauthenticatedPerIp). */
+  readonly unauthenticated: AddressBudget;
   /** Called once per connection after it closed and was cleaned up. */
   onConnectionClosed(conn: Connection): void;
 }

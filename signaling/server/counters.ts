@@ -14,4 +14,14 @@ export class RelayCounters {
   peakBufferedBytes = 0;
   internalErrors = 0;
   heartbeatTerminations = 0;
+  /** Sockets closed at accept: maxSockets or maxSocketsPerIp reached. */
+  socketsRefused = 0;
+  /** Sockets closed for not completing a request head within requestHeadTimeoutMs. */
+  headTimeouts = 0;
+  /** WebSocket upgrades refused with 403 for their Origin. */
+  originsRefused = 0;
+  /** WebSocket upgrades refused with 503: the unauthenticated budget (total or per address) was spent. */
+  unauthenticatedRefused = 0;
+  /** Connections terminated at the auth deadline. */
+  authTimeouts = 0;
 }

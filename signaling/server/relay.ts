@@ -1,7 +1,7 @@
 // startRelay: composes the HTTP(S) server, the WebSocket endpoint on RELAY_PATH and the relay state.
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, RELAY_PATH } from '../protocol/index.js';
@@ -12,15 +12,21 @@ import type { RelayContext } from './context.js';
 import { RelayCounters } from './counters.js';
 import { createStaticHandler, sendStatus, type RequestHandler } from './http-static.js';
 import { createDefaultLogger, type RelayLogger } from './logger.js';
-import { normalizeAcceptHosts, resolveLimits, type RelayLimits, type RelayOptions } from './options.js';
+import { addressKey, normalizeAcceptHosts, normalizeOrigins, normalizeProxies, resolveLimits, type RelayLimits, type RelayOptions } from './options.js';
+import { originAllowed, originPolicy } from './origin.js';
 import { errorText } from './outbound.js';
 import { Presence } from './presence.js';
+import { AddressBudget, SocketGuard, clientAddress } from './sockets.js';
 
 export interface RelayStats extends RelayCounters {
   /** Open WebSocket connections. */
   connections: number;
   /** Connections that completed authentication. */
   authenticated: number;
+  /** Connections still authenticating. */
+  unauthenticated: number;
+  /** TCP sockets open (HTTP, WebSocket, handshaking). */
+  sockets: number;
   /** Distinct identities online. */
   identities: number;
   /** Identities somebody watches. */
@@ -49,6 +55,8 @@ export interface RunningRelay {
 
 /** Clients that do not answer a going-away close are cut after this. */
 const CLOSE_GRACE_MS = 3_000;
+/** How often node checks its HTTP header and request timeouts (its default, 30 s, would let them run long). */
+const HTTP_TIMEOUT_CHECK_MS = 1_000;
 
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
   const limits = resolveLimits(options.limits);
@@ -58,6 +66,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const logger = options.cluster ? withFields(baseLogger, { node: options.cluster.nodeId }) : baseLogger;
   const host = options.host ?? '127.0.0.1';
   const tls = options.tls;
+  if (options.staticDir !== undefined && !tls && !isLoopbackHost(host)) {
+    if (!options.insecureHttp) {
+      throw new Error(
+        `refusing to serve the web client over plain http on ${host}: anyone on the network path could replace the code ` +
+          'that holds its users\' identity keys. Give a certificate (--cert/--key), listen on a loopback address behind a ' +
+          'TLS proxy, or pass --insecure-http if you really mean it.',
+      );
+    }
+  }
+  const trustedProxies = normalizeProxies(options.trustedProxies);
   const counters = new RelayCounters();
   const presence = new Presence(limits.maxSubscriptionsPerConnection);
   const channels = new Channels(limits, presence, counters);
@@ -80,6 +98,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     acceptHosts,
     connections: new Set(),
     authenticated: 0,
+    unauthenticatedCount: 0,
+    unauthenticated: new AddressBudget(limits.maxUnauthenticatedPerIp),
     onConnectionClosed(conn) {
       this.connections.delete(conn);
       if (onAllClosed !== null && this.connections.size === 0) onAllClosed();
@@ -87,8 +107,23 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   };
 
   const staticHandler: RequestHandler | null = options.staticDir ? await createStaticHandler(options.staticDir) : null;
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+  const httpTimeouts = {
+    headersTimeout: limits.requestHeadTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.requestHeadTimeoutMs),
+    connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
+  };
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.requestHeadTimeoutMs, ...httpTimeouts })
+    : createHttpServer(httpTimeouts);
+  const guard = new SocketGuard(limits, trustedProxies, counters, logger);
+  const origins = originPolicy(normalizeOrigins(options.allowOrigins), options.staticDir !== undefined, acceptHosts);
+  server.on('connection', (socket: Socket) => {
+    guard.admit(socket);
+    if (!tls && !socket.destroyed) guard.startHeadDeadline(socket);
+  });
+  if (tls) server.on('secureConnection', (socket: Socket) => guard.startHeadDeadline(socket));
   server.on('request', (req, res) => {
+    guard.headReceived(req.socket);
     if (ctx.cluster?.ops.handleHttp(req, res)) return;
     if (staticHandler) staticHandler(req, res);
     else sendStatus(res, 404, 'Not Found');
@@ -104,13 +139,39 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   let serial = 0;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    guard.headReceived(req.socket);
     if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     const target = req.url ?? '';
     const q = target.indexOf('?');
     if ((q < 0 ? target : target.slice(0, q)) !== RELAY_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    const arrival = arrivalOf(req);
+    if (!originAllowed(req.headers.origin, arrival, origins)) {
+      counters.originsRefused++;
+      logger.debug({ origin: req.headers.origin?.slice(0, 100) }, 'upgrade refused for its Origin');
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
+    // Unauthenticated connections have their own budget, in total and per client address: silent sockets
+    // cannot take the places of users who authenticate (they are refused here, cheaply, before any WebSocket).
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], guard.trusted);
+    const key = address === null ? 'unknown' : addressKey(address);
+    if (ctx.unauthenticatedCount >= limits.maxUnauthenticated || !ctx.unauthenticated.take(key)) {
+      counters.unauthenticatedRefused++;
+      return rejectUpgrade(socket, 503, 'Service Unavailable', 'Retry-After: 5\r\n');
+    }
+    ctx.unauthenticatedCount++;
+    let handed = false;
+    const giveBack = (): void => {
+      if (handed) return;
+      handed = true;
+      ctx.unauthenticatedCount--;
+      ctx.unauthenticated.release(key);
+    };
+    // handleUpgrade may fail the handshake (bad headers) without calling back: the budget comes back on close.
+    socket.once('close', giveBack);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', giveBack);
       try {
-        accept(ws, req);
+        accept(ws, req, arrival, giveBack);
       } catch (err) {
         counters.internalErrors++;
         logger.error({ err: err instanceof Error ? err.name : typeof err }, 'internal error accepting a connection');
@@ -119,21 +180,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     });
   });
 
-  function accept(ws: WebSocket, req: IncomingMessage): void {
+  function arrivalOf(req: IncomingMessage) {
+    const socket = req.socket;
+    return { hostHeader: req.headers.host, localAddress: socket.localAddress, localPort: socket.localPort, tls: tls !== undefined };
+  }
+
+  function accept(ws: WebSocket, req: IncomingMessage, arrival: ReturnType<typeof arrivalOf>, releaseBudget: () => void): void {
     counters.connectionsAccepted++;
-    if (ctx.connections.size >= limits.maxConnections || closing) {
+    if (ctx.authenticated >= limits.maxConnections || closing) {
+      ws.once('close', releaseBudget);
       ws.send(errorText(ErrorCode.ServerFull, `relay is at its limit of ${limits.maxConnections} connections`));
       ws.close(CloseCode.ServerFull, 'server full');
       return;
     }
-    const socket = req.socket;
-    const conn = new Connection(
-      ++serial,
-      ws,
-      socket,
-      { hostHeader: req.headers.host, localAddress: socket.localAddress, localPort: socket.localPort, tls: tls !== undefined },
-      ctx,
-    );
+    const conn = new Connection(++serial, ws, req.socket, arrival, ctx, releaseBudget);
     ctx.connections.add(conn);
   }
 
@@ -173,6 +233,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const url = `${tls ? 'wss' : 'ws'}://${urlHost}:${port}${RELAY_PATH}`;
   const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${port}/`;
   logger.info({ url, static: options.staticDir ?? null, acceptHosts }, 'relay listening');
+  if (options.staticDir !== undefined && !tls && !isLoopbackHost(host)) {
+    logger.warn(
+      { url: httpUrl },
+      'INSECURE: serving the web client over plain http on a non-loopback address (--insecure-http): anyone on the path can replace its code and take its users\' identity keys',
+    );
+  }
 
   let closed: Promise<void> | null = null;
   async function close(): Promise<void> {
@@ -221,6 +287,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       ...counters,
       connections: ctx.connections.size,
       authenticated: ctx.authenticated,
+      unauthenticated: ctx.unauthenticatedCount,
+      sockets: guard.open,
       identities: presence.onlineIdentities,
       watchedIdentities: presence.watchedIdentities,
       channels: channels.size,
@@ -240,8 +308,13 @@ function withFields(logger: RelayLogger, fields: object): RelayLogger {
   };
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, text: string, extraHeaders = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extraHeaders}Content-Length: 0\r\n\r\n`);
+}
+
+function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 function urlHostOf(host: string): string {

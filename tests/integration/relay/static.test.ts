@@ -46,9 +46,17 @@ describe('relay static web client', () => {
     const index = await get(relay.port, '/');
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(index.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(index.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const csp = String(index.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    // As strict as the desktop's (12.6): no inline styles, and WebSockets to this relay only, not to any host.
+    expect(csp).toContain("connect-src 'self';");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toMatch(/connect-src[^;]*wss?:/);
     expect(index.headers['x-content-type-options']).toBe('nosniff');
+    expect(index.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(index.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(index.headers['permissions-policy']).toContain('camera=(self)');
     expect(index.headers['cache-control']).toBe('no-cache');
     expect(index.body).toContain('<title>Parley</title>');
 

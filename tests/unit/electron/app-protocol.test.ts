@@ -91,7 +91,7 @@ describe('app:// resolver', () => {
     expect(await get('app://parley/%2e%2e/%2e%2e/etc/passwd')).toMatchObject({ status: 400, error: 'dot segment in URL' });
     expect(await get('app://parley/..%2fsecret.txt')).toMatchObject({ status: 400, error: 'encoded separator or NUL in URL' });
     expect(await get('app://parley/%252e%252e/%252e%252e/etc/passwd')).toMatchObject({ status: 400, error: 'forbidden path segment' });
-    expect(await get('app://parley/assets/escape.txt')).toMatchObject({ status: 403, error: 'path escapes the app directory' });
+    expect(await get('app://parley/assets/escape.txt')).toMatchObject({ status: 403, error: 'path escapes the web client directory' });
     expect(await get('app://parley/assets/up/secret.txt')).toMatchObject({ status: 403 });
   });
 

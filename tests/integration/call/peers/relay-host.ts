@@ -38,7 +38,7 @@ function rewrite(text: string): string {
 
 async function main(): Promise<void> {
   if (!args.tamper) {
-    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger, ...(args.staticDir ? { staticDir: args.staticDir } : {}) });
+    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger, ...(args.staticDir ? { staticDir: args.staticDir, insecureHttp: true } : {}) });
     process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
     send({ type: 'ready', url: relay.url, httpUrl: relay.httpUrl });
     return;

@@ -1,11 +1,12 @@
-// The relay's pure pieces, tested directly: nesting scan, token bucket, Host policy, static paths, input parsing, options.
+// The relay's pure pieces, tested directly: nesting scan, token bucket, Host policy, input parsing, options.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MAX_CONTROL_BYTES, PROTOCOL_VERSION } from '../../../signaling/protocol/index.js';
 import { splitHost, statementHosts } from '../../../signaling/server/auth.js';
-import { safeRelativePath } from '../../../signaling/server/http-static.js';
 import { parseControl } from '../../../signaling/server/inbound.js';
 import { exceedsDepth } from '../../../signaling/server/json-depth.js';
-import { normalizeAcceptHosts, resolveLimits } from '../../../signaling/server/options.js';
+import { addressKey, canonicalAddress, normalizeAcceptHosts, normalizeOrigins, normalizeProxies, resolveLimits } from '../../../signaling/server/options.js';
+import { originAllowed, originPolicy } from '../../../signaling/server/origin.js';
+import { AddressBudget, clientAddress } from '../../../signaling/server/sockets.js';
 import { TokenBucket } from '../../../signaling/server/token-bucket.js';
 
 describe('exceedsDepth', () => {
@@ -62,18 +63,6 @@ describe('auth statement hosts', () => {
   });
 });
 
-describe('safeRelativePath', () => {
-  it('maps plain paths and refuses escapes, encoded separators and dotfiles', () => {
-    expect(safeRelativePath('/')).toBe('');
-    expect(safeRelativePath('/assets/app.js?x=1#y')).toBe('assets/app.js');
-    expect(safeRelativePath('/a%20b.txt')).toBe('a b.txt');
-    expect(safeRelativePath('//assets//a.js')).toBe('assets/a.js');
-    for (const bad of ['/../x', '/a/../../x', '/%2e%2e/x', '/a%2fb', '/a%5cb', '/a\\b', '/%00', '/.git/config', '/%E0%A4%A', 'x', undefined]) {
-      expect(safeRelativePath(bad), String(bad)).toBeNull();
-    }
-  });
-});
-
 describe('parseControl', () => {
   const parse = (text: string) => parseControl(Buffer.from(text));
 
@@ -99,5 +88,66 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ maxConnections: 0 })).toThrow(RangeError);
     expect(() => resolveLimits({ channelLowWaterBytes: 10, channelHighWaterBytes: 5 })).toThrow(RangeError);
     expect(() => resolveLimits({ bogus: 1 } as never)).toThrow(/unknown/);
+  });
+});
+
+describe('client addresses', () => {
+  it('writes addresses canonically and counts IPv6 by /64', () => {
+    expect(canonicalAddress('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(canonicalAddress('2001:DB8::1')).toBe('2001:0db8:0000:0000:0000:0000:0000:0001');
+    expect(canonicalAddress('::1')).toBe('0000:0000:0000:0000:0000:0000:0000:0001');
+    expect(canonicalAddress('relay.example')).toBeNull();
+    expect(addressKey(canonicalAddress('2001:db8:1:2:aaaa::1')!)).toBe(addressKey(canonicalAddress('2001:db8:1:2:bbbb::2')!));
+    expect(addressKey(canonicalAddress('2001:db8:1:3::1')!)).not.toBe(addressKey(canonicalAddress('2001:db8:1:2::1')!));
+    expect(addressKey('10.0.0.1')).toBe('10.0.0.1');
+  });
+
+  it('reads X-Forwarded-For only from a trusted proxy, right to left, skipping trusted hops', () => {
+    const trusted = new Set(normalizeProxies(['10.0.0.2', '10.0.0.3']));
+    expect(clientAddress('10.0.0.9', '203.0.113.5', trusted)).toBe('10.0.0.9'); // not a proxy: header ignored
+    expect(clientAddress('10.0.0.2', '203.0.113.5', trusted)).toBe('203.0.113.5');
+    expect(clientAddress('10.0.0.2', '198.51.100.1, 203.0.113.5, 10.0.0.3', trusted)).toBe('203.0.113.5');
+    expect(clientAddress('::ffff:10.0.0.2', ['1.2.3.4', '203.0.113.7'], trusted)).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.2', 'garbage, 203.0.113.5', trusted)).toBe('203.0.113.5');
+    expect(clientAddress('10.0.0.2', '203.0.113.5, garbage', trusted)).toBe('10.0.0.2');
+    expect(clientAddress('10.0.0.2', undefined, trusted)).toBe('10.0.0.2');
+    expect(() => normalizeProxies(['proxy.example'])).toThrow(RangeError);
+  });
+
+  it('budgets per key, giving places back', () => {
+    const budget = new AddressBudget(2);
+    expect([budget.take('a'), budget.take('a'), budget.take('a'), budget.take('b')]).toEqual([true, true, false, true]);
+    budget.release('a');
+    expect(budget.take('a')).toBe(true);
+    expect(budget.count('a')).toBe(2);
+  });
+});
+
+describe('origin policy', () => {
+  const arrival = { hostHeader: '127.0.0.1:8787', localAddress: '127.0.0.1', localPort: 8787, tls: false };
+
+  it('normalizes configured origins and refuses anything that is not one', () => {
+    expect(normalizeOrigins(['HTTPS://Parley.Example.org', 'http://a.example:8080'])).toEqual(['https://parley.example.org', 'http://a.example:8080']);
+    for (const bad of ['parley.example.org', 'https://a.example/path', 'https://u:p@a.example', 'https://a.example/?q']) {
+      expect(() => normalizeOrigins([bad]), bad).toThrow(RangeError);
+    }
+  });
+
+  it('accepts no Origin and the app, same origin only when serving the web client, configured ones', () => {
+    const bare = originPolicy([], false, []);
+    expect(originAllowed(undefined, arrival, bare)).toBe(true);
+    expect(originAllowed('app://parley', arrival, bare)).toBe(true);
+    expect(originAllowed('http://127.0.0.1:8787', arrival, bare)).toBe(false);
+    const serving = originPolicy(normalizeOrigins(['https://ok.example']), true, []);
+    expect(originAllowed('http://127.0.0.1:8787', arrival, serving)).toBe(true);
+    expect(originAllowed('https://ok.example', arrival, serving)).toBe(true);
+    expect(originAllowed('http://127.0.0.1:8788', arrival, serving)).toBe(false);
+    expect(originAllowed('http://127.0.0.1:8787/x', arrival, serving)).toBe(false);
+    expect(originAllowed('null', arrival, serving)).toBe(false);
+    // DNS rebinding: Origin and Host agree on a name that is not this relay's.
+    expect(originAllowed('http://evil.example:8787', { ...arrival, hostHeader: 'evil.example:8787' }, serving)).toBe(false);
+    const named = originPolicy([], true, ['relay.example']);
+    expect(originAllowed('https://relay.example', { ...arrival, hostHeader: 'relay.example' }, named)).toBe(true);
+    expect(originAllowed('http://[::1]:8787', { hostHeader: '[::1]:8787', localAddress: '::1', localPort: 8787, tls: false }, serving)).toBe(true);
   });
 });
