@@ -30,15 +30,17 @@ export interface ChatStoreLimits {
   maxMessages: number;
   /** Text kept per conversation, in characters (default 4 Mi, about 4-12 MiB on disk). */
   maxTextChars: number;
-  /** Incoming messages stored per contact per minute, sustained (default 600). */
+  /** Incoming messages stored per contact per minute, sustained (default 3,000). */
   incomingPerMinute: number;
-  /** Incoming messages accepted at once before the rate applies (default 300). */
+  /** Incoming messages accepted at once before the rate applies (default 3,000). */
   incomingBurst: number;
-  /** Incoming messages waiting to be stored per contact; more are refused (default 256). */
+  /** Incoming messages waiting to be stored per contact; more are refused (default 2,048). */
   maxQueued: number;
 }
 
-export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = { maxMessages: 10_000, maxTextChars: 4 * 1024 * 1024, incomingPerMinute: 600, incomingBurst: 300, maxQueued: 256 };
+// A refused message is not acknowledged and waits in the sender's outbox until the session restarts, so the
+// limits sit far above what a person or a script talking to a person sends: they stop floods, not chats.
+export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = { maxMessages: 10_000, maxTextChars: 4 * 1024 * 1024, incomingPerMinute: 3000, incomingBurst: 3000, maxQueued: 2048 };
 
 /** An incoming message refused by a per-contact limit; it is not acknowledged, so the sender keeps it. */
 export class ChatQuotaError extends Error {
