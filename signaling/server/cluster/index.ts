@@ -35,6 +35,7 @@ const OfferSchema = z.object({
   address: z.string().max(300),
 });
 
+const NEWLINE = Buffer.from('\n');
 /** SUBSCRIBE/UNSUBSCRIBE at most this many channels per command when resubscribing. */
 const SUBSCRIBE_BATCH = 500;
 
@@ -208,18 +209,50 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
   // ---- signals ----
 
   publish(from: Connection, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void {
-    this.publishFor(to, Buffer.concat([this.signalPrefix, payload])).then(
-      (elsewhere) => {
-        if (elsewhere > 0) this.m.signalsPublished++;
-        else if (deliveredLocally === 0) from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref, to });
-      },
-      () => {
-        if (deliveredLocally > 0) return; // delivered here; other nodes cannot be reached now
-        this.m.signalErrors++;
-        from.sendError(ErrorCode.Unavailable, 'relay cluster broker unavailable: signal not delivered; try again', { ref, to });
-      },
-    );
+    // Signals to one identity within one tick leave in one PUBLISH (newline-separated: a serialised signal
+    // never contains a raw newline): the Redis client's cost is per command, and bursts (ICE candidates) are
+    // the common case. Order is kept: batches leave in order on one connection.
+    let batch = this.batches.get(to);
+    if (batch === undefined) {
+      batch = { parts: [this.signalPrefix], senders: [] };
+      this.batches.set(to, batch);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flushBatches);
+      }
+    } else {
+      batch.parts.push(NEWLINE);
+    }
+    batch.parts.push(payload);
+    batch.senders.push({ from, deliveredLocally, ref });
   }
+
+  private readonly batches = new Map<string, { parts: Buffer[]; senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[] }>();
+  private flushScheduled = false;
+  private readonly flushBatches = (): void => {
+    this.flushScheduled = false;
+    const batches = [...this.batches];
+    this.batches.clear();
+    for (const [to, { parts, senders }] of batches) {
+      this.publishFor(to, parts.length === 2 ? Buffer.concat(parts, parts[0]!.length + parts[1]!.length) : Buffer.concat(parts)).then(
+        (elsewhere) => {
+          if (elsewhere > 0) this.m.signalsPublished += senders.length;
+          else {
+            for (const s of senders) {
+              if (s.deliveredLocally === 0) s.from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref: s.ref, to });
+            }
+          }
+        },
+        () => {
+          for (const s of senders) {
+            if (s.deliveredLocally > 0) continue; // delivered here; other nodes cannot be reached now
+            this.m.signalErrors++;
+            s.from.sendError(ErrorCode.Unavailable, 'relay cluster broker unavailable: signal not delivered; try again', { ref: s.ref, to });
+          }
+        },
+      );
+    }
+  };
 
   /** Publishes on `to`'s channel; resolves with how many other nodes hold `to`. */
   private async publishFor(to: string, message: Buffer): Promise<number> {
@@ -239,7 +272,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         const nl = message.indexOf(10);
         if (nl < 2) return;
         if (message.subarray(1, nl).equals(this.nodeIdBytes)) return; // our own: delivered locally already
-        if (message[0] === 0x53 /* S */) this.deliverSignal(id, message.subarray(nl + 1));
+        if (message[0] === 0x53 /* S */) this.deliverSignals(id, message, nl + 1);
         else if (message[0] === 0x4f /* O */) {
           const parsed = OfferSchema.safeParse(JSON.parse(message.toString('utf8', nl + 1)));
           if (parsed.success && parsed.data.to === id) {
@@ -256,12 +289,19 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     }
   }
 
-  private deliverSignal(id: string, payload: Buffer): void {
+  /** One or more newline-separated signals for `id`, from `start` in `message`. */
+  private deliverSignals(id: string, message: Buffer, start: number): void {
     const targets = this.ctx.presence.connectionsOf(id);
     if (targets === undefined) return;
-    if (Array.isArray(targets)) for (const t of targets as readonly Connection[]) t.sendControl(payload);
-    else (targets as Connection).sendControl(payload);
-    this.m.signalsReceived++;
+    while (start < message.length) {
+      let end = message.indexOf(10, start);
+      if (end < 0) end = message.length;
+      const payload = message.subarray(start, end);
+      start = end + 1;
+      if (Array.isArray(targets)) for (const t of targets as readonly Connection[]) t.sendControl(payload);
+      else (targets as Connection).sendControl(payload);
+      this.m.signalsReceived++;
+    }
   }
 
   private apply(id: string, online: boolean, seq: number): void {
