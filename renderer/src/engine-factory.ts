@@ -29,6 +29,7 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     logger: consoleLogger,
     relays: options.relays,
     iceServers: options.iceServers,
+    relayOnly: options.relayOnly,
     ...(options.name !== undefined ? { name: options.name } : {}),
     extractableKey: false,
     streamWindowBytes: 8 * 1024 * 1024,

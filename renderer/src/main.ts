@@ -77,6 +77,7 @@ async function init(): Promise<void> {
       notifications: true,
       // PairDrop-like: an accepted file lands in the browser's downloads once verified.
       autoSaveReceived: true,
+      relayOnly: false,
     },
     acquireInstanceLock: bridge.platform === 'web' ? acquireInstanceLock : undefined,
     isVisible: () => attention.attending(),

@@ -173,6 +173,8 @@ export const en = {
   'settings.notificationsBlocked': 'Notifications are blocked for this site. Allow them in the browser’s site settings.',
   'settings.relays': 'Relay servers',
   'settings.relaysHint': 'Used to reach your contacts and, when no direct path exists, to carry encrypted data. Changes apply after saving.',
+  'settings.relayOnly': 'Always use the relay',
+  'settings.relayOnlyHint': 'Hides your IP address from your contacts: messages, files and calls all go through the relay, which can still see the sizes and timing. Calls then need a TURN server (below).',
   'settings.relayUrl': 'Relay address',
   'settings.relayN': 'Relay address {n}',
   'settings.addRelay': 'Add relay',

@@ -174,6 +174,8 @@ export const zh: Record<MessageKey, string> = {
   'settings.notificationsBlocked': '此网站的通知已被阻止。请在浏览器的网站设置中允许。',
   'settings.relays': '中继服务器',
   'settings.relaysHint': '用于联系你的联系人；在没有直连路径时传送加密数据。保存后生效。',
+  'settings.relayOnly': '始终使用中继',
+  'settings.relayOnlyHint': '不向联系人暴露你的 IP 地址：消息、文件和通话都经由中继（中继仍能看到数据大小和时间）。此时通话需要 TURN 服务器（见下方）。',
   'settings.relayUrl': '中继地址',
   'settings.relayN': '中继地址 {n}',
   'settings.addRelay': '添加中继',

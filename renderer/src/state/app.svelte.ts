@@ -18,6 +18,8 @@ export interface EngineOptions {
   name?: string;
   relays: string[];
   iceServers: Array<{ urls: string[]; username?: string; credential?: string }>;
+  /** Always use the relay (sessions and calls). */
+  relayOnly: boolean;
 }
 
 export interface AppDeps {
@@ -111,6 +113,7 @@ export class AppState {
       ...(name !== undefined ? { name } : {}),
       relays: [...this.settings.relays],
       iceServers: toRtcIceServers(this.settings.iceServers),
+      relayOnly: this.settings.relayOnly,
     });
     this.contacts = [];
     await this.attach(engine);
@@ -153,7 +156,8 @@ export class AppState {
   async applySettings(next: Settings): Promise<void> {
     const old = this.settings.snapshot();
     await this.settings.save(next);
-    const needsRestart = JSON.stringify(old.relays) !== JSON.stringify(next.relays) || JSON.stringify(old.iceServers) !== JSON.stringify(next.iceServers);
+    const needsRestart =
+      JSON.stringify(old.relays) !== JSON.stringify(next.relays) || JSON.stringify(old.iceServers) !== JSON.stringify(next.iceServers) || old.relayOnly !== next.relayOnly;
     if (needsRestart && this.phase === 'ready') {
       await this.detach();
       try {

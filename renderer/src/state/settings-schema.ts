@@ -20,6 +20,8 @@ export const SettingsSchema = z.object({
   notifications: z.boolean(),
   /** Web client: hand each received file to the browser's downloads as soon as it is verified. */
   autoSaveReceived: z.boolean(),
+  /** Always use the relay (IP privacy): no direct connections; calls only through a TURN server. */
+  relayOnly: z.boolean(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

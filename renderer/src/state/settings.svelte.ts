@@ -33,6 +33,9 @@ export class SettingsState {
   get autoSaveReceived(): boolean {
     return this.#values.autoSaveReceived;
   }
+  get relayOnly(): boolean {
+    return this.#values.relayOnly;
+  }
 
   async load(): Promise<void> {
     const raw = await this.#store.get<unknown>(KEY);

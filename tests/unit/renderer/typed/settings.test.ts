@@ -6,7 +6,7 @@ import { i18n } from '../../../../renderer/src/i18n/index.svelte.js';
 import { SettingsSchema, validateSettings, type Settings } from '../../../../renderer/src/state/settings-schema.js';
 import { SettingsState } from '../../../../renderer/src/state/settings.svelte.js';
 
-const base: Settings = { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: true, autoSaveReceived: true };
+const base: Settings = { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: true, autoSaveReceived: true, relayOnly: false };
 
 describe('settings validation', () => {
   it('accepts a valid relay and TURN server', () => {
@@ -67,6 +67,7 @@ describe('SettingsState', () => {
     await settings.load();
     expect(settings.notifications).toBe(false);
     expect(settings.autoSaveReceived).toBe(true);
+    expect(settings.relayOnly).toBe(false);
   });
 
   it('keeps each valid field of a damaged record, and snapshots are copies', async () => {
