@@ -196,7 +196,7 @@ export class AppState {
     this.conversations.get(m.contactId)?.upsert(m);
     if (m.direction !== 'in' || m.read) return;
     if (m.contactId === this.activeId && this.isVisible()) {
-      void this.markRead(m.contactId);
+      void this.markRead(m.contactId, true);
       return;
     }
     if (this.settings.notifications) {
@@ -231,9 +231,10 @@ export class AppState {
     if (this.activeId) void this.markRead(this.activeId);
   }
 
-  async markRead(contactId: IdentityId): Promise<void> {
+  /** `arrived`: a message just came in, before the contact's new unread count has reached us. */
+  async markRead(contactId: IdentityId, arrived = false): Promise<void> {
     const c = this.contacts.find((x) => x.id === contactId);
-    if (!this.engine || !c || c.unread === 0) return;
+    if (!this.engine || !c || (c.unread === 0 && !arrived)) return;
     c.unread = 0;
     try {
       await this.engine.markRead(contactId);
