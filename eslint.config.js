@@ -74,7 +74,14 @@ const layers = [
   {
     name: 'electron/main',
     folders: ['electron/main'],
-    mayImport: ['core', 'signaling/protocol', 'signaling/server', 'signaling/web-policy', 'platform/node', 'electron/shared'],
+    mayImport: [
+      'core',
+      'signaling/protocol',
+      'signaling/server',
+      'signaling/web-policy',
+      'platform/node',
+      'electron/shared',
+    ],
     why: 'the main process composes core, the embedded relay and the Node adapters; it never reaches into the CLI or the renderer',
   },
   {

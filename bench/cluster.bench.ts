@@ -29,7 +29,9 @@ const SELF = fileURLToPath(import.meta.url);
 const ROOT = dirname(dirname(SELF));
 
 const FD_LIMIT = Number(
-  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], { encoding: 'utf8' }).stdout.trim(),
+  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], {
+    encoding: 'utf8',
+  }).stdout.trim(),
 );
 /** Idle connections per relay process: BENCH_IDLE, at most what one process has descriptors for. */
 const IDLE_PER_NODE = Math.min(Number(process.env.BENCH_IDLE ?? 5_000), FD_LIMIT - 60);
@@ -59,7 +61,8 @@ function serve(handlers: Record<string, Handler>): void {
       })
       .then(
         (result) => process.send!({ id: msg.id, ok: true, result }),
-        (err: unknown) => process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
       );
   });
   process.on('disconnect', () => process.exit(0));
@@ -72,7 +75,10 @@ interface Child {
 
 let nextCallId = 1;
 function launch(role: string, serverCode?: string): Child {
-  const args = serverCode !== undefined ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'` : `--import tsx "${SELF}" --role ${role}`;
+  const args =
+    serverCode !== undefined
+      ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'`
+      : `--import tsx "${SELF}" --role ${role}`;
   const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --expose-gc ${args}`;
   const proc = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -157,7 +163,11 @@ async function newIdentity(): Promise<Identity> {
 const socketOf = new WeakMap<WebSocket, { cork(): void; uncork(): void }>();
 
 function openSocket(url: string, localAddress?: string): WebSocket {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, ...(localAddress ? { localAddress } : {}) });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    maxPayload: MAX_FRAME_BYTES,
+    ...(localAddress ? { localAddress } : {}),
+  });
   ws.on('error', () => {});
   ws.once('upgrade', (res) => socketOf.set(ws, res.socket));
   return ws;
@@ -192,7 +202,11 @@ async function connect(url: string, localAddress?: string): Promise<{ ws: WebSoc
   const identity = await newIdentity();
   const challenge = JSON.parse(String(await first)) as { type: string; nonce: string };
   if (challenge.type !== 'challenge') throw new Error(`expected challenge, got ${challenge.type}`);
-  const sig = await signWith('Ed25519', identity.privateKey, relayAuthStatement(challenge.nonce, identity.id, new URL(url).host));
+  const sig = await signWith(
+    'Ed25519',
+    identity.privateKey,
+    relayAuthStatement(challenge.nonce, identity.id, new URL(url).host),
+  );
   const ready = firstMessage(ws);
   ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, alg: 'Ed25519', pub: identity.pub }));
   ws.send(JSON.stringify({ type: 'auth', sig: toBase64url(sig) }));
@@ -201,7 +215,11 @@ async function connect(url: string, localAddress?: string): Promise<{ ws: WebSoc
   return { ws, id: identity.id, identity };
 }
 
-function onText(ws: WebSocket, pred: (msg: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+function onText(
+  ws: WebSocket,
+  pred: (msg: Record<string, unknown>) => boolean,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.off('message', onMessage);
@@ -253,7 +271,8 @@ interface Load {
 
 function signalPump(load: Load, a: WebSocket, b: WebSocket, to: string, window: number): () => void {
   const prefix = `{"type":"signal","to":"${to}","data":{"t":`;
-  const suffix = ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
+  const suffix =
+    ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
   let inflight = 0;
   const fill = () => {
     while (inflight < window) {
@@ -315,7 +334,10 @@ function runClients(): void {
         while (next < args.count && performance.now() < deadline) {
           const n = next++;
           try {
-            const { ws } = await connect(args.urls[n % args.urls.length]!, args.localAddresses[n % args.localAddresses.length]);
+            const { ws } = await connect(
+              args.urls[n % args.urls.length]!,
+              args.localAddresses[n % args.localAddresses.length],
+            );
             idle.push(ws);
           } catch (err) {
             failed++;
@@ -344,13 +366,25 @@ function runClients(): void {
     async loadStart(args: { key: string; mode: Mode; urlA: string; urlB: string; pairs: number }) {
       const channels = args.mode === 'relay';
       const pairs = [];
-      for (let i = 0; i < args.pairs; i++) pairs.push(await makePair(args.urlA, args.urlB, `${args.key}${i}`, channels));
-      const load: Load = { pairs, active: false, inflight: 0, count: 0, bytes: 0, errors: 0, latencies: [], starters: [] };
+      for (let i = 0; i < args.pairs; i++)
+        pairs.push(await makePair(args.urlA, args.urlB, `${args.key}${i}`, channels));
+      const load: Load = {
+        pairs,
+        active: false,
+        inflight: 0,
+        count: 0,
+        bytes: 0,
+        errors: 0,
+        latencies: [],
+        starters: [],
+      };
       for (const { a, b, channelNum } of pairs) {
         a.ws.on('message', (_d: Buffer, isBinary: boolean) => {
           if (!isBinary) load.errors++;
         });
-        load.starters.push(channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, SIGNAL_WINDOW));
+        load.starters.push(
+          channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, SIGNAL_WINDOW),
+        );
       }
       loads.set(args.key, load);
       return pairs.length;
@@ -407,7 +441,10 @@ function runClients(): void {
       const remaining = new Set(ids);
       const online = new Set<string>();
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`still online after ${args.timeoutMs} ms: ${remaining.size}`)), args.timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`still online after ${args.timeoutMs} ms: ${remaining.size}`)),
+          args.timeoutMs,
+        );
         ws.on('message', (data: Buffer, isBinary: boolean) => {
           if (isBinary) return;
           const msg = JSON.parse(String(data)) as { type: string; id?: string; online?: boolean };
@@ -431,7 +468,10 @@ function runClients(): void {
 // ---------------------------------------------------------------- orchestration
 async function main(): Promise<void> {
   const benchStarted = performance.now();
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], { cwd: ROOT, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) throw new Error('tsc -b signaling/server failed');
   const redis = await RedisServer.start();
   const single = launch('single', relayJs(null));
@@ -457,10 +497,16 @@ async function main(): Promise<void> {
       const per = Math.ceil(total / CLIENT_PROCESSES);
       const results = await Promise.all(
         clients.map((c) =>
-          c.call<{ opened: number; failed: number; reasons: Record<string, number> }>('idle', { urls, count: per, localAddresses: addresses(8), concurrency: 48 }),
+          c.call<{ opened: number; failed: number; reasons: Record<string, number> }>('idle', {
+            urls,
+            count: per,
+            localAddresses: addresses(8),
+            concurrency: 48,
+          }),
         ),
       );
-      for (const r of results) if (r.failed) console.error(`${r.failed} connections failed: ${JSON.stringify(r.reasons)}`);
+      for (const r of results)
+        if (r.failed) console.error(`${r.failed} connections failed: ${JSON.stringify(r.reasons)}`);
       return results.reduce((s, r) => s + r.opened, 0);
     };
     const singleBase = await single.call<Mem>('mem');
@@ -474,13 +520,23 @@ async function main(): Promise<void> {
     const redisWith = await redisMemory();
     const nodeStats = await Promise.all(nodes.map((n) => n.call<{ authenticated: number }>('stats')));
     const clusterAuthenticated = nodeStats.reduce((s, x) => s + x.authenticated, 0);
-    if (clusterAuthenticated !== clusterOpened) throw new Error(`nodes report ${clusterAuthenticated} authenticated, clients hold ${clusterOpened}`);
+    if (clusterAuthenticated !== clusterOpened)
+      throw new Error(`nodes report ${clusterAuthenticated} authenticated, clients hold ${clusterOpened}`);
     await Promise.all(clients.map((c) => c.call('closeIdle')));
 
     // (b) signals and (c) relay channels: the same load on one process (same node) and across two nodes,
     // in alternating slices; CPU is summed over the relay processes that carried it.
     const client = clients[0]!;
-    type Result = { msgsPerSec: number; mbPerSec: number; p50: number; p99: number; errors: number; cpuSec: number; perCore: number; perNodeCore: number };
+    type Result = {
+      msgsPerSec: number;
+      mbPerSec: number;
+      p50: number;
+      p99: number;
+      errors: number;
+      cpuSec: number;
+      perCore: number;
+      perNodeCore: number;
+    };
     async function measure(mode: Mode): Promise<{ same: Result; cross: Result }> {
       const setups = {
         same: { urlA: singleUrl, urlB: singleUrl, procs: [single] },
@@ -488,15 +544,27 @@ async function main(): Promise<void> {
       } as const;
       const kinds = ['same', 'cross'] as const;
       for (const kind of kinds) {
-        await client.call('loadStart', { key: `${mode}-${kind}-`, mode, urlA: setups[kind].urlA, urlB: setups[kind].urlB, pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS });
+        await client.call('loadStart', {
+          key: `${mode}-${kind}-`,
+          mode,
+          urlA: setups[kind].urlA,
+          urlB: setups[kind].urlB,
+          pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS,
+        });
       }
       for (const kind of kinds) await client.call('slice', { key: `${mode}-${kind}-`, ms: WARMUP_MS, warmup: true });
-      const sum = { same: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] }, cross: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] } };
+      const sum = {
+        same: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] },
+        cross: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] },
+      };
       for (let i = 0; i < SLICES; i++) {
         for (const kind of i % 2 === 0 ? kinds : ([...kinds].reverse() as ('same' | 'cross')[])) {
           const procs = setups[kind].procs;
           const cpu0 = await Promise.all(procs.map((p) => p.call<number>('cpu')));
-          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', { key: `${mode}-${kind}-`, ms: SLICE_MS });
+          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', {
+            key: `${mode}-${kind}-`,
+            ms: SLICE_MS,
+          });
           const cpu1 = await Promise.all(procs.map((p) => p.call<number>('cpu')));
           procs.forEach((_, k) => (sum[kind].cpu[k]! += (cpu1[k]! - cpu0[k]!) / 1e6));
           sum[kind].seconds += r.seconds;
@@ -506,7 +574,9 @@ async function main(): Promise<void> {
       }
       const out = {} as { same: Result; cross: Result };
       for (const kind of kinds) {
-        const lat = await client.call<{ p50: number; p99: number; errors: number }>('loadStop', { key: `${mode}-${kind}-` });
+        const lat = await client.call<{ p50: number; p99: number; errors: number }>('loadStop', {
+          key: `${mode}-${kind}-`,
+        });
         const t = sum[kind];
         const work = mode === 'signals' ? t.count : t.bytes / 1e6;
         const cpuSec = t.cpu.reduce((s, c) => s + c, 0);
@@ -551,14 +621,34 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['idle authenticated connections', `${singleOpened} (1 process)`, `${clusterOpened} (3 nodes)`],
       ['RSS before → with them (MB)', `${f(singleBase.rss / MB)}→${f(singleMem.rss / MB)}`, rssRow],
-      ['memory per idle connection (KB)', f((singleMem.rss - singleBase.rss) / singleOpened / 1024, 2), f(nodeMem.reduce((s, m, i) => s + m.rss - nodeBase[i]!.rss, 0) / clusterOpened / 1024, 2)],
+      [
+        'memory per idle connection (KB)',
+        f((singleMem.rss - singleBase.rss) / singleOpened / 1024, 2),
+        f(nodeMem.reduce((s, m, i) => s + m.rss - nodeBase[i]!.rss, 0) / clusterOpened / 1024, 2),
+      ],
       ['Redis memory per online identity (bytes)', '-', f(redisBytesPerIdentity, 0)],
-      [`signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`, f(signals.same.msgsPerSec, 0), f(signals.cross.msgsPerSec, 0)],
-      ['  latency p50 / p99 (ms)', `${f(signals.same.p50, 2)} / ${f(signals.same.p99, 2)}`, `${f(signals.cross.p50, 2)} / ${f(signals.cross.p99, 2)}`],
+      [
+        `signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`,
+        f(signals.same.msgsPerSec, 0),
+        f(signals.cross.msgsPerSec, 0),
+      ],
+      [
+        '  latency p50 / p99 (ms)',
+        `${f(signals.same.p50, 2)} / ${f(signals.same.p99, 2)}`,
+        `${f(signals.cross.p50, 2)} / ${f(signals.cross.p99, 2)}`,
+      ],
       ['  msgs per relay CPU-second (all relay processes)', f(signals.same.perCore, 0), f(signals.cross.perCore, 0)],
       ['  msgs per CPU-second of the busiest node', f(signals.same.perNodeCore, 0), f(signals.cross.perNodeCore, 0)],
-      [`relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`, f(relayed.same.mbPerSec), f(relayed.cross.mbPerSec)],
-      ['  relay CPU per GB (s, all relay processes)', f(1000 / relayed.same.perCore, 2), f(1000 / relayed.cross.perCore, 2)],
+      [
+        `relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`,
+        f(relayed.same.mbPerSec),
+        f(relayed.cross.mbPerSec),
+      ],
+      [
+        '  relay CPU per GB (s, all relay processes)',
+        f(1000 / relayed.same.perCore, 2),
+        f(1000 / relayed.cross.perCore, 2),
+      ],
       ['presence convergence after SIGKILL (ms)', '-', f(convergenceMs, 0)],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -567,7 +657,9 @@ async function main(): Promise<void> {
     console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(20)}`);
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
     console.log(
-      `\nsignal errors ${signals.same.errors}/${signals.cross.errors}; fd limit ${FD_LIMIT}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ` +
+      `\nsignal errors ${signals.same.errors}/${signals.cross.errors}; fd limit ${FD_LIMIT}; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; ` +
         `bench ${f((performance.now() - benchStarted) / 1000)} s. Everything shares 2 cores: wall rates include the load generator and Redis.`,
     );
     const r3 = (n: number) => (Number.isFinite(n) ? Number(n.toFixed(3)) : null);
@@ -596,8 +688,15 @@ async function main(): Promise<void> {
   } finally {
     redisClient.disconnect();
     for (const c of children) if (c.proc.connected) c.proc.disconnect();
-    const lingering = setTimeout(() => children.forEach((c) => c.proc.exitCode === null && c.proc.signalCode === null && c.proc.kill('SIGTERM')), 3_000);
-    await Promise.all(children.map((c) => (c.proc.exitCode !== null || c.proc.signalCode !== null ? null : new Promise((r) => c.proc.once('exit', r)))));
+    const lingering = setTimeout(
+      () => children.forEach((c) => c.proc.exitCode === null && c.proc.signalCode === null && c.proc.kill('SIGTERM')),
+      3_000,
+    );
+    await Promise.all(
+      children.map((c) =>
+        c.proc.exitCode !== null || c.proc.signalCode !== null ? null : new Promise((r) => c.proc.once('exit', r)),
+      ),
+    );
     clearTimeout(lingering);
     await redis.dispose();
   }

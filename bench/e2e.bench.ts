@@ -10,8 +10,22 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { assertTestbedAvailable, BrowserPeer, createTestbed, relaySignals, type Host, type Testbed } from '../tests/testbed/index.js';
-import { APP_CONTEXT, AppUser, buildRenderer, introducedPair, randomFile, startWebRelay } from '../tests/harness/app/app.js';
+import {
+  assertTestbedAvailable,
+  BrowserPeer,
+  createTestbed,
+  relaySignals,
+  type Host,
+  type Testbed,
+} from '../tests/testbed/index.js';
+import {
+  APP_CONTEXT,
+  AppUser,
+  buildRenderer,
+  introducedPair,
+  randomFile,
+  startWebRelay,
+} from '../tests/harness/app/app.js';
 
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;
@@ -33,7 +47,9 @@ function chromiumThreadCpu(): Map<string, number> {
       if (!cmd.includes('chromium')) continue;
       const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
+          .trim()
+          .replace(/[0-9]+$/, '');
         const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
         const key = `${pid} ${type} ${name}`;
         out.set(key, (out.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
@@ -111,7 +127,9 @@ function topSelfTime(profile: CpuProfile, n = 12): string {
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const f = byNode.get(id)?.callFrame;
-    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}` : '?';
+    const key = f
+      ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}`
+      : '?';
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -151,8 +169,12 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
   const stops = profiling ? await Promise.all([startProfile(alice.page), startProfile(bob.page)]) : [];
   await accept.click();
   await bob.waitTransfer(name, 'done', STEP_TIMEOUT);
-  const { click, done } = (await bob.page.evaluate('({ click: window.__benchClick, done: window.__benchDone })')) as { click?: number; done?: number };
-  if (click === undefined || done === undefined || !(done > click)) throw new Error(`app transfer not timed in the page (click ${click}, done ${done})`);
+  const { click, done } = (await bob.page.evaluate('({ click: window.__benchClick, done: window.__benchDone })')) as {
+    click?: number;
+    done?: number;
+  };
+  if (click === undefined || done === undefined || !(done > click))
+    throw new Error(`app transfer not timed in the page (click ${click}, done ${done})`);
   const mbps = FILE_BYTES / 1e6 / ((done - click) / 1000);
   if (profiling) {
     const [sender, receiver] = await Promise.all(stops.map((stop) => stop()));
@@ -186,14 +208,23 @@ window.__bare = {
 window.__pending = [];
 `;
 
-type BareEvent = { type: 'signal'; data: Record<string, unknown> } | { type: 'frame'; ms: number } | { type: 'error'; message: string };
+type BareEvent =
+  | { type: 'signal'; data: Record<string, unknown> }
+  | { type: 'frame'; ms: number }
+  | { type: 'error'; message: string };
 
-async function openBareCallPage(browser: BrowserContext, origin: string, onEvent: (e: BareEvent) => void): Promise<Page> {
+async function openBareCallPage(
+  browser: BrowserContext,
+  origin: string,
+  onEvent: (e: BareEvent) => void,
+): Promise<Page> {
   const { createRequire } = await import('node:module');
   const bundle = createRequire(import.meta.url).resolve('simple-peer/simplepeer.min.js');
   const page = await browser.newPage();
   await page.exposeFunction('__emit', onEvent);
-  await page.route(`${origin}/bench-bare-call.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>bare call</title>' }));
+  await page.route(`${origin}/bench-bare-call.html`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>bare call</title>' }),
+  );
   await page.goto(`${origin}/bench-bare-call.html`);
   await page.addScriptTag({ path: bundle });
   await page.addScriptTag({ content: BARE_CALL_SCRIPT });
@@ -212,23 +243,37 @@ async function bareCall(browserA: BrowserContext, browserB: BrowserContext, orig
     rejectFrame = rej;
   });
   calleePage = await openBareCallPage(browserB, origin, (e) => {
-    if (e.type === 'signal') void callerPage?.evaluate((d) => (window as unknown as { __bare: { signal(d: unknown): void } }).__bare.signal(d), e.data);
+    if (e.type === 'signal')
+      void callerPage?.evaluate(
+        (d) => (window as unknown as { __bare: { signal(d: unknown): void } }).__bare.signal(d),
+        e.data,
+      );
     if (e.type === 'error') rejectFrame(new Error(`bare callee: ${e.message}`));
   });
   callerPage = await openBareCallPage(browserA, origin, (e) => {
     if (e.type === 'signal') {
-      void calleePage?.evaluate((d) => (window as unknown as { __bare: { signal(d: unknown): void } }).__bare.signal(d), e.data);
+      void calleePage?.evaluate(
+        (d) => (window as unknown as { __bare: { signal(d: unknown): void } }).__bare.signal(d),
+        e.data,
+      );
       if (!calleeStarted) {
         calleeStarted = true;
-        void calleePage?.evaluate(() => (window as unknown as { __bare: { start(i: boolean): Promise<void> } }).__bare.start(false));
+        void calleePage?.evaluate(() =>
+          (window as unknown as { __bare: { start(i: boolean): Promise<void> } }).__bare.start(false),
+        );
       }
     }
     if (e.type === 'frame') resolveFrame(e.ms);
     if (e.type === 'error') rejectFrame(new Error(`bare caller: ${e.message}`));
   });
   try {
-    await callerPage.evaluate(() => (window as unknown as { __bare: { start(i: boolean): Promise<void> } }).__bare.start(true));
-    return await Promise.race([frame, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('bare call: no remote frame in 60 s')), 60_000))]);
+    await callerPage.evaluate(() =>
+      (window as unknown as { __bare: { start(i: boolean): Promise<void> } }).__bare.start(true),
+    );
+    return await Promise.race([
+      frame,
+      new Promise<number>((_, rej) => setTimeout(() => rej(new Error('bare call: no remote frame in 60 s')), 60_000)),
+    ]);
   } finally {
     await Promise.all([callerPage.close(), calleePage.close()]);
   }
@@ -249,8 +294,15 @@ async function appCall(alice: AppUser, bob: AppUser): Promise<number> {
     requestAnimationFrame(watch);
   })()`);
   await button.click();
-  await bob.page.getByRole('dialog', { name: 'Alice is calling' }).getByRole('button', { name: 'Accept with video' }).click({ timeout: 30_000 });
-  await alice.page.waitForFunction(() => (window as unknown as { __frameAt?: number }).__frameAt !== undefined, undefined, { timeout: 60_000 });
+  await bob.page
+    .getByRole('dialog', { name: 'Alice is calling' })
+    .getByRole('button', { name: 'Accept with video' })
+    .click({ timeout: 30_000 });
+  await alice.page.waitForFunction(
+    () => (window as unknown as { __frameAt?: number }).__frameAt !== undefined,
+    undefined,
+    { timeout: 60_000 },
+  );
   const ms = await alice.page.evaluate(() => {
     const w = window as unknown as { __clickAt: number; __frameAt: number };
     return w.__frameAt - w.__clickAt;
@@ -273,7 +325,10 @@ async function main(): Promise<void> {
     // Persistent profiles, as a user's browser has: storage on disk. Off-the-record contexts keep the
     // origin-private file system in the browser process's memory, an IPC per write (~1 CPU-s per 100 MB).
     // The bare pages and call pages open in the same browsers.
-    const [browserA, browserB] = await Promise.all([tb.hosts.a.launchChromiumProfile(opts, APP_CONTEXT), tb.hosts.b.launchChromiumProfile(opts, APP_CONTEXT)]);
+    const [browserA, browserB] = await Promise.all([
+      tb.hosts.a.launchChromiumProfile(opts, APP_CONTEXT),
+      tb.hosts.b.launchChromiumProfile(opts, APP_CONTEXT),
+    ]);
 
     const hosts = [tb.hosts.a, tb.hosts.b];
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
@@ -295,7 +350,9 @@ async function main(): Promise<void> {
       const app = await appTransfer(alice, bob, dir, `bench-${round}.bin`);
       const drops2 = await udpRcvbufErrors(hosts);
       if (before) log(`    app CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
-      log(`    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`);
+      log(
+        `    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`,
+      );
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
       roundRatios.push(Number((app / bare).toFixed(3)));
@@ -311,7 +368,12 @@ async function main(): Promise<void> {
     const rows: Array<[string, string, string, string]> = [
       ['measure', 'app', 'bare', 'ratio (target)'],
       ['file throughput MB/s', appMBps.toFixed(1), bareMBps.toFixed(1), `${transferRatio.toFixed(2)} (≥ 0.9)`],
-      ['call click → first remote frame ms', appCallMs.toFixed(0), bareCallMs.toFixed(0), `${callRatio.toFixed(2)} (≤ 1.5)`],
+      [
+        'call click → first remote frame ms',
+        appCallMs.toFixed(0),
+        bareCallMs.toFixed(0),
+        `${callRatio.toFixed(2)} (≤ 1.5)`,
+      ],
     ];
     const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);

@@ -53,12 +53,16 @@ interface Run {
 }
 
 function requirePrograms(): void {
-  const missing = ['wormhole', 'twist3', 'time'].filter((p) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', p]).status !== 0);
+  const missing = ['wormhole', 'twist3', 'time'].filter(
+    (p) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', p]).status !== 0,
+  );
   const plugins = spawnSync('twist3', ['--help'], { encoding: 'utf8' }).stdout ?? '';
   if (!plugins.includes('wormhole-mailbox')) missing.push('wormhole-mailbox plugin');
   if (!plugins.includes('transitrelay')) missing.push('transitrelay plugin');
   if (missing.length) {
-    console.error(`bench:peers needs ${missing.join(', ')}:\n  apt-get install -y magic-wormhole python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time`);
+    console.error(
+      `bench:peers needs ${missing.join(', ')}:\n  apt-get install -y magic-wormhole python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time`,
+    );
     process.exit(1);
   }
 }
@@ -71,13 +75,20 @@ function cpuSeconds(pid: number): number {
 
 /** One command inside `host` under /usr/bin/time; its usage, parsed from the last line of stderr. */
 async function timed(host: Host, cmd: string, args: readonly string[]): Promise<Usage & { stdout: string }> {
-  const r = await host.exec('/usr/bin/time', ['-f', TIME_FORMAT, cmd, ...args], { allowFailure: true, timeoutMs: RUN_TIMEOUT_MS });
+  const r = await host.exec('/usr/bin/time', ['-f', TIME_FORMAT, cmd, ...args], {
+    allowFailure: true,
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
   const m = /BENCHTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.code !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-2000)}`);
   return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024, stdout: r.stdout };
 }
 
-function startProgram(host: Host, cmd: string, args: string[]): NodeProcess<{ type: string; pid?: number; output?: string }> {
+function startProgram(
+  host: Host,
+  cmd: string,
+  args: string[],
+): NodeProcess<{ type: string; pid?: number; output?: string }> {
   return host.spawnNode(PROGRAM_HOST, [JSON.stringify({ cmd, args })]);
 }
 
@@ -104,18 +115,32 @@ async function main(): Promise<void> {
   try {
     const { a, b, relay: r } = tb.hosts;
     const parleyRelay = await startRelayHost(r);
-    const mailbox = startProgram(r, 'twist3', ['wormhole-mailbox', `--port=tcp:${MAILBOX_PORT}:interface=${r.address}`, `--channel-db=${join(work, 'mailbox.sqlite')}`]);
+    const mailbox = startProgram(r, 'twist3', [
+      'wormhole-mailbox',
+      `--port=tcp:${MAILBOX_PORT}:interface=${r.address}`,
+      `--channel-db=${join(work, 'mailbox.sqlite')}`,
+    ]);
     const transit = startProgram(r, 'twist3', ['transitrelay', `--port=tcp:${TRANSIT_PORT}:interface=${r.address}`]);
     const transitPid = (await transit.next((m) => m.type === 'started', 15_000)).pid!;
     await mailbox.next((m) => m.type === 'started', 15_000);
     await Promise.all([waitForPort(r, MAILBOX_PORT), waitForPort(r, TRANSIT_PORT)]);
-    const wormholeServers = ['--relay-url', `ws://${r.address}:${MAILBOX_PORT}/v1`, '--transit-helper', `tcp:${r.address}:${TRANSIT_PORT}`];
+    const wormholeServers = [
+      '--relay-url',
+      `ws://${r.address}:${MAILBOX_PORT}/v1`,
+      '--transit-helper',
+      `tcp:${r.address}:${TRANSIT_PORT}`,
+    ];
 
     // Two Parley identities that know each other (mutual invites), on the Parley relay.
     const home = { a: join(work, 'alice'), b: join(work, 'bob') };
-    const parley = (host: Host, h: string, args: string[]) => timed(host, process.execPath, [PARLEY, '--home', h, '--relay', parleyRelay.url, ...args]);
-    const ia = JSON.parse((await parley(a, home.a, ['--json', 'id', '--name', 'Alice'])).stdout.trim().split('\n')[0]!) as { invite: string };
-    const ib = JSON.parse((await parley(b, home.b, ['--json', 'id', '--name', 'Bob'])).stdout.trim().split('\n')[0]!) as { invite: string };
+    const parley = (host: Host, h: string, args: string[]) =>
+      timed(host, process.execPath, [PARLEY, '--home', h, '--relay', parleyRelay.url, ...args]);
+    const ia = JSON.parse(
+      (await parley(a, home.a, ['--json', 'id', '--name', 'Alice'])).stdout.trim().split('\n')[0]!,
+    ) as { invite: string };
+    const ib = JSON.parse(
+      (await parley(b, home.b, ['--json', 'id', '--name', 'Bob'])).stdout.trim().split('\n')[0]!,
+    ) as { invite: string };
     await parley(a, home.a, ['add', ib.invite]);
     await parley(b, home.b, ['add', ia.invite]);
 
@@ -144,7 +169,16 @@ async function main(): Promise<void> {
         const listen = mode === 'relay' ? ['--no-listen'] : [];
         received = out;
         [receiver, sender] = await Promise.all([
-          timed(b, 'wormhole', [...wormholeServers, 'receive', '--accept-file', '--hide-progress', ...listen, '-o', out, code]),
+          timed(b, 'wormhole', [
+            ...wormholeServers,
+            'receive',
+            '--accept-file',
+            '--hide-progress',
+            ...listen,
+            '-o',
+            out,
+            code,
+          ]),
           timed(a, 'wormhole', [...wormholeServers, 'send', '--hide-progress', ...listen, '--code', code, src]),
         ]);
       } else {
@@ -178,15 +212,26 @@ async function main(): Promise<void> {
       }
     }
 
-    const best = (tool: Tool, mode: Mode) => runs.filter((x) => x.tool === tool && x.mode === mode).sort((x, y) => y.mbps - x.mbps)[0];
+    const best = (tool: Tool, mode: Mode) =>
+      runs.filter((x) => x.tool === tool && x.mode === mode).sort((x, y) => y.mbps - x.mbps)[0];
     const gb = SIZE / 1e9;
     const cpuPerGB = (x: Run | undefined) => (x ? (x.sender.cpuS + x.receiver.cpuS) / gb : NaN);
-    const rows: string[][] = [['path', 'tool', 'MB/s', 'CPU s/GB send+recv', 'relay CPU s/GB', 'peak RSS MB send/recv', 'hash']];
+    const rows: string[][] = [
+      ['path', 'tool', 'MB/s', 'CPU s/GB send+recv', 'relay CPU s/GB', 'peak RSS MB send/recv', 'hash'],
+    ];
     for (const mode of MODES) {
       for (const tool of ['wormhole', 'parley'] as Tool[]) {
         const x = best(tool, mode);
         if (!x) continue;
-        rows.push([mode, tool, fmt(x.mbps), `${fmt(x.sender.cpuS / gb)}+${fmt(x.receiver.cpuS / gb)}`, fmt(x.relayCpuS / gb), `${fmt(x.sender.rssMB, 0)}/${fmt(x.receiver.rssMB, 0)}`, x.hashOk ? 'ok' : 'MISMATCH']);
+        rows.push([
+          mode,
+          tool,
+          fmt(x.mbps),
+          `${fmt(x.sender.cpuS / gb)}+${fmt(x.receiver.cpuS / gb)}`,
+          fmt(x.relayCpuS / gb),
+          `${fmt(x.sender.rssMB, 0)}/${fmt(x.receiver.rssMB, 0)}`,
+          x.hashOk ? 'ok' : 'MISMATCH',
+        ]);
       }
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -206,7 +251,9 @@ async function main(): Promise<void> {
         wormholeRelayMBps: best('wormhole', 'relay') ? Number(fmt(best('wormhole', 'relay')!.mbps)) : null,
         parleyCpuPerGB: Number(fmt(cpuPerGB(pd), 2)),
         wormholeCpuPerGB: Number(fmt(cpuPerGB(wd), 2)),
-        peakRssMB: Object.fromEntries(runs.map((x) => [`${x.tool}-${x.mode}`, Math.round(Math.max(x.sender.rssMB, x.receiver.rssMB))])),
+        peakRssMB: Object.fromEntries(
+          runs.map((x) => [`${x.tool}-${x.mode}`, Math.round(Math.max(x.sender.rssMB, x.receiver.rssMB))]),
+        ),
         allHashesOk: runs.every((x) => x.hashOk),
         sizeMiB: SIZE / MiB,
         rounds: ROUNDS,

@@ -29,7 +29,9 @@ const ROOT = dirname(dirname(SELF));
 
 /** Descriptors a child process may open: the soft limit raised as far as the hard limit allows. */
 const FD_LIMIT = Number(
-  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], { encoding: 'utf8' }).stdout.trim(),
+  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], {
+    encoding: 'utf8',
+  }).stdout.trim(),
 );
 /** Descriptors the relay process needs besides connections (stdio, IPC, epoll, listener, ...). */
 const FD_RESERVE = 40;
@@ -68,7 +70,8 @@ function serve(handlers: Record<string, Handler>): void {
       })
       .then(
         (result) => process.send!({ id: msg.id, ok: true, result }),
-        (err: unknown) => process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
       );
   });
   process.on('disconnect', () => process.exit(0));
@@ -86,7 +89,10 @@ let nextCallId = 1;
  * IPC fd Node passed us.
  */
 function launch(role: string, serverCode?: string): Child {
-  const args = serverCode !== undefined ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'` : `--import tsx "${SELF}" --role ${role}`;
+  const args =
+    serverCode !== undefined
+      ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'`
+      : `--import tsx "${SELF}" --role ${role}`;
   // BENCH_SERVER_FLAGS: extra node flags for the servers while investigating (e.g. --cpu-prof).
   const flags = serverCode !== undefined ? (process.env.BENCH_SERVER_FLAGS ?? '') : '';
   const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --expose-gc ${flags} ${args}`;
@@ -210,7 +216,11 @@ async function newIdentity(): Promise<Identity> {
 const socketOf = new WeakMap<WebSocket, { cork(): void; uncork(): void }>();
 
 function openSocket(url: string, localAddress?: string): WebSocket {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, ...(localAddress ? { localAddress } : {}) });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    maxPayload: MAX_FRAME_BYTES,
+    ...(localAddress ? { localAddress } : {}),
+  });
   ws.on('error', () => {}); // a reset surfaces as 'close'; never an uncaught 'error'
   ws.once('upgrade', (res) => socketOf.set(ws, res.socket));
   return ws;
@@ -235,7 +245,11 @@ function firstMessage(ws: WebSocket): Promise<Buffer> {
 }
 
 /** Opens a socket and, for Parley, authenticates it (challenge → hello → auth → ready). */
-async function connect(kind: Kind, url: string, opts: { localAddress?: string; pair?: string } = {}): Promise<{ ws: WebSocket; id: string | null }> {
+async function connect(
+  kind: Kind,
+  url: string,
+  opts: { localAddress?: string; pair?: string } = {},
+): Promise<{ ws: WebSocket; id: string | null }> {
   if (kind === 'bare') {
     const ws = openSocket(opts.pair ? `${url}?pair=${opts.pair}` : url, opts.localAddress);
     const paired = opts.pair ? firstMessage(ws) : null;
@@ -336,14 +350,27 @@ function runClients(): void {
     async loadStart(args: { mode: Mode; kind: Kind; url: string; pairs: number; window: number }) {
       const channels = args.mode === 'relay';
       const pairs = await Promise.all(
-        Array.from({ length: args.pairs }, (_, i) => makePair(args.kind, args.url, `${args.mode}${i}-${Date.now()}`, channels)),
+        Array.from({ length: args.pairs }, (_, i) =>
+          makePair(args.kind, args.url, `${args.mode}${i}-${Date.now()}`, channels),
+        ),
       );
-      const load: Load = { pairs, active: false, inflight: 0, count: 0, bytes: 0, errors: 0, latencies: [], starters: [] };
+      const load: Load = {
+        pairs,
+        active: false,
+        inflight: 0,
+        count: 0,
+        bytes: 0,
+        errors: 0,
+        latencies: [],
+        starters: [],
+      };
       for (const { a, b, channelNum } of pairs) {
         a.ws.on('message', (_data: Buffer, isBinary: boolean) => {
           if (!isBinary) load.errors++; // Parley answers the sender only with errors
         });
-        load.starters.push(channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, args.window));
+        load.starters.push(
+          channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, args.window),
+        );
       }
       loads.set(`${args.mode}:${args.kind}`, load);
       return pairs.length;
@@ -361,7 +388,12 @@ function runClients(): void {
       const drainDeadline = performance.now() + 5_000;
       while (load.inflight > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 2));
       if (args.warmup) load.latencies = [];
-      return { seconds: (performance.now() - t0) / 1000, count: load.count, bytes: load.bytes, inflight: load.inflight };
+      return {
+        seconds: (performance.now() - t0) / 1000,
+        count: load.count,
+        bytes: load.bytes,
+        inflight: load.inflight,
+      };
     },
     loadStop(args: { mode: Mode; kind: Kind }) {
       const key = `${args.mode}:${args.kind}`;
@@ -397,7 +429,8 @@ const loads = new Map<string, Load>();
 /** A sends signals to B with at most `window` in flight; B samples latency from the embedded send time. */
 function signalPump(load: Load, a: WebSocket, b: WebSocket, to: string | null, window: number): () => void {
   const prefix = `{"type":"signal","to":"${to ?? 'bare'}","data":{"t":`;
-  const suffix = ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
+  const suffix =
+    ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
   let inflight = 0;
   const fill = () => {
     while (inflight < window) {
@@ -449,10 +482,15 @@ const MB = 1024 * 1024;
 async function main(): Promise<void> {
   const benchStarted = performance.now();
   if (IDLE_TARGET < IDLE_WANTED) {
-    console.error(`note: open-file limit here is ${FD_LIMIT} per process (hard limit; raising it needs CAP_SYS_RESOURCE): idle target capped at ${IDLE_TARGET}`);
+    console.error(
+      `note: open-file limit here is ${FD_LIMIT} per process (hard limit; raising it needs CAP_SYS_RESOURCE): idle target capped at ${IDLE_TARGET}`,
+    );
   }
   // The servers run the compiled relay: bring dist/ up to date (incremental, a few seconds at most).
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], { cwd: ROOT, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) throw new Error('tsc -b signaling/server failed');
   const servers = { parley: launch('parley', PARLEY_JS), bare: launch('bare', BARE_JS) };
   const clientProcs = Array.from({ length: CLIENT_PROCESSES }, () => launch('clients'));
@@ -469,8 +507,24 @@ async function main(): Promise<void> {
     let addressBlock = 0;
 
     // (a) idle connections
-    type IdleResult = { opened: number; failed: number; seconds: number; baseMB: number; rssMB: number; perConnKB: number; heapPerConnKB: number };
-    const noIdle: IdleResult = { opened: 0, failed: 0, seconds: NaN, baseMB: NaN, rssMB: NaN, perConnKB: NaN, heapPerConnKB: NaN };
+    type IdleResult = {
+      opened: number;
+      failed: number;
+      seconds: number;
+      baseMB: number;
+      rssMB: number;
+      perConnKB: number;
+      heapPerConnKB: number;
+    };
+    const noIdle: IdleResult = {
+      opened: 0,
+      failed: 0,
+      seconds: NaN,
+      baseMB: NaN,
+      rssMB: NaN,
+      perConnKB: NaN,
+      heapPerConnKB: NaN,
+    };
     const idle: Record<Kind, IdleResult> = { parley: noIdle, bare: noIdle };
     for (const kind of PHASES.has('idle') ? (['parley', 'bare'] as const) : []) {
       const base = await servers[kind].call<Mem>('mem');
@@ -482,13 +536,17 @@ async function main(): Promise<void> {
             kind,
             url: info[kind].url,
             count: per,
-            localAddresses: Array.from({ length: ADDRESSES_PER_PROCESS }, (_, k) => `${net}.${1 + (addressBlock * CLIENT_PROCESSES + i) * ADDRESSES_PER_PROCESS + k}`),
+            localAddresses: Array.from(
+              { length: ADDRESSES_PER_PROCESS },
+              (_, k) => `${net}.${1 + (addressBlock * CLIENT_PROCESSES + i) * ADDRESSES_PER_PROCESS + k}`,
+            ),
             concurrency: 64,
           }),
         ),
       );
       addressBlock++;
-      for (const r of results) if (r.failed) console.error(`${kind}: ${r.failed} connections failed: ${JSON.stringify(r.reasons)}`);
+      for (const r of results)
+        if (r.failed) console.error(`${kind}: ${r.failed} connections failed: ${JSON.stringify(r.reasons)}`);
       const seconds = (performance.now() - started) / 1000;
       const after = await servers[kind].call<Mem>('mem');
       const opened = results.reduce((s, r) => s + r.opened, 0);
@@ -503,7 +561,8 @@ async function main(): Promise<void> {
       };
       if (kind === 'parley') {
         const stats = await servers.parley.call<{ authenticated: number }>('stats');
-        if (stats.authenticated !== opened) throw new Error(`relay reports ${stats.authenticated} authenticated, clients hold ${opened}`);
+        if (stats.authenticated !== opened)
+          throw new Error(`relay reports ${stats.authenticated} authenticated, clients hold ${opened}`);
       }
       await Promise.all(clientProcs.map((c) => c.call('closeIdle')));
     }
@@ -543,17 +602,30 @@ async function main(): Promise<void> {
     async function measure(mode: Mode): Promise<Record<Kind, Result> & { ratio: number }> {
       const kinds: Kind[] = ['parley', 'bare'];
       for (const kind of kinds) {
-        await client.call('loadStart', { mode, kind, url: info[kind].url, pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS, window: SIGNAL_WINDOW });
+        await client.call('loadStart', {
+          mode,
+          kind,
+          url: info[kind].url,
+          pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS,
+          window: SIGNAL_WINDOW,
+        });
       }
       for (const kind of kinds) await client.call('slice', { mode, kind, ms: WARMUP_MS, warmup: true });
-      const sum = { parley: { seconds: 0, cpu: 0, count: 0, bytes: 0 }, bare: { seconds: 0, cpu: 0, count: 0, bytes: 0 } };
+      const sum = {
+        parley: { seconds: 0, cpu: 0, count: 0, bytes: 0 },
+        bare: { seconds: 0, cpu: 0, count: 0, bytes: 0 },
+      };
       /** Parley's capacity per core over bare's, per pair of adjacent slices: the median resists bursts of neighbours. */
       const pairRatios: number[] = [];
       for (let i = 0; i < SLICES; i++) {
         const perCore = { parley: NaN, bare: NaN };
         for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
           const cpu0 = await servers[kind].call<number>('cpu');
-          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', { mode, kind, ms: SLICE_MS });
+          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', {
+            mode,
+            kind,
+            ms: SLICE_MS,
+          });
           const cpu = ((await servers[kind].call<number>('cpu')) - cpu0) / 1e6;
           sum[kind].cpu += cpu;
           sum[kind].seconds += r.seconds;
@@ -583,23 +655,55 @@ async function main(): Promise<void> {
     let relayRatio = NaN;
     if (PHASES.has('signals')) ({ ratio: forwardRatio, ...signals } = await measure('signals'));
     if (PHASES.has('relay')) ({ ratio: relayRatio, ...relayed } = await measure('relay'));
-    const parleyStats = await servers.parley.call<{ peakBufferedBytes: number; backpressurePauses: number; internalErrors: number }>('stats');
+    const parleyStats = await servers.parley.call<{
+      peakBufferedBytes: number;
+      backpressurePauses: number;
+      internalErrors: number;
+    }>('stats');
 
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     const rows: [string, string, string][] = [
-      ['idle connections (authenticated for Parley)', `${idle.parley.opened} (${idle.parley.failed} failed, ${f(idle.parley.seconds)} s)`, `${idle.bare.opened} (${f(idle.bare.seconds)} s)`],
-      ['server RSS before → with them (MB)', `${f(idle.parley.baseMB)} → ${f(idle.parley.rssMB)}`, `${f(idle.bare.baseMB)} → ${f(idle.bare.rssMB)}`],
+      [
+        'idle connections (authenticated for Parley)',
+        `${idle.parley.opened} (${idle.parley.failed} failed, ${f(idle.parley.seconds)} s)`,
+        `${idle.bare.opened} (${f(idle.bare.seconds)} s)`,
+      ],
+      [
+        'server RSS before → with them (MB)',
+        `${f(idle.parley.baseMB)} → ${f(idle.parley.rssMB)}`,
+        `${f(idle.bare.baseMB)} → ${f(idle.bare.rssMB)}`,
+      ],
       ['memory per idle connection (KB)', f(idle.parley.perConnKB, 2), f(idle.bare.perConnKB, 2)],
       ['  of which JS heap (KB)', f(idle.parley.heapPerConnKB, 2), f(idle.bare.heapPerConnKB, 2)],
-      [`signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`, f(signals.parley.msgsPerSec, 0), f(signals.bare.msgsPerSec, 0)],
-      ['  latency p50 / p99 (ms)', `${f(signals.parley.p50, 2)} / ${f(signals.parley.p99, 2)}`, `${f(signals.bare.p50, 2)} / ${f(signals.bare.p99, 2)}`],
+      [
+        `signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`,
+        f(signals.parley.msgsPerSec, 0),
+        f(signals.bare.msgsPerSec, 0),
+      ],
+      [
+        '  latency p50 / p99 (ms)',
+        `${f(signals.parley.p50, 2)} / ${f(signals.parley.p99, 2)}`,
+        `${f(signals.bare.p50, 2)} / ${f(signals.bare.p99, 2)}`,
+      ],
       ['  server CPU (% of a core)', `${f(signals.parley.cpuPct, 0)}%`, `${f(signals.bare.cpuPct, 0)}%`],
       ['  msgs per server CPU-second (one core)', f(signals.parley.perCore, 0), f(signals.bare.perCore, 0)],
-      [`relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`, f(relayed.parley.mbPerSec), f(relayed.bare.mbPerSec)],
+      [
+        `relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`,
+        f(relayed.parley.mbPerSec),
+        f(relayed.bare.mbPerSec),
+      ],
       ['  server CPU (% of a core)', `${f(relayed.parley.cpuPct, 0)}%`, `${f(relayed.bare.cpuPct, 0)}%`],
       ['  MB per server CPU-second (one core)', f(relayed.parley.perCore), f(relayed.bare.perCore)],
-      ['ratio Parley ÷ bare, msgs/s and MB/s', `signals ${f(signals.parley.msgsPerSec / signals.bare.msgsPerSec, 3)}`, `relay ${f(relayed.parley.mbPerSec / relayed.bare.mbPerSec, 3)}`],
-      ['ratio per server CPU-second (median of slice pairs)', `signals ${f(forwardRatio, 3)}`, `relay ${f(relayRatio, 3)}`],
+      [
+        'ratio Parley ÷ bare, msgs/s and MB/s',
+        `signals ${f(signals.parley.msgsPerSec / signals.bare.msgsPerSec, 3)}`,
+        `relay ${f(relayed.parley.mbPerSec / relayed.bare.mbPerSec, 3)}`,
+      ],
+      [
+        'ratio per server CPU-second (median of slice pairs)',
+        `signals ${f(forwardRatio, 3)}`,
+        `relay ${f(relayRatio, 3)}`,
+      ],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(6, ...rows.map((r) => r[1].length));
@@ -609,7 +713,9 @@ async function main(): Promise<void> {
     console.log(
       `\nParley relay: peak queue ${f(parleyStats.peakBufferedBytes / MB, 2)} MiB, ${parleyStats.backpressurePauses} backpressure pauses, ` +
         `${parleyStats.internalErrors} internal errors; signal errors ${signals.parley.errors}/${signals.bare.errors}; ` +
-        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; bench ${f((performance.now() - benchStarted) / 1000)} s. ` +
+        `load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}; bench ${f((performance.now() - benchStarted) / 1000)} s. ` +
         'Per-core ratios swing with V8 GC regimes under 64 KiB buffer churn; wall rates include the load generator.',
     );
     const round3 = (n: number) => (Number.isFinite(n) ? Number(n.toFixed(3)) : null);
@@ -643,8 +749,13 @@ async function main(): Promise<void> {
   } finally {
     // Children exit on disconnect (so --cpu-prof and friends can write); SIGTERM any that linger.
     for (const c of children) if (c.proc.connected) c.proc.disconnect();
-    const lingering = setTimeout(() => children.forEach((c) => c.proc.exitCode === null && c.proc.kill('SIGTERM')), 2_000);
-    await Promise.all(children.map((c) => (c.proc.exitCode !== null ? null : new Promise((r) => c.proc.once('exit', r)))));
+    const lingering = setTimeout(
+      () => children.forEach((c) => c.proc.exitCode === null && c.proc.kill('SIGTERM')),
+      2_000,
+    );
+    await Promise.all(
+      children.map((c) => (c.proc.exitCode !== null ? null : new Promise((r) => c.proc.once('exit', r)))),
+    );
     clearTimeout(lingering);
   }
 }

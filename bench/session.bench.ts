@@ -20,7 +20,10 @@ async function bareRound(a: Host, b: Host, url: string): Promise<number> {
   const pa = a.spawnNode<Out, { cmd: string; to: string; text: string }>(BARE, [url]);
   const pb = b.spawnNode<Out>(BARE, [url]);
   try {
-    const [, rb] = await Promise.all([pa.next((m) => m.type === 'ready', 30_000), pb.next((m) => m.type === 'ready', 30_000)]);
+    const [, rb] = await Promise.all([
+      pa.next((m) => m.type === 'ready', 30_000),
+      pb.next((m) => m.type === 'ready', 30_000),
+    ]);
     const t0 = performance.timeOrigin + performance.now();
     await pa.send({ cmd: 'go', to: rb.id!, text: 'hello' });
     const got = await pb.next((m) => m.type === 'received', 30_000);
@@ -76,10 +79,20 @@ try {
   console.log('| measure | median ms | rounds (ms) |');
   console.log('| --- | ---: | --- |');
   console.log(`| bare simple-peer: connect + first message | ${bareMs} | ${fmt(bare)} |`);
-  console.log(`| Parley direct: send → delivered (path after: ${[...new Set(paths)].join('/')}) | ${directMs} | ${fmt(direct)} |`);
+  console.log(
+    `| Parley direct: send → delivered (path after: ${[...new Set(paths)].join('/')}) | ${directMs} | ${fmt(direct)} |`,
+  );
   console.log(`| Parley, UDP+TCP blocked but the relay: send → delivered | ${fallbackMs} | ${fmt(fallback)} |`);
   console.log(`directMs / bareMs = ${(directMs / bareMs).toFixed(2)} (target ≤ 1.5); fallbackMs target ≤ 3000`);
-  console.log(JSON.stringify({ directMs, bareMs, fallbackMs, directRatio: Number((directMs / bareMs).toFixed(2)), rounds: ROUNDS }));
+  console.log(
+    JSON.stringify({
+      directMs,
+      bareMs,
+      fallbackMs,
+      directRatio: Number((directMs / bareMs).toFixed(2)),
+      rounds: ROUNDS,
+    }),
+  );
 } finally {
   await tb.destroy();
 }

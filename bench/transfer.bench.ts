@@ -58,7 +58,9 @@ function threadCpu(pid: number): Map<string, number> {
   }
   for (const tid of tasks) {
     try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
+        .trim()
+        .replace(/[0-9]+$/, '');
       const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
     } catch {
@@ -80,7 +82,10 @@ function threadSplit(before: Map<string, number>, after: Map<string, number>, by
 
 /** CPU seconds per 100 MB moved, for each process, e.g. "2.1+1.9". */
 function cpuPer100MB(pids: number[], before: number[], bytes: number): string {
-  return pids.map((pid, i) => (((cpuMs(pid) - before[i]!) / 1000) * (100 * MB)) / bytes).map((x) => x.toFixed(1)).join('+');
+  return pids
+    .map((pid, i) => (((cpuMs(pid) - before[i]!) / 1000) * (100 * MB)) / bytes)
+    .map((x) => x.toFixed(1))
+    .join('+');
 }
 
 interface Run {
@@ -115,7 +120,10 @@ async function barePump(a: Host, b: Host, bytes: number): Promise<Run> {
     await x.send({ pump: bytes });
     const started = await x.next((m) => m.type === 'pumped', 300_000);
     const done = await y.next((m) => m.type === 'received', 300_000);
-    if (process.env.THREADS) pids.forEach((pid, i) => log(`  bare ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`));
+    if (process.env.THREADS)
+      pids.forEach((pid, i) =>
+        log(`  bare ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`),
+      );
     return { speed: mbps(bytes, done.t! - started.t0!), cpu: cpuPer100MB(pids, before, bytes) };
   } finally {
     await Promise.all([x.stop(), y.stop()]);
@@ -170,11 +178,21 @@ async function parley(
     if (onProgress) await onProgress(alice, bob);
     const info = await alice.waitFinal(offerId!, 600_000);
     const ms = now() - t0;
-    if (info.files[0]?.state !== 'verified') throw new Error(`transfer ended ${info.state}/${info.files[0]?.state}: ${JSON.stringify(info.files[0]?.error)}`);
-    if (process.env.THREADS) pids.slice(0, 2).forEach((pid, i) => log(`  Parley ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`));
+    if (info.files[0]?.state !== 'verified')
+      throw new Error(`transfer ended ${info.state}/${info.files[0]?.state}: ${JSON.stringify(info.files[0]?.error)}`);
+    if (process.env.THREADS)
+      pids
+        .slice(0, 2)
+        .forEach((pid, i) =>
+          log(
+            `  Parley ${i ? 'receiver' : 'sender'} threads: ${threadSplit(threadsBefore[i]!, threadCpu(pid), bytes)}`,
+          ),
+        );
     const stats = await alice.stats(bob.id);
     const cpu = cpuPer100MB(stats.path === 'relay' ? pids : pids.slice(0, 2), before, bytes);
-    log(`  ${stats.path}: ${(ms / 1000).toFixed(1)} s, sender waited ${(stats.engine.windowWaitMs / 1000).toFixed(1)} s for its window, ${(stats.engine.streamWaitMs / 1000).toFixed(1)} s in stream.send`);
+    log(
+      `  ${stats.path}: ${(ms / 1000).toFixed(1)} s, sender waited ${(stats.engine.windowWaitMs / 1000).toFixed(1)} s for its window, ${(stats.engine.streamWaitMs / 1000).toFixed(1)} s in stream.send`,
+    );
     return { speed: mbps(bytes, ms), cpu, path: stats.path, alice, bob };
   } finally {
     await Promise.all([alice.close(), bob.close()]);
@@ -202,7 +220,9 @@ try {
       const run = await parley(a, b, r, file, warmUp, SIZE, dirs);
       if (run.path !== 'direct') throw new Error(`direct run went ${run.path}`);
       ours.push(run);
-      log(`direct round ${i + 1}: bare data channel ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${run.speed.toFixed(1)} MB/s (${run.cpu})`);
+      log(
+        `direct round ${i + 1}: bare data channel ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${run.speed.toFixed(1)} MB/s (${run.cpu})`,
+      );
     }
     const best = (runs: Run[]) => runs.reduce((x, y) => (y.speed > x.speed ? y : x));
     result.directBareMBps = +best(bare).speed.toFixed(1);
@@ -225,7 +245,9 @@ try {
       } finally {
         await a.unblock();
       }
-      log(`relay round ${i + 1}: bare ws forwarder ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${ours.at(-1)!.speed.toFixed(1)} MB/s (${ours.at(-1)!.cpu})`);
+      log(
+        `relay round ${i + 1}: bare ws forwarder ${bare.at(-1)!.speed.toFixed(1)} MB/s (CPU s/100 MB ${bare.at(-1)!.cpu}), Parley ${ours.at(-1)!.speed.toFixed(1)} MB/s (${ours.at(-1)!.cpu})`,
+      );
     }
     const best = (runs: Run[]) => runs.reduce((x, y) => (y.speed > x.speed ? y : x));
     result.relayBareMBps = +best(bare).speed.toFixed(1);
@@ -248,7 +270,9 @@ try {
       const after = await bob.stats(alice.id);
       result.rssGrowthMB = +((after.maxRss - before.rss) / MB).toFixed(1);
       result.bigMBps = +mbps(BIG_SIZE, ms).toFixed(1);
-      log(`memory: ${BIG_SIZE / MB} MB at ${result.bigMBps} MB/s, receiver RSS ${(before.rss / MB).toFixed(0)} → max ${(after.maxRss / MB).toFixed(0)} MB`);
+      log(
+        `memory: ${BIG_SIZE / MB} MB at ${result.bigMBps} MB/s, receiver RSS ${(before.rss / MB).toFixed(0)} → max ${(after.maxRss / MB).toFixed(0)} MB`,
+      );
     } finally {
       await Promise.all([alice.close(), bob.close()]);
       rmSync(big, { force: true });
@@ -273,7 +297,9 @@ try {
       const stats = await alice.stats(bob.id);
       const resent = stats.engine.chunkBytesSent - SIZE;
       result.resumeResentPct = +((100 * resent) / SIZE).toFixed(3);
-      log(`resume: killed at ${(at.bytesDone / MB).toFixed(1)} MB (sender had sent ${(sentAtKill / MB).toFixed(1)} MB), re-sent ${(resent / MB).toFixed(2)} MB; session re-sent ${stats.stream?.framesResent} frames`);
+      log(
+        `resume: killed at ${(at.bytesDone / MB).toFixed(1)} MB (sender had sent ${(sentAtKill / MB).toFixed(1)} MB), re-sent ${(resent / MB).toFixed(2)} MB; session re-sent ${stats.stream?.framesResent} frames`,
+      );
     } finally {
       await Promise.all([alice.close(), bob.close(), bob2?.close()]);
     }

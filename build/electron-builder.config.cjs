@@ -55,7 +55,9 @@ const config = {
   // The sandboxed preload must be one CommonJS file; `npm run build` (tsc) does not produce it.
   beforePack: async () => {
     const { pathToFileURL } = require('node:url');
-    const { bundlePreload } = await import(pathToFileURL(require('node:path').join(__dirname, 'bundle-preload.mjs')).href);
+    const { bundlePreload } = await import(
+      pathToFileURL(require('node:path').join(__dirname, 'bundle-preload.mjs')).href
+    );
     await bundlePreload();
   },
 
@@ -65,7 +67,8 @@ const config = {
     icon: 'build/icons/png',
     executableName: 'parley',
     synopsis: 'Peer-to-peer messenger: chat, calls and files',
-    description: 'Parley is a desktop peer-to-peer messenger with chat, audio and video calls and file transfer of any size, with an end-to-end-encrypted relay fallback.',
+    description:
+      'Parley is a desktop peer-to-peer messenger with chat, audio and video calls and file transfer of any size, with an end-to-end-encrypted relay fallback.',
     maintainer: 'Parley maintainers <maintainers@parley.invalid>',
     vendor: 'Parley',
     // The `parley:` scheme handler (x-scheme-handler/parley) is added to the .desktop file from `protocols`.

@@ -64,7 +64,10 @@ const sdTail = (x, y, ax, ay, bx, by, tx, ty) => {
   return Math.min(Math.max(...e), Math.max(...e.map((v) => -v)));
 };
 const bubble = (x, y, cx, cy, hw, hh) =>
-  Math.min(sdRoundRect(x, y, cx, cy, hw, hh, hh * 0.55), sdTail(x, y, cx - hw * 0.55, cy + hh * 0.6, cx - hw * 0.05, cy + hh * 0.6, cx - hw * 0.7, cy + hh * 1.55));
+  Math.min(
+    sdRoundRect(x, y, cx, cy, hw, hh, hh * 0.55),
+    sdTail(x, y, cx - hw * 0.55, cy + hh * 0.6, cx - hw * 0.05, cy + hh * 0.6, cx - hw * 0.7, cy + hh * 1.55),
+  );
 
 const mix = (a, b, t) => a.map((v, i) => v + (b[i] - v) * t);
 const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
@@ -74,7 +77,10 @@ function render(size, layers, samples = 4) {
   const out = Buffer.alloc(size * size * 4);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < samples; sy++) {
         for (let sx = 0; sx < samples; sx++) {
           const x = (px + (sx + 0.5) / samples) / size;
@@ -87,7 +93,10 @@ function render(size, layers, samples = 4) {
               alpha = 1;
             }
           }
-          r += col[0] * alpha; g += col[1] * alpha; b += col[2] * alpha; a += alpha;
+          r += col[0] * alpha;
+          g += col[1] * alpha;
+          b += col[2] * alpha;
+          a += alpha;
         }
       }
       const i = (py * size + px) * 4;
@@ -111,7 +120,9 @@ export function appIcon(size) {
   return render(size, [
     [(x, y) => sdRoundRect(x, y, 0.5, 0.5, 0.44, 0.44, 0.2), gradient],
     [(x, y) => bubble(x, y, 0.5, 0.46, 0.27, 0.18), () => WHITE],
-    dot(0.38), dot(0.5), dot(0.62),
+    dot(0.38),
+    dot(0.5),
+    dot(0.62),
   ]);
 }
 
@@ -124,7 +135,11 @@ export function trayIcon(size, presence, unread) {
     [(x, y) => sdCircle(x, y, 0.78, 0.78, 0.2), () => WHITE],
     [(x, y) => sdCircle(x, y, 0.78, 0.78, 0.15), () => PRESENCE[presence]],
   ];
-  if (unread) layers.push([(x, y) => sdCircle(x, y, 0.8, 0.2, 0.19), () => WHITE], [(x, y) => sdCircle(x, y, 0.8, 0.2, 0.14), () => UNREAD]);
+  if (unread)
+    layers.push(
+      [(x, y) => sdCircle(x, y, 0.8, 0.2, 0.19), () => WHITE],
+      [(x, y) => sdCircle(x, y, 0.8, 0.2, 0.14), () => UNREAD],
+    );
   return render(size, layers);
 }
 

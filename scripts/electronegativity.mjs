@@ -34,20 +34,23 @@ function blockNetwork() {
 }
 
 async function scan(run, input, electronVersion) {
-  const result = await run({
-    input,
-    output: undefined,
-    isSarif: false,
-    customScan: [],
-    excludeFromScan: EXCLUDED_CHECKS,
-    severitySet: undefined,
-    confidenceSet: undefined,
-    isRelative: false,
-    isVerbose: true,
-    electronUpgrade: undefined,
-    electronVersionOverride: electronVersion,
-    parserPlugins: [],
-  }, false);
+  const result = await run(
+    {
+      input,
+      output: undefined,
+      isSarif: false,
+      customScan: [],
+      excludeFromScan: EXCLUDED_CHECKS,
+      severitySet: undefined,
+      confidenceSet: undefined,
+      isRelative: false,
+      isVerbose: true,
+      electronUpgrade: undefined,
+      electronVersionOverride: electronVersion,
+      parserPlugins: [],
+    },
+    false,
+  );
   return {
     input,
     checks: result.globalChecks + result.atomicChecks,
@@ -67,9 +70,10 @@ async function scan(run, input, electronVersion) {
 }
 
 async function main() {
-  const inputs = process.argv.length > 2
-    ? process.argv.slice(2).map((p) => resolve(p))
-    : [join(root, 'electron'), join(root, 'dist', 'electron')].filter((p) => existsSync(p));
+  const inputs =
+    process.argv.length > 2
+      ? process.argv.slice(2).map((p) => resolve(p))
+      : [join(root, 'electron'), join(root, 'dist', 'electron')].filter((p) => existsSync(p));
   blockNetwork();
   // Its i18n takes the locale from LANG; pin the bundled English strings.
   process.env.LANG = 'en-US';
@@ -91,12 +95,16 @@ async function main() {
 
   let failing = 0;
   for (const report of parsed) {
-    console.log(`electronegativity ${relative(root, report.input) || '.'}: ${report.checks} checks, ${report.findings.length} findings`);
+    console.log(
+      `electronegativity ${relative(root, report.input) || '.'}: ${report.checks} checks, ${report.findings.length} findings`,
+    );
     for (const e of report.errors) console.log(`  ${e.tolerable ? 'warning' : 'PARSE ERROR'} ${e.file}: ${e.message}`);
     for (const f of report.findings) {
       const bad = FAILING.has(f.severity);
       if (bad) failing++;
-      console.log(`  ${bad ? 'FAIL' : 'info'} ${f.severity}/${f.confidence}${f.manualReview ? ' (review)' : ''} ${f.id} ${f.file}:${f.line}:${f.column}`);
+      console.log(
+        `  ${bad ? 'FAIL' : 'info'} ${f.severity}/${f.confidence}${f.manualReview ? ' (review)' : ''} ${f.id} ${f.file}:${f.line}:${f.column}`,
+      );
       if (f.sample) console.log(`       ${f.sample.slice(0, 160)}`);
       if (bad) console.log(`       ${f.description}`);
     }

@@ -10,7 +10,8 @@ export const SYSTEM_DEPS = fileURLToPath(new URL('../.ci/system-deps.json', impo
 
 const onPath = (cmd) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { encoding: 'utf8' }).status === 0;
 const installed = (pkg) =>
-  spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed') ?? false;
+  spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed') ??
+  false;
 
 /** @returns {{ problems: string[], packages: string[] }} what is missing, and the packages that bring it */
 export function checkSystemDeps(path = SYSTEM_DEPS) {
@@ -20,7 +21,8 @@ export function checkSystemDeps(path = SYSTEM_DEPS) {
   for (const { package: pkg, programs } of deps.packages) {
     const absent = programs.filter((p) => (p.startsWith('/') ? !existsSync(p) : !onPath(p)));
     if (absent.length) problems.push(`${absent.map((p) => `\`${p}\``).join(', ')} missing: apt-get install -y ${pkg}`);
-    else if (programs.length === 0 && !installed(pkg)) problems.push(`Debian package ${pkg} is not installed: apt-get install -y ${pkg}`);
+    else if (programs.length === 0 && !installed(pkg))
+      problems.push(`Debian package ${pkg} is not installed: apt-get install -y ${pkg}`);
     else continue;
     packages.push(pkg);
   }

@@ -34,9 +34,15 @@ export function findElectronBinary({ env = process.env, electronDir } = {}) {
       ? { ok: true, path: candidate }
       : { ok: false, reason: `ELECTRON_OVERRIDE_DIST_PATH is set but ${candidate} does not exist` };
   }
-  if (!relative) return { ok: false, reason: 'the Electron binary was never downloaded (node_modules/electron/path.txt is missing)' };
+  if (!relative)
+    return {
+      ok: false,
+      reason: 'the Electron binary was never downloaded (node_modules/electron/path.txt is missing)',
+    };
   const candidate = join(dir, 'dist', relative);
-  return existsSync(candidate) ? { ok: true, path: candidate } : { ok: false, reason: `the Electron binary is missing (${candidate})` };
+  return existsSync(candidate)
+    ? { ok: true, path: candidate }
+    : { ok: false, reason: `the Electron binary is missing (${candidate})` };
 }
 
 export const UNAVAILABLE_HELP = [
@@ -49,12 +55,19 @@ export const UNAVAILABLE_HELP = [
 async function main() {
   const electron = findElectronBinary();
   if (!electron.ok) {
-    console.error(`Cannot start Parley: the Electron binary is not available on this machine — ${electron.reason}.\n${UNAVAILABLE_HELP}`);
+    console.error(
+      `Cannot start Parley: the Electron binary is not available on this machine — ${electron.reason}.\n${UNAVAILABLE_HELP}`,
+    );
     process.exit(2);
   }
-  const missing = [join(root, 'dist', 'electron', 'main', 'index.js'), join(root, 'dist', 'renderer', 'index.html')].filter((p) => !existsSync(p));
+  const missing = [
+    join(root, 'dist', 'electron', 'main', 'index.js'),
+    join(root, 'dist', 'renderer', 'index.html'),
+  ].filter((p) => !existsSync(p));
   if (missing.length > 0) {
-    console.error(`Cannot start Parley: not built (${missing.join(', ')} missing). Run \`npm run build\` first (\`npm start\` does).`);
+    console.error(
+      `Cannot start Parley: not built (${missing.join(', ')} missing). Run \`npm run build\` first (\`npm start\` does).`,
+    );
     process.exit(2);
   }
   const { bundlePreload } = await import(pathToFileURL(join(root, 'build', 'bundle-preload.mjs')).href);

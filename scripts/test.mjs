@@ -22,7 +22,9 @@ function preflight() {
   if (problems.length) {
     console.error('npm test cannot run every test on this machine:\n' + problems.map((p) => '  - ' + p).join('\n'));
     if (system.packages.length) console.error(`All at once: apt-get install -y ${system.packages.join(' ')}`);
-    console.error('Nothing is skipped silently: fix the above (bash .ci/run installs all of it on Debian) and run again.');
+    console.error(
+      'Nothing is skipped silently: fix the above (bash .ci/run installs all of it on Debian) and run again.',
+    );
     process.exit(1);
   }
 }
@@ -42,7 +44,15 @@ function runStage(label, cmd, args) {
 
 function vitest(project) {
   const report = join(outDir, `${project}.json`);
-  const ok = runStage(`${project} tests`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const ok = runStage(`${project} tests`, 'npx', [
+    'vitest',
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+  ]);
   if (existsSync(report)) {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     passed += json.numPassedTests ?? 0;

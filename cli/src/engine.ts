@@ -46,7 +46,9 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
     try {
       wrtc = loadWrtc();
     } catch (err) {
-      ctx.out.note(`warning: @roamhq/wrtc could not be loaded (${(err as Error).message.split('\n')[0]}); using the relay only`);
+      ctx.out.note(
+        `warning: @roamhq/wrtc could not be loaded (${(err as Error).message.split('\n')[0]}); using the relay only`,
+      );
     }
   }
   let messenger: Messenger;
@@ -66,7 +68,9 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
     throw new CliError(`cannot start: ${(err as Error).message}`);
   }
   if (relays.length === 0) {
-    ctx.out.note('warning: no relay configured for you (set one with `parley id --relay URL`); only contacts\' relays are used');
+    ctx.out.note(
+      "warning: no relay configured for you (set one with `parley id --relay URL`); only contacts' relays are used",
+    );
   }
   return {
     identity,

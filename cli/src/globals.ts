@@ -17,14 +17,27 @@ export interface Globals {
 }
 
 export function globalsOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): Globals {
-  const o = cmd.optsWithGlobals<{ home?: string; json?: boolean; relay?: string[]; logLevel?: string; relayOnly?: boolean }>();
+  const o = cmd.optsWithGlobals<{
+    home?: string;
+    json?: boolean;
+    relay?: string[];
+    logLevel?: string;
+    relayOnly?: boolean;
+  }>();
   const level = o.logLevel ?? env['PARLEY_LOG'] ?? 'warn';
-  if (!isLogLevel(level)) throw new UsageError(`unknown log level "${level}" (fatal, error, warn, info, debug, trace, silent)`);
+  if (!isLogLevel(level))
+    throw new UsageError(`unknown log level "${level}" (fatal, error, warn, info, debug, trace, silent)`);
   const relays: string[] = [];
   for (const url of o.relay ?? []) {
     const r = checkRelayUrl(url);
     if (!r.ok) throw new UsageError(`--relay: ${r.error}`);
     if (!relays.includes(r.value)) relays.push(r.value);
   }
-  return { home: o.home ? resolve(o.home) : defaultHome(env), json: Boolean(o.json), relays, logLevel: level, relayOnly: Boolean(o.relayOnly) };
+  return {
+    home: o.home ? resolve(o.home) : defaultHome(env),
+    json: Boolean(o.json),
+    relays,
+    logLevel: level,
+    relayOnly: Boolean(o.relayOnly),
+  };
 }

@@ -7,7 +7,12 @@ import { safeText } from './terminal.js';
 const RANK = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 export type HumanLogLevel = keyof typeof RANK;
 
-const LABEL: Record<'debug' | 'info' | 'warn' | 'error', string> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' };
+const LABEL: Record<'debug' | 'info' | 'warn' | 'error', string> = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warning',
+  error: 'error',
+};
 
 function field(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -20,7 +25,10 @@ function field(value: unknown): string {
 }
 
 /** A Logger writing one readable line per entry at or above `level`. */
-export function createHumanLogger(level: HumanLogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createHumanLogger(
+  level: HumanLogLevel,
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const at = (name: keyof typeof LABEL) => (obj: Record<string, unknown>, msg?: string) => {
     if (RANK[name] < RANK[level]) return;
     const fields = Object.entries(obj ?? {})

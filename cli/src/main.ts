@@ -27,13 +27,21 @@ Environment:
 
 export function buildProgram(): Command {
   const program = new Command('parley')
-    .description('Parley, the headless peer-to-peer messenger: chat and files with your contacts from a terminal or script.')
+    .description(
+      'Parley, the headless peer-to-peer messenger: chat and files with your contacts from a terminal or script.',
+    )
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .option('--home <dir>', 'data directory for this identity (default $PARLEY_HOME or ~/.parley)')
     .option('--json', 'machine-readable output: one JSON value per line on stdout')
-    .option('--relay <url>', 'relay to use (ws:// or wss://); repeat for several. Overrides the stored relays', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--relay <url>',
+      'relay to use (ws:// or wss://); repeat for several. Overrides the stored relays',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--relay-only', 'never connect directly (WebRTC); carry everything through the relay, end-to-end encrypted')
-    .addOption(new Option('--log-level <level>', 'log level on stderr (default $PARLEY_LOG or warn)').choices(LOG_LEVELS))
+    .addOption(
+      new Option('--log-level <level>', 'log level on stderr (default $PARLEY_LOG or warn)').choices(LOG_LEVELS),
+    )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -66,9 +74,16 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     const json = program.opts<{ json?: boolean }>().json ?? args.includes('--json');
     const code = err instanceof CliError ? err.exitCode : EXIT_FAILURE;
-    const message = err instanceof CliError ? err.message : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    const message =
+      err instanceof CliError
+        ? err.message
+        : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
     process.stderr.write(`parley: ${safeOutput(message)}\n`);
-    if (json) process.stdout.write(JSON.stringify({ type: 'error', error: err instanceof Error ? err.message : String(err), exitCode: code }) + '\n');
+    if (json)
+      process.stdout.write(
+        JSON.stringify({ type: 'error', error: err instanceof Error ? err.message : String(err), exitCode: code }) +
+          '\n',
+      );
     return code;
   }
 }
@@ -91,7 +106,9 @@ export async function runAsProcess(args: readonly string[]): Promise<never> {
   });
   // A long-running listen/receive must not die on one stray rejection deep in a session: report it.
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`parley: internal error (continuing): ${safeOutput(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`);
+    process.stderr.write(
+      `parley: internal error (continuing): ${safeOutput(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`,
+    );
   });
   const code = await main(args);
   process.exit(code);

@@ -18,7 +18,11 @@ export interface Output {
   raw(text: string): void;
 }
 
-export function createOutput(json: boolean, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WriteStream = process.stdout,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Output {
   return {
     json,
     tty: Boolean(stdout.isTTY) && !json,

@@ -95,7 +95,9 @@ export class PlainProgress implements ProgressSink {
     if (last !== undefined && quarter <= last) return;
     this.reported.set(p.key, quarter);
     if (quarter >= 4) return; // the final line comes from finish()
-    this.write(`${safeText(p.name)}: ${quarter * 25}% of ${formatBytes(p.size)}, ${formatSpeed(p.speed)} (${safeText(p.path)})`);
+    this.write(
+      `${safeText(p.name)}: ${quarter * 25}% of ${formatBytes(p.size)}, ${formatSpeed(p.speed)} (${safeText(p.path)})`,
+    );
   }
 
   finish(key: string, summary: string): void {

@@ -22,19 +22,23 @@ export function receivePathsProblem(paths: readonly string[], options: ReceivePa
     const segments = path.split('/');
     if (!options.allowDotFiles) {
       const dot = segments.find((s) => s.startsWith('.'));
-      if (dot !== undefined) return `refused file name ${displayName(path)}: "${dot.slice(0, 40)}" starts with a dot (hidden files and folders such as .ssh or .config are not received; the receiver can allow them with --allow-dot-files)`;
+      if (dot !== undefined)
+        return `refused file name ${displayName(path)}: "${dot.slice(0, 40)}" starts with a dot (hidden files and folders such as .ssh or .config are not received; the receiver can allow them with --allow-dot-files)`;
     }
     const key = path.normalize('NFC').toLowerCase();
     const clash = files.get(key) ?? folders.get(key);
-    if (clash !== undefined) return `refused file name ${displayName(path)}: differs from ${displayName(clash)} only in letter case`;
+    if (clash !== undefined)
+      return `refused file name ${displayName(path)}: differs from ${displayName(clash)} only in letter case`;
     files.set(key, path);
     const keySegments = key.split('/');
     for (let i = 1; i < keySegments.length; i++) {
       const folderKey = keySegments.slice(0, i).join('/');
       const folderName = segments.slice(0, i).join('/');
       const seen = folders.get(folderKey);
-      if (seen !== undefined && seen !== folderName) return `refused folder name ${displayName(folderName)}: differs from ${displayName(seen)} only in letter case`;
-      if (files.has(folderKey)) return `refused file name ${displayName(files.get(folderKey))}: differs from folder ${displayName(folderName)} only in letter case`;
+      if (seen !== undefined && seen !== folderName)
+        return `refused folder name ${displayName(folderName)}: differs from ${displayName(seen)} only in letter case`;
+      if (files.has(folderKey))
+        return `refused file name ${displayName(files.get(folderKey))}: differs from folder ${displayName(folderName)} only in letter case`;
       folders.set(folderKey, folderName);
     }
   }

@@ -7,7 +7,19 @@ import WebSocket from 'ws';
 import type { WebSocketFactory, WebSocketLike } from '../../core/src/platform/types.js';
 import { nodeWebSocketFactory } from '../../platform/node/src/websocket.js';
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 301: 'Moved Permanently', 302: 'Found', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 426: 'Upgrade Required', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  301: 'Moved Permanently',
+  302: 'Found',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  426: 'Upgrade Required',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 /** A readable cause for a WebSocket that failed before opening. */
 export function describeConnectError(err: Error & { code?: string }, url: string): string {
@@ -58,7 +70,13 @@ export function diagnosingWebSocketFactory(inner: WebSocketFactory = nodeWebSock
       get: () => handler,
       set: (h: WebSocketLike['onclose']) => {
         handler = h;
-        oncloseOf.set!.call(ws, h === null ? null : (ev: { code: number; reason: string }) => h(cause !== null && ev.code === 1006 && !ev.reason ? { code: ev.code, reason: cause } : ev));
+        oncloseOf.set!.call(
+          ws,
+          h === null
+            ? null
+            : (ev: { code: number; reason: string }) =>
+                h(cause !== null && ev.code === 1006 && !ev.reason ? { code: ev.code, reason: cause } : ev),
+        );
       },
     });
     return like;

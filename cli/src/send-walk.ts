@@ -1,7 +1,12 @@
 // The folder walk behind `parley send <path...>`: arguments to the files to offer.
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { relativePathProblem, TransferError, TransferErrorCode, type OutgoingFile } from '../../core/src/transfer/index.js';
+import {
+  relativePathProblem,
+  TransferError,
+  TransferErrorCode,
+  type OutgoingFile,
+} from '../../core/src/transfer/index.js';
 import { describeFsError } from '../../platform/node/src/file-io.js';
 
 const MIME: Record<string, string> = {
@@ -57,8 +62,15 @@ export async function walkForSend(paths: readonly string[], options: WalkOptions
       return;
     }
     const info = await stat(absolute);
-    if (result.files.length >= maxFiles) throw new TransferError(TransferErrorCode.TooLarge, `more than ${maxFiles} files`);
-    result.files.push({ relativePath, source: absolute, size: info.size, mime: guessMime(absolute), mtime: Math.floor(info.mtimeMs) });
+    if (result.files.length >= maxFiles)
+      throw new TransferError(TransferErrorCode.TooLarge, `more than ${maxFiles} files`);
+    result.files.push({
+      relativePath,
+      source: absolute,
+      size: info.size,
+      mime: guessMime(absolute),
+      mtime: Math.floor(info.mtimeMs),
+    });
   };
   for (const given of paths) {
     const absolute = resolve(given);
@@ -89,11 +101,16 @@ export async function walkForSend(paths: readonly string[], options: WalkOptions
           const childRel = `${rel}/${entry.name}`;
           if (entry.isDirectory()) folders.push([childAbs, childRel]);
           else if (entry.isFile()) await add(childAbs, childRel);
-          else result.skipped.push({ path: childAbs, reason: entry.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
+          else
+            result.skipped.push({
+              path: childAbs,
+              reason: entry.isSymbolicLink() ? 'symbolic link' : 'not a regular file',
+            });
         }
         stack.push(...folders.reverse());
       }
-    } else result.skipped.push({ path: absolute, reason: info.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
+    } else
+      result.skipped.push({ path: absolute, reason: info.isSymbolicLink() ? 'symbolic link' : 'not a regular file' });
   }
   return result;
 }

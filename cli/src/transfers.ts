@@ -42,7 +42,10 @@ export async function openWithFiles(ctx: ActionContext, options: TransfersOption
  * Of these outgoing offers, the ones whose source files are gone (deleted or moved since the offer was
  * made): they can never finish, so `send` ends them (once) instead of leaving them to fail later.
  */
-export async function offersWithMissingSources(kv: KeyValueStore, offers: readonly TransferInfo[]): Promise<Map<string, string[]>> {
+export async function offersWithMissingSources(
+  kv: KeyValueStore,
+  offers: readonly TransferInfo[],
+): Promise<Map<string, string[]>> {
   const wanted = new Set(offers.filter((o) => o.direction === 'out').map((o) => o.offerId));
   const missing = new Map<string, string[]>();
   if (wanted.size === 0) return missing;
@@ -51,7 +54,13 @@ export async function offersWithMissingSources(kv: KeyValueStore, offers: readon
     const gone: string[] = [];
     for (const f of record.files) {
       if (f.source === undefined) continue;
-      if (!(await access(f.source).then(() => true, () => false))) gone.push(f.relativePath);
+      if (
+        !(await access(f.source).then(
+          () => true,
+          () => false,
+        ))
+      )
+        gone.push(f.relativePath);
     }
     if (gone.length > 0) missing.set(record.offerId, gone);
   }

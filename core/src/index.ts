@@ -1,6 +1,11 @@
 // Public API of the engine.
 export * from './api.js';
-export { Messenger, type MessengerCloseOptions, type MessengerFilesOptions, type MessengerOptions } from './messenger.js';
+export {
+  Messenger,
+  type MessengerCloseOptions,
+  type MessengerFilesOptions,
+  type MessengerOptions,
+} from './messenger.js';
 export type { KeyValueStore, Logger, WebSocketFactory, WebSocketLike } from './platform/types.js';
 export { silentLogger } from './platform/types.js';
 export type { IdentityKeyStore, StoredIdentity } from './identity/store.js';

@@ -1,6 +1,16 @@
 // The engine facade the UI and the CLI use: identity, contacts, presence, sessions, chat, calls and
 // file transfer. Every session it creates carries chat and (when configured) file frames from the start.
-import type { ChatMessage, Contact, ContactRequestView, IdentityId, MessengerEventMap, OwnIdentity, RelayState, SessionPath, Unsubscribe } from './api.js';
+import type {
+  ChatMessage,
+  Contact,
+  ContactRequestView,
+  IdentityId,
+  MessengerEventMap,
+  OwnIdentity,
+  RelayState,
+  SessionPath,
+  Unsubscribe,
+} from './api.js';
 import { CALL_SIGNAL_KIND } from './call/signals.js';
 import { CallManager } from './call/manager.js';
 import type { CallRelay, CallTimeouts } from './call/types.js';
@@ -30,7 +40,9 @@ import { Emitter } from './util/emitter.js';
  * policy (decide, window, ...). Offers from strangers are always declined. Its state is kept in the
  * Messenger's store unless `store` says otherwise.
  */
-export type MessengerFilesOptions = Omit<TransferEngineOptions, 'store' | 'logger' | 'isKnownContact'> & { store?: KeyValueStore };
+export type MessengerFilesOptions = Omit<TransferEngineOptions, 'store' | 'logger' | 'isKnownContact'> & {
+  store?: KeyValueStore;
+};
 
 export interface MessengerCloseOptions {
   /**
@@ -104,7 +116,13 @@ export class Messenger {
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(options: MessengerOptions, identity: LocalIdentity, contacts: ContactStore, chat: ChatStore, relayUrls: string[]) {
+  private constructor(
+    options: MessengerOptions,
+    identity: LocalIdentity,
+    contacts: ContactStore,
+    chat: ChatStore,
+    relayUrls: string[],
+  ) {
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
     this.#identity = identity;
@@ -123,11 +141,18 @@ export class Messenger {
       relayOnly: () => this.#o.relayOnly === true,
       logger: this.#log,
       ...(options.callTimeouts ? { timeouts: options.callTimeouts } : {}),
-      ...(options.SimplePeer ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> } : {}),
+      ...(options.SimplePeer
+        ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> }
+        : {}),
     });
     const files = options.files;
     this.transfers = files
-      ? new TransferEngine({ ...files, store: files.store ?? options.store, logger: this.#log, isKnownContact: (id) => contacts.has(id) })
+      ? new TransferEngine({
+          ...files,
+          store: files.store ?? options.store,
+          logger: this.#log,
+          isKnownContact: (id) => contacts.has(id),
+        })
       : null;
   }
 
@@ -141,7 +166,9 @@ export class Messenger {
       },
       signal: (to, data) => {
         const relay = this.#relayFor(to);
-        return relay ? relay.signal(to, data) : Promise.reject(new RelayError('closed', 'No relay is configured to reach this contact.'));
+        return relay
+          ? relay.signal(to, data)
+          : Promise.reject(new RelayError('closed', 'No relay is configured to reach this contact.'));
       },
       on: (_event, listener) => this.#callSignals.on('signal', listener),
     };
@@ -320,7 +347,9 @@ export class Messenger {
       policy: {
         ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
         ...(this.#o.directStallMs !== undefined ? { directStallMs: this.#o.directStallMs } : {}),
-        ...(this.#o.directAttemptTimeoutMs !== undefined ? { directAttemptTimeoutMs: this.#o.directAttemptTimeoutMs } : {}),
+        ...(this.#o.directAttemptTimeoutMs !== undefined
+          ? { directAttemptTimeoutMs: this.#o.directAttemptTimeoutMs }
+          : {}),
       },
       ...(this.#o.directDisabled || this.#o.relayOnly ? { directDisabled: true } : {}),
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
@@ -375,7 +404,10 @@ export class Messenger {
     const live = [...this.#sessions.values()].filter((s) => s.path !== 'none');
     if (live.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(live.map((s) => s.stream.flushed())), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    await Promise.race([
+      Promise.all(live.map((s) => s.stream.flushed())),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -384,7 +416,9 @@ export class Messenger {
     for (const c of this.#contacts.list()) this.#watch(c.id);
     // Messages left in the outbox by a previous run go as soon as their contact is reachable.
     void this.#chat.contactsWithPending().then((ids) => {
-      for (const id of ids) if (this.#contacts.get(id)?.status !== 'waiting' && this.#contacts.has(id) && !this.#closed) this.sessionFor(id);
+      for (const id of ids)
+        if (this.#contacts.get(id)?.status !== 'waiting' && this.#contacts.has(id) && !this.#closed)
+          this.sessionFor(id);
     });
     // So do transfers left unfinished (either direction): each side re-offers or says where to resume.
     for (const id of this.transfers?.contactsWithUnfinished() ?? []) {
@@ -400,12 +434,22 @@ export class Messenger {
   #client(url: string): RelayClient {
     let client = this.#relays.get(url);
     if (client) return client;
-    client = new RelayClient({ url, signer: relaySignerOf(this.#identity), webSocket: this.#o.webSocket, logger: this.#log });
+    client = new RelayClient({
+      url,
+      signer: relaySignerOf(this.#identity),
+      webSocket: this.#o.webSocket,
+      logger: this.#log,
+    });
     this.#relays.set(url, client);
-    client.on('state', ({ state, error }) => this.#events.emit('relay', error === undefined ? { state, url } : { state, url, error }));
+    client.on('state', ({ state, error }) =>
+      this.#events.emit('relay', error === undefined ? { state, url } : { state, url, error }),
+    );
     client.on('presence', ({ id }) => void this.#emitContact(id));
     client.on('signal', ({ from, data }) => this.#onSignal(from, data));
-    client.on('mail', ({ id, from, body }) => void this.#requests.handleMail(from, body).then(() => client.ackMail([id])));
+    client.on(
+      'mail',
+      ({ id, from, body }) => void this.#requests.handleMail(from, body).then(() => client.ackMail([id])),
+    );
     client.on('state', ({ state }) => {
       if (state === 'online') void this.#requests.refresh();
     });

@@ -14,7 +14,8 @@ export { MIME_TYPES, mimeTypeFor } from '../../signaling/web-policy/index.js';
 
 export const MAX_APP_URL_LENGTH = MAX_WEB_PATH_LENGTH;
 
-export type ResolveResult = { status: 200; path: string; mimeType: string } | { status: 400 | 403 | 404 | 405; error: string };
+export type ResolveResult =
+  { status: 200; path: string; mimeType: string } | { status: 400 | 403 | 404 | 405; error: string };
 
 export type ResolverFs = WebPathFs;
 
@@ -28,11 +29,16 @@ export interface AppRequestLike {
  * Routes without an extension (client-side routes) fall back to index.html; a missing file with an
  * extension is a 404, so a broken asset reference is visible instead of answered with HTML.
  */
-export async function resolveAppRequest(request: AppRequestLike, root: string, fs?: ResolverFs): Promise<ResolveResult> {
+export async function resolveAppRequest(
+  request: AppRequestLike,
+  root: string,
+  fs?: ResolverFs,
+): Promise<ResolveResult> {
   // The renderer only ever reads its own files.
   if (request.method !== 'GET') return { status: 405, error: `method ${request.method} not allowed` };
   const raw = request.url;
-  if (typeof raw !== 'string' || raw.length > MAX_APP_URL_LENGTH) return { status: 400, error: 'URL missing or too long' };
+  if (typeof raw !== 'string' || raw.length > MAX_APP_URL_LENGTH)
+    return { status: 400, error: 'URL missing or too long' };
 
   const prefix = `${APP_SCHEME}://`;
   if (raw.slice(0, prefix.length).toLowerCase() !== prefix) return { status: 400, error: 'not an app:// URL' };
@@ -47,7 +53,13 @@ export async function resolveAppRequest(request: AppRequestLike, root: string, f
   } catch {
     return { status: 400, error: 'malformed URL' };
   }
-  if (url.protocol !== `${APP_SCHEME}:` || url.hostname !== APP_HOST || url.port !== '' || url.username !== '' || url.password !== '') {
+  if (
+    url.protocol !== `${APP_SCHEME}:` ||
+    url.hostname !== APP_HOST ||
+    url.port !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     return { status: 403, error: `wrong origin ${url.protocol}//${url.host}` };
   }
   // The raw path after the authority, exactly as written (not url.pathname, which is already normalized).

@@ -22,7 +22,10 @@ export const MAX_DOWNLOADS_PER_OWNER = 64;
 const MAX_PATH_CHARS = 4096;
 
 export class DownloadSinkError extends Error {
-  constructor(message: string, readonly code: string = 'write-failed') {
+  constructor(
+    message: string,
+    readonly code: string = 'write-failed',
+  ) {
     // The code travels in the message: Electron passes only the message of a rejected invoke.
     super(`${message} [${code}]`);
     this.name = 'DownloadSinkError';
@@ -69,15 +72,26 @@ export class DownloadSinks {
     return n;
   }
 
-  async open(owner: number, relativePath: string, key: string, mtime?: number): Promise<{ handle: string; existingBytes: number }> {
+  async open(
+    owner: number,
+    relativePath: string,
+    key: string,
+    mtime?: number,
+  ): Promise<{ handle: string; existingBytes: number }> {
     assertPath(relativePath);
-    if (this.openCount(owner) >= MAX_DOWNLOADS_PER_OWNER) throw new DownloadSinkError(`too many files open (${MAX_DOWNLOADS_PER_OWNER})`);
+    if (this.openCount(owner) >= MAX_DOWNLOADS_PER_OWNER)
+      throw new DownloadSinkError(`too many files open (${MAX_DOWNLOADS_PER_OWNER})`);
     const partial = this.sink.partialPath(relativePath, key);
     if (this.busy.has(partial)) throw new DownloadSinkError('that file is already open');
     this.busy.add(partial);
     let file: SinkFile;
     try {
-      file = await this.sink.open(relativePath, { key, size: 0, mime: 'application/octet-stream', ...(mtime !== undefined ? { mtime } : {}) });
+      file = await this.sink.open(relativePath, {
+        key,
+        size: 0,
+        mime: 'application/octet-stream',
+        ...(mtime !== undefined ? { mtime } : {}),
+      });
     } catch (error) {
       this.busy.delete(partial);
       throw asSinkError(error);
@@ -136,7 +150,8 @@ export class DownloadSinks {
 
   async discard(relativePath: string, key: string): Promise<void> {
     assertPath(relativePath);
-    if (this.busy.has(this.sink.partialPath(relativePath, key))) throw new DownloadSinkError('that file is open; close it first');
+    if (this.busy.has(this.sink.partialPath(relativePath, key)))
+      throw new DownloadSinkError('that file is open; close it first');
     try {
       await this.sink.discard(relativePath, key);
     } catch (error) {
@@ -201,7 +216,11 @@ function asSinkError(error: unknown): DownloadSinkError {
 const handleSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'not a file handle');
 const keySchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a partial file key');
 // Shape only; relativePathProblem (the engine's own rule) decides in DownloadSinks.
-const pathSchema = z.string().min(1).max(MAX_PATH_CHARS).refine((p) => relativePathProblem(p) === null, { message: 'not a safe relative path' });
+const pathSchema = z
+  .string()
+  .min(1)
+  .max(MAX_PATH_CHARS)
+  .refine((p) => relativePathProblem(p) === null, { message: 'not a safe relative path' });
 const offsetSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const downloadSchemas = {
@@ -227,10 +246,18 @@ export interface DownloadIpcDeps {
 }
 
 export function registerDownloadIpc(ipc: ValidatedIpc, sinks: DownloadSinks, deps: DownloadIpcDeps): void {
-  ipc.handle(DownloadChannel.Open, downloadSchemas.open, ({ sender }, path, key, options) => sinks.open(sender.id, path, key, options?.mtime));
-  ipc.handle(DownloadChannel.Read, downloadSchemas.read, ({ sender }, handle, offset, length) => sinks.read(sender.id, handle, offset, length));
-  ipc.handle(DownloadChannel.Truncate, downloadSchemas.truncate, ({ sender }, handle, offset) => sinks.truncate(sender.id, handle, offset));
-  ipc.handle(DownloadChannel.Write, downloadSchemas.write, ({ sender }, handle, chunk) => sinks.write(sender.id, handle, chunk));
+  ipc.handle(DownloadChannel.Open, downloadSchemas.open, ({ sender }, path, key, options) =>
+    sinks.open(sender.id, path, key, options?.mtime),
+  );
+  ipc.handle(DownloadChannel.Read, downloadSchemas.read, ({ sender }, handle, offset, length) =>
+    sinks.read(sender.id, handle, offset, length),
+  );
+  ipc.handle(DownloadChannel.Truncate, downloadSchemas.truncate, ({ sender }, handle, offset) =>
+    sinks.truncate(sender.id, handle, offset),
+  );
+  ipc.handle(DownloadChannel.Write, downloadSchemas.write, ({ sender }, handle, chunk) =>
+    sinks.write(sender.id, handle, chunk),
+  );
   ipc.handle(DownloadChannel.Flush, downloadSchemas.handle, ({ sender }, handle) => sinks.flush(sender.id, handle));
   ipc.handle(DownloadChannel.Commit, downloadSchemas.handle, ({ sender }, handle) => sinks.commit(sender.id, handle));
   ipc.handle(DownloadChannel.Close, downloadSchemas.handle, ({ sender }, handle) => sinks.close(sender.id, handle));

@@ -33,7 +33,10 @@ export interface IpcMainLike {
 }
 
 export class IpcRejection extends Error {
-  constructor(readonly channel: string, readonly reason: string) {
+  constructor(
+    readonly channel: string,
+    readonly reason: string,
+  ) {
     super(`${channel}: ${reason}`);
     this.name = 'IpcRejection';
   }
@@ -46,7 +49,9 @@ export function checkSender(event: InvokeEventLike, isAppWebContents: (sender: S
   // null: the frame navigated away or was destroyed between send and handling.
   if (frame === null || frame === undefined) return { ok: false, reason: 'sender frame is gone' };
   const main = event.sender.mainFrame;
-  const isMain = frame.parent === null && (frame === main || (frame.processId === main.processId && frame.routingId === main.routingId));
+  const isMain =
+    frame.parent === null &&
+    (frame === main || (frame.processId === main.processId && frame.routingId === main.routingId));
   if (!isMain) return { ok: false, reason: 'sender is not the main frame' };
   if (!isAppUrl(frame.url)) return { ok: false, reason: 'sender is not the app origin' };
   if (!isAppWebContents(event.sender)) return { ok: false, reason: 'sender is not the app window' };
@@ -58,7 +63,11 @@ export interface HandlerContext {
 }
 
 export interface ValidatedIpc {
-  handle<S extends z.ZodType<unknown[]>>(channel: string, schema: S, handler: (ctx: HandlerContext, ...args: z.output<S>) => unknown): void;
+  handle<S extends z.ZodType<unknown[]>>(
+    channel: string,
+    schema: S,
+    handler: (ctx: HandlerContext, ...args: z.output<S>) => unknown,
+  ): void;
   dispose(): void;
   readonly channels: readonly string[];
 }

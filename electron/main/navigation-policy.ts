@@ -10,7 +10,9 @@ export type NavigationDecision = { allow: true } | { allow: false; reason: strin
 
 /** will-navigate / will-frame-navigate / will-redirect: stay inside the app's origin. */
 export function decideNavigation(url: string): NavigationDecision {
-  return isAppUrl(url) ? { allow: true } : { allow: false, reason: `navigation away from the app refused: ${describe(url)}` };
+  return isAppUrl(url)
+    ? { allow: true }
+    : { allow: false, reason: `navigation away from the app refused: ${describe(url)}` };
 }
 
 /** setWindowOpenHandler: the app never opens a second window; links go through openExternal. */
@@ -31,7 +33,8 @@ export function checkExternalUrl(input: unknown): ExternalUrlCheck {
     return { ok: false, reason: `URL length must be 1..${MAX_EXTERNAL_URL_LENGTH}` };
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f-\u009f\\]/.test(input)) return { ok: false, reason: 'URL contains whitespace, control characters or backslashes' };
+  if (/[\u0000-\u0020\u007f-\u009f\\]/.test(input))
+    return { ok: false, reason: 'URL contains whitespace, control characters or backslashes' };
   let url: URL;
   try {
     url = new URL(input);

@@ -46,7 +46,11 @@ export function escapeNotificationMarkup(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
-export function notificationOptions(request: NotificationRequest, icon?: string, markupBody = false): NotificationOptionsLike {
+export function notificationOptions(
+  request: NotificationRequest,
+  icon?: string,
+  markupBody = false,
+): NotificationOptionsLike {
   const call = request.kind === 'call';
   return {
     title: request.title,

@@ -4,7 +4,11 @@
 // denied, both when a page asks (request handler) and when it checks (check handler).
 import { isAppOrigin, isAppUrl } from './app-origin.js';
 
-export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(['media', 'notifications', 'clipboard-sanitized-write']);
+export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
+  'media',
+  'notifications',
+  'clipboard-sanitized-write',
+]);
 
 /** The parts of Electron's PermissionRequest / MediaAccessPermissionRequest this policy reads. */
 export interface PermissionRequestDetailsLike {
@@ -28,8 +32,18 @@ export interface WebContentsIdLike {
 }
 
 export interface PermissionPolicy {
-  onRequest(webContents: WebContentsIdLike, permission: string, callback: (granted: boolean) => void, details: PermissionRequestDetailsLike): void;
-  onCheck(webContents: WebContentsIdLike | null, permission: string, requestingOrigin: string, details: PermissionCheckDetailsLike): boolean;
+  onRequest(
+    webContents: WebContentsIdLike,
+    permission: string,
+    callback: (granted: boolean) => void,
+    details: PermissionRequestDetailsLike,
+  ): void;
+  onCheck(
+    webContents: WebContentsIdLike | null,
+    permission: string,
+    requestingOrigin: string,
+    details: PermissionCheckDetailsLike,
+  ): boolean;
   /** setDevicePermissionHandler: no HID, USB, serial or Bluetooth device is ever granted. */
   onDevice(): boolean;
 }
@@ -43,32 +57,52 @@ export interface PermissionPolicyDeps {
 
 const MEDIA_TYPES: ReadonlySet<string> = new Set(['audio', 'video']);
 
-export function requestDecision(permission: string, details: PermissionRequestDetailsLike): { grant: boolean; reason: string } {
+export function requestDecision(
+  permission: string,
+  details: PermissionRequestDetailsLike,
+): { grant: boolean; reason: string } {
   if (!GRANTED_PERMISSIONS.has(permission)) return { grant: false, reason: 'permission not used by Parley' };
   if (!details.isMainFrame) return { grant: false, reason: 'requested from a subframe' };
   if (!isAppUrl(details.requestingUrl)) return { grant: false, reason: `requested by a foreign origin` };
   if (permission === 'media') {
-    if (details.securityOrigin !== undefined && !isAppOrigin(details.securityOrigin) && !isAppUrl(details.securityOrigin)) {
+    if (
+      details.securityOrigin !== undefined &&
+      !isAppOrigin(details.securityOrigin) &&
+      !isAppUrl(details.securityOrigin)
+    ) {
       return { grant: false, reason: 'media requested for a foreign security origin' };
     }
     const types = details.mediaTypes ?? [];
     // An empty list is not a camera/microphone request we can vouch for.
-    if (types.length === 0 || !types.every((t) => MEDIA_TYPES.has(t))) return { grant: false, reason: 'media type other than camera/microphone' };
+    if (types.length === 0 || !types.every((t) => MEDIA_TYPES.has(t)))
+      return { grant: false, reason: 'media type other than camera/microphone' };
   }
   return { grant: true, reason: 'ok' };
 }
 
-export function checkDecision(permission: string, requestingOrigin: string, details: PermissionCheckDetailsLike): { grant: boolean; reason: string } {
+export function checkDecision(
+  permission: string,
+  requestingOrigin: string,
+  details: PermissionCheckDetailsLike,
+): { grant: boolean; reason: string } {
   if (!GRANTED_PERMISSIONS.has(permission)) return { grant: false, reason: 'permission not used by Parley' };
   if (!details.isMainFrame) return { grant: false, reason: 'checked from a subframe' };
-  if (!isAppOrigin(requestingOrigin) && !isAppUrl(requestingOrigin)) return { grant: false, reason: 'checked by a foreign origin' };
-  if (details.requestingUrl !== undefined && !isAppUrl(details.requestingUrl)) return { grant: false, reason: 'checked from a foreign URL' };
-  if (details.embeddingOrigin !== undefined && !isAppOrigin(details.embeddingOrigin)) return { grant: false, reason: 'embedded in a foreign origin' };
+  if (!isAppOrigin(requestingOrigin) && !isAppUrl(requestingOrigin))
+    return { grant: false, reason: 'checked by a foreign origin' };
+  if (details.requestingUrl !== undefined && !isAppUrl(details.requestingUrl))
+    return { grant: false, reason: 'checked from a foreign URL' };
+  if (details.embeddingOrigin !== undefined && !isAppOrigin(details.embeddingOrigin))
+    return { grant: false, reason: 'embedded in a foreign origin' };
   if (permission === 'media') {
-    if (details.securityOrigin !== undefined && !isAppOrigin(details.securityOrigin) && !isAppUrl(details.securityOrigin)) {
+    if (
+      details.securityOrigin !== undefined &&
+      !isAppOrigin(details.securityOrigin) &&
+      !isAppUrl(details.securityOrigin)
+    ) {
       return { grant: false, reason: 'media checked for a foreign security origin' };
     }
-    if (details.mediaType !== undefined && !MEDIA_TYPES.has(details.mediaType)) return { grant: false, reason: 'media type other than camera/microphone' };
+    if (details.mediaType !== undefined && !MEDIA_TYPES.has(details.mediaType))
+      return { grant: false, reason: 'media type other than camera/microphone' };
   }
   return { grant: true, reason: 'ok' };
 }

@@ -99,7 +99,15 @@ export class EmbeddedRelay {
       url = advertisedUrl(local, LOOPBACK_HOST, handle.port);
     }
     const localUrl = advertisedUrl(local, LOOPBACK_HOST, handle.port);
-    return this.setStatus({ state: 'running', url, localUrl, port: handle.port, host, lan: settings.lanRelay, fellBack });
+    return this.setStatus({
+      state: 'running',
+      url,
+      localUrl,
+      port: handle.port,
+      host,
+      lan: settings.lanRelay,
+      fellBack,
+    });
   }
 
   private async closeHandle(): Promise<void> {

@@ -55,7 +55,10 @@ export class SettingsStore {
   private current: Settings = defaultSettings();
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly dir: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get path(): string {
     return join(this.dir, SETTINGS_FILE);

@@ -21,7 +21,11 @@ export interface SingleInstanceHandlers {
  * Takes the lock and wires second-instance and open-url. Returns false when another instance holds the
  * lock: this process has been told to quit and must not create windows.
  */
-export function setupSingleInstance(app: SingleInstanceApp, argv: readonly string[], handlers: SingleInstanceHandlers): boolean {
+export function setupSingleInstance(
+  app: SingleInstanceApp,
+  argv: readonly string[],
+  handlers: SingleInstanceHandlers,
+): boolean {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return false;

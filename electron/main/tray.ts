@@ -45,7 +45,8 @@ export interface TrayContext {
 export function trayModel(state: TrayState, context: TrayContext): TrayModel {
   const unread = Number.isFinite(state.unread) ? Math.max(0, Math.floor(state.unread)) : 0;
   const presenceLabel = PRESENCE_LABEL[state.presence];
-  const unreadText = unread === 0 ? 'no unread messages' : `${formatUnread(unread)} unread ${unread === 1 ? 'message' : 'messages'}`;
+  const unreadText =
+    unread === 0 ? 'no unread messages' : `${formatUnread(unread)} unread ${unread === 1 ? 'message' : 'messages'}`;
   const menu: TrayMenuItem[] = [
     { type: 'normal', label: 'Show Parley', action: 'show' },
     { type: 'label', label: `Status: ${presenceLabel}` },
@@ -54,7 +55,12 @@ export function trayModel(state: TrayState, context: TrayContext): TrayModel {
   menu.push(
     { type: 'separator' },
     { type: 'normal', label: 'Open downloads folder', action: 'open-downloads' },
-    { type: 'checkbox', label: 'Let contacts on my network use my relay', action: 'toggle-lan-relay', checked: context.lanRelay },
+    {
+      type: 'checkbox',
+      label: 'Let contacts on my network use my relay',
+      action: 'toggle-lan-relay',
+      checked: context.lanRelay,
+    },
   );
   if (context.relayUrl !== null) menu.push({ type: 'label', label: `Relay: ${context.relayUrl}` });
   menu.push({ type: 'separator' }, { type: 'normal', label: 'Quit Parley', action: 'quit' });

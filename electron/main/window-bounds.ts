@@ -14,7 +14,10 @@ const VISIBLE_STRIP = 48;
 
 export function restoreBounds(saved: WindowBounds | undefined, workAreas: readonly Rect[]): WindowBounds {
   if (!saved) return { ...DEFAULT_BOUNDS };
-  const largest = workAreas.reduce<Rect | undefined>((a, b) => (!a || b.width * b.height > a.width * a.height ? b : a), undefined);
+  const largest = workAreas.reduce<Rect | undefined>(
+    (a, b) => (!a || b.width * b.height > a.width * a.height ? b : a),
+    undefined,
+  );
   const maxW = largest?.width ?? saved.width;
   const maxH = largest?.height ?? saved.height;
   const width = clamp(saved.width, MIN_WIDTH, Math.max(MIN_WIDTH, maxW));

@@ -30,7 +30,11 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
     },
 
     async notify(notification: BridgeNotification) {
-      const payload: BridgeNotification = { kind: notification.kind, title: notification.title, body: notification.body };
+      const payload: BridgeNotification = {
+        kind: notification.kind,
+        title: notification.title,
+        body: notification.body,
+      };
       if (notification.contactId !== undefined) payload.contactId = notification.contactId;
       await ipc.invoke(Channel.Notify, payload);
     },
@@ -98,8 +102,12 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
 export function createDownloads(ipc: PreloadIpc): BridgeDownloads {
   return {
     async open(relativePath, key) {
-      const r = (await ipc.invoke(DownloadChannel.Open, relativePath, key)) as { handle?: unknown; existingBytes?: unknown } | null;
-      if (typeof r?.handle !== 'string' || typeof r.existingBytes !== 'number') throw new Error('download-open: malformed reply');
+      const r = (await ipc.invoke(DownloadChannel.Open, relativePath, key)) as {
+        handle?: unknown;
+        existingBytes?: unknown;
+      } | null;
+      if (typeof r?.handle !== 'string' || typeof r.existingBytes !== 'number')
+        throw new Error('download-open: malformed reply');
       return { handle: r.handle, existingBytes: r.existingBytes };
     },
     async read(handle, offset, length) {

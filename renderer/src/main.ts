@@ -106,7 +106,9 @@ async function init(): Promise<void> {
     if (!engine) return;
     unbindCalls = bindCalls(engine.calls, call);
     if (engine.transfers) {
-      transferService = new TransferService(engine, engine.transfers, files.source, transfers, (m) => app.toasts.error(m));
+      transferService = new TransferService(engine, engine.transfers, files.source, transfers, (m) =>
+        app.toasts.error(m),
+      );
       transferService.start();
     }
   });

@@ -19,7 +19,8 @@ export function encodeChannelFrame(channel: number, payload: Uint8Array): Bytes 
 export function writeChannelHeader(frame: Uint8Array, channel: number): Uint8Array {
   if (!Number.isInteger(channel) || channel < 1 || channel > 0xffffffff) throw new RangeError('channel out of range');
   if (frame.length < CHANNEL_HEADER_BYTES) throw new RangeError('frame shorter than the channel header');
-  if (frame.length - CHANNEL_HEADER_BYTES > MAX_CHANNEL_PAYLOAD) throw new RangeError(`payload larger than ${MAX_CHANNEL_PAYLOAD} bytes`);
+  if (frame.length - CHANNEL_HEADER_BYTES > MAX_CHANNEL_PAYLOAD)
+    throw new RangeError(`payload larger than ${MAX_CHANNEL_PAYLOAD} bytes`);
   new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(0, channel, false);
   return frame;
 }

@@ -47,7 +47,8 @@ export function rawPublicKey(key: PublicIdentityKey): Bytes {
  * - P-256: an uncompressed point (0x04 || X || Y) with X, Y < p on the curve.
  */
 export function publicKeyProblem(alg: KeyAlgorithm, raw: Bytes): string | null {
-  if (raw.length !== RAW_PUBLIC_KEY_BYTES[alg]) return `public key for ${alg} must be ${RAW_PUBLIC_KEY_BYTES[alg]} bytes, got ${raw.length}`;
+  if (raw.length !== RAW_PUBLIC_KEY_BYTES[alg])
+    return `public key for ${alg} must be ${RAW_PUBLIC_KEY_BYTES[alg]} bytes, got ${raw.length}`;
   if (alg === 'Ed25519') return ed25519Problem(raw);
   if (raw[0] !== 0x04) return 'P-256 public key must be an uncompressed point';
   return p256Problem(raw);

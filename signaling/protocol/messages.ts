@@ -15,11 +15,19 @@ import { WatchGrantSchema } from './watch.js';
 const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
 export const IdentityIdSchema = b64url.length(IDENTITY_ID_LENGTH);
 const ref = z.string().min(1).max(MAX_REF_LENGTH).optional();
-const tag = z.string().min(1).max(MAX_TAG_LENGTH).regex(/^[A-Za-z0-9_.:-]+$/);
+const tag = z
+  .string()
+  .min(1)
+  .max(MAX_TAG_LENGTH)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 const channel = z.number().int().min(1).max(0xffffffff);
 /** Opaque signal payload: a JSON object the relay forwards without interpreting. */
 const signalData = z.record(z.string(), z.unknown());
-const mailId = z.string().min(1).max(MAX_MAIL_ID_LENGTH).regex(/^[A-Za-z0-9_-]+$/);
+const mailId = z
+  .string()
+  .min(1)
+  .max(MAX_MAIL_ID_LENGTH)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export const PublicIdentityKeySchema = z.object({
   alg: z.enum(KEY_ALGORITHMS),
@@ -27,11 +35,22 @@ export const PublicIdentityKeySchema = z.object({
 });
 
 // ---- client → relay ----
-export const HelloSchema = z.object({ type: z.literal('hello'), v: z.number().int(), alg: z.enum(KEY_ALGORITHMS), pub: b64url.min(43).max(88) });
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  alg: z.enum(KEY_ALGORITHMS),
+  pub: b64url.min(43).max(88),
+});
 export const AuthSchema = z.object({ type: z.literal('auth'), sig: b64url.min(80).max(200) });
 /** Watch contacts' presence: each entry is a grant the watched identity signed for us (protocol v2). */
-export const SubscribeSchema = z.object({ type: z.literal('subscribe'), grants: z.array(WatchGrantSchema).min(1).max(MAX_IDS_PER_MESSAGE) });
-export const UnsubscribeSchema = z.object({ type: z.literal('unsubscribe'), ids: z.array(IdentityIdSchema).min(1).max(MAX_IDS_PER_MESSAGE) });
+export const SubscribeSchema = z.object({
+  type: z.literal('subscribe'),
+  grants: z.array(WatchGrantSchema).min(1).max(MAX_IDS_PER_MESSAGE),
+});
+export const UnsubscribeSchema = z.object({
+  type: z.literal('unsubscribe'),
+  ids: z.array(IdentityIdSchema).min(1).max(MAX_IDS_PER_MESSAGE),
+});
 export const SignalOutSchema = z.object({ type: z.literal('signal'), to: IdentityIdSchema, data: signalData, ref });
 export const ChannelOpenSchema = z.object({ type: z.literal('channel-open'), to: IdentityIdSchema, tag });
 export const ChannelCloseSchema = z.object({ type: z.literal('channel-close'), channel });
@@ -43,7 +62,10 @@ export const PingSchema = z.object({ type: z.literal('ping'), ref });
  */
 export const MailOutSchema = z.object({ type: z.literal('mail'), to: IdentityIdSchema, body: signalData, ref });
 /** The recipient stored these mails: the relay forgets them. */
-export const MailAckSchema = z.object({ type: z.literal('mail-ack'), ids: z.array(mailId).min(1).max(MAX_IDS_PER_MESSAGE) });
+export const MailAckSchema = z.object({
+  type: z.literal('mail-ack'),
+  ids: z.array(mailId).min(1).max(MAX_IDS_PER_MESSAGE),
+});
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
@@ -62,7 +84,11 @@ export type HelloMessage = z.infer<typeof HelloSchema>;
 export type AuthMessage = z.infer<typeof AuthSchema>;
 
 // ---- relay → client ----
-export const ChallengeSchema = z.object({ type: z.literal('challenge'), v: z.number().int(), nonce: b64url.length(Math.ceil((NONCE_BYTES * 4) / 3)) });
+export const ChallengeSchema = z.object({
+  type: z.literal('challenge'),
+  v: z.number().int(),
+  nonce: b64url.length(Math.ceil((NONCE_BYTES * 4) / 3)),
+});
 export const LimitsSchema = z.object({
   maxControlBytes: z.number().int().positive(),
   maxChannelPayload: z.number().int().positive(),
@@ -75,7 +101,11 @@ export const ReadySchema = z.object({ type: z.literal('ready'), id: IdentityIdSc
 export const PresenceSchema = z.object({ type: z.literal('presence'), id: IdentityIdSchema, online: z.boolean() });
 export const SignalInSchema = z.object({ type: z.literal('signal'), from: IdentityIdSchema, data: signalData });
 export const ChannelReadySchema = z.object({ type: z.literal('channel-ready'), channel, peer: IdentityIdSchema, tag });
-export const ChannelClosedSchema = z.object({ type: z.literal('channel-closed'), channel, reason: z.string().max(200) });
+export const ChannelClosedSchema = z.object({
+  type: z.literal('channel-closed'),
+  channel,
+  reason: z.string().max(200),
+});
 export const ErrorSchema = z.object({
   type: z.literal('error'),
   code: z.string().max(64),
@@ -86,7 +116,13 @@ export const ErrorSchema = z.object({
   tag: tag.optional(),
 });
 export const PongSchema = z.object({ type: z.literal('pong'), ref });
-export const MailInSchema = z.object({ type: z.literal('mail'), id: mailId, from: IdentityIdSchema, at: z.number().int().nonnegative(), body: signalData });
+export const MailInSchema = z.object({
+  type: z.literal('mail'),
+  id: mailId,
+  from: IdentityIdSchema,
+  at: z.number().int().nonnegative(),
+  body: signalData,
+});
 export const MailQueuedSchema = z.object({ type: z.literal('mail-queued'), ref });
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [

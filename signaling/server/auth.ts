@@ -90,7 +90,10 @@ export type AuthResult = { ok: true; id: string } | { ok: false; reason: string 
  */
 export function verifyAuth(key: PublicIdentityKey, nonce: string, sig: string, hosts: readonly string[]): AuthResult {
   if (hosts.length === 0) {
-    return { ok: false, reason: 'the Host you connected to is not an address of this relay (its operator can add it with --accept-host)' };
+    return {
+      ok: false,
+      reason: 'the Host you connected to is not an address of this relay (its operator can add it with --accept-host)',
+    };
   }
   let id: string;
   let publicKey: KeyObject;

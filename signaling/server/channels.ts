@@ -80,7 +80,10 @@ export class Channels {
   /** Hot path: one binary message from an authenticated connection. */
   forward(conn: Connection, data: Buffer): void {
     if (data.length < CHANNEL_HEADER_BYTES) {
-      conn.violation(ErrorCode.BadMessage, `binary frame of ${data.length} bytes is shorter than the ${CHANNEL_HEADER_BYTES}-byte channel header`);
+      conn.violation(
+        ErrorCode.BadMessage,
+        `binary frame of ${data.length} bytes is shorter than the ${CHANNEL_HEADER_BYTES}-byte channel header`,
+      );
       return;
     }
     const num = data.readUInt32BE(0);
@@ -138,7 +141,10 @@ export class Channels {
     if (existing !== undefined) {
       // The same identity asking again from another connection (typically after a reconnect): newest wins.
       this.dropPending(existing);
-      existing.conn.sendError(ErrorCode.ChannelTimeout, `channel-open for tag ${tag} was superseded by a newer one`, { to, tag });
+      existing.conn.sendError(ErrorCode.ChannelTimeout, `channel-open for tag ${tag} was superseded by a newer one`, {
+        to,
+        tag,
+      });
     }
     const timer = setTimeout(() => this.expire(key), this.limits.channelOpenTimeoutMs);
     timer.unref();
@@ -157,7 +163,11 @@ export class Channels {
   }
 
   /** Drops a waiting open (cluster: nobody anywhere holds its target) and tells its opener why. */
-  refusePending(pending: { readonly conn: Connection; readonly to: string; readonly tag: string }, code: ErrorCode, message: string): void {
+  refusePending(
+    pending: { readonly conn: Connection; readonly to: string; readonly tag: string },
+    code: ErrorCode,
+    message: string,
+  ): void {
     const p = this.pending.get(pendingKey(pending.conn.id!, pending.to, pending.tag));
     if (p === undefined || p.conn !== pending.conn) return;
     // Offline, to someone without a grant for the target: keep waiting for the timeout (no presence oracle).
@@ -277,7 +287,11 @@ export class Channels {
   private hasRoom(conn: Connection, to: string, tag: string): boolean {
     const used = (conn.channels?.size ?? 0) + conn.pendingOpens;
     if (used < this.limits.maxChannelsPerConnection) return true;
-    conn.violation(ErrorCode.TooManyChannels, `at most ${this.limits.maxChannelsPerConnection} channels (open or pending) per connection`, { to, tag });
+    conn.violation(
+      ErrorCode.TooManyChannels,
+      `at most ${this.limits.maxChannelsPerConnection} channels (open or pending) per connection`,
+      { to, tag },
+    );
     return false;
   }
 
@@ -330,10 +344,14 @@ export class Channels {
     const p = this.pending.get(key);
     if (p === undefined) return;
     this.dropPending(p);
-    p.conn.sendError(ErrorCode.ChannelTimeout, `no matching channel-open from ${p.to} within ${this.limits.channelOpenTimeoutMs} ms`, {
-      to: p.to,
-      tag: p.tag,
-    });
+    p.conn.sendError(
+      ErrorCode.ChannelTimeout,
+      `no matching channel-open from ${p.to} within ${this.limits.channelOpenTimeoutMs} ms`,
+      {
+        to: p.to,
+        tag: p.tag,
+      },
+    );
   }
 }
 

@@ -114,7 +114,8 @@ export class Connection {
   /** Write callback for frames sent to this connection: releases paused senders once its queue is low. */
   get afterWrite(): () => void {
     return (this.writeCallback ??= () => {
-      if (this.blocking !== null && this.ws.bufferedAmount <= this.ctx.limits.channelLowWaterBytes) this.ctx.channels.release(this);
+      if (this.blocking !== null && this.ws.bufferedAmount <= this.ctx.limits.channelLowWaterBytes)
+        this.ctx.channels.release(this);
     });
   }
 
@@ -183,7 +184,10 @@ export class Connection {
     this.lastViolationAt = now;
     if (++this.violations >= limits.maxViolations && this.state !== CLOSING && this.state !== CLOSED) {
       counters.closedForViolations++;
-      this.ctx.logger.info({ conn: this.serial, id: this.id, code, violations: this.violations }, 'closing connection after repeated violations');
+      this.ctx.logger.info(
+        { conn: this.serial, id: this.id, code, violations: this.violations },
+        'closing connection after repeated violations',
+      );
       this.close(closeCode, 'too many violations');
     }
   }
@@ -261,8 +265,12 @@ export class Connection {
       }
       const parsed = parseControl(data);
       if (!parsed.ok) {
-        if (parsed.code === ErrorCode.Version && state === AWAIT_HELLO) this.fail(parsed.code, parsed.message, CloseCode.Version);
-        else this.violation(parsed.code === ErrorCode.Version ? ErrorCode.BadMessage : parsed.code, parsed.message, { ref: parsed.ref });
+        if (parsed.code === ErrorCode.Version && state === AWAIT_HELLO)
+          this.fail(parsed.code, parsed.message, CloseCode.Version);
+        else
+          this.violation(parsed.code === ErrorCode.Version ? ErrorCode.BadMessage : parsed.code, parsed.message, {
+            ref: parsed.ref,
+          });
         return;
       }
       this.dispatch(parsed.msg, parsed.raw);
@@ -346,7 +354,11 @@ export class Connection {
     }
     this.leaveUnauthenticated();
     if (ctx.authenticated >= ctx.limits.maxConnections) {
-      this.fail(ErrorCode.ServerFull, `relay is at its limit of ${ctx.limits.maxConnections} connections`, CloseCode.ServerFull);
+      this.fail(
+        ErrorCode.ServerFull,
+        `relay is at its limit of ${ctx.limits.maxConnections} connections`,
+        CloseCode.ServerFull,
+      );
       return;
     }
     const admission = ctx.presence.admit(result.id);
@@ -395,7 +407,12 @@ export class Connection {
     this.authTimer = null;
     if (this.state === READY || this.state === CLOSED || this.state === ADMITTING) return;
     this.ctx.counters.authTimeouts++;
-    if (this.state !== CLOSING) this.fail(ErrorCode.AuthTimeout, `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`, CloseCode.AuthTimeout);
+    if (this.state !== CLOSING)
+      this.fail(
+        ErrorCode.AuthTimeout,
+        `no valid auth within ${this.ctx.limits.authTimeoutMs} ms`,
+        CloseCode.AuthTimeout,
+      );
     if (this.corked) this.flushWrites();
     this.state = CLOSING;
     this.ws.terminate();

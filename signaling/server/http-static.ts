@@ -27,9 +27,19 @@ export async function createStaticHandler(dir: string): Promise<RequestHandler> 
   };
 }
 
-export function sendStatus(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function sendStatus(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   const body = `${status} ${text}\n`;
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 

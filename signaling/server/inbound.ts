@@ -42,7 +42,11 @@ export type Inbound =
 
 export function parseControl(data: Buffer): Inbound {
   if (data.length > MAX_CONTROL_BYTES) {
-    return { ok: false, code: ErrorCode.TooLarge, message: `control message of ${data.length} bytes exceeds ${MAX_CONTROL_BYTES}` };
+    return {
+      ok: false,
+      code: ErrorCode.TooLarge,
+      message: `control message of ${data.length} bytes exceeds ${MAX_CONTROL_BYTES}`,
+    };
   }
   const text = data.toString('utf8');
   if (exceedsDepth(text, MAX_JSON_DEPTH)) {
@@ -58,14 +62,20 @@ export function parseControl(data: Buffer): Inbound {
     return { ok: false, code: ErrorCode.BadMessage, message: 'message must be a JSON object' };
   }
   const obj = raw as Record<string, unknown>;
-  const ref = typeof obj.ref === 'string' && obj.ref.length > 0 && obj.ref.length <= MAX_REF_LENGTH ? obj.ref : undefined;
+  const ref =
+    typeof obj.ref === 'string' && obj.ref.length > 0 && obj.ref.length <= MAX_REF_LENGTH ? obj.ref : undefined;
   const type = obj.type;
   if (typeof type !== 'string') return fail(ErrorCode.BadMessage, 'type: expected a string', ref);
   const schema = SCHEMAS.get(type);
-  if (!schema) return fail(ErrorCode.BadMessage, `type: unknown message type ${JSON.stringify(type.slice(0, 40))}`, ref);
+  if (!schema)
+    return fail(ErrorCode.BadMessage, `type: unknown message type ${JSON.stringify(type.slice(0, 40))}`, ref);
   // Checked before the schema so a client from the future learns about the version, not about a field.
   if (type === 'hello' && typeof obj.v === 'number' && obj.v !== PROTOCOL_VERSION) {
-    return fail(ErrorCode.Version, `relay speaks protocol version ${PROTOCOL_VERSION}, client sent ${String(obj.v).slice(0, 20)}`, ref);
+    return fail(
+      ErrorCode.Version,
+      `relay speaks protocol version ${PROTOCOL_VERSION}, client sent ${String(obj.v).slice(0, 20)}`,
+      ref,
+    );
   }
   const parsed = schema.safeParse(obj);
   if (!parsed.success) return fail(ErrorCode.BadMessage, `${type}: ${describeIssue(parsed.error)}`, ref);

@@ -56,11 +56,20 @@ export class Mailbox {
     if (now - this.lastSweep > SWEEP_EVERY_MS) this.sweep(now);
     if (Buffer.byteLength(bodyJson) > MAX_MAIL_BYTES) return { result: 'too-large' };
     let bucket = this.buckets.get(from);
-    if (bucket === undefined) this.buckets.set(from, (bucket = new TokenBucket(this.limits.mailPerMinute / 60, this.limits.mailBurst, performance.now())));
+    if (bucket === undefined)
+      this.buckets.set(
+        from,
+        (bucket = new TokenBucket(this.limits.mailPerMinute / 60, this.limits.mailBurst, performance.now())),
+      );
     if (!bucket.take(performance.now())) return { result: 'rate-limited' };
     if (this.bytes + bodyJson.length > this.limits.mailTotalBytes) return { result: 'full' };
     const id = randomBytes(12).toString('base64url');
-    const mail: Mail = { id, from, at: now, text: `{"type":"mail","id":"${id}","from":"${from}","at":${now},"body":${bodyJson}}` };
+    const mail: Mail = {
+      id,
+      from,
+      at: now,
+      text: `{"type":"mail","id":"${id}","from":"${from}","at":${now},"body":${bodyJson}}`,
+    };
     let box = this.boxes.get(to);
     if (box === undefined) this.boxes.set(to, (box = []));
     const fromSender = box.filter((m) => m.from === from);
@@ -105,11 +114,20 @@ export class Mailbox {
 }
 
 /** `mail` from an authenticated connection. The answer never depends on the recipient's presence. */
-export function postMail(ctx: RelayContext, from: Connection, to: string, body: unknown, ref: string | undefined): void {
+export function postMail(
+  ctx: RelayContext,
+  from: Connection,
+  to: string,
+  body: unknown,
+  ref: string | undefined,
+): void {
   const { result, mail } = ctx.mailbox.post(from.id!, to, JSON.stringify(body));
   switch (result) {
     case 'rate-limited':
-      from.sendError(ErrorCode.RateLimited, `more than ${ctx.limits.mailPerMinute} mails per minute; mail not queued`, { ref, to });
+      from.sendError(ErrorCode.RateLimited, `more than ${ctx.limits.mailPerMinute} mails per minute; mail not queued`, {
+        ref,
+        to,
+      });
       return;
     case 'too-large':
       from.violation(ErrorCode.TooLarge, `mail body exceeds ${MAX_MAIL_BYTES} bytes`, { ref, to });

@@ -132,7 +132,8 @@ export function resolveLimits(overrides: Partial<RelayLimits> = {}): RelayLimits
   for (const [name, value] of Object.entries(overrides) as [keyof RelayLimits, number | undefined][]) {
     if (value === undefined) continue;
     if (!(name in DEFAULT_LIMITS)) throw new RangeError(`unknown relay limit "${String(name)}"`);
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`relay limit ${name} must be a positive number, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`relay limit ${name} must be a positive number, got ${value}`);
     limits[name] = value;
   }
   if (limits.channelLowWaterBytes > limits.channelHighWaterBytes) {
@@ -164,7 +165,14 @@ export function normalizeOrigins(origins: readonly string[] = []): string[] {
       throw new RangeError(`allowOrigins entry "${origin}" is not an origin (scheme://host[:port])`);
     }
     const text = `${url.protocol}//${url.host}`;
-    if (!url.host || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    if (
+      !url.host ||
+      url.username ||
+      url.password ||
+      (url.pathname !== '/' && url.pathname !== '') ||
+      url.search ||
+      url.hash
+    ) {
       throw new RangeError(`allowOrigins entry "${origin}" is not an origin (scheme://host[:port])`);
     }
     out.add(text.toLowerCase());

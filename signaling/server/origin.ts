@@ -13,7 +13,11 @@ export interface OriginPolicy {
   readonly acceptHosts: readonly string[];
 }
 
-export function originPolicy(allowOrigins: readonly string[], servesWebClient: boolean, acceptHosts: readonly string[]): OriginPolicy {
+export function originPolicy(
+  allowOrigins: readonly string[],
+  servesWebClient: boolean,
+  acceptHosts: readonly string[],
+): OriginPolicy {
   return { allowed: new Set([APP_ORIGIN, ...allowOrigins]), sameOrigin: servesWebClient, acceptHosts };
 }
 

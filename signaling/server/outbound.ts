@@ -35,7 +35,14 @@ export interface ErrorExtras {
 }
 
 export function errorText(code: ErrorCode, message: string, extras: ErrorExtras = {}): string {
-  return JSON.stringify({ type: 'error', code, message: message.slice(0, 500), ref: extras.ref, to: extras.to, tag: extras.tag });
+  return JSON.stringify({
+    type: 'error',
+    code,
+    message: message.slice(0, 500),
+    ref: extras.ref,
+    to: extras.to,
+    tag: extras.tag,
+  });
 }
 
 export function pongText(ref: string | undefined): string {

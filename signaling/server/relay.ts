@@ -4,7 +4,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, RELAY_PATH } from '../protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_CHANNEL_PAYLOAD,
+  MAX_CONTROL_BYTES,
+  MAX_FRAME_BYTES,
+  RELAY_PATH,
+} from '../protocol/index.js';
 import { Channels } from './channels.js';
 import { Mailbox } from './mailbox.js';
 import { Connection } from './connection.js';
@@ -12,7 +19,15 @@ import type { RelayContext } from './context.js';
 import { RelayCounters } from './counters.js';
 import { createStaticHandler, sendStatus, type RequestHandler } from './http-static.js';
 import { createDefaultLogger, type RelayLogger } from './logger.js';
-import { addressKey, normalizeAcceptHosts, normalizeOrigins, normalizeProxies, resolveLimits, type RelayLimits, type RelayOptions } from './options.js';
+import {
+  addressKey,
+  normalizeAcceptHosts,
+  normalizeOrigins,
+  normalizeProxies,
+  resolveLimits,
+  type RelayLimits,
+  type RelayOptions,
+} from './options.js';
 import { originAllowed, originPolicy } from './origin.js';
 import { errorText } from './outbound.js';
 import { Presence } from './presence.js';
@@ -70,7 +85,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     if (!options.insecureHttp) {
       throw new Error(
         `refusing to serve the web client over plain http on ${host}: anyone on the network path could replace the code ` +
-          'that holds its users\' identity keys. Give a certificate (--cert/--key), listen on a loopback address behind a ' +
+          "that holds its users' identity keys. Give a certificate (--cert/--key), listen on a loopback address behind a " +
           'TLS proxy, or pass --insecure-http if you really mean it.',
       );
     }
@@ -113,7 +128,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
   };
   const server: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: limits.requestHeadTimeoutMs, ...httpTimeouts })
+    ? createHttpsServer({
+        cert: tls.cert,
+        key: tls.key,
+        handshakeTimeout: limits.requestHeadTimeoutMs,
+        ...httpTimeouts,
+      })
     : createHttpServer(httpTimeouts);
   const guard = new SocketGuard(limits, trustedProxies, counters, logger);
   const origins = originPolicy(normalizeOrigins(options.allowOrigins), options.staticDir !== undefined, acceptHosts);
@@ -182,10 +202,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   function arrivalOf(req: IncomingMessage) {
     const socket = req.socket;
-    return { hostHeader: req.headers.host, localAddress: socket.localAddress, localPort: socket.localPort, tls: tls !== undefined };
+    return {
+      hostHeader: req.headers.host,
+      localAddress: socket.localAddress,
+      localPort: socket.localPort,
+      tls: tls !== undefined,
+    };
   }
 
-  function accept(ws: WebSocket, req: IncomingMessage, arrival: ReturnType<typeof arrivalOf>, releaseBudget: () => void): void {
+  function accept(
+    ws: WebSocket,
+    req: IncomingMessage,
+    arrival: ReturnType<typeof arrivalOf>,
+    releaseBudget: () => void,
+  ): void {
     counters.connectionsAccepted++;
     if (ctx.authenticated >= limits.maxConnections || closing) {
       ws.once('close', releaseBudget);
@@ -203,7 +233,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         conn.tick();
       } catch (err) {
         counters.internalErrors++;
-        logger.error({ conn: conn.serial, err: err instanceof Error ? err.name : typeof err }, 'internal error in heartbeat');
+        logger.error(
+          { conn: conn.serial, err: err instanceof Error ? err.name : typeof err },
+          'internal error in heartbeat',
+        );
       }
     }
   }, limits.heartbeatMs);
@@ -236,7 +269,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   if (options.staticDir !== undefined && !tls && !isLoopbackHost(host)) {
     logger.warn(
       { url: httpUrl },
-      'INSECURE: serving the web client over plain http on a non-loopback address (--insecure-http): anyone on the path can replace its code and take its users\' identity keys',
+      "INSECURE: serving the web client over plain http on a non-loopback address (--insecure-http): anyone on the path can replace its code and take its users' identity keys",
     );
   }
 
@@ -314,7 +347,9 @@ function rejectUpgrade(socket: Duplex, status: number, text: string, extraHeader
 
 function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+  return (
+    h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1'
+  );
 }
 
 function urlHostOf(host: string): string {

@@ -111,7 +111,11 @@ export class SocketGuard {
  * The address a request comes from: the TCP peer, or — only when that peer is a trusted proxy — the last
  * X-Forwarded-For entry that is not itself a trusted proxy. Canonical form (see canonicalAddress).
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: ReadonlySet<string>): string | null {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trusted: ReadonlySet<string>,
+): string | null {
   const address = canonicalAddress(peer);
   if (address === null || !trusted.has(address) || forwardedFor === undefined) return address;
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');

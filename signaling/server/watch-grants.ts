@@ -24,7 +24,8 @@ export type GrantCheck = { ok: true } | { ok: false; reason: string };
 export function checkWatchGrant(grant: WatchGrant, watcher: string, now: number): GrantCheck {
   if (grant.to !== watcher) return { ok: false, reason: 'the grant names another watcher' };
   if (grant.exp <= now) return { ok: false, reason: 'the grant expired' };
-  if (grant.exp > now + MAX_WATCH_GRANT_LIFETIME_MS) return { ok: false, reason: 'the grant expires too far in the future' };
+  if (grant.exp > now + MAX_WATCH_GRANT_LIFETIME_MS)
+    return { ok: false, reason: 'the grant expires too far in the future' };
   try {
     const key = grant.key as PublicIdentityKey;
     const id = createHash('sha256').update(identityIdPreimage(key)).digest('base64url');
@@ -55,7 +56,6 @@ const granted = new WeakMap<Connection, Set<string>>();
 export function mayTellOffline(conn: Connection, id: string | undefined): boolean {
   if (id === undefined) return false;
   return id === conn.id || (granted.get(conn)?.has(id) ?? false); // one's own other devices: no secret
-
 }
 
 /** `subscribe`: verify each grant, enforce the per-identity cap, then hand the verified ids to Presence. */
@@ -78,7 +78,10 @@ export function subscribeWithGrants(ctx: RelayContext, conn: Connection, grants:
   const used = subscriptionsOfIdentity(ctx, conn);
   const cap = ctx.limits.maxSubscriptionsPerIdentity;
   if (used + fresh > cap) {
-    conn.violation(ErrorCode.TooManySubscriptions, `watching ${fresh} more would exceed ${cap} watches for this identity (all its connections; have ${used})`);
+    conn.violation(
+      ErrorCode.TooManySubscriptions,
+      `watching ${fresh} more would exceed ${cap} watches for this identity (all its connections; have ${used})`,
+    );
     return;
   }
   const before = own?.size ?? 0;

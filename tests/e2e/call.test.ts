@@ -3,12 +3,21 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, introducedPair, screenshot, startWebRelay, type WebRelay } from '../harness/app/app.js';
+import {
+  AppUser,
+  buildRenderer,
+  introducedPair,
+  screenshot,
+  startWebRelay,
+  type WebRelay,
+} from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 
 /** What the remote <video> shows: its size, frames presented over ~1 s, and the state of its audio track. */
-async function remoteMedia(page: Page): Promise<{ width: number; height: number; frames: number; audio: string | null }> {
+async function remoteMedia(
+  page: Page,
+): Promise<{ width: number; height: number; frames: number; audio: string | null }> {
   return page.locator('[data-testid="remote-video"]').evaluate(async (el) => {
     const video = el as HTMLVideoElement;
     let frames = 0;
@@ -19,7 +28,12 @@ async function remoteMedia(page: Page): Promise<{ width: number; height: number;
     video.requestVideoFrameCallback(count);
     await new Promise((r) => setTimeout(r, 1_000)); // a measurement window, not a synchronisation
     const stream = video.srcObject as MediaStream | null;
-    return { width: video.videoWidth, height: video.videoHeight, frames, audio: stream?.getAudioTracks()[0]?.readyState ?? null };
+    return {
+      width: video.videoWidth,
+      height: video.videoHeight,
+      frames,
+      audio: stream?.getAudioTracks()[0]?.readyState ?? null,
+    };
   });
 }
 
@@ -59,7 +73,10 @@ describe('web client: calls', () => {
 
     const atAlice = callDialog(alice, 'Bob');
     const atBob = callDialog(bob, 'Alice');
-    await Promise.all([atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }), atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 })]);
+    await Promise.all([
+      atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+      atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+    ]);
 
     for (const user of [alice, bob]) {
       await expect.poll(async () => (await remoteMedia(user.page)).width, { timeout: 15_000 }).toBeGreaterThan(0);
@@ -79,7 +96,9 @@ describe('web client: calls', () => {
     await bob.page.getByTestId('remote-camera-off').waitFor({ state: 'hidden', timeout: 15_000 });
 
     await atAlice.getByRole('button', { name: 'Statistics' }).click();
-    await expect.poll(() => alice.page.locator('[data-stat="path"]').textContent(), { timeout: 15_000 }).toContain('Direct');
+    await expect
+      .poll(() => alice.page.locator('[data-stat="path"]').textContent(), { timeout: 15_000 })
+      .toContain('Direct');
     await expect.poll(() => alice.page.locator('[data-stat="in"]').textContent(), { timeout: 15_000 }).toMatch(/\d/);
     await screenshot(alice.page, 'call-stats');
 

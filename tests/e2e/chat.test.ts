@@ -3,7 +3,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, screenshot, startWebRelay, unnamedControls, type WebRelay } from '../harness/app/app.js';
+import {
+  AppUser,
+  buildRenderer,
+  screenshot,
+  startWebRelay,
+  unnamedControls,
+  type WebRelay,
+} from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 
@@ -20,7 +27,10 @@ describe('web client: chat', () => {
     relay = await startWebRelay(relayHost);
     const origin = new URL(relay.httpUrl).origin;
     // Plain http on a test address is not a secure context: WebCrypto and OPFS need the flag.
-    [browserA, browserB] = await Promise.all([a.launchChromium({ secureOrigins: [origin] }), b.launchChromium({ secureOrigins: [origin] })]);
+    [browserA, browserB] = await Promise.all([
+      a.launchChromium({ secureOrigins: [origin] }),
+      b.launchChromium({ secureOrigins: [origin] }),
+    ]);
   });
 
   afterAll(async () => {
@@ -137,7 +147,10 @@ describe('web client: chat', () => {
     await bobDialog.getByRole('button', { name: 'Mark as verified' }).click();
     await bobDialog.getByText('You have verified Alice Liddell.').waitFor();
     await bob.page.keyboard.press('Escape');
-    await bob.contactRow('Alice Liddell').and(bob.page.getByRole('option', { name: /Verified/ })).waitFor();
+    await bob
+      .contactRow('Alice Liddell')
+      .and(bob.page.getByRole('option', { name: /Verified/ }))
+      .waitFor();
 
     // A narrow window shows one pane at a time, with a way back to the list.
     await p.setViewportSize({ width: 420, height: 720 });
@@ -161,7 +174,10 @@ describe('web client: chat', () => {
     await alice.message('Hello Bob, can you read this?').waitFor();
     await alice.message('Yes! Here is the link').waitFor();
     await alice.message('Are you there?').waitFor();
-    await alice.page.getByRole('option', { name: /^Bob,/ }).and(alice.page.getByRole('option', { name: /unread/ })).waitFor({ state: 'detached' });
+    await alice.page
+      .getByRole('option', { name: /^Bob,/ })
+      .and(alice.page.getByRole('option', { name: /unread/ }))
+      .waitFor({ state: 'detached' });
     // And the restored session still carries messages both ways.
     await alice.send('Back after a reload');
     await bob.message('Back after a reload').waitFor({ timeout: 30_000 });
@@ -188,7 +204,10 @@ describe('web client: chat', () => {
     await alice.page.getByText('This is the beginning of your conversation with Bob.').waitFor();
     // Order is kept across pages.
     const texts = await alice.page.locator('[data-message-id] p.text').allInnerTexts();
-    const numbers = texts.map((t) => /^numbered message (\d+)$/.exec(t)?.[1]).filter(Boolean).map(Number);
+    const numbers = texts
+      .map((t) => /^numbered message (\d+)$/.exec(t)?.[1])
+      .filter(Boolean)
+      .map(Number);
     expect(numbers).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 

@@ -8,7 +8,15 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
 import { jsonOf, LiveCli, newHome, parley } from '../integration/cli/harness.js';
-import { AppUser, buildRenderer, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from '../harness/app/app.js';
+import {
+  AppUser,
+  buildRenderer,
+  randomFile,
+  screenshot,
+  sha256File,
+  startWebRelay,
+  type WebRelay,
+} from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['app', 'cli', 'relay'], chromium: true });
 const SIZE = 20 * 1024 * 1024;
@@ -80,7 +88,11 @@ describe('web client ↔ parley command', () => {
     const { cli } = bed().hosts;
     const say = await parley(cli, home, ['say', 'Dana', 'Hello from the terminal', '--json']);
     expect(say.code, say.stderr).toBe(0);
-    expect(jsonOf(say)[0]).toMatchObject({ type: 'delivered', to: expect.any(String), text: 'Hello from the terminal' });
+    expect(jsonOf(say)[0]).toMatchObject({
+      type: 'delivered',
+      to: expect.any(String),
+      text: 'Hello from the terminal',
+    });
     await user.message('Hello from the terminal').waitFor({ timeout: 30_000 });
 
     const src = join(dir, 'from-cli.bin');

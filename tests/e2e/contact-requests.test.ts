@@ -4,7 +4,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, screenshot, startWebRelay, unnamedControls, type WebRelay } from '../harness/app/app.js';
+import {
+  AppUser,
+  buildRenderer,
+  screenshot,
+  startWebRelay,
+  unnamedControls,
+  type WebRelay,
+} from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'c', 'relay'], chromium: true });
 

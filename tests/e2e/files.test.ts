@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../testbed/vitest.js';
-import { AppUser, buildRenderer, introducedPair, randomFile, screenshot, sha256File, startWebRelay, type WebRelay } from '../harness/app/app.js';
+import {
+  AppUser,
+  buildRenderer,
+  introducedPair,
+  randomFile,
+  screenshot,
+  sha256File,
+  startWebRelay,
+  type WebRelay,
+} from '../harness/app/app.js';
 
 const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
 const SIZE = 50 * 1024 * 1024;
@@ -24,7 +33,10 @@ describe('web client: files', () => {
     const { a, b, relay: relayHost } = bed().hosts;
     relay = await startWebRelay(relayHost);
     const origin = new URL(relay.httpUrl).origin;
-    [browserA, browserB] = await Promise.all([a.launchChromium({ secureOrigins: [origin] }), b.launchChromium({ secureOrigins: [origin] })]);
+    [browserA, browserB] = await Promise.all([
+      a.launchChromium({ secureOrigins: [origin] }),
+      b.launchChromium({ secureOrigins: [origin] }),
+    ]);
     [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
   });
@@ -35,7 +47,14 @@ describe('web client: files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function transfer(from: AppUser, to: AppUser, name: string, shot?: string, downloadsShot?: string, click = false): Promise<void> {
+  async function transfer(
+    from: AppUser,
+    to: AppUser,
+    name: string,
+    shot?: string,
+    downloadsShot?: string,
+    click = false,
+  ): Promise<void> {
     const path = join(dir, name);
     const sent = await randomFile(path, SIZE);
     await from.sendFiles([path]);
@@ -45,12 +64,17 @@ describe('web client: files', () => {
     if (shot) {
       // Mid-transfer, once speed and ETA are known.
       const bar = to.transferCard(name).getByRole('progressbar');
-      await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(20);
+      await expect
+        .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000, interval: 100 })
+        .toBeGreaterThanOrEqual(20);
       await screenshot(to.page, shot);
     }
     await to.waitTransfer(name, 'done');
     await from.waitTransfer(name, 'done');
-    const saved = await to.saveReceived(name, dir, { click, ...(downloadsShot ? { screenshotName: downloadsShot } : {}) });
+    const saved = await to.saveReceived(name, dir, {
+      click,
+      ...(downloadsShot ? { screenshotName: downloadsShot } : {}),
+    });
     expect(await sha256File(saved)).toBe(sent);
   }
 

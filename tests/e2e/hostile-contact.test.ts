@@ -36,7 +36,11 @@ describe('web client: a hostile contact', () => {
   async function say(text: string, hostile = false): Promise<void> {
     const { cli } = bed().hosts;
     const loader = hostile ? ['--import', HOSTILE] : [];
-    const r = await cli.exec(process.execPath, ['--import', 'tsx', ...loader, MAIN, '--home', home, 'say', 'Dana', text, '--json'], { allowFailure: true, timeoutMs: 90_000 });
+    const r = await cli.exec(
+      process.execPath,
+      ['--import', 'tsx', ...loader, MAIN, '--home', home, 'say', 'Dana', text, '--json'],
+      { allowFailure: true, timeoutMs: 90_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
   }
 
@@ -61,7 +65,9 @@ describe('web client: a hostile contact', () => {
     await user.message('After the bad one').waitFor({ timeout: 30_000 });
 
     // The bad stamp was replaced by the time it arrived: within a day of now, as the others.
-    const stamps = await user.page.locator('[data-message-id] time').evaluateAll((els) => els.map((el) => Date.parse(el.getAttribute('datetime') ?? '')));
+    const stamps = await user.page
+      .locator('[data-message-id] time')
+      .evaluateAll((els) => els.map((el) => Date.parse(el.getAttribute('datetime') ?? '')));
     expect(stamps).toHaveLength(3);
     for (const at of stamps) expect(Math.abs(at - Date.now())).toBeLessThan(24 * 3600_000);
     await screenshot(user.page, 'hostile-sent-at');

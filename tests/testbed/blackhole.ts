@@ -15,8 +15,12 @@ export async function ensureBlackhole(range = TEST_RANGE): Promise<void> {
   if (await hasBlackhole(range)) return;
   // Refuse to shadow a real route: the range would then be in use by this machine.
   const { stdout } = await run('ip', ['-4', 'route', 'show', 'exact', range]);
-  if (stdout.trim()) throw new Error(`the root namespace already routes ${range} (${stdout.trim()}); the test bed needs that range to itself`);
+  if (stdout.trim())
+    throw new Error(
+      `the root namespace already routes ${range} (${stdout.trim()}); the test bed needs that range to itself`,
+    );
   const res = await run('ip', ['route', 'add', 'blackhole', range], { allowFailure: true });
   // A concurrent run may have added it between the check and the add.
-  if (res.code !== 0 && !(await hasBlackhole(range))) throw new Error(`cannot add blackhole route ${range}: ${res.stderr.trim()}`);
+  if (res.code !== 0 && !(await hasBlackhole(range)))
+    throw new Error(`cannot add blackhole route ${range}: ${res.stderr.trim()}`);
 }

@@ -27,7 +27,11 @@ export interface ExecOptions {
   input?: string;
 }
 
-export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult & { code: number }> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult & { code: number }> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       cmd,

@@ -28,7 +28,9 @@ export function detectFlavour(ns: string): Promise<Flavour> {
       errors.push(`${f.iptables}: ${res.stderr.trim()}`);
     }
     detected = null;
-    throw new Error(`no iptables flavour works inside a network namespace (apt-get install iptables):\n${errors.join('\n')}`);
+    throw new Error(
+      `no iptables flavour works inside a network namespace (apt-get install iptables):\n${errors.join('\n')}`,
+    );
   })();
   return detected;
 }
@@ -60,10 +62,16 @@ export function renderRules(state: FilterState): string {
   } else if (b.kind === 'allExcept') {
     const dst = b.host ? ` -d ${b.host}` : '';
     const src = b.host ? ` -s ${b.host}` : '';
-    for (const [proto, ports] of [['tcp', b.tcpPorts], ['udp', b.udpPorts]] as const) {
+    for (const [proto, ports] of [
+      ['tcp', b.tcpPorts],
+      ['udp', b.udpPorts],
+    ] as const) {
       for (const p of ports) {
         // Outgoing to the allowed port and its replies only: this host cannot serve on that port.
-        r.push(`-A OUTPUT -p ${proto}${dst} --dport ${p} -j ACCEPT`, `-A INPUT -p ${proto}${src} --sport ${p} -j ACCEPT`);
+        r.push(
+          `-A OUTPUT -p ${proto}${dst} --dport ${p} -j ACCEPT`,
+          `-A INPUT -p ${proto}${src} --sport ${p} -j ACCEPT`,
+        );
       }
     }
     r.push('-A INPUT -j DROP', '-A OUTPUT -j DROP');
@@ -89,5 +97,6 @@ export async function applyRules(ns: string, state: FilterState): Promise<void> 
   const rules = renderRules(state);
   // iptables-restore reads the table from stdin: one process, one atomic swap.
   const res = await run('ip', ['netns', 'exec', ns, flavour.restore, '-w'], { input: rules, allowFailure: true });
-  if (res.code !== 0) throw new Error(`${flavour.restore} in ${ns} failed (${res.code}): ${res.stderr.trim()}\n${rules}`);
+  if (res.code !== 0)
+    throw new Error(`${flavour.restore} in ${ns} failed (${res.code}): ${res.stderr.trim()}\n${rules}`);
 }

@@ -1,5 +1,13 @@
 // Public surface of the network-namespace test bed (see README.md).
-export { createTestbed, Host, TEST_RANGE, type Testbed, type TestbedOptions, type BlockAllExceptOptions, type CutLinkOptions } from './testbed.js';
+export {
+  createTestbed,
+  Host,
+  TEST_RANGE,
+  type Testbed,
+  type TestbedOptions,
+  type BlockAllExceptOptions,
+  type CutLinkOptions,
+} from './testbed.js';
 export { assertTestbedAvailable, type PreflightOptions } from './preflight.js';
 export { cleanupStale, type StaleReport } from './stale.js';
 export { hasBlackhole } from './blackhole.js';

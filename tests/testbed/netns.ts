@@ -35,7 +35,20 @@ export interface HostPlumbing {
 export async function createHost(h: HostPlumbing): Promise<void> {
   await run('ip', ['netns', 'add', h.hostNs]);
   await sysctl(h.hostNs, NO_IPV6);
-  await run('ip', ['-n', h.switchNs, 'link', 'add', h.port, 'type', 'veth', 'peer', 'name', HOST_IFACE, 'netns', h.hostNs]);
+  await run('ip', [
+    '-n',
+    h.switchNs,
+    'link',
+    'add',
+    h.port,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    HOST_IFACE,
+    'netns',
+    h.hostNs,
+  ]);
   await run('ip', ['-n', h.switchNs, 'link', 'set', h.port, 'master', BRIDGE, 'up']);
   await run('ip', ['-n', h.hostNs, 'link', 'set', 'lo', 'up']);
   await run('ip', ['-n', h.hostNs, 'addr', 'add', h.addressCidr, 'dev', HOST_IFACE]);

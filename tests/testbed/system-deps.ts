@@ -35,7 +35,8 @@ export function packageOf(deps: SystemDeps, program: string, scope: 'test' | 'be
     for (const listed of p.programs) {
       if (listed === program) return p.package;
       // An absolute path matches a listed bare name with that basename, and the reverse.
-      if (listed.startsWith('/') !== program.startsWith('/') && basename(listed) === basename(program)) return p.package;
+      if (listed.startsWith('/') !== program.startsWith('/') && basename(listed) === basename(program))
+        return p.package;
     }
   }
   return null;
@@ -47,7 +48,24 @@ export function isNodeRuntime(program: string): boolean {
 }
 
 // Shell words that are not programs: a `sh -c` string may start with these.
-const SHELL_BUILTINS = new Set(['exit', 'exec', 'ulimit', 'command', 'cd', 'export', 'set', 'test', '[', 'echo', 'printf', 'kill', 'trap', 'wait', 'read', ':']);
+const SHELL_BUILTINS = new Set([
+  'exit',
+  'exec',
+  'ulimit',
+  'command',
+  'cd',
+  'export',
+  'set',
+  'test',
+  '[',
+  'echo',
+  'printf',
+  'kill',
+  'trap',
+  'wait',
+  'read',
+  ':',
+]);
 
 /**
  * Every program a command line starts that this check can see: the program itself, the one `ip netns exec NS`
@@ -84,7 +102,12 @@ function isTestbedWrapper(program: string): boolean {
   return program.startsWith(`${TEMP_ROOT}/`) && program.endsWith('.sh');
 }
 
-export function assertListed(deps: SystemDeps, file: string, args: readonly string[] = [], scope: 'test' | 'bench' = 'test'): void {
+export function assertListed(
+  deps: SystemDeps,
+  file: string,
+  args: readonly string[] = [],
+  scope: 'test' | 'bench' = 'test',
+): void {
   for (const program of programsOf(file, args)) {
     if (isNodeRuntime(program) || isTestbedWrapper(program)) continue;
     if (packageOf(deps, program, scope) === null) throw new UnlistedProgramError(program);

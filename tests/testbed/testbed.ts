@@ -16,9 +16,22 @@ import {
   namespacePidsSync,
 } from './netns.js';
 import { ensureBlackhole, TEST_RANGE } from './blackhole.js';
-import { applyRules, assertIpv4, assertPort, detectFlavour, type Block, type Cut, type FilterState } from './firewall.js';
+import {
+  applyRules,
+  assertIpv4,
+  assertPort,
+  detectFlavour,
+  type Block,
+  type Cut,
+  type FilterState,
+} from './firewall.js';
 import { NodeProcess, type SpawnNodeOptions } from './process.js';
-import { launchChromiumIn, launchChromiumProfileIn, type LaunchChromiumOptions, type ProfileOptions } from './chromium.js';
+import {
+  launchChromiumIn,
+  launchChromiumProfileIn,
+  type LaunchChromiumOptions,
+  type ProfileOptions,
+} from './chromium.js';
 import { register, unregister } from './registry.js';
 import { cleanupStale } from './stale.js';
 
@@ -69,12 +82,22 @@ export class Host {
   ) {}
 
   /** Runs a TypeScript (or JS) script with `node --import tsx` inside this host, talking over IPC. */
-  spawnNode<Out = unknown, In = unknown>(script: string, args: readonly string[] = [], opts: SpawnNodeOptions = {}): NodeProcess<Out, In> {
-    return this.tb.track(new NodeProcess<Out, In>(`${this.name}:${script.split('/').pop()}`, this.ns, script, args, opts));
+  spawnNode<Out = unknown, In = unknown>(
+    script: string,
+    args: readonly string[] = [],
+    opts: SpawnNodeOptions = {},
+  ): NodeProcess<Out, In> {
+    return this.tb.track(
+      new NodeProcess<Out, In>(`${this.name}:${script.split('/').pop()}`, this.ns, script, args, opts),
+    );
   }
 
   /** One-shot command inside this host (argv, no shell). Throws with stderr on a non-zero exit. */
-  exec(cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  exec(
+    cmd: string,
+    args: readonly string[] = [],
+    opts: ExecOptions = {},
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
     this.tb.assertAlive();
     return run('ip', ['netns', 'exec', this.ns, cmd, ...args], opts);
   }
@@ -188,9 +211,19 @@ class TestbedImpl {
     return browser;
   }
 
-  async launchChromiumProfile(host: Host, opts: LaunchChromiumOptions, profile: ProfileOptions): Promise<BrowserContext> {
+  async launchChromiumProfile(
+    host: Host,
+    opts: LaunchChromiumOptions,
+    profile: ProfileOptions,
+  ): Promise<BrowserContext> {
     this.assertAlive();
-    const { context, pid } = await launchChromiumProfileIn(host.ns, this.tempDir, `${host.name}-${++this.browserSeq}`, opts, profile);
+    const { context, pid } = await launchChromiumProfileIn(
+      host.ns,
+      this.tempDir,
+      `${host.name}-${++this.browserSeq}`,
+      opts,
+      profile,
+    );
     this.profiles.set(context, pid);
     context.on('close', () => this.profiles.delete(context));
     if (this.destroying) await context.close();
@@ -209,7 +242,13 @@ class TestbedImpl {
       const ns = hostNamespace(this.runId, name);
       const address = `${SUBNET_PREFIX}${i}`;
       this.namespaces.push(ns);
-      await createHost({ switchNs: this.switchNs, hostNs: ns, port: `p${i}`, addressCidr: `${address}/24`, gateway: GATEWAY });
+      await createHost({
+        switchNs: this.switchNs,
+        hostNs: ns,
+        port: `p${i}`,
+        addressCidr: `${address}/24`,
+        gateway: GATEWAY,
+      });
       this.hosts[name] = new Host(this, name, ns, address);
     }
     // Probe iptables now, so a broken firewall fails the setup rather than the middle of a test.
@@ -238,7 +277,8 @@ class TestbedImpl {
     }
     await rm(this.tempDir, { recursive: true, force: true }).catch((e: unknown) => errors.push(e));
     unregister(this);
-    if (errors.length) throw new AggregateError(errors, `test bed ${this.runId} teardown had ${errors.length} error(s)`);
+    if (errors.length)
+      throw new AggregateError(errors, `test bed ${this.runId} teardown had ${errors.length} error(s)`);
   }
 
   /** Exit-time teardown: synchronous, best effort, never throws. */
@@ -267,7 +307,8 @@ async function killNamespaceProcesses(ns: string, timeoutMs = 3_000): Promise<vo
   for (;;) {
     const pids = await namespacePids(ns).catch(() => []);
     if (pids.length === 0) return;
-    if (performance.now() > deadline) throw new Error(`processes ${pids.join(', ')} in ${ns} survived SIGKILL for ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`processes ${pids.join(', ')} in ${ns} survived SIGKILL for ${timeoutMs} ms`);
     for (const pid of pids) killQuiet(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -294,7 +335,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function createTestbed<const H extends string>(opts: TestbedOptions<H>): Promise<Testbed<H>> {
   const names = [...opts.hosts];
   if (names.length === 0 || names.length > 250) throw new Error('a test bed needs 1 to 250 hosts');
-  for (const n of names) if (!HOST_NAME.test(n)) throw new Error(`bad host name ${JSON.stringify(n)}: use ${HOST_NAME}`);
+  for (const n of names)
+    if (!HOST_NAME.test(n)) throw new Error(`bad host name ${JSON.stringify(n)}: use ${HOST_NAME}`);
   if (new Set(names).size !== names.length) throw new Error(`duplicate host names in ${names.join(', ')}`);
   if (opts.cleanupStale !== false) await cleanupStale();
   const tb = new TestbedImpl();

@@ -13,7 +13,13 @@ import { watchShutdown } from '../signals.js';
 import { positiveInt } from './contacts.js';
 import { messageJson } from './listen.js';
 
-const TICK: Record<ChatMessage['status'], string> = { queued: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗' };
+const TICK: Record<ChatMessage['status'], string> = {
+  queued: '…',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓ read',
+  failed: '✗',
+};
 
 export function registerChat(program: Command): void {
   program
@@ -21,7 +27,12 @@ export function registerChat(program: Command): void {
     .description('chat with a contact interactively: type a line to send it; /quit to leave')
     .argument('<contact>', 'display name or id prefix')
     .option('--history <n>', 'how many earlier messages to show', (v) => positiveInt(v, '--history'), 20)
-    .option('--timeout <seconds>', 'at the end of piped input, wait this long for acknowledgements', (v) => positiveInt(v, '--timeout'), 30)
+    .option(
+      '--timeout <seconds>',
+      'at the end of piped input, wait this long for acknowledgements',
+      (v) => positiveInt(v, '--timeout'),
+      30,
+    )
     .addHelpText(
       'after',
       `
@@ -42,7 +53,11 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
           const contact = await resolve(query);
           const who = contact.name ? safeText(contact.name) : describeContact(contact);
           const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !out.json;
-          rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
+          rl = createInterface({
+            input: process.stdin,
+            output: interactive ? process.stdout : undefined,
+            terminal: interactive,
+          });
           const r = rl;
           // Prints above the prompt without eating what the user is typing.
           const show = (text: string): void => {
@@ -56,7 +71,9 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             r.prompt(true);
           };
           const line = (m: ChatMessage): string =>
-            m.direction === 'in' ? `${formatTime(m.sentAt)} ${who}: ${safeText(m.text)}` : `${formatTime(m.sentAt)} me: ${safeText(m.text)}  ${TICK[m.status]}`;
+            m.direction === 'in'
+              ? `${formatTime(m.sentAt)} ${who}: ${safeText(m.text)}`
+              : `${formatTime(m.sentAt)} me: ${safeText(m.text)}  ${TICK[m.status]}`;
 
           for (const m of await messenger.history(contact.id, { limit: opts.history })) show(line(m));
           if (interactive) show(`-- chatting with ${describeContact(contact)}; /help for commands`);
@@ -74,7 +91,8 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             const before = mine.get(m.id);
             mine.set(m.id, m);
             if (out.json) out.record({ type: 'status', id: m.id, status: m.status, text: m.text });
-            else if (before && before.status !== m.status && m.status !== 'sent') show(`${' '.repeat(9)}${TICK[m.status]} ${m.status}: ${safeText(m.text.slice(0, 50))}`);
+            else if (before && before.status !== m.status && m.status !== 'sent')
+              show(`${' '.repeat(9)}${TICK[m.status]} ${m.status}: ${safeText(m.text.slice(0, 50))}`);
             settled();
           });
           let lastOnline = contact.online;
@@ -127,7 +145,8 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
           if (how === 'eof' && !interactive) {
             // Piped input: wait for the acknowledgements, like `say`.
             await Promise.all(inFlight);
-            const pending = (): ChatMessage[] => [...mine.values()].filter((m) => m.status !== 'delivered' && m.status !== 'read');
+            const pending = (): ChatMessage[] =>
+              [...mine.values()].filter((m) => m.status !== 'delivered' && m.status !== 'read');
             await new Promise<void>((done) => {
               const timer = setTimeout(done, opts.timeout * 1000);
               settled = () => {
@@ -141,7 +160,9 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
             });
             const left = pending().length;
             if (left > 0) {
-              throw new CliError(`${left} message(s) not delivered yet; they stay in your outbox and go the next time parley runs online while ${who} is online`);
+              throw new CliError(
+                `${left} message(s) not delivered yet; they stay in your outbox and go the next time parley runs online while ${who} is online`,
+              );
             }
           }
         } finally {

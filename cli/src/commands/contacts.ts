@@ -41,7 +41,12 @@ export function registerContactCommands(program: Command): void {
     .command('add')
     .description('send a contact request to the person whose invite link this is (parley://invite?...); they accept it')
     .argument('<invite>', 'the invite link; quote it in the shell')
-    .option('--wait <ms>', 'how long to wait for the relay to take the request (default 5000); later, it goes at the next connect', (v) => positiveInt(v, '--wait'), 5000)
+    .option(
+      '--wait <ms>',
+      'how long to wait for the relay to take the request (default 5000); later, it goes at the next connect',
+      (v) => positiveInt(v, '--wait'),
+      5000,
+    )
     .addHelpText(
       'after',
       '\n--json prints {"id","name","relays","verified","added","status"} (added: false when the contact was already known;\nstatus: "waiting" until they accept, "accepted" when they had asked you too).',
@@ -59,20 +64,27 @@ export function registerContactCommands(program: Command): void {
         if (parsed.id === book.identity.id) throw new UsageError('that invite is your own');
         const existed = book.contacts.has(parsed.id);
         const { contact: c, sent } = await addOnline(ctx, invite, opts.wait);
-        if (c.relays.length === 0) ctx.out.note(`warning: ${describeContact(c)}'s invite names no relay; you can reach them only through yours`);
-        if (!sent) ctx.out.note('note: the relay did not take the request in time; it goes out the next time parley connects (listen, chat, say, contacts)');
+        if (c.relays.length === 0)
+          ctx.out.note(`warning: ${describeContact(c)}'s invite names no relay; you can reach them only through yours`);
+        if (!sent)
+          ctx.out.note(
+            'note: the relay did not take the request in time; it goes out the next time parley connects (listen, chat, say, contacts)',
+          );
         const what =
           c.status === 'waiting'
             ? `${existed ? 'asked' : 'sent a contact request to'} ${describeContact(c)}: waiting for them to accept`
             : `${existed ? 'updated' : 'added'} ${describeContact(c)}`;
-        ctx.out.result(`${what}\ncompare safety numbers with \`parley safety ${c.name ? safeText(JSON.stringify(c.name)) : shortId(c.id)}\``, {
-          id: c.id,
-          name: c.name,
-          relays: c.relays,
-          verified: c.verified,
-          added: !existed,
-          status: c.status,
-        });
+        ctx.out.result(
+          `${what}\ncompare safety numbers with \`parley safety ${c.name ? safeText(JSON.stringify(c.name)) : shortId(c.id)}\``,
+          {
+            id: c.id,
+            name: c.name,
+            relays: c.relays,
+            verified: c.verified,
+            added: !existed,
+            status: c.status,
+          },
+        );
       });
     });
 
@@ -80,8 +92,16 @@ export function registerContactCommands(program: Command): void {
     .command('contacts')
     .description('list contacts: name, id, online, verified, path')
     .option('--offline', 'do not connect to learn who is online')
-    .option('--wait <ms>', 'how long to wait for the relays to answer (default 5000)', (v) => positiveInt(v, '--wait'), 5000)
-    .addHelpText('after', '\n--json prints one JSON array of {"id","name","relays","online","verified","path","addedAt","unread","lastMessageAt","status"}; online is null when unknown;\nstatus is "waiting" until they accept your contact request.')
+    .option(
+      '--wait <ms>',
+      'how long to wait for the relays to answer (default 5000)',
+      (v) => positiveInt(v, '--wait'),
+      5000,
+    )
+    .addHelpText(
+      'after',
+      '\n--json prints one JSON array of {"id","name","relays","online","verified","path","addedAt","unread","lastMessageAt","status"}; online is null when unknown;\nstatus is "waiting" until they accept your contact request.',
+    )
     .action(async (opts: { offline?: boolean; wait: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         let list: ContactJson[];
@@ -90,7 +110,17 @@ export function registerContactCommands(program: Command): void {
           list = [];
           for (const c of book.contacts.list()) {
             const s = await book.chat.summary(c.id);
-            list.push({ id: c.id, name: c.name, relays: c.relays, online: null, verified: c.verified, path: 'none', addedAt: c.addedAt, ...s, status: c.status ?? 'accepted' });
+            list.push({
+              id: c.id,
+              name: c.name,
+              relays: c.relays,
+              online: null,
+              verified: c.verified,
+              path: 'none',
+              addedAt: c.addedAt,
+              ...s,
+              status: c.status ?? 'accepted',
+            });
           }
         } else {
           list = await contactsWithPresence(ctx, opts.wait);
@@ -106,19 +136,31 @@ export function registerContactCommands(program: Command): void {
         const rows = list.map((c) => [
           c.name ? safeText(c.name) : '(no name)',
           shortId(c.id),
-          c.status === 'waiting' ? 'waiting for them to accept' : c.online === null ? '?' : c.online ? 'online' : 'offline',
+          c.status === 'waiting'
+            ? 'waiting for them to accept'
+            : c.online === null
+              ? '?'
+              : c.online
+                ? 'online'
+                : 'offline',
           c.verified ? 'verified' : '-',
           c.path,
         ]);
         const head = ['NAME', 'ID', 'ONLINE', 'VERIFIED', 'PATH'];
         const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-        for (const r of [head, ...rows]) ctx.out.line(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+        for (const r of [head, ...rows])
+          ctx.out.line(
+            r
+              .map((cell, i) => cell.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd(),
+          );
       });
     });
 
   program
     .command('safety')
-    .description("print the safety number you and a contact should both see; compare it in person or on a call")
+    .description('print the safety number you and a contact should both see; compare it in person or on a call')
     .argument('<contact>', 'display name or id prefix')
     .addHelpText('after', '\n--json prints {"id","name","safetyNumber","verified"}.')
     .action(async (query: string, _opts: unknown, cmd: Command) => {
@@ -126,12 +168,15 @@ export function registerContactCommands(program: Command): void {
         const book = await openOffline(ctx);
         const c = book.resolve(query);
         const n = await book.contacts.safetyNumber(c.id, book.identity.publicKey);
-        ctx.out.result(`safety number with ${describeContact(c)}${c.verified ? ' (verified)' : ''}:\n\n${safetyLines(n)}\n`, {
-          id: c.id,
-          name: c.name,
-          safetyNumber: n,
-          verified: c.verified,
-        });
+        ctx.out.result(
+          `safety number with ${describeContact(c)}${c.verified ? ' (verified)' : ''}:\n\n${safetyLines(n)}\n`,
+          {
+            id: c.id,
+            name: c.name,
+            safetyNumber: n,
+            verified: c.verified,
+          },
+        );
       });
     });
 
@@ -139,7 +184,10 @@ export function registerContactCommands(program: Command): void {
     .command('verify')
     .description('mark a contact as verified after comparing safety numbers')
     .argument('<contact>', 'display name or id prefix')
-    .argument('[number...]', 'the safety number they read to you (60 digits, spaces allowed); without it, asks on a terminal')
+    .argument(
+      '[number...]',
+      'the safety number they read to you (60 digits, spaces allowed); without it, asks on a terminal',
+    )
     .option('--undo', 'mark the contact as not verified')
     .addHelpText('after', '\nExits 1 when the number given does not match. --json prints {"id","name","verified"}.')
     .action(async (query: string, number: string[], opts: { undo?: boolean }, cmd: Command) => {
@@ -150,7 +198,9 @@ export function registerContactCommands(program: Command): void {
           const expected = await book.contacts.safetyNumber(c.id, book.identity.publicKey);
           if (number.length > 0) {
             if (!safetyNumbersMatch(expected, number.join(''))) {
-              throw new CliError(`the safety number does not match the one for ${describeContact(c)}; not verified. Someone may be impersonating them, or the number was mistyped.`);
+              throw new CliError(
+                `the safety number does not match the one for ${describeContact(c)}; not verified. Someone may be impersonating them, or the number was mistyped.`,
+              );
             }
           } else if (process.stdin.isTTY && process.stdout.isTTY && !ctx.out.json) {
             ctx.out.line(`safety number with ${describeContact(c)}:\n\n${safetyLines(expected)}\n`);
@@ -206,7 +256,11 @@ export function positiveInt(value: string, name: string): number {
  * Adds through the Messenger, which leaves the signed request in their relay mailbox (or accepts theirs).
  * `sent`: false when the relay did not confirm within `waitMs` (the contact is stored as waiting anyway).
  */
-async function addOnline(ctx: Parameters<Parameters<typeof withHome>[1]>[0], invite: string, waitMs: number): Promise<{ contact: Contact; sent: boolean }> {
+async function addOnline(
+  ctx: Parameters<Parameters<typeof withHome>[1]>[0],
+  invite: string,
+  waitMs: number,
+): Promise<{ contact: Contact; sent: boolean }> {
   const started = Date.now();
   const { messenger } = await openOnline(ctx);
   let contact: Contact;
@@ -234,7 +288,10 @@ async function addOnline(ctx: Parameters<Parameters<typeof withHome>[1]>[0], inv
 const PRESENCE_SETTLE_MS = 1000;
 
 /** Connects, waits for the relay's presence answers (bounded by `waitMs`), and lists. */
-async function contactsWithPresence(ctx: Parameters<Parameters<typeof withHome>[1]>[0], waitMs: number): Promise<ContactJson[]> {
+async function contactsWithPresence(
+  ctx: Parameters<Parameters<typeof withHome>[1]>[0],
+  waitMs: number,
+): Promise<ContactJson[]> {
   const online = await openOnline(ctx);
   const { messenger } = online;
   try {
@@ -267,7 +324,10 @@ async function contactsWithPresence(ctx: Parameters<Parameters<typeof withHome>[
     });
     const final: Contact[] = await messenger.contacts();
     const state = messenger.relayState();
-    if (!relayReached) ctx.out.note(`note: could not reach the relay ${state.url ?? '(none configured)'} within ${waitMs} ms; online status unknown`);
+    if (!relayReached)
+      ctx.out.note(
+        `note: could not reach the relay ${state.url ?? '(none configured)'} within ${waitMs} ms; online status unknown`,
+      );
     return final.map((c) => ({
       id: c.id,
       name: c.name,

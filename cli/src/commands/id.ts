@@ -24,7 +24,9 @@ export interface IdJson {
 export async function requireIdentity(ctx: ActionContext): Promise<LocalIdentity> {
   const stored = await ctx.home.identityStore.load();
   if (stored === undefined) {
-    throw new UsageError(`no identity in ${ctx.home.dir} yet: create one with \`parley id --name NAME --relay ws://HOST:PORT/ws\``);
+    throw new UsageError(
+      `no identity in ${ctx.home.dir} yet: create one with \`parley id --name NAME --relay ws://HOST:PORT/ws\``,
+    );
   }
   try {
     return await loadOrCreateIdentity(ctx.home.identityStore, { name: '', relays: [], extractable: true });
@@ -57,7 +59,11 @@ The global --relay URL (repeatable) sets the relays named in your invite.
             throw new UsageError(`no identity in ${ctx.home.dir} yet: give a display name with --name NAME`);
           }
           try {
-            identity = await loadOrCreateIdentity(ctx.home.identityStore, { name: opts.name, relays: globals.relays, extractable: true });
+            identity = await loadOrCreateIdentity(ctx.home.identityStore, {
+              name: opts.name,
+              relays: globals.relays,
+              extractable: true,
+            });
           } catch (err) {
             if (err instanceof IdentityStoreError) throw new UsageError(err.message);
             throw err;
@@ -67,7 +73,8 @@ The global --relay URL (repeatable) sets the relays named in your invite.
           identity = await requireIdentity(ctx);
           const changes: { name?: string; relays?: string[] } = {};
           if (opts.name !== undefined && opts.name !== identity.name) changes.name = opts.name;
-          if (globals.relays.length > 0 && globals.relays.join(' ') !== identity.relays.join(' ')) changes.relays = globals.relays;
+          if (globals.relays.length > 0 && globals.relays.join(' ') !== identity.relays.join(' '))
+            changes.relays = globals.relays;
           if (changes.name !== undefined || changes.relays !== undefined) {
             try {
               identity = await updateProfile(ctx.home.identityStore, identity, changes);
@@ -78,7 +85,9 @@ The global --relay URL (repeatable) sets the relays named in your invite.
           }
         }
         if (identity.relays.length === 0) {
-          out.note('warning: your invite names no relay, so contacts cannot reach you; set one with `parley id --relay ws://HOST:PORT/ws`');
+          out.note(
+            'warning: your invite names no relay, so contacts cannot reach you; set one with `parley id --relay ws://HOST:PORT/ws`',
+          );
         }
         let invite: string;
         try {

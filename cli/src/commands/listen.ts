@@ -51,10 +51,16 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
           const nameOf = (id: string): string => names.get(id) ?? '';
           messenger.on('message', (m) => {
             if (m.direction === 'in') {
-              out.result(`${formatTime(m.at)} ${describeContact({ id: m.contactId, name: nameOf(m.contactId) })}: ${safeText(m.text)}`, messageJson(m, nameOf(m.contactId)));
+              out.result(
+                `${formatTime(m.at)} ${describeContact({ id: m.contactId, name: nameOf(m.contactId) })}: ${safeText(m.text)}`,
+                messageJson(m, nameOf(m.contactId)),
+              );
             } else if (m.status === 'delivered') {
               out.record({ type: 'delivered', id: m.id, to: m.contactId, name: nameOf(m.contactId) });
-              if (!out.json) out.note(`delivered to ${describeContact({ id: m.contactId, name: nameOf(m.contactId) })}: ${safeText(m.text.slice(0, 60))}`);
+              if (!out.json)
+                out.note(
+                  `delivered to ${describeContact({ id: m.contactId, name: nameOf(m.contactId) })}: ${safeText(m.text.slice(0, 60))}`,
+                );
             }
           });
           messenger.on('contact', (c) => {
@@ -67,15 +73,22 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
           });
           messenger.on('path', (p) => {
             out.record({ type: 'path', id: p.contactId, name: nameOf(p.contactId), path: p.path });
-            if (!out.json) out.note(`${describeContact({ id: p.contactId, name: nameOf(p.contactId) })}: path ${p.path}`);
+            if (!out.json)
+              out.note(`${describeContact({ id: p.contactId, name: nameOf(p.contactId) })}: path ${p.path}`);
           });
           messenger.on('relay', (r) => {
             out.record({ type: 'relay', state: r.state, url: r.url, ...(r.error ? { error: r.error } : {}) });
-            if (!out.json) out.note(`relay ${safeText(r.url ?? '')}: ${r.state}${r.error ? ` (${safeText(relayProblem(r.error))})` : ''}`);
+            if (!out.json)
+              out.note(
+                `relay ${safeText(r.url ?? '')}: ${r.state}${r.error ? ` (${safeText(relayProblem(r.error))})` : ''}`,
+              );
           });
           messenger.on('error', (e) => {
             out.record({ type: 'error', ...(e.contactId ? { id: e.contactId } : {}), message: e.message });
-            if (!out.json) out.note(`error${e.contactId ? ` with ${describeContact({ id: e.contactId, name: nameOf(e.contactId) })}` : ''}: ${safeText(e.message)}`);
+            if (!out.json)
+              out.note(
+                `error${e.contactId ? ` with ${describeContact({ id: e.contactId, name: nameOf(e.contactId) })}` : ''}: ${safeText(e.message)}`,
+              );
           });
           out.record({ type: 'ready', id: identity.id, name: identity.name });
           if (!out.json) out.note(`listening as ${describeContact(identity)}; Ctrl-C to stop`);

@@ -24,7 +24,10 @@ export function registerRequests(program: Command): void {
     .command('requests')
     .description('list contact requests: people who added you from your invite and wait for your answer')
     .option('--wait <ms>', 'how long to wait for the relay (default 5000)', (v) => positiveInt(v, '--wait'), 5000)
-    .addHelpText('after', '\n--json prints one JSON array of {"id","name","relays","receivedAt","safetyNumber"}.\nAnswer with `parley accept <who>` or `parley decline <who> [--block]`.')
+    .addHelpText(
+      'after',
+      '\n--json prints one JSON array of {"id","name","relays","receivedAt","safetyNumber"}.\nAnswer with `parley accept <who>` or `parley decline <who> [--block]`.',
+    )
     .action(async (opts: { wait: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         await withMessenger(ctx, opts.wait, async (messenger) => {
@@ -57,7 +60,11 @@ export function registerRequests(program: Command): void {
         await withMessenger(ctx, opts.wait, async (messenger) => {
           const r = resolveRequest(messenger.requests(), who);
           const c = await messenger.acceptRequest(r.id);
-          ctx.out.result(`accepted ${describeContact(c)}; you are contacts now`, { id: c.id, name: c.name, accepted: true });
+          ctx.out.result(`accepted ${describeContact(c)}; you are contacts now`, {
+            id: c.id,
+            name: c.name,
+            accepted: true,
+          });
         });
       });
     });
@@ -75,14 +82,25 @@ export function registerRequests(program: Command): void {
           const r = resolveRequest(messenger.requests(), who);
           if (opts.block) await messenger.blockRequest(r.id);
           else await messenger.declineRequest(r.id);
-          ctx.out.result(`${opts.block ? 'blocked' : 'declined'} ${describeContact(r)}`, { id: r.id, name: r.name, declined: true, blocked: Boolean(opts.block) });
+          ctx.out.result(`${opts.block ? 'blocked' : 'declined'} ${describeContact(r)}`, {
+            id: r.id,
+            name: r.name,
+            declined: true,
+            blocked: Boolean(opts.block),
+          });
         });
       });
     });
 }
 
 async function withSafety(messenger: Messenger, r: ContactRequestView): Promise<RequestJson> {
-  return { id: r.id, name: r.name, relays: r.relays, receivedAt: r.receivedAt, safetyNumber: await messenger.safetyNumber(r.id) };
+  return {
+    id: r.id,
+    name: r.name,
+    relays: r.relays,
+    receivedAt: r.receivedAt,
+    safetyNumber: await messenger.safetyNumber(r.id),
+  };
 }
 
 function indent(text: string): string {
@@ -102,7 +120,9 @@ export function resolveRequest(list: readonly ContactRequestView[], query: strin
   if (matches.length === 0) matches = list.filter((r) => r.name.toLowerCase() === q.toLowerCase());
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new UsageError(`no contact request matches "${q}" (see \`parley requests\`)`);
-  throw new UsageError(`"${q}" matches ${matches.length} requests; use a longer id prefix:\n${matches.map((r) => `  ${r.name || '(no name)'}  ${r.id}`).join('\n')}`);
+  throw new UsageError(
+    `"${q}" matches ${matches.length} requests; use a longer id prefix:\n${matches.map((r) => `  ${r.name || '(no name)'}  ${r.id}`).join('\n')}`,
+  );
 }
 
 /** Opens the Messenger, lets the relay hand over waiting mail (bounded by waitMs), runs fn, closes. */
@@ -110,7 +130,9 @@ async function withMessenger(ctx: ActionContext, waitMs: number, fn: (m: Messeng
   const { messenger } = await openOnline(ctx);
   try {
     if (!(await awaitRelayMail(messenger, waitMs))) {
-      ctx.out.note(`note: could not reach the relay ${messenger.relayState().url ?? '(none configured)'} within ${waitMs} ms; showing requests received earlier`);
+      ctx.out.note(
+        `note: could not reach the relay ${messenger.relayState().url ?? '(none configured)'} within ${waitMs} ms; showing requests received earlier`,
+      );
     }
     await fn(messenger);
   } finally {

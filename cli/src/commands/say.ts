@@ -26,7 +26,9 @@ export interface SayJson {
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function registerSay(program: Command): void {
@@ -35,7 +37,12 @@ export function registerSay(program: Command): void {
     .description('send one message and wait until the contact acknowledges it')
     .argument('<contact>', 'display name or id prefix')
     .argument('<text...>', 'the message (several words are joined by spaces); "-" reads it from stdin')
-    .option('--timeout <seconds>', 'give up waiting for the acknowledgement after this long', (v) => positiveInt(v, '--timeout'), 30)
+    .option(
+      '--timeout <seconds>',
+      'give up waiting for the acknowledgement after this long',
+      (v) => positiveInt(v, '--timeout'),
+      30,
+    )
     .addHelpText(
       'after',
       `
@@ -55,7 +62,10 @@ while the contact is online.
         try {
           const contact = await resolve(query);
           const result = await sendAndWait(messenger, contact, text, opts.timeout * 1000, shutdown.signal);
-          ctx.out.result(`delivered to ${describeContact(contact)} in ${result.deliveredMs} ms (${result.path})`, result);
+          ctx.out.result(
+            `delivered to ${describeContact(contact)} in ${result.deliveredMs} ms (${result.path})`,
+            result,
+          );
         } finally {
           shutdown.dispose();
           await messenger.close({ drain: true });
@@ -66,7 +76,13 @@ while the contact is online.
 
 type MessengerLike = Awaited<ReturnType<typeof openOnline>>['messenger'];
 
-async function sendAndWait(messenger: MessengerLike, contact: Contact, text: string, timeoutMs: number, abort: AbortSignal): Promise<SayJson> {
+async function sendAndWait(
+  messenger: MessengerLike,
+  contact: Contact,
+  text: string,
+  timeoutMs: number,
+  abort: AbortSignal,
+): Promise<SayJson> {
   let relay: { state: RelayState; error?: string } = messenger.relayState();
   let online = contact.online;
   let lastError: string | undefined;
@@ -124,7 +140,8 @@ async function sendAndWait(messenger: MessengerLike, contact: Contact, text: str
     let why: string;
     if (outcome === 'aborted') why = 'interrupted before the acknowledgement';
     else if (outcome === 'failed') why = `sending failed${lastError ? `: ${safeText(lastError)}` : ''}`;
-    else if (relay.state !== 'online') why = `could not reach the relay${relay.error ? ` (${safeText(relayProblem(relay.error))})` : ''} within ${timeoutMs / 1000} s`;
+    else if (relay.state !== 'online')
+      why = `could not reach the relay${relay.error ? ` (${safeText(relayProblem(relay.error))})` : ''} within ${timeoutMs / 1000} s`;
     else if (!online) why = `${who} is offline`;
     else why = `${who} did not acknowledge within ${timeoutMs / 1000} s${lastError ? ` (${safeText(lastError)})` : ''}`;
     throw new CliError(

@@ -57,14 +57,20 @@ function sameFiles(info: TransferInfo, files: readonly OutgoingFile[], sources: 
     info.files.length === files.length &&
     info.files.every((f, i) => {
       const g = files[i]!;
-      return f.relativePath === g.relativePath && f.size === g.size && f.mtime === g.mtime && sources.get(g.relativePath) === g.source;
+      return (
+        f.relativePath === g.relativePath &&
+        f.size === g.size &&
+        f.mtime === g.mtime &&
+        sources.get(g.relativePath) === g.source
+      );
     })
   );
 }
 
 /** The reason an offer paused, naming whose problem it is (a full disk is the receiver's). */
 export function pauseCause(error: { code: string; message: string }, who: string): string {
-  if (error.code === 'disk-full') return `${who}'s disk is full (${error.message}); once they free space, run the same command again to continue`;
+  if (error.code === 'disk-full')
+    return `${who}'s disk is full (${error.message}); once they free space, run the same command again to continue`;
   return error.message;
 }
 
@@ -74,7 +80,12 @@ export function registerSend(program: Command): void {
     .description('send files and folders to a contact; exits 0 once they verified every file')
     .argument('<contact>', 'display name or id prefix')
     .argument('<path...>', 'files and folders (a folder is sent with its tree)')
-    .option('--timeout <seconds>', 'give up after this long without any progress (the offer stays, run again to resume)', (v) => positiveInt(v, '--timeout'), 120)
+    .option(
+      '--timeout <seconds>',
+      'give up after this long without any progress (the offer stays, run again to resume)',
+      (v) => positiveInt(v, '--timeout'),
+      120,
+    )
     .addHelpText(
       'after',
       `
@@ -100,7 +111,10 @@ Symbolic links and special files are skipped (listed on stderr).
         const shutdown = watchShutdown();
         // The offers this run sends or resumes: the only ones that continue when the contact connects.
         const mine = new Set<string>();
-        const online = await openWithFiles(ctx, { decide: () => 'decline', resumeOnAttach: (o) => mine.has(o.offerId) });
+        const online = await openWithFiles(ctx, {
+          decide: () => 'decline',
+          resumeOnAttach: (o) => mine.has(o.offerId),
+        });
         const { messenger, transfers: engine } = online;
         const view = progressSinkFor(out);
         try {
@@ -123,15 +137,25 @@ Symbolic links and special files are skipped (listed on stderr).
           let offers: TransferInfo[];
           const reused = earlier.find((t) => sameFiles(t, walked.files, sources));
           // Earlier offers whose files are gone can never finish: end them now, said once, and tell the contact.
-          const gone = await offersWithMissingSources(ctx.home.store, earlier.filter((t) => t !== reused));
+          const gone = await offersWithMissingSources(
+            ctx.home.store,
+            earlier.filter((t) => t !== reused),
+          );
           if (gone.size > 0) {
             messenger.sessionFor(contact.id);
             for (const offerId of gone.keys()) engine.cancel(offerId);
-            out.note(`cancelled ${gone.size} earlier offer(s) to ${who} whose files are gone: ${[...gone.values()].flat().map((f) => safeText(f)).join(', ')}`);
+            out.note(
+              `cancelled ${gone.size} earlier offer(s) to ${who} whose files are gone: ${[...gone.values()]
+                .flat()
+                .map((f) => safeText(f))
+                .join(', ')}`,
+            );
           }
           const others = earlier.filter((t) => t !== reused && !gone.has(t.offerId));
           if (others.length > 0) {
-            out.note(`${others.length} other unfinished offer(s) to ${who} stay paused (not resumed by this send): ${others.map((t) => t.offerId.slice(0, 8)).join(', ')}; see \`parley transfers\`, \`parley cancel <id>\``);
+            out.note(
+              `${others.length} other unfinished offer(s) to ${who} stay paused (not resumed by this send): ${others.map((t) => t.offerId.slice(0, 8)).join(', ')}; see \`parley transfers\`, \`parley cancel <id>\``,
+            );
           }
           if (reused) {
             offers = [reused];
@@ -151,7 +175,13 @@ Symbolic links and special files are skipped (listed on stderr).
           const ids = new Set(offers.map((o) => o.offerId));
           const total = offers.reduce((s, o) => s + o.total, 0);
           const count = offers.reduce((s, o) => s + o.files.length, 0);
-          for (const o of offers) out.record({ type: 'offer', offerId: o.offerId, files: o.files.map((f) => ({ file: f.relativePath, size: f.size })), total: o.total });
+          for (const o of offers)
+            out.record({
+              type: 'offer',
+              offerId: o.offerId,
+              files: o.files.map((f) => ({ file: f.relativePath, size: f.size })),
+              total: o.total,
+            });
           view.log(`offering ${count} file(s), ${formatBytes(total)} to ${who}`);
           const started = Date.now();
 
@@ -169,13 +199,29 @@ Symbolic links and special files are skipped (listed on stderr).
                 if (!ids.has(p.offerId)) return;
                 touch();
                 out.record(progressJson(p));
-                view.update({ key: `${p.offerId}/${p.fileId}`, name: p.relativePath, done: p.fileBytesDone, size: p.fileSize, speed: p.speed, path: p.path });
+                view.update({
+                  key: `${p.offerId}/${p.fileId}`,
+                  name: p.relativePath,
+                  done: p.fileBytesDone,
+                  size: p.fileSize,
+                  speed: p.speed,
+                  path: p.path,
+                });
               }),
               engine.on('file', (f) => {
                 if (!ids.has(f.offerId)) return;
                 touch();
-                out.record({ type: 'file', offerId: f.offerId, file: f.relativePath, state: f.state, ...(f.error ? { error: f.error } : {}) });
-                const summary = f.state === 'verified' ? `✓ ${safeText(f.relativePath)} verified by ${contact.name ? safeText(contact.name) : 'them'}` : `✗ ${safeText(f.relativePath)}: ${f.state}${f.error ? ` (${safeText(f.error.message)})` : ''}`;
+                out.record({
+                  type: 'file',
+                  offerId: f.offerId,
+                  file: f.relativePath,
+                  state: f.state,
+                  ...(f.error ? { error: f.error } : {}),
+                });
+                const summary =
+                  f.state === 'verified'
+                    ? `✓ ${safeText(f.relativePath)} verified by ${contact.name ? safeText(contact.name) : 'them'}`
+                    : `✗ ${safeText(f.relativePath)}: ${f.state}${f.error ? ` (${safeText(f.error.message)})` : ''}`;
                 view.finish(`${f.offerId}/${f.fileId}`, summary);
               }),
               engine.on('state', (info) => {
@@ -184,7 +230,8 @@ Symbolic links and special files are skipped (listed on stderr).
                 // keep the command alive past --timeout by bouncing between states.
                 if (info.state !== 'paused') touch();
                 if (info.state === 'paused' && info.error) view.log(`paused: ${safeText(pauseCause(info.error, who))}`);
-                if (info.state === 'declined') view.log(`${who} declined${info.error ? `: ${safeText(info.error.message)}` : ''}`);
+                if (info.state === 'declined')
+                  view.log(`${who} declined${info.error ? `: ${safeText(info.error.message)}` : ''}`);
                 check();
               }),
               engine.on('error', (e) => {
@@ -209,29 +256,41 @@ Symbolic links and special files are skipped (listed on stderr).
           out.record({
             type: 'result',
             ok: verified.length === files.length,
-            files: files.map((f) => ({ file: f.relativePath, size: f.size, state: f.state, ...(f.error ? { error: f.error } : {}) })),
+            files: files.map((f) => ({
+              file: f.relativePath,
+              size: f.size,
+              state: f.state,
+              ...(f.error ? { error: f.error } : {}),
+            })),
           });
           if (verified.length === files.length) {
             const ms = Date.now() - started;
-            if (!out.json) out.line(`${who} verified ${files.length} file(s), ${formatBytes(total)} in ${formatDuration(ms)}`);
+            if (!out.json)
+              out.line(`${who} verified ${files.length} file(s), ${formatBytes(total)} in ${formatDuration(ms)}`);
             return;
           }
           const failed = files.filter((f) => f.state === 'failed' || f.state === 'cancelled');
           if (outcome === 'done') {
             const declined = offers.map((o) => engine.get(o.offerId)).find((o) => o?.state === 'declined');
-            const why = declined ? `${who} declined the offer${declined.error?.message && declined.error.message !== 'declined' ? `: ${safeText(declined.error.message)}` : ''}` : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
+            const why = declined
+              ? `${who} declined the offer${declined.error?.message && declined.error.message !== 'declined' ? `: ${safeText(declined.error.message)}` : ''}`
+              : `${failed.length} of ${files.length} file(s) failed: ${failed.map((f) => `${safeText(f.relativePath)} (${safeText(f.error?.message ?? f.state)})`).join(', ')}`;
             throw new CliError(`not sent: ${why}`);
           }
           for (const off of watch) off();
           const paused = offers.map((o) => engine.get(o.offerId)).find((o) => o?.state === 'paused' && o.error);
           let why: string;
           if (outcome === 'interrupted') why = 'interrupted';
-          else if (paused?.error) why = `paused after ${opts.timeout} s without progress: ${safeText(pauseCause(paused.error, who))}`;
+          else if (paused?.error)
+            why = `paused after ${opts.timeout} s without progress: ${safeText(pauseCause(paused.error, who))}`;
           else if (relay.state !== 'online' && messenger.pathOf(contact.id) === 'none') {
             why = `no progress for ${opts.timeout} s: could not reach the relay${relay.error ? ` (${safeText(relayProblem(relay.error))})` : ''}`;
           } else if (!contactOnline) why = `no progress for ${opts.timeout} s: ${who} is offline`;
-          else why = `no progress for ${opts.timeout} s (${who} is online but not accepting: is \`parley receive\` running?)`;
-          throw new CliError(`${verified.length} of ${files.length} file(s) verified; ${why}.\nRun the same command again to resume: ${who} keeps what they already have.`);
+          else
+            why = `no progress for ${opts.timeout} s (${who} is online but not accepting: is \`parley receive\` running?)`;
+          throw new CliError(
+            `${verified.length} of ${files.length} file(s) verified; ${why}.\nRun the same command again to resume: ${who} keeps what they already have.`,
+          );
         } finally {
           view.close();
           shutdown.dispose();
@@ -240,4 +299,3 @@ Symbolic links and special files are skipped (listed on stderr).
       });
     });
 }
-

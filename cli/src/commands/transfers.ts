@@ -27,7 +27,13 @@ export interface TransferJson {
   bytesDone: number;
   total: number;
   createdAt: number;
-  files: Array<{ file: string; size: number; bytesDone: number; state: string; error?: { code: string; message: string } }>;
+  files: Array<{
+    file: string;
+    size: number;
+    bytesDone: number;
+    state: string;
+    error?: { code: string; message: string };
+  }>;
   error?: { code: string; message: string };
 }
 
@@ -41,14 +47,25 @@ export function transferJson(t: TransferInfo, name: string): TransferJson {
     bytesDone: t.files.reduce((n, f) => n + f.bytesDone, 0),
     total: t.total,
     createdAt: t.createdAt,
-    files: t.files.map((f) => ({ file: f.relativePath, size: f.size, bytesDone: f.bytesDone, state: f.state, ...(f.error ? { error: f.error } : {}) })),
+    files: t.files.map((f) => ({
+      file: f.relativePath,
+      size: f.size,
+      bytesDone: f.bytesDone,
+      state: f.state,
+      ...(f.error ? { error: f.error } : {}),
+    })),
     ...(t.error ? { error: t.error } : {}),
   };
 }
 
 /** The offers recorded in this home, read without going online. */
 async function storedOffers(ctx: ActionContext): Promise<TransferInfo[]> {
-  const engine = new TransferEngine({ store: ctx.home.store, source: new NodeFileSource(), sink: new NodeFileSink(join(ctx.home.dir, 'received')), logger: ctx.logger });
+  const engine = new TransferEngine({
+    store: ctx.home.store,
+    source: new NodeFileSource(),
+    sink: new NodeFileSink(join(ctx.home.dir, 'received')),
+    logger: ctx.logger,
+  });
   await engine.start();
   const list = engine.list();
   await engine.close();
@@ -70,12 +87,17 @@ export function registerTransfers(program: Command): void {
     .command('transfers')
     .description('list file offers in both directions that are not finished: state and progress')
     .option('--all', 'include finished, declined and cancelled offers')
-    .addHelpText('after', '\n--json prints one JSON array of {"offerId","direction","contact","name","state","bytesDone","total","createdAt","files":[{"file","size","bytesDone","state","error"?}],"error"?}.')
+    .addHelpText(
+      'after',
+      '\n--json prints one JSON array of {"offerId","direction","contact","name","state","bytesDone","total","createdAt","files":[{"file","size","bytesDone","state","error"?}],"error"?}.',
+    )
     .action(async (opts: { all?: boolean }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         const book = await openOffline(ctx);
         const names = new Map(book.contacts.list().map((c) => [c.id, c.name]));
-        const list = (await storedOffers(ctx)).filter((t) => opts.all || !FINAL.has(t.state)).sort((a, b) => a.createdAt - b.createdAt);
+        const list = (await storedOffers(ctx))
+          .filter((t) => opts.all || !FINAL.has(t.state))
+          .sort((a, b) => a.createdAt - b.createdAt);
         if (ctx.out.json) {
           ctx.out.record(list.map((t) => transferJson(t, names.get(t.contactId) ?? '')));
           return;
@@ -101,12 +123,21 @@ export function registerTransfers(program: Command): void {
     .command('cancel')
     .description('cancel a file offer, either direction; the other side is told (waits up to --timeout to reach them)')
     .argument('<id>', 'offer id or a unique prefix of it (see `parley transfers`)')
-    .option('--timeout <seconds>', 'how long to wait for the contact to be reached', (v) => positiveInt(v, '--timeout'), 15)
-    .addHelpText('after', '\nPartial files of a cancelled incoming offer are deleted. --json prints {"type":"cancelled","offerId","told"}.')
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the contact to be reached',
+      (v) => positiveInt(v, '--timeout'),
+      15,
+    )
+    .addHelpText(
+      'after',
+      '\nPartial files of a cancelled incoming offer are deleted. --json prints {"type":"cancelled","offerId","told"}.',
+    )
     .action(async (query: string, opts: { timeout: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         const offer = findOffer(await storedOffers(ctx), query);
-        if (FINAL.has(offer.state)) throw new CliError(`the offer ${offer.offerId.slice(0, 12)} already ended (${offer.state})`);
+        if (FINAL.has(offer.state))
+          throw new CliError(`the offer ${offer.offerId.slice(0, 12)} already ended (${offer.state})`);
         const shutdown = watchShutdown();
         // Never resume anything here (resumeOnAttach defaults to none): only the cancel goes out.
         const online = await openWithFiles(ctx, { decide: () => 'decline' });
@@ -136,7 +167,12 @@ export function registerTransfers(program: Command): void {
     });
 }
 
-async function waitForPath(messenger: Online['messenger'], contactId: string, ms: number, abort: AbortSignal): Promise<boolean> {
+async function waitForPath(
+  messenger: Online['messenger'],
+  contactId: string,
+  ms: number,
+  abort: AbortSignal,
+): Promise<boolean> {
   if (messenger.pathOf(contactId) !== 'none') return true;
   return new Promise<boolean>((resolve) => {
     const off = messenger.on('path', (p) => {

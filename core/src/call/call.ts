@@ -11,7 +11,13 @@ import type { IceServer } from '../platform/rtc.js';
 import type { StreamLike, TrackLike, TrackOf } from './media-types.js';
 import { endFromRemoteHangup, endMessage, isEndedCode } from './reasons.js';
 import { statRecords, readCallStats, type StatCounters } from './stats.js';
-import { CALL_SIGNAL_KIND, type CallSignal, type HangupReason, type OutgoingCallSignal, type RtcData } from './signals.js';
+import {
+  CALL_SIGNAL_KIND,
+  type CallSignal,
+  type HangupReason,
+  type OutgoingCallSignal,
+  type RtcData,
+} from './signals.js';
 import { signRing, type SignedFingerprint } from './trust.js';
 import type {
   Call,
@@ -100,8 +106,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     this.#localStream = init.localStream ?? null;
     if (init.localStream) this.#adoptStream(init.localStream);
     this.#local = { muted: false, cameraOff: false, video: init.sendVideo ?? this.#hasVideo() };
-    this.#remote = { muted: false, cameraOff: false, video: init.direction === 'incoming' ? init.offered.video : false };
-    this.#events.onListenerError = (error) => ctx.logger.error({ callId: this.id, err: String(error) }, 'call listener threw');
+    this.#remote = {
+      muted: false,
+      cameraOff: false,
+      video: init.direction === 'incoming' ? init.offered.video : false,
+    };
+    this.#events.onListenerError = (error) =>
+      ctx.logger.error({ callId: this.id, err: String(error) }, 'call listener threw');
   }
 
   get state(): CallState {
@@ -139,7 +150,9 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   begin(): void {
     if (this.finished) return;
     if (this.#ctx.relay.state !== 'online') {
-      this.#finish('relay-offline', { message: `you are not connected to the relay, so ${this.#ctx.peerName} cannot be called` });
+      this.#finish('relay-offline', {
+        message: `you are not connected to the relay, so ${this.#ctx.peerName} cannot be called`,
+      });
       return;
     }
     this.#ringTimer = setTimeout(() => {
@@ -152,15 +165,21 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       .catch((error: unknown) => {
         if (this.#state !== 'calling' && this.#state !== 'ringing') return;
         if ((error as { code?: unknown }).code === 'offline') this.#finish('offline', {});
-        else this.#finish('relay-offline', { message: `${this.#ctx.peerName} could not be reached through the relay (${(error as Error).message})` });
+        else
+          this.#finish('relay-offline', {
+            message: `${this.#ctx.peerName} could not be reached through the relay (${(error as Error).message})`,
+          });
       });
   }
 
   /** Incoming: tells the caller it rings here, and bounds how long it rings. */
   ringIncoming(): void {
-    this.#ringTimer = setTimeout(() => {
-      if (this.#state === 'ringing') this.#finish('missed', {});
-    }, this.#ctx.timeouts.ringMs + incomingRingGrace(this.#ctx.timeouts.ringMs));
+    this.#ringTimer = setTimeout(
+      () => {
+        if (this.#state === 'ringing') this.#finish('missed', {});
+      },
+      this.#ctx.timeouts.ringMs + incomingRingGrace(this.#ctx.timeouts.ringMs),
+    );
     this.#send({ op: 'ringing' }).catch(() => undefined);
   }
 
@@ -179,7 +198,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         if (this.direction === 'outgoing' && this.#state === 'calling') this.#setState('ringing');
         return;
       case 'accept':
-        if (this.direction === 'outgoing' && (this.#state === 'calling' || this.#state === 'ringing')) this.#onAccepted();
+        if (this.direction === 'outgoing' && (this.#state === 'calling' || this.#state === 'ringing'))
+          this.#onAccepted();
         return;
       case 'decline':
         if (this.direction === 'outgoing' && (this.#state === 'calling' || this.#state === 'ringing')) {
@@ -187,7 +207,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         }
         return;
       case 'hangup':
-        this.#finishWith(endFromRemoteHangup(sig.reason, this.#ctx.peerName, this.direction === 'incoming' && this.#state === 'ringing'));
+        this.#finishWith(
+          endFromRemoteHangup(
+            sig.reason,
+            this.#ctx.peerName,
+            this.direction === 'incoming' && this.#state === 'ringing',
+          ),
+        );
         return;
       case 'rtc':
         if (this.#peer) this.#peer.receive(sig);
@@ -206,16 +232,22 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   async accept(localStream: S): Promise<void> {
     if (this.direction !== 'incoming' || this.#state !== 'ringing') {
-      throw new CallError('invalid-state', `only a ringing incoming call can be accepted (this one is ${this.direction}, ${this.#state})`);
+      throw new CallError(
+        'invalid-state',
+        `only a ringing incoming call can be accepted (this one is ${this.direction}, ${this.#state})`,
+      );
     }
-    if (!localStream || localStream.getTracks().length === 0) throw new CallError('invalid-media', 'accept needs a stream with at least one track');
+    if (!localStream || localStream.getTracks().length === 0)
+      throw new CallError('invalid-media', 'accept needs a stream with at least one track');
     this.#localStream = localStream;
     this.#adoptStream(localStream);
     this.#local.video = this.#hasVideo();
     this.#applyEnabled();
     clearTimeout(this.#ringTimer);
     if (this.#ctx.relay.state !== 'online') {
-      this.#finish('relay-offline', { message: `you are not connected to the relay, so the call from ${this.#ctx.peerName} cannot be answered` });
+      this.#finish('relay-offline', {
+        message: `you are not connected to the relay, so the call from ${this.#ctx.peerName} cannot be answered`,
+      });
       return;
     }
     this.#setState('connecting');
@@ -224,8 +256,12 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       await this.#send({ op: 'accept' });
     } catch (error) {
       if (this.finished) return;
-      if ((error as { code?: unknown }).code === 'offline') this.#finish('offline', { message: `${this.#ctx.peerName} is no longer online` });
-      else this.#finish('relay-offline', { message: `the answer could not be sent through the relay (${(error as Error).message})` });
+      if ((error as { code?: unknown }).code === 'offline')
+        this.#finish('offline', { message: `${this.#ctx.peerName} is no longer online` });
+      else
+        this.#finish('relay-offline', {
+          message: `the answer could not be sent through the relay (${(error as Error).message})`,
+        });
     }
   }
 
@@ -246,7 +282,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       return;
     }
     const cancelling = this.#state === 'calling' || this.#state === 'ringing';
-    this.#finish('hangup', { notify: cancelling ? 'cancelled' : 'hangup', message: cancelling ? 'you cancelled the call' : undefined });
+    this.#finish('hangup', {
+      notify: cancelling ? 'cancelled' : 'hangup',
+      message: cancelling ? 'you cancelled the call' : undefined,
+    });
   }
 
   setMuted(muted: boolean): void {
@@ -267,7 +306,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     if (this.finished) throw new CallError('invalid-state', 'the call has ended');
     const entry = this.#tracks.find((t) => t.track === oldTrack);
     if (!entry) throw new CallError('invalid-media', 'replaceTrack: the old track is not one this call sends');
-    if (newTrack.kind !== oldTrack.kind) throw new CallError('invalid-media', `replaceTrack: a ${oldTrack.kind} track cannot be replaced by a ${newTrack.kind} track`);
+    if (newTrack.kind !== oldTrack.kind)
+      throw new CallError(
+        'invalid-media',
+        `replaceTrack: a ${oldTrack.kind} track cannot be replaced by a ${newTrack.kind} track`,
+      );
     newTrack.enabled = this.#enabledFor(newTrack.kind);
     try {
       this.#peer?.replaceTrack(oldTrack, newTrack);
@@ -280,7 +323,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   addVideo(track: TrackOf<S>, stream: S): void {
     if (this.finished) throw new CallError('invalid-state', 'the call has ended');
     if (track.kind !== 'video') throw new CallError('invalid-media', 'addVideo needs a video track');
-    if (this.#tracks.some((t) => t.track.kind === 'video')) throw new CallError('invalid-media', 'the call already sends video: use replaceTrack to switch cameras');
+    if (this.#tracks.some((t) => t.track.kind === 'video'))
+      throw new CallError('invalid-media', 'the call already sends video: use replaceTrack to switch cameras');
     this.#local.video = true;
     this.#local.cameraOff = false;
     track.enabled = true;
@@ -374,7 +418,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       this.#setState('reconnecting');
       this.#reconnectTimer = setTimeout(() => {
         if (this.#state === 'reconnecting') {
-          this.#finish('connection-lost', { message: `the connection to ${this.#ctx.peerName} was lost and did not come back`, notify: 'connection-lost' });
+          this.#finish('connection-lost', {
+            message: `the connection to ${this.#ctx.peerName} was lost and did not come back`,
+            notify: 'connection-lost',
+          });
         }
       }, this.#ctx.timeouts.reconnectMs);
     } else if ((state === 'connected' || state === 'completed') && this.#state === 'reconnecting') {
@@ -406,13 +453,19 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         const d = diagnoseConnectFailure(this.#peer?.observations() ?? emptyObservations(), this.#ctx.peerName);
         this.#finish(d.code, { message: d.message, notify: d.code });
       } else {
-        this.#finish('connection-lost', { message: `the connection to ${this.#ctx.peerName} closed`, notify: 'connection-lost' });
+        this.#finish('connection-lost', {
+          message: `the connection to ${this.#ctx.peerName} closed`,
+          notify: 'connection-lost',
+        });
       }
     }, this.#ctx.timeouts.closeGraceMs);
   }
 
   #finish(code: CallEndCode, opts: { message?: string | undefined; notify?: HangupReason | CallFailedCode }): void {
-    this.#finishWith({ code, message: opts.message ?? endMessage(code, this.#ctx.peerName), remote: false }, opts.notify);
+    this.#finishWith(
+      { code, message: opts.message ?? endMessage(code, this.#ctx.peerName), remote: false },
+      opts.notify,
+    );
   }
 
   #finishWith(end: CallEnd, notify?: HangupReason | CallFailedCode): void {
@@ -456,9 +509,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   #sendState(): void {
     if (this.finished) return;
-    this.#send({ op: 'state', muted: this.#local.muted, cameraOff: this.#local.cameraOff, video: this.#local.video, rev: ++this.#rev }).catch(
-      () => undefined,
-    );
+    this.#send({
+      op: 'state',
+      muted: this.#local.muted,
+      cameraOff: this.#local.cameraOff,
+      video: this.#local.video,
+      rev: ++this.#rev,
+    }).catch(() => undefined);
   }
 
   #adoptStream(stream: S): void {
@@ -481,5 +538,12 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 }
 
 function emptyObservations(): Parameters<typeof diagnoseConnectFailure>[0] {
-  return { remoteDescribed: false, localCandidates: 0, localRelayCandidates: 0, remoteCandidates: 0, iceStates: new Set(), turnConfigured: false };
+  return {
+    remoteDescribed: false,
+    localCandidates: 0,
+    localRelayCandidates: 0,
+    remoteCandidates: 0,
+    iceStates: new Set(),
+    turnConfigured: false,
+  };
 }

@@ -28,18 +28,29 @@ export function diagnoseConnectFailure(obs: ConnectObservations, peerName: strin
     return { code: 'timeout', message: `${peerName}'s device did not complete the call setup in time` };
   }
   if (ICE_UP.some((s) => obs.iceStates.has(s))) {
-    return { code: 'dtls-failed', message: `a network path to ${peerName} was found, but the encrypted media connection (DTLS) did not start` };
+    return {
+      code: 'dtls-failed',
+      message: `a network path to ${peerName} was found, but the encrypted media connection (DTLS) did not start`,
+    };
   }
   if (obs.localCandidates === 0) {
-    return { code: 'no-candidates', message: 'your device found no network address to use for the call (no ICE candidates); check your network connection' };
+    return {
+      code: 'no-candidates',
+      message:
+        'your device found no network address to use for the call (no ICE candidates); check your network connection',
+    };
   }
   if (obs.remoteCandidates === 0) {
-    return { code: 'no-candidates', message: `${peerName}'s device sent no network address for the call (no ICE candidates)` };
+    return {
+      code: 'no-candidates',
+      message: `${peerName}'s device sent no network address for the call (no ICE candidates)`,
+    };
   }
   if (obs.turnConfigured && obs.localRelayCandidates === 0) {
     return {
       code: 'turn-unreachable',
-      message: 'no direct network path between you, and the TURN server gave no relay address (check its address and credentials)',
+      message:
+        'no direct network path between you, and the TURN server gave no relay address (check its address and credentials)',
     };
   }
   if (obs.turnConfigured) {

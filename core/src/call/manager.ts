@@ -8,7 +8,14 @@ import { CallError } from './errors.js';
 import type { Unsubscribe } from '../api.js';
 import type { IceServer } from '../platform/rtc.js';
 import type { StreamLike } from './media-types.js';
-import { CALL_SIGNAL_KIND, CallSignalSchema, describeCallSignalIssue, isCallSignal, type CallSignal, type CallSignalOf } from './signals.js';
+import {
+  CALL_SIGNAL_KIND,
+  CallSignalSchema,
+  describeCallSignalIssue,
+  isCallSignal,
+  type CallSignal,
+  type CallSignalOf,
+} from './signals.js';
 import { verifyRing } from './trust.js';
 import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts } from './types.js';
 
@@ -46,12 +53,15 @@ export class CallManager<S extends StreamLike = StreamLike> {
     this.#log = options.logger ?? silentLogger;
     this.#timeouts = { ...DEFAULT_CALL_TIMEOUTS, ...options.timeouts };
     for (const [name, value] of Object.entries(this.#timeouts)) {
-      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`call timeout ${name} must be a positive number of ms, got ${String(value)}`);
+      if (!Number.isFinite(value) || value <= 0)
+        throw new RangeError(`call timeout ${name} must be a positive number of ms, got ${String(value)}`);
     }
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'call manager listener threw');
     this.#offSignal = options.relay.on('signal', ({ from, data }) => {
       if (!isCallSignal(data)) return;
-      this.#chain = this.#chain.then(() => this.#onSignal(from, data)).catch((error: unknown) => this.#log.error({ err: String(error) }, 'call signal handling failed'));
+      this.#chain = this.#chain
+        .then(() => this.#onSignal(from, data))
+        .catch((error: unknown) => this.#log.error({ err: String(error) }, 'call signal handling failed'));
     });
   }
 
@@ -79,7 +89,8 @@ export class CallManager<S extends StreamLike = StreamLike> {
     if (contactId === this.#o.identity.id) throw new CallError('unknown-contact', 'you cannot call yourself');
     const peerKey = this.#o.contactKey(contactId);
     if (!peerKey) throw new CallError('unknown-contact', 'only contacts can be called');
-    if (!localStream || localStream.getTracks().length === 0) throw new CallError('invalid-media', 'a call needs a stream with at least one track');
+    if (!localStream || localStream.getTracks().length === 0)
+      throw new CallError('invalid-media', 'a call needs a stream with at least one track');
     const video = options.video ?? localStream.getVideoTracks().length > 0;
     const call = new CallImpl<S>(this.#context(contactId, peerKey), {
       id: randomId(16),
@@ -150,13 +161,20 @@ export class CallManager<S extends StreamLike = StreamLike> {
     call.handle(sig);
   }
 
-  async #ringTrusted(from: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>, sig: CallSignalOf<'ring'>): Promise<boolean> {
+  async #ringTrusted(
+    from: string,
+    peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>,
+    sig: CallSignalOf<'ring'>,
+  ): Promise<boolean> {
     if (this.#seenRings.has(sig.callId)) {
       if (this.#current?.id !== sig.callId) this.#log.warn({ from }, 'replayed call ring ignored');
       return false;
     }
     if (Math.abs(Date.now() - sig.at) > RING_CLOCK_WINDOW_MS) {
-      this.#log.warn({ from, skewMs: Date.now() - sig.at }, 'call ring outside the time window ignored (replay, or clocks far apart)');
+      this.#log.warn(
+        { from, skewMs: Date.now() - sig.at },
+        'call ring outside the time window ignored (replay, or clocks far apart)',
+      );
       return false;
     }
     const fields = { callId: sig.callId, callerId: from, calleeId: this.#o.identity.id, media: sig.media, at: sig.at };
@@ -170,20 +188,34 @@ export class CallManager<S extends StreamLike = StreamLike> {
     return true;
   }
 
-  #onRing(from: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>, sig: CallSignalOf<'ring'>): void {
+  #onRing(
+    from: string,
+    peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>,
+    sig: CallSignalOf<'ring'>,
+  ): void {
     const current = this.#current;
     if (current) {
-      const glare = current.peerId === from && current.direction === 'outgoing' && (current.state === 'calling' || current.state === 'ringing');
+      const glare =
+        current.peerId === from &&
+        current.direction === 'outgoing' &&
+        (current.state === 'calling' || current.state === 'ringing');
       if (glare && this.#o.identity.id < from) return; // they give way to our call (same rule on their side)
       if (glare) {
         current.supersede();
       } else {
-        this.#o.relay.signal(from, { kind: CALL_SIGNAL_KIND, callId: sig.callId, op: 'decline', reason: 'busy' }).catch(() => undefined);
+        this.#o.relay
+          .signal(from, { kind: CALL_SIGNAL_KIND, callId: sig.callId, op: 'decline', reason: 'busy' })
+          .catch(() => undefined);
         this.#events.emit('missed', { peerId: from, callId: sig.callId, offered: { ...sig.media }, at: Date.now() });
         return;
       }
     }
-    const call = new CallImpl<S>(this.#context(from, peerKey), { id: sig.callId, peerId: from, direction: 'incoming', offered: sig.media });
+    const call = new CallImpl<S>(this.#context(from, peerKey), {
+      id: sig.callId,
+      peerId: from,
+      direction: 'incoming',
+      offered: sig.media,
+    });
     this.#current = call;
     call.ringIncoming();
     this.#events.emit('call', call);

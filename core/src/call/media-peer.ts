@@ -12,7 +12,13 @@ import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
 import { toRtcData, type RtcData } from '../platform/rtc-signal.js';
 import type { StreamLike, TrackLike } from './media-types.js';
 import type { CallSignalOf } from './signals.js';
-import { signSdpFingerprint, TrustFailure, verifySdpFingerprint, type CallRole, type SignedFingerprint } from './trust.js';
+import {
+  signSdpFingerprint,
+  TrustFailure,
+  verifySdpFingerprint,
+  type CallRole,
+  type SignedFingerprint,
+} from './trust.js';
 import type { CallFailedCode } from './types.js';
 
 export interface MediaPeerOptions {
@@ -91,7 +97,9 @@ export class MediaPeer {
     return {
       ...this.#obs,
       iceStates: new Set(this.#obs.iceStates),
-      turnConfigured: this.#o.iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u))),
+      turnConfigured: this.#o.iceServers.some((s) =>
+        (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)),
+      ),
     };
   }
 
@@ -101,7 +109,10 @@ export class MediaPeer {
     const relayOnly = this.#o.relayOnly === true;
     if (relayOnly && !this.observations().turnConfigured) {
       queueMicrotask(() =>
-        this.#fail({ code: 'no-path', message: 'relay-only mode: calls need a TURN server (none is configured), so no call connection was made' }),
+        this.#fail({
+          code: 'no-path',
+          message: 'relay-only mode: calls need a TURN server (none is configured), so no call connection was made',
+        }),
       );
       return;
     }
@@ -112,7 +123,10 @@ export class MediaPeer {
         trickle: true,
         wrtc: this.#o.wrtc,
         // Always explicit: simple-peer's default config names public STUN servers.
-        config: { iceServers: this.#o.iceServers.map((s) => ({ ...s })), ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
+        config: {
+          iceServers: this.#o.iceServers.map((s) => ({ ...s })),
+          ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+        },
       });
     } catch (error) {
       const err = error as Error & { code?: string };
@@ -133,8 +147,12 @@ export class MediaPeer {
       this.#events.emit('ice', s);
     });
     peer.on('stream', (stream) => this.#events.emit('stream', stream as StreamLike));
-    peer.on('track', (track, stream) => this.#events.emit('track', { track: track as TrackLike, stream: stream as StreamLike }));
-    peer.on('error', (err) => this.#fail(mapPeerError(err as Error & { code?: string }, this.#connected, this.#o.peerName)));
+    peer.on('track', (track, stream) =>
+      this.#events.emit('track', { track: track as TrackLike, stream: stream as StreamLike }),
+    );
+    peer.on('error', (err) =>
+      this.#fail(mapPeerError(err as Error & { code?: string }, this.#connected, this.#o.peerName)),
+    );
     peer.on('close', () => {
       if (this.#done) return;
       this.#done = true;
@@ -146,14 +164,21 @@ export class MediaPeer {
   receive(sig: CallSignalOf<'rtc'>): void {
     if (this.#done) return;
     if (++this.#pendingRemote > MAX_PENDING) {
-      this.#fail({ code: 'protocol', message: `${this.#o.peerName}'s device sent too many call setup messages at once` });
+      this.#fail({
+        code: 'protocol',
+        message: `${this.#o.peerName}'s device sent too many call setup messages at once`,
+      });
       return;
     }
     this.#receiveChain = this.#receiveChain
       .then(() => this.#applyRemote(sig))
       .catch((error: unknown) => {
         if (error instanceof TrustFailure) this.#fail({ code: error.code, message: error.message });
-        else this.#fail({ code: 'protocol', message: `bad call setup message from ${this.#o.peerName}: ${(error as Error).message}` });
+        else
+          this.#fail({
+            code: 'protocol',
+            message: `bad call setup message from ${this.#o.peerName}: ${(error as Error).message}`,
+          });
       })
       .finally(() => {
         this.#pendingRemote--;
@@ -242,7 +267,8 @@ export class MediaPeer {
         const out = toRtcData(data);
         if (!out) return;
         let fp: SignedFingerprint | undefined;
-        if ((out.type === 'offer' || out.type === 'answer') && this.#o.relayOnly) out.sdp = withoutNonRelayCandidates(out.sdp);
+        if ((out.type === 'offer' || out.type === 'answer') && this.#o.relayOnly)
+          out.sdp = withoutNonRelayCandidates(out.sdp);
         if (out.type === 'offer' || out.type === 'answer') {
           fp = await signSdpFingerprint(this.#o.identity, this.#o.callId, this.#o.role, this.#o.peerId, out.sdp);
         } else if (out.type === 'candidate') {
@@ -255,7 +281,8 @@ export class MediaPeer {
       })
       .catch((error: unknown) => {
         const code = (error as { code?: unknown }).code;
-        if (code === 'offline') this.#fail({ code: 'offline', message: `${this.#o.peerName} went offline during the call setup` });
+        if (code === 'offline')
+          this.#fail({ code: 'offline', message: `${this.#o.peerName} went offline during the call setup` });
         else this.#log.warn({ callId: this.#o.callId, err: String(error) }, 'call setup message not delivered');
       });
   }
@@ -287,7 +314,9 @@ function mapPeerError(err: Error & { code?: string }, connected: boolean, peerNa
         : { code: 'diagnose', message: err.message };
     case 'ERR_ICE_CONNECTION_CLOSED':
     case 'ERR_DATA_CHANNEL':
-      return connected ? { code: 'connection-lost', message: `the connection to ${peerName} was lost` } : { code: 'error', message: err.message };
+      return connected
+        ? { code: 'connection-lost', message: `the connection to ${peerName} was lost` }
+        : { code: 'error', message: err.message };
     case 'ERR_SET_REMOTE_DESCRIPTION':
     case 'ERR_ADD_ICE_CANDIDATE':
     case 'ERR_SIGNALING':

@@ -49,7 +49,12 @@ export const CallSignalSchema = z.discriminatedUnion('op', [
   z.object({ ...base, op: z.literal('accept') }),
   z.object({ ...base, op: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),
   z.object({ ...base, op: z.literal('hangup'), reason: z.enum(HANGUP_REASONS) }),
-  z.object({ ...base, op: z.literal('rtc'), data: RtcDataSchema, fp: z.object({ fingerprint, sig: signature }).optional() }),
+  z.object({
+    ...base,
+    op: z.literal('rtc'),
+    data: RtcDataSchema,
+    fp: z.object({ fingerprint, sig: signature }).optional(),
+  }),
   z.object({
     ...base,
     op: z.literal('state'),

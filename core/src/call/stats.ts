@@ -33,13 +33,17 @@ export function statRecords(report: unknown): StatRecord[] {
 }
 
 /** The selected candidate pair: the transport's selectedCandidatePairId, else a nominated succeeded pair. */
-export function selectedPair(records: readonly StatRecord[]): { pair: StatRecord; local: StatRecord | undefined; remote: StatRecord | undefined } | null {
+export function selectedPair(
+  records: readonly StatRecord[],
+): { pair: StatRecord; local: StatRecord | undefined; remote: StatRecord | undefined } | null {
   const byId = new Map<string, StatRecord>();
   for (const r of records) if (typeof r.id === 'string') byId.set(r.id, r);
   let pair: StatRecord | undefined;
   const transport = records.find((r) => r.type === 'transport' && typeof r.selectedCandidatePairId === 'string');
   if (transport) pair = byId.get(transport.selectedCandidatePairId as string);
-  pair ??= records.find((r) => r.type === 'candidate-pair' && (r.selected === true || (r.nominated === true && r.state === 'succeeded')));
+  pair ??= records.find(
+    (r) => r.type === 'candidate-pair' && (r.selected === true || (r.nominated === true && r.state === 'succeeded')),
+  );
   if (!pair) return null;
   return { pair, local: byId.get(String(pair.localCandidateId)), remote: byId.get(String(pair.remoteCandidateId)) };
 }
@@ -52,7 +56,11 @@ function codecName(records: Map<string, StatRecord>, codecId: unknown): string |
   return slash >= 0 ? mime.slice(slash + 1) : mime;
 }
 
-export function readCallStats(records: readonly StatRecord[], now: number, previous: StatCounters | null): { stats: CallStats; counters: StatCounters } {
+export function readCallStats(
+  records: readonly StatRecord[],
+  now: number,
+  previous: StatCounters | null,
+): { stats: CallStats; counters: StatCounters } {
   const byId = new Map<string, StatRecord>();
   let reportTime: number | null = null;
   for (const r of records) {
@@ -109,7 +117,8 @@ export function readCallStats(records: readonly StatRecord[], now: number, previ
     lost = Math.max(0, packetsLost - previous.packetsLost);
     got = Math.max(0, packetsIn - previous.packetsIn);
   }
-  const packetLossPct = lost + got > 0 ? round1((lost * 100) / (lost + got)) : records.some((r) => r.type === 'inbound-rtp') ? 0 : null;
+  const packetLossPct =
+    lost + got > 0 ? round1((lost * 100) / (lost + got)) : records.some((r) => r.type === 'inbound-rtp') ? 0 : null;
 
   return {
     counters,

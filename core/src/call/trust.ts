@@ -1,6 +1,12 @@
 // Binds a call's DTLS certificates to the two identities with the signed-fingerprint statement sessions use
 // too (crypto/sdp-fingerprint.ts, purpose 'call'): this file words its refusals for the call UI.
-import { fromBase64url, toBase64url, verifySignature, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import {
+  fromBase64url,
+  toBase64url,
+  verifySignature,
+  type Bytes,
+  type PublicIdentityKey,
+} from '../../../signaling/protocol/index.js';
 import { encodeFields } from '../crypto/encoding.js';
 import * as sdpTrust from '../crypto/sdp-fingerprint.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
@@ -11,7 +17,13 @@ export const CALL_RING_LABEL = 'parley-call-ring/v1';
 
 export type CallRole = 'caller' | 'callee';
 
-export function callFpStatement(callId: string, role: CallRole, signerId: string, receiverId: string, fingerprint: string): Bytes {
+export function callFpStatement(
+  callId: string,
+  role: CallRole,
+  signerId: string,
+  receiverId: string,
+  fingerprint: string,
+): Bytes {
   return sdpTrust.sdpFingerprintStatement('call', callId, role, signerId, receiverId, fingerprint);
 }
 
@@ -82,10 +94,20 @@ export interface RingFields {
 }
 
 export function ringStatement(f: RingFields): Bytes {
-  return encodeFields(CALL_RING_LABEL, [f.callId, f.callerId, f.calleeId, f.media.audio ? 'audio' : '-', f.media.video ? 'video' : '-', String(f.at)]);
+  return encodeFields(CALL_RING_LABEL, [
+    f.callId,
+    f.callerId,
+    f.calleeId,
+    f.media.audio ? 'audio' : '-',
+    f.media.video ? 'video' : '-',
+    String(f.at),
+  ]);
 }
 
-export async function signRing(identity: Pick<IdentityKeyPair, 'alg' | 'privateKey'>, fields: RingFields): Promise<string> {
+export async function signRing(
+  identity: Pick<IdentityKeyPair, 'alg' | 'privateKey'>,
+  fields: RingFields,
+): Promise<string> {
   return toBase64url(await signIdentity(identity, ringStatement(fields)));
 }
 

@@ -120,7 +120,6 @@ export interface CallEvents<S extends StreamLike = StreamLike> {
   'remote-state': CallMediaState;
 }
 
-
 export interface Call<S extends StreamLike = StreamLike> {
   readonly id: string;
   /** The contact's identity id. */

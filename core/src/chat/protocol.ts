@@ -5,11 +5,28 @@ import { fromUtf8, utf8 } from '../util/bytes.js';
 export const MAX_TEXT_CHARS = 64 * 1024;
 
 export const ChatFrameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('msg'), id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/), text: z.string().max(MAX_TEXT_CHARS), sentAt: z.number().finite() }),
-  z.object({ t: z.literal('ack'), ids: z.array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/)).min(1).max(512) }),
+  z.object({
+    t: z.literal('msg'),
+    id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    text: z.string().max(MAX_TEXT_CHARS),
+    sentAt: z.number().finite(),
+  }),
+  z.object({
+    t: z.literal('ack'),
+    ids: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/))
+      .min(1)
+      .max(512),
+  }),
   // Read receipt: these messages were shown to the contact with their chat open (a peer on an older
   // version drops the frame as malformed and its messages simply stay 'delivered').
-  z.object({ t: z.literal('read'), ids: z.array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/)).min(1).max(512) }),
+  z.object({
+    t: z.literal('read'),
+    ids: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/))
+      .min(1)
+      .max(512),
+  }),
 ]);
 export type ChatFrame = z.infer<typeof ChatFrameSchema>;
 
@@ -24,7 +41,8 @@ export const EARLIEST_SENT_AT = Date.UTC(2020, 0, 1);
  * window is a broken or hostile clock; 1e16 is past the largest Date and would throw in every render.
  */
 export function boundSentAt(sentAt: number, receivedAt: number): number {
-  if (!Number.isFinite(sentAt) || sentAt < EARLIEST_SENT_AT || sentAt > receivedAt + MAX_CLOCK_AHEAD_MS) return receivedAt;
+  if (!Number.isFinite(sentAt) || sentAt < EARLIEST_SENT_AT || sentAt > receivedAt + MAX_CLOCK_AHEAD_MS)
+    return receivedAt;
   return Math.floor(sentAt);
 }
 

@@ -98,8 +98,14 @@ export class ChatService {
         (error: unknown) =>
           // A flood past the contact's limits is expected input, not a fault: quiet, and unacknowledged.
           isChatQuotaError(error)
-            ? this.#log.debug({ contact: contactId, err: error.message }, 'incoming message refused by a limit; not acknowledged')
-            : this.#log.error({ contact: contactId, err: String(error) }, 'could not store an incoming message; not acknowledged'),
+            ? this.#log.debug(
+                { contact: contactId, err: error.message },
+                'incoming message refused by a limit; not acknowledged',
+              )
+            : this.#log.error(
+                { contact: contactId, err: String(error) },
+                'could not store an incoming message; not acknowledged',
+              ),
       );
       return;
     }

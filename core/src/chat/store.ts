@@ -40,7 +40,13 @@ export interface ChatStoreLimits {
 
 // A refused message is not acknowledged and waits in the sender's outbox until the session restarts, so the
 // limits sit far above what a person or a script talking to a person sends: they stop floods, not chats.
-export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = { maxMessages: 10_000, maxTextChars: 4 * 1024 * 1024, incomingPerMinute: 3000, incomingBurst: 3000, maxQueued: 2048 };
+export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = {
+  maxMessages: 10_000,
+  maxTextChars: 4 * 1024 * 1024,
+  incomingPerMinute: 3000,
+  incomingBurst: 3000,
+  maxQueued: 2048,
+};
 
 /** An incoming message refused by a per-contact limit; it is not acknowledged, so the sender keeps it. */
 export class ChatQuotaError extends Error {
@@ -101,7 +107,8 @@ export class ChatStore {
     }
     b.tokens = Math.min(incomingBurst, b.tokens + ((now - b.at) * incomingPerMinute) / 60_000);
     b.at = now;
-    if (b.queued >= maxQueued) throw new ChatQuotaError(`too many messages from this contact waiting to be stored (${maxQueued})`);
+    if (b.queued >= maxQueued)
+      throw new ChatQuotaError(`too many messages from this contact waiting to be stored (${maxQueued})`);
     if (b.tokens < 1) throw new ChatQuotaError(`this contact sends more than ${incomingPerMinute} messages a minute`);
     b.tokens -= 1;
     b.queued++;
@@ -124,7 +131,8 @@ export class ChatStore {
       if (parsed.success) {
         const m = parsed.data;
         chars = Math.max(0, chars - m.text.length);
-        const inOutbox = m.direction === 'out' && (await this.#store.get(`chat/${contactId}/pending/${m.id}`)) !== undefined;
+        const inOutbox =
+          m.direction === 'out' && (await this.#store.get(`chat/${contactId}/pending/${m.id}`)) !== undefined;
         if (!inOutbox) {
           await this.#store.delete(key);
           await this.#store.delete(`chat/${contactId}/id/${m.id}`);
@@ -162,14 +170,22 @@ export class ChatStore {
   }
 
   /** Appends an outgoing message and puts it in the outbox. */
-  addOutgoing(contactId: string, message: { id: string; text: string; sentAt: number }, status: MessageStatus): Promise<ChatMessage> {
+  addOutgoing(
+    contactId: string,
+    message: { id: string; text: string; sentAt: number },
+    status: MessageStatus,
+  ): Promise<ChatMessage> {
     return this.#queue.run(async () => {
       const meta = await this.#loadMeta(contactId);
       const stored: StoredMessage = { ...message, direction: 'out', at: message.sentAt, status, seq: meta.nextSeq };
       await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
       await this.#store.set(`chat/${contactId}/id/${stored.id}`, stored.seq);
       await this.#store.set(`chat/${contactId}/pending/${stored.id}`, stored.seq);
-      const next = await this.#grow(contactId, { ...meta, nextSeq: meta.nextSeq + 1, lastMessageAt: message.sentAt }, stored.text);
+      const next = await this.#grow(
+        contactId,
+        { ...meta, nextSeq: meta.nextSeq + 1, lastMessageAt: message.sentAt },
+        stored.text,
+      );
       await this.#store.set(`chat/${contactId}/meta`, next);
       this.#meta.set(contactId, next);
       return this.#view(contactId, stored, next);
@@ -180,7 +196,11 @@ export class ChatStore {
    * Persists an incoming message unless its id was seen before. Returns the stored message, or null
    * for a duplicate (which must still be acknowledged: the first ack may have been lost).
    */
-  addIncoming(contactId: string, message: { id: string; text: string; sentAt: number }, now = Date.now()): Promise<ChatMessage | null> {
+  addIncoming(
+    contactId: string,
+    message: { id: string; text: string; sentAt: number },
+    now = Date.now(),
+  ): Promise<ChatMessage | null> {
     let slot: { release(): void };
     try {
       slot = this.#admit(contactId);
@@ -192,7 +212,11 @@ export class ChatStore {
       const meta = await this.#loadMeta(contactId);
       const stored: StoredMessage = { ...message, direction: 'in', at: now, status: 'delivered', seq: meta.nextSeq };
       await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);
-      const next = await this.#grow(contactId, { ...meta, nextSeq: meta.nextSeq + 1, unread: meta.unread + 1, lastMessageAt: now }, stored.text);
+      const next = await this.#grow(
+        contactId,
+        { ...meta, nextSeq: meta.nextSeq + 1, unread: meta.unread + 1, lastMessageAt: now },
+        stored.text,
+      );
       // The id record goes last: a crash before it leaves a message the sender will resend, and the
       // resend is stored again rather than lost (at worst a visible duplicate, never a missing message).
       await this.#store.set(`chat/${contactId}/meta`, next);

@@ -54,7 +54,10 @@ const ContactMailSchema = z.object({
   relays: z.array(z.string().max(512)).max(MAX_RELAYS),
   sentAt: z.number().int().nonnegative(),
   grant: WatchGrantSchema,
-  sig: z.string().regex(/^[A-Za-z0-9_-]+$/).max(200),
+  sig: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .max(200),
 });
 export type ContactMail = z.infer<typeof ContactMailSchema>;
 
@@ -104,14 +107,34 @@ export interface ContactRequestsDeps {
 function mailStatement(m: Omit<ContactMail, 'sig'>): Bytes {
   const g = m.grant;
   return new TextEncoder().encode(
-    JSON.stringify(['parley-contact-mail/v1', m.v, m.kind, m.key.alg, m.key.pub, m.to, m.name, m.relays, m.sentAt, g.of, g.to, g.exp, g.sig]),
+    JSON.stringify([
+      'parley-contact-mail/v1',
+      m.v,
+      m.kind,
+      m.key.alg,
+      m.key.pub,
+      m.to,
+      m.name,
+      m.relays,
+      m.sentAt,
+      g.of,
+      g.to,
+      g.exp,
+      g.sig,
+    ]),
   );
 }
 
 /** Issues a watch grant: `watcher` may see `identity`'s presence until exp. */
 export async function issueWatchGrant(identity: IdentityKeyPair, watcher: string, exp: number): Promise<WatchGrant> {
   const sig = await signIdentity(identity, watchGrantStatement(identity.id, watcher, exp));
-  return { of: identity.id, key: { alg: identity.publicKey.alg, pub: identity.publicKey.pub }, to: watcher, exp, sig: toBase64url(sig) };
+  return {
+    of: identity.id,
+    key: { alg: identity.publicKey.alg, pub: identity.publicKey.pub },
+    to: watcher,
+    exp,
+    sig: toBase64url(sig),
+  };
 }
 
 /** Checks a grant the way the relay will: signed by its `of`, naming `watcher`, not expired. */
@@ -119,7 +142,11 @@ export async function verifyWatchGrant(grant: WatchGrant, of: string, watcher: s
   if (grant.of !== of || grant.to !== watcher || grant.exp <= now) return false;
   try {
     if ((await identityIdOf(grant.key)) !== of) return false;
-    return await verifySignature(grant.key, fromBase64url(grant.sig), watchGrantStatement(grant.of, grant.to, grant.exp));
+    return await verifySignature(
+      grant.key,
+      fromBase64url(grant.sig),
+      watchGrantStatement(grant.of, grant.to, grant.exp),
+    );
   } catch {
     return false;
   }
@@ -157,7 +184,8 @@ export class ContactRequests {
     const now = r.#now();
     for (const key of await deps.store.keys(DECLINED_PREFIX)) {
       const at = ((await deps.store.get<{ at?: unknown }>(key)) ?? {}).at;
-      if (typeof at === 'number' && now - at < DECLINE_QUIET_MS && r.#declined.size < MAX_DECLINED_REMEMBERED) r.#declined.set(key.slice(DECLINED_PREFIX.length), at);
+      if (typeof at === 'number' && now - at < DECLINE_QUIET_MS && r.#declined.size < MAX_DECLINED_REMEMBERED)
+        r.#declined.set(key.slice(DECLINED_PREFIX.length), at);
       else await deps.store.delete(key);
     }
     return r;
@@ -232,7 +260,8 @@ export class ContactRequests {
       for (const c of this.#d.contacts.list()) {
         try {
           if (c.status === 'waiting') {
-            if (c.requestSentAt === undefined || now - c.requestSentAt >= REQUEST_RESEND_AFTER_MS) await this.#sendRequest(c);
+            if (c.requestSentAt === undefined || now - c.requestSentAt >= REQUEST_RESEND_AFTER_MS)
+              await this.#sendRequest(c);
           } else if (c.grantIssuedAt === undefined) {
             // Accepted but they never got our answer (sent while offline, or a contact from before requests).
             await this.#sendMail(c, 'contact-accept');
@@ -261,7 +290,10 @@ export class ContactRequests {
   async #handle(from: string, body: Record<string, unknown>): Promise<MailOutcome> {
     if (body.app !== 'parley-contact') return { handled: 'ignored', reason: 'not contact mail' };
     if (typeof body.v === 'number' && body.v > CONTACT_MAIL_VERSION) {
-      this.#log.warn({ v: body.v }, 'contact mail from a newer Parley (version not understood); update Parley to read it');
+      this.#log.warn(
+        { v: body.v },
+        'contact mail from a newer Parley (version not understood); update Parley to read it',
+      );
       return { handled: 'ignored', reason: 'newer version' };
     }
     const parsed = ContactMailSchema.safeParse(body);
@@ -270,8 +302,10 @@ export class ContactRequests {
     const me = this.#d.identity.id;
     const now = this.#now();
     if (mail.to !== me) return { handled: 'ignored', reason: 'addressed to someone else' };
-    if ((await identityIdOf(mail.key).catch(() => null)) !== from) return { handled: 'ignored', reason: 'key is not the sender' };
-    if (mail.sentAt > now + MAX_CLOCK_SKEW_MS || mail.sentAt < now - MAX_MAIL_AGE_MS) return { handled: 'ignored', reason: 'stale' };
+    if ((await identityIdOf(mail.key).catch(() => null)) !== from)
+      return { handled: 'ignored', reason: 'key is not the sender' };
+    if (mail.sentAt > now + MAX_CLOCK_SKEW_MS || mail.sentAt < now - MAX_MAIL_AGE_MS)
+      return { handled: 'ignored', reason: 'stale' };
     const { sig, ...signed } = mail;
     const sigOk = await verifySignature(mail.key, fromBase64url(sig), mailStatement(signed)).catch(() => false);
     if (!sigOk) return { handled: 'ignored', reason: 'bad signature' };
@@ -311,9 +345,15 @@ export class ContactRequests {
       return { handled: 'accepted', id: from };
     }
     const declinedAt = this.#declined.get(from);
-    if (declinedAt !== undefined && now - declinedAt < DECLINE_QUIET_MS) return { handled: 'ignored', reason: 'declined lately' };
-    if (!this.#requests.has(from) && this.#requests.size >= MAX_PENDING_REQUESTS) return { handled: 'ignored', reason: 'too many pending requests' };
-    const request: ContactRequest = { ...profile, receivedAt: this.#requests.get(from)?.receivedAt ?? now, grant: mail.grant };
+    if (declinedAt !== undefined && now - declinedAt < DECLINE_QUIET_MS)
+      return { handled: 'ignored', reason: 'declined lately' };
+    if (!this.#requests.has(from) && this.#requests.size >= MAX_PENDING_REQUESTS)
+      return { handled: 'ignored', reason: 'too many pending requests' };
+    const request: ContactRequest = {
+      ...profile,
+      receivedAt: this.#requests.get(from)?.receivedAt ?? now,
+      grant: mail.grant,
+    };
     await this.#d.store.set(REQUEST_PREFIX + from, request);
     this.#requests.set(from, request);
     this.#d.onRequests();
@@ -321,7 +361,10 @@ export class ContactRequests {
   }
 
   async #accept(request: ContactRequest, name: string): Promise<StoredContact> {
-    const contact = await this.#d.contacts.add({ ...request, name: name || request.name }, this.#now(), { status: 'accepted', grant: request.grant });
+    const contact = await this.#d.contacts.add({ ...request, name: name || request.name }, this.#now(), {
+      status: 'accepted',
+      grant: request.grant,
+    });
     await this.#dropRequest(request.id);
     let sent = contact;
     try {
@@ -362,7 +405,10 @@ export class ContactRequests {
     };
     const sig = toBase64url(await signIdentity(identity, mailStatement(unsigned)));
     await this.#d.sendMail(contact.id, contact.relays, { ...unsigned, sig });
-    return this.#d.contacts.update(contact.id, kind === 'contact-request' ? { grantIssuedAt: now, requestSentAt: now } : { grantIssuedAt: now });
+    return this.#d.contacts.update(
+      contact.id,
+      kind === 'contact-request' ? { grantIssuedAt: now, requestSentAt: now } : { grantIssuedAt: now },
+    );
   }
 
   async #dropRequest(id: string): Promise<void> {

@@ -1,6 +1,12 @@
 // The contact list, persisted through the injected KeyValueStore (one record per contact).
 import { z } from 'zod';
-import { PublicIdentityKeySchema, WatchGrantSchema, identityIdOf, type PublicIdentityKey, type WatchGrant } from '../../../signaling/protocol/index.js';
+import {
+  PublicIdentityKeySchema,
+  WatchGrantSchema,
+  identityIdOf,
+  type PublicIdentityKey,
+  type WatchGrant,
+} from '../../../signaling/protocol/index.js';
 import type { Invite } from '../identity/invite.js';
 import { safetyNumber } from '../identity/safety-number.js';
 import type { KeyValueStore, Logger } from '../platform/types.js';
@@ -30,7 +36,9 @@ export interface StoredContact {
 export type ContactStatus = 'accepted' | 'waiting';
 
 /** Fields that change after a contact is added. */
-export type ContactPatch = Partial<Pick<StoredContact, 'status' | 'grant' | 'grantIssuedAt' | 'requestSentAt' | 'name' | 'relays'>>;
+export type ContactPatch = Partial<
+  Pick<StoredContact, 'status' | 'grant' | 'grantIssuedAt' | 'requestSentAt' | 'name' | 'relays'>
+>;
 
 const StoredContactSchema = z.object({
   id: z.string().length(43),
@@ -94,7 +102,11 @@ export class ContactStore {
    * Adds (or refreshes name and relays of) the contact an invite names. The key is what the invite
    * says; an existing contact keeps its verified flag only if the key is unchanged.
    */
-  add(invite: Pick<Invite, 'id' | 'key' | 'name' | 'relays'>, now = Date.now(), patch: ContactPatch = {}): Promise<StoredContact> {
+  add(
+    invite: Pick<Invite, 'id' | 'key' | 'name' | 'relays'>,
+    now = Date.now(),
+    patch: ContactPatch = {},
+  ): Promise<StoredContact> {
     return this.#queue.run(async () => {
       const existing = this.#contacts.get(invite.id);
       const sameKey = existing !== undefined && existing.key.pub === invite.key.pub;

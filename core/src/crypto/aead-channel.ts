@@ -87,7 +87,11 @@ class DirectionKeys {
       // HKDF bits imported as the AES key: the same key deriveKey(AES-GCM) gives, usable by any engine.
       this.key = this.base.then(async (base) => {
         const raw = new Uint8Array(
-          await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields(EPOCH_LABEL, [info]) }, base, 256),
+          await crypto.subtle.deriveBits(
+            { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields(EPOCH_LABEL, [info]) },
+            base,
+            256,
+          ),
         );
         try {
           return await this.engine.importKey(raw);
@@ -129,32 +133,55 @@ class AeadChannel implements SecureChannel {
     this.nextSend = options.firstCounter ?? 0;
   }
 
-
   async seal(plaintext: Uint8Array, headroom = 0): Promise<Bytes> {
     if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
-    if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > 64) throw new CryptoError('invalid-input', 'headroom must be an integer from 0 to 64.');
-    if (plaintext.length > MAX_PLAINTEXT) throw new CryptoError('too-large', `A frame carries at most ${MAX_PLAINTEXT} bytes (got ${plaintext.length}).`);
-    if (this.nextSend > MAX_COUNTER) throw new CryptoError('counter-exhausted', 'The channel has sent its maximum number of frames; make a new handshake.');
+    if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > 64)
+      throw new CryptoError('invalid-input', 'headroom must be an integer from 0 to 64.');
+    if (plaintext.length > MAX_PLAINTEXT)
+      throw new CryptoError('too-large', `A frame carries at most ${MAX_PLAINTEXT} bytes (got ${plaintext.length}).`);
+    if (this.nextSend > MAX_COUNTER)
+      throw new CryptoError(
+        'counter-exhausted',
+        'The channel has sent its maximum number of frames; make a new handshake.',
+      );
     // Taken synchronously so concurrent seal() calls get increasing counters in call order.
     const counter = this.nextSend++;
     const header = new Uint8Array(COUNTER_BYTES);
     writeCounter(header, 0, counter);
     const key = await this.sendKeys.keyFor(counter);
     const nonce = concatBytes([this.sendKeys.noncePrefix, header]);
-    const frame = await this.engine.encrypt(key, nonce, concatBytes([this.aadPrefix, header]), bufferBacked(plaintext), headroom + COUNTER_BYTES);
+    const frame = await this.engine.encrypt(
+      key,
+      nonce,
+      concatBytes([this.aadPrefix, header]),
+      bufferBacked(plaintext),
+      headroom + COUNTER_BYTES,
+    );
     frame.set(header, headroom);
     return frame;
   }
 
   async open(sealed: Uint8Array): Promise<Bytes> {
-    if (this.failed) throw new CryptoError('channel-failed', 'The channel was closed after a frame failed authentication; make a new handshake.');
+    if (this.failed)
+      throw new CryptoError(
+        'channel-failed',
+        'The channel was closed after a frame failed authentication; make a new handshake.',
+      );
     if (!(sealed instanceof Uint8Array)) throw new CryptoError('invalid-input', 'open() takes a Uint8Array.');
-    if (sealed.length < COUNTER_BYTES + TAG_BYTES) throw new CryptoError('bad-frame', `A frame is at least ${COUNTER_BYTES + TAG_BYTES} bytes (got ${sealed.length}).`);
-    if (sealed.length > MAX_FRAME) throw new CryptoError('bad-frame', `A frame is at most ${MAX_FRAME} bytes (got ${sealed.length}).`);
+    if (sealed.length < COUNTER_BYTES + TAG_BYTES)
+      throw new CryptoError(
+        'bad-frame',
+        `A frame is at least ${COUNTER_BYTES + TAG_BYTES} bytes (got ${sealed.length}).`,
+      );
+    if (sealed.length > MAX_FRAME)
+      throw new CryptoError('bad-frame', `A frame is at most ${MAX_FRAME} bytes (got ${sealed.length}).`);
     const counter = readCounter(sealed);
     if (counter > MAX_COUNTER) throw new CryptoError('bad-frame', 'The frame counter is out of range.');
     if (counter <= this.lastReceived) {
-      throw new CryptoError('replay', `replay: frame ${counter} is not after the last accepted frame ${this.lastReceived}.`);
+      throw new CryptoError(
+        'replay',
+        `replay: frame ${counter} is not after the last accepted frame ${this.lastReceived}.`,
+      );
     }
     // Claimed before the await so overlapping open() calls cannot both accept one counter.
     // A forged frame that claims a counter fails below and closes the channel, so nothing is lost by this.
@@ -163,10 +190,19 @@ class AeadChannel implements SecureChannel {
     const header = data.subarray(0, COUNTER_BYTES);
     try {
       const key = await this.receiveKeys.keyFor(counter);
-      return await this.engine.decrypt(key, concatBytes([this.receiveKeys.noncePrefix, header]), concatBytes([this.aadPrefix, header]), data.subarray(COUNTER_BYTES));
+      return await this.engine.decrypt(
+        key,
+        concatBytes([this.receiveKeys.noncePrefix, header]),
+        concatBytes([this.aadPrefix, header]),
+        data.subarray(COUNTER_BYTES),
+      );
     } catch (error) {
       this.failed = true;
-      throw new CryptoError('authentication-failed', 'authentication failed: the frame was modified in transit or sealed with another key.', { cause: error });
+      throw new CryptoError(
+        'authentication-failed',
+        'authentication failed: the frame was modified in transit or sealed with another key.',
+        { cause: error },
+      );
     }
   }
 }

@@ -26,26 +26,46 @@ export const webCryptoAead: AeadEngine = {
   importKey: (raw) => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']),
   async encrypt(key, nonce, aad, plaintext, offset) {
     // WebCrypto copies the plaintext when encrypt() is called (spec: "a copy of the bytes held by data").
-    const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: AEAD_TAG_BYTES * 8 }, key as CryptoKey, plaintext);
+    const sealed = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: AEAD_TAG_BYTES * 8 },
+      key as CryptoKey,
+      plaintext,
+    );
     if (offset === 0) return new Uint8Array(sealed);
     const out = new Uint8Array(offset + sealed.byteLength);
     out.set(new Uint8Array(sealed), offset);
     return out;
   },
   async decrypt(key, nonce, aad, sealed) {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: AEAD_TAG_BYTES * 8 }, key as CryptoKey, sealed));
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: AEAD_TAG_BYTES * 8 },
+        key as CryptoKey,
+        sealed,
+      ),
+    );
   },
 };
 
 /** The part of node:crypto cipherAead() uses (structural, so core needs no Node types). */
 export interface GcmCipherApi {
-  createCipheriv(algorithm: 'aes-256-gcm', key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): {
+  createCipheriv(
+    algorithm: 'aes-256-gcm',
+    key: Uint8Array,
+    iv: Uint8Array,
+    options: { authTagLength: number },
+  ): {
     setAAD(aad: Uint8Array): unknown;
     update(data: Uint8Array): Uint8Array;
     final(): Uint8Array;
     getAuthTag(): Uint8Array;
   };
-  createDecipheriv(algorithm: 'aes-256-gcm', key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): {
+  createDecipheriv(
+    algorithm: 'aes-256-gcm',
+    key: Uint8Array,
+    iv: Uint8Array,
+    options: { authTagLength: number },
+  ): {
     setAAD(aad: Uint8Array): unknown;
     setAuthTag(tag: Uint8Array): unknown;
     update(data: Uint8Array): Uint8Array;
@@ -95,7 +115,8 @@ export function cipherAead(api: GcmCipherApi): AeadEngine {
  * plain Uint8Array over memory of their own (no copy when the Buffer already owns its ArrayBuffer).
  */
 function ownArrayBuffer(data: Uint8Array): Bytes {
-  if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return new Uint8Array(data.buffer);
+  if (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)
+    return new Uint8Array(data.buffer);
   const out = new Uint8Array(data.length);
   out.set(data);
   return out;

@@ -30,20 +30,24 @@ export function packedSize(length: number): number {
  */
 export function packRecord(frames: readonly Uint8Array[], from: number, to: number, size: number, into?: Bytes): Bytes {
   if (to <= from) throw new CryptoError('invalid-input', 'A record carries at least one frame.');
-  if (size > MAX_RECORD_BYTES) throw new CryptoError('too-large', `A record carries at most ${MAX_RECORD_BYTES} bytes (got ${size}).`);
-  if (into !== undefined && into.length < size) throw new CryptoError('invalid-input', `The record buffer holds ${into.length} bytes, not ${size}.`);
+  if (size > MAX_RECORD_BYTES)
+    throw new CryptoError('too-large', `A record carries at most ${MAX_RECORD_BYTES} bytes (got ${size}).`);
+  if (into !== undefined && into.length < size)
+    throw new CryptoError('invalid-input', `The record buffer holds ${into.length} bytes, not ${size}.`);
   const out = into === undefined ? new Uint8Array(size) : into.subarray(0, size);
   const view = new DataView(out.buffer, out.byteOffset, size);
   out[0] = RECORD_FRAMES;
   let at = RECORD_TYPE_BYTES;
   for (let i = from; i < to; i++) {
     const frame = frames[i]!;
-    if (at + FRAME_LENGTH_BYTES + frame.length > size) throw new CryptoError('invalid-input', `The frames need more than the ${size} bytes given.`);
+    if (at + FRAME_LENGTH_BYTES + frame.length > size)
+      throw new CryptoError('invalid-input', `The frames need more than the ${size} bytes given.`);
     view.setUint32(at, frame.length, false);
     out.set(frame, at + FRAME_LENGTH_BYTES);
     at += FRAME_LENGTH_BYTES + frame.length;
   }
-  if (at !== size) throw new CryptoError('invalid-input', `record size mismatch: expected ${size} bytes, packed ${at}.`);
+  if (at !== size)
+    throw new CryptoError('invalid-input', `record size mismatch: expected ${size} bytes, packed ${at}.`);
   return out;
 }
 
@@ -55,19 +59,28 @@ export function unpackRecord(record: Uint8Array): Uint8Array[] {
   if (record.length < RECORD_TYPE_BYTES) throw new CryptoError('bad-record', 'An empty record carries no type.');
   const type = record[0]!;
   if (type !== RECORD_FRAMES) {
-    throw new CryptoError('bad-record', `Unknown record type 0x${type.toString(16).padStart(2, '0')} (the peer runs another version of the relay record format).`);
+    throw new CryptoError(
+      'bad-record',
+      `Unknown record type 0x${type.toString(16).padStart(2, '0')} (the peer runs another version of the relay record format).`,
+    );
   }
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const frames: Uint8Array[] = [];
   let at = RECORD_TYPE_BYTES;
   while (at < record.length) {
     if (record.length - at < FRAME_LENGTH_BYTES) {
-      throw new CryptoError('bad-record', `A record ends inside a frame length (${record.length - at} bytes left at offset ${at}).`);
+      throw new CryptoError(
+        'bad-record',
+        `A record ends inside a frame length (${record.length - at} bytes left at offset ${at}).`,
+      );
     }
     const length = view.getUint32(at, false);
     const start = at + FRAME_LENGTH_BYTES;
     if (length > record.length - start) {
-      throw new CryptoError('bad-record', `A frame of ${length} bytes at offset ${at} runs past the end of its ${record.length}-byte record.`);
+      throw new CryptoError(
+        'bad-record',
+        `A frame of ${length} bytes at offset ${at} runs past the end of its ${record.length}-byte record.`,
+      );
     }
     frames.push(record.subarray(start, start + length));
     at = start + length;

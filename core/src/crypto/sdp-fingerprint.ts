@@ -3,7 +3,13 @@
 // receiver, DTLS fingerprint of that SDP). A relay that swaps the fingerprint (to sit in the middle of DTLS)
 // cannot sign the new one; one that replays an old signed SDP cannot move it into another session, call,
 // direction or purpose.
-import { fromBase64url, toBase64url, verifySignature, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import {
+  fromBase64url,
+  toBase64url,
+  verifySignature,
+  type Bytes,
+  type PublicIdentityKey,
+} from '../../../signaling/protocol/index.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import { encodeFields } from './encoding.js';
 import { fingerprintOf } from './transcript.js';
@@ -18,7 +24,14 @@ export interface SignedFingerprint {
 }
 
 /** The statement the sender of an SDP signs. `role` is the signer's role ('initiator' | 'responder', 'caller' | 'callee'). */
-export function sdpFingerprintStatement(purpose: SdpPurpose, scopeId: string, role: string, signerId: string, receiverId: string, fingerprint: string): Bytes {
+export function sdpFingerprintStatement(
+  purpose: SdpPurpose,
+  scopeId: string,
+  role: string,
+  signerId: string,
+  receiverId: string,
+  fingerprint: string,
+): Bytes {
   return encodeFields(LABELS[purpose], [scopeId, role, signerId, receiverId, fingerprint.toUpperCase()]);
 }
 
@@ -32,7 +45,10 @@ export async function signSdpFingerprint(
   sdp: string,
 ): Promise<SignedFingerprint> {
   const fingerprint = fingerprintOf(sdp);
-  const sig = await signIdentity(identity, sdpFingerprintStatement(purpose, scopeId, role, identity.id, receiverId, fingerprint));
+  const sig = await signIdentity(
+    identity,
+    sdpFingerprintStatement(purpose, scopeId, role, identity.id, receiverId, fingerprint),
+  );
   return { fingerprint, sig: toBase64url(sig) };
 }
 
@@ -88,8 +104,16 @@ export async function verifySdpFingerprint(input: VerifySdpInput): Promise<strin
   } catch {
     signature = new Uint8Array(0);
   }
-  const statement = sdpFingerprintStatement(input.purpose, input.scopeId, input.senderRole, input.senderId, input.receiverId, fp.fingerprint);
-  const valid = signature.length === 64 && (await verifySignature(input.senderKey, signature, statement).catch(() => false));
+  const statement = sdpFingerprintStatement(
+    input.purpose,
+    input.scopeId,
+    input.senderRole,
+    input.senderId,
+    input.receiverId,
+    fp.fingerprint,
+  );
+  const valid =
+    signature.length === 64 && (await verifySignature(input.senderKey, signature, statement).catch(() => false));
   if (!valid) throw new SdpTrustError('bad-signature', "the SDP is not signed by the contact's key");
   let actual: string;
   try {
@@ -97,7 +121,9 @@ export async function verifySdpFingerprint(input: VerifySdpInput): Promise<strin
   } catch (error) {
     throw new SdpTrustError('no-fingerprint', `the SDP has no usable DTLS fingerprint (${(error as Error).message})`);
   }
-  if (actual !== fp.fingerprint.toUpperCase()) throw new SdpTrustError('mismatch', 'the SDP has another DTLS fingerprint than the signed one');
-  if (input.pinned && input.pinned !== actual) throw new SdpTrustError('changed', 'the DTLS fingerprint changed on an established connection');
+  if (actual !== fp.fingerprint.toUpperCase())
+    throw new SdpTrustError('mismatch', 'the SDP has another DTLS fingerprint than the signed one');
+  if (input.pinned && input.pinned !== actual)
+    throw new SdpTrustError('changed', 'the DTLS fingerprint changed on an established connection');
   return actual;
 }

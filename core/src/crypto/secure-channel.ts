@@ -116,7 +116,11 @@ interface Ephemeral {
 async function generateEphemeral(alg: KexAlgorithm): Promise<Ephemeral | undefined> {
   try {
     const pair = (await crypto.subtle.generateKey(kexParams(alg), false, ['deriveBits'])) as CryptoKeyPair;
-    return { alg, privateKey: pair.privateKey, raw: new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)) };
+    return {
+      alg,
+      privateKey: pair.privateKey,
+      raw: new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)),
+    };
   } catch (error) {
     if (isNotSupported(error)) return undefined;
     throw error;
@@ -124,7 +128,13 @@ async function generateEphemeral(alg: KexAlgorithm): Promise<Ephemeral | undefin
 }
 
 /** The statement a side signs: binds session, both identities in role order, its role and its whole offer. */
-function handshakeStatement(sessionId: string, initiatorId: string, responderId: string, role: Role, offer: readonly { alg: KexAlgorithm; raw: Uint8Array }[]): Bytes {
+function handshakeStatement(
+  sessionId: string,
+  initiatorId: string,
+  responderId: string,
+  role: Role,
+  offer: readonly { alg: KexAlgorithm; raw: Uint8Array }[],
+): Bytes {
   const fields: (string | Uint8Array)[] = [sessionId, initiatorId, responderId, role, String(offer.length)];
   for (const key of offer) fields.push(key.alg, key.raw);
   return encodeFields(HANDSHAKE_LABEL, fields);
@@ -137,22 +147,33 @@ function shortId(id: string): string {
 export async function createHandshake(options: HandshakeOptions): Promise<Handshake> {
   const { identity, peerKey, peerId, sessionId, role } = options;
   checkSessionId(sessionId);
-  if (role !== 'initiator' && role !== 'responder') throw new CryptoError('invalid-input', 'role must be "initiator" or "responder".');
+  if (role !== 'initiator' && role !== 'responder')
+    throw new CryptoError('invalid-input', 'role must be "initiator" or "responder".');
   let expectedPeerId: string;
   try {
     expectedPeerId = await identityIdOf(peerKey);
   } catch (error) {
     throw new CryptoError('wrong-key', `The peer's identity key is invalid: ${(error as Error).message}.`);
   }
-  if (expectedPeerId !== peerId) throw new CryptoError('wrong-key', `The peer id ${shortId(peerId)} does not belong to the given peer key.`);
-  if (peerId === identity.id) throw new CryptoError('invalid-input', 'A secure channel needs two different identities.');
+  if (expectedPeerId !== peerId)
+    throw new CryptoError('wrong-key', `The peer id ${shortId(peerId)} does not belong to the given peer key.`);
+  if (peerId === identity.id)
+    throw new CryptoError('invalid-input', 'A secure channel needs two different identities.');
 
   const preference = options.kex ?? KEX_ALGORITHMS;
-  if (preference.length === 0 || new Set(preference).size !== preference.length || preference.some((a) => !KEX_ALGORITHMS.includes(a))) {
+  if (
+    preference.length === 0 ||
+    new Set(preference).size !== preference.length ||
+    preference.some((a) => !KEX_ALGORITHMS.includes(a))
+  ) {
     throw new CryptoError('invalid-input', 'kex must list distinct algorithms among X25519 and P-256.');
   }
   const ours = (await Promise.all(preference.map(generateEphemeral))).filter((e): e is Ephemeral => e !== undefined);
-  if (ours.length === 0) throw new CryptoError('unsupported', 'This platform supports none of the key-agreement algorithms (X25519, P-256).');
+  if (ours.length === 0)
+    throw new CryptoError(
+      'unsupported',
+      'This platform supports none of the key-agreement algorithms (X25519, P-256).',
+    );
 
   const initiatorId = role === 'initiator' ? identity.id : peerId;
   const responderId = role === 'initiator' ? peerId : identity.id;
@@ -170,7 +191,8 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
   async function complete(peerMessage: unknown): Promise<EstablishedChannel> {
     if (used) throw new CryptoError('handshake-used', 'This handshake was already completed; start a new one.');
     used = true;
-    const version = typeof peerMessage === 'object' && peerMessage !== null ? (peerMessage as { v?: unknown }).v : undefined;
+    const version =
+      typeof peerMessage === 'object' && peerMessage !== null ? (peerMessage as { v?: unknown }).v : undefined;
     if (typeof version === 'number' && Number.isInteger(version) && version !== HANDSHAKE_VERSION) {
       throw new CryptoError(
         'version',
@@ -178,30 +200,35 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
       );
     }
     const parsed = HandshakeMessageSchema.safeParse(peerMessage);
-    if (!parsed.success) throw new CryptoError('bad-handshake', `The peer's handshake is malformed (${describeIssue(parsed.error)}).`);
+    if (!parsed.success)
+      throw new CryptoError('bad-handshake', `The peer's handshake is malformed (${describeIssue(parsed.error)}).`);
     const peer = parsed.data;
-    if (peer.sessionId !== sessionId) throw new CryptoError('wrong-session', 'The peer\'s handshake belongs to another session.');
+    if (peer.sessionId !== sessionId)
+      throw new CryptoError('wrong-session', "The peer's handshake belongs to another session.");
     if (peer.role !== peerRole) throw new CryptoError('bad-handshake', `Both sides claim the ${role} role.`);
 
     const theirs: { alg: KexAlgorithm; raw: Bytes }[] = [];
     for (const key of peer.ephPub) {
-      if (theirs.some((k) => k.alg === key.alg)) throw new CryptoError('bad-handshake', `The peer offered ${key.alg} twice.`);
+      if (theirs.some((k) => k.alg === key.alg))
+        throw new CryptoError('bad-handshake', `The peer offered ${key.alg} twice.`);
       let raw: Bytes;
       try {
         raw = fromBase64url(key.pub);
       } catch {
         throw new CryptoError('bad-handshake', `The peer's ${key.alg} key is not base64url.`);
       }
-      if (raw.length !== RAW_KEX_BYTES[key.alg]) throw new CryptoError('bad-handshake', `The peer's ${key.alg} key must be ${RAW_KEX_BYTES[key.alg]} bytes.`);
+      if (raw.length !== RAW_KEX_BYTES[key.alg])
+        throw new CryptoError('bad-handshake', `The peer's ${key.alg} key must be ${RAW_KEX_BYTES[key.alg]} bytes.`);
       theirs.push({ alg: key.alg, raw });
     }
     let signature: Bytes;
     try {
       signature = fromBase64url(peer.sig);
     } catch {
-      throw new CryptoError('bad-handshake', 'The peer\'s handshake signature is not base64url.');
+      throw new CryptoError('bad-handshake', "The peer's handshake signature is not base64url.");
     }
-    if (signature.length !== 64) throw new CryptoError('bad-handshake', 'The peer\'s handshake signature has the wrong length.');
+    if (signature.length !== 64)
+      throw new CryptoError('bad-handshake', "The peer's handshake signature has the wrong length.");
     const peerStatement = handshakeStatement(sessionId, initiatorId, responderId, peerRole, theirs);
     if (!(await verifySignature(peerKey, signature, peerStatement))) {
       throw new CryptoError(
@@ -215,7 +242,10 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
     const order = role === 'initiator' ? ours.map((e) => e.alg) : theirs.map((k) => k.alg);
     const chosen = order.find((alg) => ours.some((e) => e.alg === alg) && theirs.some((k) => k.alg === alg));
     if (chosen === undefined) {
-      throw new CryptoError('unsupported', `No common key-agreement algorithm (we offer ${ours.map((e) => e.alg).join(', ')}; the peer offers ${theirs.map((k) => k.alg).join(', ')}).`);
+      throw new CryptoError(
+        'unsupported',
+        `No common key-agreement algorithm (we offer ${ours.map((e) => e.alg).join(', ')}; the peer offers ${theirs.map((k) => k.alg).join(', ')}).`,
+      );
     }
     const mine = ours.find((e) => e.alg === chosen)!;
     const their = theirs.find((k) => k.alg === chosen)!;
@@ -223,12 +253,19 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
     let shared: Bytes;
     try {
       const peerPublic = await crypto.subtle.importKey('raw', their.raw, kexParams(chosen), false, []);
-      shared = new Uint8Array(await crypto.subtle.deriveBits({ name: kexParams(chosen).name, public: peerPublic } as EcdhKeyDeriveParams, mine.privateKey, 256));
+      shared = new Uint8Array(
+        await crypto.subtle.deriveBits(
+          { name: kexParams(chosen).name, public: peerPublic } as EcdhKeyDeriveParams,
+          mine.privateKey,
+          256,
+        ),
+      );
     } catch (error) {
       throw new CryptoError('bad-handshake', `The peer's ${chosen} key is invalid.`, { cause: error });
     }
     // A low-order X25519 point gives an all-zero secret that anyone can compute.
-    if (shared.every((b) => b === 0)) throw new CryptoError('bad-handshake', `The peer's ${chosen} key is a weak point.`);
+    if (shared.every((b) => b === 0))
+      throw new CryptoError('bad-handshake', `The peer's ${chosen} key is a weak point.`);
 
     const initiatorOffer = role === 'initiator' ? ownStatement : peerStatement;
     const responderOffer = role === 'initiator' ? peerStatement : ownStatement;
@@ -237,7 +274,11 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
     shared.fill(0); // safe: the import above has completed
     const derive = async (info: string) => {
       const bits = new Uint8Array(
-        await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: new TextEncoder().encode(info) }, ikm, (32 + NONCE_PREFIX_BYTES) * 8),
+        await crypto.subtle.deriveBits(
+          { name: 'HKDF', hash: 'SHA-256', salt, info: new TextEncoder().encode(info) },
+          ikm,
+          (32 + NONCE_PREFIX_BYTES) * 8,
+        ),
       );
       return { base: bits.slice(0, 32), noncePrefix: bits.slice(32) };
     };
@@ -259,7 +300,11 @@ export async function createHandshake(options: HandshakeOptions): Promise<Handsh
         try {
           plain = await channel.open(sealed);
         } catch (error) {
-          throw new CryptoError('key-confirmation', `The peer's key confirmation does not open (${(error as Error).message}): it does not hold this session's keys.`, { cause: error });
+          throw new CryptoError(
+            'key-confirmation',
+            `The peer's key confirmation does not open (${(error as Error).message}): it does not hold this session's keys.`,
+            { cause: error },
+          );
         }
         if (plain.length !== peerConfirmation.length || plain.some((b, i) => b !== peerConfirmation[i])) {
           throw new CryptoError('key-confirmation', "The peer's first frame is not its key confirmation.");

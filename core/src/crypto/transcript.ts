@@ -35,9 +35,14 @@ export function fingerprintsOf(sdp: string): string[] {
     if (!/^a=fingerprint:/i.test(line)) continue;
     const m = FINGERPRINT_LINE.exec(line);
     if (!m) throw new CryptoError('bad-fingerprint', 'The SDP has a malformed DTLS fingerprint line.');
-    if (m[1]!.toLowerCase() !== 'sha-256') throw new CryptoError('bad-fingerprint', `The SDP uses an unsupported fingerprint hash "${m[1]!.slice(0, 16)}" (only sha-256 is accepted).`);
+    if (m[1]!.toLowerCase() !== 'sha-256')
+      throw new CryptoError(
+        'bad-fingerprint',
+        `The SDP uses an unsupported fingerprint hash "${m[1]!.slice(0, 16)}" (only sha-256 is accepted).`,
+      );
     const value = m[2]!.toUpperCase();
-    if (!SHA256_HEX.test(value)) throw new CryptoError('bad-fingerprint', 'The SDP has a malformed sha-256 DTLS fingerprint.');
+    if (!SHA256_HEX.test(value))
+      throw new CryptoError('bad-fingerprint', 'The SDP has a malformed sha-256 DTLS fingerprint.');
     found.add(value);
   }
   if (found.size === 0) throw new CryptoError('no-fingerprint', 'The SDP has no DTLS fingerprint.');
@@ -71,8 +76,16 @@ function normaliseFingerprint(name: string, fp: string): string {
 }
 
 export function checkSessionId(sessionId: string): void {
-  if (typeof sessionId !== 'string' || sessionId.length < 1 || sessionId.length > MAX_TAG_LENGTH || !/^[A-Za-z0-9_.:-]+$/.test(sessionId)) {
-    throw new CryptoError('invalid-input', `The session id must be 1-${MAX_TAG_LENGTH} characters of A-Z a-z 0-9 _ . : -.`);
+  if (
+    typeof sessionId !== 'string' ||
+    sessionId.length < 1 ||
+    sessionId.length > MAX_TAG_LENGTH ||
+    !/^[A-Za-z0-9_.:-]+$/.test(sessionId)
+  ) {
+    throw new CryptoError(
+      'invalid-input',
+      `The session id must be 1-${MAX_TAG_LENGTH} characters of A-Z a-z 0-9 _ . : -.`,
+    );
   }
 }
 
@@ -81,7 +94,8 @@ export function buildTranscript(fields: TranscriptFields): Bytes {
   checkSessionId(fields.sessionId);
   checkId('initiatorId', fields.initiatorId);
   checkId('responderId', fields.responderId);
-  if (fields.initiatorId === fields.responderId) throw new CryptoError('invalid-input', 'A session needs two different identities.');
+  if (fields.initiatorId === fields.responderId)
+    throw new CryptoError('invalid-input', 'A session needs two different identities.');
   return encodeFields(TRANSCRIPT_LABEL, [
     fields.sessionId,
     fields.initiatorId,
@@ -117,7 +131,10 @@ export function transcriptFromSdp(view: TranscriptView): Bytes {
   });
 }
 
-export async function signTranscript(identity: Pick<IdentityKeyPair, 'alg' | 'privateKey'>, transcript: Bytes): Promise<string> {
+export async function signTranscript(
+  identity: Pick<IdentityKeyPair, 'alg' | 'privateKey'>,
+  transcript: Bytes,
+): Promise<string> {
   return toBase64url(await signIdentity(identity, transcript));
 }
 

@@ -63,14 +63,32 @@ export function createInvite(identity: InviteSource): string {
   } catch (error) {
     throw new InviteError('key', `The identity key is invalid: ${(error as Error).message}.`);
   }
-  const params = [`v=${INVITE_VERSION}`, `alg=${encodeValue(identity.publicKey.alg)}`, `pub=${identity.publicKey.pub}`, `name=${encodeValue(name.value)}`];
+  const params = [
+    `v=${INVITE_VERSION}`,
+    `alg=${encodeValue(identity.publicKey.alg)}`,
+    `pub=${identity.publicKey.pub}`,
+    `name=${encodeValue(name.value)}`,
+  ];
   for (const relay of relays.value) params.push(`relay=${encodeValue(relay)}`);
   const link = `parley://invite?${params.join('&')}`;
-  if (link.length > MAX_INVITE_CHARS) throw new InviteError('too-long', `The invite would be ${link.length} characters; at most ${MAX_INVITE_CHARS}. Use shorter relay addresses.`);
+  if (link.length > MAX_INVITE_CHARS)
+    throw new InviteError(
+      'too-long',
+      `The invite would be ${link.length} characters; at most ${MAX_INVITE_CHARS}. Use shorter relay addresses.`,
+    );
   return link;
 }
 
-const WRAPPERS: Record<string, string> = { '<': '>', '"': '"', "'": "'", '`': '`', '(': ')', '[': ']', '“': '”', '«': '»' };
+const WRAPPERS: Record<string, string> = {
+  '<': '>',
+  '"': '"',
+  "'": "'",
+  '`': '`',
+  '(': ')',
+  '[': ']',
+  '“': '”',
+  '«': '»',
+};
 
 const INVISIBLE_BREAKS = /[\s\u200B\u00AD\u2060\uFEFF]+/g;
 /** Sentence punctuation right after a pasted link; our links never end in these characters. */
@@ -110,7 +128,11 @@ function splitParams(query: string): Map<string, string[]> {
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new InviteError('malformed', 'The invite link is damaged (a parameter has no value). Ask for a new invite.');
+    if (eq <= 0)
+      throw new InviteError(
+        'malformed',
+        'The invite link is damaged (a parameter has no value). Ask for a new invite.',
+      );
     const key = part.slice(0, eq).toLowerCase();
     let value: string;
     try {
@@ -127,7 +149,8 @@ function splitParams(query: string): Map<string, string[]> {
 
 function single(params: Map<string, string[]>, key: string): string | undefined {
   const values = params.get(key);
-  if (values && values.length > 1) throw new InviteError('malformed', `The invite link is ambiguous (it has "${key}" more than once).`);
+  if (values && values.length > 1)
+    throw new InviteError('malformed', `The invite link is ambiguous (it has "${key}" more than once).`);
   return values?.[0];
 }
 
@@ -136,20 +159,32 @@ function single(params: Map<string, string[]>, key: string): string | undefined 
  * additions within version 1); repeated single-valued parameters are refused.
  */
 export async function parseInvite(text: string): Promise<Invite> {
-  if (typeof text !== 'string' || text.trim() === '') throw new InviteError('not-an-invite', 'Paste a Parley invite (it starts with parley://).');
-  if (text.length > MAX_INPUT_CHARS) throw new InviteError('too-long', `The invite is too long (at most ${MAX_INVITE_CHARS} characters).`);
+  if (typeof text !== 'string' || text.trim() === '')
+    throw new InviteError('not-an-invite', 'Paste a Parley invite (it starts with parley://).');
+  if (text.length > MAX_INPUT_CHARS)
+    throw new InviteError('too-long', `The invite is too long (at most ${MAX_INVITE_CHARS} characters).`);
   const link = extractLink(text);
-  if (!/^parley:/i.test(link)) throw new InviteError('not-an-invite', 'This is not a Parley invite (it should start with parley://).');
-  if (link.length > MAX_INVITE_CHARS) throw new InviteError('too-long', `The invite is too long (${link.length} characters; at most ${MAX_INVITE_CHARS}).`);
+  if (!/^parley:/i.test(link))
+    throw new InviteError('not-an-invite', 'This is not a Parley invite (it should start with parley://).');
+  if (link.length > MAX_INVITE_CHARS)
+    throw new InviteError(
+      'too-long',
+      `The invite is too long (${link.length} characters; at most ${MAX_INVITE_CHARS}).`,
+    );
   const prefix = PREFIX.exec(link);
-  if (!prefix) throw new InviteError('not-an-invite', 'This parley: link is not an invite (expected parley://invite?...).');
+  if (!prefix)
+    throw new InviteError('not-an-invite', 'This parley: link is not an invite (expected parley://invite?...).');
   const params = splitParams(link.slice(prefix[0].length));
 
   const v = single(params, 'v');
-  if (v === undefined) throw new InviteError('malformed', 'The invite link is damaged (no version). Ask for a new invite.');
+  if (v === undefined)
+    throw new InviteError('malformed', 'The invite link is damaged (no version). Ask for a new invite.');
   if (v !== String(INVITE_VERSION)) {
     if (/^[1-9]\d{0,5}$/.test(v) && Number(v) > INVITE_VERSION) {
-      throw new InviteError('version', `This invite was made by a newer version of Parley (invite version ${v}). Update Parley to use it.`);
+      throw new InviteError(
+        'version',
+        `This invite was made by a newer version of Parley (invite version ${v}). Update Parley to use it.`,
+      );
     }
     throw new InviteError('version', `Unknown invite version "${v.slice(0, 16)}".`);
   }

@@ -31,7 +31,10 @@ function isNotSupported(error: unknown): boolean {
 }
 
 async function generateFor(alg: KeyAlgorithm, extractable: boolean): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(importParams(alg) as EcKeyGenParams, extractable, ['sign', 'verify'])) as CryptoKeyPair;
+  return (await crypto.subtle.generateKey(importParams(alg) as EcKeyGenParams, extractable, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
 }
 
 export async function generateIdentityKeyPair(options: GenerateIdentityOptions): Promise<IdentityKeyPair> {
@@ -49,7 +52,11 @@ export async function generateIdentityKeyPair(options: GenerateIdentityOptions):
 }
 
 /** Builds an IdentityKeyPair from WebCrypto keys (the public key is always exportable). */
-export async function identityFromKeys(alg: KeyAlgorithm, privateKey: CryptoKey, publicKey: CryptoKey): Promise<IdentityKeyPair> {
+export async function identityFromKeys(
+  alg: KeyAlgorithm,
+  privateKey: CryptoKey,
+  publicKey: CryptoKey,
+): Promise<IdentityKeyPair> {
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', publicKey));
   const pub: PublicIdentityKey = { alg, pub: toBase64url(raw) };
   return { alg, privateKey, publicKey: pub, id: await identityIdOf(pub) };
@@ -70,7 +77,11 @@ export async function signIdentity(kp: Pick<IdentityKeyPair, 'alg' | 'privateKey
 }
 
 /** True when privateKey signs what publicKey verifies: catches a corrupt or mismatched stored pair. */
-export async function keysMatch(alg: KeyAlgorithm, privateKey: CryptoKey, publicKey: PublicIdentityKey): Promise<boolean> {
+export async function keysMatch(
+  alg: KeyAlgorithm,
+  privateKey: CryptoKey,
+  publicKey: PublicIdentityKey,
+): Promise<boolean> {
   const probe = new TextEncoder().encode('parley-key-check/v1');
   try {
     return await verifySignature(publicKey, await signWith(alg, privateKey, probe), probe);

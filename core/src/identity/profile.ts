@@ -16,9 +16,11 @@ const FORBIDDEN_IN_NAME = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u2028\u2029\p{Cs}]/
 /** Returns the trimmed name, or an error message a user can read. Empty names are allowed (UI shows the id). */
 export function checkDisplayName(name: string): { ok: true; value: string } | { ok: false; error: string } {
   const value = name.trim();
-  if (FORBIDDEN_IN_NAME.test(value)) return { ok: false, error: 'The name contains control or text-direction characters.' };
+  if (FORBIDDEN_IN_NAME.test(value))
+    return { ok: false, error: 'The name contains control or text-direction characters.' };
   const chars = [...value].length;
-  if (chars > MAX_NAME_CHARS) return { ok: false, error: `The name is too long (${chars} characters; at most ${MAX_NAME_CHARS}).` };
+  if (chars > MAX_NAME_CHARS)
+    return { ok: false, error: `The name is too long (${chars} characters; at most ${MAX_NAME_CHARS}).` };
   return { ok: true, value };
 }
 
@@ -32,13 +34,16 @@ export function checkRelayUrl(url: string): RelayUrlCheck {
 }
 
 /** Validates and de-duplicates a relay list; returns the cleaned list or the first error. */
-export function checkRelayList(relays: readonly string[]): { ok: true; value: string[] } | { ok: false; error: string } {
+export function checkRelayList(
+  relays: readonly string[],
+): { ok: true; value: string[] } | { ok: false; error: string } {
   const out: string[] = [];
   for (const relay of relays) {
     const r = checkRelayUrl(relay);
     if (!r.ok) return r;
     if (!out.includes(r.value)) out.push(r.value);
   }
-  if (out.length > MAX_RELAYS) return { ok: false, error: `Too many relay addresses (${out.length}; at most ${MAX_RELAYS}).` };
+  if (out.length > MAX_RELAYS)
+    return { ok: false, error: `Too many relay addresses (${out.length}; at most ${MAX_RELAYS}).` };
   return { ok: true, value: out };
 }

@@ -10,7 +10,9 @@ const LABEL = new TextEncoder().encode('parley-safety-number/v1');
 
 async function halfOf(key: PublicIdentityKey, iterations: number): Promise<string> {
   const raw = rawPublicKey(key);
-  const seed = await sha256(concatBytes([LABEL, new Uint8Array([0]), new TextEncoder().encode(key.alg), new Uint8Array([0]), raw]));
+  const seed = await sha256(
+    concatBytes([LABEL, new Uint8Array([0]), new TextEncoder().encode(key.alg), new Uint8Array([0]), raw]),
+  );
   // One buffer [hash || raw key], rehashed in place.
   const buf = concatBytes([seed, raw]);
   for (let i = 0; i < iterations; i++) buf.set(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)), 0);

@@ -9,7 +9,13 @@ import {
   type KeyAlgorithm,
   type PublicIdentityKey,
 } from '../../../signaling/protocol/index.js';
-import { exportPrivateKey, generateIdentityKeyPair, importPrivateKey, keysMatch, type IdentityKeyPair } from './keys.js';
+import {
+  exportPrivateKey,
+  generateIdentityKeyPair,
+  importPrivateKey,
+  keysMatch,
+  type IdentityKeyPair,
+} from './keys.js';
 import { checkDisplayName, checkRelayList } from './profile.js';
 
 export interface StoredIdentity {
@@ -54,7 +60,12 @@ const StoredIdentitySchema = z.object({
   publicKey: PublicIdentityKeySchema,
   privateKey: z.union([
     z.custom<CryptoKey>((v) => isCryptoKey(v) && v.type === 'private', 'not a private CryptoKey'),
-    z.object({ pkcs8: z.string().regex(/^[A-Za-z0-9_-]+$/).max(1024) }),
+    z.object({
+      pkcs8: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .max(1024),
+    }),
   ]),
   name: z.string(),
   relays: z.array(z.string()),
@@ -65,10 +76,13 @@ async function fromStored(raw: unknown): Promise<LocalIdentity> {
   const parsed = StoredIdentitySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new IdentityStoreError(`The stored identity is unreadable (${issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid'}).`);
+    throw new IdentityStoreError(
+      `The stored identity is unreadable (${issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid'}).`,
+    );
   }
   const s = parsed.data;
-  if (s.publicKey.alg !== s.alg) throw new IdentityStoreError('The stored identity is inconsistent (key algorithm mismatch).');
+  if (s.publicKey.alg !== s.alg)
+    throw new IdentityStoreError('The stored identity is inconsistent (key algorithm mismatch).');
   try {
     rawPublicKey(s.publicKey);
   } catch (error) {
@@ -76,7 +90,9 @@ async function fromStored(raw: unknown): Promise<LocalIdentity> {
   }
   let privateKey: CryptoKey;
   try {
-    privateKey = isCryptoKey(s.privateKey) ? s.privateKey : await importPrivateKey(s.alg, (s.privateKey as { pkcs8: string }).pkcs8);
+    privateKey = isCryptoKey(s.privateKey)
+      ? s.privateKey
+      : await importPrivateKey(s.alg, (s.privateKey as { pkcs8: string }).pkcs8);
   } catch (error) {
     throw new IdentityStoreError(`The stored private key cannot be imported: ${(error as Error).message}.`);
   }
@@ -106,12 +122,18 @@ function checkedProfile(name: string, relays: readonly string[]): { name: string
 }
 
 /** Loads the identity, or creates and saves one on first use. Verifies the saved copy reads back. */
-export async function loadOrCreateIdentity(store: IdentityKeyStore, options: LoadOrCreateOptions): Promise<LocalIdentity> {
+export async function loadOrCreateIdentity(
+  store: IdentityKeyStore,
+  options: LoadOrCreateOptions,
+): Promise<LocalIdentity> {
   const existing = await store.load();
   if (existing !== undefined) return fromStored(existing);
 
   const profile = checkedProfile(options.name, options.relays);
-  const kp = await generateIdentityKeyPair({ extractable: options.extractable, ...(options.algorithm ? { algorithm: options.algorithm } : {}) });
+  const kp = await generateIdentityKeyPair({
+    extractable: options.extractable,
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+  });
   const stored: StoredIdentity = {
     alg: kp.alg,
     publicKey: kp.publicKey,
@@ -132,7 +154,8 @@ export async function loadOrCreateIdentity(store: IdentityKeyStore, options: Loa
       `The identity store cannot keep this key (${(error as Error).message}) ${options.extractable ? '' : 'Use extractable: true with stores that serialise to JSON.'}`.trim(),
     );
   }
-  if (back.id !== kp.id) throw new IdentityStoreError('The identity store returned a different identity than was saved.');
+  if (back.id !== kp.id)
+    throw new IdentityStoreError('The identity store returned a different identity than was saved.');
   // Hand out the stored form: in Node the private key is re-imported non-extractable.
   return back;
 }
@@ -146,7 +169,11 @@ export async function updateProfile(
   const current = await store.load();
   if (current === undefined) throw new IdentityStoreError('No identity is stored.');
   const parsed = StoredIdentitySchema.safeParse(current);
-  if (!parsed.success || parsed.data.publicKey.pub !== identity.publicKey.pub || parsed.data.publicKey.alg !== identity.publicKey.alg) {
+  if (
+    !parsed.success ||
+    parsed.data.publicKey.pub !== identity.publicKey.pub ||
+    parsed.data.publicKey.alg !== identity.publicKey.alg
+  ) {
     throw new IdentityStoreError('The stored identity is not the one being updated.');
   }
   const profile = checkedProfile(changes.name ?? identity.name, changes.relays ?? identity.relays);

@@ -7,9 +7,18 @@ import type { SignalData } from 'simple-peer';
 /** A sha-256 DTLS certificate fingerprint as SDP writes it (32 hex pairs). */
 export const FingerprintSchema = z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}$/);
 /** An identity signature, base64url. */
-export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]+$/).max(200);
+export const SignatureSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .max(200);
 
-export const RtcDescriptionSchema = z.object({ type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(48 * 1024) });
+export const RtcDescriptionSchema = z.object({
+  type: z.enum(['offer', 'answer']),
+  sdp: z
+    .string()
+    .min(1)
+    .max(48 * 1024),
+});
 export const RtcCandidateSchema = z.object({
   type: z.literal('candidate'),
   candidate: z.object({
@@ -30,13 +39,17 @@ export const RtcDataSchema = z.union([
   RtcCandidateSchema,
   z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
   // `init` is dropped: the requesting side needs only the kind, and nothing unvetted reaches addTransceiver.
-  z.object({ type: z.literal('transceiverRequest'), transceiverRequest: z.object({ kind: z.enum(['audio', 'video']) }) }),
+  z.object({
+    type: z.literal('transceiverRequest'),
+    transceiverRequest: z.object({ kind: z.enum(['audio', 'video']) }),
+  }),
 ]);
 export type RtcData = z.infer<typeof RtcDataSchema>;
 
 /** A local simple-peer signal as we send it (only the fields above), or null for what we never send. */
 export function toRtcData(data: SignalData): RtcData | null {
-  if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') return { type: data.type, sdp: data.sdp };
+  if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string')
+    return { type: data.type, sdp: data.sdp };
   if (data.type === 'candidate' && data.candidate && typeof data.candidate === 'object') {
     const c = data.candidate as { candidate?: unknown; sdpMLineIndex?: unknown; sdpMid?: unknown };
     if (typeof c.candidate !== 'string') return null;

@@ -15,7 +15,10 @@ declare module 'simple-peer' {
     initiator?: boolean;
     channelName?: string;
     channelConfig?: Record<string, unknown>;
-    config?: { iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>; iceTransportPolicy?: 'all' | 'relay' };
+    config?: {
+      iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+      iceTransportPolicy?: 'all' | 'relay';
+    };
     offerOptions?: Record<string, unknown>;
     answerOptions?: Record<string, unknown>;
     sdpTransform?: (sdp: string) => string;
@@ -37,7 +40,14 @@ declare module 'simple-peer' {
     readonly connected: boolean;
     readonly destroyed: boolean;
     readonly _channel: DataChannelLike | null;
-    readonly _pc: { connectionState?: string; iceConnectionState: string; sctp?: { maxMessageSize?: number } | null; getStats(): Promise<unknown>; localDescription: { sdp: string } | null; remoteDescription: { sdp: string } | null } | null;
+    readonly _pc: {
+      connectionState?: string;
+      iceConnectionState: string;
+      sctp?: { maxMessageSize?: number } | null;
+      getStats(): Promise<unknown>;
+      localDescription: { sdp: string } | null;
+      remoteDescription: { sdp: string } | null;
+    } | null;
     signal(data: SignalData | string): void;
     send(data: string | Uint8Array): void;
     write(chunk: Uint8Array | string, cb?: (err?: Error | null) => void): boolean;

@@ -2,7 +2,13 @@
 // the same tag), the open channels by number, binary frames routed to them, and drain detection for the
 // shared socket (the `ws` send callback in Node; browsers have neither it nor a drain event, so there a
 // few one-shot checks run while, and only while, the socket is above its low-water mark).
-import { channelOfFrame, encodeChannelFrame, payloadOfFrame, writeChannelHeader, type ServerMessage } from '../../../signaling/protocol/index.js';
+import {
+  channelOfFrame,
+  encodeChannelFrame,
+  payloadOfFrame,
+  writeChannelHeader,
+  type ServerMessage,
+} from '../../../signaling/protocol/index.js';
 import type { WebSocketLike } from '../platform/types.js';
 import { byteView } from '../util/bytes.js';
 import type { Deferred } from '../util/deferred.js';
@@ -45,7 +51,9 @@ export class ChannelMux implements ChannelHost {
   /** Asks the relay for a channel (the connection is online); `result` settles when it is paired or refused. */
   open(to: string, tag: string, result: Deferred<RelayChannelSocket>): void {
     const key = openKey(to, tag);
-    this.#pendingOpens.get(key)?.result.reject(new RelayError('refused', 'superseded by a newer open of the same channel'));
+    this.#pendingOpens
+      .get(key)
+      ?.result.reject(new RelayError('refused', 'superseded by a newer open of the same channel'));
     const timer = setTimeout(() => {
       if (this.#pendingOpens.get(key)?.result !== result) return;
       this.#pendingOpens.delete(key);

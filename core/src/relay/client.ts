@@ -215,7 +215,8 @@ export class RelayClient {
   /** Tells the relay these mails are stored here: it forgets them. */
   ackMail(ids: readonly string[]): void {
     if (this.#state === 'online' && ids.length > 0) {
-      for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type: 'mail-ack', ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE)
+        this.#sendJson({ type: 'mail-ack', ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
     }
   }
 
@@ -373,7 +374,8 @@ export class RelayClient {
         this.#mux.onChannelClosed(msg);
         return;
       case 'pong':
-        if (msg.ref !== undefined && !this.#confirmations.onPong(msg.ref) && msg.ref === this.#keepaliveRef) this.#keepaliveRef = null;
+        if (msg.ref !== undefined && !this.#confirmations.onPong(msg.ref) && msg.ref === this.#keepaliveRef)
+          this.#keepaliveRef = null;
         return;
       case 'error':
         this.#onRelayError(msg);
@@ -387,7 +389,9 @@ export class RelayClient {
     if (version !== PROTOCOL_VERSION) {
       // Say so plainly (the state's error reaches the UI and CLI) instead of failing later with a close code.
       const fix = version < PROTOCOL_VERSION ? 'the relay needs an update' : 'update Parley';
-      this.#onDropped(`the relay speaks protocol version ${version} and this Parley version ${PROTOCOL_VERSION}: ${fix}`);
+      this.#onDropped(
+        `the relay speaks protocol version ${version} and this Parley version ${PROTOCOL_VERSION}: ${fix}`,
+      );
       return;
     }
     try {
@@ -417,7 +421,11 @@ export class RelayClient {
   #onRelayError(msg: Extract<ServerMessage, { type: 'error' }>): void {
     const code = msg.code === ErrorCode.Offline ? 'offline' : 'refused';
     if (msg.ref !== undefined) {
-      const error = new RelayError(code, code === 'offline' ? 'the contact is not connected to the relay' : msg.message, msg.code);
+      const error = new RelayError(
+        code,
+        code === 'offline' ? 'the contact is not connected to the relay' : msg.message,
+        msg.code,
+      );
       if (this.#confirmations.onRefused(msg.ref, error)) return;
     }
     if (msg.tag !== undefined && msg.to !== undefined) {
@@ -482,11 +490,13 @@ export class RelayClient {
   }
 
   #sendGrants(grants: WatchGrant[]): void {
-    for (let i = 0; i < grants.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type: 'subscribe', grants: grants.slice(i, i + MAX_IDS_PER_MESSAGE) });
+    for (let i = 0; i < grants.length; i += MAX_IDS_PER_MESSAGE)
+      this.#sendJson({ type: 'subscribe', grants: grants.slice(i, i + MAX_IDS_PER_MESSAGE) });
   }
 
   #sendIds(type: 'unsubscribe', ids: string[]): void {
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) this.#sendJson({ type, ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE)
+      this.#sendJson({ type, ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) });
   }
 
   #sendJson(msg: Record<string, unknown>): void {

@@ -58,7 +58,8 @@ export class SignalConfirmations {
 
   /** The connection dropped: nothing pending can be confirmed any more. */
   failAll(code: 'disconnected' | 'closed', reason: string): void {
-    for (const [, { result }] of this.#unconfirmed) result.reject(new RelayError(code, `relay connection lost before the signal was confirmed (${reason})`));
+    for (const [, { result }] of this.#unconfirmed)
+      result.reject(new RelayError(code, `relay connection lost before the signal was confirmed (${reason})`));
     this.#unconfirmed.clear();
     this.#barriers.clear();
     this.#batch = [];

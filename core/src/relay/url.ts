@@ -14,7 +14,8 @@ export type RelayUrlCheck = { ok: true; value: string } | { ok: false; error: st
 // user info (a `user@` part can make `wss://trusted.example@evil.example` look like the trusted host),
 // no fragment, no spaces.
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
-const REST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?((?:\/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)(\?[!$&'()*+,;=:@%/?A-Za-z0-9._~-]*)?$/;
+const REST =
+  /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?((?:\/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)(\?[!$&'()*+,;=:@%/?A-Za-z0-9._~-]*)?$/;
 const SCHEMES: Record<string, 'ws' | 'wss'> = { ws: 'ws', wss: 'wss', http: 'ws', https: 'wss' };
 
 /**
@@ -28,17 +29,24 @@ export function normaliseRelayUrl(input: string): RelayUrlCheck {
   const url = input.trim();
   const shown = url.length > 80 ? `${url.slice(0, 77)}...` : url;
   if (url.length === 0) return { ok: false, error: 'The relay address is empty.' };
-  if (url.length > MAX_RELAY_URL_CHARS) return { ok: false, error: `A relay address is too long (at most ${MAX_RELAY_URL_CHARS} characters).` };
+  if (url.length > MAX_RELAY_URL_CHARS)
+    return { ok: false, error: `A relay address is too long (at most ${MAX_RELAY_URL_CHARS} characters).` };
   const s = SCHEME.exec(url);
   let scheme: 'ws' | 'wss' | null = null;
   if (s) {
     scheme = SCHEMES[s[1]!.toLowerCase()] ?? null;
-    if (scheme === null) return { ok: false, error: `A relay address starts with ws://, wss://, http:// or https:// (got "${shown}").` };
+    if (scheme === null)
+      return { ok: false, error: `A relay address starts with ws://, wss://, http:// or https:// (got "${shown}").` };
   }
   const rest = s ? url.slice(s[0].length) : url;
-  if (/^[^/?#]*@/.test(rest)) return { ok: false, error: `The relay address "${shown}" must not contain a user name (user@host).` };
+  if (/^[^/?#]*@/.test(rest))
+    return { ok: false, error: `The relay address "${shown}" must not contain a user name (user@host).` };
   const m = REST.exec(rest);
-  if (!m) return { ok: false, error: `"${shown}" is not a valid relay address (expected host:port, ws://host:port or wss://host).` };
+  if (!m)
+    return {
+      ok: false,
+      error: `"${shown}" is not a valid relay address (expected host:port, ws://host:port or wss://host).`,
+    };
   const [, host, port, rawPath = '', query = ''] = m;
   if (port !== undefined) {
     const n = Number(port);
@@ -46,7 +54,10 @@ export function normaliseRelayUrl(input: string): RelayUrlCheck {
   }
   if (scheme === null) scheme = port === undefined || port === '443' ? 'wss' : 'ws';
   const path = rawPath === '' || rawPath === '/' ? RELAY_WS_PATH : rawPath;
-  return { ok: true, value: `${scheme}://${host!.toLowerCase()}${port !== undefined ? `:${port}` : ''}${path}${query}` };
+  return {
+    ok: true,
+    value: `${scheme}://${host!.toLowerCase()}${port !== undefined ? `:${port}` : ''}${path}${query}`,
+  };
 }
 
 /** The relay a web page served by a relay over http(s) uses by default; null for other pages (file:, app:). */

@@ -76,8 +76,12 @@ export class DirectAttempt {
       channelConfig: { ordered: true },
     });
     this.#peer.on('signal', (data) => void this.#onLocalSignal(data as SignalData));
-    this.#peer.on('error', (err) => this.#fail(new SessionError('failed', `direct connection failed: ${(err as Error).message}`)));
-    this.#peer.on('close', () => this.#fail(new SessionError('failed', 'direct connection closed before it was ready')));
+    this.#peer.on('error', (err) =>
+      this.#fail(new SessionError('failed', `direct connection failed: ${(err as Error).message}`)),
+    );
+    this.#peer.on('close', () =>
+      this.#fail(new SessionError('failed', 'direct connection closed before it was ready')),
+    );
     this.#peer.on('connect', () => void this.#onConnect());
     // The peer may speak (its transcript) before our 'connect' fires: simple-peer awaits getStats first.
     this.#peer.on('data', (d) => {
@@ -92,9 +96,15 @@ export class DirectAttempt {
 
   /** Feeds a validated signal from the peer (offer, answer, candidate) for this sid. */
   onRemoteSignal(msg: RtcSignal): void {
-    this.#remoteChain = this.#remoteChain.then(() => this.#applyRemote(msg)).catch((error: unknown) => {
-      this.#fail(error instanceof SessionError ? error : new SessionError('protocol', `bad signal from the peer: ${(error as Error).message}`));
-    });
+    this.#remoteChain = this.#remoteChain
+      .then(() => this.#applyRemote(msg))
+      .catch((error: unknown) => {
+        this.#fail(
+          error instanceof SessionError
+            ? error
+            : new SessionError('protocol', `bad signal from the peer: ${(error as Error).message}`),
+        );
+      });
   }
 
   destroy(reason = 'destroyed'): void {
@@ -109,7 +119,8 @@ export class DirectAttempt {
       return;
     }
     const expected = otherRole(this.role);
-    if ((s.type === 'offer') !== (expected === 'initiator')) throw new SessionError('protocol', `unexpected ${s.type} from the peer`);
+    if ((s.type === 'offer') !== (expected === 'initiator'))
+      throw new SessionError('protocol', `unexpected ${s.type} from the peer`);
     if (this.#remoteDescribed) throw new SessionError('protocol', `a second ${s.type} from the peer`);
     try {
       await verifySdpFingerprint({
@@ -143,7 +154,14 @@ export class DirectAttempt {
     try {
       const out = toRtcData(data);
       if (out?.type === 'offer' || out?.type === 'answer') {
-        const { fingerprint, sig } = await signSdpFingerprint(this.#o.identity, 'session', this.sid, this.role, this.#o.peerId, out.sdp);
+        const { fingerprint, sig } = await signSdpFingerprint(
+          this.#o.identity,
+          'session',
+          this.sid,
+          this.role,
+          this.#o.peerId,
+          out.sdp,
+        );
         if (out.type === 'answer') this.#events.emit('described', undefined);
         await this.#o.sendSignal({ kind: 'rtc', sid: this.sid, signal: out, fp: fingerprint, sig });
       } else if (out?.type === 'candidate') {
@@ -185,16 +203,26 @@ export class DirectAttempt {
     const transport = new DirectTransport(this.#peer, this.#o.disconnectGraceMs ?? 2500, this.#log);
     this.#transport = transport;
     for (const d of this.#beforeConnect.splice(0)) transport.receive(d);
-    transport.onClose((reason) => this.#fail(new SessionError('failed', `direct connection lost before verification: ${reason}`)));
+    transport.onClose((reason) =>
+      this.#fail(new SessionError('failed', `direct connection lost before verification: ${reason}`)),
+    );
     try {
       const sig = await signTranscript(this.#o.identity, transcript);
       transport.sendRaw(MSG_TRANSCRIPT, utf8(JSON.stringify({ sig })));
       const theirs = await transport.transcript;
       const parsed = JSON.parse(fromUtf8(theirs)) as { sig?: unknown };
       const ok = typeof parsed.sig === 'string' && (await verifyTranscript(this.#o.peerKey, transcript, parsed.sig));
-      if (!ok) throw new SessionError('transcript', "the contact's signed transcript does not match this connection (DTLS fingerprints or identities differ): refusing the session");
+      if (!ok)
+        throw new SessionError(
+          'transcript',
+          "the contact's signed transcript does not match this connection (DTLS fingerprints or identities differ): refusing the session",
+        );
     } catch (error) {
-      this.#fail(error instanceof SessionError ? error : new SessionError('transcript', `transcript exchange failed: ${(error as Error).message}`));
+      this.#fail(
+        error instanceof SessionError
+          ? error
+          : new SessionError('transcript', `transcript exchange failed: ${(error as Error).message}`),
+      );
       return;
     }
     if (this.#done) return;

@@ -154,7 +154,12 @@ export class DirectTransport extends FramePipe implements FrameTransport {
     if (this.#messageSize === 0) {
       const max = this.#peer._pc?.sctp?.maxMessageSize;
       // 0 means "no limit" in the WebRTC spec; absent (older stacks) means we know nothing.
-      const size = typeof max !== 'number' || !Number.isFinite(max) || (max > 0 && max < 1024) ? SAFE_MESSAGE : max === 0 ? LARGE_MESSAGE : max;
+      const size =
+        typeof max !== 'number' || !Number.isFinite(max) || (max > 0 && max < 1024)
+          ? SAFE_MESSAGE
+          : max === 0
+            ? LARGE_MESSAGE
+            : max;
       this.#messageSize = Math.min(LARGE_MESSAGE, size);
     }
     return this.#messageSize;

@@ -6,7 +6,14 @@
 // reordered, modified or malformed record kills the transport.
 import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
-import { MAX_RECORD_BYTES, MAX_RECORD_FRAME, RECORD_TYPE_BYTES, packRecord, packedSize, unpackRecord } from '../crypto/record.js';
+import {
+  MAX_RECORD_BYTES,
+  MAX_RECORD_FRAME,
+  RECORD_TYPE_BYTES,
+  packRecord,
+  packedSize,
+  unpackRecord,
+} from '../crypto/record.js';
 import type { Role } from '../crypto/roles.js';
 import { createHandshake, type EstablishedChannel } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
@@ -71,7 +78,12 @@ export class RelayTransport extends FramePipe implements FrameTransport {
   readonly #stats: RelayTransportStats = { framesSent: 0, recordsSent: 0, framesReceived: 0, recordsReceived: 0 };
   readonly #offs: Array<() => void> = [];
 
-  private constructor(socket: RelayChannelSocket, channel: EstablishedChannel, lowWater: number, pending: Uint8Array[]) {
+  private constructor(
+    socket: RelayChannelSocket,
+    channel: EstablishedChannel,
+    lowWater: number,
+    pending: Uint8Array[],
+  ) {
     super(lowWater);
     this.#socket = socket;
     this.#channel = channel;

@@ -274,7 +274,10 @@ export class Session {
           const now = this.#clock.now();
           if (opened.reason === 'signature' && now >= this.#forgeryReportedUntil) {
             this.#forgeryReportedUntil = now + this.#policy.refusalCooldownMs;
-            this.#events.emit('error', new SessionError('impersonation', `${opened.message}: the relay may be tampering; it was ignored`));
+            this.#events.emit(
+              'error',
+              new SessionError('impersonation', `${opened.message}: the relay may be tampering; it was ignored`),
+            );
           }
         }
         return;
@@ -316,7 +319,8 @@ export class Session {
         // The follower lost a transport we still believe in: ours is dead too, replace it.
         if (!msg.pending) {
           if (!msg.direct && this.#direct) this.#direct.close('the contact lost the direct connection');
-          if (!msg.relay && this.#relayTransport && !msg.direct) this.#relayTransport.close('the contact lost the relay channel');
+          if (!msg.relay && this.#relayTransport && !msg.direct)
+            this.#relayTransport.close('the contact lost the relay channel');
           // Nothing carries data and the contact has no attempt running, so ours (or the retry we wait
           // for) talks to nobody: its offer went out before the contact knew us (one side added the
           // other first) and was dropped. Start over at once rather than wait out the attempt timeout
@@ -365,8 +369,13 @@ export class Session {
       return;
     }
     this.#lastStartSent = now;
-    void this.#send({ kind: 'session', op: 'start', direct: this.#direct !== null, relay: this.#relayTransport !== null, pending: this.#attempt !== null || this.#relayOpening !== null })
-      .catch((error: unknown) => this.#log.debug({ err: String(error) }, 'could not ask the contact to connect'));
+    void this.#send({
+      kind: 'session',
+      op: 'start',
+      direct: this.#direct !== null,
+      relay: this.#relayTransport !== null,
+      pending: this.#attempt !== null || this.#relayOpening !== null,
+    }).catch((error: unknown) => this.#log.debug({ err: String(error) }, 'could not ask the contact to connect'));
   }
 
   // ---- direct ----
@@ -375,7 +384,10 @@ export class Session {
     if (this.#closed || this.#o.directDisabled || this.#attempt || this.#direct) return;
     if (!this.#relay.isOnline(this.contactId)) return; // revived by presence
     const attempt = this.#newAttempt(randomId(16), 'initiator');
-    this.#attemptTimer = this.#clock.setTimeout(() => attempt.destroy('the direct attempt timed out'), this.#policy.directAttemptTimeoutMs);
+    this.#attemptTimer = this.#clock.setTimeout(
+      () => attempt.destroy('the direct attempt timed out'),
+      this.#policy.directAttemptTimeoutMs,
+    );
     attempt.on('described', () => {
       this.#clock.clearTimeout(this.#stallTimer);
       this.#stallTimer = this.#clock.setTimeout(() => {
@@ -551,7 +563,9 @@ export class Session {
     const message = (error as Error).message ?? String(error);
     const code = (error as { code?: unknown }).code;
     if (code === 'bad-signature' || code === 'wrong-key') {
-      this.#refuse(new SessionError('impersonation', `the relay channel handshake is not signed by the contact's key: ${message}`));
+      this.#refuse(
+        new SessionError('impersonation', `the relay channel handshake is not signed by the contact's key: ${message}`),
+      );
       return;
     }
     this.#log.info({ contact: this.contactId, reason: message }, 'relay channel failed');
@@ -585,7 +599,8 @@ export class Session {
       if (this.#leader) {
         if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
         // Something was already tried and failed: do not wait for a head start again.
-        if (!this.#relayTransport && (this.#headStartTimer === undefined || this.#directBackoff.attempt > 0)) this.#openRelay();
+        if (!this.#relayTransport && (this.#headStartTimer === undefined || this.#directBackoff.attempt > 0))
+          this.#openRelay();
       } else if (!this.#relayTransport) {
         this.#askLeader(true);
       }
@@ -605,8 +620,22 @@ export class Session {
   }
 
   #clearTimers(): void {
-    for (const t of [this.#directRetryTimer, this.#attemptTimer, this.#stallTimer, this.#headStartTimer, this.#relayRetryTimer, this.#startTimer]) this.#clock.clearTimeout(t);
-    this.#directRetryTimer = this.#attemptTimer = this.#stallTimer = this.#headStartTimer = this.#relayRetryTimer = this.#startTimer = undefined;
+    for (const t of [
+      this.#directRetryTimer,
+      this.#attemptTimer,
+      this.#stallTimer,
+      this.#headStartTimer,
+      this.#relayRetryTimer,
+      this.#startTimer,
+    ])
+      this.#clock.clearTimeout(t);
+    this.#directRetryTimer =
+      this.#attemptTimer =
+      this.#stallTimer =
+      this.#headStartTimer =
+      this.#relayRetryTimer =
+      this.#startTimer =
+        undefined;
   }
 
   #setPath(path: SessionPath): void {

@@ -5,7 +5,13 @@
 // numbers what it sends (seq) within its epoch (its start time, so a restarted peer's signals supersede
 // its old ones), and the receiver accepts only a newer epoch or a higher seq in the current one.
 import { z } from 'zod';
-import { fromBase64url, toBase64url, verifySignature, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
+import {
+  fromBase64url,
+  toBase64url,
+  verifySignature,
+  type Bytes,
+  type PublicIdentityKey,
+} from '../../../signaling/protocol/index.js';
 import { encodeFields } from '../crypto/encoding.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import { SignatureSchema } from '../platform/rtc-signal.js';
@@ -53,16 +59,22 @@ export class SignalSigner {
     const seq = this.#seq++;
     const body = JSON.stringify(data);
     const handed = this.#chain.then(async () => {
-      const sig = toBase64url(await signIdentity(this.#identity, statement(this.#identity.id, this.#receiverId, this.#epoch, seq, body)));
+      const sig = toBase64url(
+        await signIdentity(this.#identity, statement(this.#identity.id, this.#receiverId, this.#epoch, seq, body)),
+      );
       // Wrapped, so the chain waits for the hand-over, not for the relay's confirmation.
-      return { delivered: deliver({ kind: SIGNED_SIGNAL_KIND, v: SESSION_SIGNAL_VERSION, epoch: this.#epoch, seq, body, sig }) };
+      return {
+        delivered: deliver({ kind: SIGNED_SIGNAL_KIND, v: SESSION_SIGNAL_VERSION, epoch: this.#epoch, seq, body, sig }),
+      };
     });
     this.#chain = handed.catch(() => {});
     return handed.then(({ delivered }) => delivered);
   }
 }
 
-export type OpenResult = { ok: true; data: unknown } | { ok: false; reason: 'version' | 'malformed' | 'signature' | 'replay'; message: string };
+export type OpenResult =
+  | { ok: true; data: unknown }
+  | { ok: false; reason: 'version' | 'malformed' | 'signature' | 'replay'; message: string };
 
 /** Checks what one contact sends to one Session. Call open() in arrival order, one at a time. */
 export class SignalVerifier {
@@ -80,14 +92,25 @@ export class SignalVerifier {
 
   async open(raw: Record<string, unknown>): Promise<OpenResult> {
     if (typeof raw.kind === 'string' && V1_SIGNAL_KINDS.has(raw.kind)) {
-      return { ok: false, reason: 'version', message: `the contact's Parley sends unsigned session signals (v1); this one needs v${SESSION_SIGNAL_VERSION}: the contact needs to update Parley` };
+      return {
+        ok: false,
+        reason: 'version',
+        message: `the contact's Parley sends unsigned session signals (v1); this one needs v${SESSION_SIGNAL_VERSION}: the contact needs to update Parley`,
+      };
     }
     const parsed = SignalEnvelopeSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, reason: 'malformed', message: 'malformed session signal' };
     const e = parsed.data;
     if (e.v !== SESSION_SIGNAL_VERSION) {
-      const advice = e.v < SESSION_SIGNAL_VERSION ? 'the contact needs to update Parley' : 'update Parley to connect to this contact';
-      return { ok: false, reason: 'version', message: `the contact's Parley speaks session signals v${e.v}; this one speaks v${SESSION_SIGNAL_VERSION}: ${advice}` };
+      const advice =
+        e.v < SESSION_SIGNAL_VERSION
+          ? 'the contact needs to update Parley'
+          : 'update Parley to connect to this contact';
+      return {
+        ok: false,
+        reason: 'version',
+        message: `the contact's Parley speaks session signals v${e.v}; this one speaks v${SESSION_SIGNAL_VERSION}: ${advice}`,
+      };
     }
     if (e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq)) {
       return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
@@ -98,8 +121,15 @@ export class SignalVerifier {
     } catch {
       return { ok: false, reason: 'signature', message: 'session signal signature is not base64url' };
     }
-    const valid = sig.length === 64 && (await verifySignature(this.#senderKey, sig, statement(this.#senderId, this.#receiverId, e.epoch, e.seq, e.body)).catch(() => false));
-    if (!valid) return { ok: false, reason: 'signature', message: "a session signal is not signed by the contact's key" };
+    const valid =
+      sig.length === 64 &&
+      (await verifySignature(
+        this.#senderKey,
+        sig,
+        statement(this.#senderId, this.#receiverId, e.epoch, e.seq, e.body),
+      ).catch(() => false));
+    if (!valid)
+      return { ok: false, reason: 'signature', message: "a session signal is not signed by the contact's key" };
     // Checked again: another signal may have been accepted while this one was verified.
     if (e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq)) {
       return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };

@@ -4,7 +4,11 @@ import { MAX_TAG_LENGTH } from '../../../signaling/protocol/index.js';
 import { SIGNED_SIGNAL_KIND, V1_SIGNAL_KINDS } from './signal-envelope.js';
 import { FingerprintSchema, RtcDataChannelSignalSchema, SignatureSchema } from '../platform/rtc-signal.js';
 
-export const SidSchema = z.string().min(8).max(MAX_TAG_LENGTH).regex(/^[A-Za-z0-9_.:-]+$/);
+export const SidSchema = z
+  .string()
+  .min(8)
+  .max(MAX_TAG_LENGTH)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 export const RtcSignalSchema = z.object({
   kind: z.literal('rtc'),
   sid: SidSchema,
@@ -25,7 +29,11 @@ export const SessionSignalSchema = z.object({
 
 export const RelayOpenSignalSchema = z.object({ kind: z.literal('relay'), sid: SidSchema });
 
-export const PeerSignalSchema = z.discriminatedUnion('kind', [RtcSignalSchema, SessionSignalSchema, RelayOpenSignalSchema]);
+export const PeerSignalSchema = z.discriminatedUnion('kind', [
+  RtcSignalSchema,
+  SessionSignalSchema,
+  RelayOpenSignalSchema,
+]);
 
 export type RtcSignal = z.infer<typeof RtcSignalSchema>;
 export type SessionSignal = z.infer<typeof SessionSignalSchema>;

@@ -17,7 +17,17 @@ import { silentLogger } from '../platform/types.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { Emitter } from '../util/emitter.js';
 import { randomBytes } from '../util/ids.js';
-import { DATA_HEADER_BYTES, EPOCH_BYTES, decodeFrame, encodeAck, encodeData, encodeDataHeader, encodeResume, epochFromHex, epochHex } from './stream-codec.js';
+import {
+  DATA_HEADER_BYTES,
+  EPOCH_BYTES,
+  decodeFrame,
+  encodeAck,
+  encodeData,
+  encodeDataHeader,
+  encodeResume,
+  epochFromHex,
+  epochHex,
+} from './stream-codec.js';
 import type { FrameTransport } from './transport.js';
 
 /** Largest payload of one stream frame. Transports carry it whole (direct fragments internally). */
@@ -148,7 +158,8 @@ export class ReliableStream {
   send(kind: number, payload: Uint8Array, options: { transfer?: boolean } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('stream closed'));
     if (!Number.isInteger(kind) || kind < 1 || kind > 255) return Promise.reject(new RangeError('kind must be 1..255'));
-    if (payload.length > MAX_STREAM_PAYLOAD) return Promise.reject(new RangeError(`payload larger than ${MAX_STREAM_PAYLOAD} bytes`));
+    if (payload.length > MAX_STREAM_PAYLOAD)
+      return Promise.reject(new RangeError(`payload larger than ${MAX_STREAM_PAYLOAD} bytes`));
     // `transfer`: the caller hands the buffer over and never touches it again, so it is kept as is.
     const copy = options.transfer ? payload : new Uint8Array(payload);
     const size = copy.length + DATA_HEADER_BYTES;
@@ -195,9 +206,11 @@ export class ReliableStream {
     const link: Link = { transport, id: ++this.#linkIds, peerResumed: false, cursor: 1, resyncAskedAt: 0, offs: [] };
     this.#links.push(link);
     link.offs.push(transport.onClose((reason) => this.#detachLink(link, reason)));
-    link.offs.push(transport.onDrain(() => {
-      if (this.#current === link) this.#pump();
-    }));
+    link.offs.push(
+      transport.onDrain(() => {
+        if (this.#current === link) this.#pump();
+      }),
+    );
     this.#write(link, encodeResume(this.#epoch, epochFromHex(this.#peerEpoch), this.#recvNext));
     link.offs.push(transport.onFrame((frame) => this.#onFrame(link, frame)));
     if (options.current) this.setCurrent(transport);
@@ -403,7 +416,9 @@ export class ReliableStream {
     const { seq, kind, payload } = frame;
     const ackNext = this.#recvNext;
     return this.#attempt(link, (transport) =>
-      transport.sendParts ? transport.sendParts(encodeDataHeader(seq, ackNext, kind), payload) : transport.send(encodeData(seq, ackNext, kind, payload)),
+      transport.sendParts
+        ? transport.sendParts(encodeDataHeader(seq, ackNext, kind), payload)
+        : transport.send(encodeData(seq, ackNext, kind, payload)),
     );
   }
 

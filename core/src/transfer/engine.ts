@@ -99,7 +99,10 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
   }
   const windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
   const relayWindowBytes = options.relayWindowBytes ?? Math.max(windowBytes, DEFAULT_RELAY_WINDOW_BYTES);
-  for (const [name, value] of [['windowBytes', windowBytes], ['relayWindowBytes', relayWindowBytes]] as const) {
+  for (const [name, value] of [
+    ['windowBytes', windowBytes],
+    ['relayWindowBytes', relayWindowBytes],
+  ] as const) {
     if (!Number.isInteger(value) || value < 2 * chunkBytes || value > MAX_WINDOW_BYTES) {
       throw new RangeError(`${name} must be an integer from two chunks to ${MAX_WINDOW_BYTES}`);
     }
@@ -107,7 +110,9 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
   // An ack every quarter window, at most every 1 MiB: often enough to slide the window smoothly. Each
   // ack is a control frame and a message through the data channel (a synchronous hop to WebRTC's
   // thread on node-wrtc): acking every 256 KiB chunk cost measurably more CPU on both sides.
-  const ackBytes = options.ackBytes ?? Math.max(chunkBytes, Math.min(1024 * 1024, Math.floor(Math.min(windowBytes, relayWindowBytes) / 4)));
+  const ackBytes =
+    options.ackBytes ??
+    Math.max(chunkBytes, Math.min(1024 * 1024, Math.floor(Math.min(windowBytes, relayWindowBytes) / 4)));
   const checkpoint = options.checkpointBytes;
   return {
     chunkBytes,
@@ -121,9 +126,20 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
 }
 
 export class TransferEngine {
-  readonly stats: TransferStats = { chunkBytesSent: 0, chunkBytesReceived: 0, duplicateBytes: 0, resumeRequests: 0, windowWaitMs: 0, streamWaitMs: 0, maxQueuedBytes: 0 };
+  readonly stats: TransferStats = {
+    chunkBytesSent: 0,
+    chunkBytesReceived: 0,
+    duplicateBytes: 0,
+    resumeRequests: 0,
+    windowWaitMs: 0,
+    streamWaitMs: 0,
+    maxQueuedBytes: 0,
+  };
   private readonly transfers = new Map<string, Transfer>();
-  private readonly links = new Map<IdentityId, { link: TransferLink & { closed: boolean }; unsubscribe: Unsubscribe }>();
+  private readonly links = new Map<
+    IdentityId,
+    { link: TransferLink & { closed: boolean }; unsubscribe: Unsubscribe }
+  >();
   private readonly handlers = new Map<keyof TransferEventMap, Set<(payload: never) => void>>();
   /** New incoming offers being decided; later frames for them wait their turn. */
   private readonly deciding = new Map<string, Promise<void>>();
@@ -158,7 +174,8 @@ export class TransferEngine {
     this.started = true;
     for (const { record, files } of await this.store.loadAll()) {
       if (this.transfers.has(record.offerId)) continue;
-      const transfer = record.direction === 'out' ? new Outgoing(this.ctx, record, files) : new Incoming(this.ctx, record, files);
+      const transfer =
+        record.direction === 'out' ? new Outgoing(this.ctx, record, files) : new Incoming(this.ctx, record, files);
       if (transfer instanceof Incoming) transfer.latestRound = record.round;
       this.transfers.set(record.offerId, transfer);
     }
@@ -250,7 +267,8 @@ export class TransferEngine {
   async send(contactId: IdentityId, files: readonly OutgoingFile[]): Promise<TransferInfo[]> {
     if (files.length === 0) throw new TransferError(TransferErrorCode.BadName, 'nothing to send');
     for (const file of files) {
-      if (!Number.isSafeInteger(file.size) || file.size < 0) throw new TransferError(TransferErrorCode.TooLarge, `bad size for ${file.relativePath}`);
+      if (!Number.isSafeInteger(file.size) || file.size < 0)
+        throw new TransferError(TransferErrorCode.TooLarge, `bad size for ${file.relativePath}`);
     }
     const problem = offerPathsProblem(files.map((f) => f.relativePath));
     if (problem) throw new TransferError(TransferErrorCode.BadName, problem);
@@ -279,7 +297,8 @@ export class TransferEngine {
   /** Accepts an incoming offer that is waiting for a decision. */
   accept(offerId: string): void {
     const transfer = this.incoming(offerId);
-    if (transfer.state !== 'pending') throw new TransferError(TransferErrorCode.Protocol, 'this offer is not waiting for a decision');
+    if (transfer.state !== 'pending')
+      throw new TransferError(TransferErrorCode.Protocol, 'this offer is not waiting for a decision');
     transfer.accept();
   }
 
@@ -294,12 +313,21 @@ export class TransferEngine {
    * contact sending offer after offer to be declined must not fill the store.
    */
   private capDeclined(contactId: string): void {
-    const declined = [...this.transfers.values()].filter((t): t is Incoming => t instanceof Incoming && t.contactId === contactId && t.state === 'declined');
+    const declined = [...this.transfers.values()].filter(
+      (t): t is Incoming => t instanceof Incoming && t.contactId === contactId && t.state === 'declined',
+    );
     const excess = declined.length - MAX_DECLINED_PER_CONTACT;
     if (excess <= 0) return;
     for (const old of declined.sort((a, b) => a.record.createdAt - b.record.createdAt).slice(0, excess)) {
       this.transfers.delete(old.record.offerId);
-      void this.store.deleteOffer(old.record).catch((error: unknown) => this.logger.warn({ offerId: old.record.offerId, message: String(error) }, 'transfer: could not forget a declined offer'));
+      void this.store
+        .deleteOffer(old.record)
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { offerId: old.record.offerId, message: String(error) },
+            'transfer: could not forget a declined offer',
+          ),
+        );
     }
   }
 
@@ -349,7 +377,8 @@ export class TransferEngine {
 
   private incoming(offerId: string): Incoming {
     const transfer = this.transfers.get(offerId);
-    if (!(transfer instanceof Incoming)) throw new TransferError(TransferErrorCode.Protocol, 'no such incoming transfer');
+    if (!(transfer instanceof Incoming))
+      throw new TransferError(TransferErrorCode.Protocol, 'no such incoming transfer');
     return transfer;
   }
 
@@ -371,7 +400,11 @@ export class TransferEngine {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn({ contactId: link.contactId, message }, 'transfer: bad frame from peer');
-      this.emit('error', { contactId: link.contactId, code: TransferErrorCode.Protocol, message: `bad frame from peer: ${message}` });
+      this.emit('error', {
+        contactId: link.contactId,
+        code: TransferErrorCode.Protocol,
+        message: `bad frame from peer: ${message}`,
+      });
       return;
     }
     if (decoded.kind === 'chunk') {
@@ -426,7 +459,11 @@ export class TransferEngine {
       case 'end':
         return transfer.onEnd(message);
       case 'cancel':
-        return transfer.cancel(message.fileId, { code: TransferErrorCode.Cancelled, message: message.message || 'cancelled by the sender' }, false);
+        return transfer.cancel(
+          message.fileId,
+          { code: TransferErrorCode.Cancelled, message: message.message || 'cancelled by the sender' },
+          false,
+        );
       case 'error':
         return transfer.onError(message);
       default:
@@ -438,7 +475,12 @@ export class TransferEngine {
     const existing = this.transfers.get(message.offerId);
     if (existing) {
       if (!(existing instanceof Incoming) || existing.contactId !== link.contactId) {
-        link.control({ t: 'decline', offerId: message.offerId, code: 'duplicate-id', message: 'offer id already in use' });
+        link.control({
+          t: 'decline',
+          offerId: message.offerId,
+          code: 'duplicate-id',
+          message: 'offer id already in use',
+        });
         return;
       }
       this.onReoffer(link, existing, message);
@@ -453,7 +495,11 @@ export class TransferEngine {
 
   private onReoffer(link: TransferLink, incoming: Incoming, message: ControlOf<'offer'>): void {
     if (!incoming.matches(message)) {
-      link.control({ t: 'cancel', offerId: message.offerId, message: 'the re-offer does not match the original offer' });
+      link.control({
+        t: 'cancel',
+        offerId: message.offerId,
+        message: 'the re-offer does not match the original offer',
+      });
       return;
     }
     incoming.offered(message);
@@ -465,12 +511,20 @@ export class TransferEngine {
         incoming.reoffered(message.round);
         return;
       case 'done': {
-        const have = incoming.info().files.filter((f) => f.state === 'verified').map((f) => f.fileId);
+        const have = incoming
+          .info()
+          .files.filter((f) => f.state === 'verified')
+          .map((f) => f.fileId);
         link.control({ t: 'accept', offerId: message.offerId, round: message.round, files: [], have });
         return;
       }
       case 'declined':
-        link.control({ t: 'decline', offerId: message.offerId, code: 'declined', message: incoming.record.error?.message ?? 'declined' });
+        link.control({
+          t: 'decline',
+          offerId: message.offerId,
+          code: 'declined',
+          message: incoming.record.error?.message ?? 'declined',
+        });
         return;
       default:
         link.control({ t: 'cancel', offerId: message.offerId, message: incoming.record.error?.message ?? 'cancelled' });
@@ -490,8 +544,12 @@ export class TransferEngine {
     // Count and reserve in one synchronous step: offers arriving together (120 in one relay record)
     // all pass a check made before the await below if the slot is only taken after it.
     const reserved = this.reserved.get(contactId) ?? 0;
-    const waiting = [...this.transfers.values()].filter((t) => t instanceof Incoming && t.contactId === contactId && t.state === 'pending').length + reserved;
-    if (waiting >= (this.options.maxPendingPerContact ?? 32)) return refuse('busy', 'too many offers waiting for a decision');
+    const waiting =
+      [...this.transfers.values()].filter(
+        (t) => t instanceof Incoming && t.contactId === contactId && t.state === 'pending',
+      ).length + reserved;
+    if (waiting >= (this.options.maxPendingPerContact ?? 32))
+      return refuse('busy', 'too many offers waiting for a decision');
     this.reserved.set(contactId, reserved + 1);
     let known: boolean;
     try {
@@ -502,7 +560,12 @@ export class TransferEngine {
       else this.reserved.delete(contactId);
     }
     if (!known) {
-      link.control({ t: 'decline', offerId: message.offerId, code: 'unknown-contact', message: 'offers from unknown contacts are declined' });
+      link.control({
+        t: 'decline',
+        offerId: message.offerId,
+        code: 'unknown-contact',
+        message: 'offers from unknown contacts are declined',
+      });
       return;
     }
     const record: OfferRecord = {
@@ -524,8 +587,7 @@ export class TransferEngine {
     if (decision === 'decline') {
       incoming.decline('declined');
       this.capDeclined(contactId);
-    }
-    else if (decision === 'accept') incoming.accept();
+    } else if (decision === 'accept') incoming.accept();
     else this.emit('offer', incoming.info());
   }
 }
@@ -537,7 +599,9 @@ function offerFile(file: OutgoingFile, fileId: number): OfferFile {
     relativePath: file.relativePath,
     size: file.size,
     mime,
-    ...(file.mtime !== undefined && Number.isSafeInteger(Math.round(file.mtime)) && file.mtime >= 0 ? { mtime: Math.round(file.mtime) } : {}),
+    ...(file.mtime !== undefined && Number.isSafeInteger(Math.round(file.mtime)) && file.mtime >= 0
+      ? { mtime: Math.round(file.mtime) }
+      : {}),
   };
 }
 

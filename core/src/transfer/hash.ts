@@ -108,7 +108,8 @@ export class FileDigest {
       outer.update(LABEL);
       return new FileDigest(outer, 0);
     }
-    if (from.offset % DIGEST_BLOCK_BYTES !== 0) throw new RangeError(`digest point ${from.offset} is not on a block boundary`);
+    if (from.offset % DIGEST_BLOCK_BYTES !== 0)
+      throw new RangeError(`digest point ${from.offset} is not on a block boundary`);
     outer.load(from.state);
     return new FileDigest(outer, from.offset);
   }

@@ -7,9 +7,23 @@
 // verify.ts (digest check, then commit or discard).
 import { asTransferError, TransferErrorCode } from './errors.js';
 import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, decodeHashState, encodeHashState } from './hash.js';
-import { MAX_TRANSFER_FRAME_BYTES, MAX_WINDOW_BYTES, type AcceptFile, type ChunkFrame, type ControlOf } from './protocol.js';
+import {
+  MAX_TRANSFER_FRAME_BYTES,
+  MAX_WINDOW_BYTES,
+  type AcceptFile,
+  type ChunkFrame,
+  type ControlOf,
+} from './protocol.js';
 import { OfferBase, type FileEntry } from './offer-base.js';
-import { closePartial, openPartial, partialKey, sinkOp, trimToExpected, writePieces, type OpenFile } from './open-file.js';
+import {
+  closePartial,
+  openPartial,
+  partialKey,
+  sinkOp,
+  trimToExpected,
+  writePieces,
+  type OpenFile,
+} from './open-file.js';
 import { acceptOf, restorePosition, START, type HashPoint, type Position, type Unconfirmed } from './resume-point.js';
 import type { TransferContext } from './context.js';
 import type { SinkFile } from './io.js';
@@ -119,7 +133,15 @@ export class Incoming extends OfferBase {
     if (this.record.state !== 'active') return;
     this.ctx.stats.chunkBytesReceived += chunk.data.length;
     if (this.queuedBytes + chunk.data.length > MAX_QUEUED_BYTES) {
-      this.enqueue({ kind: 'cancel', fileId: undefined, error: { code: TransferErrorCode.Protocol, message: 'the sender ignored flow control' }, notify: true }, true);
+      this.enqueue(
+        {
+          kind: 'cancel',
+          fileId: undefined,
+          error: { code: TransferErrorCode.Protocol, message: 'the sender ignored flow control' },
+          notify: true,
+        },
+        true,
+      );
       return;
     }
     this.queuedBytes += chunk.data.length;
@@ -330,7 +352,8 @@ export class Incoming extends OfferBase {
     const file = this.files.get(first.fileId);
     if (!file) throw new IncomingError(`chunk for unknown file ${first.fileId}`);
     if (file.state !== 'pending') return;
-    if (last.offset + last.data.length > file.meta.size) throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
+    if (last.offset + last.data.length > file.meta.size)
+      throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
     const pending = open.unconfirmed;
@@ -368,7 +391,10 @@ export class Incoming extends OfferBase {
     open.length = open.expected;
     file.bytesDone = open.expected;
     if (open.expected - open.lastAck >= this.ackEvery) this.ack(open);
-    if (open.expected - open.lastCheckpoint >= this.ctx.options.checkpointBytes(file.meta.size) && !open.checkpointing) {
+    if (
+      open.expected - open.lastCheckpoint >= this.ctx.options.checkpointBytes(file.meta.size) &&
+      !open.checkpointing
+    ) {
       void this.checkpoint(open, false);
     }
     this.progress(file);
@@ -389,7 +415,9 @@ export class Incoming extends OfferBase {
     if (open.askedFrom === open.expected) return;
     open.askedFrom = open.expected;
     this.ctx.stats.resumeRequests += 1;
-    this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, fileId: open.file.meta.fileId, offset: open.expected });
+    this.ctx
+      .link(this.contactId)
+      ?.control({ t: 'resume', offerId: this.offerId, fileId: open.file.meta.fileId, offset: open.expected });
   }
 
   private ack(open: OpenFile): void {
@@ -424,12 +452,20 @@ export class Incoming extends OfferBase {
         await open.sink.flush();
         point = await boundary;
       } catch (error) {
-        open.failed = asTransferError(error, TransferErrorCode.WriteFailed, `cannot write ${open.file.meta.relativePath}`);
+        open.failed = asTransferError(
+          error,
+          TransferErrorCode.WriteFailed,
+          `cannot write ${open.file.meta.relativePath}`,
+        );
         return;
       }
       if (point.offset === 0) return;
       try {
-        await this.persistFile(open.file, { offset: point.offset, state: encodeHashState(point.state), scheme: FILE_DIGEST_SCHEME });
+        await this.persistFile(open.file, {
+          offset: point.offset,
+          state: encodeHashState(point.state),
+          scheme: FILE_DIGEST_SCHEME,
+        });
       } catch (error) {
         this.persistFailed(error);
         return;
@@ -449,7 +485,12 @@ export class Incoming extends OfferBase {
     const open = this.current;
     if (!open) return;
     this.current = null;
-    if (!open.failed) this.positions.set(open.file.meta.fileId, { expected: open.expected, state: open.hash, unconfirmed: open.unconfirmed });
+    if (!open.failed)
+      this.positions.set(open.file.meta.fileId, {
+        expected: open.expected,
+        state: open.hash,
+        unconfirmed: open.unconfirmed,
+      });
     if (open.checkpointing) await open.checkpointing;
     if (checkpoint && !open.failed && open.expected > open.lastCheckpoint) await this.checkpoint(open, true);
     await closePartial(open);
@@ -460,7 +501,9 @@ export class Incoming extends OfferBase {
     if (!file) throw new IncomingError(`end for unknown file ${message.fileId}`);
     if (file.state === 'verified') {
       // The sender missed our result (link dropped): say it again.
-      this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId: file.meta.fileId, ok: true });
+      this.ctx
+        .link(this.contactId)
+        ?.control({ t: 'result', offerId: this.offerId, fileId: file.meta.fileId, ok: true });
       return;
     }
     if (file.state !== 'pending' || this.record.state !== 'active') return;
@@ -499,7 +542,10 @@ export class Incoming extends OfferBase {
       // Proven wrong: the partial goes, and the file is not called complete.
       await discardUnverified(open, this.ctx.sink, this.offerId);
       this.checkpoints.delete(fileId);
-      const error = { code: TransferErrorCode.VerifyFailed, message: `${file.meta.relativePath} did not verify (SHA-256 mismatch)` };
+      const error = {
+        code: TransferErrorCode.VerifyFailed,
+        message: `${file.meta.relativePath} did not verify (SHA-256 mismatch)`,
+      };
       this.finishFile(file, 'failed', error);
       this.ctx.link(this.contactId)?.control({ t: 'result', offerId: this.offerId, fileId, ok: false, ...error });
       this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, fileId, ...error });
@@ -517,8 +563,15 @@ export class Incoming extends OfferBase {
 
   private async handleCancel(fileId: number | undefined, error: TransferErrorInfo, notify: boolean): Promise<void> {
     if (this.final) return;
-    if (notify) this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), message: error.message });
-    const files = fileId === undefined ? [...this.files.values()] : [this.files.get(fileId)].filter((f): f is FileEntry => !!f);
+    if (notify)
+      this.ctx.link(this.contactId)?.control({
+        t: 'cancel',
+        offerId: this.offerId,
+        ...(fileId !== undefined ? { fileId } : {}),
+        message: error.message,
+      });
+    const files =
+      fileId === undefined ? [...this.files.values()] : [this.files.get(fileId)].filter((f): f is FileEntry => !!f);
     for (const file of files) {
       if (file.state !== 'pending') continue;
       await this.dropFile(file);
@@ -537,7 +590,8 @@ export class Incoming extends OfferBase {
     }
     this.checkpoints.delete(file.meta.fileId);
     this.positions.delete(file.meta.fileId);
-    if (this.touched.has(file.meta.fileId)) await this.ctx.sink.discard(file.meta.relativePath, partialKey(this.offerId, file)).catch(() => {});
+    if (this.touched.has(file.meta.fileId))
+      await this.ctx.sink.discard(file.meta.relativePath, partialKey(this.offerId, file)).catch(() => {});
   }
 
   /** An op threw: a write error pauses the offer (partial kept); a protocol error cancels it. */
@@ -560,8 +614,19 @@ export class Incoming extends OfferBase {
     // and the next accept, restore the position from it (its bytes past the checkpoint kept, checked).
     this.synced = false;
     const info = { code: failure.code, message: failure.message };
-    this.ctx.link(this.contactId)?.control({ t: 'error', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info, fatal: false });
+    this.ctx.link(this.contactId)?.control({
+      t: 'error',
+      offerId: this.offerId,
+      ...(fileId !== undefined ? { fileId } : {}),
+      ...info,
+      fatal: false,
+    });
     this.setState('paused', info);
-    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), ...info });
+    this.ctx.emit('error', {
+      contactId: this.contactId,
+      offerId: this.offerId,
+      ...(fileId !== undefined ? { fileId } : {}),
+      ...info,
+    });
   }
 }

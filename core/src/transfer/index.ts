@@ -1,9 +1,23 @@
 // File transfer engine: see README.md.
-export { TransferEngine, defaultCheckpointBytes, DEFAULT_RELAY_WINDOW_BYTES, DEFAULT_WINDOW_BYTES, type TransferEngineOptions } from './engine.js';
+export {
+  TransferEngine,
+  defaultCheckpointBytes,
+  DEFAULT_RELAY_WINDOW_BYTES,
+  DEFAULT_WINDOW_BYTES,
+  type TransferEngineOptions,
+} from './engine.js';
 export { TransferError, TransferErrorCode, isTransferErrorCode } from './errors.js';
 export type { FileSink, FileSource, SinkFile, SinkOpenOptions, SourceFile } from './io.js';
 export type { FrameStream } from './stream.js';
-export { assertRelativePath, displayName, offerPathsProblem, relativePathProblem, MAX_DEPTH, MAX_PATH_BYTES, MAX_SEGMENT_BYTES } from './names.js';
+export {
+  assertRelativePath,
+  displayName,
+  offerPathsProblem,
+  relativePathProblem,
+  MAX_DEPTH,
+  MAX_PATH_BYTES,
+  MAX_SEGMENT_BYTES,
+} from './names.js';
 export {
   DEFAULT_CHUNK_BYTES,
   MAX_CHUNK_BYTES,

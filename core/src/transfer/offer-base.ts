@@ -106,7 +106,12 @@ export abstract class OfferBase {
   protected persistFailed(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.ctx.logger.error({ offerId: this.offerId, message }, 'transfer: could not persist state');
-    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, code: 'storage', message: `could not save transfer state: ${message}` });
+    this.ctx.emit('error', {
+      contactId: this.contactId,
+      offerId: this.offerId,
+      code: 'storage',
+      message: `could not save transfer state: ${message}`,
+    });
   }
 
   /** Marks a file final and reports it; returns false if it already was. */
@@ -139,7 +144,8 @@ export abstract class OfferBase {
 
   protected bytesDone(): number {
     let done = 0;
-    for (const file of this.files.values()) done += file.state === 'pending' || file.state === 'verified' ? file.bytesDone : file.meta.size;
+    for (const file of this.files.values())
+      done += file.state === 'pending' || file.state === 'verified' ? file.bytesDone : file.meta.size;
     return done;
   }
 

@@ -5,7 +5,14 @@
 import { asTransferError, TransferError, TransferErrorCode } from './errors.js';
 import { FILE_DIGEST_SCHEME, HashTrail, MAX_DIGEST_BACKLOG, Sha256, decodeHashState, encodeHashState } from './hash.js';
 import type { SourceFile } from './io.js';
-import { allocChunkFrame, CHUNK_HEADER_BYTES, offerIdBytes, TRANSFER_PROTOCOL_VERSION, type AcceptFile, type ControlOf } from './protocol.js';
+import {
+  allocChunkFrame,
+  CHUNK_HEADER_BYTES,
+  offerIdBytes,
+  TRANSFER_PROTOCOL_VERSION,
+  type AcceptFile,
+  type ControlOf,
+} from './protocol.js';
 import { OfferBase, type FileEntry } from './offer-base.js';
 import type { TransferContext } from './context.js';
 import type { FileRecord, OfferRecord } from './store.js';
@@ -102,7 +109,8 @@ export class Outgoing extends OfferBase {
     this.idBytes = offerIdBytes(record.offerId);
     for (const [fileId, file] of stored ?? []) {
       // A state from another digest scheme cannot be continued: that file is hashed from the start.
-      if (file.hash?.scheme === FILE_DIGEST_SCHEME && file.state === 'pending') this.persistedHash.set(fileId, file.hash);
+      if (file.hash?.scheme === FILE_DIGEST_SCHEME && file.state === 'pending')
+        this.persistedHash.set(fileId, file.hash);
     }
   }
 
@@ -154,7 +162,10 @@ export class Outgoing extends OfferBase {
     }
     for (const file of this.files.values()) {
       if (file.state === 'pending' && !wanted.has(file.meta.fileId)) {
-        this.finishFile(file, 'cancelled', { code: TransferErrorCode.Cancelled, message: 'the receiver did not take this file' });
+        this.finishFile(file, 'cancelled', {
+          code: TransferErrorCode.Cancelled,
+          message: 'the receiver did not take this file',
+        });
       }
     }
     this.round = round;
@@ -168,7 +179,10 @@ export class Outgoing extends OfferBase {
     this.stop();
     this.trails.clear();
     for (const file of this.files.values()) if (file.state === 'pending') file.state = 'cancelled';
-    this.setState('declined', { code: TransferErrorCode.Declined, message: message.message || 'the receiver declined' });
+    this.setState('declined', {
+      code: TransferErrorCode.Declined,
+      message: message.message || 'the receiver declined',
+    });
   }
 
   onAck(message: ControlOf<'ack'>): void {
@@ -245,13 +259,23 @@ export class Outgoing extends OfferBase {
     }
     this.stop();
     this.setState('paused', error);
-    this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, ...(message.fileId !== undefined ? { fileId: message.fileId } : {}), ...error });
+    this.ctx.emit('error', {
+      contactId: this.contactId,
+      offerId: this.offerId,
+      ...(message.fileId !== undefined ? { fileId: message.fileId } : {}),
+      ...error,
+    });
   }
 
   /** Our user cancels the offer (no fileId) or one file. */
   cancel(fileId?: number): void {
     if (this.final) return;
-    this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, ...(fileId !== undefined ? { fileId } : {}), message: 'cancelled by the sender' });
+    this.ctx.link(this.contactId)?.control({
+      t: 'cancel',
+      offerId: this.offerId,
+      ...(fileId !== undefined ? { fileId } : {}),
+      message: 'cancelled by the sender',
+    });
     this.cancelLocally(fileId, { code: TransferErrorCode.Cancelled, message: 'cancelled' });
   }
 
@@ -280,7 +304,9 @@ export class Outgoing extends OfferBase {
 
   private protocolError(message: string): void {
     this.ctx.logger.warn({ offerId: this.offerId, message }, 'transfer: protocol error from receiver');
-    this.ctx.link(this.contactId)?.control({ t: 'cancel', offerId: this.offerId, message: `protocol error: ${message}` });
+    this.ctx
+      .link(this.contactId)
+      ?.control({ t: 'cancel', offerId: this.offerId, message: `protocol error: ${message}` });
     this.cancelLocally(undefined, { code: TransferErrorCode.Protocol, message });
   }
 
@@ -312,7 +338,9 @@ export class Outgoing extends OfferBase {
     const info = { code: failure.code, message: failure.message };
     round.settle(file.meta.fileId);
     this.trails.delete(file.meta.fileId);
-    this.ctx.link(this.contactId)?.control({ t: 'error', offerId: this.offerId, fileId: file.meta.fileId, ...info, fatal: true });
+    this.ctx
+      .link(this.contactId)
+      ?.control({ t: 'error', offerId: this.offerId, fileId: file.meta.fileId, ...info, fatal: true });
     this.finishFile(file, 'failed', info);
     this.ctx.emit('error', { contactId: this.contactId, offerId: this.offerId, fileId: file.meta.fileId, ...info });
     this.checkDone();
@@ -327,10 +355,14 @@ export class Outgoing extends OfferBase {
       throw asTransferError(error, TransferErrorCode.SourceUnreadable, `cannot open ${meta.relativePath}`);
     }
     const changed =
-      source.size !== meta.size || (meta.mtime !== undefined && source.mtime !== undefined && Math.abs(source.mtime - meta.mtime) >= 1);
+      source.size !== meta.size ||
+      (meta.mtime !== undefined && source.mtime !== undefined && Math.abs(source.mtime - meta.mtime) >= 1);
     if (changed) {
       await source.close().catch(() => {});
-      throw new TransferError(TransferErrorCode.SourceChanged, `${meta.relativePath} changed since it was offered; send it again`);
+      throw new TransferError(
+        TransferErrorCode.SourceChanged,
+        `${meta.relativePath} changed since it was offered; send it again`,
+      );
     }
     return source;
   }
@@ -363,7 +395,11 @@ export class Outgoing extends OfferBase {
   }
 
   /** Does the receiver's unconfirmed range hold our bytes? Leaves the trail's hash at the range's end. */
-  private async checkRange(source: SourceFile, trail: HashTrail, check: { from: number; length: number; sha256: string }): Promise<boolean> {
+  private async checkRange(
+    source: SourceFile,
+    trail: HashTrail,
+    check: { from: number; length: number; sha256: string },
+  ): Promise<boolean> {
     await this.hashTo(source, trail, check.from);
     const rangeHash = await Sha256.create();
     let at = check.from;
@@ -411,7 +447,11 @@ export class Outgoing extends OfferBase {
           return;
         }
         const data = await next!;
-        if (data.length === 0) throw new TransferError(TransferErrorCode.SourceChanged, `${file.meta.relativePath} became shorter while sending`);
+        if (data.length === 0)
+          throw new TransferError(
+            TransferErrorCode.SourceChanged,
+            `${file.meta.relativePath} became shorter while sending`,
+          );
         const after = offset + data.length;
         next = after < size ? readAt(after) : null;
         trail.update(data);
@@ -419,7 +459,11 @@ export class Outgoing extends OfferBase {
         const { windowBytes, relayWindowBytes } = this.ctx.options;
         const limit = () => (this.ctx.link(this.contactId)?.path() === 'relay' ? relayWindowBytes : windowBytes);
         // Re-checked after every wake-up: acks, settled files and resume requests all wake the sender.
-        for (let wait = round.room(limit()); wait && !round.aborted && job.restartAt === undefined; wait = round.room(limit())) {
+        for (
+          let wait = round.room(limit());
+          wait && !round.aborted && job.restartAt === undefined;
+          wait = round.room(limit())
+        ) {
           const since = this.ctx.now();
           await wait;
           this.ctx.stats.windowWaitMs += this.ctx.now() - since;

@@ -32,19 +32,30 @@ export const OFFER_ID_BYTES = 16;
 
 // 16 bytes in 22 base64url characters: the last one carries 2 bits, so only A, Q, g or w is canonical.
 const offerId = z.string().regex(/^[A-Za-z0-9_-]{21}[AQgw]$/, 'must be a 16-byte base64url id');
-const fileId = z.number().int().min(0).max(MAX_FILES_PER_OFFER - 1);
+const fileId = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_FILES_PER_OFFER - 1);
 const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256');
 const round = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const text = z.string().max(500);
-const code = z.string().min(1).max(40).regex(/^[a-z-]+$/);
+const code = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z-]+$/);
 
 /** One file in an offer. The relative path is checked by names.ts, not here, so a hostile name gets a clear refusal. */
 export const OfferFileSchema = z.object({
   fileId,
   relativePath: z.string().min(1).max(4096),
   size,
-  mime: z.string().max(200).regex(/^[\x20-\x7e]*$/, 'must be printable ASCII'),
+  mime: z
+    .string()
+    .max(200)
+    .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII'),
   mtime: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type OfferFile = z.infer<typeof OfferFileSchema>;
@@ -65,7 +76,8 @@ export const OfferSchema = z
   .superRefine((offer, ctx) => {
     const ids = new Set<number>();
     for (const file of offer.files) {
-      if (ids.has(file.fileId)) ctx.addIssue({ code: 'custom', message: `fileId ${file.fileId} repeated`, path: ['files'] });
+      if (ids.has(file.fileId))
+        ctx.addIssue({ code: 'custom', message: `fileId ${file.fileId} repeated`, path: ['files'] });
       ids.add(file.fileId);
     }
   });
@@ -83,7 +95,10 @@ export const AcceptFileSchema = z
      */
     check: z.object({ from: size, length: size.min(1), sha256 }).optional(),
   })
-  .refine((f) => !f.check || f.check.from + f.check.length <= f.offset, { message: 'check range must end at or before offset', path: ['check'] });
+  .refine((f) => !f.check || f.check.from + f.check.length <= f.offset, {
+    message: 'check range must end at or before offset',
+    path: ['check'],
+  });
 export type AcceptFile = z.infer<typeof AcceptFileSchema>;
 
 export const AcceptSchema = z.object({
@@ -105,18 +120,38 @@ export const AckSchema = z.object({ t: z.literal('ack'), offerId, fileId, offset
 /** Sender → receiver, after a file's last chunk. */
 export const EndSchema = z.object({ t: z.literal('end'), offerId, fileId, size, sha256 });
 /** Receiver → sender: the file verified and was committed (ok), or failed verification. */
-export const ResultSchema = z.object({ t: z.literal('result'), offerId, fileId, ok: z.boolean(), code: code.optional(), message: text.optional() });
+export const ResultSchema = z.object({
+  t: z.literal('result'),
+  offerId,
+  fileId,
+  ok: z.boolean(),
+  code: code.optional(),
+  message: text.optional(),
+});
 /**
  * Receiver → sender. With fileId and offset: send that file again from offset (a gap was seen).
  * Without: please re-offer (the receiver is ready again, e.g. after a full disk was freed, or it
  * restarted and sees chunks it has not agreed to); `round` is the latest round it answered, so a
  * sender that has re-offered since ignores it.
  */
-export const ResumeSchema = z.object({ t: z.literal('resume'), offerId, fileId: fileId.optional(), offset: size.optional(), round: z.number().int().min(0).optional() });
+export const ResumeSchema = z.object({
+  t: z.literal('resume'),
+  offerId,
+  fileId: fileId.optional(),
+  offset: size.optional(),
+  round: z.number().int().min(0).optional(),
+});
 /** Either side: the whole offer (no fileId) or one file is cancelled for good. */
 export const CancelSchema = z.object({ t: z.literal('cancel'), offerId, fileId: fileId.optional(), message: text });
 /** Either side: an error on one file. fatal → the file failed for good; otherwise the offer pauses (partial kept). */
-export const ErrorSchema = z.object({ t: z.literal('error'), offerId, fileId: fileId.optional(), code, message: text, fatal: z.boolean() });
+export const ErrorSchema = z.object({
+  t: z.literal('error'),
+  offerId,
+  fileId: fileId.optional(),
+  code,
+  message: text,
+  fatal: z.boolean(),
+});
 
 export const ControlSchema = z.discriminatedUnion('t', [
   OfferSchema,
@@ -198,10 +233,16 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
     if (id >= MAX_FILES_PER_OFFER) throw new Error('chunk fileId out of range');
     const hi = view.getUint32(21, false);
     const offset = hi * 2 ** 32 + view.getUint32(25, false);
-    if (!Number.isSafeInteger(offset + (frame.length - CHUNK_HEADER_BYTES))) throw new Error('chunk offset out of range');
+    if (!Number.isSafeInteger(offset + (frame.length - CHUNK_HEADER_BYTES)))
+      throw new Error('chunk offset out of range');
     return {
       kind: 'chunk',
-      chunk: { offerId: toBase64url(frame.subarray(1, 17)), fileId: id, offset, data: frame.subarray(CHUNK_HEADER_BYTES) },
+      chunk: {
+        offerId: toBase64url(frame.subarray(1, 17)),
+        fileId: id,
+        offset,
+        data: frame.subarray(CHUNK_HEADER_BYTES),
+      },
     };
   }
   if (frame[0] === FRAME_CONTROL) {

@@ -37,7 +37,12 @@ export const START: Position = Object.freeze({ expected: 0, state: undefined });
  * Where a partial found on disk continues: after its last checkpoint, plus (provisionally) whatever
  * the partial holds beyond it, if it can be read back and is at most `maxTailBytes`.
  */
-export async function restorePosition(sink: SinkFile, checkpoint: HashPoint | undefined, size: number, maxTailBytes: number): Promise<Position> {
+export async function restorePosition(
+  sink: SinkFile,
+  checkpoint: HashPoint | undefined,
+  size: number,
+  maxTailBytes: number,
+): Promise<Position> {
   const saved = checkpoint ?? (await FileDigest.origin());
   const length = sink.existingBytes;
   // The partial lost bytes we had made durable (or was replaced): start over.
@@ -57,7 +62,11 @@ export async function restorePosition(sink: SinkFile, checkpoint: HashPoint | un
 }
 
 /** Hashes the partial's bytes after the checkpoint: their own SHA-256 and the file hash state at their end. */
-async function hashTail(sink: SinkFile, saved: HashPoint, length: number): Promise<{ sha256: string; digest: FileDigest } | null> {
+async function hashTail(
+  sink: SinkFile,
+  saved: HashPoint,
+  length: number,
+): Promise<{ sha256: string; digest: FileDigest } | null> {
   const tailHash = await Sha256.create();
   const fileHash = await FileDigest.create(saved);
   let at = saved.offset;
@@ -77,5 +86,9 @@ async function hashTail(sink: SinkFile, saved: HashPoint, length: number): Promi
 export function acceptOf(fileId: number, offset: number, unconfirmed: Unconfirmed | undefined): AcceptFile {
   if (!unconfirmed) return { fileId, offset };
   unconfirmed.checkSent = true;
-  return { fileId, offset, check: { from: unconfirmed.from.offset, length: unconfirmed.length, sha256: unconfirmed.sha256 } };
+  return {
+    fileId,
+    offset,
+    check: { from: unconfirmed.from.offset, length: unconfirmed.length, sha256: unconfirmed.sha256 },
+  };
 }

@@ -7,7 +7,10 @@ import type { KeyValueStore, Logger } from '../platform/types.js';
 import { OfferFileSchema } from './protocol.js';
 
 const PREFIX = 'transfer/';
-const b64 = z.string().regex(/^[A-Za-z0-9_-]*$/).max(512);
+const b64 = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]*$/)
+  .max(512);
 const errorInfo = z.object({ code: z.string().max(40), message: z.string().max(500) });
 const offerState = z.enum(['offered', 'pending', 'active', 'paused', 'done', 'declined', 'cancelled']);
 const fileState = z.enum(['pending', 'verified', 'failed', 'cancelled']);
@@ -43,7 +46,8 @@ export interface LoadedOffer {
   files: Map<number, FileRecord>;
 }
 
-const offerKey = (direction: 'out' | 'in', contactId: string, offerId: string) => `${PREFIX}${direction}/${contactId}/${offerId}`;
+const offerKey = (direction: 'out' | 'in', contactId: string, offerId: string) =>
+  `${PREFIX}${direction}/${contactId}/${offerId}`;
 const fileKey = (direction: 'out' | 'in', contactId: string, offerId: string, fileId: number) =>
   `${offerKey(direction, contactId, offerId)}/f/${fileId}`;
 

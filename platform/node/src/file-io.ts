@@ -19,7 +19,9 @@ const PART_SUFFIX = '.part';
 const MAX_NAME_CANDIDATES = 1000;
 
 function errnoOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String((error as { code: unknown }).code)
+    : undefined;
 }
 
 const REASONS: Record<string, string> = {
@@ -46,20 +48,29 @@ export function writeError(error: unknown, what: string): TransferError {
   if (error instanceof TransferError) return error;
   const code = errnoOf(error);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new TransferError(TransferErrorCode.DiskFull, `disk full while writing ${what}; the partial file is kept, free some space and resume`, { cause: error });
+    return new TransferError(
+      TransferErrorCode.DiskFull,
+      `disk full while writing ${what}; the partial file is kept, free some space and resume`,
+      { cause: error },
+    );
   }
-  return new TransferError(TransferErrorCode.WriteFailed, `cannot write ${what}: ${describeFsError(error)}`, { cause: error });
+  return new TransferError(TransferErrorCode.WriteFailed, `cannot write ${what}: ${describeFsError(error)}`, {
+    cause: error,
+  });
 }
 
 function readError(error: unknown, path: string): TransferError {
   if (error instanceof TransferError) return error;
-  return new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${path}: ${describeFsError(error)}`, { cause: error });
+  return new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${path}: ${describeFsError(error)}`, {
+    cause: error,
+  });
 }
 
 /** Reads files by absolute path. */
 export class NodeFileSource implements FileSource {
   async open(source: string): Promise<SourceFile> {
-    if (!isAbsolute(source)) throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${source}: not an absolute path`);
+    if (!isAbsolute(source))
+      throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${source}: not an absolute path`);
     let handle: FileHandle;
     try {
       handle = await open(source, fsConstants.O_RDONLY);
@@ -68,7 +79,8 @@ export class NodeFileSource implements FileSource {
     }
     try {
       const info = await handle.stat();
-      if (!info.isFile()) throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${source}: not a regular file`);
+      if (!info.isFile())
+        throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${source}: not a regular file`);
       return {
         size: info.size,
         mtime: Math.floor(info.mtimeMs),
@@ -118,7 +130,8 @@ export class NodeFileSink implements FileSink {
 
   async open(relativePath: string, options: SinkOpenOptions): Promise<SinkFile> {
     assertRelativePath(relativePath);
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.key)) throw new TransferError(TransferErrorCode.BadName, 'bad partial file key');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.key))
+      throw new TransferError(TransferErrorCode.BadName, 'bad partial file key');
     const final = this.finalPath(relativePath);
     const parent = dirname(final);
     await this.makeFolders(parent, relativePath);
@@ -240,7 +253,9 @@ export class NodeFileSink implements FileSink {
       throw writeError(error, relativePath);
     }
     let at = this.dir;
-    for (const segment of relative(this.dir, parent).split(sep).filter((s) => s !== '')) {
+    for (const segment of relative(this.dir, parent)
+      .split(sep)
+      .filter((s) => s !== '')) {
       at = join(at, segment);
       const st = await lstat(at).catch((error: unknown) => {
         if (errnoOf(error) === 'ENOENT') return null;
@@ -257,7 +272,10 @@ export class NodeFileSink implements FileSink {
       } else if (st.isSymbolicLink()) {
         await this.assertInside(at, relativePath);
       } else if (!st.isDirectory()) {
-        throw new TransferError(TransferErrorCode.BadName, `refused to write ${relativePath}: ${segment} exists and is not a folder`);
+        throw new TransferError(
+          TransferErrorCode.BadName,
+          `refused to write ${relativePath}: ${segment} exists and is not a folder`,
+        );
       }
     }
   }
@@ -266,7 +284,10 @@ export class NodeFileSink implements FileSink {
   private async assertInside(folder: string, relativePath: string): Promise<void> {
     const [root, real] = await Promise.all([realpath(this.dir), realpath(folder)]);
     if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      throw new TransferError(TransferErrorCode.BadName, `refused to write ${relativePath}: its folder leads outside the receive folder`);
+      throw new TransferError(
+        TransferErrorCode.BadName,
+        `refused to write ${relativePath}: its folder leads outside the receive folder`,
+      );
     }
   }
 

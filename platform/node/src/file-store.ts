@@ -176,7 +176,9 @@ export class FileKeyValueStore implements KeyValueStore {
         continue;
       }
       if (this.logBytes > MIN_COMPACT_BYTES && this.logBytes > COMPACT_RATIO * this.liveBytes) {
-        await this.compact().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'store: compaction failed'));
+        await this.compact().catch((err: unknown) =>
+          this.logger.warn({ err: String(err) }, 'store: compaction failed'),
+        );
       }
     }
   }

@@ -4,7 +4,10 @@ import { promises as fs, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class HomeLockedError extends Error {
-  constructor(readonly home: string, readonly pid: number) {
+  constructor(
+    readonly home: string,
+    readonly pid: number,
+  ) {
     super(`another parley process is using ${home} (pid ${pid}); stop it or use another --home`);
     this.name = 'HomeLockedError';
   }

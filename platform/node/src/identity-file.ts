@@ -25,7 +25,10 @@ export class FileIdentityKeyStore implements IdentityKeyStore {
       const st = await fs.stat(this.path);
       if ((st.mode & 0o077) !== 0) {
         // Someone loosened the permissions (copy, umask, backup restore): tighten rather than refuse.
-        this.logger.warn({ path: this.path, mode: (st.mode & 0o777).toString(8) }, 'identity key file was readable by others; set to 0600');
+        this.logger.warn(
+          { path: this.path, mode: (st.mode & 0o777).toString(8) },
+          'identity key file was readable by others; set to 0600',
+        );
         await fs.chmod(this.path, 0o600);
       }
       text = await fs.readFile(this.path, 'utf8');

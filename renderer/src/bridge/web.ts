@@ -26,7 +26,10 @@ export class WebBridge implements ParleyBridge {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     // Only when the user is not looking at the app; in-app UI shows the rest.
     if (this.win.document.visibilityState === 'visible' && this.win.document.hasFocus()) return;
-    const notification = new Notification(n.title, { body: n.body, tag: n.contactId ? `${n.kind}:${n.contactId}` : n.kind });
+    const notification = new Notification(n.title, {
+      body: n.body,
+      tag: n.contactId ? `${n.kind}:${n.contactId}` : n.kind,
+    });
     notification.onclick = () => {
       this.win.focus();
       notification.close();

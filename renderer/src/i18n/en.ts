@@ -62,7 +62,8 @@ export const en = {
   'path.waiting': 'Waiting for an answer…',
   'path.direct.hint': 'Peer-to-peer connection, end-to-end encrypted.',
   'path.relay.hint': 'Through the relay server, end-to-end encrypted: the relay cannot read it.',
-  'path.none.hint': 'No connection to this contact right now: messages wait here and are sent once the connection is back.',
+  'path.none.hint':
+    'No connection to this contact right now: messages wait here and are sent once the connection is back.',
 
   'status.label': 'Status',
   'status.relayOnline': 'Relay connected',
@@ -81,7 +82,8 @@ export const en = {
   'chat.newMessageFrom': 'New message from {name}: {text}',
   'chat.sendFailed': 'The message could not be sent: {error}',
   'chat.sessionRefused': 'The connection to {name} was refused: {error}',
-  'chat.securityWarning': 'Parley refused a connection for this contact because a security check failed ({error}). Someone may be interfering. Verify the safety number.',
+  'chat.securityWarning':
+    'Parley refused a connection for this contact because a security check failed ({error}). Someone may be interfering. Verify the safety number.',
   'chat.linkTitle': 'Links are not opened automatically. Click to choose.',
 
   'message.status.queued': 'Waiting to send',
@@ -150,7 +152,8 @@ export const en = {
 
   'safety.open': 'Safety number',
   'safety.title': 'Verify safety number',
-  'safety.lead': 'Compare these numbers with {name} in person or on a call you trust. If they match, nobody is in the middle.',
+  'safety.lead':
+    'Compare these numbers with {name} in person or on a call you trust. If they match, nobody is in the middle.',
   'safety.numberLabel': 'Safety number',
   'safety.computing': 'Computing…',
   'safety.compareLabel': 'Or paste the number they sent you to compare',
@@ -165,16 +168,21 @@ export const en = {
   'settings.general': 'General',
   'settings.language': 'Language',
   'settings.notifications': 'Notifications',
-  'settings.notificationsHint': 'Show a notification for new messages, calls and files when Parley is in the background.',
+  'settings.notificationsHint':
+    'Show a notification for new messages, calls and files when Parley is in the background.',
   'settings.autoSave': 'Save received files automatically',
-  'settings.autoSaveHint': 'Each file you accept goes to your browser’s downloads as soon as it has arrived and been verified.',
+  'settings.autoSaveHint':
+    'Each file you accept goes to your browser’s downloads as soon as it has arrived and been verified.',
   'settings.appliesAtOnce': 'These choices apply and are kept at once.',
   'settings.serversNotSaved': 'Relay and TURN changes were not saved.',
-  'settings.notificationsBlocked': 'Notifications are blocked for this site. Allow them in the browser’s site settings.',
+  'settings.notificationsBlocked':
+    'Notifications are blocked for this site. Allow them in the browser’s site settings.',
   'settings.relays': 'Relay servers',
-  'settings.relaysHint': 'Used to reach your contacts and, when no direct path exists, to carry encrypted data. Changes apply after saving.',
+  'settings.relaysHint':
+    'Used to reach your contacts and, when no direct path exists, to carry encrypted data. Changes apply after saving.',
   'settings.relayOnly': 'Always use the relay',
-  'settings.relayOnlyHint': 'Hides your IP address from your contacts: messages, files and calls all go through the relay, which can still see the sizes and timing. Calls then need a TURN server (below).',
+  'settings.relayOnlyHint':
+    'Hides your IP address from your contacts: messages, files and calls all go through the relay, which can still see the sizes and timing. Calls then need a TURN server (below).',
   'settings.relayUrl': 'Relay address',
   'settings.relayN': 'Relay address {n}',
   'settings.addRelay': 'Add relay',
@@ -182,7 +190,8 @@ export const en = {
   'settings.relayRequired': 'Enter a relay address.',
   'settings.relayInvalid': 'Enter a relay address that starts with ws:// or wss://',
   'settings.turn': 'TURN servers for calls',
-  'settings.turnHint': 'Calls go direct when they can. A TURN server carries them when a firewall blocks direct connections.',
+  'settings.turnHint':
+    'Calls go direct when they can. A TURN server carries them when a firewall blocks direct connections.',
   'settings.turnN': 'Server {n}',
   'settings.turnUrls': 'URLs (turn:, turns: or stun:, separated by commas)',
   'settings.turnUsername': 'Username',
@@ -229,7 +238,8 @@ export const en = {
   'files.status.declined': 'Declined',
 
   'downloads.title': 'Received files',
-  'downloads.lead': 'Files you receive are kept in this browser’s storage until you remove them. Save puts a copy in your browser’s downloads.',
+  'downloads.lead':
+    'Files you receive are kept in this browser’s storage until you remove them. Save puts a copy in your browser’s downloads.',
   'downloads.open': 'Files kept in this browser',
   'downloads.empty': 'No received files are kept in this browser.',
   'downloads.save': 'Save',

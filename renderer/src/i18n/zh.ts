@@ -82,7 +82,8 @@ export const zh: Record<MessageKey, string> = {
   'chat.newMessageFrom': '来自 {name} 的新消息：{text}',
   'chat.sendFailed': '消息无法发送：{error}',
   'chat.sessionRefused': '与 {name} 的连接被拒绝：{error}',
-  'chat.securityWarning': '由于安全检查未通过（{error}），Parley 拒绝了与该联系人的连接。可能有人在干扰。请核对安全码。',
+  'chat.securityWarning':
+    '由于安全检查未通过（{error}），Parley 拒绝了与该联系人的连接。可能有人在干扰。请核对安全码。',
   'chat.linkTitle': '链接不会自动打开。点击后可以选择。',
 
   'message.status.queued': '等待发送',
@@ -175,7 +176,8 @@ export const zh: Record<MessageKey, string> = {
   'settings.relays': '中继服务器',
   'settings.relaysHint': '用于联系你的联系人；在没有直连路径时传送加密数据。保存后生效。',
   'settings.relayOnly': '始终使用中继',
-  'settings.relayOnlyHint': '不向联系人暴露你的 IP 地址：消息、文件和通话都经由中继（中继仍能看到数据大小和时间）。此时通话需要 TURN 服务器（见下方）。',
+  'settings.relayOnlyHint':
+    '不向联系人暴露你的 IP 地址：消息、文件和通话都经由中继（中继仍能看到数据大小和时间）。此时通话需要 TURN 服务器（见下方）。',
   'settings.relayUrl': '中继地址',
   'settings.relayN': '中继地址 {n}',
   'settings.addRelay': '添加中继',

@@ -44,7 +44,10 @@ export class OpfsWorkerClient {
     return this.worker;
   }
 
-  call(msg: DistributiveOmit<WorkerRequest, 'req'>, transfer: Transferable[] = []): Promise<WorkerReply & { ok: true }> {
+  call(
+    msg: DistributiveOmit<WorkerRequest, 'req'>,
+    transfer: Transferable[] = [],
+  ): Promise<WorkerReply & { ok: true }> {
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
       this.pending.set(req, { resolve, reject });
@@ -58,4 +61,3 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 let client: OpfsWorkerClient | null = null;
 /** The one OPFS worker of this page, started on first use. */
 export const opfsWorker = (): OpfsWorkerClient => (client ??= new OpfsWorkerClient());
-

@@ -19,7 +19,12 @@ export async function namesIn(dir: FileSystemDirectoryHandle): Promise<Set<strin
 }
 
 /** Moves a closed file between OPFS folders: move() where the engine has it, else copy and delete. */
-export async function moveFile(fromDir: FileSystemDirectoryHandle, fromName: string, toDir: FileSystemDirectoryHandle, toName: string): Promise<void> {
+export async function moveFile(
+  fromDir: FileSystemDirectoryHandle,
+  fromName: string,
+  toDir: FileSystemDirectoryHandle,
+  toName: string,
+): Promise<void> {
   const file = await fromDir.getFileHandle(fromName);
   const movable = file as unknown as { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
   if (typeof movable.move === 'function') {

@@ -28,7 +28,10 @@ export class BrowserFileSource implements FileSource {
   async open(source: string): Promise<SourceFile> {
     const file = this.files.get(source);
     if (!file) {
-      throw new TransferError('source-unreadable', 'The file is no longer available (the page was reloaded). Send it again.');
+      throw new TransferError(
+        'source-unreadable',
+        'The file is no longer available (the page was reloaded). Send it again.',
+      );
     }
     const reader = new BlobReader(file);
     return {
@@ -38,7 +41,10 @@ export class BrowserFileSource implements FileSource {
         try {
           return await reader.read(offset, length);
         } catch (err) {
-          throw new TransferError('source-unreadable', `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+          throw new TransferError(
+            'source-unreadable',
+            `Cannot read ${file.name}: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       },
       async close() {
@@ -88,9 +94,11 @@ class OpfsSinkFile implements SinkFile {
   async read(offset: number, length: number): Promise<Uint8Array> {
     this.check();
     await this.drain();
-    const reply = await opfsWorker().call({ op: 'read', handle: this.handle, at: offset, length }).catch((e: unknown) => {
-      throw writeError(e);
-    });
+    const reply = await opfsWorker()
+      .call({ op: 'read', handle: this.handle, at: offset, length })
+      .catch((e: unknown) => {
+        throw writeError(e);
+      });
     return new Uint8Array(reply.data ?? new ArrayBuffer(0));
   }
 

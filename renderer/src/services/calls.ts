@@ -32,8 +32,15 @@ export function bindCalls(manager: CallManager, state: CallUiState): () => void 
         case 'ended':
         case 'failed': {
           const code = end?.code ?? (s === 'ended' ? 'hangup' : 'error');
-          if (s === 'ended') emit({ type: 'ended', callId: id, reason: code as Extract<CallEvent, { type: 'ended' }>['reason'] });
-          else emit({ type: 'failed', callId: id, reason: code as Extract<CallEvent, { type: 'failed' }>['reason'], message: end?.message ?? '' });
+          if (s === 'ended')
+            emit({ type: 'ended', callId: id, reason: code as Extract<CallEvent, { type: 'ended' }>['reason'] });
+          else
+            emit({
+              type: 'failed',
+              callId: id,
+              reason: code as Extract<CallEvent, { type: 'failed' }>['reason'],
+              message: end?.message ?? '',
+            });
           byId.delete(id);
           offState();
           offStream();
@@ -47,8 +54,12 @@ export function bindCalls(manager: CallManager, state: CallUiState): () => void 
     });
     const offStream = call.on('remote-stream', (stream) => emit({ type: 'remote-stream', callId: id, stream }));
     // A track added later (video into an audio call): a new stream object re-binds the <video>.
-    const offTrack = call.on('remote-track', ({ stream }) => emit({ type: 'remote-stream', callId: id, stream: new MediaStream(stream.getTracks()) }));
-    const offRemote = call.on('remote-state', (r) => emit({ type: 'remote-media', callId: id, muted: r.muted, cameraOff: r.cameraOff, video: r.video }));
+    const offTrack = call.on('remote-track', ({ stream }) =>
+      emit({ type: 'remote-stream', callId: id, stream: new MediaStream(stream.getTracks()) }),
+    );
+    const offRemote = call.on('remote-state', (r) =>
+      emit({ type: 'remote-media', callId: id, muted: r.muted, cameraOff: r.cameraOff, video: r.video }),
+    );
   };
 
   offs.push(

@@ -56,7 +56,13 @@ export class TransferService {
       e.on('offer', (info) => rowsOf(info).forEach((r) => this.state.update(r))),
       e.on('state', (info) => rowsOf(info).forEach((r) => this.state.update(r))),
       e.on('progress', (p) =>
-        this.state.update({ id: rowId(p.offerId, p.fileId), bytesDone: p.fileBytesDone, speed: p.speed, path: p.path, ...(p.fileBytesDone < p.fileSize ? { status: 'active' } : {}) }),
+        this.state.update({
+          id: rowId(p.offerId, p.fileId),
+          bytesDone: p.fileBytesDone,
+          speed: p.speed,
+          path: p.path,
+          ...(p.fileBytesDone < p.fileSize ? { status: 'active' } : {}),
+        }),
       ),
       e.on('file', (f) => {
         const info = e.get(f.offerId);

@@ -1,6 +1,14 @@
 // The application's state: identity, relay status, contacts, the open conversation and settings,
 // fed by the engine's events. Platform pieces and the engine factory are injected (main.ts wires them).
-import type { ChatMessage, Contact, ContactRequestView, IdentityId, MessengerEventMap, OwnIdentity, Unsubscribe } from '../../../core/src/api.js';
+import type {
+  ChatMessage,
+  Contact,
+  ContactRequestView,
+  IdentityId,
+  MessengerEventMap,
+  OwnIdentity,
+  Unsubscribe,
+} from '../../../core/src/api.js';
 import type { ParleyBridge } from '../../../core/src/bridge.js';
 import type { KeyValueStore } from '../../../core/src/platform/types.js';
 import { t } from '../i18n/index.svelte.js';
@@ -38,7 +46,9 @@ export function displayName(contact: Pick<Contact, 'name' | 'id'>): string {
 }
 
 function byRecent(a: Contact, b: Contact): number {
-  return (b.lastMessageAt ?? b.addedAt) - (a.lastMessageAt ?? a.addedAt) || displayName(a).localeCompare(displayName(b));
+  return (
+    (b.lastMessageAt ?? b.addedAt) - (a.lastMessageAt ?? a.addedAt) || displayName(a).localeCompare(displayName(b))
+  );
 }
 
 export class AppState {
@@ -157,7 +167,9 @@ export class AppState {
     const old = this.settings.snapshot();
     await this.settings.save(next);
     const needsRestart =
-      JSON.stringify(old.relays) !== JSON.stringify(next.relays) || JSON.stringify(old.iceServers) !== JSON.stringify(next.iceServers) || old.relayOnly !== next.relayOnly;
+      JSON.stringify(old.relays) !== JSON.stringify(next.relays) ||
+      JSON.stringify(old.iceServers) !== JSON.stringify(next.iceServers) ||
+      old.relayOnly !== next.relayOnly;
     if (needsRestart && this.phase === 'ready') {
       await this.detach();
       try {
@@ -176,7 +188,9 @@ export class AppState {
     if (e.contactId) {
       this.warnings[e.contactId] = e.message;
       const c = this.contacts.find((x) => x.id === e.contactId);
-      this.toasts.error(t('chat.sessionRefused', { name: c ? displayName(c) : e.contactId.slice(0, 8), error: e.message }));
+      this.toasts.error(
+        t('chat.sessionRefused', { name: c ? displayName(c) : e.contactId.slice(0, 8), error: e.message }),
+      );
       return;
     }
     this.toasts.error(e.message);
@@ -202,7 +216,12 @@ export class AppState {
     if (this.settings.notifications) {
       const c = this.contacts.find((x) => x.id === m.contactId);
       void this.deps.bridge
-        .notify({ kind: 'message', title: c ? displayName(c) : t('app.name'), body: m.text.slice(0, 200), contactId: m.contactId })
+        .notify({
+          kind: 'message',
+          title: c ? displayName(c) : t('app.name'),
+          body: m.text.slice(0, 200),
+          contactId: m.contactId,
+        })
         .catch(() => undefined);
     }
   }

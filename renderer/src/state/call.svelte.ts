@@ -6,7 +6,18 @@
 import type { IdentityId } from '../../../core/src/api.js';
 import type { CallEndedCode, CallStats } from '../../../core/src/call/types.js';
 import { CallDevices, type DeviceKind, type DeviceLists, type MediaAccess } from './call/devices.svelte.js';
-import { dismissed, finished, IDLE, isLive, reduceCallEvent, type CallEvent, type CallFacts, type CallPhase, type FailureCode, type LocalFailure } from './call/reducer.js';
+import {
+  dismissed,
+  finished,
+  IDLE,
+  isLive,
+  reduceCallEvent,
+  type CallEvent,
+  type CallFacts,
+  type CallPhase,
+  type FailureCode,
+  type LocalFailure,
+} from './call/reducer.js';
 import { CallStatsMonitor } from './call/stats.svelte.js';
 
 export type { CallEvent, CallPhase, FailureCode, LocalFailure } from './call/reducer.js';
@@ -280,7 +291,8 @@ export class CallUiState {
     try {
       await control.accept(callId, stream);
     } catch (err) {
-      if (this.callId === callId) this.#finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
+      if (this.callId === callId)
+        this.#finish('failed', { failure: 'error', detail: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -392,7 +404,8 @@ export class CallUiState {
     } else if (effect === 'dismissed') {
       // Declined: the screen closes at once; the chat still offers to call back.
       const contactId = before.contactId;
-      if (contactId) this.#lastEnded = { contactId, video: this.#video, reason: ev.type === 'ended' ? ev.reason : 'hangup' };
+      if (contactId)
+        this.#lastEnded = { contactId, video: this.#video, reason: ev.type === 'ended' ? ev.reason : 'hangup' };
       this.#stopClosing();
     }
   }

@@ -25,7 +25,10 @@ export class Conversation {
     this.error = null;
     try {
       const oldest = this.messages[0]?.seq;
-      const page = await engine.history(this.contactId, { limit: PAGE_SIZE, ...(oldest !== undefined ? { before: oldest } : {}) });
+      const page = await engine.history(this.contactId, {
+        limit: PAGE_SIZE,
+        ...(oldest !== undefined ? { before: oldest } : {}),
+      });
       for (const m of page) upsertBySeq(this.messages, m);
       this.hasMore = page.length >= PAGE_SIZE;
       this.loadedOnce = true;

@@ -25,7 +25,11 @@ export const SettingsSchema = z.object({
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
-export type FieldError = { field: string; index?: number; code: 'relay-invalid' | 'relay-required' | 'ice-url' | 'ice-credential' };
+export type FieldError = {
+  field: string;
+  index?: number;
+  code: 'relay-invalid' | 'relay-required' | 'ice-url' | 'ice-credential';
+};
 
 /** Checks one TURN/STUN URL; turn(s) URLs need a username and credential. */
 export function isIceUrl(url: string): boolean {
@@ -49,7 +53,9 @@ export function validateSettings(s: Settings): FieldError[] {
 }
 
 /** RTCIceServer list for the engine. */
-export function toRtcIceServers(servers: readonly IceServerSetting[]): Array<{ urls: string[]; username?: string; credential?: string }> {
+export function toRtcIceServers(
+  servers: readonly IceServerSetting[],
+): Array<{ urls: string[]; username?: string; credential?: string }> {
   return servers.map((s) => ({
     urls: s.urls.map((u) => u.trim()),
     ...(s.username ? { username: s.username } : {}),

@@ -7,7 +7,10 @@ export function rowId(offerId: string, fileId: number): string {
   return `${offerId}:${fileId}`;
 }
 
-export function fileStatus(info: Pick<TransferInfo, 'state' | 'direction'>, file: Pick<TransferFileInfo, 'state' | 'size' | 'bytesDone'>): TransferStatus {
+export function fileStatus(
+  info: Pick<TransferInfo, 'state' | 'direction'>,
+  file: Pick<TransferFileInfo, 'state' | 'size' | 'bytesDone'>,
+): TransferStatus {
   if (file.state === 'verified') return 'done';
   if (file.state === 'failed') return 'failed';
   // A declined offer cancels its pending files: say "declined", which is why.
@@ -40,7 +43,8 @@ export function rowsOf(info: TransferInfo): TransferUpdate[] {
     size: f.size,
     bytesDone: f.bytesDone,
     status: fileStatus(info, f),
-    error: f.error?.message ?? (info.state === 'paused' || info.state === 'declined' ? (info.error?.message ?? null) : null),
+    error:
+      f.error?.message ?? (info.state === 'paused' || info.state === 'declined' ? (info.error?.message ?? null) : null),
     savedAs: f.savedAs ?? null,
     createdAt: info.createdAt,
   }));

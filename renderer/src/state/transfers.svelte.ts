@@ -94,14 +94,17 @@ export class TransfersState {
 
   /** Incoming offers waiting for a decision, grouped by offer. */
   pendingOffers(contactId: IdentityId): string[] {
-    return [...new Set(this.#items.filter((x) => x.contactId === contactId && x.status === 'offered').map((x) => x.offerId))];
+    return [
+      ...new Set(this.#items.filter((x) => x.contactId === contactId && x.status === 'offered').map((x) => x.offerId)),
+    ];
   }
 
   update(u: TransferUpdate): void {
     let item = this.#items.find((x) => x.id === u.id);
     const before = item?.status;
     if (!item) {
-      if (u.contactId === undefined || u.direction === undefined || u.name === undefined || u.size === undefined) return;
+      if (u.contactId === undefined || u.direction === undefined || u.name === undefined || u.size === undefined)
+        return;
       this.#items.push({
         id: u.id,
         offerId: u.offerId ?? u.id,
@@ -134,7 +137,8 @@ export class TransfersState {
       this.#meters.get(u.id)?.reset();
     }
     // Only a file seen arriving (not one listed as done from storage after a reload) counts as received now.
-    if (before !== undefined && before !== 'done' && item.status === 'done' && item.direction === 'in' && item.savedAs) this.#onReceived?.(item);
+    if (before !== undefined && before !== 'done' && item.status === 'done' && item.direction === 'in' && item.savedAs)
+      this.#onReceived?.(item);
   }
 
   /** The received file was handed to the browser's downloads (web client). */

@@ -39,7 +39,11 @@ const NEWLINE = Buffer.from('\n');
 /** SUBSCRIBE/UNSUBSCRIBE at most this many channels per command when resubscribing. */
 const SUBSCRIBE_BATCH = 500;
 
-export async function joinCluster(ctx: RelayContext, options: ClusterOptions, stats: () => RelayStats): Promise<ClusterHooks> {
+export async function joinCluster(
+  ctx: RelayContext,
+  options: ClusterOptions,
+  stats: () => RelayStats,
+): Promise<ClusterHooks> {
   const node = new ClusterNode(ctx, resolveClusterOptions(options), stats);
   try {
     await node.start();
@@ -104,17 +108,30 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       retryStrategy: (times) => Math.min(50 * times, 500),
       connectionName: `parley-${o.nodeId}`,
     };
-    this.cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true, commandTimeout: 2_000 }) as Redis & Scripts;
+    this.cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true, commandTimeout: 2_000 }) as Redis &
+      Scripts;
     this.sub = new Redis(o.redisUrl, common);
-    for (const [name, lua] of Object.entries({ parleyUp: UP, parleyDown: DOWN, parleyTick: TICK, parleyAssert: ASSERT, parleyLeave: LEAVE, parleyState: STATE })) {
+    for (const [name, lua] of Object.entries({
+      parleyUp: UP,
+      parleyDown: DOWN,
+      parleyTick: TICK,
+      parleyAssert: ASSERT,
+      parleyLeave: LEAVE,
+      parleyState: STATE,
+    })) {
       this.cmd.defineCommand(name, { numberOfKeys: 0, lua });
     }
-    this.links = new LinkPool(o.nodeId, o.secret, {
-      control: (link, msg) => this.channels.onControl(link, msg),
-      data: (link, body) => this.channels.onData(link, body),
-      credit: (link, chan, bytes) => this.channels.onCredit(link, chan, bytes),
-      closed: (link) => this.channels.onLinkClosed(link),
-    }, ctx.logger);
+    this.links = new LinkPool(
+      o.nodeId,
+      o.secret,
+      {
+        control: (link, msg) => this.channels.onControl(link, msg),
+        data: (link, body) => this.channels.onData(link, body),
+        credit: (link, chan, bytes) => this.channels.onCredit(link, chan, bytes),
+        closed: (link) => this.channels.onLinkClosed(link),
+      },
+      ctx.logger,
+    );
     this.channels = new RemoteChannels(
       o.nodeId,
       ctx.channels,
@@ -129,7 +146,10 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
 
   async start(): Promise<void> {
     const log = this.ctx.logger;
-    for (const [name, client] of [['commands', this.cmd], ['subscriber', this.sub]] as const) {
+    for (const [name, client] of [
+      ['commands', this.cmd],
+      ['subscriber', this.sub],
+    ] as const) {
       client.on('error', (err: Error) => {
         this.m.redisErrors++;
         log.debug({ redis: name, err: err.message }, 'redis error');
@@ -138,7 +158,9 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         if (!this.closing && this.started) log.warn({ redis: name }, 'redis connection lost');
       });
     }
-    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel.toString('latin1'), message));
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+      this.onMessage(channel.toString('latin1'), message),
+    );
     await this.links.listen(this.o.linkHost, this.o.linkPort, this.o.advertiseHost);
     await Promise.all([this.cmd.connect(), this.sub.connect()]);
     await this.sub.subscribe(`${this.P}c:${this.o.nodeId}`);
@@ -158,7 +180,8 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     every(this.o.heartbeatMs / 2, () => this.tick());
     every(this.o.reassertMs, () => this.reassert());
     every(1_000, () => {
-      for (const link of this.links.all) if (link.queuedBytes > this.m.peakLinkQueued) this.m.peakLinkQueued = link.queuedBytes;
+      for (const link of this.links.all)
+        if (link.queuedBytes > this.m.peakLinkQueued) this.m.peakLinkQueued = link.queuedBytes;
     });
     this.started = true;
     log.info({ redis: redactUrl(this.o.redisUrl), link: this.links.address }, 'cluster node joined');
@@ -182,7 +205,10 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     if (total >= 0) return null;
     this.m.refusedAtCap++;
     this.dropLocal(id);
-    return { code: ErrorCode.TooManyConnections, message: `this identity already has ${this.o.maxConnectionsPerIdentity} connections to this relay cluster` };
+    return {
+      code: ErrorCode.TooManyConnections,
+      message: `this identity already has ${this.o.maxConnectionsPerIdentity} connections to this relay cluster`,
+    };
   }
 
   release(id: string): void {
@@ -227,19 +253,26 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     batch.senders.push({ from, deliveredLocally, ref });
   }
 
-  private readonly batches = new Map<string, { parts: Buffer[]; senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[] }>();
+  private readonly batches = new Map<
+    string,
+    { parts: Buffer[]; senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[] }
+  >();
   private flushScheduled = false;
   private readonly flushBatches = (): void => {
     this.flushScheduled = false;
     const batches = [...this.batches];
     this.batches.clear();
     for (const [to, { parts, senders }] of batches) {
-      this.publishFor(to, parts.length === 2 ? Buffer.concat(parts, parts[0]!.length + parts[1]!.length) : Buffer.concat(parts)).then(
+      this.publishFor(
+        to,
+        parts.length === 2 ? Buffer.concat(parts, parts[0]!.length + parts[1]!.length) : Buffer.concat(parts),
+      ).then(
         (elsewhere) => {
           if (elsewhere > 0) this.m.signalsPublished += senders.length;
           else {
             for (const s of senders) {
-              if (s.deliveredLocally === 0) s.from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref: s.ref, to });
+              if (s.deliveredLocally === 0)
+                s.from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref: s.ref, to });
             }
           }
         },
@@ -247,7 +280,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
           for (const s of senders) {
             if (s.deliveredLocally > 0) continue; // delivered here; other nodes cannot be reached now
             this.m.signalErrors++;
-            s.from.sendError(ErrorCode.Unavailable, 'relay cluster broker unavailable: signal not delivered; try again', { ref: s.ref, to });
+            s.from.sendError(
+              ErrorCode.Unavailable,
+              'relay cluster broker unavailable: signal not delivered; try again',
+              { ref: s.ref, to },
+            );
           }
         },
       );
@@ -276,7 +313,10 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         else if (message[0] === 0x4f /* O */) {
           const parsed = OfferSchema.safeParse(JSON.parse(message.toString('utf8', nl + 1)));
           if (parsed.success && parsed.data.to === id) {
-            this.channels.onOffer({ ...parsed.data, expires: Date.now() + this.ctx.limits.channelOpenTimeoutMs } satisfies Offer);
+            this.channels.onOffer({
+              ...parsed.data,
+              expires: Date.now() + this.ctx.limits.channelOpenTimeoutMs,
+            } satisfies Offer);
           }
         }
       } else if (kind === 0x70 /* p */) {
@@ -375,7 +415,8 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     if (this.closing) return;
     const all = [...this.desired];
     try {
-      for (let i = 0; i < all.length; i += SUBSCRIBE_BATCH) await this.sub.subscribe(...all.slice(i, i + SUBSCRIBE_BATCH));
+      for (let i = 0; i < all.length; i += SUBSCRIBE_BATCH)
+        await this.sub.subscribe(...all.slice(i, i + SUBSCRIBE_BATCH));
     } catch {
       return; // lost again: the next 'ready' retries
     }
@@ -437,8 +478,15 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     if (path === '/healthz') {
       const redis = this.cmd.status === 'ready' && this.sub.status === 'ready';
       const ok = redis && !this.closing;
-      const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', node: this.o.nodeId, redis: redis ? 'up' : 'down', links: this.links.all.size });
-      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      const body = JSON.stringify({
+        status: ok ? 'ok' : 'degraded',
+        node: this.o.nodeId,
+        redis: redis ? 'up' : 'down',
+        links: this.links.all.size,
+      });
+      res
+        .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : body);
       return true;
     }
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -469,26 +517,50 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       g('parley_relay_paused_connections', 'Connections not read because a receiver is slow.', s.pausedConnections),
       c('parley_relay_connections_accepted_total', 'Connections accepted.', s.connectionsAccepted),
       c('parley_relay_auth_failures_total', 'Failed authentications.', s.authFailures),
-      c('parley_relay_signals_forwarded_total', 'Signals delivered to connections of this node by senders on this node.', s.signalsForwarded),
+      c(
+        'parley_relay_signals_forwarded_total',
+        'Signals delivered to connections of this node by senders on this node.',
+        s.signalsForwarded,
+      ),
       c('parley_relay_frames_forwarded_total', 'Channel frames forwarded.', s.framesForwarded),
       c('parley_relay_bytes_forwarded_total', 'Channel bytes forwarded.', s.bytesForwarded),
       c('parley_relay_backpressure_pauses_total', 'Senders paused for a slow receiver.', s.backpressurePauses),
       c('parley_relay_internal_errors_total', 'Internal errors.', s.internalErrors),
-      c('parley_cluster_signals_published_total', 'Signals received by at least one other node.', this.m.signalsPublished),
+      c(
+        'parley_cluster_signals_published_total',
+        'Signals received by at least one other node.',
+        this.m.signalsPublished,
+      ),
       c('parley_cluster_signals_received_total', 'Signals from other nodes delivered here.', this.m.signalsReceived),
       c('parley_cluster_signal_errors_total', 'Signals answered with unavailable (broker down).', this.m.signalErrors),
-      c('parley_cluster_refused_at_identity_cap_total', 'Connections refused at the per-identity cap.', this.m.refusedAtCap),
+      c(
+        'parley_cluster_refused_at_identity_cap_total',
+        'Connections refused at the per-identity cap.',
+        this.m.refusedAtCap,
+      ),
       c('parley_cluster_nodes_reaped_total', 'Dead nodes this node reaped.', this.m.nodesReaped),
       c('parley_cluster_reasserts_total', 'Times this node re-asserted its connections.', this.m.reasserts),
       c('parley_cluster_redis_errors_total', 'Redis connection errors.', this.m.redisErrors),
-      g('parley_cluster_redis_up', '1 when both Redis connections are ready.', this.cmd.status === 'ready' && this.sub.status === 'ready' ? 1 : 0),
+      g(
+        'parley_cluster_redis_up',
+        '1 when both Redis connections are ready.',
+        this.cmd.status === 'ready' && this.sub.status === 'ready' ? 1 : 0,
+      ),
       g('parley_cluster_redis_rtt_seconds', 'Round trip of the last heartbeat script.', this.redisRttMs / 1000),
       g('parley_cluster_links', 'Node-to-node links up.', this.links.all.size),
       g('parley_cluster_link_queued_bytes', 'Bytes queued on node-to-node links.', linkQueued),
-      g('parley_cluster_link_peak_queued_bytes', 'Largest link queue seen (sampled each second).', this.m.peakLinkQueued),
+      g(
+        'parley_cluster_link_peak_queued_bytes',
+        'Largest link queue seen (sampled each second).',
+        this.m.peakLinkQueued,
+      ),
       c('parley_cluster_link_sent_bytes_total', 'Bytes sent on node-to-node links.', linkSent),
       c('parley_cluster_link_received_bytes_total', 'Bytes received on node-to-node links.', linkReceived),
-      g('parley_cluster_channel_offers', 'Channel opens offered by other nodes, remembered here.', this.channels.offerCount),
+      g(
+        'parley_cluster_channel_offers',
+        'Channel opens offered by other nodes, remembered here.',
+        this.channels.offerCount,
+      ),
     ];
   }
 

@@ -23,10 +23,21 @@ const MAX_CONTROL = 4096;
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 
 const chan = z.number().int().min(1).max(0xffffffff);
-const tag = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/);
+const tag = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 export const LinkControlSchema = z.discriminatedUnion('t', [
   /** Joiner → home: connect `peer`'s open to the open `opener` holds at home; the joiner's channel is `chan`. */
-  z.object({ t: z.literal('join'), j: z.number().int().nonnegative(), opener: IdentityIdSchema, peer: IdentityIdSchema, tag, chan }),
+  z.object({
+    t: z.literal('join'),
+    j: z.number().int().nonnegative(),
+    opener: IdentityIdSchema,
+    peer: IdentityIdSchema,
+    tag,
+    chan,
+  }),
   /** Home → joiner: paired; the home's channel is `chan`. */
   z.object({ t: z.literal('joined'), j: z.number().int().nonnegative(), chan }),
   /** Home → joiner: the open is no longer waiting. */
@@ -45,7 +56,12 @@ export interface LinkEvents {
 }
 
 function mac(secret: string, label: string, nonceS: Buffer, nonceC: Buffer, a: string, b: string): Buffer {
-  return createHmac('sha256', secret).update(`parley-link-1 ${label}\0`).update(nonceS).update(nonceC).update(`\0${a}\0${b}`).digest();
+  return createHmac('sha256', secret)
+    .update(`parley-link-1 ${label}\0`)
+    .update(nonceS)
+    .update(nonceC)
+    .update(`\0${a}\0${b}`)
+    .digest();
 }
 
 function header(length: number, type: number): Buffer {
@@ -254,7 +270,8 @@ export class Link {
       if (body.length <= NONCE) throw new Error('short hello');
       this.nonceS = Buffer.from(body.subarray(0, NONCE));
       const server = body.subarray(NONCE).toString('utf8');
-      if (this.expectNode !== null && server !== this.expectNode) throw new Error(`dialled ${this.expectNode}, ${server} answered`);
+      if (this.expectNode !== null && server !== this.expectNode)
+        throw new Error(`dialled ${this.expectNode}, ${server} answered`);
       this.peerNode = server;
       this.nonceC = randomBytes(NONCE);
       const m = mac(this.secret, 'client', this.nonceS, this.nonceC, this.nodeId, server);
@@ -277,7 +294,8 @@ export class Link {
     }
     if (this.role === 'connect' && type === T_OK && this.nonceC !== null) {
       const expected = mac(this.secret, 'server', this.nonceS!, this.nonceC, this.peerNode!, this.nodeId);
-      if (body.length !== MAC || !timingSafeEqual(expected, body)) throw new Error('peer does not hold the cluster secret');
+      if (body.length !== MAC || !timingSafeEqual(expected, body))
+        throw new Error('peer does not hold the cluster secret');
       this.becomeUp();
       return;
     }
@@ -307,7 +325,9 @@ export class LinkPool {
   ) {}
 
   async listen(host: string, port: number, advertiseHost: string): Promise<void> {
-    const server = createServer((socket) => this.track(new Link(socket, 'accept', this.nodeId, this.secret, this.wrap(), this.logger)));
+    const server = createServer((socket) =>
+      this.track(new Link(socket, 'accept', this.nodeId, this.secret, this.wrap(), this.logger)),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

@@ -41,11 +41,13 @@ export interface ResolvedClusterOptions {
 
 export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions {
   if (!/^rediss?:\/\//.test(o.redisUrl)) throw new RangeError('cluster redisUrl must start with redis:// or rediss://');
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.nodeId)) throw new RangeError('cluster nodeId must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.nodeId))
+    throw new RangeError('cluster nodeId must be 1-64 characters of A-Z a-z 0-9 _ . -');
   if (o.secret.length < 16) throw new RangeError('cluster secret must be at least 16 characters');
   const linkHost = o.linkHost ?? '127.0.0.1';
   const advertiseHost = o.advertiseHost ?? linkHost;
-  if (advertiseHost === '0.0.0.0' || advertiseHost === '::') throw new RangeError('set advertiseHost: other nodes cannot reach a wildcard address');
+  if (advertiseHost === '0.0.0.0' || advertiseHost === '::')
+    throw new RangeError('set advertiseHost: other nodes cannot reach a wildcard address');
   const positive = (name: string, v: number | undefined, d: number): number => {
     const n = v ?? d;
     if (!Number.isFinite(n) || n <= 0) throw new RangeError(`cluster ${name} must be a positive number`);

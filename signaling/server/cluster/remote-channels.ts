@@ -134,7 +134,13 @@ export class RemoteChannels implements ChannelsRemote {
   }
 
   offer(pending: PendingOffer, onlineHere: boolean): void {
-    const json = JSON.stringify({ from: pending.conn.id, to: pending.to, tag: pending.tag, home: this.nodeId, address: this.links.address });
+    const json = JSON.stringify({
+      from: pending.conn.id,
+      to: pending.to,
+      tag: pending.tag,
+      home: this.nodeId,
+      address: this.links.address,
+    });
     this.publisher.offer(pending.to, json).then(
       (elsewhere) => {
         if (elsewhere <= 0 && !onlineHere) {
@@ -142,7 +148,8 @@ export class RemoteChannels implements ChannelsRemote {
         }
       },
       () => {
-        if (!onlineHere) this.channels.refusePending(pending, ErrorCode.Unavailable, 'relay cluster broker unavailable; try again');
+        if (!onlineHere)
+          this.channels.refusePending(pending, ErrorCode.Unavailable, 'relay cluster broker unavailable; try again');
       },
     );
   }
@@ -263,7 +270,10 @@ export class RemoteChannels implements ChannelsRemote {
         link.sendControl({ t: 'join', j, opener: offer.from, peer: conn.id!, tag: offer.tag, chan: num });
       },
       (err: unknown) => {
-        this.logger.warn({ peer: offer.home, err: err instanceof Error ? err.message : String(err) }, 'cannot reach node to join a channel');
+        this.logger.warn(
+          { peer: offer.home, err: err instanceof Error ? err.message : String(err) },
+          'cannot reach node to join a channel',
+        );
         const current = this.joins.get(j);
         if (current === join) this.failJoin(j, join);
       },

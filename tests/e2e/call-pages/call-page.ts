@@ -92,7 +92,14 @@ function watch(c: Call<MediaStream>): void {
   call = c;
   emit({ type: 'call', callId: c.id, direction: c.direction });
   c.on('state', ({ state, previous, end }) =>
-    emit({ type: 'state', callId: c.id, state, previous, ...(end ? { end: { code: end.code, message: end.message, remote: end.remote } } : {}), at: Date.now() }),
+    emit({
+      type: 'state',
+      callId: c.id,
+      state,
+      previous,
+      ...(end ? { end: { code: end.code, message: end.message, remote: end.remote } } : {}),
+      at: Date.now(),
+    }),
   );
   c.on('remote-state', (s) => emit({ type: 'remote-state', callId: c.id, ...s }));
   c.on('remote-track', ({ track }) => {

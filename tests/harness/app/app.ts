@@ -25,9 +25,17 @@ export function buildRenderer(): Promise<void> {
   built ??= new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+      [
+        join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'renderer/vite.config.ts',
+        '--logLevel',
+        'warn',
+      ],
       { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 16 * 1024 * 1024 },
-      (err, _stdout, stderr) => (err ? reject(new Error(`renderer build failed: ${stderr || err.message}`)) : resolve()),
+      (err, _stdout, stderr) =>
+        err ? reject(new Error(`renderer build failed: ${stderr || err.message}`)) : resolve(),
     );
   });
   return built;
@@ -43,7 +51,11 @@ export interface WebRelay {
 }
 
 export async function startWebRelay(host: Host, port = 8800 + Math.floor(Math.random() * 900)): Promise<WebRelay> {
-  const proc = host.spawnNode<{ type: string; url: string; httpUrl: string; port: number }>(RELAY_SCRIPT, [host.address, String(port), RENDERER_DIST]);
+  const proc = host.spawnNode<{ type: string; url: string; httpUrl: string; port: number }>(RELAY_SCRIPT, [
+    host.address,
+    String(port),
+    RENDERER_DIST,
+  ]);
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, httpUrl: msg.httpUrl.endsWith('/') ? msg.httpUrl : `${msg.httpUrl}/`, port: msg.port };
 }
@@ -56,7 +68,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** The browser context every app user gets: window size, language and theme the screenshots assume. */
-export const APP_CONTEXT = { acceptDownloads: true, viewport: { width: 1100, height: 720 }, locale: 'en-US', colorScheme: 'light' } as const;
+export const APP_CONTEXT = {
+  acceptDownloads: true,
+  viewport: { width: 1100, height: 720 },
+  locale: 'en-US',
+  colorScheme: 'light',
+} as const;
 
 /** One user: a browser context (its own IndexedDB/OPFS) and page on the web client. */
 export class AppUser {
@@ -89,7 +106,8 @@ export class AppUser {
     page.on('pageerror', (err) => this.problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
       const text = msg.text();
-      if (msg.type() === 'error' || /Content Security Policy/i.test(text)) this.problems.push(`console.${msg.type()}: ${text}`);
+      if (msg.type() === 'error' || /Content Security Policy/i.test(text))
+        this.problems.push(`console.${msg.type()}: ${text}`);
     });
   }
 
@@ -137,7 +155,9 @@ export class AppUser {
   }
 
   contactRow(name: string) {
-    return this.page.getByRole('listbox', { name: 'Contacts' }).getByRole('option', { name: new RegExp(`^${escapeRe(name)},`) });
+    return this.page
+      .getByRole('listbox', { name: 'Contacts' })
+      .getByRole('option', { name: new RegExp(`^${escapeRe(name)},`) });
   }
 
   async openChat(name: string): Promise<void> {
@@ -180,7 +200,10 @@ export class AppUser {
   }
 
   async waitTransfer(name: string, status: string, timeoutMs = 240_000): Promise<void> {
-    await this.page.locator(`article[data-status="${status}"]`).filter({ has: this.page.getByText(name, { exact: true }) }).waitFor({ timeout: timeoutMs });
+    await this.page
+      .locator(`article[data-status="${status}"]`)
+      .filter({ has: this.page.getByText(name, { exact: true }) })
+      .waitFor({ timeout: timeoutMs });
   }
 
   /**
@@ -188,14 +211,23 @@ export class AppUser {
    * files automatically" (the default) the download has started by itself; else `click` presses the
    * card's Save button.
    */
-  async saveReceived(name: string, dir: string, opts: { click?: boolean; screenshotName?: string } = {}): Promise<string> {
+  async saveReceived(
+    name: string,
+    dir: string,
+    opts: { click?: boolean; screenshotName?: string } = {},
+  ): Promise<string> {
     const p = this.page;
     const card = this.transferCard(name);
     let download: Download;
     if (opts.click) {
-      [download] = await Promise.all([p.waitForEvent('download'), card.getByRole('button', { name: `Save ${name} to your computer` }).click()]);
+      [download] = await Promise.all([
+        p.waitForEvent('download'),
+        card.getByRole('button', { name: `Save ${name} to your computer` }).click(),
+      ]);
     } else {
-      await expect.poll(() => this.downloads.some((d) => d.suggestedFilename() === name), { timeout: 30_000 }).toBe(true);
+      await expect
+        .poll(() => this.downloads.some((d) => d.suggestedFilename() === name), { timeout: 30_000 })
+        .toBe(true);
       download = this.downloads.find((d) => d.suggestedFilename() === name)!;
     }
     await card.getByText('Saved to your downloads').waitFor();
@@ -220,7 +252,8 @@ export async function introducedPair(
   url: string,
   names: [string, string],
 ): Promise<[AppUser, AppUser]> {
-  const open = (where: Browser | BrowserContext, name: string) => ('pages' in where ? AppUser.openIn(where, url, name) : AppUser.open(where, url, name));
+  const open = (where: Browser | BrowserContext, name: string) =>
+    'pages' in where ? AppUser.openIn(where, url, name) : AppUser.open(where, url, name);
   const [a, b] = await Promise.all([open(browserA, names[0]), open(browserB, names[1])]);
   await Promise.all([a.createIdentity(), b.createIdentity()]);
   await Promise.all([a.waitRelayOnline(), b.waitRelayOnline()]);
@@ -238,7 +271,7 @@ export async function randomFile(path: string, bytes: number): Promise<string> {
   const fh = await open(path, 'w');
   try {
     const buf = Buffer.alloc(1024 * 1024);
-    for (let done = 0; done < bytes; ) {
+    for (let done = 0; done < bytes;) {
       const n = Math.min(buf.length, bytes - done);
       randomFillSync(buf, 0, n);
       await fh.write(buf, 0, n);
@@ -266,12 +299,27 @@ export async function sha256File(path: string): Promise<string> {
 export async function unnamedControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    const controls = document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role="button"], [role="option"], [role="switch"], [tabindex="0"]');
+    const controls = document.querySelectorAll<HTMLElement>(
+      'button, a[href], input, select, textarea, [role="button"], [role="option"], [role="switch"], [tabindex="0"]',
+    );
     for (const el of controls) {
-      if (el.closest('[aria-hidden="true"]') || el.getAttribute('type') === 'hidden' || el.classList.contains('visually-hidden')) continue;
-      const labelled = el.getAttribute('aria-labelledby')?.split(/\s+/).some((id) => document.getElementById(id)?.textContent?.trim());
+      if (
+        el.closest('[aria-hidden="true"]') ||
+        el.getAttribute('type') === 'hidden' ||
+        el.classList.contains('visually-hidden')
+      )
+        continue;
+      const labelled = el
+        .getAttribute('aria-labelledby')
+        ?.split(/\s+/)
+        .some((id) => document.getElementById(id)?.textContent?.trim());
       const labels = (el as HTMLInputElement).labels;
-      const name = el.getAttribute('aria-label')?.trim() || (labelled ? 'labelledby' : '') || (labels && labels.length > 0 ? 'label' : '') || el.getAttribute('title')?.trim() || el.textContent?.trim();
+      const name =
+        el.getAttribute('aria-label')?.trim() ||
+        (labelled ? 'labelledby' : '') ||
+        (labels && labels.length > 0 ? 'label' : '') ||
+        el.getAttribute('title')?.trim() ||
+        el.textContent?.trim();
       if (!name) out.push(el.outerHTML.slice(0, 120));
     }
     return out;

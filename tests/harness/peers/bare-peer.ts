@@ -18,7 +18,10 @@ let peer: Instance | null = null;
 
 function create(initiator: boolean, to: string): Instance {
   const p = new SimplePeer({ initiator, trickle: true, wrtc, config: { iceServers: [] } });
-  p.on('signal', (data: SignalData) => void relay.signal(to, { bare: data as unknown as Record<string, unknown> }).catch(() => {}));
+  p.on(
+    'signal',
+    (data: SignalData) => void relay.signal(to, { bare: data as unknown as Record<string, unknown> }).catch(() => {}),
+  );
   p.on('data', (d: Uint8Array) => process.send?.({ type: 'received', t: now(), text: Buffer.from(d).toString() }));
   p.on('error', () => {});
   return p;

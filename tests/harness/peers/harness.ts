@@ -18,8 +18,16 @@ export interface RelayHandle {
   port: number;
 }
 
-export async function startRelayHost(host: Host, mode: 'honest' | 'tamper' | 'impersonate' = 'honest', port = 0): Promise<RelayHandle> {
-  const proc = host.spawnNode<{ type: string; port: number; url: string }>(RELAY_SCRIPT, [host.address, String(port || 8800 + Math.floor(Math.random() * 1000)), mode]);
+export async function startRelayHost(
+  host: Host,
+  mode: 'honest' | 'tamper' | 'impersonate' = 'honest',
+  port = 0,
+): Promise<RelayHandle> {
+  const proc = host.spawnNode<{ type: string; port: number; url: string }>(RELAY_SCRIPT, [
+    host.address,
+    String(port || 8800 + Math.floor(Math.random() * 1000)),
+    mode,
+  ]);
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, port: msg.port };
 }
@@ -38,17 +46,29 @@ export class MessengerPeer {
     this.invite = ready.invite;
   }
 
-  static async spawn(host: Host, name: string, relayUrl: string, options: Record<string, unknown> = {}, home?: string): Promise<MessengerPeer> {
+  static async spawn(
+    host: Host,
+    name: string,
+    relayUrl: string,
+    options: Record<string, unknown> = {},
+    home?: string,
+  ): Promise<MessengerPeer> {
     const dir = home ?? mkdtempSync(join(tmpdir(), `parley-${name}-`));
     const proc = host.spawnNode<PeerOut, PeerIn>(PEER_SCRIPT, [dir, name, relayUrl, JSON.stringify(options)]);
     const ready = await proc.next((m) => m.type === 'ready', 60_000);
     return new MessengerPeer(proc, dir, ready as { id: string; invite: string });
   }
 
-  async request<T = unknown>(cmd: DistributiveOmit<PeerIn, 'req'>, timeoutMs = 30_000): Promise<{ value: T; t?: number }> {
+  async request<T = unknown>(
+    cmd: DistributiveOmit<PeerIn, 'req'>,
+    timeoutMs = 30_000,
+  ): Promise<{ value: T; t?: number }> {
     const req = ++this.#req;
     await this.proc.send({ ...cmd, req } as PeerIn);
-    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<PeerOut, { type: 'result' }>;
+    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<
+      PeerOut,
+      { type: 'result' }
+    >;
     if (res.error !== undefined) throw new Error(`${this.proc.label}: ${res.error}`);
     return { value: res.value as T, ...(res.t !== undefined ? { t: res.t } : {}) };
   }
@@ -67,13 +87,22 @@ export class MessengerPeer {
   }
 
   /** The next incoming message (consumed), optionally matching. */
-  async nextIncoming(pred: (m: ChatMessage) => boolean = () => true, timeoutMs = 30_000): Promise<{ message: ChatMessage; t: number }> {
-    const m = await this.proc.next((x) => x.type === 'message' && x.message.direction === 'in' && pred(x.message), timeoutMs);
+  async nextIncoming(
+    pred: (m: ChatMessage) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<{ message: ChatMessage; t: number }> {
+    const m = await this.proc.next(
+      (x) => x.type === 'message' && x.message.direction === 'in' && pred(x.message),
+      timeoutMs,
+    );
     return m as { message: ChatMessage; t: number };
   }
 
   async nextDelivered(id: string, timeoutMs = 30_000): Promise<void> {
-    await this.proc.next((x) => x.type === 'message' && x.message.id === id && x.message.status === 'delivered', timeoutMs);
+    await this.proc.next(
+      (x) => x.type === 'message' && x.message.id === id && x.message.status === 'delivered',
+      timeoutMs,
+    );
   }
 
   async waitPath(contactId: string, path: SessionPath, timeoutMs = 30_000): Promise<void> {
@@ -107,7 +136,14 @@ export async function presetIdentity(name: string, accept: (id: string) => boole
     const kp = await generateIdentityKeyPair({ extractable: true, algorithm: 'Ed25519' });
     if (!accept(kp.id)) continue;
     const home = mkdtempSync(join(tmpdir(), `parley-${name}-`));
-    const stored = { alg: kp.alg, publicKey: kp.publicKey, privateKey: { pkcs8: await exportPrivateKey(kp.privateKey) }, name, relays: [], createdAt: Date.now() };
+    const stored = {
+      alg: kp.alg,
+      publicKey: kp.publicKey,
+      privateKey: { pkcs8: await exportPrivateKey(kp.privateKey) },
+      name,
+      relays: [],
+      createdAt: Date.now(),
+    };
     writeFileSync(join(home, 'identity.json'), JSON.stringify(stored));
     return home;
   }

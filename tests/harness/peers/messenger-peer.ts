@@ -10,8 +10,15 @@ import type { PeerIn, PeerOut } from './peer-protocol.js';
 import { nodeAead } from '../../../platform/node/src/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
-if (!home || name === undefined || !relayUrl) throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');
-const options = JSON.parse(optionsJson ?? '{}') as { directHeadStartMs?: number; directStallMs?: number; directAttemptTimeoutMs?: number; directDisabled?: boolean; debug?: boolean };
+if (!home || name === undefined || !relayUrl)
+  throw new Error('usage: messenger-peer <home> <name> <relay url> [options]');
+const options = JSON.parse(optionsJson ?? '{}') as {
+  directHeadStartMs?: number;
+  directStallMs?: number;
+  directAttemptTimeoutMs?: number;
+  directDisabled?: boolean;
+  debug?: boolean;
+};
 mkdirSync(home, { recursive: true });
 
 function out(msg: PeerOut): void {
@@ -44,7 +51,9 @@ const messenger = await Messenger.open({
 messenger.on('message', (m) => out({ type: 'message', message: m, t: performance.now() + performance.timeOrigin }));
 messenger.on('path', (p) => out({ type: 'path', contactId: p.contactId, path: p.path }));
 messenger.on('relay', (r) => out({ type: 'relay', state: r.state }));
-messenger.on('error', (e) => out({ type: 'error', message: e.message, ...(e.contactId ? { contactId: e.contactId } : {}) }));
+messenger.on('error', (e) =>
+  out({ type: 'error', message: e.message, ...(e.contactId ? { contactId: e.contactId } : {}) }),
+);
 messenger.on('contact', (c) => out({ type: 'contact', id: c.id, online: c.online, path: c.path }));
 
 process.on('message', (raw) => {
@@ -68,7 +77,10 @@ process.on('message', (raw) => {
           return;
         }
         case 'history': {
-          const h = await messenger.history(msg.contactId, { limit: 500, ...(msg.before !== undefined ? { before: msg.before } : {}) });
+          const h = await messenger.history(msg.contactId, {
+            limit: 500,
+            ...(msg.before !== undefined ? { before: msg.before } : {}),
+          });
           out({ type: 'result', req: msg.req, value: h });
           return;
         }

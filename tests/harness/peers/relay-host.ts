@@ -12,7 +12,10 @@ const [address = '0.0.0.0', portText = '0', mode = 'honest'] = process.argv.slic
 const port = Number(portText);
 
 function reverseFingerprints(sdp: string): string {
-  return sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F:]+)/gi, (_, p: string, fp: string) => p + fp.split(':').reverse().join(':'));
+  return sdp.replace(
+    /(a=fingerprint:sha-256 )([0-9A-F:]+)/gi,
+    (_, p: string, fp: string) => p + fp.split(':').reverse().join(':'),
+  );
 }
 
 if (mode === 'honest') {
@@ -20,7 +23,12 @@ if (mode === 'honest') {
   process.send?.({ type: 'listening', port: relay.port, url: relay.url });
   process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
 } else {
-  const inner = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, acceptHosts: [`${address}:${port}`] });
+  const inner = await startRelay({
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    acceptHosts: [`${address}:${port}`],
+  });
   let swap: { target: string; victim: string; impostor: string } | null = null;
   process.on('message', (m) => {
     const msg = m as { cmd?: string; target: string; victim: string; impostor: string };
@@ -36,7 +44,8 @@ if (mode === 'honest') {
     const upstream = new WebSocket(inner.url, { perMessageDeflate: false });
     let clientId: string | null = null;
     const pendingUp: Array<{ data: RawData; binary: boolean }> = [];
-    const toText = (d: RawData): string => (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
+    const toText = (d: RawData): string =>
+      (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
     upstream.on('open', () => {
       for (const p of pendingUp.splice(0)) upstream.send(p.data, { binary: p.binary });
     });
@@ -52,9 +61,18 @@ if (mode === 'honest') {
         return;
       }
       let text = toText(data);
-      const parsed = JSON.parse(text) as { type: string; id?: string; data?: { signal?: { sdp?: string }; body?: string } };
+      const parsed = JSON.parse(text) as {
+        type: string;
+        id?: string;
+        data?: { signal?: { sdp?: string }; body?: string };
+      };
       if (parsed.type === 'ready') clientId = parsed.id ?? null;
-      if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.body === 'string' && parsed.data.body.includes('a=fingerprint:')) {
+      if (
+        mode === 'tamper' &&
+        parsed.type === 'signal' &&
+        typeof parsed.data?.body === 'string' &&
+        parsed.data.body.includes('a=fingerprint:')
+      ) {
         // Inside the signed envelope of a session signal (core/src/session/signal-envelope.ts).
         const body = JSON.parse(parsed.data.body) as { signal: { sdp: string } };
         body.signal.sdp = reverseFingerprints(body.signal.sdp);
@@ -64,7 +82,8 @@ if (mode === 'honest') {
         parsed.data.signal.sdp = reverseFingerprints(parsed.data.signal.sdp);
         text = JSON.stringify(parsed);
       }
-      if (mode === 'impersonate' && swap && clientId === swap.target) text = text.split(swap.impostor).join(swap.victim);
+      if (mode === 'impersonate' && swap && clientId === swap.target)
+        text = text.split(swap.impostor).join(swap.victim);
       client.send(text);
     });
     const closeBoth = (): void => {

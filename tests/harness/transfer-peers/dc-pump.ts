@@ -13,7 +13,12 @@ const MESSAGE = Number(process.env.BARE_MESSAGE ?? 256 * 1024) - 1;
 const send = (m: unknown) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
 
-type Channel = { bufferedAmount: number; bufferedAmountLowThreshold: number; send(d: Uint8Array): void; addEventListener(e: string, f: () => void): void };
+type Channel = {
+  bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  send(d: Uint8Array): void;
+  addEventListener(e: string, f: () => void): void;
+};
 type Peer = { on(e: string, f: (x: never) => void): void; signal(d: unknown): void; _channel: Channel };
 let peer: Peer | null = null;
 let expect = 0;
@@ -47,7 +52,7 @@ async function pump(bytes: number): Promise<void> {
   channel.addEventListener('bufferedamountlow', low);
   const message = new Uint8Array(MESSAGE).fill(7);
   const t0 = now();
-  for (let sent = 0; sent < bytes; ) {
+  for (let sent = 0; sent < bytes;) {
     const n = Math.min(MESSAGE, bytes - sent);
     channel.send(n === MESSAGE ? message : message.subarray(0, n));
     sent += n;

@@ -39,7 +39,11 @@ export class TransferPeer {
   ): Promise<TransferPeer> {
     const dir = home ?? mkdtempSync(join(tmpdir(), `parley-xfer-${name}-`));
     const full: TransferPeerOptions = { recvDir: join(dir, 'received'), ...options };
-    const proc = host.spawnNode<TransferOut, TransferIn>(PEER_SCRIPT, [dir, name, relayUrl, JSON.stringify(full)], env ? { env } : {});
+    const proc = host.spawnNode<TransferOut, TransferIn>(
+      PEER_SCRIPT,
+      [dir, name, relayUrl, JSON.stringify(full)],
+      env ? { env } : {},
+    );
     const ready = (await proc.next((m) => m.type === 'ready', 60_000)) as Extract<TransferOut, { type: 'ready' }>;
     return new TransferPeer(proc, dir, full, ready.id, ready.invite, ready.rss);
   }
@@ -51,7 +55,10 @@ export class TransferPeer {
   async request<T = unknown>(cmd: DistributiveOmit<TransferIn, 'req'>, timeoutMs = 60_000): Promise<T> {
     const req = ++this.#req;
     await this.proc.send({ ...cmd, req } as TransferIn);
-    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<TransferOut, { type: 'result' }>;
+    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<
+      TransferOut,
+      { type: 'result' }
+    >;
     if (res.error !== undefined) throw new Error(`${this.proc.label}: ${res.error}`);
     return res.value as T;
   }
@@ -84,10 +91,17 @@ export class TransferPeer {
   }
 
   /** The first state event of `offerId` matching `predicate` (buffered ones count). */
-  async waitState(offerId: string, predicate: (info: TransferInfo) => boolean, timeoutMs = 180_000): Promise<TransferInfo> {
+  async waitState(
+    offerId: string,
+    predicate: (info: TransferInfo) => boolean,
+    timeoutMs = 180_000,
+  ): Promise<TransferInfo> {
     const listed = (await this.list()).find((i) => i.offerId === offerId);
     if (listed && predicate(listed)) return listed;
-    const m = await this.proc.next((x) => x.type === 'state' && x.info.offerId === offerId && predicate(x.info), timeoutMs);
+    const m = await this.proc.next(
+      (x) => x.type === 'state' && x.info.offerId === offerId && predicate(x.info),
+      timeoutMs,
+    );
     return (m as Extract<TransferOut, { type: 'state' }>).info;
   }
 
@@ -126,7 +140,10 @@ export async function pairPeers(
   relayUrl: string,
   options: { a?: Partial<TransferPeerOptions>; b?: Partial<TransferPeerOptions> } = {},
 ): Promise<[TransferPeer, TransferPeer]> {
-  const [pa, pb] = await Promise.all([TransferPeer.spawn(a, 'alice', relayUrl, options.a), TransferPeer.spawn(b, 'bob', relayUrl, options.b)]);
+  const [pa, pb] = await Promise.all([
+    TransferPeer.spawn(a, 'alice', relayUrl, options.a),
+    TransferPeer.spawn(b, 'bob', relayUrl, options.b),
+  ]);
   await pa.add(pb);
   await pb.add(pa);
   await Promise.all([pa.waitOnline(pb.id), pb.waitOnline(pa.id)]);
@@ -143,7 +160,7 @@ export function randomFile(dir: string, name: string, bytes: number): string {
   const path = join(dir, name);
   const fd = openSync(path, 'w');
   try {
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const n = Math.min(left, 1024 * 1024);
       writeSync(fd, randomBytes(n));
       left -= n;

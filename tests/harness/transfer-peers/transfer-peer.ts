@@ -26,7 +26,9 @@ if (profileTo) {
   const inspector = new Session();
   inspector.connect();
   const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) => inspector.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+    new Promise<unknown>((resolve, reject) =>
+      inspector.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    );
   await post('Profiler.enable');
   await post('Profiler.start');
   stopProfile = async () => {
@@ -38,7 +40,8 @@ if (profileTo) {
 }
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
-if (!home || name === undefined || !relayUrl || !optionsJson) throw new Error('usage: transfer-peer <home> <name> <relay url> <options>');
+if (!home || name === undefined || !relayUrl || !optionsJson)
+  throw new Error('usage: transfer-peer <home> <name> <relay url> <options>');
 const options = JSON.parse(optionsJson) as TransferPeerOptions;
 mkdirSync(home, { recursive: true });
 mkdirSync(options.recvDir, { recursive: true });
@@ -92,7 +95,9 @@ const engine = new TransferEngine({
 });
 await engine.start();
 
-engine.on('state', (info) => out({ type: 'state', info: options.fileEvents === false ? { ...info, files: [] } : info }));
+engine.on('state', (info) =>
+  out({ type: 'state', info: options.fileEvents === false ? { ...info, files: [] } : info }),
+);
 engine.on('offer', (info) => out({ type: 'offer', info }));
 engine.on('progress', (progress) => out({ type: 'progress', progress, rss: rss() }));
 engine.on('error', (error) => out({ type: 'error', error }));
@@ -116,7 +121,8 @@ function wire(contactId: string): Session {
         if (rawOffers.size) {
           try {
             const decoded = decodeFrame(payload);
-            if (decoded.kind === 'control' && rawOffers.has(decoded.message.offerId)) out({ type: 'raw-reply', message: decoded.message });
+            if (decoded.kind === 'control' && rawOffers.has(decoded.message.offerId))
+              out({ type: 'raw-reply', message: decoded.message });
           } catch {
             // the engine reports bad frames itself
           }

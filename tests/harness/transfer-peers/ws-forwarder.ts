@@ -4,7 +4,12 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const [address = '0.0.0.0', portText = '0'] = process.argv.slice(2);
-const wss = new WebSocketServer({ host: address, port: Number(portText), perMessageDeflate: false, maxPayload: 1024 * 1024 });
+const wss = new WebSocketServer({
+  host: address,
+  port: Number(portText),
+  perMessageDeflate: false,
+  maxPayload: 1024 * 1024,
+});
 await new Promise((resolve) => wss.once('listening', resolve));
 let sink: WebSocket | null = null;
 let source: WebSocket | null = null;

@@ -80,7 +80,8 @@ export class RawClient {
   private readonly queue: ServerMessage[] = [];
   private readonly frames: Buffer[] = [];
   private readonly waiters: Waiter[] = [];
-  private frameWaiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private frameWaiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null =
+    null;
   private frameHandler: ((frame: Buffer) => void) | null = null;
   private closeInfo: CloseInfo | null = null;
   private readonly timeoutMs: number;
@@ -155,14 +156,17 @@ export class RawClient {
 
   /** Sends a binary frame, resolving once it is handed to the socket (use for flow control). */
   sendFrame(frame: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => this.ws.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.ws.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   /** The next message of `type` (earlier ones of that type first); other types stay queued for their own `next`. */
   next<T extends ServerMessage['type']>(type: T, timeoutMs = this.timeoutMs): Promise<MessageOf<T>> {
     const i = this.queue.findIndex((m) => m.type === type);
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as MessageOf<T>);
-    if (this.closeInfo) return Promise.reject(new Error(`relay connection closed (${this.closeInfo.code}) before a ${type} message`));
+    if (this.closeInfo)
+      return Promise.reject(new Error(`relay connection closed (${this.closeInfo.code}) before a ${type} message`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         type,

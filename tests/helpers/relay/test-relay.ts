@@ -4,7 +4,10 @@ import { silentLogger, startRelay, type RelayOptions, type RunningRelay } from '
 import type { RawClient } from './raw-client.js';
 
 /** Call at the top of a test file: returns a starter whose relays and clients are closed after the file. */
-export function relayFixture(): { start(options?: RelayOptions): Promise<RunningRelay>; track<T extends RawClient>(client: T): T } {
+export function relayFixture(): {
+  start(options?: RelayOptions): Promise<RunningRelay>;
+  track<T extends RawClient>(client: T): T;
+} {
   const relays: RunningRelay[] = [];
   const clients: RawClient[] = [];
   afterAll(async () => {

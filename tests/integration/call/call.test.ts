@@ -38,7 +38,11 @@ describe('calls between Node peers in namespace hosts', () => {
   }
 
   /** Alice calls Bob, Bob accepts; resolves when both are active. */
-  async function connect(alice: CallPeer, bob: CallPeer, video: { caller: boolean; callee: boolean }): Promise<{ ms: number }> {
+  async function connect(
+    alice: CallPeer,
+    bob: CallPeer,
+    video: { caller: boolean; callee: boolean },
+  ): Promise<{ ms: number }> {
     await alice.command({ type: 'call', to: bob.id, video: video.caller });
     const ring = await bob.next('incoming');
     expect(ring.from).toBe(alice.id);
@@ -79,11 +83,18 @@ describe('calls between Node peers in namespace hosts', () => {
     expect(typeof stats.rttMs === 'number' || stats.rttMs === null).toBe(true);
 
     await alice.command({ type: 'mute', muted: true });
-    expect(await bob.next('remote-state', 10_000, (s) => s.muted)).toMatchObject({ muted: true, cameraOff: false, video: true });
+    expect(await bob.next('remote-state', 10_000, (s) => s.muted)).toMatchObject({
+      muted: true,
+      cameraOff: false,
+      video: true,
+    });
     await alice.command({ type: 'camera-off', off: true });
     expect(await bob.next('remote-state', 10_000, (s) => s.cameraOff)).toMatchObject({ muted: true, cameraOff: true });
     await alice.command({ type: 'camera-off', off: false });
-    expect(await bob.next('remote-state', 10_000, (s) => s.muted && !s.cameraOff)).toMatchObject({ muted: true, cameraOff: false });
+    expect(await bob.next('remote-state', 10_000, (s) => s.muted && !s.cameraOff)).toMatchObject({
+      muted: true,
+      cameraOff: false,
+    });
 
     // Device switch: a new camera track replaces the old one without renegotiating; Bob keeps getting frames.
     const before = (await bob.media(0, 0)).videoFrames;
@@ -128,7 +139,10 @@ describe('calls between Node peers in namespace hosts', () => {
     await alice.command({ type: 'call', to: bob.id, video: true });
     await bob.next('incoming');
     await bob.command({ type: 'decline' });
-    expect(await alice.finished()).toMatchObject({ state: 'ended', end: { code: 'remote-declined', message: 'Bob declined the call' } });
+    expect(await alice.finished()).toMatchObject({
+      state: 'ended',
+      end: { code: 'remote-declined', message: 'Bob declined the call' },
+    });
     expect(await bob.finished()).toMatchObject({ state: 'ended', end: { code: 'declined' } });
 
     const carol = await generateIdentityKeyPair({ extractable: false }); // a contact with no device online

@@ -27,7 +27,11 @@ describe('calls between Chromium and a Node peer', () => {
       await writeCallPage(pageDir);
       relay = await RelayHost.start(R, 8443, { staticDir: pageDir });
     }
-    browser ??= await C.launchChromium({ media: true, secureOrigins: [new URL(relay.httpUrl).origin], extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
+    browser ??= await C.launchChromium({
+      media: true,
+      secureOrigins: [new URL(relay.httpUrl).origin],
+      extraArgs: ['--autoplay-policy=no-user-gesture-required'],
+    });
     const [web, node] = await Promise.all([
       BrowserCallPeer.open(browser, 'Wendy', relay.httpUrl, { relayUrl: relay.url }),
       CallPeer.start(N, 'Nick', { relayUrl: relay.url }),
@@ -71,7 +75,11 @@ describe('calls between Chromium and a Node peer', () => {
     expect(typeof stats.rttMs).toBe('number');
 
     await web.command({ type: 'mute', muted: true });
-    expect(await node.next('remote-state', 10_000, (s) => s.muted)).toMatchObject({ muted: true, cameraOff: false, video: true });
+    expect(await node.next('remote-state', 10_000, (s) => s.muted)).toMatchObject({
+      muted: true,
+      cameraOff: false,
+      video: true,
+    });
 
     await node.command({ type: 'hangup' });
     expect(await web.finished()).toMatchObject({ state: 'ended', end: { code: 'remote-hangup' } });

@@ -49,7 +49,10 @@ describe('a call whose network path breaks', () => {
     const relay = await RelayHost.start(R, 8444);
     running.push(relay);
     const timeouts = { reconnectMs: 3_000 };
-    const [alice, bob] = await Promise.all([CallPeer.start(A, 'Alice', { relayUrl: relay.url, timeouts }), CallPeer.start(B, 'Bob', { relayUrl: relay.url, timeouts })]);
+    const [alice, bob] = await Promise.all([
+      CallPeer.start(A, 'Alice', { relayUrl: relay.url, timeouts }),
+      CallPeer.start(B, 'Bob', { relayUrl: relay.url, timeouts }),
+    ]);
     running.push(alice, bob);
     await CallEndpoint.befriend(alice, bob);
     await alice.command({ type: 'call', to: bob.id, video: false });

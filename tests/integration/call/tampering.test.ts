@@ -16,7 +16,10 @@ describe('a relay that alters call fingerprints', () => {
     const { relay: R, a: A, b: B } = bed().hosts;
     const relay = await RelayHost.start(R, 8443, { tamper: true });
     running.push(relay);
-    const [alice, bob] = await Promise.all([CallPeer.start(A, 'Alice', { relayUrl: relay.url }), CallPeer.start(B, 'Bob', { relayUrl: relay.url })]);
+    const [alice, bob] = await Promise.all([
+      CallPeer.start(A, 'Alice', { relayUrl: relay.url }),
+      CallPeer.start(B, 'Bob', { relayUrl: relay.url }),
+    ]);
     running.push(alice, bob);
     await CallEndpoint.befriend(alice, bob);
 

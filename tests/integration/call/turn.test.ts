@@ -30,7 +30,9 @@ describe('calls through a TURN server', () => {
     const { relay: R, turn: T } = bed().hosts;
     if (!turn) {
       expect(existsSync('/usr/bin/turnserver'), 'coturn is installed on this machine').toBe(true);
-      turn = T.spawnNode<{ type: string; message?: string }>(TURN_SCRIPT, [JSON.stringify({ address: T.address, port: TURN_PORT, user: 'parley', password: 's3cret' })]);
+      turn = T.spawnNode<{ type: string; message?: string }>(TURN_SCRIPT, [
+        JSON.stringify({ address: T.address, port: TURN_PORT, user: 'parley', password: 's3cret' }),
+      ]);
       const up = await turn.next((m) => m.type === 'ready' || m.type === 'error', 20_000);
       expect(up, turn.diagnostics()).toEqual({ type: 'ready' });
     }
@@ -45,7 +47,9 @@ describe('calls through a TURN server', () => {
     // Alice may reach only the relay (TCP) and the TURN server (UDP): nothing direct to Bob.
     await A.blockAllExcept({ tcpPorts: [RELAY_PORT], udpPorts: [TURN_PORT] });
     try {
-      const iceServers = [{ urls: `turn:${T.address}:${TURN_PORT}?transport=udp`, username: 'parley', credential: 's3cret' }];
+      const iceServers = [
+        { urls: `turn:${T.address}:${TURN_PORT}?transport=udp`, username: 'parley', credential: 's3cret' },
+      ];
       const [alice, bob] = await Promise.all([
         CallPeer.start(A, 'Alice', { relayUrl: relay.url, iceServers }),
         CallPeer.start(B, 'Bob', { relayUrl: relay.url, iceServers }),
@@ -77,7 +81,9 @@ describe('calls through a TURN server', () => {
     const relay = await infrastructure();
     await A.blockAllExcept({ tcpPorts: [RELAY_PORT], udpPorts: [TURN_PORT] });
     try {
-      const iceServers = [{ urls: `turn:${T.address}:${TURN_PORT}?transport=udp`, username: 'parley', credential: 'wrong' }];
+      const iceServers = [
+        { urls: `turn:${T.address}:${TURN_PORT}?transport=udp`, username: 'parley', credential: 'wrong' },
+      ];
       const timeouts = { connectMs: 6_000 };
       const [alice, bob] = await Promise.all([
         CallPeer.start(A, 'Alice', { relayUrl: relay.url, iceServers, timeouts }),

@@ -100,6 +100,9 @@ describe('parley say / listen between namespace hosts', () => {
     expect(after.code, after.stderr).toBe(0);
     await lb.next((x) => x['type'] === 'message' && x['text'] === 'after');
     expect(await lb.stop()).toBe(0);
-    expect(lb.lines.filter((x) => x['type'] === 'message').map((x) => x['text'])).toEqual(['while you were out', 'after']);
+    expect(lb.lines.filter((x) => x['type'] === 'message').map((x) => x['text'])).toEqual([
+      'while you were out',
+      'after',
+    ]);
   });
 });

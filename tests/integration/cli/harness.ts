@@ -14,15 +14,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export type RunnerOut = { type: 'line'; line: string } | { type: 'stderr'; text: string } | { type: 'exit'; code: number | null; signal: string | null };
+export type RunnerOut =
+  | { type: 'line'; line: string }
+  | { type: 'stderr'; text: string }
+  | { type: 'exit'; code: number | null; signal: string | null };
 
 export async function newHome(label: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `parley-cli-${label}-`));
 }
 
 /** One `parley` invocation inside `host`; resolves with its exit code and output (never throws on exit != 0). */
-export async function parley(host: Host, home: string, args: readonly string[], timeoutMs = 90_000): Promise<CliResult> {
-  const r = await host.exec(process.execPath, ['--import', 'tsx', MAIN, '--home', home, ...args], { allowFailure: true, timeoutMs });
+export async function parley(
+  host: Host,
+  home: string,
+  args: readonly string[],
+  timeoutMs = 90_000,
+): Promise<CliResult> {
+  const r = await host.exec(process.execPath, ['--import', 'tsx', MAIN, '--home', home, ...args], {
+    allowFailure: true,
+    timeoutMs,
+  });
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,7 +64,8 @@ export class LiveCli {
     for (;;) {
       const m = await this.proc.next(() => true, Math.max(1, deadline - Date.now()));
       if (m.type === 'stderr') this.stderr += m.text;
-      else if (m.type === 'exit') throw new Error(`command exited (${m.code ?? m.signal}) before a matching line; stderr: ${this.stderr}`);
+      else if (m.type === 'exit')
+        throw new Error(`command exited (${m.code ?? m.signal}) before a matching line; stderr: ${this.stderr}`);
       else {
         const l = JSON.parse(m.line) as Record<string, unknown>;
         this.lines.push(l);

@@ -14,7 +14,10 @@ async function hashTree(root: string): Promise<Record<string, string>> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else out[relative(root, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
+      else
+        out[relative(root, p)] = createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex');
     }
   };
   await walk(root);
@@ -50,8 +53,12 @@ describe('parley send / receive between namespace hosts', () => {
     relay = await startRelayHost(bed().hosts.relay);
     alice = await dir('alice');
     bob = await dir('bob');
-    const ia = jsonOf<{ invite: string }>(await parley(a, alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']))[0]!;
-    const ib = jsonOf<{ invite: string }>(await parley(b, bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']))[0]!;
+    const ia = jsonOf<{ invite: string }>(
+      await parley(a, alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']),
+    )[0]!;
+    const ib = jsonOf<{ invite: string }>(
+      await parley(b, bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']),
+    )[0]!;
     expect((await parley(a, alice, ['add', ib.invite])).code).toBe(0);
     expect((await parley(b, bob, ['add', ia.invite])).code).toBe(0);
     src = await dir('src');
@@ -63,12 +70,21 @@ describe('parley send / receive between namespace hosts', () => {
     await writeFile(join(src, 'folder', 'nested', 'empty'), '');
   });
 
-  async function transfer(label: string): Promise<{ send: Array<Record<string, unknown>>; recv: LiveCli; dest: string }> {
+  async function transfer(
+    label: string,
+  ): Promise<{ send: Array<Record<string, unknown>>; recv: LiveCli; dest: string }> {
     const dest = await dir(`dest-${label}`);
     const recv = LiveCli.start(bed().hosts.b, bob, ['receive', '--dir', dest, '--once']);
     live.push(recv);
     await recv.next((l) => l['type'] === 'ready');
-    const r = await parley(bed().hosts.a, alice, ['send', 'Bob', join(src, 'one.bin'), join(src, 'two.txt'), join(src, 'folder'), '--json']);
+    const r = await parley(bed().hosts.a, alice, [
+      'send',
+      'Bob',
+      join(src, 'one.bin'),
+      join(src, 'two.txt'),
+      join(src, 'folder'),
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     await recv.next((l) => l['type'] === 'done');
     return { send: jsonOf(r), recv, dest };

@@ -2,7 +2,12 @@
 // redis-server: auth, presence, signals exactly once and in order, channels, limits, operations.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_FRAME_BYTES, encodeChannelFrame } from '../../../signaling/protocol/index.js';
+import {
+  ErrorCode,
+  MAX_CHANNEL_PAYLOAD,
+  MAX_FRAME_BYTES,
+  encodeChannelFrame,
+} from '../../../signaling/protocol/index.js';
 import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { clusterFixture, metricsOf } from './fixture.js';
 
@@ -75,10 +80,15 @@ describe('cluster: signals across nodes', () => {
     const { nodes } = await fixture.start(3, { limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
     const alice = await authed(nodes[0]!.url);
     const bobIdentity = await createIdentity();
-    const bobs = [await authed(nodes[1]!.url, bobIdentity), await authed(nodes[2]!.url, bobIdentity), await authed(nodes[0]!.url, bobIdentity)];
+    const bobs = [
+      await authed(nodes[1]!.url, bobIdentity),
+      await authed(nodes[2]!.url, bobIdentity),
+      await authed(nodes[0]!.url, bobIdentity),
+    ];
     const mallory = await createIdentity();
     const count = 300;
-    for (let i = 0; i < count; i++) alice.client.send({ type: 'signal', to: bobIdentity.id, from: mallory.id, data: { i, from: mallory.id } });
+    for (let i = 0; i < count; i++)
+      alice.client.send({ type: 'signal', to: bobIdentity.id, from: mallory.id, data: { i, from: mallory.id } });
     for (const bob of bobs) {
       for (let i = 0; i < count; i++) {
         const signal = await bob.client.next('signal');
@@ -130,8 +140,16 @@ async function crossPair(urlA: string, urlB: string, tag = 'session-1', openBFir
 describe('cluster: relay channels across nodes', () => {
   it('pairs opens made on two nodes (in either order or at once) and forwards frames both ways byte for byte', async () => {
     const { nodes } = await fixture.start(3);
-    for (const [order, openBFirst] of [['at once', false], ['b first', true]] as const) {
-      const { a, b, readyA, readyB } = await crossPair(nodes[0]!.url, nodes[1]!.url, `t-${order.replace(' ', '-')}`, openBFirst);
+    for (const [order, openBFirst] of [
+      ['at once', false],
+      ['b first', true],
+    ] as const) {
+      const { a, b, readyA, readyB } = await crossPair(
+        nodes[0]!.url,
+        nodes[1]!.url,
+        `t-${order.replace(' ', '-')}`,
+        openBFirst,
+      );
       expect(readyA).toMatchObject({ type: 'channel-ready', peer: b.identity.id });
       expect(readyB).toMatchObject({ type: 'channel-ready', peer: a.identity.id });
       const payload = randomBytes(1000);
@@ -177,7 +195,9 @@ describe('cluster: relay channels across nodes', () => {
 
   it('carries 50 MB intact to a slow receiver on another node with memory bounded on both nodes', async () => {
     const highWater = 256 * 1024;
-    const { nodes } = await fixture.start(3, { limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 } });
+    const { nodes } = await fixture.start(3, {
+      limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 },
+    });
     const [sendNode, recvNode] = [nodes[0]!, nodes[2]!];
     const { a, b, readyA } = await crossPair(sendNode.url, recvNode.url, 'bulk');
     // A second cross-node channel between other clients keeps moving while the slow one is held back.
@@ -198,7 +218,10 @@ describe('cluster: relay channels across nodes', () => {
       if (a.client.ws.bufferedAmount > 1024 * 1024) await handed;
       if (n % 64 === 0) {
         const m = await metricsOf(sendNode);
-        maxSenderNodeQueue = Math.max(maxSenderNodeQueue, m.get('parley_cluster_link_queued_bytes')! + sendNode.stats().bufferedBytes);
+        maxSenderNodeQueue = Math.max(
+          maxSenderNodeQueue,
+          m.get('parley_cluster_link_queued_bytes')! + sendNode.stats().bufferedBytes,
+        );
         maxReceiverNodeQueue = Math.max(maxReceiverNodeQueue, recvNode.stats().bufferedBytes);
         if (n % 256 === 0) {
           const ping = Buffer.from(encodeChannelFrame(other.readyA.channel, Buffer.from(`ping ${n}`)));

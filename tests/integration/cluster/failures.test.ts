@@ -4,7 +4,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, encodeChannelFrame } from '../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../signaling/server/index.js';
-import { connectAs, createIdentity, watchGrant, type RawClient, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import {
+  connectAs,
+  createIdentity,
+  watchGrant,
+  type RawClient,
+  type TestIdentity,
+} from '../../helpers/relay/raw-client.js';
 import { clusterFixture, launchNode, type NodeProcess } from './fixture.js';
 import { RedisServer } from '../../harness/redis/redis-server.js';
 
@@ -41,7 +47,13 @@ describe('cluster failures', () => {
     const vanishing = await authed(n3.url); // never comes back
     const moverIdentity = await createIdentity();
     const mover = await authed(n3.url, moverIdentity); // comes back on another node
-    watcher.client.send({ type: 'subscribe', grants: [await watchGrant(vanishing.identity, watcher.identity.id), await watchGrant(moverIdentity, watcher.identity.id)] });
+    watcher.client.send({
+      type: 'subscribe',
+      grants: [
+        await watchGrant(vanishing.identity, watcher.identity.id),
+        await watchGrant(moverIdentity, watcher.identity.id),
+      ],
+    });
     for (let i = 0; i < 2; i++) expect(await watcher.client.next('presence')).toMatchObject({ online: true });
 
     // A channel between n1 and n2, streaming through the kill.
@@ -104,14 +116,21 @@ describe('cluster failures', () => {
       const staying = await authed(n2.url);
       const leaving = await authed(n3.url);
       const sender = await authed(n1.url);
-      watcher.client.send({ type: 'subscribe', grants: [await watchGrant(staying.identity, watcher.identity.id), await watchGrant(leaving.identity, watcher.identity.id)] });
+      watcher.client.send({
+        type: 'subscribe',
+        grants: [
+          await watchGrant(staying.identity, watcher.identity.id),
+          await watchGrant(leaving.identity, watcher.identity.id),
+        ],
+      });
       for (let i = 0; i < 2; i++) expect(await watcher.client.next('presence')).toMatchObject({ online: true });
 
       await redis.stop();
       const stoppedAt = performance.now();
       // Every signal in the gap is answered (unavailable), none silently dropped.
       let errors = 0;
-      for (let i = 0; i < 20; i++) sender.client.send({ type: 'signal', to: staying.identity.id, data: { i }, ref: `gap-${i}` });
+      for (let i = 0; i < 20; i++)
+        sender.client.send({ type: 'signal', to: staying.identity.id, data: { i }, ref: `gap-${i}` });
       for (let i = 0; i < 20; i++) {
         const error = await sender.client.nextError();
         expect(error).toMatchObject({ code: ErrorCode.Unavailable, ref: `gap-${i}` });
@@ -123,7 +142,11 @@ describe('cluster failures', () => {
 
       await redis.launch(); // empty
       const backAt = performance.now();
-      expect(await watcher.client.next('presence', 8_000)).toEqual({ type: 'presence', id: leaving.identity.id, online: false });
+      expect(await watcher.client.next('presence', 8_000)).toEqual({
+        type: 'presence',
+        id: leaving.identity.id,
+        online: false,
+      });
       expect(performance.now() - backAt).toBeLessThan(5_000);
       // Signals flow again; nothing from the gap is replayed late. Each attempt waits for its own outcome.
       let delivered = false;
@@ -138,12 +161,24 @@ describe('cluster failures', () => {
         }
       }
       expect(delivered).toBe(true);
-      expect(staying.client.received.filter((m) => m.type === 'signal').every((m) => m.type === 'signal' && 'after' in m.data)).toBe(true);
+      expect(
+        staying.client.received
+          .filter((m) => m.type === 'signal')
+          .every((m) => m.type === 'signal' && 'after' in m.data),
+      ).toBe(true);
       // The staying identity was never reported offline, and a new watcher on another node sees it online.
       await sync(watcher.client);
-      expect(watcher.client.received.filter((m) => m.type === 'presence' && m.id === staying.identity.id)).toHaveLength(1);
+      expect(watcher.client.received.filter((m) => m.type === 'presence' && m.id === staying.identity.id)).toHaveLength(
+        1,
+      );
       const late = await authed(n3.url);
-      late.client.send({ type: 'subscribe', grants: [await watchGrant(staying.identity, late.identity.id), await watchGrant(leaving.identity, late.identity.id)] });
+      late.client.send({
+        type: 'subscribe',
+        grants: [
+          await watchGrant(staying.identity, late.identity.id),
+          await watchGrant(leaving.identity, late.identity.id),
+        ],
+      });
       const states = [await late.client.next('presence'), await late.client.next('presence')];
       expect(states).toEqual(
         expect.arrayContaining([
@@ -161,7 +196,14 @@ describe('cluster failures', () => {
 async function startOn(redis: RedisServer): Promise<[RunningRelay, RunningRelay, RunningRelay]> {
   const nodes: RunningRelay[] = [];
   for (const nodeId of ['r1', 'r2', 'r3']) {
-    nodes.push(await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, cluster: { redisUrl: redis.url, nodeId, secret: 'another-test-secret-1234' } }));
+    nodes.push(
+      await startRelay({
+        host: '127.0.0.1',
+        port: 0,
+        logger: silentLogger,
+        cluster: { redisUrl: redis.url, nodeId, secret: 'another-test-secret-1234' },
+      }),
+    );
   }
   return nodes as [RunningRelay, RunningRelay, RunningRelay];
 }

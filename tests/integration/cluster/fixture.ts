@@ -29,7 +29,11 @@ export function clusterFixture() {
       return (redis ??= await RedisServer.start());
     },
     /** `count` nodes on one Redis, isolated from other clusters of the file by their key prefix. */
-    async start(count: number, options: RelayOptions = {}, cluster: Partial<ClusterOptions> = {}): Promise<TestCluster> {
+    async start(
+      count: number,
+      options: RelayOptions = {},
+      cluster: Partial<ClusterOptions> = {},
+    ): Promise<TestCluster> {
       const server = await this.redis();
       const prefix = `t${randomBytes(4).toString('hex')}:`;
       const nodes: RunningRelay[] = [];
@@ -39,7 +43,13 @@ export function clusterFixture() {
           port: 0,
           logger: silentLogger,
           ...options,
-          cluster: { redisUrl: server.url, nodeId: `node${i + 1}`, secret: CLUSTER_SECRET, keyPrefix: prefix, ...cluster },
+          cluster: {
+            redisUrl: server.url,
+            nodeId: `node${i + 1}`,
+            secret: CLUSTER_SECRET,
+            keyPrefix: prefix,
+            ...cluster,
+          },
         });
         relays.push(relay);
         nodes.push(relay);
@@ -78,12 +88,32 @@ export async function launchNode(redisUrl: string, nodeId: string, extra: string
   const { createInterface } = await import('node:readline');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'tests/helpers/relay/cli-entry.ts', '--port', '0', '--no-static', '--log-level', 'warn', '--redis', redisUrl, '--node-id', nodeId, ...extra],
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_CLUSTER_SECRET: CLUSTER_SECRET } },
+    [
+      '--import',
+      'tsx',
+      'tests/helpers/relay/cli-entry.ts',
+      '--port',
+      '0',
+      '--no-static',
+      '--log-level',
+      'warn',
+      '--redis',
+      redisUrl,
+      '--node-id',
+      nodeId,
+      ...extra,
+    ],
+    {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PARLEY_CLUSTER_SECRET: CLUSTER_SECRET },
+    },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`node ${nodeId} did not start:\n${stderr}`)), 30_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {

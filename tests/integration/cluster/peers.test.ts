@@ -52,12 +52,17 @@ describe('Parley peers on different cluster nodes', () => {
       String(lbPort),
       JSON.stringify({ [a.address]: 0, [b.address]: 1 }),
     ]);
-    const listening = (await cluster.next((m) => m.type === 'listening', 60_000)) as Extract<HostOut, { type: 'listening' }>;
+    const listening = (await cluster.next((m) => m.type === 'listening', 60_000)) as Extract<
+      HostOut,
+      { type: 'listening' }
+    >;
     url = listening.url;
     port = listening.port;
     alice = await dir('alice');
     bob = await dir('bob');
-    const ia = jsonOf<{ invite: string }>(await parley(a, alice, ['id', '--name', 'Alice', '--relay', url, '--json']))[0]!;
+    const ia = jsonOf<{ invite: string }>(
+      await parley(a, alice, ['id', '--name', 'Alice', '--relay', url, '--json']),
+    )[0]!;
     const ib = jsonOf<{ invite: string }>(await parley(b, bob, ['id', '--name', 'Bob', '--relay', url, '--json']))[0]!;
     expect((await parley(a, alice, ['add', ib.invite])).code).toBe(0);
     expect((await parley(b, bob, ['add', ia.invite])).code).toBe(0);
@@ -87,7 +92,13 @@ describe('Parley peers on different cluster nodes', () => {
     await recv.next((l) => l['type'] === 'done');
     const got = await readFile(join(dest, 'big.bin'));
     expect(createHash('sha256').update(got).digest('hex')).toBe(fileHash);
-    return { paths: new Set(jsonOf(sent).filter((l) => l['type'] === 'progress').map((l) => l['path'])) };
+    return {
+      paths: new Set(
+        jsonOf(sent)
+          .filter((l) => l['type'] === 'progress')
+          .map((l) => l['path']),
+      ),
+    };
   }
 
   it('chat and a file over the direct link, signalled across nodes', async () => {

@@ -2,7 +2,12 @@
 // relay's queue bounded by backpressure.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, MAX_CHANNEL_PAYLOAD, MAX_FRAME_BYTES, encodeChannelFrame } from '../../../signaling/protocol/index.js';
+import {
+  ErrorCode,
+  MAX_CHANNEL_PAYLOAD,
+  MAX_FRAME_BYTES,
+  encodeChannelFrame,
+} from '../../../signaling/protocol/index.js';
 import { connectAs, createIdentity, watchGrant, type RawClient } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
@@ -29,7 +34,9 @@ describe('relay channels', () => {
 
     const payload = randomBytes(1000);
     a.client.sendRaw(Buffer.from(encodeChannelFrame(channel, payload)));
-    expect(Buffer.from(await b.client.nextFrame()).equals(Buffer.from(encodeChannelFrame(channel, payload)))).toBe(true);
+    expect(Buffer.from(await b.client.nextFrame()).equals(Buffer.from(encodeChannelFrame(channel, payload)))).toBe(
+      true,
+    );
     const big = randomBytes(MAX_CHANNEL_PAYLOAD);
     b.client.sendRaw(Buffer.from(encodeChannelFrame(channel, big)));
     const got = await a.client.nextFrame();
@@ -90,7 +97,9 @@ describe('relay channels', () => {
 
   it('carries 50 MB intact to a slow receiver while the relay queue stays bounded', async () => {
     const highWater = 256 * 1024;
-    const relay = await fixture.start({ limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 } });
+    const relay = await fixture.start({
+      limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 },
+    });
     const { a, b, channel } = await pair(relay.url, 'bulk');
     const total = 50 * 1024 * 1024;
     const chunk = 64 * 1024;

@@ -4,7 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../../signaling/protocol/index.js';
 import { RawClient, connectAs, createIdentity } from '../../helpers/relay/raw-client.js';
-import { openRawSocket, responseStatus, upgradeRequest, within, type RawSocket } from '../../helpers/relay/raw-socket.js';
+import {
+  openRawSocket,
+  responseStatus,
+  upgradeRequest,
+  within,
+  type RawSocket,
+} from '../../helpers/relay/raw-socket.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
 const fixture = relayFixture();
@@ -33,7 +39,10 @@ describe('idle and slow sockets (12.1)', () => {
 
   it('closes a connection that sends its request headers a byte at a time (HTTP and upgrade)', async () => {
     const relay = await fixture.start({ limits: { requestHeadTimeoutMs: 300 } });
-    for (const request of [`GET / HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\n`, upgradeRequest(`127.0.0.1:${relay.port}`).slice(0, -2)]) {
+    for (const request of [
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${relay.port}\r\n`,
+      upgradeRequest(`127.0.0.1:${relay.port}`).slice(0, -2),
+    ]) {
       const slow = track(await openRawSocket(relay.port));
       let i = 0;
       const drip = setInterval(() => {
@@ -75,7 +84,8 @@ describe('unauthenticated WebSockets (12.2)', () => {
     const relay = await fixture.start({ limits: { maxConnections: 100, authTimeoutMs: 60_000 } });
     const silent: RawClient[] = [];
     for (let host = 20; host < 28; host++) {
-      for (let i = 0; i < 15; i++) silent.push(fixture.track(await RawClient.open(relay.url, { localAddress: `127.0.0.${host}` })));
+      for (let i = 0; i < 15; i++)
+        silent.push(fixture.track(await RawClient.open(relay.url, { localAddress: `127.0.0.${host}` })));
     }
     await Promise.all(silent.map((c) => c.next('challenge')));
     expect(relay.stats()).toMatchObject({ connections: 120, unauthenticated: 120, authenticated: 0 });
@@ -86,7 +96,9 @@ describe('unauthenticated WebSockets (12.2)', () => {
   });
 
   it('gives unauthenticated sockets a small budget per address and in total (HTTP 503)', async () => {
-    const relay = await fixture.start({ limits: { maxUnauthenticatedPerIp: 3, maxUnauthenticated: 5, authTimeoutMs: 60_000 } });
+    const relay = await fixture.start({
+      limits: { maxUnauthenticatedPerIp: 3, maxUnauthenticated: 5, authTimeoutMs: 60_000 },
+    });
     for (let i = 0; i < 3; i++) fixture.track(await RawClient.open(relay.url, { localAddress: '127.0.0.30' }));
     await expect(RawClient.open(relay.url, { localAddress: '127.0.0.30' })).rejects.toThrow(/503/);
     // Another address still gets in; authenticating frees the place for the next one.

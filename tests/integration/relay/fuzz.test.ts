@@ -36,25 +36,83 @@ function makeFuzzer(seed: number, knownIds: string[]) {
   };
   const weird = (): unknown =>
     pick<unknown>([
-      null, true, -1, 0, -0, 1e308, -1e308, 2 ** 53 + 1, 0xffffffff + 1, 1.5, '', 'x'.repeat(int(300)), [], {}, [[[]]],
-      JSON.parse('{"__proto__":{"polluted":true}}'), 'A'.repeat(43), pick(knownIds), '\u0000', '\ud800', '🙂'.repeat(20),
+      null,
+      true,
+      -1,
+      0,
+      -0,
+      1e308,
+      -1e308,
+      2 ** 53 + 1,
+      0xffffffff + 1,
+      1.5,
+      '',
+      'x'.repeat(int(300)),
+      [],
+      {},
+      [[[]]],
+      JSON.parse('{"__proto__":{"polluted":true}}'),
+      'A'.repeat(43),
+      pick(knownIds),
+      '\u0000',
+      '\ud800',
+      '🙂'.repeat(20),
     ]);
-  const types = ['hello', 'auth', 'subscribe', 'unsubscribe', 'signal', 'channel-open', 'channel-close', 'ping', 'mail', 'mail-ack'];
+  const types = [
+    'hello',
+    'auth',
+    'subscribe',
+    'unsubscribe',
+    'signal',
+    'channel-open',
+    'channel-close',
+    'ping',
+    'mail',
+    'mail-ack',
+  ];
   const generators: (() => Frame)[] = [
     () => ({ data: bytes(int(64)), binary: true }),
     () => ({ data: bytes(4 + int(2000)), binary: true }),
     () => ({ data: Buffer.from(encodeChannelFrame(1 + int(0xfffffffe), bytes(int(100)))), binary: true }),
     () => ({ data: bytes(int(80)).toString('latin1'), binary: false }),
-    () => ({ data: JSON.stringify({ type: pick(types), v: weird(), alg: weird(), pub: weird(), sig: weird() }), binary: false }),
-    () => ({ data: JSON.stringify({ type: pick(types), ids: [weird(), weird()], to: weird(), tag: weird(), channel: weird(), data: weird() }), binary: false }),
-    () => ({ data: JSON.stringify({ type: 'signal', to: pick(knownIds), data: { from: 'me', deep: weird() }, ref: weird() }), binary: false }),
-    () => ({ data: `{"type":"channel-close","channel":${pick(['1e999', '-1e999', '4294967296', '1.0000001', '9'.repeat(400), '-0'])}}`, binary: false }),
-    () => ({ data: `{"type":"hello","v":${pick(['1e400', '1', '2', '-1', '0.5', '"1"'])},"alg":"Ed25519","pub":"${'A'.repeat(43)}"}`, binary: false }),
+    () => ({
+      data: JSON.stringify({ type: pick(types), v: weird(), alg: weird(), pub: weird(), sig: weird() }),
+      binary: false,
+    }),
+    () => ({
+      data: JSON.stringify({
+        type: pick(types),
+        ids: [weird(), weird()],
+        to: weird(),
+        tag: weird(),
+        channel: weird(),
+        data: weird(),
+      }),
+      binary: false,
+    }),
+    () => ({
+      data: JSON.stringify({ type: 'signal', to: pick(knownIds), data: { from: 'me', deep: weird() }, ref: weird() }),
+      binary: false,
+    }),
+    () => ({
+      data: `{"type":"channel-close","channel":${pick(['1e999', '-1e999', '4294967296', '1.0000001', '9'.repeat(400), '-0'])}}`,
+      binary: false,
+    }),
+    () => ({
+      data: `{"type":"hello","v":${pick(['1e400', '1', '2', '-1', '0.5', '"1"'])},"alg":"Ed25519","pub":"${'A'.repeat(43)}"}`,
+      binary: false,
+    }),
     () => ({ data: '{"type":"signal","data":' + '['.repeat(10 + int(5000)) + ']'.repeat(int(3)), binary: false }),
     () => ({ data: '{"a":'.repeat(33 + int(100)) + '1' + '}'.repeat(33), binary: false }),
     () => ({ data: JSON.stringify({ type: `x-${int(1e9)}`, payload: weird() }), binary: false }),
     () => ({ data: JSON.stringify(pick([[], 1, 'str', null, true])), binary: false }),
-    () => ({ data: '{"__proto__":{"type":"ping"},"constructor":{"prototype":{"x":1}},"type":"subscribe","ids":["' + 'B'.repeat(43) + '"]}', binary: false }),
+    () => ({
+      data:
+        '{"__proto__":{"type":"ping"},"constructor":{"prototype":{"x":1}},"type":"subscribe","ids":["' +
+        'B'.repeat(43) +
+        '"]}',
+      binary: false,
+    }),
     () => ({ data: JSON.stringify({ type: 'ping', pad: 'p'.repeat(MAX_CONTROL_BYTES + int(1000)) }), binary: false }),
     () => ({ data: pick(['', ' ', '{', '}', '{"type":', 'null', '"type"', '{"type":"ping"']), binary: false }),
   ];
@@ -80,7 +138,10 @@ describe('relay fuzz', () => {
       { client: null, identity: await createIdentity() },
       { client: null, identity: await createIdentity('P-256') },
     ];
-    const next = makeFuzzer(SEED, [...victims.map((v) => v.id), ...slots.flatMap((s) => (s.identity ? [s.identity.id] : []))]);
+    const next = makeFuzzer(SEED, [
+      ...victims.map((v) => v.id),
+      ...slots.flatMap((s) => (s.identity ? [s.identity.id] : [])),
+    ]);
     const invalid: string[] = [];
     let reconnects = 0;
 

@@ -155,7 +155,10 @@ describe('relay handshake', () => {
     client.sendRaw(Buffer.from([0, 0, 0, 1, 42]));
     expect((await client.nextError()).code).toBe(ErrorCode.NotAuthenticated);
     client.send({ type: 'auth', sig: 'A'.repeat(86) });
-    expect(await client.nextError()).toMatchObject({ code: ErrorCode.BadMessage, message: expect.stringContaining('hello') });
+    expect(await client.nextError()).toMatchObject({
+      code: ErrorCode.BadMessage,
+      message: expect.stringContaining('hello'),
+    });
     expect(client.received.some((m) => m.type === 'signal' || m.type === 'presence')).toBe(false);
   });
 

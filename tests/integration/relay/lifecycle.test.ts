@@ -33,11 +33,19 @@ describe('relay lifecycle', () => {
   });
 
   it('negotiates no compression and announces its limits in ready', async () => {
-    const relay = await fixture.start({ limits: { maxSubscriptionsPerConnection: 7, maxChannelsPerConnection: 3, heartbeatMs: 12_345 } });
+    const relay = await fixture.start({
+      limits: { maxSubscriptionsPerConnection: 7, maxChannelsPerConnection: 3, heartbeatMs: 12_345 },
+    });
     const { client, ready } = await connectAs(relay.url);
     fixture.track(client);
     expect(client.ws.extensions).toBe('');
-    expect(ready.limits).toEqual({ maxControlBytes: 64 * 1024, maxChannelPayload: 256 * 1024 + 1024, maxSubscriptions: 7, maxChannels: 3, heartbeatMs: 12_345 });
+    expect(ready.limits).toEqual({
+      maxControlBytes: 64 * 1024,
+      maxChannelPayload: 256 * 1024 + 1024,
+      maxSubscriptions: 7,
+      maxChannels: 3,
+      heartbeatMs: 12_345,
+    });
     expect(relay.limits.maxSubscriptionsPerConnection).toBe(7);
   });
 

@@ -1,6 +1,12 @@
 // Every limit: an error code first, a close when it persists, and other clients undisturbed.
 import { describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../../signaling/protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_CONTROL_BYTES,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+} from '../../../signaling/protocol/index.js';
 import { RawClient, connectAs, createIdentity, watchGrant } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
 
@@ -98,7 +104,10 @@ describe('relay limits', () => {
     const { client } = await authed(relay.url);
     const deep = `{"type":"signal","to":"x","data":${'['.repeat(40)}${']'.repeat(40)}}`;
     client.sendRaw(deep);
-    expect(await client.nextError()).toMatchObject({ code: ErrorCode.BadMessage, message: expect.stringContaining('nested') });
+    expect(await client.nextError()).toMatchObject({
+      code: ErrorCode.BadMessage,
+      message: expect.stringContaining('nested'),
+    });
     // Brackets inside strings are not nesting.
     client.send({ type: 'ping', ref: '[[[[' + '['.repeat(40).slice(0, 30) });
     expect((await client.next('pong')).ref).toContain('[[[[');
@@ -129,7 +138,10 @@ describe('relay limits', () => {
     const relay = await fixture.start();
     const { client, identity } = await authed(relay.url);
     client.send({ type: 'hello', v: PROTOCOL_VERSION, alg: identity.alg, pub: identity.pub });
-    expect(await client.nextError()).toMatchObject({ code: ErrorCode.BadMessage, message: expect.stringContaining('already') });
+    expect(await client.nextError()).toMatchObject({
+      code: ErrorCode.BadMessage,
+      message: expect.stringContaining('already'),
+    });
     client.sendRaw(Buffer.from([0, 0, 0, 9, 1, 2, 3]));
     expect((await client.nextError()).code).toBe(ErrorCode.UnknownChannel);
   });

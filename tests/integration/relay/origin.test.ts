@@ -38,7 +38,14 @@ describe('Origin check on upgrades (12.3)', () => {
     const own = `http://127.0.0.1:${relay.port}`;
     expect(await upgradeStatus(relay.url, {})).toBe(101);
     expect(await upgradeStatus(relay.url, { Origin: 'app://parley' })).toBe(101);
-    for (const origin of ['https://evil.example', own, `http://localhost:${relay.port}`, 'null', 'app://parley.evil', 'file://']) {
+    for (const origin of [
+      'https://evil.example',
+      own,
+      `http://localhost:${relay.port}`,
+      'null',
+      'app://parley.evil',
+      'file://',
+    ]) {
       expect(await upgradeStatus(relay.url, { Origin: origin }), origin).toBe(403);
     }
     expect(relay.stats().originsRefused).toBe(6);
@@ -51,7 +58,9 @@ describe('Origin check on upgrades (12.3)', () => {
     const relay = await fixture.start({ staticDir: site, allowOrigins: ['https://Parley.Example.org'] });
     const host = `127.0.0.1:${relay.port}`;
     expect(await upgradeStatus(relay.url, { Origin: `http://${host}` })).toBe(101);
-    expect(await upgradeStatus(relay.url.replace('127.0.0.1', 'localhost'), { Origin: `http://localhost:${relay.port}` })).toBe(101);
+    expect(
+      await upgradeStatus(relay.url.replace('127.0.0.1', 'localhost'), { Origin: `http://localhost:${relay.port}` }),
+    ).toBe(101);
     expect(await upgradeStatus(relay.url, { Origin: 'https://parley.example.org' })).toBe(101);
     expect(await upgradeStatus(relay.url, { Origin: 'app://parley' })).toBe(101);
     expect(await upgradeStatus(relay.url, { Origin: 'https://evil.example' })).toBe(403);
@@ -75,7 +84,9 @@ describe('Origin check on upgrades (12.3)', () => {
 describe('TLS for the served web client (12.6)', () => {
   it('refuses to serve the web client over plain http on a non-loopback address unless told to', async () => {
     // Refused before anything listens.
-    await expect(startRelay({ host: '0.0.0.0', port: 0, staticDir: site })).rejects.toThrow(/plain http.*--insecure-http/s);
+    await expect(startRelay({ host: '0.0.0.0', port: 0, staticDir: site })).rejects.toThrow(
+      /plain http.*--insecure-http/s,
+    );
     await expect(startRelay({ host: '::', port: 0, staticDir: site })).rejects.toThrow(/plain http/);
     // Loopback, or no web client: fine.
     const local = await fixture.start({ host: '127.0.0.1', staticDir: site });

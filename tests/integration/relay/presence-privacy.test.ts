@@ -24,7 +24,9 @@ async function answersUntilNow(client: RawClient, ref: string): Promise<ServerMe
 
 /** Answers to a message, without the ref/id fields that differ by design. */
 function shapes(messages: ServerMessage[]): string[] {
-  return messages.map((m) => JSON.stringify({ ...m, ref: undefined, to: undefined, message: undefined, id: undefined }));
+  return messages.map((m) =>
+    JSON.stringify({ ...m, ref: undefined, to: undefined, message: undefined, id: undefined }),
+  );
 }
 
 describe('presence is only for contacts', () => {
@@ -41,7 +43,10 @@ describe('presence is only for contacts', () => {
       { type: 'subscribe', grants: [{ ...real, to: eve.identity.id }] }, // re-addressed: signature breaks
       { type: 'subscribe', grants: [await watchGrant(bobIdentity, eve.identity.id, -1000)] }, // expired
       { type: 'subscribe', grants: [{ ...(await watchGrant(other, eve.identity.id)), of: bobIdentity.id }] }, // Eve's friend's key
-      { type: 'subscribe', grants: [{ ...(await watchGrant(bobIdentity, eve.identity.id)), exp: Date.now() + 400 * 24 * 3600_000 }] },
+      {
+        type: 'subscribe',
+        grants: [{ ...(await watchGrant(bobIdentity, eve.identity.id)), exp: Date.now() + 400 * 24 * 3600_000 }],
+      },
     ];
     for (const msg of attempts) eve.client.send(msg);
     await answersUntilNow(eve.client, 'sync');
@@ -130,7 +135,13 @@ describe('contact mail (store and forward)', () => {
     const first = await bob.client.next('mail');
     expect(first).toMatchObject({ from: stranger.identity.id, body: { hello: 'while offline' } });
 
-    stranger.client.send({ type: 'mail', to: bobIdentity.id, body: { hello: 'while online' }, ref: 'm2', from: bobIdentity.id });
+    stranger.client.send({
+      type: 'mail',
+      to: bobIdentity.id,
+      body: { hello: 'while online' },
+      ref: 'm2',
+      from: bobIdentity.id,
+    });
     const onlineAnswer = await answersUntilNow(stranger.client, 's2');
     expect(shapes(onlineAnswer)).toEqual(shapes(offlineAnswer));
     expect(offlineAnswer).toEqual([{ type: 'mail-queued', ref: 'm1' }]);

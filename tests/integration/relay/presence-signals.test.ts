@@ -60,7 +60,16 @@ describe('relay presence', () => {
     }
     // Wildcards and prefixes are not ids.
     for (const ids of [['*'], [''], ['A'.repeat(42)], []]) {
-      eve.client.send({ type: 'subscribe', grants: ids.map((of) => ({ of, key: { alg: 'Ed25519', pub: 'A'.repeat(43) }, to: eve.identity.id, exp: Date.now() + 1000, sig: 'A'.repeat(86) })) });
+      eve.client.send({
+        type: 'subscribe',
+        grants: ids.map((of) => ({
+          of,
+          key: { alg: 'Ed25519', pub: 'A'.repeat(43) },
+          to: eve.identity.id,
+          exp: Date.now() + 1000,
+          sig: 'A'.repeat(86),
+        })),
+      });
       expect((await eve.client.nextError()).code).toBe(ErrorCode.BadMessage);
     }
     expect(eve.client.received.some((m) => m.type === 'presence')).toBe(false);

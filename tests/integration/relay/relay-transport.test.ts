@@ -35,15 +35,35 @@ function frameOf(i: number): Uint8Array {
 describe('reliable stream over the relay transport', () => {
   it('carries 20 MB of mixed frames in order, in fewer relay messages than frames, with bounded buffering', async () => {
     const relay = await fixture.start();
-    const [alice, bob] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+    const [alice, bob] = await Promise.all([
+      generateIdentityKeyPair({ extractable: false }),
+      generateIdentityKeyPair({ extractable: false }),
+    ]);
     const [ca, cb] = await Promise.all([online(alice, relay.url), online(bob, relay.url)]);
     const sid = 'stream-over-relay-1';
     const [sa, sb] = await Promise.all([ca.openChannel(bob.id, sid), cb.openChannel(alice.id, sid)]);
     const [ta, tb] = await Promise.all([
-      RelayTransport.establish({ socket: sa, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: sid, role: 'initiator' }),
-      RelayTransport.establish({ socket: sb, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: sid, role: 'responder' }),
+      RelayTransport.establish({
+        socket: sa,
+        identity: alice,
+        peerKey: bob.publicKey,
+        peerId: bob.id,
+        sessionId: sid,
+        role: 'initiator',
+      }),
+      RelayTransport.establish({
+        socket: sb,
+        identity: bob,
+        peerKey: alice.publicKey,
+        peerId: alice.id,
+        sessionId: sid,
+        role: 'responder',
+      }),
     ]);
-    closers.push(() => ta.close(), () => tb.close());
+    closers.push(
+      () => ta.close(),
+      () => tb.close(),
+    );
 
     // Watch the transport's buffer at every write the stream makes.
     let maxBuffered = 0;
@@ -57,7 +77,10 @@ describe('reliable stream over the relay transport', () => {
 
     const a = new ReliableStream();
     const b = new ReliableStream();
-    closers.push(() => a.close(), () => b.close());
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
     a.attach(ta, { current: true });
     b.attach(tb, { current: true });
 

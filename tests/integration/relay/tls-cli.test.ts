@@ -60,7 +60,13 @@ describe('parley-relay command', () => {
           else waiters.push(check);
         };
         check();
-        void exited.then(() => setImmediate(() => (lines.length > n ? resolve(lines[n]!) : reject(new Error(`relay exited before printing line ${n}: ${stderr}`)))));
+        void exited.then(() =>
+          setImmediate(() =>
+            lines.length > n
+              ? resolve(lines[n]!)
+              : reject(new Error(`relay exited before printing line ${n}: ${stderr}`)),
+          ),
+        );
       });
     const firstLine = line(0);
     firstLine.catch(() => undefined); // awaited only by tests that expect a URL
@@ -70,7 +76,19 @@ describe('parley-relay command', () => {
   it('prints its URL, serves authenticated clients over wss and stops gracefully on SIGTERM', async () => {
     writeFileSync(join(work, 'cert.pem'), tls.cert);
     writeFileSync(join(work, 'key.pem'), tls.key);
-    const run = launch(['--host', '127.0.0.1', '--port', '0', '--cert', join(work, 'cert.pem'), '--key', join(work, 'key.pem'), '--no-static', '--log-level', 'warn']);
+    const run = launch([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--cert',
+      join(work, 'cert.pem'),
+      '--key',
+      join(work, 'key.pem'),
+      '--no-static',
+      '--log-level',
+      'warn',
+    ]);
     try {
       const line = await run.firstLine;
       const url = /(wss:\/\/127\.0\.0\.1:\d+\/ws)/.exec(line)?.[1];

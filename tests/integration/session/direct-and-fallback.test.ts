@@ -17,7 +17,10 @@ describe('sessions between Node peers in namespaces', () => {
     const { a, b, relay } = bed().hosts;
     const r = await startRelayHost(relay);
     started.push(r);
-    const [pa, pb] = await Promise.all([MessengerPeer.spawn(a, 'alice', r.url, options), MessengerPeer.spawn(b, 'bob', r.url, options)]);
+    const [pa, pb] = await Promise.all([
+      MessengerPeer.spawn(a, 'alice', r.url, options),
+      MessengerPeer.spawn(b, 'bob', r.url, options),
+    ]);
     started.push(pa, pb);
     await pa.add(pb);
     await pb.add(pa);

@@ -20,7 +20,10 @@ describe('a new contact on the same network', () => {
     started.push(r);
     // A dead attempt would live this long (longer than the waits below) if nothing replaced it.
     const options = { directAttemptTimeoutMs: 180_000, debug: true };
-    const [pa, pb] = await Promise.all([MessengerPeer.spawn(a, 'alice', r.url, options), MessengerPeer.spawn(b, 'bob', r.url, options)]);
+    const [pa, pb] = await Promise.all([
+      MessengerPeer.spawn(a, 'alice', r.url, options),
+      MessengerPeer.spawn(b, 'bob', r.url, options),
+    ]);
     started.push(pa, pb);
     const [leader, follower] = pa.id < pb.id ? [pa, pb] : [pb, pa];
 
@@ -29,7 +32,9 @@ describe('a new contact on the same network', () => {
     // A message makes the leader's session try direct (in the app, the file service does it for every
     // online contact). Its offer reaches the follower before the follower knows it, and is dropped.
     const first = await leader.send(follower.id, 'hello, are you there?');
-    await expect.poll(() => follower.proc.stderr(), { timeout: 60_000, interval: 100 }).toContain('signal from a stranger dropped');
+    await expect
+      .poll(() => follower.proc.stderr(), { timeout: 60_000, interval: 100 })
+      .toContain('signal from a stranger dropped');
 
     await follower.add(leader);
     const back = await follower.send(leader.id, 'hello, new contact');

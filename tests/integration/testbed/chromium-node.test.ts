@@ -20,7 +20,9 @@ describe('Chromium ↔ Node in namespaces', () => {
       [c, n] = await Promise.all([BrowserPeer.open(browser), NodePeer.spawn(B)]);
       const { ms } = await connectPeers(c, n);
       const [cp, np] = await Promise.all([c.pair(), n.pair()]);
-      console.log(`[testbed] chromium↔node connect ${ms.toFixed(0)} ms, chromium pair ${JSON.stringify(cp)}, node pair ${JSON.stringify(np)}`);
+      console.log(
+        `[testbed] chromium↔node connect ${ms.toFixed(0)} ms, chromium pair ${JSON.stringify(cp)}, node pair ${JSON.stringify(np)}`,
+      );
       expect(np?.local.address).toBe(B.address);
 
       await n.expect(2 * MB);
@@ -49,7 +51,9 @@ describe('Chromium ↔ Node in namespaces', () => {
     try {
       // localhost is a secure context; Playwright answers it, nothing goes over the network.
       const page = context.pages()[0] ?? (await context.newPage());
-      await page.route('http://localhost/opfs.html', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html>' }));
+      await page.route('http://localhost/opfs.html', (r) =>
+        r.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html>' }),
+      );
       await page.goto('http://localhost/opfs.html');
       const before = profileBytes();
       await page.evaluate(async () => {
@@ -90,6 +94,7 @@ function diskBytes(dir: string, top: RegExp): number {
       else if (entry.isFile()) total += statSync(full).size;
     }
   };
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory() && top.test(entry.name)) walk(join(dir, entry.name));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory() && top.test(entry.name)) walk(join(dir, entry.name));
   return total;
 }

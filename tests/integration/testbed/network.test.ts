@@ -3,7 +3,15 @@
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { createTestbed, cleanupStale, hasBlackhole, listNamespaces, TEST_RANGE, type Host, type NodeProcess } from '../../testbed/index.js';
+import {
+  createTestbed,
+  cleanupStale,
+  hasBlackhole,
+  listNamespaces,
+  TEST_RANGE,
+  type Host,
+  type NodeProcess,
+} from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
 import { run } from '../../testbed/exec.js';
 
@@ -21,7 +29,14 @@ async function startEcho(host: Host): Promise<{ proc: NodeProcess<Listening>; po
 
 /** "ok" or "fail …", from a one-shot probe inside `from`. */
 async function probe(from: Host, to: Host, port: number, timeoutMs = 2_000): Promise<string> {
-  const { stdout } = await from.exec(process.execPath, ['--import', TSX, PROBE, to.address, String(port), String(timeoutMs)]);
+  const { stdout } = await from.exec(process.execPath, [
+    '--import',
+    TSX,
+    PROBE,
+    to.address,
+    String(port),
+    String(timeoutMs),
+  ]);
   return stdout.trim();
 }
 
@@ -125,7 +140,9 @@ describe('test bed lifecycle', () => {
 
   it('cleanupStale() removes namespaces of dead runs only', async () => {
     // 4194305 is above the kernel's PID_MAX_LIMIT: no such process can exist.
-    const dead = `pt4194305r${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+    const dead = `pt4194305r${Math.floor(Math.random() * 0xffffff)
+      .toString(16)
+      .padStart(6, '0')}`;
     await run('ip', ['netns', 'add', dead]);
     await run('ip', ['netns', 'add', `${dead}-a`]);
     const live = await createTestbed({ hosts: ['a'], cleanupStale: false });

@@ -96,7 +96,9 @@ describe('Node ↔ Node in namespaces', () => {
         a.next('ice', 60_000, (e) => BROKEN.has(e.state)),
         b.next('ice', 60_000, (e) => BROKEN.has(e.state)),
       ]);
-      console.log(`[testbed] cutLink → ICE ${ea.state} in a after ${(performance.now() - cutAt).toFixed(0)} ms (b: ${eb.state})`);
+      console.log(
+        `[testbed] cutLink → ICE ${ea.state} in a after ${(performance.now() - cutAt).toFixed(0)} ms (b: ${eb.state})`,
+      );
       await A.restoreLink();
       await closeAll(a, b);
       [a, b] = await spawnPair(A, B);

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
 import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
-import { mountTmpfs, pairPeers, randomFile, resizeTmpfs, sha256File, tempDir, TransferPeer, unmount } from '../../harness/transfer-peers/harness.js';
+import {
+  mountTmpfs,
+  pairPeers,
+  randomFile,
+  resizeTmpfs,
+  sha256File,
+  tempDir,
+  TransferPeer,
+  unmount,
+} from '../../harness/transfer-peers/harness.js';
 
 const MB = 1000 * 1000;
 const SIZE = 100 * MB;

@@ -25,7 +25,10 @@ describe('small transfers between Node peers', () => {
 
   beforeAll(async () => {
     relay = await startRelayHost(bed().hosts.relay);
-    [alice, bob] = await pairPeers(bed().hosts.a, bed().hosts.b, relay.url, { a: { fileEvents: false }, b: { fileEvents: false } });
+    [alice, bob] = await pairPeers(bed().hosts.a, bed().hosts.b, relay.url, {
+      a: { fileEvents: false },
+      b: { fileEvents: false },
+    });
     dirs.push(alice.home, bob.home);
   });
   afterAll(async () => {
@@ -62,7 +65,8 @@ describe('small transfers between Node peers', () => {
     const lone = join(src, 'lone-empty');
     writeFileSync(lone, '');
     await sendAll([root, lone]);
-    for (const [name, data] of Object.entries(files)) expect(readFileSync(join(bob.recvDir, 'ünïcödé', name)).equals(data)).toBe(true);
+    for (const [name, data] of Object.entries(files))
+      expect(readFileSync(join(bob.recvDir, 'ünïcödé', name)).equals(data)).toBe(true);
     expect(readFileSync(join(bob.recvDir, 'lone-empty')).length).toBe(0);
   });
 
@@ -86,7 +90,19 @@ describe('small transfers between Node peers', () => {
 
   it('refuses offers with hostile names and writes nothing', async () => {
     const before = walk(bob.recvDir);
-    const hostile = ['../escape.txt', 'a/../../escape.txt', '/etc/parley-owned', 'C:\\Windows\\x.dll', 'C:/x', 'CON', 'nul.txt', 'com1.log', 'trail. ', 'x\u0000y', 'bidi\u202eexe.txt'];
+    const hostile = [
+      '../escape.txt',
+      'a/../../escape.txt',
+      '/etc/parley-owned',
+      'C:\\Windows\\x.dll',
+      'C:/x',
+      'CON',
+      'nul.txt',
+      'com1.log',
+      'trail. ',
+      'x\u0000y',
+      'bidi\u202eexe.txt',
+    ];
     const replies = new Map<string, { t: string; code?: string; message?: string }>();
     let allReplied!: () => void;
     const replied = new Promise<void>((resolve) => (allReplied = resolve));
@@ -105,7 +121,14 @@ describe('small transfers between Node peers', () => {
         await alice.request({
           cmd: 'raw',
           contactId: bob.id,
-          message: { t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 4, files: [{ fileId: 0, relativePath, size: 4, mime: 'text/plain' }] },
+          message: {
+            t: 'offer',
+            v: TRANSFER_PROTOCOL_VERSION,
+            offerId,
+            round: 1,
+            total: 4,
+            files: [{ fileId: 0, relativePath, size: 4, mime: 'text/plain' }],
+          },
         });
       }
       await replied;
@@ -113,7 +136,8 @@ describe('small transfers between Node peers', () => {
       expect(ids.map((id) => replies.get(id)?.t)).toEqual(hostile.map(() => 'decline'));
       expect(ids.map((id) => replies.get(id)?.code)).toEqual(hostile.map(() => 'bad-name'));
       expect(ids.every((id) => replies.get(id)?.message?.startsWith('refused file name'))).toBe(true);
-      for (let i = 0; i < hostile.length; i++) expect((await bob.waitError('bad-name')).message).toMatch(/^refused file name/);
+      for (let i = 0; i < hostile.length; i++)
+        expect((await bob.waitError('bad-name')).message).toMatch(/^refused file name/);
     } finally {
       tap();
     }

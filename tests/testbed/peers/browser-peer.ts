@@ -36,7 +36,11 @@ export class BrowserPeer extends PeerDriver {
    * Opens a page and installs the peer in it: in a fresh context of `browser`, or in the given context
    * (a persistent profile has only its own), where closing the peer closes only its page.
    */
-  static async open(browser: Browser | BrowserContext, label = 'chromium', readyTimeoutMs = 15_000): Promise<BrowserPeer> {
+  static async open(
+    browser: Browser | BrowserContext,
+    label = 'chromium',
+    readyTimeoutMs = 15_000,
+  ): Promise<BrowserPeer> {
     const owns = !('pages' in browser);
     const context = 'pages' in browser ? browser : await browser.newContext();
     const page = await context.newPage().catch(async (err: unknown) => {

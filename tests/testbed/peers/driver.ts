@@ -25,7 +25,13 @@ export abstract class PeerDriver {
   protected accept(raw: unknown): void {
     const parsed = PeerEvent.safeParse(raw);
     this.events.push(
-      parsed.success ? parsed.data : { type: 'error', message: `bad event from ${this.label}: ${parsed.error.message}`, code: 'ERR_TESTBED_EVENT' },
+      parsed.success
+        ? parsed.data
+        : {
+            type: 'error',
+            message: `bad event from ${this.label}: ${parsed.error.message}`,
+            code: 'ERR_TESTBED_EVENT',
+          },
     );
   }
 
@@ -33,7 +39,11 @@ export abstract class PeerDriver {
     return this.deliver(PeerCommand.parse(cmd));
   }
 
-  next<T extends PeerEvent['type']>(type: T, timeoutMs = 15_000, predicate: (e: PeerEventOf<T>) => boolean = () => true): Promise<PeerEventOf<T>> {
+  next<T extends PeerEvent['type']>(
+    type: T,
+    timeoutMs = 15_000,
+    predicate: (e: PeerEventOf<T>) => boolean = () => true,
+  ): Promise<PeerEventOf<T>> {
     return this.events.next(
       (e) => e.type === type && predicate(e as PeerEventOf<T>),
       timeoutMs,
@@ -42,7 +52,12 @@ export abstract class PeerDriver {
   }
 
   create(opts: CreateOptions): Promise<void> {
-    return this.command({ type: 'create', initiator: opts.initiator, trickle: opts.trickle ?? true, config: opts.config ?? { iceServers: [] } });
+    return this.command({
+      type: 'create',
+      initiator: opts.initiator,
+      trickle: opts.trickle ?? true,
+      config: opts.config ?? { iceServers: [] },
+    });
   }
 
   signal(data: Record<string, unknown>): Promise<void> {
@@ -73,7 +88,9 @@ export abstract class PeerDriver {
       `'connect' from ${this.label}`,
     );
     if (e.type === 'connect') return e;
-    throw new Error(`${this.label} did not connect: ${e.type === 'error' ? `${e.code ?? ''} ${e.message}` : 'closed'}\n${this.diagnostics()}`);
+    throw new Error(
+      `${this.label} did not connect: ${e.type === 'error' ? `${e.code ?? ''} ${e.message}` : 'closed'}\n${this.diagnostics()}`,
+    );
   }
 
   /** The currently selected ICE candidate pair (from getStats). */

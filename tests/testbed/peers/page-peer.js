@@ -22,7 +22,12 @@
 
   const checkReceived = async () => {
     if (rxExpect === null || rxBytes < rxExpect) return;
-    const ev = { type: 'received', bytes: rxBytes, sha256: rx.digest('hex'), ms: rxStart ? performance.now() - rxStart : 0 };
+    const ev = {
+      type: 'received',
+      bytes: rxBytes,
+      sha256: rx.digest('hex'),
+      ms: rxStart ? performance.now() - rxStart : 0,
+    };
     rx = await newHasher();
     rxBytes = 0;
     rxStart = 0;
@@ -68,7 +73,9 @@
     p.on('connect', () => emit({ type: 'connect', ms: performance.now() - createdAt }));
     p.on('data', onData);
     p.on('close', () => emit({ type: 'close' }));
-    p.on('error', (err) => emit({ type: 'error', message: String(err && err.message), code: (err && err.code) || null }));
+    p.on('error', (err) =>
+      emit({ type: 'error', message: String(err && err.message), code: (err && err.code) || null }),
+    );
   };
 
   const waitDrain = (p) =>
@@ -95,7 +102,8 @@
       const n = Math.min(chunkSize, bytes - sent);
       const frame = new Uint8Array(n + 1);
       // getRandomValues fills at most 65536 bytes per call.
-      for (let off = 1; off < frame.length; off += 65536) crypto.getRandomValues(frame.subarray(off, Math.min(off + 65536, frame.length)));
+      for (let off = 1; off < frame.length; off += 65536)
+        crypto.getRandomValues(frame.subarray(off, Math.min(off + 65536, frame.length)));
       frame[0] = TAG_DATA;
       hash.update(frame.subarray(1));
       sent += n;
@@ -122,7 +130,9 @@
       }
       case 'pump':
         // Runs in the background: its outcome arrives as a `pumped` or `error` event.
-        pump(cmd.bytes, cmd.chunkSize).catch((err) => emit({ type: 'error', message: String(err && err.message), code: 'ERR_TESTBED_COMMAND' }));
+        pump(cmd.bytes, cmd.chunkSize).catch((err) =>
+          emit({ type: 'error', message: String(err && err.message), code: 'ERR_TESTBED_COMMAND' }),
+        );
         return;
       case 'expect':
         rxExpect = cmd.bytes;
@@ -145,7 +155,9 @@
 
   window.__tbPeer = {
     handle: (cmd) =>
-      handle(cmd).catch((err) => emit({ type: 'error', message: String(err && err.message), code: 'ERR_TESTBED_COMMAND' })),
+      handle(cmd).catch((err) =>
+        emit({ type: 'error', message: String(err && err.message), code: 'ERR_TESTBED_COMMAND' }),
+      ),
     stats,
   };
   newHasher().then(

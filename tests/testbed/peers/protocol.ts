@@ -21,10 +21,23 @@ export const RtcConfig = z.object({
 export type RtcConfig = z.infer<typeof RtcConfig>;
 
 export const PeerCommand = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('create'), initiator: z.boolean(), trickle: z.boolean().default(true), config: RtcConfig.default({ iceServers: [] }) }),
+  z.object({
+    type: z.literal('create'),
+    initiator: z.boolean(),
+    trickle: z.boolean().default(true),
+    config: RtcConfig.default({ iceServers: [] }),
+  }),
   z.object({ type: z.literal('signal'), data: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal('send'), text: z.string().max(1 << 20) }),
-  z.object({ type: z.literal('pump'), bytes: z.int().min(0).max(MAX_PUMP_BYTES), chunkSize: z.int().min(1).max(MAX_CHUNK).default(64 * 1024) }),
+  z.object({
+    type: z.literal('pump'),
+    bytes: z.int().min(0).max(MAX_PUMP_BYTES),
+    chunkSize: z
+      .int()
+      .min(1)
+      .max(MAX_CHUNK)
+      .default(64 * 1024),
+  }),
   /** Report `received` once this many pump bytes have arrived (counting from the previous report). */
   z.object({ type: z.literal('expect'), bytes: z.int().min(0).max(MAX_PUMP_BYTES) }),
   z.object({ type: z.literal('stats') }),
@@ -70,7 +83,9 @@ export function selectedPair(reports: ReadonlyArray<Record<string, unknown>>): C
   const transport = reports.find((r) => r.type === 'transport' && typeof r.selectedCandidatePairId === 'string');
   const pair =
     (transport ? byId.get(String(transport.selectedCandidatePairId)) : undefined) ??
-    reports.find((r) => r.type === 'candidate-pair' && (r.selected === true || (r.nominated === true && r.state === 'succeeded')));
+    reports.find(
+      (r) => r.type === 'candidate-pair' && (r.selected === true || (r.nominated === true && r.state === 'succeeded')),
+    );
   if (!pair) return null;
   const local = byId.get(String(pair.localCandidateId));
   const remote = byId.get(String(pair.remoteCandidateId));

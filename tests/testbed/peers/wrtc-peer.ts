@@ -47,7 +47,12 @@ let rxExpect: number | null = null;
 
 function checkReceived(): void {
   if (rxExpect === null || rxBytes < rxExpect) return;
-  emit({ type: 'received', bytes: rxBytes, sha256: rxHash.digest('hex'), ms: rxStart ? performance.now() - rxStart : 0 });
+  emit({
+    type: 'received',
+    bytes: rxBytes,
+    sha256: rxHash.digest('hex'),
+    ms: rxStart ? performance.now() - rxStart : 0,
+  });
   rxHash = createHash('sha256');
   rxBytes = 0;
   rxStart = 0;
@@ -110,11 +115,15 @@ function create(cmd: Extract<ParsedPeerCommand, { type: 'create' }>): void {
   watchStates(p);
   p.on('connect', () => {
     emit({ type: 'connect', ms: performance.now() - createdAt });
-    reportPair().catch((e: unknown) => emit({ type: 'error', message: `getStats: ${String(e)}`, code: 'ERR_TESTBED_STATS' }));
+    reportPair().catch((e: unknown) =>
+      emit({ type: 'error', message: `getStats: ${String(e)}`, code: 'ERR_TESTBED_STATS' }),
+    );
   });
   p.on('data', onData);
   p.on('close', () => emit({ type: 'close' }));
-  p.on('error', (err: Error & { code?: string }) => emit({ type: 'error', message: err.message, code: err.code ?? null }));
+  p.on('error', (err: Error & { code?: string }) =>
+    emit({ type: 'error', message: err.message, code: err.code ?? null }),
+  );
 }
 
 function waitDrain(p: SimplePeerInstance): Promise<void> {

@@ -7,7 +7,14 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { TEMP_ROOT } from '../../testbed/names.js';
-import { assertListed, isNodeRuntime, loadSystemDeps, packageOf, programsOf, UnlistedProgramError } from '../../testbed/system-deps.js';
+import {
+  assertListed,
+  isNodeRuntime,
+  loadSystemDeps,
+  packageOf,
+  programsOf,
+  UnlistedProgramError,
+} from '../../testbed/system-deps.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const deps = loadSystemDeps();
@@ -44,12 +51,21 @@ function startedPrograms(path: string, text = readFileSync(path, 'utf8')): Start
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
       const callee = node.expression;
-      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : null;
+      const name = ts.isIdentifier(callee)
+        ? callee.text
+        : ts.isPropertyAccessExpression(callee)
+          ? callee.name.text
+          : null;
       const program = literal(node.arguments[0]);
       if (name && SPAWNERS.has(name) && program !== null) {
         const argNode = node.arguments[1];
-        const args = argNode && ts.isArrayLiteralExpression(argNode) ? argNode.elements.map((e) => literal(e) ?? EXPR) : [];
-        found.push({ file: relative(ROOT, path), line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1, programs: programsOf(program, args) });
+        const args =
+          argNode && ts.isArrayLiteralExpression(argNode) ? argNode.elements.map((e) => literal(e) ?? EXPR) : [];
+        found.push({
+          file: relative(ROOT, path),
+          line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+          programs: programsOf(program, args),
+        });
       }
     }
     ts.forEachChild(node, visit);
@@ -80,7 +96,14 @@ describe('.ci/system-deps.json', () => {
     expect(starts.some((s) => s.programs.includes('/usr/bin/turnserver'))).toBe(true);
     expect(starts.some((s) => s.programs.includes('ip'))).toBe(true);
     const unlisted = starts.flatMap((s) =>
-      s.programs.filter((p) => p !== EXPR && !isNodeRuntime(p) && packageOf(deps, p, s.file.startsWith('bench/') ? 'bench' : 'test') === null).map((p) => `${s.file}:${s.line} starts \`${p}\``),
+      s.programs
+        .filter(
+          (p) =>
+            p !== EXPR &&
+            !isNodeRuntime(p) &&
+            packageOf(deps, p, s.file.startsWith('bench/') ? 'bench' : 'test') === null,
+        )
+        .map((p) => `${s.file}:${s.line} starts \`${p}\``),
     );
     expect(unlisted, 'add these programs and their Debian packages to .ci/system-deps.json').toEqual([]);
   });
@@ -138,14 +161,18 @@ describe('preflight (scripts/preflight.mjs, run by npm test before any stage)', 
       { package: 'parley-absent-pkg', programs: ['parley-absent-program', '/usr/bin/parley-absent'], for: 'x' },
     ]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('`parley-absent-program`, `/usr/bin/parley-absent` missing: apt-get install -y parley-absent-pkg');
+    expect(r.stderr).toContain(
+      '`parley-absent-program`, `/usr/bin/parley-absent` missing: apt-get install -y parley-absent-pkg',
+    );
     expect(r.stderr).not.toContain('coreutils');
   });
 
   it('checks a package without programs through dpkg', () => {
     const r = preflight([{ package: 'parley-absent-fonts', programs: [], for: 'x' }]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('Debian package parley-absent-fonts is not installed: apt-get install -y parley-absent-fonts');
+    expect(r.stderr).toContain(
+      'Debian package parley-absent-fonts is not installed: apt-get install -y parley-absent-fonts',
+    );
   });
 
   it('passes when everything listed is present', () => {

@@ -96,7 +96,9 @@ describe('parley id', () => {
   });
 
   it('reads the home from PARLEY_HOME and prints the invite as text', async () => {
-    const r = await runCli(['id', '--name', 'Bob', '--relay', 'ws://127.0.0.1:4999/ws'], { env: { PARLEY_HOME: home.dir } });
+    const r = await runCli(['id', '--name', 'Bob', '--relay', 'ws://127.0.0.1:4999/ws'], {
+      env: { PARLEY_HOME: home.dir },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^name: +Bob$/m);
     expect(r.stdout).toMatch(/^parley:\/\/invite\?/m);

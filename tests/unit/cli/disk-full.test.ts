@@ -56,7 +56,7 @@ describe('receiver disk full', () => {
     await recv.waitFor((l) => l['type'] === 'ready');
     const sent = await cli(alice, ['send', 'Bob', src, '--timeout', '8']);
     expect(sent.code).toBe(1);
-    expect(sent.stderr).toContain("disk is full");
+    expect(sent.stderr).toContain('disk is full');
     expect(sent.stderr).not.toContain('offline');
     expect(await recv.exited).toBe(1);
     expect(recv.lines.find((l) => l['type'] === 'paused')).toMatchObject({ error: { code: 'disk-full' } });

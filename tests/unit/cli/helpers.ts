@@ -75,7 +75,10 @@ export function jsonLines(stdout: string): unknown[] {
 export class JsonChild {
   readonly lines: Array<Record<string, unknown>> = [];
   stderr = '';
-  private waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  private waiters: Array<{
+    pred: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }> = [];
   readonly exited: Promise<number | null>;
 
   constructor(readonly child: ChildProcess) {
@@ -101,7 +104,15 @@ export class JsonChild {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${timeoutMs} ms; stdout: ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching line within ${timeoutMs} ms; stdout: ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         pred,
         resolve: (l) => {

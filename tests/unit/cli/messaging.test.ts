@@ -21,7 +21,11 @@ function listen(home: string): JsonChild {
 
 beforeAll(async () => {
   relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [['alice', 'Alice'], ['bob', 'Bob'], ['bob2', 'Bob']] as const) {
+  for (const [key, name] of [
+    ['alice', 'Alice'],
+    ['bob', 'Bob'],
+    ['bob2', 'Bob'],
+  ] as const) {
     const h = await tempHome();
     homes.push(h);
     const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);
@@ -41,9 +45,13 @@ describe('add', () => {
   it('adds a contact from an invite and prints the JSON shape; adding again reports added:false', async () => {
     const r = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(jsonLines(r.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: true, status: 'waiting' }]);
+    expect(jsonLines(r.stdout)).toEqual([
+      { id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: true, status: 'waiting' },
+    ]);
     const again = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
-    expect(jsonLines(again.stdout)).toEqual([{ id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: false, status: 'waiting' }]);
+    expect(jsonLines(again.stdout)).toEqual([
+      { id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: false, status: 'waiting' },
+    ]);
     // Bob adds Alice back: her request was waiting for him, so this accepts it (mutual invites, no prompt).
     const back = await cli(ids.bob.home, ['add', ids.alice.invite]);
     expect(back.code, back.stderr).toBe(0);
@@ -69,18 +77,35 @@ describe('contacts, safety, verify', () => {
     expect(r.code, r.stderr).toBe(0);
     const [list] = jsonLines(r.stdout) as Array<Array<Record<string, unknown>>>;
     expect(list).toHaveLength(1);
-    expect(Object.keys(list![0]!).sort()).toEqual(['addedAt', 'id', 'lastMessageAt', 'name', 'online', 'path', 'relays', 'status', 'unread', 'verified']);
+    expect(Object.keys(list![0]!).sort()).toEqual([
+      'addedAt',
+      'id',
+      'lastMessageAt',
+      'name',
+      'online',
+      'path',
+      'relays',
+      'status',
+      'unread',
+      'verified',
+    ]);
     expect(list![0]).toMatchObject({ id: ids.bob.id, name: 'Bob', online: null, verified: false, path: 'none' });
   }, 30_000);
 
   it('learns presence from the relay: offline, then online while the contact listens', async () => {
     const off = await cli(ids.alice.home, ['contacts', '--json']);
     expect(off.code, off.stderr).toBe(0);
-    expect((jsonLines(off.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({ id: ids.bob.id, online: false });
+    expect((jsonLines(off.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      id: ids.bob.id,
+      online: false,
+    });
     const bob = listen(ids.bob.home);
     await bob.waitFor((l) => l['type'] === 'relay' && l['state'] === 'online');
     const on = await cli(ids.alice.home, ['contacts', '--json']);
-    expect((jsonLines(on.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({ id: ids.bob.id, online: true });
+    expect((jsonLines(on.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      id: ids.bob.id,
+      online: true,
+    });
     expect(await bob.stop()).toBe(0);
   }, 60_000);
 
@@ -116,9 +141,21 @@ describe('say and listen', () => {
     expect(r.code, r.stderr).toBe(0);
     const [said] = jsonLines(r.stdout) as Array<Record<string, unknown>>;
     expect(Object.keys(said!).sort()).toEqual(['deliveredMs', 'id', 'name', 'path', 'sentAt', 'text', 'to', 'type']);
-    expect(said).toMatchObject({ type: 'delivered', to: ids.bob.id, name: 'Bob', text: 'hello from Alice', path: 'relay' });
+    expect(said).toMatchObject({
+      type: 'delivered',
+      to: ids.bob.id,
+      name: 'Bob',
+      text: 'hello from Alice',
+      path: 'relay',
+    });
     const got = await bob.waitFor((l) => l['type'] === 'message');
-    expect(got).toMatchObject({ id: said!['id'], from: ids.alice.id, name: 'Alice', text: 'hello from Alice', sentAt: said!['sentAt'] });
+    expect(got).toMatchObject({
+      id: said!['id'],
+      from: ids.alice.id,
+      name: 'Alice',
+      text: 'hello from Alice',
+      sentAt: said!['sentAt'],
+    });
     expect(await bob.stop('SIGINT')).toBe(0);
     expect(bob.lines.filter((l) => l['type'] === 'message')).toHaveLength(1);
   }, 60_000);

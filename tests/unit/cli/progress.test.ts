@@ -14,7 +14,17 @@ describe('progress formatting', () => {
   });
 
   it('draws a bar with percent, bytes, speed, ETA and path within the width', () => {
-    const line = progressLine({ key: 'k', name: 'photos/2024/beach.jpg', done: 25_000_000, size: 100_000_000, speed: 5_000_000, path: 'direct' }, 100);
+    const line = progressLine(
+      {
+        key: 'k',
+        name: 'photos/2024/beach.jpg',
+        done: 25_000_000,
+        size: 100_000_000,
+        speed: 5_000_000,
+        path: 'direct',
+      },
+      100,
+    );
     expect(line.length).toBeLessThanOrEqual(100);
     expect(line).toContain(' 25% 25.0 MB/100 MB 5.00 MB/s ETA 0:15 direct');
     expect(line).toMatch(/\[#+-+\]/);
@@ -24,7 +34,8 @@ describe('progress formatting', () => {
   it('plain output prints at start, each quarter and the end, not on every event', () => {
     const lines: string[] = [];
     const p = new PlainProgress((l) => lines.push(l));
-    for (let done = 0; done <= 100; done += 5) p.update({ key: 'a', name: 'a.bin', done, size: 100, speed: 10, path: 'relay' });
+    for (let done = 0; done <= 100; done += 5)
+      p.update({ key: 'a', name: 'a.bin', done, size: 100, speed: 10, path: 'relay' });
     p.finish('a', 'a.bin verified');
     expect(lines).toEqual([
       'a.bin: 0% of 100 B, 10 B/s (relay)',

@@ -26,7 +26,13 @@ afterEach(() => {
 
 describe('receivePathsProblem', () => {
   it('refuses leading-dot segments anywhere in a path, unless allowed', () => {
-    for (const p of ['.ssh/authorized_keys', '.config/autostart/x.desktop', 'project/.git/hooks/pre-commit', '.bashrc', 'a/.hidden']) {
+    for (const p of [
+      '.ssh/authorized_keys',
+      '.config/autostart/x.desktop',
+      'project/.git/hooks/pre-commit',
+      '.bashrc',
+      'a/.hidden',
+    ]) {
       expect(receivePathsProblem(['ok.txt', p]), p).toMatch(/starts with a dot/);
       expect(receivePathsProblem([p], { allowDotFiles: true }), p).toBeNull();
     }
@@ -51,7 +57,9 @@ describe('receiveDirProblem', () => {
     expect(await receiveDirProblem(join(root, 'home'), home)).toMatch(/contains your home directory/);
     expect(await receiveDirProblem(join(home, 'Downloads', 'parley'), home)).toBeNull();
     mkdirSync(join(root, 'repo', '.git'), { recursive: true });
-    expect(await receiveDirProblem(join(root, 'repo', 'sub', 'in'), home)).toMatch(/inside the git repository at .*repo/);
+    expect(await receiveDirProblem(join(root, 'repo', 'sub', 'in'), home)).toMatch(
+      /inside the git repository at .*repo/,
+    );
   });
 });
 
@@ -61,7 +69,9 @@ describe('NodeFileSink folders', () => {
     const outside = tempDir();
     symlinkSync(outside, join(dir, 'docs'));
     const sink = new NodeFileSink(dir);
-    await expect(sink.open('docs/new/deeper/file.txt', { key: 'k', size: 1, mime: '' })).rejects.toMatchObject({ code: 'bad-name' });
+    await expect(sink.open('docs/new/deeper/file.txt', { key: 'k', size: 1, mime: '' })).rejects.toMatchObject({
+      code: 'bad-name',
+    });
     // Before the fix mkdir -p had already made outside/new/deeper when the check refused.
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(outside, 'new'))).toBe(false);
@@ -75,7 +85,9 @@ describe('NodeFileSink folders', () => {
     const f = await sink.open('alias/a/b/c.txt', { key: 'k', size: 1, mime: '' });
     await f.close();
     expect(readdirSync(join(dir, 'real', 'a', 'b')).length).toBe(1);
-    await expect(sink.open('plain/x/y.txt', { key: 'k', size: 1, mime: '' }).then((h) => h.close())).resolves.toBeUndefined();
+    await expect(
+      sink.open('plain/x/y.txt', { key: 'k', size: 1, mime: '' }).then((h) => h.close()),
+    ).resolves.toBeUndefined();
     expect(existsSync(join(dir, 'plain', 'x'))).toBe(true);
   });
 });
@@ -86,7 +98,8 @@ describe('parley receive against a hostile sender (real CLI, loopback relay)', (
   const children: JsonChild[] = [];
   let alice: string;
   let bob: string;
-  const cli = (home: string, args: string[], env?: NodeJS.ProcessEnv) => runCli(['--relay-only', '--home', home, ...args], env ? { env } : {});
+  const cli = (home: string, args: string[], env?: NodeJS.ProcessEnv) =>
+    runCli(['--relay-only', '--home', home, ...args], env ? { env } : {});
   const temp = async (): Promise<string> => {
     const t = await tempHome();
     temps.push(t);
@@ -114,7 +127,9 @@ describe('parley receive against a hostile sender (real CLI, loopback relay)', (
     await mkdir(join(src, '.ssh'));
     await writeFile(join(src, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAA attacker\n');
     const dest = await temp();
-    const receiver = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']));
+    const receiver = new JsonChild(
+      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
+    );
     children.push(receiver);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const sent = await cli(alice, ['send', 'Bob', join(src, '.ssh'), '--timeout', '30']);
@@ -122,7 +137,9 @@ describe('parley receive against a hostile sender (real CLI, loopback relay)', (
     expect(sent.stderr).toContain('declined');
     expect(sent.stderr).toContain('starts with a dot');
     expect(await receiver.exited).toBe(1);
-    expect(receiver.lines.find((l) => l['type'] === 'declined')).toMatchObject({ reason: expect.stringMatching(/\.ssh.*starts with a dot/) });
+    expect(receiver.lines.find((l) => l['type'] === 'declined')).toMatchObject({
+      reason: expect.stringMatching(/\.ssh.*starts with a dot/),
+    });
     expect(receiver.stderr).toContain('starts with a dot');
     expect(await readdir(dest)).toEqual([]);
   }, 120_000);

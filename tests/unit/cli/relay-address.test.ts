@@ -60,7 +60,9 @@ describe('relay addresses', () => {
     const port = new URL(relay.url).port;
     const { a, b, relays } = await pair(`127.0.0.1:${port}`, `ws://127.0.0.1:${port}`);
     expect(relays).toEqual([`ws://127.0.0.1:${port}/ws`, `ws://127.0.0.1:${port}/ws`]);
-    const bob = new JsonChild(spawnCli(['--relay-only', '--relay', `http://127.0.0.1:${port}/`, '--home', b, '--json', 'listen']));
+    const bob = new JsonChild(
+      spawnCli(['--relay-only', '--relay', `http://127.0.0.1:${port}/`, '--home', b, '--json', 'listen']),
+    );
     children.push(bob);
     await bob.waitFor((l) => l['type'] === 'relay' && l['state'] === 'online');
     const r = await cli(a, ['say', 'Bob', 'found you', '--json']);

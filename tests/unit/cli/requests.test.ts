@@ -14,7 +14,11 @@ function cli(home: string, args: string[]) {
 
 beforeAll(async () => {
   relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [['carol', 'Carol'], ['dave', 'Dave'], ['eve', 'Eve']] as const) {
+  for (const [key, name] of [
+    ['carol', 'Carol'],
+    ['dave', 'Dave'],
+    ['eve', 'Eve'],
+  ] as const) {
     const h = await tempHome();
     homes.push(h);
     const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);
@@ -41,8 +45,19 @@ describe('parley requests / accept / decline', () => {
     const list = await cli(who.carol.home, ['requests', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const [requests] = jsonLines(list.stdout) as Array<Array<Record<string, unknown>>>;
-    expect(requests).toEqual([{ id: who.dave.id, name: 'Dave', relays: [relay.url], receivedAt: expect.any(Number), safetyNumber: expect.stringMatching(/^(\d{5} ){11}\d{5}$/) }]);
-    const daveSees = jsonLines((await cli(who.dave.home, ['safety', 'Carol', '--json'])).stdout)[0] as Record<string, unknown>;
+    expect(requests).toEqual([
+      {
+        id: who.dave.id,
+        name: 'Dave',
+        relays: [relay.url],
+        receivedAt: expect.any(Number),
+        safetyNumber: expect.stringMatching(/^(\d{5} ){11}\d{5}$/),
+      },
+    ]);
+    const daveSees = jsonLines((await cli(who.dave.home, ['safety', 'Carol', '--json'])).stdout)[0] as Record<
+      string,
+      unknown
+    >;
     expect(requests![0]!['safetyNumber']).toBe(daveSees['safetyNumber']);
     const human = await cli(who.carol.home, ['requests']);
     expect(human.stdout).toContain('Dave (');
@@ -54,7 +69,11 @@ describe('parley requests / accept / decline', () => {
     expect(jsonLines((await cli(who.carol.home, ['requests', '--json'])).stdout)).toEqual([[]]);
     // Dave connects, gets the accept, and sees Carol's presence (she is not connected now: offline, not unknown).
     const contacts = await cli(who.dave.home, ['contacts', '--json']);
-    expect((jsonLines(contacts.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({ id: who.carol.id, status: 'accepted', online: false });
+    expect((jsonLines(contacts.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      id: who.carol.id,
+      status: 'accepted',
+      online: false,
+    });
   }, 60_000);
 
   it('decline --block is silent and keeps later requests from that person away', async () => {
@@ -67,7 +86,11 @@ describe('parley requests / accept / decline', () => {
     expect((await cli(who.eve.home, ['add', who.carol.invite])).code).toBe(0);
     expect(jsonLines((await cli(who.carol.home, ['requests', '--json'])).stdout)).toEqual([[]]);
     const eve = await cli(who.eve.home, ['contacts', '--json']);
-    expect((jsonLines(eve.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({ id: who.carol.id, status: 'waiting', online: false });
+    expect((jsonLines(eve.stdout)[0] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      id: who.carol.id,
+      status: 'waiting',
+      online: false,
+    });
   }, 60_000);
 
   it('answers an unknown request with a usage error', async () => {

@@ -8,7 +8,8 @@ import { createHumanLogger } from '../../../cli/src/human-log.js';
 import { safeOutput, safeText } from '../../../cli/src/terminal.js';
 import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
 
-const HOSTILE = 'hi\x1b[2K\r12:00:00 Bank: send money\x1b]52;c;cm0gLXJmIH4=\x07 \x9b31m red\x7f \u202etxt.exe\u2066 \u2028\nline2';
+const HOSTILE =
+  'hi\x1b[2K\r12:00:00 Bank: send money\x1b]52;c;cm0gLXJmIH4=\x07 \x9b31m red\x7f \u202etxt.exe\u2066 \u2028\nline2';
 // eslint-disable-next-line no-control-regex -- the characters a terminal must never receive raw
 const DANGEROUS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
@@ -81,7 +82,10 @@ function human(home: string, args: string[], ready: string) {
 
 beforeAll(async () => {
   relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [['alice', 'Alice'], ['bob', 'Bob']] as const) {
+  for (const [key, name] of [
+    ['alice', 'Alice'],
+    ['bob', 'Bob'],
+  ] as const) {
     const h = await tempHome();
     homes.push(h);
     const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);

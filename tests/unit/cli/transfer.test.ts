@@ -30,7 +30,10 @@ async function hashTree(root: string): Promise<Record<string, string>> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else out[relative(root, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
+      else
+        out[relative(root, p)] = createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex');
     }
   };
   await walk(root);
@@ -64,7 +67,9 @@ afterAll(async () => {
 describe('send and receive', () => {
   it('sends files and a folder; receive --once saves them with equal hashes; both exit 0', async () => {
     const dest = await temp();
-    const receiver = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']));
+    const receiver = new JsonChild(
+      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
+    );
     children.push(receiver);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const r = await cli(alice, ['send', 'Bob', join(src, 'big.bin'), join(src, 'album'), '--json']);
@@ -72,7 +77,19 @@ describe('send and receive', () => {
     const lines = jsonLines(r.stdout) as Array<Record<string, unknown>>;
     expect(lines[0]).toMatchObject({ type: 'offer', total: 3 * 1024 * 1024 + 17 + 6 + 200_000 });
     const progress = lines.filter((l) => l['type'] === 'progress');
-    for (const p of progress) expect(Object.keys(p).sort()).toEqual(['bytesDone', 'eta', 'file', 'fileBytesDone', 'fileSize', 'offerId', 'path', 'speed', 'total', 'type']);
+    for (const p of progress)
+      expect(Object.keys(p).sort()).toEqual([
+        'bytesDone',
+        'eta',
+        'file',
+        'fileBytesDone',
+        'fileSize',
+        'offerId',
+        'path',
+        'speed',
+        'total',
+        'type',
+      ]);
     expect(lines.filter((l) => l['type'] === 'file').map((l) => [l['file'], l['state']])).toEqual([
       ['big.bin', 'verified'],
       ['album/empty', 'verified'],
@@ -99,7 +116,9 @@ describe('send and receive', () => {
     const firstOffer = (jsonLines(first.stdout) as Array<Record<string, unknown>>).find((l) => l['type'] === 'offer');
 
     const dest = await temp();
-    const receiver = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']));
+    const receiver = new JsonChild(
+      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
+    );
     children.push(receiver);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const again = await cli(alice, ['send', 'Bob', file, '--json']);

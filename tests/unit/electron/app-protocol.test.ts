@@ -29,10 +29,20 @@ const get = (url: string, method = 'GET') => resolveAppRequest({ url, method }, 
 
 describe('app:// resolver', () => {
   it('serves files under the root with their MIME type', async () => {
-    expect(await get('app://parley/index.html')).toEqual({ status: 200, path: join(root, 'index.html'), mimeType: 'text/html; charset=utf-8' });
-    expect(await get('app://parley/assets/app-1234.js')).toMatchObject({ status: 200, mimeType: 'text/javascript; charset=utf-8' });
+    expect(await get('app://parley/index.html')).toEqual({
+      status: 200,
+      path: join(root, 'index.html'),
+      mimeType: 'text/html; charset=utf-8',
+    });
+    expect(await get('app://parley/assets/app-1234.js')).toMatchObject({
+      status: 200,
+      mimeType: 'text/javascript; charset=utf-8',
+    });
     expect(await get('app://parley/assets/hash.wasm')).toMatchObject({ status: 200, mimeType: 'application/wasm' });
-    expect(await get('app://parley/assets/%C3%9Cn%C3%AFcode%20name.css')).toMatchObject({ status: 200, mimeType: 'text/css; charset=utf-8' });
+    expect(await get('app://parley/assets/%C3%9Cn%C3%AFcode%20name.css')).toMatchObject({
+      status: 200,
+      mimeType: 'text/css; charset=utf-8',
+    });
     expect(await get('app://parley/assets/app-1234.js?v=2#x')).toMatchObject({ status: 200 });
   });
 
@@ -48,7 +58,10 @@ describe('app:// resolver', () => {
   });
 
   it('follows a symlink that stays inside the root', async () => {
-    expect(await get('app://parley/assets/alias.js')).toMatchObject({ status: 200, path: join(root, 'assets', 'app-1234.js') });
+    expect(await get('app://parley/assets/alias.js')).toMatchObject({
+      status: 200,
+      path: join(root, 'assets', 'app-1234.js'),
+    });
   });
 
   const traversals = [
@@ -88,15 +101,32 @@ describe('app:// resolver', () => {
 
   it('names the reason: dot segments, encoded separators, symlink escapes', async () => {
     expect(await get('app://parley/../../etc/passwd')).toMatchObject({ status: 400, error: 'dot segment in URL' });
-    expect(await get('app://parley/%2e%2e/%2e%2e/etc/passwd')).toMatchObject({ status: 400, error: 'dot segment in URL' });
-    expect(await get('app://parley/..%2fsecret.txt')).toMatchObject({ status: 400, error: 'encoded separator or NUL in URL' });
-    expect(await get('app://parley/%252e%252e/%252e%252e/etc/passwd')).toMatchObject({ status: 400, error: 'forbidden path segment' });
-    expect(await get('app://parley/assets/escape.txt')).toMatchObject({ status: 403, error: 'path escapes the web client directory' });
+    expect(await get('app://parley/%2e%2e/%2e%2e/etc/passwd')).toMatchObject({
+      status: 400,
+      error: 'dot segment in URL',
+    });
+    expect(await get('app://parley/..%2fsecret.txt')).toMatchObject({
+      status: 400,
+      error: 'encoded separator or NUL in URL',
+    });
+    expect(await get('app://parley/%252e%252e/%252e%252e/etc/passwd')).toMatchObject({
+      status: 400,
+      error: 'forbidden path segment',
+    });
+    expect(await get('app://parley/assets/escape.txt')).toMatchObject({
+      status: 403,
+      error: 'path escapes the web client directory',
+    });
     expect(await get('app://parley/assets/up/secret.txt')).toMatchObject({ status: 403 });
   });
 
   it('refuses other hosts, ports, credentials and schemes', async () => {
-    for (const url of ['app://evil/index.html', 'app://parley.evil/index.html', 'app://parley:8080/index.html', 'app://u:p@parley/index.html']) {
+    for (const url of [
+      'app://evil/index.html',
+      'app://parley.evil/index.html',
+      'app://parley:8080/index.html',
+      'app://u:p@parley/index.html',
+    ]) {
       expect(await get(url), url).toMatchObject({ status: 403 });
     }
     expect(await get('https://parley/index.html')).toMatchObject({ status: 400 });
@@ -112,7 +142,9 @@ describe('app:// resolver', () => {
   });
 
   it('reports an unbuilt renderer as 404', async () => {
-    expect(await resolveAppRequest({ url: 'app://parley/', method: 'GET' }, join(base, 'nope'))).toMatchObject({ status: 404 });
+    expect(await resolveAppRequest({ url: 'app://parley/', method: 'GET' }, join(base, 'nope'))).toMatchObject({
+      status: 404,
+    });
   });
 
   it('maps unknown extensions to octet-stream', () => {

@@ -19,8 +19,15 @@ describe('electron-builder configuration', () => {
   });
 
   it('the validation does reject a broken configuration', async () => {
-    await expect(validateConfiguration({ ...config, linux: { ...config.linux, notAnOption: true } }, new DebugLogger(false))).rejects.toThrow(/Invalid configuration/);
-    await expect(validateConfiguration({ ...config, electronFuses: { ...config.electronFuses, runAsNodee: false } }, new DebugLogger(false))).rejects.toThrow(/Invalid configuration/);
+    await expect(
+      validateConfiguration({ ...config, linux: { ...config.linux, notAnOption: true } }, new DebugLogger(false)),
+    ).rejects.toThrow(/Invalid configuration/);
+    await expect(
+      validateConfiguration(
+        { ...config, electronFuses: { ...config.electronFuses, runAsNodee: false } },
+        new DebugLogger(false),
+      ),
+    ).rejects.toThrow(/Invalid configuration/);
   });
 
   it('is referenced by npm run dist', () => {
@@ -49,7 +56,11 @@ describe('electron-builder configuration', () => {
     expect(config.mac.extendInfo.NSMicrophoneUsageDescription).toMatch(/microphone/);
     const plist = readFileSync(join(root, config.mac.entitlements), 'utf8');
     const keys = [...plist.matchAll(/<key>([^<]+)<\/key>/g)].map((m) => m[1]).sort();
-    expect(keys).toEqual(['com.apple.security.cs.allow-jit', 'com.apple.security.device.audio-input', 'com.apple.security.device.camera']);
+    expect(keys).toEqual([
+      'com.apple.security.cs.allow-jit',
+      'com.apple.security.device.audio-input',
+      'com.apple.security.device.camera',
+    ]);
   });
 
   it('flips the fuses that turn the app binary into something else', () => {
@@ -67,7 +78,15 @@ describe('electron-builder configuration', () => {
   });
 
   it('packs what the app loads at run time and leaves out the Node-only WebRTC binary', () => {
-    for (const needed of ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'dist/signaling/**/*', 'dist/core/**/*', 'dist/platform/node/**/*', 'build/icons/tray/**/*']) {
+    for (const needed of [
+      'package.json',
+      'dist/electron/**/*',
+      'dist/renderer/**/*',
+      'dist/signaling/**/*',
+      'dist/core/**/*',
+      'dist/platform/node/**/*',
+      'build/icons/tray/**/*',
+    ]) {
       expect(config.files).toContain(needed);
     }
     expect(config.files).toContain('!node_modules/@roamhq/**');
@@ -87,7 +106,8 @@ describe('electron-builder configuration', () => {
       expect(b.subarray(1, 4).toString('ascii'), p).toBe('PNG');
       return [b.readUInt32BE(16), b.readUInt32BE(20)];
     };
-    for (const size of [16, 32, 48, 64, 128, 256, 512, 1024]) expect(png(`${config.linux.icon}/${size}x${size}.png`)).toEqual([size, size]);
+    for (const size of [16, 32, 48, 64, 128, 256, 512, 1024])
+      expect(png(`${config.linux.icon}/${size}x${size}.png`)).toEqual([size, size]);
     const ico = readFileSync(join(root, config.win.icon));
     expect([ico.readUInt16LE(0), ico.readUInt16LE(2)]).toEqual([0, 1]);
     expect(ico.readUInt16LE(4)).toBeGreaterThanOrEqual(5);

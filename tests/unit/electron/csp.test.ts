@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY, CSP_DIRECTIVES, securityHeaders, withCspHeader } from '../../../electron/main/csp.js';
 
 function parse(policy: string): Map<string, string[]> {
-  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+  return new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...sources]) => [name!, sources]),
+  );
 }
 
 describe('content security policy', () => {
@@ -19,7 +24,8 @@ describe('content security policy', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain("'unsafe-eval'");
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     for (const d of ['default-src', 'script-src', 'worker-src']) {
-      for (const loose of ['*', 'http:', 'https:', 'data:', 'blob:', "'unsafe-inline'"]) expect(csp.get(d), d).not.toContain(loose);
+      for (const loose of ['*', 'http:', 'https:', 'data:', 'blob:', "'unsafe-inline'"])
+        expect(csp.get(d), d).not.toContain(loose);
     }
   });
 
@@ -35,7 +41,8 @@ describe('content security policy', () => {
   it('allows media streams and local images, and nothing embedded or framed', () => {
     expect(csp.get('media-src')).toEqual(["'self'", 'blob:', 'mediastream:']);
     expect(csp.get('img-src')).toEqual(["'self'", 'data:', 'blob:']);
-    for (const d of ['object-src', 'frame-src', 'child-src', 'base-uri', 'form-action', 'frame-ancestors']) expect(csp.get(d), d).toEqual(["'none'"]);
+    for (const d of ['object-src', 'frame-src', 'child-src', 'base-uri', 'form-action', 'frame-ancestors'])
+      expect(csp.get(d), d).toEqual(["'none'"]);
   });
 
   it('is sent with the other hardening headers', () => {
@@ -47,7 +54,11 @@ describe('content security policy', () => {
   });
 
   it('replaces any policy a response brought, whatever its case', () => {
-    const out = withCspHeader({ 'content-security-policy': ["default-src *"], 'Content-Type': 'text/html', 'Set-Cookie': ['a=1', 'b=2'] });
+    const out = withCspHeader({
+      'content-security-policy': ['default-src *'],
+      'Content-Type': 'text/html',
+      'Set-Cookie': ['a=1', 'b=2'],
+    });
     expect(out['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY]);
     expect(out['content-security-policy']).toBeUndefined();
     expect(out['Content-Type']).toEqual(['text/html']);

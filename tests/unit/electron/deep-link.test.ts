@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DeepLinkQueue, extractDeepLinks, MAX_DEEP_LINK_LENGTH, MAX_PENDING_DEEP_LINKS, parseDeepLink } from '../../../electron/main/deep-link.js';
+import {
+  DeepLinkQueue,
+  extractDeepLinks,
+  MAX_DEEP_LINK_LENGTH,
+  MAX_PENDING_DEEP_LINKS,
+  parseDeepLink,
+} from '../../../electron/main/deep-link.js';
 import { setupSingleInstance, type SingleInstanceApp } from '../../../electron/main/single-instance.js';
 
 describe('parseDeepLink', () => {
   it('accepts parley: links and normalizes the scheme case', () => {
-    expect(parseDeepLink('parley:invite?k=abc&n=Ada#r=ws%3A%2F%2F10.0.0.2%3A47913%2Fws')).toBe('parley:invite?k=abc&n=Ada#r=ws%3A%2F%2F10.0.0.2%3A47913%2Fws');
+    expect(parseDeepLink('parley:invite?k=abc&n=Ada#r=ws%3A%2F%2F10.0.0.2%3A47913%2Fws')).toBe(
+      'parley:invite?k=abc&n=Ada#r=ws%3A%2F%2F10.0.0.2%3A47913%2Fws',
+    );
     expect(parseDeepLink('PARLEY:invite?k=1')).toBe('parley:invite?k=1');
     expect(parseDeepLink('parley://invite/abc')).toBe('parley://invite/abc');
   });
@@ -29,7 +37,14 @@ describe('parseDeepLink', () => {
   }
 
   it('finds links among other arguments, once each', () => {
-    const argv = ['/opt/Parley/parley', '--no-sandbox', 'parley:invite?k=1', '--flag=parley:x y', 'parley:invite?k=1', 'parley:invite?k=2'];
+    const argv = [
+      '/opt/Parley/parley',
+      '--no-sandbox',
+      'parley:invite?k=1',
+      '--flag=parley:x y',
+      'parley:invite?k=1',
+      'parley:invite?k=2',
+    ];
     expect(extractDeepLinks(argv)).toEqual(['parley:invite?k=1', 'parley:invite?k=2']);
     expect(extractDeepLinks([])).toEqual([]);
   });
@@ -84,7 +99,9 @@ describe('single instance', () => {
   it('a second instance quits without wiring anything', () => {
     const app = new FakeApp(false);
     const links: string[] = [];
-    expect(setupSingleInstance(app, ['parley', 'parley:invite?k=1'], { focus: () => {}, onDeepLink: (u) => links.push(u) })).toBe(false);
+    expect(
+      setupSingleInstance(app, ['parley', 'parley:invite?k=1'], { focus: () => {}, onDeepLink: (u) => links.push(u) }),
+    ).toBe(false);
     expect(app.quits).toBe(1);
     expect(app.listeners.size).toBe(0);
     expect(links).toEqual([]);
@@ -94,7 +111,12 @@ describe('single instance', () => {
     const app = new FakeApp(true);
     const links: string[] = [];
     let focused = 0;
-    expect(setupSingleInstance(app, ['parley', 'parley:launch'], { focus: () => focused++, onDeepLink: (u) => links.push(u) })).toBe(true);
+    expect(
+      setupSingleInstance(app, ['parley', 'parley:launch'], {
+        focus: () => focused++,
+        onDeepLink: (u) => links.push(u),
+      }),
+    ).toBe(true);
     expect(links).toEqual(['parley:launch']);
     app.emit('second-instance', {}, ['parley', '--x', 'parley:second', 'javascript:alert(1)'], '/home');
     expect(focused).toBe(1);
@@ -107,7 +129,11 @@ describe('single instance', () => {
     const app = new FakeApp(true);
     const links: string[] = [];
     const rejected: string[] = [];
-    setupSingleInstance(app, [], { focus: () => {}, onDeepLink: (u) => links.push(u), onRejectedLink: (r) => rejected.push(r) });
+    setupSingleInstance(app, [], {
+      focus: () => {},
+      onDeepLink: (u) => links.push(u),
+      onRejectedLink: (r) => rejected.push(r),
+    });
     let prevented = 0;
     const event = { preventDefault: () => prevented++ };
     app.emit('open-url', event, 'parley:invite?k=9');

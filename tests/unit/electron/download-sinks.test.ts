@@ -23,7 +23,11 @@ function stack() {
   const root = join(mkdtempSync(join(base, 'dl-')), 'Parley');
   const ipcMain = new FakeIpcMain();
   const rejected: string[] = [];
-  const ipc = createValidatedIpc({ ipcMain, isAppWebContents: (wc) => wc.id === 1 || wc.id === 3, onRejected: (c, r) => rejected.push(`${c}: ${r}`) });
+  const ipc = createValidatedIpc({
+    ipcMain,
+    isAppWebContents: (wc) => wc.id === 1 || wc.id === 3,
+    onRejected: (c, r) => rejected.push(`${c}: ${r}`),
+  });
   const sinks = new DownloadSinks({ root, sync: false });
   all.push(sinks);
   const shown = { items: [] as string[], folders: [] as string[] };
@@ -36,7 +40,10 @@ function stack() {
   });
   const wc = new FakeWebContents(1);
   const other = new FakeWebContents(3);
-  const invokeAs = (sender: FakeWebContents) => ({ invoke: (channel: string, ...args: unknown[]) => ipcMain.invoke(sender.event(), channel, ...args), on: () => () => {} });
+  const invokeAs = (sender: FakeWebContents) => ({
+    invoke: (channel: string, ...args: unknown[]) => ipcMain.invoke(sender.event(), channel, ...args),
+    on: () => () => {},
+  });
   const downloads = createDownloads(invokeAs(wc));
   const otherDownloads = createDownloads(invokeAs(other));
   const raw = (channel: string, ...args: unknown[]) => ipcMain.invoke(wc.event(), channel, ...args);
@@ -51,7 +58,8 @@ describe('downloads over IPC', () => {
     expect(existingBytes).toBe(0);
     const writes: Promise<void>[] = [];
     // Several writes in flight at once, as the renderer's adapter pipelines them: main keeps their order.
-    for (let at = 0; at < data.length; at += 256 * 1024) writes.push(t.downloads.write(handle, data.subarray(at, Math.min(at + 256 * 1024, data.length))));
+    for (let at = 0; at < data.length; at += 256 * 1024)
+      writes.push(t.downloads.write(handle, data.subarray(at, Math.min(at + 256 * 1024, data.length))));
     await Promise.all(writes);
     await t.downloads.flush(handle);
     expect(readdirSync(join(t.root, 'album'))).toEqual([`photo.jpg.${KEY}.part`]);
@@ -121,7 +129,22 @@ describe('downloads over IPC', () => {
 
   it('refuses traversal and hostile names in main, touching nothing outside the root', async () => {
     const t = stack();
-    const hostile = ['../evil.txt', 'a/../../evil.txt', '/etc/passwd', 'C:/x.txt', 'a\\..\\b.txt', 'nul.txt', 'a/CON', 'x.', 'a//b', './x', 'evil\u202Etxt.exe', 'tab\there', '', 'a/'.repeat(40) + 'x'];
+    const hostile = [
+      '../evil.txt',
+      'a/../../evil.txt',
+      '/etc/passwd',
+      'C:/x.txt',
+      'a\\..\\b.txt',
+      'nul.txt',
+      'a/CON',
+      'x.',
+      'a//b',
+      './x',
+      'evil\u202Etxt.exe',
+      'tab\there',
+      '',
+      'a/'.repeat(40) + 'x',
+    ];
     for (const path of hostile) {
       await expect(t.downloads.open(path, KEY), JSON.stringify(path)).rejects.toThrow(/invalid arguments/);
       await expect(t.downloads.discard(path, KEY), JSON.stringify(path)).rejects.toThrow(/invalid arguments/);
@@ -149,7 +172,9 @@ describe('downloads over IPC', () => {
     await expect(t.otherDownloads.read(handle, 0, 1)).rejects.toThrow(/unknown file handle/);
     await expect(t.otherDownloads.commit(handle)).rejects.toThrow(/unknown file handle/);
     await expect(t.otherDownloads.close(handle)).rejects.toThrow(/unknown file handle/);
-    await expect(t.downloads.write('00000000-0000-0000-0000-000000000000', new Uint8Array(1))).rejects.toThrow(/unknown file handle/);
+    await expect(t.downloads.write('00000000-0000-0000-0000-000000000000', new Uint8Array(1))).rejects.toThrow(
+      /unknown file handle/,
+    );
     // Still the owner's.
     await t.downloads.write(handle, new Uint8Array([7]));
     await expect(t.downloads.commit(handle)).resolves.toBe('mine.bin');
@@ -205,7 +230,9 @@ describe('downloads over IPC', () => {
   it('refuses a chunk over 1 MiB, writing nothing', async () => {
     const t = stack();
     const { handle } = await t.downloads.open('big.bin', KEY);
-    await expect(t.downloads.write(handle, new Uint8Array(MAX_DOWNLOAD_CHUNK_BYTES + 1))).rejects.toThrow(/chunk must be 1\.\.1048576 bytes/);
+    await expect(t.downloads.write(handle, new Uint8Array(MAX_DOWNLOAD_CHUNK_BYTES + 1))).rejects.toThrow(
+      /chunk must be 1\.\.1048576 bytes/,
+    );
     await t.downloads.write(handle, new Uint8Array(MAX_DOWNLOAD_CHUNK_BYTES));
     await t.downloads.close(handle);
     expect(readFileSync(join(t.root, `big.bin.${KEY}.part`)).length).toBe(MAX_DOWNLOAD_CHUNK_BYTES);
@@ -214,8 +241,12 @@ describe('downloads over IPC', () => {
   it('refuses a sender that is not the app window', async () => {
     const t = stack();
     const stray = new FakeWebContents(2);
-    await expect(t.ipcMain.invoke(stray.event(), DownloadChannel.Open, 'x.bin', KEY)).rejects.toThrow(/not the app window/);
-    await expect(t.ipcMain.invoke(t.wc.event(t.wc.subFrame), DownloadChannel.Open, 'x.bin', KEY)).rejects.toThrow(/not the main frame/);
+    await expect(t.ipcMain.invoke(stray.event(), DownloadChannel.Open, 'x.bin', KEY)).rejects.toThrow(
+      /not the app window/,
+    );
+    await expect(t.ipcMain.invoke(t.wc.event(t.wc.subFrame), DownloadChannel.Open, 'x.bin', KEY)).rejects.toThrow(
+      /not the main frame/,
+    );
     expect(t.sinks.openCount()).toBe(0);
   });
 

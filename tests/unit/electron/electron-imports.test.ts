@@ -15,14 +15,30 @@ const isElectron = (specifier: string): boolean => specifier === 'electron' || s
 
 /** Runtime references to the electron module in one source text, as "line: what". */
 function runtimeElectronImports(fileName: string, text: string): string[] {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('js') ? ts.ScriptKind.JS : ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    fileName,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    fileName.endsWith('js') ? ts.ScriptKind.JS : ts.ScriptKind.TS,
+  );
   const found: string[] = [];
-  const at = (node: ts.Node, what: string) => found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`);
+  const at = (node: ts.Node, what: string) =>
+    found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`);
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && isElectron(node.moduleSpecifier.text)) {
+    if (
+      ts.isImportDeclaration(node) &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      isElectron(node.moduleSpecifier.text)
+    ) {
       // Under verbatimModuleSyntax only `import type {...}` is erased; `import { type X }` stays as a bare import.
       if (!node.importClause?.isTypeOnly) at(node, 'import');
-    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && isElectron(node.moduleSpecifier.text)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      isElectron(node.moduleSpecifier.text)
+    ) {
       if (!node.isTypeOnly) at(node, 're-export');
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const e = node.moduleReference.expression;
@@ -32,9 +48,11 @@ function runtimeElectronImports(fileName: string, text: string): string[] {
       const literal = arg && (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) ? arg.text : null;
       const isDynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
-      if ((isDynamicImport || isRequire) && literal !== null && isElectron(literal)) at(node, isDynamicImport ? 'dynamic import' : 'require');
+      if ((isDynamicImport || isRequire) && literal !== null && isElectron(literal))
+        at(node, isDynamicImport ? 'dynamic import' : 'require');
       // A computed specifier could hide 'electron'; refuse it in the scanned code altogether.
-      if ((isDynamicImport || isRequire) && arg && literal === null) at(node, `${isDynamicImport ? 'import' : 'require'} with a computed specifier`);
+      if ((isDynamicImport || isRequire) && arg && literal === null)
+        at(node, `${isDynamicImport ? 'import' : 'require'} with a computed specifier`);
     }
     ts.forEachChild(node, visit);
   };
@@ -81,7 +99,8 @@ describe("runtime imports of 'electron'", () => {
   });
 
   it('the two allowed files do import it (the scan sees real imports)', () => {
-    for (const rel of ALLOWED) expect(runtimeElectronImports(rel, readFileSync(join(root, rel), 'utf8')).length, rel).toBeGreaterThan(0);
+    for (const rel of ALLOWED)
+      expect(runtimeElectronImports(rel, readFileSync(join(root, rel), 'utf8')).length, rel).toBeGreaterThan(0);
   });
 
   it('tells type-only from runtime imports', () => {
@@ -98,7 +117,7 @@ describe("runtime imports of 'electron'", () => {
       "const m = await import('electron');",
       "const r = require('electron');",
       "const s = require('electron-store');",
-      "const c = await import(name);",
+      'const c = await import(name);',
     ].join('\n');
     expect(runtimeElectronImports('sample.ts', sample)).toEqual([
       '2: import',

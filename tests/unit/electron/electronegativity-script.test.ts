@@ -17,15 +17,22 @@ function sample(name: string, code: string): string {
   return dir;
 }
 
-const scan = (dir: string) => spawnSync(process.execPath, [join(root, 'scripts', 'electronegativity.mjs'), dir], { encoding: 'utf8', timeout: 120_000 });
+const scan = (dir: string) =>
+  spawnSync(process.execPath, [join(root, 'scripts', 'electronegativity.mjs'), dir], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 
 describe('scripts/electronegativity.mjs', () => {
   it('exits non-zero and names the check on an insecure window', () => {
-    const dir = sample('insecure', `
+    const dir = sample(
+      'insecure',
+      `
       const { BrowserWindow, session } = require('electron');
       session.defaultSession.setPermissionRequestHandler((wc, p, cb) => cb(true));
       const win = new BrowserWindow({ webPreferences: { nodeIntegration: true, contextIsolation: false, sandbox: false, webSecurity: false } });
-    `);
+    `,
+    );
     const r = scan(dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL HIGH\/\w+ CONTEXT_ISOLATION_JS_CHECK/);
@@ -35,7 +42,9 @@ describe('scripts/electronegativity.mjs', () => {
   }, 120_000);
 
   it('honours a narrow inline suppression and passes clean code', () => {
-    const dir = sample('clean', `
+    const dir = sample(
+      'clean',
+      `
       const { BrowserWindow, session } = require('electron');
       session.defaultSession.setPermissionRequestHandler((wc, p, cb) => cb(false));
       session.defaultSession.webRequest.onHeadersReceived((d, cb) => cb({ responseHeaders: { 'Content-Security-Policy': ["default-src 'none'"] } }));
@@ -45,7 +54,8 @@ describe('scripts/electronegativity.mjs', () => {
       } });
       win.webContents.on('will-navigate', (e) => e.preventDefault());
       win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    `);
+    `,
+    );
     const r = scan(dir);
     expect(r.stdout).not.toMatch(/FAIL/);
     expect(r.stdout).toMatch(/no HIGH or MEDIUM findings/);

@@ -15,7 +15,10 @@ export class FakeFrame implements FrameLike {
 export class FakeWebContents implements SenderLike {
   readonly mainFrame: FakeFrame;
   readonly subFrame: FakeFrame;
-  constructor(readonly id: number, url = APP_URL) {
+  constructor(
+    readonly id: number,
+    url = APP_URL,
+  ) {
     this.mainFrame = new FakeFrame(url, null, 100 + id, 1);
     this.subFrame = new FakeFrame(url, this.mainFrame, 100 + id, 2);
   }

@@ -21,8 +21,17 @@ function setup() {
   const rejected: string[] = [];
   // Two app windows (ids 1 and 3) so cross-window handle use can be tested; id 2 is a stray webContents.
   const appIds = new Set([1, 3]);
-  const ipc = createValidatedIpc({ ipcMain, isAppWebContents: (wc) => appIds.has(wc.id), onRejected: (c, r) => rejected.push(`${c}: ${r}`) });
-  const calls = { notify: [] as NotificationRequest[], tray: [] as TrayState[], opened: [] as string[], external: [] as string[] };
+  const ipc = createValidatedIpc({
+    ipcMain,
+    isAppWebContents: (wc) => appIds.has(wc.id),
+    onRejected: (c, r) => rejected.push(`${c}: ${r}`),
+  });
+  const calls = {
+    notify: [] as NotificationRequest[],
+    tray: [] as TrayState[],
+    opened: [] as string[],
+    external: [] as string[],
+  };
   registerBridgeIpc(ipc, {
     relayUrl: () => 'ws://127.0.0.1:47913/ws',
     downloadsDir: () => downloads,
@@ -126,7 +135,9 @@ describe('argument validation', () => {
   });
 
   it('opens only validated https URLs externally', async () => {
-    await expect(t.call(Channel.OpenExternal, 'javascript:alert(1)')).rejects.toThrow(/openExternal refused: only https/);
+    await expect(t.call(Channel.OpenExternal, 'javascript:alert(1)')).rejects.toThrow(
+      /openExternal refused: only https/,
+    );
     await expect(t.call(Channel.OpenExternal, 'https://user:pw@example.com/')).rejects.toThrow(/credentials/);
     await expect(t.call(Channel.OpenExternal, 'https://127.0.0.1/')).rejects.toThrow(/IP-address/);
     await t.call(Channel.OpenExternal, 'https://Example.com/a b'.replace(' ', '%20'));
@@ -142,15 +153,24 @@ describe('the retired save path (issue 12 item 18)', () => {
     const channels: string[] = [...Object.values(Channel), ...Object.values(DownloadChannel)];
     for (const name of retired) expect(channels).not.toContain(name);
     expect(channels.filter((c) => /save|file-/.test(c))).toEqual([]);
-    expect(Object.keys(contract).sort()).toEqual(['Channel', 'DownloadChannel', 'MAX_DOWNLOAD_CHUNK_BYTES', 'RendererEvent']);
+    expect(Object.keys(contract).sort()).toEqual([
+      'Channel',
+      'DownloadChannel',
+      'MAX_DOWNLOAD_CHUNK_BYTES',
+      'RendererEvent',
+    ]);
   });
 
   it('has no handler in main: an app-window call to it is refused and writes nothing', async () => {
     for (const name of retired) {
       expect(t.ipcMain.handlers.has(name)).toBe(false);
-      await expect(t.call(name, { suggestedName: 'evil.bin', size: 4, ask: false })).rejects.toThrow(`No handler registered for '${name}'`);
+      await expect(t.call(name, { suggestedName: 'evil.bin', size: 4, ask: false })).rejects.toThrow(
+        `No handler registered for '${name}'`,
+      );
     }
-    await expect(t.call('parley:file-write', '00000000-0000-4000-8000-000000000000', new Uint8Array(4))).rejects.toThrow(/No handler registered/);
+    await expect(
+      t.call('parley:file-write', '00000000-0000-4000-8000-000000000000', new Uint8Array(4)),
+    ).rejects.toThrow(/No handler registered/);
     expect(readdirSync(t.downloads)).toEqual([]);
   });
 });

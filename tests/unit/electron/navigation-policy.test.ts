@@ -44,7 +44,10 @@ describe('navigation', () => {
 
 describe('external URLs', () => {
   it('accepts plain https links and normalizes them', () => {
-    expect(checkExternalUrl('https://example.com/path?q=1#frag')).toEqual({ ok: true, url: 'https://example.com/path?q=1#frag' });
+    expect(checkExternalUrl('https://example.com/path?q=1#frag')).toEqual({
+      ok: true,
+      url: 'https://example.com/path?q=1#frag',
+    });
     expect(checkExternalUrl('https://EXAMPLE.com')).toEqual({ ok: true, url: 'https://example.com/' });
     expect(checkExternalUrl('https://bücher.example/')).toEqual({ ok: true, url: 'https://xn--bcher-kva.example/' });
     expect(checkExternalUrl('https://example.com:8443/x')).toEqual({ ok: true, url: 'https://example.com:8443/x' });

@@ -42,8 +42,18 @@ function center(supported = true, markupBody = false) {
 
 describe('notifications', () => {
   it('shows messages, files and calls; calls stay until handled', () => {
-    expect(notificationOptions({ kind: 'message', title: 'Ada', body: 'hi' })).toEqual({ title: 'Ada', body: 'hi', silent: false, urgency: 'normal', timeoutType: 'default' });
-    expect(notificationOptions({ kind: 'call', title: 'Ada', body: 'Video call' }, '/i.png')).toMatchObject({ urgency: 'critical', timeoutType: 'never', icon: '/i.png' });
+    expect(notificationOptions({ kind: 'message', title: 'Ada', body: 'hi' })).toEqual({
+      title: 'Ada',
+      body: 'hi',
+      silent: false,
+      urgency: 'normal',
+      timeoutType: 'default',
+    });
+    expect(notificationOptions({ kind: 'call', title: 'Ada', body: 'Video call' }, '/i.png')).toMatchObject({
+      urgency: 'critical',
+      timeoutType: 'never',
+      icon: '/i.png',
+    });
   });
 
   it('on Linux a contact cannot put markup into the body (libnotify parses it); the text stays readable', () => {

@@ -4,7 +4,10 @@ import { createPermissionPolicy, GRANTED_PERMISSIONS } from '../../../electron/m
 const APP_WC = { id: 1 };
 const OTHER_WC = { id: 2 };
 const denied: string[] = [];
-const policy = createPermissionPolicy({ isAppWebContents: (wc) => wc.id === APP_WC.id, onDenied: (p, r) => denied.push(`${p}: ${r}`) });
+const policy = createPermissionPolicy({
+  isAppWebContents: (wc) => wc.id === APP_WC.id,
+  onDenied: (p, r) => denied.push(`${p}: ${r}`),
+});
 
 function request(wc: { id: number }, permission: string, details: Parameters<typeof policy.onRequest>[3]): boolean {
   let answer: boolean | undefined;
@@ -15,13 +18,52 @@ function request(wc: { id: number }, permission: string, details: Parameters<typ
 
 // Every permission name Electron 45 can ask about (from electron.d.ts).
 const ALL_PERMISSIONS = [
-  'ar', 'automatic-fullscreen', 'background-fetch', 'background-sync', 'captured-surface-control', 'clipboard-read',
-  'clipboard-sanitized-write', 'deprecated-sync-clipboard-read', 'display-capture', 'fileSystem', 'fullscreen',
-  'geolocation', 'geolocation-approximate', 'hand-tracking', 'hid', 'idle-detection', 'keyboardLock', 'local-fonts',
-  'local-network', 'local-network-access', 'loopback-network', 'media', 'mediaKeySystem', 'midi', 'midiSysex', 'nfc',
-  'notifications', 'openExternal', 'payment-handler', 'periodic-background-sync', 'persistent-storage', 'pointerLock',
-  'screen-wake-lock', 'sensors', 'serial', 'smart-card', 'speaker-selection', 'storage-access', 'system-wake-lock',
-  'top-level-storage-access', 'usb', 'vr', 'web-app-installation', 'web-printing', 'window-management', 'unknown',
+  'ar',
+  'automatic-fullscreen',
+  'background-fetch',
+  'background-sync',
+  'captured-surface-control',
+  'clipboard-read',
+  'clipboard-sanitized-write',
+  'deprecated-sync-clipboard-read',
+  'display-capture',
+  'fileSystem',
+  'fullscreen',
+  'geolocation',
+  'geolocation-approximate',
+  'hand-tracking',
+  'hid',
+  'idle-detection',
+  'keyboardLock',
+  'local-fonts',
+  'local-network',
+  'local-network-access',
+  'loopback-network',
+  'media',
+  'mediaKeySystem',
+  'midi',
+  'midiSysex',
+  'nfc',
+  'notifications',
+  'openExternal',
+  'payment-handler',
+  'periodic-background-sync',
+  'persistent-storage',
+  'pointerLock',
+  'screen-wake-lock',
+  'sensors',
+  'serial',
+  'smart-card',
+  'speaker-selection',
+  'storage-access',
+  'system-wake-lock',
+  'top-level-storage-access',
+  'usb',
+  'vr',
+  'web-app-installation',
+  'web-printing',
+  'window-management',
+  'unknown',
 ];
 
 const ORIGINS: [string, string, boolean][] = [
@@ -43,8 +85,14 @@ describe('permission request handler', () => {
       for (const [url, , appOrigin] of ORIGINS) {
         for (const isMainFrame of [true, false]) {
           const expected = GRANTED_PERMISSIONS.has(permission) && appOrigin && isMainFrame;
-          const details = { isMainFrame, requestingUrl: url, ...(permission === 'media' ? { mediaTypes: ['audio', 'video'] } : {}) };
-          expect(request(APP_WC, permission, details), `${url || '(empty)'} ${isMainFrame ? 'main' : 'sub'}frame`).toBe(expected);
+          const details = {
+            isMainFrame,
+            requestingUrl: url,
+            ...(permission === 'media' ? { mediaTypes: ['audio', 'video'] } : {}),
+          };
+          expect(request(APP_WC, permission, details), `${url || '(empty)'} ${isMainFrame ? 'main' : 'sub'}frame`).toBe(
+            expected,
+          );
         }
       }
     });
@@ -56,7 +104,13 @@ describe('permission request handler', () => {
 
   it('denies everything to a webContents that is not the app window', () => {
     for (const permission of GRANTED_PERMISSIONS) {
-      expect(request(OTHER_WC, permission, { isMainFrame: true, requestingUrl: 'app://parley/index.html', mediaTypes: ['audio'] })).toBe(false);
+      expect(
+        request(OTHER_WC, permission, {
+          isMainFrame: true,
+          requestingUrl: 'app://parley/index.html',
+          mediaTypes: ['audio'],
+        }),
+      ).toBe(false);
     }
   });
 
@@ -67,7 +121,9 @@ describe('permission request handler', () => {
     expect(request(APP_WC, 'media', { ...base, mediaTypes: [] })).toBe(false);
     expect(request(APP_WC, 'media', base)).toBe(false);
     expect(request(APP_WC, 'media', { ...base, mediaTypes: ['audio', 'screen'] })).toBe(false);
-    expect(request(APP_WC, 'media', { ...base, mediaTypes: ['audio'], securityOrigin: 'https://evil.example' })).toBe(false);
+    expect(request(APP_WC, 'media', { ...base, mediaTypes: ['audio'], securityOrigin: 'https://evil.example' })).toBe(
+      false,
+    );
     expect(request(APP_WC, 'media', { ...base, mediaTypes: ['audio'], securityOrigin: 'app://parley' })).toBe(true);
   });
 
@@ -84,8 +140,15 @@ describe('permission check handler', () => {
       for (const [url, origin, appOrigin] of ORIGINS) {
         for (const isMainFrame of [true, false]) {
           const expected = GRANTED_PERMISSIONS.has(permission) && appOrigin && isMainFrame;
-          const details = { isMainFrame, requestingUrl: url, ...(permission === 'media' ? { mediaType: 'video' } : {}) };
-          expect(policy.onCheck(APP_WC, permission, origin, details), `${origin || '(empty)'} ${isMainFrame ? 'main' : 'sub'}frame`).toBe(expected);
+          const details = {
+            isMainFrame,
+            requestingUrl: url,
+            ...(permission === 'media' ? { mediaType: 'video' } : {}),
+          };
+          expect(
+            policy.onCheck(APP_WC, permission, origin, details),
+            `${origin || '(empty)'} ${isMainFrame ? 'main' : 'sub'}frame`,
+          ).toBe(expected);
         }
       }
     });
@@ -99,8 +162,16 @@ describe('permission check handler', () => {
   it('denies media checks of an unknown type, foreign embedding or security origin', () => {
     const base = { isMainFrame: true, requestingUrl: 'app://parley/index.html' };
     expect(policy.onCheck(APP_WC, 'media', 'app://parley', { ...base, mediaType: 'unknown' })).toBe(false);
-    expect(policy.onCheck(APP_WC, 'media', 'app://parley', { ...base, mediaType: 'audio', securityOrigin: 'https://x.example' })).toBe(false);
-    expect(policy.onCheck(APP_WC, 'notifications', 'app://parley', { ...base, embeddingOrigin: 'https://x.example' })).toBe(false);
+    expect(
+      policy.onCheck(APP_WC, 'media', 'app://parley', {
+        ...base,
+        mediaType: 'audio',
+        securityOrigin: 'https://x.example',
+      }),
+    ).toBe(false);
+    expect(
+      policy.onCheck(APP_WC, 'notifications', 'app://parley', { ...base, embeddingOrigin: 'https://x.example' }),
+    ).toBe(false);
     expect(policy.onCheck(APP_WC, 'media', 'app://parley', { ...base, mediaType: 'audio' })).toBe(true);
   });
 });

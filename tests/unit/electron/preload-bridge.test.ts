@@ -60,7 +60,15 @@ describe('preload bridge', () => {
   it('exposes the ParleyBridge surface as plain functions', () => {
     const { bridge } = stack();
     expect(bridge.platform).toBe('electron');
-    for (const key of ['embeddedRelayUrl', 'notify', 'setTrayState', 'onDeepLink', 'onNotificationClick', 'openDownloads', 'openExternal'] as const) {
+    for (const key of [
+      'embeddedRelayUrl',
+      'notify',
+      'setTrayState',
+      'onDeepLink',
+      'onNotificationClick',
+      'openDownloads',
+      'openExternal',
+    ] as const) {
       expect(typeof bridge[key], key).toBe('function');
     }
     // The one nested object is the received-files sink (download-sinks.test.ts), of functions only.

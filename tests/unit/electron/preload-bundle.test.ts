@@ -22,23 +22,37 @@ beforeAll(async () => {
   const ipcRenderer = {
     invoke: async (...args: unknown[]) => {
       invoked.push(args);
-      return args[0] === 'parley:relay-url' ? 'ws://127.0.0.1:1/ws' : args[0] === 'parley:take-deep-links' ? [] : undefined;
+      return args[0] === 'parley:relay-url'
+        ? 'ws://127.0.0.1:1/ws'
+        : args[0] === 'parley:take-deep-links'
+          ? []
+          : undefined;
     },
     on: (channel: string, l: (event: unknown, ...args: unknown[]) => void) => {
       listeners.set(channel, [...(listeners.get(channel) ?? []), l]);
     },
     removeListener: (channel: string, l: (event: unknown, ...args: unknown[]) => void) => {
-      listeners.set(channel, (listeners.get(channel) ?? []).filter((x) => x !== l));
+      listeners.set(
+        channel,
+        (listeners.get(channel) ?? []).filter((x) => x !== l),
+      );
     },
   };
-  const electron = { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) }, ipcRenderer };
+  const electron = {
+    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
+    ipcRenderer,
+  };
   const sandboxRequire = (id: string): unknown => {
     required.push(id);
     if (id === 'electron') return electron;
     throw new Error(`module not found in the preload sandbox: ${id}`);
   };
   const module = { exports: {} };
-  runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, queueMicrotask, console }, { filename: file });
+  runInNewContext(
+    code,
+    { require: sandboxRequire, module, exports: module.exports, queueMicrotask, console },
+    { filename: file },
+  );
 }, 60_000);
 
 describe('preload bundle', () => {
@@ -59,14 +73,27 @@ describe('preload bundle', () => {
     for (const [k, v] of Object.entries(rest)) expect(['function', 'string'], k).toContain(typeof v);
     expect(typeof downloads).toBe('object');
     const sinkMethods = Object.entries(downloads as Record<string, unknown>);
-    expect(sinkMethods.map(([k]) => k).sort()).toEqual(['close', 'commit', 'discard', 'flush', 'open', 'read', 'reveal', 'truncate', 'write']);
+    expect(sinkMethods.map(([k]) => k).sort()).toEqual([
+      'close',
+      'commit',
+      'discard',
+      'flush',
+      'open',
+      'read',
+      'reveal',
+      'truncate',
+      'write',
+    ]);
     for (const [k, v] of sinkMethods) expect(typeof v, k).toBe('function');
     // ipcRenderer must never cross the bridge, not even nested.
     expect(Object.values(rest).some((v) => typeof v === 'object')).toBe(false);
   });
 
   it('talks to main through ipcRenderer.invoke and strips IPC event objects', async () => {
-    const api = exposed.get('parley') as { embeddedRelayUrl(): Promise<string | null>; onDeepLink(l: (u: string) => void): () => void };
+    const api = exposed.get('parley') as {
+      embeddedRelayUrl(): Promise<string | null>;
+      onDeepLink(l: (u: string) => void): () => void;
+    };
     await expect(api.embeddedRelayUrl()).resolves.toBe('ws://127.0.0.1:1/ws');
     expect(invoked[0]).toEqual(['parley:relay-url']);
     const got: unknown[][] = [];
@@ -80,7 +107,9 @@ describe('preload bundle', () => {
   });
 
   it('sends received-file calls to main as they are', async () => {
-    const api = exposed.get('parley') as { downloads: { write(h: string, c: Uint8Array): Promise<void>; reveal(p: string): Promise<void> } };
+    const api = exposed.get('parley') as {
+      downloads: { write(h: string, c: Uint8Array): Promise<void>; reveal(p: string): Promise<void> };
+    };
     invoked.length = 0;
     await api.downloads.write('handle-1234', new Uint8Array([1, 2]));
     await api.downloads.reveal('a/b.txt');

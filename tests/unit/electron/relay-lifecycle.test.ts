@@ -5,7 +5,15 @@ import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { createQuitGuard, EmbeddedRelay, isPrivateIPv4, pickLanAddress, type RelayHandleLike, type RelayStatus, type StartRelay } from '../../../electron/main/relay-lifecycle.js';
+import {
+  createQuitGuard,
+  EmbeddedRelay,
+  isPrivateIPv4,
+  pickLanAddress,
+  type RelayHandleLike,
+  type RelayStatus,
+  type StartRelay,
+} from '../../../electron/main/relay-lifecycle.js';
 import { silentLogger, startRelay } from '../../../signaling/server/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
@@ -17,7 +25,12 @@ afterEach(async () => {
 });
 
 function realRelay(statuses: RelayStatus[] = []): EmbeddedRelay {
-  const relay = new EmbeddedRelay({ startRelay, lanAddress: () => null, logger: silentLogger, onStatus: (s) => statuses.push(s) });
+  const relay = new EmbeddedRelay({
+    startRelay,
+    lanAddress: () => null,
+    logger: silentLogger,
+    onStatus: (s) => statuses.push(s),
+  });
   running.push(relay);
   return relay;
 }
@@ -83,7 +96,11 @@ describe('embedded relay with the real signaling/server startRelay (loopback onl
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const specifiers: string[] = [];
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0]!)) {
+      if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        ts.isStringLiteral(node.arguments[0]!)
+      ) {
         specifiers.push(node.arguments[0].text);
       }
       ts.forEachChild(node, visit);
@@ -91,7 +108,9 @@ describe('embedded relay with the real signaling/server startRelay (loopback onl
     visit(source);
     const relayImports = specifiers.filter((s) => s.includes('signaling/server'));
     expect(relayImports).toEqual(['../../signaling/server/index.js']);
-    expect(resolve(dirname(file), relayImports[0]!).replace(/\.js$/, '.ts')).toBe(join(root, 'signaling', 'server', 'index.ts'));
+    expect(resolve(dirname(file), relayImports[0]!).replace(/\.js$/, '.ts')).toBe(
+      join(root, 'signaling', 'server', 'index.ts'),
+    );
     expect(typeof startRelay).toBe('function');
   });
 });
@@ -108,32 +127,51 @@ describe('embedded relay with injected startRelay (cases a test must not create 
     };
     return { start, calls, closed };
   }
-  const handle = (host: string, port: number): RelayHandleLike => ({ url: `ws://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/ws`, port, close: async () => {} });
+  const handle = (host: string, port: number): RelayHandleLike => ({
+    url: `ws://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/ws`,
+    port,
+    close: async () => {},
+  });
 
   it('LAN mode listens on every interface and advertises the LAN address', async () => {
     const f = fake((o) => handle(o.host!, o.port || 50000));
     const relay = new EmbeddedRelay({ startRelay: f.start, lanAddress: () => '192.168.1.20' });
     const status = await relay.start({ lanRelay: true, relayPort: 47913 });
     expect(f.calls[0]).toMatchObject({ host: '0.0.0.0', port: 47913 });
-    expect(status).toMatchObject({ state: 'running', url: 'ws://192.168.1.20:47913/ws', localUrl: 'ws://127.0.0.1:47913/ws', lan: true });
+    expect(status).toMatchObject({
+      state: 'running',
+      url: 'ws://192.168.1.20:47913/ws',
+      localUrl: 'ws://127.0.0.1:47913/ws',
+      lan: true,
+    });
   });
 
   it('LAN mode without a LAN address still runs, advertising loopback', async () => {
     const f = fake((o) => handle(o.host!, 47913));
     const relay = new EmbeddedRelay({ startRelay: f.start, lanAddress: () => null });
-    expect(await relay.start({ lanRelay: true, relayPort: 47913 })).toMatchObject({ state: 'running', url: 'ws://127.0.0.1:47913/ws' });
+    expect(await relay.start({ lanRelay: true, relayPort: 47913 })).toMatchObject({
+      state: 'running',
+      url: 'ws://127.0.0.1:47913/ws',
+    });
   });
 
   it('a port in use falls back to port 0; other errors fail without retry and leave no URL', async () => {
     const inUse = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
     const f = fake((o) => (o.port === 47913 ? inUse : handle(o.host!, 61000)));
     const relay = new EmbeddedRelay({ startRelay: f.start, lanAddress: () => null });
-    expect(await relay.start({ lanRelay: false, relayPort: 47913 })).toMatchObject({ state: 'running', port: 61000, fellBack: true });
+    expect(await relay.start({ lanRelay: false, relayPort: 47913 })).toMatchObject({
+      state: 'running',
+      port: 61000,
+      fellBack: true,
+    });
     expect(f.calls.map((c) => c.port)).toEqual([47913, 0]);
 
     const g = fake(() => new Error('relay exploded'));
     const broken = new EmbeddedRelay({ startRelay: g.start, lanAddress: () => null });
-    expect(await broken.start({ lanRelay: false, relayPort: 47913 })).toEqual({ state: 'failed', error: 'relay exploded' });
+    expect(await broken.start({ lanRelay: false, relayPort: 47913 })).toEqual({
+      state: 'failed',
+      error: 'relay exploded',
+    });
     expect(g.calls).toHaveLength(1);
     expect(broken.url).toBeNull();
 
@@ -154,16 +192,28 @@ describe('embedded relay with injected startRelay (cases a test must not create 
     ]);
     // Every relay but the last was closed, and the status describes the last one.
     expect(f.closed).toEqual(f.calls.slice(0, -1).map((_c, i) => 40001 + i));
-    expect(relay.status).toMatchObject({ state: 'running', lan: true, url: `ws://10.0.0.5:${40000 + f.calls.length}/ws` });
+    expect(relay.status).toMatchObject({
+      state: 'running',
+      lan: true,
+      url: `ws://10.0.0.5:${40000 + f.calls.length}/ws`,
+    });
   });
 });
 
 describe('pickLanAddress', () => {
   const iface = (address: string, internal = false, family: 'IPv4' | 'IPv6' = 'IPv4'): NetworkInterfaceInfo =>
-    family === 'IPv4' ? { address, internal, family, netmask: '', mac: '', cidr: null } : { address, internal, family, netmask: '', mac: '', cidr: null, scopeid: 0 };
+    family === 'IPv4'
+      ? { address, internal, family, netmask: '', mac: '', cidr: null }
+      : { address, internal, family, netmask: '', mac: '', cidr: null, scopeid: 0 };
 
   it('prefers a private IPv4, skips loopback, link-local and IPv6', () => {
-    expect(pickLanAddress({ lo: [iface('127.0.0.1', true)], eth0: [iface('fe80::1', false, 'IPv6'), iface('169.254.3.4'), iface('203.0.113.7')], wlan0: [iface('192.168.0.12')] })).toBe('192.168.0.12');
+    expect(
+      pickLanAddress({
+        lo: [iface('127.0.0.1', true)],
+        eth0: [iface('fe80::1', false, 'IPv6'), iface('169.254.3.4'), iface('203.0.113.7')],
+        wlan0: [iface('192.168.0.12')],
+      }),
+    ).toBe('192.168.0.12');
     expect(pickLanAddress({ eth0: [iface('203.0.113.7')] })).toBe('203.0.113.7');
     expect(pickLanAddress({ lo: [iface('127.0.0.1', true)] })).toBeNull();
     expect(pickLanAddress({})).toBeNull();
@@ -182,8 +232,17 @@ describe('quit guard', () => {
     let quits = 0;
     let resolveQuit!: () => void;
     const quitCalled = new Promise<void>((r) => (resolveQuit = r));
-    const onBeforeQuit = createQuitGuard({ shutdown: () => shutdownDone, quit: () => (quits++, resolveQuit()), timeoutMs: 60_000 });
-    const events = [0, 0, 0].map(() => ({ prevented: false, preventDefault() { this.prevented = true; } }));
+    const onBeforeQuit = createQuitGuard({
+      shutdown: () => shutdownDone,
+      quit: () => (quits++, resolveQuit()),
+      timeoutMs: 60_000,
+    });
+    const events = [0, 0, 0].map(() => ({
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    }));
     onBeforeQuit(events[0]!);
     onBeforeQuit(events[1]!);
     expect(events[0]!.prevented && events[1]!.prevented).toBe(true);
@@ -199,7 +258,12 @@ describe('quit guard', () => {
     const errors: unknown[] = [];
     let quit!: () => void;
     const quitCalled = new Promise<void>((r) => (quit = r));
-    const failing = createQuitGuard({ shutdown: async () => Promise.reject(new Error('close failed')), quit, timeoutMs: 60_000, onError: (e) => errors.push(e) });
+    const failing = createQuitGuard({
+      shutdown: async () => Promise.reject(new Error('close failed')),
+      quit,
+      timeoutMs: 60_000,
+      onError: (e) => errors.push(e),
+    });
     failing({ preventDefault() {} });
     await quitCalled;
     expect(String(errors[0])).toMatch(/close failed/);
@@ -207,7 +271,12 @@ describe('quit guard', () => {
     vi.useFakeTimers();
     try {
       let hungQuits = 0;
-      const hanging = createQuitGuard({ shutdown: () => new Promise(() => {}), quit: () => hungQuits++, timeoutMs: 5_000, onError: (e) => errors.push(e) });
+      const hanging = createQuitGuard({
+        shutdown: () => new Promise(() => {}),
+        quit: () => hungQuits++,
+        timeoutMs: 5_000,
+        onError: (e) => errors.push(e),
+      });
       hanging({ preventDefault() {} });
       await vi.advanceTimersByTimeAsync(4_999);
       expect(hungQuits).toBe(0);

@@ -2,7 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RELAY_PORT, defaultSettings, parseSettings, SETTINGS_FILE, SettingsStore } from '../../../electron/main/settings.js';
+import {
+  DEFAULT_RELAY_PORT,
+  defaultSettings,
+  parseSettings,
+  SETTINGS_FILE,
+  SettingsStore,
+} from '../../../electron/main/settings.js';
 
 const base = mkdtempSync(join(tmpdir(), 'parley-settings-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -26,7 +32,11 @@ describe('settings', () => {
     expect(readdirSync(dir)).toEqual([SETTINGS_FILE]);
     expect(statSync(join(dir, SETTINGS_FILE)).mode & 0o777).toBe(0o600);
     const again = new SettingsStore(dir);
-    expect((await again.load()).settings).toEqual({ ...defaultSettings(), lanRelay: true, window: { x: 10, y: 20, width: 1000, height: 700, maximized: false } });
+    expect((await again.load()).settings).toEqual({
+      ...defaultSettings(),
+      lanRelay: true,
+      window: { x: 10, y: 20, width: 1000, height: 700, maximized: false },
+    });
   });
 
   it('refuses an invalid update and keeps the previous value', async () => {
@@ -55,7 +65,10 @@ describe('settings', () => {
     ['unknown key', JSON.stringify({ version: 1, lanRelay: false, relayPort: 1, exec: 'rm -rf ~' })],
     ['future version', JSON.stringify({ version: 2, lanRelay: false, relayPort: 1 })],
     ['port out of range', JSON.stringify({ version: 1, lanRelay: false, relayPort: -1 })],
-    ['absurd bounds', JSON.stringify({ version: 1, lanRelay: false, relayPort: 1, window: { width: 1e9, height: 10 } })],
+    [
+      'absurd bounds',
+      JSON.stringify({ version: 1, lanRelay: false, relayPort: 1, window: { width: 1e9, height: 10 } }),
+    ],
     ['array', '[]'],
   ];
   for (const [what, text] of invalid) {

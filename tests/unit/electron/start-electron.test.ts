@@ -12,7 +12,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(env: Record<string, string>) {
   // A minimal environment: nothing inherited can change how the script finds Electron.
-  return spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
+  return spawnSync(process.execPath, [script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 60_000,
+  });
 }
 
 describe('scripts/start-electron.mjs', () => {
@@ -33,7 +37,9 @@ describe('scripts/start-electron.mjs', () => {
     writeFileSync(join(dist, 'electron'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${marker}'\nexit 0\n`, { mode: 0o755 });
     const r = run({ ELECTRON_OVERRIDE_DIST_PATH: dist });
     expect(r.stderr).not.toMatch(/Electron binary is not available/);
-    const built = existsSync(join(root, 'dist', 'electron', 'main', 'index.js')) && existsSync(join(root, 'dist', 'renderer', 'index.html'));
+    const built =
+      existsSync(join(root, 'dist', 'electron', 'main', 'index.js')) &&
+      existsSync(join(root, 'dist', 'renderer', 'index.html'));
     if (built) {
       expect(r.status).toBe(0);
       expect(readFileSync(marker, 'utf8').split('\n')[0]).toBe(root);

@@ -9,7 +9,12 @@ const ctx = { lanRelay: false, relayUrl: 'ws://127.0.0.1:47913/ws' };
 describe('tray model', () => {
   it('starts connecting with nothing unread', () => {
     const m = trayModel(INITIAL_TRAY_STATE, ctx);
-    expect(m).toMatchObject({ icon: 'tray-connecting', title: '', badgeCount: 0, tooltip: 'Parley — Connecting…, no unread messages' });
+    expect(m).toMatchObject({
+      icon: 'tray-connecting',
+      title: '',
+      badgeCount: 0,
+      tooltip: 'Parley — Connecting…, no unread messages',
+    });
   });
 
   it('shows presence and unread in icon, tooltip, title, badge and menu', () => {
@@ -43,7 +48,10 @@ describe('tray model', () => {
 
   it('has a 16 px and a 32 px (@2x) PNG for every icon it can name', () => {
     for (const name of allTrayIconNames()) {
-      for (const [suffix, size] of [['', 16], ['@2x', 32]] as const) {
+      for (const [suffix, size] of [
+        ['', 16],
+        ['@2x', 32],
+      ] as const) {
         const file = join(root, 'build', 'icons', 'tray', `${name}${suffix}.png`);
         expect(existsSync(file), file).toBe(true);
         const png = readFileSync(file);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { restoreBounds } from '../../../electron/main/window-bounds.js';
 import type { BrowserWindowConstructorOptions } from 'electron';
-import { createAppWindow, DEFAULT_BOUNDS, MIN_HEIGHT, MIN_WIDTH, type WindowOptionsInput } from '../../../electron/main/window-options.js';
+import {
+  createAppWindow,
+  DEFAULT_BOUNDS,
+  MIN_HEIGHT,
+  MIN_WIDTH,
+  type WindowOptionsInput,
+} from '../../../electron/main/window-options.js';
 
 /** Records what the app window is constructed with. */
 class FakeBrowserWindow {
@@ -32,7 +38,9 @@ describe('window options', () => {
 
   it('uses the bundled preload and refuses anything else', () => {
     expect(web.preload).toBe('/app/dist/electron/preload/index.cjs');
-    expect(() => buildWindowOptions({ preloadPath: '/app/dist/electron/preload/index.js', devTools: false })).toThrow(/CommonJS/);
+    expect(() => buildWindowOptions({ preloadPath: '/app/dist/electron/preload/index.js', devTools: false })).toThrow(
+      /CommonJS/,
+    );
   });
 
   it('starts hidden with sane bounds and devTools only when asked', () => {
@@ -40,7 +48,11 @@ describe('window options', () => {
     expect(opts.width).toBe(DEFAULT_BOUNDS.width);
     expect(opts.minWidth).toBe(MIN_WIDTH);
     expect(buildWindowOptions({ preloadPath: '/p/index.cjs', devTools: true }).webPreferences?.devTools).toBe(true);
-    const placed = buildWindowOptions({ preloadPath: '/p/index.cjs', devTools: false, bounds: { x: 5, y: 6, width: 900, height: 700 } });
+    const placed = buildWindowOptions({
+      preloadPath: '/p/index.cjs',
+      devTools: false,
+      bounds: { x: 5, y: 6, width: 900, height: 700 },
+    });
     expect([placed.x, placed.y, placed.width, placed.height]).toEqual([5, 6, 900, 700]);
   });
 });
@@ -53,7 +65,12 @@ describe('restoreBounds', () => {
   });
 
   it('keeps a position that is on a display', () => {
-    expect(restoreBounds({ x: 100, y: 50, width: 1000, height: 700 }, screen)).toEqual({ x: 100, y: 50, width: 1000, height: 700 });
+    expect(restoreBounds({ x: 100, y: 50, width: 1000, height: 700 }, screen)).toEqual({
+      x: 100,
+      y: 50,
+      width: 1000,
+      height: 700,
+    });
   });
 
   it('drops a position on a display that is gone, keeping the size', () => {

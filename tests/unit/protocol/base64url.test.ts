@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromBase64url, isBase64url, toBase64url } from '../../../signaling/protocol/index.js';
 
 describe('base64url', () => {
-  it('round-trips every length and matches Node\'s encoder', () => {
+  it("round-trips every length and matches Node's encoder", () => {
     for (let n = 0; n <= 100; n++) {
       const bytes = randomBytes(n);
       const text = toBase64url(bytes);

@@ -56,7 +56,9 @@ describe('message schemas', () => {
 
   it('validates relay messages, including errors that name a channel-open tag', () => {
     expect(ServerMessageSchema.safeParse({ type: 'presence', id: ID, online: true }).success).toBe(true);
-    expect(ErrorSchema.parse({ type: 'error', code: ErrorCode.ChannelTimeout, message: 'm', to: ID, tag: 't1' }).tag).toBe('t1');
+    expect(
+      ErrorSchema.parse({ type: 'error', code: ErrorCode.ChannelTimeout, message: 'm', to: ID, tag: 't1' }).tag,
+    ).toBe('t1');
     expect(ServerMessageSchema.safeParse({ type: 'signal', from: 'nope', data: {} }).success).toBe(false);
     expect(IdentityIdSchema.safeParse(ID).success).toBe(true);
   });

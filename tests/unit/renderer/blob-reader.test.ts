@@ -10,7 +10,10 @@ interface StreamableBlob {
   slice(start: number): { stream(): ReadableStream<Uint8Array> };
 }
 interface BlobReaderModule {
-  BlobReader: new (blob: StreamableBlob) => { read(offset: number, length: number): Promise<Uint8Array>; close(): void };
+  BlobReader: new (blob: StreamableBlob) => {
+    read(offset: number, length: number): Promise<Uint8Array>;
+    close(): void;
+  };
 }
 let mod: BlobReaderModule;
 beforeAll(async () => {
@@ -30,7 +33,8 @@ function chunkyBlob(bytes: Uint8Array, opened: number[], failAt?: number): Strea
           let at = start;
           return new ReadableStream<Uint8Array>({
             pull(controller) {
-              if (failAt !== undefined && at >= failAt) return controller.error(new Error('NotReadableError: file changed'));
+              if (failAt !== undefined && at >= failAt)
+                return controller.error(new Error('NotReadableError: file changed'));
               if (at >= bytes.length) return controller.close();
               const end = Math.min(at + 7919, bytes.length);
               controller.enqueue(bytes.slice(at, end));
@@ -55,9 +59,13 @@ function countingBlob(bytes: Uint8Array<ArrayBuffer>, opened: number[]): Streama
   };
 }
 
-async function readAll(reader: { read(o: number, l: number): Promise<Uint8Array> }, size: number, chunk: number): Promise<Uint8Array> {
+async function readAll(
+  reader: { read(o: number, l: number): Promise<Uint8Array> },
+  size: number,
+  chunk: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(size);
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const got = await reader.read(at, chunk);
     expect(got.length).toBe(Math.min(chunk, size - at));
     out.set(got, at);
@@ -97,7 +105,11 @@ describe.each([
 
   it('serves concurrent calls in call order', async () => {
     const reader = new mod.BlobReader(make(DATA, []));
-    const parts = await Promise.all([reader.read(0, 300_000), reader.read(300_000, 300_000), reader.read(600_000, 500_000)]);
+    const parts = await Promise.all([
+      reader.read(0, 300_000),
+      reader.read(300_000, 300_000),
+      reader.read(600_000, 500_000),
+    ]);
     const joined = Buffer.concat(parts.map((p) => Buffer.from(p)));
     expect(joined.equals(Buffer.from(DATA))).toBe(true);
     reader.close();

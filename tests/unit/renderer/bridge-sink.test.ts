@@ -40,9 +40,15 @@ function stack() {
   all.push(sinks);
   registerDownloadIpc(ipc, sinks, { showItemInFolder: () => {}, openPath: async () => '' });
   const wc = new FakeWebContents(1);
-  const downloads = createDownloads({ invoke: (channel, ...args) => ipcMain.invoke(wc.event(), channel, ...args), on: () => () => {} });
+  const downloads = createDownloads({
+    invoke: (channel, ...args) => ipcMain.invoke(wc.event(), channel, ...args),
+    on: () => () => {},
+  });
   const writes: number[] = [];
-  const counted: BridgeDownloads = { ...downloads, write: (h, chunk) => (writes.push(chunk.length), downloads.write(h, chunk)) };
+  const counted: BridgeDownloads = {
+    ...downloads,
+    write: (h, chunk) => (writes.push(chunk.length), downloads.write(h, chunk)),
+  };
   return { root, sink: new mod.BridgeFileSink(counted), writes };
 }
 
@@ -87,8 +93,15 @@ describe('BridgeFileSink', () => {
 
   it('maps refusals from main to TransferError codes', async () => {
     const t = stack();
-    await expect(t.sink.open('../escape.txt', OPTS)).rejects.toMatchObject({ name: 'TransferError', code: 'write-failed' });
-    const e = mod.bridgeError(new Error("Error invoking remote method 'parley:download-write': DownloadSinkError: disk full while writing a.bin [disk-full]"));
+    await expect(t.sink.open('../escape.txt', OPTS)).rejects.toMatchObject({
+      name: 'TransferError',
+      code: 'write-failed',
+    });
+    const e = mod.bridgeError(
+      new Error(
+        "Error invoking remote method 'parley:download-write': DownloadSinkError: disk full while writing a.bin [disk-full]",
+      ),
+    );
     expect(e).toBeInstanceOf(TransferError);
     expect(e.code).toBe('disk-full');
     expect(e.message).toBe('disk full while writing a.bin');
@@ -103,7 +116,9 @@ describe('BridgeFileSink', () => {
       truncate: async () => {},
       write: async () => {
         calls++;
-        throw new Error("Error invoking remote method 'parley:download-write': DownloadSinkError: disk full [disk-full]");
+        throw new Error(
+          "Error invoking remote method 'parley:download-write': DownloadSinkError: disk full [disk-full]",
+        );
       },
       flush: async () => {},
       commit: async () => 'x',

@@ -14,7 +14,10 @@ let detectLanguage: (preferred: readonly string[]) => string;
 beforeAll(async () => {
   ({ en } = await loadRenderer<{ en: Dict }>('i18n/en.ts'));
   ({ zh } = await loadRenderer<{ zh: Dict }>('i18n/zh.ts'));
-  ({ placeholders, interpolate } = await loadRenderer<{ placeholders: typeof placeholders; interpolate: typeof interpolate }>('i18n/translate.ts'));
+  ({ placeholders, interpolate } = await loadRenderer<{
+    placeholders: typeof placeholders;
+    interpolate: typeof interpolate;
+  }>('i18n/translate.ts'));
   ({ detectLanguage } = await loadRenderer<{ detectLanguage: typeof detectLanguage }>('i18n/languages.ts'));
 });
 

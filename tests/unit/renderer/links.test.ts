@@ -6,10 +6,16 @@ let splitLinks: (text: string) => Segment[];
 let safeExternalUrl: (url: string) => string | null;
 
 beforeAll(async () => {
-  ({ splitLinks, safeExternalUrl } = await loadRenderer<{ splitLinks: typeof splitLinks; safeExternalUrl: typeof safeExternalUrl }>('lib/links.ts'));
+  ({ splitLinks, safeExternalUrl } = await loadRenderer<{
+    splitLinks: typeof splitLinks;
+    safeExternalUrl: typeof safeExternalUrl;
+  }>('lib/links.ts'));
 });
 
-const links = (text: string) => splitLinks(text).filter((s) => s.kind === 'link').map((s) => (s as { href: string }).href);
+const links = (text: string) =>
+  splitLinks(text)
+    .filter((s) => s.kind === 'link')
+    .map((s) => (s as { href: string }).href);
 
 describe('link detection', () => {
   it('finds http(s) and www links and keeps the text intact', () => {

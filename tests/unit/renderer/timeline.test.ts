@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../core/src/api.js';
 import { loadRenderer } from './load.js';
 
-type Item = { kind: 'day'; key: string } | { kind: 'message'; key: string; grouped: boolean } | { kind: 'transfer'; key: string };
+type Item =
+  { kind: 'day'; key: string } | { kind: 'message'; key: string; grouped: boolean } | { kind: 'transfer'; key: string };
 interface TransferLike {
   id: string;
   createdAt: number;
@@ -18,7 +19,17 @@ beforeAll(async () => {
 const day1 = new Date(2025, 4, 1, 10, 0).getTime();
 const day2 = new Date(2025, 4, 2, 10, 0).getTime();
 function msg(seq: number, at: number, direction: 'in' | 'out' = 'in'): ChatMessage {
-  return { id: `m${seq}`, contactId: 'c', direction, text: `t${seq}`, sentAt: at, at, status: 'delivered', seq, read: true };
+  return {
+    id: `m${seq}`,
+    contactId: 'c',
+    direction,
+    text: `t${seq}`,
+    sentAt: at,
+    at,
+    status: 'delivered',
+    seq,
+    read: true,
+  };
 }
 
 describe('upsertBySeq', () => {
@@ -35,7 +46,11 @@ describe('upsertBySeq', () => {
 
 describe('buildTimeline', () => {
   it('inserts day separators and groups close messages from the same side', () => {
-    const items = buildTimeline([msg(1, day1), msg(2, day1 + 60_000), msg(3, day1 + 120_000, 'out'), msg(4, day2)], [], true);
+    const items = buildTimeline(
+      [msg(1, day1), msg(2, day1 + 60_000), msg(3, day1 + 120_000, 'out'), msg(4, day2)],
+      [],
+      true,
+    );
     expect(items.map((i) => i.kind)).toEqual(['day', 'message', 'message', 'message', 'day', 'message']);
     const grouped = items.filter((i) => i.kind === 'message').map((i) => (i as { grouped: boolean }).grouped);
     expect(grouped).toEqual([false, true, false, false]);

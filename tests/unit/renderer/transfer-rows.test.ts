@@ -15,11 +15,17 @@ let outgoingName: (name: string) => string;
 let relativePathProblem: (path: string) => string | null;
 
 beforeAll(async () => {
-  ({ rowsOf, outgoingName } = await loadRenderer<{ rowsOf: typeof rowsOf; outgoingName: typeof outgoingName }>('state/transfer-rows.ts'));
+  ({ rowsOf, outgoingName } = await loadRenderer<{ rowsOf: typeof rowsOf; outgoingName: typeof outgoingName }>(
+    'state/transfer-rows.ts',
+  ));
   ({ relativePathProblem } = await import('../../../core/src/transfer/names.js'));
 });
 
-function offer(state: TransferInfo['state'], direction: 'in' | 'out', files: Array<Partial<TransferInfo['files'][number]>>): TransferInfo {
+function offer(
+  state: TransferInfo['state'],
+  direction: 'in' | 'out',
+  files: Array<Partial<TransferInfo['files'][number]>>,
+): TransferInfo {
   return {
     offerId: 'o1',
     contactId: 'c1',
@@ -27,7 +33,15 @@ function offer(state: TransferInfo['state'], direction: 'in' | 'out', files: Arr
     state,
     createdAt: 1,
     total: 0,
-    files: files.map((f, i) => ({ fileId: i, relativePath: `f${i}`, size: 100, mime: 'x', state: 'pending', bytesDone: 0, ...f })),
+    files: files.map((f, i) => ({
+      fileId: i,
+      relativePath: `f${i}`,
+      size: 100,
+      mime: 'x',
+      state: 'pending',
+      bytesDone: 0,
+      ...f,
+    })),
   };
 }
 
@@ -40,7 +54,12 @@ describe('transfer rows', () => {
     expect(rowsOf(offer('paused', 'in', [{}]))[0]!.status).toBe('paused');
     expect(rowsOf(offer('declined', 'out', [{ state: 'cancelled' }]))[0]!.status).toBe('declined');
     expect(rowsOf(offer('cancelled', 'out', [{ state: 'cancelled' }]))[0]!.status).toBe('cancelled');
-    const done = rowsOf(offer('done', 'in', [{ state: 'verified', bytesDone: 100, savedAs: 'f0 (1)' }, { state: 'failed', error: { code: 'verify-failed', message: 'hash differs' } }]));
+    const done = rowsOf(
+      offer('done', 'in', [
+        { state: 'verified', bytesDone: 100, savedAs: 'f0 (1)' },
+        { state: 'failed', error: { code: 'verify-failed', message: 'hash differs' } },
+      ]),
+    );
     expect(done.map((r) => r.status)).toEqual(['done', 'failed']);
     expect(done[0]!.savedAs).toBe('f0 (1)');
     expect(done[1]!.error).toBe('hash differs');
@@ -48,7 +67,19 @@ describe('transfer rows', () => {
   });
 
   it('turns any picked file name into one the engine accepts', () => {
-    const names = ['report.pdf', 'a:b.txt', 'CON.txt', 'nul', 'trailing. ', '..', '', 'evil\u202Etxt.exe', `${'长'.repeat(150)}.txt`, 'tab\there', 'x\\y/z'];
+    const names = [
+      'report.pdf',
+      'a:b.txt',
+      'CON.txt',
+      'nul',
+      'trailing. ',
+      '..',
+      '',
+      'evil\u202Etxt.exe',
+      `${'长'.repeat(150)}.txt`,
+      'tab\there',
+      'x\\y/z',
+    ];
     for (const n of names) {
       const out = outgoingName(n);
       expect(relativePathProblem(out), `${JSON.stringify(n)} → ${JSON.stringify(out)}`).toBeNull();

@@ -4,7 +4,14 @@ import { ErrorCode, MAX_CONTROL_BYTES, PROTOCOL_VERSION } from '../../../signali
 import { splitHost, statementHosts } from '../../../signaling/server/auth.js';
 import { parseControl } from '../../../signaling/server/inbound.js';
 import { exceedsDepth } from '../../../signaling/server/json-depth.js';
-import { addressKey, canonicalAddress, normalizeAcceptHosts, normalizeOrigins, normalizeProxies, resolveLimits } from '../../../signaling/server/options.js';
+import {
+  addressKey,
+  canonicalAddress,
+  normalizeAcceptHosts,
+  normalizeOrigins,
+  normalizeProxies,
+  resolveLimits,
+} from '../../../signaling/server/options.js';
 import { originAllowed, originPolicy } from '../../../signaling/server/origin.js';
 import { AddressBudget, clientAddress } from '../../../signaling/server/sockets.js';
 import { TokenBucket } from '../../../signaling/server/token-bucket.js';
@@ -46,14 +53,20 @@ describe('auth statement hosts', () => {
   it('trusts the Host header only when it names the address and port the connection arrived on', () => {
     expect(statementHosts({ ...arrival, hostHeader: '127.0.0.1:8787' }, [])).toEqual(['127.0.0.1:8787']);
     expect(statementHosts({ ...arrival, hostHeader: 'LOCALHOST:8787' }, [])).toEqual(['localhost:8787']);
-    expect(statementHosts({ ...arrival, localAddress: '::ffff:127.0.0.1', hostHeader: '127.0.0.1:8787' }, [])).toEqual(['127.0.0.1:8787']);
+    expect(statementHosts({ ...arrival, localAddress: '::ffff:127.0.0.1', hostHeader: '127.0.0.1:8787' }, [])).toEqual([
+      '127.0.0.1:8787',
+    ]);
     expect(statementHosts({ ...arrival, hostHeader: '127.0.0.1:9999' }, [])).toEqual([]);
     expect(statementHosts({ ...arrival, hostHeader: 'evil.example:8787' }, [])).toEqual([]);
     expect(statementHosts({ ...arrival, hostHeader: '10.0.0.1:8787' }, [])).toEqual([]);
     expect(statementHosts({ ...arrival, localAddress: '10.0.0.1', hostHeader: 'localhost:8787' }, [])).toEqual([]);
     expect(statementHosts({ ...arrival, hostHeader: undefined }, ['relay.example'])).toEqual(['relay.example']);
-    expect(statementHosts({ ...arrival, localPort: 443, tls: true, hostHeader: '127.0.0.1' }, [])).toEqual(['127.0.0.1']);
-    expect(statementHosts({ ...arrival, hostHeader: 'relay.example' }, normalizeAcceptHosts(['Relay.Example']))).toEqual(['relay.example']);
+    expect(statementHosts({ ...arrival, localPort: 443, tls: true, hostHeader: '127.0.0.1' }, [])).toEqual([
+      '127.0.0.1',
+    ]);
+    expect(
+      statementHosts({ ...arrival, hostHeader: 'relay.example' }, normalizeAcceptHosts(['Relay.Example'])),
+    ).toEqual(['relay.example']);
   });
 
   it('refuses acceptHosts entries that are not Host values', () => {
@@ -72,13 +85,30 @@ describe('parseControl', () => {
   });
 
   it('names what is wrong, keeping the ref for correlation', () => {
-    expect(parse('nope')).toMatchObject({ ok: false, code: ErrorCode.BadMessage, message: 'message is not valid JSON' });
+    expect(parse('nope')).toMatchObject({
+      ok: false,
+      code: ErrorCode.BadMessage,
+      message: 'message is not valid JSON',
+    });
     expect(parse('[1]')).toMatchObject({ ok: false, message: 'message must be a JSON object' });
-    expect(parse('{"type":"what","ref":"r9"}')).toMatchObject({ ok: false, message: expect.stringContaining('unknown message type'), ref: 'r9' });
-    expect(parse('{"type":"unsubscribe","ids":["x"]}')).toMatchObject({ ok: false, message: expect.stringMatching(/^unsubscribe: ids\.0/) });
-    expect(parse('{"type":"subscribe","ids":["x"]}')).toMatchObject({ ok: false, message: expect.stringMatching(/^subscribe: grants/) });
+    expect(parse('{"type":"what","ref":"r9"}')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('unknown message type'),
+      ref: 'r9',
+    });
+    expect(parse('{"type":"unsubscribe","ids":["x"]}')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^unsubscribe: ids\.0/),
+    });
+    expect(parse('{"type":"subscribe","ids":["x"]}')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^subscribe: grants/),
+    });
     expect(parse(`{"type":"hello","v":${PROTOCOL_VERSION + 1}}`)).toMatchObject({ ok: false, code: ErrorCode.Version });
-    expect(parseControl(Buffer.alloc(MAX_CONTROL_BYTES + 1, 32))).toMatchObject({ ok: false, code: ErrorCode.TooLarge });
+    expect(parseControl(Buffer.alloc(MAX_CONTROL_BYTES + 1, 32))).toMatchObject({
+      ok: false,
+      code: ErrorCode.TooLarge,
+    });
   });
 });
 
@@ -97,7 +127,9 @@ describe('client addresses', () => {
     expect(canonicalAddress('2001:DB8::1')).toBe('2001:0db8:0000:0000:0000:0000:0000:0001');
     expect(canonicalAddress('::1')).toBe('0000:0000:0000:0000:0000:0000:0000:0001');
     expect(canonicalAddress('relay.example')).toBeNull();
-    expect(addressKey(canonicalAddress('2001:db8:1:2:aaaa::1')!)).toBe(addressKey(canonicalAddress('2001:db8:1:2:bbbb::2')!));
+    expect(addressKey(canonicalAddress('2001:db8:1:2:aaaa::1')!)).toBe(
+      addressKey(canonicalAddress('2001:db8:1:2:bbbb::2')!),
+    );
     expect(addressKey(canonicalAddress('2001:db8:1:3::1')!)).not.toBe(addressKey(canonicalAddress('2001:db8:1:2::1')!));
     expect(addressKey('10.0.0.1')).toBe('10.0.0.1');
   });
@@ -127,8 +159,16 @@ describe('origin policy', () => {
   const arrival = { hostHeader: '127.0.0.1:8787', localAddress: '127.0.0.1', localPort: 8787, tls: false };
 
   it('normalizes configured origins and refuses anything that is not one', () => {
-    expect(normalizeOrigins(['HTTPS://Parley.Example.org', 'http://a.example:8080'])).toEqual(['https://parley.example.org', 'http://a.example:8080']);
-    for (const bad of ['parley.example.org', 'https://a.example/path', 'https://u:p@a.example', 'https://a.example/?q']) {
+    expect(normalizeOrigins(['HTTPS://Parley.Example.org', 'http://a.example:8080'])).toEqual([
+      'https://parley.example.org',
+      'http://a.example:8080',
+    ]);
+    for (const bad of [
+      'parley.example.org',
+      'https://a.example/path',
+      'https://u:p@a.example',
+      'https://a.example/?q',
+    ]) {
       expect(() => normalizeOrigins([bad]), bad).toThrow(RangeError);
     }
   });
@@ -145,9 +185,17 @@ describe('origin policy', () => {
     expect(originAllowed('http://127.0.0.1:8787/x', arrival, serving)).toBe(false);
     expect(originAllowed('null', arrival, serving)).toBe(false);
     // DNS rebinding: Origin and Host agree on a name that is not this relay's.
-    expect(originAllowed('http://evil.example:8787', { ...arrival, hostHeader: 'evil.example:8787' }, serving)).toBe(false);
+    expect(originAllowed('http://evil.example:8787', { ...arrival, hostHeader: 'evil.example:8787' }, serving)).toBe(
+      false,
+    );
     const named = originPolicy([], true, ['relay.example']);
     expect(originAllowed('https://relay.example', { ...arrival, hostHeader: 'relay.example' }, named)).toBe(true);
-    expect(originAllowed('http://[::1]:8787', { hostHeader: '[::1]:8787', localAddress: '::1', localPort: 8787, tls: false }, serving)).toBe(true);
+    expect(
+      originAllowed(
+        'http://[::1]:8787',
+        { hostHeader: '[::1]:8787', localAddress: '::1', localPort: 8787, tls: false },
+        serving,
+      ),
+    ).toBe(true);
   });
 });

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY as DESKTOP_CSP, securityHeaders as desktopHeaders } from '../../../electron/main/csp.js';
+import {
+  CONTENT_SECURITY_POLICY as DESKTOP_CSP,
+  securityHeaders as desktopHeaders,
+} from '../../../electron/main/csp.js';
 import { CONTENT_SECURITY_POLICY as RELAY_CSP } from '../../../signaling/server/index.js';
 import {
   contentSecurityPolicy,
@@ -18,13 +21,20 @@ import {
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 function parse(policy: string): Map<string, string[]> {
-  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+  return new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...sources]) => [name!, sources]),
+  );
 }
 
 describe('content security policy, one source', () => {
   it('renderer/index.html carries exactly the generated <meta> policy', () => {
     const html = readFileSync(join(repo, 'renderer/index.html'), 'utf8');
-    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/g)].map((m) => m[1]);
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/g)].map(
+      (m) => m[1],
+    );
     expect(metas).toEqual([metaContentSecurityPolicy()]);
   });
 
@@ -45,7 +55,11 @@ describe('content security policy, one source', () => {
   });
 
   it('allows no inline style or script and no eval anywhere', () => {
-    for (const policy of [contentSecurityPolicy('desktop'), contentSecurityPolicy('relay'), metaContentSecurityPolicy()]) {
+    for (const policy of [
+      contentSecurityPolicy('desktop'),
+      contentSecurityPolicy('relay'),
+      metaContentSecurityPolicy(),
+    ]) {
       expect(policy).not.toContain("'unsafe-inline'");
       expect(policy).not.toContain("'unsafe-eval'");
       expect(parse(policy).get('style-src')).toEqual(["'self'"]);
@@ -73,17 +87,22 @@ describe('content security policy, one source', () => {
 });
 
 describe('security headers', () => {
-  it.each(['desktop', 'relay'] as const)('%s: nosniff, COOP, CORP, Permissions-Policy, no referrer, no framing', (host) => {
-    const h = securityHeaders(host);
-    expect(h).toMatchObject({
-      'X-Content-Type-Options': 'nosniff',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Referrer-Policy': 'no-referrer',
-      'X-Frame-Options': 'DENY',
-    });
-    expect(h['Permissions-Policy']).toMatch(/camera=\(self\), microphone=\(self\), display-capture=\(\), geolocation=\(\)/);
-  });
+  it.each(['desktop', 'relay'] as const)(
+    '%s: nosniff, COOP, CORP, Permissions-Policy, no referrer, no framing',
+    (host) => {
+      const h = securityHeaders(host);
+      expect(h).toMatchObject({
+        'X-Content-Type-Options': 'nosniff',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Resource-Policy': 'same-origin',
+        'Referrer-Policy': 'no-referrer',
+        'X-Frame-Options': 'DENY',
+      });
+      expect(h['Permissions-Policy']).toMatch(
+        /camera=\(self\), microphone=\(self\), display-capture=\(\), geolocation=\(\)/,
+      );
+    },
+  );
 });
 
 describe('resolveWebPath', () => {
@@ -99,14 +118,38 @@ describe('resolveWebPath', () => {
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   it('maps plain paths, with their MIME type and size, and routes to index.html', async () => {
-    expect(await resolveWebPath('/assets/app.js?x=1#y', root)).toMatchObject({ status: 200, path: join(root, 'assets/app.js'), mimeType: 'text/javascript; charset=utf-8', size: 9 });
-    expect(await resolveWebPath('/assets/a%20b.css', root)).toMatchObject({ status: 200, mimeType: 'text/css; charset=utf-8' });
-    for (const route of ['', '/', '/chat', '/contacts/abc/']) expect(await resolveWebPath(route, root), route).toMatchObject({ status: 200, path: join(root, 'index.html') });
+    expect(await resolveWebPath('/assets/app.js?x=1#y', root)).toMatchObject({
+      status: 200,
+      path: join(root, 'assets/app.js'),
+      mimeType: 'text/javascript; charset=utf-8',
+      size: 9,
+    });
+    expect(await resolveWebPath('/assets/a%20b.css', root)).toMatchObject({
+      status: 200,
+      mimeType: 'text/css; charset=utf-8',
+    });
+    for (const route of ['', '/', '/chat', '/contacts/abc/'])
+      expect(await resolveWebPath(route, root), route).toMatchObject({ status: 200, path: join(root, 'index.html') });
     expect(await resolveWebPath('/assets/missing.js', root)).toMatchObject({ status: 404 });
   });
 
   it('refuses escapes, encoded separators, dotfiles and symlinks leading out', async () => {
-    for (const bad of ['/../x.txt', '/a/../../x.txt', '/%2e%2e/secret.txt', '/a%2fb.txt', '/a%5cb.txt', '/a\\b.txt', '/%00', '/.env', '/%2eenv', '//assets/app.js', '/%E0%A4%A', '/%252e%252e/secret.txt', 'x', '/assets/out.txt']) {
+    for (const bad of [
+      '/../x.txt',
+      '/a/../../x.txt',
+      '/%2e%2e/secret.txt',
+      '/a%2fb.txt',
+      '/a%5cb.txt',
+      '/a\\b.txt',
+      '/%00',
+      '/.env',
+      '/%2eenv',
+      '//assets/app.js',
+      '/%E0%A4%A',
+      '/%252e%252e/secret.txt',
+      'x',
+      '/assets/out.txt',
+    ]) {
       const r = await resolveWebPath(bad, root);
       expect(r.status, bad).not.toBe(200);
     }

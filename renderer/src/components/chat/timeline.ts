@@ -19,17 +19,29 @@ function dayKey(at: number): string {
  * `transfers` older than the oldest loaded message are left out while older history is still to
  * load, so they appear in place when their page does.
  */
-export function buildTimeline(messages: readonly ChatMessage[], transfers: readonly TransferView[], complete: boolean): TimelineItem[] {
+export function buildTimeline(
+  messages: readonly ChatMessage[],
+  transfers: readonly TransferView[],
+  complete: boolean,
+): TimelineItem[] {
   const oldest = messages[0]?.at ?? Infinity;
   type Entry = { at: number; order: number; item: TimelineItem };
   const entries: Entry[] = [];
-  messages.forEach((m, i) => entries.push({ at: m.at, order: i, item: { kind: 'message', key: `m:${m.id}`, message: m, grouped: false } }));
+  messages.forEach((m, i) =>
+    entries.push({ at: m.at, order: i, item: { kind: 'message', key: `m:${m.id}`, message: m, grouped: false } }),
+  );
   for (const x of transfers) {
     if (!complete && x.createdAt < oldest) continue;
-    entries.push({ at: x.createdAt, order: Number.MAX_SAFE_INTEGER, item: { kind: 'transfer', key: `t:${x.id}`, transfer: x } });
+    entries.push({
+      at: x.createdAt,
+      order: Number.MAX_SAFE_INTEGER,
+      item: { kind: 'transfer', key: `t:${x.id}`, transfer: x },
+    });
   }
   // Messages keep their seq order (stable sort); transfers slot in by time.
-  entries.sort((a, b) => (a.item.kind === 'message' && b.item.kind === 'message' ? a.order - b.order : a.at - b.at || a.order - b.order));
+  entries.sort((a, b) =>
+    a.item.kind === 'message' && b.item.kind === 'message' ? a.order - b.order : a.at - b.at || a.order - b.order,
+  );
   const out: TimelineItem[] = [];
   let lastDay = '';
   let prev: ChatMessage | null = null;

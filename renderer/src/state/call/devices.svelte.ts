@@ -71,7 +71,9 @@ export class CallDevices {
   /** The chosen camera alone (video added to an audio call). */
   async openCamera(): Promise<MediaStreamTrack | null> {
     if (!this.#media) return null;
-    const cam = await this.#media.getUserMedia({ video: this.#cameraId ? { deviceId: { exact: this.#cameraId } } : HD });
+    const cam = await this.#media.getUserMedia({
+      video: this.#cameraId ? { deviceId: { exact: this.#cameraId } } : HD,
+    });
     const track = cam.getVideoTracks()[0] ?? null;
     if (track) this.#cameraId = track.getSettings().deviceId ?? this.#cameraId;
     void this.refresh().catch(() => undefined);
@@ -87,7 +89,11 @@ export class CallDevices {
     if (kind === 'audioinput') this.#micId = deviceId;
     else this.#cameraId = deviceId;
     if (!open || !this.#media) return null;
-    const fresh = await this.#media.getUserMedia(kind === 'audioinput' ? { audio: { deviceId: { exact: deviceId } } } : { video: { deviceId: { exact: deviceId } } });
+    const fresh = await this.#media.getUserMedia(
+      kind === 'audioinput'
+        ? { audio: { deviceId: { exact: deviceId } } }
+        : { video: { deviceId: { exact: deviceId } } },
+    );
     return (kind === 'audioinput' ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0]) ?? null;
   }
 }

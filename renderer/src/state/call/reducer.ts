@@ -3,7 +3,8 @@
 import type { IdentityId } from '../../../../core/src/api.js';
 import type { CallEndedCode, CallFailedCode } from '../../../../core/src/call/types.js';
 
-export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'reconnecting' | 'ended' | 'failed';
+export type CallPhase =
+  'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'reconnecting' | 'ended' | 'failed';
 /** Failures found before the engine is involved (media devices), plus the engine's codes. */
 export type LocalFailure = 'unavailable' | 'media-denied' | 'media-not-found' | 'media-busy' | 'media-other';
 export type FailureCode = CallFailedCode | LocalFailure;
@@ -66,7 +67,11 @@ export function isLive(phase: CallPhase): boolean {
 }
 
 /** The facts of a call that just finished: the peer's media and timing are gone, the contact stays. */
-export function finished(f: CallFacts, phase: 'ended' | 'failed', why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string }): CallFacts {
+export function finished(
+  f: CallFacts,
+  phase: 'ended' | 'failed',
+  why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string },
+): CallFacts {
   return {
     ...IDLE,
     contactId: f.contactId,
@@ -80,7 +85,9 @@ export function finished(f: CallFacts, phase: 'ended' | 'failed', why: { reason?
 
 /** The finished screen put away. */
 export function dismissed(f: CallFacts): CallFacts {
-  return f.phase === 'ended' || f.phase === 'failed' ? { ...f, phase: 'idle', contactId: null, failure: null, failureDetail: null, endReason: null } : f;
+  return f.phase === 'ended' || f.phase === 'failed'
+    ? { ...f, phase: 'idle', contactId: null, failure: null, failureDetail: null, endReason: null }
+    : f;
 }
 
 export function reduceCallEvent(f: CallFacts, ev: CallEvent): { facts: CallFacts; effect: CallEffect } {
@@ -88,26 +95,39 @@ export function reduceCallEvent(f: CallFacts, ev: CallEvent): { facts: CallFacts
   if (ev.type === 'incoming') {
     // The engine answers a second ring 'busy' itself; this only sees rings while idle.
     if (isLive(f.phase)) return same;
-    return { facts: { ...IDLE, offeredVideo: ev.video, phase: 'incoming', callId: ev.callId, contactId: ev.contactId }, effect: 'release' };
+    return {
+      facts: { ...IDLE, offeredVideo: ev.video, phase: 'incoming', callId: ev.callId, contactId: ev.contactId },
+      effect: 'release',
+    };
   }
   if (ev.callId !== f.callId) return same;
   switch (ev.type) {
     case 'ringing':
       return same;
     case 'connecting':
-      return f.phase === 'outgoing' || f.phase === 'incoming' ? { facts: { ...f, phase: 'connecting' }, effect: 'none' } : same;
+      return f.phase === 'outgoing' || f.phase === 'incoming'
+        ? { facts: { ...f, phase: 'connecting' }, effect: 'none' }
+        : same;
     case 'connected':
       return { facts: { ...f, phase: 'active', connectedAt: f.connectedAt ?? ev.connectedAt }, effect: 'connected' };
     case 'reconnecting':
       return { facts: { ...f, phase: 'reconnecting' }, effect: 'none' };
     case 'remote-stream':
-      return { facts: { ...f, remoteStream: ev.stream, remoteVideo: f.remoteVideo || ev.stream.getVideoTracks().length > 0 }, effect: 'none' };
+      return {
+        facts: { ...f, remoteStream: ev.stream, remoteVideo: f.remoteVideo || ev.stream.getVideoTracks().length > 0 },
+        effect: 'none',
+      };
     case 'remote-media':
-      return { facts: { ...f, remoteMuted: ev.muted, remoteCameraOff: ev.cameraOff, remoteVideo: ev.video }, effect: 'none' };
+      return {
+        facts: { ...f, remoteMuted: ev.muted, remoteCameraOff: ev.cameraOff, remoteVideo: ev.video },
+        effect: 'none',
+      };
     case 'ended':
       // Both called at once: ours gives way, theirs rings next. Nothing to show.
-      if (ev.reason === 'superseded') return { facts: { ...IDLE, contactId: f.contactId, offeredVideo: f.offeredVideo }, effect: 'release' };
-      if (ev.reason === 'declined') return { facts: dismissed(finished(f, 'ended', { reason: ev.reason })), effect: 'dismissed' };
+      if (ev.reason === 'superseded')
+        return { facts: { ...IDLE, contactId: f.contactId, offeredVideo: f.offeredVideo }, effect: 'release' };
+      if (ev.reason === 'declined')
+        return { facts: dismissed(finished(f, 'ended', { reason: ev.reason })), effect: 'dismissed' };
       return { facts: finished(f, 'ended', { reason: ev.reason }), effect: 'ended' };
     case 'failed':
       return { facts: finished(f, 'failed', { failure: ev.reason, detail: ev.message }), effect: 'failed' };

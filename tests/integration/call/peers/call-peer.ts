@@ -30,10 +30,26 @@ interface Sink {
 interface Wrtc {
   MediaStream: new (tracks?: WTrack[]) => WStream;
   nonstandard: {
-    RTCVideoSource: new () => { createTrack(): WTrack; onFrame(f: { width: number; height: number; data: Uint8Array }): void };
-    RTCAudioSource: new () => { createTrack(): WTrack; onData(d: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void };
-    RTCVideoSink: new (track: WTrack) => Sink & { onframe: ((ev: { frame: { width: number; height: number; data: Uint8Array } }) => void) | null };
-    RTCAudioSink: new (track: WTrack) => Sink & { ondata: ((ev: { samples: Int16Array; sampleRate: number }) => void) | null };
+    RTCVideoSource: new () => {
+      createTrack(): WTrack;
+      onFrame(f: { width: number; height: number; data: Uint8Array }): void;
+    };
+    RTCAudioSource: new () => {
+      createTrack(): WTrack;
+      onData(d: {
+        samples: Int16Array;
+        sampleRate: number;
+        bitsPerSample: number;
+        channelCount: number;
+        numberOfFrames: number;
+      }): void;
+    };
+    RTCVideoSink: new (
+      track: WTrack,
+    ) => Sink & { onframe: ((ev: { frame: { width: number; height: number; data: Uint8Array } }) => void) | null };
+    RTCAudioSink: new (
+      track: WTrack,
+    ) => Sink & { ondata: ((ev: { samples: Int16Array; sampleRate: number }) => void) | null };
   };
 }
 const require = createRequire(import.meta.url);
@@ -77,7 +93,8 @@ function audioTrack(): WTrack {
   let t = 0;
   const timer = setInterval(() => {
     if (ended(track, timer)) return;
-    for (let i = 0; i < frames; i++) samples[i] = Math.round(10_000 * Math.sin((2 * Math.PI * 440 * t++) / SAMPLE_RATE));
+    for (let i = 0; i < frames; i++)
+      samples[i] = Math.round(10_000 * Math.sin((2 * Math.PI * 440 * t++) / SAMPLE_RATE));
     source.onData({ samples, sampleRate: SAMPLE_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: frames });
   }, 10);
   timers.add(timer);
@@ -99,7 +116,14 @@ function localStream(video: boolean): WStream {
 }
 
 // ---- received media ----
-const received: Omit<MediaReport, 'timedOut'> = { videoFrames: 0, distinctFrames: 0, width: null, height: null, audioSamples: 0, audioPeak: 0 };
+const received: Omit<MediaReport, 'timedOut'> = {
+  videoFrames: 0,
+  distinctFrames: 0,
+  width: null,
+  height: null,
+  audioSamples: 0,
+  audioPeak: 0,
+};
 let lastSignature = -1;
 const sinks: Sink[] = [];
 const mediaWaiters = new Set<() => void>();
@@ -157,7 +181,14 @@ function watch(c: Call<WStream>): void {
   call = c;
   emit({ type: 'call', callId: c.id, direction: c.direction });
   c.on('state', ({ state, previous, end }) => {
-    emit({ type: 'state', callId: c.id, state, previous, ...(end ? { end: { code: end.code, message: end.message, remote: end.remote } } : {}), at: Date.now() });
+    emit({
+      type: 'state',
+      callId: c.id,
+      state,
+      previous,
+      ...(end ? { end: { code: end.code, message: end.message, remote: end.remote } } : {}),
+      at: Date.now(),
+    });
   });
   c.on('remote-state', (s) => emit({ type: 'remote-state', callId: c.id, ...s }));
   c.on('remote-track', ({ track }) => {
@@ -168,7 +199,12 @@ function watch(c: Call<WStream>): void {
 
 async function init(cmd: Extract<CallPeerCommand, { type: 'init' }>): Promise<void> {
   identity = await generateIdentityKeyPair({ extractable: false });
-  relay = new RelayClient({ url: cmd.relayUrl, signer: relaySignerOf(identity), webSocket: nodeWebSocketFactory, backoff: { initialMs: 100, maxMs: 1_000 } });
+  relay = new RelayClient({
+    url: cmd.relayUrl,
+    signer: relaySignerOf(identity),
+    webSocket: nodeWebSocketFactory,
+    backoff: { initialMs: 100, maxMs: 1_000 },
+  });
   const options: CallManagerOptions = {
     relay,
     identity,

@@ -6,7 +6,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { callPageScript, SIMPLE_PEER_BROWSER_BUNDLE } from '../../../e2e/call-pages/bundle.js';
 import { Inbox, type Host, type NodeProcess } from '../../../testbed/index.js';
 import type { WatchGrant } from '../../../../signaling/protocol/index.js';
-import type { CallPeerCommand, CallPeerEvent, CallPeerEventOf, MediaReport, RelayHostArgs, RelayHostEvent } from './protocol.js';
+import type {
+  CallPeerCommand,
+  CallPeerEvent,
+  CallPeerEventOf,
+  MediaReport,
+  RelayHostArgs,
+  RelayHostEvent,
+} from './protocol.js';
 
 const CALL_PEER_SCRIPT = fileURLToPath(new URL('./call-peer.ts', import.meta.url));
 const RELAY_HOST_SCRIPT = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
@@ -29,8 +36,17 @@ export class RelayHost {
     readonly httpUrl: string,
   ) {}
 
-  static async start(host: Host, port: number, opts: { tamper?: boolean; staticDir?: string } = {}): Promise<RelayHost> {
-    const args: RelayHostArgs = { address: host.address, port, tamper: opts.tamper ?? false, ...(opts.staticDir ? { staticDir: opts.staticDir } : {}) };
+  static async start(
+    host: Host,
+    port: number,
+    opts: { tamper?: boolean; staticDir?: string } = {},
+  ): Promise<RelayHost> {
+    const args: RelayHostArgs = {
+      address: host.address,
+      port,
+      tamper: opts.tamper ?? false,
+      ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
+    };
     const proc = host.spawnNode<RelayHostEvent>(RELAY_HOST_SCRIPT, [JSON.stringify(args)]);
     const ready = await proc.next((m) => m.type === 'ready' || m.type === 'error', 30_000);
     if (ready.type !== 'ready') throw new Error(`relay host failed: ${JSON.stringify(ready)}${proc.diagnostics()}`);
@@ -82,18 +98,35 @@ export abstract class CallEndpoint {
   /** Sends a command and waits until the endpoint ran it (or throws with its error). */
   async command(cmd: CallPeerCommand): Promise<void> {
     await this.deliver(cmd);
-    const r = await this.inbox.next((m) => (m.type === 'done' && m.command === cmd.type) || m.type === 'error', 30_000, `'${cmd.type}' done from ${this.name}`);
+    const r = await this.inbox.next(
+      (m) => (m.type === 'done' && m.command === cmd.type) || m.type === 'error',
+      30_000,
+      `'${cmd.type}' done from ${this.name}`,
+    );
     if (r.type === 'error') throw new Error(`${this.name}: ${r.message}`);
   }
 
-  next<T extends CallPeerEvent['type']>(type: T, timeoutMs = 15_000, predicate: (e: CallPeerEventOf<T>) => boolean = () => true): Promise<CallPeerEventOf<T>> {
-    return this.inbox.next((m) => m.type === type && predicate(m as CallPeerEventOf<T>), timeoutMs, `'${type}' from ${this.name}`) as Promise<CallPeerEventOf<T>>;
+  next<T extends CallPeerEvent['type']>(
+    type: T,
+    timeoutMs = 15_000,
+    predicate: (e: CallPeerEventOf<T>) => boolean = () => true,
+  ): Promise<CallPeerEventOf<T>> {
+    return this.inbox.next(
+      (m) => m.type === type && predicate(m as CallPeerEventOf<T>),
+      timeoutMs,
+      `'${type}' from ${this.name}`,
+    ) as Promise<CallPeerEventOf<T>>;
   }
 
   /** The next state event reaching `state`, failing fast (with the end reason) if the call ends otherwise. */
   async reach(state: string, timeoutMs = 20_000): Promise<CallPeerEventOf<'state'>> {
-    const e = await this.next('state', timeoutMs, (s) => s.state === state || s.state === 'ended' || s.state === 'failed');
-    if (e.state !== state) throw new Error(`${this.name}: call ${e.state} (${e.end?.code}: ${e.end?.message}) while waiting for ${state}`);
+    const e = await this.next(
+      'state',
+      timeoutMs,
+      (s) => s.state === state || s.state === 'ended' || s.state === 'failed',
+    );
+    if (e.state !== state)
+      throw new Error(`${this.name}: call ${e.state} (${e.end?.code}: ${e.end?.message}) while waiting for ${state}`);
     return e;
   }
 
@@ -104,7 +137,9 @@ export abstract class CallEndpoint {
 
   /** Every state this endpoint's call went through so far (from the bounded recent log), in order. */
   statesSeen(callId: string): string[] {
-    return this.inbox.recent.filter((m): m is CallPeerEventOf<'state'> => m.type === 'state' && m.callId === callId).map((m) => m.state);
+    return this.inbox.recent
+      .filter((m): m is CallPeerEventOf<'state'> => m.type === 'state' && m.callId === callId)
+      .map((m) => m.state);
   }
 
   async media(videoFrames: number, audioSamples: number, timeoutMs = 20_000): Promise<MediaReport> {
@@ -133,7 +168,11 @@ export class CallPeer extends CallEndpoint {
     return this.proc.inbox;
   }
 
-  static async start(host: Host, name: string, init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<CallPeer> {
+  static async start(
+    host: Host,
+    name: string,
+    init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>,
+  ): Promise<CallPeer> {
     const peer = new CallPeer(name, host.spawnNode<CallPeerEvent, CallPeerCommand>(CALL_PEER_SCRIPT, []));
     await peer.init(init);
     return peer;
@@ -159,7 +198,10 @@ export class BrowserCallPeer extends CallEndpoint {
     readonly page: Page,
   ) {
     super();
-    this.inbox = new Inbox<CallPeerEvent>(10_000, () => `\n  ${name} console: ${this.console.slice(-20).join('\n    ')}`);
+    this.inbox = new Inbox<CallPeerEvent>(
+      10_000,
+      () => `\n  ${name} console: ${this.console.slice(-20).join('\n    ')}`,
+    );
     page.on('console', (m) => this.keep(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => this.keep(`pageerror: ${e.message}`));
   }
@@ -173,22 +215,34 @@ export class BrowserCallPeer extends CallEndpoint {
    * Opens the call page at `pageUrl` (served by the relay host from a directory writeCallPage() filled: same
    * origin as the relay, which Chromium must be told to treat as secure for WebCrypto and the camera).
    */
-  static async open(browser: Browser, name: string, pageUrl: string, init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>): Promise<BrowserCallPeer> {
+  static async open(
+    browser: Browser,
+    name: string,
+    pageUrl: string,
+    init: Omit<Extract<CallPeerCommand, { type: 'init' }>, 'type' | 'name'>,
+  ): Promise<BrowserCallPeer> {
     const context = await browser.newContext();
     const page = await context.newPage();
     const peer = new BrowserCallPeer(name, context, page);
     await page.exposeFunction('__callEmit', (ev: CallPeerEvent) => peer.inbox.push(ev));
     await page.goto(pageUrl);
-    await page.waitForFunction(() => 'SimplePeer' in globalThis && '__callPage' in globalThis, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => 'SimplePeer' in globalThis && '__callPage' in globalThis, undefined, {
+      timeout: 15_000,
+    });
     await peer.init(init);
     return peer;
   }
 
   protected async deliver(cmd: CallPeerCommand): Promise<void> {
     // Not awaited to completion: results come back as events through __callEmit.
-    void this.page.evaluate((c) => (globalThis as unknown as { __callPage: { handle(c: unknown): Promise<void> } }).__callPage.handle(c), cmd).catch((e: unknown) => {
-      this.inbox.push({ type: 'error', message: `evaluate ${cmd.type}: ${String(e)}` });
-    });
+    void this.page
+      .evaluate(
+        (c) => (globalThis as unknown as { __callPage: { handle(c: unknown): Promise<void> } }).__callPage.handle(c),
+        cmd,
+      )
+      .catch((e: unknown) => {
+        this.inbox.push({ type: 'error', message: `evaluate ${cmd.type}: ${String(e)}` });
+      });
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,11 @@
 import { z } from 'zod';
 import { WatchGrantSchema, type WatchGrant } from '../../../../signaling/protocol/index.js';
 
-const IceServerSchema = z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() });
+const IceServerSchema = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
 
 export const CallPeerCommand = z.discriminatedUnion('type', [
   z.object({
@@ -11,10 +15,19 @@ export const CallPeerCommand = z.discriminatedUnion('type', [
     relayUrl: z.string(),
     name: z.string(),
     iceServers: z.array(IceServerSchema).optional(),
-    timeouts: z.object({ ringMs: z.number(), connectMs: z.number(), reconnectMs: z.number(), closeGraceMs: z.number() }).partial().optional(),
+    timeouts: z
+      .object({ ringMs: z.number(), connectMs: z.number(), reconnectMs: z.number(), closeGraceMs: z.number() })
+      .partial()
+      .optional(),
   }),
   /** `grant`: the contact's watch grant for this endpoint (presence, and "offline" answers for calls). */
-  z.object({ type: z.literal('contact'), id: z.string(), key: z.object({ alg: z.enum(['Ed25519', 'P-256']), pub: z.string() }), name: z.string(), grant: WatchGrantSchema.optional() }),
+  z.object({
+    type: z.literal('contact'),
+    id: z.string(),
+    key: z.object({ alg: z.enum(['Ed25519', 'P-256']), pub: z.string() }),
+    name: z.string(),
+    grant: WatchGrantSchema.optional(),
+  }),
   /** Emits a `grant` event: this endpoint's watch grant for `to`. */
   z.object({ type: z.literal('grant'), to: z.string() }),
   z.object({ type: z.literal('call'), to: z.string(), video: z.boolean() }),
@@ -27,7 +40,12 @@ export const CallPeerCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('replace-video') }),
   z.object({ type: z.literal('stats') }),
   /** Reports received media once at least this much arrived (or whatever arrived when timeoutMs passes). */
-  z.object({ type: z.literal('await-media'), videoFrames: z.number().int().min(0), audioSamples: z.number().int().min(0), timeoutMs: z.number().int().positive() }),
+  z.object({
+    type: z.literal('await-media'),
+    videoFrames: z.number().int().min(0),
+    audioSamples: z.number().int().min(0),
+    timeoutMs: z.number().int().positive(),
+  }),
   /** Resets the received-audio peak meter (for "muted audio is silent"). */
   z.object({ type: z.literal('reset-peak') }),
 ]);
@@ -49,7 +67,14 @@ export type CallPeerEvent =
   | { type: 'ready'; id: string; key: { alg: 'Ed25519' | 'P-256'; pub: string } }
   | { type: 'call'; callId: string; direction: 'outgoing' | 'incoming' }
   | { type: 'incoming'; callId: string; from: string; offered: { audio: boolean; video: boolean } }
-  | { type: 'state'; callId: string; state: string; previous: string; end?: { code: string; message: string; remote: boolean }; at: number }
+  | {
+      type: 'state';
+      callId: string;
+      state: string;
+      previous: string;
+      end?: { code: string; message: string; remote: boolean };
+      at: number;
+    }
   | { type: 'remote-state'; callId: string; muted: boolean; cameraOff: boolean; video: boolean }
   | { type: 'remote-track'; callId: string; kind: string }
   | { type: 'stats'; stats: Record<string, unknown> | null; error?: string }
@@ -70,4 +95,7 @@ export const RelayHostArgs = z.object({
 });
 export type RelayHostArgs = z.infer<typeof RelayHostArgs>;
 
-export type RelayHostEvent = { type: 'ready'; url: string; httpUrl: string } | { type: 'tampered'; count: number } | { type: 'error'; message: string };
+export type RelayHostEvent =
+  | { type: 'ready'; url: string; httpUrl: string }
+  | { type: 'tampered'; count: number }
+  | { type: 'error'; message: string };

@@ -29,8 +29,12 @@ function rewrite(text: string): string {
     return text;
   }
   const sdp = msg.data?.data?.sdp;
-  if (msg.type !== 'signal' || msg.data?.kind !== 'call' || msg.data.op !== 'rtc' || typeof sdp !== 'string') return text;
-  msg.data.data!.sdp = sdp.replace(/^(a=fingerprint:sha-256 )([0-9A-Fa-f:]+)/gm, (_m, prefix: string, fp: string) => prefix + forged(fp));
+  if (msg.type !== 'signal' || msg.data?.kind !== 'call' || msg.data.op !== 'rtc' || typeof sdp !== 'string')
+    return text;
+  msg.data.data!.sdp = sdp.replace(
+    /^(a=fingerprint:sha-256 )([0-9A-Fa-f:]+)/gm,
+    (_m, prefix: string, fp: string) => prefix + forged(fp),
+  );
   tampered++;
   send({ type: 'tampered', count: tampered });
   return JSON.stringify(msg);
@@ -38,7 +42,12 @@ function rewrite(text: string): string {
 
 async function main(): Promise<void> {
   if (!args.tamper) {
-    const relay = await startRelay({ host: args.address, port: args.port, logger: silentLogger, ...(args.staticDir ? { staticDir: args.staticDir, insecureHttp: true } : {}) });
+    const relay = await startRelay({
+      host: args.address,
+      port: args.port,
+      logger: silentLogger,
+      ...(args.staticDir ? { staticDir: args.staticDir, insecureHttp: true } : {}),
+    });
     process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
     send({ type: 'ready', url: relay.url, httpUrl: relay.httpUrl });
     return;

@@ -6,21 +6,33 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { z } from 'zod';
 
-const Args = z.object({ address: z.string(), port: z.number().int().positive(), user: z.string(), password: z.string() });
+const Args = z.object({
+  address: z.string(),
+  port: z.number().int().positive(),
+  user: z.string(),
+  password: z.string(),
+});
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
 const send = (m: { type: 'ready' } | { type: 'error'; message: string }): void => void process.send?.(m);
 
 const turn = spawn(
   '/usr/bin/turnserver',
   [
-    '--listening-ip', args.address,
-    '--relay-ip', args.address,
-    '--listening-port', String(args.port),
-    '--min-port', '49200',
-    '--max-port', '49400',
+    '--listening-ip',
+    args.address,
+    '--relay-ip',
+    args.address,
+    '--listening-port',
+    String(args.port),
+    '--min-port',
+    '49200',
+    '--max-port',
+    '49400',
     '--lt-cred-mech',
-    '--user', `${args.user}:${args.password}`,
-    '--realm', 'parley.test',
+    '--user',
+    `${args.user}:${args.password}`,
+    '--realm',
+    'parley.test',
     '--no-tls',
     '--no-dtls',
     '--no-cli',
@@ -52,13 +64,17 @@ function probe(): void {
     if (++tries > 50) {
       clearInterval(timer);
       socket.close();
-      send({ type: 'error', message: `turnserver did not answer STUN on ${args.address}:${args.port}: ${tail.slice(-1_000)}` });
+      send({
+        type: 'error',
+        message: `turnserver did not answer STUN on ${args.address}:${args.port}: ${tail.slice(-1_000)}`,
+      });
       return;
     }
     socket.send(request, args.port, args.address);
   }, 100);
   socket.on('message', (msg) => {
-    if (msg.length < 20 || msg.readUInt16BE(0) !== 0x0101 || !msg.subarray(8, 20).equals(request.subarray(8, 20))) return;
+    if (msg.length < 20 || msg.readUInt16BE(0) !== 0x0101 || !msg.subarray(8, 20).equals(request.subarray(8, 20)))
+      return;
     clearInterval(timer);
     socket.close();
     send({ type: 'ready' });

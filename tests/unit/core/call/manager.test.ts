@@ -62,7 +62,10 @@ afterEach(() => {
   for (const m of managers.splice(0)) m.close();
 });
 
-async function world(names: string[], options: Partial<CallManagerOptions> = {}): Promise<{ hub: RelayHub; parties: Party[] }> {
+async function world(
+  names: string[],
+  options: Partial<CallManagerOptions> = {},
+): Promise<{ hub: RelayHub; parties: Party[] }> {
   const hub = new RelayHub();
   const identities = await Promise.all(names.map(() => generateIdentityKeyPair({ extractable: false })));
   const parties = names.map((name, i): Party => {
@@ -239,7 +242,9 @@ describe('CallManager: ringing, declining, hanging up', () => {
     const ring = incoming(b);
     const first = a.calls.start(b.identity.id, av());
     const inc = await ring;
-    const missed = new Promise<{ peerId: string; offered: { audio: boolean; video: boolean } }>((resolve) => b.calls.on('missed', resolve));
+    const missed = new Promise<{ peerId: string; offered: { audio: boolean; video: boolean } }>((resolve) =>
+      b.calls.on('missed', resolve),
+    );
     const second = c.calls.start(b.identity.id, audioOnly());
     await finished(second);
     expect(second.state).toBe('ended');
@@ -335,7 +340,15 @@ describe('CallManager: failing fast', () => {
     expect(code(() => out.replaceTrack(new FakeTrack('audio'), new FakeTrack('audio')))).toBe('invalid-media');
     await expect(out.stats()).rejects.toMatchObject({ code: 'invalid-state' });
     out.hangup();
-    expect(() => new CallManager({ relay: a.relay, identity: a.identity, contactKey: () => undefined, timeouts: { connectMs: 0 } })).toThrow(RangeError);
+    expect(
+      () =>
+        new CallManager({
+          relay: a.relay,
+          identity: a.identity,
+          contactKey: () => undefined,
+          timeouts: { connectMs: 0 },
+        }),
+    ).toThrow(RangeError);
   });
 });
 
@@ -352,7 +365,13 @@ describe('CallManager: signal validation', () => {
       callId,
       media,
       at,
-      sig: await signRing(signer.identity, { callId, callerId: signer.identity.id, calleeId: b.identity.id, media, at }),
+      sig: await signRing(signer.identity, {
+        callId,
+        callerId: signer.identity.id,
+        calleeId: b.identity.id,
+        media,
+        at,
+      }),
     });
     const good = await ring(a, 'c'.repeat(22));
     hub.inject(m.identity.id, b.identity.id, await ring(m, 'm'.repeat(22))); // not a contact
@@ -382,7 +401,7 @@ describe('CallManager: signal validation', () => {
     expect(b.calls.current).toBeNull();
   });
 
-  it('signals for a call are accepted only from that call\'s contact', async () => {
+  it("signals for a call are accepted only from that call's contact", async () => {
     const { hub, parties } = await world(['Alice', 'Bob', 'Carol']);
     const [a, b, c] = parties as [Party, Party, Party];
     befriend(a, b);
@@ -391,8 +410,20 @@ describe('CallManager: signal validation', () => {
     const out = a.calls.start(b.identity.id, av());
     const inc = await ring;
     // Carol (a contact, but not in this call) tries to hang up and to fake Alice's media state.
-    hub.inject(c.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: inc.id, reason: 'hangup' });
-    hub.inject(c.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: true, cameraOff: true, rev: 99 });
+    hub.inject(c.identity.id, b.identity.id, {
+      kind: CALL_SIGNAL_KIND,
+      op: 'hangup',
+      callId: inc.id,
+      reason: 'hangup',
+    });
+    hub.inject(c.identity.id, b.identity.id, {
+      kind: CALL_SIGNAL_KIND,
+      op: 'state',
+      callId: inc.id,
+      muted: true,
+      cameraOff: true,
+      rev: 99,
+    });
     // Carol's accept of Alice's call to Bob must not connect Alice's call.
     hub.inject(c.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'accept', callId: out.id });
     await quiet(hub, parties);
@@ -440,7 +471,7 @@ describe('CallManager: signal validation', () => {
     out.hangup();
   });
 
-  it('a hangup reason outside the known codes is refused; a known failure code is reported as the peer\'s', async () => {
+  it("a hangup reason outside the known codes is refused; a known failure code is reported as the peer's", async () => {
     const { hub, parties } = await world(['Alice', 'Bob']);
     const [a, b] = parties as [Party, Party];
     befriend(a, b);
@@ -448,10 +479,20 @@ describe('CallManager: signal validation', () => {
     const out = a.calls.start(b.identity.id, av());
     await ring;
     await stateIs(out, 'ringing');
-    hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: '<script>' });
+    hub.inject(b.identity.id, a.identity.id, {
+      kind: CALL_SIGNAL_KIND,
+      op: 'hangup',
+      callId: out.id,
+      reason: '<script>',
+    });
     await quiet(hub, parties);
     expect(out.state).toBe('ringing');
-    hub.inject(b.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: 'no-path' });
+    hub.inject(b.identity.id, a.identity.id, {
+      kind: CALL_SIGNAL_KIND,
+      op: 'hangup',
+      callId: out.id,
+      reason: 'no-path',
+    });
     await finished(out);
     expect(out.state).toBe('failed');
     expect(out.end).toMatchObject({ code: 'no-path', remote: true });

@@ -46,7 +46,8 @@ export class RelayHub {
 
   route(from: string, to: string, data: Record<string, unknown>): Promise<void> {
     const target = this.endpoints.get(to);
-    if (!target || target.state !== 'online') return Promise.reject(new RelayError('offline', 'the contact is not connected to the relay'));
+    if (!target || target.state !== 'online')
+      return Promise.reject(new RelayError('offline', 'the contact is not connected to the relay'));
     let wire = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
     if (this.tamper) {
       const changed = this.tamper(from, to, wire);

@@ -31,14 +31,18 @@ class LeakyPeer {
   }
   gather(): void {
     this.events.emit('signal', { type: 'offer', sdp: OFFER });
-    for (const candidate of [HOST, SRFLX, RELAY]) this.events.emit('signal', { type: 'candidate', candidate: { candidate, sdpMid: '0', sdpMLineIndex: 0 } });
+    for (const candidate of [HOST, SRFLX, RELAY])
+      this.events.emit('signal', { type: 'candidate', candidate: { candidate, sdpMid: '0', sdpMLineIndex: 0 } });
   }
 }
 
 let me: IdentityKeyPair;
 let contact: IdentityKeyPair;
 beforeAll(async () => {
-  [me, contact] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  [me, contact] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
 });
 
 function peer(options: Partial<MediaPeerOptions>) {
@@ -69,7 +73,12 @@ function peer(options: Partial<MediaPeerOptions>) {
 }
 
 const TURN = [{ urls: 'turn:198.51.100.9:3478', username: 'u', credential: 'c' }];
-const addressesIn = (sent: RtcData[]) => sent.map((d) => (d.type === 'candidate' ? d.candidate.candidate : d.type === 'offer' || d.type === 'answer' ? d.sdp : '')).join('\n');
+const addressesIn = (sent: RtcData[]) =>
+  sent
+    .map((d) =>
+      d.type === 'candidate' ? d.candidate.candidate : d.type === 'offer' || d.type === 'answer' ? d.sdp : '',
+    )
+    .join('\n');
 
 describe('calls in relay-only mode', () => {
   it('asks for TURN candidates only and sends none of our own addresses', async () => {
@@ -92,7 +101,9 @@ describe('calls in relay-only mode', () => {
     p.start();
     await Promise.resolve();
     expect(LeakyPeer.last).toBeNull();
-    expect(failures).toEqual([{ code: 'no-path', message: expect.stringMatching(/relay-only mode: calls need a TURN server/) }]);
+    expect(failures).toEqual([
+      { code: 'no-path', message: expect.stringMatching(/relay-only mode: calls need a TURN server/) },
+    ]);
   });
 
   it('without relay only, every candidate goes (the control case)', async () => {

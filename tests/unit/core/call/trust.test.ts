@@ -1,13 +1,22 @@
 // The signed DTLS fingerprint on every call offer/answer: what passes, and each way a relay could try to cheat.
 import { describe, expect, it } from 'vitest';
-import { callFpStatement, signRing, signSdpFingerprint, TrustFailure, verifyRing, verifySdpFingerprint, type VerifySdpInput } from '../../../../core/src/call/trust.js';
+import {
+  callFpStatement,
+  signRing,
+  signSdpFingerprint,
+  TrustFailure,
+  verifyRing,
+  verifySdpFingerprint,
+  type VerifySdpInput,
+} from '../../../../core/src/call/trust.js';
 import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { toBase64url } from '../../../../signaling/protocol/index.js';
 import { signIdentity } from '../../../../core/src/identity/keys.js';
 
 const FP_A = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':');
 const FP_B = Array.from({ length: 32 }, (_, i) => (255 - i).toString(16).padStart(2, '0').toUpperCase()).join(':');
-const sdpWith = (fp: string) => `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 ${fp}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n`;
+const sdpWith = (fp: string) =>
+  `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 ${fp}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n`;
 
 async function setup() {
   const caller = await generateIdentityKeyPair({ extractable: false });
@@ -68,7 +77,9 @@ describe('call DTLS fingerprint signatures', () => {
     expect((await failure({ ...input, senderRole: 'callee' })).code).toBe('impersonation');
     expect((await failure({ ...input, receiverId: mallory.id })).code).toBe('impersonation');
     // A signature the callee made is not one by the caller.
-    const bySomeoneElse = toBase64url(await signIdentity(callee, callFpStatement(input.callId, 'caller', input.senderId, input.receiverId, FP_A)));
+    const bySomeoneElse = toBase64url(
+      await signIdentity(callee, callFpStatement(input.callId, 'caller', input.senderId, input.receiverId, FP_A)),
+    );
     expect((await failure({ ...input, fp: { fingerprint: FP_A, sig: bySomeoneElse } })).code).toBe('impersonation');
   });
 
@@ -83,7 +94,13 @@ describe('signed rings', () => {
   it('verify for the same fields and fail for any change', async () => {
     const caller = await generateIdentityKeyPair({ extractable: false });
     const callee = await generateIdentityKeyPair({ extractable: false });
-    const fields = { callId: 'ring-0123456789abcdef', callerId: caller.id, calleeId: callee.id, media: { audio: true, video: false }, at: 1_700_000_000_000 };
+    const fields = {
+      callId: 'ring-0123456789abcdef',
+      callerId: caller.id,
+      calleeId: callee.id,
+      media: { audio: true, video: false },
+      at: 1_700_000_000_000,
+    };
     const sig = await signRing(caller, fields);
     expect(await verifyRing(caller.publicKey, fields, sig)).toBe(true);
     expect(await verifyRing(callee.publicKey, fields, sig)).toBe(false);

@@ -38,6 +38,10 @@ describe('read receipts', () => {
   it('the read frame round-trips and is bounded like acks', () => {
     expect(decodeChatFrame(encodeChatFrame({ t: 'read', ids: [id(1)] }))).toEqual({ t: 'read', ids: [id(1)] });
     expect(decodeChatFrame(new TextEncoder().encode(JSON.stringify({ t: 'read', ids: [] })))).toBeNull();
-    expect(decodeChatFrame(new TextEncoder().encode(JSON.stringify({ t: 'read', ids: Array.from({ length: 513 }, (_, i) => id(i)) })))).toBeNull();
+    expect(
+      decodeChatFrame(
+        new TextEncoder().encode(JSON.stringify({ t: 'read', ids: Array.from({ length: 513 }, (_, i) => id(i)) })),
+      ),
+    ).toBeNull();
   });
 });

@@ -1,7 +1,13 @@
 // A peer's sentAt is bounded when a message arrives (issue 12.7): a hostile or broken clock cannot store a
 // stamp that later throws in every render (1e16 is past the largest Date).
 import { describe, expect, it } from 'vitest';
-import { boundSentAt, decodeChatFrame, EARLIEST_SENT_AT, encodeChatFrame, MAX_CLOCK_AHEAD_MS } from '../../../../core/src/chat/protocol.js';
+import {
+  boundSentAt,
+  decodeChatFrame,
+  EARLIEST_SENT_AT,
+  encodeChatFrame,
+  MAX_CLOCK_AHEAD_MS,
+} from '../../../../core/src/chat/protocol.js';
 
 const NOW = Date.UTC(2026, 11, 5, 2, 0, 0);
 

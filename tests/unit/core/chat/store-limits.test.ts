@@ -46,7 +46,8 @@ describe('ChatStore limits', () => {
 
   it('never prunes messages still in the outbox', async () => {
     const store = new ChatStore(memoryStore(), { ...open, maxMessages: 20 });
-    for (let i = 0; i < 5; i++) await store.addOutgoing(C, { id: id(1000 + i), text: `mine ${i}`, sentAt: i }, 'queued');
+    for (let i = 0; i < 5; i++)
+      await store.addOutgoing(C, { id: id(1000 + i), text: `mine ${i}`, sentAt: i }, 'queued');
     for (let i = 1; i <= 200; i++) await store.addIncoming(C, { id: id(i), text: `t${i}`, sentAt: i });
     expect((await store.pending(C)).map((m) => m.text)).toEqual(['mine 0', 'mine 1', 'mine 2', 'mine 3', 'mine 4']);
   });
@@ -65,9 +66,15 @@ describe('ChatStore limits', () => {
 
   it('bounds how many incoming messages wait to be stored; the rest are refused at once', async () => {
     const store = new ChatStore(memoryStore(), { ...open, maxQueued: 5 });
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.addIncoming(C, { id: id(i), text: 't', sentAt: 1 })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.addIncoming(C, { id: id(i), text: 't', sentAt: 1 })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ChatQuotaError)).toBe(true);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason instanceof ChatQuotaError),
+    ).toBe(true);
     // Once stored, the queue has room again.
     await expect(store.addIncoming(C, { id: id(99), text: 't', sentAt: 1 })).resolves.not.toBeNull();
   });
@@ -80,7 +87,9 @@ describe('ChatStore limits', () => {
     const text = 'f'.repeat(4000);
     // 6 MB of text from one contact; at most 1 M characters of it may stay.
     for (let i = 0; i < 1500; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, j) => store.addIncoming(C, { id: id(i + j), text, sentAt: 1 })));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) => store.addIncoming(C, { id: id(i + j), text, sentAt: 1 })),
+      );
     }
     await kv.close();
     const bytes = statSync(join(dir, 'store.jsonl')).size;

@@ -11,7 +11,11 @@ describe('ChatStore', () => {
     const store = new ChatStore(memoryStore());
     const writes = [];
     for (let i = 0; i < 30; i++) {
-      writes.push(i % 2 ? store.addIncoming(C, { id: id(i), text: `t${i}`, sentAt: 1000 - i }) : store.addOutgoing(C, { id: id(i), text: `t${i}`, sentAt: i }, 'queued'));
+      writes.push(
+        i % 2
+          ? store.addIncoming(C, { id: id(i), text: `t${i}`, sentAt: 1000 - i })
+          : store.addOutgoing(C, { id: id(i), text: `t${i}`, sentAt: i }, 'queued'),
+      );
     }
     const results = await Promise.all(writes);
     expect(results.map((m) => m!.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -68,7 +72,12 @@ describe('ChatStore', () => {
   });
 
   it('validates chat frames from peers', () => {
-    expect(decodeChatFrame(encodeChatFrame({ t: 'msg', id: id(1), text: 'hi', sentAt: 5 }))).toEqual({ t: 'msg', id: id(1), text: 'hi', sentAt: 5 });
+    expect(decodeChatFrame(encodeChatFrame({ t: 'msg', id: id(1), text: 'hi', sentAt: 5 }))).toEqual({
+      t: 'msg',
+      id: id(1),
+      text: 'hi',
+      sentAt: 5,
+    });
     expect(decodeChatFrame(new TextEncoder().encode('{"t":"msg","id":"../x","text":"hi","sentAt":1}'))).toBeNull();
     expect(decodeChatFrame(new TextEncoder().encode('not json'))).toBeNull();
     expect(decodeChatFrame(new Uint8Array([0xff, 0xfe]))).toBeNull();

@@ -46,7 +46,11 @@ async function person(name: string, url: string, from?: Person): Promise<Person>
   return { m, store, identity };
 }
 
-function next<K extends keyof MessengerEventMap>(m: Messenger, event: K, pred: (v: MessengerEventMap[K]) => boolean = () => true): Promise<MessengerEventMap[K]> {
+function next<K extends keyof MessengerEventMap>(
+  m: Messenger,
+  event: K,
+  pred: (v: MessengerEventMap[K]) => boolean = () => true,
+): Promise<MessengerEventMap[K]> {
   return new Promise((resolve) => {
     const off = m.on(event, (v) => {
       if (!pred(v)) return;
@@ -56,8 +60,10 @@ function next<K extends keyof MessengerEventMap>(m: Messenger, event: K, pred: (
   });
 }
 
-const requestFrom = (m: Messenger, id: string) => next(m, 'requests', (list: ContactRequestView[]) => list.some((r) => r.id === id));
-const contactIs = (m: Messenger, id: string, pred: (c: Contact) => boolean) => next(m, 'contact', (c) => c.id === id && pred(c));
+const requestFrom = (m: Messenger, id: string) =>
+  next(m, 'requests', (list: ContactRequestView[]) => list.some((r) => r.id === id));
+const contactIs = (m: Messenger, id: string, pred: (c: Contact) => boolean) =>
+  next(m, 'contact', (c) => c.id === id && pred(c));
 
 describe('contact requests', () => {
   it('adding by invite sends a request; the adder waits; accepting makes both contacts who see each other online', async () => {
@@ -194,11 +200,22 @@ describe('ContactRequests (receiver side)', () => {
     const { sender, mail } = await requestTo(me);
     // The relay stamps `from`; a mail whose key is not the sender's is refused.
     const other = await generateIdentityKeyPair({ extractable: false });
-    expect(await requests.handleMail(other.id, mail)).toMatchObject({ handled: 'ignored', reason: 'key is not the sender' });
-    expect(await requests.handleMail(sender.id, { ...mail, name: 'Someone you trust' })).toMatchObject({ handled: 'ignored', reason: 'bad signature' });
-    expect(await requests.handleMail(sender.id, { ...mail, v: 99 })).toMatchObject({ handled: 'ignored', reason: 'newer version' });
+    expect(await requests.handleMail(other.id, mail)).toMatchObject({
+      handled: 'ignored',
+      reason: 'key is not the sender',
+    });
+    expect(await requests.handleMail(sender.id, { ...mail, name: 'Someone you trust' })).toMatchObject({
+      handled: 'ignored',
+      reason: 'bad signature',
+    });
+    expect(await requests.handleMail(sender.id, { ...mail, v: 99 })).toMatchObject({
+      handled: 'ignored',
+      reason: 'newer version',
+    });
     const grantForOther = await issueWatchGrant(sender, other.id, Date.now() + 1000);
-    expect(await requests.handleMail(sender.id, { ...mail, grant: grantForOther })).toMatchObject({ handled: 'ignored' });
+    expect(await requests.handleMail(sender.id, { ...mail, grant: grantForOther })).toMatchObject({
+      handled: 'ignored',
+    });
     expect(requests.list()).toEqual([]);
     expect(await requests.handleMail(sender.id, mail)).toEqual({ handled: 'request', id: sender.id });
     // The same sender again is one request, not two.
@@ -210,7 +227,10 @@ describe('ContactRequests (receiver side)', () => {
       expect((await requests.handleMail(more.sender.id, more.mail)).handled).toBe('request');
     }
     const flood = await requestTo(me);
-    expect(await requests.handleMail(flood.sender.id, flood.mail)).toEqual({ handled: 'ignored', reason: 'too many pending requests' });
+    expect(await requests.handleMail(flood.sender.id, flood.mail)).toEqual({
+      handled: 'ignored',
+      reason: 'too many pending requests',
+    });
     expect(requests.list()).toHaveLength(MAX_PENDING_REQUESTS);
     expect(requests.list()[0]!.id).toBe(sender.id); // the flood did not evict the first
   });
@@ -218,6 +238,8 @@ describe('ContactRequests (receiver side)', () => {
   it('an accept from someone we never asked is ignored (no contact from thin air)', async () => {
     const { me, requests } = await receiver();
     const { sender, mail } = await requestTo(me);
-    expect(await requests.handleMail(sender.id, { ...mail, kind: 'contact-accept' })).toMatchObject({ handled: 'ignored' });
+    expect(await requests.handleMail(sender.id, { ...mail, kind: 'contact-accept' })).toMatchObject({
+      handled: 'ignored',
+    });
   });
 });

@@ -8,7 +8,10 @@ import { memoryStore } from '../../../helpers/memory-store.js';
 
 async function invite(name: string) {
   const kp = await generateIdentityKeyPair({ extractable: false });
-  return { kp, invite: await parseInvite(createInvite({ publicKey: kp.publicKey, name, relays: ['ws://10.99.0.3:8800/ws'] })) };
+  return {
+    kp,
+    invite: await parseInvite(createInvite({ publicKey: kp.publicKey, name, relays: ['ws://10.99.0.3:8800/ws'] })),
+  };
 }
 
 describe('ContactStore', () => {
@@ -17,13 +20,23 @@ describe('ContactStore', () => {
     const book = await ContactStore.open(kv);
     const bob = await invite('Bob');
     const added = await book.add(bob.invite, 1000);
-    expect(added).toMatchObject({ id: bob.kp.id, name: 'Bob', relays: ['ws://10.99.0.3:8800/ws'], verified: false, addedAt: 1000 });
+    expect(added).toMatchObject({
+      id: bob.kp.id,
+      name: 'Bob',
+      relays: ['ws://10.99.0.3:8800/ws'],
+      verified: false,
+      addedAt: 1000,
+    });
     await book.setVerified(bob.kp.id, true);
 
     const reopened = await ContactStore.open(kv);
     expect(reopened.get(bob.kp.id)).toMatchObject({ name: 'Bob', verified: true, key: bob.kp.publicKey });
     // Re-adding the same key keeps verification and the original date.
-    expect(await reopened.add({ ...bob.invite, name: 'Robert' }, 2000)).toMatchObject({ name: 'Robert', verified: true, addedAt: 1000 });
+    expect(await reopened.add({ ...bob.invite, name: 'Robert' }, 2000)).toMatchObject({
+      name: 'Robert',
+      verified: true,
+      addedAt: 1000,
+    });
 
     expect(await reopened.remove(bob.kp.id)).toBe(true);
     expect((await ContactStore.open(kv)).list()).toEqual([]);
@@ -64,7 +77,9 @@ describe('ContactStore', () => {
     const book = await ContactStore.open(memoryStore());
     await book.add(bob.invite);
     const mine = await book.safetyNumber(bob.kp.id, me.publicKey);
-    const theirs = await (await ContactStore.open(memoryStore())).add(await parseInvite(createInvite({ publicKey: me.publicKey, name: 'me', relays: [] })));
+    const theirs = await (
+      await ContactStore.open(memoryStore())
+    ).add(await parseInvite(createInvite({ publicKey: me.publicKey, name: 'me', relays: [] })));
     expect(mine).toMatch(/^\d{5}( \d{5}){11}$/);
     expect(theirs.id).toBe(me.id);
   });

@@ -9,7 +9,12 @@ function secret(fill: number): DirectionSecret {
 function pair(firstCounter?: number) {
   const x = secret(1);
   const y = secret(2);
-  const a = createAeadChannel({ sessionId: 's', send: x, receive: y, ...(firstCounter !== undefined ? { firstCounter } : {}) });
+  const a = createAeadChannel({
+    sessionId: 's',
+    send: x,
+    receive: y,
+    ...(firstCounter !== undefined ? { firstCounter } : {}),
+  });
   const b = createAeadChannel({ sessionId: 's', send: y, receive: x });
   return { a, b };
 }
@@ -36,7 +41,12 @@ describe('AEAD frames', () => {
       const info = new Uint8Array(8);
       new DataView(info.buffer).setBigUint64(0, BigInt(epoch), false);
       const key = await crypto.subtle.deriveKey(
-        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encodeFields('parley-secure-channel/v1 epoch', [info]) },
+        {
+          name: 'HKDF',
+          hash: 'SHA-256',
+          salt: new Uint8Array(0),
+          info: encodeFields('parley-secure-channel/v1 epoch', [info]),
+        },
         base,
         { name: 'AES-GCM', length: 256 },
         false,
@@ -71,7 +81,13 @@ describe('AEAD frames', () => {
   });
 
   it('refuses malformed direction secrets', () => {
-    expect(() => createAeadChannel({ sessionId: 's', send: { base: new Uint8Array(16), noncePrefix: new Uint8Array(4) }, receive: secret(2) })).toThrow(CryptoError);
+    expect(() =>
+      createAeadChannel({
+        sessionId: 's',
+        send: { base: new Uint8Array(16), noncePrefix: new Uint8Array(4) },
+        receive: secret(2),
+      }),
+    ).toThrow(CryptoError);
   });
 
   it('seals with headroom: zero bytes before the same frame, which opens from the rest', async () => {
@@ -82,6 +98,7 @@ describe('AEAD frames', () => {
     expect([...framed.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
     expect(counterOf(framed.subarray(4))).toBe(0);
     expect([...(await b.open(framed.subarray(4)))]).toEqual([1, 2, 3]);
-    for (const bad of [-1, 1.5, 65]) expect(((await a.seal(plain, bad).catch((e: unknown) => e)) as CryptoError).code).toBe('invalid-input');
+    for (const bad of [-1, 1.5, 65])
+      expect(((await a.seal(plain, bad).catch((e: unknown) => e)) as CryptoError).code).toBe('invalid-input');
   });
 });

@@ -14,7 +14,10 @@ import {
 const nodeAead = cipherAead(nodeCrypto);
 
 const rnd = (n: number) => new Uint8Array(nodeCrypto.randomBytes(n));
-const secret = (fill: number): DirectionSecret => ({ base: new Uint8Array(32).fill(fill), noncePrefix: new Uint8Array([fill, 1, 2, 3]) });
+const secret = (fill: number): DirectionSecret => ({
+  base: new Uint8Array(32).fill(fill),
+  noncePrefix: new Uint8Array([fill, 1, 2, 3]),
+});
 
 function counting(engine: AeadEngine) {
   const calls = { encrypt: 0, decrypt: 0 };
@@ -64,12 +67,17 @@ describe('AEAD engines', () => {
       for (const at of [0, 99, 100, 115]) {
         const bad = sealed.slice();
         bad[at]! ^= 0x80;
-        await expect(Promise.resolve().then(() => engine.decrypt(key, nonce, aad, bad)), `${engine.name} byte ${at}`).rejects.toThrow();
+        await expect(
+          Promise.resolve().then(() => engine.decrypt(key, nonce, aad, bad)),
+          `${engine.name} byte ${at}`,
+        ).rejects.toThrow();
       }
       const otherAad = aad.slice();
       otherAad[0]! ^= 1;
       await expect(Promise.resolve().then(() => engine.decrypt(key, nonce, otherAad, sealed))).rejects.toThrow();
-      await expect(Promise.resolve().then(() => engine.decrypt(key, nonce, aad, sealed.subarray(0, 15)))).rejects.toThrow();
+      await expect(
+        Promise.resolve().then(() => engine.decrypt(key, nonce, aad, sealed.subarray(0, 15))),
+      ).rejects.toThrow();
     }
     await expect(nodeAead.importKey(rnd(16))).rejects.toThrow(/32-byte/);
   });

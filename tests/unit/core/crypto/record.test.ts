@@ -36,7 +36,10 @@ describe('relay records', () => {
     const frames = [bytes(7), bytes(8, 8), bytes(9, 9, 9)];
     const record = packRecord(frames, 1, 3, sizeOf(frames.slice(1)), scratch);
     expect(record.buffer).toBe(scratch.buffer);
-    expect(unpackRecord(record).map((f) => [...f])).toEqual([[8, 8], [9, 9, 9]]);
+    expect(unpackRecord(record).map((f) => [...f])).toEqual([
+      [8, 8],
+      [9, 9, 9],
+    ]);
 
     const biggest = new Uint8Array(MAX_RECORD_FRAME).fill(5);
     const full = packRecord([biggest], 0, 1, sizeOf([biggest]), scratch);
@@ -61,7 +64,9 @@ describe('relay records', () => {
     expect(refusal(bytes(0x02, 0, 0, 0, 0))).toMatch(/Unknown record type 0x02/);
     expect(refusal(bytes(0x00, 0, 0, 0, 0))).toMatch(/Unknown record type 0x00/);
     // A stream DATA frame as the earlier one-frame-per-record format sealed it: refused, not misread.
-    expect(refusal(bytes(1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 7, 42))).toMatch(/Unknown record type 0x01/);
+    expect(refusal(bytes(1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 7, 42))).toMatch(
+      /Unknown record type 0x01/,
+    );
     // A length that runs past the end, by one byte and by a lot.
     expect(refusal(bytes(RECORD_FRAMES, 0, 0, 0, 3, 1, 2))).toMatch(/3 bytes at offset 1 runs past the end/);
     expect(refusal(bytes(RECORD_FRAMES, 0xff, 0xff, 0xff, 0xff, 1))).toMatch(/4294967295 bytes/);

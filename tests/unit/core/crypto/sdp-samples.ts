@@ -1,7 +1,9 @@
 // Hand-written SDP in the shape real stacks produce (no WebRTC is run for unit tests).
 
-export const CHROME_FP = '8A:1F:0C:6B:7E:2D:93:44:B1:C5:0A:9E:37:FD:62:18:D4:5C:A3:71:0E:B9:26:F8:4D:13:C7:5B:E0:92:6A:3F';
-export const WRTC_FP = '3C:E7:52:9A:11:D8:6F:B4:2E:80:C9:45:7A:0D:F3:66:1B:A8:5E:C2:94:37:DA:0F:71:BC:48:E5:23:9F:06:8D';
+export const CHROME_FP =
+  '8A:1F:0C:6B:7E:2D:93:44:B1:C5:0A:9E:37:FD:62:18:D4:5C:A3:71:0E:B9:26:F8:4D:13:C7:5B:E0:92:6A:3F';
+export const WRTC_FP =
+  '3C:E7:52:9A:11:D8:6F:B4:2E:80:C9:45:7A:0D:F3:66:1B:A8:5E:C2:94:37:DA:0F:71:BC:48:E5:23:9F:06:8D';
 
 /** Chromium offer: audio, video and a data channel, BUNDLEd, fingerprint repeated per m-section. */
 export const CHROME_OFFER = [

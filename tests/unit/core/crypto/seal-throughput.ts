@@ -7,9 +7,24 @@ const totalMiB = Number(process.argv[2] ?? 256);
 const CHUNK = 64 * 1024;
 const chunks = Math.ceil((totalMiB * 1024 * 1024) / CHUNK);
 
-const [alice, bob] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
-const ha = await createHandshake({ identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: 'bench', role: 'initiator' });
-const hb = await createHandshake({ identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: 'bench', role: 'responder' });
+const [alice, bob] = await Promise.all([
+  generateIdentityKeyPair({ extractable: false }),
+  generateIdentityKeyPair({ extractable: false }),
+]);
+const ha = await createHandshake({
+  identity: alice,
+  peerKey: bob.publicKey,
+  peerId: bob.id,
+  sessionId: 'bench',
+  role: 'initiator',
+});
+const hb = await createHandshake({
+  identity: bob,
+  peerKey: alice.publicKey,
+  peerId: alice.id,
+  sessionId: 'bench',
+  role: 'responder',
+});
 const [a, b] = await Promise.all([ha.complete(hb.message), hb.complete(ha.message)]);
 const chunk = new Uint8Array(CHUNK);
 crypto.getRandomValues(chunk);

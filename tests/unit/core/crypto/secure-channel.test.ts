@@ -30,7 +30,13 @@ const dec = new TextDecoder();
 
 function sides(sessionId = 'session-1') {
   const a: HandshakeOptions = { identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId, role: 'initiator' };
-  const b: HandshakeOptions = { identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId, role: 'responder' };
+  const b: HandshakeOptions = {
+    identity: bob,
+    peerKey: alice.publicKey,
+    peerId: alice.id,
+    sessionId,
+    role: 'responder',
+  };
   return { a, b };
 }
 
@@ -92,7 +98,10 @@ describe('secure channel: establishment and round trips', () => {
     [['X25519'], ['X25519', 'P-256'], 'X25519'],
   ])('kex %j / %j → %s', async (ka, kb, expected) => {
     const o = sides();
-    const { a, b } = await connect({ a: { ...o.a, ...(ka ? { kex: ka } : {}) }, b: { ...o.b, ...(kb ? { kex: kb } : {}) } });
+    const { a, b } = await connect({
+      a: { ...o.a, ...(ka ? { kex: ka } : {}) },
+      b: { ...o.b, ...(kb ? { kex: kb } : {}) },
+    });
     expect(a.kex).toBe(expected);
     expect(b.kex).toBe(expected);
     expect(dec.decode(await b.open(await a.seal(enc.encode('hi'))))).toBe('hi');
@@ -102,7 +111,8 @@ describe('secure channel: establishment and round trips', () => {
   it('falls back to P-256 when WebCrypto throws NotSupportedError for X25519', async () => {
     const real = crypto.subtle.generateKey.bind(crypto.subtle) as (...args: unknown[]) => Promise<unknown>;
     vi.spyOn(crypto.subtle, 'generateKey').mockImplementation(((alg: unknown, ...rest: unknown[]) => {
-      if ((alg as { name?: string }).name === 'X25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+      if ((alg as { name?: string }).name === 'X25519')
+        return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
       return real(alg, ...rest);
     }) as typeof crypto.subtle.generateKey);
     const hb = await createHandshake(sides().b);
@@ -117,7 +127,10 @@ describe('secure channel: establishment and round trips', () => {
 
   it('refuses when the two sides share no algorithm', async () => {
     const o = sides();
-    const [ha, hb] = await Promise.all([createHandshake({ ...o.a, kex: ['X25519'] }), createHandshake({ ...o.b, kex: ['P-256'] })]);
+    const [ha, hb] = await Promise.all([
+      createHandshake({ ...o.a, kex: ['X25519'] }),
+      createHandshake({ ...o.b, kex: ['P-256'] }),
+    ]);
     expect(await codeOf(ha.complete(hb.message))).toBe('unsupported');
   });
 
@@ -180,7 +193,10 @@ describe('secure channel: frames refused', () => {
   it('opens frames held in a Node Buffer view of a larger pool', async () => {
     const { a, b } = await connect();
     const frame = await a.seal(enc.encode('pooled'));
-    const pooled = Buffer.concat([Buffer.alloc(13), Buffer.from(frame), Buffer.alloc(5)]).subarray(13, 13 + frame.length);
+    const pooled = Buffer.concat([Buffer.alloc(13), Buffer.from(frame), Buffer.alloc(5)]).subarray(
+      13,
+      13 + frame.length,
+    );
     expect(dec.decode(await b.open(pooled))).toBe('pooled');
   });
 });
@@ -190,7 +206,13 @@ describe('secure channel: handshake refused', () => {
     const o = sides();
     const ha = await createHandshake(o.a);
     // Mallory (e.g. the relay) answers Alice pretending to be Bob, with his own identity key.
-    const hm = await createHandshake({ identity: mallory, peerKey: alice.publicKey, peerId: alice.id, sessionId: 'session-1', role: 'responder' });
+    const hm = await createHandshake({
+      identity: mallory,
+      peerKey: alice.publicKey,
+      peerId: alice.id,
+      sessionId: 'session-1',
+      role: 'responder',
+    });
     expect(await codeOf(ha.complete(hm.message))).toBe('bad-signature');
   });
 
@@ -199,7 +221,13 @@ describe('secure channel: handshake refused', () => {
     const [ha1, hb1, hm] = await Promise.all([
       createHandshake(o.a),
       createHandshake(o.b),
-      createHandshake({ identity: mallory, peerKey: alice.publicKey, peerId: alice.id, sessionId: 'session-1', role: 'responder' }),
+      createHandshake({
+        identity: mallory,
+        peerKey: alice.publicKey,
+        peerId: alice.id,
+        sessionId: 'session-1',
+        role: 'responder',
+      }),
     ]);
     const swapped = { ...hb1.message, ephPub: hm.message.ephPub };
     expect(await codeOf(ha1.complete(swapped))).toBe('bad-signature');
@@ -260,9 +288,23 @@ describe('secure channel: handshake refused', () => {
     const ha = await createHandshake({ ...o.a, kex: ['X25519'] });
     // Bob's identity signs a zero point: what a buggy or hostile peer could send.
     const zero = new Uint8Array(32);
-    const statement = encodeFields('parley-secure-channel/v2 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'X25519', zero]);
+    const statement = encodeFields('parley-secure-channel/v2 handshake', [
+      'session-1',
+      alice.id,
+      bob.id,
+      'responder',
+      '1',
+      'X25519',
+      zero,
+    ]);
     const sig = toBase64url(await signIdentity(bob, statement));
-    const message = { v: 2, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'X25519', pub: toBase64url(zero) }], sig };
+    const message = {
+      v: 2,
+      sessionId: 'session-1',
+      role: 'responder',
+      ephPub: [{ alg: 'X25519', pub: toBase64url(zero) }],
+      sig,
+    };
     expect(await codeOf(ha.complete(message))).toBe('bad-handshake');
     expect(fromBase64url(message.ephPub[0]!.pub)).toHaveLength(32);
   });
@@ -272,9 +314,23 @@ describe('secure channel: handshake refused', () => {
     const ha = await createHandshake({ ...o.a, kex: ['P-256'] });
     const point = new Uint8Array(65).fill(5);
     point[0] = 4;
-    const statement = encodeFields('parley-secure-channel/v2 handshake', ['session-1', alice.id, bob.id, 'responder', '1', 'P-256', point]);
+    const statement = encodeFields('parley-secure-channel/v2 handshake', [
+      'session-1',
+      alice.id,
+      bob.id,
+      'responder',
+      '1',
+      'P-256',
+      point,
+    ]);
     const sig = toBase64url(await signIdentity(bob, statement));
-    const message = { v: 2, sessionId: 'session-1', role: 'responder', ephPub: [{ alg: 'P-256', pub: toBase64url(point) }], sig };
+    const message = {
+      v: 2,
+      sessionId: 'session-1',
+      role: 'responder',
+      ephPub: [{ alg: 'P-256', pub: toBase64url(point) }],
+      sig,
+    };
     const error = await ha.complete(message).catch((e: unknown) => e);
     expect((error as CryptoError).code).toBe('bad-handshake');
     expect((error as CryptoError).message).toMatch(/P-256 key is invalid/);

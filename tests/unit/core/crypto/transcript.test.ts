@@ -11,7 +11,14 @@ import {
   verifyTranscript,
   type CryptoErrorCode,
 } from '../../../../core/src/crypto/index.js';
-import { CHROME_FP, CHROME_OFFER, SESSION_LEVEL_OFFER, WRTC_ANSWER, WRTC_FP, rewriteFingerprint } from './sdp-samples.js';
+import {
+  CHROME_FP,
+  CHROME_OFFER,
+  SESSION_LEVEL_OFFER,
+  WRTC_ANSWER,
+  WRTC_FP,
+  rewriteFingerprint,
+} from './sdp-samples.js';
 
 function codeOf(fn: () => unknown): CryptoErrorCode | undefined {
   try {
@@ -40,7 +47,9 @@ describe('fingerprintsOf', () => {
   });
 
   it('refuses SDP without a fingerprint', () => {
-    const stripped = CHROME_OFFER.split('\r\n').filter((l) => !l.startsWith('a=fingerprint')).join('\r\n');
+    const stripped = CHROME_OFFER.split('\r\n')
+      .filter((l) => !l.startsWith('a=fingerprint'))
+      .join('\r\n');
     expect(codeOf(() => fingerprintsOf(stripped))).toBe('no-fingerprint');
     expect(codeOf(() => fingerprintsOf(''))).toBe('no-fingerprint');
   });
@@ -53,10 +62,18 @@ describe('fingerprintsOf', () => {
 
   it('refuses other hash functions and malformed values', () => {
     const extra = (line: string) => WRTC_ANSWER.replace('a=setup:active', `${line}\r\na=setup:active`);
-    expect(codeOf(() => fingerprintsOf(extra('a=fingerprint:sha-1 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01')))).toBe('bad-fingerprint');
+    expect(
+      codeOf(() =>
+        fingerprintsOf(extra('a=fingerprint:sha-1 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01')),
+      ),
+    ).toBe('bad-fingerprint');
     expect(codeOf(() => fingerprintsOf(WRTC_ANSWER.replace('sha-256', 'sha-512')))).toBe('bad-fingerprint');
-    expect(codeOf(() => fingerprintsOf(WRTC_ANSWER.replace(WRTC_FP.toLowerCase(), WRTC_FP.slice(3))))).toBe('bad-fingerprint');
-    expect(codeOf(() => fingerprintsOf(WRTC_ANSWER.replace(WRTC_FP.toLowerCase(), WRTC_FP.replace(/:/g, ''))))).toBe('bad-fingerprint');
+    expect(codeOf(() => fingerprintsOf(WRTC_ANSWER.replace(WRTC_FP.toLowerCase(), WRTC_FP.slice(3))))).toBe(
+      'bad-fingerprint',
+    );
+    expect(codeOf(() => fingerprintsOf(WRTC_ANSWER.replace(WRTC_FP.toLowerCase(), WRTC_FP.replace(/:/g, ''))))).toBe(
+      'bad-fingerprint',
+    );
     expect(codeOf(() => fingerprintsOf(extra('a=fingerprint:sha-256')))).toBe('bad-fingerprint');
   });
 });
@@ -73,7 +90,13 @@ describe('transcripts', () => {
     ]);
   });
 
-  const fields = () => ({ sessionId: 'sess-1', initiatorId: alice.id, responderId: bob.id, initiatorFingerprint: CHROME_FP, responderFingerprint: WRTC_FP });
+  const fields = () => ({
+    sessionId: 'sess-1',
+    initiatorId: alice.id,
+    responderId: bob.id,
+    initiatorFingerprint: CHROME_FP,
+    responderFingerprint: WRTC_FP,
+  });
 
   it('is canonical: domain-separated, case-insensitive on fingerprints, sensitive to every field', () => {
     const t = buildTranscript(fields());
@@ -118,7 +141,9 @@ describe('transcripts', () => {
     expect(await verifyTranscript(alice.publicKey, t, 'not base64!')).toBe(false);
     expect(await verifyTranscript(alice.publicKey, t, sig.slice(0, 40))).toBe(false);
     expect(await verifyTranscript(alice.publicKey, t, '')).toBe(false);
-    await expect(verifyTranscript({ alg: 'Ed25519', pub: 'AAAA' }, t, sig)).rejects.toMatchObject({ code: 'wrong-key' });
+    await expect(verifyTranscript({ alg: 'Ed25519', pub: 'AAAA' }, t, sig)).rejects.toMatchObject({
+      code: 'wrong-key',
+    });
   });
 
   it('detects a relay that rewrote a fingerprint in forwarded SDP, in either direction', async () => {

@@ -95,9 +95,13 @@ describe('createInvite / parseInvite round trip', () => {
 
   it('counts characters, not UTF-16 units, for the 64-character name limit', async () => {
     const emoji64 = '😀'.repeat(64);
-    expect((await parseInvite(createInvite({ publicKey: ed.publicKey, name: emoji64, relays: [] }))).name).toBe(emoji64);
+    expect((await parseInvite(createInvite({ publicKey: ed.publicKey, name: emoji64, relays: [] }))).name).toBe(
+      emoji64,
+    );
     const padded = `   ${'a'.repeat(64)}   `;
-    expect((await parseInvite(link(`v=1&alg=Ed25519&pub=${ed.publicKey.pub}&name=${encodeURIComponent(padded)}`))).name).toBe('a'.repeat(64));
+    expect(
+      (await parseInvite(link(`v=1&alg=Ed25519&pub=${ed.publicKey.pub}&name=${encodeURIComponent(padded)}`))).name,
+    ).toBe('a'.repeat(64));
   });
 });
 
@@ -121,19 +125,49 @@ describe('parseInvite refuses', () => {
 
   it('bad keys: algorithm, length, encoding, curve point', async () => {
     // Small-order (the identity point: R = identity, S = 0 would verify anything) and non-canonical points.
-    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(1, ...new Uint8Array(31))))), 'key', /small-order/);
-    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(0xee, ...new Uint8Array(30).fill(0xff), 0x7f)))), 'key', /canonical/);
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(1, ...new Uint8Array(31))))),
+      'key',
+      /small-order/,
+    );
+    await expectCode(
+      link(
+        edParams().replace(ed.publicKey.pub, toBase64url(Uint8Array.of(0xee, ...new Uint8Array(30).fill(0xff), 0x7f))),
+      ),
+      'key',
+      /canonical/,
+    );
     await expectCode(link(edParams().replace('alg=Ed25519', 'alg=RSA')), 'key', /key type/);
     await expectCode(link(`v=1&alg=Ed25519&name=Alice`), 'key', /no public key/);
-    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(new Uint8Array(31).fill(9)))), 'key', /32 bytes, got 31/);
-    await expectCode(link(edParams().replace(ed.publicKey.pub, toBase64url(new Uint8Array(33).fill(9)))), 'key', /32 bytes, got 33/);
-    await expectCode(link(edParams().replace(ed.publicKey.pub, `${ed.publicKey.pub.slice(0, 42)}$`)), 'key', /base64url/);
-    await expectCode(link(edParams().replace(ed.publicKey.pub, `${ed.publicKey.pub.slice(0, 42)}+`)), 'key', /base64url/);
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, toBase64url(new Uint8Array(31).fill(9)))),
+      'key',
+      /32 bytes, got 31/,
+    );
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, toBase64url(new Uint8Array(33).fill(9)))),
+      'key',
+      /32 bytes, got 33/,
+    );
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, `${ed.publicKey.pub.slice(0, 42)}$`)),
+      'key',
+      /base64url/,
+    );
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, `${ed.publicKey.pub.slice(0, 42)}+`)),
+      'key',
+      /base64url/,
+    );
     // Last character with non-zero padding bits: another spelling of the same bytes.
     const last = ed.publicKey.pub.at(-1)!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const nonCanonical = alphabet[(alphabet.indexOf(last) & ~3) | 1]!;
-    await expectCode(link(edParams().replace(ed.publicKey.pub, ed.publicKey.pub.slice(0, 42) + nonCanonical)), 'key', /base64url/);
+    await expectCode(
+      link(edParams().replace(ed.publicKey.pub, ed.publicKey.pub.slice(0, 42) + nonCanonical)),
+      'key',
+      /base64url/,
+    );
     await expectCode(link(`v=1&alg=P-256&pub=${ed.publicKey.pub}&name=A`), 'key', /65 bytes/);
     const notOnCurve = new Uint8Array(65).fill(7);
     notOnCurve[0] = 4;
@@ -147,7 +181,11 @@ describe('parseInvite refuses', () => {
     await expectCode(link(edParams().replace('name=Alice', 'name=Al%00ice')), 'name', /control/);
     await expectCode(link(edParams().replace('name=Alice', 'name=Al%0Aice')), 'name', /control/);
     await expectCode(link(edParams().replace('name=Alice', 'name=Al%1Bice')), 'name', /control/);
-    await expectCode(link(edParams().replace('name=Alice', `name=${encodeURIComponent('Bob\u202Eevil')}`)), 'name', /direction/);
+    await expectCode(
+      link(edParams().replace('name=Alice', `name=${encodeURIComponent('Bob\u202Eevil')}`)),
+      'name',
+      /direction/,
+    );
     await expectCode(link(edParams().replace('name=Alice', 'name=Al%E0%A4%A')), 'malformed', /%-encoding/);
     await expectCode(link(edParams().replace('name=Alice', 'name=%ED%A0%80')), 'malformed'); // encoded lone surrogate
   });
@@ -189,8 +227,12 @@ describe('createInvite', () => {
       throw new Error('expected createInvite to throw');
     };
     expect(err(() => createInvite({ publicKey: ed.publicKey, name: 'x'.repeat(65), relays: [] })).code).toBe('name');
-    expect(err(() => createInvite({ publicKey: ed.publicKey, name: 'ok', relays: ['ftp://x.example'] })).code).toBe('relay');
-    expect(err(() => createInvite({ publicKey: { alg: 'Ed25519', pub: 'AAAA' }, name: 'ok', relays: [] })).code).toBe('key');
+    expect(err(() => createInvite({ publicKey: ed.publicKey, name: 'ok', relays: ['ftp://x.example'] })).code).toBe(
+      'relay',
+    );
+    expect(err(() => createInvite({ publicKey: { alg: 'Ed25519', pub: 'AAAA' }, name: 'ok', relays: [] })).code).toBe(
+      'key',
+    );
     // Four valid relays near the per-relay limit still make a link over 2,048 characters once encoded.
     const relays = ['a', 'b', 'c', 'd'].map((h) => `wss://${h}.example/${'p/'.repeat(240)}`);
     expect(err(() => createInvite({ publicKey: ed.publicKey, name: 'ok', relays })).code).toBe('too-long');

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { identityIdOf, verifySignature } from '../../../../signaling/protocol/index.js';
-import { exportPrivateKey, generateIdentityKeyPair, importPrivateKey, keysMatch, signIdentity } from '../../../../core/src/identity/index.js';
+import {
+  exportPrivateKey,
+  generateIdentityKeyPair,
+  importPrivateKey,
+  keysMatch,
+  signIdentity,
+} from '../../../../core/src/identity/index.js';
 
 const data = new TextEncoder().encode('hello parley');
 

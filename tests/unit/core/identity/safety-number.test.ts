@@ -11,7 +11,13 @@ import {
 /** Independent implementation of the documented construction, with node:crypto. */
 function referenceHalf(key: PublicIdentityKey): string {
   const raw = fromBase64url(key.pub);
-  let h = createHash('sha256').update('parley-safety-number/v1').update(Buffer.from([0])).update(key.alg).update(Buffer.from([0])).update(raw).digest();
+  let h = createHash('sha256')
+    .update('parley-safety-number/v1')
+    .update(Buffer.from([0]))
+    .update(key.alg)
+    .update(Buffer.from([0]))
+    .update(raw)
+    .digest();
   for (let i = 0; i < SAFETY_NUMBER_ITERATIONS; i++) h = createHash('sha256').update(h).update(raw).digest();
   let out = '';
   for (let c = 0; c < 6; c++) out += String(h.readUIntBE(c * 5, 5) % 100000).padStart(5, '0');
@@ -48,7 +54,10 @@ describe('safetyNumber', () => {
 
   it('binds the algorithm: the same bytes under another algorithm name give another number', async () => {
     // A real P-256 point (keys off the curve are refused), and its first 32 bytes read as an Ed25519 key.
-    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
     const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
     const p: PublicIdentityKey = { alg: 'P-256', pub: toBase64url(raw) };
     const ed: PublicIdentityKey = { alg: 'Ed25519', pub: toBase64url(raw.subarray(0, 32)) };

@@ -56,22 +56,27 @@ describe('loadOrCreateIdentity', () => {
     expect(await verifySignature(first.publicKey, await signIdentity(again, data), data)).toBe(true);
   });
 
-  it.each(['Ed25519', 'P-256'] as const)('stores %s as pkcs8 in a JSON store (Node shape) and signs after reload', async (algorithm) => {
-    const store = jsonStore();
-    const created = await loadOrCreateIdentity(store, { name: 'Bob', relays, extractable: true, algorithm });
-    const onDisk = JSON.parse(store.text!) as { privateKey: { pkcs8: string }; alg: string };
-    expect(onDisk.alg).toBe(algorithm);
-    expect(onDisk.privateKey.pkcs8).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-    const loaded = await loadOrCreateIdentity(store, { name: 'x', relays: [], extractable: true });
-    expect(loaded.id).toBe(created.id);
-    expect(loaded.alg).toBe(algorithm);
-    expect(loaded.privateKey.extractable).toBe(false);
-    expect(await verifySignature(created.publicKey, await signIdentity(loaded, data), data)).toBe(true);
-  });
+  it.each(['Ed25519', 'P-256'] as const)(
+    'stores %s as pkcs8 in a JSON store (Node shape) and signs after reload',
+    async (algorithm) => {
+      const store = jsonStore();
+      const created = await loadOrCreateIdentity(store, { name: 'Bob', relays, extractable: true, algorithm });
+      const onDisk = JSON.parse(store.text!) as { privateKey: { pkcs8: string }; alg: string };
+      expect(onDisk.alg).toBe(algorithm);
+      expect(onDisk.privateKey.pkcs8).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      const loaded = await loadOrCreateIdentity(store, { name: 'x', relays: [], extractable: true });
+      expect(loaded.id).toBe(created.id);
+      expect(loaded.alg).toBe(algorithm);
+      expect(loaded.privateKey.extractable).toBe(false);
+      expect(await verifySignature(created.publicKey, await signIdentity(loaded, data), data)).toBe(true);
+    },
+  );
 
   it('fails at creation, not after a restart, when a JSON store is given a non-extractable key', async () => {
     const store = jsonStore();
-    const err = await loadOrCreateIdentity(store, { name: 'Carol', relays, extractable: false }).catch((e: unknown) => e);
+    const err = await loadOrCreateIdentity(store, { name: 'Carol', relays, extractable: false }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(IdentityStoreError);
     expect((err as Error).message).toMatch(/extractable: true/);
   });
@@ -86,21 +91,31 @@ describe('loadOrCreateIdentity', () => {
 
     const swapped = jsonStore();
     swapped.text = JSON.stringify({ ...recordA, privateKey: recordB.privateKey });
-    await expect(loadOrCreateIdentity(swapped, { name: 'x', relays: [], extractable: true })).rejects.toThrow(/does not match/);
+    await expect(loadOrCreateIdentity(swapped, { name: 'x', relays: [], extractable: true })).rejects.toThrow(
+      /does not match/,
+    );
 
     const truncated = jsonStore();
     truncated.text = JSON.stringify({ ...recordA, privateKey: { pkcs8: 'AAAA' } });
-    await expect(loadOrCreateIdentity(truncated, { name: 'x', relays: [], extractable: true })).rejects.toThrow(IdentityStoreError);
+    await expect(loadOrCreateIdentity(truncated, { name: 'x', relays: [], extractable: true })).rejects.toThrow(
+      IdentityStoreError,
+    );
 
     const garbage = jsonStore();
     garbage.text = JSON.stringify({ hello: 'world' });
-    await expect(loadOrCreateIdentity(garbage, { name: 'x', relays: [], extractable: true })).rejects.toThrow(/unreadable/);
+    await expect(loadOrCreateIdentity(garbage, { name: 'x', relays: [], extractable: true })).rejects.toThrow(
+      /unreadable/,
+    );
     expect(garbage.text).toBe(JSON.stringify({ hello: 'world' }));
   });
 
   it('validates the profile at creation', async () => {
-    await expect(loadOrCreateIdentity(cloneStore(), { name: 'x'.repeat(65), relays, extractable: false })).rejects.toThrow(/too long/);
-    await expect(loadOrCreateIdentity(cloneStore(), { name: 'ok', relays: ['ftp://x.example'], extractable: false })).rejects.toThrow(/ws:\/\//);
+    await expect(
+      loadOrCreateIdentity(cloneStore(), { name: 'x'.repeat(65), relays, extractable: false }),
+    ).rejects.toThrow(/too long/);
+    await expect(
+      loadOrCreateIdentity(cloneStore(), { name: 'ok', relays: ['ftp://x.example'], extractable: false }),
+    ).rejects.toThrow(/ws:\/\//);
   });
 });
 
@@ -108,7 +123,10 @@ describe('updateProfile', () => {
   it('changes name and relays, persists them, keeps the key', async () => {
     const store = cloneStore();
     const id = await loadOrCreateIdentity(store, { name: 'Alice', relays, extractable: false });
-    const updated = await updateProfile(store, id, { name: 'Alice W.', relays: ['ws://127.0.0.1:9000/ws', 'wss://b.example/ws'] });
+    const updated = await updateProfile(store, id, {
+      name: 'Alice W.',
+      relays: ['ws://127.0.0.1:9000/ws', 'wss://b.example/ws'],
+    });
     expect(updated.id).toBe(id.id);
     expect(updated.name).toBe('Alice W.');
     const reloaded = await loadOrCreateIdentity(store, { name: '', relays: [], extractable: false });

@@ -57,7 +57,10 @@ async function openPeer(name: string, relayUrl: string, extra: Partial<Messenger
   return m;
 }
 
-function nextEvent<T>(subscribe: (listener: (value: T) => void) => () => void, match: (value: T) => boolean): Promise<T> {
+function nextEvent<T>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  match: (value: T) => boolean,
+): Promise<T> {
   return new Promise((resolve) => {
     const off = subscribe((value) => {
       if (!match(value)) return;
@@ -69,14 +72,22 @@ function nextEvent<T>(subscribe: (listener: (value: T) => void) => () => void, m
 
 /** Two contacts of each other, both seen online. */
 async function pair(a: Messenger, b: Messenger): Promise<void> {
-  const aSeesB = nextEvent<Contact>((l) => a.on('contact', l), (c) => c.id === b.identity.id && c.online);
-  const bSeesA = nextEvent<Contact>((l) => b.on('contact', l), (c) => c.id === a.identity.id && c.online);
+  const aSeesB = nextEvent<Contact>(
+    (l) => a.on('contact', l),
+    (c) => c.id === b.identity.id && c.online,
+  );
+  const bSeesA = nextEvent<Contact>(
+    (l) => b.on('contact', l),
+    (c) => c.id === a.identity.id && c.online,
+  );
   await a.addContact(b.identity.invite);
   await b.addContact(a.identity.invite);
   await Promise.all([aSeesB, bSeesA]);
 }
 
-function memoryFiles(decide: MessengerFilesOptions['decide'] = () => 'accept'): MessengerFilesOptions & { source: MemorySources; sink: MemoryDisk } {
+function memoryFiles(
+  decide: MessengerFilesOptions['decide'] = () => 'accept',
+): MessengerFilesOptions & { source: MemorySources; sink: MemoryDisk } {
   return { source: new MemorySources(), sink: new MemoryDisk(), decide, progressIntervalMs: 0 };
 }
 
@@ -89,8 +100,14 @@ describe('Messenger', () => {
     const alice = await openPeer('Alice', relay.url, { aead: aliceAead.engine });
     const bob = await openPeer('Bob', relay.url, { aead: bobAead.engine });
     await pair(alice, bob);
-    const received = nextEvent<ChatMessage>((l) => bob.on('message', l), (m) => m.direction === 'in');
-    const delivered = nextEvent<ChatMessage>((l) => alice.on('message', l), (m) => m.status === 'delivered');
+    const received = nextEvent<ChatMessage>(
+      (l) => bob.on('message', l),
+      (m) => m.direction === 'in',
+    );
+    const delivered = nextEvent<ChatMessage>(
+      (l) => alice.on('message', l),
+      (m) => m.status === 'delivered',
+    );
     await alice.send(bob.identity.id, 'hello over the relay');
     expect((await received).text).toBe('hello over the relay');
     await delivered;
@@ -113,8 +130,13 @@ describe('Messenger', () => {
     expect(bob.pathOf(alice.identity.id)).toBe('none');
     const data = randomBytes(700_000, 7);
     aliceFiles.source.add('photo', data);
-    const done = nextEvent<TransferInfo>((l) => bob.transfers!.on('state', l), (info) => info.state === 'done');
-    const [offer] = await alice.sendFiles(bob.identity.id, [{ relativePath: 'photo.jpg', source: 'photo', size: data.length }]);
+    const done = nextEvent<TransferInfo>(
+      (l) => bob.transfers!.on('state', l),
+      (info) => info.state === 'done',
+    );
+    const [offer] = await alice.sendFiles(bob.identity.id, [
+      { relativePath: 'photo.jpg', source: 'photo', size: data.length },
+    ]);
     const info = await done;
     expect(info.offerId).toBe(offer!.offerId);
     expect(info.files.map((f) => f.state)).toEqual(['verified']);
@@ -127,7 +149,9 @@ describe('Messenger', () => {
     const bob = await openPeer('Bob', relay.url);
     await pair(alice, bob);
     expect(alice.transfers).toBeNull();
-    await expect(alice.sendFiles(bob.identity.id, [{ relativePath: 'a', source: 'a', size: 1 }])).rejects.toThrow('File transfer is not set up');
+    await expect(alice.sendFiles(bob.identity.id, [{ relativePath: 'a', source: 'a', size: 1 }])).rejects.toThrow(
+      'File transfer is not set up',
+    );
   });
 
   it('close({ drain }) lets transfers settle and the streams drain before closing, once', async () => {
@@ -137,8 +161,14 @@ describe('Messenger', () => {
     const bob = await openPeer('Bob', relay.url, { files: memoryFiles() });
     await pair(alice, bob);
     await alice.send(bob.identity.id, 'first');
-    await nextEvent<ChatMessage>((l) => alice.on('message', l), (m) => m.status === 'delivered');
-    const received = nextEvent<ChatMessage>((l) => bob.on('message', l), (m) => m.text === 'last words');
+    await nextEvent<ChatMessage>(
+      (l) => alice.on('message', l),
+      (m) => m.status === 'delivered',
+    );
+    const received = nextEvent<ChatMessage>(
+      (l) => bob.on('message', l),
+      (m) => m.text === 'last words',
+    );
     await alice.send(bob.identity.id, 'last words');
     const closing = alice.close({ drain: true });
     expect(alice.close()).toBe(closing);
@@ -146,6 +176,8 @@ describe('Messenger', () => {
     expect((await received).text).toBe('last words');
     // Closed: the engine detached from every contact and the session is gone.
     expect(alice.pathOf(bob.identity.id)).toBe('none');
-    await expect(alice.sendFiles(bob.identity.id, [{ relativePath: 'late', source: 'late', size: 1 }])).rejects.toThrow('The Messenger is closed.');
+    await expect(alice.sendFiles(bob.identity.id, [{ relativePath: 'late', source: 'late', size: 1 }])).rejects.toThrow(
+      'The Messenger is closed.',
+    );
   });
 });

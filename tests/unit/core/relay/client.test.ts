@@ -4,7 +4,14 @@ import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js
 import type { RelayState } from '../../../../core/src/api.js';
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
-import { RelayClient, RelayError, relayHostOf, relaySignerOf, type RelayClientEvents, type RelayClientOptions } from '../../../../core/src/relay/index.js';
+import {
+  RelayClient,
+  RelayError,
+  relayHostOf,
+  relaySignerOf,
+  type RelayClientEvents,
+  type RelayClientOptions,
+} from '../../../../core/src/relay/index.js';
 import { PROTOCOL_VERSION } from '../../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
 
@@ -22,9 +29,19 @@ async function relay(port = 0): Promise<RunningRelay> {
   return r;
 }
 
-async function client(url: string, identity?: IdentityKeyPair, options: Partial<RelayClientOptions> = {}): Promise<RelayClient> {
+async function client(
+  url: string,
+  identity?: IdentityKeyPair,
+  options: Partial<RelayClientOptions> = {},
+): Promise<RelayClient> {
   const id = identity ?? (await generateIdentityKeyPair({ extractable: false }));
-  const c = new RelayClient({ url, signer: relaySignerOf(id), webSocket: nodeWebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...options });
+  const c = new RelayClient({
+    url,
+    signer: relaySignerOf(id),
+    webSocket: nodeWebSocketFactory,
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...options,
+  });
   clients.push(c);
   return c;
 }
@@ -75,7 +92,9 @@ describe('RelayClient against a real relay on loopback', () => {
       const a = await client(`ws://127.0.0.1:${port}/ws`);
       const dropped = next(a, 'state', (s) => s.state === 'offline' && s.error !== undefined);
       a.start();
-      expect((await dropped).error).toBe('the relay speaks protocol version 1 and this Parley version 2: the relay needs an update');
+      expect((await dropped).error).toBe(
+        'the relay speaks protocol version 1 and this Parley version 2: the relay needs an update',
+      );
     } finally {
       await new Promise((resolve) => wss.close(resolve));
     }

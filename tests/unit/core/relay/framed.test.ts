@@ -1,6 +1,12 @@
 // writeChannelHeader: the in-place variant of encodeChannelFrame used by RelayChannelSocket.sendFramed.
 import { describe, expect, it } from 'vitest';
-import { MAX_CHANNEL_PAYLOAD, channelOfFrame, encodeChannelFrame, payloadOfFrame, writeChannelHeader } from '../../../../signaling/protocol/index.js';
+import {
+  MAX_CHANNEL_PAYLOAD,
+  channelOfFrame,
+  encodeChannelFrame,
+  payloadOfFrame,
+  writeChannelHeader,
+} from '../../../../signaling/protocol/index.js';
 
 describe('writeChannelHeader', () => {
   it('writes the same bytes encodeChannelFrame makes, into the reserved room, without copying the payload', () => {

@@ -25,7 +25,13 @@ function fakePeer(maxMessageSize: number | undefined) {
   const sent: Uint8Array[] = [];
   const peer = {
     _channel: channel,
-    _pc: { iceConnectionState: 'connected', sctp: maxMessageSize === undefined ? null : { maxMessageSize }, localDescription: null, remoteDescription: null, getStats: async () => null },
+    _pc: {
+      iceConnectionState: 'connected',
+      sctp: maxMessageSize === undefined ? null : { maxMessageSize },
+      localDescription: null,
+      remoteDescription: null,
+      getStats: async () => null,
+    },
     send(data: Uint8Array) {
       sent.push(new Uint8Array(data));
       channel.buffered += data.length;
@@ -72,14 +78,20 @@ describe('DirectTransport', () => {
   });
 
   it('sendParts(head, body) sends exactly what send(head ‖ body) sends, fragments included', () => {
-    for (const [max, bodyBytes] of [[262_144, 200_000], [65_536, 200_000], [262_144, 10]] as const) {
+    for (const [max, bodyBytes] of [
+      [262_144, 200_000],
+      [65_536, 200_000],
+      [262_144, 10],
+    ] as const) {
       const head = frameOf(18, 1);
       const body = frameOf(bodyBytes, 2);
       const joined = fakePeer(max);
       joined.transport.send(Buffer.concat([head, body]));
       const parts = fakePeer(max);
       parts.transport.sendParts(head, body);
-      expect(parts.sent.map((m) => Buffer.from(m).toString('hex'))).toEqual(joined.sent.map((m) => Buffer.from(m).toString('hex')));
+      expect(parts.sent.map((m) => Buffer.from(m).toString('hex'))).toEqual(
+        joined.sent.map((m) => Buffer.from(m).toString('hex')),
+      );
     }
   });
 

@@ -11,7 +11,10 @@ import { eventually, FakeAttempt, FakeClock, FakeRelay, RelayTransports, settled
 let low: IdentityKeyPair;
 let high: IdentityKeyPair;
 beforeAll(async () => {
-  const [a, b] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  const [a, b] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
   [low, high] = a.id < b.id ? [a, b] : [b, a];
 });
 
@@ -92,7 +95,11 @@ describe('a contact the leader added first', () => {
     lead.session.ensure();
     await settled();
     // The leader's offer reaches a follower that knows it: the follower answers with an attempt of its own.
-    void lead.attempts[0]!.spec.sendSignal({ kind: 'rtc', sid: lead.attempts[0]!.sid, signal: { type: 'offer', sdp: 'v=0\r\n' } });
+    void lead.attempts[0]!.spec.sendSignal({
+      kind: 'rtc',
+      sid: lead.attempts[0]!.sid,
+      signal: { type: 'offer', sdp: 'v=0\r\n' },
+    });
     await lead.relay.until(() => lead.relay.signals.length === 1);
     follower.session.handleSignal(lead.relay.signals[0]!.data);
     await eventually(() => follower.attempts.length === 1, 'the follower’s attempt');

@@ -25,7 +25,10 @@ import { onlineRelayClient } from '../../../helpers/relay/online-client.js';
 let alice: IdentityKeyPair;
 let bob: IdentityKeyPair;
 beforeAll(async () => {
-  [alice, bob] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  [alice, bob] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
 });
 
 /**
@@ -80,8 +83,25 @@ async function transportPair(lowWaterBytes?: number, aliceAead?: AeadEngine) {
   const lw = lowWaterBytes === undefined ? {} : { lowWaterBytes };
   const aead = aliceAead ? { aead: aliceAead } : {};
   const [ta, tb] = await Promise.all([
-    RelayTransport.establish({ socket: a.socket, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: SID, role: 'initiator', ...lw, ...aead }),
-    RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder', ...lw }),
+    RelayTransport.establish({
+      socket: a.socket,
+      identity: alice,
+      peerKey: bob.publicKey,
+      peerId: bob.id,
+      sessionId: SID,
+      role: 'initiator',
+      ...lw,
+      ...aead,
+    }),
+    RelayTransport.establish({
+      socket: b.socket,
+      identity: bob,
+      peerKey: alice.publicKey,
+      peerId: alice.id,
+      sessionId: SID,
+      role: 'responder',
+      ...lw,
+    }),
   ]);
   transports.push(ta, tb);
   return { a, b, ta, tb };
@@ -90,14 +110,27 @@ async function transportPair(lowWaterBytes?: number, aliceAead?: AeadEngine) {
 /** A transport whose peer is the test itself, holding the peer's channel keys: it can seal any record. */
 async function transportWithRawPeer() {
   const { a, b } = memoryChannel();
-  const peerHs = await createHandshake({ identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
+  const peerHs = await createHandshake({
+    identity: bob,
+    peerKey: alice.publicKey,
+    peerId: alice.id,
+    sessionId: SID,
+    role: 'responder',
+  });
   const fromTransport: Uint8Array[] = [];
   let wake: (() => void) | null = null;
   b.socket.onFrame((m) => {
     fromTransport.push(m);
     wake?.();
   });
-  const established = RelayTransport.establish({ socket: a.socket, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: SID, role: 'initiator' });
+  const established = RelayTransport.establish({
+    socket: a.socket,
+    identity: alice,
+    peerKey: bob.publicKey,
+    peerId: bob.id,
+    sessionId: SID,
+    role: 'initiator',
+  });
   b.socket.send(utf8(JSON.stringify(peerHs.message)));
   while (fromTransport.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   const peer: EstablishedChannel = await peerHs.complete(JSON.parse(fromUtf8(fromTransport[0]!)));
@@ -145,7 +178,12 @@ describe('RelayTransport records', () => {
     sizes.forEach((size, i) => ta.send(frameOf(i, size)));
     await got.until(sizes.length);
     expect(got.frames.map((f) => f.length)).toEqual(sizes);
-    got.frames.forEach((f, i) => expect(f.every((b) => b === i % 251), `frame ${i}`).toBe(true));
+    got.frames.forEach((f, i) =>
+      expect(
+        f.every((b) => b === i % 251),
+        `frame ${i}`,
+      ).toBe(true),
+    );
     // 400 frames, about 1.1 MB: five records of at most 256 KiB, where one record per frame was sent before.
     expect(recordsOf(a)).toBeLessThanOrEqual(6);
     expect(ta.stats).toMatchObject({ framesSent: 400, recordsSent: recordsOf(a) });
@@ -199,7 +237,7 @@ describe('RelayTransport records', () => {
     expect(() => ta.send(new Uint8Array(1))).toThrow(/closed/);
   });
 
-  it('interoperates when one side seals and opens with Node\'s synchronous AES-GCM', async () => {
+  it("interoperates when one side seals and opens with Node's synchronous AES-GCM", async () => {
     const { ta, tb } = await transportPair(undefined, cipherAead(nodeCrypto));
     const toBob = collect(tb);
     const toAlice = collect(ta);
@@ -231,7 +269,14 @@ describe('RelayTransport refusals', () => {
     const [oldHandshake, oldConfirmation] = first.a.sent;
     // Later, the relay opens a channel to Bob with the same session id and plays Alice from its recording.
     const { b } = memoryChannel();
-    const bobSide = RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
+    const bobSide = RelayTransport.establish({
+      socket: b.socket,
+      identity: bob,
+      peerKey: alice.publicKey,
+      peerId: alice.id,
+      sessionId: SID,
+      role: 'responder',
+    });
     b.socket.deliver(oldHandshake!);
     b.socket.deliver(oldConfirmation!);
     const error = await bobSide.then(
@@ -245,9 +290,31 @@ describe('RelayTransport refusals', () => {
 
   it('tells a peer on the old handshake version what is wrong', async () => {
     const { b } = memoryChannel();
-    const bobSide = RelayTransport.establish({ socket: b.socket, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' });
-    b.socket.deliver(utf8(JSON.stringify({ v: 1, sessionId: SID, role: 'initiator', ephPub: [{ alg: 'X25519', pub: 'AAAA' }], sig: 'AAAA' })));
-    await expect(bobSide).rejects.toMatchObject({ code: 'version', message: expect.stringMatching(/speaks secure channel v1; this one speaks v2\. The contact needs to update Parley/) });
+    const bobSide = RelayTransport.establish({
+      socket: b.socket,
+      identity: bob,
+      peerKey: alice.publicKey,
+      peerId: alice.id,
+      sessionId: SID,
+      role: 'responder',
+    });
+    b.socket.deliver(
+      utf8(
+        JSON.stringify({
+          v: 1,
+          sessionId: SID,
+          role: 'initiator',
+          ephPub: [{ alg: 'X25519', pub: 'AAAA' }],
+          sig: 'AAAA',
+        }),
+      ),
+    );
+    await expect(bobSide).rejects.toMatchObject({
+      code: 'version',
+      message: expect.stringMatching(
+        /speaks secure channel v1; this one speaks v2\. The contact needs to update Parley/,
+      ),
+    });
   });
 
   it('closes on a replayed record and delivers its frames only once', async () => {
@@ -326,8 +393,22 @@ describe('RelayTransport through a real relay', () => {
     const [ca, cb] = await Promise.all([online(alice, relay.url), online(bob, relay.url)]);
     const [sa, sb] = await Promise.all([ca.openChannel(bob.id, SID), cb.openChannel(alice.id, SID)]);
     const [ta, tb] = await Promise.all([
-      RelayTransport.establish({ socket: sa, identity: alice, peerKey: bob.publicKey, peerId: bob.id, sessionId: SID, role: 'initiator' }),
-      RelayTransport.establish({ socket: sb, identity: bob, peerKey: alice.publicKey, peerId: alice.id, sessionId: SID, role: 'responder' }),
+      RelayTransport.establish({
+        socket: sa,
+        identity: alice,
+        peerKey: bob.publicKey,
+        peerId: bob.id,
+        sessionId: SID,
+        role: 'initiator',
+      }),
+      RelayTransport.establish({
+        socket: sb,
+        identity: bob,
+        peerKey: alice.publicKey,
+        peerId: alice.id,
+        sessionId: SID,
+        role: 'responder',
+      }),
     ]);
     transports.push(ta, tb);
     const got = collect(tb);

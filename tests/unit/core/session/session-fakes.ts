@@ -4,7 +4,12 @@ import type { RelayState } from '../../../../core/src/api.js';
 import type { Role } from '../../../../core/src/crypto/roles.js';
 import { RelayChannelSocket } from '../../../../core/src/relay/channel.js';
 import type { RelayClientEvents } from '../../../../core/src/relay/client.js';
-import type { AttemptSpec, DirectAttemptLike, RelayTransportSpec, SessionRelay } from '../../../../core/src/session/session.js';
+import type {
+  AttemptSpec,
+  DirectAttemptLike,
+  RelayTransportSpec,
+  SessionRelay,
+} from '../../../../core/src/session/session.js';
 import type { RtcSignal } from '../../../../core/src/session/signals.js';
 import type { FrameTransport, TransportPath } from '../../../../core/src/session/transport.js';
 import type { Clock, TimerId } from '../../../../core/src/util/clock.js';
@@ -139,7 +144,9 @@ export class FakeRelay implements SessionRelay {
   }
   /** The signals sent so far as the contact reads them (the body of each signed envelope). */
   bodies(): Array<Record<string, unknown>> {
-    return this.signals.map((s) => (s.data.kind === 'session-signal' ? (JSON.parse(String(s.data.body)) as Record<string, unknown>) : s.data));
+    return this.signals.map((s) =>
+      s.data.kind === 'session-signal' ? (JSON.parse(String(s.data.body)) as Record<string, unknown>) : s.data,
+    );
   }
   /** The `kind` of every signal sent so far. */
   kinds(): string[] {

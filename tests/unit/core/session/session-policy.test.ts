@@ -9,7 +9,10 @@ import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, settled } from './s
 let low: IdentityKeyPair;
 let high: IdentityKeyPair;
 beforeAll(async () => {
-  const [a, b] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  const [a, b] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
   [low, high] = a.id < b.id ? [a, b] : [b, a];
 });
 
@@ -19,7 +22,10 @@ afterEach(() => {
 });
 
 /** No jitter, so backoff delays are exact. */
-const policy: Partial<SessionPolicy> = { directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 }, relayBackoff: { initialMs: 250, maxMs: 10_000, jitter: 0 } };
+const policy: Partial<SessionPolicy> = {
+  directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 },
+  relayBackoff: { initialMs: 250, maxMs: 10_000, jitter: 0 },
+};
 const { directHeadStartMs: HEAD_START, directStallMs: STALL } = DEFAULT_SESSION_POLICY;
 
 function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}, directDisabled = false) {
@@ -186,7 +192,11 @@ describe('Session policy (relay only)', () => {
     const follower = setup('follower', {}, true);
     leader.session.ensure();
     await settled();
-    void leader.attempts[0]!.spec.sendSignal({ kind: 'rtc', sid: leader.attempts[0]!.sid, signal: { type: 'offer', sdp: 'v=0\r\n' } });
+    void leader.attempts[0]!.spec.sendSignal({
+      kind: 'rtc',
+      sid: leader.attempts[0]!.sid,
+      signal: { type: 'offer', sdp: 'v=0\r\n' },
+    });
     await leader.relay.until(() => leader.relay.signals.length === 1);
     await leader.clock.advance(HEAD_START); // the leader opens the relay: a second signal
     await leader.relay.until(() => leader.relay.signals.length === 2);

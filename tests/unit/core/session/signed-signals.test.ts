@@ -12,7 +12,10 @@ import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, settled
 let leaderKey: IdentityKeyPair;
 let followerKey: IdentityKeyPair;
 beforeAll(async () => {
-  const [a, b] = await Promise.all([generateIdentityKeyPair({ extractable: false }), generateIdentityKeyPair({ extractable: false })]);
+  const [a, b] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
   [leaderKey, followerKey] = a.id < b.id ? [a, b] : [b, a];
 });
 
@@ -29,7 +32,10 @@ function side(me: IdentityKeyPair, contact: IdentityKeyPair) {
   const errors: SessionError[] = [];
   /** What the session logged as refused or dropped signals: the sign that it looked at one and said no. */
   const refused: string[] = [];
-  const logger = { ...silentLogger, warn: (o: Record<string, unknown>, msg?: string) => refused.push(`${msg}: ${String(o.reason ?? '')}`) };
+  const logger = {
+    ...silentLogger,
+    warn: (o: Record<string, unknown>, msg?: string) => refused.push(`${msg}: ${String(o.reason ?? '')}`),
+  };
   const session = new Session({
     logger,
     identity: me,
@@ -67,7 +73,14 @@ describe('session signals through a hostile relay', () => {
     leader.session.handleSignal({ kind: 'session', op: 'start', direct: false, relay: true, pending: false });
     // The same inside an envelope with a made-up signature.
     const forged = { kind: 'session', op: 'start', direct: false, relay: true, pending: false };
-    leader.session.handleSignal({ kind: 'session-signal', v: 2, epoch: Date.now(), seq: 0, body: JSON.stringify(forged), sig: 'A'.repeat(86) });
+    leader.session.handleSignal({
+      kind: 'session-signal',
+      v: 2,
+      epoch: Date.now(),
+      seq: 0,
+      body: JSON.stringify(forged),
+      sig: 'A'.repeat(86),
+    });
     await eventually(() => leader.refused.length === 2, 'both refusals');
     expect(leader.refused[1]).toMatch(/not signed by the contact's key/);
     // Both are shown (old version; someone speaking for the contact), and neither tore anything down.
@@ -101,7 +114,11 @@ describe('session signals through a hostile relay', () => {
     leader.session.ensure();
     await settled();
     // The leader's attempt sends its signed offer through the session.
-    void leader.attempts[0]!.spec.sendSignal({ kind: 'rtc', sid: leader.attempts[0]!.sid, signal: { type: 'offer', sdp: OFFER_SDP } });
+    void leader.attempts[0]!.spec.sendSignal({
+      kind: 'rtc',
+      sid: leader.attempts[0]!.sid,
+      signal: { type: 'offer', sdp: OFFER_SDP },
+    });
     await leader.relay.until(() => leader.relay.signals.length === 1);
     const offer = wire(leader.relay)[0]!;
 
@@ -125,10 +142,13 @@ describe('session signals through a hostile relay', () => {
     const mallory = await generateIdentityKeyPair({ extractable: false });
     // Signed by the follower, but for Mallory: not a signal to the leader.
     let envelope: Record<string, unknown> | null = null;
-    await new SignalSigner(followerKey, mallory.id, Date.now()).send({ kind: 'session', op: 'start', direct: false, relay: false, pending: false }, (e) => {
-      envelope = e;
-      return Promise.resolve();
-    });
+    await new SignalSigner(followerKey, mallory.id, Date.now()).send(
+      { kind: 'session', op: 'start', direct: false, relay: false, pending: false },
+      (e) => {
+        envelope = e;
+        return Promise.resolve();
+      },
+    );
     leader.session.handleSignal(envelope!);
     await eventually(() => leader.refused.length === 1, 'the refusal');
     expect(leader.refused[0]).toMatch(/not signed by the contact's key/);
@@ -142,7 +162,10 @@ describe('session signals through a hostile relay', () => {
     await eventually(() => follower.refused.length === 2, 'both refusals');
     expect(follower.attempts).toHaveLength(0);
     expect(follower.errors.map((e) => [e.code, e.message])).toEqual([
-      ['version', "the contact's Parley sends unsigned session signals (v1); this one needs v2: the contact needs to update Parley"],
+      [
+        'version',
+        "the contact's Parley sends unsigned session signals (v1); this one needs v2: the contact needs to update Parley",
+      ],
     ]);
   });
 });

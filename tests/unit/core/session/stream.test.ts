@@ -16,7 +16,8 @@ function numbered(index: number, random: Random, maxExtra: number): Uint8Array {
 function indexOf(payload: Uint8Array): number {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const index = view.getUint32(0, false);
-  for (let i = 4; i < payload.length; i++) if (payload[i] !== ((index + i) & 0xff)) throw new Error(`payload ${index} corrupted`);
+  for (let i = 4; i < payload.length; i++)
+    if (payload[i] !== ((index + i) & 0xff)) throw new Error(`payload ${index} corrupted`);
   return index;
 }
 
@@ -112,7 +113,9 @@ describe('ReliableStream over an in-memory transport pair', () => {
 
   // Property-style: random transport switches, transports dying with random in-flight loss, old
   // transports lingering (duplicates), asymmetric choice of the current transport, both directions.
-  for (const seed of (process.env.STREAM_SEEDS ? Array.from({ length: Number(process.env.STREAM_SEEDS) }, (_, i) => 1000 + i) : [11, 12, 13, 14, 15, 16])) {
+  for (const seed of process.env.STREAM_SEEDS
+    ? Array.from({ length: Number(process.env.STREAM_SEEDS) }, (_, i) => 1000 + i)
+    : [11, 12, 13, 14, 15, 16]) {
     it(`exactly once and in order across random switches, drops and duplicates (seed ${seed})`, async () => {
       const random = seeded(seed);
       const total = 400;
@@ -135,8 +138,10 @@ describe('ReliableStream over an in-memory transport pair', () => {
         newLink();
         if (!old) return;
         const roll = random();
-        if (roll < 0.4) old[0].kill(random()); // dies now, losing part of what was in flight
-        else if (roll < 0.7) setTimeout(() => old[1].kill(1), 5); // lingers: duplicates arrive
+        if (roll < 0.4)
+          old[0].kill(random()); // dies now, losing part of what was in flight
+        else if (roll < 0.7)
+          setTimeout(() => old[1].kill(1), 5); // lingers: duplicates arrive
         else live.unshift(old); // stays open beside the new one
       };
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { TransferError, type TransferInfo } from '../../../../core/src/transfer/index.js';
-import { decodeFrame, newOfferId, encodeChunk, encodeControl, FRAME_CHUNK, CHUNK_HEADER_BYTES, DEFAULT_CHUNK_BYTES, TRANSFER_PROTOCOL_VERSION } from '../../../../core/src/transfer/protocol.js';
+import {
+  decodeFrame,
+  newOfferId,
+  encodeChunk,
+  encodeControl,
+  FRAME_CHUNK,
+  CHUNK_HEADER_BYTES,
+  DEFAULT_CHUNK_BYTES,
+  TRANSFER_PROTOCOL_VERSION,
+} from '../../../../core/src/transfer/protocol.js';
 import { DIGEST_BLOCK_BYTES } from '../../../../core/src/transfer/hash.js';
 import { memoryLink } from './memory-link.js';
 import { connect, createPeer, restart, settled, sha256, waitFor, type Peer } from './harness.js';
@@ -71,7 +80,10 @@ describe('transfer engine over an in-memory link', () => {
       alice.sources.add(name, randomBytes(i * 37, i + 1));
     }
     connect(alice, bob);
-    const offers = await alice.engine.send('bob', names.map((n) => ({ relativePath: n, source: n, size: alice.sources.files.get(n)!.data.length })));
+    const offers = await alice.engine.send(
+      'bob',
+      names.map((n) => ({ relativePath: n, source: n, size: alice.sources.files.get(n)!.data.length })),
+    );
     expect(offers).toHaveLength(1);
     const done = await settled(alice.engine, offers[0]!.offerId);
     expect(done.files.every((f) => f.state === 'verified')).toBe(true);
@@ -98,7 +110,18 @@ describe('transfer engine over an in-memory link', () => {
     const bob = await createPeer('bob');
     const link = memoryLink();
     bob.engine.attach('mallory', link.b);
-    const hostile = ['../escape', 'a/../../b', '/abs', 'C:\\win', 'x/NUL', 'lpt1.log', 'evil\u202etxt.exe', 'a\u0000b', 'trailing.', 'n'.repeat(300)];
+    const hostile = [
+      '../escape',
+      'a/../../b',
+      '/abs',
+      'C:\\win',
+      'x/NUL',
+      'lpt1.log',
+      'evil\u202etxt.exe',
+      'a\u0000b',
+      'trailing.',
+      'n'.repeat(300),
+    ];
     const replies: Array<{ offerId: string; t: string; code?: string; message?: string }> = [];
     const allReplied = new Promise<void>((resolve) => {
       link.a.onFrame((frame) => {
@@ -110,7 +133,14 @@ describe('transfer engine over an in-memory link', () => {
     const ids = hostile.map(() => newOfferId());
     for (const [i, name] of hostile.entries()) {
       await link.a.send(
-        encodeControl({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId: ids[i]!, round: 1, total: 4, files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }] }),
+        encodeControl({
+          t: 'offer',
+          v: TRANSFER_PROTOCOL_VERSION,
+          offerId: ids[i]!,
+          round: 1,
+          total: 4,
+          files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }],
+        }),
       );
       // Chunks pushed anyway must not create anything either.
       await link.a.send(encodeChunk({ offerId: ids[i]!, fileId: 0, offset: 0, data: new Uint8Array(4) }));
@@ -358,7 +388,9 @@ describe('transfer engine over an in-memory link', () => {
     const data = randomBytes(8 * MiB, 16);
     alice.sources.add('/src/big.bin', data, { mtime: 1000 });
     const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
-    const [offer] = await alice.engine.send('bob', [{ relativePath: 'big.bin', source: '/src/big.bin', size: data.length, mtime: 1000 }]);
+    const [offer] = await alice.engine.send('bob', [
+      { relativePath: 'big.bin', source: '/src/big.bin', size: data.length, mtime: 1000 },
+    ]);
     await progressPast(bob, offer!.offerId, 2 * MiB);
     conn.crash(alice);
     alice = await restart(alice);

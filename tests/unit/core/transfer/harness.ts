@@ -50,12 +50,20 @@ export async function createPeer(id: string, options: PeerOptions = {}): Promise
  * 'power-loss' drops unflushed bytes; 'garbage' keeps every partial's length but zeroes what lies past
  * its recorded checkpoint (what some file systems leave after a power cut).
  */
-export async function restart(peer: Peer, options: PeerOptions & { crash?: 'kill' | 'power-loss' | 'garbage' } = {}): Promise<Peer> {
+export async function restart(
+  peer: Peer,
+  options: PeerOptions & { crash?: 'kill' | 'power-loss' | 'garbage' } = {},
+): Promise<Peer> {
   const { crash, ...rest } = options;
   peer.kv.crash();
   peer.disk.crash(crash === 'power-loss' ? 'power-loss' : 'kill');
   if (crash === 'garbage') {
-    const checkpoint = Math.max(0, ...[...peer.kv.data].filter(([k]) => k.includes('/f/')).map(([, v]) => (JSON.parse(v) as { hash?: { offset: number } }).hash?.offset ?? 0));
+    const checkpoint = Math.max(
+      0,
+      ...[...peer.kv.data]
+        .filter(([k]) => k.includes('/f/'))
+        .map(([, v]) => (JSON.parse(v) as { hash?: { offset: number } }).hash?.offset ?? 0),
+    );
     for (const name of peer.disk.partials()) {
       const file = peer.disk.files.get(name)!;
       file.data.fill(0, checkpoint, file.length);

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DIGEST_BLOCK_BYTES, FileDigest, HashTrail, Sha256, decodeHashState, encodeHashState } from '../../../../core/src/transfer/hash.js';
+import {
+  DIGEST_BLOCK_BYTES,
+  FileDigest,
+  HashTrail,
+  Sha256,
+  decodeHashState,
+  encodeHashState,
+} from '../../../../core/src/transfer/hash.js';
 import { randomBytes } from './memory-io.js';
 
 const B = DIGEST_BLOCK_BYTES;
@@ -9,7 +16,12 @@ const node = (data: Uint8Array) => createHash('sha256').update(data).digest('hex
 /** The scheme spelled out independently with node:crypto: SHA-256(label ‖ SHA-256 of each 1 MiB block). */
 function reference(data: Uint8Array): string {
   const outer = createHash('sha256').update('parley file digest: SHA-256 over SHA-256 of 1 MiB blocks, v1\n');
-  for (let at = 0; at < data.length; at += B) outer.update(createHash('sha256').update(data.subarray(at, at + B)).digest());
+  for (let at = 0; at < data.length; at += B)
+    outer.update(
+      createHash('sha256')
+        .update(data.subarray(at, at + B))
+        .digest(),
+    );
   return outer.digest('hex');
 }
 
@@ -73,7 +85,10 @@ describe('FileDigest (SHA-256 over 1 MiB block digests)', () => {
     digest.update(data.subarray(2 * B + 777));
     const point = await pending;
     expect(point.offset).toBe(2 * B);
-    const resumed = await FileDigest.create({ offset: point.offset, state: decodeHashState(encodeHashState(point.state)) });
+    const resumed = await FileDigest.create({
+      offset: point.offset,
+      state: decodeHashState(encodeHashState(point.state)),
+    });
     expect(resumed.position).toBe(2 * B);
     feed(resumed, data, [100_000], 2 * B);
     expect(await resumed.hex()).toBe(reference(data));

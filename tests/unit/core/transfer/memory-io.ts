@@ -96,7 +96,8 @@ export class MemoryDisk implements FileSink {
   /** Final (committed) files: everything that is not a partial. */
   finals(): Map<string, Uint8Array> {
     const out = new Map<string, Uint8Array>();
-    for (const [name, file] of this.files) if (!name.endsWith('.part')) out.set(name, file.data.subarray(0, file.length));
+    for (const [name, file] of this.files)
+      if (!name.endsWith('.part')) out.set(name, file.data.subarray(0, file.length));
     return out;
   }
 
@@ -107,7 +108,8 @@ export class MemoryDisk implements FileSink {
   /** The process died: its handles stop working. 'power-loss' also drops bytes never flushed. */
   crash(mode: 'kill' | 'power-loss' = 'kill'): void {
     this.generation += 1;
-    if (mode === 'power-loss') for (const file of this.files.values()) file.length = Math.min(file.length, file.durable);
+    if (mode === 'power-loss')
+      for (const file of this.files.values()) file.length = Math.min(file.length, file.durable);
   }
 
   async discard(relativePath: string, key: string): Promise<void> {

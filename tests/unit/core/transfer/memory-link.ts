@@ -120,7 +120,11 @@ export interface MemoryLink {
 }
 
 export function memoryLink(options: MemoryLinkOptions = {}): MemoryLink {
-  const resolved = { latencyMs: options.latencyMs ?? 1, windowBytes: options.windowBytes ?? 1024 * 1024, batch: options.batch ?? 64 };
+  const resolved = {
+    latencyMs: options.latencyMs ?? 1,
+    windowBytes: options.windowBytes ?? 1024 * 1024,
+    batch: options.batch ?? 64,
+  };
   const a = new MemoryStream(resolved);
   const b = new MemoryStream(resolved);
   a.peer = b;

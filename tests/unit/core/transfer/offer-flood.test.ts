@@ -3,12 +3,24 @@
 // is now reserved synchronously. Declined offers kept per contact are capped as well.
 import { describe, expect, it } from 'vitest';
 import { MAX_DECLINED_PER_CONTACT } from '../../../../core/src/transfer/engine.js';
-import { decodeFrame, encodeControl, newOfferId, TRANSFER_PROTOCOL_VERSION } from '../../../../core/src/transfer/protocol.js';
+import {
+  decodeFrame,
+  encodeControl,
+  newOfferId,
+  TRANSFER_PROTOCOL_VERSION,
+} from '../../../../core/src/transfer/protocol.js';
 import { createPeer } from './harness.js';
 import { memoryLink } from './memory-link.js';
 
 function offer(offerId: string, name: string): Uint8Array {
-  return encodeControl({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 4, files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }] });
+  return encodeControl({
+    t: 'offer',
+    v: TRANSFER_PROTOCOL_VERSION,
+    offerId,
+    round: 1,
+    total: 4,
+    files: [{ fileId: 0, relativePath: name, size: 4, mime: 'x/y' }],
+  });
 }
 
 /** Every frame of `frames` delivered to the engine in one turn, as one relay record would. */
@@ -19,7 +31,11 @@ function flood(onFrame: (payload: Uint8Array) => void, frames: Uint8Array[]): vo
 describe('a flood of offers from one contact', () => {
   it('120 offers at once make at most 32 prompts; the rest are refused as busy', async () => {
     // The contact check is async (a store lookup): the window the race needed.
-    const bob = await createPeer('bob', { decide: () => 'ask', isKnownContact: async () => true, maxPendingPerContact: 32 });
+    const bob = await createPeer('bob', {
+      decide: () => 'ask',
+      isKnownContact: async () => true,
+      maxPendingPerContact: 32,
+    });
     const link = memoryLink();
     let deliver!: (payload: Uint8Array) => void;
     const stream = link.b;
@@ -60,7 +76,10 @@ describe('a flood of offers from one contact', () => {
     }
     await bob.engine.idle();
     const states = bob.engine.list().map((t) => t.state);
-    expect(states.filter((s) => s === 'declined'), states.join(',')).toHaveLength(MAX_DECLINED_PER_CONTACT);
+    expect(
+      states.filter((s) => s === 'declined'),
+      states.join(','),
+    ).toHaveLength(MAX_DECLINED_PER_CONTACT);
     const stored = [...bob.kv.data.keys()].filter((k) => !k.includes('/f/'));
     expect(stored.length).toBeLessThanOrEqual(MAX_DECLINED_PER_CONTACT);
   });

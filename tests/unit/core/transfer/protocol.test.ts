@@ -37,7 +37,9 @@ describe('transfer frames', () => {
     expect(CHUNK_HEADER_BYTES).toBe(29);
     expect(MAX_CHUNK_BYTES + CHUNK_HEADER_BYTES).toBe(MAX_TRANSFER_FRAME_BYTES);
     expect(MAX_TRANSFER_FRAME_BYTES).toBe(MAX_STREAM_PAYLOAD);
-    expect(() => encodeChunk({ offerId, fileId: 0, offset: 0, data: new Uint8Array(MAX_CHUNK_BYTES + 1) })).toThrow(RangeError);
+    expect(() => encodeChunk({ offerId, fileId: 0, offset: 0, data: new Uint8Array(MAX_CHUNK_BYTES + 1) })).toThrow(
+      RangeError,
+    );
   });
 
   it('refuses chunks running past the largest safe offset or naming a file out of range', () => {
@@ -49,7 +51,13 @@ describe('transfer frames', () => {
   });
 
   it('round-trips control messages', () => {
-    const message = { t: 'accept' as const, offerId, round: 3, files: [{ fileId: 1, offset: 10, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }], have: [0] };
+    const message = {
+      t: 'accept' as const,
+      offerId,
+      round: 3,
+      files: [{ fileId: 1, offset: 10, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }],
+      have: [0],
+    };
     expect(decodeFrame(encodeControl(message))).toEqual({ kind: 'control', message });
   });
 
@@ -61,22 +69,64 @@ describe('transfer frames', () => {
     ['not JSON', Uint8Array.from([1, 0x7b, 0x7b]), /not UTF-8 JSON/],
     ['bad UTF-8', Uint8Array.from([1, 0xff, 0xfe]), /not UTF-8 JSON/],
     ['unknown type', json({ t: 'hack', offerId }), /bad control message/],
-    ['non-canonical offer id', json({ t: 'ack', offerId: 'AAAAAAAAAAAAAAAAAAAAAB', fileId: 0, offset: 0, durable: 0 }), /offerId/],
+    [
+      'non-canonical offer id',
+      json({ t: 'ack', offerId: 'AAAAAAAAAAAAAAAAAAAAAB', fileId: 0, offset: 0, durable: 0 }),
+      /offerId/,
+    ],
     ['negative offset', json({ t: 'ack', offerId, fileId: 0, offset: -1, durable: 0 }), /offset/],
     ['fractional size', json({ t: 'end', offerId, fileId: 0, size: 1.5, sha256: 'a'.repeat(64) }), /size/],
     ['bad hash', json({ t: 'end', offerId, fileId: 0, size: 1, sha256: 'XYZ' }), /sha256/],
     [
       'repeated file ids',
-      json({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 2, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }, { fileId: 0, relativePath: 'b', size: 1, mime: '' }] }),
+      json({
+        t: 'offer',
+        v: TRANSFER_PROTOCOL_VERSION,
+        offerId,
+        round: 1,
+        total: 2,
+        files: [
+          { fileId: 0, relativePath: 'a', size: 1, mime: '' },
+          { fileId: 0, relativePath: 'b', size: 1, mime: '' },
+        ],
+      }),
       /repeated/,
     ],
     [
       'a check range past the offset',
-      json({ t: 'accept', offerId, round: 1, files: [{ fileId: 0, offset: 4, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }], have: [] }),
+      json({
+        t: 'accept',
+        offerId,
+        round: 1,
+        files: [{ fileId: 0, offset: 4, check: { from: 2, length: 5, sha256: 'a'.repeat(64) } }],
+        have: [],
+      }),
       /check range/,
     ],
-    ['an older version', json({ t: 'offer', v: 1, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }] }), /v/],
-    ['non-ASCII mime', json({ t: 'offer', v: TRANSFER_PROTOCOL_VERSION, offerId, round: 1, total: 1, files: [{ fileId: 0, relativePath: 'a', size: 1, mime: 'tëxt' }] }), /mime/],
+    [
+      'an older version',
+      json({
+        t: 'offer',
+        v: 1,
+        offerId,
+        round: 1,
+        total: 1,
+        files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }],
+      }),
+      /v/,
+    ],
+    [
+      'non-ASCII mime',
+      json({
+        t: 'offer',
+        v: TRANSFER_PROTOCOL_VERSION,
+        offerId,
+        round: 1,
+        total: 1,
+        files: [{ fileId: 0, relativePath: 'a', size: 1, mime: 'tëxt' }],
+      }),
+      /mime/,
+    ],
   ])('refuses %s with a clear error', (_name, frame, pattern) => {
     expect(() => decodeFrame(frame)).toThrow(pattern);
   });

@@ -29,7 +29,11 @@ describe('restorePosition', () => {
     const kept = data.subarray(0, DIGEST_BLOCK_BYTES + 1234);
     const position = await restorePosition(await partialHolding(kept), undefined, size, 64 * 1024 * 1024);
     expect(position.expected).toBe(kept.length);
-    expect(position.unconfirmed).toMatchObject({ length: kept.length, checkSent: false, sha256: createHash('sha256').update(kept).digest('hex') });
+    expect(position.unconfirmed).toMatchObject({
+      length: kept.length,
+      checkSent: false,
+      sha256: createHash('sha256').update(kept).digest('hex'),
+    });
     expect(position.unconfirmed!.from.offset).toBe(0);
     // The digest handed over continues the file: finishing it gives the whole file's digest.
     const digest = position.state as FileDigest;
@@ -45,20 +49,33 @@ describe('restorePosition', () => {
     const tooLong = await restorePosition(partial, checkpoint, size, DIGEST_BLOCK_BYTES - 1);
     expect(tooLong).toEqual({ expected: DIGEST_BLOCK_BYTES, state: checkpoint });
     const unreadable = { ...partial, read: undefined };
-    expect(await restorePosition(unreadable, checkpoint, size, 64 * 1024 * 1024)).toEqual({ expected: DIGEST_BLOCK_BYTES, state: checkpoint });
+    expect(await restorePosition(unreadable, checkpoint, size, 64 * 1024 * 1024)).toEqual({
+      expected: DIGEST_BLOCK_BYTES,
+      state: checkpoint,
+    });
   });
 
   it('starts over when the partial lost bytes the checkpoint counted on', async () => {
     const digest = await FileDigest.create();
     digest.update(data.subarray(0, 2 * DIGEST_BLOCK_BYTES));
     const checkpoint = await digest.boundary();
-    const position = await restorePosition(await partialHolding(data.subarray(0, DIGEST_BLOCK_BYTES)), checkpoint, size, 64 * 1024 * 1024);
+    const position = await restorePosition(
+      await partialHolding(data.subarray(0, DIGEST_BLOCK_BYTES)),
+      checkpoint,
+      size,
+      64 * 1024 * 1024,
+    );
     expect(position).toEqual(START);
   });
 
   it('never counts bytes past the offered size', async () => {
     const longer = new Uint8Array(DIGEST_BLOCK_BYTES + 10);
-    const position = await restorePosition(await partialHolding(longer), undefined, DIGEST_BLOCK_BYTES, 64 * 1024 * 1024);
+    const position = await restorePosition(
+      await partialHolding(longer),
+      undefined,
+      DIGEST_BLOCK_BYTES,
+      64 * 1024 * 1024,
+    );
     expect(position.expected).toBe(DIGEST_BLOCK_BYTES);
     expect(position.unconfirmed?.length).toBe(DIGEST_BLOCK_BYTES);
   });
@@ -68,7 +85,11 @@ describe('acceptOf', () => {
   it('says where to continue, with the check of unconfirmed bytes, and marks the check as sent', async () => {
     expect(acceptOf(2, 100, undefined)).toEqual({ fileId: 2, offset: 100 });
     const unconfirmed = { from: await FileDigest.origin(), length: 100, sha256: 'ab'.repeat(32), checkSent: false };
-    expect(acceptOf(2, 100, unconfirmed)).toEqual({ fileId: 2, offset: 100, check: { from: 0, length: 100, sha256: 'ab'.repeat(32) } });
+    expect(acceptOf(2, 100, unconfirmed)).toEqual({
+      fileId: 2,
+      offset: 100,
+      check: { from: 0, length: 100, sha256: 'ab'.repeat(32) },
+    });
     expect(unconfirmed.checkSent).toBe(true);
   });
 });

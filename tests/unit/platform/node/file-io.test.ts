@@ -1,5 +1,15 @@
 // The Node file adapters (platform/node) on a real temporary folder, alone and under the engine.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, utimesSync, readdirSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  utimesSync,
+  readdirSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,9 +132,24 @@ describe('engine with Node files', () => {
     const { files } = await walkForSend([join(src, 'set')]);
     const kvA = new MemoryKV();
     const kvB = new MemoryKV();
-    const options = { isKnownContact: () => true, decide: () => 'accept' as const, windowBytes: 1024 * 1024, progressIntervalMs: 0 };
-    const alice = new TransferEngine({ ...options, store: kvA.view(), source: new NodeFileSource(), sink: new NodeFileSink(join(dst, 'unused')) });
-    let bob = new TransferEngine({ ...options, store: kvB.view(), source: new NodeFileSource(), sink: new NodeFileSink(dst) });
+    const options = {
+      isKnownContact: () => true,
+      decide: () => 'accept' as const,
+      windowBytes: 1024 * 1024,
+      progressIntervalMs: 0,
+    };
+    const alice = new TransferEngine({
+      ...options,
+      store: kvA.view(),
+      source: new NodeFileSource(),
+      sink: new NodeFileSink(join(dst, 'unused')),
+    });
+    let bob = new TransferEngine({
+      ...options,
+      store: kvB.view(),
+      source: new NodeFileSource(),
+      sink: new NodeFileSink(dst),
+    });
     await Promise.all([alice.start(), bob.start()]);
     let link = memoryLink({ latencyMs: 1 });
     alice.attach('bob', link.a);
@@ -146,7 +171,12 @@ describe('engine with Node files', () => {
     await bob.idle();
     const partial = readdirSync(join(dst, 'set')).find((n) => n.endsWith('.part'))!;
     expect(partial).toMatch(/^big\.bin\..+\.part$/);
-    bob = new TransferEngine({ ...options, store: kvB.view(), source: new NodeFileSource(), sink: new NodeFileSink(dst) });
+    bob = new TransferEngine({
+      ...options,
+      store: kvB.view(),
+      source: new NodeFileSource(),
+      sink: new NodeFileSink(dst),
+    });
     await bob.start();
     link = memoryLink({ latencyMs: 1 });
     alice.attach('bob', link.a);

@@ -21,7 +21,9 @@ afterEach(async () => {
 
 /** Starts the writer and resolves once it printed `until` (a line), with every line seen so far. */
 function startWriter(count: number, until: string): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, home, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, home, String(count)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const lines: string[] = [];
   let stderr = '';

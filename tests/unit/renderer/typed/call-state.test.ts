@@ -30,7 +30,9 @@ function fakeStream(video: boolean): MediaStream {
 
 const media: MediaAccess = {
   getUserMedia: async (c) => fakeStream(!!c.video),
-  enumerateDevices: async () => [{ kind: 'audioinput', deviceId: 'audio-1', label: 'Mic', groupId: 'g' } as MediaDeviceInfo],
+  enumerateDevices: async () => [
+    { kind: 'audioinput', deviceId: 'audio-1', label: 'Mic', groupId: 'g' } as MediaDeviceInfo,
+  ],
 };
 
 function setup() {
@@ -64,21 +66,34 @@ describe('reduceCallEvent', () => {
 
   it('ignores events of another call and a second ring during a call', () => {
     expect(reduceCallEvent(ringing, { type: 'connected', callId: 'other', connectedAt: 1 }).facts).toBe(ringing);
-    expect(reduceCallEvent(ringing, { type: 'incoming', callId: 'c2', contactId: 'eve', video: false }).facts).toBe(ringing);
+    expect(reduceCallEvent(ringing, { type: 'incoming', callId: 'c2', contactId: 'eve', video: false }).facts).toBe(
+      ringing,
+    );
   });
 
   it('connects, keeps the first connect time, and ends keeping the contact', () => {
     const active = reduceCallEvent(ringing, { type: 'connected', callId: 'c1', connectedAt: 100 });
     expect(active).toMatchObject({ facts: { phase: 'active', connectedAt: 100 }, effect: 'connected' });
-    const again = reduceCallEvent({ ...active.facts, phase: 'reconnecting' }, { type: 'connected', callId: 'c1', connectedAt: 900 });
+    const again = reduceCallEvent(
+      { ...active.facts, phase: 'reconnecting' },
+      { type: 'connected', callId: 'c1', connectedAt: 900 },
+    );
     expect(again.facts.connectedAt).toBe(100);
     const ended = reduceCallEvent(active.facts, { type: 'ended', callId: 'c1', reason: 'remote-hangup' });
-    expect(ended).toMatchObject({ facts: { phase: 'ended', callId: null, contactId: 'bob', endReason: 'remote-hangup' }, effect: 'ended' });
+    expect(ended).toMatchObject({
+      facts: { phase: 'ended', callId: null, contactId: 'bob', endReason: 'remote-hangup' },
+      effect: 'ended',
+    });
   });
 
   it('a superseded call gives way quietly; a failure keeps its reason', () => {
-    expect(reduceCallEvent(ringing, { type: 'ended', callId: 'c1', reason: 'superseded' })).toMatchObject({ facts: { phase: 'idle' }, effect: 'release' });
-    expect(reduceCallEvent(ringing, { type: 'failed', callId: 'c1', reason: 'no-path', message: 'x' } as never)).toMatchObject({
+    expect(reduceCallEvent(ringing, { type: 'ended', callId: 'c1', reason: 'superseded' })).toMatchObject({
+      facts: { phase: 'idle' },
+      effect: 'release',
+    });
+    expect(
+      reduceCallEvent(ringing, { type: 'failed', callId: 'c1', reason: 'no-path', message: 'x' } as never),
+    ).toMatchObject({
       facts: { phase: 'failed', failure: 'no-path', failureDetail: 'x' },
       effect: 'failed',
     });
@@ -90,7 +105,13 @@ describe('CallUiState', () => {
     const { call, calls, ticks } = setup();
     await call.start('bob', true);
     expect(calls).toEqual(['start bob']);
-    expect(call).toMatchObject({ phase: 'outgoing', callId: 'call-1', video: true, micId: 'audio-1', cameraId: 'video-1' });
+    expect(call).toMatchObject({
+      phase: 'outgoing',
+      callId: 'call-1',
+      video: true,
+      micId: 'audio-1',
+      cameraId: 'video-1',
+    });
     call.handle({ type: 'connected', callId: 'call-1', connectedAt: 2_000 });
     expect(call.phase).toBe('active');
     expect(call.elapsedMs).toBe(3_000);

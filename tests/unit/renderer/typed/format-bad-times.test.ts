@@ -3,13 +3,31 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../../core/src/api.js';
 import { buildTimeline } from '../../../../renderer/src/components/chat/timeline.js';
-import { formatClock, formatDay, formatFull, formatListStamp, isoTime, isSameDay, validTime } from '../../../../renderer/src/lib/format.js';
+import {
+  formatClock,
+  formatDay,
+  formatFull,
+  formatListStamp,
+  isoTime,
+  isSameDay,
+  validTime,
+} from '../../../../renderer/src/lib/format.js';
 
 const NOW = new Date(2026, 11, 5, 10, 0).getTime();
 const BAD = [1e16, -1e16, Number.NaN, Number.POSITIVE_INFINITY];
 
 function msg(seq: number, at: number, sentAt = at): ChatMessage {
-  return { id: `m${seq}`, contactId: 'c', direction: 'in', text: `t${seq}`, sentAt, at, status: 'delivered', seq, read: true };
+  return {
+    id: `m${seq}`,
+    contactId: 'c',
+    direction: 'in',
+    text: `t${seq}`,
+    sentAt,
+    at,
+    status: 'delivered',
+    seq,
+    read: true,
+  };
 }
 
 describe('formatting a time no Date can hold', () => {
@@ -33,7 +51,11 @@ describe('formatting a time no Date can hold', () => {
   });
 
   it('the timeline builds around a bad stamp, with a unique key per item', () => {
-    const items = buildTimeline([msg(1, NOW), msg(2, 1e16), msg(3, NOW + 1000), msg(4, Number.NaN), msg(5, NOW + 2000)], [], true);
+    const items = buildTimeline(
+      [msg(1, NOW), msg(2, 1e16), msg(3, NOW + 1000), msg(4, Number.NaN), msg(5, NOW + 2000)],
+      [],
+      true,
+    );
     const keys = items.map((i) => i.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(items.filter((i) => i.kind === 'message')).toHaveLength(5);

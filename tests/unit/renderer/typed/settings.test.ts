@@ -6,20 +6,38 @@ import { i18n } from '../../../../renderer/src/i18n/index.svelte.js';
 import { SettingsSchema, validateSettings, type Settings } from '../../../../renderer/src/state/settings-schema.js';
 import { SettingsState } from '../../../../renderer/src/state/settings.svelte.js';
 
-const base: Settings = { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: true, autoSaveReceived: true, relayOnly: false };
+const base: Settings = {
+  relays: ['ws://10.99.0.3:8080/ws'],
+  iceServers: [],
+  language: 'en',
+  notifications: true,
+  autoSaveReceived: true,
+  relayOnly: false,
+};
 
 describe('settings validation', () => {
   it('accepts a valid relay and TURN server', () => {
-    expect(validateSettings({ ...base, iceServers: [{ urls: ['turn:10.99.0.3:3478?transport=udp'], username: 'u', credential: 'p' }] })).toEqual([]);
+    expect(
+      validateSettings({
+        ...base,
+        iceServers: [{ urls: ['turn:10.99.0.3:3478?transport=udp'], username: 'u', credential: 'p' }],
+      }),
+    ).toEqual([]);
     expect(validateSettings({ ...base, iceServers: [{ urls: ['stun:10.99.0.3:3478'] }] })).toEqual([]);
   });
 
   it('flags bad relays, a missing relay, bad ICE URLs and TURN without credentials', () => {
-    expect(validateSettings({ ...base, relays: ['ftp://x'] })).toEqual([{ field: 'relay', index: 0, code: 'relay-invalid' }]);
+    expect(validateSettings({ ...base, relays: ['ftp://x'] })).toEqual([
+      { field: 'relay', index: 0, code: 'relay-invalid' },
+    ]);
     expect(validateSettings({ ...base, relays: ['wss://user@evil.example/ws'] })[0]?.code).toBe('relay-invalid');
     expect(validateSettings({ ...base, relays: [] })).toEqual([{ field: 'relay', code: 'relay-required' }]);
-    expect(validateSettings({ ...base, iceServers: [{ urls: ['https://turn.example'] }] })).toEqual([{ field: 'ice', index: 0, code: 'ice-url' }]);
-    expect(validateSettings({ ...base, iceServers: [{ urls: ['turns:turn.example:5349'], username: 'u' }] })).toEqual([{ field: 'ice', index: 0, code: 'ice-credential' }]);
+    expect(validateSettings({ ...base, iceServers: [{ urls: ['https://turn.example'] }] })).toEqual([
+      { field: 'ice', index: 0, code: 'ice-url' },
+    ]);
+    expect(validateSettings({ ...base, iceServers: [{ urls: ['turns:turn.example:5349'], username: 'u' }] })).toEqual([
+      { field: 'ice', index: 0, code: 'ice-credential' },
+    ]);
   });
 
   it('refuses stored settings of the wrong shape', () => {
@@ -62,7 +80,12 @@ describe('SettingsState', () => {
 
   it('settings saved before a field existed load with its default', async () => {
     const store = new MemoryStore();
-    await store.set('settings', { relays: ['ws://10.99.0.3:8080/ws'], iceServers: [], language: 'en', notifications: false });
+    await store.set('settings', {
+      relays: ['ws://10.99.0.3:8080/ws'],
+      iceServers: [],
+      language: 'en',
+      notifications: false,
+    });
     const settings = new SettingsState(store, base);
     await settings.load();
     expect(settings.notifications).toBe(false);
