@@ -177,8 +177,11 @@ export class AppUser {
     return this.page.locator('[data-message-id]').filter({ has: this.page.locator('p.text', { hasText }) });
   }
 
+  /** Delivered or already read: a contact with the chat open reads a message as it arrives. */
   async waitDelivered(text: string, timeoutMs = 30_000): Promise<void> {
-    await this.message(text).and(this.page.locator('[data-status="delivered"]')).waitFor({ timeout: timeoutMs });
+    await this.message(text)
+      .and(this.page.locator('[data-status="delivered"], [data-status="read"]'))
+      .waitFor({ timeout: timeoutMs });
   }
 
   /** The path badge in the chat header ("direct", "relay" or "none"). */
