@@ -111,11 +111,11 @@ describe('.ci/system-deps.json', () => {
   it('the scan finds an unlisted program in source', () => {
     const starts = startedPrograms(
       'x.ts',
-      "import { spawn } from 'node:child_process';\nspawn('nats-server', ['-p', '4222']);\nawait host.exec('ip', ['netns', 'exec', 'n', 'wormhole', 'send']);",
+      "import { spawn } from 'node:child_process';\nspawn('parley-absent-server', ['-p', '4222']);\nawait host.exec('ip', ['netns', 'exec', 'n', 'wormhole', 'send']);",
     );
     const programs = starts.flatMap((s) => s.programs);
-    expect(programs).toEqual(['nats-server', 'ip', 'wormhole']);
-    expect(programs.filter((p) => packageOf(deps, p) === null)).toEqual(['nats-server', 'wormhole']);
+    expect(programs).toEqual(['parley-absent-server', 'ip', 'wormhole']);
+    expect(programs.filter((p) => packageOf(deps, p) === null)).toEqual(['parley-absent-server', 'wormhole']);
     // A benchmark may start wormhole (a benchPackage); a test may not.
     expect(packageOf(deps, 'wormhole', 'bench')).toBe('magic-wormhole');
   });
@@ -128,10 +128,10 @@ describe('runtime spawn guard (tests/setup/spawn-guard.ts)', () => {
   });
 
   it('refuses a program that is not listed, before anything runs', () => {
-    expect(() => spawn('nats-server', ['--version'])).toThrow(UnlistedProgramError);
+    expect(() => spawn('parley-absent-server', ['--version'])).toThrow(UnlistedProgramError);
     expect(() => spawnSync('wormhole', ['--version'])).toThrow(/not in \.ci\/system-deps\.json/);
     expect(() => execFileSync('ip', ['netns', 'exec', 'x', 'wormhole'])).toThrow(/`wormhole`/);
-    expect(() => childProcess.execSync('nats-server -v')).toThrow(UnlistedProgramError);
+    expect(() => childProcess.execSync('parley-absent-server -v')).toThrow(UnlistedProgramError);
   });
 
   it('lets listed programs and node through', () => {
@@ -142,7 +142,7 @@ describe('runtime spawn guard (tests/setup/spawn-guard.ts)', () => {
     expect(() => assertListed(deps, join(TEMP_ROOT, 'pt1r000000', 'chromium-a-1.sh'), ['--headless'])).not.toThrow();
     // …but not any script elsewhere.
     expect(() => assertListed(deps, '/tmp/chromium-a-1.sh')).toThrow(UnlistedProgramError);
-    expect(() => assertListed(deps, 'bash', ['-c', 'ulimit -n; nats-server'])).not.toThrow(); // only the first word is checked
+    expect(() => assertListed(deps, 'bash', ['-c', 'ulimit -n; parley-absent-server'])).not.toThrow(); // only the first word is checked
     expect(() => assertListed(deps, 'bash', ['-c', 'redis-server --port 0'])).not.toThrow();
     expect(() => assertListed(deps, 'bash', ['-c', 'wormhole send'])).toThrow(UnlistedProgramError);
   });
