@@ -25,7 +25,8 @@ import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
 import { DirectAttempt } from './direct-attempt.js';
 import { SessionError } from './errors.js';
 import { RelayTransport } from './relay-transport.js';
-import { SignalSigner, SignalVerifier } from './signal-envelope.js';
+import { SignalKey } from './signal-box.js';
+import { KEY_SIGNAL, SignalSigner, SignalVerifier } from './signal-envelope.js';
 import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
 import { ReliableStream, type ReliableStreamOptions } from './stream.js';
 import type { FrameTransport } from './transport.js';
@@ -170,8 +171,12 @@ export class Session {
     this.contactId = options.contactId;
     this.#relay = options.relay;
     this.#log = options.logger ?? silentLogger;
-    this.#signer = new SignalSigner(options.identity, options.contactId, this.#clock.now());
-    this.#verifier = new SignalVerifier(options.contactId, options.contactKey, options.identity.id);
+    const signalKey = SignalKey.generate();
+    signalKey.catch(() => {}); // a failure surfaces when a signal is sent or opened
+    this.#signer = new SignalSigner(options.identity, options.contactId, this.#clock.now(), signalKey, (envelope) =>
+      this.#relay.signal(this.contactId, envelope),
+    );
+    this.#verifier = new SignalVerifier(options.contactId, options.contactKey, options.identity.id, signalKey);
     this.#directBackoff = new Backoff(this.#policy.directBackoff);
     this.#relayBackoff = new Backoff(this.#policy.relayBackoff);
     this.#createAttempt = options.createAttempt ?? ((spec) => this.#webRtcAttempt(spec));
@@ -258,8 +263,12 @@ export class Session {
   handleSignal(data: Record<string, unknown>): void {
     if (this.#closed) return;
     this.#inbound = this.#inbound.then(async () => {
-      const opened = await this.#verifier.open(data);
+      const opened = await this.#verifier
+        .open(data)
+        .catch((error: unknown) => ({ ok: false as const, reason: 'malformed' as const, message: String(error) }));
       if (this.#closed) return;
+      if ('key' in opened && opened.key !== undefined) this.#signer.learnPeerKey(opened.key);
+      if ('needsOurKey' in opened && opened.needsOurKey) void this.#signer.sendKey().catch(() => {});
       if (!opened.ok) {
         if (opened.reason === 'version') {
           this.#log.warn({ contact: this.contactId, reason: opened.message }, 'session signal of another version');
@@ -282,6 +291,7 @@ export class Session {
         }
         return;
       }
+      if (opened.data.kind === KEY_SIGNAL.kind) return;
       const parsed = PeerSignalSchema.safeParse(opened.data);
       if (!parsed.success) {
         this.#log.warn({ contact: this.contactId }, 'malformed session signal dropped');
@@ -291,9 +301,12 @@ export class Session {
     });
   }
 
-  /** Signs and numbers a signal to the contact (signal-envelope.ts) and sends it through the relay. */
+  /**
+   * Signs and numbers a signal to the contact (signal-envelope.ts) and sends it through the relay; SDP and
+   * ICE candidates (kind 'rtc') are sealed to the contact, so the relay never reads our addresses.
+   */
   #send(data: Record<string, unknown>): Promise<void> {
-    return this.#signer.send(data, (envelope) => this.#relay.signal(this.contactId, envelope));
+    return this.#signer.send(data, data.kind === 'rtc');
   }
 
   close(): void {

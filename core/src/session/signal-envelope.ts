@@ -1,9 +1,14 @@
-// Session signals (v2) travel signed: { kind: 'session-signal', v, epoch, seq, body, sig }, where body is
-// the signal's JSON and sig the sender's identity signature over (sender, receiver, epoch, seq, body).
-// A relay can then neither forge a signal (e.g. `session {direct:false}` to tear down a working direct
-// connection and pull traffic onto itself) nor replay an old one (an old signed offer): each Session
-// numbers what it sends (seq) within its epoch (its start time, so a restarted peer's signals supersede
-// its old ones), and the receiver accepts only a newer epoch or a higher seq in the current one.
+// Session signals (v3) travel signed and, where they carry addresses, encrypted end to end:
+//   { kind: 'session-signal', v, epoch, seq, key, to?, box, body, sig }
+// sig is the sender's identity signature over (sender, receiver, epoch, seq, key, to, box, body).
+//  - Signed: a relay can neither forge a signal (e.g. `session {direct:false}` to tear down a working
+//    direct connection and pull traffic onto itself) nor replay an old one (an old signed offer): each
+//    Session numbers what it sends (seq) within its epoch (its start time, so a restarted peer's signals
+//    supersede its old ones), and the receiver accepts only a newer epoch or a higher seq in the current one.
+//  - Encrypted (box): `key` is the sender's ephemeral signal key, `to` the receiver's as the sender knows
+//    it; bodies that carry SDP or ICE candidates are sealed to `to` (signal-box.ts), so the relay never
+//    reads an address. Until a side knows the other's key it holds such signals (only those) and sends a
+//    key-only signal; the other side answers any envelope that lacks its key with one of its own.
 import { z } from 'zod';
 import {
   fromBase64url,
@@ -15,57 +20,157 @@ import {
 import { encodeFields } from '../crypto/encoding.js';
 import { signIdentity, type IdentityKeyPair } from '../identity/keys.js';
 import { SignatureSchema } from '../platform/rtc-signal.js';
+import { deferred, type Deferred } from '../util/deferred.js';
+import { boxKey, openBody, sealBody, type SignalKey } from './signal-box.js';
 
-export const SESSION_SIGNAL_VERSION = 2;
+export const SESSION_SIGNAL_VERSION = 3;
 export const SIGNED_SIGNAL_KIND = 'session-signal';
+/** The body of a signal that only carries the sender's key (answers "I do not know your key"). */
+export const KEY_SIGNAL = { kind: 'key' } as const;
 /** The unsigned signal kinds of v1: a contact that still sends them runs an older Parley. */
 export const V1_SIGNAL_KINDS: ReadonlySet<string> = new Set(['rtc', 'session', 'relay']);
-const STATEMENT_LABEL = 'parley-session-signal/v2';
-const MAX_BODY = 56 * 1024;
+const STATEMENT_LABEL = 'parley-session-signal/v3';
+const HEADER_LABEL = 'parley-session-signal/v3 header';
+const MAX_BODY = 80 * 1024;
+/** Signals held while the peer's key is unknown (an attempt's offer and candidates). */
+const MAX_HELD = 256;
+
+const KeySchema = z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'a P-256 public key');
 
 export const SignalEnvelopeSchema = z.object({
   kind: z.literal(SIGNED_SIGNAL_KIND),
   v: z.number().int(),
   epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  key: KeySchema,
+  to: KeySchema.optional(),
+  box: z.boolean(),
   body: z.string().max(MAX_BODY),
   sig: SignatureSchema,
 });
 export type SignalEnvelope = z.infer<typeof SignalEnvelopeSchema>;
 
-function statement(senderId: string, receiverId: string, epoch: number, seq: number, body: string) {
-  return encodeFields(STATEMENT_LABEL, [senderId, receiverId, String(epoch), String(seq), body]);
+type Header = Pick<SignalEnvelope, 'epoch' | 'seq' | 'key' | 'to'>;
+
+function header(senderId: string, receiverId: string, h: Header): Bytes {
+  return encodeFields(HEADER_LABEL, [senderId, receiverId, String(h.epoch), String(h.seq), h.key, h.to ?? '']);
 }
 
-/** Signs and numbers what one Session sends to one contact, in the order send() is called. */
+function statement(senderId: string, receiverId: string, e: Omit<SignalEnvelope, 'kind' | 'v' | 'sig'>): Bytes {
+  return encodeFields(STATEMENT_LABEL, [
+    senderId,
+    receiverId,
+    String(e.epoch),
+    String(e.seq),
+    e.key,
+    e.to ?? '',
+    e.box ? 'box' : 'clear',
+    e.body,
+  ]);
+}
+
+/** Direction keys, derived once per pair of signal keys. */
+class BoxKeys {
+  readonly #cache = new Map<string, Promise<CryptoKey>>();
+  get(
+    own: SignalKey,
+    peerKey: string,
+    senderId: string,
+    receiverId: string,
+    senderKey: string,
+    receiverKey: string,
+  ): Promise<CryptoKey> {
+    const id = `${senderId}|${senderKey}|${receiverKey}`;
+    let key = this.#cache.get(id);
+    if (!key) {
+      if (this.#cache.size > 8) this.#cache.clear();
+      key = boxKey(own, peerKey, senderId, receiverId, senderKey, receiverKey);
+      key.catch(() => this.#cache.delete(id));
+      this.#cache.set(id, key);
+    }
+    return key;
+  }
+}
+
+type Deliver = (envelope: SignalEnvelope) => Promise<void>;
+
+/** Signs, numbers and (for confidential bodies) seals what one Session sends to one contact, in order. */
 export class SignalSigner {
   readonly #identity: IdentityKeyPair;
   readonly #receiverId: string;
   readonly #epoch: number;
+  readonly #ownKey: Promise<SignalKey>;
+  readonly #boxKeys = new BoxKeys();
+  readonly #deliver: Deliver;
+  #peerKey: string | null = null;
   #seq = 0;
   #chain: Promise<unknown> = Promise.resolve();
+  #held: Array<{ data: Record<string, unknown>; confidential: boolean; result: Deferred<void> }> = [];
 
-  constructor(identity: IdentityKeyPair, receiverId: string, epoch: number) {
+  constructor(
+    identity: IdentityKeyPair,
+    receiverId: string,
+    epoch: number,
+    ownKey: Promise<SignalKey>,
+    deliver: Deliver,
+  ) {
     this.#identity = identity;
     this.#receiverId = receiverId;
     this.#epoch = epoch;
+    this.#ownKey = ownKey;
+    this.#deliver = deliver;
+  }
+
+  /** The contact's current signal key, as learned from a verified envelope: held signals go now. */
+  learnPeerKey(key: string): void {
+    if (key === this.#peerKey) return;
+    this.#peerKey = key;
+    for (const held of this.#held.splice(0)) {
+      this.#dispatch(held.data, held.confidential).then(held.result.resolve, held.result.reject);
+    }
+  }
+
+  /** Sends our key alone (the contact showed it does not know it). */
+  sendKey(): Promise<void> {
+    return this.#dispatch({ ...KEY_SIGNAL }, false);
   }
 
   /**
-   * Signs `data` and hands the envelope to `deliver` once every earlier one was handed over (signing is
-   * asynchronous; the order on the wire is the seq order). Returns what `deliver` returns.
+   * Signs `data` (sealing it when `confidential`) and hands it to deliver() once every earlier signal was
+   * handed over; returns what deliver() returns. A confidential signal waits for the contact's key, in
+   * order with the other confidential ones, and asks for the key (again every 16 held signals, in case an
+   * answer was lost). Clear signals never wait: a relay open must not hang on a key exchange.
    */
-  send(data: Record<string, unknown>, deliver: (envelope: SignalEnvelope) => Promise<void>): Promise<void> {
+  send(data: Record<string, unknown>, confidential: boolean): Promise<void> {
+    if (confidential && (this.#held.length > 0 || this.#peerKey === null)) {
+      if (this.#held.length >= MAX_HELD)
+        return Promise.reject(new Error("too many signals wait for the contact's key"));
+      const result = deferred<void>();
+      this.#held.push({ data, confidential, result });
+      if (this.#held.length % 16 === 1) void this.sendKey().catch(() => {});
+      return result.promise;
+    }
+    return this.#dispatch(data, confidential);
+  }
+
+  #dispatch(data: Record<string, unknown>, confidential: boolean): Promise<void> {
     const seq = this.#seq++;
-    const body = JSON.stringify(data);
+    const peerKey = this.#peerKey;
     const handed = this.#chain.then(async () => {
+      const own = await this.#ownKey;
+      const h: Header = { epoch: this.#epoch, seq, key: own.publicKey, ...(peerKey ? { to: peerKey } : {}) };
+      let body = JSON.stringify(data);
+      const box = confidential && peerKey !== null;
+      if (box) {
+        const key = await this.#boxKeys.get(own, peerKey, this.#identity.id, this.#receiverId, own.publicKey, peerKey);
+        body = await sealBody(key, seq, header(this.#identity.id, this.#receiverId, h), body);
+      }
+      const unsigned = { ...h, box, body };
       const sig = toBase64url(
-        await signIdentity(this.#identity, statement(this.#identity.id, this.#receiverId, this.#epoch, seq, body)),
+        await signIdentity(this.#identity, statement(this.#identity.id, this.#receiverId, unsigned)),
       );
       // Wrapped, so the chain waits for the hand-over, not for the relay's confirmation.
-      return {
-        delivered: deliver({ kind: SIGNED_SIGNAL_KIND, v: SESSION_SIGNAL_VERSION, epoch: this.#epoch, seq, body, sig }),
-      };
+      return { delivered: this.#deliver({ kind: SIGNED_SIGNAL_KIND, v: SESSION_SIGNAL_VERSION, ...unsigned, sig }) };
     });
     this.#chain = handed.catch(() => {});
     return handed.then(({ delivered }) => delivered);
@@ -73,21 +178,37 @@ export class SignalSigner {
 }
 
 export type OpenResult =
-  | { ok: true; data: unknown }
-  | { ok: false; reason: 'version' | 'malformed' | 'signature' | 'replay'; message: string };
+  | {
+      ok: true;
+      data: Record<string, unknown>;
+      /** The sender's signal key. */
+      key: string;
+      /** The sender does not know our current key: answer with ours. */
+      needsOurKey: boolean;
+    }
+  | {
+      ok: false;
+      reason: 'version' | 'malformed' | 'signature' | 'replay' | 'sealed';
+      message: string;
+      key?: string;
+      needsOurKey?: boolean;
+    };
 
-/** Checks what one contact sends to one Session. Call open() in arrival order, one at a time. */
+/** Checks (and opens) what one contact sends to one Session. Call open() in arrival order, one at a time. */
 export class SignalVerifier {
   readonly #senderId: string;
   readonly #senderKey: PublicIdentityKey;
   readonly #receiverId: string;
+  readonly #ownKey: Promise<SignalKey>;
+  readonly #boxKeys = new BoxKeys();
   #epoch = -1;
   #seq = -1;
 
-  constructor(senderId: string, senderKey: PublicIdentityKey, receiverId: string) {
+  constructor(senderId: string, senderKey: PublicIdentityKey, receiverId: string, ownKey: Promise<SignalKey>) {
     this.#senderId = senderId;
     this.#senderKey = senderKey;
     this.#receiverId = receiverId;
+    this.#ownKey = ownKey;
   }
 
   async open(raw: Record<string, unknown>): Promise<OpenResult> {
@@ -98,23 +219,22 @@ export class SignalVerifier {
         message: `the contact's Parley sends unsigned session signals (v1); this one needs v${SESSION_SIGNAL_VERSION}: the contact needs to update Parley`,
       };
     }
-    const parsed = SignalEnvelopeSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: 'malformed', message: 'malformed session signal' };
-    const e = parsed.data;
-    if (e.v !== SESSION_SIGNAL_VERSION) {
+    if (raw.kind === SIGNED_SIGNAL_KIND && typeof raw.v === 'number' && raw.v !== SESSION_SIGNAL_VERSION) {
       const advice =
-        e.v < SESSION_SIGNAL_VERSION
+        raw.v < SESSION_SIGNAL_VERSION
           ? 'the contact needs to update Parley'
           : 'update Parley to connect to this contact';
       return {
         ok: false,
         reason: 'version',
-        message: `the contact's Parley speaks session signals v${e.v}; this one speaks v${SESSION_SIGNAL_VERSION}: ${advice}`,
+        message: `the contact's Parley speaks session signals v${raw.v}; this one speaks v${SESSION_SIGNAL_VERSION}: ${advice}`,
       };
     }
-    if (e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq)) {
-      return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
-    }
+    const parsed = SignalEnvelopeSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: 'malformed', message: 'malformed session signal' };
+    const e = parsed.data;
+    const stale = () => e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq);
+    if (stale()) return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
     let sig: Bytes;
     try {
       sig = fromBase64url(e.sig);
@@ -123,25 +243,46 @@ export class SignalVerifier {
     }
     const valid =
       sig.length === 64 &&
-      (await verifySignature(
-        this.#senderKey,
-        sig,
-        statement(this.#senderId, this.#receiverId, e.epoch, e.seq, e.body),
-      ).catch(() => false));
+      (await verifySignature(this.#senderKey, sig, statement(this.#senderId, this.#receiverId, e)).catch(() => false));
     if (!valid)
       return { ok: false, reason: 'signature', message: "a session signal is not signed by the contact's key" };
     // Checked again: another signal may have been accepted while this one was verified.
-    if (e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq)) {
-      return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
-    }
+    if (stale()) return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
     this.#epoch = e.epoch;
     this.#seq = e.seq;
+    const own = await this.#ownKey;
+    const needsOurKey = e.to !== own.publicKey;
+    let body = e.body;
+    if (e.box) {
+      if (needsOurKey)
+        return {
+          ok: false,
+          reason: 'sealed',
+          message: 'a sealed session signal for another key of ours (we restarted?)',
+          key: e.key,
+          needsOurKey,
+        };
+      try {
+        const key = await this.#boxKeys.get(own, e.key, this.#senderId, this.#receiverId, e.key, own.publicKey);
+        body = await openBody(key, e.seq, header(this.#senderId, this.#receiverId, e), e.body);
+      } catch {
+        return {
+          ok: false,
+          reason: 'sealed',
+          message: 'a sealed session signal does not open',
+          key: e.key,
+          needsOurKey,
+        };
+      }
+    }
     let data: unknown;
     try {
-      data = JSON.parse(e.body);
+      data = JSON.parse(body);
     } catch {
       return { ok: false, reason: 'malformed', message: 'session signal body is not JSON' };
     }
-    return { ok: true, data };
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      return { ok: false, reason: 'malformed', message: 'session signal body is not an object' };
+    return { ok: true, data: data as Record<string, unknown>, key: e.key, needsOurKey };
   }
 }

@@ -64,19 +64,19 @@ if (mode === 'honest') {
       const parsed = JSON.parse(text) as {
         type: string;
         id?: string;
-        data?: { signal?: { sdp?: string }; body?: string };
+        data?: { signal?: { sdp?: string }; body?: string; box?: boolean };
       };
       if (parsed.type === 'ready') clientId = parsed.id ?? null;
       if (
         mode === 'tamper' &&
         parsed.type === 'signal' &&
-        typeof parsed.data?.body === 'string' &&
-        parsed.data.body.includes('a=fingerprint:')
+        parsed.data?.box === true &&
+        typeof parsed.data.body === 'string'
       ) {
-        // Inside the signed envelope of a session signal (core/src/session/signal-envelope.ts).
-        const body = JSON.parse(parsed.data.body) as { signal: { sdp: string } };
-        body.signal.sdp = reverseFingerprints(body.signal.sdp);
-        parsed.data.body = JSON.stringify(body);
+        // A session's SDP and candidates are sealed (core/src/session/signal-envelope.ts): the relay cannot
+        // read the fingerprint, so it changes what it can, a character of the sealed body.
+        const body = parsed.data.body;
+        parsed.data.body = (body[0] === 'A' ? 'B' : 'A') + body.slice(1);
         text = JSON.stringify(parsed);
       } else if (mode === 'tamper' && parsed.type === 'signal' && typeof parsed.data?.signal?.sdp === 'string') {
         parsed.data.signal.sdp = reverseFingerprints(parsed.data.signal.sdp);

@@ -121,6 +121,8 @@ export class FakeRelay implements SessionRelay {
   readonly opens: Array<{ to: string; tag: string }> = [];
   readonly #events = new Emitter<RelayClientEvents>();
   readonly #changed = new Emitter<{ change: void }>();
+  /** Set by link(): where what is sent arrives (a macrotask later, in order, like over a network). */
+  forward: ((data: Record<string, unknown>) => void) | null = null;
 
   isOnline(id: string): boolean {
     return this.online.has(id);
@@ -128,6 +130,8 @@ export class FakeRelay implements SessionRelay {
   signal(to: string, data: Record<string, unknown>): Promise<void> {
     this.signals.push({ to, data });
     this.#changed.emit('change', undefined);
+    const forward = this.forward;
+    if (forward) setImmediate(() => forward(JSON.parse(JSON.stringify(data)) as Record<string, unknown>));
     return Promise.resolve();
   }
   openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
@@ -144,9 +148,10 @@ export class FakeRelay implements SessionRelay {
   }
   /** The signals sent so far as the contact reads them (the body of each signed envelope). */
   bodies(): Array<Record<string, unknown>> {
-    return this.signals.map((s) =>
-      s.data.kind === 'session-signal' ? (JSON.parse(String(s.data.body)) as Record<string, unknown>) : s.data,
-    );
+    return this.signals.map((s) => {
+      if (s.data.kind !== 'session-signal') return s.data;
+      return s.data.box ? { kind: '(sealed)' } : (JSON.parse(String(s.data.body)) as Record<string, unknown>);
+    });
   }
   /** The `kind` of every signal sent so far. */
   kinds(): string[] {
@@ -191,4 +196,13 @@ export async function eventually(condition: () => boolean, what = 'the condition
     if (turn > 100_000) throw new Error(`${what} never came true`);
     await settled();
   }
+}
+
+/** Connects two sessions' fake relays: what one sends, the other's session receives. */
+export function link(
+  a: { relay: FakeRelay; session: { handleSignal(data: Record<string, unknown>): void } },
+  b: { relay: FakeRelay; session: { handleSignal(data: Record<string, unknown>): void } },
+): void {
+  a.relay.forward = (data) => b.session.handleSignal(data);
+  b.relay.forward = (data) => a.session.handleSignal(data);
 }

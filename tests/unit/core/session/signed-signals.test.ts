@@ -5,9 +5,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import type { SessionError } from '../../../../core/src/session/errors.js';
 import { Session } from '../../../../core/src/session/session.js';
+import { SignalKey } from '../../../../core/src/session/signal-box.js';
 import { SignalSigner } from '../../../../core/src/session/signal-envelope.js';
 import { silentLogger } from '../../../../core/src/platform/types.js';
-import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, settled } from './session-fakes.js';
+import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, link, settled } from './session-fakes.js';
 
 let leaderKey: IdentityKeyPair;
 let followerKey: IdentityKeyPair;
@@ -55,6 +56,7 @@ function side(me: IdentityKeyPair, contact: IdentityKeyPair) {
   return { session, relay, attempts, errors, clock, refused };
 }
 
+const CANDIDATE = 'candidate:1 1 udp 2122260223 192.168.1.23 54321 typ host generation 0';
 const OFFER_SDP = 'v=0\r\na=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':') + '\r\n';
 
 /** The relay's view: every signal one side sent, as it went on the wire. */
@@ -75,9 +77,11 @@ describe('session signals through a hostile relay', () => {
     const forged = { kind: 'session', op: 'start', direct: false, relay: true, pending: false };
     leader.session.handleSignal({
       kind: 'session-signal',
-      v: 2,
+      v: 3,
       epoch: Date.now(),
       seq: 0,
+      key: 'A'.repeat(87),
+      box: false,
       body: JSON.stringify(forged),
       sig: 'A'.repeat(86),
     });
@@ -111,25 +115,23 @@ describe('session signals through a hostile relay', () => {
   it("a replayed old signed offer does not replace the follower's direct connection", async () => {
     const leader = side(leaderKey, followerKey);
     const follower = side(followerKey, leaderKey);
+    link(leader, follower);
     leader.session.ensure();
     await settled();
-    // The leader's attempt sends its signed offer through the session.
+    // The leader's attempt sends its offer through the session (held until the keys are exchanged).
     void leader.attempts[0]!.spec.sendSignal({
       kind: 'rtc',
       sid: leader.attempts[0]!.sid,
       signal: { type: 'offer', sdp: OFFER_SDP },
     });
-    await leader.relay.until(() => leader.relay.signals.length === 1);
-    const offer = wire(leader.relay)[0]!;
-
-    follower.session.handleSignal(offer);
-    await eventually(() => follower.attempts.length === 1);
+    await eventually(() => follower.attempts.length === 1, "the follower's attempt");
     expect(follower.attempts[0]!.signals.map((s) => s.signal.type)).toEqual(['offer']);
+    const offer = wire(leader.relay).find((d) => d.box === true)!;
     const direct = follower.attempts[0]!.connect();
     await settled();
     expect(follower.session.path).toBe('direct');
 
-    follower.session.handleSignal(offer); // replayed
+    follower.session.handleSignal(offer); // replayed by the relay
     await eventually(() => follower.refused.length === 1, 'the refusal');
     expect(follower.refused[0]).toMatch(/replayed/);
     expect(follower.attempts, 'the replayed offer started a new attempt').toHaveLength(1);
@@ -137,18 +139,46 @@ describe('session signals through a hostile relay', () => {
     expect(follower.session.path).toBe('direct');
   });
 
+  it('the relay reads no SDP and no address: offers and candidates are sealed end to end (12.16)', async () => {
+    const leader = side(leaderKey, followerKey);
+    const follower = side(followerKey, leaderKey);
+    link(leader, follower);
+    leader.session.ensure();
+    await settled();
+    const { sid, spec } = leader.attempts[0]!;
+    void spec.sendSignal({ kind: 'rtc', sid, signal: { type: 'offer', sdp: OFFER_SDP } });
+    void spec.sendSignal({
+      kind: 'rtc',
+      sid,
+      signal: { type: 'candidate', candidate: { candidate: CANDIDATE, sdpMid: '0', sdpMLineIndex: 0 } },
+    });
+    await eventually(() => (follower.attempts[0]?.signals.length ?? 0) === 2, 'both signals at the follower');
+    // The contact got them intact...
+    expect(
+      follower.attempts[0]!.signals.map((s) =>
+        s.signal.type === 'candidate' ? s.signal.candidate.candidate : s.signal.type,
+      ),
+    ).toEqual(['offer', CANDIDATE]);
+    // ...and nothing the relay carried, either way, shows the address or the SDP.
+    const carried = JSON.stringify([...wire(leader.relay), ...wire(follower.relay)]);
+    expect(carried).not.toContain('192.168.1.23');
+    expect(carried).not.toContain('a=fingerprint');
+    expect(carried).not.toContain('typ host');
+    // A relay that flips a bit of a sealed body gets it refused (the signature covers the ciphertext).
+    const sealed = wire(leader.relay).filter((d) => d.box === true);
+    expect(sealed.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a signal signed for another contact pair is refused', async () => {
     const leader = side(leaderKey, followerKey);
     const mallory = await generateIdentityKeyPair({ extractable: false });
     // Signed by the follower, but for Mallory: not a signal to the leader.
     let envelope: Record<string, unknown> | null = null;
-    await new SignalSigner(followerKey, mallory.id, Date.now()).send(
-      { kind: 'session', op: 'start', direct: false, relay: false, pending: false },
-      (e) => {
-        envelope = e;
-        return Promise.resolve();
-      },
-    );
+    const signer = new SignalSigner(followerKey, mallory.id, Date.now(), SignalKey.generate(), (e) => {
+      envelope = e;
+      return Promise.resolve();
+    });
+    await signer.send({ kind: 'session', op: 'start', direct: false, relay: false, pending: false }, false);
     leader.session.handleSignal(envelope!);
     await eventually(() => leader.refused.length === 1, 'the refusal');
     expect(leader.refused[0]).toMatch(/not signed by the contact's key/);
@@ -164,7 +194,7 @@ describe('session signals through a hostile relay', () => {
     expect(follower.errors.map((e) => [e.code, e.message])).toEqual([
       [
         'version',
-        "the contact's Parley sends unsigned session signals (v1); this one needs v2: the contact needs to update Parley",
+        "the contact's Parley sends unsigned session signals (v1); this one needs v3: the contact needs to update Parley",
       ],
     ]);
   });
