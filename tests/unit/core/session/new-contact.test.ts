@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { DEFAULT_SESSION_POLICY, Session } from '../../../../core/src/session/session.js';
-import { eventually, FakeAttempt, FakeClock, FakeRelay, RelayTransports, settled } from './session-fakes.js';
+import { eventually, FakeAttempt, FakeClock, FakeRelay, link, RelayTransports, settled } from './session-fakes.js';
 
 let low: IdentityKeyPair;
 let high: IdentityKeyPair;
@@ -92,6 +92,7 @@ describe('a contact the leader added first', () => {
   it('leaves an attempt the follower is part of alone', async () => {
     const lead = leader();
     const follower = side('follower');
+    link(lead, follower); // signals are sealed: the two exchange signal keys before the offer can be read
     lead.session.ensure();
     await settled();
     // The leader's offer reaches a follower that knows it: the follower answers with an attempt of its own.
@@ -100,14 +101,9 @@ describe('a contact the leader added first', () => {
       sid: lead.attempts[0]!.sid,
       signal: { type: 'offer', sdp: 'v=0\r\n' },
     });
-    await lead.relay.until(() => lead.relay.signals.length === 1);
-    follower.session.handleSignal(lead.relay.signals[0]!.data);
     await eventually(() => follower.attempts.length === 1, 'the follower’s attempt');
-    follower.session.ensure(); // something to send: it asks, saying an attempt is pending
-    await follower.relay.until(() => follower.relay.kinds().includes('session'));
-    const ask = follower.relay.kinds().indexOf('session');
-    expect(follower.relay.bodies()[ask]).toMatchObject({ kind: 'session', pending: true });
-    lead.session.handleSignal(follower.relay.signals[ask]!.data);
+    follower.session.ensure(); // something to send: it asks, saying an attempt is pending (the leader gets it)
+    await follower.relay.until(() => follower.relay.bodies().some((b) => b.kind === 'session' && b.pending === true));
     await settled();
     expect(lead.attempts).toHaveLength(1);
     expect(lead.attempts[0]!.destroyed).toBeNull();
