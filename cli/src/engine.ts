@@ -63,6 +63,8 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
       ...(options.files ? { files: options.files } : {}),
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
+      // --relay-only is the user's choice, not a missing module: the session also refuses the contact's offers.
+      ...(ctx.globals.relayOnly ? { relayOnly: true } : {}),
     });
   } catch (err) {
     throw new CliError(`cannot start: ${(err as Error).message}`);
