@@ -6,39 +6,17 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useCliWorld } from './cli-world.js';
 
 const TOTAL = 12 * 1024 * 1024;
-let relay: RunningRelay;
-const temps: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const children: JsonChild[] = [];
-let mnt: string | null = null;
+const world = useCliWorld({ alice: 'Alice', bob: 'Bob' }, { contacts: [['alice', 'bob']], timeoutMs: 120_000 });
+const { cli, temp } = world;
 let alice: string;
 let bob: string;
-const cli = (home: string, args: string[]) => runCli(['--relay-only', '--home', home, ...args], { timeoutMs: 120_000 });
-const temp = async (): Promise<string> => {
-  const t = await tempHome();
-  temps.push(t);
-  return t.dir;
-};
-
-beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  alice = await temp();
-  bob = await temp();
-  const ia = await cli(alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']);
-  const ib = await cli(bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']);
-  expect((await cli(alice, ['add', (jsonLines(ib.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-  expect((await cli(bob, ['add', (jsonLines(ia.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-}, 120_000);
-
-afterAll(async () => {
-  for (const c of children) await c.stop('SIGKILL');
-  if (mnt) execFileSync('umount', [mnt]);
-  await relay?.close();
-  for (const t of temps) await t.cleanup();
+beforeAll(() => {
+  alice = world.users.alice.home;
+  bob = world.users.bob.home;
 });
 
 describe('receiver disk full', () => {
@@ -49,10 +27,9 @@ describe('receiver disk full', () => {
     const dir = join(await temp(), 'mnt');
     await mkdir(dir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir]);
-    mnt = dir;
+    world.onCleanup(() => execFileSync('umount', [dir]));
 
-    const recv = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dir, '--once']));
-    children.push(recv);
+    const recv = world.json(bob, ['receive', '--dir', dir, '--once']);
     await recv.waitFor((l) => l['type'] === 'ready');
     const sent = await cli(alice, ['send', 'Bob', src, '--timeout', '8']);
     expect(sent.code).toBe(1);
@@ -68,9 +45,8 @@ describe('receiver disk full', () => {
 
     // Free space, run the same commands again.
     execFileSync('mount', ['-o', 'remount,size=64m', dir]);
-    const before = relay.stats().bytesForwarded;
-    const recv2 = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dir, '--once']));
-    children.push(recv2);
+    const before = world.relay.stats().bytesForwarded;
+    const recv2 = world.json(bob, ['receive', '--dir', dir, '--once']);
     await recv2.waitFor((l) => l['type'] === 'ready');
     const again = await cli(alice, ['send', 'Bob', src, '--timeout', '60']);
     expect(again.code, again.stderr).toBe(0);
@@ -78,7 +54,7 @@ describe('receiver disk full', () => {
     const got = await readFile(join(dir, 'big.bin'));
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
     // Everything the relay carried in the second run beyond what was missing: re-sent data plus framing.
-    const carried = relay.stats().bytesForwarded - before;
+    const carried = world.relay.stats().bytesForwarded - before;
     const resent = carried - (TOTAL - kept);
     console.log(JSON.stringify({ total: TOTAL, kept, carried, resent, resentPct: (100 * resent) / TOTAL }));
     expect(resent).toBeLessThanOrEqual(0.01 * TOTAL);

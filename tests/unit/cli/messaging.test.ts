@@ -1,56 +1,24 @@
 // Contacts and messages through the real CLI and a real relay on 127.0.0.1. --relay-only: WebRTC runs
 // only inside test namespaces (tests/integration/cli), never here in the root namespace.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { jsonLines } from './helpers.js';
+import { useCliWorld } from './cli-world.js';
 
-let relay: RunningRelay;
-const homes: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const ids: Record<'alice' | 'bob' | 'bob2', { id: string; invite: string; home: string }> = {} as never;
-const children: JsonChild[] = [];
-
-function cli(home: string, args: string[], timeoutMs?: number) {
-  return runCli(['--relay-only', '--home', home, ...args], timeoutMs ? { timeoutMs } : {});
-}
-
-function listen(home: string): JsonChild {
-  const c = new JsonChild(spawnCli(['--relay-only', '--home', home, '--json', 'listen']));
-  children.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [
-    ['alice', 'Alice'],
-    ['bob', 'Bob'],
-    ['bob2', 'Bob'],
-  ] as const) {
-    const h = await tempHome();
-    homes.push(h);
-    const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const [j] = jsonLines(r.stdout) as Array<{ id: string; invite: string }>;
-    ids[key] = { id: j!.id, invite: j!.invite, home: h.dir };
-  }
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of children) await c.stop('SIGKILL');
-  await relay?.close();
-  for (const h of homes) await h.cleanup();
-});
+const world = useCliWorld({ alice: 'Alice', bob: 'Bob', bob2: 'Bob' });
+const ids = world.users;
+const cli = (home: string, args: string[], timeoutMs?: number) => world.cli(home, args, timeoutMs ? { timeoutMs } : {});
+const listen = (home: string) => world.json(home, ['listen']);
 
 describe('add', () => {
   it('adds a contact from an invite and prints the JSON shape; adding again reports added:false', async () => {
     const r = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(jsonLines(r.stdout)).toEqual([
-      { id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: true, status: 'waiting' },
+      { id: ids.bob.id, name: 'Bob', relays: [world.relay.url], verified: false, added: true, status: 'waiting' },
     ]);
     const again = await cli(ids.alice.home, ['add', ids.bob.invite, '--json']);
     expect(jsonLines(again.stdout)).toEqual([
-      { id: ids.bob.id, name: 'Bob', relays: [relay.url], verified: false, added: false, status: 'waiting' },
+      { id: ids.bob.id, name: 'Bob', relays: [world.relay.url], verified: false, added: false, status: 'waiting' },
     ]);
     // Bob adds Alice back: her request was waiting for him, so this accepts it (mutual invites, no prompt).
     const back = await cli(ids.bob.home, ['add', ids.alice.invite]);
@@ -206,9 +174,7 @@ describe('say and listen', () => {
     const badTimeout = await cli(ids.alice.home, ['say', 'Bob', 'x', '--timeout', 'soon']);
     expect(badTimeout.code).toBe(2);
     expect(badTimeout.stderr).toContain('--timeout must be a positive whole number');
-    const noIdentity = await tempHome();
-    homes.push(noIdentity);
-    const r = await cli(noIdentity.dir, ['contacts', '--offline']);
+    const r = await cli(await world.temp(), ['contacts', '--offline']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no identity');
   }, 60_000);

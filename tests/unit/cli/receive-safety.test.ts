@@ -8,11 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } 
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeFileSink } from '../../../platform/node/src/file-io.js';
 import { receiveDirProblem, receivePathsProblem } from '../../../cli/src/receive-policy.js';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { useCliWorld } from './cli-world.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -93,33 +92,14 @@ describe('NodeFileSink folders', () => {
 });
 
 describe('parley receive against a hostile sender (real CLI, loopback relay)', () => {
-  let relay: RunningRelay;
-  const temps: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-  const children: JsonChild[] = [];
+  const world = useCliWorld({ alice: 'Alice', bob: 'Bob' }, { contacts: [['alice', 'bob']] });
+  const { temp } = world;
+  const cli = (home: string, args: string[], env?: NodeJS.ProcessEnv) => world.cli(home, args, env ? { env } : {});
   let alice: string;
   let bob: string;
-  const cli = (home: string, args: string[], env?: NodeJS.ProcessEnv) =>
-    runCli(['--relay-only', '--home', home, ...args], env ? { env } : {});
-  const temp = async (): Promise<string> => {
-    const t = await tempHome();
-    temps.push(t);
-    return t.dir;
-  };
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-    alice = await temp();
-    bob = await temp();
-    const ia = await cli(alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']);
-    const ib = await cli(bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']);
-    expect((await cli(alice, ['add', (jsonLines(ib.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-    expect((await cli(bob, ['add', (jsonLines(ia.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const c of children) await c.stop('SIGKILL');
-    await relay?.close();
-    for (const t of temps) await t.cleanup();
+  beforeAll(() => {
+    alice = world.users.alice.home;
+    bob = world.users.bob.home;
   });
 
   it('declines an offer of .ssh/authorized_keys with the reason; nothing is written; both sides say why', async () => {
@@ -127,10 +107,7 @@ describe('parley receive against a hostile sender (real CLI, loopback relay)', (
     await mkdir(join(src, '.ssh'));
     await writeFile(join(src, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAA attacker\n');
     const dest = await temp();
-    const receiver = new JsonChild(
-      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
-    );
-    children.push(receiver);
+    const receiver = world.json(bob, ['receive', '--dir', dest, '--once']);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const sent = await cli(alice, ['send', 'Bob', join(src, '.ssh'), '--timeout', '30']);
     expect(sent.code).toBe(1);

@@ -1,37 +1,12 @@
 // Contact requests through the real CLI and a real relay on 127.0.0.1 (--relay-only: no WebRTC here):
 // `add` sends a request, `requests` lists it with the safety number, `accept`/`decline [--block]` answer.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { jsonLines, runCli, tempHome } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { jsonLines } from './helpers.js';
+import { useCliWorld } from './cli-world.js';
 
-let relay: RunningRelay;
-const homes: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const who: Record<'carol' | 'dave' | 'eve', { id: string; invite: string; home: string }> = {} as never;
-
-function cli(home: string, args: string[]) {
-  return runCli(['--relay-only', '--home', home, ...args]);
-}
-
-beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [
-    ['carol', 'Carol'],
-    ['dave', 'Dave'],
-    ['eve', 'Eve'],
-  ] as const) {
-    const h = await tempHome();
-    homes.push(h);
-    const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const [j] = jsonLines(r.stdout) as Array<{ id: string; invite: string }>;
-    who[key] = { id: j!.id, invite: j!.invite, home: h.dir };
-  }
-}, 60_000);
-
-afterAll(async () => {
-  await relay?.close();
-  for (const h of homes) await h.cleanup();
-});
+const world = useCliWorld({ carol: 'Carol', dave: 'Dave', eve: 'Eve' });
+const who = world.users;
+const { cli } = world;
 
 describe('parley requests / accept / decline', () => {
   it('add sends a request the other side lists with the safety number; accept makes both contacts', async () => {
@@ -49,7 +24,7 @@ describe('parley requests / accept / decline', () => {
       {
         id: who.dave.id,
         name: 'Dave',
-        relays: [relay.url],
+        relays: [world.relay.url],
         receivedAt: expect.any(Number),
         safetyNumber: expect.stringMatching(/^(\d{5} ){11}\d{5}$/),
       },

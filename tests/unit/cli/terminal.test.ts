@@ -2,11 +2,10 @@
 // line, cursor moves), OSC 52 (clipboard write), C1 CSI, DEL, bidi overrides and a newline that forges a
 // second message line; human output of listen, receive and chat shows them as visible escapes, one line
 // per message, while --json keeps the text exact.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
+import { describe, expect, it } from 'vitest';
 import { createHumanLogger } from '../../../cli/src/human-log.js';
 import { safeOutput, safeText } from '../../../cli/src/terminal.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { useCliWorld } from './cli-world.js';
 
 const HOSTILE =
   'hi\x1b[2K\r12:00:00 Bank: send money\x1b]52;c;cm0gLXJmIH4=\x07 \x9b31m red\x7f \u202etxt.exe\u2066 \u2028\nline2';
@@ -43,19 +42,13 @@ describe('safeText / safeOutput', () => {
   });
 });
 
-let relay: RunningRelay;
-const homes: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const ids: Record<'alice' | 'bob', { id: string; invite: string; home: string }> = {} as never;
-const kids: Array<{ kill(sig: NodeJS.Signals): boolean }> = [];
-
-function cli(home: string, args: string[]) {
-  return runCli(['--relay-only', '--home', home, ...args]);
-}
+const world = useCliWorld({ alice: 'Alice', bob: 'Bob' }, { contacts: [['alice', 'bob']] });
+const ids = world.users;
+const { cli } = world;
 
 /** A human-mode command: resolves once stderr contains `ready`; stop() collects its output. */
 function human(home: string, args: string[], ready: string) {
-  const child = spawnCli(['--relay-only', '--home', home, ...args]);
-  kids.push(child);
+  const child = world.spawn(home, args);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -80,29 +73,6 @@ function human(home: string, args: string[], ready: string) {
   };
 }
 
-beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  for (const [key, name] of [
-    ['alice', 'Alice'],
-    ['bob', 'Bob'],
-  ] as const) {
-    const h = await tempHome();
-    homes.push(h);
-    const r = await cli(h.dir, ['id', '--name', name, '--relay', relay.url, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const [j] = jsonLines(r.stdout) as Array<{ id: string; invite: string }>;
-    ids[key] = { id: j!.id, invite: j!.invite, home: h.dir };
-  }
-  expect((await cli(ids.alice.home, ['add', ids.bob.invite])).code).toBe(0);
-  expect((await cli(ids.bob.home, ['add', ids.alice.invite])).code).toBe(0);
-}, 60_000);
-
-afterAll(async () => {
-  for (const k of kids) k.kill('SIGKILL');
-  await relay?.close();
-  for (const h of homes) await h.cleanup();
-});
-
 function assertEscaped(stdout: string, stderr: string): void {
   expect(stdout + stderr).not.toMatch(DANGEROUS);
   // The message is one line: the newline it carried did not forge a second one.
@@ -126,8 +96,7 @@ describe('hostile message text from a contact', () => {
     expect(stderr).not.toMatch(/^\{/m);
 
     // The same message again through --json: exact text (the outbox is empty, so send a second one).
-    const listenJson = new JsonChild(spawnCli(['--relay-only', '--home', ids.bob.home, '--json', 'listen']));
-    kids.push(listenJson.child);
+    const listenJson = world.json(ids.bob.home, ['listen']);
     await listenJson.waitFor((l) => l['type'] === 'relay' && l['state'] === 'online');
     expect((await cli(ids.alice.home, ['say', 'Bob', HOSTILE + '#2'])).code).toBe(0);
     const got = await listenJson.waitFor((l) => l['type'] === 'message' && String(l['text']).endsWith('#2'));

@@ -5,45 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonLines } from './helpers.js';
+import { useCliWorld } from './cli-world.js';
 
-let relay: RunningRelay;
-const temps: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const children: JsonChild[] = [];
-const mounts: string[] = [];
+const world = useCliWorld({ alice: 'Alice', bob: 'Bob' }, { contacts: [['alice', 'bob']], timeoutMs: 120_000 });
+const { cli, temp } = world;
 let alice: string;
 let bob: string;
-const cli = (home: string, args: string[]) => runCli(['--relay-only', '--home', home, ...args], { timeoutMs: 120_000 });
-const temp = async (): Promise<string> => {
-  const t = await tempHome();
-  temps.push(t);
-  return t.dir;
-};
+beforeAll(() => {
+  alice = world.users.alice.home;
+  bob = world.users.bob.home;
+});
 type Row = { offerId: string; direction: string; state: string; files: Array<{ file: string }> };
 const list = async (home: string, all = false): Promise<Row[]> => {
   const r = await cli(home, ['transfers', '--json', ...(all ? ['--all'] : [])]);
   expect(r.code, r.stderr).toBe(0);
   return jsonLines(r.stdout)[0] as Row[];
 };
-
-beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  alice = await temp();
-  bob = await temp();
-  const ia = await cli(alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']);
-  const ib = await cli(bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']);
-  expect((await cli(alice, ['add', (jsonLines(ib.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-  expect((await cli(bob, ['add', (jsonLines(ia.stdout)[0] as { invite: string }).invite])).code).toBe(0);
-}, 120_000);
-
-afterAll(async () => {
-  for (const c of children) await c.stop('SIGKILL');
-  for (const m of mounts) execFileSync('umount', [m]);
-  await relay?.close();
-  for (const t of temps) await t.cleanup();
-});
 
 describe('unfinished transfers', () => {
   it('send resumes only its own offer, says others are pending; a stale offer with a deleted source does not run', async () => {
@@ -64,8 +43,7 @@ describe('unfinished transfers', () => {
     await rm(stale);
 
     const dest = await temp();
-    const recv = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']));
-    children.push(recv);
+    const recv = world.json(bob, ['receive', '--dir', dest, '--once']);
     await recv.waitFor((l) => l['type'] === 'ready');
     const again = await cli(alice, ['send', 'Bob', wanted]);
     expect(again.code, again.stderr).toBe(0);
@@ -103,10 +81,9 @@ describe('unfinished transfers', () => {
     const dir = join(await temp(), 'small');
     await mkdir(dir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-    mounts.push(dir);
+    world.onCleanup(() => execFileSync('umount', [dir]));
     // Bob's disk fills: the offer pauses on both sides and stays unfinished.
-    const recv = new JsonChild(spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dir]));
-    children.push(recv);
+    const recv = world.json(bob, ['receive', '--dir', dir]);
     await recv.waitFor((l) => l['type'] === 'ready');
     expect((await cli(alice, ['send', 'Bob', src, '--timeout', '5'])).code).toBe(1);
     const paused = await recv.waitFor((l) => l['type'] === 'paused');
