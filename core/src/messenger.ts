@@ -13,6 +13,7 @@ import type {
 } from './api.js';
 import { CALL_SIGNAL_KIND } from './call/signals.js';
 import { CallManager } from './call/manager.js';
+import type { RelayMediaEngine } from './call/relay-media/pipeline.js';
 import type { CallRelay, CallTimeouts } from './call/types.js';
 import { ChatService } from './chat/service.js';
 import type { AeadEngine } from './crypto/aead-engine.js';
@@ -86,6 +87,11 @@ export interface MessengerOptions {
   streamWindowBytes?: number;
   /** Call timeouts (ring, connect, reconnect); defaults in core/src/call/manager.ts. */
   callTimeouts?: Partial<CallTimeouts>;
+  /**
+   * Calls: media over the relay when direct media cannot connect (core/src/call/relay-media; the browser's is
+   * renderer/src/call-media). Without it a call with no direct or TURN path fails with 'no-path'.
+   */
+  relayMedia?: RelayMediaEngine;
   /** AES-GCM for relay records (Node: platform/node/src/aead.ts). Default WebCrypto. */
   aead?: AeadEngine;
   /** File transfer; without it the Messenger has none (`transfers` is null) and file frames are dropped. */
@@ -144,6 +150,20 @@ export class Messenger {
       ...(options.SimplePeer
         ? { SimplePeer: options.SimplePeer as NonNullable<ConstructorParameters<typeof CallManager>[0]['SimplePeer']> }
         : {}),
+      ...(options.relayMedia
+        ? {
+            relayMedia: {
+              engine: options.relayMedia,
+              openChannel: (to: string, tag: string) => {
+                const relay = this.#relayFor(to);
+                return relay
+                  ? relay.openChannel(to, tag)
+                  : Promise.reject(new RelayError('closed', 'No relay is configured to reach this contact.'));
+              },
+            },
+          }
+        : {}),
+      ...(options.aead ? { aead: options.aead } : {}),
     });
     const files = options.files;
     this.transfers = files

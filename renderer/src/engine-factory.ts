@@ -4,6 +4,7 @@ import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.
 import type { IdentityKeyStore } from '../../core/src/identity/index.js';
 import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
 import { browserWebSocket } from './platform/websocket.js';
+import { createWebCodecsEngine } from './call-media/engine.js';
 import type { EngineOptions } from './state/app.svelte.js';
 
 export interface EngineFactoryOptions extends EngineOptions {
@@ -22,6 +23,7 @@ export const consoleLogger: Logger = {
 };
 
 export async function openEngine(options: EngineFactoryOptions): Promise<Messenger> {
+  const relayMedia = createWebCodecsEngine();
   return Messenger.open({
     store: options.store,
     identityStore: options.identityStore,
@@ -34,5 +36,7 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     extractableKey: false,
     streamWindowBytes: 8 * 1024 * 1024,
     ...(options.files ? { files: options.files } : {}),
+    // Calls where direct media cannot connect go over the relay (WebCodecs; absent in older browsers).
+    ...(relayMedia ? { relayMedia } : {}),
   });
 }

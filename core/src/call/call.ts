@@ -34,6 +34,12 @@ import type {
 } from './types.js';
 import type { Unsubscribe } from '../api.js';
 import type { SimplePeerConstructor } from '../platform/rtc.js';
+import type { AeadEngine } from '../crypto/aead-engine.js';
+import type { RelayChannelSocket } from '../relay/channel.js';
+import { RelayTransport } from '../session/relay-transport.js';
+import { RelayMediaLink } from './relay-media/link.js';
+import type { RelayMediaEngine } from './relay-media/pipeline.js';
+import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -49,6 +55,12 @@ export interface CallContext {
   SimplePeer?: SimplePeerConstructor;
   logger: Logger;
   stopTracksOnEnd: boolean;
+  /**
+   * Media over the relay when direct media does not connect in time (relay-media/): the platform's
+   * encoders/decoders and a way to open a relay channel to the peer. Without both, calls are direct/TURN only.
+   */
+  relayMedia?: { engine: RelayMediaEngine; openChannel(to: string, tag: string): Promise<RelayChannelSocket> };
+  aead?: AeadEngine;
   /** Called once when the call reaches ended/failed. */
   onFinished(call: CallImpl<StreamLike>): void;
 }
@@ -95,6 +107,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #statCounters: StatCounters | null = null;
+  /** Which path carries the media once active. */
+  #path: 'peer' | 'relay' | null = null;
+  #relayTimer: ReturnType<typeof setTimeout> | undefined;
+  #relayStarted = false;
+  #relayLink: RelayMediaLink | null = null;
+  #peerOffs: Array<() => void> = [];
+  #relayStatAt: { at: number; sent: number; received: number; frames: number } | null = null;
 
   constructor(ctx: CallContext, init: CallInit<S>) {
     this.#ctx = ctx;
@@ -314,6 +333,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     newTrack.enabled = this.#enabledFor(newTrack.kind);
     try {
       this.#peer?.replaceTrack(oldTrack, newTrack);
+      this.#relayLink?.pipeline.replaceTrack(oldTrack, newTrack);
     } catch (error) {
       throw new CallError('invalid-media', `replaceTrack failed: ${(error as Error).message}`);
     }
@@ -344,6 +364,12 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   }
 
   async stats(): Promise<CallStats> {
+    if (this.#path === 'relay' && this.#relayLink) {
+      const now = Date.now();
+      const { stats, counters } = relayMediaStats(this.#relayLink.stats(), now, this.#relayStatAt);
+      this.#relayStatAt = counters;
+      return stats;
+    }
     const records = await this.rawStats();
     if (!records) throw new CallError('invalid-state', 'the call has no media connection');
     const { stats, counters } = readCallStats(records, Date.now(), this.#statCounters);
@@ -381,18 +407,37 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       send: (data: RtcData, fp?: SignedFingerprint) => this.#send(fp ? { op: 'rtc', data, fp } : { op: 'rtc', data }),
     });
     this.#peer = peer;
-    peer.on('connect', () => this.#onConnected());
-    peer.on('ice', (state) => this.#onIce(state));
-    peer.on('stream', (stream) => {
-      this.#remoteStream ??= stream as S;
-      this.#events.emit('remote-stream', stream as S);
-    });
-    peer.on('track', ({ track, stream }) => {
-      if (track.kind === 'video') this.#remote.video = true;
-      this.#events.emit('remote-track', { track: track as TrackOf<S>, stream: stream as S });
-    });
-    peer.on('failure', (f) => this.#onPeerFailure(f));
-    peer.on('close', () => this.#onPeerClosed());
+    this.#peerOffs = [
+      peer.on('connect', () => {
+        this.#path ??= 'peer';
+        this.#onConnected();
+      }),
+      peer.on('ice', (state) => this.#onIce(state)),
+      peer.on('stream', (stream) => {
+        this.#remoteStream ??= stream as S;
+        this.#events.emit('remote-stream', stream as S);
+      }),
+      peer.on('track', ({ track, stream }) => {
+        if (track.kind === 'video') this.#remote.video = true;
+        this.#events.emit('remote-track', { track: track as TrackOf<S>, stream: stream as S });
+      }),
+      peer.on('failure', (f) => this.#onPeerFailure(f)),
+      peer.on('close', () => this.#onPeerClosed()),
+    ];
+    // Direct media gets a head start; if it has not connected by then, media goes over the relay.
+    if (this.#ctx.relayMedia) {
+      const headStart = (): void => {
+        if (this.#state !== 'connecting') return;
+        // ICE found a path and DTLS is finishing (a loaded machine): wait for it; a failure still falls back.
+        const ice = peer.observations().iceStates;
+        if ((ice.has('connected') || ice.has('completed')) && !ice.has('failed')) {
+          this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+          return;
+        }
+        this.#startRelay(role);
+      };
+      this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+    }
     this.#connectTimer = setTimeout(() => {
       if (this.#state !== 'connecting') return;
       const d = diagnoseConnectFailure(peer.observations(), this.#ctx.peerName);
@@ -400,6 +445,78 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     }, this.#ctx.timeouts.connectMs);
     peer.start();
     for (const sig of this.#earlyRtc.splice(0)) peer.receive(sig);
+  }
+
+  /**
+   * Media over the relay: a channel of this call's own (both sides open the same tag; the relay pairs them),
+   * its own key agreement, then WebCodecs media (relay-media/). The direct attempt is dropped: from here the
+   * relay carries the call, and the call is active as soon as the channel's keys are confirmed.
+   */
+  #startRelay(role: 'caller' | 'callee'): void {
+    const relayMedia = this.#ctx.relayMedia;
+    if (!relayMedia || this.#relayStarted || this.finished) return;
+    this.#relayStarted = true;
+    clearTimeout(this.#relayTimer);
+    const log = this.#ctx.logger;
+    void (async () => {
+      let socket: RelayChannelSocket | null = null;
+      try {
+        socket = await relayMedia.openChannel(this.peerId, relayMediaTag(this.id));
+        if (this.finished || this.#directWon()) {
+          socket.close();
+          return;
+        }
+        const transport = await RelayTransport.establish({
+          socket,
+          identity: this.#ctx.identity,
+          peerKey: this.#ctx.peerKey,
+          peerId: this.peerId,
+          sessionId: relayMediaTag(this.id),
+          role: role === 'caller' ? 'initiator' : 'responder',
+          handshakeTimeoutMs: this.#ctx.timeouts.connectMs,
+          ...(this.#ctx.aead ? { aead: this.#ctx.aead } : {}),
+        });
+        if (this.finished || this.#directWon()) {
+          transport.close('not needed');
+          return;
+        }
+        this.#useRelay(new RelayMediaLink({ transport, engine: relayMedia.engine, tracks: this.#tracks, logger: log }));
+      } catch (error) {
+        socket?.close();
+        if (this.finished) return;
+        log.warn({ callId: this.id, err: (error as Error).message }, 'relay media could not start');
+        // The connect bound still runs: it ends the call with a diagnosed reason.
+      }
+    })();
+  }
+
+  /** Direct media connected while the relay path was being set up: it carries the call. */
+  #directWon(): boolean {
+    return this.#path === 'peer';
+  }
+
+  #useRelay(link: RelayMediaLink): void {
+    this.#relayLink = link;
+    this.#path = 'relay';
+    // The direct attempt is over: its events must no longer move the call.
+    for (const off of this.#peerOffs.splice(0)) off();
+    this.#peer?.destroy();
+    this.#peer = null;
+    // Closed without an error is normally the other side hanging up, its signal on the way (as #onPeerClosed).
+    link.on('closed', (reason) => {
+      if (this.finished || this.#closeTimer !== undefined) return;
+      this.#closeTimer = setTimeout(() => {
+        if (this.finished) return;
+        this.#finish('connection-lost', {
+          message: `the relay media connection to ${this.#ctx.peerName} closed (${reason})`,
+          notify: 'connection-lost',
+        });
+      }, this.#ctx.timeouts.closeGraceMs);
+    });
+    this.#remoteStream = link.remoteStream as unknown as S;
+    this.#events.emit('remote-stream', this.#remoteStream);
+    this.#ctx.logger.info({ callId: this.id }, 'call media over the relay');
+    this.#onConnected();
   }
 
   #onConnected(): void {
@@ -432,6 +549,17 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   #onPeerFailure(f: PeerFailure): void {
     if (this.finished) return;
+    // Direct media cannot connect: carry the media over the relay instead (a forged or tampered setup is
+    // never a reason to fall back: it ends the call as before).
+    if (
+      this.#ctx.relayMedia &&
+      this.#state === 'connecting' &&
+      (f.code === 'diagnose' || f.code === 'ice-failed' || f.code === 'connection-lost')
+    ) {
+      this.#ctx.logger.info({ callId: this.id, code: f.code }, 'direct media failed; relay media');
+      this.#startRelay(this.direction === 'outgoing' ? 'caller' : 'callee');
+      return;
+    }
     if (f.code === 'diagnose') {
       const d = diagnoseConnectFailure(this.#peer?.observations() ?? emptyObservations(), this.#ctx.peerName);
       this.#finish(d.code, { message: d.message, notify: d.code });
@@ -446,7 +574,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   /** The connection closed without an error: normally the other side hung up, and its signal is on the way. */
   #onPeerClosed(): void {
-    if (this.finished || this.#closeTimer !== undefined) return;
+    if (this.finished || this.#closeTimer !== undefined || this.#relayStarted) return;
     this.#closeTimer = setTimeout(() => {
       if (this.finished) return;
       if (this.#state === 'connecting') {
@@ -475,6 +603,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#closeTimer);
+    clearTimeout(this.#relayTimer);
+    this.#relayLink?.close('the call ended');
     if (notify !== undefined && notify !== 'offline' && notify !== 'relay-offline') {
       this.#send({ op: 'hangup', reason: notify }).catch(() => undefined);
     }

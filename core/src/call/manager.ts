@@ -24,6 +24,7 @@ export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   connectMs: 10_000,
   reconnectMs: 6_000,
   closeGraceMs: 1_500,
+  relayHeadStartMs: 2_500,
 });
 
 /** Rings whose signed time is further than this from our clock are refused (replays; allows for clock skew). */
@@ -130,6 +131,8 @@ export class CallManager<S extends StreamLike = StreamLike> {
       ...(o.SimplePeer ? { SimplePeer: o.SimplePeer } : {}),
       logger: this.#log,
       stopTracksOnEnd: o.stopTracksOnEnd ?? true,
+      ...(o.relayMedia ? { relayMedia: o.relayMedia } : {}),
+      ...(o.aead ? { aead: o.aead } : {}),
       onFinished: (call) => {
         if ((this.#current as unknown) === call) this.#current = null;
       },

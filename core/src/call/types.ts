@@ -5,6 +5,9 @@ import type { IdentityKeyPair } from '../identity/keys.js';
 import type { Logger } from '../platform/types.js';
 import type { IceServer, SimplePeerConstructor } from '../platform/rtc.js';
 import type { StreamLike, TrackOf } from './media-types.js';
+import type { RelayMediaEngine } from './relay-media/pipeline.js';
+import type { RelayChannelSocket } from '../relay/channel.js';
+import type { AeadEngine } from '../crypto/aead-engine.js';
 
 /**
  * Life of a call. Outgoing: calling → ringing → connecting → active. Incoming: ringing → connecting → active.
@@ -89,8 +92,12 @@ export interface CallMediaState {
 export interface CallStats {
   /** Date.now() when sampled. */
   at: number;
-  /** 'turn' when the selected candidate pair uses a relay candidate on either side; null before a pair is selected. */
-  path: 'direct' | 'turn' | null;
+  /**
+   * 'turn' when the selected candidate pair uses a relay candidate on either side; 'relay' when the media goes
+   * over the Parley relay (relay-media/: WebCodecs frames in the call's own end-to-end encrypted relay channel);
+   * null before a pair is selected.
+   */
+  path: 'direct' | 'turn' | 'relay' | null;
   localCandidateType: string | null;
   remoteCandidateType: string | null;
   /** udp or tcp, of the local candidate of the selected pair. */
@@ -177,6 +184,11 @@ export interface CallTimeouts {
   reconnectMs: number;
   /** After the peer connection closes, how long to wait for the other side's hangup signal. Default 1.5 s. */
   closeGraceMs: number;
+  /**
+   * Direct media's head start: not connected after this long (from accept), the call's media goes over the
+   * relay (when the platform has relay media, `relayMedia`). Default 2.5 s.
+   */
+  relayHeadStartMs: number;
 }
 
 export interface CallManagerOptions {
@@ -202,6 +214,17 @@ export interface CallManagerOptions {
   stopTracksOnEnd?: boolean;
   /** simple-peer constructor (default: the `simple-peer` package; the browser build may pass its bundle). */
   SimplePeer?: SimplePeerConstructor;
+  /**
+   * Media over the relay (relay-media/pipeline.ts: in Chromium, WebCodecs in a worker) and a way to open a relay
+   * channel to a contact (RelayClient.openChannel). With both, a call whose direct media has not connected
+   * within `relayHeadStartMs` carries its media over the relay instead of failing.
+   */
+  relayMedia?: {
+    engine: RelayMediaEngine;
+    openChannel(to: string, tag: string): Promise<RelayChannelSocket>;
+  };
+  /** AES-GCM for the relay media channel (Node: platform/node/src/aead.ts). Default WebCrypto. */
+  aead?: AeadEngine;
 }
 
 export interface CallManagerEvents<S extends StreamLike = StreamLike> {

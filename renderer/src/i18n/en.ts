@@ -301,6 +301,7 @@ export const en = {
   'call.statVideo': 'Video',
   'call.pathDirect': 'Direct',
   'call.pathTurn': 'Via TURN',
+  'call.pathRelay': 'Via the Parley relay',
   'call.reconnecting': 'Reconnecting…',
   'call.statAudio': 'Audio',
   'call.ended.superseded': 'You both called at once',

@@ -294,6 +294,7 @@ export const zh: Record<MessageKey, string> = {
   'call.statVideo': '视频',
   'call.pathDirect': '直连',
   'call.pathTurn': '经由 TURN',
+  'call.pathRelay': '经由 Parley 中继',
   'call.reconnecting': '正在重新连接…',
   'call.statAudio': '音频',
   'call.ended.superseded': '你们同时呼叫了对方',

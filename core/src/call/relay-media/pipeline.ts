@@ -1,0 +1,59 @@
+// What a platform provides to carry call media over the relay: encoders and decoders (in Chromium, WebCodecs
+// in a worker fed by MediaStreamTrackProcessor, decoding into MediaStreamTrackGenerator). Core stays free of
+// DOM types: tracks and streams are the structural shapes of media-types.ts.
+import type { Logger } from '../../platform/types.js';
+import type { StreamLike, TrackLike } from '../media-types.js';
+import type { SendTarget } from './congestion.js';
+import type { MediaFrame, MediaFrameHeader } from './frame.js';
+
+/** What the link tells the encoder side, whenever it changes. */
+export interface SendControl extends SendTarget {
+  /** Skip captured video frames before encoding (the path holds too much). */
+  pauseVideo: boolean;
+}
+
+export interface RelayMediaStats {
+  /** Decoded (received) video frames and audio samples so far. */
+  videoFramesDecoded: number;
+  audioSamplesDecoded: number;
+  /** Encoded (sent) frames so far. */
+  videoFramesEncoded: number;
+  audioFramesEncoded: number;
+  frameWidth: number | null;
+  frameHeight: number | null;
+  /** Capture (sender clock) → decoded here, ms, of recent video frames: p50 and the latest. */
+  latencyMs: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+}
+
+export interface RelayMediaPipeline<S extends StreamLike = StreamLike> {
+  /** The received media as ordinary tracks (the call's remoteStream). */
+  readonly remoteStream: S;
+  /** A validated frame from the peer. */
+  deliver(frame: MediaFrame): void;
+  /** The congestion controller's decision (bitrate, resolution, frame rate, pause). */
+  control(control: SendControl): void;
+  /** Encode the next video frame as a key frame. */
+  keyFrame(): void;
+  /** Device switch: encode from `next` instead of `previous`. */
+  replaceTrack(previous: TrackLike, next: TrackLike): void;
+  stats(): RelayMediaStats;
+  close(): void;
+}
+
+export interface RelayMediaStartOptions {
+  tracks: ReadonlyArray<{ track: TrackLike; stream: StreamLike }>;
+  /** An encoded frame (without its seq: the link numbers what it sends). */
+  onFrame(frame: Omit<MediaFrameHeader, 'seq'> & { payload: Uint8Array }): void;
+  /** The decoder lost its reference (error, gap): ask the sender for a key frame. */
+  onKeyFrameNeeded(): void;
+  /** The pipeline cannot go on (codec unsupported, worker died). */
+  onError(message: string): void;
+  logger: Logger;
+}
+
+export interface RelayMediaEngine<S extends StreamLike = StreamLike> {
+  /** Starts encoding our tracks and decoding the peer's. */
+  start(options: RelayMediaStartOptions): RelayMediaPipeline<S>;
+}

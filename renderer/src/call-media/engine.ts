@@ -1,0 +1,148 @@
+// The browser's relay media engine (core/src/call/relay-media/pipeline.ts): our tracks go through
+// MediaStreamTrackProcessor into a worker that encodes them (WebCodecs: VP8 realtime L1T3, Opus 20 ms with
+// in-band FEC); the peer's frames are decoded there into MediaStreamTrackGenerator tracks, so the call's
+// remoteStream is an ordinary MediaStream and the call UI has one code path. Processors and generators exist
+// only on the window in Chromium; their streams are transferred to the worker.
+import type {
+  RelayMediaEngine,
+  RelayMediaPipeline,
+  RelayMediaStartOptions,
+  RelayMediaStats,
+  SendControl,
+} from '../../../core/src/call/relay-media/pipeline.js';
+import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
+import type { TrackLike } from '../../../core/src/call/media-types.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+interface ProcessorCtor {
+  new (init: { track: MediaStreamTrack }): { readable: ReadableStream };
+}
+interface GeneratorCtor {
+  new (init: { kind: 'audio' | 'video' }): MediaStreamTrack & { writable: WritableStream };
+}
+interface InsertableStreams {
+  MediaStreamTrackProcessor?: ProcessorCtor;
+  MediaStreamTrackGenerator?: GeneratorCtor;
+  VideoEncoder?: unknown;
+  AudioEncoder?: unknown;
+}
+
+const EMPTY_STATS: RelayMediaStats = {
+  videoFramesDecoded: 0,
+  audioSamplesDecoded: 0,
+  videoFramesEncoded: 0,
+  audioFramesEncoded: 0,
+  frameWidth: null,
+  frameHeight: null,
+  latencyMs: null,
+  videoCodec: null,
+  audioCodec: null,
+};
+
+/** The engine, or null where the browser lacks WebCodecs or insertable streams (calls are then direct/TURN only). */
+export function createWebCodecsEngine(): RelayMediaEngine<MediaStream> | null {
+  const g = globalThis as unknown as InsertableStreams;
+  const Processor = g.MediaStreamTrackProcessor;
+  const Generator = g.MediaStreamTrackGenerator;
+  if (!Processor || !Generator || !g.VideoEncoder || !g.AudioEncoder || typeof Worker === 'undefined') return null;
+  return { start: (options) => new WebCodecsPipeline(options, Processor, Generator) };
+}
+
+class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
+  readonly remoteStream: MediaStream;
+  readonly #worker: Worker;
+  readonly #Processor: ProcessorCtor;
+  readonly #generators: MediaStreamTrack[];
+  #stats: RelayMediaStats = EMPTY_STATS;
+  #closed = false;
+
+  constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
+    this.#Processor = Processor;
+    this.#worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'parley-call-media' });
+    const audio = new Generator({ kind: 'audio' });
+    const video = new Generator({ kind: 'video' });
+    this.#generators = [audio, video];
+    this.remoteStream = new MediaStream([audio, video]);
+    this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      const m = ev.data;
+      switch (m.type) {
+        case 'frame':
+          options.onFrame({
+            track: m.track,
+            key: m.key,
+            layer: m.layer,
+            channels: m.channels,
+            timestampUs: m.timestampUs,
+            captureMs: m.captureMs,
+            payload: new Uint8Array(m.payload),
+          });
+          return;
+        case 'need-key':
+          options.onKeyFrameNeeded();
+          return;
+        case 'stats':
+          this.#stats = m.stats;
+          return;
+        case 'error':
+          options.onError(m.message);
+          return;
+      }
+    };
+    this.#worker.onerror = (ev) => options.onError(`media worker: ${ev.message}`);
+    this.#post({ type: 'sinks', audio: audio.writable, video: video.writable }, [audio.writable, video.writable]);
+    for (const { track } of options.tracks) this.#source(track);
+  }
+
+  deliver(frame: MediaFrame): void {
+    // A copy the worker owns (the frame is a view into a decrypted record).
+    const payload = frame.payload.slice().buffer;
+    this.#post(
+      {
+        type: 'deliver',
+        track: frame.track,
+        key: frame.key,
+        layer: frame.layer,
+        channels: frame.channels,
+        timestampUs: frame.timestampUs,
+        captureMs: frame.captureMs,
+        payload,
+      },
+      [payload],
+    );
+  }
+
+  control(control: SendControl): void {
+    this.#post({ type: 'control', control });
+  }
+
+  keyFrame(): void {
+    this.#post({ type: 'key-frame' });
+  }
+
+  replaceTrack(_previous: TrackLike, next: TrackLike): void {
+    this.#source(next);
+  }
+
+  stats(): RelayMediaStats {
+    return { ...this.#stats };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#post({ type: 'close' });
+    this.#worker.terminate();
+    for (const track of this.#generators) track.stop();
+  }
+
+  #source(track: TrackLike): void {
+    if (track.kind !== 'audio' && track.kind !== 'video') return;
+    const { readable } = new this.#Processor({ track: track as MediaStreamTrack });
+    this.#post({ type: 'source', kind: track.kind, readable }, [readable]);
+  }
+
+  #post(message: ToWorker, transfer: Transferable[] = []): void {
+    if (this.#closed && message.type !== 'close') return;
+    this.#worker.postMessage(message, transfer);
+  }
+}

@@ -1,0 +1,330 @@
+// The media worker of a relay call (engine.ts starts it): encodes our captured frames with WebCodecs (VP8
+// realtime, temporal layers L1T3; Opus 20 ms with in-band FEC) and decodes the peer's frames into the
+// generator tracks' writable streams. The window does the sealing (core's relay transport) and the
+// congestion control; this worker follows its `control` (bitrate, half resolution, frame rate, pause).
+import type { RelayMediaStats, SendControl } from '../../../core/src/call/relay-media/pipeline.js';
+import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
+
+interface WorkerScope {
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+}
+const scope = self as unknown as WorkerScope;
+
+const VIDEO_CODEC = 'vp8';
+const AUDIO_CODEC = 'opus';
+const AUDIO_BITRATE = 32_000;
+const FULL_FPS = 30;
+const MAX_WIDTH = 640;
+const MAX_HEIGHT = 480;
+/** Captured frames waiting in the encoder beyond this are skipped (the CPU cannot keep up). */
+const MAX_ENCODE_QUEUE = 2;
+/** Capture times of frames in the encoder (timestamp → Date.now() at capture), bounded. */
+const MAX_PENDING_CAPTURE = 64;
+
+let control: SendControl = { bitrate: 600_000, scaleDown: 1, fps: FULL_FPS, audioOnly: false, pauseVideo: false };
+let wantKey = true;
+let closed = false;
+
+let videoEncoder: VideoEncoder | null = null;
+let videoConfig = '';
+let audioEncoder: AudioEncoder | null = null;
+let audioChannels = 1;
+let lastEncodedAt = -Infinity;
+const captureOf = new Map<number, number>();
+
+let videoDecoder: VideoDecoder | null = null;
+let audioDecoder: AudioDecoder | null = null;
+let audioDecoderChannels = 0;
+let videoWriter: WritableStreamDefaultWriter<VideoFrame> | null = null;
+let audioWriter: WritableStreamDefaultWriter<AudioData> | null = null;
+/** The decoder needs a key frame before anything else decodes (start, or after an error). */
+let awaitingKey = true;
+let lastKeyAsk = -Infinity;
+const receivedCapture = new Map<number, number>();
+const latencies: number[] = [];
+const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> = {};
+
+const stats: RelayMediaStats = {
+  videoFramesDecoded: 0,
+  audioSamplesDecoded: 0,
+  videoFramesEncoded: 0,
+  audioFramesEncoded: 0,
+  frameWidth: null,
+  frameHeight: null,
+  latencyMs: null,
+  videoCodec: null,
+  audioCodec: null,
+};
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+function fail(message: string): void {
+  if (closed) return;
+  post({ type: 'error', message });
+}
+
+function sendChunk(
+  track: 'audio' | 'video',
+  chunk: EncodedVideoChunk | EncodedAudioChunk,
+  layer: number,
+  channels: number,
+): void {
+  const payload = new ArrayBuffer(chunk.byteLength);
+  chunk.copyTo(payload);
+  const captureMs = captureOf.get(chunk.timestamp) ?? Date.now();
+  if (track === 'video') captureOf.delete(chunk.timestamp);
+  const frame: WireFrame = {
+    track,
+    key: chunk.type === 'key',
+    layer,
+    channels,
+    timestampUs: chunk.timestamp,
+    captureMs,
+    payload,
+  };
+  post({ type: 'frame', ...frame }, [payload]);
+}
+
+// ---- encoding ----
+
+function ensureVideoEncoder(width: number, height: number): VideoEncoder {
+  // The relay path is a TCP connection shared with chat and files: at most 640×480 (the encoder scales).
+  const fit = Math.min(1, MAX_WIDTH / width, MAX_HEIGHT / height) / control.scaleDown;
+  const w = Math.max(2, Math.round((width * fit) / 2) * 2);
+  const h = Math.max(2, Math.round((height * fit) / 2) * 2);
+  const config: VideoEncoderConfig = {
+    codec: VIDEO_CODEC,
+    width: w,
+    height: h,
+    bitrate: control.bitrate,
+    framerate: control.fps,
+    latencyMode: 'realtime',
+    scalabilityMode: 'L1T3',
+    bitrateMode: 'variable',
+  };
+  const key = `${w}x${h}@${control.bitrate}/${control.fps}`;
+  if (!videoEncoder) {
+    videoEncoder = new VideoEncoder({
+      output: (chunk, meta) => {
+        stats.videoFramesEncoded++;
+        // `svc` is in the WebCodecs spec and Chromium, not yet in TypeScript's DOM types.
+        const svc = (meta as { svc?: { temporalLayerId?: number } } | undefined)?.svc;
+        sendChunk('video', chunk, Math.min(2, svc?.temporalLayerId ?? 0), 0);
+      },
+      error: (e) => {
+        videoEncoder = null;
+        videoConfig = '';
+        wantKey = true;
+        fail(`video encoder: ${e.message}`);
+      },
+    });
+    stats.videoCodec = 'VP8';
+  }
+  if (key !== videoConfig) {
+    const resized = !videoConfig.startsWith(`${w}x${h}@`);
+    videoEncoder.configure(config);
+    videoConfig = key;
+    if (resized) wantKey = true;
+  }
+  return videoEncoder;
+}
+
+function encodeVideo(frame: VideoFrame): void {
+  try {
+    const now = performance.now();
+    const skip =
+      control.pauseVideo ||
+      control.audioOnly ||
+      now - lastEncodedAt < 1000 / control.fps - 1000 / FULL_FPS / 2 ||
+      (videoEncoder !== null && videoEncoder.encodeQueueSize > MAX_ENCODE_QUEUE);
+    if (skip) return;
+    lastEncodedAt = now;
+    const encoder = ensureVideoEncoder(frame.displayWidth, frame.displayHeight);
+    captureOf.set(frame.timestamp, Date.now());
+    if (captureOf.size > MAX_PENDING_CAPTURE) captureOf.delete(captureOf.keys().next().value!);
+    encoder.encode(frame, { keyFrame: wantKey });
+    wantKey = false;
+  } finally {
+    frame.close();
+  }
+}
+
+function encodeAudio(data: AudioData): void {
+  try {
+    if (!audioEncoder || audioChannels !== data.numberOfChannels) {
+      audioEncoder?.close();
+      audioChannels = Math.min(4, data.numberOfChannels);
+      audioEncoder = new AudioEncoder({
+        output: (chunk) => {
+          stats.audioFramesEncoded++;
+          sendChunk('audio', chunk, 0, audioChannels);
+        },
+        error: (e) => {
+          audioEncoder = null;
+          fail(`audio encoder: ${e.message}`);
+        },
+      });
+      audioEncoder.configure({
+        codec: AUDIO_CODEC,
+        sampleRate: data.sampleRate,
+        numberOfChannels: audioChannels,
+        bitrate: AUDIO_BITRATE,
+        opus: { frameDuration: 20_000, useinbandfec: true, packetlossperc: 10 },
+      } as AudioEncoderConfig);
+      stats.audioCodec = 'opus';
+    }
+    captureOf.set(data.timestamp, Date.now());
+    audioEncoder.encode(data);
+  } finally {
+    data.close();
+  }
+}
+
+async function pump(kind: 'audio' | 'video', readable: ReadableStream): Promise<void> {
+  await readers[kind]?.cancel().catch(() => undefined);
+  const reader = readable.getReader();
+  readers[kind] = reader;
+  for (;;) {
+    let result: ReadableStreamReadResult<unknown>;
+    try {
+      result = await reader.read();
+    } catch {
+      return;
+    }
+    if (result.done || closed || readers[kind] !== reader) {
+      if (!result.done) (result.value as VideoFrame | AudioData).close();
+      return;
+    }
+    if (kind === 'video') encodeVideo(result.value as VideoFrame);
+    else encodeAudio(result.value as AudioData);
+  }
+}
+
+// ---- decoding ----
+
+function askKeyFrame(): void {
+  awaitingKey = true;
+  const now = performance.now();
+  if (now - lastKeyAsk < 1000) return;
+  lastKeyAsk = now;
+  post({ type: 'need-key' });
+}
+
+function ensureVideoDecoder(): VideoDecoder {
+  if (videoDecoder && videoDecoder.state !== 'closed') return videoDecoder;
+  videoDecoder = new VideoDecoder({
+    output: (frame) => {
+      stats.videoFramesDecoded++;
+      stats.frameWidth = frame.displayWidth;
+      stats.frameHeight = frame.displayHeight;
+      const captured = receivedCapture.get(frame.timestamp);
+      receivedCapture.delete(frame.timestamp);
+      if (captured !== undefined) {
+        latencies.push(Date.now() - captured);
+        if (latencies.length > 60) latencies.shift();
+      }
+      if (videoWriter) void videoWriter.write(frame).catch(() => frame.close());
+      else frame.close();
+    },
+    error: () => {
+      videoDecoder = null;
+      askKeyFrame();
+    },
+  });
+  videoDecoder.configure({ codec: VIDEO_CODEC, optimizeForLatency: true });
+  return videoDecoder;
+}
+
+function ensureAudioDecoder(channels: number): AudioDecoder {
+  if (audioDecoder && audioDecoder.state !== 'closed' && audioDecoderChannels === channels) return audioDecoder;
+  audioDecoder?.close();
+  audioDecoderChannels = channels;
+  audioDecoder = new AudioDecoder({
+    output: (data) => {
+      stats.audioSamplesDecoded += data.numberOfFrames;
+      if (audioWriter) void audioWriter.write(data).catch(() => data.close());
+      else data.close();
+    },
+    error: () => {
+      audioDecoder = null;
+    },
+  });
+  audioDecoder.configure({ codec: AUDIO_CODEC, sampleRate: 48_000, numberOfChannels: channels });
+  return audioDecoder;
+}
+
+function deliver(f: WireFrame): void {
+  if (f.track === 'audio') {
+    ensureAudioDecoder(f.channels).decode(
+      new EncodedAudioChunk({ type: 'key', timestamp: f.timestampUs, data: f.payload }),
+    );
+    return;
+  }
+  if (awaitingKey && !f.key) {
+    askKeyFrame();
+    return;
+  }
+  awaitingKey = false;
+  const decoder = ensureVideoDecoder();
+  receivedCapture.set(f.timestampUs, f.captureMs);
+  if (receivedCapture.size > MAX_PENDING_CAPTURE) receivedCapture.delete(receivedCapture.keys().next().value!);
+  try {
+    decoder.decode(new EncodedVideoChunk({ type: f.key ? 'key' : 'delta', timestamp: f.timestampUs, data: f.payload }));
+  } catch {
+    videoDecoder = null;
+    askKeyFrame();
+  }
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const statsTimer = setInterval(() => {
+  stats.latencyMs = median(latencies);
+  post({ type: 'stats', stats: { ...stats } });
+}, 250);
+
+scope.onmessage = (ev) => {
+  const m = ev.data;
+  if (closed) return;
+  try {
+    switch (m.type) {
+      case 'source':
+        void pump(m.kind, m.readable);
+        return;
+      case 'sinks':
+        audioWriter = m.audio.getWriter() as WritableStreamDefaultWriter<AudioData>;
+        videoWriter = m.video.getWriter() as WritableStreamDefaultWriter<VideoFrame>;
+        return;
+      case 'deliver':
+        deliver(m);
+        return;
+      case 'control':
+        control = m.control;
+        return;
+      case 'key-frame':
+        wantKey = true;
+        return;
+      case 'close':
+        closed = true;
+        clearInterval(statsTimer);
+        for (const reader of Object.values(readers)) void reader?.cancel().catch(() => undefined);
+        for (const codec of [videoEncoder, audioEncoder, videoDecoder, audioDecoder]) {
+          try {
+            codec?.close();
+          } catch {
+            /* already closed */
+          }
+        }
+        return;
+    }
+  } catch (error) {
+    fail((error as Error).message);
+  }
+};
