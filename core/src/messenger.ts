@@ -11,7 +11,7 @@ import type {
   SessionPath,
   Unsubscribe,
 } from './api.js';
-import { CALL_SIGNAL_KIND } from './call/signals.js';
+import { isCallSignal } from './call/signals.js';
 import { CallManager } from './call/manager.js';
 import type { RelayMediaEngine } from './call/relay-media/pipeline.js';
 import type { CallRelay, CallTimeouts } from './call/types.js';
@@ -507,7 +507,7 @@ export class Messenger {
       this.#log.debug({}, 'signal from a stranger dropped');
       return;
     }
-    if (data.kind === CALL_SIGNAL_KIND) {
+    if (isCallSignal(data)) {
       this.#callSignals.emit('signal', { from, data });
       return;
     }

@@ -202,6 +202,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     this.#send({ op: 'ringing' }).catch(() => undefined);
   }
 
+  /** The manager refused a signal of this call's contact while it was being set up (altered, or another version). */
+  refuse(code: Extract<CallFailedCode, 'tampered' | 'unsupported'>, message: string): void {
+    if (!this.finished) this.#finish(code, { message, notify: code });
+  }
+
   /** Both called each other: this outgoing call gives way to the contact's. */
   supersede(): void {
     if (!this.finished) this.#finish('superseded', { notify: 'superseded' });

@@ -1,8 +1,10 @@
 // CallManager: places calls, receives rings, routes call signals from the relay to the right call. Accepts call
-// signals only from contacts, and per call only from that call's contact. One call at a time (others: busy).
+// signals only from contacts, signed by them (and sealed: signal-link.ts), and per call only from that call's
+// contact. One call at a time (others: busy).
 import { silentLogger, type Logger } from '../platform/types.js';
 import { Emitter } from '../util/emitter.js';
 import { randomId } from '../util/ids.js';
+import { KEY_SIGNAL, type OpenResult } from '../session/signal-envelope.js';
 import { CallImpl, type CallContext } from './call.js';
 import { CallError } from './errors.js';
 import type { Unsubscribe } from '../api.js';
@@ -16,8 +18,9 @@ import {
   type CallSignal,
   type CallSignalOf,
 } from './signals.js';
+import { CALL_SIGNAL_VERSION, CallSignalLinks, type Confidentiality } from './signal-link.js';
 import { verifyRing } from './trust.js';
-import type { Call, CallManagerEvents, CallManagerOptions, CallTimeouts } from './types.js';
+import type { Call, CallManagerEvents, CallManagerOptions, CallRelay, CallState, CallTimeouts } from './types.js';
 
 export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   ringMs: 45_000,
@@ -31,6 +34,10 @@ export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
 export const RING_CLOCK_WINDOW_MS = 10 * 60_000;
 /** Call ids of rings already seen, remembered to refuse replays (bounded, oldest forgotten first). */
 const SEEN_RINGS = 512;
+/** States in which a refused signal from the call's contact ends the call (once active, media no longer needs signals). */
+const SETUP_STATES: ReadonlySet<CallState> = new Set(['calling', 'ringing', 'connecting']);
+
+type ContactKey = NonNullable<ReturnType<CallManagerOptions['contactKey']>>;
 
 export interface StartCallOptions {
   /** Whether the call is offered with video. Default: the stream has a video track. */
@@ -48,6 +55,7 @@ export class CallManager<S extends StreamLike = StreamLike> {
   /** Call signals are handled one at a time, in arrival order (a ring's signature check is async). */
   #chain: Promise<void> = Promise.resolve();
   readonly #seenRings = new Set<string>();
+  readonly #links: CallSignalLinks;
 
   constructor(options: CallManagerOptions) {
     this.#o = options;
@@ -58,6 +66,7 @@ export class CallManager<S extends StreamLike = StreamLike> {
         throw new RangeError(`call timeout ${name} must be a positive number of ms, got ${String(value)}`);
     }
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'call manager listener threw');
+    this.#links = new CallSignalLinks(options.identity, (to, envelope) => options.relay.signal(to, envelope));
     this.#offSignal = options.relay.on('signal', ({ from, data }) => {
       if (!isCallSignal(data)) return;
       this.#chain = this.#chain
@@ -117,10 +126,23 @@ export class CallManager<S extends StreamLike = StreamLike> {
     this.#events.removeAll();
   }
 
-  #context(peerId: string, peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>): CallContext {
+  /** Signs and seals a call signal to a contact (signal-link.ts): SDP and candidates always sealed. */
+  #send(to: string, peerKey: ContactKey, data: Record<string, unknown>): Promise<void> {
+    const confidential: Confidentiality = data.op === 'ring' ? false : data.op === 'rtc' ? true : 'if-known';
+    return this.#links.send(to, peerKey, data, confidential);
+  }
+
+  #context(peerId: string, peerKey: ContactKey): CallContext {
     const o = this.#o;
+    const relay: CallRelay = {
+      get state() {
+        return o.relay.state;
+      },
+      signal: (to, data) => this.#send(to, peerKey, data),
+      on: (event, listener) => o.relay.on(event, listener),
+    };
     return {
-      relay: o.relay,
+      relay,
       identity: o.identity,
       peerKey,
       peerName: o.contactName?.(peerId) || 'your contact',
@@ -146,7 +168,18 @@ export class CallManager<S extends StreamLike = StreamLike> {
       this.#log.debug({ from }, 'call signal from a stranger ignored');
       return;
     }
-    const parsed = CallSignalSchema.safeParse(data);
+    if (data.kind === CALL_SIGNAL_KIND) {
+      await this.#onClearSignal(from, peerKey, data);
+      return;
+    }
+    const opened = await this.#links.open(from, peerKey, data);
+    if (this.#closed) return;
+    if (!opened.ok) {
+      this.#onRefused(from, opened);
+      return;
+    }
+    if (opened.data.kind === KEY_SIGNAL.kind) return;
+    const parsed = CallSignalSchema.safeParse(opened.data);
     if (!parsed.success) {
       this.#log.warn({ from, issue: describeCallSignalIssue(parsed.error) }, 'malformed call signal ignored');
       return;
@@ -164,11 +197,59 @@ export class CallManager<S extends StreamLike = StreamLike> {
     call.handle(sig);
   }
 
-  async #ringTrusted(
-    from: string,
-    peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>,
-    sig: CallSignalOf<'ring'>,
-  ): Promise<boolean> {
+  /**
+   * An envelope that did not verify. Altered or unsigned (the relay, or someone speaking for the contact) or of
+   * another version: a call with that contact still being set up is refused with the reason; an active one
+   * goes on (its media no longer depends on signals, and a forger must not be able to end it).
+   */
+  #onRefused(from: string, refused: Extract<OpenResult, { ok: false }>): void {
+    const name = this.#o.contactName?.(from) || 'your contact';
+    if (refused.reason === 'version') {
+      this.#log.warn({ from, reason: refused.message }, 'call signal of another version');
+      this.#events.emit('incompatible', { peerId: from, message: refused.message, at: Date.now() });
+      this.#refuseSetup(from, 'unsupported', `${name} cannot be called: ${refused.message}`);
+      return;
+    }
+    if (refused.reason === 'signature' || refused.reason === 'malformed') {
+      this.#log.warn({ from, reason: refused.message }, 'call signal refused');
+      this.#refuseSetup(
+        from,
+        'tampered',
+        `a call signal from ${name} was altered on the way (${refused.message}): the relay may be tampering; the call was refused`,
+      );
+      return;
+    }
+    this.#log.debug({ from, reason: refused.message }, 'call signal dropped');
+  }
+
+  #refuseSetup(from: string, code: 'tampered' | 'unsupported', message: string): void {
+    const call = this.#current;
+    if (call && call.peerId === from && SETUP_STATES.has(call.state)) call.refuse(code, message);
+  }
+
+  /**
+   * A clear call signal: the contact runs a Parley older than call signals v2. Its ring is answered in the
+   * words it understands (a v1 hangup 'unsupported': "calls are not available on one of the devices"), so its
+   * call fails at once instead of ringing out; our UI learns why from 'incompatible'.
+   */
+  async #onClearSignal(from: string, peerKey: ContactKey, data: Record<string, unknown>): Promise<void> {
+    const parsed = CallSignalSchema.safeParse(data);
+    if (!parsed.success || parsed.data.op !== 'ring') {
+      this.#log.debug({ from }, 'clear (v1) call signal ignored');
+      return;
+    }
+    const ring = parsed.data;
+    if (!(await this.#ringTrusted(from, peerKey, ring))) return;
+    const name = this.#o.contactName?.(from) || 'a contact';
+    const message = `${name} called with an older Parley (call signals in clear, v1); calls need v${CALL_SIGNAL_VERSION}: ${name} needs to update Parley`;
+    this.#log.warn({ from }, 'clear (v1) call ring refused: the contact needs to update');
+    this.#events.emit('incompatible', { peerId: from, message, at: Date.now() });
+    this.#o.relay
+      .signal(from, { kind: CALL_SIGNAL_KIND, callId: ring.callId, op: 'hangup', reason: 'unsupported' })
+      .catch(() => undefined);
+  }
+
+  async #ringTrusted(from: string, peerKey: ContactKey, sig: CallSignalOf<'ring'>): Promise<boolean> {
     if (this.#seenRings.has(sig.callId)) {
       if (this.#current?.id !== sig.callId) this.#log.warn({ from }, 'replayed call ring ignored');
       return false;
@@ -191,11 +272,7 @@ export class CallManager<S extends StreamLike = StreamLike> {
     return true;
   }
 
-  #onRing(
-    from: string,
-    peerKey: NonNullable<ReturnType<CallManagerOptions['contactKey']>>,
-    sig: CallSignalOf<'ring'>,
-  ): void {
+  #onRing(from: string, peerKey: ContactKey, sig: CallSignalOf<'ring'>): void {
     const current = this.#current;
     if (current) {
       const glare =
@@ -206,9 +283,9 @@ export class CallManager<S extends StreamLike = StreamLike> {
       if (glare) {
         current.supersede();
       } else {
-        this.#o.relay
-          .signal(from, { kind: CALL_SIGNAL_KIND, callId: sig.callId, op: 'decline', reason: 'busy' })
-          .catch(() => undefined);
+        this.#send(from, peerKey, { kind: CALL_SIGNAL_KIND, callId: sig.callId, op: 'decline', reason: 'busy' }).catch(
+          () => undefined,
+        );
         this.#events.emit('missed', { peerId: from, callId: sig.callId, offered: { ...sig.media }, at: Date.now() });
         return;
       }

@@ -1,11 +1,14 @@
-// Call signals carried in relay `signal` messages ({ kind: 'call', op, callId, … }). Peer input, relayed by an
-// untrusted relay: everything is validated here with zod before the call engine looks at it.
+// Call signals ({ kind: 'call', op, callId, … }). Since v2 they travel inside a signed, sealed envelope
+// ({ kind: 'call-signal', … }, signal-link.ts); v1 sent them in clear. Peer input, relayed by an untrusted
+// relay: everything is validated here with zod before the call engine looks at it.
 import { z } from 'zod';
 import { FingerprintSchema, RtcDataSchema, SignatureSchema } from '../platform/rtc-signal.js';
 
 export { RtcDataSchema, type RtcData } from '../platform/rtc-signal.js';
 
 export const CALL_SIGNAL_KIND = 'call';
+/** The relay signal kind of the envelope call signals travel in (v2). */
+export const SEALED_CALL_SIGNAL_KIND = 'call-signal';
 
 export const CallIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 
@@ -71,8 +74,9 @@ export type CallSignalOf<Op extends CallSignal['op']> = Extract<CallSignal, { op
 type OutgoingOf<T> = T extends CallSignal ? Omit<T, 'kind' | 'callId'> : never;
 export type OutgoingCallSignal = OutgoingOf<CallSignal>;
 
+/** A relay signal for the call engine: a sealed call signal, or a clear one of v1 (answered with a version error). */
 export function isCallSignal(data: Record<string, unknown>): boolean {
-  return data.kind === CALL_SIGNAL_KIND;
+  return data.kind === SEALED_CALL_SIGNAL_KIND || data.kind === CALL_SIGNAL_KIND;
 }
 
 /** Short human text of a validation failure, for logs (never echoes the offending value). */

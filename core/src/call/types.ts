@@ -234,4 +234,6 @@ export interface CallManagerEvents<S extends StreamLike = StreamLike> {
   call: Call<S>;
   /** A contact called while we were busy; we answered 'busy' for us. */
   missed: { peerId: string; callId: string; offered: CallMedia; at: number };
+  /** A contact's Parley speaks another version of call signals (e.g. rang us in clear, v1): no call is possible. */
+  incompatible: { peerId: string; message: string; at: number };
 }

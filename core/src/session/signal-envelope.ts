@@ -9,6 +9,9 @@
 //    it; bodies that carry SDP or ICE candidates are sealed to `to` (signal-box.ts), so the relay never
 //    reads an address. Until a side knows the other's key it holds such signals (only those) and sends a
 //    key-only signal; the other side answers any envelope that lacks its key with one of its own.
+// One mechanism for every signal between two contacts: sessions and calls each use it as a channel of its
+// own (SignalChannelSpec: envelope kind, version and signature label), so an envelope of one channel is
+// never valid on the other, and each keeps its own key, epoch and counter.
 import { z } from 'zod';
 import {
   fromBase64url,
@@ -29,8 +32,27 @@ export const SIGNED_SIGNAL_KIND = 'session-signal';
 export const KEY_SIGNAL = { kind: 'key' } as const;
 /** The unsigned signal kinds of v1: a contact that still sends them runs an older Parley. */
 export const V1_SIGNAL_KINDS: ReadonlySet<string> = new Set(['rtc', 'session', 'relay']);
-const STATEMENT_LABEL = 'parley-session-signal/v3';
-const HEADER_LABEL = 'parley-session-signal/v3 header';
+
+/** What makes a channel of signed (and sealed) signals distinct from another: sessions, calls. */
+export interface SignalChannelSpec {
+  /** The relay signal `kind` of its envelopes. */
+  readonly kind: string;
+  readonly version: number;
+  /** Domain label of the signature (and, + ' header', of the sealed body's associated data). */
+  readonly label: string;
+  /** For messages: 'session signal', 'call signal'. */
+  readonly noun: string;
+  /** Unsigned kinds of an older version of this channel: a contact sending them gets a version error. */
+  readonly legacyKinds: ReadonlySet<string>;
+}
+
+export const SESSION_SIGNALS: SignalChannelSpec = {
+  kind: SIGNED_SIGNAL_KIND,
+  version: SESSION_SIGNAL_VERSION,
+  label: 'parley-session-signal/v3',
+  noun: 'session signal',
+  legacyKinds: V1_SIGNAL_KINDS,
+};
 const MAX_BODY = 80 * 1024;
 /** Signals held while the peer's key is unknown (an attempt's offer and candidates). */
 const MAX_HELD = 256;
@@ -38,7 +60,7 @@ const MAX_HELD = 256;
 const KeySchema = z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'a P-256 public key');
 
 export const SignalEnvelopeSchema = z.object({
-  kind: z.literal(SIGNED_SIGNAL_KIND),
+  kind: z.string().max(32),
   v: z.number().int(),
   epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -52,12 +74,24 @@ export type SignalEnvelope = z.infer<typeof SignalEnvelopeSchema>;
 
 type Header = Pick<SignalEnvelope, 'epoch' | 'seq' | 'key' | 'to'>;
 
-function header(senderId: string, receiverId: string, h: Header): Bytes {
-  return encodeFields(HEADER_LABEL, [senderId, receiverId, String(h.epoch), String(h.seq), h.key, h.to ?? '']);
+function header(spec: SignalChannelSpec, senderId: string, receiverId: string, h: Header): Bytes {
+  return encodeFields(`${spec.label} header`, [
+    senderId,
+    receiverId,
+    String(h.epoch),
+    String(h.seq),
+    h.key,
+    h.to ?? '',
+  ]);
 }
 
-function statement(senderId: string, receiverId: string, e: Omit<SignalEnvelope, 'kind' | 'v' | 'sig'>): Bytes {
-  return encodeFields(STATEMENT_LABEL, [
+function statement(
+  spec: SignalChannelSpec,
+  senderId: string,
+  receiverId: string,
+  e: Omit<SignalEnvelope, 'kind' | 'v' | 'sig'>,
+): Bytes {
+  return encodeFields(spec.label, [
     senderId,
     receiverId,
     String(e.epoch),
@@ -102,6 +136,7 @@ export class SignalSigner {
   readonly #ownKey: Promise<SignalKey>;
   readonly #boxKeys = new BoxKeys();
   readonly #deliver: Deliver;
+  readonly #spec: SignalChannelSpec;
   #peerKey: string | null = null;
   #seq = 0;
   #chain: Promise<unknown> = Promise.resolve();
@@ -113,12 +148,14 @@ export class SignalSigner {
     epoch: number,
     ownKey: Promise<SignalKey>,
     deliver: Deliver,
+    spec: SignalChannelSpec = SESSION_SIGNALS,
   ) {
     this.#identity = identity;
     this.#receiverId = receiverId;
     this.#epoch = epoch;
     this.#ownKey = ownKey;
     this.#deliver = deliver;
+    this.#spec = spec;
   }
 
   /** The contact's current signal key, as learned from a verified envelope: held signals go now. */
@@ -140,8 +177,10 @@ export class SignalSigner {
    * handed over; returns what deliver() returns. A confidential signal waits for the contact's key, in
    * order with the other confidential ones, and asks for the key (again every 16 held signals, in case an
    * answer was lost). Clear signals never wait: a relay open must not hang on a key exchange.
+   * 'if-known': sealed when the contact's key is known, else signed in clear without waiting.
    */
-  send(data: Record<string, unknown>, confidential: boolean): Promise<void> {
+  send(data: Record<string, unknown>, confidential: boolean | 'if-known'): Promise<void> {
+    if (confidential === 'if-known') return this.#dispatch(data, this.#peerKey !== null && this.#held.length === 0);
     if (confidential && (this.#held.length > 0 || this.#peerKey === null)) {
       if (this.#held.length >= MAX_HELD)
         return Promise.reject(new Error("too many signals wait for the contact's key"));
@@ -163,14 +202,14 @@ export class SignalSigner {
       const box = confidential && peerKey !== null;
       if (box) {
         const key = await this.#boxKeys.get(own, peerKey, this.#identity.id, this.#receiverId, own.publicKey, peerKey);
-        body = await sealBody(key, seq, header(this.#identity.id, this.#receiverId, h), body);
+        body = await sealBody(key, seq, header(this.#spec, this.#identity.id, this.#receiverId, h), body);
       }
       const unsigned = { ...h, box, body };
       const sig = toBase64url(
-        await signIdentity(this.#identity, statement(this.#identity.id, this.#receiverId, unsigned)),
+        await signIdentity(this.#identity, statement(this.#spec, this.#identity.id, this.#receiverId, unsigned)),
       );
       // Wrapped, so the chain waits for the hand-over, not for the relay's confirmation.
-      return { delivered: this.#deliver({ kind: SIGNED_SIGNAL_KIND, v: SESSION_SIGNAL_VERSION, ...unsigned, sig }) };
+      return { delivered: this.#deliver({ kind: this.#spec.kind, v: this.#spec.version, ...unsigned, sig }) };
     });
     this.#chain = handed.catch(() => {});
     return handed.then(({ delivered }) => delivered);
@@ -201,53 +240,62 @@ export class SignalVerifier {
   readonly #receiverId: string;
   readonly #ownKey: Promise<SignalKey>;
   readonly #boxKeys = new BoxKeys();
+  readonly #spec: SignalChannelSpec;
   #epoch = -1;
   #seq = -1;
 
-  constructor(senderId: string, senderKey: PublicIdentityKey, receiverId: string, ownKey: Promise<SignalKey>) {
+  constructor(
+    senderId: string,
+    senderKey: PublicIdentityKey,
+    receiverId: string,
+    ownKey: Promise<SignalKey>,
+    spec: SignalChannelSpec = SESSION_SIGNALS,
+  ) {
     this.#senderId = senderId;
     this.#senderKey = senderKey;
     this.#receiverId = receiverId;
     this.#ownKey = ownKey;
+    this.#spec = spec;
   }
 
   async open(raw: Record<string, unknown>): Promise<OpenResult> {
-    if (typeof raw.kind === 'string' && V1_SIGNAL_KINDS.has(raw.kind)) {
+    const { noun, version } = this.#spec;
+    if (typeof raw.kind === 'string' && this.#spec.legacyKinds.has(raw.kind)) {
       return {
         ok: false,
         reason: 'version',
-        message: `the contact's Parley sends unsigned session signals (v1); this one needs v${SESSION_SIGNAL_VERSION}: the contact needs to update Parley`,
+        message: `the contact's Parley sends unsigned ${noun}s (v1); this one needs v${version}: the contact needs to update Parley`,
       };
     }
-    if (raw.kind === SIGNED_SIGNAL_KIND && typeof raw.v === 'number' && raw.v !== SESSION_SIGNAL_VERSION) {
+    if (raw.kind === this.#spec.kind && typeof raw.v === 'number' && raw.v !== version) {
       const advice =
-        raw.v < SESSION_SIGNAL_VERSION
-          ? 'the contact needs to update Parley'
-          : 'update Parley to connect to this contact';
+        raw.v < version ? 'the contact needs to update Parley' : 'update Parley to connect to this contact';
       return {
         ok: false,
         reason: 'version',
-        message: `the contact's Parley speaks session signals v${raw.v}; this one speaks v${SESSION_SIGNAL_VERSION}: ${advice}`,
+        message: `the contact's Parley speaks ${noun}s v${raw.v}; this one speaks v${version}: ${advice}`,
       };
     }
     const parsed = SignalEnvelopeSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: 'malformed', message: 'malformed session signal' };
+    if (!parsed.success || parsed.data.kind !== this.#spec.kind)
+      return { ok: false, reason: 'malformed', message: `malformed ${noun}` };
     const e = parsed.data;
     const stale = () => e.epoch < this.#epoch || (e.epoch === this.#epoch && e.seq <= this.#seq);
-    if (stale()) return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
+    if (stale()) return { ok: false, reason: 'replay', message: `an old ${noun} was replayed` };
     let sig: Bytes;
     try {
       sig = fromBase64url(e.sig);
     } catch {
-      return { ok: false, reason: 'signature', message: 'session signal signature is not base64url' };
+      return { ok: false, reason: 'signature', message: `${noun} signature is not base64url` };
     }
     const valid =
       sig.length === 64 &&
-      (await verifySignature(this.#senderKey, sig, statement(this.#senderId, this.#receiverId, e)).catch(() => false));
-    if (!valid)
-      return { ok: false, reason: 'signature', message: "a session signal is not signed by the contact's key" };
+      (await verifySignature(this.#senderKey, sig, statement(this.#spec, this.#senderId, this.#receiverId, e)).catch(
+        () => false,
+      ));
+    if (!valid) return { ok: false, reason: 'signature', message: `a ${noun} is not signed by the contact's key` };
     // Checked again: another signal may have been accepted while this one was verified.
-    if (stale()) return { ok: false, reason: 'replay', message: 'an old session signal was replayed' };
+    if (stale()) return { ok: false, reason: 'replay', message: `an old ${noun} was replayed` };
     this.#epoch = e.epoch;
     this.#seq = e.seq;
     const own = await this.#ownKey;
@@ -258,18 +306,18 @@ export class SignalVerifier {
         return {
           ok: false,
           reason: 'sealed',
-          message: 'a sealed session signal for another key of ours (we restarted?)',
+          message: `a sealed ${noun} for another key of ours (we restarted?)`,
           key: e.key,
           needsOurKey,
         };
       try {
         const key = await this.#boxKeys.get(own, e.key, this.#senderId, this.#receiverId, e.key, own.publicKey);
-        body = await openBody(key, e.seq, header(this.#senderId, this.#receiverId, e), e.body);
+        body = await openBody(key, e.seq, header(this.#spec, this.#senderId, this.#receiverId, e), e.body);
       } catch {
         return {
           ok: false,
           reason: 'sealed',
-          message: 'a sealed session signal does not open',
+          message: `a sealed ${noun} does not open`,
           key: e.key,
           needsOurKey,
         };
@@ -279,10 +327,10 @@ export class SignalVerifier {
     try {
       data = JSON.parse(body);
     } catch {
-      return { ok: false, reason: 'malformed', message: 'session signal body is not JSON' };
+      return { ok: false, reason: 'malformed', message: `${noun} body is not JSON` };
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data))
-      return { ok: false, reason: 'malformed', message: 'session signal body is not an object' };
+      return { ok: false, reason: 'malformed', message: `${noun} body is not an object` };
     return { ok: true, data: data as Record<string, unknown>, key: e.key, needsOurKey };
   }
 }

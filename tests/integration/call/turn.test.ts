@@ -76,6 +76,32 @@ describe('calls through a TURN server', () => {
     }
   });
 
+  it('relay only (IP privacy), direct open: the call still goes through TURN, relay candidates on both sides', async () => {
+    const { a: A, b: B, turn: T } = bed().hosts;
+    const relay = await infrastructure();
+    const iceServers = [
+      { urls: `turn:${T.address}:${TURN_PORT}?transport=udp`, username: 'parley', credential: 's3cret' },
+    ];
+    const [alice, bob] = await Promise.all([
+      CallPeer.start(A, 'Alice', { relayUrl: relay.url, iceServers, relayOnly: true }),
+      CallPeer.start(B, 'Bob', { relayUrl: relay.url, iceServers, relayOnly: true }),
+    ]);
+    running.push(alice, bob);
+    await CallEndpoint.befriend(alice, bob);
+    await alice.command({ type: 'call', to: bob.id, video: false });
+    await bob.next('incoming');
+    await bob.command({ type: 'accept', video: false });
+    await Promise.all([alice.reach('active'), bob.reach('active')]);
+    expect((await bob.media(0, 48_000)).timedOut).toBe(false);
+    // Without relay only these hosts connect directly (call.test.ts: path 'direct'): here no host or
+    // server-reflexive candidate of either side was ever offered, so the only pair is relay ↔ relay.
+    for (const stats of await Promise.all([alice.stats(), bob.stats()])) {
+      expect(stats).toMatchObject({ path: 'turn', localCandidateType: 'relay', remoteCandidateType: 'relay' });
+    }
+    await alice.command({ type: 'hangup' });
+    expect(await bob.finished()).toMatchObject({ state: 'ended', end: { code: 'remote-hangup' } });
+  });
+
   it('direct blocked and the TURN credentials wrong: the call fails in bounded time saying the TURN server gave no relay address', async () => {
     const { a: A, b: B, turn: T } = bed().hosts;
     const relay = await infrastructure();

@@ -212,6 +212,7 @@ async function init(cmd: Extract<CallPeerCommand, { type: 'init' }>): Promise<vo
     contactName: (id) => contacts.get(id)?.name,
     wrtc,
     iceServers: cmd.iceServers ?? [],
+    ...(cmd.relayOnly ? { relayOnly: true } : {}),
     ...(cmd.timeouts ? { timeouts: cmd.timeouts } : {}),
   };
   calls = new CallManager<WStream>(options);

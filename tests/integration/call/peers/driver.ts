@@ -34,26 +34,35 @@ export class RelayHost {
     readonly proc: NodeProcess<RelayHostEvent>,
     readonly url: string,
     readonly httpUrl: string,
+    private readonly forwardedTexts: string[],
   ) {}
 
   static async start(
     host: Host,
     port: number,
-    opts: { tamper?: boolean; staticDir?: string } = {},
+    opts: { tamper?: boolean; observe?: boolean; staticDir?: string } = {},
   ): Promise<RelayHost> {
     const args: RelayHostArgs = {
       address: host.address,
       port,
       tamper: opts.tamper ?? false,
+      ...(opts.observe ? { observe: true } : {}),
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
     };
     const proc = host.spawnNode<RelayHostEvent>(RELAY_HOST_SCRIPT, [JSON.stringify(args)]);
+    const forwarded: string[] = [];
+    proc.inbox.tap((m) => (m.type === 'forwarded' ? forwarded.push(m.text) > 0 : false));
     const ready = await proc.next((m) => m.type === 'ready' || m.type === 'error', 30_000);
     if (ready.type !== 'ready') throw new Error(`relay host failed: ${JSON.stringify(ready)}${proc.diagnostics()}`);
-    return new RelayHost(proc, ready.url, ready.httpUrl);
+    return new RelayHost(proc, ready.url, ready.httpUrl, forwarded);
   }
 
-  /** How many call SDPs the hostile relay rewrote (latest report). */
+  /** Every call signal the relay forwarded so far (raw WebSocket text), with `observe` or `tamper`. */
+  forwarded(): string[] {
+    return [...this.forwardedTexts];
+  }
+
+  /** How many call signals the hostile relay altered (latest report). */
   tamperedCount(): number {
     let n = 0;
     for (const m of this.proc.inbox.recent) if (m.type === 'tampered') n = Math.max(n, m.count);

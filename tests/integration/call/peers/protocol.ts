@@ -15,6 +15,8 @@ export const CallPeerCommand = z.discriminatedUnion('type', [
     relayUrl: z.string(),
     name: z.string(),
     iceServers: z.array(IceServerSchema).optional(),
+    /** CallManagerOptions.relayOnly: TURN relay candidates only. */
+    relayOnly: z.boolean().optional(),
     timeouts: z
       .object({ ringMs: z.number(), connectMs: z.number(), reconnectMs: z.number(), closeGraceMs: z.number() })
       .partial()
@@ -88,8 +90,10 @@ export type CallPeerEventOf<T extends CallPeerEvent['type']> = Extract<CallPeerE
 export const RelayHostArgs = z.object({
   address: z.string(),
   port: z.number().int().positive(),
-  /** Rewrite the DTLS fingerprint of every call offer/answer the relay forwards (a hostile relay). */
+  /** Alter every call offer/answer the relay forwards (a hostile relay): relay-host.ts. */
   tamper: z.boolean(),
+  /** Report every call signal the relay forwards (what a relay can read). */
+  observe: z.boolean().optional(),
   /** Serve this directory over HTTP on the relay's port (the call test page, like the real web client). */
   staticDir: z.string().optional(),
 });
@@ -98,4 +102,5 @@ export type RelayHostArgs = z.infer<typeof RelayHostArgs>;
 export type RelayHostEvent =
   | { type: 'ready'; url: string; httpUrl: string }
   | { type: 'tampered'; count: number }
+  | { type: 'forwarded'; text: string }
   | { type: 'error'; message: string };

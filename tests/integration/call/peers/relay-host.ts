@@ -1,7 +1,10 @@
-// The Parley relay inside a test-bed host. With `tamper`, a hostile relay: the real relay listens on loopback
-// and a WebSocket proxy on the host address forwards everything, rewriting the DTLS fingerprint in every call
-// offer/answer it forwards (what a relay would do to sit in the middle of DTLS).
-// argv[2]: JSON RelayHostArgs. Reports over IPC: { type: 'ready', url }, { type: 'tampered', count }.
+// The Parley relay inside a test-bed host. With `observe` or `tamper`, a curious or hostile relay: the real
+// relay listens on loopback and a WebSocket proxy on the host address forwards everything, reporting every call
+// signal it forwards (what the relay can read). `tamper` also alters the sealed body of every large call
+// signal (the offer and answer, going by size: the relay cannot read which is which) and, should a call SDP
+// ever cross in clear, rewrites its DTLS fingerprint (what a relay would do to sit in the middle of DTLS).
+// argv[2]: JSON RelayHostArgs. Reports over IPC: { type: 'ready', url }, { type: 'tampered', count },
+// { type: 'forwarded', text }.
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { silentLogger, startRelay } from '../../../../signaling/server/index.js';
 import { RelayHostArgs, type RelayHostEvent } from './protocol.js';
@@ -20,28 +23,52 @@ function forged(fp: string): string {
 
 let tampered = 0;
 
-/** Rewrites `a=fingerprint:` in call SDP inside a relay→client `signal` message; other messages pass untouched. */
+/** Sealed bodies at least this long carry an SDP (candidates and the other call signals are far shorter). */
+const SDP_SIZED = 1_000;
+
+/** One character of a base64url text changed (still well-formed). */
+function flipped(text: string): string {
+  const i = Math.floor(text.length / 2);
+  return text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1);
+}
+
+/**
+ * Reports every call signal in a relay→client `signal` message and, with `tamper`, alters it; other messages
+ * pass untouched.
+ */
 function rewrite(text: string): string {
-  let msg: { type?: unknown; data?: { kind?: unknown; op?: unknown; data?: { sdp?: unknown } } };
+  let msg: {
+    type?: unknown;
+    data?: { kind?: unknown; op?: unknown; box?: unknown; body?: unknown; data?: { sdp?: unknown } };
+  };
   try {
     msg = JSON.parse(text) as typeof msg;
   } catch {
     return text;
   }
-  const sdp = msg.data?.data?.sdp;
-  if (msg.type !== 'signal' || msg.data?.kind !== 'call' || msg.data.op !== 'rtc' || typeof sdp !== 'string')
+  if (msg.type !== 'signal' || (msg.data?.kind !== 'call' && msg.data?.kind !== 'call-signal')) return text;
+  send({ type: 'forwarded', text });
+  if (!args.tamper) return text;
+  const data = msg.data;
+  const sdp = data.data?.sdp;
+  if (data.kind === 'call' && data.op === 'rtc' && typeof sdp === 'string') {
+    data.data!.sdp = sdp.replace(
+      /^(a=fingerprint:sha-256 )([0-9A-Fa-f:]+)/gm,
+      (_m, prefix: string, fp: string) => prefix + forged(fp),
+    );
+  } else if (data.kind === 'call-signal' && data.box === true && typeof data.body === 'string') {
+    if (data.body.length < SDP_SIZED) return text;
+    data.body = flipped(data.body);
+  } else {
     return text;
-  msg.data.data!.sdp = sdp.replace(
-    /^(a=fingerprint:sha-256 )([0-9A-Fa-f:]+)/gm,
-    (_m, prefix: string, fp: string) => prefix + forged(fp),
-  );
+  }
   tampered++;
   send({ type: 'tampered', count: tampered });
   return JSON.stringify(msg);
 }
 
 async function main(): Promise<void> {
-  if (!args.tamper) {
+  if (!args.tamper && !args.observe) {
     const relay = await startRelay({
       host: args.address,
       port: args.port,

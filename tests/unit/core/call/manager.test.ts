@@ -12,7 +12,10 @@ import {
   type StreamLike,
   type TrackLike,
 } from '../../../../core/src/call/index.js';
+import { CALL_SIGNALS } from '../../../../core/src/call/signal-link.js';
 import { signRing } from '../../../../core/src/call/trust.js';
+import { SignalKey } from '../../../../core/src/session/signal-box.js';
+import { SignalSigner } from '../../../../core/src/session/signal-envelope.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import type { RelayClient } from '../../../../core/src/relay/index.js';
 import type { PublicIdentityKey } from '../../../../signaling/protocol/index.js';
@@ -135,7 +138,26 @@ function remoteState(call: Call<FakeStream>): Promise<CallMediaState> {
   });
 }
 
-/** Resolves after the relay double has delivered everything queued so far (it delivers with setTimeout 0). */
+/**
+ * Signs call signal bodies as `from` would (in the call signal envelope, signal-link.ts) and delivers them at
+ * `to` through the relay double: what the contact itself can send, valid or not. Its epoch is later than that
+ * of `from`'s own manager, so after the first one `to` refuses what `from`'s manager sends (older epoch).
+ */
+function signedBy(hub: RelayHub, from: Party, to: Party): (body: Record<string, unknown>) => Promise<void> {
+  const signer = new SignalSigner(
+    from.identity,
+    to.identity.id,
+    Date.now() + 60_000,
+    SignalKey.generate(),
+    (envelope) => {
+      hub.inject(from.identity.id, to.identity.id, envelope);
+      return Promise.resolve();
+    },
+    CALL_SIGNALS,
+  );
+  return (body) => signer.send(body, false);
+}
+
 /**
  * Until the world is quiet: no signal in flight and every manager done with what it received (a ring's
  * signature check is asynchronous). Asserting "nothing happened" after this means nothing will.
@@ -226,7 +248,8 @@ describe('CallManager: ringing, declining, hanging up', () => {
     const { hub, parties } = await world(['Alice', 'Bob'], { timeouts: { ringMs: 100 } });
     const [a, b] = parties as [Party, Party];
     befriend(a, b);
-    hub.tamper = (_from, _to, data) => (data.op === 'hangup' ? null : data); // the caller's hangup never arrives
+    let fromAlice = 0; // the caller's signals after its ring (its hangup among them) never arrive
+    hub.tamper = (from, _to, data) => (from === a.identity.id && ++fromAlice > 1 ? null : data);
     const ring = incoming(b);
     a.calls.start(b.identity.id, av());
     const inc = await ring;
@@ -374,28 +397,31 @@ describe('CallManager: signal validation', () => {
       }),
     });
     const good = await ring(a, 'c'.repeat(22));
-    hub.inject(m.identity.id, b.identity.id, await ring(m, 'm'.repeat(22))); // not a contact
-    hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: 'yes' } });
-    hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'short' });
-    hub.inject(a.identity.id, b.identity.id, { ...good, callId: 'x'.repeat(21) + '/' });
-    hub.inject(a.identity.id, b.identity.id, { ...good, op: 'dance' });
-    hub.inject(a.identity.id, b.identity.id, { kind: CALL_SIGNAL_KIND });
-    hub.inject(a.identity.id, b.identity.id, { ...good, sig: undefined });
-    hub.inject(a.identity.id, b.identity.id, { ...(await ring(m, 'f'.repeat(22))), callId: 'f'.repeat(22) }); // "from Alice", signed by Mallory
-    hub.inject(a.identity.id, b.identity.id, { ...good, media: { audio: true, video: true } }); // media changed after signing
-    hub.inject(a.identity.id, b.identity.id, await ring(a, 's'.repeat(22), Date.now() - 11 * 60_000)); // too old
-    hub.inject(a.identity.id, b.identity.id, { ...good, kind: 'rtc' }); // another engine's kind
+    const fromAlice = signedBy(hub, a, b);
+    await signedBy(hub, m, b)(await ring(m, 'm'.repeat(22))); // not a contact
+    await fromAlice({ ...good, media: { audio: 'yes' } });
+    await fromAlice({ ...good, callId: 'short' });
+    await fromAlice({ ...good, callId: 'x'.repeat(21) + '/' });
+    await fromAlice({ ...good, op: 'dance' });
+    await fromAlice({ kind: CALL_SIGNAL_KIND });
+    await fromAlice({ ...good, sig: undefined });
+    await fromAlice({ ...(await ring(m, 'f'.repeat(22))), callId: 'f'.repeat(22) }); // "from Alice", signed by Mallory
+    await fromAlice({ ...good, media: { audio: true, video: true } }); // media changed after signing
+    await fromAlice(await ring(a, 's'.repeat(22), Date.now() - 11 * 60_000)); // too old
+    await fromAlice({ ...good, kind: 'rtc' }); // another engine's kind
     await quiet(hub, parties);
     expect(rings).toBe(0);
     expect(b.calls.current).toBeNull();
-    hub.inject(a.identity.id, b.identity.id, good); // the same ring, untouched, from the contact does ring
+    await fromAlice(good); // the same ring, untouched, from the contact does ring
     await quiet(hub, parties);
     expect(rings).toBe(1);
-    hub.inject(a.identity.id, b.identity.id, good); // a duplicate of a ringing call is not a second call
+    const envelope = hub.log.at(-1)!.data;
+    await fromAlice(good); // a duplicate of a ringing call is not a second call
     await quiet(hub, parties);
     expect(rings).toBe(1);
     b.calls.current!.decline();
-    hub.inject(a.identity.id, b.identity.id, good); // replayed after it ended: ignored
+    await fromAlice(good); // signed again after it ended: ignored
+    hub.inject(a.identity.id, b.identity.id, envelope); // the envelope replayed: ignored
     await quiet(hub, parties);
     expect(rings).toBe(1);
     expect(b.calls.current).toBeNull();
@@ -410,22 +436,11 @@ describe('CallManager: signal validation', () => {
     const out = a.calls.start(b.identity.id, av());
     const inc = await ring;
     // Carol (a contact, but not in this call) tries to hang up and to fake Alice's media state.
-    hub.inject(c.identity.id, b.identity.id, {
-      kind: CALL_SIGNAL_KIND,
-      op: 'hangup',
-      callId: inc.id,
-      reason: 'hangup',
-    });
-    hub.inject(c.identity.id, b.identity.id, {
-      kind: CALL_SIGNAL_KIND,
-      op: 'state',
-      callId: inc.id,
-      muted: true,
-      cameraOff: true,
-      rev: 99,
-    });
+    const fromCarol = signedBy(hub, c, b);
+    await fromCarol({ kind: CALL_SIGNAL_KIND, op: 'hangup', callId: inc.id, reason: 'hangup' });
+    await fromCarol({ kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: true, cameraOff: true, rev: 99 });
     // Carol's accept of Alice's call to Bob must not connect Alice's call.
-    hub.inject(c.identity.id, a.identity.id, { kind: CALL_SIGNAL_KIND, op: 'accept', callId: out.id });
+    await signedBy(hub, c, a)({ kind: CALL_SIGNAL_KIND, op: 'accept', callId: out.id });
     await quiet(hub, parties);
     expect(inc.state).toBe('ringing');
     expect(inc.remote).toEqual({ muted: false, cameraOff: false, video: true });
@@ -442,8 +457,8 @@ describe('CallManager: signal validation', () => {
     const out = a.calls.start(b.identity.id, stream);
     const inc = await ring;
     const captured: Array<Record<string, unknown>> = [];
-    hub.tamper = (_f, _t, data) => {
-      if (data.op === 'state') captured.push(data);
+    hub.tamper = (f, _t, data) => {
+      if (f === a.identity.id) captured.push(data);
       return data;
     };
     let got = remoteState(inc);
@@ -455,12 +470,11 @@ describe('CallManager: signal validation', () => {
     out.setCameraOff(true);
     expect(stream.getVideoTracks()[0]!.enabled).toBe(false);
     expect(await got).toEqual({ muted: true, cameraOff: true, video: true });
-    // The relay replays the first state (rev 1) and a bogus one: both ignored.
+    // The relay replays Alice's signals (both states among them): all ignored.
     const events: CallMediaState[] = [];
     inc.on('remote-state', (s) => events.push(s));
-    hub.inject(a.identity.id, b.identity.id, captured[0]!);
-    hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: -1 });
-    hub.inject(a.identity.id, b.identity.id, { ...captured[1]!, rev: 100, muted: 'no' });
+    expect(captured.length).toBeGreaterThanOrEqual(2);
+    for (const envelope of captured) hub.inject(a.identity.id, b.identity.id, envelope);
     await quiet(hub, parties);
     expect(events).toEqual([]);
     expect(inc.remote).toEqual({ muted: true, cameraOff: true, video: true });
@@ -468,6 +482,12 @@ describe('CallManager: signal validation', () => {
     out.setMuted(false);
     expect(await got).toEqual({ muted: false, cameraOff: true, video: true });
     expect(stream.getAudioTracks()[0]!.enabled).toBe(true);
+    // Signed by Alice but stale (rev not increasing) or malformed: ignored.
+    const fromAlice = signedBy(hub, a, b);
+    await fromAlice({ kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: true, cameraOff: false, rev: 1 });
+    await fromAlice({ kind: CALL_SIGNAL_KIND, op: 'state', callId: inc.id, muted: 'no', cameraOff: false, rev: 100 });
+    await quiet(hub, parties);
+    expect(events).toEqual([{ muted: false, cameraOff: true, video: true }]);
     out.hangup();
   });
 
@@ -479,20 +499,11 @@ describe('CallManager: signal validation', () => {
     const out = a.calls.start(b.identity.id, av());
     await ring;
     await stateIs(out, 'ringing');
-    hub.inject(b.identity.id, a.identity.id, {
-      kind: CALL_SIGNAL_KIND,
-      op: 'hangup',
-      callId: out.id,
-      reason: '<script>',
-    });
+    const fromBob = signedBy(hub, b, a);
+    await fromBob({ kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: '<script>' });
     await quiet(hub, parties);
     expect(out.state).toBe('ringing');
-    hub.inject(b.identity.id, a.identity.id, {
-      kind: CALL_SIGNAL_KIND,
-      op: 'hangup',
-      callId: out.id,
-      reason: 'no-path',
-    });
+    await fromBob({ kind: CALL_SIGNAL_KIND, op: 'hangup', callId: out.id, reason: 'no-path' });
     await finished(out);
     expect(out.state).toBe('failed');
     expect(out.end).toMatchObject({ code: 'no-path', remote: true });
