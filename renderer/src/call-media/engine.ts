@@ -35,6 +35,10 @@ const EMPTY_STATS: RelayMediaStats = {
   frameWidth: null,
   frameHeight: null,
   latencyMs: null,
+  latencyP95Ms: null,
+  videoFramesShown: 0,
+  videoFramesLate: 0,
+  playoutDelayMs: null,
   videoCodec: null,
   audioCodec: null,
 };

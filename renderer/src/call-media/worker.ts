@@ -3,6 +3,7 @@
 // generator tracks' writable streams. The window does the sealing (core's relay transport) and the
 // congestion control; this worker follows its `control` (bitrate, half resolution, frame rate, pause).
 import type { RelayMediaStats, SendControl } from '../../../core/src/call/relay-media/pipeline.js';
+import { PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
 import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
 
 interface WorkerScope {
@@ -42,7 +43,12 @@ let audioWriter: WritableStreamDefaultWriter<AudioData> | null = null;
 let awaitingKey = true;
 let lastKeyAsk = -Infinity;
 const receivedCapture = new Map<number, number>();
+const audioCapture = new Map<number, number>();
 const latencies: number[] = [];
+/** The jitter buffer: audio is the clock, video is shown when due against it (core relay-media/playout.ts). */
+const clock = new PlayoutClock();
+const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(clock);
+let videoTimer: ReturnType<typeof setTimeout> | undefined;
 const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> = {};
 
 const stats: RelayMediaStats = {
@@ -53,6 +59,10 @@ const stats: RelayMediaStats = {
   frameWidth: null,
   frameHeight: null,
   latencyMs: null,
+  latencyP95Ms: null,
+  videoFramesShown: 0,
+  videoFramesLate: 0,
+  playoutDelayMs: null,
   videoCodec: null,
   audioCodec: null,
 };
@@ -220,14 +230,10 @@ function ensureVideoDecoder(): VideoDecoder {
       stats.videoFramesDecoded++;
       stats.frameWidth = frame.displayWidth;
       stats.frameHeight = frame.displayHeight;
-      const captured = receivedCapture.get(frame.timestamp);
+      const captureMs = receivedCapture.get(frame.timestamp) ?? Date.now();
       receivedCapture.delete(frame.timestamp);
-      if (captured !== undefined) {
-        latencies.push(Date.now() - captured);
-        if (latencies.length > 60) latencies.shift();
-      }
-      if (videoWriter) void videoWriter.write(frame).catch(() => frame.close());
-      else frame.close();
+      for (const dropped of videoPlayout.push(captureMs, { frame, captureMs })) dropped.frame.close();
+      scheduleVideo();
     },
     error: () => {
       videoDecoder = null;
@@ -245,8 +251,12 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
   audioDecoder = new AudioDecoder({
     output: (data) => {
       stats.audioSamplesDecoded += data.numberOfFrames;
-      if (audioWriter) void audioWriter.write(data).catch(() => data.close());
-      else data.close();
+      const captureMs = audioCapture.get(data.timestamp);
+      audioCapture.delete(data.timestamp);
+      const due = captureMs === undefined ? null : clock.dueAt(captureMs);
+      const wait = due === null ? 0 : due - Date.now();
+      if (wait > 1) setTimeout(() => playAudio(data), wait);
+      else playAudio(data);
     },
     error: () => {
       audioDecoder = null;
@@ -256,8 +266,35 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
   return audioDecoder;
 }
 
+function playAudio(data: AudioData): void {
+  if (audioWriter && !closed) void audioWriter.write(data).catch(() => data.close());
+  else data.close();
+}
+
+/** Shows the newest due video frame (late ones are dropped), then waits for the next one's due time. */
+function scheduleVideo(): void {
+  clearTimeout(videoTimer);
+  videoTimer = undefined;
+  if (closed) return;
+  const now = Date.now();
+  const { show, late } = videoPlayout.take(now);
+  for (const l of late) l.frame.close();
+  if (show) {
+    stats.videoFramesShown++;
+    latencies.push(now - show.captureMs);
+    if (latencies.length > 120) latencies.shift();
+    if (videoWriter) void videoWriter.write(show.frame).catch(() => show.frame.close());
+    else show.frame.close();
+  }
+  const next = videoPlayout.nextDue();
+  if (next !== null) videoTimer = setTimeout(scheduleVideo, Math.max(0, next - now));
+}
+
 function deliver(f: WireFrame): void {
+  clock.onArrival(f.captureMs, Date.now());
   if (f.track === 'audio') {
+    audioCapture.set(f.timestampUs, f.captureMs);
+    if (audioCapture.size > MAX_PENDING_CAPTURE) audioCapture.delete(audioCapture.keys().next().value!);
     ensureAudioDecoder(f.channels).decode(
       new EncodedAudioChunk({ type: 'key', timestamp: f.timestampUs, data: f.payload }),
     );
@@ -279,14 +316,17 @@ function deliver(f: WireFrame): void {
   }
 }
 
-function median(values: number[]): number | null {
+function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 const statsTimer = setInterval(() => {
-  stats.latencyMs = median(latencies);
+  stats.latencyMs = percentile(latencies, 0.5);
+  stats.latencyP95Ms = percentile(latencies, 0.95);
+  stats.videoFramesLate = videoPlayout.dropped;
+  stats.playoutDelayMs = Math.round(clock.delayMs);
   post({ type: 'stats', stats: { ...stats } });
 }, 250);
 
@@ -314,6 +354,8 @@ scope.onmessage = (ev) => {
       case 'close':
         closed = true;
         clearInterval(statsTimer);
+        clearTimeout(videoTimer);
+        for (const q of videoPlayout.drain()) q.frame.close();
         for (const reader of Object.values(readers)) void reader?.cancel().catch(() => undefined);
         for (const codec of [videoEncoder, audioEncoder, videoDecoder, audioDecoder]) {
           try {

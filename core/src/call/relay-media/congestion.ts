@@ -61,6 +61,13 @@ const AUDIO_ONLY_BELOW = 70_000;
 const FULL_FPS = 30;
 /** Decrease at most this often (one reaction per round of feedback about the same queue). */
 const DECREASE_GAP_MS = 300;
+/**
+ * Audio only is left only after this long: a link that cannot carry video can only be probed by sending video,
+ * and a probe's key frame queues audio behind it. Doubles when video fails again within PROBE_FAILED_MS.
+ */
+const AUDIO_ONLY_HOLD_MS = 30_000;
+const MAX_AUDIO_ONLY_HOLD_MS = 5 * 60_000;
+const PROBE_FAILED_MS = 10_000;
 /** Headroom over the minimum budget, so a single key frame does not count as congestion. */
 const MIN_BUDGET_BYTES = 12_000;
 
@@ -113,6 +120,11 @@ export class CongestionController {
   #deliveredBps: number | null = null;
   #droppedAfterEncode = 0;
   #skippedBeforeEncode = 0;
+  /** Audio only since, and for how long before video is tried again (doubles when a try fails). */
+  #audioOnlySince = 0;
+  #audioOnlyHoldMs = AUDIO_ONLY_HOLD_MS;
+  #videoBackAt = -Infinity;
+  #wasCongested = false;
 
   constructor(options: CongestionOptions = {}) {
     this.#o = { ...DEFAULTS, ...options };
@@ -183,24 +195,33 @@ export class CongestionController {
     const delivered = this.#audio.onAck(audioBytes) + this.#video.onAck(videoBytes);
     const since = this.#lastFeedback;
     this.#lastFeedback = now;
-    if (since !== null && now > since) {
+    const congested = this.congested(now);
+    // Only while a queue stood the whole interval is the delivered rate the path's capacity (else it is
+    // just what we sent).
+    if (since !== null && now > since && this.#wasCongested && congested) {
       const bps = (delivered * 8 * 1000) / (now - since);
-      this.#deliveredBps = this.#deliveredBps === null ? bps : this.#deliveredBps * 0.8 + bps * 0.2;
+      this.#deliveredBps = this.#deliveredBps === null ? bps : this.#deliveredBps * 0.7 + bps * 0.3;
     }
-    if (this.congested(now)) {
+    this.#wasCongested = congested;
+    if (congested) {
       if (now - this.#lastDecrease >= DECREASE_GAP_MS) {
         this.#lastDecrease = now;
         let next = this.#bitrate * 0.8;
-        // What actually got through bounds what we try next (minus audio, with some headroom).
+        // What got through bounds what we try next (minus audio, with headroom), at most halving per step.
         if (this.#deliveredBps !== null)
-          next = Math.min(next, Math.max(0, this.#deliveredBps - this.#o.audioBitrate) * 0.9);
+          next = Math.min(next, Math.max(this.#bitrate * 0.5, (this.#deliveredBps - this.#o.audioBitrate) * 0.9));
         this.#bitrate = Math.max(this.#o.minBitrate * 0.5, next);
+      }
+    } else if (this.#audioOnly) {
+      if (now - this.#audioOnlySince >= this.#audioOnlyHoldMs) {
+        this.#bitrate = AUDIO_ONLY_BELOW * 1.5; // try video again, at the lowest step
+        this.#lastDecrease = now;
       }
     } else if (this.inflightBytes < this.budgetBytes() / 2 && now - this.#lastDecrease > 1_000) {
       // Additive increase: ~+5 % of the maximum per second, in 100 ms steps.
       this.#bitrate = Math.min(this.#o.maxBitrate, this.#bitrate + this.#o.maxBitrate * 0.005);
     }
-    this.#steps();
+    this.#steps(now);
   }
 
   /** The receiver asked for a key frame (it lost one, or started decoding): honoured at most once a second. */
@@ -224,14 +245,22 @@ export class CongestionController {
     return this.#keyWanted || now - this.#lastKey >= this.#o.keyFrameIntervalMs;
   }
 
-  #steps(): void {
+  #steps(now: number): void {
     const b = this.#bitrate;
     if (this.#audioOnly) {
       if (b >= AUDIO_ONLY_BELOW * 1.5) {
         this.#audioOnly = false;
+        this.#videoBackAt = now;
         this.#keyWanted = true; // the receiver's decoder has nothing to continue from
       }
-    } else if (b < AUDIO_ONLY_BELOW) this.#audioOnly = true;
+    } else if (b < AUDIO_ONLY_BELOW) {
+      this.#audioOnly = true;
+      this.#audioOnlyHoldMs =
+        now - this.#videoBackAt < PROBE_FAILED_MS
+          ? Math.min(MAX_AUDIO_ONLY_HOLD_MS, this.#audioOnlyHoldMs * 2)
+          : AUDIO_ONLY_HOLD_MS;
+      this.#audioOnlySince = now;
+    }
     if (this.#fps < FULL_FPS) {
       if (b >= HALF_FPS_BELOW * 1.5) this.#fps = FULL_FPS;
     } else if (b < HALF_FPS_BELOW) this.#fps = FULL_FPS / 2;

@@ -21,8 +21,14 @@ export interface RelayMediaStats {
   audioFramesEncoded: number;
   frameWidth: number | null;
   frameHeight: number | null;
-  /** Capture (sender clock) → decoded here, ms, of recent video frames: p50 and the latest. */
+  /** Capture (sender clock) → shown here, ms, of recent video frames: median and p95. */
   latencyMs: number | null;
+  latencyP95Ms: number | null;
+  /** Video frames handed to the display, and decoded frames dropped as late by the jitter buffer. */
+  videoFramesShown: number;
+  videoFramesLate: number;
+  /** The jitter buffer's current playout delay, ms. */
+  playoutDelayMs: number | null;
   videoCodec: string | null;
   audioCodec: string | null;
 }
