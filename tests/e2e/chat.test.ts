@@ -2,17 +2,11 @@
 // serves the built client) in a third. Everything goes through the UI as a user would.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  screenshot,
-  startWebRelay,
-  unnamedControls,
-  type WebRelay,
-} from '../harness/app/app.js';
+import { useWebWorld } from '../harness/app/web-world.js';
+import { AppUser, screenshot, unnamedControls, type WebRelay } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+const world = useWebWorld({ users: ['a', 'b'] });
+const bed = world.bed;
 
 describe('web client: chat', () => {
   let relay: WebRelay;
@@ -21,16 +15,9 @@ describe('web client: chat', () => {
   let alice: AppUser;
   let bob: AppUser;
 
-  beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    const origin = new URL(relay.httpUrl).origin;
-    // Plain http on a test address is not a secure context: WebCrypto and OPFS need the flag.
-    [browserA, browserB] = await Promise.all([
-      a.launchChromium({ secureOrigins: [origin] }),
-      b.launchChromium({ secureOrigins: [origin] }),
-    ]);
+  beforeAll(() => {
+    relay = world.relay;
+    [browserA, browserB] = [world.browser('a'), world.browser('b')];
   });
 
   afterAll(async () => {

@@ -6,19 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
+import { useWebWorld } from '../harness/app/web-world.js';
 import { jsonOf, LiveCli, newHome, parley } from '../integration/cli/harness.js';
-import {
-  AppUser,
-  buildRenderer,
-  randomFile,
-  screenshot,
-  sha256File,
-  startWebRelay,
-  type WebRelay,
-} from '../harness/app/app.js';
+import { AppUser, randomFile, screenshot, sha256File, type WebRelay } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['app', 'cli', 'relay'], chromium: true });
+const world = useWebWorld({ users: ['app'], others: ['cli'] });
+const bed = world.bed;
 const SIZE = 20 * 1024 * 1024;
 
 describe('web client ↔ parley command', () => {
@@ -31,10 +24,8 @@ describe('web client ↔ parley command', () => {
   const live: LiveCli[] = [];
 
   beforeAll(async () => {
-    await buildRenderer();
-    const { app, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    browser = await app.launchChromium({ secureOrigins: [new URL(relay.httpUrl).origin] });
+    relay = world.relay;
+    browser = world.browser('app');
     home = await newHome('interop');
   });
 

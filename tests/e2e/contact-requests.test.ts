@@ -3,29 +3,19 @@
 // in their own network-namespace hosts, the relay serving the client in a fourth; driven by visible names.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  screenshot,
-  startWebRelay,
-  unnamedControls,
-  type WebRelay,
-} from '../harness/app/app.js';
+import { useWebWorld } from '../harness/app/web-world.js';
+import { AppUser, screenshot, unnamedControls, type WebRelay } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['a', 'b', 'c', 'relay'], chromium: true });
+const world = useWebWorld({ users: ['a', 'b', 'c'] });
 
 describe('web client: contact requests', () => {
   let relay: WebRelay;
   let browsers: Browser[] = [];
   const users: AppUser[] = [];
 
-  beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, c, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    const origin = new URL(relay.httpUrl).origin;
-    browsers = await Promise.all([a, b, c].map((h) => h.launchChromium({ secureOrigins: [origin] })));
+  beforeAll(() => {
+    relay = world.relay;
+    browsers = (['a', 'b', 'c'] as const).map((h) => world.browser(h));
   });
 
   afterAll(async () => {

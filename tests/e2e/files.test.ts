@@ -5,19 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  introducedPair,
-  randomFile,
-  screenshot,
-  sha256File,
-  startWebRelay,
-  type WebRelay,
-} from '../harness/app/app.js';
+import { useWebWorld } from '../harness/app/web-world.js';
+import { AppUser, introducedPair, randomFile, screenshot, sha256File, type WebRelay } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+const world = useWebWorld({ users: ['a', 'b'] });
+const bed = world.bed;
 const SIZE = 50 * 1024 * 1024;
 
 describe('web client: files', () => {
@@ -29,14 +21,8 @@ describe('web client: files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-files-'));
 
   beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    const origin = new URL(relay.httpUrl).origin;
-    [browserA, browserB] = await Promise.all([
-      a.launchChromium({ secureOrigins: [origin] }),
-      b.launchChromium({ secureOrigins: [origin] }),
-    ]);
+    relay = world.relay;
+    [browserA, browserB] = [world.browser('a'), world.browser('b')];
     [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
   });

@@ -6,11 +6,12 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
+import { useWebWorld } from '../harness/app/web-world.js';
 import { jsonOf, MAIN, newHome, parley } from '../integration/cli/harness.js';
-import { AppUser, buildRenderer, screenshot, startWebRelay, type WebRelay } from '../harness/app/app.js';
+import { AppUser, screenshot, type WebRelay } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['app', 'cli', 'relay'], chromium: true });
+const world = useWebWorld({ users: ['app'], others: ['cli'] });
+const bed = world.bed;
 const HOSTILE = fileURLToPath(new URL('../harness/app/hostile-sent-at.ts', import.meta.url));
 
 describe('web client: a hostile contact', () => {
@@ -20,10 +21,8 @@ describe('web client: a hostile contact', () => {
   let home: string;
 
   beforeAll(async () => {
-    await buildRenderer();
-    const { app, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    browser = await app.launchChromium({ secureOrigins: [new URL(relay.httpUrl).origin] });
+    relay = world.relay;
+    browser = world.browser('app');
     home = await newHome('hostile');
   });
 

@@ -5,17 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  introducedPair,
-  screenshot,
-  startWebRelay,
-  type WebRelay,
-} from '../harness/app/app.js';
-
-const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+import { useWebWorld } from '../harness/app/web-world.js';
+import { AppUser, introducedPair, screenshot, type WebRelay } from '../harness/app/app.js';
 
 /** An X server of our own (no TCP): it picks a free display and writes its number when it is ready. */
 async function startXvfb(): Promise<{ display: string; proc: ChildProcess }> {
@@ -42,21 +33,20 @@ async function startXvfb(): Promise<{ display: string; proc: ChildProcess }> {
 }
 
 describe('web client: read receipts in headed windows', () => {
+  let xvfb: { display: string; proc: ChildProcess } | undefined;
+  const world = useWebWorld({
+    users: ['a', 'b'],
+    launch: async () => ({ display: (xvfb = await startXvfb()).display }),
+  });
   let relay: WebRelay;
-  let xvfb: { display: string; proc: ChildProcess };
   let browserA: Browser;
   let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
 
-  beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    xvfb = await startXvfb();
-    const opts = { secureOrigins: [new URL(relay.httpUrl).origin], display: xvfb.display };
-    browserA = await a.launchChromium(opts);
-    browserB = await b.launchChromium(opts);
+  beforeAll(() => {
+    relay = world.relay;
+    [browserA, browserB] = [world.browser('a'), world.browser('b')];
   });
 
   afterAll(async () => {
