@@ -3,7 +3,7 @@ import type { RelayLimitsInfo } from '../protocol/index.js';
 import type { Channels } from './channels.js';
 import type { ClusterHooks } from './cluster/hooks.js';
 import type { Connection } from './connection.js';
-import type { Mailbox } from './mailbox.js';
+import type { MailStore } from './mailbox.js';
 import type { RelayCounters } from './counters.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayLimits } from './options.js';
@@ -17,8 +17,8 @@ export interface RelayContext {
   readonly logger: RelayLogger;
   readonly presence: Presence;
   readonly channels: Channels;
-  /** Store-and-forward mail (contact requests). */
-  readonly mailbox: Mailbox;
+  /** Store-and-forward mail (contact requests): in memory, or in Redis once the node joined a cluster. */
+  mailbox: MailStore;
   readonly counters: RelayCounters;
   /** Set when the relay runs as one node of a cluster (--redis). */
   cluster: ClusterHooks | null;

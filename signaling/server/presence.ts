@@ -32,7 +32,7 @@ export class Presence {
 
   /** An admitted connection that closed before it was added. */
   release(id: string): void {
-    this.remote?.release(id);
+    this.remote?.abandon(id);
   }
 
   get onlineIdentities(): number {

@@ -247,6 +247,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const { joinCluster } = await import('./cluster/index.js');
     try {
       ctx.cluster = await joinCluster(ctx, options.cluster, () => stats());
+      ctx.mailbox = ctx.cluster.mail;
     } catch (err) {
       clearInterval(heartbeat);
       throw err;

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import type { MailStore } from '../mailbox.js';
 
 export interface Refusal {
   readonly code: ErrorCode;
@@ -15,6 +16,8 @@ export interface PresenceRemote {
   admit(id: string): Promise<Refusal | null>;
   /** One admitted connection of `id` closed. */
   release(id: string): void;
+  /** An admission that finished after its connection was gone (auth deadline, client left): undo it. */
+  abandon(id: string): void;
   /** The first local watcher of `id`: follow its cluster-wide state. */
   watch(id: string): void;
   /** The last local watcher of `id` left. */
@@ -57,6 +60,8 @@ export interface OpsRemote {
 
 export interface ClusterHooks {
   readonly presence: PresenceRemote;
+  /** Mail kept in Redis: posted on any node, delivered on whichever node the recipient connects to. */
+  readonly mail: MailStore;
   readonly signals: SignalRemote;
   readonly channels: ChannelsRemote;
   readonly ops: OpsRemote;

@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { ErrorCode, IdentityIdSchema } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import type { RelayContext } from '../context.js';
+import { deliverLive } from '../mailbox.js';
 import type { RelayStats } from '../relay.js';
 import type { ClusterHooks, PresenceRemote, Refusal, SignalRemote } from './hooks.js';
 import { LinkPool } from './link.js';
+import { RedisMailStore } from './mail-store.js';
 import { prometheusText, type Metric } from './metrics.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { RemoteChannels, type Offer } from './remote-channels.js';
@@ -58,6 +60,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
   readonly presence = this;
   readonly signals = this;
   readonly channels: RemoteChannels;
+  readonly mail: RedisMailStore;
   readonly ops = { handleHttp: (req: IncomingMessage, res: ServerResponse) => this.handleHttp(req, res) };
 
   private readonly cmd: Redis & Scripts;
@@ -86,6 +89,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     nodesReaped: 0,
     reasserts: 0,
     refusedAtCap: 0,
+    admissionsAbandoned: 0,
     redisErrors: 0,
     peakLinkQueued: 0,
   };
@@ -121,6 +125,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     })) {
       this.cmd.defineCommand(name, { numberOfKeys: 0, lua });
     }
+    this.mail = new RedisMailStore(this.cmd, this.P, o.nodeId, ctx.limits);
     this.links = new LinkPool(
       o.nodeId,
       o.secret,
@@ -179,6 +184,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     };
     every(this.o.heartbeatMs / 2, () => this.tick());
     every(this.o.reassertMs, () => this.reassert());
+    every(this.o.reassertMs, () => this.mail.sweep().catch(() => undefined));
     every(1_000, () => {
       for (const link of this.links.all)
         if (link.queuedBytes > this.m.peakLinkQueued) this.m.peakLinkQueued = link.queuedBytes;
@@ -216,6 +222,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     this.cmd.parleyDown(this.P, this.o.nodeId, id, this.o.offlineGraceMs).catch(() => {
       this.dirty = true;
     });
+  }
+
+  abandon(id: string): void {
+    this.m.admissionsAbandoned++;
+    this.release(id);
   }
 
   watch(id: string): void {
@@ -310,6 +321,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         if (nl < 2) return;
         if (message.subarray(1, nl).equals(this.nodeIdBytes)) return; // our own: delivered locally already
         if (message[0] === 0x53 /* S */) this.deliverSignals(id, message, nl + 1);
+        else if (message[0] === 0x4d /* M */) this.deliverMail(id, message, nl + 1);
         else if (message[0] === 0x4f /* O */) {
           const parsed = OfferSchema.safeParse(JSON.parse(message.toString('utf8', nl + 1)));
           if (parsed.success && parsed.data.to === id) {
@@ -342,6 +354,18 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       else (targets as Connection).sendControl(payload);
       this.m.signalsReceived++;
     }
+  }
+
+  /** Mail stored on another node for `id`: "<mail id>\n<mail message>" from `start`. */
+  private deliverMail(id: string, message: Buffer, start: number): void {
+    const nl = message.indexOf(10, start);
+    if (nl < 0) return;
+    deliverLive(
+      this.ctx,
+      id,
+      { id: message.toString('latin1', start, nl), text: message.toString('utf8', nl + 1) },
+      null,
+    );
   }
 
   private apply(id: string, online: boolean, seq: number): void {
@@ -537,6 +561,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         'parley_cluster_refused_at_identity_cap_total',
         'Connections refused at the per-identity cap.',
         this.m.refusedAtCap,
+      ),
+      c(
+        'parley_cluster_admissions_abandoned_total',
+        'Admissions undone because their connection was gone when Redis answered (auth deadline, client left).',
+        this.m.admissionsAbandoned,
       ),
       c('parley_cluster_nodes_reaped_total', 'Dead nodes this node reaped.', this.m.nodesReaped),
       c('parley_cluster_reasserts_total', 'Times this node re-asserted its connections.', this.m.reasserts),
