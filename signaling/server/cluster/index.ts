@@ -16,7 +16,7 @@ import { RedisMailStore } from './mail-store.js';
 import { prometheusText, type Metric } from './metrics.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { RemoteChannels, type Offer } from './remote-channels.js';
-import { ASSERT, DOWN, LEAVE, STATE, TICK, UP } from './scripts.js';
+import { ASSERT, DOWN, LEAVE, PUBLISH_MANY, STATE, TICK, UP } from './scripts.js';
 
 export type { ClusterOptions } from './options.js';
 
@@ -27,6 +27,7 @@ interface Scripts {
   parleyAssert(p: string, node: string, ttl: number, grace: number, ...pairs: (string | number)[]): Promise<number>;
   parleyLeave(p: string, node: string, grace: number): Promise<number>;
   parleyState(p: string, ...ids: string[]): Promise<number[]>;
+  parleyPublish(...channelsAndMessages: (string | Buffer)[]): Promise<number[]>;
 }
 
 const OfferSchema = z.object({
@@ -38,6 +39,12 @@ const OfferSchema = z.object({
 });
 
 const NEWLINE = Buffer.from('\n');
+
+/** Signals to one identity within one tick: one message of newline-separated signals, and who sent them. */
+interface SignalBatch {
+  readonly parts: Buffer[];
+  readonly senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[];
+}
 /** SUBSCRIBE/UNSUBSCRIBE at most this many channels per command when resubscribing. */
 const SUBSCRIBE_BATCH = 500;
 
@@ -112,8 +119,13 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       retryStrategy: (times) => Math.min(50 * times, 500),
       connectionName: `parley-${o.nodeId}`,
     };
-    this.cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true, commandTimeout: 2_000 }) as Redis &
-      Scripts;
+    this.cmd = new Redis(o.redisUrl, {
+      ...common,
+      enableAutoPipelining: true,
+      // One command per tick already (flushBatches): auto-pipelining would only add its per-command bookkeeping.
+      autoPipeliningIgnoredCommands: ['parleyPublish'],
+      commandTimeout: 2_000,
+    }) as Redis & Scripts;
     this.sub = new Redis(o.redisUrl, common);
     for (const [name, lua] of Object.entries({
       parleyUp: UP,
@@ -122,6 +134,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       parleyAssert: ASSERT,
       parleyLeave: LEAVE,
       parleyState: STATE,
+      parleyPublish: PUBLISH_MANY,
     })) {
       this.cmd.defineCommand(name, { numberOfKeys: 0, lua });
     }
@@ -264,21 +277,24 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     batch.senders.push({ from, deliveredLocally, ref });
   }
 
-  private readonly batches = new Map<
-    string,
-    { parts: Buffer[]; senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[] }
-  >();
+  private readonly batches = new Map<string, SignalBatch>();
   private flushScheduled = false;
+  /** Every target's batch of this tick in one command; each sender hears its own outcome. */
   private readonly flushBatches = (): void => {
     this.flushScheduled = false;
     const batches = [...this.batches];
     this.batches.clear();
-    for (const [to, { parts, senders }] of batches) {
-      this.publishFor(
-        to,
+    const args: (string | Buffer)[] = [];
+    for (const [to, { parts }] of batches) {
+      args.push(
+        `${this.P}s:${to}`,
         parts.length === 2 ? Buffer.concat(parts, parts[0]!.length + parts[1]!.length) : Buffer.concat(parts),
-      ).then(
-        (elsewhere) => {
+      );
+    }
+    this.cmd.parleyPublish(...args).then(
+      (receivers) => {
+        batches.forEach(([to, { senders }], i) => {
+          const elsewhere = (receivers[i] ?? 0) - (this.local.has(to) ? 1 : 0);
           if (elsewhere > 0) this.m.signalsPublished += senders.length;
           else {
             for (const s of senders) {
@@ -286,8 +302,10 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
                 s.from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref: s.ref, to });
             }
           }
-        },
-        () => {
+        });
+      },
+      () => {
+        for (const [to, { senders }] of batches) {
           for (const s of senders) {
             if (s.deliveredLocally > 0) continue; // delivered here; other nodes cannot be reached now
             this.m.signalErrors++;
@@ -297,9 +315,9 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
               { ref: s.ref, to },
             );
           }
-        },
-      );
-    }
+        }
+      },
+    );
   };
 
   /** Publishes on `to`'s channel; resolves with how many other nodes hold `to`. */
