@@ -13,13 +13,15 @@ import {
   type PublicIdentityKey,
 } from '../protocol/index.js';
 import { newNonce, statementHosts, verifyAuth, type ArrivalAddress } from './auth.js';
-import type { Channel, FlowReceiver } from './channels.js';
+import type { Channel, ChannelSlot, FlowReceiver } from './channels.js';
 import type { RelayContext } from './context.js';
 import { parseControl } from './inbound.js';
 import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
 import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
+import type { RelayPeer } from './peer.js';
+import type { PresenceSlot } from './presence.js';
 import { mayTellOffline, subscribeWithGrants, unsubscribeGranted } from './watch-grants.js';
 
 const AWAIT_HELLO = 0;
@@ -64,7 +66,8 @@ function uncork(conn: Connection): void {
   conn.flushWrites();
 }
 
-export class Connection {
+/** A client connection: the one implementation of RelayPeer and of every module's slot on it. */
+export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
   /** The authenticated identity id; null until `ready`. */
   id: string | null = null;
   subscriptions: Set<string> | null = null;
@@ -178,6 +181,10 @@ export class Connection {
   /** @internal socket event */
   onError(err: Error): void {
     this.ctx.logger.debug({ conn: this.serial, err: err.message }, 'websocket error');
+  }
+
+  mayLearnOffline(id: string): boolean {
+    return mayTellOffline(this, id);
   }
 
   sendError(code: ErrorCode, message: string, extras?: ErrorExtras): void {

@@ -7,9 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, MAX_MAIL_BYTES } from '../protocol/index.js';
-import type { Connection } from './connection.js';
 import type { RelayContext } from './context.js';
+import type { RelayPeer } from './peer.js';
+import type { MailStore, MaybePromise, PostOutcome, StoredMail } from './mail-store.js';
 import { TokenBucket } from './token-bucket.js';
+
+export type { MailStore, MaybePromise, PostOutcome, PostResult, StoredMail } from './mail-store.js';
 
 export interface MailboxLimits {
   /** Mails kept per recipient; the oldest goes first. */
@@ -25,38 +28,9 @@ export interface MailboxLimits {
   mailBurst: number;
 }
 
-/** One stored mail: its id and the `mail` message the recipient gets, serialised once. */
-export interface StoredMail {
-  readonly id: string;
-  readonly text: string;
-}
-
 interface Mail extends StoredMail {
   readonly from: string;
   readonly at: number;
-}
-
-export type PostResult = 'queued' | 'rate-limited' | 'too-large' | 'full';
-
-export interface PostOutcome {
-  readonly result: PostResult;
-  /** Set when queued. */
-  readonly mail?: StoredMail;
-}
-
-/** Synchronous in a single process (answers keep their order with the rest), a promise in a cluster. */
-export type MaybePromise<T> = T | Promise<T>;
-
-/**
- * Where mail waits. Every implementation keeps the same rules: `MAX_MAIL_BYTES` per body, the per-sender rate,
- * `mailTotalBytes`, `mailPerPair` and `mailPerRecipient` (the oldest goes first), `mailTtlMs`, and mail kept
- * until its recipient acknowledges it. A store that reaches other nodes delivers new mail there itself.
- */
-export interface MailStore {
-  post(from: string, to: string, bodyJson: string): MaybePromise<PostOutcome>;
-  /** Everything waiting for `to`, oldest first. */
-  waiting(to: string): MaybePromise<readonly StoredMail[]>;
-  ack(to: string, ids: readonly string[]): MaybePromise<void>;
 }
 
 /** A mail json body ready to embed. */
@@ -146,12 +120,12 @@ export class Mailbox implements MailStore {
 }
 
 /** Per connection: ids of mail already sent to it, so a mail that arrives twice (stored and live) shows once. */
-const sent = new WeakMap<Connection, Set<string>>();
+const sent = new WeakMap<RelayPeer, Set<string>>();
 /** Ids remembered per connection; beyond it the oldest are forgotten (mail evicted unacknowledged). */
 const SENT_MEMORY = 256;
 
 /** Sends `mail` to `conn` unless it already has it. */
-export function deliverTo(conn: Connection, mail: StoredMail): void {
+export function deliverTo(conn: RelayPeer, mail: StoredMail): void {
   let ids = sent.get(conn);
   if (ids === undefined) sent.set(conn, (ids = new Set()));
   else if (ids.has(mail.id)) return;
@@ -161,10 +135,10 @@ export function deliverTo(conn: Connection, mail: StoredMail): void {
 }
 
 /** New mail for `to`: every connection of `to` on this node, except the sender's own. */
-export function deliverLive(ctx: RelayContext, to: string, mail: StoredMail, except: Connection | null): void {
+export function deliverLive(ctx: RelayContext, to: string, mail: StoredMail, except: RelayPeer | null): void {
   const targets = ctx.presence.connectionsOf(to);
   if (targets === undefined) return;
-  for (const target of Array.isArray(targets) ? (targets as readonly Connection[]) : [targets as Connection]) {
+  for (const target of Array.isArray(targets) ? (targets as readonly RelayPeer[]) : [targets as RelayPeer]) {
     if (target !== except) deliverTo(target, mail);
   }
 }
@@ -178,7 +152,7 @@ function settle<T>(value: MaybePromise<T>, then: (v: T) => void, failed: (err: u
 /** `mail` from an authenticated connection. The answer never depends on the recipient's presence. */
 export function postMail(
   ctx: RelayContext,
-  from: Connection,
+  from: RelayPeer,
   to: string,
   body: unknown,
   ref: string | undefined,
@@ -219,7 +193,7 @@ export function postMail(
 }
 
 /** After `ready`: everything that waited for this identity. Kept until acknowledged (crash-safe). */
-export function deliverMail(ctx: RelayContext, conn: Connection): Promise<void> | void {
+export function deliverMail(ctx: RelayContext, conn: RelayPeer): Promise<void> | void {
   return settle(
     ctx.mailbox.waiting(conn.id!),
     (mails) => {
@@ -235,7 +209,7 @@ export function deliverMail(ctx: RelayContext, conn: Connection): Promise<void> 
   );
 }
 
-export function ackMail(ctx: RelayContext, conn: Connection, ids: readonly string[]): Promise<void> | void {
+export function ackMail(ctx: RelayContext, conn: RelayPeer, ids: readonly string[]): Promise<void> | void {
   // `sent` keeps the ids: a copy still in flight from another node must not show again.
   return settle(
     ctx.mailbox.ack(conn.id!, ids),

@@ -2,8 +2,9 @@
 // a relay without --redis never loads the cluster code or the Redis client (see cluster/index.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
-import type { MailStore } from '../mailbox.js';
+import type { ChannelPeer } from '../channels.js';
+import type { MailStore } from '../mail-store.js';
+import type { RelayPeer } from '../peer.js';
 
 export interface Refusal {
   readonly code: ErrorCode;
@@ -32,12 +33,12 @@ export interface SignalRemote {
    * Publishes an already stamped and serialised signal once for every other node holding `to`. Answers the
    * sender with offline (nobody anywhere received it) or unavailable (broker down and nobody here received it).
    */
-  publish(from: Connection, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void;
+  publish(from: RelayPeer, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void;
 }
 
 /** A channel-open waiting for its peer, as the cluster sees it. */
 export interface PendingOffer {
-  readonly conn: Connection;
+  readonly conn: ChannelPeer;
   readonly to: string;
   readonly tag: string;
 }
@@ -48,7 +49,7 @@ export interface ChannelsRemote {
    * A channel-open that found no local match: if another node holds a matching open from `to`, join it there
    * and return true (the outcome arrives later); false when there is nothing to join.
    */
-  join(conn: Connection, to: string, tag: string): boolean;
+  join(conn: ChannelPeer, to: string, tag: string): boolean;
   /** A new local pending open: tell the target's nodes; answers offline when nobody anywhere holds `to`. */
   offer(pending: PendingOffer, onlineHere: boolean): void;
 }

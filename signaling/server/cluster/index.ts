@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { ErrorCode, IdentityIdSchema } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
+import type { RelayPeer } from '../peer.js';
 import type { RelayContext } from '../context.js';
 import { deliverLive } from '../mailbox.js';
 import type { RelayStats } from '../relay.js';
@@ -43,7 +43,7 @@ const NEWLINE = Buffer.from('\n');
 /** Signals to one identity within one tick: one message of newline-separated signals, and who sent them. */
 interface SignalBatch {
   readonly parts: Buffer[];
-  readonly senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[];
+  readonly senders: { from: RelayPeer; deliveredLocally: number; ref: string | undefined }[];
 }
 /** SUBSCRIBE/UNSUBSCRIBE at most this many channels per command when resubscribing. */
 const SUBSCRIBE_BATCH = 500;
@@ -258,7 +258,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
 
   // ---- signals ----
 
-  publish(from: Connection, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void {
+  publish(from: RelayPeer, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void {
     // Signals to one identity within one tick leave in one PUBLISH (newline-separated: a serialised signal
     // never contains a raw newline): the Redis client's cost is per command, and bursts (ICE candidates) are
     // the common case. Order is kept: batches leave in order on one connection.
@@ -368,8 +368,8 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       if (end < 0) end = message.length;
       const payload = message.subarray(start, end);
       start = end + 1;
-      if (Array.isArray(targets)) for (const t of targets as readonly Connection[]) t.sendControl(payload);
-      else (targets as Connection).sendControl(payload);
+      if (Array.isArray(targets)) for (const t of targets as readonly RelayPeer[]) t.sendControl(payload);
+      else (targets as RelayPeer).sendControl(payload);
       this.m.signalsReceived++;
     }
   }
