@@ -3,24 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MAX_CHANNEL_PAYLOAD, encodeChannelFrame } from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { RawClient, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { bulkToSlowReceiver } from '../relay/channel-scenarios.js';
+import { sync } from '../relay/barriers.js';
 import { clusterFixture, metricsOf } from './fixture.js';
 
 const fixture = clusterFixture();
-
-async function authed(url: string, identity?: TestIdentity) {
-  const r = await connectAs(url, identity);
-  fixture.track(r.client);
-  return r;
-}
-
-/** Waits until `client` has every message it will get for now: a ping answered after them. */
-async function sync(client: RawClient): Promise<void> {
-  const ref = `sync-${Math.random()}`;
-  client.send({ type: 'ping', ref });
-  for (;;) if ((await client.next('pong')).ref === ref) return;
-}
+const authed = (url: string, identity?: TestIdentity) => fixture.authed(url, identity);
 
 describe('cluster: auth and presence across nodes', () => {
   it('authenticates on every node and reports presence set on other nodes, without flapping on a second device', async () => {

@@ -3,24 +3,12 @@
 // once per connection, with the single-process mailbox's rate limit, caps and acknowledgement rules.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ServerMessage } from '../../../signaling/protocol/index.js';
-import { connectAs, createIdentity, type RawClient, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { createIdentity, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { answersUntilNow } from '../relay/barriers.js';
 import { clusterFixture } from './fixture.js';
 
 const fixture = clusterFixture();
-
-async function authed(url: string, identity?: TestIdentity) {
-  const r = await connectAs(url, identity);
-  fixture.track(r.client);
-  return r;
-}
-
-/** Everything the relay sent `client` in answer to what it sent so far (a ping/pong barrier: no sleeps). */
-async function answersUntilNow(client: RawClient, ref: string): Promise<ServerMessage[]> {
-  const start = client.received.length;
-  client.send({ type: 'ping', ref });
-  for (;;) if ((await client.next('pong')).ref === ref) break;
-  return client.received.slice(start).filter((m) => m.type !== 'pong');
-}
+const authed = (url: string, identity?: TestIdentity) => fixture.authed(url, identity);
 
 describe('cluster: contact mail across nodes', () => {
   it('a request posted while the recipient is offline is delivered when it connects to another node, until acknowledged', async () => {
