@@ -3,21 +3,14 @@
 // Redis, and this class keeps the local half: this node's connections and watchers.
 import { ErrorCode } from '../protocol/index.js';
 import type { PresenceRemote, Refusal } from './cluster/hooks.js';
+import type { Connection } from './connection.js';
 import { presenceText } from './outbound.js';
-import type { PeerDirectory, RelayPeer } from './peer.js';
 
-/** Presence's slot on a connection: the identities it watches. */
-export interface PresenceSlot {
-  subscriptions: Set<string> | null;
-}
-
-export type PresencePeer = RelayPeer & PresenceSlot;
-
-export class Presence implements PeerDirectory {
+export class Presence {
   /** identity id → its authenticated connection, or connections (several devices): most have one, so no Set. */
-  private readonly online = new Map<string, PresencePeer | PresencePeer[]>();
+  private readonly online = new Map<string, Connection | Connection[]>();
   /** identity id → connections subscribed to its presence. */
-  private readonly watchers = new Map<string, Set<PresencePeer>>();
+  private readonly watchers = new Map<string, Set<Connection>>();
 
   private remote: PresenceRemote | null = null;
 
@@ -39,7 +32,7 @@ export class Presence implements PeerDirectory {
 
   /** An admitted connection that closed before it was added. */
   release(id: string): void {
-    this.remote?.abandon(id);
+    this.remote?.release(id);
   }
 
   get onlineIdentities(): number {
@@ -51,7 +44,7 @@ export class Presence implements PeerDirectory {
   }
 
   /** The identity's connections: one, several, or undefined when offline. */
-  connectionsOf(id: string): PresencePeer | readonly PresencePeer[] | undefined {
+  connectionsOf(id: string): Connection | readonly Connection[] | undefined {
     return this.online.get(id);
   }
 
@@ -60,7 +53,7 @@ export class Presence implements PeerDirectory {
   }
 
   /** Registers an authenticated connection; the identity's first connection announces it online. */
-  add(conn: PresencePeer, id: string): void {
+  add(conn: Connection, id: string): void {
     const current = this.online.get(id);
     if (current === undefined) {
       this.online.set(id, conn);
@@ -73,7 +66,7 @@ export class Presence implements PeerDirectory {
   }
 
   /** Forgets a closing connection: its presence and its subscriptions. */
-  remove(conn: PresencePeer): void {
+  remove(conn: Connection): void {
     const id = conn.id;
     if (id !== null) {
       const current = this.online.get(id);
@@ -97,7 +90,7 @@ export class Presence implements PeerDirectory {
     }
   }
 
-  subscribe(conn: PresencePeer, ids: readonly string[]): void {
+  subscribe(conn: Connection, ids: readonly string[]): void {
     const subs = (conn.subscriptions ??= new Set());
     const fresh = [...new Set(ids)].filter((id) => !subs.has(id));
     if (subs.size + fresh.length > this.maxSubscriptions) {
@@ -122,7 +115,7 @@ export class Presence implements PeerDirectory {
     }
   }
 
-  unsubscribe(conn: PresencePeer, ids: readonly string[]): void {
+  unsubscribe(conn: Connection, ids: readonly string[]): void {
     const subs = conn.subscriptions;
     if (subs === null) return;
     for (const id of ids) {
@@ -130,7 +123,7 @@ export class Presence implements PeerDirectory {
     }
   }
 
-  private unwatch(conn: PresencePeer, id: string): void {
+  private unwatch(conn: Connection, id: string): void {
     const set = this.watchers.get(id);
     if (set?.delete(conn) && set.size === 0) {
       this.watchers.delete(id);

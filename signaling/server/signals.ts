@@ -3,14 +3,15 @@
 // In a cluster the signal is delivered here first, then published once for the target's other nodes.
 import { ErrorCode, MAX_CONTROL_BYTES } from '../protocol/index.js';
 import type { SignalRemote } from './cluster/hooks.js';
+import type { Connection } from './connection.js';
 import type { RelayCounters } from './counters.js';
 import { signalText } from './outbound.js';
-import type { PeerDirectory, RelayPeer } from './peer.js';
+import type { Presence } from './presence.js';
 
 export function forwardSignal(
-  presence: PeerDirectory,
+  presence: Presence,
   counters: RelayCounters,
-  from: RelayPeer,
+  from: Connection,
   to: string,
   data: unknown,
   ref: string | undefined,
@@ -30,13 +31,13 @@ export function forwardSignal(
   const payload = Buffer.from(text);
   let delivered = 0;
   if (Array.isArray(targets)) {
-    for (const target of targets as readonly RelayPeer[]) {
+    for (const target of targets as readonly Connection[]) {
       if (target === from) continue; // a signal to one's own id reaches one's other devices only
       target.sendControl(payload);
       delivered++;
     }
   } else if (targets !== undefined && targets !== from) {
-    (targets as RelayPeer).sendControl(payload);
+    (targets as Connection).sendControl(payload);
     delivered++;
   }
   counters.signalsForwarded += delivered;

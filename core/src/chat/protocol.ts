@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 
 export const MAX_TEXT_CHARS = 64 * 1024;
+/** The longest delay a 'retry' frame may ask for. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 export const ChatFrameSchema = z.discriminatedUnion('t', [
   z.object({
@@ -26,6 +28,16 @@ export const ChatFrameSchema = z.discriminatedUnion('t', [
       .array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/))
       .min(1)
       .max(512),
+  }),
+  // Not stored (a per-contact limit): send these again after `afterMs`, in order; later ones wait too. A peer
+  // on an older version drops the frame as malformed and resends when its session restarts, as before.
+  z.object({
+    t: z.literal('retry'),
+    ids: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{8,64}$/))
+      .min(1)
+      .max(512),
+    afterMs: z.number().int().min(0).max(MAX_RETRY_AFTER_MS),
   }),
 ]);
 export type ChatFrame = z.infer<typeof ChatFrameSchema>;

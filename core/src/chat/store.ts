@@ -7,8 +7,11 @@
 // A conversation is bounded (issue 12.8: a flooding contact filled the disk and made the CLI's store so
 // large that `parley listen` could not start): beyond a message count or text size the oldest messages
 // are pruned (outbox entries never), and incoming messages are rate-limited per contact with a bounded
-// number waiting to be stored. A refused message is not acknowledged, so an honest sender keeps it in
-// its outbox and sends it again later; nothing acknowledged is ever dropped unseen.
+// number waiting to be stored. A refused message is not acknowledged and the refusal says when to try
+// again (ChatQuotaError.retryAfterMs; the service tells the sender with a 'retry' frame), so an honest
+// sender keeps it in its outbox and sends it again then; nothing acknowledged is ever dropped unseen.
+// Order holds through refusals: once a message of a contact was refused, later ones of that contact are
+// refused too until that one comes back (the gate's head), so nothing overtakes it.
 import { z } from 'zod';
 import type { ChatMessage, MessageStatus } from '../api.js';
 import type { KeyValueStore } from '../platform/types.js';
@@ -30,27 +33,36 @@ export interface ChatStoreLimits {
   maxMessages: number;
   /** Text kept per conversation, in characters (default 4 Mi, about 4-12 MiB on disk). */
   maxTextChars: number;
-  /** Incoming messages stored per contact per minute, sustained (default 3,000). */
+  /** Incoming messages stored per contact per minute, sustained (default 600). */
   incomingPerMinute: number;
-  /** Incoming messages accepted at once before the rate applies (default 3,000). */
+  /** Incoming messages accepted at once before the rate applies (default 300). */
   incomingBurst: number;
-  /** Incoming messages waiting to be stored per contact; more are refused (default 2,048). */
+  /** Incoming messages waiting to be stored per contact; more are refused (default 256). */
   maxQueued: number;
 }
 
-// A refused message is not acknowledged and waits in the sender's outbox until the session restarts, so the
-// limits sit far above what a person or a script talking to a person sends: they stop floods, not chats.
+// A refused message waits in the sender's outbox and comes back after the delay the refusal named, so these
+// are per-contact budgets, not a loss: a burst of 300 at once, then 10 a second.
 export const DEFAULT_CHAT_LIMITS: ChatStoreLimits = {
   maxMessages: 10_000,
   maxTextChars: 4 * 1024 * 1024,
-  incomingPerMinute: 3000,
-  incomingBurst: 3000,
-  maxQueued: 2048,
+  incomingPerMinute: 600,
+  incomingBurst: 300,
+  maxQueued: 256,
 };
 
-/** An incoming message refused by a per-contact limit; it is not acknowledged, so the sender keeps it. */
+/** Bounds of the delay a refusal names. */
+export const MIN_RETRY_MS = 50;
+export const MAX_RETRY_MS = 60_000;
+/** A refused message the sender never brings back stops holding the contact's later messages after this. */
+const GATE_EXPIRY_MS = 2 * MAX_RETRY_MS;
+
+/** An incoming message refused by a per-contact limit; not acknowledged: the sender keeps it and retries after `retryAfterMs`. */
 export class ChatQuotaError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
     super(message);
     this.name = 'ChatQuotaError';
   }
@@ -82,13 +94,24 @@ type StoredMessage = z.infer<typeof StoredMessageSchema>;
 
 const pad = (seq: number): string => String(seq).padStart(12, '0');
 
+/** One contact's incoming budget: token bucket, queue, and the refused message later ones wait behind. */
+interface Bucket {
+  tokens: number;
+  at: number;
+  queued: number;
+  /** Arrival counter: a message that arrived before the head is not held behind it. */
+  arrivals: number;
+  head: { id: string; n: number } | null;
+  headAt: number;
+}
+
 export class ChatStore {
   readonly #store: KeyValueStore;
   readonly #queue = new SerialQueue();
   readonly #meta = new Map<string, Meta>();
   readonly #limits: ChatStoreLimits;
   readonly #now: () => number;
-  readonly #buckets = new Map<string, { tokens: number; at: number; queued: number }>();
+  readonly #buckets = new Map<string, Bucket>();
 
   constructor(store: KeyValueStore, limits: Partial<ChatStoreLimits> = {}, now: () => number = Date.now) {
     this.#store = store;
@@ -96,24 +119,50 @@ export class ChatStore {
     this.#now = now;
   }
 
-  /** Takes one incoming-message token for the contact, or throws ChatQuotaError. Synchronous: nothing queues past it. */
-  #admit(contactId: string): { release(): void } {
-    const { incomingPerMinute, incomingBurst, maxQueued } = this.#limits;
+  #bucket(contactId: string): Bucket {
+    const { incomingPerMinute, incomingBurst } = this.#limits;
     const now = this.#now();
     let b = this.#buckets.get(contactId);
     if (!b) {
-      b = { tokens: incomingBurst, at: now, queued: 0 };
+      b = { tokens: incomingBurst, at: now, queued: 0, arrivals: 0, head: null, headAt: 0 };
       this.#buckets.set(contactId, b);
     }
     b.tokens = Math.min(incomingBurst, b.tokens + ((now - b.at) * incomingPerMinute) / 60_000);
     b.at = now;
-    if (b.queued >= maxQueued)
-      throw new ChatQuotaError(`too many messages from this contact waiting to be stored (${maxQueued})`);
-    if (b.tokens < 1) throw new ChatQuotaError(`this contact sends more than ${incomingPerMinute} messages a minute`);
-    b.tokens -= 1;
+    if (b.head !== null && now - b.headAt > GATE_EXPIRY_MS) b.head = null;
+    return b;
+  }
+
+  /** Refuses message `id` (arrival `n`); the earliest refused one is the gate's head (later ones wait behind it). */
+  #refuse(b: Bucket, id: string, n: number, message: string, afterMs: number): ChatQuotaError {
+    if (b.head === null || n < b.head.n) {
+      b.head = { id, n };
+      b.headAt = this.#now();
+    }
+    return new ChatQuotaError(message, Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, Math.ceil(afterMs))));
+  }
+
+  /** Takes a place in the contact's queue (and an arrival number), or throws ChatQuotaError. Synchronous. */
+  #enqueue(contactId: string, id: string): { n: number; release(): void } {
+    const b = this.#bucket(contactId);
+    const n = b.arrivals++;
+    if (b.queued >= this.#limits.maxQueued)
+      throw this.#refuse(b, id, n, `too many messages from this contact waiting to be stored (${b.queued})`, 0);
     b.queued++;
-    const bucket = b;
-    return { release: () => void bucket.queued-- };
+    return { n, release: () => void b.queued-- };
+  }
+
+  /** Takes one incoming-message token (in order behind a refused message), or throws ChatQuotaError. */
+  #admit(contactId: string, id: string, n: number): void {
+    const { incomingPerMinute } = this.#limits;
+    const b = this.#bucket(contactId);
+    const wait = b.tokens >= 1 ? 0 : ((1 - b.tokens) * 60_000) / incomingPerMinute;
+    if (b.head !== null && b.head.id !== id && n > b.head.n)
+      throw this.#refuse(b, id, n, 'an earlier message of this contact was refused and has not come back yet', wait);
+    if (b.tokens < 1)
+      throw this.#refuse(b, id, n, `this contact sends more than ${incomingPerMinute} messages a minute`, wait);
+    b.tokens -= 1;
+    if (b.head?.id === id) b.head = null;
   }
 
   /**
@@ -201,14 +250,16 @@ export class ChatStore {
     message: { id: string; text: string; sentAt: number },
     now = Date.now(),
   ): Promise<ChatMessage | null> {
-    let slot: { release(): void };
+    let slot: { n: number; release(): void };
     try {
-      slot = this.#admit(contactId);
+      slot = this.#enqueue(contactId, message.id);
     } catch (error) {
       return Promise.reject(error as Error);
     }
     const done = this.#queue.run(async () => {
+      // A duplicate is answered (acknowledged) whatever the limits: its first ack may have been lost.
       if ((await this.#store.get(`chat/${contactId}/id/${message.id}`)) !== undefined) return null;
+      this.#admit(contactId, message.id, slot.n);
       const meta = await this.#loadMeta(contactId);
       const stored: StoredMessage = { ...message, direction: 'in', at: now, status: 'delivered', seq: meta.nextSeq };
       await this.#store.set(`chat/${contactId}/m/${pad(stored.seq)}`, stored);

@@ -17,16 +17,14 @@ import {
 import type { Role } from '../crypto/roles.js';
 import { createHandshake, type EstablishedChannel } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
+import type { RelayChannelSocket } from '../relay/channel.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
-import type { FrameTransport, RecordSocket } from './transport.js';
+import type { FrameTransport } from './transport.js';
 
 export interface RelayTransportOptions {
-  /** A relay channel, or a direct TCP connection (the same handshake and records run over both). */
-  socket: RecordSocket;
-  /** What the transport reports as its path (default 'relay'). */
-  path?: 'relay' | 'tcp';
+  socket: RelayChannelSocket;
   identity: IdentityKeyPair;
   peerKey: PublicIdentityKey;
   peerId: string;
@@ -61,8 +59,8 @@ interface Sealing {
 }
 
 export class RelayTransport extends FramePipe implements FrameTransport {
-  readonly path: 'relay' | 'tcp';
-  readonly #socket: RecordSocket;
+  readonly path = 'relay' as const;
+  readonly #socket: RelayChannelSocket;
   readonly #channel: EstablishedChannel;
   /** Frames accepted by send() that no record holds yet, in order; #queueHead is the first unsent. */
   #queue: Uint8Array[] = [];
@@ -81,14 +79,12 @@ export class RelayTransport extends FramePipe implements FrameTransport {
   readonly #offs: Array<() => void> = [];
 
   private constructor(
-    socket: RecordSocket,
+    socket: RelayChannelSocket,
     channel: EstablishedChannel,
     lowWater: number,
     pending: Uint8Array[],
-    path: 'relay' | 'tcp',
   ) {
     super(lowWater);
-    this.path = path;
     this.#socket = socket;
     this.#channel = channel;
     this.#offs.push(socket.onFrame((m) => this.#onSealed(m)));
@@ -104,7 +100,6 @@ export class RelayTransport extends FramePipe implements FrameTransport {
    */
   static async establish(options: RelayTransportOptions): Promise<RelayTransport> {
     const { socket } = options;
-    const what = options.path === 'tcp' ? 'TCP' : 'relay';
     const hs = await createHandshake({
       identity: options.identity,
       peerKey: options.peerKey,
@@ -134,8 +129,8 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       for (;;) {
         const m = inbox.shift();
         if (m) return m;
-        if (closedWith !== null) throw new Error(`${what} connection closed during the handshake: ${closedWith}`);
-        if (timedOut) throw new Error(`${what} handshake timed out`);
+        if (closedWith !== null) throw new Error(`relay channel closed during the handshake: ${closedWith}`);
+        if (timedOut) throw new Error('relay handshake timed out');
         waiter = deferred<void>();
         await waiter.promise;
         waiter = null;
@@ -148,14 +143,14 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       try {
         peerMessage = JSON.parse(fromUtf8(peerBytes));
       } catch {
-        throw new Error(`the peer sent a malformed ${what} handshake`);
+        throw new Error('the peer sent a malformed relay handshake');
       }
       const channel = await hs.complete(peerMessage);
       socket.send(await channel.confirmation());
       await channel.checkConfirmation(await next());
       offMessage();
       offClose();
-      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, inbox, options.path ?? 'relay');
+      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, inbox);
     } catch (error) {
       offMessage();
       offClose();

@@ -4,7 +4,8 @@
 // the receiving node grants credit back only once frames have left it for its client, so a slow receiver
 // pauses its sender across nodes and costs each node about one window.
 import { ErrorCode } from '../../protocol/index.js';
-import type { Channel, ChannelPeer, Channels, RemoteEnd } from '../channels.js';
+import type { Channel, Channels, RemoteEnd } from '../channels.js';
+import type { Connection } from '../connection.js';
 import type { RelayCounters } from '../counters.js';
 import type { RelayLogger } from '../logger.js';
 import type { ChannelsRemote, PendingOffer } from './hooks.js';
@@ -28,7 +29,7 @@ export interface Offer {
 }
 
 interface Join {
-  readonly conn: ChannelPeer;
+  readonly conn: Connection;
   readonly opener: string;
   readonly tag: string;
   readonly num: number;
@@ -43,7 +44,7 @@ export interface Publisher {
 
 export class ClusterEnd implements RemoteEnd {
   readonly blockedOn = null;
-  blocking: Set<ChannelPeer> | null = null;
+  blocking: Set<Connection> | null = null;
   channel: Channel | null = null;
   /** Bytes sent to the other node and not yet credited back. */
   inflight = 0;
@@ -81,7 +82,7 @@ export class ClusterEnd implements RemoteEnd {
   }
 
   /** A frame from the other node for our client. */
-  deliver(conn: ChannelPeer, body: Buffer, counters: RelayCounters): void {
+  deliver(conn: Connection, body: Buffer, counters: RelayCounters): void {
     if (conn.ws.readyState !== OPEN) {
       this.link.sendCredit(this.remoteNum, body.length); // dropped with the channel: never hold the sender
       return;
@@ -122,7 +123,7 @@ export class RemoteChannels implements ChannelsRemote {
     return this.offers.size;
   }
 
-  join(conn: ChannelPeer, to: string, tag: string): boolean {
+  join(conn: Connection, to: string, tag: string): boolean {
     const key = offerKey(to, conn.id!, tag);
     const offer = this.offers.get(key);
     if (offer === undefined) return false;
@@ -251,7 +252,7 @@ export class RemoteChannels implements ChannelsRemote {
     for (const [j, join] of this.joins) this.endJoin(j, join);
   }
 
-  private startJoin(conn: ChannelPeer, offer: Offer): void {
+  private startJoin(conn: Connection, offer: Offer): void {
     const num = this.channels.reserve();
     const j = ++this.joinSerial;
     const timer = setTimeout(() => {

@@ -1,7 +1,8 @@
 // Issue 12.8: floods with no backpressure. A contact could send without limit; every message was kept
 // forever, so the CLI's store (replayed into memory at start) grew until `parley listen` could not start.
 // Conversations are now bounded (oldest pruned, outbox kept) and incoming messages rate-limited per
-// contact with a bounded queue; refused messages are not acknowledged (the sender keeps them).
+// contact with a bounded queue; refused messages are not acknowledged (the sender keeps them and retries
+// after the delay the refusal names: flood.test.ts).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,16 +53,25 @@ describe('ChatStore limits', () => {
     expect((await store.pending(C)).map((m) => m.text)).toEqual(['mine 0', 'mine 1', 'mine 2', 'mine 3', 'mine 4']);
   });
 
-  it('rate-limits incoming messages per contact, refilling with time', async () => {
+  it('rate-limits incoming messages per contact, refilling with time; a refusal says when to retry', async () => {
     let now = 0;
     const store = new ChatStore(memoryStore(), { incomingPerMinute: 60, incomingBurst: 10 }, () => now);
     for (let i = 0; i < 10; i++) await store.addIncoming(C, { id: id(i), text: 'hi', sentAt: 1 });
-    await expect(store.addIncoming(C, { id: id(10), text: 'hi', sentAt: 1 })).rejects.toBeInstanceOf(ChatQuotaError);
+    await expect(store.addIncoming(C, { id: id(10), text: 'hi', sentAt: 1 })).rejects.toMatchObject({
+      name: 'ChatQuotaError',
+      retryAfterMs: 1000, // one message a second
+    });
     // Another contact has its own budget.
     await expect(store.addIncoming('d'.repeat(43), { id: id(10), text: 'hi', sentAt: 1 })).resolves.not.toBeNull();
     now += 1000;
+    // In order: nothing overtakes the refused message, which gets the refilled token when it comes back.
+    await expect(store.addIncoming(C, { id: id(11), text: 'hi', sentAt: 1 })).rejects.toBeInstanceOf(ChatQuotaError);
+    await expect(store.addIncoming(C, { id: id(10), text: 'hi', sentAt: 1 })).resolves.not.toBeNull();
+    await expect(store.addIncoming(C, { id: id(11), text: 'hi', sentAt: 1 })).rejects.toBeInstanceOf(ChatQuotaError);
+    // A message already stored is answered (acknowledged again) whatever the budget.
+    await expect(store.addIncoming(C, { id: id(3), text: 'hi', sentAt: 1 })).resolves.toBeNull();
+    now += 1000;
     await expect(store.addIncoming(C, { id: id(11), text: 'hi', sentAt: 1 })).resolves.not.toBeNull();
-    await expect(store.addIncoming(C, { id: id(12), text: 'hi', sentAt: 1 })).rejects.toBeInstanceOf(ChatQuotaError);
   });
 
   it('bounds how many incoming messages wait to be stored; the rest are refused at once', async () => {
@@ -75,7 +85,9 @@ describe('ChatStore limits', () => {
         .filter((r) => r.status === 'rejected')
         .every((r) => (r as PromiseRejectedResult).reason instanceof ChatQuotaError),
     ).toBe(true);
-    // Once stored, the queue has room again.
+    // Once stored, the queue has room again, for the first refused message first (order).
+    await expect(store.addIncoming(C, { id: id(99), text: 't', sentAt: 1 })).rejects.toBeInstanceOf(ChatQuotaError);
+    await expect(store.addIncoming(C, { id: id(5), text: 't', sentAt: 1 })).resolves.not.toBeNull();
     await expect(store.addIncoming(C, { id: id(99), text: 't', sentAt: 1 })).resolves.not.toBeNull();
   });
 
