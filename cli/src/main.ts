@@ -15,6 +15,16 @@ import { registerSend } from './commands/send.js';
 import { registerReceive } from './commands/receive.js';
 import { registerTransfers } from './commands/transfers.js';
 
+/** What a direct connection exposes (issue 12.17, docs/decisions/node-webrtc.md): said where users choose. */
+export const DIRECT_EXPOSURE_HELP = `
+Direct connections (the default) and what they expose:
+  Without --relay-only, parley connects to a contact directly with WebRTC (@roamhq/wrtc 0.10: libwebrtc
+  M106, 2022, without later security fixes). The contact then learns your IP addresses, and that WebRTC
+  stack parses what the contact sends. With --relay-only no direct connection is made or accepted: the
+  contact's data reaches this process only as AES-GCM records through the relay, and the relay sees no
+  address of yours beyond its own connection. Use --relay-only with contacts you do not fully trust.
+`;
+
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
@@ -57,6 +67,7 @@ export function buildProgram(): Command {
 
   // Every command documents the exit codes; commander copies exitOverride/configureHelp to subcommands
   // created after them, but help text must be added per command.
+  program.addHelpText('after', DIRECT_EXPOSURE_HELP);
   for (const cmd of [program, ...program.commands]) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }
