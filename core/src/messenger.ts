@@ -326,6 +326,18 @@ export class Messenger {
     return this.transfers.send(contactId, files);
   }
 
+  /**
+   * Connects to a contact ahead of need (the user opened their chat), so the first message, file or call
+   * starts on an open path. Only for an accepted contact the relay reports online; otherwise it does nothing
+   * (a waiting contact's client ignores our signals; an offline one cannot answer).
+   */
+  connect(contactId: IdentityId): void {
+    if (this.#closed) return;
+    const contact = this.#contacts.get(contactId);
+    if (!contact || contact.status === 'waiting' || !this.#relayFor(contactId)?.isOnline(contactId)) return;
+    this.sessionFor(contactId);
+  }
+
   pathOf(contactId: IdentityId): SessionPath {
     return this.#sessions.get(contactId)?.path ?? 'none';
   }

@@ -198,8 +198,11 @@ export class AppState {
 
   private upsertContact(c: Contact): void {
     const i = this.contacts.findIndex((x) => x.id === c.id);
+    const wasOnline = i >= 0 && this.contacts[i]!.online;
     if (i >= 0) this.contacts[i] = c;
     else this.contacts.push(c);
+    // The open chat's contact came online: connect now, not when the user sends.
+    if (c.id === this.activeId && c.online && !wasOnline) this.engine?.connect(c.id);
   }
 
   private isVisible(): boolean {
@@ -241,6 +244,8 @@ export class AppState {
     if (contactId) {
       const conv = this.conversation(contactId);
       if (!conv.loadedOnce) void conv.loadOlder();
+      // Connect while the user reads and types: the message (or file, or call) then starts at once.
+      this.engine?.connect(contactId);
       if (this.isVisible()) void this.markRead(contactId);
     }
   }

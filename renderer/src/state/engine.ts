@@ -35,6 +35,8 @@ export interface EngineLike {
   markRead(contactId: IdentityId): Promise<void>;
   safetyNumber(contactId: IdentityId): Promise<string>;
   setVerified(contactId: IdentityId, verified: boolean): Promise<Contact>;
+  /** Connects ahead of need (an open chat with an online, accepted contact); does nothing otherwise. */
+  connect(contactId: IdentityId): void;
   pathOf(contactId: IdentityId): SessionPath;
   relayState(): { state: RelayState; url: string | null };
   on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe;

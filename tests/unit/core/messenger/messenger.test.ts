@@ -119,6 +119,31 @@ describe('Messenger', () => {
     expect(bobAead.calls.decrypt).toBeGreaterThan(0);
   });
 
+  it('connect() opens the path to an online contact before anything is sent; an offline one is left alone', async () => {
+    const relay = await relays.start();
+    const alice = await openPeer('Alice', relay.url);
+    const bob = await openPeer('Bob', relay.url);
+    const carol = await openPeer('Carol', relay.url);
+    await pair(alice, bob);
+    await pair(alice, carol);
+    await carol.close();
+    await nextEvent<Contact>(
+      (l) => alice.on('contact', l),
+      (c) => c.id === carol.identity.id && !c.online,
+    );
+    expect(alice.pathOf(bob.identity.id)).toBe('none');
+    const up = nextEvent<{ contactId: string; path: string }>(
+      (l) => alice.on('path', l),
+      (p) => p.contactId === bob.identity.id && p.path === 'relay',
+    );
+    alice.connect(bob.identity.id);
+    alice.connect(carol.identity.id);
+    await up;
+    expect(alice.pathOf(bob.identity.id)).toBe('relay');
+    expect(alice.pathOf(carol.identity.id)).toBe('none');
+    expect(alice.routeOf(carol.identity.id)).toBe('none');
+  });
+
   it('runs file transfer on every session it creates, including one the contact opened', async () => {
     const relay = await relays.start();
     const aliceFiles = memoryFiles();
