@@ -3,7 +3,9 @@
 //   (a) file throughput through the app (picked in the composer, accepted in the UI, verified by the
 //       engine, written to OPFS) beside a bare simple-peer data-channel pump between the same browsers,
 //       BENCH_E2E_ROUNDS (default 3) interleaved rounds, best of each kept;
-//   (b) call click → first remote video frame in the app beside a bare simple-peer video call page.
+//   (b) call click → first remote video frame in the app beside a bare simple-peer video call page;
+//   (c) with PAIRDROP_DIR set (a PairDrop checkout, see bench/README.md), PairDrop's own server and web app
+//       moving the same file between the same browsers in each round → vsPairdrop (app ÷ PairDrop MB/s).
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,11 +28,15 @@ import {
   randomFile,
   startWebRelay,
 } from '../tests/harness/app/app.js';
+import { PairDropPair, startPairDrop } from './pairdrop/driver.js';
 
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;
 /** File transfer rounds (bare then app each round, best of each kept): single runs vary a lot on 2 shared cores. */
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+/** A PairDrop checkout with its npm dependencies installed (GPL-3.0, not on npm: not part of Parley). */
+const PAIRDROP_DIR = process.env.PAIRDROP_DIR;
+const PAIRDROP_PORT = 3100;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -321,7 +327,12 @@ async function main(): Promise<void> {
     tb = await createTestbed({ hosts: ['a', 'b', 'relay'] });
     const relay = await startWebRelay(tb.hosts.relay);
     const origin = new URL(relay.httpUrl).origin;
-    const opts = { media: true, secureOrigins: [origin], extraArgs: ['--autoplay-policy=no-user-gesture-required'] };
+    const pairdropOrigin = `http://${tb.hosts.relay.address}:${PAIRDROP_PORT}`;
+    const opts = {
+      media: true,
+      secureOrigins: [origin, pairdropOrigin],
+      extraArgs: ['--autoplay-policy=no-user-gesture-required'],
+    };
     // Persistent profiles, as a user's browser has: storage on disk. Off-the-record contexts keep the
     // origin-private file system in the browser process's memory, an IPC per write (~1 CPU-s per 100 MB).
     // The bare pages and call pages open in the same browsers.
@@ -335,9 +346,15 @@ async function main(): Promise<void> {
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
     // Measure the direct path, like the bare pump (the app starts on the relay while direct connects).
     await Promise.all([alice.waitHeaderPath('direct', 60_000), bob.waitHeaderPath('direct', 60_000)]);
-    // Bare and app runs interleaved, best of each kept: load changes hit both alike.
+    let pairdrop: PairDropPair | null = null;
+    if (PAIRDROP_DIR) {
+      const server = await startPairDrop(tb.hosts.relay, PAIRDROP_DIR, dir, PAIRDROP_PORT);
+      pairdrop = await PairDropPair.open(browserA, browserB, server);
+    } else log('(c) PAIRDROP_DIR is not set: PairDrop not measured (see bench/README.md)');
+    // Bare, app (and PairDrop) runs interleaved, best of each kept: load changes hit them alike.
     let bareMBps = 0;
     let appMBps = 0;
+    let pairdropMBps = 0;
     /** app ÷ bare of each round: the two runs of a round share the machine's load of the moment. */
     const roundRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -353,6 +370,14 @@ async function main(): Promise<void> {
       log(
         `    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`,
       );
+      if (pairdrop) {
+        log(`(c) round ${round}/${ROUNDS}: PairDrop, ${FILE_BYTES / 1024 / 1024} MB…`);
+        const path = join(dir, `pairdrop-${round}.bin`);
+        await randomFile(path, FILE_BYTES);
+        const mbps = await pairdrop.transfer(path, FILE_BYTES, STEP_TIMEOUT);
+        log(`    PairDrop ${mbps.toFixed(1)} MB/s`);
+        pairdropMBps = Math.max(pairdropMBps, mbps);
+      }
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
       roundRatios.push(Number((app / bare).toFixed(3)));
@@ -363,11 +388,19 @@ async function main(): Promise<void> {
     log('(b) app video call…');
     const appCallMs = await appCall(alice, bob);
 
+    await pairdrop?.close();
     const transferRatio = appMBps / bareMBps;
+    const vsPairdrop = pairdrop ? appMBps / pairdropMBps : null;
     const callRatio = appCallMs / bareCallMs;
     const rows: Array<[string, string, string, string]> = [
       ['measure', 'app', 'bare', 'ratio (target)'],
       ['file throughput MB/s', appMBps.toFixed(1), bareMBps.toFixed(1), `${transferRatio.toFixed(2)} (≥ 0.9)`],
+      [
+        'file throughput MB/s vs PairDrop',
+        appMBps.toFixed(1),
+        pairdrop ? `PairDrop ${pairdropMBps.toFixed(1)}` : 'not measured',
+        vsPairdrop === null ? '- (≥ 1.4)' : `${vsPairdrop.toFixed(2)} (≥ 1.4)`,
+      ],
       [
         'call click → first remote frame ms',
         appCallMs.toFixed(0),
@@ -381,6 +414,8 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         transferRatio: Number(transferRatio.toFixed(3)),
         callRatio: Number(callRatio.toFixed(3)),
+        vsPairdrop: vsPairdrop === null ? null : Number(vsPairdrop.toFixed(3)),
+        pairdropMBps: pairdrop ? Number(pairdropMBps.toFixed(2)) : null,
         appMBps: Number(appMBps.toFixed(2)),
         bareMBps: Number(bareMBps.toFixed(2)),
         appCallMs: Math.round(appCallMs),
