@@ -1,194 +1,72 @@
 // npm run bench:cluster — the relay as one process beside a 3-node cluster on one real redis-server, in one
-// run, with the phases of bench:relay: (a) idle authenticated connections (1 node vs 3 nodes; RSS per node,
-// Redis memory per online identity), (b) signals msgs/s and p50/p99 (same node vs across nodes), (c) relay
-// channel MB/s and CPU per GB (same node vs across nodes), (d) presence convergence after a node is
-// SIGKILLed. Every load is bounded in count and time. Prints a table, then one JSON line (the last line).
+// run, with the phases of bench:relay (shared in relay-phases.ts): (a) idle authenticated connections (1 node vs
+// 3 nodes; RSS per node, Redis memory per online identity), (b) signals msgs/s and p50/p99 (same node vs across
+// nodes), (c) relay channel MB/s and CPU per GB (same node vs across nodes), (d) presence convergence after a
+// node is SIGKILLed. Every load is bounded in count and time. Prints a table, then one JSON line (the last line).
 //
 // Servers run the compiled relay (dist/, rebuilt incrementally first) as plain `node -e`; clients run this
 // file with --role clients. redis-server is started here on a free loopback port, nothing saved, stopped by PID.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
-import {
-  MAX_FRAME_BYTES,
-  PROTOCOL_VERSION,
-  encodeChannelFrame,
-  identityIdOf,
-  relayAuthStatement,
-  signWith,
-  toBase64url,
-  watchGrantStatement,
-  type WatchGrant,
-} from '../signaling/protocol/index.js';
+import type WebSocket from 'ws';
+import { signWith, toBase64url, watchGrantStatement, type WatchGrant } from '../signaling/protocol/index.js';
 import { RedisServer } from '../tests/harness/redis/redis-server.js';
+import {
+  CHANNEL_PAIRS,
+  FD_LIMIT,
+  MB,
+  ROOT,
+  SERVE_JS,
+  SIGNAL_PAIRS,
+  SIGNAL_WINDOW,
+  alternateSlices,
+  buildRelay,
+  clientPhaseHandlers,
+  connectRelay,
+  launch as launchChild,
+  relayPair,
+  serve,
+  stopChildren,
+  type Child,
+  type IdleArgs,
+  type Identity,
+  type LoadArgs,
+  type Mem,
+  type Mode,
+} from './relay-phases.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = dirname(dirname(SELF));
 
-const FD_LIMIT = Number(
-  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], {
-    encoding: 'utf8',
-  }).stdout.trim(),
-);
 /** Idle connections per relay process: BENCH_IDLE, at most what one process has descriptors for. */
 const IDLE_PER_NODE = Math.min(Number(process.env.BENCH_IDLE ?? 5_000), FD_LIMIT - 60);
 const CLIENT_PROCESSES = 3;
-const SIGNAL_PAIRS = 32;
-const SIGNAL_WINDOW = 32;
-const CHANNEL_PAIRS = 2;
-const FRAME_PAYLOAD = 64 * 1024;
-const FRAME_WINDOW = 8 * 1024 * 1024;
 const WARMUP_MS = 800;
 const SLICES = 8;
 const SLICE_MS = 600;
-const PHASE_DEADLINE_MS = 60_000;
 const SECRET = 'bench-cluster-secret-0123456789';
-const MB = 1024 * 1024;
+/** BENCH_RELAY_DIST: run the servers on another build of the relay (a copy of dist/ inside the repo, to compare
+ * a change with what it replaces in interleaved rounds); dist/ is then not rebuilt. */
+const RELAY_DIST = process.env.BENCH_RELAY_DIST ?? 'dist';
 
-// ---------------------------------------------------------------- tiny RPC over the IPC channel
-type Handler = (args: any) => Promise<unknown> | unknown;
-
-function serve(handlers: Record<string, Handler>): void {
-  process.on('message', (msg: { id: number; cmd: string; args: unknown }) => {
-    Promise.resolve()
-      .then(() => {
-        const handler = handlers[msg.cmd];
-        if (!handler) throw new Error(`unknown command ${msg.cmd}`);
-        return handler(msg.args);
-      })
-      .then(
-        (result) => process.send!({ id: msg.id, ok: true, result }),
-        (err: unknown) =>
-          process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-      );
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
-interface Child {
-  proc: ChildProcess;
-  call<T>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
-}
-
-let nextCallId = 1;
-function launch(role: string, serverCode?: string): Child {
-  const args =
-    serverCode !== undefined
-      ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'`
-      : `--import tsx "${SELF}" --role ${role}`;
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --expose-gc ${args}`;
-  const proc = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  proc.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: string }) => {
-    const p = pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(`${role}: ${msg.error}`));
-  });
-  proc.on('exit', (code, signal) => {
-    for (const p of pending.values()) p.reject(new Error(`${role} exited (${code ?? signal})`));
-    pending.clear();
-  });
-  return {
-    proc,
-    call<T>(cmd: string, args?: unknown, timeoutMs = PHASE_DEADLINE_MS): Promise<T> {
-      const id = nextCallId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${role} ${cmd}: no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
-        });
-        proc.send({ id, cmd, args });
-      });
-    },
-  };
-}
+const launch = (role: string, serverCode?: string): Child => launchChild(SELF, role, serverCode);
 
 // ---------------------------------------------------------------- server role (plain JS, run by `node -e`)
-interface Mem {
-  rss: number;
-  heapUsed: number;
-}
-
 function relayJs(cluster: { redisUrl: string; nodeId: string } | null): string {
   const clusterOption = cluster ? `cluster: ${JSON.stringify({ ...cluster, secret: SECRET })},` : '';
-  return `
-const { startRelay, createDefaultLogger } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/signaling/server/index.js')).href)});
+  return `${SERVE_JS}
+const { startRelay, createDefaultLogger } = await import(${JSON.stringify(pathToFileURL(join(ROOT, RELAY_DIST, 'signaling/server/index.js')).href)});
 const relay = await startRelay({
   host: '127.0.0.1', port: 0, logger: createDefaultLogger('warn'), ${clusterOption}
-  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_PER_NODE + 5_000} },
+  limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_PER_NODE + 5_000}, maxSockets: 1e9, maxSocketsPerIp: 1e9, maxUnauthenticated: 1e9, maxUnauthenticatedPerIp: 1e9 },
 });
-process.on('message', (msg) => {
-  Promise.resolve()
-    .then(async () => {
-      switch (msg.cmd) {
-        case 'info': return { url: relay.url };
-        case 'stats': return relay.stats();
-        case 'cpu': { const c = process.cpuUsage(); return c.user + c.system; }
-        case 'mem': {
-          globalThis.gc(); await new Promise((r) => setTimeout(r, 100)); globalThis.gc();
-          const m = process.memoryUsage();
-          return { rss: m.rss, heapUsed: m.heapUsed };
-        }
-        default: throw new Error('unknown command ' + msg.cmd);
-      }
-    })
-    .then((result) => process.send({ id: msg.id, ok: true, result }), (err) => process.send({ id: msg.id, ok: false, error: String(err && err.message || err) }));
-});
+serve({ ...processHandlers, info: () => ({ url: relay.url }), stats: () => relay.stats() });
 process.on('disconnect', () => void relay.close().then(() => process.exit(0)));
 `;
 }
 
 // ---------------------------------------------------------------- client role
-interface Identity {
-  pub: string;
-  id: string;
-  privateKey: CryptoKey;
-}
-
-async function newIdentity(): Promise<Identity> {
-  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const pub = toBase64url(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
-  return { pub, id: await identityIdOf({ alg: 'Ed25519', pub }), privateKey: pair.privateKey };
-}
-
-const socketOf = new WeakMap<WebSocket, { cork(): void; uncork(): void }>();
-
-function openSocket(url: string, localAddress?: string): WebSocket {
-  const ws = new WebSocket(url, {
-    perMessageDeflate: false,
-    maxPayload: MAX_FRAME_BYTES,
-    ...(localAddress ? { localAddress } : {}),
-  });
-  ws.on('error', () => {});
-  ws.once('upgrade', (res) => socketOf.set(ws, res.socket));
-  return ws;
-}
-
-function burst(ws: WebSocket, sends: () => void): void {
-  const socket = socketOf.get(ws);
-  socket?.cork();
-  sends();
-  socket?.uncork();
-}
-
-function firstMessage(ws: WebSocket): Promise<Buffer> {
-  const p = new Promise<Buffer>((resolve, reject) => {
-    ws.once('message', (data) => resolve(data as Buffer));
-    ws.once('close', (code) => reject(new Error(`closed (${code})`)));
-  });
-  p.catch(() => undefined);
-  return p;
-}
-
 /** `of`'s watch grant for `watcher`: presence is for contacts only (protocol v2). */
 async function grantOf(of: Identity, watcher: string): Promise<WatchGrant> {
   const exp = Date.now() + 3600_000;
@@ -196,228 +74,22 @@ async function grantOf(of: Identity, watcher: string): Promise<WatchGrant> {
   return { of: of.id, key: { alg: 'Ed25519', pub: of.pub }, to: watcher, exp, sig };
 }
 
-async function connect(url: string, localAddress?: string): Promise<{ ws: WebSocket; id: string; identity: Identity }> {
-  const ws = openSocket(url, localAddress);
-  const first = firstMessage(ws);
-  const identity = await newIdentity();
-  const challenge = JSON.parse(String(await first)) as { type: string; nonce: string };
-  if (challenge.type !== 'challenge') throw new Error(`expected challenge, got ${challenge.type}`);
-  const sig = await signWith(
-    'Ed25519',
-    identity.privateKey,
-    relayAuthStatement(challenge.nonce, identity.id, new URL(url).host),
-  );
-  const ready = firstMessage(ws);
-  ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, alg: 'Ed25519', pub: identity.pub }));
-  ws.send(JSON.stringify({ type: 'auth', sig: toBase64url(sig) }));
-  const msg = JSON.parse(String(await ready)) as { type: string; code?: string };
-  if (msg.type !== 'ready') throw new Error(`handshake: ${msg.type} ${msg.code ?? ''}`);
-  return { ws, id: identity.id, identity };
-}
-
-function onText(
-  ws: WebSocket,
-  pred: (msg: Record<string, unknown>) => boolean,
-  timeoutMs: number,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ws.off('message', onMessage);
-      reject(new Error('timed out waiting for a relay message'));
-    }, timeoutMs);
-    function onMessage(data: Buffer, isBinary: boolean): void {
-      if (isBinary) return;
-      const msg = JSON.parse(String(data)) as Record<string, unknown>;
-      if (!pred(msg)) return;
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      resolve(msg);
-    }
-    ws.on('message', onMessage);
-  });
-}
-
-async function makePair(urlA: string, urlB: string, key: string, channel: boolean) {
-  const a = await connect(urlA);
-  const b = await connect(urlB);
-  let channelNum = 0;
-  if (channel) {
-    const ra = onText(a.ws, (m) => m.type === 'channel-ready', 10_000);
-    const rb = onText(b.ws, (m) => m.type === 'channel-ready', 10_000);
-    a.ws.send(JSON.stringify({ type: 'channel-open', to: b.id, tag: key }));
-    b.ws.send(JSON.stringify({ type: 'channel-open', to: a.id, tag: key }));
-    channelNum = (await ra).channel as number;
-    await rb;
-  }
-  return { a, b, channelNum };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-type Mode = 'signals' | 'relay';
-interface Load {
-  pairs: Awaited<ReturnType<typeof makePair>>[];
-  active: boolean;
-  inflight: number;
-  count: number;
-  bytes: number;
-  errors: number;
-  latencies: number[];
-  starters: (() => void)[];
-}
-
-function signalPump(load: Load, a: WebSocket, b: WebSocket, to: string, window: number): () => void {
-  const prefix = `{"type":"signal","to":"${to}","data":{"t":`;
-  const suffix =
-    ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
-  let inflight = 0;
-  const fill = () => {
-    while (inflight < window) {
-      inflight++;
-      load.inflight++;
-      a.send(prefix + performance.now().toFixed(3) + suffix);
-    }
-  };
-  b.on('message', (data: Buffer) => {
-    inflight--;
-    load.inflight--;
-    if (data[9] !== 0x73) load.errors++;
-    else {
-      load.count++;
-      if ((load.count & 3) === 0) {
-        const i = data.indexOf('"t":');
-        load.latencies.push(performance.now() - Number.parseFloat(data.toString('latin1', i + 4, i + 24)));
-      }
-    }
-    if (load.active && inflight <= window / 2) burst(a, fill);
-  });
-  return () => burst(a, fill);
-}
-
-function framePump(load: Load, a: WebSocket, b: WebSocket, channel: number): () => void {
-  const frame = Buffer.from(encodeChannelFrame(channel, new Uint8Array(FRAME_PAYLOAD).fill(7)));
-  let inflight = 0;
-  const fill = () => {
-    while (inflight < FRAME_WINDOW) {
-      a.send(frame, { binary: true });
-      inflight += frame.length;
-      load.inflight += frame.length;
-    }
-  };
-  b.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) return;
-    inflight -= data.length;
-    load.inflight -= data.length;
-    load.bytes += data.length - 4;
-    if (load.active && inflight <= FRAME_WINDOW / 2) burst(a, fill);
-  });
-  return () => burst(a, fill);
-}
-
 function runClients(): void {
-  const idle: WebSocket[] = [];
-  const loads = new Map<string, Load>();
   const held = new Map<string, WebSocket>();
   const heldIdentities = new Map<string, Identity>();
   let watcher: WebSocket | null = null;
   serve({
-    async idle(args: { urls: string[]; count: number; localAddresses: string[]; concurrency: number }) {
-      const started = performance.now();
-      let failed = 0;
-      const reasons = new Map<string, number>();
-      let next = 0;
-      const deadline = started + PHASE_DEADLINE_MS - 5_000;
-      async function worker(): Promise<void> {
-        while (next < args.count && performance.now() < deadline) {
-          const n = next++;
-          try {
-            const { ws } = await connect(
-              args.urls[n % args.urls.length]!,
-              args.localAddresses[n % args.localAddresses.length],
-            );
-            idle.push(ws);
-          } catch (err) {
-            failed++;
-            const reason = err instanceof Error ? err.message : String(err);
-            reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: args.concurrency }, worker));
-      return { opened: idle.length, failed, reasons: Object.fromEntries(reasons) };
-    },
-    async closeIdle() {
-      const all = idle.splice(0);
-      await Promise.all(
-        all.map(
-          (ws) =>
-            new Promise<void>((resolve) => {
-              if (ws.readyState === WebSocket.CLOSED) return resolve();
-              ws.once('close', () => resolve());
-              ws.terminate();
-            }),
-        ),
-      );
-      return all.length;
-    },
-    async loadStart(args: { key: string; mode: Mode; urlA: string; urlB: string; pairs: number }) {
-      const channels = args.mode === 'relay';
-      const pairs = [];
-      for (let i = 0; i < args.pairs; i++)
-        pairs.push(await makePair(args.urlA, args.urlB, `${args.key}${i}`, channels));
-      const load: Load = {
-        pairs,
-        active: false,
-        inflight: 0,
-        count: 0,
-        bytes: 0,
-        errors: 0,
-        latencies: [],
-        starters: [],
-      };
-      for (const { a, b, channelNum } of pairs) {
-        a.ws.on('message', (_d: Buffer, isBinary: boolean) => {
-          if (!isBinary) load.errors++;
-        });
-        load.starters.push(
-          channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, SIGNAL_WINDOW),
-        );
-      }
-      loads.set(args.key, load);
-      return pairs.length;
-    },
-    async slice(args: { key: string; ms: number; warmup?: boolean }) {
-      const load = loads.get(args.key)!;
-      load.count = 0;
-      load.bytes = 0;
-      const t0 = performance.now();
-      load.active = true;
-      for (const start of load.starters) start();
-      await new Promise((r) => setTimeout(r, args.ms));
-      load.active = false;
-      const drainDeadline = performance.now() + 5_000;
-      while (load.inflight > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 2));
-      if (args.warmup) load.latencies = [];
-      return { seconds: (performance.now() - t0) / 1000, count: load.count, bytes: load.bytes };
-    },
-    loadStop(args: { key: string }) {
-      const load = loads.get(args.key)!;
-      loads.delete(args.key);
-      for (const { a, b } of load.pairs) {
-        a.ws.terminate();
-        b.ws.terminate();
-      }
-      load.latencies.sort((x, y) => x - y);
-      return { p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), errors: load.errors };
-    },
+    ...clientPhaseHandlers(
+      (args: IdleArgs & { urls: string[] }, n) =>
+        connectRelay(args.urls[n % args.urls.length]!, args.localAddresses[n % args.localAddresses.length]),
+      (args: LoadArgs & { urlA: string; urlB: string }, i) =>
+        relayPair(args.urlA, args.urlB, `${args.key}${i}`, args.mode === 'relay'),
+    ),
     /** Connects identities to hold (online until their node dies). */
     async hold(args: { url: string; count: number }) {
       const ids: string[] = [];
       for (let i = 0; i < args.count; i++) {
-        const { ws, id, identity } = await connect(args.url);
+        const { ws, id, identity } = await connectRelay(args.url);
         held.set(id, ws);
         heldIdentities.set(id, identity);
         ids.push(id);
@@ -426,7 +98,7 @@ function runClients(): void {
     },
     /** Connects the watcher; returns its id (the held identities sign grants for it). */
     async connectWatcher(args: { url: string }) {
-      const { ws, id } = await connect(args.url);
+      const { ws, id } = await connectRelay(args.url);
       watcher = ws;
       return id;
     },
@@ -468,11 +140,7 @@ function runClients(): void {
 // ---------------------------------------------------------------- orchestration
 async function main(): Promise<void> {
   const benchStarted = performance.now();
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) throw new Error('tsc -b signaling/server failed');
+  if (RELAY_DIST === 'dist') buildRelay();
   const redis = await RedisServer.start();
   const single = launch('single', relayJs(null));
   const nodes = [1, 2, 3].map((i) => launch(`node${i}`, relayJs({ redisUrl: redis.url, nodeId: `bench${i}` })));
@@ -552,44 +220,29 @@ async function main(): Promise<void> {
           pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS,
         });
       }
-      for (const kind of kinds) await client.call('slice', { key: `${mode}-${kind}-`, ms: WARMUP_MS, warmup: true });
-      const sum = {
-        same: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] },
-        cross: { seconds: 0, count: 0, bytes: 0, cpu: [0, 0] },
-      };
-      for (let i = 0; i < SLICES; i++) {
-        for (const kind of i % 2 === 0 ? kinds : ([...kinds].reverse() as ('same' | 'cross')[])) {
-          const procs = setups[kind].procs;
-          const cpu0 = await Promise.all(procs.map((p) => p.call<number>('cpu')));
-          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', {
-            key: `${mode}-${kind}-`,
-            ms: SLICE_MS,
-          });
-          const cpu1 = await Promise.all(procs.map((p) => p.call<number>('cpu')));
-          procs.forEach((_, k) => (sum[kind].cpu[k]! += (cpu1[k]! - cpu0[k]!) / 1e6));
-          sum[kind].seconds += r.seconds;
-          sum[kind].count += r.count;
-          sum[kind].bytes += r.bytes;
-        }
-      }
+      const totals = await alternateSlices(
+        client,
+        mode,
+        kinds.map((kind) => ({ key: `${mode}-${kind}-`, procs: setups[kind].procs })),
+        { slices: SLICES, sliceMs: SLICE_MS, warmupMs: WARMUP_MS },
+      );
       const out = {} as { same: Result; cross: Result };
-      for (const kind of kinds) {
-        const lat = await client.call<{ p50: number; p99: number; errors: number }>('loadStop', {
-          key: `${mode}-${kind}-`,
-        });
-        const t = sum[kind];
+      kinds.forEach((kind, k) => {
+        const t = totals[k]!;
         const work = mode === 'signals' ? t.count : t.bytes / 1e6;
         const cpuSec = t.cpu.reduce((s, c) => s + c, 0);
         out[kind] = {
           msgsPerSec: t.count / t.seconds,
           mbPerSec: t.bytes / 1e6 / t.seconds,
-          ...lat,
+          p50: t.p50,
+          p99: t.p99,
+          errors: t.errors,
           cpuSec,
           perCore: work / cpuSec,
           // What one node can carry: the work over the busiest node's CPU.
-          perNodeCore: work / Math.max(...t.cpu.slice(0, setups[kind].procs.length)),
+          perNodeCore: work / Math.max(...t.cpu),
         };
-      }
+      });
       return out;
     }
     const signals = await measure('signals');
@@ -687,17 +340,7 @@ async function main(): Promise<void> {
     );
   } finally {
     redisClient.disconnect();
-    for (const c of children) if (c.proc.connected) c.proc.disconnect();
-    const lingering = setTimeout(
-      () => children.forEach((c) => c.proc.exitCode === null && c.proc.signalCode === null && c.proc.kill('SIGTERM')),
-      3_000,
-    );
-    await Promise.all(
-      children.map((c) =>
-        c.proc.exitCode !== null || c.proc.signalCode !== null ? null : new Promise((r) => c.proc.once('exit', r)),
-      ),
-    );
-    clearTimeout(lingering);
+    await stopChildren(children);
     await redis.dispose();
   }
 }

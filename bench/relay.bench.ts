@@ -7,32 +7,41 @@
 // plain `node -e` on the compiled relay (dist/, rebuilt incrementally first) and on bare `ws`.
 // Throughput is measured in short alternating slices (Parley, bare, bare, Parley, ...) so neighbours on this
 // shared 2-core machine hit both alike; the ratios are reported both as rates and per server CPU-second.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import WebSocket from 'ws';
+import { MAX_FRAME_BYTES } from '../signaling/protocol/index.js';
 import {
-  MAX_FRAME_BYTES,
-  PROTOCOL_VERSION,
-  encodeChannelFrame,
-  identityIdOf,
-  relayAuthStatement,
-  signWith,
-  toBase64url,
-} from '../signaling/protocol/index.js';
+  CHANNEL_PAIRS,
+  ROOT,
+  SIGNAL_WINDOW,
+  FD_LIMIT,
+  MB,
+  SERVE_JS,
+  SIGNAL_PAIRS,
+  alternateSlices,
+  buildRelay,
+  clientPhaseHandlers,
+  connectRelay,
+  firstMessage,
+  launch as launchChild,
+  openSocket,
+  percentile,
+  relayPair,
+  serve,
+  stopChildren,
+  type Child,
+  type IdleArgs,
+  type LoadArgs,
+  type Mem,
+  type Mode,
+  type Pair,
+} from './relay-phases.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = dirname(dirname(SELF));
 // Investigation knobs: BENCH_PHASES (idle,signals,relay), BENCH_IDLE (connection target), BENCH_SERVER_FLAGS
 // (node flags for the servers, e.g. --cpu-prof), BENCH_PARLEY_LIMITS (JSON merged into the relay's limits).
 
-/** Descriptors a child process may open: the soft limit raised as far as the hard limit allows. */
-const FD_LIMIT = Number(
-  spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'], {
-    encoding: 'utf8',
-  }).stdout.trim(),
-);
 /** Descriptors the relay process needs besides connections (stdio, IPC, epoll, listener, ...). */
 const FD_RESERVE = 40;
 const IDLE_WANTED = Number(process.env.BENCH_IDLE ?? 20_000);
@@ -41,122 +50,21 @@ const IDLE_TARGET = Math.min(IDLE_WANTED, FD_LIMIT - FD_RESERVE);
 const CLIENT_PROCESSES = 2;
 /** Idle connections each server holds during the throughput phases. */
 const BACKGROUND_IDLE = 2_000;
-const SIGNAL_PAIRS = 32;
-const SIGNAL_WINDOW = 32;
-const CHANNEL_PAIRS = 2;
-const FRAME_PAYLOAD = 64 * 1024;
-/** Bytes in flight per channel pair, end to end: bounds every queue (the bare forwarder has no backpressure). */
-const FRAME_WINDOW = 8 * 1024 * 1024;
 const WARMUP_MS = 1_000;
 /** Alternating measurement slices per server and mode, and their length. */
 const SLICES = 14;
 const SLICE_MS = 600;
-const PHASE_DEADLINE_MS = 60_000;
 /** BENCH_PHASES=idle runs only part of it; the JSON line then has null for the rest. */
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,signals,relay').split(','));
 
 type Kind = 'parley' | 'bare';
 
-// ---------------------------------------------------------------- tiny RPC over the IPC channel
-type Handler = (args: any) => Promise<unknown> | unknown;
-
-function serve(handlers: Record<string, Handler>): void {
-  process.on('message', (msg: { id: number; cmd: string; args: unknown }) => {
-    const handler = handlers[msg.cmd];
-    Promise.resolve()
-      .then(() => {
-        if (!handler) throw new Error(`unknown command ${msg.cmd}`);
-        return handler(msg.args);
-      })
-      .then(
-        (result) => process.send!({ id: msg.id, ok: true, result }),
-        (err: unknown) =>
-          process.send!({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-      );
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
-interface Child {
-  proc: ChildProcess;
-  call<T>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
-}
-
-let nextCallId = 1;
-/**
- * Servers run as plain `node` on the compiled relay (what `npm run relay` runs; tsx alone costs ~35 MB RSS),
- * clients under tsx from this file. A raised fd limit for tens of thousands of sockets; `exec` keeps the
- * IPC fd Node passed us.
- */
-function launch(role: string, serverCode?: string): Child {
-  const args =
-    serverCode !== undefined
-      ? `--input-type=module -e '${serverCode.replaceAll("'", "'\\''")}'`
-      : `--import tsx "${SELF}" --role ${role}`;
-  // BENCH_SERVER_FLAGS: extra node flags for the servers while investigating (e.g. --cpu-prof).
-  const flags = serverCode !== undefined ? (process.env.BENCH_SERVER_FLAGS ?? '') : '';
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --expose-gc ${flags} ${args}`;
-  const proc = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  proc.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: string }) => {
-    const p = pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(`${role}: ${msg.error}`));
-  });
-  proc.on('exit', (code) => {
-    for (const p of pending.values()) p.reject(new Error(`${role} exited (${code})`));
-    pending.clear();
-  });
-  return {
-    proc,
-    call<T>(cmd: string, args?: unknown, timeoutMs = PHASE_DEADLINE_MS): Promise<T> {
-      const id = nextCallId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${role} ${cmd}: no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
-        });
-        proc.send({ id, cmd, args });
-      });
-    },
-  };
-}
+const launch = (role: string, serverCode?: string): Child => launchChild(SELF, role, serverCode);
 
 // ---------------------------------------------------------------- server roles (plain JS, run by `node -e`)
 interface ServerInfo {
   url: string;
 }
-interface Mem {
-  rss: number;
-  heapUsed: number;
-}
-
-const SERVE_JS = `
-import { createRequire } from 'node:module';
-const require = createRequire(${JSON.stringify(ROOT + '/')});
-function serve(handlers) {
-  process.on('message', (msg) => {
-    Promise.resolve()
-      .then(() => handlers[msg.cmd](msg.args))
-      .then((result) => process.send({ id: msg.id, ok: true, result }), (err) => process.send({ id: msg.id, ok: false, error: String(err && err.message || err) }));
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-const processHandlers = {
-  async mem() {
-    globalThis.gc(); await new Promise((r) => setTimeout(r, 100)); globalThis.gc();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed };
-  },
-  cpu() { const c = process.cpuUsage(); return c.user + c.system; },
-};
-`;
 
 /**
  * The Parley relay as deployed: compiled, default logger at warn; rate limits and per-address caps lifted (they
@@ -169,6 +77,7 @@ const relay = await startRelay({
   limits: { messagesPerSecond: 1e9, messageBurst: 1e9, maxConnections: ${IDLE_TARGET + 5_000}, maxSockets: 1e9, maxSocketsPerIp: 1e9, maxUnauthenticated: 1e9, maxUnauthenticatedPerIp: 1e9, ...${process.env.BENCH_PARLEY_LIMITS ?? '{}'} },
 });
 serve({ ...processHandlers, info: () => ({ url: relay.url }), stats: () => relay.stats() });
+process.on('disconnect', () => process.exit(0));
 `;
 
 /** The baseline: accepts anything, pairs two connections naming the same ?pair=, forwards every message verbatim. */
@@ -197,288 +106,44 @@ wss.on('connection', (ws, req) => {
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 serve({ ...processHandlers, info: () => ({ url: 'ws://127.0.0.1:' + server.address().port + '/ws' }) });
+process.on('disconnect', () => process.exit(0));
 `;
 
 // ---------------------------------------------------------------- client role
-interface Identity {
-  pub: string;
-  id: string;
-  privateKey: CryptoKey;
-}
-
-async function newIdentity(): Promise<Identity> {
-  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const pub = toBase64url(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
-  return { pub, id: await identityIdOf({ alg: 'Ed25519', pub }), privateKey: pair.privateKey };
-}
-
-/** The TCP socket under each client WebSocket, to batch a burst of sends into one syscall (cork/uncork). */
-const socketOf = new WeakMap<WebSocket, { cork(): void; uncork(): void }>();
-
-function openSocket(url: string, localAddress?: string): WebSocket {
-  const ws = new WebSocket(url, {
-    perMessageDeflate: false,
-    maxPayload: MAX_FRAME_BYTES,
-    ...(localAddress ? { localAddress } : {}),
-  });
-  ws.on('error', () => {}); // a reset surfaces as 'close'; never an uncaught 'error'
-  ws.once('upgrade', (res) => socketOf.set(ws, res.socket));
-  return ws;
-}
-
-/** Runs `sends` with the socket corked: the load generator stays cheap, so the servers are what is measured. */
-function burst(ws: WebSocket, sends: () => void): void {
-  const socket = socketOf.get(ws);
-  socket?.cork();
-  sends();
-  socket?.uncork();
-}
-
-/** Resolves once `ws` got its first message (listener attached before 'open': the first frame can come with it). */
-function firstMessage(ws: WebSocket): Promise<Buffer> {
-  const p = new Promise<Buffer>((resolve, reject) => {
-    ws.once('message', (data) => resolve(data as Buffer));
+/** A bare-forwarder connection: no authentication; `pair` names the peer to be paired with. */
+async function connectBare(url: string, opts: { localAddress?: string; pair?: string } = {}) {
+  const ws = openSocket(opts.pair ? `${url}?pair=${opts.pair}` : url, opts.localAddress);
+  const paired = opts.pair ? firstMessage(ws) : null;
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
     ws.once('close', (code) => reject(new Error(`closed (${code})`)));
   });
-  p.catch(() => undefined); // awaited later; a failure before that must not count as unhandled
-  return p;
+  return { ws, id: null, paired };
 }
 
-/** Opens a socket and, for Parley, authenticates it (challenge → hello → auth → ready). */
-async function connect(
-  kind: Kind,
-  url: string,
-  opts: { localAddress?: string; pair?: string } = {},
-): Promise<{ ws: WebSocket; id: string | null }> {
-  if (kind === 'bare') {
-    const ws = openSocket(opts.pair ? `${url}?pair=${opts.pair}` : url, opts.localAddress);
-    const paired = opts.pair ? firstMessage(ws) : null;
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('close', (code) => reject(new Error(`closed (${code})`)));
-    });
-    return { ws, id: null, ...(paired ? { paired } : {}) };
-  }
-  const ws = openSocket(url, opts.localAddress);
-  const first = firstMessage(ws);
-  const identity = await newIdentity();
-  const host = new URL(url).host;
-  const challenge = JSON.parse(String(await first)) as { type: string; nonce: string };
-  if (challenge.type !== 'challenge') throw new Error(`expected challenge, got ${JSON.stringify(challenge)}`);
-  const sig = await signWith('Ed25519', identity.privateKey, relayAuthStatement(challenge.nonce, identity.id, host));
-  const ready = firstMessage(ws);
-  ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, alg: 'Ed25519', pub: identity.pub }));
-  ws.send(JSON.stringify({ type: 'auth', sig: toBase64url(sig) }));
-  const msg = JSON.parse(String(await ready)) as { type: string; code?: string };
-  if (msg.type !== 'ready') throw new Error(`handshake: ${msg.type} ${msg.code ?? ''}`);
-  return { ws, id: identity.id };
-}
-
-/** Two connected, paired endpoints. Parley: both authenticated, and with a relay channel when asked. */
-async function makePair(kind: Kind, url: string, key: string, channel: boolean) {
-  const a = await connect(kind, url, { pair: key });
-  const b = await connect(kind, url, { pair: key });
-  let channelNum = 0;
-  if (kind === 'bare') {
-    await Promise.all([a, b].map((x) => (x as { paired?: Promise<Buffer> }).paired)); // "paired"
-  } else if (channel) {
-    const ready = (ws: WebSocket) =>
-      new Promise<number>((resolve) => {
-        ws.on('message', function onMessage(data, isBinary) {
-          if (isBinary) return;
-          const msg = JSON.parse(String(data)) as { type: string; channel?: number };
-          if (msg.type === 'channel-ready') {
-            ws.off('message', onMessage);
-            resolve(msg.channel!);
-          }
-        });
-      });
-    const ra = ready(a.ws);
-    const rb = ready(b.ws);
-    a.ws.send(JSON.stringify({ type: 'channel-open', to: b.id, tag: key }));
-    b.ws.send(JSON.stringify({ type: 'channel-open', to: a.id, tag: key }));
-    [channelNum] = await Promise.all([ra, rb]);
-  }
-  return { a, b, channelNum };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** Two paired endpoints on one server. Parley: both authenticated, and with a relay channel when asked. */
+async function makePair(kind: Kind, url: string, key: string, channel: boolean): Promise<Pair> {
+  if (kind === 'parley') return relayPair(url, url, key, channel);
+  const a = await connectBare(url, { pair: key });
+  const b = await connectBare(url, { pair: key });
+  await Promise.all([a.paired, b.paired]); // "paired"
+  return { a, b, channelNum: 0 };
 }
 
 function runClients(): void {
-  const idle: WebSocket[] = [];
-  serve({
-    async idle(args: { kind: Kind; url: string; count: number; localAddresses: string[]; concurrency: number }) {
-      const started = performance.now();
-      let failed = 0;
-      const reasons = new Map<string, number>();
-      let next = 0;
-      const deadline = started + PHASE_DEADLINE_MS - 5_000;
-      async function worker(): Promise<void> {
-        while (next < args.count && performance.now() < deadline) {
-          const localAddress = args.localAddresses[next++ % args.localAddresses.length]!;
-          try {
-            const { ws } = await connect(args.kind, args.url, { localAddress });
-            idle.push(ws);
-          } catch (err) {
-            failed++;
-            const reason = err instanceof Error ? err.message : String(err);
-            reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: args.concurrency }, worker));
-      return { opened: idle.length, failed, reasons: Object.fromEntries(reasons), ms: performance.now() - started };
-    },
-    async closeIdle() {
-      const all = idle.splice(0);
-      await Promise.all(
-        all.map(
-          (ws) =>
-            new Promise<void>((resolve) => {
-              if (ws.readyState === WebSocket.CLOSED) return resolve();
-              ws.once('close', () => resolve());
-              ws.terminate();
-            }),
-        ),
-      );
-      return all.length;
-    },
-    /** Sets up pairs for one load (mode × server), idle until a slice runs it. */
-    async loadStart(args: { mode: Mode; kind: Kind; url: string; pairs: number; window: number }) {
-      const channels = args.mode === 'relay';
-      const pairs = await Promise.all(
-        Array.from({ length: args.pairs }, (_, i) =>
-          makePair(args.kind, args.url, `${args.mode}${i}-${Date.now()}`, channels),
-        ),
-      );
-      const load: Load = {
-        pairs,
-        active: false,
-        inflight: 0,
-        count: 0,
-        bytes: 0,
-        errors: 0,
-        latencies: [],
-        starters: [],
-      };
-      for (const { a, b, channelNum } of pairs) {
-        a.ws.on('message', (_data: Buffer, isBinary: boolean) => {
-          if (!isBinary) load.errors++; // Parley answers the sender only with errors
-        });
-        load.starters.push(
-          channels ? framePump(load, a.ws, b.ws, channelNum) : signalPump(load, a.ws, b.ws, b.id, args.window),
-        );
-      }
-      loads.set(`${args.mode}:${args.kind}`, load);
-      return pairs.length;
-    },
-    /** Runs one load for `ms`, then lets what is in flight arrive; reports what was delivered. */
-    async slice(args: { mode: Mode; kind: Kind; ms: number; warmup?: boolean }) {
-      const load = loads.get(`${args.mode}:${args.kind}`)!;
-      load.count = 0;
-      load.bytes = 0;
-      const t0 = performance.now();
-      load.active = true;
-      for (const start of load.starters) start();
-      await new Promise((r) => setTimeout(r, args.ms));
-      load.active = false;
-      const drainDeadline = performance.now() + 5_000;
-      while (load.inflight > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 2));
-      if (args.warmup) load.latencies = [];
-      return {
-        seconds: (performance.now() - t0) / 1000,
-        count: load.count,
-        bytes: load.bytes,
-        inflight: load.inflight,
-      };
-    },
-    loadStop(args: { mode: Mode; kind: Kind }) {
-      const key = `${args.mode}:${args.kind}`;
-      const load = loads.get(key)!;
-      loads.delete(key);
-      for (const { a, b } of load.pairs) {
-        a.ws.terminate();
-        b.ws.terminate();
-      }
-      load.latencies.sort((x, y) => x - y);
-      return { p50: percentile(load.latencies, 50), p99: percentile(load.latencies, 99), errors: load.errors };
-    },
-  });
-}
-
-type Mode = 'signals' | 'relay';
-
-interface Load {
-  pairs: Awaited<ReturnType<typeof makePair>>[];
-  /** Senders refill only while active. */
-  active: boolean;
-  /** Messages or bytes sent and not yet delivered, over all pairs. */
-  inflight: number;
-  count: number;
-  bytes: number;
-  errors: number;
-  latencies: number[];
-  /** Per pair: start (or restart) sending. */
-  starters: (() => void)[];
-}
-const loads = new Map<string, Load>();
-
-/** A sends signals to B with at most `window` in flight; B samples latency from the embedded send time. */
-function signalPump(load: Load, a: WebSocket, b: WebSocket, to: string | null, window: number): () => void {
-  const prefix = `{"type":"signal","to":"${to ?? 'bare'}","data":{"t":`;
-  const suffix =
-    ',"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 10.99.0.1 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0"}}';
-  let inflight = 0;
-  const fill = () => {
-    while (inflight < window) {
-      inflight++;
-      load.inflight++;
-      a.send(prefix + performance.now().toFixed(3) + suffix);
-    }
-  };
-  b.on('message', (data: Buffer) => {
-    inflight--;
-    load.inflight--;
-    if (data[9] !== 0x73 /* 's' of "signal" */) load.errors++;
-    else {
-      load.count++;
-      if ((load.count & 3) === 0) {
-        const i = data.indexOf('"t":');
-        load.latencies.push(performance.now() - Number.parseFloat(data.toString('latin1', i + 4, i + 24)));
-      }
-    }
-    if (load.active && inflight <= window / 2) burst(a, fill);
-  });
-  return () => burst(a, fill);
-}
-
-/** A pushes 64 KiB frames with at most FRAME_WINDOW bytes in flight end to end; B counts payload bytes. */
-function framePump(load: Load, a: WebSocket, b: WebSocket, channel: number): () => void {
-  const frame = Buffer.from(encodeChannelFrame(channel || 1, new Uint8Array(FRAME_PAYLOAD).fill(7)));
-  let inflight = 0;
-  const fill = () => {
-    while (inflight < FRAME_WINDOW) {
-      a.send(frame, { binary: true });
-      inflight += frame.length;
-      load.inflight += frame.length;
-    }
-  };
-  b.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) return;
-    inflight -= data.length;
-    load.inflight -= data.length;
-    load.bytes += data.length - 4;
-    if (load.active && inflight <= FRAME_WINDOW / 2) burst(a, fill);
-  });
-  return () => burst(a, fill);
+  serve(
+    clientPhaseHandlers(
+      (args: IdleArgs & { kind: Kind; url: string }, n) => {
+        const localAddress = args.localAddresses[n % args.localAddresses.length]!;
+        return args.kind === 'bare' ? connectBare(args.url, { localAddress }) : connectRelay(args.url, localAddress);
+      },
+      (args: LoadArgs & { kind: Kind; url: string }, i) =>
+        makePair(args.kind, args.url, `${args.mode}${i}-${Date.now()}`, args.mode === 'relay'),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- orchestration
-const MB = 1024 * 1024;
-
 async function main(): Promise<void> {
   const benchStarted = performance.now();
   if (IDLE_TARGET < IDLE_WANTED) {
@@ -487,11 +152,7 @@ async function main(): Promise<void> {
     );
   }
   // The servers run the compiled relay: bring dist/ up to date (incremental, a few seconds at most).
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'signaling/server'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) throw new Error('tsc -b signaling/server failed');
+  buildRelay();
   const servers = { parley: launch('parley', PARLEY_JS), bare: launch('bare', BARE_JS) };
   const clientProcs = Array.from({ length: CLIENT_PROCESSES }, () => launch('clients'));
   const children = [servers.parley, servers.bare, ...clientProcs];
@@ -603,50 +264,36 @@ async function main(): Promise<void> {
       const kinds: Kind[] = ['parley', 'bare'];
       for (const kind of kinds) {
         await client.call('loadStart', {
+          key: `${mode}:${kind}`,
           mode,
           kind,
           url: info[kind].url,
           pairs: mode === 'signals' ? SIGNAL_PAIRS : CHANNEL_PAIRS,
-          window: SIGNAL_WINDOW,
         });
       }
-      for (const kind of kinds) await client.call('slice', { mode, kind, ms: WARMUP_MS, warmup: true });
-      const sum = {
-        parley: { seconds: 0, cpu: 0, count: 0, bytes: 0 },
-        bare: { seconds: 0, cpu: 0, count: 0, bytes: 0 },
-      };
+      const [parley, bare] = await alternateSlices(
+        client,
+        mode,
+        kinds.map((kind) => ({ key: `${mode}:${kind}`, procs: [servers[kind]] })),
+        { slices: SLICES, sliceMs: SLICE_MS, warmupMs: WARMUP_MS },
+      );
       /** Parley's capacity per core over bare's, per pair of adjacent slices: the median resists bursts of neighbours. */
-      const pairRatios: number[] = [];
-      for (let i = 0; i < SLICES; i++) {
-        const perCore = { parley: NaN, bare: NaN };
-        for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
-          const cpu0 = await servers[kind].call<number>('cpu');
-          const r = await client.call<{ seconds: number; count: number; bytes: number }>('slice', {
-            mode,
-            kind,
-            ms: SLICE_MS,
-          });
-          const cpu = ((await servers[kind].call<number>('cpu')) - cpu0) / 1e6;
-          sum[kind].cpu += cpu;
-          sum[kind].seconds += r.seconds;
-          sum[kind].count += r.count;
-          sum[kind].bytes += r.bytes;
-          perCore[kind] = (mode === 'signals' ? r.count : r.bytes / 1e6) / cpu;
-        }
-        pairRatios.push(perCore.parley / perCore.bare);
-      }
-      pairRatios.sort((x, y) => x - y);
+      const pairRatios = parley!.perCoreSlices.map((p, i) => p / bare!.perCoreSlices[i]!).sort((x, y) => x - y);
       const out = { ratio: percentile(pairRatios, 50) } as Record<Kind, Result> & { ratio: number };
-      for (const kind of kinds) {
-        const lat = await client.call<{ p50: number; p99: number; errors: number }>('loadStop', { mode, kind });
-        const t = sum[kind];
+      for (const [kind, t] of [
+        ['parley', parley!],
+        ['bare', bare!],
+      ] as const) {
         const work = mode === 'signals' ? t.count : t.bytes / 1e6;
+        const cpu = t.cpu[0]!;
         out[kind] = {
           msgsPerSec: t.count / t.seconds,
           mbPerSec: t.bytes / 1e6 / t.seconds,
-          ...lat,
-          cpuPct: (100 * t.cpu) / t.seconds,
-          perCore: work / t.cpu,
+          p50: t.p50,
+          p99: t.p99,
+          errors: t.errors,
+          cpuPct: (100 * cpu) / t.seconds,
+          perCore: work / cpu,
         };
       }
       return out;
@@ -747,16 +394,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    // Children exit on disconnect (so --cpu-prof and friends can write); SIGTERM any that linger.
-    for (const c of children) if (c.proc.connected) c.proc.disconnect();
-    const lingering = setTimeout(
-      () => children.forEach((c) => c.proc.exitCode === null && c.proc.kill('SIGTERM')),
-      2_000,
-    );
-    await Promise.all(
-      children.map((c) => (c.proc.exitCode !== null ? null : new Promise((r) => c.proc.once('exit', r)))),
-    );
-    clearTimeout(lingering);
+    await stopChildren(children);
   }
 }
 

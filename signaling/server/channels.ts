@@ -5,18 +5,36 @@
 // credit window (the sender is paused while the other node has not confirmed delivery of a window's worth).
 import { CHANNEL_HEADER_BYTES, ErrorCode } from '../protocol/index.js';
 import type { ChannelsRemote } from './cluster/hooks.js';
-import type { Connection } from './connection.js';
 import type { RelayCounters } from './counters.js';
 import type { RelayLimits } from './options.js';
 import { channelClosedText, channelReadyText } from './outbound.js';
-import type { Presence } from './presence.js';
-import { mayTellOffline } from './watch-grants.js';
+import type { RelayPeer } from './peer.js';
+
+/** Channels' slot on a connection: its channels, pending opens and backpressure edges. */
+export interface ChannelSlot {
+  channels: Map<number, Channel> | null;
+  /** Channel numbers closed lately, whose in-flight frames are dropped without complaint. */
+  recentlyClosed: number[] | null;
+  pendingOpens: number;
+  /** Receivers whose full queues keep this connection paused. */
+  blockedOn: Set<FlowReceiver> | null;
+  /** Senders paused because of this connection's full queue. */
+  blocking: Set<ChannelPeer> | null;
+  /** Write callback for frames sent to this connection while it holds senders back. */
+  readonly afterWrite: () => void;
+  /** Holds this connection's writes until the end of the tick (one writev). */
+  batchWrites(): void;
+  /** Releases the senders it holds back once its socket has flushed everything queued. */
+  releaseOnDrain(): void;
+}
+
+export type ChannelPeer = RelayPeer & ChannelSlot;
 
 export interface Channel {
   readonly num: number;
-  readonly a: Connection;
+  readonly a: ChannelPeer;
   /** The other end on this node, or null when it is on another node (then `remote` is set). */
-  readonly b: Connection | null;
+  readonly b: ChannelPeer | null;
   readonly remote: RemoteEnd | null;
   readonly tag: string;
 }
@@ -26,7 +44,7 @@ export interface FlowReceiver {
   /** Receivers this one waits on itself (null for a remote end: it never waits). */
   readonly blockedOn: ReadonlySet<FlowReceiver> | null;
   /** Senders paused because of this receiver. */
-  blocking: Set<Connection> | null;
+  blocking: Set<ChannelPeer> | null;
 }
 
 /** The far end of a channel whose peer is connected to another node of the cluster. */
@@ -38,7 +56,7 @@ export interface RemoteEnd extends FlowReceiver {
 }
 
 interface PendingOpen {
-  readonly conn: Connection;
+  readonly conn: ChannelPeer;
   readonly to: string;
   readonly tag: string;
   readonly key: string;
@@ -61,7 +79,8 @@ export class Channels {
 
   constructor(
     private readonly limits: RelayLimits,
-    private readonly presence: Presence,
+    /** Whether `id` has a connection on this relay (node). */
+    private readonly isOnline: (id: string) => boolean,
     private readonly counters: RelayCounters,
   ) {}
 
@@ -78,7 +97,7 @@ export class Channels {
   }
 
   /** Hot path: one binary message from an authenticated connection. */
-  forward(conn: Connection, data: Buffer): void {
+  forward(conn: ChannelPeer, data: Buffer): void {
     if (data.length < CHANNEL_HEADER_BYTES) {
       conn.violation(
         ErrorCode.BadMessage,
@@ -110,7 +129,7 @@ export class Channels {
     if (queued > this.limits.channelHighWaterBytes) this.block(conn, peer);
   }
 
-  open(conn: Connection, to: string, tag: string): void {
+  open(conn: ChannelPeer, to: string, tag: string): void {
     const me = conn.id!;
     const match = this.pending.get(pendingKey(to, me, tag));
     if (match !== undefined && match.conn !== conn) {
@@ -124,7 +143,7 @@ export class Channels {
     if (existing !== undefined && existing.conn === conn) return; // a repeated open is already waiting
     const remote = this.remote;
     // Non-contacts wait for the timeout like an open nobody answers: the relay does not tell them who is offline.
-    if (remote === null && !this.presence.isOnline(to) && mayTellOffline(conn, to)) {
+    if (remote === null && !this.isOnline(to) && conn.mayLearnOffline(to)) {
       conn.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { to, tag });
       return;
     }
@@ -134,7 +153,7 @@ export class Channels {
   }
 
   /** Registers `conn`'s open as waiting for its peer (in a cluster, also after a join found nothing to join). */
-  waitForPeer(conn: Connection, to: string, tag: string): void {
+  waitForPeer(conn: ChannelPeer, to: string, tag: string): void {
     const key = pendingKey(conn.id!, to, tag);
     const existing = this.pending.get(key);
     if (existing !== undefined && existing.conn === conn) return;
@@ -151,11 +170,11 @@ export class Channels {
     const pending = { conn, to, tag, key, timer };
     this.pending.set(key, pending);
     conn.pendingOpens++;
-    this.remote?.offer(pending, this.presence.isOnline(to));
+    this.remote?.offer(pending, this.isOnline(to));
   }
 
   /** Takes the open `from` made towards `to` with `tag` out of the waiting list (a node joining it), if still there. */
-  takePending(from: string, to: string, tag: string): Connection | null {
+  takePending(from: string, to: string, tag: string): ChannelPeer | null {
     const p = this.pending.get(pendingKey(from, to, tag));
     if (p === undefined || p.conn.ws.readyState !== OPEN) return null;
     this.dropPending(p);
@@ -164,14 +183,14 @@ export class Channels {
 
   /** Drops a waiting open (cluster: nobody anywhere holds its target) and tells its opener why. */
   refusePending(
-    pending: { readonly conn: Connection; readonly to: string; readonly tag: string },
+    pending: { readonly conn: ChannelPeer; readonly to: string; readonly tag: string },
     code: ErrorCode,
     message: string,
   ): void {
     const p = this.pending.get(pendingKey(pending.conn.id!, pending.to, pending.tag));
     if (p === undefined || p.conn !== pending.conn) return;
     // Offline, to someone without a grant for the target: keep waiting for the timeout (no presence oracle).
-    if (code === ErrorCode.Offline && !mayTellOffline(p.conn, p.to)) return;
+    if (code === ErrorCode.Offline && !p.conn.mayLearnOffline(p.to)) return;
     this.dropPending(p);
     p.conn.sendError(code, message, { to: p.to, tag: p.tag });
   }
@@ -188,7 +207,7 @@ export class Channels {
   }
 
   /** Opens channel `num` (from `reserve`, or fresh when omitted) between a local connection and a remote end. */
-  openRemote(conn: Connection, peerId: string, tag: string, end: RemoteEnd, num = this.allocate()): Channel {
+  openRemote(conn: ChannelPeer, peerId: string, tag: string, end: RemoteEnd, num = this.allocate()): Channel {
     this.reserved.delete(num);
     const channel: Channel = { num, a: conn, b: null, remote: end, tag };
     this.byNum.set(num, channel);
@@ -218,7 +237,7 @@ export class Channels {
     this.release(end);
   }
 
-  private forwardRemote(conn: Connection, end: RemoteEnd, data: Buffer): void {
+  private forwardRemote(conn: ChannelPeer, end: RemoteEnd, data: Buffer): void {
     const counters = this.counters;
     counters.framesForwarded++;
     counters.bytesForwarded += data.length;
@@ -233,7 +252,7 @@ export class Channels {
   }
 
   /** A client's channel-close. */
-  close(conn: Connection, num: number): void {
+  close(conn: ChannelPeer, num: number): void {
     const channel = conn.channels?.get(num);
     if (channel === undefined) {
       if (conn.recentlyClosed?.includes(num)) return; // the peer closed it first
@@ -244,7 +263,7 @@ export class Channels {
   }
 
   /** Everything a closing connection held: its channels, pending opens and backpressure links. */
-  dropConnection(conn: Connection, reason: string): void {
+  dropConnection(conn: ChannelPeer, reason: string): void {
     if (conn.channels !== null) {
       for (const channel of [...conn.channels.values()]) this.teardown(channel, conn, reason);
     }
@@ -272,7 +291,7 @@ export class Channels {
     for (const sender of waiting) unblockEdge(sender, receiver);
   }
 
-  private block(sender: Connection, receiver: Connection): void {
+  private block(sender: ChannelPeer, receiver: ChannelPeer): void {
     if (sender.blockedOn?.has(receiver)) return;
     (sender.blockedOn ??= new Set()).add(receiver);
     (receiver.blocking ??= new Set()).add(sender);
@@ -284,7 +303,7 @@ export class Channels {
     }
   }
 
-  private hasRoom(conn: Connection, to: string, tag: string): boolean {
+  private hasRoom(conn: ChannelPeer, to: string, tag: string): boolean {
     const used = (conn.channels?.size ?? 0) + conn.pendingOpens;
     if (used < this.limits.maxChannelsPerConnection) return true;
     conn.violation(
@@ -295,7 +314,7 @@ export class Channels {
     return false;
   }
 
-  private pair(first: Connection, second: Connection, tag: string): void {
+  private pair(first: ChannelPeer, second: ChannelPeer, tag: string): void {
     const num = this.allocate();
     const channel: Channel = { num, a: first, b: second, remote: null, tag };
     this.byNum.set(num, channel);
@@ -314,7 +333,7 @@ export class Channels {
     }
   }
 
-  private teardown(channel: Channel, closer: Connection, reason: string): void {
+  private teardown(channel: Channel, closer: ChannelPeer, reason: string): void {
     const { a, b, num } = channel;
     this.byNum.delete(num);
     if (b === null) {
@@ -359,21 +378,21 @@ function pendingKey(from: string, to: string, tag: string): string {
   return `${from} ${to} ${tag}`;
 }
 
-function forget(conn: Connection, num: number): void {
+function forget(conn: ChannelPeer, num: number): void {
   conn.channels?.delete(num);
   const recent = (conn.recentlyClosed ??= []);
   recent.push(num);
   if (recent.length > RECENTLY_CLOSED_KEEP) recent.shift();
 }
 
-function sharesChannel(a: Connection, b: FlowReceiver): boolean {
+function sharesChannel(a: ChannelPeer, b: FlowReceiver): boolean {
   if (a.channels === null) return false;
   for (const channel of a.channels.values()) if (channel.a === b || channel.b === b) return true;
   return false;
 }
 
 /** Removes "sender waits on receiver"; a sender waiting on nobody reads again. */
-function unblockEdge(sender: Connection, receiver: FlowReceiver): void {
+function unblockEdge(sender: ChannelPeer, receiver: FlowReceiver): void {
   receiver.blocking?.delete(sender);
   const on = sender.blockedOn;
   if (on === null || !on.delete(receiver)) return;

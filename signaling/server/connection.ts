@@ -13,13 +13,15 @@ import {
   type PublicIdentityKey,
 } from '../protocol/index.js';
 import { newNonce, statementHosts, verifyAuth, type ArrivalAddress } from './auth.js';
-import type { Channel, FlowReceiver } from './channels.js';
+import type { Channel, ChannelSlot, FlowReceiver } from './channels.js';
 import type { RelayContext } from './context.js';
 import { parseControl } from './inbound.js';
 import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
 import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
+import type { RelayPeer } from './peer.js';
+import type { PresenceSlot } from './presence.js';
 import { mayTellOffline, subscribeWithGrants, unsubscribeGranted } from './watch-grants.js';
 
 const AWAIT_HELLO = 0;
@@ -27,13 +29,22 @@ const AWAIT_AUTH = 1;
 const READY = 2;
 const CLOSING = 3;
 const CLOSED = 4;
-/** Authenticated, waiting for the cluster to admit the identity (cap per identity); not reading meanwhile. */
+/**
+ * Authenticated, waiting for the cluster to admit the identity (cap per identity, a Redis round trip). Still
+ * unauthenticated for every budget and the auth deadline; what the client sends meanwhile is held.
+ */
 const ADMITTING = 5;
 
 const OPEN = 1; // WebSocket.OPEN
 const TEXT_OPTIONS = { binary: false, compress: false, fin: true } as const;
 /** Violations older than this no longer count toward the limit. */
 const VIOLATION_MEMORY_MS = 60_000;
+/**
+ * Messages held while an asynchronous step (cluster admission, mail kept in Redis) finishes, so answers keep
+ * the order of requests. The socket is paused meanwhile, so only what was already read can arrive; beyond
+ * this many the connection is closed.
+ */
+const MAX_HELD = 1_024;
 
 const CONN = Symbol('parley.connection');
 type Tagged = WebSocket & { [CONN]: Connection };
@@ -55,7 +66,8 @@ function uncork(conn: Connection): void {
   conn.flushWrites();
 }
 
-export class Connection {
+/** A client connection: the one implementation of RelayPeer and of every module's slot on it. */
+export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
   /** The authenticated identity id; null until `ready`. */
   id: string | null = null;
   subscriptions: Set<string> | null = null;
@@ -82,6 +94,9 @@ export class Connection {
   private violations = 0;
   private lastViolationAt = 0;
   private readonly bucket: TokenBucket;
+  /** Messages that arrived while an asynchronous step was under way (see MAX_HELD); null when none is. */
+  private held: { data: Buffer; isBinary: boolean }[] | null = null;
+  private holds = 0;
 
   constructor(
     readonly serial: number,
@@ -168,6 +183,10 @@ export class Connection {
     this.ctx.logger.debug({ conn: this.serial, err: err.message }, 'websocket error');
   }
 
+  mayLearnOffline(id: string): boolean {
+    return mayTellOffline(this, id);
+  }
+
   sendError(code: ErrorCode, message: string, extras?: ErrorExtras): void {
     // The one place "offline" leaves the relay: only about identities this connection holds a watch grant for.
     if (code === ErrorCode.Offline && !mayTellOffline(this, extras?.to)) return;
@@ -242,6 +261,12 @@ export class Connection {
   /** @internal socket event */
   onMessage(data: Buffer, isBinary: boolean): void {
     this.alive = true;
+    if (this.held !== null) {
+      if (this.state === CLOSING || this.state === CLOSED) return;
+      if (this.held.length < MAX_HELD) this.held.push({ data, isBinary });
+      else this.close(CloseCode.BadMessage, 'too many messages while busy');
+      return;
+    }
     try {
       const state = this.state;
       if (state === READY && isBinary) {
@@ -293,10 +318,10 @@ export class Connection {
           unsubscribeGranted(ctx, this, msg.ids);
           return;
         case 'mail':
-          postMail(ctx, this, msg.to, raw.body, msg.ref);
+          this.holdUntil(postMail(ctx, this, msg.to, raw.body, msg.ref));
           return;
         case 'mail-ack':
-          ackMail(ctx, this, msg.ids);
+          this.holdUntil(ackMail(ctx, this, msg.ids));
           return;
         case 'channel-open':
           ctx.channels.open(this, msg.to, msg.tag);
@@ -352,7 +377,6 @@ export class Connection {
       this.fail(ErrorCode.AuthFailed, `authentication failed: ${result.reason}`, CloseCode.AuthFailed);
       return;
     }
-    this.leaveUnauthenticated();
     if (ctx.authenticated >= ctx.limits.maxConnections) {
       this.fail(
         ErrorCode.ServerFull,
@@ -366,28 +390,56 @@ export class Connection {
       this.becomeReady(result.id);
       return;
     }
+    // Still unauthenticated (its budget place kept, the deadline running): a stalled Redis cannot keep it.
     this.state = ADMITTING;
+    this.holdUntil(
+      admission.then(
+        (refusal) => {
+          if (this.state !== ADMITTING) {
+            // Closed meanwhile (deadline, client gone): undo the admission, nothing of it stays registered.
+            if (refusal === null) ctx.presence.release(result.id);
+            return;
+          }
+          if (refusal !== null) this.fail(refusal.code, refusal.message, CloseCode.ServerFull);
+          else this.becomeReady(result.id);
+        },
+        (err: unknown) => {
+          if (this.state === ADMITTING) this.internalError(err);
+        },
+      ),
+    );
+  }
+
+  /**
+   * Holds this connection's input until `step` settles (a plain value: nothing to wait for), then handles what
+   * arrived meanwhile, in order.
+   */
+  private holdUntil(step: Promise<void> | void): void {
+    if (!(step instanceof Promise)) return;
+    this.holds++;
+    this.held ??= [];
     this.ws.pause();
-    admission.then(
-      (refusal) => {
-        if (this.state !== ADMITTING) {
-          if (refusal === null) ctx.presence.release(result.id); // closed while waiting
+    void step.finally(() => {
+      if (--this.holds > 0) return;
+      const queue = this.held ?? [];
+      this.held = null;
+      if (this.state === CLOSING || this.state === CLOSED) return;
+      this.ws.resume();
+      for (let i = 0; i < queue.length; i++) {
+        const { data, isBinary } = queue[i]!;
+        this.onMessage(data, isBinary);
+        if (this.held !== null) {
+          // Another asynchronous step began: the rest waits for it, ahead of anything newer.
+          (this.held as { data: Buffer; isBinary: boolean }[]).unshift(...queue.slice(i + 1));
           return;
         }
-        this.ws.resume();
-        if (refusal !== null) this.fail(refusal.code, refusal.message, CloseCode.ServerFull);
-        else this.becomeReady(result.id);
-      },
-      (err: unknown) => {
-        if (this.state !== ADMITTING) return;
-        this.ws.resume();
-        this.internalError(err);
-      },
-    );
+      }
+    });
   }
 
   private becomeReady(id: string): void {
     const { ctx } = this;
+    this.leaveUnauthenticated();
     this.id = id;
     this.state = READY;
     this.clearAuthTimer();
@@ -395,7 +447,7 @@ export class Connection {
     ctx.counters.authenticatedTotal++;
     this.sendText(readyText(id, ctx.limitsInfo));
     ctx.presence.add(this, id);
-    deliverMail(ctx, this);
+    this.holdUntil(deliverMail(ctx, this));
     ctx.logger.debug({ conn: this.serial, id }, 'authenticated');
   }
 
@@ -405,7 +457,7 @@ export class Connection {
    */
   private onAuthTimeout(): void {
     this.authTimer = null;
-    if (this.state === READY || this.state === CLOSED || this.state === ADMITTING) return;
+    if (this.state === READY || this.state === CLOSED) return;
     this.ctx.counters.authTimeouts++;
     if (this.state !== CLOSING)
       this.fail(

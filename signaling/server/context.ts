@@ -2,11 +2,11 @@
 import type { RelayLimitsInfo } from '../protocol/index.js';
 import type { Channels } from './channels.js';
 import type { ClusterHooks } from './cluster/hooks.js';
-import type { Connection } from './connection.js';
-import type { Mailbox } from './mailbox.js';
+import type { MailStore } from './mail-store.js';
 import type { RelayCounters } from './counters.js';
 import type { RelayLogger } from './logger.js';
 import type { RelayLimits } from './options.js';
+import type { RelayPeer } from './peer.js';
 import type { Presence } from './presence.js';
 import type { AddressBudget } from './sockets.js';
 
@@ -17,13 +17,12 @@ export interface RelayContext {
   readonly logger: RelayLogger;
   readonly presence: Presence;
   readonly channels: Channels;
-  /** Store-and-forward mail (contact requests). */
-  readonly mailbox: Mailbox;
+  /** Store-and-forward mail (contact requests): in memory, or in Redis once the node joined a cluster. */
+  mailbox: MailStore;
   readonly counters: RelayCounters;
   /** Set when the relay runs as one node of a cluster (--redis). */
   cluster: ClusterHooks | null;
   readonly acceptHosts: readonly string[];
-  readonly connections: Set<Connection>;
   /** Connections currently authenticated. */
   authenticated: number;
   /** Connections still authenticating, in total (limits.maxUnauthenticated) ... */
@@ -31,5 +30,5 @@ export interface RelayContext {
   /** ... and per client address (limits.maxUnauthenticatedPerIp). */
   readonly unauthenticated: AddressBudget;
   /** Called once per connection after it closed and was cleaned up. */
-  onConnectionClosed(conn: Connection): void;
+  onConnectionClosed(conn: RelayPeer): void;
 }

@@ -40,11 +40,16 @@ export interface RelayLimits {
   channelOpenTimeoutMs: number;
   /** Identities one identity may watch across all its connections (devices, extra sockets). */
   maxSubscriptionsPerIdentity: number;
-  /** Store-and-forward mail (contact requests): see mailbox.ts. */
+  // Store-and-forward mail (contact requests, mailbox.ts); in a cluster they hold cluster-wide.
+  /** Mails kept per recipient; the oldest goes first. */
   mailPerRecipient: number;
+  /** Mails one sender may have waiting for one recipient; its oldest goes first. */
   mailPerPair: number;
+  /** Bytes of mail kept relay-wide; beyond it new mail is refused with mailbox-full. */
   mailTotalBytes: number;
+  /** How long undelivered (unacknowledged) mail is kept. */
   mailTtlMs: number;
+  /** Mails per minute one identity may send (token bucket), and its burst. */
   mailPerMinute: number;
   mailBurst: number;
 }

@@ -3,14 +3,21 @@
 // Redis, and this class keeps the local half: this node's connections and watchers.
 import { ErrorCode } from '../protocol/index.js';
 import type { PresenceRemote, Refusal } from './cluster/hooks.js';
-import type { Connection } from './connection.js';
 import { presenceText } from './outbound.js';
+import type { PeerDirectory, RelayPeer } from './peer.js';
 
-export class Presence {
+/** Presence's slot on a connection: the identities it watches. */
+export interface PresenceSlot {
+  subscriptions: Set<string> | null;
+}
+
+export type PresencePeer = RelayPeer & PresenceSlot;
+
+export class Presence implements PeerDirectory {
   /** identity id → its authenticated connection, or connections (several devices): most have one, so no Set. */
-  private readonly online = new Map<string, Connection | Connection[]>();
+  private readonly online = new Map<string, PresencePeer | PresencePeer[]>();
   /** identity id → connections subscribed to its presence. */
-  private readonly watchers = new Map<string, Set<Connection>>();
+  private readonly watchers = new Map<string, Set<PresencePeer>>();
 
   private remote: PresenceRemote | null = null;
 
@@ -32,7 +39,7 @@ export class Presence {
 
   /** An admitted connection that closed before it was added. */
   release(id: string): void {
-    this.remote?.release(id);
+    this.remote?.abandon(id);
   }
 
   get onlineIdentities(): number {
@@ -44,7 +51,7 @@ export class Presence {
   }
 
   /** The identity's connections: one, several, or undefined when offline. */
-  connectionsOf(id: string): Connection | readonly Connection[] | undefined {
+  connectionsOf(id: string): PresencePeer | readonly PresencePeer[] | undefined {
     return this.online.get(id);
   }
 
@@ -53,7 +60,7 @@ export class Presence {
   }
 
   /** Registers an authenticated connection; the identity's first connection announces it online. */
-  add(conn: Connection, id: string): void {
+  add(conn: PresencePeer, id: string): void {
     const current = this.online.get(id);
     if (current === undefined) {
       this.online.set(id, conn);
@@ -66,7 +73,7 @@ export class Presence {
   }
 
   /** Forgets a closing connection: its presence and its subscriptions. */
-  remove(conn: Connection): void {
+  remove(conn: PresencePeer): void {
     const id = conn.id;
     if (id !== null) {
       const current = this.online.get(id);
@@ -90,7 +97,7 @@ export class Presence {
     }
   }
 
-  subscribe(conn: Connection, ids: readonly string[]): void {
+  subscribe(conn: PresencePeer, ids: readonly string[]): void {
     const subs = (conn.subscriptions ??= new Set());
     const fresh = [...new Set(ids)].filter((id) => !subs.has(id));
     if (subs.size + fresh.length > this.maxSubscriptions) {
@@ -115,7 +122,7 @@ export class Presence {
     }
   }
 
-  unsubscribe(conn: Connection, ids: readonly string[]): void {
+  unsubscribe(conn: PresencePeer, ids: readonly string[]): void {
     const subs = conn.subscriptions;
     if (subs === null) return;
     for (const id of ids) {
@@ -123,7 +130,7 @@ export class Presence {
     }
   }
 
-  private unwatch(conn: Connection, id: string): void {
+  private unwatch(conn: PresencePeer, id: string): void {
     const set = this.watchers.get(id);
     if (set?.delete(conn) && set.size === 0) {
       this.watchers.delete(id);

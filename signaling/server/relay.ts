@@ -93,7 +93,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const trustedProxies = normalizeProxies(options.trustedProxies);
   const counters = new RelayCounters();
   const presence = new Presence(limits.maxSubscriptionsPerConnection);
-  const channels = new Channels(limits, presence, counters);
+  const channels = new Channels(limits, (id) => presence.isOnline(id), counters);
+  const connections = new Set<Connection>();
   let onAllClosed: (() => void) | null = null;
   const ctx: RelayContext = {
     limits,
@@ -111,13 +112,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     counters,
     cluster: null,
     acceptHosts,
-    connections: new Set(),
     authenticated: 0,
     unauthenticatedCount: 0,
     unauthenticated: new AddressBudget(limits.maxUnauthenticatedPerIp),
     onConnectionClosed(conn) {
-      this.connections.delete(conn);
-      if (onAllClosed !== null && this.connections.size === 0) onAllClosed();
+      connections.delete(conn as Connection);
+      if (onAllClosed !== null && connections.size === 0) onAllClosed();
     },
   };
 
@@ -224,11 +224,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       return;
     }
     const conn = new Connection(++serial, ws, req.socket, arrival, ctx, releaseBudget);
-    ctx.connections.add(conn);
+    connections.add(conn);
   }
 
   const heartbeat = setInterval(() => {
-    for (const conn of ctx.connections) {
+    for (const conn of connections) {
       try {
         conn.tick();
       } catch (err) {
@@ -247,6 +247,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const { joinCluster } = await import('./cluster/index.js');
     try {
       ctx.cluster = await joinCluster(ctx, options.cluster, () => stats());
+      ctx.mailbox = ctx.cluster.mail;
     } catch (err) {
       clearInterval(heartbeat);
       throw err;
@@ -280,18 +281,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     channels.clear();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    if (ctx.connections.size > 0) {
+    if (connections.size > 0) {
       const allClosed = new Promise<void>((resolve) => {
         onAllClosed = resolve;
       });
-      for (const conn of ctx.connections) conn.shutdown();
+      for (const conn of connections) conn.shutdown();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, CLOSE_GRACE_MS);
       });
       await Promise.race([allClosed, grace]);
       clearTimeout(timer);
-      for (const conn of [...ctx.connections]) conn.terminate();
+      for (const conn of [...connections]) conn.terminate();
     }
     server.closeAllConnections();
     await serverClosed;
@@ -312,13 +313,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   function stats(): RelayStats {
     let bufferedBytes = 0;
     let pausedConnections = 0;
-    for (const conn of ctx.connections) {
+    for (const conn of connections) {
       bufferedBytes += conn.ws.bufferedAmount;
       if (conn.blockedOn !== null) pausedConnections++;
     }
     return {
       ...counters,
-      connections: ctx.connections.size,
+      connections: connections.size,
       authenticated: ctx.authenticated,
       unauthenticated: ctx.unauthenticatedCount,
       sockets: guard.open,

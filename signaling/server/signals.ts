@@ -3,15 +3,14 @@
 // In a cluster the signal is delivered here first, then published once for the target's other nodes.
 import { ErrorCode, MAX_CONTROL_BYTES } from '../protocol/index.js';
 import type { SignalRemote } from './cluster/hooks.js';
-import type { Connection } from './connection.js';
 import type { RelayCounters } from './counters.js';
 import { signalText } from './outbound.js';
-import type { Presence } from './presence.js';
+import type { PeerDirectory, RelayPeer } from './peer.js';
 
 export function forwardSignal(
-  presence: Presence,
+  presence: PeerDirectory,
   counters: RelayCounters,
-  from: Connection,
+  from: RelayPeer,
   to: string,
   data: unknown,
   ref: string | undefined,
@@ -31,13 +30,13 @@ export function forwardSignal(
   const payload = Buffer.from(text);
   let delivered = 0;
   if (Array.isArray(targets)) {
-    for (const target of targets as readonly Connection[]) {
+    for (const target of targets as readonly RelayPeer[]) {
       if (target === from) continue; // a signal to one's own id reaches one's other devices only
       target.sendControl(payload);
       delivered++;
     }
   } else if (targets !== undefined && targets !== from) {
-    (targets as Connection).sendControl(payload);
+    (targets as RelayPeer).sendControl(payload);
     delivered++;
   }
   counters.signalsForwarded += delivered;

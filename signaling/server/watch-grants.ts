@@ -15,8 +15,8 @@ import {
   type PublicIdentityKey,
   type WatchGrant,
 } from '../protocol/index.js';
-import type { Connection } from './connection.js';
 import type { RelayContext } from './context.js';
+import type { PresencePeer } from './presence.js';
 
 export type GrantCheck = { ok: true } | { ok: false; reason: string };
 
@@ -50,16 +50,16 @@ function jwkOf(key: PublicIdentityKey): JsonWebKey {
 }
 
 /** Per connection: the identities it proved a grant for (what it may learn "offline" about). */
-const granted = new WeakMap<Connection, Set<string>>();
+const granted = new WeakMap<PresencePeer, Set<string>>();
 
 /** True when the relay may tell `conn` that `id` is offline. */
-export function mayTellOffline(conn: Connection, id: string | undefined): boolean {
+export function mayTellOffline(conn: PresencePeer, id: string | undefined): boolean {
   if (id === undefined) return false;
   return id === conn.id || (granted.get(conn)?.has(id) ?? false); // one's own other devices: no secret
 }
 
 /** `subscribe`: verify each grant, enforce the per-identity cap, then hand the verified ids to Presence. */
-export function subscribeWithGrants(ctx: RelayContext, conn: Connection, grants: readonly WatchGrant[]): void {
+export function subscribeWithGrants(ctx: RelayContext, conn: PresencePeer, grants: readonly WatchGrant[]): void {
   const watcher = conn.id!;
   const now = Date.now();
   const ids: string[] = [];
@@ -93,18 +93,18 @@ export function subscribeWithGrants(ctx: RelayContext, conn: Connection, grants:
   for (const id of ids) set.add(id);
 }
 
-export function unsubscribeGranted(ctx: RelayContext, conn: Connection, ids: readonly string[]): void {
+export function unsubscribeGranted(ctx: RelayContext, conn: PresencePeer, ids: readonly string[]): void {
   ctx.presence.unsubscribe(conn, ids);
   const set = granted.get(conn);
   if (set !== undefined) for (const id of ids) set.delete(id);
 }
 
 /** Watches held by every local connection of conn's identity (several devices, or one person's many sockets). */
-function subscriptionsOfIdentity(ctx: RelayContext, conn: Connection): number {
+function subscriptionsOfIdentity(ctx: RelayContext, conn: PresencePeer): number {
   const conns = ctx.presence.connectionsOf(conn.id!);
   if (conns === undefined) return conn.subscriptions?.size ?? 0;
-  if (!Array.isArray(conns)) return (conns as Connection).subscriptions?.size ?? 0;
+  if (!Array.isArray(conns)) return (conns as PresencePeer).subscriptions?.size ?? 0;
   let total = 0;
-  for (const c of conns as readonly Connection[]) total += c.subscriptions?.size ?? 0;
+  for (const c of conns as readonly PresencePeer[]) total += c.subscriptions?.size ?? 0;
   return total;
 }

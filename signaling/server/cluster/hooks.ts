@@ -2,7 +2,9 @@
 // a relay without --redis never loads the cluster code or the Redis client (see cluster/index.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
+import type { ChannelPeer } from '../channels.js';
+import type { MailStore } from '../mail-store.js';
+import type { RelayPeer } from '../peer.js';
 
 export interface Refusal {
   readonly code: ErrorCode;
@@ -15,6 +17,8 @@ export interface PresenceRemote {
   admit(id: string): Promise<Refusal | null>;
   /** One admitted connection of `id` closed. */
   release(id: string): void;
+  /** An admission that finished after its connection was gone (auth deadline, client left): undo it. */
+  abandon(id: string): void;
   /** The first local watcher of `id`: follow its cluster-wide state. */
   watch(id: string): void;
   /** The last local watcher of `id` left. */
@@ -29,12 +33,12 @@ export interface SignalRemote {
    * Publishes an already stamped and serialised signal once for every other node holding `to`. Answers the
    * sender with offline (nobody anywhere received it) or unavailable (broker down and nobody here received it).
    */
-  publish(from: Connection, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void;
+  publish(from: RelayPeer, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void;
 }
 
 /** A channel-open waiting for its peer, as the cluster sees it. */
 export interface PendingOffer {
-  readonly conn: Connection;
+  readonly conn: ChannelPeer;
   readonly to: string;
   readonly tag: string;
 }
@@ -45,7 +49,7 @@ export interface ChannelsRemote {
    * A channel-open that found no local match: if another node holds a matching open from `to`, join it there
    * and return true (the outcome arrives later); false when there is nothing to join.
    */
-  join(conn: Connection, to: string, tag: string): boolean;
+  join(conn: ChannelPeer, to: string, tag: string): boolean;
   /** A new local pending open: tell the target's nodes; answers offline when nobody anywhere holds `to`. */
   offer(pending: PendingOffer, onlineHere: boolean): void;
 }
@@ -57,6 +61,8 @@ export interface OpsRemote {
 
 export interface ClusterHooks {
   readonly presence: PresenceRemote;
+  /** Mail kept in Redis: posted on any node, delivered on whichever node the recipient connects to. */
+  readonly mail: MailStore;
   readonly signals: SignalRemote;
   readonly channels: ChannelsRemote;
   readonly ops: OpsRemote;

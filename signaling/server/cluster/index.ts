@@ -6,15 +6,17 @@ import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { ErrorCode, IdentityIdSchema } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
+import type { RelayPeer } from '../peer.js';
 import type { RelayContext } from '../context.js';
+import { deliverLive } from '../mailbox.js';
 import type { RelayStats } from '../relay.js';
 import type { ClusterHooks, PresenceRemote, Refusal, SignalRemote } from './hooks.js';
 import { LinkPool } from './link.js';
+import { RedisMailStore } from './mail-store.js';
 import { prometheusText, type Metric } from './metrics.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { RemoteChannels, type Offer } from './remote-channels.js';
-import { ASSERT, DOWN, LEAVE, STATE, TICK, UP } from './scripts.js';
+import { ASSERT, DOWN, LEAVE, PUBLISH_MANY, STATE, TICK, UP } from './scripts.js';
 
 export type { ClusterOptions } from './options.js';
 
@@ -25,6 +27,7 @@ interface Scripts {
   parleyAssert(p: string, node: string, ttl: number, grace: number, ...pairs: (string | number)[]): Promise<number>;
   parleyLeave(p: string, node: string, grace: number): Promise<number>;
   parleyState(p: string, ...ids: string[]): Promise<number[]>;
+  parleyPublish(...channelsAndMessages: (string | Buffer)[]): Promise<number[]>;
 }
 
 const OfferSchema = z.object({
@@ -36,6 +39,12 @@ const OfferSchema = z.object({
 });
 
 const NEWLINE = Buffer.from('\n');
+
+/** Signals to one identity within one tick: one message of newline-separated signals, and who sent them. */
+interface SignalBatch {
+  readonly parts: Buffer[];
+  readonly senders: { from: RelayPeer; deliveredLocally: number; ref: string | undefined }[];
+}
 /** SUBSCRIBE/UNSUBSCRIBE at most this many channels per command when resubscribing. */
 const SUBSCRIBE_BATCH = 500;
 
@@ -58,6 +67,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
   readonly presence = this;
   readonly signals = this;
   readonly channels: RemoteChannels;
+  readonly mail: RedisMailStore;
   readonly ops = { handleHttp: (req: IncomingMessage, res: ServerResponse) => this.handleHttp(req, res) };
 
   private readonly cmd: Redis & Scripts;
@@ -86,6 +96,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     nodesReaped: 0,
     reasserts: 0,
     refusedAtCap: 0,
+    admissionsAbandoned: 0,
     redisErrors: 0,
     peakLinkQueued: 0,
   };
@@ -108,8 +119,13 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       retryStrategy: (times) => Math.min(50 * times, 500),
       connectionName: `parley-${o.nodeId}`,
     };
-    this.cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true, commandTimeout: 2_000 }) as Redis &
-      Scripts;
+    this.cmd = new Redis(o.redisUrl, {
+      ...common,
+      enableAutoPipelining: true,
+      // One command per tick already (flushBatches): auto-pipelining would only add its per-command bookkeeping.
+      autoPipeliningIgnoredCommands: ['parleyPublish'],
+      commandTimeout: 2_000,
+    }) as Redis & Scripts;
     this.sub = new Redis(o.redisUrl, common);
     for (const [name, lua] of Object.entries({
       parleyUp: UP,
@@ -118,9 +134,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       parleyAssert: ASSERT,
       parleyLeave: LEAVE,
       parleyState: STATE,
+      parleyPublish: PUBLISH_MANY,
     })) {
       this.cmd.defineCommand(name, { numberOfKeys: 0, lua });
     }
+    this.mail = new RedisMailStore(this.cmd, this.P, o.nodeId, ctx.limits);
     this.links = new LinkPool(
       o.nodeId,
       o.secret,
@@ -179,6 +197,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     };
     every(this.o.heartbeatMs / 2, () => this.tick());
     every(this.o.reassertMs, () => this.reassert());
+    every(this.o.reassertMs, () => this.mail.sweep().catch(() => undefined));
     every(1_000, () => {
       for (const link of this.links.all)
         if (link.queuedBytes > this.m.peakLinkQueued) this.m.peakLinkQueued = link.queuedBytes;
@@ -218,6 +237,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     });
   }
 
+  abandon(id: string): void {
+    this.m.admissionsAbandoned++;
+    this.release(id);
+  }
+
   watch(id: string): void {
     this.watched.set(id, { online: undefined, seq: -1 });
     void this.want(`${this.P}p:${id}`).then(() => this.query([id]));
@@ -234,7 +258,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
 
   // ---- signals ----
 
-  publish(from: Connection, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void {
+  publish(from: RelayPeer, to: string, payload: Buffer, deliveredLocally: number, ref: string | undefined): void {
     // Signals to one identity within one tick leave in one PUBLISH (newline-separated: a serialised signal
     // never contains a raw newline): the Redis client's cost is per command, and bursts (ICE candidates) are
     // the common case. Order is kept: batches leave in order on one connection.
@@ -253,21 +277,24 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
     batch.senders.push({ from, deliveredLocally, ref });
   }
 
-  private readonly batches = new Map<
-    string,
-    { parts: Buffer[]; senders: { from: Connection; deliveredLocally: number; ref: string | undefined }[] }
-  >();
+  private readonly batches = new Map<string, SignalBatch>();
   private flushScheduled = false;
+  /** Every target's batch of this tick in one command; each sender hears its own outcome. */
   private readonly flushBatches = (): void => {
     this.flushScheduled = false;
     const batches = [...this.batches];
     this.batches.clear();
-    for (const [to, { parts, senders }] of batches) {
-      this.publishFor(
-        to,
+    const args: (string | Buffer)[] = [];
+    for (const [to, { parts }] of batches) {
+      args.push(
+        `${this.P}s:${to}`,
         parts.length === 2 ? Buffer.concat(parts, parts[0]!.length + parts[1]!.length) : Buffer.concat(parts),
-      ).then(
-        (elsewhere) => {
+      );
+    }
+    this.cmd.parleyPublish(...args).then(
+      (receivers) => {
+        batches.forEach(([to, { senders }], i) => {
+          const elsewhere = (receivers[i] ?? 0) - (this.local.has(to) ? 1 : 0);
           if (elsewhere > 0) this.m.signalsPublished += senders.length;
           else {
             for (const s of senders) {
@@ -275,8 +302,10 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
                 s.from.sendError(ErrorCode.Offline, `${to} is not connected to this relay`, { ref: s.ref, to });
             }
           }
-        },
-        () => {
+        });
+      },
+      () => {
+        for (const [to, { senders }] of batches) {
           for (const s of senders) {
             if (s.deliveredLocally > 0) continue; // delivered here; other nodes cannot be reached now
             this.m.signalErrors++;
@@ -286,9 +315,9 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
               { ref: s.ref, to },
             );
           }
-        },
-      );
-    }
+        }
+      },
+    );
   };
 
   /** Publishes on `to`'s channel; resolves with how many other nodes hold `to`. */
@@ -310,6 +339,7 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         if (nl < 2) return;
         if (message.subarray(1, nl).equals(this.nodeIdBytes)) return; // our own: delivered locally already
         if (message[0] === 0x53 /* S */) this.deliverSignals(id, message, nl + 1);
+        else if (message[0] === 0x4d /* M */) this.deliverMail(id, message, nl + 1);
         else if (message[0] === 0x4f /* O */) {
           const parsed = OfferSchema.safeParse(JSON.parse(message.toString('utf8', nl + 1)));
           if (parsed.success && parsed.data.to === id) {
@@ -338,10 +368,22 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
       if (end < 0) end = message.length;
       const payload = message.subarray(start, end);
       start = end + 1;
-      if (Array.isArray(targets)) for (const t of targets as readonly Connection[]) t.sendControl(payload);
-      else (targets as Connection).sendControl(payload);
+      if (Array.isArray(targets)) for (const t of targets as readonly RelayPeer[]) t.sendControl(payload);
+      else (targets as RelayPeer).sendControl(payload);
       this.m.signalsReceived++;
     }
+  }
+
+  /** Mail stored on another node for `id`: "<mail id>\n<mail message>" from `start`. */
+  private deliverMail(id: string, message: Buffer, start: number): void {
+    const nl = message.indexOf(10, start);
+    if (nl < 0) return;
+    deliverLive(
+      this.ctx,
+      id,
+      { id: message.toString('latin1', start, nl), text: message.toString('utf8', nl + 1) },
+      null,
+    );
   }
 
   private apply(id: string, online: boolean, seq: number): void {
@@ -537,6 +579,11 @@ class ClusterNode implements ClusterHooks, PresenceRemote, SignalRemote {
         'parley_cluster_refused_at_identity_cap_total',
         'Connections refused at the per-identity cap.',
         this.m.refusedAtCap,
+      ),
+      c(
+        'parley_cluster_admissions_abandoned_total',
+        'Admissions undone because their connection was gone when Redis answered (auth deadline, client left).',
+        this.m.admissionsAbandoned,
       ),
       c('parley_cluster_nodes_reaped_total', 'Dead nodes this node reaped.', this.m.nodesReaped),
       c('parley_cluster_reasserts_total', 'Times this node re-asserted its connections.', this.m.reasserts),

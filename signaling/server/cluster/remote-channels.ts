@@ -4,8 +4,7 @@
 // the receiving node grants credit back only once frames have left it for its client, so a slow receiver
 // pauses its sender across nodes and costs each node about one window.
 import { ErrorCode } from '../../protocol/index.js';
-import type { Channel, Channels, RemoteEnd } from '../channels.js';
-import type { Connection } from '../connection.js';
+import type { Channel, ChannelPeer, Channels, RemoteEnd } from '../channels.js';
 import type { RelayCounters } from '../counters.js';
 import type { RelayLogger } from '../logger.js';
 import type { ChannelsRemote, PendingOffer } from './hooks.js';
@@ -29,7 +28,7 @@ export interface Offer {
 }
 
 interface Join {
-  readonly conn: Connection;
+  readonly conn: ChannelPeer;
   readonly opener: string;
   readonly tag: string;
   readonly num: number;
@@ -44,7 +43,7 @@ export interface Publisher {
 
 export class ClusterEnd implements RemoteEnd {
   readonly blockedOn = null;
-  blocking: Set<Connection> | null = null;
+  blocking: Set<ChannelPeer> | null = null;
   channel: Channel | null = null;
   /** Bytes sent to the other node and not yet credited back. */
   inflight = 0;
@@ -82,7 +81,7 @@ export class ClusterEnd implements RemoteEnd {
   }
 
   /** A frame from the other node for our client. */
-  deliver(conn: Connection, body: Buffer, counters: RelayCounters): void {
+  deliver(conn: ChannelPeer, body: Buffer, counters: RelayCounters): void {
     if (conn.ws.readyState !== OPEN) {
       this.link.sendCredit(this.remoteNum, body.length); // dropped with the channel: never hold the sender
       return;
@@ -123,7 +122,7 @@ export class RemoteChannels implements ChannelsRemote {
     return this.offers.size;
   }
 
-  join(conn: Connection, to: string, tag: string): boolean {
+  join(conn: ChannelPeer, to: string, tag: string): boolean {
     const key = offerKey(to, conn.id!, tag);
     const offer = this.offers.get(key);
     if (offer === undefined) return false;
@@ -252,7 +251,7 @@ export class RemoteChannels implements ChannelsRemote {
     for (const [j, join] of this.joins) this.endJoin(j, join);
   }
 
-  private startJoin(conn: Connection, offer: Offer): void {
+  private startJoin(conn: ChannelPeer, offer: Offer): void {
     const num = this.channels.reserve();
     const j = ++this.joinSerial;
     const timer = setTimeout(() => {

@@ -149,3 +149,13 @@ for i = 2, #ARGV do
 end
 return out
 `;
+
+/**
+ * ARGV: channel, message, channel, message... → receivers per channel. Every signal batch of one tick in one
+ * command: the Redis client's cost is per command (a command object, a promise, a reply), not per byte.
+ */
+export const PUBLISH_MANY = `
+local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return out
+`;

@@ -1,30 +1,15 @@
 // The relay suites' essentials with every client pair on different nodes of a 3-node cluster on one real
 // redis-server: auth, presence, signals exactly once and in order, channels, limits, operations.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  ErrorCode,
-  MAX_CHANNEL_PAYLOAD,
-  MAX_FRAME_BYTES,
-  encodeChannelFrame,
-} from '../../../signaling/protocol/index.js';
-import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { ErrorCode, MAX_CHANNEL_PAYLOAD, encodeChannelFrame } from '../../../signaling/protocol/index.js';
+import { RawClient, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { bulkToSlowReceiver } from '../relay/channel-scenarios.js';
+import { sync } from '../relay/barriers.js';
 import { clusterFixture, metricsOf } from './fixture.js';
 
 const fixture = clusterFixture();
-
-async function authed(url: string, identity?: TestIdentity) {
-  const r = await connectAs(url, identity);
-  fixture.track(r.client);
-  return r;
-}
-
-/** Waits until `client` has every message it will get for now: a ping answered after them. */
-async function sync(client: RawClient): Promise<void> {
-  const ref = `sync-${Math.random()}`;
-  client.send({ type: 'ping', ref });
-  for (;;) if ((await client.next('pong')).ref === ref) return;
-}
+const authed = (url: string, identity?: TestIdentity) => fixture.authed(url, identity);
 
 describe('cluster: auth and presence across nodes', () => {
   it('authenticates on every node and reports presence set on other nodes, without flapping on a second device', async () => {
@@ -194,61 +179,20 @@ describe('cluster: relay channels across nodes', () => {
   });
 
   it('carries 50 MB intact to a slow receiver on another node with memory bounded on both nodes', async () => {
-    const highWater = 256 * 1024;
-    const { nodes } = await fixture.start(3, {
-      limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 },
+    await bulkToSlowReceiver({
+      async start(options) {
+        const { nodes } = await fixture.start(3, options);
+        return { sender: nodes[0]!, receiver: nodes[2]! };
+      },
+      // What the sending node holds: its client queues and its link to the receiving node.
+      senderQueue: async (node) =>
+        (await metricsOf(node)).get('parley_cluster_link_queued_bytes')! + node.stats().bufferedBytes,
+      slackFrames: 3,
+      async afterBulk(node, bound) {
+        expect((await metricsOf(node)).get('parley_cluster_link_peak_queued_bytes')!).toBeLessThanOrEqual(bound);
+      },
+      track: (client) => fixture.track(client),
     });
-    const [sendNode, recvNode] = [nodes[0]!, nodes[2]!];
-    const { a, b, readyA } = await crossPair(sendNode.url, recvNode.url, 'bulk');
-    // A second cross-node channel between other clients keeps moving while the slow one is held back.
-    const other = await crossPair(sendNode.url, recvNode.url, 'other');
-    const total = 50 * 1024 * 1024;
-    const chunk = 64 * 1024;
-
-    const received = receiveSlowly(b.client, total);
-    const sentHash = createHash('sha256');
-    let maxSenderNodeQueue = 0;
-    let maxReceiverNodeQueue = 0;
-    let otherRoundTrips = 0;
-    let otherBytes = 0;
-    for (let sent = 0, n = 0; sent < total; sent += chunk, n++) {
-      const payload = randomBytes(Math.min(chunk, total - sent));
-      sentHash.update(payload);
-      const handed = a.client.sendFrame(encodeChannelFrame(readyA.channel, payload));
-      if (a.client.ws.bufferedAmount > 1024 * 1024) await handed;
-      if (n % 64 === 0) {
-        const m = await metricsOf(sendNode);
-        maxSenderNodeQueue = Math.max(
-          maxSenderNodeQueue,
-          m.get('parley_cluster_link_queued_bytes')! + sendNode.stats().bufferedBytes,
-        );
-        maxReceiverNodeQueue = Math.max(maxReceiverNodeQueue, recvNode.stats().bufferedBytes);
-        if (n % 256 === 0) {
-          const ping = Buffer.from(encodeChannelFrame(other.readyA.channel, Buffer.from(`ping ${n}`)));
-          otherBytes += ping.length;
-          other.a.client.sendRaw(ping);
-          expect((await other.b.client.nextFrame()).subarray(4).toString()).toBe(`ping ${n}`);
-          otherRoundTrips++;
-        }
-      }
-    }
-    const { hash, pauses } = await received;
-    expect(hash).toBe(sentHash.digest('hex'));
-    expect(pauses).toBeGreaterThan(10);
-    expect(otherRoundTrips).toBeGreaterThan(2);
-
-    const sendStats = sendNode.stats();
-    const recvStats = recvNode.stats();
-    expect(sendStats.backpressurePauses).toBeGreaterThan(0);
-    expect(sendStats.bytesForwarded).toBe(total + (total / chunk) * 4 + otherBytes);
-    // Each node holds about one window (the high-water mark) plus a frame or two in flight.
-    const bound = highWater + 3 * MAX_FRAME_BYTES;
-    expect(maxSenderNodeQueue).toBeLessThanOrEqual(bound);
-    expect(maxReceiverNodeQueue).toBeLessThanOrEqual(bound);
-    expect(recvStats.peakBufferedBytes).toBeLessThanOrEqual(bound);
-    expect((await metricsOf(sendNode)).get('parley_cluster_link_peak_queued_bytes')!).toBeLessThanOrEqual(bound);
-    expect(recvStats.bufferedBytes).toBe(0);
-    expect(sendStats.pausedConnections).toBe(0);
   }, 150_000);
 });
 
@@ -267,31 +211,3 @@ describe('cluster: operations', () => {
     expect(text).toMatch(/^parley_cluster_redis_up\{node="node2"\} 1$/m);
   });
 });
-
-/** Hashes frames as they come, pausing the socket for a few ms after every 512 KiB: a slow reader. */
-function receiveSlowly(client: RawClient, total: number): Promise<{ hash: string; pauses: number }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let got = 0;
-    let sinceLastPause = 0;
-    let pauses = 0;
-    client.onFrame((frame) => {
-      const payload = frame.subarray(4);
-      hash.update(payload);
-      got += payload.length;
-      sinceLastPause += payload.length;
-      if (got >= total) {
-        client.onFrame(null);
-        resolve({ hash: hash.digest('hex'), pauses });
-        return;
-      }
-      if (sinceLastPause >= 512 * 1024) {
-        sinceLastPause = 0;
-        pauses++;
-        client.ws.pause();
-        setTimeout(() => client.ws.resume(), 10);
-      }
-    });
-    void client.closed.then(() => reject(new Error('receiver closed before the end')));
-  });
-}

@@ -4,34 +4,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, encodeChannelFrame } from '../../../signaling/protocol/index.js';
 import { silentLogger, startRelay, type RunningRelay } from '../../../signaling/server/index.js';
-import {
-  connectAs,
-  createIdentity,
-  watchGrant,
-  type RawClient,
-  type TestIdentity,
-} from '../../helpers/relay/raw-client.js';
+import { createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
+import { sync } from '../relay/barriers.js';
 import { clusterFixture, launchNode, type NodeProcess } from './fixture.js';
 import { RedisServer } from '../../harness/redis/redis-server.js';
 
 const fixture = clusterFixture();
+const authed = (url: string, identity?: TestIdentity) => fixture.authed(url, identity);
 const processes: NodeProcess[] = [];
 afterAll(async () => {
   for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await Promise.all(processes.map((p) => p.exited));
 });
-
-async function authed(url: string, identity?: TestIdentity) {
-  const r = await connectAs(url, identity);
-  fixture.track(r.client);
-  return r;
-}
-
-async function sync(client: RawClient): Promise<void> {
-  const ref = `sync-${Math.random()}`;
-  client.send({ type: 'ping', ref });
-  for (;;) if ((await client.next('pong')).ref === ref) return;
-}
 
 describe('cluster failures', () => {
   it('SIGKILL of a node: its clients reconnect elsewhere, presence converges within 5 s, other channels lose nothing', async () => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { silentLogger, startRelay, type RelayOptions, type RunningRelay } from '../../../signaling/server/index.js';
 import type { ClusterOptions } from '../../../signaling/server/cluster/options.js';
-import type { RawClient } from '../../helpers/relay/raw-client.js';
+import { connectAs, type RawClient, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { RedisServer } from '../../harness/redis/redis-server.js';
 
 export const CLUSTER_SECRET = 'test-cluster-secret-0123456789';
@@ -55,6 +55,12 @@ export function clusterFixture() {
         nodes.push(relay);
       }
       return { redis: server, nodes, prefix };
+    },
+    /** A client authenticated on `url` (as `identity`, or a fresh one), closed after the file. */
+    async authed(url: string, identity?: TestIdentity) {
+      const r = await connectAs(url, identity);
+      clients.push(r.client);
+      return r;
     },
     track<T extends RawClient>(client: T): T {
       clients.push(client);

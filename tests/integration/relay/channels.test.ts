@@ -1,28 +1,17 @@
 // Relay channels: pairing, forwarding untouched, closing, expiry — and 50 MB to a slow receiver with the
 // relay's queue bounded by backpressure.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  ErrorCode,
-  MAX_CHANNEL_PAYLOAD,
-  MAX_FRAME_BYTES,
-  encodeChannelFrame,
-} from '../../../signaling/protocol/index.js';
-import { connectAs, createIdentity, watchGrant, type RawClient } from '../../helpers/relay/raw-client.js';
+import { ErrorCode, MAX_CHANNEL_PAYLOAD, encodeChannelFrame } from '../../../signaling/protocol/index.js';
+import { connectAs, createIdentity, watchGrant } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
+import { bulkToSlowReceiver, channelPair } from './channel-scenarios.js';
 
 const fixture = relayFixture();
 
 async function pair(url: string, tag = 'session-1') {
-  const a = await connectAs(url);
-  const b = await connectAs(url);
-  fixture.track(a.client);
-  fixture.track(b.client);
-  a.client.send({ type: 'channel-open', to: b.identity.id, tag });
-  b.client.send({ type: 'channel-open', to: a.identity.id, tag });
-  const readyA = await a.client.next('channel-ready');
-  const readyB = await b.client.next('channel-ready');
-  return { a, b, readyA, readyB, channel: readyA.channel };
+  const p = await channelPair((client) => fixture.track(client), url, url, tag);
+  return { ...p, channel: p.readyA.channel };
 }
 
 describe('relay channels', () => {
@@ -96,65 +85,14 @@ describe('relay channels', () => {
   });
 
   it('carries 50 MB intact to a slow receiver while the relay queue stays bounded', async () => {
-    const highWater = 256 * 1024;
-    const relay = await fixture.start({
-      limits: { channelHighWaterBytes: highWater, channelLowWaterBytes: 64 * 1024 },
+    await bulkToSlowReceiver({
+      async start(options) {
+        const relay = await fixture.start(options);
+        return { sender: relay, receiver: relay };
+      },
+      senderQueue: async (relay) => relay.stats().bufferedBytes,
+      slackFrames: 2,
+      track: (client) => fixture.track(client),
     });
-    const { a, b, channel } = await pair(relay.url, 'bulk');
-    const total = 50 * 1024 * 1024;
-    const chunk = 64 * 1024;
-
-    const received = receiveSlowly(b.client, total);
-    const sentHash = createHash('sha256');
-    let maxRelayQueue = 0;
-    for (let sent = 0; sent < total; sent += chunk) {
-      const payload = randomBytes(Math.min(chunk, total - sent));
-      sentHash.update(payload);
-      const handed = a.client.sendFrame(encodeChannelFrame(channel, payload));
-      // Client-side flow control: never more than ~1 MiB queued in the sender's own socket.
-      if (a.client.ws.bufferedAmount > 1024 * 1024) await handed;
-      if ((sent / chunk) % 64 === 0) maxRelayQueue = Math.max(maxRelayQueue, relay.stats().bufferedBytes);
-    }
-    const { hash, pauses } = await received;
-    expect(hash).toBe(sentHash.digest('hex'));
-    expect(pauses).toBeGreaterThan(10);
-
-    const stats = relay.stats();
-    expect(stats.backpressurePauses).toBeGreaterThan(0);
-    // After a pause the relay may still forward what was already read from the socket: at most a frame or two.
-    const bound = highWater + 2 * MAX_FRAME_BYTES;
-    expect(stats.peakBufferedBytes).toBeLessThanOrEqual(bound);
-    expect(maxRelayQueue).toBeLessThanOrEqual(bound);
-    expect(stats.bytesForwarded).toBe(total + (total / chunk) * 4);
-    expect(stats.bufferedBytes).toBe(0);
-    expect(stats.pausedConnections).toBe(0);
   }, 120_000);
 });
-
-/** Hashes frames as they come, pausing the socket for a few ms after every 512 KiB: a slow reader. */
-function receiveSlowly(client: RawClient, total: number): Promise<{ hash: string; pauses: number }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let got = 0;
-    let sinceLastPause = 0;
-    let pauses = 0;
-    client.onFrame((frame) => {
-      const payload = frame.subarray(4);
-      hash.update(payload);
-      got += payload.length;
-      sinceLastPause += payload.length;
-      if (got >= total) {
-        client.onFrame(null);
-        resolve({ hash: hash.digest('hex'), pauses });
-        return;
-      }
-      if (sinceLastPause >= 512 * 1024) {
-        sinceLastPause = 0;
-        pauses++;
-        client.ws.pause();
-        setTimeout(() => client.ws.resume(), 10);
-      }
-    });
-    void client.closed.then(() => reject(new Error('receiver closed before the end')));
-  });
-}

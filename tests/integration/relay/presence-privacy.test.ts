@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode, type ServerMessage } from '../../../signaling/protocol/index.js';
 import { RawClient, connectAs, createIdentity, watchGrant, type TestIdentity } from '../../helpers/relay/raw-client.js';
 import { relayFixture } from '../../helpers/relay/test-relay.js';
+import { answersUntilNow } from './barriers.js';
 
 const fixture = relayFixture();
 
@@ -12,14 +13,6 @@ async function authed(url: string, identity?: TestIdentity) {
   const r = await connectAs(url, identity);
   fixture.track(r.client);
   return r;
-}
-
-/** Everything the relay sent `client` in answer to what it sent so far (a ping/pong barrier: no sleeps). */
-async function answersUntilNow(client: RawClient, ref: string): Promise<ServerMessage[]> {
-  const start = client.received.length;
-  client.send({ type: 'ping', ref });
-  await client.next('pong');
-  return client.received.slice(start).filter((m) => m.type !== 'pong');
 }
 
 /** Answers to a message, without the ref/id fields that differ by design. */
