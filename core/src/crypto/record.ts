@@ -18,6 +18,14 @@ export const MAX_RECORD_BYTES = MAX_PLAINTEXT;
 /** Largest frame a record can carry (alone). */
 export const MAX_RECORD_FRAME = MAX_RECORD_BYTES - RECORD_TYPE_BYTES - FRAME_LENGTH_BYTES;
 
+/** A frame given as two pieces (a stream header and its payload), packed as one: saves joining them first. */
+export interface FrameParts {
+  readonly head: Uint8Array;
+  readonly body: Uint8Array;
+  /** head.length + body.length */
+  readonly length: number;
+}
+
 /** Bytes a frame of `length` adds to a record. */
 export function packedSize(length: number): number {
   return FRAME_LENGTH_BYTES + length;
@@ -28,7 +36,13 @@ export function packedSize(length: number): number {
  * Writes into `into` when given (a reusable buffer of at least `size` bytes; the result is a view of it),
  * else into a new buffer.
  */
-export function packRecord(frames: readonly Uint8Array[], from: number, to: number, size: number, into?: Bytes): Bytes {
+export function packRecord(
+  frames: ReadonlyArray<Uint8Array | FrameParts>,
+  from: number,
+  to: number,
+  size: number,
+  into?: Bytes,
+): Bytes {
   if (to <= from) throw new CryptoError('invalid-input', 'A record carries at least one frame.');
   if (size > MAX_RECORD_BYTES)
     throw new CryptoError('too-large', `A record carries at most ${MAX_RECORD_BYTES} bytes (got ${size}).`);
@@ -43,7 +57,11 @@ export function packRecord(frames: readonly Uint8Array[], from: number, to: numb
     if (at + FRAME_LENGTH_BYTES + frame.length > size)
       throw new CryptoError('invalid-input', `The frames need more than the ${size} bytes given.`);
     view.setUint32(at, frame.length, false);
-    out.set(frame, at + FRAME_LENGTH_BYTES);
+    if (frame instanceof Uint8Array) out.set(frame, at + FRAME_LENGTH_BYTES);
+    else {
+      out.set(frame.head, at + FRAME_LENGTH_BYTES);
+      out.set(frame.body, at + FRAME_LENGTH_BYTES + frame.head.length);
+    }
     at += FRAME_LENGTH_BYTES + frame.length;
   }
   if (at !== size)
