@@ -116,6 +116,24 @@ export interface CallStats {
   framesPerSecond: number | null;
   bytesReceived: number;
   bytesSent: number;
+  /** Only on the relay path (path 'relay'): what the relay media pipeline measures. */
+  relay?: RelayPathStats;
+}
+
+export interface RelayPathStats {
+  /** Capture (the sender's clock) → shown here, of recent video frames, ms: median and p95. */
+  latencyMs: number | null;
+  latencyP95Ms: number | null;
+  /** The jitter buffer's playout delay, ms. */
+  playoutDelayMs: number | null;
+  /** The video bitrate our congestion controller currently allows, kbit/s. */
+  targetKbps: number;
+  /** Received frames dropped as late by the jitter buffer, and decoded totals. */
+  lateFrames: number;
+  videoFramesDecoded: number;
+  audioSamplesDecoded: number;
+  /** Malformed or duplicate media messages refused. */
+  refused: number;
 }
 
 export interface CallEvents<S extends StreamLike = StreamLike> {

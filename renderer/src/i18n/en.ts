@@ -295,6 +295,8 @@ export const en = {
   'call.statsWaiting': 'Collecting…',
   'call.statPath': 'Path',
   'call.statRtt': 'Round trip',
+  'call.statLatency': 'Latency',
+  'call.latencyValue': '{p50} ms (95 %: {p95} ms)',
   'call.statIn': 'Receiving',
   'call.statOut': 'Sending',
   'call.statLoss': 'Packet loss',

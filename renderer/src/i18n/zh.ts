@@ -288,6 +288,8 @@ export const zh: Record<MessageKey, string> = {
   'call.statsWaiting': '正在收集…',
   'call.statPath': '路径',
   'call.statRtt': '往返时延',
+  'call.statLatency': '延迟',
+  'call.latencyValue': '{p50} 毫秒（95%：{p95} 毫秒）',
   'call.statIn': '接收',
   'call.statOut': '发送',
   'call.statLoss': '丢包率',

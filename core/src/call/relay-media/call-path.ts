@@ -41,6 +41,16 @@ export function relayMediaStats(
       framesPerSecond: dt ? Math.round(((s.videoFramesDecoded - previous!.frames) / dt) * 10) / 10 : null,
       bytesReceived: s.bytesReceived,
       bytesSent: s.bytesSent,
+      relay: {
+        latencyMs: s.latencyMs,
+        latencyP95Ms: s.latencyP95Ms,
+        playoutDelayMs: s.playoutDelayMs,
+        targetKbps: Math.round(s.bitrate / 1000),
+        lateFrames: s.videoFramesLate,
+        videoFramesDecoded: s.videoFramesDecoded,
+        audioSamplesDecoded: s.audioSamplesDecoded,
+        refused: s.refused,
+      },
     },
     counters: { at: now, sent: s.bytesSent, received: s.bytesReceived, frames: s.videoFramesDecoded },
   };
