@@ -69,6 +69,10 @@ interface Sample {
   fps: number | null;
   p50: number | null;
   p95: number | null;
+  /** Relay only: Alice's own send bitrate target, late frames dropped, playout delay. */
+  targetKbps: number | null;
+  lateFrames: number | null;
+  playoutMs: number | null;
 }
 
 /** The stats panel every 2 s for `ms` (opened first). */
@@ -90,6 +94,9 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
           fps: fps ? Number(fps[1]) : null,
           p50: num(q('latency')?.getAttribute('data-p50')),
           p95: num(q('latency')?.getAttribute('data-p95')),
+          targetKbps: num(q('latency')?.getAttribute('data-target-kbps')),
+          lateFrames: num(q('latency')?.getAttribute('data-late-frames')),
+          playoutMs: num(q('latency')?.getAttribute('data-playout-ms')),
         };
       })()`)) as Sample,
     );
@@ -198,6 +205,7 @@ async function main(): Promise<void> {
     await hangUp(alice, bob);
     await b.unblock();
 
+    if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
     const r = {
       relayFirstFrameMs,
       relayLatencyP50Ms: median(nums(relaySamples.map((s) => s.p50))),

@@ -165,8 +165,9 @@ describe('web client: calls over the relay', () => {
         expect(m.frames, JSON.stringify(m)).toBeGreaterThan(5);
         // The fake camera's picture moves: the sampled pictures differ (not a frozen frame).
         expect(m.distinctPictures).toBeGreaterThan(5);
-        // ~48,000 samples/s decoded (a generous floor: the window's edges cut partial 20 ms frames).
-        expect(audioRate).toBeGreaterThan(40_000);
+        // ~48,000 samples/s decoded. A generous floor: the window's edges cut 20 ms frames, and the page's
+        // reader (a track processor) drops data when a loaded machine delays it (bench:call measures continuity).
+        expect(audioRate).toBeGreaterThan(36_000);
       }
       await screenshot(alice.page, 'call-relay-active');
 

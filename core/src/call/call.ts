@@ -481,8 +481,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
           handshakeTimeoutMs: this.#ctx.timeouts.connectMs,
           ...(this.#ctx.aead ? { aead: this.#ctx.aead } : {}),
         });
-        if (this.finished || this.#directWon()) {
-          transport.close('not needed');
+        // Both sides completed the key agreement (it needs both): both now move to the relay, even if direct
+        // connected meanwhile, so the two never disagree about the path.
+        if (this.finished) {
+          transport.close('the call ended');
           return;
         }
         this.#useRelay(new RelayMediaLink({ transport, engine: relayMedia.engine, tracks: this.#tracks, logger: log }));

@@ -26,7 +26,7 @@ export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   ringMs: 45_000,
   connectMs: 10_000,
   reconnectMs: 6_000,
-  closeGraceMs: 1_500,
+  closeGraceMs: 3_000,
   relayHeadStartMs: 2_500,
 });
 

@@ -200,7 +200,7 @@ export interface CallTimeouts {
   connectMs: number;
   /** How long an active call may stay 'reconnecting' before it fails with 'connection-lost'. Default 6 s. */
   reconnectMs: number;
-  /** After the peer connection closes, how long to wait for the other side's hangup signal. Default 1.5 s. */
+  /** After the peer connection closes, how long to wait for the other side's hangup signal. Default 3 s (sealed signals on a loaded machine take over 1.5 s). */
   closeGraceMs: number;
   /**
    * Direct media's head start: not connected after this long (from accept), the call's media goes over the

@@ -291,8 +291,9 @@ function scheduleVideo(): void {
 }
 
 function deliver(f: WireFrame): void {
-  clock.onArrival(f.captureMs, Date.now());
   if (f.track === 'audio') {
+    // Audio is the clock: video transits include encoding time (key frames take longer), audio's hardly any.
+    clock.onArrival(f.captureMs, Date.now());
     audioCapture.set(f.timestampUs, f.captureMs);
     if (audioCapture.size > MAX_PENDING_CAPTURE) audioCapture.delete(audioCapture.keys().next().value!);
     ensureAudioDecoder(f.channels).decode(

@@ -57,7 +57,10 @@ const DEFAULTS = {
 /** Below these video bitrates the sender steps down (and back up at 1.5× with hysteresis). */
 const HALF_RES_BELOW = 250_000;
 const HALF_FPS_BELOW = 120_000;
-const AUDIO_ONLY_BELOW = 70_000;
+/** Congested at the lowest video bitrate this long: audio only. */
+const AUDIO_ONLY_AFTER_MS = 1_500;
+/** Video's first bitrate after audio only. */
+const PROBE_BITRATE = 100_000;
 const FULL_FPS = 30;
 /** Decrease at most this often (one reaction per round of feedback about the same queue). */
 const DECREASE_GAP_MS = 300;
@@ -125,6 +128,7 @@ export class CongestionController {
   #audioOnlyHoldMs = AUDIO_ONLY_HOLD_MS;
   #videoBackAt = -Infinity;
   #wasCongested = false;
+  #floorCongestedSince: number | null = null;
 
   constructor(options: CongestionOptions = {}) {
     this.#o = { ...DEFAULTS, ...options };
@@ -210,18 +214,18 @@ export class CongestionController {
         // What got through bounds what we try next (minus audio, with headroom), at most halving per step.
         if (this.#deliveredBps !== null)
           next = Math.min(next, Math.max(this.#bitrate * 0.5, (this.#deliveredBps - this.#o.audioBitrate) * 0.9));
-        this.#bitrate = Math.max(this.#o.minBitrate * 0.5, next);
+        this.#bitrate = Math.max(this.#o.minBitrate, next);
       }
     } else if (this.#audioOnly) {
       if (now - this.#audioOnlySince >= this.#audioOnlyHoldMs) {
-        this.#bitrate = AUDIO_ONLY_BELOW * 1.5; // try video again, at the lowest step
+        this.#bitrate = PROBE_BITRATE; // try video again, at a low step
         this.#lastDecrease = now;
       }
     } else if (this.inflightBytes < this.budgetBytes() / 2 && now - this.#lastDecrease > 1_000) {
       // Additive increase: ~+5 % of the maximum per second, in 100 ms steps.
       this.#bitrate = Math.min(this.#o.maxBitrate, this.#bitrate + this.#o.maxBitrate * 0.005);
     }
-    this.#steps(now);
+    this.#steps(now, congested);
   }
 
   /** The receiver asked for a key frame (it lost one, or started decoding): honoured at most once a second. */
@@ -245,21 +249,27 @@ export class CongestionController {
     return this.#keyWanted || now - this.#lastKey >= this.#o.keyFrameIntervalMs;
   }
 
-  #steps(now: number): void {
+  #steps(now: number, congested: boolean): void {
     const b = this.#bitrate;
+    // Audio only when even the lowest video bitrate keeps the path congested for a while (one bad report,
+    // or a burst on a TCP path, is not enough).
+    const atFloor = congested && b <= this.#o.minBitrate;
+    if (!atFloor) this.#floorCongestedSince = null;
+    else this.#floorCongestedSince ??= now;
     if (this.#audioOnly) {
-      if (b >= AUDIO_ONLY_BELOW * 1.5) {
+      if (b >= PROBE_BITRATE) {
         this.#audioOnly = false;
         this.#videoBackAt = now;
         this.#keyWanted = true; // the receiver's decoder has nothing to continue from
       }
-    } else if (b < AUDIO_ONLY_BELOW) {
+    } else if (this.#floorCongestedSince !== null && now - this.#floorCongestedSince >= AUDIO_ONLY_AFTER_MS) {
       this.#audioOnly = true;
       this.#audioOnlyHoldMs =
         now - this.#videoBackAt < PROBE_FAILED_MS
           ? Math.min(MAX_AUDIO_ONLY_HOLD_MS, this.#audioOnlyHoldMs * 2)
           : AUDIO_ONLY_HOLD_MS;
       this.#audioOnlySince = now;
+      this.#floorCongestedSince = null;
     }
     if (this.#fps < FULL_FPS) {
       if (b >= HALF_FPS_BELOW * 1.5) this.#fps = FULL_FPS;

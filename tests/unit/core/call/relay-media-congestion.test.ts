@@ -141,11 +141,11 @@ describe('relay media congestion control (simulated link)', () => {
     expect(r.cc.target().scaleDown).toBe(1);
   });
 
-  it('at 50 kbit/s it goes audio only within 2 s, and once the start-up queue drained audio arrives in time', () => {
+  it('at 50 kbit/s it goes audio only within 4 s, and once the start-up queue drained audio arrives in time', () => {
     // The video sent before the controller reached audio only (~1 s at 600 kbit/s) drains at the ~8 kbit/s
     // audio leaves free: measured after that.
     const r = simulate(() => 50_000, 30_000, 16_000);
-    expect(r.audioOnlyAt[0]).toBeLessThan(2_000);
+    expect(r.audioOnlyAt[0]).toBeLessThan(4_000);
     expect(r.cc.target().audioOnly).toBe(true);
     expect(p95(r.audioLatency)).toBeLessThan(500);
     expect(r.audioSent - r.audioDelivered).toBeLessThan(25);
