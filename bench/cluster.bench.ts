@@ -20,11 +20,13 @@ import {
   ROOT,
   SERVE_JS,
   SIGNAL_PAIRS,
-  SIGNAL_WINDOW,
   alternateSlices,
   buildRelay,
   clientPhaseHandlers,
   connectRelay,
+  fmt,
+  loadRows,
+  printTable,
   launch as launchChild,
   relayPair,
   serve,
@@ -269,7 +271,8 @@ async function main(): Promise<void> {
     const onlineIdentities = clusterOpened;
     const redisBytesPerIdentity = (redisWith - redisBase) / onlineIdentities;
 
-    const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+    const f = fmt;
+    const load = loadRows([signals.same, signals.cross], [relayed.same, relayed.cross]);
     const rssRow = nodeMem.map((m, i) => `${f(nodeBase[i]!.rss / MB)}→${f(m.rss / MB)}`).join(', ');
     const rows: [string, string, string][] = [
       ['idle authenticated connections', `${singleOpened} (1 process)`, `${clusterOpened} (3 nodes)`],
@@ -280,23 +283,10 @@ async function main(): Promise<void> {
         f(nodeMem.reduce((s, m, i) => s + m.rss - nodeBase[i]!.rss, 0) / clusterOpened / 1024, 2),
       ],
       ['Redis memory per online identity (bytes)', '-', f(redisBytesPerIdentity, 0)],
-      [
-        `signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`,
-        f(signals.same.msgsPerSec, 0),
-        f(signals.cross.msgsPerSec, 0),
-      ],
-      [
-        '  latency p50 / p99 (ms)',
-        `${f(signals.same.p50, 2)} / ${f(signals.same.p99, 2)}`,
-        `${f(signals.cross.p50, 2)} / ${f(signals.cross.p99, 2)}`,
-      ],
+      ...load.signals,
       ['  msgs per relay CPU-second (all relay processes)', f(signals.same.perCore, 0), f(signals.cross.perCore, 0)],
       ['  msgs per CPU-second of the busiest node', f(signals.same.perNodeCore, 0), f(signals.cross.perNodeCore, 0)],
-      [
-        `relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`,
-        f(relayed.same.mbPerSec),
-        f(relayed.cross.mbPerSec),
-      ],
+      load.channels,
       [
         '  relay CPU per GB (s, all relay processes)',
         f(1000 / relayed.same.perCore, 2),
@@ -304,11 +294,7 @@ async function main(): Promise<void> {
       ],
       ['presence convergence after SIGKILL (ms)', '-', f(convergenceMs, 0)],
     ];
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(12, ...rows.map((r) => r[1].length));
-    console.log(`\n${'measure'.padEnd(w0)}  ${'same node'.padEnd(w1)}  across nodes`);
-    console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(20)}`);
-    for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+    printTable('same node', 'across nodes', rows);
     console.log(
       `\nsignal errors ${signals.same.errors}/${signals.cross.errors}; fd limit ${FD_LIMIT}; load average ${loadavg()
         .map((l) => l.toFixed(1))

@@ -511,3 +511,44 @@ export async function alternateSlices(
   }
   return totals;
 }
+
+// ---------------------------------------------------------------- report
+/** A figure with `d` decimals, or n/a when it was not measured. */
+export const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/** What both benches report for a signal or channel load. */
+export interface LoadFigures {
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** The rows both benches print for signals (rate, latency) and relay channels (rate), left against right. */
+export function loadRows(signals: [LoadFigures, LoadFigures], channels: [LoadFigures, LoadFigures]) {
+  const [sa, sb] = signals;
+  return {
+    signals: [
+      [
+        `signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`,
+        fmt(sa.msgsPerSec, 0),
+        fmt(sb.msgsPerSec, 0),
+      ],
+      ['  latency p50 / p99 (ms)', `${fmt(sa.p50, 2)} / ${fmt(sa.p99, 2)}`, `${fmt(sb.p50, 2)} / ${fmt(sb.p99, 2)}`],
+    ] as [string, string, string][],
+    channels: [
+      `relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`,
+      fmt(channels[0].mbPerSec),
+      fmt(channels[1].mbPerSec),
+    ] as [string, string, string],
+  };
+}
+
+/** Prints rows [measure, left, right] under the two column headings. */
+export function printTable(left: string, right: string, rows: readonly [string, string, string][]): void {
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(left.length, ...rows.map((r) => r[1].length));
+  console.log(`\n${'measure'.padEnd(w0)}  ${left.padEnd(w1)}  ${right}`);
+  console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(20)}`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+}

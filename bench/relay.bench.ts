@@ -14,7 +14,6 @@ import { MAX_FRAME_BYTES } from '../signaling/protocol/index.js';
 import {
   CHANNEL_PAIRS,
   ROOT,
-  SIGNAL_WINDOW,
   FD_LIMIT,
   MB,
   SERVE_JS,
@@ -23,6 +22,9 @@ import {
   buildRelay,
   clientPhaseHandlers,
   connectRelay,
+  fmt,
+  loadRows,
+  printTable,
   firstMessage,
   launch as launchChild,
   openSocket,
@@ -308,7 +310,8 @@ async function main(): Promise<void> {
       internalErrors: number;
     }>('stats');
 
-    const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+    const f = fmt;
+    const load = loadRows([signals.parley, signals.bare], [relayed.parley, relayed.bare]);
     const rows: [string, string, string][] = [
       [
         'idle connections (authenticated for Parley)',
@@ -322,23 +325,10 @@ async function main(): Promise<void> {
       ],
       ['memory per idle connection (KB)', f(idle.parley.perConnKB, 2), f(idle.bare.perConnKB, 2)],
       ['  of which JS heap (KB)', f(idle.parley.heapPerConnKB, 2), f(idle.bare.heapPerConnKB, 2)],
-      [
-        `signals (${SIGNAL_PAIRS} pairs × ${SIGNAL_WINDOW} in flight): msgs/s`,
-        f(signals.parley.msgsPerSec, 0),
-        f(signals.bare.msgsPerSec, 0),
-      ],
-      [
-        '  latency p50 / p99 (ms)',
-        `${f(signals.parley.p50, 2)} / ${f(signals.parley.p99, 2)}`,
-        `${f(signals.bare.p50, 2)} / ${f(signals.bare.p99, 2)}`,
-      ],
+      ...load.signals,
       ['  server CPU (% of a core)', `${f(signals.parley.cpuPct, 0)}%`, `${f(signals.bare.cpuPct, 0)}%`],
       ['  msgs per server CPU-second (one core)', f(signals.parley.perCore, 0), f(signals.bare.perCore, 0)],
-      [
-        `relay channel, 64 KiB frames (${CHANNEL_PAIRS} pairs): MB/s`,
-        f(relayed.parley.mbPerSec),
-        f(relayed.bare.mbPerSec),
-      ],
+      load.channels,
       ['  server CPU (% of a core)', `${f(relayed.parley.cpuPct, 0)}%`, `${f(relayed.bare.cpuPct, 0)}%`],
       ['  MB per server CPU-second (one core)', f(relayed.parley.perCore), f(relayed.bare.perCore)],
       [
@@ -352,11 +342,7 @@ async function main(): Promise<void> {
         `relay ${f(relayRatio, 3)}`,
       ],
     ];
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(6, ...rows.map((r) => r[1].length));
-    console.log(`\n${'measure'.padEnd(w0)}  ${'Parley'.padEnd(w1)}  bare ws`);
-    console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(20)}`);
-    for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+    printTable('Parley', 'bare ws', rows);
     console.log(
       `\nParley relay: peak queue ${f(parleyStats.peakBufferedBytes / MB, 2)} MiB, ${parleyStats.backpressurePauses} backpressure pauses, ` +
         `${parleyStats.internalErrors} internal errors; signal errors ${signals.parley.errors}/${signals.bare.errors}; ` +
