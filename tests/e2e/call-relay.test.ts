@@ -188,6 +188,16 @@ describe('web client: calls over the relay', () => {
           .toBeGreaterThanOrEqual(20);
       }
       await screenshot(alice.page, 'call-relay-stats');
+      // The call view names the path and shows a quality indicator.
+      for (const user of [alice, bob]) {
+        await expect
+          .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 15_000 })
+          .toBe('relay');
+        expect(await user.page.getByTestId('media-path').textContent()).toContain('relay');
+        await expect
+          .poll(() => user.page.getByTestId('call-quality').getAttribute('data-quality'), { timeout: 15_000 })
+          .toMatch(/^(good|fair|poor)$/);
+      }
 
       await atAlice.getByTestId('toggle-mute').click();
       await bob.page.getByTestId('remote-muted').waitFor({ timeout: 15_000 });
