@@ -1,6 +1,6 @@
 // npm run bench:peers — Parley's `parley send` / `parley receive` beside magic-wormhole, the same file between
 // the same two test-bed hosts (a → b; relays in a third host), in one run with interleaved rounds:
-//   direct  both tools on the open LAN (wormhole: transit hints; Parley: WebRTC or any faster path it has)
+//   direct  both tools on the open LAN (wormhole: transit hints; Parley: its TCP path, raced with WebRTC)
 //   relay   only the relay host's ports open (iptables in a and b); wormhole through its transit relay with
 //           --no-listen, Parley with --relay-only through its end-to-end-encrypted relay
 // Each transfer is a fresh pair of processes, as a user runs them, timed and measured by /usr/bin/time:
@@ -8,7 +8,8 @@
 // and relay, peak RSS. The received file's SHA-256 must equal the source's.
 // Needs (not installed by .ci/run: no test uses them): apt-get install -y magic-wormhole
 //   python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time   (see .ci/system-deps.json)
-// Env: PEERS_MB (default 1024 MiB), PEERS_ROUNDS (default 2), PEERS_MODES (default direct,relay).
+// Env: PEERS_MB (default 1024 MiB), PEERS_ROUNDS (default 2), PEERS_MODES (default direct,relay),
+// PEERS_TOOLS (default wormhole,parley), PEERS_CPU_PROF=<dir> (V8 CPU profiles of every parley process).
 // Last line: one JSON object.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,9 @@ const MiB = 1024 * 1024;
 const SIZE = Number(process.env.PEERS_MB ?? 1024) * MiB;
 const ROUNDS = Number(process.env.PEERS_ROUNDS ?? 2);
 const MODES = (process.env.PEERS_MODES ?? 'direct,relay').split(',') as Mode[];
+const TOOLS = (process.env.PEERS_TOOLS ?? 'wormhole,parley').split(',') as Tool[];
+/** A folder: every parley process writes a V8 CPU profile there (node --cpu-prof). */
+const CPU_PROF_DIR = process.env.PEERS_CPU_PROF;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARLEY = join(ROOT, 'bin', 'parley.mjs');
 const PROGRAM_HOST = fileURLToPath(new URL('./peers/program-host.ts', import.meta.url));
@@ -50,6 +54,8 @@ interface Run {
   receiver: Usage;
   relayCpuS: number;
   hashOk: boolean;
+  /** Parley: the routes its progress lines reported (tcp, webrtc, relay). */
+  routes?: string[];
 }
 
 function requirePrograms(): void {
@@ -104,6 +110,21 @@ async function waitForPort(host: Host, port: number): Promise<void> {
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
+/** The distinct routes, in order of first use, that `parley send --json` progress lines reported. */
+function routesOf(stdout: string): string[] {
+  const seen: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const l = JSON.parse(line) as { type?: string; route?: unknown };
+      if (l.type === 'progress' && typeof l.route === 'string' && !seen.includes(l.route)) seen.push(l.route);
+    } catch {
+      // not JSON
+    }
+  }
+  return seen;
+}
+
 async function main(): Promise<void> {
   requirePrograms();
   await assertTestbedAvailable();
@@ -134,7 +155,15 @@ async function main(): Promise<void> {
     // Two Parley identities that know each other (mutual invites), on the Parley relay.
     const home = { a: join(work, 'alice'), b: join(work, 'bob') };
     const parley = (host: Host, h: string, args: string[]) =>
-      timed(host, process.execPath, [PARLEY, '--home', h, '--relay', parleyRelay.url, ...args]);
+      timed(host, process.execPath, [
+        ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
+        PARLEY,
+        '--home',
+        h,
+        '--relay',
+        parleyRelay.url,
+        ...args,
+      ]);
     const ia = JSON.parse(
       (await parley(a, home.a, ['--json', 'id', '--name', 'Alice'])).stdout.trim().split('\n')[0]!,
     ) as { invite: string };
@@ -155,6 +184,16 @@ async function main(): Promise<void> {
       }
     };
 
+    // Receiver memory growth is measured against a receiver of a 1 MiB file (the same process otherwise).
+    const tiny = randomFile(work, 'tiny.bin', MiB);
+    const baseOut = join(work, 'out-baseline');
+    const [baseRecv] = await Promise.all([
+      parley(b, home.b, ['--json', 'receive', '--once', '--dir', baseOut]),
+      parley(a, home.a, ['--json', 'send', 'Bob', tiny]),
+    ]);
+    rmSync(baseOut, { recursive: true, force: true });
+    log(`baseline receiver (1 MiB): peak RSS ${fmt(baseRecv.rssMB, 0)} MB`);
+
     const runs: Run[] = [];
     let codeN = 0;
     const runOnce = async (tool: Tool, mode: Mode, round: number): Promise<Run> => {
@@ -164,6 +203,7 @@ async function main(): Promise<void> {
       let sender: Usage;
       let receiver: Usage;
       let received: string;
+      let routes: string[] | undefined;
       if (tool === 'wormhole') {
         const code = `${++codeN}-parley-bench`;
         const listen = mode === 'relay' ? ['--no-listen'] : [];
@@ -184,17 +224,30 @@ async function main(): Promise<void> {
       } else {
         const only = mode === 'relay' ? ['--relay-only'] : [];
         received = join(out, 'payload.bin');
-        [receiver, sender] = await Promise.all([
+        let s: Usage & { stdout: string };
+        [receiver, s] = await Promise.all([
           parley(b, home.b, [...only, '--json', 'receive', '--once', '--dir', out]),
           parley(a, home.a, [...only, '--json', 'send', 'Bob', src]),
         ]);
+        sender = s;
+        routes = routesOf(s.stdout);
       }
       const relayCpuS = cpuSeconds(relayPid) - relayBefore;
       const hashOk = existsSync(received) && (await sha256File(received)) === srcHash;
       rmSync(out, { recursive: true, force: true });
-      const run: Run = { tool, mode, round, mbps: SIZE / 1e6 / sender.wallS, sender, receiver, relayCpuS, hashOk };
+      const run: Run = {
+        tool,
+        mode,
+        round,
+        mbps: SIZE / 1e6 / sender.wallS,
+        sender,
+        receiver,
+        relayCpuS,
+        hashOk,
+        ...(routes ? { routes } : {}),
+      };
       log(
-        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))}  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}`,
+        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))}  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
       );
       return run;
     };
@@ -205,7 +258,7 @@ async function main(): Promise<void> {
         try {
           // Alternate which tool goes first, so a load change hits both alike.
           const order: Tool[] = round % 2 ? ['wormhole', 'parley'] : ['parley', 'wormhole'];
-          for (const tool of order) runs.push(await runOnce(tool, mode, round));
+          for (const tool of order) if (TOOLS.includes(tool)) runs.push(await runOnce(tool, mode, round));
         } finally {
           await block(false);
         }
@@ -255,6 +308,14 @@ async function main(): Promise<void> {
           runs.map((x) => [`${x.tool}-${x.mode}`, Math.round(Math.max(x.sender.rssMB, x.receiver.rssMB))]),
         ),
         allHashesOk: runs.every((x) => x.hashOk),
+        parleyDirectRoutes: pd?.routes ?? null,
+        // Peak RSS of Parley's receiver minus that of a 1 MiB receive, per path (target ≤ 64 MB).
+        receiverGrowthMB: Object.fromEntries(
+          MODES.map((m) => {
+            const x = best('parley', m);
+            return [m, x ? Math.round(x.receiver.rssMB - baseRecv.rssMB) : null];
+          }),
+        ),
         sizeMiB: SIZE / MiB,
         rounds: ROUNDS,
       }),

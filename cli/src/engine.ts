@@ -8,6 +8,7 @@ import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
 import { nodeAead } from '../../platform/node/src/aead.js';
+import { nodeTcp } from '../../platform/node/src/tcp/index.js';
 import { loadWrtc } from '../../platform/node/src/wrtc.js';
 import { diagnosingWebSocketFactory } from './relay-diagnosis.js';
 import { resolveContact } from './resolve-contact.js';
@@ -64,7 +65,7 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
       // --relay-only is the user's choice, not a missing module: the session also refuses the contact's offers.
-      ...(ctx.globals.relayOnly ? { relayOnly: true } : {}),
+      ...(ctx.globals.relayOnly ? { relayOnly: true } : { tcp: nodeTcp() }),
     });
   } catch (err) {
     throw new CliError(`cannot start: ${(err as Error).message}`);

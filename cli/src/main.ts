@@ -48,7 +48,10 @@ export function buildProgram(): Command {
       'relay to use (ws:// or wss://); repeat for several. Overrides the stored relays',
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .option('--relay-only', 'never connect directly (WebRTC); carry everything through the relay, end-to-end encrypted')
+    .option(
+      '--relay-only',
+      'never connect directly (WebRTC or TCP); carry everything through the relay, end-to-end encrypted',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level on stderr (default $PARLEY_LOG or warn)').choices(LOG_LEVELS),
     )

@@ -29,7 +29,8 @@ import { RelayClient } from './relay/client.js';
 import { RelayError } from './relay/errors.js';
 import { relaySignerOf } from './relay/signer.js';
 import type { IceServer, SimplePeerConstructor } from './platform/rtc.js';
-import { Session } from './session/session.js';
+import { Session, type SessionRoute } from './session/session.js';
+import type { TcpPlatform } from './session/tcp-path.js';
 import { SESSION_SIGNAL_KINDS } from './session/signals.js';
 import { TransferEngine, type TransferEngineOptions } from './transfer/engine.js';
 import { attachSession } from './transfer/session-stream.js';
@@ -82,6 +83,8 @@ export interface MessengerOptions {
    * candidates only, so no address of ours reaches a contact. Default false.
    */
   relayOnly?: boolean;
+  /** Sockets for the direct TCP path (Node: platform/node/src/tcp); unused when relayOnly. */
+  tcp?: TcpPlatform;
   SimplePeer?: SimplePeerConstructor;
   /** Unacknowledged bytes each session's stream keeps in flight (default 4 MiB; core/src/session/stream.ts). */
   streamWindowBytes?: number;
@@ -342,6 +345,11 @@ export class Messenger {
     return this.#sessions.get(contactId)?.path ?? 'none';
   }
 
+  /** Which transport carries data to the contact ('tcp' and 'webrtc' are both path 'direct'). */
+  routeOf(contactId: IdentityId): SessionRoute {
+    return this.#sessions.get(contactId)?.route ?? 'none';
+  }
+
   relayState(): { state: RelayState; url: string | null } {
     for (const [url, client] of this.#relays) if (client.state === 'online') return { state: 'online', url };
     const first = this.#relays.values().next().value;
@@ -387,6 +395,8 @@ export class Messenger {
       ...(this.#o.SimplePeer ? { SimplePeer: this.#o.SimplePeer } : {}),
       ...(this.#o.streamWindowBytes !== undefined ? { stream: { windowBytes: this.#o.streamWindowBytes } } : {}),
       ...(this.#o.aead ? { aead: this.#o.aead } : {}),
+      // Always relay means no address of ours reaches the contact: no listener, no hints.
+      ...(this.#o.tcp && !this.#o.relayOnly ? { tcp: this.#o.tcp } : {}),
       logger: this.#log,
     });
     this.#sessions.set(contactId, session);

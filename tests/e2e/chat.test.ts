@@ -1,24 +1,15 @@
 // Web client end to end: two Chromium users, each in its own network-namespace host, the relay (which
 // serves the built client) in a third. Everything goes through the UI as a user would.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { AppUser, screenshot, unnamedControls, type WebRelay } from '../harness/app/app.js';
+import { AppUser, screenshot, unnamedControls } from '../harness/app/app.js';
 
 const world = useWebWorld({ users: ['a', 'b'] });
 const bed = world.bed;
 
 describe('web client: chat', () => {
-  let relay: WebRelay;
-  let browserA: Browser;
-  let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
-
-  beforeAll(() => {
-    relay = world.relay;
-    [browserA, browserB] = [world.browser('a'), world.browser('b')];
-  });
 
   afterAll(async () => {
     await alice?.close();
@@ -26,12 +17,12 @@ describe('web client: chat', () => {
   });
 
   it('two new users exchange invites and chat both ways', async () => {
-    alice = await AppUser.open(browserA, relay.httpUrl, 'Alice Liddell');
-    bob = await AppUser.open(browserB, relay.httpUrl, 'Bob');
+    alice = await AppUser.open(world.browser('a'), world.relay.httpUrl, 'Alice Liddell');
+    bob = await AppUser.open(world.browser('b'), world.relay.httpUrl, 'Bob');
     await alice.page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor();
     // The relay URL defaults to the origin that served the page.
     await alice.page.getByText('Relay server').click();
-    expect(await alice.page.getByLabel('Relay address').inputValue()).toBe(relay.url);
+    expect(await alice.page.getByLabel('Relay address').inputValue()).toBe(world.relay.url);
     await screenshot(alice.page, 'first-run');
     expect(await unnamedControls(alice.page)).toEqual([]);
 
@@ -42,7 +33,7 @@ describe('web client: chat', () => {
     const aliceInvite = await alice.inviteLink('invite-qr');
     const bobInvite = await bob.inviteLink();
     expect(aliceInvite).toMatch(/^parley:\/\/invite\?v=1&/);
-    expect(new URLSearchParams(aliceInvite.split('?')[1]).get('relay')).toBe(relay.url);
+    expect(new URLSearchParams(aliceInvite.split('?')[1]).get('relay')).toBe(world.relay.url);
 
     // A bad paste gets a clear error, and the add button stays disabled.
     await bob.page.getByRole('button', { name: 'Add contact' }).first().click();

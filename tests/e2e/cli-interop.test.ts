@@ -4,19 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
 import { jsonOf, LiveCli, newHome, parley } from '../integration/cli/harness.js';
-import { AppUser, randomFile, screenshot, sha256File, type WebRelay } from '../harness/app/app.js';
+import { AppUser, randomFile, screenshot, sha256File } from '../harness/app/app.js';
 
 const world = useWebWorld({ users: ['app'], others: ['cli'] });
 const bed = world.bed;
 const SIZE = 20 * 1024 * 1024;
 
 describe('web client ↔ parley command', () => {
-  let relay: WebRelay;
-  let browser: Browser;
   let user: AppUser;
   let home: string;
   let cliId: string;
@@ -24,8 +21,6 @@ describe('web client ↔ parley command', () => {
   const live: LiveCli[] = [];
 
   beforeAll(async () => {
-    relay = world.relay;
-    browser = world.browser('app');
     home = await newHome('interop');
   });
 
@@ -38,12 +33,12 @@ describe('web client ↔ parley command', () => {
 
   it('add each other by invite', async () => {
     const { cli } = bed().hosts;
-    const id = await parley(cli, home, ['id', '--name', 'Headless', '--relay', relay.url, '--json']);
+    const id = await parley(cli, home, ['id', '--name', 'Headless', '--relay', world.relay.url, '--json']);
     expect(id.code, id.stderr).toBe(0);
     const [me] = jsonOf<{ id: string; invite: string }>(id);
     cliId = me!.id;
 
-    user = await AppUser.open(browser, relay.httpUrl, 'Dana');
+    user = await AppUser.open(world.browser('app'), world.relay.httpUrl, 'Dana');
     await user.createIdentity();
     await user.waitRelayOnline();
     await user.addContact(me!.invite, 'Headless');

@@ -1,22 +1,14 @@
 // Issue 14.5 in the web client: adding someone by their invite sends a contact request they accept, decline or
 // block; the adder waits ("Waiting for Alice to accept") and sees no presence until then. Three Chromium users
 // in their own network-namespace hosts, the relay serving the client in a fourth; driven by visible names.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { AppUser, screenshot, unnamedControls, type WebRelay } from '../harness/app/app.js';
+import { AppUser, screenshot, unnamedControls } from '../harness/app/app.js';
 
 const world = useWebWorld({ users: ['a', 'b', 'c'] });
 
 describe('web client: contact requests', () => {
-  let relay: WebRelay;
-  let browsers: Browser[] = [];
   const users: AppUser[] = [];
-
-  beforeAll(() => {
-    relay = world.relay;
-    browsers = (['a', 'b', 'c'] as const).map((h) => world.browser(h));
-  });
 
   afterAll(async () => {
     for (const u of users) await u.close();
@@ -24,9 +16,9 @@ describe('web client: contact requests', () => {
 
   it('Bob asks, Alice checks the safety number and accepts; Mallory is blocked and learns nothing', async () => {
     const [alice, bob, mallory] = await Promise.all([
-      AppUser.open(browsers[0]!, relay.httpUrl, 'Alice'),
-      AppUser.open(browsers[1]!, relay.httpUrl, 'Bob'),
-      AppUser.open(browsers[2]!, relay.httpUrl, 'Mallory'),
+      AppUser.open(world.browser('a'), world.relay.httpUrl, 'Alice'),
+      AppUser.open(world.browser('b'), world.relay.httpUrl, 'Bob'),
+      AppUser.open(world.browser('c'), world.relay.httpUrl, 'Mallory'),
     ]);
     users.push(alice, bob, mallory);
     await Promise.all(users.map((u) => u.createIdentity()));

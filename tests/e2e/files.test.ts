@@ -3,27 +3,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { AppUser, introducedPair, randomFile, screenshot, sha256File, type WebRelay } from '../harness/app/app.js';
+import { AppUser, introducedPair, randomFile, screenshot, sha256File } from '../harness/app/app.js';
 
 const world = useWebWorld({ users: ['a', 'b'] });
 const bed = world.bed;
 const SIZE = 50 * 1024 * 1024;
 
 describe('web client: files', () => {
-  let relay: WebRelay;
-  let browserA: Browser;
-  let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-files-'));
 
   beforeAll(async () => {
-    relay = world.relay;
-    [browserA, browserB] = [world.browser('a'), world.browser('b')];
-    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
+    [alice, bob] = await introducedPair(world.browser('a'), world.browser('b'), world.relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
   });
 

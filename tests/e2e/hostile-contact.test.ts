@@ -4,25 +4,20 @@
 // the message arrives, formatting never throws, and one bad item cannot blank a view.
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
 import { jsonOf, MAIN, newHome, parley } from '../integration/cli/harness.js';
-import { AppUser, screenshot, type WebRelay } from '../harness/app/app.js';
+import { AppUser, screenshot } from '../harness/app/app.js';
 
 const world = useWebWorld({ users: ['app'], others: ['cli'] });
 const bed = world.bed;
 const HOSTILE = fileURLToPath(new URL('../harness/app/hostile-sent-at.ts', import.meta.url));
 
 describe('web client: a hostile contact', () => {
-  let relay: WebRelay;
-  let browser: Browser;
   let user: AppUser;
   let home: string;
 
   beforeAll(async () => {
-    relay = world.relay;
-    browser = world.browser('app');
     home = await newHome('hostile');
   });
 
@@ -45,10 +40,10 @@ describe('web client: a hostile contact', () => {
 
   it('a message stamped sentAt 1e16 does not break the conversation', async () => {
     const { cli } = bed().hosts;
-    const id = await parley(cli, home, ['id', '--name', 'Mallory', '--relay', relay.url, '--json']);
+    const id = await parley(cli, home, ['id', '--name', 'Mallory', '--relay', world.relay.url, '--json']);
     expect(id.code, id.stderr).toBe(0);
     const [me] = jsonOf<{ invite: string }>(id);
-    user = await AppUser.open(browser, relay.httpUrl, 'Dana');
+    user = await AppUser.open(world.browser('app'), world.relay.httpUrl, 'Dana');
     await user.createIdentity();
     await user.waitRelayOnline();
     await user.addContact(me!.invite, 'Mallory');

@@ -3,10 +3,9 @@
 // messages must reach "Read" on both sides and the open chat must not keep an unread badge. Deciding
 // "read" from window focus left every message at "Delivered" and a "1" on the open chat.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { AppUser, introducedPair, screenshot, type WebRelay } from '../harness/app/app.js';
+import { AppUser, introducedPair, screenshot } from '../harness/app/app.js';
 
 /** An X server of our own (no TCP): it picks a free display and writes its number when it is ready. */
 async function startXvfb(): Promise<{ display: string; proc: ChildProcess }> {
@@ -38,16 +37,8 @@ describe('web client: read receipts in headed windows', () => {
     users: ['a', 'b'],
     launch: async () => ({ display: (xvfb = await startXvfb()).display }),
   });
-  let relay: WebRelay;
-  let browserA: Browser;
-  let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
-
-  beforeAll(() => {
-    relay = world.relay;
-    [browserA, browserB] = [world.browser('a'), world.browser('b')];
-  });
 
   afterAll(async () => {
     await alice?.close();
@@ -56,7 +47,7 @@ describe('web client: read receipts in headed windows', () => {
   });
 
   it('both chats open: messages reach Read both ways and the open chat shows no unread count', async () => {
-    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
+    [alice, bob] = await introducedPair(world.browser('a'), world.browser('b'), world.relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
     // Real focus: one window at most has it.
     const focused = await Promise.all([

@@ -38,7 +38,9 @@ export function detectFlavour(ns: string): Promise<Flavour> {
 export type Block =
   | { kind: 'none' }
   | { kind: 'udp' }
-  | { kind: 'allExcept'; tcpPorts: number[]; udpPorts: number[]; host: string | null };
+  | { kind: 'allExcept'; tcpPorts: number[]; udpPorts: number[]; host: string | null }
+  /** TCP dropped both ways except these ports (as source or destination); UDP untouched. */
+  | { kind: 'tcpExcept'; tcpPorts: number[] };
 
 /** `null`: link up. `all`: every packet dropped. Otherwise only traffic to/from these addresses. */
 export type Cut = null | 'all' | string[];
@@ -75,6 +77,12 @@ export function renderRules(state: FilterState): string {
       }
     }
     r.push('-A INPUT -j DROP', '-A OUTPUT -j DROP');
+  } else if (b.kind === 'tcpExcept') {
+    for (const p of b.tcpPorts) {
+      r.push(`-A OUTPUT -p tcp --dport ${p} -j ACCEPT`, `-A INPUT -p tcp --sport ${p} -j ACCEPT`);
+      r.push(`-A OUTPUT -p tcp --sport ${p} -j ACCEPT`, `-A INPUT -p tcp --dport ${p} -j ACCEPT`);
+    }
+    r.push('-A INPUT -p tcp -j DROP', '-A OUTPUT -p tcp -j DROP');
   }
   r.push('COMMIT', '');
   return r.join('\n');

@@ -130,6 +130,11 @@ export class Host {
     });
   }
 
+  /** Drops all TCP in and out except the given ports (UDP untouched, loopback excepted). Replaces any earlier block. */
+  blockTcpExcept(tcpPorts: readonly number[]): Promise<void> {
+    return this.setBlock({ kind: 'tcpExcept', tcpPorts: tcpPorts.map(assertPort) });
+  }
+
   /** Removes blockUdp/blockAllExcept (a cut link stays cut). */
   unblock(): Promise<void> {
     return this.setBlock({ kind: 'none' });

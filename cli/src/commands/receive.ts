@@ -136,7 +136,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
               engine.on('progress', (p) => {
                 if (p.direction !== 'in') return;
                 announce(p.offerId);
-                out.record(progressJson(p));
+                out.record(progressJson(p, messenger.routeOf(p.contactId)));
                 view.update({
                   key: `${p.offerId}/${p.fileId}`,
                   name: p.relativePath,

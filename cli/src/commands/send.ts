@@ -29,9 +29,11 @@ export interface TransferProgressJson {
   speed: number;
   eta: number | null;
   path: string;
+  /** Which transport carried it: 'tcp' | 'webrtc' (both path 'direct') | 'relay' | 'none'. */
+  route?: string;
 }
 
-export function progressJson(p: TransferProgress): TransferProgressJson {
+export function progressJson(p: TransferProgress, route?: string): TransferProgressJson {
   return {
     type: 'progress',
     offerId: p.offerId,
@@ -43,6 +45,7 @@ export function progressJson(p: TransferProgress): TransferProgressJson {
     speed: Math.round(p.speed),
     eta: p.eta,
     path: p.path,
+    ...(route !== undefined ? { route } : {}),
   };
 }
 
@@ -92,7 +95,8 @@ export function registerSend(program: Command): void {
 Running the same command again after an interruption resumes: the receiver keeps what it has.
 Symbolic links and special files are skipped (listed on stderr).
 --json prints JSON lines: {"type":"offer","offerId","files","total"}, {"type":"progress","offerId","file",
-"fileBytesDone","fileSize","bytesDone","total","speed","eta","path"}, {"type":"file","offerId","file","state",
+"fileBytesDone","fileSize","bytesDone","total","speed","eta","path","route"} (route: tcp, webrtc or relay),
+{"type":"file","offerId","file","state",
 "error"?}, and last {"type":"result","ok","files":[{"file","size","state","error"?}]}.`,
     )
     .action(async (query: string, paths: string[], opts: { timeout: number }, cmd: Command) => {
@@ -198,7 +202,7 @@ Symbolic links and special files are skipped (listed on stderr).
               engine.on('progress', (p) => {
                 if (!ids.has(p.offerId)) return;
                 touch();
-                out.record(progressJson(p));
+                out.record(progressJson(p, messenger.routeOf(p.contactId)));
                 view.update({
                   key: `${p.offerId}/${p.fileId}`,
                   name: p.relativePath,

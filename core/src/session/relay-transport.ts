@@ -18,14 +18,16 @@ import {
 import type { Role } from '../crypto/roles.js';
 import { createHandshake, type EstablishedChannel } from '../crypto/secure-channel.js';
 import type { IdentityKeyPair } from '../identity/keys.js';
-import type { RelayChannelSocket } from '../relay/channel.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
-import type { FrameTransport } from './transport.js';
+import type { FrameTransport, RecordSocket } from './transport.js';
 
 export interface RelayTransportOptions {
-  socket: RelayChannelSocket;
+  /** A relay channel, or a direct TCP connection (the same handshake and records run over both). */
+  socket: RecordSocket;
+  /** What the transport reports as its path (default 'relay'). */
+  path?: 'relay' | 'tcp';
   identity: IdentityKeyPair;
   peerKey: PublicIdentityKey;
   peerId: string;
@@ -60,8 +62,8 @@ interface Sealing {
 }
 
 export class RelayTransport extends FramePipe implements FrameTransport {
-  readonly path = 'relay' as const;
-  readonly #socket: RelayChannelSocket;
+  readonly path: 'relay' | 'tcp';
+  readonly #socket: RecordSocket;
   readonly #channel: EstablishedChannel;
   /** Frames accepted by send() that no record holds yet, in order; #queueHead is the first unsent. */
   #queue: Array<Uint8Array | FrameParts> = [];
@@ -80,12 +82,14 @@ export class RelayTransport extends FramePipe implements FrameTransport {
   readonly #offs: Array<() => void> = [];
 
   private constructor(
-    socket: RelayChannelSocket,
+    socket: RecordSocket,
     channel: EstablishedChannel,
     lowWater: number,
     pending: Uint8Array[],
+    path: 'relay' | 'tcp',
   ) {
     super(lowWater);
+    this.path = path;
     this.#socket = socket;
     this.#channel = channel;
     this.#offs.push(socket.onFrame((m) => this.#onSealed(m)));
@@ -101,6 +105,7 @@ export class RelayTransport extends FramePipe implements FrameTransport {
    */
   static async establish(options: RelayTransportOptions): Promise<RelayTransport> {
     const { socket } = options;
+    const what = options.path === 'tcp' ? 'TCP' : 'relay';
     const hs = await createHandshake({
       identity: options.identity,
       peerKey: options.peerKey,
@@ -130,8 +135,8 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       for (;;) {
         const m = inbox.shift();
         if (m) return m;
-        if (closedWith !== null) throw new Error(`relay channel closed during the handshake: ${closedWith}`);
-        if (timedOut) throw new Error('relay handshake timed out');
+        if (closedWith !== null) throw new Error(`${what} connection closed during the handshake: ${closedWith}`);
+        if (timedOut) throw new Error(`${what} handshake timed out`);
         waiter = deferred<void>();
         await waiter.promise;
         waiter = null;
@@ -144,14 +149,14 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       try {
         peerMessage = JSON.parse(fromUtf8(peerBytes));
       } catch {
-        throw new Error('the peer sent a malformed relay handshake');
+        throw new Error(`the peer sent a malformed ${what} handshake`);
       }
       const channel = await hs.complete(peerMessage);
       socket.send(await channel.confirmation());
       await channel.checkConfirmation(await next());
       offMessage();
       offClose();
-      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, inbox);
+      return new RelayTransport(socket, channel, options.lowWaterBytes ?? 256 * 1024, inbox, options.path ?? 'relay');
     } catch (error) {
       offMessage();
       offClose();

@@ -27,6 +27,7 @@ import { SessionError } from './errors.js';
 import { RelayTransport } from './relay-transport.js';
 import { SignalKey } from './signal-box.js';
 import { KEY_SIGNAL, SignalSigner, SignalVerifier } from './signal-envelope.js';
+import { connectTcp, TcpAccept, TcpSignalSchema, type TcpHint, type TcpPlatform, type TcpSignal } from './tcp-path.js';
 import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
 import { ReliableStream, type ReliableStreamOptions } from './stream.js';
 import type { FrameTransport } from './transport.js';
@@ -51,6 +52,12 @@ export interface SessionPolicy {
   directBackoff: BackoffOptions;
   /** Delays between relay channel attempts after failures. */
   relayBackoff: BackoffOptions;
+  /** TCP path: connecting plus the signed handshake must finish within this, or the connection is dropped. */
+  tcpHandshakeMs: number;
+  /** TCP path: the follower listens this long for a connection that verifies; the leader waits this long for hints. */
+  tcpListenMs: number;
+  /** Delays between TCP attempts after failures (a firewall that drops TCP will not change in a second). */
+  tcpBackoff: BackoffOptions;
 }
 
 export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
@@ -63,7 +70,13 @@ export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
   stableDirectMs: 30_000,
   directBackoff: { initialMs: 500, maxMs: 30_000 },
   relayBackoff: { initialMs: 250, maxMs: 10_000 },
+  tcpHandshakeMs: 5000,
+  tcpListenMs: 15_000,
+  tcpBackoff: { initialMs: 5000, maxMs: 60_000 },
 });
+
+/** Which transport carries data: the session's path, told apart by kind ('tcp' and 'webrtc' are both 'direct'). */
+export type SessionRoute = 'tcp' | 'webrtc' | 'relay' | 'none';
 
 /** What a session needs from a direct attempt (DirectAttempt; fakes in tests). */
 export interface DirectAttemptLike {
@@ -107,6 +120,8 @@ export interface SessionOptions {
   SimplePeer?: SimplePeerConstructor;
   /** AES-GCM implementation for relay records; default WebCrypto. */
   aead?: AeadEngine;
+  /** Sockets for the direct TCP path (Node only); absent: no TCP path (browsers, relay only). */
+  tcp?: TcpPlatform;
   logger?: Logger;
   /** Time and timers (default: the system's). */
   clock?: Clock;
@@ -118,6 +133,8 @@ export interface SessionOptions {
 
 export interface SessionEvents {
   path: SessionPath;
+  /** Which transport carries data (see SessionRoute). */
+  route: SessionRoute;
   activity: SessionActivity;
   /** A refusal (tampering, impersonation) or a failure worth showing. */
   error: SessionError;
@@ -160,6 +177,19 @@ export class Session {
 
   #relayTransport: FrameTransport | null = null;
   #relayOpening: string | null = null;
+
+  /** The verified TCP transport (ranked above the data channel). */
+  #tcp: FrameTransport | null = null;
+  /** The TCP attempt under way (leader: waiting for hints or connecting; follower: listening). */
+  #tcpSid: string | null = null;
+  #tcpAccept: TcpAccept | null = null;
+  #tcpHints: { sid: string; resolve: (hints: TcpHint[]) => void } | null = null;
+  #tcpHintsTimer: TimerId | undefined;
+  #tcpRetryTimer: TimerId | undefined;
+  /** The contact answered a TCP attempt once: it speaks the TCP path, so failures are retried. */
+  #tcpAnswered = false;
+  readonly #tcpBackoff: Backoff;
+  #route: SessionRoute = 'none';
   #relayRetryTimer: TimerId | undefined;
   #lastStartSent = -Infinity;
   #startTimer: TimerId | undefined;
@@ -179,6 +209,7 @@ export class Session {
     this.#verifier = new SignalVerifier(options.contactId, options.contactKey, options.identity.id, signalKey);
     this.#directBackoff = new Backoff(this.#policy.directBackoff);
     this.#relayBackoff = new Backoff(this.#policy.relayBackoff);
+    this.#tcpBackoff = new Backoff(this.#policy.tcpBackoff);
     this.#createAttempt = options.createAttempt ?? ((spec) => this.#webRtcAttempt(spec));
     this.#establishRelay =
       options.establishRelay ??
@@ -207,6 +238,11 @@ export class Session {
 
   get path(): SessionPath {
     return this.#path;
+  }
+
+  /** Which transport carries data: 'tcp' and 'webrtc' are both path 'direct'. */
+  get route(): SessionRoute {
+    return this.#route;
   }
 
   get isLeader(): boolean {
@@ -240,14 +276,15 @@ export class Session {
     if (this.#closed || this.#clock.now() < this.#refusedUntil) return;
     this.#wanted = true;
     queueMicrotask(() => this.#noteActivity());
-    if (this.#direct || this.#relayTransport) return;
+    if (this.#direct || this.#relayTransport || this.#tcp) return;
     if (this.#leader) {
+      this.#startTcp();
       if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
       if (this.#o.directDisabled) this.#openRelay();
       else if (!this.#relayTransport && this.#headStartTimer === undefined && !this.#relayOpening) {
         this.#headStartTimer = this.#clock.setTimeout(() => {
           this.#headStartTimer = undefined;
-          if (!this.#direct) this.#openRelay();
+          if (!this.#direct && !this.#tcp) this.#openRelay();
         }, this.#policy.directHeadStartMs);
       }
     } else {
@@ -292,6 +329,12 @@ export class Session {
         return;
       }
       if (opened.data.kind === KEY_SIGNAL.kind) return;
+      if (opened.data.kind === 'tcp') {
+        const tcp = TcpSignalSchema.safeParse(opened.data);
+        if (tcp.success) this.#onTcpSignal(tcp.data);
+        else this.#log.warn({ contact: this.contactId }, 'malformed TCP signal dropped');
+        return;
+      }
       const parsed = PeerSignalSchema.safeParse(opened.data);
       if (!parsed.success) {
         this.#log.warn({ contact: this.contactId }, 'malformed session signal dropped');
@@ -303,10 +346,11 @@ export class Session {
 
   /**
    * Signs and numbers a signal to the contact (signal-envelope.ts) and sends it through the relay; SDP and
-   * ICE candidates (kind 'rtc') are sealed to the contact, so the relay never reads our addresses.
+   * ICE candidates (kind 'rtc') and TCP hints (kind 'tcp') are sealed to the contact, so the relay never
+   * reads our addresses.
    */
   #send(data: Record<string, unknown>): Promise<void> {
-    return this.#signer.send(data, data.kind === 'rtc');
+    return this.#signer.send(data, data.kind === 'rtc' || data.kind === 'tcp');
   }
 
   close(): void {
@@ -315,6 +359,8 @@ export class Session {
     for (const off of this.#offs) off();
     this.#clearTimers();
     this.#attempt?.destroy('session closed');
+    this.#tcpAccept?.cancel('session closed');
+    this.#tcp?.close('session closed');
     this.#direct?.close('session closed');
     this.#relayTransport?.close('session closed');
     this.stream.close();
@@ -338,7 +384,7 @@ export class Session {
           // for) talks to nobody: its offer went out before the contact knew us (one side added the
           // other first) and was dropped. Start over at once rather than wait out the attempt timeout
           // or the backoff (this kept a new contact on "Connecting…" for 11–24 s).
-          const idle = !msg.direct && !this.#direct && !this.#relayTransport;
+          const idle = !msg.direct && !this.#direct && !this.#relayTransport && !this.#tcp;
           if (idle && (this.#attempt || this.#directRetryTimer !== undefined)) this.#restartDirect();
         }
         this.#wanted = true;
@@ -404,7 +450,7 @@ export class Session {
     attempt.on('described', () => {
       this.#clock.clearTimeout(this.#stallTimer);
       this.#stallTimer = this.#clock.setTimeout(() => {
-        if (this.#attempt === attempt && !this.#direct) {
+        if (this.#attempt === attempt && !this.#direct && !this.#tcp) {
           this.#log.info({ contact: this.contactId }, 'direct attempt stalled; opening the relay');
           this.#openRelay();
         }
@@ -465,7 +511,8 @@ export class Session {
     this.#headStartTimer = undefined;
     const connectedAt = this.#clock.now();
     transport.onClose((reason) => this.#onDirectLost(transport, reason, this.#clock.now() - connectedAt));
-    this.stream.attach(transport, { current: true });
+    // A verified TCP connection stays ranked above the data channel, which waits as its fallback.
+    this.stream.attach(transport, { current: this.#tcp === null });
     this.#setPath('direct');
   }
 
@@ -483,6 +530,10 @@ export class Session {
     }
     this.#log.info({ contact: this.contactId, reason: e.message }, 'direct attempt failed');
     if (this.#direct) return;
+    if (this.#tcp) {
+      if (this.#leader) this.#scheduleDirectRetry();
+      return;
+    }
     if (this.#leader) {
       this.#openRelay();
       this.#scheduleDirectRetry();
@@ -497,6 +548,12 @@ export class Session {
     if (this.#closed) return;
     this.#log.info({ contact: this.contactId, reason }, 'direct connection lost');
     if (livedMs > this.#policy.stableDirectMs) this.#directBackoff.reset();
+    if (this.#tcp) {
+      // TCP carries data; the data channel was only its fallback.
+      this.#setPath('direct');
+      if (this.#leader) this.#scheduleDirectRetry();
+      return;
+    }
     if (this.#relayTransport) {
       this.stream.setCurrent(this.#relayTransport);
       this.#setPath('relay');
@@ -566,8 +623,8 @@ export class Session {
     this.#relayTransport = transport;
     old?.close('replaced by a newer relay channel');
     transport.onClose((reason) => this.#onRelayLost(transport, reason));
-    this.stream.attach(transport, { current: this.#direct === null });
-    if (!this.#direct) this.#setPath('relay');
+    this.stream.attach(transport, { current: this.#direct === null && this.#tcp === null });
+    if (!this.#direct && !this.#tcp) this.#setPath('relay');
   }
 
   #onRelayFailed(sid: string, error: unknown): void {
@@ -582,7 +639,7 @@ export class Session {
       return;
     }
     this.#log.info({ contact: this.contactId, reason: message }, 'relay channel failed');
-    if (this.#leader && !this.#direct && this.#wanted) this.#scheduleRelayRetry();
+    if (this.#leader && !this.#direct && !this.#tcp && this.#wanted) this.#scheduleRelayRetry();
   }
 
   #onRelayLost(transport: FrameTransport, reason: string): void {
@@ -590,7 +647,10 @@ export class Session {
     this.#relayTransport = null;
     if (this.#closed) return;
     this.#log.info({ contact: this.contactId, reason }, 'relay channel lost');
-    if (this.#direct) return;
+    if (this.#direct || this.#tcp) {
+      this.#noteRoute();
+      return;
+    }
     this.#setPath('none');
     if (this.#leader) this.#scheduleRelayRetry();
     else this.#askLeader(true);
@@ -600,7 +660,7 @@ export class Session {
     if (this.#relayRetryTimer !== undefined || this.#closed) return;
     this.#relayRetryTimer = this.#clock.setTimeout(() => {
       this.#relayRetryTimer = undefined;
-      if (!this.#direct && !this.#relayTransport) this.#openRelay();
+      if (!this.#direct && !this.#tcp && !this.#relayTransport) this.#openRelay();
     }, this.#relayBackoff.next());
   }
 
@@ -608,7 +668,9 @@ export class Session {
   #reviveSoon(): void {
     if (!this.#wanted || this.#closed) return;
     queueMicrotask(() => {
-      if (this.#closed || this.#direct) return;
+      if (this.#closed) return;
+      if (this.#leader && !this.#tcp) this.#startTcp();
+      if (this.#direct || this.#tcp) return;
       if (this.#leader) {
         if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
         // Something was already tried and failed: do not wait for a head start again.
@@ -626,6 +688,9 @@ export class Session {
     this.#clearTimers();
     this.#attempt?.destroy('session refused');
     this.#attempt = null;
+    this.#tcpAccept?.cancel('session refused');
+    this.#tcpSid = null;
+    this.#tcp?.close('session refused');
     this.#direct?.close('session refused');
     this.#relayTransport?.close('session refused');
     this.#setPath('none');
@@ -640,8 +705,11 @@ export class Session {
       this.#headStartTimer,
       this.#relayRetryTimer,
       this.#startTimer,
+      this.#tcpRetryTimer,
+      this.#tcpHintsTimer,
     ])
       this.#clock.clearTimeout(t);
+    this.#tcpRetryTimer = this.#tcpHintsTimer = undefined;
     this.#directRetryTimer =
       this.#attemptTimer =
       this.#stallTimer =
@@ -652,9 +720,157 @@ export class Session {
   }
 
   #setPath(path: SessionPath): void {
-    if (this.#path === path) return;
-    this.#path = path;
-    this.#events.emit('path', path);
-    this.#noteActivity();
+    if (this.#path !== path) {
+      this.#path = path;
+      this.#events.emit('path', path);
+      this.#noteActivity();
+    }
+    this.#noteRoute();
+  }
+
+  #noteRoute(): void {
+    const route: SessionRoute =
+      this.#path === 'none'
+        ? 'none'
+        : this.#tcp
+          ? 'tcp'
+          : this.#direct
+            ? 'webrtc'
+            : this.#relayTransport
+              ? 'relay'
+              : 'none';
+    if (route === this.#route) return;
+    this.#route = route;
+    this.#events.emit('route', route);
+  }
+
+  // ---- TCP ----
+
+  #tcpOptions(sid: string) {
+    return {
+      identity: this.#o.identity,
+      peerKey: this.#o.contactKey,
+      peerId: this.contactId,
+      sid,
+      handshakeTimeoutMs: this.#policy.tcpHandshakeMs,
+      ...(this.#o.aead ? { aead: this.#o.aead } : {}),
+    };
+  }
+
+  /** Leader: asks the contact for TCP hints, then races them (alongside the WebRTC attempt). */
+  #startTcp(): void {
+    const platform = this.#o.tcp;
+    if (!platform || !this.#leader || this.#closed || this.#tcp || this.#tcpSid !== null) return;
+    if (this.#relay.state !== 'online' || !this.#relay.isOnline(this.contactId)) return; // revived by presence
+    this.#clock.clearTimeout(this.#tcpRetryTimer);
+    this.#tcpRetryTimer = undefined;
+    const sid = randomId(16);
+    this.#tcpSid = sid;
+    const hints = new Promise<TcpHint[]>((resolve, reject) => {
+      this.#tcpHints = { sid, resolve };
+      this.#tcpHintsTimer = this.#clock.setTimeout(
+        () => reject(new Error('the contact sent no TCP hints (it may not speak the TCP path)')),
+        this.#policy.tcpListenMs,
+      );
+    });
+    void (async () => {
+      await this.#send({ kind: 'tcp', op: 'want', sid });
+      const got = await hints;
+      this.#tcpAnswered = true;
+      return connectTcp(platform, got, this.#tcpOptions(sid));
+    })()
+      .finally(() => {
+        if (this.#tcpHints?.sid === sid) this.#tcpHints = null;
+        this.#clock.clearTimeout(this.#tcpHintsTimer);
+      })
+      .then(
+        (t) => this.#onTcpReady(sid, t),
+        (error: unknown) => this.#onTcpFailed(sid, error),
+      );
+  }
+
+  #onTcpSignal(msg: TcpSignal): void {
+    if (msg.op === 'hints') {
+      if (this.#leader && this.#tcpHints?.sid === msg.sid) this.#tcpHints.resolve(msg.hints);
+      return;
+    }
+    // 'want': only the leader starts TCP attempts; without sockets (or relay only) we stay silent.
+    const platform = this.#o.tcp;
+    if (this.#leader || !platform) return;
+    this.#tcpAccept?.cancel('superseded by a new TCP attempt');
+    // The leader only asks when it has no TCP connection: ours is dead on its side.
+    this.#tcp?.close('the contact started a new TCP attempt');
+    const sid = msg.sid;
+    this.#tcpSid = sid;
+    void (async () => {
+      const listener = await platform.listen();
+      if (this.#closed || this.#tcpSid !== sid) {
+        listener.close();
+        throw new Error('superseded');
+      }
+      const accept = new TcpAccept(listener, this.#tcpOptions(sid), this.#policy.tcpListenMs, this.#log);
+      this.#tcpAccept = accept;
+      await this.#send({ kind: 'tcp', op: 'hints', sid, hints: listener.hints });
+      return accept.ready;
+    })().then(
+      (t) => this.#onTcpReady(sid, t),
+      (error: unknown) => this.#onTcpFailed(sid, error),
+    );
+  }
+
+  #onTcpReady(sid: string, transport: FrameTransport): void {
+    if (this.#closed || this.#tcpSid !== sid) {
+      transport.close(this.#closed ? 'session closed' : 'superseded by a newer TCP attempt');
+      return;
+    }
+    this.#tcpSid = null;
+    this.#tcpAccept = null;
+    this.#tcp?.close('replaced by a newer TCP connection');
+    this.#tcp = transport;
+    this.#clock.clearTimeout(this.#headStartTimer);
+    this.#headStartTimer = undefined;
+    const connectedAt = this.#clock.now();
+    transport.onClose((reason) => this.#onTcpLost(transport, reason, this.#clock.now() - connectedAt));
+    this.#log.info({ contact: this.contactId }, 'TCP path verified');
+    this.stream.attach(transport, { current: true });
+    this.#setPath('direct');
+  }
+
+  #onTcpFailed(sid: string, error: unknown): void {
+    if (this.#tcpSid !== sid) return;
+    this.#tcpSid = null;
+    this.#tcpAccept = null;
+    if (this.#closed) return;
+    this.#log.info({ contact: this.contactId, reason: String(error) }, 'TCP attempt failed');
+    if (this.#leader && this.#tcpAnswered) this.#scheduleTcpRetry();
+  }
+
+  #onTcpLost(transport: FrameTransport, reason: string, livedMs: number): void {
+    if (this.#tcp !== transport) return;
+    this.#tcp = null;
+    if (this.#closed) return;
+    this.#log.info({ contact: this.contactId, reason }, 'TCP connection lost');
+    if (livedMs > this.#policy.stableDirectMs) this.#tcpBackoff.reset();
+    // Data moves at once to what else is up; the stream re-sends what the peer has not acknowledged.
+    const next = this.#direct ?? this.#relayTransport;
+    this.stream.setCurrent(next);
+    this.#setPath(this.#direct ? 'direct' : this.#relayTransport ? 'relay' : 'none');
+    if (this.#leader) {
+      if (!this.#direct) {
+        this.#openRelay();
+        if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+      }
+      this.#scheduleTcpRetry();
+    } else if (!this.#direct && !this.#relayTransport) {
+      this.#askLeader(true);
+    }
+  }
+
+  #scheduleTcpRetry(): void {
+    if (!this.#o.tcp || this.#tcpRetryTimer !== undefined || this.#closed) return;
+    this.#tcpRetryTimer = this.#clock.setTimeout(() => {
+      this.#tcpRetryTimer = undefined;
+      this.#startTcp();
+    }, this.#tcpBackoff.next());
   }
 }

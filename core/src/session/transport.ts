@@ -1,6 +1,6 @@
 // What the reliable stream needs from a transport (a verified direct data channel or an end-to-end
 // encrypted relay channel): an ordered, reliable pipe of frames while it lives, with flow control.
-export type TransportPath = 'direct' | 'relay';
+export type TransportPath = 'direct' | 'relay' | 'tcp';
 
 export interface FrameTransport {
   readonly path: TransportPath;
@@ -21,4 +21,20 @@ export interface FrameTransport {
   /** Once, when the transport dies for any reason. */
   onClose(handler: (reason: string) => void): () => void;
   close(reason?: string): void;
+}
+
+/**
+ * A message pipe the secure record layer (relay-transport.ts) runs over: a relay channel, or a direct TCP
+ * connection (platform/node/src/tcp) framed by length. Messages arrive whole and in order.
+ */
+export interface RecordSocket {
+  readonly closed: boolean;
+  readonly bufferedAmount: number;
+  send(payload: Uint8Array): void;
+  /** Like send(), without copying: the first 4 bytes of `frame` are room for a header the socket writes in place. */
+  sendFramed(frame: Uint8Array): void;
+  onFrame(handler: (frame: Uint8Array) => void): () => void;
+  onDrain(handler: () => void): () => void;
+  onClose(handler: (reason: string) => void): () => void;
+  close(): void;
 }

@@ -1,13 +1,8 @@
 // A Node messenger peer for integration tests and the bench, run inside a test-bed host.
 // argv: <home dir> <name> <relay url> [json options]; talks to the test over IPC only.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import wrtc from '@roamhq/wrtc';
-import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
-import { Messenger } from '../../../core/src/messenger.js';
-import { TestFileStore, TestIdentityStore } from './file-store.js';
+import { openPeerMessenger, stderrLogger } from './open-messenger.js';
 import type { PeerIn, PeerOut } from './peer-protocol.js';
-import { nodeAead } from '../../../platform/node/src/aead.js';
 
 const [home, name, relayUrl, optionsJson] = process.argv.slice(2);
 if (!home || name === undefined || !relayUrl)
@@ -25,28 +20,8 @@ function out(msg: PeerOut): void {
   process.send?.(msg);
 }
 
-const logger = {
-  debug: (o: Record<string, unknown>, m?: string) => options.debug && console.error('debug', m, JSON.stringify(o)),
-  info: (o: Record<string, unknown>, m?: string) => console.error('info', m, JSON.stringify(o)),
-  warn: (o: Record<string, unknown>, m?: string) => console.error('warn', m, JSON.stringify(o)),
-  error: (o: Record<string, unknown>, m?: string) => console.error('error', m, JSON.stringify(o)),
-};
-
-const messenger = await Messenger.open({
-  store: new TestFileStore(join(home, 'store.jsonl')),
-  identityStore: new TestIdentityStore(join(home, 'identity.json')),
-  webSocket: nodeWebSocketFactory,
-  wrtc,
-  logger,
-  relays: [relayUrl],
-  name,
-  extractableKey: true,
-  aead: nodeAead,
-  ...(options.directHeadStartMs !== undefined ? { directHeadStartMs: options.directHeadStartMs } : {}),
-  ...(options.directStallMs !== undefined ? { directStallMs: options.directStallMs } : {}),
-  ...(options.directAttemptTimeoutMs !== undefined ? { directAttemptTimeoutMs: options.directAttemptTimeoutMs } : {}),
-  ...(options.directDisabled ? { directDisabled: true } : {}),
-});
+const logger = stderrLogger(options.debug);
+const messenger = await openPeerMessenger({ home, name, relayUrl, logger, timings: options });
 
 messenger.on('message', (m) => out({ type: 'message', message: m, t: performance.now() + performance.timeOrigin }));
 messenger.on('path', (p) => out({ type: 'path', contactId: p.contactId, path: p.path }));

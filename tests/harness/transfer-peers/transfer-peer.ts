@@ -3,19 +3,15 @@
 // Homes survive restarts: spawn again with the same home to "restart" the peer.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import wrtc from '@roamhq/wrtc';
 import { FileKeyValueStore } from '../../../platform/node/src/file-store.js';
 import { NodeFileSink, NodeFileSource } from '../../../platform/node/src/file-io.js';
 import { walkForSend } from '../../../cli/src/send-walk.js';
-import { nodeWebSocketFactory } from '../../../platform/node/src/websocket.js';
-import { Messenger } from '../../../core/src/messenger.js';
 import type { Session } from '../../../core/src/session/session.js';
 import { StreamKind } from '../../../core/src/session/stream.js';
 import { sessionFrameStream, TransferEngine } from '../../../core/src/transfer/index.js';
 import { decodeFrame, encodeControl, type ControlMessage } from '../../../core/src/transfer/protocol.js';
-import { TestFileStore, TestIdentityStore } from '../peers/file-store.js';
+import { openPeerMessenger, stderrLogger } from '../peers/open-messenger.js';
 import type { TransferIn, TransferOut, TransferPeerOptions } from './protocol.js';
-import { nodeAead } from '../../../platform/node/src/aead.js';
 
 // PARLEY_CPU_PROFILE=<file>: CPU profile of this peer, written when it is closed (benchmark tuning).
 const profileTo = process.env.PARLEY_CPU_PROFILE;
@@ -50,12 +46,7 @@ function out(msg: TransferOut): void {
   process.send?.(msg);
 }
 
-const logger = {
-  debug: (o: Record<string, unknown>, m?: string) => options.debug && console.error('debug', m, JSON.stringify(o)),
-  info: (o: Record<string, unknown>, m?: string) => options.debug && console.error('info', m, JSON.stringify(o)),
-  warn: (o: Record<string, unknown>, m?: string) => console.error('warn', m, JSON.stringify(o)),
-  error: (o: Record<string, unknown>, m?: string) => console.error('error', m, JSON.stringify(o)),
-};
+const logger = stderrLogger(options.debug, true);
 
 let maxRss = process.memoryUsage.rss();
 const rss = () => {
@@ -64,20 +55,7 @@ const rss = () => {
   return now;
 };
 
-const messenger = await Messenger.open({
-  store: new TestFileStore(join(home, 'store.jsonl')),
-  identityStore: new TestIdentityStore(join(home, 'identity.json')),
-  webSocket: nodeWebSocketFactory,
-  wrtc,
-  logger,
-  relays: [relayUrl],
-  name,
-  extractableKey: true,
-  aead: nodeAead,
-  ...(options.directHeadStartMs !== undefined ? { directHeadStartMs: options.directHeadStartMs } : {}),
-  ...(options.directStallMs !== undefined ? { directStallMs: options.directStallMs } : {}),
-  ...(options.directDisabled ? { directDisabled: true } : {}),
-});
+const messenger = await openPeerMessenger({ home, name, relayUrl, logger, timings: options });
 
 const known = new Set((await messenger.contacts()).map((c) => c.id));
 const engine = new TransferEngine({

@@ -1,28 +1,13 @@
 // `parley send` / `parley receive` between namespace hosts (relay in a third): a few files and a folder
 // over the direct link, then over the relay with everything but the relay port blocked; hashes equal.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { useTestbed } from '../../testbed/vitest.js';
 import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 import { jsonOf, LiveCli, newHome, parley } from './harness.js';
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else
-        out[relative(root, p)] = createHash('sha256')
-          .update(await readFile(p))
-          .digest('hex');
-    }
-  };
-  await walk(root);
-  return out;
-}
+import { hashTree } from '../../harness/hash-tree.js';
 
 describe('parley send / receive between namespace hosts', () => {
   const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });

@@ -1,55 +1,22 @@
 // `parley send` / `parley receive` through the real CLI and a loopback relay (--relay-only: no WebRTC
 // in the root namespace). Hashes compared end to end; JSON line shapes checked.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, silentLogger, type RunningRelay } from '../../../signaling/server/index.js';
-import { JsonChild, jsonLines, runCli, spawnCli, tempHome } from './helpers.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashTree } from '../../harness/hash-tree.js';
+import { useCliWorld } from './cli-world.js';
+import { jsonLines } from './helpers.js';
 
-let relay: RunningRelay;
-const temps: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-const children: JsonChild[] = [];
+const world = useCliWorld({ alice: 'Alice', bob: 'Bob' }, { contacts: [['alice', 'bob']] });
+const { cli, temp } = world;
 let alice: string;
 let bob: string;
 let src: string;
 
-async function temp(): Promise<string> {
-  const t = await tempHome();
-  temps.push(t);
-  return t.dir;
-}
-
-function cli(home: string, args: string[]) {
-  return runCli(['--relay-only', '--home', home, ...args]);
-}
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else
-        out[relative(root, p)] = createHash('sha256')
-          .update(await readFile(p))
-          .digest('hex');
-    }
-  };
-  await walk(root);
-  return out;
-}
-
 beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger });
-  alice = await temp();
-  bob = await temp();
-  const ia = await cli(alice, ['id', '--name', 'Alice', '--relay', relay.url, '--json']);
-  const ib = await cli(bob, ['id', '--name', 'Bob', '--relay', relay.url, '--json']);
-  const inviteA = (jsonLines(ia.stdout)[0] as { invite: string }).invite;
-  const inviteB = (jsonLines(ib.stdout)[0] as { invite: string }).invite;
-  expect((await cli(alice, ['add', inviteB])).code).toBe(0);
-  expect((await cli(bob, ['add', inviteA])).code).toBe(0);
+  alice = world.users.alice.home;
+  bob = world.users.bob.home;
   src = await temp();
   await mkdir(join(src, 'album', 'raw'), { recursive: true });
   await writeFile(join(src, 'big.bin'), randomBytes(3 * 1024 * 1024 + 17));
@@ -58,19 +25,10 @@ beforeAll(async () => {
   await writeFile(join(src, 'album', 'empty'), '');
 }, 60_000);
 
-afterAll(async () => {
-  for (const c of children) await c.stop('SIGKILL');
-  await relay?.close();
-  for (const t of temps) await t.cleanup();
-});
-
 describe('send and receive', () => {
   it('sends files and a folder; receive --once saves them with equal hashes; both exit 0', async () => {
     const dest = await temp();
-    const receiver = new JsonChild(
-      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
-    );
-    children.push(receiver);
+    const receiver = world.json(bob, ['receive', '--dir', dest, '--once']);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const r = await cli(alice, ['send', 'Bob', join(src, 'big.bin'), join(src, 'album'), '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -86,6 +44,7 @@ describe('send and receive', () => {
         'fileSize',
         'offerId',
         'path',
+        'route',
         'speed',
         'total',
         'type',
@@ -116,10 +75,7 @@ describe('send and receive', () => {
     const firstOffer = (jsonLines(first.stdout) as Array<Record<string, unknown>>).find((l) => l['type'] === 'offer');
 
     const dest = await temp();
-    const receiver = new JsonChild(
-      spawnCli(['--relay-only', '--home', bob, '--json', 'receive', '--dir', dest, '--once']),
-    );
-    children.push(receiver);
+    const receiver = world.json(bob, ['receive', '--dir', dest, '--once']);
     await receiver.waitFor((l) => l['type'] === 'ready');
     const again = await cli(alice, ['send', 'Bob', file, '--json']);
     expect(again.code, again.stderr).toBe(0);

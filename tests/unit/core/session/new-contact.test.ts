@@ -3,49 +3,16 @@
 // must make the leader start over at once, not sit on the dead attempt until its timeout (20 s) or on a
 // retry backoff: that kept the chat header on "Connecting…" for 11–24 s in about half of the runs.
 // Fake attempts and a fake clock: deterministic, no sleeps.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
-import { DEFAULT_SESSION_POLICY, Session } from '../../../../core/src/session/session.js';
-import { eventually, FakeAttempt, FakeClock, FakeRelay, link, RelayTransports, settled } from './session-fakes.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SESSION_POLICY } from '../../../../core/src/session/session.js';
+import { eventually, link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
 
-let low: IdentityKeyPair;
-let high: IdentityKeyPair;
-beforeAll(async () => {
-  const [a, b] = await Promise.all([
-    generateIdentityKeyPair({ extractable: false }),
-    generateIdentityKeyPair({ extractable: false }),
-  ]);
-  [low, high] = a.id < b.id ? [a, b] : [b, a];
-});
-
-const sessions: Session[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.close();
-});
+const keys = useOrderedIdentities();
+const sessions = useSessions();
 
 function side(role: 'leader' | 'follower') {
-  const [me, contact] = role === 'leader' ? [low, high] : [high, low];
-  const clock = new FakeClock();
-  const relay = new FakeRelay();
-  relay.online.add(contact.id);
-  const attempts: FakeAttempt[] = [];
-  const relays = new RelayTransports();
-  const session = new Session({
-    identity: me,
-    contactId: contact.id,
-    contactKey: contact.publicKey,
-    relay,
-    clock,
-    policy: { directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 } },
-    createAttempt: (spec) => {
-      const attempt = new FakeAttempt(spec);
-      attempts.push(attempt);
-      return attempt;
-    },
-    establishRelay: relays.establish,
-  });
-  sessions.push(session);
-  return { session, clock, relay, attempts, relays };
+  const [me, contact] = role === 'leader' ? [keys.leader, keys.follower] : [keys.follower, keys.leader];
+  return fakeSide({ me, contact, sessions, policy: { directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 } } });
 }
 
 const leader = () => side('leader');

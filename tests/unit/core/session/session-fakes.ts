@@ -1,14 +1,19 @@
 // Fakes for Session policy tests: a clock that moves only when told, a relay that records what the
 // session asks of it, direct attempts and transports the test drives by hand.
+import { afterEach, beforeAll } from 'vitest';
 import type { RelayState } from '../../../../core/src/api.js';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { Logger } from '../../../../core/src/platform/types.js';
 import type { Role } from '../../../../core/src/crypto/roles.js';
 import { RelayChannelSocket } from '../../../../core/src/relay/channel.js';
 import type { RelayClientEvents } from '../../../../core/src/relay/client.js';
-import type {
-  AttemptSpec,
-  DirectAttemptLike,
-  RelayTransportSpec,
-  SessionRelay,
+import {
+  Session,
+  type AttemptSpec,
+  type DirectAttemptLike,
+  type RelayTransportSpec,
+  type SessionPolicy,
+  type SessionRelay,
 } from '../../../../core/src/session/session.js';
 import type { RtcSignal } from '../../../../core/src/session/signals.js';
 import type { FrameTransport, TransportPath } from '../../../../core/src/session/transport.js';
@@ -205,4 +210,63 @@ export function link(
 ): void {
   a.relay.forward = (data) => b.session.handleSignal(data);
   b.relay.forward = (data) => a.session.handleSignal(data);
+}
+
+/** Two identities made once per file, ordered by id: the leader has the smaller id (it leads the session). */
+export function useOrderedIdentities(): { readonly leader: IdentityKeyPair; readonly follower: IdentityKeyPair } {
+  const keys = {} as { leader: IdentityKeyPair; follower: IdentityKeyPair };
+  beforeAll(async () => {
+    const [a, b] = await Promise.all([
+      generateIdentityKeyPair({ extractable: false }),
+      generateIdentityKeyPair({ extractable: false }),
+    ]);
+    [keys.leader, keys.follower] = a.id < b.id ? [a, b] : [b, a];
+  });
+  return keys;
+}
+
+/** Sessions a test makes; each is closed after its test. */
+export function useSessions(): Session[] {
+  const sessions: Session[] = [];
+  afterEach(() => {
+    for (const s of sessions.splice(0)) s.close();
+  });
+  return sessions;
+}
+
+export interface FakeSideOptions {
+  me: IdentityKeyPair;
+  contact: IdentityKeyPair;
+  /** Where the session goes, to be closed after the test (see useSessions). */
+  sessions: Session[];
+  policy?: Partial<SessionPolicy>;
+  directDisabled?: boolean;
+  logger?: Logger;
+}
+
+/** One side of a session: the real Session with a fake clock, relay (the contact online), attempts and relay transports. */
+export function fakeSide(o: FakeSideOptions) {
+  const clock = new FakeClock();
+  const relay = new FakeRelay();
+  relay.online.add(o.contact.id);
+  const attempts: FakeAttempt[] = [];
+  const relays = new RelayTransports();
+  const session = new Session({
+    identity: o.me,
+    contactId: o.contact.id,
+    contactKey: o.contact.publicKey,
+    relay,
+    clock,
+    ...(o.policy ? { policy: o.policy } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.directDisabled ? { directDisabled: true } : {}),
+    createAttempt: (spec) => {
+      const attempt = new FakeAttempt(spec);
+      attempts.push(attempt);
+      return attempt;
+    },
+    establishRelay: relays.establish,
+  });
+  o.sessions.push(session);
+  return { session, clock, relay, attempts, relays };
 }

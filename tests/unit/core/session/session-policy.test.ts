@@ -1,25 +1,12 @@
 // Session policy with fake transports and a fake clock (deterministic, no sleeps): the direct head start,
 // the stall shortcut, falling back to the relay when direct drops, and moving back to direct.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import { describe, expect, it } from 'vitest';
 import { SessionError } from '../../../../core/src/session/errors.js';
-import { DEFAULT_SESSION_POLICY, Session, type SessionPolicy } from '../../../../core/src/session/session.js';
-import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, link, settled } from './session-fakes.js';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../../../../core/src/session/session.js';
+import { link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
 
-let low: IdentityKeyPair;
-let high: IdentityKeyPair;
-beforeAll(async () => {
-  const [a, b] = await Promise.all([
-    generateIdentityKeyPair({ extractable: false }),
-    generateIdentityKeyPair({ extractable: false }),
-  ]);
-  [low, high] = a.id < b.id ? [a, b] : [b, a];
-});
-
-const sessions: Session[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.close();
-});
+const keys = useOrderedIdentities();
+const sessions = useSessions();
 
 /** No jitter, so backoff delays are exact. */
 const policy: Partial<SessionPolicy> = {
@@ -29,32 +16,11 @@ const policy: Partial<SessionPolicy> = {
 const { directHeadStartMs: HEAD_START, directStallMs: STALL } = DEFAULT_SESSION_POLICY;
 
 function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}, directDisabled = false) {
-  const me = role === 'leader' ? low : high;
-  const contact = role === 'leader' ? high : low;
-  const clock = new FakeClock();
-  const relay = new FakeRelay();
-  relay.online.add(contact.id);
-  const attempts: FakeAttempt[] = [];
-  const relays = new RelayTransports();
-  const session = new Session({
-    identity: me,
-    contactId: contact.id,
-    contactKey: contact.publicKey,
-    relay,
-    clock,
-    policy: { ...policy, ...extra },
-    createAttempt: (spec) => {
-      const attempt = new FakeAttempt(spec);
-      attempts.push(attempt);
-      return attempt;
-    },
-    establishRelay: relays.establish,
-    directDisabled,
-  });
-  sessions.push(session);
+  const [me, contact] = role === 'leader' ? [keys.leader, keys.follower] : [keys.follower, keys.leader];
+  const side = fakeSide({ me, contact, sessions, policy: { ...policy, ...extra }, directDisabled });
   const paths: string[] = [];
-  session.on('path', (p) => paths.push(p));
-  return { session, clock, relay, attempts, relays, paths, contact };
+  side.session.on('path', (p) => paths.push(p));
+  return { ...side, paths, contact };
 }
 
 describe('Session policy (leader)', () => {

@@ -1,35 +1,18 @@
 // Issue 12.14, a hostile relay against session signals: it forges `session {direct:false}` to tear down a
 // working direct connection, or replays an old signed offer, to pull traffic onto itself. Each is tried on
 // a session whose direct transport is up; the transport must survive.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import type { SessionError } from '../../../../core/src/session/errors.js';
-import { Session } from '../../../../core/src/session/session.js';
 import { SignalKey } from '../../../../core/src/session/signal-box.js';
 import { SignalSigner } from '../../../../core/src/session/signal-envelope.js';
 import { silentLogger } from '../../../../core/src/platform/types.js';
-import { FakeAttempt, FakeClock, FakeRelay, RelayTransports, eventually, link, settled } from './session-fakes.js';
+import { FakeRelay, eventually, link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
 
-let leaderKey: IdentityKeyPair;
-let followerKey: IdentityKeyPair;
-beforeAll(async () => {
-  const [a, b] = await Promise.all([
-    generateIdentityKeyPair({ extractable: false }),
-    generateIdentityKeyPair({ extractable: false }),
-  ]);
-  [leaderKey, followerKey] = a.id < b.id ? [a, b] : [b, a];
-});
-
-const sessions: Session[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.close();
-});
+const keys = useOrderedIdentities();
+const sessions = useSessions();
 
 function side(me: IdentityKeyPair, contact: IdentityKeyPair) {
-  const clock = new FakeClock();
-  const relay = new FakeRelay();
-  relay.online.add(contact.id);
-  const attempts: FakeAttempt[] = [];
   const errors: SessionError[] = [];
   /** What the session logged as refused or dropped signals: the sign that it looked at one and said no. */
   const refused: string[] = [];
@@ -37,22 +20,8 @@ function side(me: IdentityKeyPair, contact: IdentityKeyPair) {
     ...silentLogger,
     warn: (o: Record<string, unknown>, msg?: string) => refused.push(`${msg}: ${String(o.reason ?? '')}`),
   };
-  const session = new Session({
-    logger,
-    identity: me,
-    contactId: contact.id,
-    contactKey: contact.publicKey,
-    relay,
-    clock,
-    createAttempt: (spec) => {
-      const attempt = new FakeAttempt(spec);
-      attempts.push(attempt);
-      return attempt;
-    },
-    establishRelay: new RelayTransports().establish,
-  });
+  const { session, relay, attempts, clock } = fakeSide({ me, contact, sessions, logger });
   session.on('error', (e) => errors.push(e));
-  sessions.push(session);
   return { session, relay, attempts, errors, clock, refused };
 }
 
@@ -64,7 +33,7 @@ const wire = (relay: FakeRelay) => relay.signals.map((s) => s.data);
 
 describe('session signals through a hostile relay', () => {
   it('a forged `session {direct:false}` does not tear down the direct connection', async () => {
-    const leader = side(leaderKey, followerKey);
+    const leader = side(keys.leader, keys.follower);
     leader.session.ensure();
     await settled();
     const direct = leader.attempts[0]!.connect();
@@ -94,8 +63,8 @@ describe('session signals through a hostile relay', () => {
   });
 
   it('a replayed genuine `session {direct:false}` is refused once the direct connection is up', async () => {
-    const leader = side(leaderKey, followerKey);
-    const follower = side(followerKey, leaderKey);
+    const leader = side(keys.leader, keys.follower);
+    const follower = side(keys.follower, keys.leader);
     follower.session.ensure(); // the follower asks: {direct:false, relay:false, pending:false}
     await follower.relay.until(() => follower.relay.signals.length === 1);
     const recorded = wire(follower.relay)[0]!;
@@ -113,8 +82,8 @@ describe('session signals through a hostile relay', () => {
   });
 
   it("a replayed old signed offer does not replace the follower's direct connection", async () => {
-    const leader = side(leaderKey, followerKey);
-    const follower = side(followerKey, leaderKey);
+    const leader = side(keys.leader, keys.follower);
+    const follower = side(keys.follower, keys.leader);
     link(leader, follower);
     leader.session.ensure();
     await settled();
@@ -140,8 +109,8 @@ describe('session signals through a hostile relay', () => {
   });
 
   it('the relay reads no SDP and no address: offers and candidates are sealed end to end (12.16)', async () => {
-    const leader = side(leaderKey, followerKey);
-    const follower = side(followerKey, leaderKey);
+    const leader = side(keys.leader, keys.follower);
+    const follower = side(keys.follower, keys.leader);
     link(leader, follower);
     leader.session.ensure();
     await settled();
@@ -170,11 +139,11 @@ describe('session signals through a hostile relay', () => {
   });
 
   it('a signal signed for another contact pair is refused', async () => {
-    const leader = side(leaderKey, followerKey);
+    const leader = side(keys.leader, keys.follower);
     const mallory = await generateIdentityKeyPair({ extractable: false });
     // Signed by the follower, but for Mallory: not a signal to the leader.
     let envelope: Record<string, unknown> | null = null;
-    const signer = new SignalSigner(followerKey, mallory.id, Date.now(), SignalKey.generate(), (e) => {
+    const signer = new SignalSigner(keys.follower, mallory.id, Date.now(), SignalKey.generate(), (e) => {
       envelope = e;
       return Promise.resolve();
     });
@@ -186,7 +155,7 @@ describe('session signals through a hostile relay', () => {
   });
 
   it('a contact on the old unsigned protocol gets a clear version error, once', async () => {
-    const follower = side(followerKey, leaderKey);
+    const follower = side(keys.follower, keys.leader);
     follower.session.handleSignal({ kind: 'rtc', sid: 'abcdefgh12345678', signal: { type: 'offer', sdp: OFFER_SDP } });
     follower.session.handleSignal({ kind: 'relay', sid: 'abcdefgh12345678' });
     await eventually(() => follower.refused.length === 2, 'both refusals');

@@ -1,0 +1,125 @@
+// One TCP connection as a message pipe (core's RecordSocket): each message is [u32 big-endian length][bytes].
+// A zero-length message is a keepalive: sent when nothing else went out for keepaliveMs, never delivered;
+// nothing received for idleMs closes the connection (a firewall that drops packets silently would otherwise
+// leave it hanging for minutes of TCP retransmissions, and the session would not fall back).
+// A length above maxMessageBytes, or an error, closes it. Incoming messages are copied once, from the
+// kernel's chunks into one buffer of the announced size.
+import type { Socket } from 'node:net';
+import type { RecordSocket } from '../../../../core/src/session/transport.js';
+import { FramePipe } from '../../../../core/src/util/frame-pipe.js';
+
+export interface FrameSocketOptions {
+  /** Largest message accepted (default: one sealed 256 KiB record plus room). */
+  maxMessageBytes?: number;
+  keepaliveMs?: number;
+  idleMs?: number;
+  /** bufferedAmount at or below this fires drain (default 256 KiB). */
+  lowWaterBytes?: number;
+}
+
+const HEADER = 4;
+const DEFAULT_MAX = 256 * 1024 + 1024;
+const KEEPALIVE = new Uint8Array(HEADER);
+
+export class TcpFrameSocket extends FramePipe implements RecordSocket {
+  readonly #socket: Socket;
+  readonly #max: number;
+  readonly #keepaliveMs: number;
+  readonly #idleMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastRead = Date.now();
+  #wrote = false;
+  // Reassembly: the header being read, then the message being filled.
+  readonly #head = new Uint8Array(HEADER);
+  #headHave = 0;
+  #body: Uint8Array | null = null;
+  #bodyHave = 0;
+
+  constructor(socket: Socket, options: FrameSocketOptions = {}) {
+    super(options.lowWaterBytes ?? 256 * 1024);
+    this.#socket = socket;
+    this.#max = options.maxMessageBytes ?? DEFAULT_MAX;
+    this.#keepaliveMs = options.keepaliveMs ?? 1000;
+    this.#idleMs = options.idleMs ?? 5000;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.checkDrain());
+    socket.on('error', (error) => this.close(`TCP error: ${error.message}`));
+    socket.on('close', () => this.close('TCP connection closed'));
+    this.#timer = setInterval(() => this.#tick(), this.#keepaliveMs);
+    this.#timer.unref();
+  }
+
+  get bufferedAmount(): number {
+    return this.closed ? 0 : this.#socket.writableLength;
+  }
+
+  get remoteAddress(): string {
+    return `${this.#socket.remoteAddress ?? '?'}:${this.#socket.remotePort ?? '?'}`;
+  }
+
+  send(payload: Uint8Array): void {
+    const frame = new Uint8Array(HEADER + payload.length);
+    frame.set(payload, HEADER);
+    this.sendFramed(frame);
+  }
+
+  sendFramed(frame: Uint8Array): void {
+    if (this.closed) throw new Error(`TCP connection closed: ${this.closeReason}`);
+    const length = frame.length - HEADER;
+    if (length < 1 || length > this.#max) throw new Error(`cannot send a message of ${length} bytes over TCP`);
+    new DataView(frame.buffer, frame.byteOffset, HEADER).setUint32(0, length, false);
+    this.#wrote = true;
+    this.#socket.write(frame);
+    this.noteBuffered();
+  }
+
+  close(reason = 'closed locally'): void {
+    if (this.closed) return;
+    clearInterval(this.#timer);
+    this.#socket.destroy();
+    this.markClosed(reason);
+  }
+
+  #tick(): void {
+    if (this.closed) return;
+    if (Date.now() - this.#lastRead > this.#idleMs) {
+      this.close(`nothing received over TCP for ${this.#idleMs} ms`);
+      return;
+    }
+    if (!this.#wrote) this.#socket.write(KEEPALIVE);
+    this.#wrote = false;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastRead = Date.now();
+    let at = 0;
+    while (at < chunk.length && !this.closed) {
+      if (this.#body === null) {
+        const take = Math.min(HEADER - this.#headHave, chunk.length - at);
+        this.#head.set(chunk.subarray(at, at + take), this.#headHave);
+        this.#headHave += take;
+        at += take;
+        if (this.#headHave < HEADER) return;
+        this.#headHave = 0;
+        const length = new DataView(this.#head.buffer).getUint32(0, false);
+        if (length === 0) continue; // keepalive
+        if (length > this.#max) {
+          this.close(`refused a TCP message of ${length} bytes (at most ${this.#max})`);
+          return;
+        }
+        this.#body = new Uint8Array(length);
+        this.#bodyHave = 0;
+      }
+      const body = this.#body;
+      const take = Math.min(body.length - this.#bodyHave, chunk.length - at);
+      body.set(chunk.subarray(at, at + take), this.#bodyHave);
+      this.#bodyHave += take;
+      at += take;
+      if (this.#bodyHave === body.length) {
+        this.#body = null;
+        this.emitFrame(body);
+      }
+    }
+  }
+}
