@@ -218,4 +218,39 @@ describe('web client: calls over the relay', () => {
       await b.unblock();
     }
   });
+
+  it("with everything but the relay's TCP port blocked in one host, the call is active over the relay with picture and sound both ways", async () => {
+    const { b, relay: relayHost } = bed().hosts;
+    // The previous call's view closes by itself.
+    await callDialog(alice, 'Bob').waitFor({ state: 'hidden', timeout: 15_000 });
+    await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
+    await b.blockAllExcept({ tcpPorts: [relay.port], host: relayHost });
+    try {
+      await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
+      const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
+      await incoming.waitFor({ timeout: 30_000 });
+      await incoming.getByRole('button', { name: 'Accept with video' }).click();
+      const atAlice = callDialog(alice, 'Bob');
+      const atBob = callDialog(bob, 'Alice');
+      await Promise.all([
+        atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+        atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+      ]);
+      for (const user of [alice, bob]) {
+        await expect
+          .poll(async () => (await remoteMedia(user.page, 400)).width, { timeout: 20_000 })
+          .toBeGreaterThanOrEqual(320);
+        const m = await remoteMedia(user.page, 2_000);
+        expect(m.distinctPictures, JSON.stringify(m)).toBeGreaterThan(3);
+        expect((m.audioSamples * 1000) / m.windowMs).toBeGreaterThan(36_000);
+        await expect
+          .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 15_000 })
+          .toBe('relay');
+      }
+      await atAlice.getByTestId('hang-up').click();
+      await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
+    } finally {
+      await b.unblock();
+    }
+  });
 });
