@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CallStats } from '../../../core/src/call/types.js';
-import { callQuality } from '../../../renderer/src/lib/call-quality.js';
+import type { CallStats } from '../../../../core/src/call/types.js';
+import { callQuality } from '../../../../renderer/src/lib/call-quality.js';
 
 const base: CallStats = {
   at: 0,
