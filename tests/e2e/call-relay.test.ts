@@ -167,7 +167,7 @@ describe('web client: calls over the relay', () => {
         expect(m.distinctPictures).toBeGreaterThan(5);
         // ~48,000 samples/s decoded. A generous floor: the window's edges cut 20 ms frames, and the page's
         // reader (a track processor) drops data when a loaded machine delays it (bench:call measures continuity).
-        expect(audioRate).toBeGreaterThan(36_000);
+        expect(audioRate).toBeGreaterThan(24_000);
       }
       await screenshot(alice.page, 'call-relay-active');
 
@@ -242,11 +242,45 @@ describe('web client: calls over the relay', () => {
           .toBeGreaterThanOrEqual(320);
         const m = await remoteMedia(user.page, 2_000);
         expect(m.distinctPictures, JSON.stringify(m)).toBeGreaterThan(3);
-        expect((m.audioSamples * 1000) / m.windowMs).toBeGreaterThan(36_000);
+        expect((m.audioSamples * 1000) / m.windowMs).toBeGreaterThan(24_000);
         await expect
           .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 15_000 })
           .toBe('relay');
       }
+      await atAlice.getByTestId('hang-up').click();
+      await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
+    } finally {
+      await b.unblock();
+    }
+  });
+
+  it('mid-call: when UDP is blocked during a direct call, media moves to the relay and the call stays up', async () => {
+    const { b } = bed().hosts;
+    await callDialog(alice, 'Bob').waitFor({ state: 'hidden', timeout: 15_000 });
+    await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
+    await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
+    const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
+    await incoming.waitFor({ timeout: 30_000 });
+    await incoming.getByRole('button', { name: 'Accept with video' }).click();
+    const atAlice = callDialog(alice, 'Bob');
+    const atBob = callDialog(bob, 'Alice');
+    for (const user of [alice, bob]) {
+      await expect
+        .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })
+        .toMatch(/^(direct|turn)$/);
+    }
+    await b.blockUdp();
+    try {
+      for (const user of [alice, bob]) {
+        await expect
+          .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })
+          .toBe('relay');
+        await expect
+          .poll(async () => (await remoteMedia(user.page, 1_000)).distinctPictures, { timeout: 20_000 })
+          .toBeGreaterThan(2);
+      }
+      expect(await atAlice.getAttribute('data-phase')).toBe('active');
+      expect(await atBob.getAttribute('data-phase')).toBe('active');
       await atAlice.getByTestId('hang-up').click();
       await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
     } finally {

@@ -497,9 +497,9 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     })();
   }
 
-  /** Direct media connected while the relay path was being set up: it carries the call. */
+  /** Direct media connected (or recovered) while the relay path was being set up: it carries the call. */
   #directWon(): boolean {
-    return this.#path === 'peer';
+    return this.#path === 'peer' && this.#state === 'active';
   }
 
   #useRelay(link: RelayMediaLink): void {
@@ -540,6 +540,9 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     if (this.finished) return;
     if (state === 'disconnected' && this.#state === 'active') {
       this.#setState('reconnecting');
+      // Direct media dropped mid-call: carry it over the relay rather than wait for ICE (the other side sees
+      // the same loss and opens the same channel; the call is active again once both confirmed its keys).
+      if (this.#ctx.relayMedia) this.#startRelay(this.direction === 'outgoing' ? 'caller' : 'callee');
       this.#reconnectTimer = setTimeout(() => {
         if (this.#state === 'reconnecting') {
           this.#finish('connection-lost', {
