@@ -3,7 +3,7 @@ import { mkdir, stat, chmod } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../core/src/platform/types.js';
-import { FileKeyValueStore } from '../../platform/node/src/file-store.js';
+import { PartitionedChatStore } from '../../platform/node/src/chat-partitions.js';
 import { acquireHomeLock, HomeLockedError, type HomeLock } from '../../platform/node/src/home-lock.js';
 import { FileIdentityKeyStore } from '../../platform/node/src/identity-file.js';
 import { CliError } from './errors.js';
@@ -19,7 +19,7 @@ export class Home {
   private constructor(
     readonly dir: string,
     readonly lock: HomeLock,
-    readonly store: FileKeyValueStore,
+    readonly store: PartitionedChatStore,
     readonly identityStore: FileIdentityKeyStore,
     readonly logger: Logger,
   ) {
@@ -45,7 +45,7 @@ export class Home {
       throw err;
     }
     try {
-      const store = await FileKeyValueStore.open(dir, logger);
+      const store = await PartitionedChatStore.open(dir, logger);
       return new Home(dir, lock, store, new FileIdentityKeyStore(dir, logger), logger);
     } catch (err) {
       await lock.release();

@@ -53,6 +53,9 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
           const contact = await resolve(query);
           const who = contact.name ? safeText(contact.name) : describeContact(contact);
           const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !out.json;
+          // Read before the input is opened: from createInterface on, no await may come before the 'line' and
+          // 'close' listeners below, or piped input (and its end) is lost while we wait.
+          const earlier = await messenger.history(contact.id, { limit: opts.history });
           rl = createInterface({
             input: process.stdin,
             output: interactive ? process.stdout : undefined,
@@ -75,7 +78,7 @@ everything is delivered, exiting 1 if something was not (it stays in the outbox)
               ? `${formatTime(m.sentAt)} ${who}: ${safeText(m.text)}`
               : `${formatTime(m.sentAt)} me: ${safeText(m.text)}  ${TICK[m.status]}`;
 
-          for (const m of await messenger.history(contact.id, { limit: opts.history })) show(line(m));
+          for (const m of earlier) show(line(m));
           if (interactive) show(`-- chatting with ${describeContact(contact)}; /help for commands`);
 
           const mine = new Map<string, ChatMessage>();

@@ -8,6 +8,7 @@ import { relayProblem } from '../relay-diagnosis.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
+import { positiveInt } from './contacts.js';
 
 export interface IncomingJson {
   type: 'message';
@@ -28,6 +29,11 @@ export function registerListen(program: Command): void {
   program
     .command('listen')
     .description('stay online: print incoming messages (each acknowledged to its sender) and deliver your outbox')
+    .option(
+      '--history <n>',
+      "first print each contact's latest n messages (read from the end, not the whole history)",
+      (v) => positiveInt(v, '--history'),
+    )
     .addHelpText(
       'after',
       `
@@ -37,9 +43,10 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
   {"type":"message","id","from","name","text","sentAt","at","seq"}   an incoming message
   {"type":"delivered","id","to","name"}                              one of your messages was acknowledged
   {"type":"relay","state","url"}  {"type":"presence","id","name","online"}  {"type":"path","id","name","path"}
-  {"type":"ready","id","name"}                                       first line, once started`,
+  {"type":"history","id","contact","name","direction","text","sentAt","at","seq"}  --history, oldest first
+  {"type":"ready","id","name"}                                       once started`,
     )
-    .action(async (_opts: unknown, cmd: Command) => {
+    .action(async (opts: { history?: number }, cmd: Command) => {
       await withHome(cmd, async (ctx) => {
         const { out } = ctx;
         const shutdown = watchShutdown();
@@ -90,6 +97,27 @@ Text output: one line per message, "HH:MM:SS NAME: TEXT", on stdout; connection 
                 `error${e.contactId ? ` with ${describeContact({ id: e.contactId, name: nameOf(e.contactId) })}` : ''}: ${safeText(e.message)}`,
               );
           });
+          if (opts.history !== undefined) {
+            for (const c of await messenger.contacts()) {
+              for (const m of await messenger.history(c.id, { limit: opts.history })) {
+                const who = describeContact({ id: c.id, name: nameOf(c.id) });
+                out.result(
+                  `${formatTime(m.at)} ${m.direction === 'in' ? `${who}:` : `me → ${who}:`} ${safeText(m.text)}`,
+                  {
+                    type: 'history',
+                    id: m.id,
+                    contact: c.id,
+                    name: nameOf(c.id),
+                    direction: m.direction,
+                    text: m.text,
+                    sentAt: m.sentAt,
+                    at: m.at,
+                    seq: m.seq,
+                  },
+                );
+              }
+            }
+          }
           out.record({ type: 'ready', id: identity.id, name: identity.name });
           if (!out.json) out.note(`listening as ${describeContact(identity)}; Ctrl-C to stop`);
           await shutdown.requested;

@@ -323,22 +323,31 @@ export class ChatStore {
     return [...ids];
   }
 
-  /** Up to `limit` messages before seq `before` (default: the newest), oldest first. */
+  /**
+   * Up to `limit` messages before seq `before` (default: the newest), oldest first. Pages from the end by
+   * seq, reading only the messages it returns (and pruned gaps), never listing the conversation.
+   */
   history(contactId: string, options: { before?: number; limit?: number } = {}): Promise<ChatMessage[]> {
     return this.#queue.run(async () => {
       const meta = await this.#loadMeta(contactId);
       const limit = Math.max(1, Math.min(options.limit ?? 50, 500));
-      let keys = await this.#store.keys(`chat/${contactId}/m/`);
-      if (options.before !== undefined) {
-        const bound = `chat/${contactId}/m/${pad(Math.max(0, options.before))}`;
-        keys = keys.filter((k) => k < bound);
-      }
+      const first = meta.firstSeq ?? 1;
       const out: ChatMessage[] = [];
-      for (const key of keys.slice(-limit)) {
-        const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
+      let seq = Math.min(meta.nextSeq, Math.max(0, options.before ?? meta.nextSeq)) - 1;
+      for (; seq >= first && out.length < limit; seq--) {
+        const parsed = StoredMessageSchema.safeParse(await this.#store.get(`chat/${contactId}/m/${pad(seq)}`));
         if (parsed.success) out.push(this.#view(contactId, parsed.data, meta));
       }
-      return out;
+      if (out.length < limit && seq >= 1) {
+        // Below the pruned range only outbox messages were kept: few, found by listing.
+        const bound = `chat/${contactId}/m/${pad(seq + 1)}`;
+        const keys = (await this.#store.keys(`chat/${contactId}/m/`)).filter((k) => k < bound);
+        for (const key of keys.slice(-(limit - out.length)).reverse()) {
+          const parsed = StoredMessageSchema.safeParse(await this.#store.get(key));
+          if (parsed.success) out.push(this.#view(contactId, parsed.data, meta));
+        }
+      }
+      return out.reverse();
     });
   }
 

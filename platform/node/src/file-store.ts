@@ -51,6 +51,8 @@ export class FileKeyValueStore implements KeyValueStore {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
+  /** Records replayed when the store was opened (how much of the disk an open read). */
+  rowsRead = 0;
 
   private constructor(
     private readonly dir: string,
@@ -85,6 +87,7 @@ export class FileKeyValueStore implements KeyValueStore {
     }
     for (const line of lines) {
       if (line.length === 0) continue;
+      this.rowsRead++;
       const rec = parseRecord(line);
       if (!rec) {
         corrupt++;
