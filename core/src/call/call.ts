@@ -81,6 +81,9 @@ const MAX_EARLY_RTC = 64;
 
 const FINAL: ReadonlySet<CallState> = new Set(['ended', 'failed']);
 
+/** At most this long, a hanging-up side keeps direct media open for its hangup signal to reach the relay. */
+const HANGUP_BEFORE_CLOSE_MS = 1_000;
+
 export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   readonly id: string;
   readonly peerId: string;
@@ -615,10 +618,17 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#relayTimer);
     this.#relayLink?.close('the call ended');
+    const peer = this.#peer;
     if (notify !== undefined && notify !== 'offline' && notify !== 'relay-offline') {
-      this.#send({ op: 'hangup', reason: notify }).catch(() => undefined);
+      // The other side learns why from this signal. Close direct media once the relay has it (or after a
+      // bound): a connection closing first reads there as a lost connection, and the (sealed, signed) signal
+      // can lose that race.
+      const told = this.#send({ op: 'hangup', reason: notify }).catch(() => undefined);
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, HANGUP_BEFORE_CLOSE_MS));
+      void Promise.race([told, bound]).then(() => peer?.destroy());
+    } else {
+      peer?.destroy();
     }
-    this.#peer?.destroy();
     this.#earlyRtc = [];
     if (this.#ctx.stopTracksOnEnd) {
       for (const { track } of this.#tracks) {
