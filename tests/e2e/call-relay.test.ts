@@ -2,19 +2,22 @@
 // server) carries its media over the relay (WebCodecs frames in the call's own end-to-end encrypted relay
 // channel) instead of failing. Two Chromium users with fake camera and microphone, each in its own
 // namespace host, the relay in a third. Driven through the UI.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  introducedPair,
-  screenshot,
-  startWebRelay,
-  type WebRelay,
-} from '../harness/app/app.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWebWorld } from '../harness/app/web-world.js';
+import { callDialog, placeVideoCall } from '../harness/app/calls.js';
+import { AppUser, screenshot } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+// The fake camera runs at 20 fps unless told otherwise (the later switch value wins).
+const world = useWebWorld({
+  users: ['a', 'b'],
+  launch: () => ({
+    media: true,
+    extraArgs: ['--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream=fps=30'],
+  }),
+  pair: ['Alice', 'Bob'],
+});
+const bed = world.bed;
 
 interface RemoteMedia {
   width: number;
@@ -104,35 +107,12 @@ function decodedFps(text: string | null): number {
   return m ? Number(m[1]) : 0;
 }
 
-function callDialog(user: AppUser, peerName: string) {
-  return user.page.getByRole('dialog', { name: `Call with ${peerName}` });
-}
-
 describe('web client: calls over the relay', () => {
-  let relay: WebRelay;
-  let browserA: Browser;
-  let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
 
-  beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    const origin = new URL(relay.httpUrl).origin;
-    // The fake camera runs at 20 fps unless told otherwise (the later switch value wins).
-    const opts = {
-      media: true,
-      secureOrigins: [origin],
-      extraArgs: ['--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream=fps=30'],
-    };
-    [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
-    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
-  });
-
-  afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
+  beforeAll(() => {
+    [alice, bob] = world.pair();
   });
 
   it('with UDP blocked in one host and no TURN server, the call is active over the relay: moving picture ≥ 320 wide at ≥ 20 fps and decoded audio both ways; mute and camera-off reach the other side', async () => {
@@ -140,17 +120,7 @@ describe('web client: calls over the relay', () => {
     await b.blockUdp();
     try {
       await alice.openChat('Bob');
-      await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
-      const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
-      await incoming.waitFor({ timeout: 30_000 });
-      await incoming.getByRole('button', { name: 'Accept with video' }).click();
-
-      const atAlice = callDialog(alice, 'Bob');
-      const atBob = callDialog(bob, 'Alice');
-      await Promise.all([
-        atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-        atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-      ]);
+      const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob);
 
       for (const user of [alice, bob]) {
         // Warm-up: the first key frame decoded and the picture at full size.
@@ -224,18 +194,9 @@ describe('web client: calls over the relay', () => {
     // The previous call's view closes by itself.
     await callDialog(alice, 'Bob').waitFor({ state: 'hidden', timeout: 15_000 });
     await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
-    await b.blockAllExcept({ tcpPorts: [relay.port], host: relayHost });
+    await b.blockAllExcept({ tcpPorts: [world.relay.port], host: relayHost });
     try {
-      await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
-      const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
-      await incoming.waitFor({ timeout: 30_000 });
-      await incoming.getByRole('button', { name: 'Accept with video' }).click();
-      const atAlice = callDialog(alice, 'Bob');
-      const atBob = callDialog(bob, 'Alice');
-      await Promise.all([
-        atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-        atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-      ]);
+      const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob);
       for (const user of [alice, bob]) {
         await expect
           .poll(async () => (await remoteMedia(user.page, 400)).width, { timeout: 20_000 })
@@ -258,12 +219,7 @@ describe('web client: calls over the relay', () => {
     const { b } = bed().hosts;
     await callDialog(alice, 'Bob').waitFor({ state: 'hidden', timeout: 15_000 });
     await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
-    await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
-    const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
-    await incoming.waitFor({ timeout: 30_000 });
-    await incoming.getByRole('button', { name: 'Accept with video' }).click();
-    const atAlice = callDialog(alice, 'Bob');
-    const atBob = callDialog(bob, 'Alice');
+    const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob, { active: false });
     for (const user of [alice, bob]) {
       await expect
         .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })

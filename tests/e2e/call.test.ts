@@ -1,18 +1,16 @@
 // Web client end to end: a video call between two Chromium users (fake camera and microphone), each in its own
 // namespace host, the relay serving the client in a third. Driven through the UI as a user would.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestbed } from '../testbed/vitest.js';
-import {
-  AppUser,
-  buildRenderer,
-  introducedPair,
-  screenshot,
-  startWebRelay,
-  type WebRelay,
-} from '../harness/app/app.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWebWorld } from '../harness/app/web-world.js';
+import { placeVideoCall } from '../harness/app/calls.js';
+import { AppUser, screenshot } from '../harness/app/app.js';
 
-const bed = useTestbed({ hosts: ['a', 'b', 'relay'], chromium: true });
+const world = useWebWorld({
+  users: ['a', 'b'],
+  launch: () => ({ media: true, extraArgs: ['--autoplay-policy=no-user-gesture-required'] }),
+  pair: ['Alice', 'Bob'],
+});
 
 /** What the remote <video> shows: its size, frames presented over ~1 s, and the state of its audio track. */
 async function remoteMedia(
@@ -37,46 +35,19 @@ async function remoteMedia(
   });
 }
 
-function callDialog(user: AppUser, peerName: string) {
-  return user.page.getByRole('dialog', { name: `Call with ${peerName}` });
-}
-
 describe('web client: calls', () => {
-  let relay: WebRelay;
-  let browserA: Browser;
-  let browserB: Browser;
   let alice: AppUser;
   let bob: AppUser;
 
-  beforeAll(async () => {
-    await buildRenderer();
-    const { a, b, relay: relayHost } = bed().hosts;
-    relay = await startWebRelay(relayHost);
-    const origin = new URL(relay.httpUrl).origin;
-    const opts = { media: true, secureOrigins: [origin], extraArgs: ['--autoplay-policy=no-user-gesture-required'] };
-    [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
-    [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
-  });
-
-  afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
+  beforeAll(() => {
+    [alice, bob] = world.pair();
   });
 
   it('video call: each side sees the other (size, advancing frames, live audio); mute and camera-off reach the other side; stats; hang up', async () => {
     await alice.openChat('Bob');
-    await alice.page.getByRole('button', { name: 'Video call with Bob' }).click();
-    const incoming = bob.page.getByRole('dialog', { name: 'Alice is calling' });
-    await incoming.waitFor({ timeout: 30_000 });
-    await screenshot(bob.page, 'call-incoming');
-    await incoming.getByRole('button', { name: 'Accept with video' }).click();
-
-    const atAlice = callDialog(alice, 'Bob');
-    const atBob = callDialog(bob, 'Alice');
-    await Promise.all([
-      atAlice.and(alice.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-      atBob.and(bob.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
-    ]);
+    const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob, {
+      ringing: () => screenshot(bob.page, 'call-incoming'),
+    });
 
     for (const user of [alice, bob]) {
       await expect.poll(async () => (await remoteMedia(user.page)).width, { timeout: 15_000 }).toBeGreaterThan(0);

@@ -6,8 +6,8 @@
 import type { Browser } from 'playwright-core';
 import type { LaunchChromiumOptions, Testbed } from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
-import { beforeAll } from 'vitest';
-import { buildRenderer, startWebRelay, type WebRelay } from './app.js';
+import { afterAll, beforeAll } from 'vitest';
+import { buildRenderer, introducedPair, startWebRelay, type AppUser, type WebRelay } from './app.js';
 
 export interface WebWorldOptions<U extends string, E extends string> {
   /** Hosts that each get a Chromium. */
@@ -16,12 +16,16 @@ export interface WebWorldOptions<U extends string, E extends string> {
   others?: readonly E[];
   /** More launch options for every browser; called once, after the relay is up. */
   launch?: () => LaunchChromiumOptions | Promise<LaunchChromiumOptions>;
+  /** Open the app for the first two users under these names, as contacts of each other (closed afterwards). */
+  pair?: [string, string];
 }
 
 export interface WebWorld<U extends string, E extends string> {
   bed(): Testbed<U | E | 'relay'>;
   readonly relay: WebRelay;
   browser(user: U): Browser;
+  /** The two users of `pair`, once beforeAll made them contacts. */
+  pair(): [AppUser, AppUser];
 }
 
 export function useWebWorld<const U extends string, const E extends string = never>(
@@ -32,6 +36,7 @@ export function useWebWorld<const U extends string, const E extends string = nev
     chromium: true,
   });
   let relay: WebRelay | undefined;
+  let pair: [AppUser, AppUser] | undefined;
   const browsers = new Map<U, Browser>();
 
   beforeAll(async () => {
@@ -44,6 +49,11 @@ export function useWebWorld<const U extends string, const E extends string = nev
       options.users.map((user) => hosts[user].launchChromium({ ...extra, secureOrigins })),
     );
     options.users.forEach((user, i) => browsers.set(user, launched[i]!));
+    if (options.pair) pair = await introducedPair(launched[0]!, launched[1]!, relay.httpUrl, options.pair);
+  });
+
+  afterAll(async () => {
+    if (pair) await Promise.all(pair.map((user) => user.close()));
   });
 
   return {
@@ -56,6 +66,10 @@ export function useWebWorld<const U extends string, const E extends string = nev
       const browser = browsers.get(user);
       if (!browser) throw new Error(`no browser for ${user} yet (launched in beforeAll)`);
       return browser;
+    },
+    pair(): [AppUser, AppUser] {
+      if (!pair) throw new Error('no pair: pass `pair` and use it after beforeAll');
+      return pair;
     },
   };
 }

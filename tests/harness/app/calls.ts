@@ -1,0 +1,38 @@
+// Calls through the web client's UI, as the e2e call tests place them: the caller clicks "Video call" in the
+// open chat, the callee sees "<caller> is calling" and accepts with video.
+import type { Locator } from 'playwright-core';
+import type { AppUser } from './app.js';
+
+/** The call view a user has open with `peerName`. */
+export function callDialog(user: AppUser, peerName: string): Locator {
+  return user.page.getByRole('dialog', { name: `Call with ${peerName}` });
+}
+
+export interface PlacedCall {
+  atCaller: Locator;
+  atCallee: Locator;
+}
+
+/**
+ * `caller` video-calls `callee` (its chat with the callee open) and the callee accepts with video. `ringing`
+ * runs while the incoming call is shown (e.g. a screenshot). With `active` (default), resolves once both
+ * call views say active; without, right after the accept click.
+ */
+export async function placeVideoCall(
+  caller: AppUser,
+  callee: AppUser,
+  opts: { ringing?: () => Promise<unknown>; active?: boolean } = {},
+): Promise<PlacedCall> {
+  await caller.page.getByRole('button', { name: `Video call with ${callee.name}` }).click();
+  const incoming = callee.page.getByRole('dialog', { name: `${caller.name} is calling` });
+  await incoming.waitFor({ timeout: 30_000 });
+  await opts.ringing?.();
+  await incoming.getByRole('button', { name: 'Accept with video' }).click();
+  const call = { atCaller: callDialog(caller, callee.name), atCallee: callDialog(callee, caller.name) };
+  if (opts.active !== false)
+    await Promise.all([
+      call.atCaller.and(caller.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+      call.atCallee.and(callee.page.locator('[data-phase="active"]')).waitFor({ timeout: 30_000 }),
+    ]);
+  return call;
+}
