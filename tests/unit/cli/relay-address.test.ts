@@ -73,7 +73,8 @@ describe('relay addresses', () => {
 
   it('a web server that is not a relay is named as such; say and send do not blame the contact', async () => {
     const { a } = await pair(`http://127.0.0.1:${webPort}`, `127.0.0.1:${webPort}`);
-    const said = await cli(a, ['say', 'Bob', 'hello?', '--timeout', '3']);
+    // Long enough for a loaded machine to finish one connection attempt: its answer is the reason shown.
+    const said = await cli(a, ['say', 'Bob', 'hello?', '--timeout', '10']);
     expect(said.code).toBe(1);
     expect(said.stderr).toContain(`127.0.0.1:${webPort} answered HTTP 404 Not Found instead of the relay protocol`);
     expect(said.stderr).toContain('not a Parley relay');
@@ -82,7 +83,7 @@ describe('relay addresses', () => {
 
     const file = join(await temp(), 'x.bin');
     await writeFile(file, 'x');
-    const sent = await cli(a, ['send', 'Bob', file, '--timeout', '3']);
+    const sent = await cli(a, ['send', 'Bob', file, '--timeout', '10']);
     expect(sent.code).toBe(1);
     expect(sent.stderr).toContain('could not reach the relay');
     expect(sent.stderr).toContain('answered HTTP 404 Not Found');
