@@ -3,12 +3,13 @@
 // in-band FEC); the peer's frames are decoded there into MediaStreamTrackGenerator tracks, so the call's
 // remoteStream is an ordinary MediaStream and the call UI has one code path. Processors and generators exist
 // only on the window in Chromium; their streams are transferred to the worker.
-import type {
-  RelayMediaEngine,
-  RelayMediaPipeline,
-  RelayMediaStartOptions,
-  RelayMediaStats,
-  SendControl,
+import {
+  emptyRelayMediaStats,
+  type RelayMediaEngine,
+  type RelayMediaPipeline,
+  type RelayMediaStartOptions,
+  type RelayMediaStats,
+  type SendControl,
 } from '../../../core/src/call/relay-media/pipeline.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import type { TrackLike } from '../../../core/src/call/media-types.js';
@@ -27,22 +28,6 @@ interface InsertableStreams {
   AudioEncoder?: unknown;
 }
 
-const EMPTY_STATS: RelayMediaStats = {
-  videoFramesDecoded: 0,
-  audioSamplesDecoded: 0,
-  videoFramesEncoded: 0,
-  audioFramesEncoded: 0,
-  frameWidth: null,
-  frameHeight: null,
-  latencyMs: null,
-  latencyP95Ms: null,
-  videoFramesShown: 0,
-  videoFramesLate: 0,
-  playoutDelayMs: null,
-  videoCodec: null,
-  audioCodec: null,
-};
-
 /** The engine, or null where the browser lacks WebCodecs or insertable streams (calls are then direct/TURN only). */
 export function createWebCodecsEngine(): RelayMediaEngine<MediaStream> | null {
   const g = globalThis as unknown as InsertableStreams;
@@ -57,7 +42,7 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   readonly #worker: Worker;
   readonly #Processor: ProcessorCtor;
   readonly #generators: MediaStreamTrack[];
-  #stats: RelayMediaStats = EMPTY_STATS;
+  #stats: RelayMediaStats = emptyRelayMediaStats();
   #closed = false;
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {

@@ -2,7 +2,11 @@
 // realtime, temporal layers L1T3; Opus 20 ms with in-band FEC) and decodes the peer's frames into the
 // generator tracks' writable streams. The window does the sealing (core's relay transport) and the
 // congestion control; this worker follows its `control` (bitrate, half resolution, frame rate, pause).
-import type { RelayMediaStats, SendControl } from '../../../core/src/call/relay-media/pipeline.js';
+import {
+  emptyRelayMediaStats,
+  type RelayMediaStats,
+  type SendControl,
+} from '../../../core/src/call/relay-media/pipeline.js';
 import { PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
 import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
 
@@ -51,21 +55,7 @@ const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(
 let videoTimer: ReturnType<typeof setTimeout> | undefined;
 const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> = {};
 
-const stats: RelayMediaStats = {
-  videoFramesDecoded: 0,
-  audioSamplesDecoded: 0,
-  videoFramesEncoded: 0,
-  audioFramesEncoded: 0,
-  frameWidth: null,
-  frameHeight: null,
-  latencyMs: null,
-  latencyP95Ms: null,
-  videoFramesShown: 0,
-  videoFramesLate: 0,
-  playoutDelayMs: null,
-  videoCodec: null,
-  audioCodec: null,
-};
+const stats: RelayMediaStats = emptyRelayMediaStats();
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);

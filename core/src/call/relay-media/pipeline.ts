@@ -33,6 +33,25 @@ export interface RelayMediaStats {
   audioCodec: string | null;
 }
 
+/** Stats before any media moved: every count zero, nothing measured yet. */
+export function emptyRelayMediaStats(): RelayMediaStats {
+  return {
+    videoFramesDecoded: 0,
+    audioSamplesDecoded: 0,
+    videoFramesEncoded: 0,
+    audioFramesEncoded: 0,
+    frameWidth: null,
+    frameHeight: null,
+    latencyMs: null,
+    latencyP95Ms: null,
+    videoFramesShown: 0,
+    videoFramesLate: 0,
+    playoutDelayMs: null,
+    videoCodec: null,
+    audioCodec: null,
+  };
+}
+
 export interface RelayMediaPipeline<S extends StreamLike = StreamLike> {
   /** The received media as ordinary tracks (the call's remoteStream). */
   readonly remoteStream: S;
