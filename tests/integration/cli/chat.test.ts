@@ -61,7 +61,8 @@ describe('parley say / listen between namespace hosts', () => {
     expect(got).toMatchObject({ id: said!['id'], from: alice.id, name: 'Alice', text: 'hi Bob' });
     // Both hosts share a segment: the session moves to the direct WebRTC path.
     await l.next((x) => x['type'] === 'path' && x['path'] === 'direct', 30_000);
-    expect(await l.stop('SIGINT')).toBe(0);
+    const code = await l.stop('SIGINT');
+    expect(code, `listen ended by ${l.exitSignal}; stderr: ${l.stderr}`).toBe(0);
     expect(l.lines.filter((x) => x['type'] === 'message')).toHaveLength(1);
   });
 

@@ -48,6 +48,8 @@ export function jsonOf<T = Record<string, unknown>>(r: CliResult): T[] {
 export class LiveCli {
   readonly lines: Array<Record<string, unknown>> = [];
   stderr = '';
+  /** The signal that ended the command, when it did not exit by itself. */
+  exitSignal: string | null = null;
 
   private constructor(readonly proc: NodeProcess<RunnerOut, { signal: string }>) {}
 
@@ -82,7 +84,10 @@ export class LiveCli {
       const m = await this.proc.next(() => true, Math.max(1, deadline - Date.now()));
       if (m.type === 'stderr') this.stderr += m.text;
       else if (m.type === 'line') this.lines.push(JSON.parse(m.line) as Record<string, unknown>);
-      else return m.code;
+      else {
+        this.exitSignal = m.signal;
+        return m.code;
+      }
     }
   }
 }
