@@ -10,6 +10,7 @@ import {
   NONCE_BYTES,
 } from './constants.js';
 import { KEY_ALGORITHMS } from './identity.js';
+import { TurnCredentialsSchema } from './turn.js';
 import { WatchGrantSchema } from './watch.js';
 
 const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -66,6 +67,8 @@ export const MailAckSchema = z.object({
   type: z.literal('mail-ack'),
   ids: z.array(mailId).min(1).max(MAX_IDS_PER_MESSAGE),
 });
+/** Fresh TURN credentials, before the ones from `ready` expire (only to a relay whose `ready` carried `turn`). */
+export const TurnCredentialsRequestSchema = z.object({ type: z.literal('turn-credentials'), ref });
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
@@ -78,6 +81,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   PingSchema,
   MailOutSchema,
   MailAckSchema,
+  TurnCredentialsRequestSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
@@ -97,7 +101,13 @@ export const LimitsSchema = z.object({
   heartbeatMs: z.number().int().positive(),
 });
 export type RelayLimitsInfo = z.infer<typeof LimitsSchema>;
-export const ReadySchema = z.object({ type: z.literal('ready'), id: IdentityIdSchema, limits: LimitsSchema });
+export const ReadySchema = z.object({
+  type: z.literal('ready'),
+  id: IdentityIdSchema,
+  limits: LimitsSchema,
+  /** Short-lived credentials for the relay's TURN server(s), when its operator configured one (turn.ts). */
+  turn: TurnCredentialsSchema.optional(),
+});
 export const PresenceSchema = z.object({ type: z.literal('presence'), id: IdentityIdSchema, online: z.boolean() });
 export const SignalInSchema = z.object({ type: z.literal('signal'), from: IdentityIdSchema, data: signalData });
 export const ChannelReadySchema = z.object({ type: z.literal('channel-ready'), channel, peer: IdentityIdSchema, tag });
@@ -124,6 +134,11 @@ export const MailInSchema = z.object({
   body: signalData,
 });
 export const MailQueuedSchema = z.object({ type: z.literal('mail-queued'), ref });
+export const TurnCredentialsMessageSchema = z.object({
+  type: z.literal('turn-credentials'),
+  ref,
+  turn: TurnCredentialsSchema,
+});
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   ChallengeSchema,
@@ -136,6 +151,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   PongSchema,
   MailInSchema,
   MailQueuedSchema,
+  TurnCredentialsMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorSchema>;

@@ -1,9 +1,10 @@
 // `parley-relay` / `npm run relay`: the standalone relay. Prints its URLs, closes gracefully on SIGINT/SIGTERM.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createDefaultLogger } from './logger.js';
 import { startRelay } from './relay.js';
+import { DEFAULT_TURN_TTL_SECONDS, TurnIssuer, type RelayTurnOptions } from './turn-credentials.js';
 
 /** The web client built by `npm run build:renderer` (dist/renderer), from dist/signaling/server or from source. */
 function defaultStaticDir(): string | undefined {
@@ -82,6 +83,21 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
       'cluster: connections one identity may hold across the cluster',
       integer(1, 100_000),
     )
+    .option(
+      '--turn-url <url>',
+      'TURN server for calls, e.g. turn:turn.example.org:3478?transport=udp or turns:turn.example.org:5349 (repeatable; needs --turn-secret-file)',
+      collect,
+      [],
+    )
+    .option(
+      '--turn-secret-file <file>',
+      "file holding the TURN server's shared secret (coturn: static-auth-secret); clients get short-lived credentials",
+    )
+    .option(
+      '--turn-ttl <seconds>',
+      `lifetime of the TURN credentials handed out (default ${DEFAULT_TURN_TTL_SECONDS})`,
+      integer(1, 10_000_000),
+    )
     .showHelpAfterError();
   program.parse(argv as string[]);
   const opts = program.opts<{
@@ -105,6 +121,9 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     linkPort: number;
     advertiseHost?: string;
     maxConnectionsPerIdentity?: number;
+    turnUrl: string[];
+    turnSecretFile?: string;
+    turnTtl?: number;
   }>();
 
   if ((opts.cert === undefined) !== (opts.key === undefined)) program.error('--cert and --key go together');
@@ -131,6 +150,8 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
         }
       : undefined;
 
+  const turn = turnOptions(opts.turnUrl, opts.turnSecretFile, opts.turnTtl, (message) => program.error(message));
+
   const logger = createDefaultLogger(opts.logLevel);
   const relay = await startRelay({
     host: opts.host,
@@ -150,6 +171,7 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     insecureHttp: opts.insecureHttp === true,
     logger,
     ...(cluster !== undefined ? { cluster } : {}),
+    ...(turn !== undefined ? { turn } : {}),
   });
 
   process.stdout.write(`Parley relay listening on ${relay.url}\n`);
@@ -160,6 +182,7 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     );
   }
   if (staticDir !== undefined) process.stdout.write(`Web client at ${relay.httpUrl}\n`);
+  if (turn !== undefined) process.stdout.write(`TURN credentials for ${turn.urls.join(', ')}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -173,4 +196,40 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * --turn-url, --turn-secret-file and --turn-ttl, checked as a whole. The secret comes from a file only: a
+ * command line is readable by every local user (ps, /proc) and environments leak into logs and crash reports.
+ */
+export function turnOptions(
+  urls: readonly string[],
+  secretFile: string | undefined,
+  ttlSeconds: number | undefined,
+  fail: (message: string) => never,
+): RelayTurnOptions | undefined {
+  if (urls.length === 0 && secretFile === undefined) {
+    if (ttlSeconds !== undefined) fail('--turn-ttl needs --turn-url and --turn-secret-file');
+    return undefined;
+  }
+  if (urls.length === 0) fail('--turn-secret-file needs at least one --turn-url');
+  if (secretFile === undefined) fail("--turn-url needs --turn-secret-file (the TURN server's shared secret)");
+  let secret: string;
+  try {
+    // One line; the newline an editor or `echo` leaves at the end is not part of the secret.
+    secret = readFileSync(secretFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    return fail(
+      `--turn-secret-file: cannot read ${secretFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  const options: RelayTurnOptions = { urls, secret, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) };
+  try {
+    new TurnIssuer(options);
+  } catch (error) {
+    return fail(`--turn: ${(error as Error).message.replace(/^turn: /, '')}`);
+  }
+  if ((statSync(secretFile).mode & 0o077) !== 0)
+    process.stderr.write(`WARNING: ${secretFile} is readable by other users; chmod 600 it.\n`);
+  return options;
 }

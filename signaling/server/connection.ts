@@ -17,6 +17,7 @@ import type { Channel, ChannelSlot, FlowReceiver } from './channels.js';
 import type { RelayContext } from './context.js';
 import { parseControl } from './inbound.js';
 import { challengeText, errorText, pongText, readyText, type ErrorExtras } from './outbound.js';
+import { answerTurnRequest, turnForReady } from './turn-credentials.js';
 import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
@@ -332,6 +333,9 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
         case 'ping':
           this.sendText(pongText(msg.ref));
           return;
+        case 'turn-credentials':
+          answerTurnRequest(ctx.turn, this, msg.ref);
+          return;
         case 'hello':
         case 'auth':
           this.violation(ErrorCode.BadMessage, `${msg.type}: already authenticated`);
@@ -445,7 +449,7 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     this.clearAuthTimer();
     ctx.authenticated++;
     ctx.counters.authenticatedTotal++;
-    this.sendText(readyText(id, ctx.limitsInfo));
+    this.sendText(readyText(id, ctx.limitsInfo, turnForReady(ctx.turn, id)));
     ctx.presence.add(this, id);
     this.holdUntil(deliverMail(ctx, this));
     ctx.logger.debug({ conn: this.serial, id }, 'authenticated');

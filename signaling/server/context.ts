@@ -9,6 +9,7 @@ import type { RelayLimits } from './options.js';
 import type { RelayPeer } from './peer.js';
 import type { Presence } from './presence.js';
 import type { AddressBudget } from './sockets.js';
+import type { RelayTurn } from './turn-credentials.js';
 
 export interface RelayContext {
   readonly limits: RelayLimits;
@@ -23,6 +24,8 @@ export interface RelayContext {
   /** Set when the relay runs as one node of a cluster (--redis). */
   cluster: ClusterHooks | null;
   readonly acceptHosts: readonly string[];
+  /** TURN credentials handed to authenticated clients (RelayOptions.turn); null without a TURN server. */
+  readonly turn: RelayTurn | null;
   /** Connections currently authenticated. */
   authenticated: number;
   /** Connections still authenticating, in total (limits.maxUnauthenticated) ... */

@@ -15,6 +15,7 @@ import {
   PROTOCOL_VERSION,
   SignalOutSchema,
   SubscribeSchema,
+  TurnCredentialsRequestSchema,
   UnsubscribeSchema,
   describeIssue,
   type ClientMessage,
@@ -34,6 +35,7 @@ const SCHEMAS = new Map<string, z.ZodType<ClientMessage>>([
   ['ping', PingSchema],
   ['mail', MailOutSchema],
   ['mail-ack', MailAckSchema],
+  ['turn-credentials', TurnCredentialsRequestSchema],
 ]);
 
 export type Inbound =

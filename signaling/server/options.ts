@@ -2,6 +2,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ClusterOptions } from './cluster/options.js';
 import type { RelayLogger } from './logger.js';
+import type { RelayTurnOptions } from './turn-credentials.js';
 
 export interface RelayLimits {
   /** Authenticated WebSocket connections. Beyond it: error 'server-full', close ServerFull. */
@@ -126,6 +127,12 @@ export interface RelayOptions {
    * path can replace the code that holds the user's identity key. For tests in private networks only.
    */
   insecureHttp?: boolean;
+  /**
+   * A TURN server (e.g. coturn with use-auth-secret) and its shared secret: every authenticated client then gets
+   * short-lived TURN credentials in `ready` (turn-credentials.ts) and calls can use TURN. None by default: a
+   * relay never hands out a TURN server its operator did not configure.
+   */
+  turn?: RelayTurnOptions;
 }
 
 const MAX_ACCEPT_HOSTS = 32;

@@ -1,14 +1,14 @@
 // Relay → client messages, serialised by hand where they are hot (presence, signals) and by
 // JSON.stringify elsewhere. Every value concatenated raw here was validated as base64url or a tag.
-import type { ErrorCode, RelayLimitsInfo } from '../protocol/index.js';
+import type { ErrorCode, RelayLimitsInfo, TurnCredentials } from '../protocol/index.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 
 export function challengeText(nonce: string): string {
   return `{"type":"challenge","v":${PROTOCOL_VERSION},"nonce":"${nonce}"}`;
 }
 
-export function readyText(id: string, limits: RelayLimitsInfo): string {
-  return JSON.stringify({ type: 'ready', id, limits });
+export function readyText(id: string, limits: RelayLimitsInfo, turn?: TurnCredentials): string {
+  return JSON.stringify(turn ? { type: 'ready', id, limits, turn } : { type: 'ready', id, limits });
 }
 
 export function presenceText(id: string, online: boolean): string {

@@ -32,6 +32,7 @@ import { originAllowed, originPolicy } from './origin.js';
 import { errorText } from './outbound.js';
 import { Presence } from './presence.js';
 import { AddressBudget, SocketGuard, clientAddress } from './sockets.js';
+import { relayTurnOf } from './turn-credentials.js';
 
 export interface RelayStats extends RelayCounters {
   /** Open WebSocket connections. */
@@ -91,6 +92,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }
   }
   const trustedProxies = normalizeProxies(options.trustedProxies);
+  const turn = relayTurnOf(options.turn);
   const counters = new RelayCounters();
   const presence = new Presence(limits.maxSubscriptionsPerConnection);
   const channels = new Channels(limits, (id) => presence.isOnline(id), counters);
@@ -112,6 +114,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     counters,
     cluster: null,
     acceptHosts,
+    turn,
     authenticated: 0,
     unauthenticatedCount: 0,
     unauthenticated: new AddressBudget(limits.maxUnauthenticatedPerIp),
@@ -266,7 +269,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const urlHost = urlHostOf(host);
   const url = `${tls ? 'wss' : 'ws'}://${urlHost}:${port}${RELAY_PATH}`;
   const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${port}/`;
-  logger.info({ url, static: options.staticDir ?? null, acceptHosts }, 'relay listening');
+  logger.info(
+    { url, static: options.staticDir ?? null, acceptHosts, turn: turn?.issuer.toJSON() ?? null },
+    'relay listening',
+  );
   if (options.staticDir !== undefined && !tls && !isLoopbackHost(host)) {
     logger.warn(
       { url: httpUrl },
