@@ -26,6 +26,7 @@ import { checkRelayList } from './identity/profile.js';
 import { loadOrCreateIdentity, type IdentityKeyStore, type LocalIdentity } from './identity/store.js';
 import { silentLogger, type KeyValueStore, type Logger, type WebSocketFactory } from './platform/types.js';
 import { RelayClient } from './relay/client.js';
+import { mergeIceServers } from './relay/turn.js';
 import { RelayError } from './relay/errors.js';
 import { relaySignerOf } from './relay/signer.js';
 import type { IceServer, SimplePeerConstructor } from './platform/rtc.js';
@@ -146,7 +147,7 @@ export class Messenger {
       contactKey: (id) => contacts.get(id)?.key,
       contactName: (id) => contacts.get(id)?.name,
       ...(options.wrtc !== undefined ? { wrtc: options.wrtc } : {}),
-      iceServers: () => this.#o.iceServers ?? [],
+      iceServers: () => this.#callIceServers(),
       relayOnly: () => this.#o.relayOnly === true,
       logger: this.#log,
       ...(options.callTimeouts ? { timeouts: options.callTimeouts } : {}),
@@ -383,6 +384,9 @@ export class Messenger {
       contactKey: contact.key,
       relay,
       ...(this.#o.wrtc !== undefined ? { wrtc: this.#o.wrtc } : {}),
+      // The user's servers only, not the relays' TURN: a session's relay fallback is already a reliable,
+      // end-to-end-encrypted stream with no real-time need, and file bytes do not belong on a TURN server an
+      // operator sized for calls.
       iceServers: this.#o.iceServers ?? [],
       policy: {
         ...(this.#o.directHeadStartMs !== undefined ? { directHeadStartMs: this.#o.directHeadStartMs } : {}),
@@ -498,6 +502,24 @@ export class Messenger {
     });
     client.start();
     return client;
+  }
+
+  /**
+   * TURN servers our relays' operators provide (credentials valid now; our own relays first), for the status
+   * the settings show. Calls use them besides the user's own (`#callIceServers`).
+   */
+  relayTurnServers(now: number = Date.now()): IceServer[] {
+    const own = this.#relayUrls.flatMap((u) => this.#relays.get(u) ?? []);
+    const others = [...this.#relays].filter(([u]) => !this.#relayUrls.includes(u)).map(([, c]) => c);
+    return mergeIceServers(
+      [],
+      [...own, ...others].flatMap((c) => c.turnServers(now)),
+    );
+  }
+
+  /** Read at every call (and so fresh each time): the user's ICE servers, then the relays' TURN servers. */
+  #callIceServers(): IceServer[] {
+    return mergeIceServers(this.#o.iceServers ?? [], this.relayTurnServers());
   }
 
   /** The relay we reach a contact through: one we share, else the contact's first (we connect to it). */

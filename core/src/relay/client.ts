@@ -17,9 +17,11 @@ import {
   type PublicIdentityKey,
   type RelayLimitsInfo,
   type ServerMessage,
+  type TurnCredentials,
   type WatchGrant,
 } from '../../../signaling/protocol/index.js';
 import type { RelayState } from '../api.js';
+import type { IceServer } from '../platform/rtc.js';
 import { silentLogger, type Logger, type WebSocketFactory, type WebSocketLike } from '../platform/types.js';
 import { Backoff, type BackoffOptions } from '../util/backoff.js';
 import { deferred } from '../util/deferred.js';
@@ -28,6 +30,7 @@ import type { RelayChannelSocket } from './channel.js';
 import { ChannelMux } from './channel-mux.js';
 import { SignalConfirmations } from './confirmations.js';
 import { RelayError } from './errors.js';
+import { RelayTurnCredentials } from './turn.js';
 import { relayHostOf } from './url.js';
 
 /** Signs relay challenges with the identity key; the private key never leaves the signer. */
@@ -72,6 +75,7 @@ interface Held {
 }
 
 const KEEPALIVE_PREFIX = 'k';
+const TURN_REF = 'turn';
 
 export class RelayClient {
   readonly url: string;
@@ -103,6 +107,9 @@ export class RelayClient {
   #keepaliveTimer: number | undefined;
   #keepaliveRef: string | null = null;
   #keepaliveCounter = 0;
+  /** TURN credentials from this relay (its `ready`, then refreshed); they outlive a dropped connection. */
+  readonly #turn = new RelayTurnCredentials();
+  #turnTimer: number | undefined;
 
   constructor(options: RelayClientOptions) {
     this.url = options.url;
@@ -151,6 +158,11 @@ export class RelayClient {
     return this.#events.on(event, listener);
   }
 
+  /** TURN servers this relay's operator provides, with credentials valid at `now`; [] when none or expired. */
+  turnServers(now: number = Date.now()): IceServer[] {
+    return this.#turn.servers(now);
+  }
+
   isOnline(id: string): boolean {
     return this.#online.has(id);
   }
@@ -175,6 +187,7 @@ export class RelayClient {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#turnTimer);
     this.#stopKeepalive();
     const ws = this.#ws;
     this.#ws = null;
@@ -350,7 +363,11 @@ export class RelayClient {
           this.#onDropped('relay confirmed a different identity');
           return;
         }
+        if (msg.turn) this.#onTurn(msg.turn); // before 'online': a call placed at once gets them
         this.#onReady(msg.limits);
+        return;
+      case 'turn-credentials':
+        this.#onTurn(msg.turn);
         return;
       case 'presence':
         if (!this.#subscriptions.has(msg.id)) return;
@@ -418,7 +435,26 @@ export class RelayClient {
     }
   }
 
+  /** Stores fresh TURN credentials and asks for the next ones at half-life, while online. */
+  #onTurn(turn: TurnCredentials): void {
+    this.#turn.update(turn, Date.now());
+    clearTimeout(this.#turnTimer);
+    this.#turnTimer = setTimeout(
+      () => {
+        this.#turnTimer = undefined;
+        // Offline: the next `ready` brings fresh ones.
+        if (this.#state === 'online') this.#sendJson({ type: 'turn-credentials', ref: TURN_REF });
+      },
+      Math.max(0, this.#turn.refreshAt! - Date.now()),
+    );
+  }
+
   #onRelayError(msg: Extract<ServerMessage, { type: 'error' }>): void {
+    if (msg.ref === TURN_REF) {
+      // Refused (rate-limited): the credentials we hold stay usable until they expire; reconnects bring new ones.
+      this.#log.warn({ url: this.url, code: msg.code }, 'relay refused fresh TURN credentials');
+      return;
+    }
     const code = msg.code === ErrorCode.Offline ? 'offline' : 'refused';
     if (msg.ref !== undefined) {
       const error = new RelayError(
