@@ -7,6 +7,7 @@ import { CallManager, type Call, type CallManagerOptions } from '../../../../cor
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { RelayClient, relaySignerOf } from '../../../../core/src/relay/index.js';
+import { mergeIceServers } from '../../../../core/src/relay/turn.js';
 import type { PublicIdentityKey } from '../../../../signaling/protocol/index.js';
 import { CallPeerCommand, type CallPeerEvent, type MediaReport } from './protocol.js';
 
@@ -211,7 +212,8 @@ async function init(cmd: Extract<CallPeerCommand, { type: 'init' }>): Promise<vo
     contactKey: (id) => contacts.get(id)?.key,
     contactName: (id) => contacts.get(id)?.name,
     wrtc,
-    iceServers: cmd.iceServers ?? [],
+    // As the Messenger does: the user's servers, then the TURN servers the relay provides, fresh at every call.
+    iceServers: () => mergeIceServers(cmd.iceServers ?? [], relay!.turnServers()),
     ...(cmd.relayOnly ? { relayOnly: true } : {}),
     ...(cmd.timeouts ? { timeouts: cmd.timeouts } : {}),
   };

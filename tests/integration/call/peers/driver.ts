@@ -40,7 +40,7 @@ export class RelayHost {
   static async start(
     host: Host,
     port: number,
-    opts: { tamper?: boolean; observe?: boolean; staticDir?: string } = {},
+    opts: { tamper?: boolean; observe?: boolean; staticDir?: string; turn?: RelayHostArgs['turn'] } = {},
   ): Promise<RelayHost> {
     const args: RelayHostArgs = {
       address: host.address,
@@ -48,6 +48,7 @@ export class RelayHost {
       tamper: opts.tamper ?? false,
       ...(opts.observe ? { observe: true } : {}),
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
+      ...(opts.turn ? { turn: opts.turn } : {}),
     };
     const proc = host.spawnNode<RelayHostEvent>(RELAY_HOST_SCRIPT, [JSON.stringify(args)]);
     const forwarded: string[] = [];

@@ -96,6 +96,8 @@ export const RelayHostArgs = z.object({
   observe: z.boolean().optional(),
   /** Serve this directory over HTTP on the relay's port (the call test page, like the real web client). */
   staticDir: z.string().optional(),
+  /** Hand clients TURN REST credentials for these URLs made with this secret (RelayOptions.turn). */
+  turn: z.object({ urls: z.array(z.string()), secret: z.string(), ttlSeconds: z.number().optional() }).optional(),
 });
 export type RelayHostArgs = z.infer<typeof RelayHostArgs>;
 

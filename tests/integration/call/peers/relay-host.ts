@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       port: args.port,
       logger: silentLogger,
       ...(args.staticDir ? { staticDir: args.staticDir, insecureHttp: true } : {}),
+      ...(args.turn ? { turn: args.turn } : {}),
     });
     process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
     send({ type: 'ready', url: relay.url, httpUrl: relay.httpUrl });

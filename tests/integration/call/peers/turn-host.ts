@@ -1,17 +1,16 @@
 // coturn inside a test-bed host: started as this script's child (so it lives in the host's namespace) and
-// stopped by its pid when the script is told to stop. argv[2]: JSON { address, port, user, password }.
+// stopped by its pid when the script is told to stop. argv[2]: JSON { address, port, user, password } (static
+// long-term credentials) or { address, port, secret } (coturn's use-auth-secret: TURN REST credentials).
 // Reports { type: 'ready' } once turnserver answers STUN, or { type: 'error', message }.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { z } from 'zod';
 
-const Args = z.object({
-  address: z.string(),
-  port: z.number().int().positive(),
-  user: z.string(),
-  password: z.string(),
-});
+const Args = z.union([
+  z.object({ address: z.string(), port: z.number().int().positive(), user: z.string(), password: z.string() }),
+  z.object({ address: z.string(), port: z.number().int().positive(), secret: z.string() }),
+]);
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
 const send = (m: { type: 'ready' } | { type: 'error'; message: string }): void => void process.send?.(m);
 
@@ -28,9 +27,9 @@ const turn = spawn(
     '49200',
     '--max-port',
     '49400',
-    '--lt-cred-mech',
-    '--user',
-    `${args.user}:${args.password}`,
+    ...('secret' in args
+      ? ['--use-auth-secret', `--static-auth-secret=${args.secret}`]
+      : ['--lt-cred-mech', '--user', `${args.user}:${args.password}`]),
     '--realm',
     'parley.test',
     '--no-tls',
