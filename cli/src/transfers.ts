@@ -8,6 +8,7 @@ import { TransferStore } from '../../core/src/transfer/store.js';
 import { silentLogger } from '../../core/src/platform/types.js';
 import type { OfferDecision, TransferEngine, TransferInfo } from '../../core/src/transfer/index.js';
 import { NodeFileSink, NodeFileSource } from '../../platform/node/src/file-io.js';
+import { nodeBlockHash } from '../../platform/node/src/hash.js';
 import { openOnline, type Online } from './engine.js';
 import type { ActionContext } from './run.js';
 
@@ -31,6 +32,7 @@ export async function openWithFiles(ctx: ActionContext, options: TransfersOption
       sink: new NodeFileSink(options.receiveDir ?? join(ctx.home.dir, 'received')),
       decide: options.decide,
       resumeOnAttach: options.resumeOnAttach ?? (() => false),
+      blockHash: nodeBlockHash,
     },
   });
   const { transfers } = online.messenger;

@@ -1,6 +1,7 @@
 // What the engine shares with each transfer: IO, storage, options, the current link, events.
 import type { IdentityId, SessionPath } from '../api.js';
 import type { Logger } from '../platform/types.js';
+import type { Sha256StreamFactory } from './hash.js';
 import type { FileSink, FileSource } from './io.js';
 import type { ControlMessage } from './protocol.js';
 import type { TransferStore } from './store.js';
@@ -14,6 +15,8 @@ export interface ResolvedOptions {
   checkpointBytes: (size: number) => number;
   maxTailBytes: number;
   progressIntervalMs: number;
+  /** Native block hash for FileDigest (undefined: WebCrypto). */
+  blockHash?: Sha256StreamFactory;
 }
 
 /** A contact's stream as the transfers use it; replaced on every (re)attach. */

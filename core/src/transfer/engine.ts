@@ -25,6 +25,7 @@ import {
   type OfferFile,
 } from './protocol.js';
 import { TransferStore, type OfferRecord } from './store.js';
+import type { Sha256StreamFactory } from './hash.js';
 import type { FrameStream } from './stream.js';
 import type { OfferDecision, OutgoingFile, TransferEventMap, TransferInfo, TransferStats } from './types.js';
 
@@ -60,6 +61,11 @@ export interface TransferEngineOptions {
    * The CLI continues only the offer a `send` is sending again, not every earlier one in parallel.
    */
   resumeOnAttach?: (offer: TransferInfo) => boolean;
+  /**
+   * The runtime's native incremental SHA-256 for the file digest's blocks (Node: platform/node/src/hash.ts).
+   * Default: WebCrypto, one job per 1 MiB block copied out of the chunks.
+   */
+  blockHash?: Sha256StreamFactory;
 }
 
 type Transfer = Outgoing | Incoming;
@@ -122,6 +128,7 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
     checkpointBytes: typeof checkpoint === 'number' ? () => checkpoint : (checkpoint ?? defaultCheckpointBytes),
     maxTailBytes: options.maxTailBytes ?? 64 * 1024 * 1024,
     progressIntervalMs: options.progressIntervalMs ?? 250,
+    ...(options.blockHash ? { blockHash: options.blockHash } : {}),
   };
 }
 

@@ -64,6 +64,20 @@ const LABEL = utf8('parley file digest: SHA-256 over SHA-256 of 1 MiB blocks, v1
 /** Blocks handed to WebCrypto and not yet folded, at most, before callers should await settled(). */
 export const MAX_DIGEST_BACKLOG = 8;
 
+/**
+ * A platform's native incremental SHA-256 (Node: node:crypto createHash), synchronous. With one, FileDigest
+ * feeds each block's bytes to it as they arrive: no 1 MiB block copy and no WebCrypto job per block.
+ */
+export interface Sha256Stream {
+  update(data: Uint8Array): void;
+  /** The digest of everything so far; the stream is not used afterwards. */
+  digest(): Uint8Array;
+  /** An independent stream with the same state (to digest a partial block and keep going). */
+  copy(): Sha256Stream;
+}
+/** Makes a fresh Sha256Stream: what a runtime passes to the transfer engine as `blockHash`. */
+export type Sha256StreamFactory = () => Sha256Stream;
+
 /** A FileDigest state at a block boundary: what a checkpoint persists (the folding hash's midstate). */
 export interface DigestPoint {
   offset: number;
@@ -79,12 +93,16 @@ export interface DigestPoint {
  * 116-byte midstate at a block boundary is all a checkpoint needs to resume without re-reading.
  *
  * update() is synchronous; blocks are folded in order as WebCrypto answers. Callers keep the backlog
- * bounded with settled() (see MAX_DIGEST_BACKLOG).
+ * bounded with settled() (see MAX_DIGEST_BACKLOG). A runtime with a native incremental SHA-256 (Node)
+ * passes it instead: each block is hashed in place as its bytes arrive and folded at once (no 1 MiB copy
+ * per block, no backlog), the same digest.
  */
 export class FileDigest {
   #position: number;
   #folded: number;
   #block: Bytes | null = null;
+  /** The current block's native hash (with a Sha256StreamFactory), instead of #block. */
+  #stream: Sha256Stream | null = null;
   #fill = 0;
   #chain: Promise<void> = Promise.resolve();
   #backlog = 0;
@@ -96,22 +114,26 @@ export class FileDigest {
   private constructor(
     private readonly outer: Sha256,
     offset: number,
+    private readonly native: Sha256StreamFactory | undefined,
   ) {
     this.#position = offset;
     this.#folded = offset;
   }
 
-  /** A digest at offset 0, or continuing from a boundary point. Throws for a point not on a block boundary. */
-  static async create(from?: DigestPoint): Promise<FileDigest> {
+  /**
+   * A digest at offset 0, or continuing from a boundary point. Throws for a point not on a block boundary.
+   * With `native`, blocks are hashed synchronously by it; otherwise by WebCrypto.
+   */
+  static async create(from?: DigestPoint, native?: Sha256StreamFactory): Promise<FileDigest> {
     const outer = await Sha256.create();
     if (!from) {
       outer.update(LABEL);
-      return new FileDigest(outer, 0);
+      return new FileDigest(outer, 0, native);
     }
     if (from.offset % DIGEST_BLOCK_BYTES !== 0)
       throw new RangeError(`digest point ${from.offset} is not on a block boundary`);
     outer.load(from.state);
-    return new FileDigest(outer, from.offset);
+    return new FileDigest(outer, from.offset, native);
   }
 
   /** The point at offset 0. */
@@ -132,17 +154,28 @@ export class FileDigest {
 
   update(data: Uint8Array): void {
     let at = 0;
+    const native = this.native;
     while (at < data.length) {
       const n = Math.min(DIGEST_BLOCK_BYTES - this.#fill, data.length - at);
-      // A fresh buffer per block: WebCrypto copies its input anyway, and nothing here relies on when.
-      this.#block ??= new Uint8Array(DIGEST_BLOCK_BYTES);
-      this.#block.set(data.subarray(at, at + n), this.#fill);
+      if (native) {
+        (this.#stream ??= native()).update(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+      } else {
+        // A fresh buffer per block: WebCrypto copies its input anyway, and nothing here relies on when.
+        this.#block ??= new Uint8Array(DIGEST_BLOCK_BYTES);
+        this.#block.set(data.subarray(at, at + n), this.#fill);
+      }
       this.#fill += n;
       this.#position += n;
       at += n;
       if (this.#fill === DIGEST_BLOCK_BYTES) {
-        this.#submit(this.#block, this.#position);
-        this.#block = null;
+        if (this.#stream) {
+          const digest = this.#stream.digest();
+          this.#stream = null;
+          this.#fold(digest, this.#position);
+        } else {
+          this.#submit(this.#block!, this.#position);
+          this.#block = null;
+        }
         this.#fill = 0;
       }
     }
@@ -174,7 +207,11 @@ export class FileDigest {
     await this.settled();
     const final = await Sha256.create();
     final.load(this.outer.save());
-    if (this.#fill > 0) final.update(await blockDigest(this.#block!.subarray(0, this.#fill)));
+    if (this.#fill > 0) {
+      final.update(
+        this.#stream ? this.#stream.copy().digest() : await blockDigest(this.#block!.subarray(0, this.#fill)),
+      );
+    }
     return final.peekHex();
   }
 
@@ -193,15 +230,20 @@ export class FileDigest {
         this.#backlog -= 1;
       }
       if (this.#failed) return;
-      this.outer.update(bytes);
-      this.#folded = end;
-      const wanted = this.#wanted.get(end);
-      if (!wanted && !this.onBoundary) return;
-      const point = { offset: end, state: this.outer.save() };
-      this.#wanted.delete(end);
-      for (const resolve of wanted ?? []) resolve(point);
-      this.onBoundary?.(point);
+      this.#fold(bytes, end);
     });
+  }
+
+  /** Folds the digest of the block ending at `end` (blocks in order). */
+  #fold(blockHash: Uint8Array, end: number): void {
+    this.outer.update(blockHash);
+    this.#folded = end;
+    const wanted = this.#wanted.get(end);
+    if (!wanted && !this.onBoundary) return;
+    const point = { offset: end, state: this.outer.save() };
+    this.#wanted.delete(end);
+    for (const resolve of wanted ?? []) resolve(point);
+    this.onBoundary?.(point);
   }
 }
 
@@ -221,13 +263,17 @@ const KEEP_RECENT = 256;
 export class HashTrail {
   private readonly states = new Map<number, Uint8Array>();
 
-  private constructor(private digest: FileDigest) {
+  private constructor(
+    private digest: FileDigest,
+    private readonly native: Sha256StreamFactory | undefined,
+  ) {
     this.watch(digest);
   }
 
-  static async create(): Promise<HashTrail> {
-    const digest = await FileDigest.create();
-    const trail = new HashTrail(digest);
+  /** `native`: the platform's block hash (see FileDigest.create). */
+  static async create(native?: Sha256StreamFactory): Promise<HashTrail> {
+    const digest = await FileDigest.create(undefined, native);
+    const trail = new HashTrail(digest, native);
     trail.states.set(0, (await digest.boundary()).state);
     return trail;
   }
@@ -275,7 +321,7 @@ export class HashTrail {
     // Blocks still in flight fold into the old digest; the states they report stay right (a state
     // depends only on the file's bytes), and the old digest is dropped.
     this.digest.onBoundary = null;
-    this.digest = await FileDigest.create(state && at > 0 ? { offset: at, state } : undefined);
+    this.digest = await FileDigest.create(state && at > 0 ? { offset: at, state } : undefined, this.native);
     this.watch(this.digest);
     return this.digest.position;
   }

@@ -298,7 +298,13 @@ export class Incoming extends OfferBase {
   }
 
   private restorePosition(file: FileEntry, sink: SinkFile): Promise<Position> {
-    return restorePosition(sink, this.checkpoints.get(file.meta.fileId), file.meta.size, this.ctx.options.maxTailBytes);
+    return restorePosition(
+      sink,
+      this.checkpoints.get(file.meta.fileId),
+      file.meta.size,
+      this.ctx.options.maxTailBytes,
+      this.ctx.options.blockHash,
+    );
   }
 
   /** Opens `file` as the current file, positioned where the sender will continue. */
@@ -317,7 +323,10 @@ export class Incoming extends OfferBase {
     }
     // Bytes we counted on are gone from the partial: start over (a chunk further on makes us ask from 0).
     if (sink.existingBytes < position.expected) position = { ...START };
-    const hash = position.state instanceof FileDigest ? position.state : await FileDigest.create(position.state);
+    const hash =
+      position.state instanceof FileDigest
+        ? position.state
+        : await FileDigest.create(position.state, this.ctx.options.blockHash);
     const durable = Math.min(position.expected, this.checkpoints.get(fileId)?.offset ?? 0);
     this.current = {
       file,
@@ -402,7 +411,7 @@ export class Incoming extends OfferBase {
 
   /** The sender's bytes differ from what we kept: back to the last checkpoint (the next write truncates). */
   private async rollBack(open: OpenFile, pending: Unconfirmed): Promise<void> {
-    open.hash = await FileDigest.create(pending.from);
+    open.hash = await FileDigest.create(pending.from, this.ctx.options.blockHash);
     open.expected = pending.from.offset;
     open.unconfirmed = undefined;
     open.file.bytesDone = open.expected;

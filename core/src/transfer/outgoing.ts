@@ -370,7 +370,7 @@ export class Outgoing extends OfferBase {
   private async trailFor(file: FileEntry): Promise<HashTrail> {
     let trail = this.trails.get(file.meta.fileId);
     if (trail) return trail;
-    trail = await HashTrail.create();
+    trail = await HashTrail.create(this.ctx.options.blockHash);
     const saved = this.persistedHash.get(file.meta.fileId);
     if (saved && saved.offset <= file.meta.size) {
       try {

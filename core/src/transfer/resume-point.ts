@@ -2,7 +2,7 @@
 // trusts (offset + digest state, made durable by a flush), plus, provisionally, the bytes the partial
 // holds beyond it. A crash (not a power cut) then loses no written byte: the sender checks those bytes'
 // hash (`check` in our accept) and either continues after them or from the checkpoint.
-import { FileDigest, MAX_DIGEST_BACKLOG, Sha256, type DigestPoint } from './hash.js';
+import { FileDigest, MAX_DIGEST_BACKLOG, Sha256, type DigestPoint, type Sha256StreamFactory } from './hash.js';
 import type { SinkFile } from './io.js';
 import type { AcceptFile } from './protocol.js';
 
@@ -42,6 +42,7 @@ export async function restorePosition(
   checkpoint: HashPoint | undefined,
   size: number,
   maxTailBytes: number,
+  blockHash?: Sha256StreamFactory,
 ): Promise<Position> {
   const saved = checkpoint ?? (await FileDigest.origin());
   const length = sink.existingBytes;
@@ -49,7 +50,7 @@ export async function restorePosition(
   if (length < saved.offset) return { ...START };
   const tailLength = Math.min(length, size) - saved.offset;
   if (tailLength > 0 && sink.read && tailLength <= maxTailBytes) {
-    const tail = await hashTail(sink, saved, tailLength);
+    const tail = await hashTail(sink, saved, tailLength, blockHash);
     if (tail) {
       return {
         expected: tail.digest.position,
@@ -66,9 +67,10 @@ async function hashTail(
   sink: SinkFile,
   saved: HashPoint,
   length: number,
+  blockHash: Sha256StreamFactory | undefined,
 ): Promise<{ sha256: string; digest: FileDigest } | null> {
   const tailHash = await Sha256.create();
-  const fileHash = await FileDigest.create(saved);
+  const fileHash = await FileDigest.create(saved, blockHash);
   let at = saved.offset;
   const end = saved.offset + length;
   while (at < end) {

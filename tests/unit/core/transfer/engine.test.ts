@@ -11,6 +11,7 @@ import {
   TRANSFER_PROTOCOL_VERSION,
 } from '../../../../core/src/transfer/protocol.js';
 import { DIGEST_BLOCK_BYTES } from '../../../../core/src/transfer/hash.js';
+import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
 import { memoryLink } from './memory-link.js';
 import { connect, createPeer, restart, settled, sha256, waitFor, type Peer } from './harness.js';
 import { randomBytes } from './memory-io.js';
@@ -361,6 +362,25 @@ describe('transfer engine over an in-memory link', () => {
     expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
     const resent = alice.engine.stats.chunkBytesSent - data.length;
     expect(resent).toBeLessThanOrEqual(windowBytes + 2 * checkpointBytes + CHUNK);
+  });
+
+  it('hashes blocks with the platform hash: resumes across a power cut, and agrees with a WebCrypto peer', async () => {
+    const windowBytes = MiB;
+    const checkpointBytes = 512 * KiB;
+    const alice = await createPeer('alice', { windowBytes, blockHash: nodeBlockHash });
+    let bob = await createPeer('bob', { windowBytes, checkpointBytes });
+    const data = randomBytes(9 * MiB + 333, 16);
+    const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    const offer = await sendOne(alice, 'mixed.bin', data);
+    await progressPast(bob, offer.offerId, 5 * MiB);
+    conn.crash(bob);
+    // The checkpoint bob wrote with WebCrypto continues under the platform hash.
+    bob = await restart(bob, { windowBytes, checkpointBytes, crash: 'power-loss', blockHash: nodeBlockHash });
+    expect(bob.engine.get(offer.offerId)!.files[0]!.bytesDone).toBeGreaterThan(0);
+    connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('mixed.bin')!)).toBe(sha256(data));
   });
 
   it('resumes after the sender restarts', async () => {

@@ -8,6 +8,7 @@ import {
   decodeHashState,
   encodeHashState,
 } from '../../../../core/src/transfer/hash.js';
+import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
 import { randomBytes } from './memory-io.js';
 
 const B = DIGEST_BLOCK_BYTES;
@@ -144,5 +145,55 @@ describe('HashTrail', () => {
     first.forgetBefore(2 * B + 3);
     expect(first.stateAt(B)).toBeUndefined();
     expect(first.stateAt(2 * B)).toBeDefined();
+  });
+});
+
+describe('FileDigest with a native block hash (node:crypto, as the CLI runs it)', () => {
+  const data = randomBytes(3 * B + 12_345, 7);
+
+  it('gives the same digest as the WebCrypto path, however the bytes are cut, without a backlog', async () => {
+    for (const sizes of [[65_488], [1, 262_051], [B], [B + 1, 7], [3 * B + 12_345]]) {
+      const input = sizes[0] === 1 ? data.subarray(0, 2 * B + 3) : data;
+      const digest = await FileDigest.create(undefined, nodeBlockHash);
+      let most = 0;
+      for (let at = 0, i = 0; at < input.length; i++) {
+        const n = Math.min(sizes[i % sizes.length]!, input.length - at);
+        digest.update(input.subarray(at, at + n));
+        most = Math.max(most, digest.backlog);
+        at += n;
+      }
+      expect(most).toBe(0);
+      expect(await digest.hex()).toBe(reference(input));
+    }
+  });
+
+  it('peeks a partial block, keeps going, and its boundary points resume on either engine', async () => {
+    const digest = await FileDigest.create(undefined, nodeBlockHash);
+    feed(digest, data.subarray(0, 2 * B + 777), [65_488]);
+    expect(await digest.hex()).toBe(reference(data.subarray(0, 2 * B + 777)));
+    const point = await digest.boundary();
+    expect(point.offset).toBe(2 * B);
+    feed(digest, data, [100_000], 2 * B + 777);
+    expect(await digest.hex()).toBe(reference(data));
+    // A checkpoint written by one engine continues on the other (a receiver may restart as another build).
+    const webcrypto = await FileDigest.create(point);
+    feed(webcrypto, data, [100_000], 2 * B);
+    expect(await webcrypto.hex()).toBe(reference(data));
+    const web = await FileDigest.create();
+    feed(web, data.subarray(0, B), [65_488]);
+    const native = await FileDigest.create(await web.boundary(), nodeBlockHash);
+    feed(native, data, [65_488], B);
+    expect(await native.hex()).toBe(reference(data));
+  });
+
+  it('a HashTrail rewinds and keeps its states with it', async () => {
+    const trail = await HashTrail.create(nodeBlockHash);
+    feed(trail, data, [65_488]);
+    expect(trail.backlog).toBe(0);
+    expect(trail.stateAt(3 * B)).toBeDefined();
+    const from = await trail.rewind(2 * B + 5);
+    expect(from).toBe(2 * B);
+    trail.update(data.subarray(from));
+    expect(await trail.digestHex()).toBe(reference(data));
   });
 });
