@@ -2,8 +2,8 @@
 // A zero-length message is a keepalive: sent when nothing else went out for keepaliveMs, never delivered;
 // nothing received for idleMs closes the connection (a firewall that drops packets silently would otherwise
 // leave it hanging for minutes of TCP retransmissions, and the session would not fall back).
-// A length above maxMessageBytes, or an error, closes it. Incoming messages are copied once, from the
-// kernel's chunks into one buffer of the announced size.
+// A length above maxMessageBytes, or an error, closes it. A message inside one of the kernel's chunks is
+// handed on as a view of it; one that spans chunks is copied once into a buffer of the announced size.
 import type { Socket } from 'node:net';
 import type { RecordSocket } from '../../../../core/src/session/transport.js';
 import { FramePipe } from '../../../../core/src/util/frame-pipe.js';
@@ -94,26 +94,42 @@ export class TcpFrameSocket extends FramePipe implements RecordSocket {
   #onData(chunk: Buffer): void {
     this.#lastRead = Date.now();
     let at = 0;
-    while (at < chunk.length && !this.closed) {
+    const end = chunk.length;
+    while (at < end && !this.closed) {
       if (this.#body === null) {
-        const take = Math.min(HEADER - this.#headHave, chunk.length - at);
-        this.#head.set(chunk.subarray(at, at + take), this.#headHave);
-        this.#headHave += take;
-        at += take;
-        if (this.#headHave < HEADER) return;
-        this.#headHave = 0;
-        const length = new DataView(this.#head.buffer).getUint32(0, false);
+        let length: number;
+        if (this.#headHave === 0 && end - at >= HEADER) {
+          length = chunk.readUInt32BE(at);
+          at += HEADER;
+        } else {
+          const take = Math.min(HEADER - this.#headHave, end - at);
+          this.#head.set(chunk.subarray(at, at + take), this.#headHave);
+          this.#headHave += take;
+          at += take;
+          if (this.#headHave < HEADER) return;
+          this.#headHave = 0;
+          length = new DataView(this.#head.buffer).getUint32(0, false);
+        }
         if (length === 0) continue; // keepalive
         if (length > this.#max) {
           this.close(`refused a TCP message of ${length} bytes (at most ${this.#max})`);
           return;
         }
-        this.#body = new Uint8Array(length);
+        if (end - at >= length) {
+          // The whole message is in this chunk: hand on a view of it, no copy.
+          const view = new Uint8Array(chunk.buffer, chunk.byteOffset + at, length);
+          at += length;
+          this.emitFrame(view);
+          continue;
+        }
+        // Spans chunks: one copy into a buffer of its own, not zero-filled first (every byte is written).
+        const fresh = Buffer.allocUnsafeSlow(length);
+        this.#body = new Uint8Array(fresh.buffer, fresh.byteOffset, length);
         this.#bodyHave = 0;
       }
       const body = this.#body;
-      const take = Math.min(body.length - this.#bodyHave, chunk.length - at);
-      body.set(chunk.subarray(at, at + take), this.#bodyHave);
+      const take = Math.min(body.length - this.#bodyHave, end - at);
+      body.set(take === end - at && at === 0 ? chunk : chunk.subarray(at, at + take), this.#bodyHave);
       this.#bodyHave += take;
       at += take;
       if (this.#bodyHave === body.length) {

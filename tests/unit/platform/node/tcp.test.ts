@@ -1,13 +1,14 @@
 // The direct TCP path over real loopback sockets: the relay transport's signed key agreement and AES-GCM
 // records run over length-framed TCP (platform/node/src/tcp + core/src/session/tcp-path.ts). A wrong key,
 // a replayed or truncated message, garbage and silence are refused; nothing of theirs is delivered.
+import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import { TcpAccept, connectTcp, type TcpHint } from '../../../../core/src/session/tcp-path.js';
 import type { FrameTransport } from '../../../../core/src/session/transport.js';
 import { nodeAead } from '../../../../platform/node/src/aead.js';
-import { nodeTcp } from '../../../../platform/node/src/tcp/index.js';
+import { TcpFrameSocket, nodeTcp } from '../../../../platform/node/src/tcp/index.js';
 
 let alice: IdentityKeyPair;
 let bob: IdentityKeyPair;
@@ -219,5 +220,59 @@ describe('TCP path: handshake and records over real sockets', () => {
     a.send(new TextEncoder().encode('flip'));
     expect(await closed).toMatch(/refused/);
     expect(frames).toEqual([]);
+  });
+});
+
+describe('TCP framing: messages out of the kernel chunks however they are cut', () => {
+  /** The part of a net.Socket TcpFrameSocket uses; chunks are pushed exactly as given. */
+  class ChunkSocket extends EventEmitter {
+    writableLength = 0;
+    setNoDelay(): void {}
+    write(): boolean {
+      return true;
+    }
+    destroy(): void {}
+  }
+
+  function frames(messages: Uint8Array[]): Buffer {
+    return Buffer.concat(
+      messages.flatMap((m) => {
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(m.length);
+        return [head, Buffer.from(m)];
+      }),
+    );
+  }
+
+  it('delivers each message whole and once, whether it sits in one chunk or spans several', () => {
+    const messages = [300_000, 1, 17, 65_536, 0, 5, 200_000].map((n, i) =>
+      Uint8Array.from({ length: n }, (_, j) => (i * 31 + j) & 0xff),
+    );
+    const wire = frames(messages);
+    const expected = messages.filter((m) => m.length > 0).map((m) => Buffer.from(m).toString('hex'));
+    for (const cut of [1, 3, 4, 5, 4099, 65_536, wire.length]) {
+      const raw = new ChunkSocket();
+      const socket = new TcpFrameSocket(raw as unknown as Socket, { maxMessageBytes: 400_000 });
+      const got: string[] = [];
+      socket.onFrame((m) => got.push(Buffer.from(m).toString('hex')));
+      // A fresh buffer per chunk, as the kernel's reads arrive.
+      for (let at = 0; at < wire.length; at += cut) raw.emit('data', Buffer.from(wire.subarray(at, at + cut)));
+      socket.close();
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('refuses a message longer than the limit, whichever chunk its length arrives in', () => {
+    for (const cut of [2, 4, 100]) {
+      const raw = new ChunkSocket();
+      const socket = new TcpFrameSocket(raw as unknown as Socket, { maxMessageBytes: 1000 });
+      const got: Uint8Array[] = [];
+      socket.onFrame((m) => got.push(m));
+      const wire = frames([new Uint8Array(10), new Uint8Array(1001), new Uint8Array(10)]);
+      for (let at = 0; at < wire.length && !socket.closed; at += cut)
+        raw.emit('data', Buffer.from(wire.subarray(at, at + cut)));
+      expect(got).toHaveLength(1);
+      expect(socket.closeReason).toMatch(/1001 bytes/);
+    }
   });
 });
