@@ -27,7 +27,15 @@ import { SessionError } from './errors.js';
 import { RelayTransport } from './relay-transport.js';
 import { SignalKey } from './signal-box.js';
 import { KEY_SIGNAL, SignalSigner, SignalVerifier } from './signal-envelope.js';
-import { connectTcp, TcpAccept, TcpSignalSchema, type TcpHint, type TcpPlatform, type TcpSignal } from './tcp-path.js';
+import {
+  connectTcp,
+  TcpAccept,
+  TcpSignalSchema,
+  type TcpHint,
+  type TcpListener,
+  type TcpPlatform,
+  type TcpSignal,
+} from './tcp-path.js';
 import { PeerSignalSchema, type PeerSignal, type RtcSignal } from './signals.js';
 import { ReliableStream, type ReliableStreamOptions } from './stream.js';
 import type { FrameTransport } from './transport.js';
@@ -183,7 +191,7 @@ export class Session {
   /** The TCP attempt under way (leader: waiting for hints or connecting; follower: listening). */
   #tcpSid: string | null = null;
   #tcpAccept: TcpAccept | null = null;
-  #tcpHints: { sid: string; resolve: (hints: TcpHint[]) => void } | null = null;
+  #tcpHints: { sid: string; resolve: (hints: TcpHint[]) => void; reject: (error: Error) => void } | null = null;
   #tcpHintsTimer: TimerId | undefined;
   #tcpRetryTimer: TimerId | undefined;
   /** The contact answered a TCP attempt once: it speaks the TCP path, so failures are retried. */
@@ -767,7 +775,7 @@ export class Session {
     const sid = randomId(16);
     this.#tcpSid = sid;
     const hints = new Promise<TcpHint[]>((resolve, reject) => {
-      this.#tcpHints = { sid, resolve };
+      this.#tcpHints = { sid, resolve, reject };
       this.#tcpHintsTimer = this.#clock.setTimeout(
         () => reject(new Error('the contact sent no TCP hints (it may not speak the TCP path)')),
         this.#policy.tcpListenMs,
@@ -790,20 +798,34 @@ export class Session {
   }
 
   #onTcpSignal(msg: TcpSignal): void {
-    if (msg.op === 'hints') {
-      if (this.#leader && this.#tcpHints?.sid === msg.sid) this.#tcpHints.resolve(msg.hints);
+    if (msg.op === 'hints' || msg.op === 'none') {
+      if (!this.#leader || this.#tcpHints?.sid !== msg.sid) return;
+      if (msg.op === 'hints') this.#tcpHints.resolve(msg.hints);
+      else this.#tcpHints.reject(new Error('the contact does not listen for the TCP path (relay only, or no sockets)'));
       return;
     }
-    // 'want': only the leader starts TCP attempts; without sockets (or relay only) we stay silent.
+    // 'want': only the leader starts TCP attempts. Without sockets (or relay only) we say so at once, so the
+    // leader does not wait out its hint deadline for nothing.
     const platform = this.#o.tcp;
-    if (this.#leader || !platform) return;
+    if (this.#leader) return;
+    if (!platform) {
+      void this.#send({ kind: 'tcp', op: 'none', sid: msg.sid }).catch(() => {});
+      return;
+    }
     this.#tcpAccept?.cancel('superseded by a new TCP attempt');
     // The leader only asks when it has no TCP connection: ours is dead on its side.
     this.#tcp?.close('the contact started a new TCP attempt');
     const sid = msg.sid;
     this.#tcpSid = sid;
     void (async () => {
-      const listener = await platform.listen();
+      let listener: TcpListener;
+      try {
+        listener = await platform.listen();
+      } catch (error) {
+        // No address to listen on: the leader need not wait for hints either.
+        if (!this.#closed && this.#tcpSid === sid) void this.#send({ kind: 'tcp', op: 'none', sid }).catch(() => {});
+        throw error;
+      }
       if (this.#closed || this.#tcpSid !== sid) {
         listener.close();
         throw new Error('superseded');

@@ -32,7 +32,17 @@ export const TcpHintsSignalSchema = z.object({
   sid: SidSchema,
   hints: z.array(TcpHintSchema).min(1).max(MAX_TCP_HINTS),
 });
-export const TcpSignalSchema = z.discriminatedUnion('op', [TcpWantSignalSchema, TcpHintsSignalSchema]);
+/**
+ * Follower → leader: it will not listen for this attempt (relay only, a runtime without sockets, or no address
+ * to listen on), so the leader stops waiting for hints at once. A peer from before this signal stays silent,
+ * and the leader gives up when its wait for hints ends.
+ */
+export const TcpNoneSignalSchema = z.object({ kind: z.literal('tcp'), op: z.literal('none'), sid: SidSchema });
+export const TcpSignalSchema = z.discriminatedUnion('op', [
+  TcpWantSignalSchema,
+  TcpHintsSignalSchema,
+  TcpNoneSignalSchema,
+]);
 export type TcpSignal = z.infer<typeof TcpSignalSchema>;
 
 export interface TcpListener {

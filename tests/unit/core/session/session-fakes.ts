@@ -16,6 +16,7 @@ import {
   type SessionRelay,
 } from '../../../../core/src/session/session.js';
 import type { RtcSignal } from '../../../../core/src/session/signals.js';
+import type { TcpPlatform } from '../../../../core/src/session/tcp-path.js';
 import type { FrameTransport, TransportPath } from '../../../../core/src/session/transport.js';
 import type { Clock, TimerId } from '../../../../core/src/util/clock.js';
 import { deferred, type Deferred } from '../../../../core/src/util/deferred.js';
@@ -242,6 +243,8 @@ export interface FakeSideOptions {
   policy?: Partial<SessionPolicy>;
   directDisabled?: boolean;
   logger?: Logger;
+  /** The TCP path's platform (the CLI's has sockets; without one the session has no TCP path). */
+  tcp?: TcpPlatform;
 }
 
 /** One side of a session: the real Session with a fake clock, relay (the contact online), attempts and relay transports. */
@@ -260,6 +263,7 @@ export function fakeSide(o: FakeSideOptions) {
     ...(o.policy ? { policy: o.policy } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
     ...(o.directDisabled ? { directDisabled: true } : {}),
+    ...(o.tcp ? { tcp: o.tcp } : {}),
     createAttempt: (spec) => {
       const attempt = new FakeAttempt(spec);
       attempts.push(attempt);

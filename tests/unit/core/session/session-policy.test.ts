@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { SessionError } from '../../../../core/src/session/errors.js';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../../../../core/src/session/session.js';
-import { link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
+import { silentLogger } from '../../../../core/src/platform/types.js';
+import type { TcpPlatform } from '../../../../core/src/session/tcp-path.js';
+import { eventually, link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
 
 const keys = useOrderedIdentities();
 const sessions = useSessions();
@@ -184,5 +186,58 @@ describe('Session policy (follower)', () => {
     await clock.advance(DEFAULT_SESSION_POLICY.askLeaderEveryMs);
     await relay.until(() => relay.signals.length === 2);
     expect(relay.kinds()).toEqual(['session', 'session']);
+  });
+});
+
+describe('Session policy (TCP path)', () => {
+  /** A leader with sockets whose TCP attempt the test watches through its log. */
+  function tcpLeader() {
+    const connects: unknown[] = [];
+    const failures: string[] = [];
+    const tcp: TcpPlatform = {
+      listen: () => Promise.reject(new Error('the leader does not listen')),
+      connect: (hints) => {
+        connects.push(hints);
+        return new Promise(() => {});
+      },
+    };
+    const logger = {
+      ...silentLogger,
+      info: (obj: Record<string, unknown>, msg?: string) => {
+        if (msg === 'TCP attempt failed') failures.push(String(obj.reason));
+      },
+    };
+    const side = fakeSide({ me: keys.leader, contact: keys.follower, sessions, policy, tcp, logger });
+    return { ...side, connects, failures };
+  }
+
+  it('a contact without the TCP path says so, and the leader stops waiting for hints at once', async () => {
+    const leader = tcpLeader();
+    const follower = setup('follower'); // no TcpPlatform: a web client, or --relay-only
+    link(leader, follower);
+    leader.session.ensure();
+    await follower.relay.until(() => follower.relay.signals.length > 0);
+    // No time passes on the leader's clock: the answer alone ends the attempt, well before its 15 s wait.
+    await eventually(() => leader.failures.length > 0, "the leader's TCP attempt to end");
+    expect(leader.failures[0]).toMatch(/does not listen for the TCP path/);
+    expect(leader.connects).toHaveLength(0);
+    expect(follower.relay.opens).toHaveLength(0);
+  });
+
+  it('a follower that can listen answers with hints, which the leader races', async () => {
+    const leader = tcpLeader();
+    const listener = { hints: [{ host: '192.0.2.7', port: 4242 }], onConnection: () => () => {}, close() {} };
+    const follower = fakeSide({
+      me: keys.follower,
+      contact: keys.leader,
+      sessions,
+      policy,
+      tcp: { listen: () => Promise.resolve(listener), connect: () => new Promise(() => {}) },
+    });
+    link(leader, follower);
+    leader.session.ensure();
+    await eventually(() => leader.connects.length > 0, 'the leader to connect');
+    expect(leader.connects[0]).toEqual(listener.hints);
+    expect(leader.failures).toEqual([]);
   });
 });
