@@ -9,7 +9,9 @@
 // Needs (not installed by .ci/run: no test uses them): apt-get install -y magic-wormhole
 //   python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay time   (see .ci/system-deps.json)
 // Env: PEERS_MB (default 1024 MiB), PEERS_ROUNDS (default 2), PEERS_MODES (default direct,relay),
-// PEERS_TOOLS (default wormhole,parley), PEERS_CPU_PROF=<dir> (V8 CPU profiles of every parley process).
+// PEERS_TOOLS (default wormhole,parley), PEERS_CPU_PROF=<dir> (V8 CPU profiles of every parley process),
+// PEERS_BASE=<dir> (another Parley build, e.g. main's `dist` + `bin` copied there with a node_modules link:
+// run as tool `base` in the same interleaved rounds, for before/after figures of a change).
 // Last line: one JSON object.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -23,9 +25,13 @@ const MiB = 1024 * 1024;
 const SIZE = Number(process.env.PEERS_MB ?? 1024) * MiB;
 const ROUNDS = Number(process.env.PEERS_ROUNDS ?? 2);
 const MODES = (process.env.PEERS_MODES ?? 'direct,relay').split(',') as Mode[];
-const TOOLS = (process.env.PEERS_TOOLS ?? 'wormhole,parley').split(',') as Tool[];
+const TOOLS = [
+  ...((process.env.PEERS_TOOLS ?? 'wormhole,parley').split(',') as Tool[]),
+  ...(process.env.PEERS_BASE ? (['base'] as const) : []),
+];
 /** A folder: every parley process writes a V8 CPU profile there (node --cpu-prof). */
 const CPU_PROF_DIR = process.env.PEERS_CPU_PROF;
+const BASE_DIR = process.env.PEERS_BASE;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARLEY = join(ROOT, 'bin', 'parley.mjs');
 const PROGRAM_HOST = fileURLToPath(new URL('./peers/program-host.ts', import.meta.url));
@@ -38,7 +44,7 @@ const log = (...args: unknown[]) => console.log('[peers]', ...args);
 process.env.PARLEY_SPAWN_SCOPE = 'bench';
 
 type Mode = 'direct' | 'relay';
-type Tool = 'wormhole' | 'parley';
+type Tool = 'wormhole' | 'parley' | 'base';
 
 interface Usage {
   wallS: number;
@@ -154,10 +160,10 @@ async function main(): Promise<void> {
 
     // Two Parley identities that know each other (mutual invites), on the Parley relay.
     const home = { a: join(work, 'alice'), b: join(work, 'bob') };
-    const parley = (host: Host, h: string, args: string[]) =>
+    const parley = (host: Host, h: string, args: string[], bin = PARLEY) =>
       timed(host, process.execPath, [
         ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
-        PARLEY,
+        bin,
         '--home',
         h,
         '--relay',
@@ -223,11 +229,12 @@ async function main(): Promise<void> {
         ]);
       } else {
         const only = mode === 'relay' ? ['--relay-only'] : [];
+        const bin = tool === 'base' ? join(BASE_DIR!, 'bin', 'parley.mjs') : PARLEY;
         received = join(out, 'payload.bin');
         let s: Usage & { stdout: string };
         [receiver, s] = await Promise.all([
-          parley(b, home.b, [...only, '--json', 'receive', '--once', '--dir', out]),
-          parley(a, home.a, [...only, '--json', 'send', 'Bob', src]),
+          parley(b, home.b, [...only, '--json', 'receive', '--once', '--dir', out], bin),
+          parley(a, home.a, [...only, '--json', 'send', 'Bob', src], bin),
         ]);
         sender = s;
         routes = routesOf(s.stdout);
@@ -257,7 +264,7 @@ async function main(): Promise<void> {
         await block(mode === 'relay');
         try {
           // Alternate which tool goes first, so a load change hits both alike.
-          const order: Tool[] = round % 2 ? ['wormhole', 'parley'] : ['parley', 'wormhole'];
+          const order: Tool[] = round % 2 ? ['wormhole', 'parley', 'base'] : ['base', 'parley', 'wormhole'];
           for (const tool of order) if (TOOLS.includes(tool)) runs.push(await runOnce(tool, mode, round));
         } finally {
           await block(false);
@@ -273,7 +280,7 @@ async function main(): Promise<void> {
       ['path', 'tool', 'MB/s', 'CPU s/GB send+recv', 'relay CPU s/GB', 'peak RSS MB send/recv', 'hash'],
     ];
     for (const mode of MODES) {
-      for (const tool of ['wormhole', 'parley'] as Tool[]) {
+      for (const tool of ['wormhole', 'parley', 'base'] as Tool[]) {
         const x = best(tool, mode);
         if (!x) continue;
         rows.push([
@@ -290,6 +297,10 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
     console.log('');
     for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    const meanCpu = (tool: Tool, mode: Mode, side: 'sender' | 'receiver'): number => {
+      const xs = runs.filter((x) => x.tool === tool && x.mode === mode);
+      return Number(fmt(xs.reduce((sum, x) => sum + x[side].cpuS, 0) / xs.length / gb, 2));
+    };
     const ratio = (p: Run | undefined, w: Run | undefined) => (p && w ? Number((p.mbps / w.mbps).toFixed(3)) : null);
     const pd = best('parley', 'direct');
     const wd = best('wormhole', 'direct');
@@ -316,6 +327,26 @@ async function main(): Promise<void> {
             return [m, x ? Math.round(x.receiver.rssMB - baseRecv.rssMB) : null];
           }),
         ),
+        ...(BASE_DIR
+          ? {
+              vsBase: Object.fromEntries(
+                MODES.map((m) => {
+                  const [x, y] = [best('parley', m), best('base', m)];
+                  return [
+                    m,
+                    x && y
+                      ? {
+                          mbps: ratio(x, y),
+                          // CPU: the mean over all rounds (the best-MB/s round alone is noisier), [this, base].
+                          sendCpuPerGB: [meanCpu('parley', m, 'sender'), meanCpu('base', m, 'sender')],
+                          recvCpuPerGB: [meanCpu('parley', m, 'receiver'), meanCpu('base', m, 'receiver')],
+                        }
+                      : null,
+                  ];
+                }),
+              ),
+            }
+          : {}),
         sizeMiB: SIZE / MiB,
         rounds: ROUNDS,
       }),
