@@ -40,6 +40,7 @@ import { RelayTransport } from '../session/relay-transport.js';
 import { RelayMediaLink } from './relay-media/link.js';
 import type { RelayMediaEngine } from './relay-media/pipeline.js';
 import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
+import { inboundRtpBytes, PathSwitch, type PathDecision } from './path-switch.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -83,6 +84,14 @@ const FINAL: ReadonlySet<CallState> = new Set(['ended', 'failed']);
 
 /** At most this long, a hanging-up side keeps direct media open for its hangup signal to reach the relay. */
 const HANGUP_BEFORE_CLOSE_MS = 1_000;
+/** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
+const PATH_SAMPLE_MS = 200;
+
+/** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
+function relayChannelTag(callId: string, generation: number): string {
+  const tag = relayMediaTag(callId);
+  return generation === 0 ? tag : `${tag.slice(0, 56)}.${generation}`;
+}
 
 export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   readonly id: string;
@@ -110,13 +119,23 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #statCounters: StatCounters | null = null;
-  /** Which path carries the media once active. */
-  #path: 'peer' | 'relay' | null = null;
   #relayTimer: ReturnType<typeof setTimeout> | undefined;
-  #relayStarted = false;
   #relayLink: RelayMediaLink | null = null;
   #peerOffs: Array<() => void> = [];
   #relayStatAt: { at: number; sent: number; received: number; frames: number } | null = null;
+  /** With relay media: which path carries the call and when to move (path-switch.ts). */
+  #switch: PathSwitch | null = null;
+  /** The call's relay channel, opened and key-agreed early and kept idle until media moves onto it. */
+  #relayChannel: { generation: number; transport: Promise<RelayTransport | null> } | null = null;
+  #relayGeneration = 0;
+  #role: 'caller' | 'callee' = 'caller';
+  /** The direct peer's remote stream (kept while the relay carries the call, for the move back). */
+  #directStream: S | null = null;
+  #iceUp = false;
+  #sampler: ReturnType<typeof setInterval> | undefined;
+  #sampling = false;
+  #pathRev = 0;
+  #peerPathRev = -1;
 
   constructor(ctx: CallContext, init: CallInit<S>) {
     this.#ctx = ctx;
@@ -252,6 +271,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         this.#remote = { muted: sig.muted, cameraOff: sig.cameraOff, video: sig.video ?? this.#remote.video };
         this.#events.emit('remote-state', { ...this.#remote });
         return;
+      case 'path':
+        if (!this.#switch || sig.rev <= this.#peerPathRev) return; // no relay media here, or stale/replayed
+        this.#peerPathRev = sig.rev;
+        this.#apply(this.#switch.peer({ path: sig.path, epoch: sig.epoch, directOk: sig.directOk }, Date.now()));
+        return;
     }
   }
 
@@ -372,7 +396,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   }
 
   async stats(): Promise<CallStats> {
-    if (this.#path === 'relay' && this.#relayLink) {
+    if (this.#switch?.path === 'relay' && this.#relayLink) {
       const now = Date.now();
       const { stats, counters } = relayMediaStats(this.#relayLink.stats(), now, this.#relayStatAt);
       this.#relayStatAt = counters;
@@ -399,6 +423,41 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   }
 
   #startPeer(role: 'caller' | 'callee'): void {
+    this.#role = role;
+    if (this.#ctx.relayMedia) {
+      this.#switch = new PathSwitch({ role });
+      // The relay channel and its key agreement are made ready now, beside the direct attempt, and stay idle
+      // until media moves onto them (an idle channel costs the relay one channel slot and no traffic), so a
+      // move to the relay only starts the encoders.
+      this.#warmRelay();
+    }
+    const peer = this.#newPeer(role);
+    // Direct media gets a head start; if it has not connected by then, media goes over the relay (the direct
+    // attempt goes on: if it connects later, the call moves back to it).
+    const sw = this.#switch;
+    if (sw) {
+      const headStart = (): void => {
+        if (this.#state !== 'connecting' || this.#peer !== peer) return;
+        // ICE found a path and DTLS is finishing (a loaded machine): wait for it; a failure still falls back.
+        const ice = peer.observations().iceStates;
+        if ((ice.has('connected') || ice.has('completed')) && !ice.has('failed')) {
+          this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+          return;
+        }
+        this.#apply(sw.headStartOver(Date.now()));
+      };
+      this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+    }
+    this.#connectTimer = setTimeout(() => {
+      if (this.#state !== 'connecting') return;
+      const d = diagnoseConnectFailure(peer.observations(), this.#ctx.peerName);
+      this.#finish(d.code, { message: d.message, notify: d.code });
+    }, this.#ctx.timeouts.connectMs);
+    peer.start();
+    for (const sig of this.#earlyRtc.splice(0)) peer.receive(sig);
+  }
+
+  #newPeer(role: 'caller' | 'callee'): MediaPeer {
     const peer = new MediaPeer({
       callId: this.id,
       role,
@@ -416,117 +475,236 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     });
     this.#peer = peer;
     this.#peerOffs = [
-      peer.on('connect', () => {
-        this.#path ??= 'peer';
-        this.#onConnected();
-      }),
+      peer.on('connect', () => this.#onDirectConnected()),
       peer.on('ice', (state) => this.#onIce(state)),
       peer.on('stream', (stream) => {
+        this.#directStream ??= stream as S;
+        // While the relay carries the call, the direct stream waits for the move back.
+        if (this.#switch?.path === 'relay') return;
         this.#remoteStream ??= stream as S;
         this.#events.emit('remote-stream', stream as S);
       }),
       peer.on('track', ({ track, stream }) => {
         if (track.kind === 'video') this.#remote.video = true;
+        // On the relay, the move back shows the direct stream with all its tracks.
+        if (this.#switch?.path === 'relay') return;
         this.#events.emit('remote-track', { track: track as TrackOf<S>, stream: stream as S });
       }),
       peer.on('failure', (f) => this.#onPeerFailure(f)),
       peer.on('close', () => this.#onPeerClosed()),
     ];
-    // Direct media gets a head start; if it has not connected by then, media goes over the relay.
-    if (this.#ctx.relayMedia) {
-      const headStart = (): void => {
-        if (this.#state !== 'connecting') return;
-        // ICE found a path and DTLS is finishing (a loaded machine): wait for it; a failure still falls back.
-        const ice = peer.observations().iceStates;
-        if ((ice.has('connected') || ice.has('completed')) && !ice.has('failed')) {
-          this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
-          return;
-        }
-        this.#startRelay(role);
-      };
-      this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+    return peer;
+  }
+
+  #onDirectConnected(): void {
+    const sw = this.#switch;
+    if (!sw) {
+      this.#onConnected();
+      return;
     }
-    this.#connectTimer = setTimeout(() => {
-      if (this.#state !== 'connecting') return;
-      const d = diagnoseConnectFailure(peer.observations(), this.#ctx.peerName);
-      this.#finish(d.code, { message: d.message, notify: d.code });
-    }, this.#ctx.timeouts.connectMs);
-    peer.start();
-    for (const sig of this.#earlyRtc.splice(0)) peer.receive(sig);
+    this.#startSampling();
+    this.#apply(sw.directConnected(Date.now()));
   }
 
-  /**
-   * Media over the relay: a channel of this call's own (both sides open the same tag; the relay pairs them),
-   * its own key agreement, then WebCodecs media (relay-media/). The direct attempt is dropped: from here the
-   * relay carries the call, and the call is active as soon as the channel's keys are confirmed.
-   */
-  #startRelay(role: 'caller' | 'callee'): void {
-    const relayMedia = this.#ctx.relayMedia;
-    if (!relayMedia || this.#relayStarted || this.finished) return;
-    this.#relayStarted = true;
-    clearTimeout(this.#relayTimer);
-    const log = this.#ctx.logger;
-    void (async () => {
-      let socket: RelayChannelSocket | null = null;
-      try {
-        socket = await relayMedia.openChannel(this.peerId, relayMediaTag(this.id));
-        if (this.finished || this.#directWon()) {
-          socket.close();
-          return;
-        }
-        const transport = await RelayTransport.establish({
-          socket,
-          identity: this.#ctx.identity,
-          peerKey: this.#ctx.peerKey,
-          peerId: this.peerId,
-          sessionId: relayMediaTag(this.id),
-          role: role === 'caller' ? 'initiator' : 'responder',
-          handshakeTimeoutMs: this.#ctx.timeouts.connectMs,
-          ...(this.#ctx.aead ? { aead: this.#ctx.aead } : {}),
-        });
-        // Both sides completed the key agreement (it needs both): both now move to the relay, even if direct
-        // connected meanwhile, so the two never disagree about the path.
-        if (this.finished) {
-          transport.close('the call ended');
-          return;
-        }
-        this.#useRelay(new RelayMediaLink({ transport, engine: relayMedia.engine, tracks: this.#tracks, logger: log }));
-      } catch (error) {
-        socket?.close();
-        if (this.finished) return;
-        log.warn({ callId: this.id, err: (error as Error).message }, 'relay media could not start');
-        // The connect bound still runs: it ends the call with a diagnosed reason.
+  /** Carries out a path decision: move the media, and tell the contact where ours goes. */
+  #apply(d: PathDecision): void {
+    if (this.finished || !this.#switch) return;
+    if (d.move === 'relay') this.#toRelay();
+    else if (d.move === 'direct') this.#toDirect();
+    if (d.report) this.#sendPath();
+  }
+
+  #sendPath(): void {
+    const report = this.#switch?.report();
+    if (!report || this.finished) return;
+    this.#send({ op: 'path', ...report, rev: ++this.#pathRev }).catch(() => undefined);
+  }
+
+  /** Media onto the relay channel (kept ready): start the encoders; the remote view shows the relay's tracks. */
+  #toRelay(): void {
+    const sw = this.#switch!;
+    this.#ctx.logger.info({ callId: this.id, why: sw.lastReason, epoch: sw.epoch }, 'call media moves to the relay');
+    if (this.#relayLink) return;
+    if (this.#state === 'active') {
+      // Bounded: if the relay cannot carry it either, the call ends with 'connection-lost'.
+      this.#setState('reconnecting');
+      this.#armReconnect();
+    }
+    const channel = this.#relayChannel ?? this.#warmRelay();
+    void channel.transport.then((transport) => {
+      if (this.finished || this.#switch?.path !== 'relay' || this.#relayLink) return;
+      if (!transport || transport.closed) {
+        // The connect/reconnect bound ends the call unless direct media comes back meanwhile.
+        if (this.#relayChannel === channel) this.#relayChannel = null;
+        this.#ctx.logger.warn({ callId: this.id }, 'relay media could not start');
+        return;
       }
-    })();
-  }
-
-  /** Direct media connected (or recovered) while the relay path was being set up: it carries the call. */
-  #directWon(): boolean {
-    return this.#path === 'peer' && this.#state === 'active';
-  }
-
-  #useRelay(link: RelayMediaLink): void {
-    this.#relayLink = link;
-    this.#path = 'relay';
-    // The direct attempt is over: its events must no longer move the call.
-    for (const off of this.#peerOffs.splice(0)) off();
-    this.#peer?.destroy();
-    this.#peer = null;
-    // Closed without an error is normally the other side hanging up, its signal on the way (as #onPeerClosed).
-    link.on('closed', (reason) => {
-      if (this.finished || this.#closeTimer !== undefined) return;
-      this.#closeTimer = setTimeout(() => {
-        if (this.finished) return;
-        this.#finish('connection-lost', {
-          message: `the relay media connection to ${this.#ctx.peerName} closed (${reason})`,
-          notify: 'connection-lost',
-        });
-      }, this.#ctx.timeouts.closeGraceMs);
+      this.#startRelayLink(transport);
     });
+  }
+
+  #startRelayLink(transport: RelayTransport): void {
+    const relayMedia = this.#ctx.relayMedia!;
+    // The link owns this channel now (it closes it); the next move to the relay gets a fresh one.
+    this.#relayChannel = null;
+    const link = new RelayMediaLink({
+      transport,
+      engine: relayMedia.engine,
+      tracks: this.#tracks,
+      logger: this.#ctx.logger,
+    });
+    this.#relayLink = link;
+    this.#relayStatAt = null;
+    link.on('closed', (reason) => this.#onRelayLinkClosed(link, reason));
     this.#remoteStream = link.remoteStream as unknown as S;
     this.#events.emit('remote-stream', this.#remoteStream);
     this.#ctx.logger.info({ callId: this.id }, 'call media over the relay');
     this.#onConnected();
+  }
+
+  /**
+   * Media back onto the direct path: the remote view switches to the direct tracks in one step (whose frames
+   * already flow: direct counts as back only once its RTP has flowed for a while), then the relay encoders
+   * stop. The relay channel closes with them and a fresh one is made ready for a next move.
+   */
+  #toDirect(): void {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    const link = this.#relayLink;
+    if (link) this.#ctx.logger.info({ callId: this.id, epoch: this.#switch?.epoch }, 'call media moves to direct');
+    const direct = this.#directStream;
+    if (direct && this.#remoteStream !== direct) {
+      this.#remoteStream = direct;
+      this.#events.emit('remote-stream', direct);
+    }
+    this.#statCounters = null;
+    if (link) {
+      this.#relayLink = null;
+      link.close('the call moved to the direct path');
+      this.#warmRelay();
+    }
+    this.#onConnected();
+  }
+
+  #onRelayLinkClosed(link: RelayMediaLink, reason: string): void {
+    if (this.#relayLink !== link) return;
+    this.#relayLink = null;
+    if (this.finished) return;
+    this.#warmRelay();
+    const sw = this.#switch!;
+    const d = sw.relayLost(Date.now());
+    if (d.move) {
+      this.#apply(d);
+      return;
+    }
+    // Closed without a move: normally the other side moved back to direct or hung up, its signal on the way.
+    if (this.#closeTimer !== undefined) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      if (this.finished || this.#switch?.path !== 'relay' || this.#relayLink) return;
+      this.#finish('connection-lost', {
+        message: `the relay media connection to ${this.#ctx.peerName} closed (${reason})`,
+        notify: 'connection-lost',
+      });
+    }, this.#ctx.timeouts.closeGraceMs);
+  }
+
+  /** Opens the call's next relay channel and runs its key agreement (both sides open the same tag). */
+  #warmRelay(): { generation: number; transport: Promise<RelayTransport | null> } {
+    const relayMedia = this.#ctx.relayMedia!;
+    const generation = this.#relayGeneration++;
+    const tag = relayChannelTag(this.id, generation);
+    const log = this.#ctx.logger;
+    const transport = (async (): Promise<RelayTransport | null> => {
+      let socket: RelayChannelSocket | null = null;
+      try {
+        socket = await relayMedia.openChannel(this.peerId, tag);
+        if (this.finished) {
+          socket.close();
+          return null;
+        }
+        const t = await RelayTransport.establish({
+          socket,
+          identity: this.#ctx.identity,
+          peerKey: this.#ctx.peerKey,
+          peerId: this.peerId,
+          sessionId: tag,
+          role: this.#role === 'caller' ? 'initiator' : 'responder',
+          handshakeTimeoutMs: this.#ctx.timeouts.connectMs,
+          ...(this.#ctx.aead ? { aead: this.#ctx.aead } : {}),
+        });
+        if (this.finished) {
+          t.close('the call ended');
+          return null;
+        }
+        return t;
+      } catch (error) {
+        socket?.close();
+        if (!this.finished) log.warn({ callId: this.id, err: (error as Error).message }, 'relay media channel failed');
+        return null;
+      }
+    })();
+    const channel = { generation, transport };
+    this.#relayChannel = channel;
+    void transport.then((t) =>
+      t?.onClose(() => {
+        // An idle channel that died: the next move opens a fresh one.
+        if (this.#relayChannel === channel) this.#relayChannel = null;
+      }),
+    );
+    return channel;
+  }
+
+  #closeRelayChannel(reason: string): void {
+    const channel = this.#relayChannel;
+    this.#relayChannel = null;
+    void channel?.transport.then((t) => t?.close(reason));
+  }
+
+  #startSampling(): void {
+    if (this.#sampler !== undefined || !this.#switch) return;
+    this.#sampler = setInterval(() => void this.#sampleDirect(), PATH_SAMPLE_MS);
+  }
+
+  async #sampleDirect(): Promise<void> {
+    const peer = this.#peer;
+    if (this.#sampling || !peer || this.finished) return;
+    this.#sampling = true;
+    try {
+      const report = await peer.getStats();
+      const sw = this.#switch;
+      if (!report || !sw || this.finished || this.#peer !== peer) return;
+      this.#apply(
+        sw.sample({ at: Date.now(), inboundBytes: inboundRtpBytes(statRecords(report)), iceUp: this.#iceUp }),
+      );
+    } catch {
+      /* the peer connection closed meanwhile */
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  /** The direct attempt is over: its events no longer move the call. */
+  #dropDirect(): void {
+    for (const off of this.#peerOffs.splice(0)) off();
+    clearInterval(this.#sampler);
+    this.#sampler = undefined;
+    this.#peer?.destroy();
+    this.#peer = null;
+    this.#directStream = null;
+    this.#iceUp = false;
+  }
+
+  #armReconnect(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state === 'reconnecting') {
+        this.#finish('connection-lost', {
+          message: `the connection to ${this.#ctx.peerName} was lost and did not come back`,
+          notify: 'connection-lost',
+        });
+      }
+    }, this.#ctx.timeouts.reconnectMs);
   }
 
   #onConnected(): void {
@@ -541,19 +719,16 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   #onIce(state: string): void {
     if (this.finished) return;
+    const sw = this.#switch;
+    if (sw) {
+      this.#iceUp = state === 'connected' || state === 'completed';
+      // Direct lost its path mid-call: the relay carries the media (the stall of its RTP usually said so first).
+      if ((state === 'disconnected' || state === 'failed') && sw.path !== null) this.#apply(sw.iceDown(Date.now()));
+      return;
+    }
     if (state === 'disconnected' && this.#state === 'active') {
       this.#setState('reconnecting');
-      // Direct media dropped mid-call: carry it over the relay rather than wait for ICE (the other side sees
-      // the same loss and opens the same channel; the call is active again once both confirmed its keys).
-      if (this.#ctx.relayMedia) this.#startRelay(this.direction === 'outgoing' ? 'caller' : 'callee');
-      this.#reconnectTimer = setTimeout(() => {
-        if (this.#state === 'reconnecting') {
-          this.#finish('connection-lost', {
-            message: `the connection to ${this.#ctx.peerName} was lost and did not come back`,
-            notify: 'connection-lost',
-          });
-        }
-      }, this.#ctx.timeouts.reconnectMs);
+      this.#armReconnect();
     } else if ((state === 'connected' || state === 'completed') && this.#state === 'reconnecting') {
       clearTimeout(this.#reconnectTimer);
       this.#setState('active');
@@ -562,15 +737,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   #onPeerFailure(f: PeerFailure): void {
     if (this.finished) return;
-    // Direct media cannot connect: carry the media over the relay instead (a forged or tampered setup is
-    // never a reason to fall back: it ends the call as before).
-    if (
-      this.#ctx.relayMedia &&
-      this.#state === 'connecting' &&
-      (f.code === 'diagnose' || f.code === 'ice-failed' || f.code === 'connection-lost')
-    ) {
+    // Direct media cannot connect or was lost: the relay carries the call (a forged or tampered setup is never
+    // a reason to fall back: it ends the call as before).
+    const sw = this.#switch;
+    if (sw && (f.code === 'diagnose' || f.code === 'ice-failed' || f.code === 'connection-lost')) {
       this.#ctx.logger.info({ callId: this.id, code: f.code }, 'direct media failed; relay media');
-      this.#startRelay(this.direction === 'outgoing' ? 'caller' : 'callee');
+      this.#dropDirect();
+      this.#apply(sw.directLost(Date.now()));
       return;
     }
     if (f.code === 'diagnose') {
@@ -587,7 +760,15 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   /** The connection closed without an error: normally the other side hung up, and its signal is on the way. */
   #onPeerClosed(): void {
-    if (this.finished || this.#closeTimer !== undefined || this.#relayStarted) return;
+    if (this.finished) return;
+    const sw = this.#switch;
+    if (sw) {
+      // The relay carries on (a hangup on its way still ends the call; the bounds hold if nothing carries it).
+      this.#dropDirect();
+      this.#apply(sw.directLost(Date.now()));
+      return;
+    }
+    if (this.#closeTimer !== undefined) return;
     this.#closeTimer = setTimeout(() => {
       if (this.finished) return;
       if (this.#state === 'connecting') {
@@ -617,7 +798,9 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#relayTimer);
+    clearInterval(this.#sampler);
     this.#relayLink?.close('the call ended');
+    this.#closeRelayChannel('the call ended');
     const peer = this.#peer;
     if (notify !== undefined && notify !== 'offline' && notify !== 'relay-offline') {
       // The other side learns why from this signal. Close direct media once the relay has it (or after a

@@ -66,6 +66,15 @@ export const CallSignalSchema = z.discriminatedUnion('op', [
     video: z.boolean().optional(),
     rev: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   }),
+  /** Which path carries the sender's media and whether it receives direct media (path-switch.ts). */
+  z.object({
+    ...base,
+    op: z.literal('path'),
+    path: z.enum(['direct', 'relay']),
+    epoch: z.number().int().min(0).max(1_000_000),
+    directOk: z.boolean(),
+    rev: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
 ]);
 export type CallSignal = z.infer<typeof CallSignalSchema>;
 export type CallSignalOf<Op extends CallSignal['op']> = Extract<CallSignal, { op: Op }>;

@@ -1,0 +1,243 @@
+// Which path carries an active call's media, direct (the WebRTC peer connection) or the relay (relay-media/),
+// and when to move. Pure: the call feeds it samples of the direct peer's getStats, ICE and peer-connection
+// events and the contact's path reports (signal op 'path'); it answers with moves and says when to report.
+//
+// Direct → relay, either side, as soon as direct media stalls: no inbound RTP byte for `stallMs`. RTP is the
+// signal, not ICE: Chromium calls a dead path 'disconnected' only after ~2.5 s of silence, and audio keeps
+// RTP flowing at 50 packets/s even when muted (a disabled track sends silence), so 0.7 s without a byte is a
+// dead path, not a quiet one. ICE 'disconnected'/'failed' and a closed peer connection move at once too.
+// Relay → direct, led by the caller so both never disagree: while on the relay the direct peer connection is
+// kept (ICE keeps checking and recovers by itself when the path comes back); each side reports `directOk`
+// once its direct RTP has flowed again for `recoverMs`; the caller moves back when it and the callee both
+// see direct media, the callee follows. A path that breaks again soon after a move back doubles `recoverMs`
+// (up to `maxRecoverMs`), so a flaky path does not flap.
+// Agreement: every move bumps an epoch carried in the reports; a report of an older epoch is stale. Two moves
+// of the same epoch to different paths (both sides moved at once) resolve to the relay, which always works.
+
+export type MediaPath = 'direct' | 'relay';
+
+export interface DirectSample {
+  /** Date.now() when sampled. */
+  at: number;
+  /** RTP bytes received so far on the direct peer connection (every inbound-rtp stream). */
+  inboundBytes: number;
+  /** The direct peer's ICE state is connected or completed. */
+  iceUp: boolean;
+}
+
+/** What a side tells the other (signal op 'path'). */
+export interface PathReport {
+  path: MediaPath;
+  epoch: number;
+  /** The sender receives direct media (its direct RTP flowed for recoverMs). */
+  directOk: boolean;
+}
+
+export interface PathSwitchOptions {
+  role: 'caller' | 'callee';
+  stallMs?: number;
+  recoverMs?: number;
+  maxRecoverMs?: number;
+  /** A break this soon after moving back to direct counts as flapping. */
+  flapWindowMs?: number;
+}
+
+export const PATH_SWITCH_DEFAULTS = {
+  stallMs: 700,
+  recoverMs: 1_500,
+  maxRecoverMs: 30_000,
+  flapWindowMs: 10_000,
+} as const;
+
+/** A move to make (null: stay), and whether to send our report now. */
+export interface PathDecision {
+  move: MediaPath | null;
+  report: boolean;
+}
+
+export type MoveReason = 'head-start' | 'stall' | 'ice' | 'direct-lost' | 'peer' | 'recovered' | 'relay-lost';
+
+const STAY: PathDecision = Object.freeze({ move: null, report: false });
+
+export class PathSwitch {
+  readonly #role: 'caller' | 'callee';
+  readonly #stallMs: number;
+  readonly #maxRecoverMs: number;
+  readonly #flapWindowMs: number;
+  #recoverMs: number;
+  /** null until the call's media first connects. */
+  #path: MediaPath | null = null;
+  #epoch = 0;
+  #lastBytes: number | null = null;
+  #lastGrowthAt = 0;
+  #flowingSince: number | null = null;
+  #directOk = false;
+  #peerDirectOk = false;
+  #directAlive = true;
+  #movedToDirectAt: number | null = null;
+  #lastReason: MoveReason | null = null;
+
+  constructor(options: PathSwitchOptions) {
+    this.#role = options.role;
+    this.#stallMs = options.stallMs ?? PATH_SWITCH_DEFAULTS.stallMs;
+    this.#recoverMs = options.recoverMs ?? PATH_SWITCH_DEFAULTS.recoverMs;
+    this.#maxRecoverMs = options.maxRecoverMs ?? PATH_SWITCH_DEFAULTS.maxRecoverMs;
+    this.#flapWindowMs = options.flapWindowMs ?? PATH_SWITCH_DEFAULTS.flapWindowMs;
+  }
+
+  get path(): MediaPath | null {
+    return this.#path;
+  }
+  get epoch(): number {
+    return this.#epoch;
+  }
+  get directOk(): boolean {
+    return this.#directOk;
+  }
+  /** How long direct must flow again before it counts as back (grows when the path flaps). */
+  get recoverMs(): number {
+    return this.#recoverMs;
+  }
+  /** Why the last move happened (for logs). */
+  get lastReason(): MoveReason | null {
+    return this.#lastReason;
+  }
+  /** The direct peer connection still exists (a way back is possible). */
+  get directAlive(): boolean {
+    return this.#directAlive;
+  }
+
+  /** Our report, to send to the contact. */
+  report(): PathReport | null {
+    return this.#path ? { path: this.#path, epoch: this.#epoch, directOk: this.#directOk } : null;
+  }
+
+  /** Direct media connected (the peer connection's 'connect'). Before any path: the call starts on direct. */
+  directConnected(now: number): PathDecision {
+    this.#lastGrowthAt = now;
+    if (this.#path !== null) return STAY;
+    this.#path = 'direct';
+    this.#directOk = true;
+    this.#lastReason = null;
+    return { move: 'direct', report: false };
+  }
+
+  /** Direct did not connect within its head start: the call starts on the relay. */
+  headStartOver(now: number): PathDecision {
+    if (this.#path !== null) return STAY;
+    return this.#toRelay(now, 'head-start');
+  }
+
+  /** A getStats sample of the direct peer connection. */
+  sample(s: DirectSample): PathDecision {
+    if (!this.#directAlive) return STAY;
+    const grew = this.#lastBytes !== null && s.inboundBytes > this.#lastBytes;
+    const first = this.#lastBytes === null;
+    this.#lastBytes = s.inboundBytes;
+    if (grew || first) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at);
+    const flowing = s.at - this.#lastGrowthAt < this.#stallMs;
+    if (this.#path === 'direct') {
+      if (!flowing) return this.#toRelay(s.at, 'stall');
+      return STAY;
+    }
+    if (this.#path !== 'relay') return STAY;
+    if (flowing && s.iceUp && grew) this.#flowingSince ??= s.at;
+    else if (!flowing || !s.iceUp) this.#flowingSince = null;
+    const ok = this.#flowingSince !== null && s.at - this.#flowingSince >= this.#recoverMs;
+    const changed = ok !== this.#directOk;
+    this.#directOk = ok;
+    if (ok && this.#peerDirectOk && this.#role === 'caller') return this.#toDirect(s.at);
+    return changed ? { move: null, report: true } : STAY;
+  }
+
+  /** ICE says the direct path is gone ('disconnected' or 'failed'). */
+  iceDown(now: number): PathDecision {
+    this.#flowingSince = null;
+    if (this.#path === 'direct') return this.#toRelay(now, 'ice');
+    return this.#dropOk();
+  }
+
+  /** The direct peer connection failed or closed (before or after connecting): the relay carries the call. */
+  directLost(now: number): PathDecision {
+    this.#directAlive = false;
+    this.#flowingSince = null;
+    if (this.#path !== 'relay') return this.#toRelay(now, 'direct-lost');
+    return this.#dropOk();
+  }
+
+  /** The relay media link died while it carried the call: back to direct if direct media flows, else stay. */
+  relayLost(now: number): PathDecision {
+    if (this.#path !== 'relay') return STAY;
+    if (this.#directAlive && now - this.#lastGrowthAt < this.#stallMs) {
+      this.#epoch++;
+      return this.#moveDirect(now, 'relay-lost');
+    }
+    return STAY;
+  }
+
+  /** The contact's report (signal op 'path'), in arrival order. */
+  peer(r: PathReport, now: number): PathDecision {
+    if (r.epoch < this.#epoch) return STAY; // from before the last move: stale
+    if (r.epoch > this.#epoch) {
+      // The contact moved: follow (only the caller moves back to direct).
+      if (r.path === 'direct' && this.#role === 'caller') return STAY;
+      this.#epoch = r.epoch;
+      this.#peerDirectOk = r.directOk;
+      if (r.path === this.#path) return { move: null, report: false };
+      return r.path === 'relay' ? this.#moveRelay(now, 'peer') : this.#moveDirect(now, 'peer');
+    }
+    this.#peerDirectOk = r.directOk;
+    // Both moved at once, to different paths: the relay wins (a new epoch both reach).
+    if (r.path === 'relay' && this.#path === 'direct') return this.#toRelay(now, 'peer');
+    if (this.#path === 'relay' && this.#directOk && this.#peerDirectOk && this.#role === 'caller')
+      return this.#toDirect(now);
+    return STAY;
+  }
+
+  #dropOk(): PathDecision {
+    if (!this.#directOk || this.#path !== 'relay') return STAY;
+    this.#directOk = false;
+    return { move: null, report: true };
+  }
+
+  #toRelay(now: number, why: MoveReason): PathDecision {
+    this.#epoch++;
+    return this.#moveRelay(now, why);
+  }
+
+  #moveRelay(now: number, why: MoveReason): PathDecision {
+    if (this.#movedToDirectAt !== null && now - this.#movedToDirectAt < this.#flapWindowMs)
+      this.#recoverMs = Math.min(this.#recoverMs * 2, this.#maxRecoverMs);
+    this.#path = 'relay';
+    this.#lastReason = why;
+    this.#directOk = false;
+    this.#peerDirectOk = false;
+    this.#flowingSince = null;
+    return { move: 'relay', report: true };
+  }
+
+  #toDirect(now: number): PathDecision {
+    this.#epoch++;
+    return this.#moveDirect(now, 'recovered');
+  }
+
+  #moveDirect(now: number, why: MoveReason): PathDecision {
+    this.#path = 'direct';
+    this.#lastReason = why;
+    this.#movedToDirectAt = now;
+    // A fresh stall window: direct must stall again for stallMs from now before moving away.
+    this.#lastGrowthAt = now;
+    this.#directOk = true;
+    return { move: 'direct', report: true };
+  }
+}
+
+/** RTP bytes received so far, summed over a getStats report's inbound-rtp records. */
+export function inboundRtpBytes(records: ReadonlyArray<Record<string, unknown>>): number {
+  let total = 0;
+  for (const r of records) {
+    if (r.type === 'inbound-rtp' && typeof r.bytesReceived === 'number' && Number.isFinite(r.bytesReceived))
+      total += r.bytesReceived;
+  }
+  return total;
+}

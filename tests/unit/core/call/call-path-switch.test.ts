@@ -1,0 +1,295 @@
+// The path switch of an active call (core/src/call/path-switch.ts): direct → relay as soon as direct RTP stalls
+// (or ICE / the peer connection says the path is gone), relay → direct led by the caller once both sides
+// receive direct media again, with epochs so both sides always end on the same path, and a back-off so a
+// flaky path does not flap. Pure: driven with getStats samples and reports on a fake clock.
+import { describe, expect, it } from 'vitest';
+import {
+  inboundRtpBytes,
+  PathSwitch,
+  type MediaPath,
+  type PathDecision,
+  type PathReport,
+} from '../../../../core/src/call/path-switch.js';
+
+const STALL = 700;
+const RECOVER = 1_500;
+const STEP = 200;
+
+/** A side with a clock and a byte counter; `flow` says whether its direct RTP arrives. */
+class Side {
+  readonly sw: PathSwitch;
+  now = 0;
+  bytes = 0;
+  flow = true;
+  iceUp = true;
+  readonly moves: Array<MediaPath> = [];
+  readonly outbox: PathReport[] = [];
+  constructor(role: 'caller' | 'callee') {
+    this.sw = new PathSwitch({ role, stallMs: STALL, recoverMs: RECOVER, maxRecoverMs: 6_000, flapWindowMs: 10_000 });
+  }
+  take(d: PathDecision): PathDecision {
+    if (d.move) this.moves.push(d.move);
+    if (d.report) this.outbox.push(this.sw.report()!);
+    return d;
+  }
+  tick(ms = STEP): PathDecision {
+    this.now += ms;
+    if (this.flow) this.bytes += 1_000;
+    return this.take(this.sw.sample({ at: this.now, inboundBytes: this.bytes, iceUp: this.iceUp }));
+  }
+  /** Samples every STEP for `ms`. */
+  run(ms: number): void {
+    for (let t = 0; t < ms; t += STEP) this.tick();
+  }
+  connect(): void {
+    this.take(this.sw.directConnected(this.now));
+    this.tick();
+  }
+}
+
+/** Delivers every queued report between two sides (in order), until quiet. */
+function exchange(a: Side, b: Side): void {
+  for (let round = 0; round < 10 && (a.outbox.length > 0 || b.outbox.length > 0); round++) {
+    for (const r of a.outbox.splice(0)) b.take(b.sw.peer(r, b.now));
+    for (const r of b.outbox.splice(0)) a.take(a.sw.peer(r, a.now));
+  }
+}
+
+/** Both sides advance together, exchanging reports after every sample. */
+function together(a: Side, b: Side, ms: number): void {
+  for (let t = 0; t < ms; t += STEP) {
+    a.tick();
+    b.tick();
+    exchange(a, b);
+  }
+}
+
+describe('call path switch', () => {
+  it('starts on direct when direct connects, stays while its RTP flows, and moves to the relay once it stalls for stallMs', () => {
+    const s = new Side('caller');
+    s.connect();
+    expect(s.sw.path).toBe('direct');
+    expect(s.moves).toEqual(['direct']);
+    s.run(5_000);
+    expect(s.sw.path).toBe('direct');
+    s.flow = false;
+    s.tick(); // 200 ms without a byte
+    s.tick(); // 400
+    s.tick(); // 600
+    expect(s.sw.path).toBe('direct');
+    const d = s.tick(); // 800 ≥ 700
+    expect(d).toEqual({ move: 'relay', report: true });
+    expect(s.sw.path).toBe('relay');
+    expect(s.sw.lastReason).toBe('stall');
+    expect(s.outbox.at(-1)).toEqual({ path: 'relay', epoch: 1, directOk: false });
+  });
+
+  it('a late getStats sample that still shows growth does not count as a stall', () => {
+    const s = new Side('callee');
+    s.connect();
+    s.tick(1_500); // the machine was busy: one sample 1.5 s later, bytes grew meanwhile
+    expect(s.sw.path).toBe('direct');
+  });
+
+  it('moves to the relay at once when ICE drops the path or the direct peer connection is lost', () => {
+    const a = new Side('caller');
+    a.connect();
+    expect(a.take(a.sw.iceDown(a.now))).toEqual({ move: 'relay', report: true });
+    expect(a.sw.lastReason).toBe('ice');
+    const b = new Side('callee');
+    b.connect();
+    expect(b.take(b.sw.directLost(b.now)).move).toBe('relay');
+    expect(b.sw.directAlive).toBe(false);
+    // Without a direct peer connection, nothing it samples can bring the call back.
+    b.run(5_000);
+    expect(b.sw.path).toBe('relay');
+  });
+
+  it('head start over, or the direct attempt failing before it connected, starts the call on the relay', () => {
+    const a = new Side('caller');
+    expect(a.take(a.sw.headStartOver(a.now))).toEqual({ move: 'relay', report: true });
+    expect(a.sw.report()).toEqual({ path: 'relay', epoch: 1, directOk: false });
+    // Direct connecting later does not move by itself: its RTP must flow first (and the caller leads).
+    expect(a.take(a.sw.directConnected(a.now)).move).toBeNull();
+    const b = new Side('callee');
+    expect(b.take(b.sw.directLost(b.now)).move).toBe('relay');
+  });
+
+  it('the caller moves back to direct only when its own direct media flowed for recoverMs and the callee reported the same', () => {
+    const a = new Side('caller');
+    a.connect();
+    a.flow = false;
+    a.run(1_000);
+    expect(a.sw.path).toBe('relay');
+    a.outbox.length = 0;
+    a.flow = true;
+    a.run(RECOVER - STEP);
+    expect(a.sw.directOk).toBe(false);
+    a.run(2 * STEP);
+    expect(a.sw.directOk).toBe(true);
+    expect(a.outbox).toEqual([{ path: 'relay', epoch: 1, directOk: true }]);
+    expect(a.sw.path).toBe('relay'); // not before the callee sees direct media too
+    a.run(3_000);
+    expect(a.sw.path).toBe('relay');
+    expect(a.take(a.sw.peer({ path: 'relay', epoch: 1, directOk: true }, a.now))).toEqual({
+      move: 'direct',
+      report: true,
+    });
+    expect(a.sw.report()).toEqual({ path: 'direct', epoch: 2, directOk: true });
+    expect(a.sw.lastReason).toBe('recovered');
+  });
+
+  it('the callee never moves back by itself; it follows the caller', () => {
+    const b = new Side('callee');
+    b.connect();
+    b.take(b.sw.iceDown(b.now));
+    b.run(5_000);
+    b.take(b.sw.peer({ path: 'relay', epoch: 1, directOk: true }, b.now));
+    b.run(1_000);
+    expect(b.sw.directOk).toBe(true);
+    expect(b.sw.path).toBe('relay');
+    expect(b.take(b.sw.peer({ path: 'direct', epoch: 2, directOk: true }, b.now)).move).toBe('direct');
+    expect(b.sw.epoch).toBe(2);
+  });
+
+  it('ignores stale reports, and a callee claiming to have moved back to direct', () => {
+    const a = new Side('caller');
+    a.connect();
+    a.take(a.sw.iceDown(a.now)); // epoch 1
+    a.take(a.sw.peer({ path: 'relay', epoch: 1, directOk: false }, a.now));
+    a.flow = true;
+    a.run(2_000);
+    // A 'direct' of epoch 0 (before the move): stale, nothing changes.
+    expect(a.take(a.sw.peer({ path: 'direct', epoch: 0, directOk: true }, a.now))).toEqual({
+      move: null,
+      report: false,
+    });
+    // Only the caller leads back to direct.
+    expect(a.take(a.sw.peer({ path: 'direct', epoch: 5, directOk: true }, a.now)).move).toBeNull();
+    expect(a.sw.path).toBe('relay');
+    expect(a.sw.epoch).toBe(1);
+  });
+
+  it('two moves of the same epoch to different paths end on the relay on both sides', () => {
+    const a = new Side('caller');
+    const b = new Side('callee');
+    a.connect();
+    b.connect();
+    // Both on relay (epoch 1), both see direct again.
+    a.take(a.sw.iceDown(a.now));
+    b.take(b.sw.iceDown(b.now));
+    exchange(a, b);
+    together(a, b, 400);
+    // The caller moved back to direct (epoch 2) while the callee, its direct stalling, moved to the relay
+    // (epoch 2 too): reports cross.
+    const aDirect: PathReport = { path: 'direct', epoch: 2, directOk: true };
+    const bRelay: PathReport = { path: 'relay', epoch: 2, directOk: false };
+    const fresh = new Side('caller');
+    fresh.connect();
+    fresh.take(fresh.sw.iceDown(fresh.now));
+    fresh.take(fresh.sw.peer({ path: 'relay', epoch: 1, directOk: true }, fresh.now));
+    fresh.run(RECOVER + 2 * STEP); // moves to direct, epoch 2
+    expect(fresh.sw.report()).toEqual(aDirect);
+    expect(fresh.take(fresh.sw.peer(bRelay, fresh.now)).move).toBe('relay');
+    expect(fresh.sw.report()).toMatchObject({ path: 'relay', epoch: 3 });
+    // The callee, on the relay at epoch 2, ignores the crossing 'direct' of epoch 2 and follows epoch 3.
+    const callee = new Side('callee');
+    callee.connect();
+    callee.take(callee.sw.iceDown(callee.now));
+    callee.take(callee.sw.peer({ path: 'direct', epoch: 2, directOk: true }, callee.now)); // epoch 2: follows direct
+    callee.take(callee.sw.iceDown(callee.now)); // and stalls at once: relay, epoch 3
+    expect(callee.sw.path).toBe('relay');
+    expect(callee.take(callee.sw.peer(fresh.sw.report()!, callee.now)).move).toBeNull();
+    expect(callee.sw.path).toBe('relay');
+  });
+
+  it('two sides: a UDP block moves both to the relay, unblocking moves both back to direct', () => {
+    const a = new Side('caller');
+    const b = new Side('callee');
+    a.connect();
+    b.connect();
+    together(a, b, 3_000);
+    expect([a.sw.path, b.sw.path]).toEqual(['direct', 'direct']);
+    a.flow = b.flow = false;
+    together(a, b, 1_000);
+    expect([a.sw.path, b.sw.path]).toEqual(['relay', 'relay']);
+    together(a, b, 10_000);
+    expect([a.sw.path, b.sw.path]).toEqual(['relay', 'relay']);
+    a.flow = b.flow = true;
+    together(a, b, RECOVER + 3 * STEP);
+    expect([a.sw.path, b.sw.path]).toEqual(['direct', 'direct']);
+    expect(a.sw.epoch).toBe(b.sw.epoch);
+    expect(a.moves).toEqual(['direct', 'relay', 'direct']);
+    expect(b.moves).toEqual(['direct', 'relay', 'direct']);
+  });
+
+  it('two sides: when only the callee stops receiving direct media, both go to the relay and stay until it recovers', () => {
+    const a = new Side('caller');
+    const b = new Side('callee');
+    a.connect();
+    b.connect();
+    b.flow = false; // one direction lost
+    together(a, b, 1_000);
+    expect([a.sw.path, b.sw.path]).toEqual(['relay', 'relay']);
+    together(a, b, 8_000); // the caller receives direct fine, the callee does not: no move back
+    expect([a.sw.path, b.sw.path]).toEqual(['relay', 'relay']);
+    expect(a.sw.directOk).toBe(true);
+    b.flow = true;
+    together(a, b, RECOVER + 3 * STEP);
+    expect([a.sw.path, b.sw.path]).toEqual(['direct', 'direct']);
+  });
+
+  it('a path that breaks again soon after the move back needs longer before the next move back (bounded)', () => {
+    const a = new Side('caller');
+    const b = new Side('callee');
+    a.connect();
+    b.connect();
+    const flap = (): void => {
+      a.flow = b.flow = false;
+      together(a, b, 1_000);
+      a.flow = b.flow = true;
+    };
+    flap();
+    expect(a.sw.recoverMs).toBe(RECOVER);
+    together(a, b, RECOVER + 3 * STEP);
+    expect(a.sw.path).toBe('direct');
+    flap(); // broke again within the flap window
+    expect(a.sw.recoverMs).toBe(2 * RECOVER);
+    together(a, b, RECOVER + 3 * STEP);
+    expect(a.sw.path).toBe('relay'); // not yet
+    together(a, b, RECOVER);
+    expect(a.sw.path).toBe('direct');
+    for (let i = 0; i < 5; i++) {
+      flap();
+      together(a, b, 7_000);
+    }
+    expect(a.sw.recoverMs).toBe(6_000); // maxRecoverMs
+    expect([a.sw.path, b.sw.path]).toEqual(['direct', 'direct']);
+  });
+
+  it('when the relay link dies, the call goes back to direct if direct media flows, else stays for the bound', () => {
+    const a = new Side('caller');
+    a.connect();
+    a.take(a.sw.iceDown(a.now));
+    a.run(1_000); // direct flows again (not yet long enough to move back)
+    expect(a.take(a.sw.relayLost(a.now)).move).toBe('direct');
+    const b = new Side('callee');
+    b.connect();
+    b.flow = false;
+    b.run(1_000);
+    expect(b.sw.path).toBe('relay');
+    expect(b.take(b.sw.relayLost(b.now)).move).toBeNull();
+  });
+
+  it('reads RTP bytes from inbound-rtp records only', () => {
+    expect(
+      inboundRtpBytes([
+        { type: 'inbound-rtp', kind: 'audio', bytesReceived: 1_000 },
+        { type: 'inbound-rtp', kind: 'video', bytesReceived: 50_000 },
+        { type: 'outbound-rtp', bytesSent: 9_999 },
+        { type: 'candidate-pair', bytesReceived: 77_777 },
+        { type: 'inbound-rtp', bytesReceived: 'x' },
+      ]),
+    ).toBe(51_000);
+  });
+});
