@@ -171,17 +171,8 @@ describe('call path switch', () => {
   });
 
   it('two moves of the same epoch to different paths end on the relay on both sides', () => {
-    const a = new Side('caller');
-    const b = new Side('callee');
-    a.connect();
-    b.connect();
-    // Both on relay (epoch 1), both see direct again.
-    a.take(a.sw.iceDown(a.now));
-    b.take(b.sw.iceDown(b.now));
-    exchange(a, b);
-    together(a, b, 400);
-    // The caller moved back to direct (epoch 2) while the callee, its direct stalling, moved to the relay
-    // (epoch 2 too): reports cross.
+    // The caller moved back to direct (epoch 2) while the callee, its direct stalling again, moved to the
+    // relay (epoch 2 too): their reports cross.
     const aDirect: PathReport = { path: 'direct', epoch: 2, directOk: true };
     const bRelay: PathReport = { path: 'relay', epoch: 2, directOk: false };
     const fresh = new Side('caller');

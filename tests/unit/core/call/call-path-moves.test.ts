@@ -1,0 +1,291 @@
+// A call moving its media between direct and the relay mid-call, through the real call engine (CallManager,
+// sealed call signals, the relay channel's key agreement, RelayMediaLink) with doubles where real WebRTC and
+// WebCodecs are not the point: a simple-peer double whose getStats counts inbound RTP bytes while its
+// "network" is up, an in-memory relay channel and a media engine double. Real WebRTC: tests/e2e/call-relay.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHANNEL_HEADER_BYTES } from '../../../../signaling/protocol/index.js';
+import {
+  CallManager,
+  type Call,
+  type CallState,
+  type StreamLike,
+  type TrackLike,
+} from '../../../../core/src/call/index.js';
+import type { MediaFrame } from '../../../../core/src/call/relay-media/frame.js';
+import {
+  emptyRelayMediaStats,
+  type RelayMediaEngine,
+  type RelayMediaPipeline,
+  type RelayMediaStartOptions,
+} from '../../../../core/src/call/relay-media/pipeline.js';
+import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { SimplePeerConstructor } from '../../../../core/src/platform/rtc.js';
+import { RelayChannelSocket, type ChannelHost } from '../../../../core/src/relay/channel.js';
+import { Emitter } from '../../../../core/src/util/emitter.js';
+import { RelayHub } from './relay-double.js';
+
+class FakeTrack implements TrackLike {
+  enabled = true;
+  readonly id = Math.random().toString(36).slice(2);
+  constructor(readonly kind: 'audio' | 'video') {}
+  stop(): void {}
+}
+class FakeStream implements StreamLike {
+  readonly id: string;
+  readonly tracks: FakeTrack[];
+  constructor(label: string) {
+    this.id = label;
+    this.tracks = [new FakeTrack('audio'), new FakeTrack('video')];
+  }
+  getTracks(): FakeTrack[] {
+    return [...this.tracks];
+  }
+  getAudioTracks(): FakeTrack[] {
+    return this.tracks.filter((t) => t.kind === 'audio');
+  }
+  getVideoTracks(): FakeTrack[] {
+    return this.tracks.filter((t) => t.kind === 'video');
+  }
+}
+
+/** The direct path between the two peers: RTP bytes arrive while it is up. */
+const net = { up: true };
+
+const FP = Array.from({ length: 32 }, (_, i) => (i % 16).toString(16).toUpperCase().padStart(2, '0')).join(':');
+const sdp = (type: string) =>
+  `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=${type}\r\nt=0 0\r\na=fingerprint:sha-256 ${FP}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n`;
+
+/** simple-peer double: offer/answer with a fingerprint, 'connect' and a remote stream once described. */
+class FakePeer {
+  readonly events = new Emitter<Record<string, unknown>>();
+  destroyed = false;
+  bytes = 0;
+  readonly _pc = {
+    iceConnectionState: 'new',
+    getStats: () => {
+      if (net.up) this.bytes += 2_000;
+      return Promise.resolve([{ type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes }]);
+    },
+  };
+  constructor(readonly opts: { initiator: boolean }) {
+    if (opts.initiator) setTimeout(() => this.events.emit('signal', { type: 'offer', sdp: sdp('offer') }), 0);
+  }
+  on(event: string, listener: (...args: unknown[]) => void): void {
+    this.events.on(event, listener as (v: unknown) => void);
+  }
+  addTrack(): void {}
+  replaceTrack(): void {}
+  signal(data: { type?: string }): void {
+    if (this.destroyed) return;
+    if (data.type === 'offer') this.events.emit('signal', { type: 'answer', sdp: sdp('answer') });
+    if (data.type === 'offer' || data.type === 'answer') {
+      setTimeout(() => {
+        this._pc.iceConnectionState = 'connected';
+        this.events.emit('iceStateChange', 'connected');
+        this.events.emit('connect', undefined);
+        this.events.emit('stream', new FakeStream(`direct-${this.opts.initiator ? 'at-caller' : 'at-callee'}`));
+      }, 0);
+    }
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+/** An in-memory relay: channels pair when both sides open the same tag. */
+class MemoryHost implements ChannelHost {
+  other!: MemoryHost;
+  socket!: RelayChannelSocket;
+  bufferedAmount = 0;
+  sendFrame(_channel: number, payload: Uint8Array): void {
+    const p = payload.slice();
+    setImmediate(() => this.other.socket.deliver(p));
+  }
+  sendFramed(channel: number, frame: Uint8Array): void {
+    this.sendFrame(channel, frame.subarray(CHANNEL_HEADER_BYTES));
+  }
+  closeChannel(): void {
+    setImmediate(() => this.other.socket.closedByRelay('closed by peer'));
+  }
+}
+const pendingOpens = new Map<string, (s: RelayChannelSocket) => void>();
+const openedTags: string[] = [];
+function openChannel(me: string) {
+  return (to: string, tag: string): Promise<RelayChannelSocket> =>
+    new Promise((resolve) => {
+      openedTags.push(`${me.slice(0, 4)}:${tag}`);
+      const match = pendingOpens.get(`${to}>${me}>${tag}`);
+      if (!match) {
+        pendingOpens.set(`${me}>${to}>${tag}`, resolve);
+        return;
+      }
+      pendingOpens.delete(`${to}>${me}>${tag}`);
+      const a = new MemoryHost();
+      const b = new MemoryHost();
+      a.other = b;
+      b.other = a;
+      a.socket = new RelayChannelSocket(a, 1, to, tag);
+      b.socket = new RelayChannelSocket(b, 1, me, tag);
+      match(b.socket);
+      resolve(a.socket);
+    });
+}
+
+/** The media engine double: one "frame" from each start, and it records its pipelines. */
+class FakeEngine implements RelayMediaEngine<FakeStream> {
+  readonly pipelines: Array<{ closed: boolean; delivered: MediaFrame[]; remoteStream: FakeStream }> = [];
+  start(options: RelayMediaStartOptions): RelayMediaPipeline<FakeStream> {
+    const p = {
+      closed: false,
+      delivered: [] as MediaFrame[],
+      remoteStream: new FakeStream(`relay-${this.pipelines.length}`),
+    };
+    this.pipelines.push(p);
+    let keyed = false;
+    return {
+      remoteStream: p.remoteStream,
+      deliver: (f) => p.delivered.push(f),
+      control: () => {},
+      keyFrame: () => {
+        if (keyed) return;
+        keyed = true;
+        setTimeout(() =>
+          options.onFrame({
+            track: 'video',
+            key: true,
+            layer: 0,
+            channels: 0,
+            timestampUs: 0,
+            captureMs: Date.now(),
+            payload: Uint8Array.of(1, 2, 3),
+          }),
+        );
+      },
+      replaceTrack: () => {},
+      stats: () => emptyRelayMediaStats(),
+      close: () => {
+        p.closed = true;
+      },
+    };
+  }
+  get live(): number {
+    return this.pipelines.filter((p) => !p.closed).length;
+  }
+}
+
+let alice: IdentityKeyPair;
+let bob: IdentityKeyPair;
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([
+    generateIdentityKeyPair({ extractable: false }),
+    generateIdentityKeyPair({ extractable: false }),
+  ]);
+});
+
+const managers: CallManager<FakeStream>[] = [];
+afterEach(() => {
+  for (const m of managers.splice(0)) m.close();
+  net.up = true;
+  pendingOpens.clear();
+  openedTags.length = 0;
+});
+
+function party(hub: RelayHub, me: IdentityKeyPair, other: IdentityKeyPair, engine: FakeEngine) {
+  const calls = new CallManager<FakeStream>({
+    relay: hub.endpoint(me.id),
+    identity: me,
+    contactKey: (id) => (id === other.id ? other.publicKey : undefined),
+    contactName: () => 'contact',
+    SimplePeer: FakePeer as unknown as SimplePeerConstructor,
+    relayMedia: { engine: engine as unknown as RelayMediaEngine, openChannel: openChannel(me.id) },
+    timeouts: { relayHeadStartMs: 60_000, reconnectMs: 20_000 },
+    stopTracksOnEnd: false,
+  });
+  managers.push(calls);
+  return calls;
+}
+
+/** Resolves when `check` holds, re-checked at every event of the call. */
+function when(call: Call<FakeStream>, check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const offs: Array<() => void> = [];
+    const done = (error?: Error) => {
+      clearTimeout(bound);
+      clearInterval(poll);
+      for (const off of offs) off();
+      if (error) reject(error);
+      else resolve();
+    };
+    const test = () => {
+      if (check()) done();
+    };
+    const bound = setTimeout(() => done(new Error(`timed out waiting for ${what}`)), ms);
+    // The path moves on getStats samples (every 200 ms): re-check on the call's events and on that cadence.
+    const poll = setInterval(test, 50);
+    offs.push(call.on('remote-stream', test), call.on('state', test));
+  });
+}
+
+describe('a call moving between direct and the relay', () => {
+  it('direct → relay when direct RTP stalls, relay → direct when it flows again; remote streams follow, the call stays up', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA);
+    const b = party(hub, bob, alice, engineB);
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    const streamsAtA: string[] = [];
+    callA.on('remote-stream', (s) => streamsAtA.push(s.id));
+
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    expect(callA.remoteStream?.id).toBe('direct-at-caller');
+    expect(callB.remoteStream?.id).toBe('direct-at-callee');
+    const states: CallState[] = [];
+    for (const c of [callA, callB]) c.on('state', (e) => states.push(e.state));
+    // The relay channel was made ready beside direct, idle: no media pipeline runs.
+    expect(openedTags.length).toBe(2);
+    expect(engineA.pipelines).toHaveLength(0);
+
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
+    expect((await callA.stats()).path).toBe('relay');
+    // Media crosses the relay channel (each side's key frame reached the other's pipeline).
+    await when(
+      callA,
+      () => engineA.pipelines[0]!.delivered.length > 0 && engineB.pipelines[0]!.delivered.length > 0,
+      'relay frames',
+    );
+    expect(openedTags.length).toBe(2); // the ready channel was used, none opened for the move
+
+    net.up = true;
+    await when(
+      callA,
+      () => callA.remoteStream?.id === 'direct-at-caller' && callB.remoteStream?.id === 'direct-at-callee',
+      'direct again',
+    );
+    // The relay encoders stopped on both sides, and a fresh channel is made ready for a next move.
+    await when(callA, () => engineA.live === 0 && engineB.live === 0, 'relay pipelines closed');
+    await when(callA, () => openedTags.length === 4, 'next relay channel');
+    expect(openedTags.filter((t) => t.endsWith('.1'))).toHaveLength(2);
+    expect((await callA.stats()).path).not.toBe('relay');
+    expect(streamsAtA).toEqual(['direct-at-caller', 'relay-0', 'direct-at-caller']);
+
+    // And again: the second move uses the next channel.
+    net.up = false;
+    await when(
+      callA,
+      () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1',
+      'relay again',
+    );
+
+    expect(states.filter((s) => s !== 'active' && s !== 'reconnecting')).toEqual([]);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    callA.hangup();
+    await when(callB, () => callB.state === 'ended', 'ended');
+    expect(callB.end?.code).toBe('remote-hangup');
+  }, 30_000);
+});
