@@ -30,7 +30,7 @@ describe('calls through TURN with credentials from the relay', () => {
   let relay: RelayHost | null = null;
   let wrongRelay: RelayHost | null = null;
 
-  /** coturn (use-auth-secret) in the turn host, started once for the file. */
+  /** coturn (use-auth-secret) in the turn host, started once for the file; its UDP URL. */
   async function coturn(): Promise<string> {
     const { turn: T } = bed().hosts;
     if (!turn) {
@@ -44,10 +44,11 @@ describe('calls through TURN with credentials from the relay', () => {
     return `turn:${T.address}:${TURN_PORT}?transport=udp`;
   }
 
-  /** The relay handing out credentials made with coturn's secret. */
+  /** The relay handing out credentials made with coturn's secret, for TURN over UDP and over TCP. */
   async function goodRelay(): Promise<RelayHost> {
-    const url = await coturn();
-    relay ??= await RelayHost.start(bed().hosts.relay, RELAY_PORT, { turn: { urls: [url], secret: SECRET } });
+    const udp = await coturn();
+    const tcp = udp.replace('transport=udp', 'transport=tcp');
+    relay ??= await RelayHost.start(bed().hosts.relay, RELAY_PORT, { turn: { urls: [udp, tcp], secret: SECRET } });
     return relay;
   }
 
@@ -73,6 +74,33 @@ describe('calls through TURN with credentials from the relay', () => {
       console.log(`[call] via relay-provided TURN: stats at Alice ${JSON.stringify(sa)}`);
       expect(sa).toMatchObject({ path: 'turn', localCandidateType: 'relay' });
       expect(sb.path).toBe('turn');
+      await alice.command({ type: 'hangup' });
+      expect(await bob.finished()).toMatchObject({ state: 'ended', end: { code: 'remote-hangup' } });
+    } finally {
+      await A.unblock();
+    }
+  });
+
+  it('all UDP blocked in one host: the call reaches TURN over TCP on the same credentials', async () => {
+    const { a: A, b: B } = bed().hosts;
+    const relay = await goodRelay();
+    // Alice has TCP to the relay and to the TURN server, and no UDP at all.
+    await A.blockAllExcept({ tcpPorts: [RELAY_PORT, TURN_PORT] });
+    try {
+      const [alice, bob] = await Promise.all([
+        CallPeer.start(A, 'Alice', { relayUrl: relay.url }),
+        CallPeer.start(B, 'Bob', { relayUrl: relay.url }),
+      ]);
+      running.push(alice, bob);
+      await CallEndpoint.befriend(alice, bob);
+      await alice.command({ type: 'call', to: bob.id, video: false });
+      await bob.next('incoming');
+      await bob.command({ type: 'accept', video: false });
+      await Promise.all([alice.reach('active'), bob.reach('active')]);
+      expect((await bob.media(0, 48_000)).timedOut).toBe(false);
+      const sa = await alice.stats();
+      console.log(`[call] via relay-provided TURN over TCP: stats at Alice ${JSON.stringify(sa)}`);
+      expect(sa).toMatchObject({ path: 'turn', localCandidateType: 'relay' });
       await alice.command({ type: 'hangup' });
       expect(await bob.finished()).toMatchObject({ state: 'ended', end: { code: 'remote-hangup' } });
     } finally {
