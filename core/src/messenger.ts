@@ -161,7 +161,7 @@ export class Messenger {
               openChannel: (to: string, tag: string) => {
                 const relay = this.#relayFor(to);
                 return relay
-                  ? relay.openChannel(to, tag)
+                  ? relay.openChannel(to, tag, { priority: 'media' })
                   : Promise.reject(new RelayError('closed', 'No relay is configured to reach this contact.'));
               },
             },

@@ -3,7 +3,8 @@
 //  - reconnects with capped exponential backoff and jitter, resubscribes presence after each reconnect;
 //  - queues outgoing signals and channel opens while reconnecting (bounded; each one resolves or fails);
 //  - every relay message is validated with ServerMessageSchema before use.
-// Signal confirmations live in confirmations.ts, the channels multiplexed on the socket in channel-mux.ts.
+// Signal confirmations live in confirmations.ts, the channels multiplexed on the socket in channel-mux.ts,
+// call media's own second connection in media-lane.ts.
 import {
   CloseCode,
   ErrorCode,
@@ -29,6 +30,7 @@ import { Emitter } from '../util/emitter.js';
 import type { RelayChannelSocket } from './channel.js';
 import { ChannelMux } from './channel-mux.js';
 import { SignalConfirmations } from './confirmations.js';
+import { MediaLane, type MediaLaneOptions } from './media-lane.js';
 import { RelayError } from './errors.js';
 import { RelayTurnCredentials } from './turn.js';
 import { relayHostOf } from './url.js';
@@ -56,6 +58,19 @@ export interface RelayClientOptions {
   keepaliveMs?: number;
   /** bufferedAmount at or below which channels get 'drain'. Default 256 KiB. */
   lowWaterBytes?: number;
+  /**
+   * Media channels (openChannel with priority 'media') on a connection of their own, so they never queue
+   * behind file bytes (media-lane.ts). Default on; false puts them on the one connection like any channel.
+   */
+  mediaLane?: boolean | Partial<MediaLaneOptions>;
+}
+
+export interface OpenChannelOptions {
+  /**
+   * 'media': realtime frames that must not wait behind bulk data (a call's media); carried by the client's
+   * media connection when it has one. Default 'bulk': the main connection.
+   */
+  priority?: 'media' | 'bulk';
 }
 
 export interface RelayClientEvents {
@@ -90,6 +105,7 @@ export class RelayClient {
   readonly #keepaliveMs: number;
   readonly #confirmations: SignalConfirmations;
   readonly #mux: ChannelMux;
+  readonly #mediaLane: MediaLane | null;
 
   #ws: WebSocketLike | null = null;
   #state: RelayState = 'offline';
@@ -134,6 +150,18 @@ export class RelayClient {
       { lowWaterBytes: options.lowWaterBytes ?? 256 * 1024, openTimeoutMs: options.channelOpenTimeoutMs ?? 30_000 },
     );
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'relay client listener threw');
+    const lane = options.mediaLane ?? true;
+    this.#mediaLane =
+      lane === false
+        ? null
+        : new MediaLane(
+            // The lane is a client of its own (auth, keepalive, reconnect) watching only the contacts it opens
+            // channels to; the presence, signals and mail the relay also hands it (it delivers those to every
+            // connection of an identity) reach the main connection too, so nobody listens to them here.
+            () => new RelayClient({ ...options, mediaLane: false }),
+            (id) => this.#subscriptions.get(id),
+            { connectTimeoutMs: 5_000, lingerMs: 10_000, ...(lane === true ? {} : lane) },
+          );
   }
 
   get state(): RelayState {
@@ -176,6 +204,7 @@ export class RelayClient {
 
   /** Skips the current backoff wait (e.g. the network came back). */
   reconnectNow(): void {
+    this.#mediaLane?.reconnectNow();
     if (this.#closed || !this.#started || this.#ws) return;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
@@ -186,6 +215,7 @@ export class RelayClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#mediaLane?.close();
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#turnTimer);
     this.#stopKeepalive();
@@ -264,9 +294,21 @@ export class RelayClient {
 
   /**
    * Asks the relay for a channel to `to` tagged `tag`; resolves when the peer asked for the same
-   * (to us, same tag) and the relay paired them. Fails with RelayError like signal().
+   * (to us, same tag) and the relay paired them. Fails with RelayError like signal(). The relay pairs by
+   * identity, so the two sides need not use the same kind of connection.
    */
-  openChannel(to: string, tag: string): Promise<RelayChannelSocket> {
+  openChannel(to: string, tag: string, options: OpenChannelOptions = {}): Promise<RelayChannelSocket> {
+    if (options.priority === 'media' && this.#mediaLane !== null && !this.#closed)
+      return this.#mediaLane.open(to, tag, () => this.#openOnMain(to, tag));
+    return this.#openOnMain(to, tag);
+  }
+
+  /** The media connection while one is up (diagnostics, tests). */
+  get mediaConnection(): RelayClient | null {
+    return this.#mediaLane?.client ?? null;
+  }
+
+  #openOnMain(to: string, tag: string): Promise<RelayChannelSocket> {
     const result = deferred<RelayChannelSocket>();
     this.#whenOnline(
       () => this.#mux.open(to, tag, result),

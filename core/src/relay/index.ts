@@ -1,4 +1,10 @@
-export { RelayClient, type RelayClientOptions, type RelayClientEvents, type RelaySigner } from './client.js';
+export {
+  RelayClient,
+  type OpenChannelOptions,
+  type RelayClientOptions,
+  type RelayClientEvents,
+  type RelaySigner,
+} from './client.js';
 export { RelayChannelSocket } from './channel.js';
 export { RelayError, isRelayError, type RelayErrorCode } from './errors.js';
 export { relayHostOf } from './url.js';
