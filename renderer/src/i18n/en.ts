@@ -192,6 +192,8 @@ export const en = {
   'settings.turn': 'TURN servers for calls',
   'settings.turnHint':
     'Calls go direct when they can. A TURN server carries them when a firewall blocks direct connections.',
+  'settings.turnFromRelay':
+    'Your relay provides a TURN server for calls: {urls}. Servers you add here are used as well.',
   'settings.turnN': 'Server {n}',
   'settings.turnUrls': 'URLs (turn:, turns: or stun:, separated by commas)',
   'settings.turnUsername': 'Username',

@@ -186,6 +186,7 @@ export const zh: Record<MessageKey, string> = {
   'settings.relayInvalid': '请输入以 ws:// 或 wss:// 开头的中继地址',
   'settings.turn': '通话用 TURN 服务器',
   'settings.turnHint': '通话会尽量直连。当防火墙阻止直连时，由 TURN 服务器转发。',
+  'settings.turnFromRelay': '你的中继为通话提供了 TURN 服务器：{urls}。你在这里添加的服务器也会使用。',
   'settings.turnN': '服务器 {n}',
   'settings.turnUrls': '地址（turn:、turns: 或 stun:，用逗号分隔）',
   'settings.turnUsername': '用户名',

@@ -39,6 +39,8 @@ export interface EngineLike {
   connect(contactId: IdentityId): void;
   pathOf(contactId: IdentityId): SessionPath;
   relayState(): { state: RelayState; url: string | null };
+  /** TURN servers our relays' operators provide for calls (valid credentials now); optional for test engines. */
+  relayTurnServers?(): Array<{ urls: string | string[] }>;
   on<K extends keyof MessengerEventMap>(event: K, listener: (value: MessengerEventMap[K]) => void): Unsubscribe;
   /** Audio/video calls. */
   readonly calls: CallManager;

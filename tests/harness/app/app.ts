@@ -50,11 +50,16 @@ export interface WebRelay {
   port: number;
 }
 
-export async function startWebRelay(host: Host, port = 8800 + Math.floor(Math.random() * 900)): Promise<WebRelay> {
+export async function startWebRelay(
+  host: Host,
+  port = 8800 + Math.floor(Math.random() * 900),
+  turn?: { urls: string[]; secret: string },
+): Promise<WebRelay> {
   const proc = host.spawnNode<{ type: string; url: string; httpUrl: string; port: number }>(RELAY_SCRIPT, [
     host.address,
     String(port),
     RENDERER_DIST,
+    ...(turn ? [JSON.stringify(turn)] : []),
   ]);
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, httpUrl: msg.httpUrl.endsWith('/') ? msg.httpUrl : `${msg.httpUrl}/`, port: msg.port };
