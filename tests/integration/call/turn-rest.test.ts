@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NodeProcess } from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
+import { turnCredential, turnUsername } from '../../../signaling/server/turn-credentials.js';
 import { CallEndpoint, CallPeer, RelayHost } from './peers/driver.js';
 
 const TURN_SCRIPT = fileURLToPath(new URL('./peers/turn-host.ts', import.meta.url));
@@ -150,6 +151,34 @@ describe('calls through TURN with credentials from the relay', () => {
       expect(endA).toMatchObject({ state: 'failed', end: { code: 'turn-unreachable' } });
       expect(endA.end?.message).toContain('TURN server gave no relay address');
       expect(endB).toMatchObject({ state: 'failed', end: { code: 'turn-unreachable' } });
+    } finally {
+      await A.unblock();
+    }
+  });
+
+  it('coturn refuses a credential whose expiry has passed (why clients drop expired ones): the call fails clearly', async () => {
+    const { a: A, b: B } = bed().hosts;
+    const relay = await goodRelay();
+    const url = await coturn();
+    // Made exactly as the relay makes them, with the right secret, but expired a minute ago; the clients get
+    // only these (not the relay's fresh ones).
+    const username = turnUsername(Math.floor(Date.now() / 1000) - 60, 'expired-test');
+    const expired = [{ urls: url, username, credential: turnCredential(SECRET, username) }];
+    await A.blockAllExcept({ tcpPorts: [RELAY_PORT], udpPorts: [TURN_PORT] });
+    try {
+      const timeouts = { connectMs: 6_000 };
+      const [alice, bob] = await Promise.all([
+        CallPeer.start(A, 'Alice', { relayUrl: relay.url, iceServers: expired, timeouts, relayTurn: false }),
+        CallPeer.start(B, 'Bob', { relayUrl: relay.url, iceServers: expired, timeouts, relayTurn: false }),
+      ]);
+      running.push(alice, bob);
+      await CallEndpoint.befriend(alice, bob);
+      await alice.command({ type: 'call', to: bob.id, video: false });
+      await bob.next('incoming');
+      await bob.command({ type: 'accept', video: false });
+      const endA = await alice.finished(20_000);
+      expect(endA).toMatchObject({ state: 'failed', end: { code: 'turn-unreachable' } });
+      expect(endA.end?.message).toContain('TURN server gave no relay address');
     } finally {
       await A.unblock();
     }

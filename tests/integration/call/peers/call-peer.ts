@@ -213,7 +213,7 @@ async function init(cmd: Extract<CallPeerCommand, { type: 'init' }>): Promise<vo
     contactName: (id) => contacts.get(id)?.name,
     wrtc,
     // As the Messenger does: the user's servers, then the TURN servers the relay provides, fresh at every call.
-    iceServers: () => mergeIceServers(cmd.iceServers ?? [], relay!.turnServers()),
+    iceServers: () => mergeIceServers(cmd.iceServers ?? [], cmd.relayTurn === false ? [] : relay!.turnServers()),
     ...(cmd.relayOnly ? { relayOnly: true } : {}),
     ...(cmd.timeouts ? { timeouts: cmd.timeouts } : {}),
   };

@@ -15,6 +15,8 @@ export const CallPeerCommand = z.discriminatedUnion('type', [
     relayUrl: z.string(),
     name: z.string(),
     iceServers: z.array(IceServerSchema).optional(),
+    /** Add the TURN servers the relay provides after `iceServers`, as the Messenger does. Default true. */
+    relayTurn: z.boolean().optional(),
     /** CallManagerOptions.relayOnly: TURN relay candidates only. */
     relayOnly: z.boolean().optional(),
     timeouts: z
