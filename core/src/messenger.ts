@@ -67,7 +67,10 @@ export interface MessengerOptions {
   logger?: Logger;
   /** Our relay URLs (used when the identity is created, and to override the stored ones if given). */
   relays?: string[];
-  /** STUN/TURN servers the user configured. Default none: never a public server. */
+  /**
+   * STUN/TURN servers the user configured. Default none: never a public server. Calls also use the TURN servers
+   * our relays' operators provide (relayTurnServers), after these; data sessions use only these.
+   */
   iceServers?: IceServer[];
   directHeadStartMs?: number;
   directStallMs?: number;
@@ -81,7 +84,8 @@ export interface MessengerOptions {
   directDisabled?: boolean;
   /**
    * Always use the relay (IP privacy): sessions never try a direct connection and calls use TURN relay
-   * candidates only, so no address of ours reaches a contact. Default false.
+   * candidates only (the user's TURN server or the relay's), so no address of ours reaches a contact.
+   * Default false.
    */
   relayOnly?: boolean;
   /** Sockets for the direct TCP path (Node: platform/node/src/tcp); unused when relayOnly. */
