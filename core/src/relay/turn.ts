@@ -5,8 +5,9 @@ import type { IceServer } from '../platform/rtc.js';
 
 /**
  * Credentials this close to their expiry (or within a quarter of a shorter lifetime) are no longer offered to
- * a new call: the TURN server checks the username's expiry on the allocation and may refuse its refreshes
- * once it has passed.
+ * a new call: the TURN server checks the username's expiry when an allocation is made (coturn keeps an
+ * existing allocation past it), and a call may gather candidates a little later, on a clock that differs
+ * from the relay's and the TURN server's.
  */
 export const TURN_EXPIRY_MARGIN_MS = 30_000;
 /** Ask for fresh credentials when this share of their lifetime has passed. */
