@@ -7,7 +7,7 @@ import { useWebWorld } from '../harness/app/web-world.js';
 const TURN_URL = 'turn:turn.parley.test:3478?transport=udp';
 const world = useWebWorld({
   users: ['a'],
-  relayTurn: { urls: [TURN_URL], secret: 'e2e-relay-turn-shared-secret' },
+  relayTurn: () => ({ urls: [TURN_URL], secret: 'e2e-relay-turn-shared-secret' }),
 });
 
 describe('web client: TURN from the relay', () => {

@@ -18,8 +18,8 @@ export interface WebWorldOptions<U extends string, E extends string> {
   launch?: () => LaunchChromiumOptions | Promise<LaunchChromiumOptions>;
   /** Open the app for the first two users under these names, as contacts of each other (closed afterwards). */
   pair?: [string, string];
-  /** The relay hands out TURN credentials for these URLs (RelayOptions.turn). */
-  relayTurn?: { urls: string[]; secret: string };
+  /** The relay hands out TURN credentials for these URLs (RelayOptions.turn); given the test bed's hosts. */
+  relayTurn?: (hosts: Testbed<U | E | 'relay'>['hosts']) => { urls: string[]; secret: string };
 }
 
 export interface WebWorld<U extends string, E extends string> {
@@ -44,7 +44,7 @@ export function useWebWorld<const U extends string, const E extends string = nev
   beforeAll(async () => {
     await buildRenderer();
     const hosts = bed().hosts;
-    relay = await startWebRelay(hosts.relay, undefined, options.relayTurn);
+    relay = await startWebRelay(hosts.relay, undefined, options.relayTurn?.(hosts));
     const extra = (await options.launch?.()) ?? {};
     const secureOrigins = [new URL(relay.httpUrl).origin, ...(extra.secureOrigins ?? [])];
     const launched = await Promise.all(
