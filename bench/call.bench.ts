@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { assertTestbedAvailable, createTestbed, type Testbed } from '../tests/testbed/index.js';
 import { AppUser, buildRenderer, introducedPair, startWebRelay } from '../tests/harness/app/app.js';
+import { fileDuringCallPhase } from './call-file-phase.js';
 
 const WINDOW_MS = Number(process.env.BENCH_CALL_WINDOW_MS ?? 10_000);
 
@@ -205,6 +206,9 @@ async function main(): Promise<void> {
     await hangUp(alice, bob);
     await b.unblock();
 
+    log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
+    const fileDuringCall = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay });
+
     if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
     const r = {
       relayFirstFrameMs,
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
       directAudioContinuity: Number(directAudioContinuity.toFixed(3)),
       relayPath: relaySamples.at(-1)?.path ?? null,
       directPath: directSamples.at(-1)?.path ?? null,
+      ...fileDuringCall,
       loadavg1: Number(loadavg()[0]!.toFixed(2)),
     };
     const rows: Array<[string, string, string]> = [
@@ -232,6 +237,11 @@ async function main(): Promise<void> {
       ['relay: audio continuity', String(r.relayAudioContinuity), '≥ 0.98'],
       ['300 kbit/s: latency p50 / p95 (ms)', `${r.throttledLatencyP50Ms} / ${r.throttledLatencyP95Ms}`, 'p95 ≤ 500'],
       ['300 kbit/s: decoded fps', String(r.throttledFps), ''],
+      [
+        'file during relay call: latency p95 (ms)',
+        `${r.fileDuringCallLatencyP95Ms} (before: ${r.fileDuringCallBaselineP95Ms})`,
+        '',
+      ],
       ['switch gap direct → relay (ms)', 'not built', '≤ 1000'],
       ['CPU cores per side, relay call', String(r.cpuCores), ''],
       ['direct: accept → first frame (ms)', String(r.directFirstFrameMs), ''],
