@@ -104,7 +104,7 @@ async function init(): Promise<void> {
     transferService = null;
     transfers.reset();
     if (!engine) return;
-    unbindCalls = bindCalls(engine.calls, call);
+    unbindCalls = bindCalls(engine.calls, call, (peerId) => app.callIncompatible(peerId));
     if (engine.transfers) {
       transferService = new TransferService(engine, engine.transfers, files.source, transfers, (m) =>
         app.toasts.error(m),

@@ -318,7 +318,10 @@ export const en = {
   'call.failure.turn-unreachable': 'the TURN server gave no relay address (check its address and password in Settings)',
   'call.failure.ice-failed': 'no network path between you, not even through the TURN server',
   'call.failure.dtls-failed': 'the encrypted media connection did not start',
-  'call.failure.tampered': 'the relay altered the call’s encryption fingerprint, so the call was refused',
+  'call.failure.tampered':
+    'the call’s signed, sealed setup was altered on the way (the relay may be tampering), so the call was refused',
+  'call.incompatible':
+    '{name} called with a Parley that cannot make calls with yours: one of you needs to update Parley',
   'call.failure.impersonation': 'the call was not signed by your contact’s key, so it was refused',
   'call.failure.connection-lost': 'the connection was lost',
   'call.failure.unsupported': 'calls are not supported here',

@@ -5,7 +5,15 @@ import type { CallControl, CallEvent, CallUiState } from '../state/call.svelte.j
 
 type BrowserCall = Call<MediaStream>;
 
-export function bindCalls(manager: CallManager, state: CallUiState): () => void {
+/**
+ * `onIncompatible`: a contact's Parley speaks another version of call signals (it rang us; no call is possible):
+ * the app tells the user who and that an update is needed.
+ */
+export function bindCalls(
+  manager: CallManager,
+  state: CallUiState,
+  onIncompatible: (peerId: string) => void = () => {},
+): () => void {
   // The engine is generic over its stream type; in the browser its streams are MediaStreams.
   const calls = manager as unknown as CallManager<MediaStream>;
   const byId = new Map<string, BrowserCall>();
@@ -62,6 +70,7 @@ export function bindCalls(manager: CallManager, state: CallUiState): () => void 
     );
   };
 
+  offs.push(calls.on('incompatible', ({ peerId }) => onIncompatible(peerId)));
   offs.push(
     calls.on('incoming', (call) => {
       follow(call);

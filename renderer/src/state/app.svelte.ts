@@ -196,6 +196,12 @@ export class AppState {
     this.toasts.error(e.message);
   }
 
+  /** A contact rang with a Parley whose calls cannot work with ours: say who, and that an update is needed. */
+  callIncompatible(contactId: string): void {
+    const c = this.contacts.find((x) => x.id === contactId);
+    this.toasts.error(t('call.incompatible', { name: c ? displayName(c) : contactId.slice(0, 8) }));
+  }
+
   private upsertContact(c: Contact): void {
     const i = this.contacts.findIndex((x) => x.id === c.id);
     const wasOnline = i >= 0 && this.contacts[i]!.online;
