@@ -74,6 +74,10 @@ interface Sample {
   targetKbps: number | null;
   lateFrames: number | null;
   playoutMs: number | null;
+  /** Relay only: cumulative audio played / underrun ms at Alice, and capture → stage times. */
+  playedMs: number | null;
+  underrunMs: number | null;
+  stages: Record<string, { p50: number; p95: number }> | null;
 }
 
 /** The stats panel every 2 s for `ms` (opened first). */
@@ -98,6 +102,9 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
           targetKbps: num(q('latency')?.getAttribute('data-target-kbps')),
           lateFrames: num(q('latency')?.getAttribute('data-late-frames')),
           playoutMs: num(q('latency')?.getAttribute('data-playout-ms')),
+          playedMs: num(q('latency')?.getAttribute('data-audio-played-ms')),
+          underrunMs: num(q('latency')?.getAttribute('data-audio-underrun-ms')),
+          stages: q('latency')?.getAttribute('data-stages') ? JSON.parse(q('latency').getAttribute('data-stages')) : null,
         };
       })()`)) as Sample,
     );
@@ -141,6 +148,26 @@ const median = (xs: number[]): number | null => {
 };
 const max = (xs: number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
 const nums = (xs: Array<number | null>): number[] => xs.filter((x): x is number => x !== null);
+
+/** Underrun share of the audio output between the first and last sample (silence inserted or output dry). */
+function underrunShare(samples: Sample[]): number | null {
+  const a = samples[0];
+  const b = samples.at(-1);
+  if (!a || !b || a.playedMs === null || b.playedMs === null || a.underrunMs === null || b.underrunMs === null)
+    return null;
+  const played = b.playedMs - a.playedMs;
+  const under = b.underrunMs - a.underrunMs;
+  return played + under > 0 ? Number((under / (played + under)).toFixed(4)) : null;
+}
+
+/** The stage breakdown of the last sample, one line: stage p50/p95. */
+function stageLine(samples: Sample[]): string {
+  const st = samples.at(-1)?.stages ?? {};
+  return Object.entries(st)
+    .sort((x, y) => x[1].p50 - y[1].p50)
+    .map(([k, v]) => `${k} ${v.p50}/${v.p95}`)
+    .join(', ');
+}
 
 async function main(): Promise<void> {
   await assertTestbedAvailable({ chromium: true });
@@ -210,15 +237,20 @@ async function main(): Promise<void> {
     const fileDuringCall = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay });
 
     if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
+    log(`relay stages (capture → stage, ms p50/p95): ${stageLine(relaySamples)}`);
+    log(`300 kbit/s stages: ${stageLine(throttled)}`);
     const r = {
       relayFirstFrameMs,
       relayLatencyP50Ms: median(nums(relaySamples.map((s) => s.p50))),
       relayLatencyP95Ms: max(nums(relaySamples.map((s) => s.p95))),
       relayFps: median(nums(relaySamples.map((s) => s.fps))),
       relayAudioContinuity: Number(relayAudioContinuity.toFixed(3)),
+      relayAudioUnderrun: underrunShare(relaySamples),
+      relayPlayoutMs: median(nums(relaySamples.map((s) => s.playoutMs))),
       throttledLatencyP50Ms: median(nums(throttled.map((s) => s.p50))),
       throttledLatencyP95Ms: max(nums(throttled.map((s) => s.p95))),
       throttledFps: median(nums(throttled.map((s) => s.fps))),
+      throttledAudioUnderrun: underrunShare(throttled),
       switchGapMs: null as number | null, // mid-call direct → relay switching is not built yet
       cpuCores: Number(cpuCores.toFixed(2)),
       directFirstFrameMs,
@@ -235,6 +267,8 @@ async function main(): Promise<void> {
       ['relay: latency p50 / p95 (ms)', `${r.relayLatencyP50Ms} / ${r.relayLatencyP95Ms}`, 'p95 ≤ 150'],
       ['relay: decoded fps', String(r.relayFps), ''],
       ['relay: audio continuity', String(r.relayAudioContinuity), '≥ 0.98'],
+      ['relay: audio underruns at playout', String(r.relayAudioUnderrun), '< 0.01'],
+      ['relay: playout delay (ms)', String(r.relayPlayoutMs), ''],
       ['300 kbit/s: latency p50 / p95 (ms)', `${r.throttledLatencyP50Ms} / ${r.throttledLatencyP95Ms}`, 'p95 ≤ 500'],
       ['300 kbit/s: decoded fps', String(r.throttledFps), ''],
       [

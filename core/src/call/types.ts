@@ -134,6 +134,13 @@ export interface RelayPathStats {
   audioSamplesDecoded: number;
   /** Malformed or duplicate media messages refused. */
   refused: number;
+  /** Audio playout, cumulative ms: played from decoded frames, and underruns (silence inserted, output dry). */
+  audioPlayedMs: number;
+  audioUnderrunMs: number;
+  /** The received audio plays out of a local RTCPeerConnection, so the echo canceller hears it. */
+  audioViaPeerConnection: boolean;
+  /** Capture → each stage of the relay media path, ms (p50/p95): where latency goes. */
+  stages: Record<string, { p50: number; p95: number }>;
 }
 
 export interface CallEvents<S extends StreamLike = StreamLike> {

@@ -7,7 +7,8 @@ import {
   type RelayMediaStats,
   type SendControl,
 } from '../../../core/src/call/relay-media/pipeline.js';
-import { PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
+import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
+import { CaptureClock, StageTimes } from '../../../core/src/call/relay-media/stages.js';
 import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
 
 interface WorkerScope {
@@ -24,8 +25,10 @@ const MAX_WIDTH = 640;
 const MAX_HEIGHT = 480;
 /** Captured frames waiting in the encoder beyond this are skipped (the CPU cannot keep up). */
 const MAX_ENCODE_QUEUE = 2;
-/** Capture times of frames in the encoder (timestamp → Date.now() at capture), bounded. */
+/** Capture times of frames in the encoder (timestamp → capture time), bounded. */
 const MAX_PENDING_CAPTURE = 64;
+/** Opus frames are 20 ms; silence is inserted in the same steps. */
+const AUDIO_FRAME_MS = 20;
 
 let control: SendControl = { bitrate: 600_000, scaleDown: 1, fps: FULL_FPS, audioOnly: false, pauseVideo: false };
 let wantKey = true;
@@ -37,6 +40,7 @@ let audioEncoder: AudioEncoder | null = null;
 let audioChannels = 1;
 let lastEncodedAt = -Infinity;
 const captureOf = new Map<number, number>();
+const captureClocks = { audio: new CaptureClock(), video: new CaptureClock() };
 
 let videoDecoder: VideoDecoder | null = null;
 let audioDecoder: AudioDecoder | null = null;
@@ -49,10 +53,16 @@ let lastKeyAsk = -Infinity;
 const receivedCapture = new Map<number, number>();
 const audioCapture = new Map<number, number>();
 const latencies: number[] = [];
+const stages = new StageTimes();
 /** The jitter buffer: audio is the clock, video is shown when due against it (core relay-media/playout.ts). */
 const clock = new PlayoutClock();
 const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(clock);
+const audioPlayout = new AudioPlayout<{ data: AudioData; captureMs: number }>(clock, { frameMs: AUDIO_FRAME_MS });
+/** The format of the audio last decoded (silence is made in it) and the output's next timestamp. */
+let audioFormat: { sampleRate: number; channels: number } | null = null;
+let audioOutTimestamp = 0;
 let videoTimer: ReturnType<typeof setTimeout> | undefined;
+let audioTimer: ReturnType<typeof setTimeout> | undefined;
 const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> = {};
 
 const stats: RelayMediaStats = emptyRelayMediaStats();
@@ -76,6 +86,7 @@ function sendChunk(
   chunk.copyTo(payload);
   const captureMs = captureOf.get(chunk.timestamp) ?? Date.now();
   if (track === 'video') captureOf.delete(chunk.timestamp);
+  stages.record(`${track}.encoded`, Date.now() - captureMs);
   const frame: WireFrame = {
     track,
     key: chunk.type === 'key',
@@ -142,8 +153,9 @@ function encodeVideo(frame: VideoFrame): void {
       (videoEncoder !== null && videoEncoder.encodeQueueSize > MAX_ENCODE_QUEUE);
     if (skip) return;
     lastEncodedAt = now;
+    const captureMs = captureClocks.video.stamp(frame.timestamp, Date.now());
     const encoder = ensureVideoEncoder(frame.displayWidth, frame.displayHeight);
-    captureOf.set(frame.timestamp, Date.now());
+    captureOf.set(frame.timestamp, captureMs);
     if (captureOf.size > MAX_PENDING_CAPTURE) captureOf.delete(captureOf.keys().next().value!);
     encoder.encode(frame, { keyFrame: wantKey });
     wantKey = false;
@@ -176,7 +188,8 @@ function encodeAudio(data: AudioData): void {
       } as AudioEncoderConfig);
       stats.audioCodec = 'opus';
     }
-    captureOf.set(data.timestamp, Date.now());
+    captureOf.set(data.timestamp, captureClocks.audio.stamp(data.timestamp, Date.now()));
+    if (captureOf.size > MAX_PENDING_CAPTURE) captureOf.delete(captureOf.keys().next().value!);
     audioEncoder.encode(data);
   } finally {
     data.close();
@@ -185,6 +198,7 @@ function encodeAudio(data: AudioData): void {
 
 async function pump(kind: 'audio' | 'video', readable: ReadableStream): Promise<void> {
   await readers[kind]?.cancel().catch(() => undefined);
+  captureClocks[kind].reset(); // a new device: a new timeline
   const reader = readable.getReader();
   readers[kind] = reader;
   for (;;) {
@@ -222,6 +236,7 @@ function ensureVideoDecoder(): VideoDecoder {
       stats.frameHeight = frame.displayHeight;
       const captureMs = receivedCapture.get(frame.timestamp) ?? Date.now();
       receivedCapture.delete(frame.timestamp);
+      stages.record('video.decoded', Date.now() - captureMs);
       for (const dropped of videoPlayout.push(captureMs, { frame, captureMs })) dropped.frame.close();
       scheduleVideo();
     },
@@ -243,10 +258,14 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
       stats.audioSamplesDecoded += data.numberOfFrames;
       const captureMs = audioCapture.get(data.timestamp);
       audioCapture.delete(data.timestamp);
-      const due = captureMs === undefined ? null : clock.dueAt(captureMs);
-      const wait = due === null ? 0 : due - Date.now();
-      if (wait > 1) setTimeout(() => playAudio(data), wait);
-      else playAudio(data);
+      if (captureMs === undefined) {
+        data.close(); // not a frame we delivered (cannot be placed on the clock)
+        return;
+      }
+      audioFormat = { sampleRate: data.sampleRate, channels: data.numberOfChannels };
+      const ms = (data.numberOfFrames * 1000) / data.sampleRate;
+      for (const dropped of audioPlayout.push(captureMs, ms, { data, captureMs })) dropped.data.close();
+      scheduleAudio();
     },
     error: () => {
       audioDecoder = null;
@@ -256,9 +275,41 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
   return audioDecoder;
 }
 
-function playAudio(data: AudioData): void {
+function writeAudio(data: AudioData): void {
   if (audioWriter && !closed) void audioWriter.write(data).catch(() => data.close());
   else data.close();
+}
+
+/** Silence of `ms` in the format last decoded: the output stays a continuous stream. */
+function silence(ms: number): AudioData | null {
+  if (!audioFormat) return null;
+  const frames = Math.max(1, Math.round((audioFormat.sampleRate * ms) / 1000));
+  return new AudioData({
+    format: 'f32-planar',
+    sampleRate: audioFormat.sampleRate,
+    numberOfChannels: audioFormat.channels,
+    numberOfFrames: frames,
+    timestamp: audioOutTimestamp,
+    data: new Float32Array(frames * audioFormat.channels),
+  });
+}
+
+/** Hands everything due to the audio output (silence for missing frames), then waits for the next due time. */
+function scheduleAudio(): void {
+  clearTimeout(audioTimer);
+  audioTimer = undefined;
+  if (closed) return;
+  const now = Date.now();
+  const { play, drop } = audioPlayout.take(now);
+  for (const d of drop) d.data.close();
+  for (const out of play) {
+    const data = out.frame ? out.frame.data : silence(out.ms);
+    if (out.frame) stages.record('audio.played', now - out.frame.captureMs);
+    audioOutTimestamp += Math.round(out.ms * 1000);
+    if (data) writeAudio(data);
+  }
+  const next = audioPlayout.nextDue();
+  if (next !== null) audioTimer = setTimeout(scheduleAudio, Math.max(0, next - now));
 }
 
 /** Shows the newest due video frame (late ones are dropped), then waits for the next one's due time. */
@@ -271,6 +322,7 @@ function scheduleVideo(): void {
   for (const l of late) l.frame.close();
   if (show) {
     stats.videoFramesShown++;
+    stages.record('video.shown', now - show.captureMs);
     latencies.push(now - show.captureMs);
     if (latencies.length > 120) latencies.shift();
     if (videoWriter) void videoWriter.write(show.frame).catch(() => show.frame.close());
@@ -284,6 +336,7 @@ function deliver(f: WireFrame): void {
   if (f.track === 'audio') {
     // Audio is the clock: video transits include encoding time (key frames take longer), audio's hardly any.
     clock.onArrival(f.captureMs, Date.now());
+    stages.record('audio.toWorker', Date.now() - f.captureMs);
     audioCapture.set(f.timestampUs, f.captureMs);
     if (audioCapture.size > MAX_PENDING_CAPTURE) audioCapture.delete(audioCapture.keys().next().value!);
     ensureAudioDecoder(f.channels).decode(
@@ -296,6 +349,7 @@ function deliver(f: WireFrame): void {
     return;
   }
   awaitingKey = false;
+  stages.record('video.toWorker', Date.now() - f.captureMs);
   const decoder = ensureVideoDecoder();
   receivedCapture.set(f.timestampUs, f.captureMs);
   if (receivedCapture.size > MAX_PENDING_CAPTURE) receivedCapture.delete(receivedCapture.keys().next().value!);
@@ -318,6 +372,9 @@ const statsTimer = setInterval(() => {
   stats.latencyP95Ms = percentile(latencies, 0.95);
   stats.videoFramesLate = videoPlayout.dropped;
   stats.playoutDelayMs = Math.round(clock.delayMs);
+  stats.audioPlayedMs = Math.round(audioPlayout.playedMs);
+  stats.audioUnderrunMs = Math.round(audioPlayout.underrunMs);
+  stats.stages = stages.summary();
   post({ type: 'stats', stats: { ...stats } });
 }, 250);
 
@@ -332,6 +389,9 @@ scope.onmessage = (ev) => {
       case 'sinks':
         audioWriter = m.audio.getWriter() as WritableStreamDefaultWriter<AudioData>;
         videoWriter = m.video.getWriter() as WritableStreamDefaultWriter<VideoFrame>;
+        // Decoders ready before the first frame arrives (configure() is not free).
+        ensureVideoDecoder();
+        ensureAudioDecoder(1);
         return;
       case 'deliver':
         deliver(m);
@@ -346,7 +406,9 @@ scope.onmessage = (ev) => {
         closed = true;
         clearInterval(statsTimer);
         clearTimeout(videoTimer);
+        clearTimeout(audioTimer);
         for (const q of videoPlayout.drain()) q.frame.close();
+        for (const q of audioPlayout.drain()) q.data.close();
         for (const reader of Object.values(readers)) void reader?.cancel().catch(() => undefined);
         for (const codec of [videoEncoder, audioEncoder, videoDecoder, audioDecoder]) {
           try {

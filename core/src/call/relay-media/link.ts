@@ -19,6 +19,7 @@ import {
   type MediaTrackKind,
 } from './frame.js';
 import type { RelayMediaEngine, RelayMediaPipeline, RelayMediaStats, SendControl } from './pipeline.js';
+import { StageTimes } from './stages.js';
 
 export const FEEDBACK_INTERVAL_MS = 100;
 /** Malformed messages tolerated from an authenticated peer before the link gives up on it. */
@@ -68,6 +69,8 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
   #refused = 0;
   #lastControl = '';
   #closed = false;
+  /** Capture → handed to the channel (ours) and → opened from the channel (the peer's). */
+  readonly #stages = new StageTimes();
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #offs: Array<() => void> = [];
 
@@ -108,8 +111,10 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
 
   stats(): RelayMediaLinkStats {
     const c = this.#cc.counters;
+    const pipeline = this.#pipeline.stats();
     return {
-      ...this.#pipeline.stats(),
+      ...pipeline,
+      stages: { ...pipeline.stages, ...this.#stages.summary() },
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
       rttMs: this.#rttMs,
@@ -151,6 +156,7 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
       return;
     }
     this.#bytesSent += bytes.length;
+    this.#stages.record(`${f.track}.sent`, now - f.captureMs);
     this.#cc.onSent(f.track, bytes.length, f.key, now);
     this.#pushControl();
   }
@@ -197,6 +203,7 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
         this.#bytesReceived += bytes.length;
         if (msg.captureMs > this.#newestCapture) this.#newestCapture = msg.captureMs;
         this.#receivedSinceFeedback = true;
+        this.#stages.record(`${msg.track}.arrived`, now - msg.captureMs);
         this.#pipeline.deliver(msg);
         return;
       }

@@ -5,6 +5,7 @@ import type { Logger } from '../../platform/types.js';
 import type { StreamLike, TrackLike } from '../media-types.js';
 import type { SendTarget } from './congestion.js';
 import type { MediaFrame, MediaFrameHeader } from './frame.js';
+import type { StageSummary } from './stages.js';
 
 /** What the link tells the encoder side, whenever it changes. */
 export interface SendControl extends SendTarget {
@@ -29,6 +30,19 @@ export interface RelayMediaStats {
   videoFramesLate: number;
   /** The jitter buffer's current playout delay, ms. */
   playoutDelayMs: number | null;
+  /**
+   * Audio playout (cumulative, ms): time played from decoded frames, and underruns (silence inserted for a
+   * missing or late frame, or the output left dry). played + underrun is the time the output ran.
+   */
+  audioPlayedMs: number;
+  audioUnderrunMs: number;
+  /**
+   * The received audio plays out of a (local) RTCPeerConnection, whose output Chromium's echo canceller
+   * hears; false: straight from the decoder (no echo cancellation of it).
+   */
+  audioViaPeerConnection: boolean;
+  /** Capture → each stage (stages.ts), ms: where a frame's latency goes. */
+  stages: Record<string, StageSummary>;
   videoCodec: string | null;
   audioCodec: string | null;
 }
@@ -47,6 +61,10 @@ export function emptyRelayMediaStats(): RelayMediaStats {
     videoFramesShown: 0,
     videoFramesLate: 0,
     playoutDelayMs: null,
+    audioPlayedMs: 0,
+    audioUnderrunMs: 0,
+    audioViaPeerConnection: false,
+    stages: {},
     videoCodec: null,
     audioCodec: null,
   };

@@ -1,16 +1,21 @@
 // Playout timing for relay media (the jitter buffer's clock). Audio is the clock: every frame carries its
 // capture time (sender's clock), and a frame captured at c plays at c + base + delay, where base is the
 // smallest transit seen recently (arrival − capture: the path's fixed delay plus the clocks' offset) and
-// delay follows the spread of recent transits (p95 − base, plus a margin), clamped to 40–300 ms. Video frames
-// use the same mapping, so they are shown when due against the audio, and a frame whose successor is already
-// due is late and dropped (after decoding: later frames reference it). Pure: times are passed in.
+// delay follows the spread of recent transits (a high percentile − base, plus a margin), clamped to 40–300 ms;
+// it grows at once and shrinks steadily once the spread goes. Audio plays out as a continuous stream
+// (AudioPlayout): a frame missing when its slot is due is replaced by silence, and every ms of silence
+// inserted or of a stall in the output is counted as an underrun. Video frames use the same mapping, so
+// they are shown when due against the audio, and a frame whose successor is already due is late and dropped
+// (after decoding: later frames reference it). Pure: times are passed in.
 
 export interface PlayoutOptions {
   minDelayMs?: number;
   maxDelayMs?: number;
   /** Transits remembered for the spread (ms of arrivals). */
   windowMs?: number;
-  /** Added to the spread, so a frame at p95 still arrives before it is due. */
+  /** The transit percentile the delay covers: frames beyond it arrive late and are concealed (underruns). */
+  percentile?: number;
+  /** Added to the spread, so a frame at the percentile still arrives before it is due. */
   marginMs?: number;
   /** How fast the delay may shrink (ms per second); it grows at once (a late frame is worse than latency). */
   shrinkPerSecond?: number;
@@ -25,8 +30,9 @@ const DEFAULTS: Required<PlayoutOptions> = {
   minDelayMs: 40,
   maxDelayMs: 300,
   windowMs: 3_000,
+  percentile: 0.98,
   marginMs: 15,
-  shrinkPerSecond: 20,
+  shrinkPerSecond: 40,
 };
 const MAX_SAMPLES = 400;
 
@@ -78,8 +84,10 @@ export class PlayoutClock {
 
   #target(): number {
     const transits = this.#samples.map((s) => s.transit).sort((a, b) => a - b);
-    const p95 = transits[Math.min(transits.length - 1, Math.floor(transits.length * 0.95))]!;
-    const spread = p95 - (this.#base ?? p95);
+    // A high percentile, not the maximum: one stalled frame (a GC pause, a scheduler hiccup) must not set
+    // the delay for the whole window.
+    const high = transits[Math.min(transits.length - 1, Math.floor(transits.length * this.#o.percentile))]!;
+    const spread = high - (this.#base ?? high);
     return Math.min(this.#o.maxDelayMs, Math.max(this.#o.minDelayMs, spread + this.#o.marginMs));
   }
 }
@@ -141,5 +149,154 @@ export class VideoPlayout<F> {
   /** Everything queued (on close). */
   drain(): F[] {
     return this.#queue.splice(0).map((q) => q.frame);
+  }
+}
+
+export interface AudioPlayoutOptions {
+  /**
+   * Frames are handed to the output this long before they are due: the stream starts with this much silence,
+   * so the output holds about `leadMs` and a timer that fires late by less does not leave it dry.
+   */
+  leadMs?: number;
+  /** Silence is inserted in steps of at most this (one codec frame). */
+  frameMs?: number;
+  /** After this much silence with nothing queued the stream has stopped (the sender's track ended): stop counting. */
+  pauseAfterMs?: number;
+  /** Decoded frames held at most (beyond: the oldest are dropped). */
+  maxQueued?: number;
+}
+
+/** One piece of the output: a decoded frame, or silence of `ms` in its place. */
+export type AudioOut<F> = { frame: F; ms: number } | { frame: null; ms: number };
+
+/**
+ * Audio playout as a continuous stream on the audio clock. Decoded frames are queued by capture time; at
+ * `now` everything due (within the lead) is handed out in order, silence where a slot's frame is missing;
+ * a frame that arrives after its slot was played is dropped. The output is modelled as a FIFO: it lasts
+ * until `coveredUntil`. Counted honestly as underruns: silence inserted, and time the output ran dry because
+ * nothing was handed out in time (the delay grew, the consumer was late). When the output holds more than
+ * the lead plus a frame (the delay shrank, or a burst after a stall), frames are skipped so latency follows
+ * the delay. `playedMs + underrunMs` is the time the output ran.
+ */
+export class AudioPlayout<F> {
+  readonly #clock: PlayoutClock;
+  readonly #o: Required<AudioPlayoutOptions>;
+  readonly #queue: Array<{ captureMs: number; ms: number; frame: F }> = [];
+  /** The capture time (sender clock) of the next sample to play; null while stopped. */
+  #next: number | null = null;
+  /** Our clock: the handed-out audio lasts until here. */
+  #coveredUntil = 0;
+  #silenceRun = 0;
+  /** Waiting for the frame of slot #next until it is really due (the output still holds the lead). */
+  #waiting = false;
+  playedMs = 0;
+  underrunMs = 0;
+  /** Played time skipped to bring latency down to the delay. */
+  skippedMs = 0;
+  /** Frames that arrived after their slot. */
+  late = 0;
+
+  constructor(clock: PlayoutClock, options: AudioPlayoutOptions = {}) {
+    this.#clock = clock;
+    this.#o = { leadMs: 20, frameMs: 20, pauseAfterMs: 2_000, maxQueued: 100, ...options };
+  }
+
+  get size(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues a decoded frame of `ms` captured at `captureMs`; returns frames dropped (too late, or overflow). */
+  push(captureMs: number, ms: number, frame: F): F[] {
+    if (this.#next !== null && captureMs + ms / 2 <= this.#next) {
+      this.late++;
+      return [frame];
+    }
+    let i = this.#queue.length;
+    while (i > 0 && this.#queue[i - 1]!.captureMs > captureMs) i--;
+    this.#queue.splice(i, 0, { captureMs, ms, frame });
+    const out: F[] = [];
+    while (this.#queue.length > this.#o.maxQueued) out.push(this.#queue.shift()!.frame);
+    return out;
+  }
+
+  /** What to hand to the output now, in order (frames, and silence as `frame: null`), and frames dropped. */
+  take(now: number): { play: Array<AudioOut<F>>; drop: F[] } {
+    const play: Array<AudioOut<F>> = [];
+    const drop: F[] = [];
+    const lead = this.#o.leadMs;
+    const horizon = now + lead;
+    if (this.#next === null) {
+      const head = this.#queue[0];
+      const due = head ? this.#clock.dueAt(head.captureMs) : null;
+      if (!head || due === null || due > horizon) return { play, drop };
+      this.#next = head.captureMs;
+      this.#silenceRun = 0;
+      // The pre-roll: the output starts with the lead in hand (the start of a stream, not an underrun).
+      if (lead > 0) play.push({ frame: null, ms: lead });
+      this.#coveredUntil = now + lead;
+    }
+    this.#waiting = false;
+    for (;;) {
+      const due = this.#clock.dueAt(this.#next!);
+      if (due === null || due > horizon) break;
+      while (this.#queue.length > 0 && this.#queue[0]!.captureMs + this.#queue[0]!.ms / 2 <= this.#next!) {
+        drop.push(this.#queue.shift()!.frame);
+        this.late++;
+      }
+      const head = this.#queue[0];
+      if (head && head.captureMs <= this.#next! + head.ms / 2) {
+        this.#queue.shift();
+        this.#next = head.captureMs + head.ms;
+        this.#silenceRun = 0;
+        if (this.#coveredUntil - now > lead + head.ms) {
+          // The output already holds more than it should: skip this frame (latency comes down to the delay).
+          drop.push(head.frame);
+          this.skippedMs += head.ms;
+          continue;
+        }
+        this.#emit(now, { frame: head.frame, ms: head.ms }, play);
+        this.playedMs += head.ms;
+        continue;
+      }
+      if (due > now) {
+        // Not here yet, but not due yet either: the output still holds the lead. Wait until it is due.
+        this.#waiting = true;
+        break;
+      }
+      if (!head && this.#silenceRun >= this.#o.pauseAfterMs) {
+        // Nothing for this long: the sender stopped (its track ended) or the path is down. The silence so far
+        // stays counted; stop here rather than count silence forever.
+        this.#next = null;
+        break;
+      }
+      const ms = head ? Math.min(this.#o.frameMs, head.captureMs - this.#next!) : this.#o.frameMs;
+      this.#next! += ms;
+      this.#silenceRun += ms;
+      if (this.#coveredUntil - now > lead + ms) continue; // a missing slot while the output is ahead: nothing lost
+      this.#emit(now, { frame: null, ms }, play);
+      this.underrunMs += ms;
+    }
+    return { play, drop };
+  }
+
+  /** When take() next has something to do (our clock), or null while nothing is queued. */
+  nextDue(): number | null {
+    const at = this.#next ?? this.#queue[0]?.captureMs;
+    if (at === undefined) return null;
+    const due = this.#clock.dueAt(at);
+    if (due === null) return null;
+    return this.#waiting ? due : due - this.#o.leadMs;
+  }
+
+  /** Everything queued (on close). */
+  drain(): F[] {
+    return this.#queue.splice(0).map((q) => q.frame);
+  }
+
+  #emit(now: number, out: AudioOut<F>, play: Array<AudioOut<F>>): void {
+    // The output ran dry between what it had and now: that stall is an underrun too.
+    if (now > this.#coveredUntil) this.underrunMs += now - this.#coveredUntil;
+    this.#coveredUntil = Math.max(this.#coveredUntil, now) + out.ms;
+    play.push(out);
   }
 }

@@ -6,10 +6,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_HEADER_BYTES } from '../../../../signaling/protocol/index.js';
 import { encodeMediaFrame, type MediaFrame } from '../../../../core/src/call/relay-media/frame.js';
 import { RelayMediaLink } from '../../../../core/src/call/relay-media/link.js';
-import type {
-  RelayMediaEngine,
-  RelayMediaStartOptions,
-  SendControl,
+import {
+  emptyRelayMediaStats,
+  type RelayMediaEngine,
+  type RelayMediaStartOptions,
+  type SendControl,
 } from '../../../../core/src/call/relay-media/pipeline.js';
 import type { StreamLike } from '../../../../core/src/call/media-types.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
@@ -61,21 +62,7 @@ class FakeEngine implements RelayMediaEngine {
       control: (c: SendControl) => this.controls.push(c),
       keyFrame: () => this.keyFrames++,
       replaceTrack: () => {},
-      stats: () => ({
-        videoFramesDecoded: 0,
-        audioSamplesDecoded: 0,
-        videoFramesEncoded: 0,
-        audioFramesEncoded: 0,
-        frameWidth: null,
-        frameHeight: null,
-        latencyMs: null,
-        latencyP95Ms: null,
-        videoFramesShown: 0,
-        videoFramesLate: 0,
-        playoutDelayMs: null,
-        videoCodec: null,
-        audioCodec: null,
-      }),
+      stats: () => emptyRelayMediaStats(),
       close: () => {
         this.closed = true;
       },

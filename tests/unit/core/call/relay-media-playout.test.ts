@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PlayoutClock, VideoPlayout } from '../../../../core/src/call/relay-media/playout.js';
+import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../../core/src/call/relay-media/playout.js';
+import { CaptureClock } from '../../../../core/src/call/relay-media/stages.js';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -89,5 +90,129 @@ describe('relay media video playout', () => {
     const dropped = [1, 2, 3, 4, 5].flatMap((n) => video.push(n, n));
     expect(dropped).toEqual([1, 2]);
     expect(video.drain()).toEqual([3, 4, 5]);
+  });
+});
+
+describe('relay media audio playout', () => {
+  /** Runs 20 ms frames captured from 0 with arrival = capture + transit(i), taking every `tick` ms. */
+  function run(frames: number, transit: (i: number) => number | null, tick = 5, tail = 60, clock = new PlayoutClock()) {
+    const audio = new AudioPlayout<number>(clock);
+    const arrivals = Array.from({ length: frames }, (_, i) => {
+      const t = transit(i);
+      return t === null ? null : { i, at: i * 20 + t };
+    })
+      .filter((a): a is { i: number; at: number } => a !== null)
+      .sort((x, y) => x.at - y.at);
+    const played: Array<number | null> = [];
+    let next = 0;
+    for (let now = 0; now < frames * 20 + tail; now += tick) {
+      while (next < arrivals.length && arrivals[next]!.at <= now) {
+        const a = arrivals[next++]!;
+        clock.onArrival(a.i * 20, a.at);
+        audio.push(a.i * 20, 20, a.i);
+      }
+      for (const out of audio.take(now).play) played.push(out.frame);
+    }
+    return { audio, played };
+  }
+
+  it('plays a steady stream in order with no underrun', () => {
+    const { audio, played } = run(200, () => 30);
+    expect(played.filter((f) => f !== null)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(audio.underrunMs).toBe(0);
+    expect(audio.playedMs).toBe(4_000);
+  });
+
+  it('puts silence where a frame is missing and counts it as an underrun', () => {
+    const { audio, played } = run(200, (i) => (i === 100 || i === 101 ? null : 30));
+    expect(audio.underrunMs).toBe(40);
+    expect(played.filter((f) => f !== null)).toHaveLength(198);
+    // The silence sits where the lost frames were.
+    const at = played.indexOf(99);
+    expect(played.slice(at, at + 4)).toEqual([99, null, null, 102]);
+  });
+
+  it('a frame arriving after its slot was played is dropped as late, and its slot was silence', () => {
+    const { audio, played } = run(300, (i) => (i === 150 ? 900 : 30));
+    expect(audio.late).toBe(1);
+    expect(played).not.toContain(150);
+    expect(audio.underrunMs).toBe(20);
+  });
+
+  it('counts time the output ran dry when nothing was handed out in time (a stalled consumer)', () => {
+    const clock = new PlayoutClock();
+    const audio = new AudioPlayout<number>(clock);
+    for (let i = 0; i < 10; i++) {
+      clock.onArrival(i * 20, i * 20 + 30);
+      audio.push(i * 20, 20, i);
+    }
+    audio.take(60); // the first frame is due at 0 + 30 + 40 − 20 lead: pre-roll + frame 0
+    const before = audio.underrunMs;
+    // The consumer comes back 100 ms late: the output (which held lead + one frame) ran dry for the rest.
+    audio.take(160 + 100);
+    expect(audio.underrunMs - before).toBeGreaterThan(0);
+  });
+
+  it('with up to 100 ms of jitter on an in-order path, under 1 % of the output is underrun once warm', () => {
+    const r = rng(7);
+    const clock = new PlayoutClock();
+    const audio = new AudioPlayout<number>(clock);
+    let last = 0;
+    let now = 0;
+    let warm: { under: number; total: number } | null = null;
+    for (let i = 0; i < 1_500; i++) {
+      // In order, as over the relay's TCP path: a held-up frame holds up those behind it.
+      const at = Math.max(last, i * 20 + 30 + r() * 100);
+      last = at;
+      for (; now < at; now += 5) audio.take(now);
+      if (i === 250) warm = { under: audio.underrunMs, total: audio.underrunMs + audio.playedMs };
+      clock.onArrival(i * 20, at);
+      audio.push(i * 20, 20, i);
+    }
+    const total = audio.underrunMs + audio.playedMs - warm!.total;
+    expect(total).toBeGreaterThan(24_000);
+    expect((audio.underrunMs - warm!.under) / total).toBeLessThan(0.01);
+    expect(clock.delayMs).toBeLessThan(150);
+  });
+
+  it('stops after 2 s of silence with nothing queued (the sender stopped) instead of counting forever', () => {
+    const { audio } = run(200, (i) => (i < 50 ? 30 : null), 5, 1_000);
+    expect(audio.underrunMs).toBeGreaterThanOrEqual(2_000);
+    expect(audio.underrunMs).toBeLessThanOrEqual(2_020);
+    expect(audio.nextDue()).toBeNull();
+  });
+
+  it('an outage of a second (audio held up, then arriving in a burst) counts as underrun in full', () => {
+    const { audio } = run(200, (i) => (i >= 80 && i < 130 ? 1_000 - (i - 80) * 20 + 30 : 30));
+    expect(audio.underrunMs).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('skips frames when the output holds more than it should (the delay shrank), never underrunning for it', () => {
+    const clock = new PlayoutClock();
+    const audio = new AudioPlayout<number>(clock);
+    for (let i = 0; i < 50; i++) {
+      clock.onArrival(i * 20, i * 20 + 30);
+      audio.push(i * 20, 20, i);
+    }
+    // Everything is overdue at once (a consumer back from a long stall): most of it is skipped.
+    const { play } = audio.take(5_000);
+    expect(play.length).toBeLessThan(6);
+    expect(audio.skippedMs).toBeGreaterThan(800);
+  });
+});
+
+describe('capture clock', () => {
+  it('stamps from media timestamps with the least-delayed offset, losing the scheduling jitter', () => {
+    const c = new CaptureClock();
+    const stamps = [0, 1, 2, 3].map((i) => c.stamp(i * 20_000, 1_000_000 + i * 20 + [5, 0, 12, 3][i]!));
+    expect(stamps).toEqual([1_000_005, 1_000_020, 1_000_040, 1_000_060].map((x, i) => (i === 0 ? x : x)));
+    // Later frames keep the best offset: exactly 20 ms apart.
+    expect(c.stamp(80_000, 1_000_090)).toBe(1_000_080);
+  });
+
+  it('starts over when the timeline jumps (a new device)', () => {
+    const c = new CaptureClock();
+    c.stamp(1_000_000, 5_000);
+    expect(c.stamp(10, 5_100)).toBe(5_100);
   });
 });

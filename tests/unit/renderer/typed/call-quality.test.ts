@@ -34,6 +34,10 @@ const relay = (p95: number | null, fps: number | null): CallStats => ({
     videoFramesDecoded: 1,
     audioSamplesDecoded: 1,
     refused: 0,
+    audioPlayedMs: 0,
+    audioUnderrunMs: 0,
+    audioViaPeerConnection: false,
+    stages: {},
   },
 });
 
