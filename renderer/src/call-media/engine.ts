@@ -2,7 +2,8 @@
 // MediaStreamTrackProcessor into a worker that encodes them (WebCodecs: VP8 realtime L1T3, Opus 20 ms with
 // in-band FEC); the peer's frames are decoded there into MediaStreamTrackGenerator tracks, so the call's
 // remoteStream is an ordinary MediaStream and the call UI has one code path. Processors and generators exist
-// only on the window in Chromium; their streams are transferred to the worker.
+// only on the window in Chromium; their streams are transferred to the worker. The received audio is played
+// through a local peer-connection loopback (aec-loopback.ts), so the echo canceller hears it.
 import {
   emptyRelayMediaStats,
   type RelayMediaEngine,
@@ -14,6 +15,7 @@ import {
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import type { TrackLike } from '../../../core/src/call/media-types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { aecLoopback, type AecLoopback } from './aec-loopback.js';
 
 interface ProcessorCtor {
   new (init: { track: MediaStreamTrack }): { readable: ReadableStream };
@@ -44,6 +46,7 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   readonly #generators: MediaStreamTrack[];
   #stats: RelayMediaStats = emptyRelayMediaStats();
   #closed = false;
+  #loopback: AecLoopback | null = null;
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
     this.#Processor = Processor;
@@ -52,6 +55,7 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     const video = new Generator({ kind: 'video' });
     this.#generators = [audio, video];
     this.remoteStream = new MediaStream([audio, video]);
+    void this.#routeAudioForEchoCancellation(audio, options);
     this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const m = ev.data;
       switch (m.type) {
@@ -113,7 +117,7 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   }
 
   stats(): RelayMediaStats {
-    return { ...this.#stats };
+    return { ...this.#stats, audioViaPeerConnection: this.#loopback !== null };
   }
 
   close(): void {
@@ -121,7 +125,28 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     this.#closed = true;
     this.#post({ type: 'close' });
     this.#worker.terminate();
+    this.#loopback?.close();
+    this.#loopback?.track.stop();
     for (const track of this.#generators) track.stop();
+  }
+
+  /** Plays the decoded audio out of a local peer connection (the echo canceller's far end), once it is up. */
+  async #routeAudioForEchoCancellation(generator: MediaStreamTrack, options: RelayMediaStartOptions): Promise<void> {
+    try {
+      const loopback = await aecLoopback(generator);
+      if (this.#closed) {
+        loopback.close();
+        return;
+      }
+      this.#loopback = loopback;
+      this.remoteStream.addTrack(loopback.track);
+      this.remoteStream.removeTrack(generator);
+    } catch (error) {
+      options.logger.warn(
+        { err: (error as Error).message },
+        'relay call audio plays without echo cancellation (no local peer connection)',
+      );
+    }
   }
 
   #source(track: TrackLike): void {
