@@ -73,6 +73,13 @@ const MAX_AUDIO_ONLY_HOLD_MS = 5 * 60_000;
 const PROBE_FAILED_MS = 10_000;
 /** Headroom over the minimum budget, so a single key frame does not count as congestion. */
 const MIN_BUDGET_BYTES = 12_000;
+/**
+ * The feedback loop's own delay (a frame's send → its acknowledgement, the least seen in this window) is not
+ * a queue: a busy machine's timers and threads stretch it to a few hundred ms on an idle link. The bounds on
+ * bytes in flight and on the oldest frame's age apply beyond it (up to this much of it).
+ */
+const BASE_DELAY_WINDOW_MS = 5_000;
+const MAX_BASE_DELAY_MS = 150;
 
 class TrackCounter {
   sent = 0;
@@ -84,15 +91,17 @@ class TrackCounter {
     this.frames.push({ upTo: this.sent, sentAt: now });
   }
 
-  /** `received` is the receiver's cumulative count mod 2^32. */
-  onAck(received: number): number {
+  /** `received` is the receiver's cumulative count mod 2^32. Records the newest acknowledged frame's delay. */
+  onAck(received: number, now: number, delays: Array<{ at: number; ms: number }>): number {
     // Unwrap the u32 counter against what we sent.
     const lag = (this.sent - received) >>> 0;
     // A report ahead of what we sent is bogus (or stale by 2^31 bytes): count it as everything received.
     const acked = Math.max(this.acked, lag >= 0x80000000 ? this.sent : this.sent - lag);
     const delta = acked - this.acked;
     this.acked = acked;
-    while (this.frames.length > 0 && this.frames[0]!.upTo <= acked) this.frames.shift();
+    let newest: InFlight | undefined;
+    while (this.frames.length > 0 && this.frames[0]!.upTo <= acked) newest = this.frames.shift();
+    if (newest) delays.push({ at: now, ms: now - newest.sentAt });
     return delta;
   }
 
@@ -129,6 +138,11 @@ export class CongestionController {
   #videoBackAt = -Infinity;
   #wasCongested = false;
   #floorCongestedSince: number | null = null;
+  /** Acknowledgement delays of recent reports (send → ack of the newest frame each acknowledged). */
+  readonly #ackDelays: Array<{ at: number; ms: number }> = [];
+  #baseDelay = 0;
+  /** Cumulative bytes sent and acknowledged at recent reports: does the path keep up with what we send? */
+  readonly #progress: Array<{ at: number; sent: number; acked: number }> = [];
 
   constructor(options: CongestionOptions = {}) {
     this.#o = { ...DEFAULTS, ...options };
@@ -156,17 +170,22 @@ export class CongestionController {
     };
   }
 
-  /** Bytes allowed in flight: ~0.25 s of what we send now. */
+  /** The feedback loop's own delay (ms): the least acknowledgement delay seen recently, capped. */
+  get baseDelayMs(): number {
+    return this.#baseDelay;
+  }
+
+  /** Bytes allowed in flight: ~0.25 s of what we send now, beyond what the feedback loop itself holds. */
   budgetBytes(): number {
     const rate = (this.#audioOnly ? 0 : this.#bitrate) + this.#o.audioBitrate;
-    return Math.max(MIN_BUDGET_BYTES, (rate / 8) * this.#o.inflightSeconds);
+    return Math.max(MIN_BUDGET_BYTES, (rate / 8) * (this.#o.inflightSeconds + this.#baseDelay / 1000));
   }
 
   /** True while the path holds more than it should: too many bytes, or a frame waiting too long. */
   congested(now: number): boolean {
     if (this.inflightBytes > this.budgetBytes()) return true;
     const oldest = minOf(this.#audio.oldest(), this.#video.oldest());
-    return oldest !== null && now - oldest > this.#o.maxAgeMs;
+    return oldest !== null && now - oldest > this.#o.maxAgeMs + this.#baseDelay;
   }
 
   /** Before encoding a captured video frame: skip it? (congested, above the frame rate, or audio only). */
@@ -196,7 +215,21 @@ export class CongestionController {
 
   /** The receiver's report. Adjusts the bitrate (AIMD) and the resolution/frame-rate/audio-only steps. */
   onFeedback(audioBytes: number, videoBytes: number, now: number): void {
-    const delivered = this.#audio.onAck(audioBytes) + this.#video.onAck(videoBytes);
+    const delays = this.#ackDelays;
+    const delivered = this.#audio.onAck(audioBytes, now, delays) + this.#video.onAck(videoBytes, now, delays);
+    while (delays.length > 0 && now - delays[0]!.at > BASE_DELAY_WINDOW_MS) delays.shift();
+    let base = Infinity;
+    for (const d of delays) base = Math.min(base, d.ms);
+    // The allowance only while the path delivers what we send (over the last 2 s or more): a path that
+    // falls behind is a queue, however slow the loop.
+    const progress = this.#progress;
+    progress.push({ at: now, sent: this.#audio.sent + this.#video.sent, acked: this.#audio.acked + this.#video.acked });
+    while (progress.length > 2 && now - progress[1]!.at >= 2_000) progress.shift();
+    const first = progress[0]!;
+    const keepsUp =
+      now - first.at >= 2_000 &&
+      this.#audio.acked + this.#video.acked - first.acked >= 0.8 * (this.#audio.sent + this.#video.sent - first.sent);
+    this.#baseDelay = keepsUp && base !== Infinity ? Math.min(MAX_BASE_DELAY_MS, Math.max(0, base)) : 0;
     const since = this.#lastFeedback;
     this.#lastFeedback = now;
     const congested = this.congested(now);

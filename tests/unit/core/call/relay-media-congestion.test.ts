@@ -25,7 +25,16 @@ interface SimResult {
 }
 
 /** Capacity in bit/s as a function of time (ms). */
-function simulate(capacity: (t: number) => number, durationMs: number, warmupMs = 5_000): SimResult {
+/**
+ * `feedbackDelay`: extra delay of each report (ms) on top of the one-way delay, kept in order: a loaded
+ * machine whose timers and main thread run late.
+ */
+function simulate(
+  capacity: (t: number) => number,
+  durationMs: number,
+  warmupMs = 5_000,
+  feedbackDelay: () => number = () => 0,
+): SimResult {
   const cc = new CongestionController();
   const oneWay = 20;
   const queue: Packet[] = [];
@@ -92,7 +101,10 @@ function simulate(capacity: (t: number) => number, durationMs: number, warmupMs 
         if (late) r.videoLatency.push(t - p.capturedAt);
       }
     }
-    if (t % 100 === 0) feedbacks.push({ audio: received.audio >>> 0, video: received.video >>> 0, at: t + oneWay });
+    if (t % 100 === 0) {
+      const at = Math.max(feedbacks.at(-1)?.at ?? 0, t + oneWay + feedbackDelay());
+      feedbacks.push({ audio: received.audio >>> 0, video: received.video >>> 0, at });
+    }
     while (feedbacks.length > 0 && feedbacks[0]!.at <= t) {
       const f = feedbacks.shift()!;
       cc.onFeedback(f.audio, f.video, t);
@@ -120,6 +132,21 @@ describe('relay media congestion control (simulated link)', () => {
     // Video still moves (≥ 8 fps over the last 25 s) at a bitrate the link can carry.
     expect(r.videoLatency.length / 25).toBeGreaterThan(8);
     expect(r.bitrates.at(-1)!).toBeLessThan(300_000);
+  });
+
+  it('on a fast link with feedback slowed by a loaded machine (80-300 ms late), video is not throttled', () => {
+    let seed = 5;
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const r = simulate(
+      () => 5_000_000,
+      30_000,
+      5_000,
+      () => 80 + random() * 220,
+    );
+    // A slow feedback loop is not a queue: the bitrate stays up and no frame rate or resolution step is taken.
+    expect(Math.min(...r.bitrates.slice(50))).toBeGreaterThan(400_000);
+    expect(r.audioOnlyAt).toEqual([]);
+    expect(r.videoLatency.length / 25).toBeGreaterThan(25);
   });
 
   it('without control the same link queues for seconds (what the controller prevents)', () => {
