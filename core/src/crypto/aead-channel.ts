@@ -33,6 +33,11 @@ export interface SecureChannel {
    * do not change it until the promise settles.
    */
   seal(plaintext: Uint8Array, headroom?: number): Promise<Bytes>;
+  /**
+   * Like seal(), as pieces whose concatenation is the frame seal() gives ([counter, ciphertext, tag] when the
+   * engine has encryptParts, else [frame]): for a socket that gather-writes them. Same counter rules.
+   */
+  sealParts?(plaintext: Uint8Array): Promise<Bytes[]>;
   /** Decrypts one frame; rejects replays and reordering (counter must increase) and any tampering. */
   open(sealed: Uint8Array): Promise<Bytes>;
   readonly sessionId: string;
@@ -133,7 +138,20 @@ class AeadChannel implements SecureChannel {
     this.nextSend = options.firstCounter ?? 0;
   }
 
-  async seal(plaintext: Uint8Array, headroom = 0): Promise<Bytes> {
+  async sealParts(plaintext: Uint8Array): Promise<Bytes[]> {
+    const parts = this.engine.encryptParts?.bind(this.engine);
+    if (!parts) return [await this.seal(plaintext)];
+    const counter = this.#claimCounter(plaintext, 0);
+    const header = new Uint8Array(COUNTER_BYTES);
+    writeCounter(header, 0, counter);
+    const key = await this.sendKeys.keyFor(counter);
+    const nonce = concatBytes([this.sendKeys.noncePrefix, header]);
+    const { body, tag } = parts(key, nonce, concatBytes([this.aadPrefix, header]), bufferBacked(plaintext));
+    return [header, body, tag];
+  }
+
+  /** Checks a plaintext and takes the next send counter (synchronously, so counters follow call order). */
+  #claimCounter(plaintext: Uint8Array, headroom: number): number {
     if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
     if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > 64)
       throw new CryptoError('invalid-input', 'headroom must be an integer from 0 to 64.');
@@ -144,8 +162,12 @@ class AeadChannel implements SecureChannel {
         'counter-exhausted',
         'The channel has sent its maximum number of frames; make a new handshake.',
       );
+    return this.nextSend++;
+  }
+
+  async seal(plaintext: Uint8Array, headroom = 0): Promise<Bytes> {
     // Taken synchronously so concurrent seal() calls get increasing counters in call order.
-    const counter = this.nextSend++;
+    const counter = this.#claimCounter(plaintext, headroom);
     const header = new Uint8Array(COUNTER_BYTES);
     writeCounter(header, 0, counter);
     const key = await this.sendKeys.keyFor(counter);

@@ -15,6 +15,11 @@ export interface AeadEngine {
   importKey(raw: Bytes): Promise<AeadKey>;
   /** A new buffer: `offset` zero bytes, then ciphertext || 16-byte tag. The plaintext is read before this returns (or its promise is made). */
   encrypt(key: AeadKey, nonce: Bytes, aad: Bytes, plaintext: Bytes, offset: number): Bytes | Promise<Bytes>;
+  /**
+   * Optional, synchronous: encrypt() without joining the result: ciphertext and tag as the engine made them.
+   * A caller that gather-writes them to a socket saves a buffer and a copy of the message.
+   */
+  encryptParts?(key: AeadKey, nonce: Bytes, aad: Bytes, plaintext: Bytes): { body: Bytes; tag: Bytes };
   /** The plaintext of ciphertext || tag; throws (or rejects) when the tag does not verify. */
   decrypt(key: AeadKey, nonce: Bytes, aad: Bytes, sealed: Bytes): Bytes | Promise<Bytes>;
 }
@@ -81,6 +86,13 @@ export function cipherAead(api: GcmCipherApi): AeadEngine {
     async importKey(raw) {
       if (raw.length !== 32) throw new RangeError('AES-256 needs a 32-byte key');
       return raw.slice();
+    },
+    encryptParts(key, nonce, aad, plaintext) {
+      const cipher = api.createCipheriv('aes-256-gcm', key as Bytes, nonce, opts);
+      cipher.setAAD(aad);
+      const body = cipher.update(plaintext);
+      if (cipher.final().length !== 0) throw new Error('AES-GCM returned bytes at final()'); // never for GCM
+      return { body: body as Bytes, tag: cipher.getAuthTag() as Bytes };
     },
     encrypt(key, nonce, aad, plaintext, offset) {
       const cipher = api.createCipheriv('aes-256-gcm', key as Bytes, nonce, opts);

@@ -55,7 +55,8 @@ const SCRATCH_FROM = 16 * 1024;
 const MAX_SEALING = 2;
 
 interface Sealing {
-  sealed: Promise<Bytes>;
+  /** A frame with room for the channel header, or pieces for a socket that gather-writes (sendParts). */
+  sealed: Promise<Bytes | Bytes[]>;
   /** Frame bytes it carries (counted as buffered until it is handed to the relay). */
   bytes: number;
   scratch: Bytes | null;
@@ -230,7 +231,7 @@ export class RelayTransport extends FramePipe implements FrameTransport {
     while (!this.closed && (this.#queueHead < this.#queue.length || sealing.length > 0)) {
       while (sealing.length < MAX_SEALING && this.#queueHead < this.#queue.length) sealing.push(this.#sealNext());
       const head = sealing[0]!;
-      let sealed: Uint8Array;
+      let sealed: Bytes | Bytes[];
       try {
         sealed = await head.sealed;
       } catch (error) {
@@ -243,7 +244,8 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       if (this.closed) return;
       try {
         // The channel header goes into the room seal() left: no copy to prepend it.
-        this.#socket.sendFramed(sealed);
+        if (Array.isArray(sealed)) this.#socket.sendParts!(sealed);
+        else this.#socket.sendFramed(sealed);
       } catch (error) {
         this.close(`relay send failed: ${(error as Error).message}`);
         return;
@@ -289,7 +291,12 @@ export class RelayTransport extends FramePipe implements FrameTransport {
     this.#queuedBytes -= bytes;
     this.#sealingBytes += bytes;
     // The counter is taken now, so records are numbered in the order they go out.
-    const sealed = this.#channel.seal(record, CHANNEL_HEADER_BYTES);
+    // A socket that gather-writes takes the engine's ciphertext and tag as they are (one buffer and one
+    // copy fewer per record); otherwise one frame with room for the header.
+    const sealed =
+      this.#socket.sendParts && this.#channel.sealParts
+        ? this.#channel.sealParts(record)
+        : this.#channel.seal(record, CHANNEL_HEADER_BYTES);
     sealed.catch(() => {}); // a refusal is handled when this record's turn comes
     return { sealed, bytes, scratch };
   }
@@ -308,6 +315,8 @@ export class RelayTransport extends FramePipe implements FrameTransport {
         this.close(`refused a relay record: ${(error as Error).message}`);
         return;
       }
+      // Opened: the sealed bytes are read (the engine's output is a buffer of its own).
+      this.#socket.release?.(sealed);
       if (this.closed) return;
       let frames: Uint8Array[];
       try {

@@ -33,8 +33,15 @@ export interface RecordSocket {
   send(payload: Uint8Array): void;
   /** Like send(), without copying: the first 4 bytes of `frame` are room for a header the socket writes in place. */
   sendFramed(frame: Uint8Array): void;
+  /** Optional: send() of the pieces' concatenation, gather-written without joining them first. */
+  sendParts?(parts: readonly Uint8Array[]): void;
   onFrame(handler: (frame: Uint8Array) => void): () => void;
   onDrain(handler: () => void): () => void;
   onClose(handler: (reason: string) => void): () => void;
   close(): void;
+  /**
+   * Optional: the consumer is done with a frame this socket delivered (nothing reads it any more), so the
+   * socket may reuse its memory for a later frame: fewer large allocations, less garbage collection.
+   */
+  release?(frame: Uint8Array): void;
 }

@@ -107,4 +107,29 @@ describe('AEAD engines', () => {
     expect([...(await receiver.open(await plain.seal(new Uint8Array([6]))))]).toEqual([6]);
     expect(given.calls).toEqual({ encrypt: 1, decrypt: 0 });
   });
+
+  it('sealParts gives the same frame as seal(), in pieces, with counters in call order', async () => {
+    const twin = () => createAeadChannel({ sessionId: 's', send: secret(1), receive: secret(2), engine: nodeAead });
+    const [a, ref] = [twin(), twin()];
+    const b = createAeadChannel({ sessionId: 's', send: secret(2), receive: secret(1), engine: webCryptoAead });
+    const plains = [rnd(100), rnd(256 * 1024), rnd(0), rnd(7)];
+    // Interleaved with seal(): each call takes the next counter when it is made.
+    const frames = await Promise.all([
+      a.sealParts!(plains[0]!),
+      a.seal(plains[1]!),
+      a.sealParts!(plains[2]!),
+      a.sealParts!(plains[3]!),
+    ]);
+    const joined = frames.map((f) => (Array.isArray(f) ? Buffer.concat(f) : Buffer.from(f)));
+    expect(Array.isArray(frames[0]) && frames[0].length).toBe(3); // counter, ciphertext, tag: not joined
+    for (const [i, p] of plains.entries()) {
+      expect(joined[i]!.equals(Buffer.from(await ref.seal(p)))).toBe(true);
+      expect(Buffer.from(await b.open(joined[i]!)).equals(Buffer.from(p))).toBe(true);
+    }
+    // An engine without encryptParts: one piece, the whole frame.
+    const web = createAeadChannel({ sessionId: 's', send: secret(1), receive: secret(2), engine: webCryptoAead });
+    const one = await web.sealParts!(plains[0]!);
+    expect(one).toHaveLength(1);
+    expect(Buffer.from(one[0]!).equals(joined[0]!)).toBe(true);
+  });
 });

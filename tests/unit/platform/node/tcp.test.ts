@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import { RelayTransport } from '../../../../core/src/session/relay-transport.js';
 import { TcpAccept, connectTcp, type TcpHint } from '../../../../core/src/session/tcp-path.js';
 import type { FrameTransport } from '../../../../core/src/session/transport.js';
 import { nodeAead } from '../../../../platform/node/src/aead.js';
@@ -104,6 +105,59 @@ describe('TCP path: handshake and records over real sockets', () => {
     });
     a.send(big);
     expect(Buffer.compare(await received, big)).toBe(0);
+  });
+
+  it('hands each opened record back to the TCP socket for reuse; frames stay whole', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => server.close());
+    const port = (server.address() as { port: number }).port;
+    const accepted = new Promise<Socket>((r) => server.once('connection', r));
+    const raw = connect(port, '127.0.0.1');
+    const [down, up] = [new TcpFrameSocket(await accepted), new TcpFrameSocket(raw)];
+    const released: Uint8Array[] = [];
+    const release = down.release.bind(down);
+    down.release = (frame) => {
+      released.push(frame);
+      release(frame);
+    };
+    const o = { sessionId: SID, handshakeTimeoutMs: 3000, aead: nodeAead, path: 'tcp' as const };
+    const [a, b] = await Promise.all([
+      RelayTransport.establish({
+        ...o,
+        socket: up,
+        identity: alice,
+        peerKey: bob.publicKey,
+        peerId: bob.id,
+        role: 'initiator',
+      }),
+      RelayTransport.establish({
+        ...o,
+        socket: down,
+        identity: bob,
+        peerKey: alice.publicKey,
+        peerId: alice.id,
+        role: 'responder',
+      }),
+    ]);
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const sums: number[] = [];
+    const all = new Promise<void>((r) =>
+      b.onFrame((f) => {
+        sums.push(f.reduce((x, y) => x + y, 0));
+        if (sums.length === 6) r();
+      }),
+    );
+    for (let i = 1; i <= 6; i++) {
+      a.send(new Uint8Array(200_000).fill(i));
+      await new Promise((r) => setImmediate(r)); // one record each
+    }
+    await all;
+    expect(sums).toEqual([1, 2, 3, 4, 5, 6].map((i) => i * 200_000));
+    expect(released.length).toBeGreaterThanOrEqual(6);
   });
 
   it('refuses a connector that holds another key (wrong key): neither side gets a transport', async () => {
@@ -260,6 +314,31 @@ describe('TCP framing: messages out of the kernel chunks however they are cut', 
       socket.close();
       expect(got).toEqual(expected);
     }
+  });
+
+  it('reuses a message buffer the consumer released, never one it still holds, nor a view of a chunk', () => {
+    const raw = new ChunkSocket();
+    const socket = new TcpFrameSocket(raw as unknown as Socket);
+    const got: Uint8Array[] = [];
+    socket.onFrame((m) => got.push(m));
+    const send = (fill: number, cut: number) => {
+      const wire = frames([new Uint8Array(100_000).fill(fill)]);
+      for (let at = 0; at < wire.length; at += cut) raw.emit('data', Buffer.from(wire.subarray(at, at + cut)));
+    };
+    send(1, 65_536); // spans chunks: a buffer of the socket's own
+    send(2, 65_536); // the first is still held: a new buffer
+    expect(got[1]!.buffer).not.toBe(got[0]!.buffer);
+    socket.release(got[0]!);
+    send(3, 65_536); // reuses the released one
+    expect(got[2]!.buffer).toBe(got[0]!.buffer);
+    expect(got[2]!.every((b) => b === 3)).toBe(true);
+    expect(got[1]!.every((b) => b === 2)).toBe(true);
+    send(4, 1_000_000); // one chunk: a view of it, which release() ignores
+    socket.release(got[3]!);
+    send(5, 65_536);
+    expect(got[4]!.buffer).not.toBe(got[3]!.buffer);
+    expect(got[3]!.every((b) => b === 4)).toBe(true);
+    socket.close();
   });
 
   it('refuses a message longer than the limit, whichever chunk its length arrives in', () => {
