@@ -260,6 +260,8 @@ Symbolic links and special files are skipped (listed on stderr).
           out.record({
             type: 'result',
             ok: verified.length === files.length,
+            // File bytes this process put on the wire (re-sends after a drop or the receiver's restart included).
+            bytesSent: engine.stats.chunkBytesSent,
             files: files.map((f) => ({
               file: f.relativePath,
               size: f.size,

@@ -77,7 +77,7 @@ export class LiveCli {
   }
 
   /** Sends a signal and resolves with the command's exit code, collecting remaining output. */
-  async stop(signal: 'SIGINT' | 'SIGTERM' = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
+  async stop(signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
     await this.proc.send({ signal });
     const deadline = Date.now() + timeoutMs;
     for (;;) {

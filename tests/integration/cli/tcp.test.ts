@@ -1,6 +1,6 @@
 // The direct TCP path between real `parley` processes in namespace hosts: chosen and verified on a LAN
 // (hash), cut mid-transfer (TCP dropped by iptables) → the transfer finishes over WebRTC or the relay with
-// every byte once, strangers at the listening port dropped, the port only on the announced address, and
+// every byte once, the receiver killed (SIGKILL) mid-transfer and started again → resumes re-sending at most a window, strangers at the listening port dropped, the port only on the announced address, and
 // no listener at all with --relay-only. The follower (higher identity id) answers, so it listens: its
 // identity always runs on host b.
 import { createHash, randomBytes } from 'node:crypto';
@@ -170,6 +170,48 @@ describe('the direct TCP path between parley processes', () => {
     const out = join(dest, 'big.bin');
     expect((await stat(out)).size).toBe((await stat(big)).size);
     expect(await sha256(out)).toBe(await sha256(big));
+  });
+
+  it('receiver killed mid-transfer over TCP and started again: the file resumes, re-sending at most a window', async () => {
+    const { a } = bed().hosts;
+    // ~12 MB/s, so the kill lands mid-file.
+    await a.exec('tc', [
+      'qdisc',
+      'replace',
+      'dev',
+      a.iface,
+      'root',
+      'tbf',
+      'rate',
+      '100mbit',
+      'burst',
+      '256kb',
+      'latency',
+      '100ms',
+    ]);
+    const { send, recv, dest } = await start(big);
+    const before = await recv.next(
+      (l) => l['type'] === 'progress' && l['route'] === 'tcp' && Number(l['fileBytesDone']) >= 16 << 20,
+      90_000,
+    );
+    expect(await recv.stop('SIGKILL')).toBeNull();
+    expect(recv.exitSignal).toBe('SIGKILL');
+    // The same home and folder: the partial and its checkpoint are picked up again.
+    const again = LiveCli.start(bed().hosts.b, follower, ['receive', '--dir', dest]);
+    live.push(again);
+    const resumedAt = await again.next((l) => l['type'] === 'progress', 90_000);
+    const result = await send.next((l) => l['type'] === 'result', 120_000);
+    expect(result, send.stderr).toMatchObject({ ok: true });
+    await again.next((l) => l['type'] === 'file' && l['state'] === 'verified');
+    const out = join(dest, 'big.bin');
+    expect(await sha256(out)).toBe(await sha256(big));
+    // What the killed receiver had written stays: the sender re-sends at most what was in flight (its
+    // 4 MiB window) and a chunk, not the file from a checkpoint far behind.
+    const size = (await stat(big)).size;
+    const resent = Number(result['bytesSent']) - size;
+    expect(resent).toBeGreaterThanOrEqual(0);
+    expect(resent).toBeLessThanOrEqual(4 * 1024 * 1024 + 262_051);
+    expect(Number(resumedAt['fileBytesDone'])).toBeGreaterThanOrEqual(Number(before['fileBytesDone']) - (4 << 20));
   });
 
   it('strangers at the port are dropped (garbage at once, silence at the deadline); only the announced address listens', async () => {
