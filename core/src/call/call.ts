@@ -13,6 +13,7 @@ import { endFromRemoteHangup, endMessage, isEndedCode } from './reasons.js';
 import { statRecords, readCallStats, type StatCounters } from './stats.js';
 import {
   CALL_SIGNAL_KIND,
+  MAX_DIRECT_ATTEMPT,
   type CallSignal,
   type HangupReason,
   type OutgoingCallSignal,
@@ -84,6 +85,9 @@ const FINAL: ReadonlySet<CallState> = new Set(['ended', 'failed']);
 
 /** At most this long, a hanging-up side keeps direct media open for its hangup signal to reach the relay. */
 const HANGUP_BEFORE_CLOSE_MS = 1_000;
+/** Direct retries while the relay carries a call: at most this many, at most this far apart. */
+const MAX_DIRECT_RETRIES = 6;
+const MAX_DIRECT_RETRY_MS = 60_000;
 /** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
 const PATH_SAMPLE_MS = 200;
 
@@ -135,6 +139,12 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #sampler: ReturnType<typeof setInterval> | undefined;
   #sampling = false;
   #pathRev = 0;
+  /** The direct attempt in use (0: the first; retries count up, led by the caller). */
+  #attempt = 0;
+  #peerStarted = false;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #attemptTimer: ReturnType<typeof setTimeout> | undefined;
   #peerPathRev = -1;
 
   constructor(ctx: CallContext, init: CallInit<S>) {
@@ -261,10 +271,15 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
           ),
         );
         return;
-      case 'rtc':
+      case 'rtc': {
+        const attempt = sig.attempt ?? 0;
+        if (attempt < this.#attempt) return; // a late signal of an earlier direct attempt
+        // The caller tries direct again (the relay carries the call meanwhile): a fresh peer connection here.
+        if (attempt > this.#attempt && !this.#answerRetry(attempt)) return;
         if (this.#peer) this.#peer.receive(sig);
-        else if (this.#earlyRtc.length < MAX_EARLY_RTC) this.#earlyRtc.push(sig);
+        else if (!this.#peerStarted && this.#earlyRtc.length < MAX_EARLY_RTC) this.#earlyRtc.push(sig);
         return;
+      }
       case 'state':
         if (sig.rev <= this.#remoteRev) return; // stale or replayed
         this.#remoteRev = sig.rev;
@@ -424,6 +439,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
 
   #startPeer(role: 'caller' | 'callee'): void {
     this.#role = role;
+    this.#peerStarted = true;
     if (this.#ctx.relayMedia) {
       this.#switch = new PathSwitch({ role });
       // The relay channel and its key agreement are made ready now, beside the direct attempt, and stay idle
@@ -458,6 +474,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   }
 
   #newPeer(role: 'caller' | 'callee'): MediaPeer {
+    const attempt = this.#attempt;
     const peer = new MediaPeer({
       callId: this.id,
       role,
@@ -471,7 +488,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       wrtc: this.#ctx.wrtc,
       SimplePeer: this.#ctx.SimplePeer,
       logger: this.#ctx.logger,
-      send: (data: RtcData, fp?: SignedFingerprint) => this.#send(fp ? { op: 'rtc', data, fp } : { op: 'rtc', data }),
+      send: (data: RtcData, fp?: SignedFingerprint) =>
+        this.#send({ op: 'rtc', data, ...(fp ? { fp } : {}), ...(attempt > 0 ? { attempt } : {}) }),
     });
     this.#peer = peer;
     this.#peerOffs = [
@@ -684,6 +702,45 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     }
   }
 
+  /** Caller: the direct peer connection was lost while the relay carries the call; try again later (bounded). */
+  #scheduleRetry(): void {
+    if (this.#role !== 'caller' || !this.#switch || this.finished || this.#retryTimer !== undefined) return;
+    if (this.#retries >= MAX_DIRECT_RETRIES || this.#attempt >= MAX_DIRECT_ATTEMPT) return;
+    const delay = Math.min(this.#ctx.timeouts.directRetryMs * 2 ** this.#retries, MAX_DIRECT_RETRY_MS);
+    this.#retries++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.finished || this.#peer || this.#switch?.path !== 'relay') return;
+      this.#ctx.logger.info({ callId: this.id, attempt: this.#attempt + 1 }, 'trying direct media again');
+      this.#startAttempt(this.#attempt + 1);
+    }, delay);
+  }
+
+  /** Callee: the caller tries direct again; answers with a fresh peer connection. */
+  #answerRetry(attempt: number): boolean {
+    if (this.#role !== 'callee' || !this.#switch || !this.#peerStarted) return false;
+    if (this.#state !== 'active' && this.#state !== 'reconnecting') return false;
+    if (this.#peer) this.#dropDirect();
+    this.#startAttempt(attempt);
+    return true;
+  }
+
+  /** A later direct attempt: a fresh peer connection, bounded by connectMs like the first. */
+  #startAttempt(attempt: number): void {
+    this.#attempt = attempt;
+    const peer = this.#newPeer(this.#role);
+    this.#switch!.directRestarted(Date.now());
+    clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = setTimeout(() => {
+      if (this.finished || this.#peer !== peer || peer.connected) return;
+      this.#ctx.logger.info({ callId: this.id, attempt }, 'direct media retry did not connect');
+      this.#dropDirect();
+      this.#apply(this.#switch!.directLost(Date.now()));
+      this.#scheduleRetry();
+    }, this.#ctx.timeouts.connectMs);
+    peer.start();
+  }
+
   /** The direct attempt is over: its events no longer move the call. */
   #dropDirect(): void {
     for (const off of this.#peerOffs.splice(0)) off();
@@ -744,6 +801,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       this.#ctx.logger.info({ callId: this.id, code: f.code }, 'direct media failed; relay media');
       this.#dropDirect();
       this.#apply(sw.directLost(Date.now()));
+      this.#scheduleRetry();
       return;
     }
     if (f.code === 'diagnose') {
@@ -766,6 +824,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       // The relay carries on (a hangup on its way still ends the call; the bounds hold if nothing carries it).
       this.#dropDirect();
       this.#apply(sw.directLost(Date.now()));
+      this.#scheduleRetry();
       return;
     }
     if (this.#closeTimer !== undefined) return;
@@ -799,6 +858,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#relayTimer);
     clearInterval(this.#sampler);
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#attemptTimer);
     this.#relayLink?.close('the call ended');
     this.#closeRelayChannel('the call ended');
     const peer = this.#peer;

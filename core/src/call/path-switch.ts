@@ -165,6 +165,14 @@ export class PathSwitch {
     return this.#dropOk();
   }
 
+  /** A new direct attempt started (the previous peer connection was lost): a way back exists again. */
+  directRestarted(now: number): void {
+    this.#directAlive = true;
+    this.#lastBytes = null;
+    this.#flowingSince = null;
+    this.#lastGrowthAt = now - this.#stallMs;
+  }
+
   /** The relay media link died while it carried the call: back to direct if direct media flows, else stay. */
   relayLost(now: number): PathDecision {
     if (this.#path !== 'relay') return STAY;

@@ -10,6 +10,9 @@ export const CALL_SIGNAL_KIND = 'call';
 /** The relay signal kind of the envelope call signals travel in (v2). */
 export const SEALED_CALL_SIGNAL_KIND = 'call-signal';
 
+/** The direct attempts a call may make: the first, then bounded retries while the relay carries it. */
+export const MAX_DIRECT_ATTEMPT = 16;
+
 export const CallIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 
 const fingerprint = FingerprintSchema;
@@ -57,6 +60,8 @@ export const CallSignalSchema = z.discriminatedUnion('op', [
     op: z.literal('rtc'),
     data: RtcDataSchema,
     fp: z.object({ fingerprint, sig: signature }).optional(),
+    /** Which direct attempt of the call this belongs to (absent: the first; later ones: path-switch retries). */
+    attempt: z.number().int().min(0).max(MAX_DIRECT_ATTEMPT).optional(),
   }),
   z.object({
     ...base,

@@ -214,6 +214,12 @@ export interface CallTimeouts {
    * relay (when the platform has relay media, `relayMedia`). Default 2.5 s.
    */
   relayHeadStartMs: number;
+  /**
+   * While the relay carries a call whose direct peer connection was lost (or never connected), the caller tries
+   * direct again after this long, then twice as long each time (at most 60 s apart, at most 6 tries); a try
+   * that has not connected within `connectMs` counts as failed. Default 5 s.
+   */
+  directRetryMs: number;
 }
 
 export interface CallManagerOptions {

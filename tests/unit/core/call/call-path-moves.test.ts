@@ -8,6 +8,7 @@ import {
   CallManager,
   type Call,
   type CallState,
+  type CallTimeouts,
   type StreamLike,
   type TrackLike,
 } from '../../../../core/src/call/index.js';
@@ -57,6 +58,8 @@ const sdp = (type: string) =>
 
 /** simple-peer double: offer/answer with a fingerprint, 'connect' and a remote stream once described. */
 class FakePeer {
+  static readonly all: FakePeer[] = [];
+  static made = { caller: 0, callee: 0 };
   readonly events = new Emitter<Record<string, unknown>>();
   destroyed = false;
   bytes = 0;
@@ -67,7 +70,10 @@ class FakePeer {
       return Promise.resolve([{ type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes }]);
     },
   };
+  readonly n: number;
   constructor(readonly opts: { initiator: boolean }) {
+    FakePeer.all.push(this);
+    this.n = ++FakePeer.made[opts.initiator ? 'caller' : 'callee'];
     if (opts.initiator) setTimeout(() => this.events.emit('signal', { type: 'offer', sdp: sdp('offer') }), 0);
   }
   on(event: string, listener: (...args: unknown[]) => void): void {
@@ -78,17 +84,26 @@ class FakePeer {
   signal(data: { type?: string }): void {
     if (this.destroyed) return;
     if (data.type === 'offer') this.events.emit('signal', { type: 'answer', sdp: sdp('answer') });
-    if (data.type === 'offer' || data.type === 'answer') {
+    // Connects only over a working network (ICE would keep checking otherwise).
+    if ((data.type === 'offer' || data.type === 'answer') && net.up) {
       setTimeout(() => {
         this._pc.iceConnectionState = 'connected';
         this.events.emit('iceStateChange', 'connected');
         this.events.emit('connect', undefined);
-        this.events.emit('stream', new FakeStream(`direct-${this.opts.initiator ? 'at-caller' : 'at-callee'}`));
+        const label = `direct-${this.opts.initiator ? 'at-caller' : 'at-callee'}`;
+        this.events.emit('stream', new FakeStream(this.n === 1 ? label : `${label}#${this.n}`));
       }, 0);
     }
   }
   destroy(): void {
     this.destroyed = true;
+  }
+  /** ICE gave up on the path (simple-peer's error for a failed connection). */
+  fail(): void {
+    this.events.emit(
+      'error',
+      Object.assign(new Error('Ice connection failed.'), { code: 'ERR_ICE_CONNECTION_FAILURE' }),
+    );
   }
 }
 
@@ -188,9 +203,17 @@ afterEach(() => {
   net.up = true;
   pendingOpens.clear();
   openedTags.length = 0;
+  FakePeer.all.length = 0;
+  FakePeer.made = { caller: 0, callee: 0 };
 });
 
-function party(hub: RelayHub, me: IdentityKeyPair, other: IdentityKeyPair, engine: FakeEngine) {
+function party(
+  hub: RelayHub,
+  me: IdentityKeyPair,
+  other: IdentityKeyPair,
+  engine: FakeEngine,
+  timeouts: Partial<CallTimeouts> = {},
+) {
   const calls = new CallManager<FakeStream>({
     relay: hub.endpoint(me.id),
     identity: me,
@@ -198,7 +221,7 @@ function party(hub: RelayHub, me: IdentityKeyPair, other: IdentityKeyPair, engin
     contactName: () => 'contact',
     SimplePeer: FakePeer as unknown as SimplePeerConstructor,
     relayMedia: { engine: engine as unknown as RelayMediaEngine, openChannel: openChannel(me.id) },
-    timeouts: { relayHeadStartMs: 60_000, reconnectMs: 20_000 },
+    timeouts: { relayHeadStartMs: 60_000, reconnectMs: 20_000, ...timeouts },
     stopTracksOnEnd: false,
   });
   managers.push(calls);
@@ -288,4 +311,42 @@ describe('a call moving between direct and the relay', () => {
     await when(callB, () => callB.state === 'ended', 'ended');
     expect(callB.end?.code).toBe('remote-hangup');
   }, 30_000);
+
+  it('a direct connection that was lost is tried again by the caller while the relay carries the call, and the call moves back once it connects', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const fast = { directRetryMs: 100, connectMs: 1_500 };
+    const a = party(hub, alice, bob, engineA, fast);
+    const b = party(hub, bob, alice, engineB, fast);
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
+    // ICE gives up on the blocked path: both peer connections are gone, the relay carries on.
+    for (const p of [...FakePeer.all]) p.fail();
+    // The caller tries again (and again: retries over a dead network do not connect within connectMs).
+    await when(callA, () => FakePeer.made.caller >= 3, 'two direct retries', 20_000);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    expect(callA.remoteStream?.id).toBe('relay-0');
+
+    net.up = true;
+    await when(
+      callA,
+      () =>
+        /^direct-at-caller#\d$/.test(callA.remoteStream?.id ?? '') &&
+        /^direct-at-callee#\d$/.test(callB.remoteStream?.id ?? ''),
+      'direct again over a retried connection',
+      20_000,
+    );
+    await when(callA, () => engineA.live === 0 && engineB.live === 0, 'relay pipelines closed');
+    // Only the caller starts attempts; the callee answers each one with a fresh connection.
+    expect(FakePeer.made.callee).toBeGreaterThanOrEqual(2);
+    expect(FakePeer.made.callee).toBeLessThanOrEqual(FakePeer.made.caller);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 45_000);
 });
