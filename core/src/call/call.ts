@@ -41,7 +41,7 @@ import { RelayTransport } from '../session/relay-transport.js';
 import { RelayMediaLink } from './relay-media/link.js';
 import type { RelayMediaEngine } from './relay-media/pipeline.js';
 import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
-import { inboundRtpBytes, PathSwitch, type PathDecision } from './path-switch.js';
+import { decodedVideoFrames, inboundRtpBytes, PathSwitch, type PathDecision } from './path-switch.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -692,8 +692,15 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       const report = await peer.getStats();
       const sw = this.#switch;
       if (!report || !sw || this.finished || this.#peer !== peer) return;
+      const records = statRecords(report);
       this.#apply(
-        sw.sample({ at: Date.now(), inboundBytes: inboundRtpBytes(statRecords(report)), iceUp: this.#iceUp }),
+        sw.sample({
+          at: Date.now(),
+          inboundBytes: inboundRtpBytes(records),
+          iceUp: this.#iceUp,
+          videoFrames: decodedVideoFrames(records),
+          expectVideo: this.#remote.video && !this.#remote.cameraOff,
+        }),
       );
     } catch {
       /* the peer connection closed meanwhile */

@@ -23,6 +23,10 @@ export interface DirectSample {
   inboundBytes: number;
   /** The direct peer's ICE state is connected or completed. */
   iceUp: boolean;
+  /** Video frames decoded so far on the direct peer connection (inbound-rtp framesDecoded). */
+  videoFrames?: number;
+  /** The contact sends video now (not camera-off): direct counts as back only once its video decodes too. */
+  expectVideo?: boolean;
 }
 
 /** What a side tells the other (signal op 'path'). */
@@ -70,6 +74,8 @@ export class PathSwitch {
   #epoch = 0;
   #lastBytes: number | null = null;
   #lastGrowthAt = 0;
+  #lastVideoFrames: number | null = null;
+  #lastVideoAt = 0;
   #flowingSince: number | null = null;
   #directOk = false;
   #peerDirectOk = false;
@@ -136,13 +142,20 @@ export class PathSwitch {
     this.#lastBytes = s.inboundBytes;
     if (grew || first) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at);
     const flowing = s.at - this.#lastGrowthAt < this.#stallMs;
+    if (s.videoFrames !== undefined) {
+      if (this.#lastVideoFrames !== null && s.videoFrames > this.#lastVideoFrames) this.#lastVideoAt = s.at;
+      this.#lastVideoFrames = s.videoFrames;
+    }
+    // Back on direct, the remote view switches streams at once: its video must already decode, or the
+    // picture would freeze until a key frame arrives.
+    const videoOk = !s.expectVideo || s.at - this.#lastVideoAt < this.#stallMs;
     if (this.#path === 'direct') {
       if (!flowing) return this.#toRelay(s.at, 'stall');
       return STAY;
     }
     if (this.#path !== 'relay') return STAY;
-    if (flowing && s.iceUp && grew) this.#flowingSince ??= s.at;
-    else if (!flowing || !s.iceUp) this.#flowingSince = null;
+    if (flowing && s.iceUp && grew && videoOk) this.#flowingSince ??= s.at;
+    else if (!flowing || !s.iceUp || !videoOk) this.#flowingSince = null;
     const ok = this.#flowingSince !== null && s.at - this.#flowingSince >= this.#recoverMs;
     const changed = ok !== this.#directOk;
     this.#directOk = ok;
@@ -169,6 +182,7 @@ export class PathSwitch {
   directRestarted(now: number): void {
     this.#directAlive = true;
     this.#lastBytes = null;
+    this.#lastVideoFrames = null;
     this.#flowingSince = null;
     this.#lastGrowthAt = now - this.#stallMs;
   }
@@ -238,6 +252,15 @@ export class PathSwitch {
     this.#directOk = true;
     return { move: 'direct', report: true };
   }
+}
+
+/** Video frames decoded so far, summed over a getStats report's inbound-rtp video records. */
+export function decodedVideoFrames(records: ReadonlyArray<Record<string, unknown>>): number {
+  let total = 0;
+  for (const r of records) {
+    if (r.type === 'inbound-rtp' && r.kind === 'video' && typeof r.framesDecoded === 'number') total += r.framesDecoded;
+  }
+  return total;
 }
 
 /** RTP bytes received so far, summed over a getStats report's inbound-rtp records. */

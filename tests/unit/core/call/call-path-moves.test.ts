@@ -63,11 +63,18 @@ class FakePeer {
   readonly events = new Emitter<Record<string, unknown>>();
   destroyed = false;
   bytes = 0;
+  frames = 0;
   readonly _pc = {
     iceConnectionState: 'new',
     getStats: () => {
-      if (net.up) this.bytes += 2_000;
-      return Promise.resolve([{ type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes }]);
+      if (net.up) {
+        this.bytes += 2_000;
+        this.frames += 5;
+      }
+      return Promise.resolve([
+        { type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes },
+        { type: 'inbound-rtp', kind: 'video', bytesReceived: 0, framesDecoded: this.frames },
+      ]);
     },
   };
   readonly n: number;

@@ -21,6 +21,10 @@ class Side {
   now = 0;
   bytes = 0;
   flow = true;
+  /** Whether direct video decodes (frames counted with the bytes), and whether the contact sends video. */
+  videoFlow = true;
+  expectVideo = false;
+  frames = 0;
   iceUp = true;
   readonly moves: Array<MediaPath> = [];
   readonly outbox: PathReport[] = [];
@@ -35,7 +39,16 @@ class Side {
   tick(ms = STEP): PathDecision {
     this.now += ms;
     if (this.flow) this.bytes += 1_000;
-    return this.take(this.sw.sample({ at: this.now, inboundBytes: this.bytes, iceUp: this.iceUp }));
+    if (this.flow && this.videoFlow) this.frames += 6;
+    return this.take(
+      this.sw.sample({
+        at: this.now,
+        inboundBytes: this.bytes,
+        iceUp: this.iceUp,
+        videoFrames: this.frames,
+        expectVideo: this.expectVideo,
+      }),
+    );
   }
   /** Samples every STEP for `ms`. */
   run(ms: number): void {
@@ -137,6 +150,26 @@ describe('call path switch', () => {
     });
     expect(a.sw.report()).toEqual({ path: 'direct', epoch: 2, directOk: true });
     expect(a.sw.lastReason).toBe('recovered');
+  });
+
+  it('direct counts as back only once its video decodes too, when the contact sends video', () => {
+    const a = new Side('caller');
+    a.expectVideo = true;
+    a.connect();
+    a.take(a.sw.iceDown(a.now));
+    a.videoFlow = false; // audio RTP flows again, video waits for a key frame
+    a.run(5_000);
+    expect(a.sw.directOk).toBe(false);
+    a.videoFlow = true;
+    a.run(RECOVER + 2 * STEP);
+    expect(a.sw.directOk).toBe(true);
+    // A contact with its camera off: audio alone is enough.
+    const b = new Side('caller');
+    b.connect();
+    b.take(b.sw.iceDown(b.now));
+    b.videoFlow = false;
+    b.run(RECOVER + 2 * STEP);
+    expect(b.sw.directOk).toBe(true);
   });
 
   it('the callee never moves back by itself; it follows the caller', () => {
