@@ -1,6 +1,9 @@
 // npm run bench:call — calls in the web client, two Chromium users (fake camera at 30 fps and microphone) in
 // network-namespace hosts, the relay serving the client in a third. One run measures:
 //   direct: accept → first remote frame, decoded fps, audio continuity;
+//   switching (a direct call, UDP blocked then unblocked in Bob's host): the longest pause of Bob's picture at
+//     Alice when the media moves to the relay (switchGapMs) and back to direct (switchBackGapMs);
+//     BENCH_CALL_ONLY=switch runs this phase alone;
 //   relay (UDP blocked in Bob's host, no TURN): accept → first remote frame, capture → display latency
 //     p50/p95 (capture time stamped in each frame's header, read from the stats panel's latency line, which
 //     covers the last ~120 frames: windows sampled every 2 s, median of medians and worst p95 reported),
@@ -141,6 +144,67 @@ async function audioContinuity(page: Page, ms: number): Promise<number> {
   }, ms);
 }
 
+/** Polls `read` every 100 ms until it returns true (bounded). */
+async function until(read: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (await read()) return;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Mid-call switching, measured at Alice on Bob's picture: a direct call, then UDP blocked in Bob's host until
+ * the media moves to the relay, then unblocked until it moves back. Each gap is the longest pause between two
+ * frames the remote <video> presented (requestVideoFrameCallback, re-armed when its stream changes) from the
+ * moment of the block (unblock) on: last direct frame → first relay frame, and last relay → first direct.
+ */
+async function switchGaps(alice: AppUser, bob: AppUser, b: Testbed<'a' | 'b' | 'relay'>['hosts']['b']) {
+  await placeCall(alice, bob);
+  const path = () => alice.page.getByTestId('media-path').getAttribute('data-path');
+  await until(async () => /^(direct|turn)$/.test((await path()) ?? ''), 30_000, 'a direct path');
+  await new Promise((r) => setTimeout(r, 2_000)); // settle
+  // A string, so tsx's name-keeping helper (__name) does not end up in the page.
+  await alice.page.evaluate(`(() => {
+    const v = document.querySelector('[data-testid="remote-video"]');
+    const frames = (window.__switchFrames = []);
+    let armedFor = null;
+    const arm = () => {
+      if (v.srcObject === armedFor) return;
+      armedFor = v.srcObject;
+      const cb = () => { frames.push(performance.now()); if (v.srcObject === armedFor) v.requestVideoFrameCallback(cb); };
+      v.requestVideoFrameCallback(cb);
+    };
+    arm();
+    window.__switchArm = setInterval(arm, 20);
+  })()`);
+  const pageNow = async (): Promise<number> => (await alice.page.evaluate('performance.now()')) as number;
+  const gapSince = async (from: number): Promise<number | null> => {
+    const frames = ((await alice.page.evaluate('window.__switchFrames')) as number[]).filter((t) => t >= from);
+    if (process.env.BENCH_CALL_SAMPLES === '1')
+      log(`frames from ${Math.round(from)}: ${frames.map((t) => Math.round(t - from)).join(' ')}`);
+    let gap: number | null = null;
+    for (let i = 1; i < frames.length; i++) gap = Math.max(gap ?? 0, frames[i]! - frames[i - 1]!);
+    return gap === null ? null : Math.round(gap);
+  };
+  const blockedAt = await pageNow();
+  await b.blockUdp();
+  let switchGapMs: number | null;
+  try {
+    await until(async () => (await path()) === 'relay', 30_000, 'the relay path');
+    await new Promise((r) => setTimeout(r, 2_000)); // relay frames after the gap
+    switchGapMs = await gapSince(blockedAt - 500);
+  } finally {
+    await b.unblock();
+  }
+  const unblockedAt = await pageNow();
+  await until(async () => /^(direct|turn)$/.test((await path()) ?? ''), 60_000, 'the move back to direct');
+  await new Promise((r) => setTimeout(r, 2_000));
+  const switchBackGapMs = await gapSince(unblockedAt);
+  await alice.page.evaluate('clearInterval(window.__switchArm)');
+  await hangUp(alice, bob);
+  return { switchGapMs, switchBackGapMs };
+}
+
 const median = (xs: number[]): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -187,6 +251,13 @@ async function main(): Promise<void> {
     const [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await alice.openChat('Bob');
+    if (process.env.BENCH_CALL_ONLY === 'switch') {
+      // Only the mid-call switching phase (BENCH_CALL_ONLY=switch).
+      log('direct call, UDP blocked and unblocked mid-call (switching)…');
+      process.stdout.write(`${JSON.stringify({ ...(await switchGaps(alice, bob, b)), loadavg1: loadavg()[0] })}\n`);
+      await Promise.all([alice.close(), bob.close()]);
+      return;
+    }
 
     log('idle CPU…');
     const idle0 = chromiumCpuMs();
@@ -198,6 +269,9 @@ async function main(): Promise<void> {
     const directSamples = await sampleStats(alice, 'Bob', WINDOW_MS);
     const directAudioContinuity = await audioContinuity(alice.page, 5_000);
     await hangUp(alice, bob);
+
+    log('direct call, UDP blocked and unblocked mid-call (switching)…');
+    const { switchGapMs, switchBackGapMs } = await switchGaps(alice, bob, b);
 
     log('relay call (UDP blocked in Bob’s host)…');
     await b.blockUdp();
@@ -251,7 +325,8 @@ async function main(): Promise<void> {
       throttledLatencyP95Ms: max(nums(throttled.map((s) => s.p95))),
       throttledFps: median(nums(throttled.map((s) => s.fps))),
       throttledAudioUnderrun: underrunShare(throttled),
-      switchGapMs: null as number | null, // mid-call direct → relay switching is not built yet
+      switchGapMs,
+      switchBackGapMs,
       cpuCores: Number(cpuCores.toFixed(2)),
       directFirstFrameMs,
       directFps: median(nums(directSamples.map((s) => s.fps))),
@@ -276,7 +351,8 @@ async function main(): Promise<void> {
         `${r.fileDuringCallLatencyP95Ms} (before: ${r.fileDuringCallBaselineP95Ms})`,
         '',
       ],
-      ['switch gap direct → relay (ms)', 'not built', '≤ 1000'],
+      ['switch gap direct → relay (ms)', String(r.switchGapMs), '≤ 1000'],
+      ['switch gap relay → direct (ms)', String(r.switchBackGapMs), ''],
       ['CPU cores per side, relay call', String(r.cpuCores), ''],
       ['direct: accept → first frame (ms)', String(r.directFirstFrameMs), ''],
       ['direct: decoded fps', String(r.directFps), ''],
