@@ -143,6 +143,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #attempt = 0;
   #peerStarted = false;
   #retries = 0;
+  /** Direct media connected at least once in this call (only then is it worth trying again). */
+  #directEverConnected = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #attemptTimer: ReturnType<typeof setTimeout> | undefined;
   #peerPathRev = -1;
@@ -520,6 +522,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       this.#onConnected();
       return;
     }
+    this.#directEverConnected = true;
     this.#startSampling();
     this.#apply(sw.directConnected(Date.now()));
   }
@@ -709,9 +712,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     }
   }
 
-  /** Caller: the direct peer connection was lost while the relay carries the call; try again later (bounded). */
+  /**
+   * Caller: the direct peer connection that carried this call was lost while the relay carries it; try again
+   * later (bounded). A call whose direct media never connected (a firewall) is not retried: the relay carries it.
+   */
   #scheduleRetry(): void {
     if (this.#role !== 'caller' || !this.#switch || this.finished || this.#retryTimer !== undefined) return;
+    if (!this.#directEverConnected) return;
     if (this.#retries >= MAX_DIRECT_RETRIES || this.#attempt >= MAX_DIRECT_ATTEMPT) return;
     const delay = Math.min(this.#ctx.timeouts.directRetryMs * 2 ** this.#retries, MAX_DIRECT_RETRY_MS);
     this.#retries++;

@@ -215,7 +215,7 @@ export interface CallTimeouts {
    */
   relayHeadStartMs: number;
   /**
-   * While the relay carries a call whose direct peer connection was lost (or never connected), the caller tries
+   * While the relay carries a call whose direct peer connection had connected and was lost, the caller tries
    * direct again after this long, then twice as long each time (at most 60 s apart, at most 6 tries); a try
    * that has not connected within `connectMs` counts as failed. Default 5 s.
    */
