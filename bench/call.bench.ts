@@ -186,19 +186,29 @@ async function switchGaps(alice: AppUser, bob: AppUser, b: Testbed<'a' | 'b' | '
     for (let i = 1; i < frames.length; i++) gap = Math.max(gap ?? 0, frames[i]! - frames[i - 1]!);
     return gap === null ? null : Math.round(gap);
   };
+  // The pill follows stats sampled once a second: wait for a frame the new path presented, then a little more.
+  const newFrameAfter = async (what: string): Promise<void> => {
+    const since = await pageNow();
+    await until(
+      async () => ((await alice.page.evaluate('window.__switchFrames.at(-1) ?? 0')) as number) > since,
+      15_000,
+      what,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+  };
   const blockedAt = await pageNow();
   await b.blockUdp();
   let switchGapMs: number | null;
   try {
     await until(async () => (await path()) === 'relay', 30_000, 'the relay path');
-    await new Promise((r) => setTimeout(r, 2_000)); // relay frames after the gap
+    await newFrameAfter('a relay frame');
     switchGapMs = await gapSince(blockedAt - 500);
   } finally {
     await b.unblock();
   }
   const unblockedAt = await pageNow();
   await until(async () => /^(direct|turn)$/.test((await path()) ?? ''), 60_000, 'the move back to direct');
-  await new Promise((r) => setTimeout(r, 2_000));
+  await newFrameAfter('a direct frame');
   const switchBackGapMs = await gapSince(unblockedAt);
   await alice.page.evaluate('clearInterval(window.__switchArm)');
   await hangUp(alice, bob);
