@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { assertTestbedAvailable, createTestbed, type Testbed } from '../tests/testbed/index.js';
 import { AppUser, buildRenderer, introducedPair, startWebRelay } from '../tests/harness/app/app.js';
-import { fileDuringCallPhase } from './call-file-phase.js';
+import { fileDuringCallPhase, type FileDuringCallFigures } from './call-file-phase.js';
 
 const WINDOW_MS = Number(process.env.BENCH_CALL_WINDOW_MS ?? 10_000);
 
@@ -318,7 +318,13 @@ async function main(): Promise<void> {
     await b.unblock();
 
     log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
-    const fileDuringCall = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay });
+    // A phase that fails is reported (null figures) rather than losing every other figure of the run.
+    const fileDuringCall = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay }).catch(
+      (err: unknown): FileDuringCallFigures => {
+        log(`file-during-call phase failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        return { fileDuringCallLatencyP95Ms: null, fileDuringCallBaselineP95Ms: null, fileDuringCallMBps: null };
+      },
+    );
 
     if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
     log(`relay stages (capture → stage, ms p50/p95): ${stageLine(relaySamples)}`);
