@@ -7,7 +7,6 @@
 // ~120 frames) is read before and during the transfer, and Bob's picture is sampled throughout.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { expect } from 'vitest';
 import type { Host } from '../../testbed/index.js';
 import { callDialog, placeVideoCall } from './calls.js';
 import { randomFile, sha256File, type AppUser } from './app.js';
@@ -146,7 +145,13 @@ async function movingPicture(page: Page, timeoutMs: number): Promise<void> {
   throw new Error(`the remote picture did not move (${seen} distinct; ${(await videoState(page)).detail})`);
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // sampling periods only
+/** Polls `cond` every 100 ms until true; throws after `timeoutMs`. (No vitest here: bench:call runs this.) */
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await pause(100)) if (await cond()) return;
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // sampling and polling periods
 
 /** Runs the scenario (the call is hung up and the network restored at the end) and returns what it measured. */
 export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<FileDuringCall> {
@@ -171,14 +176,12 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     await accept.waitFor({ timeout: 60_000 });
 
     const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob);
-    await expect
-      .poll(() => bob.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })
-      .toBe('relay');
+    await bob.page.locator('[data-testid="media-path"][data-path="relay"]').waitFor({ timeout: 30_000 });
     // Settled: the picture at full size and moving (the first key frames are in), the latency known.
-    await expect.poll(async () => (await videoState(bob.page)).wide, { timeout: 30_000 }).toBe(true);
+    await until(async () => (await videoState(bob.page)).wide, 30_000, 'the remote picture at full size');
     await movingPicture(bob.page, 30_000);
     await callDialog(bob, 'Alice').getByRole('button', { name: 'Statistics' }).click();
-    await expect.poll(() => latencyP95(bob.page), { timeout: 30_000 }).not.toBeNull();
+    await until(async () => (await latencyP95(bob.page)) !== null, 30_000, 'a relay latency in the stats panel');
     const before: number[] = [];
     const beforeLog = await pictureLog(bob.page);
     for (let i = 0; i < 4; i++) {
@@ -211,7 +214,11 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
       await atBob.getAttribute('data-phase'),
     ];
     await alice.waitTransfer(name, 'done');
-    const receivedHash = await sha256File(await bob.saveReceived(name, o.dir));
+    // Saved by the browser by itself (the default); read here without vitest, so bench:call can use it too.
+    await until(async () => bob.downloads.some((d) => d.suggestedFilename() === name), 30_000, 'the download');
+    const saved = join(o.dir, `received-${name}`);
+    await bob.downloads.find((d) => d.suggestedFilename() === name)!.saveAs(saved);
+    const receivedHash = await sha256File(saved);
     await atAlice.getByTestId('hang-up').click();
     await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
     await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
