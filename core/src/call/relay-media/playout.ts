@@ -198,7 +198,7 @@ export class AudioPlayout<F> {
 
   constructor(clock: PlayoutClock, options: AudioPlayoutOptions = {}) {
     this.#clock = clock;
-    this.#o = { leadMs: 20, frameMs: 20, pauseAfterMs: 2_000, maxQueued: 100, ...options };
+    this.#o = { leadMs: 60, frameMs: 20, pauseAfterMs: 2_000, maxQueued: 100, ...options };
   }
 
   get size(): number {
