@@ -231,10 +231,13 @@ export interface CallManagerOptions {
   contactName?: (id: string) => string | undefined;
   /** RTCPeerConnection implementation for Node (@roamhq/wrtc); leave undefined in browsers. */
   wrtc?: unknown;
-  /** Only what the user configured; read at every call so settings changes apply. Default none. */
+  /**
+   * The user's TURN servers, then those the relays hand out (the Messenger merges them); read at every call
+   * so settings changes and refreshed credentials apply. Default none.
+   */
   iceServers?: IceServer[] | (() => IceServer[]);
   /**
-   * Relay only (privacy): media goes through the user's TURN server only (iceTransportPolicy 'relay'), so no
+   * Relay only (privacy): direct media goes through TURN only (iceTransportPolicy 'relay'), so no
    * host or server-reflexive candidate, and no address of ours, reaches the contact. Without a TURN server
    * a call fails at once with 'no-path'. Read at every call. Default false.
    */
