@@ -809,9 +809,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #onPeerFailure(f: PeerFailure): void {
     if (this.finished) return;
     // Direct media cannot connect or was lost: the relay carries the call (a forged or tampered setup is never
-    // a reason to fall back: it ends the call as before).
+    // a reason to fall back: it ends the call as before). 'no-path' is "always use the relay" with no TURN
+    // server: relay media reveals no address either, so the call goes there rather than failing.
     const sw = this.#switch;
-    if (sw && (f.code === 'diagnose' || f.code === 'ice-failed' || f.code === 'connection-lost')) {
+    const fallsBack = ['diagnose', 'ice-failed', 'connection-lost', 'no-path'].includes(f.code);
+    if (sw && fallsBack) {
       this.#ctx.logger.info({ callId: this.id, code: f.code }, 'direct media failed; relay media');
       this.#dropDirect();
       this.#apply(sw.directLost(Date.now()));

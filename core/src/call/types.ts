@@ -239,7 +239,8 @@ export interface CallManagerOptions {
   /**
    * Relay only (privacy): direct media goes through TURN only (iceTransportPolicy 'relay'), so no
    * host or server-reflexive candidate, and no address of ours, reaches the contact. Without a TURN server
-   * a call fails at once with 'no-path'. Read at every call. Default false.
+   * the direct attempt fails at once with 'no-path': with relay media the call goes over the relay, without
+   * it (Node) the call ends 'no-path'. Read at every call. Default false.
    */
   relayOnly?: boolean | (() => boolean);
   logger?: Logger;

@@ -182,7 +182,7 @@ export const en = {
     'Used to reach your contacts and, when no direct path exists, to carry encrypted data. Changes apply after saving.',
   'settings.relayOnly': 'Always use the relay',
   'settings.relayOnlyHint':
-    'Hides your IP address from your contacts: messages, files and calls all go through the relay, which can still see the sizes and timing. Calls then need a TURN server (below).',
+    'Hides your IP address from your contacts: messages, files and calls all go through the relay, which can still see the sizes and timing. Calls use a TURN server if one is set (below), otherwise the relay carries their sound and picture.',
   'settings.relayUrl': 'Relay address',
   'settings.relayN': 'Relay address {n}',
   'settings.addRelay': 'Add relay',

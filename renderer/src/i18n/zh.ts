@@ -177,7 +177,7 @@ export const zh: Record<MessageKey, string> = {
   'settings.relaysHint': '用于联系你的联系人；在没有直连路径时传送加密数据。保存后生效。',
   'settings.relayOnly': '始终使用中继',
   'settings.relayOnlyHint':
-    '不向联系人暴露你的 IP 地址：消息、文件和通话都经由中继（中继仍能看到数据大小和时间）。此时通话需要 TURN 服务器（见下方）。',
+    '不向联系人暴露你的 IP 地址：消息、文件和通话都经由中继（中继仍能看到数据大小和时间）。通话会使用已设置的 TURN 服务器（见下方），否则由中继传送声音和画面。',
   'settings.relayUrl': '中继地址',
   'settings.relayN': '中继地址 {n}',
   'settings.addRelay': '添加中继',

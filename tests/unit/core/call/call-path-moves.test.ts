@@ -220,8 +220,10 @@ function party(
   other: IdentityKeyPair,
   engine: FakeEngine,
   timeouts: Partial<CallTimeouts> = {},
+  relayOnly = false,
 ) {
   const calls = new CallManager<FakeStream>({
+    relayOnly,
     relay: hub.endpoint(me.id),
     identity: me,
     contactKey: (id) => (id === other.id ? other.publicKey : undefined),
@@ -314,6 +316,30 @@ describe('a call moving between direct and the relay', () => {
 
     expect(states.filter((s) => s !== 'active' && s !== 'reconnecting')).toEqual([]);
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    callA.hangup();
+    await when(callB, () => callB.state === 'ended', 'ended');
+    expect(callB.end?.code).toBe('remote-hangup');
+  }, 30_000);
+
+  it('"always use the relay" with no TURN server: the call is active over relay media, no direct attempt made', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA, {}, true);
+    const b = party(hub, bob, alice, engineB, {}, true);
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(
+      callA,
+      () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0',
+      'relay media both ways',
+    );
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    expect((await callA.stats()).path).toBe('relay');
+    // No peer connection was made: no candidate, and so no address, could reach the contact.
+    expect(FakePeer.made).toEqual({ caller: 0, callee: 0 });
     callA.hangup();
     await when(callB, () => callB.state === 'ended', 'ended');
     expect(callB.end?.code).toBe('remote-hangup');
