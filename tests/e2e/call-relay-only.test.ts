@@ -4,7 +4,7 @@
 // its own namespace host, the relay in a third; the network itself is open.
 import { describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { callDialog, placeVideoCall } from '../harness/app/calls.js';
+import { callDialog, hangUpLeftoverCall, placeVideoCall } from '../harness/app/calls.js';
 
 const world = useWebWorld({
   users: ['a', 'b'],
@@ -46,13 +46,7 @@ describe('web client: calls with "Always use the relay" and no TURN server', () 
       expect(alice.unexpectedProblems()).toEqual([]);
       expect(bob.unexpectedProblems()).toEqual([]);
     } finally {
-      for (const [user, peer] of [
-        [alice, 'Bob'],
-        [bob, 'Alice'],
-      ] as const) {
-        const hangUp = callDialog(user, peer).getByTestId('hang-up');
-        if (await hangUp.isVisible()) await hangUp.click().catch(() => undefined);
-      }
+      await hangUpLeftoverCall(alice, bob);
     }
   });
 });

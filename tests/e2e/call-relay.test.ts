@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { callDialog, placeVideoCall } from '../harness/app/calls.js';
+import { callDialog, hangUpLeftoverCall, placeVideoCall } from '../harness/app/calls.js';
 import { AppUser, screenshot } from '../harness/app/app.js';
 
 // The fake camera runs at 20 fps unless told otherwise (the later switch value wins).
@@ -127,16 +127,7 @@ describe('web client: calls over the relay', () => {
 
   // A test that failed mid-call leaves its call open; hang it up so the next test (or the retry) starts clean.
   afterEach(async () => {
-    for (const [user, peer] of [
-      [alice, 'Bob'],
-      [bob, 'Alice'],
-    ] as const) {
-      const hangUp = callDialog(user, peer).getByTestId('hang-up');
-      if (await hangUp.isVisible()) await hangUp.click().catch(() => undefined);
-      await callDialog(user, peer)
-        .waitFor({ state: 'hidden', timeout: 20_000 })
-        .catch(() => undefined);
-    }
+    await hangUpLeftoverCall(alice, bob, { waitClosed: true });
   });
 
   it('with UDP blocked in one host and no TURN server, the call is active over the relay: moving picture ≥ 320 wide at ≥ 20 fps and decoded audio both ways; mute and camera-off reach the other side', async () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeProcess } from '../testbed/index.js';
 import { useWebWorld } from '../harness/app/web-world.js';
-import { callDialog, placeVideoCall } from '../harness/app/calls.js';
+import { callDialog, hangUpLeftoverCall, placeVideoCall } from '../harness/app/calls.js';
 import { AppUser, screenshot } from '../harness/app/app.js';
 
 const TURN_SCRIPT = fileURLToPath(new URL('../integration/call/peers/turn-host.ts', import.meta.url));
@@ -65,13 +65,7 @@ describe('web client: calls through the TURN server the relay provides', () => {
       expect(bob.unexpectedProblems()).toEqual([]);
     } finally {
       // A failed attempt leaves no call open for the retry.
-      for (const [user, peer] of [
-        [alice, 'Bob'],
-        [bob, 'Alice'],
-      ] as const) {
-        const hangUp = callDialog(user, peer).getByTestId('hang-up');
-        if (await hangUp.isVisible()) await hangUp.click().catch(() => undefined);
-      }
+      await hangUpLeftoverCall(alice, bob);
       await b.unblock();
     }
   });

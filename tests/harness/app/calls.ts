@@ -36,3 +36,22 @@ export async function placeVideoCall(
     ]);
   return call;
 }
+
+/**
+ * After a failed test: hangs up a call still open between two users, so the next test (or the retry) starts
+ * clean. With `waitClosed`, also waits (bounded) for both call views to close.
+ */
+export async function hangUpLeftoverCall(a: AppUser, b: AppUser, opts: { waitClosed?: boolean } = {}): Promise<void> {
+  for (const [user, peer] of [
+    [a, b.name],
+    [b, a.name],
+  ] as const) {
+    const hangUp = callDialog(user, peer).getByTestId('hang-up');
+    if (await hangUp.isVisible()) await hangUp.click().catch(() => undefined);
+    if (opts.waitClosed) {
+      await callDialog(user, peer)
+        .waitFor({ state: 'hidden', timeout: 20_000 })
+        .catch(() => undefined);
+    }
+  }
+}
