@@ -1,6 +1,8 @@
 // Line icons on a 24×24 grid (stroke drawn with currentColor). Each is a list of SVG path `d` strings.
 export const ICONS = {
   plus: ['M12 5v14', 'M5 12h14'],
+  minimize: ['M4 14h6v6', 'M20 10h-6V4', 'M14 10l7-7', 'M3 21l7-7'],
+  maximize: ['M15 3h6v6', 'M9 21H3v-6', 'M21 3l-7 7', 'M3 21l7-7'],
   'user-plus': [
     'M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2',
     'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z',

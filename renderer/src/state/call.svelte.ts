@@ -85,6 +85,8 @@ export class CallUiState {
   /** Set while a device is being switched (controls stay usable; the picker shows progress). */
   #switching = $state(false);
   #lastEnded = $state<EndedCall | null>(null);
+  /** The call shrunk to a small window so the chat and files stay usable during it. */
+  #minimized = $state(false);
   #cancelClose: (() => void) | null = null;
 
   constructor(options: CallUiOptions) {
@@ -178,6 +180,10 @@ export class CallUiState {
   get speakerId(): string | null {
     return this.#devices.speakerId;
   }
+  /** The call view is the small floating window (the rest of the app usable), not the full screen. */
+  get minimized(): boolean {
+    return this.#minimized;
+  }
   /** The last call that ended normally, for the chat's "Call again" (null once another starts or it is put away). */
   get lastEnded(): EndedCall | null {
     return this.#lastEnded;
@@ -201,6 +207,16 @@ export class CallUiState {
     this.#monitor.hide();
   }
 
+  /** Shrinks a call in progress to the small window: chat, files and contacts stay usable. */
+  minimize(): void {
+    if (this.live) this.#minimized = true;
+  }
+
+  /** Back to the full-screen call view. */
+  expand(): void {
+    this.#minimized = false;
+  }
+
   forgetLastEnded(): void {
     this.#lastEnded = null;
   }
@@ -221,6 +237,7 @@ export class CallUiState {
 
   #finish(phase: 'ended' | 'failed', why: { reason?: CallEndedCode; failure?: FailureCode; detail?: string }): void {
     this.#releaseMedia();
+    if (phase === 'failed') this.#minimized = false;
     this.#facts = finished(this.#facts, phase, why);
     this.#wound();
   }
@@ -237,6 +254,7 @@ export class CallUiState {
   /** Closes the ended/failed screen. */
   dismiss(): void {
     this.#stopClosing();
+    this.#minimized = false;
     this.#facts = dismissed(this.#facts);
   }
 
@@ -247,6 +265,7 @@ export class CallUiState {
     this.#lastEnded = null;
     this.#releaseMedia();
     this.#facts = { ...IDLE, contactId, phase: 'outgoing' };
+    this.#minimized = false;
     this.#video = video;
     const control = this.#control;
     if (!control) return this.#finish('failed', { failure: 'unavailable' });
@@ -378,12 +397,16 @@ export class CallUiState {
     if (facts === this.#facts && effect === 'none') return;
     switch (effect) {
       case 'release':
+        this.#minimized = false;
         this.#stopClosing();
         if (ev.type === 'incoming') this.#lastEnded = null;
         this.#releaseMedia();
         break;
-      case 'ended':
       case 'failed':
+        this.#minimized = false;
+        this.#releaseMedia();
+        break;
+      case 'ended':
       case 'dismissed':
         this.#releaseMedia();
         break;

@@ -168,12 +168,11 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     await alice.send(`${name} is coming`);
     await bob.message(`${name} is coming`).waitFor({ timeout: 30_000 });
     await Promise.all([alice.waitHeaderPath('relay'), bob.waitHeaderPath('relay')]);
-    // The offer first: the call view is modal (a user accepts a file before a call, or the card waits).
+    // The offer first; Bob accepts it from the call view (which lists the files waiting for him) mid-call.
     const path = join(o.dir, name);
     const sentHash = await randomFile(path, bytes);
     await alice.sendFiles([path]);
-    const accept = bob.transferCard(name).getByRole('button', { name: 'Accept' });
-    await accept.waitFor({ timeout: 60_000 });
+    await bob.transferCard(name).getByRole('button', { name: 'Accept' }).waitFor({ timeout: 60_000 });
 
     const { atCaller: atAlice, atCallee: atBob } = await placeVideoCall(alice, bob);
     await bob.page.locator('[data-testid="media-path"][data-path="relay"]').waitFor({ timeout: 30_000 });
@@ -190,9 +189,8 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     }
     const picturesBefore = await beforeLog();
 
-    // Behind the modal call view the click goes to the card's button directly.
     const duringLog = await pictureLog(bob.page);
-    await accept.dispatchEvent('click');
+    await callDialog(bob, 'Alice').getByTestId('call-file-offers').getByRole('button', { name: 'Accept' }).click();
     const started = Date.now();
     let finished = false;
     const done = bob.waitTransfer(name, 'done').then(() => {

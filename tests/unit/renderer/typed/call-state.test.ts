@@ -159,6 +159,32 @@ describe('CallUiState', () => {
     expect(call).toMatchObject({ phase: 'incoming', contactId: 'carol', offeredVideo: true, lastEnded: null });
   });
 
+  it('a call in progress shrinks to its small window and back; a failure comes back full screen to say why; the next call starts full screen', async () => {
+    const { call } = setup();
+    call.minimize();
+    expect(call.minimized).toBe(false); // nothing to shrink without a call
+    await call.start('bob', true);
+    call.handle({ type: 'connected', callId: 'call-1', connectedAt: 1 });
+    call.minimize();
+    expect(call.minimized).toBe(true);
+    expect(call.phase).toBe('active'); // the call goes on
+    call.expand();
+    expect(call.minimized).toBe(false);
+    call.minimize();
+    call.handle({ type: 'failed', callId: 'call-1', reason: 'connection-lost', message: 'lost' } as never);
+    expect(call).toMatchObject({ phase: 'failed', minimized: false });
+    call.dismiss();
+    await call.start('bob', false);
+    call.handle({ type: 'connected', callId: 'call-1', connectedAt: 1 });
+    call.minimize();
+    call.hangup();
+    expect(call).toMatchObject({ phase: 'ended', minimized: true }); // "Call ended" shows in the small window
+    call.dismiss();
+    expect(call.minimized).toBe(false);
+    await call.start('bob', false);
+    expect(call.minimized).toBe(false);
+  });
+
   it('without an engine a call fails as unavailable', async () => {
     const { call } = setup();
     call.bindControl(null);
