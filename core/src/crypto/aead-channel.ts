@@ -40,7 +40,24 @@ export interface SecureChannel {
   sealParts?(plaintext: Uint8Array): Promise<Bytes[]>;
   /** Decrypts one frame; rejects replays and reordering (counter must increase) and any tampering. */
   open(sealed: Uint8Array): Promise<Bytes>;
+  /**
+   * Optional: gives the channel's state away (to go on in a worker: resumeAeadChannel); this channel then
+   * refuses every seal and open. Call it when no seal or open is in flight.
+   */
+  handOff?(): Promise<ChannelHandOff>;
   readonly sessionId: string;
+}
+
+/**
+ * A channel's state, structured-cloneable (the base secrets are non-extractable HKDF CryptoKeys, which a
+ * worker can use but nobody can read): the same keys, nonces and counters go on elsewhere.
+ */
+export interface ChannelHandOff {
+  sessionId: string;
+  send: { base: CryptoKey; noncePrefix: Bytes };
+  receive: { base: CryptoKey; noncePrefix: Bytes };
+  nextSend: number;
+  lastReceived: number;
 }
 
 /** One direction's secrets: a 32-byte HKDF base secret and a 4-byte nonce prefix. */
@@ -67,19 +84,25 @@ function readCounter(from: Uint8Array): number {
 /** Derives AES-GCM keys for one direction, one per epoch, keeping only the current one. */
 class DirectionKeys {
   readonly noncePrefix: Bytes;
-  private readonly base: Promise<CryptoKey>;
+  readonly base: Promise<CryptoKey>;
   private epoch = -1;
   private key: Promise<AeadKey> | undefined;
 
   constructor(
-    secret: DirectionSecret,
+    secret: DirectionSecret | { base: CryptoKey; noncePrefix: Bytes },
     private readonly engine: AeadEngine,
   ) {
-    if (secret.base.length !== 32 || secret.noncePrefix.length !== NONCE_PREFIX_BYTES) {
+    if (
+      secret.noncePrefix.length !== NONCE_PREFIX_BYTES ||
+      (secret.base instanceof Uint8Array && secret.base.length !== 32)
+    ) {
       throw new CryptoError('invalid-input', 'A channel direction needs a 32-byte secret and a 4-byte nonce prefix.');
     }
     this.noncePrefix = secret.noncePrefix.slice();
-    this.base = crypto.subtle.importKey('raw', secret.base, 'HKDF', false, ['deriveBits']);
+    this.base =
+      secret.base instanceof Uint8Array
+        ? crypto.subtle.importKey('raw', secret.base, 'HKDF', false, ['deriveBits'])
+        : Promise.resolve(secret.base);
   }
 
   /** Counters only grow on each side, so the epoch never goes back and one cached key suffices. */
@@ -111,8 +134,8 @@ class DirectionKeys {
 
 export interface AeadChannelOptions {
   sessionId: string;
-  send: DirectionSecret;
-  receive: DirectionSecret;
+  send: DirectionSecret | ChannelHandOff['send'];
+  receive: DirectionSecret | ChannelHandOff['receive'];
   /** First send counter (tests of counter exhaustion); default 0. */
   firstCounter?: number;
   /** AES-GCM implementation; default WebCrypto. */
@@ -126,16 +149,32 @@ class AeadChannel implements SecureChannel {
   private readonly aadPrefix: Bytes;
   private readonly engine: AeadEngine;
   private nextSend: number;
-  private lastReceived = -1;
+  private lastReceived: number;
   private failed = false;
+  private handedOff = false;
 
-  constructor(options: AeadChannelOptions) {
+  constructor(options: AeadChannelOptions & { lastReceived?: number }) {
     this.sessionId = options.sessionId;
     this.engine = options.engine ?? webCryptoAead;
     this.sendKeys = new DirectionKeys(options.send, this.engine);
     this.receiveKeys = new DirectionKeys(options.receive, this.engine);
     this.aadPrefix = encodeFields(FRAME_LABEL, [options.sessionId]);
     this.nextSend = options.firstCounter ?? 0;
+    this.lastReceived = options.lastReceived ?? -1;
+  }
+
+  async handOff(): Promise<ChannelHandOff> {
+    if (this.handedOff || this.failed) throw new CryptoError('channel-failed', 'The channel cannot be handed off.');
+    // From now on nothing is sealed or opened here: the counters go on where the state goes.
+    this.handedOff = true;
+    const [sendBase, receiveBase] = await Promise.all([this.sendKeys.base, this.receiveKeys.base]);
+    return {
+      sessionId: this.sessionId,
+      send: { base: sendBase, noncePrefix: this.sendKeys.noncePrefix.slice() },
+      receive: { base: receiveBase, noncePrefix: this.receiveKeys.noncePrefix.slice() },
+      nextSend: this.nextSend,
+      lastReceived: this.lastReceived,
+    };
   }
 
   async sealParts(plaintext: Uint8Array): Promise<Bytes[]> {
@@ -152,6 +191,7 @@ class AeadChannel implements SecureChannel {
 
   /** Checks a plaintext and takes the next send counter (synchronously, so counters follow call order). */
   #claimCounter(plaintext: Uint8Array, headroom: number): number {
+    if (this.handedOff) throw new CryptoError('channel-failed', 'The channel was handed off.');
     if (!(plaintext instanceof Uint8Array)) throw new CryptoError('invalid-input', 'seal() takes a Uint8Array.');
     if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > 64)
       throw new CryptoError('invalid-input', 'headroom must be an integer from 0 to 64.');
@@ -184,6 +224,7 @@ class AeadChannel implements SecureChannel {
   }
 
   async open(sealed: Uint8Array): Promise<Bytes> {
+    if (this.handedOff) throw new CryptoError('channel-failed', 'The channel was handed off.');
     if (this.failed)
       throw new CryptoError(
         'channel-failed',
@@ -232,4 +273,16 @@ class AeadChannel implements SecureChannel {
 /** Builds a channel from already-agreed direction secrets (the handshake in secure-channel.ts does this). */
 export function createAeadChannel(options: AeadChannelOptions): SecureChannel {
   return new AeadChannel(options);
+}
+
+/** Goes on with a channel another thread handed off (SecureChannel.handOff): same keys and counters. */
+export function resumeAeadChannel(state: ChannelHandOff, engine?: AeadEngine): SecureChannel {
+  return new AeadChannel({
+    sessionId: state.sessionId,
+    send: state.send,
+    receive: state.receive,
+    firstCounter: state.nextSend,
+    lastReceived: state.lastReceived,
+    ...(engine ? { engine } : {}),
+  });
 }

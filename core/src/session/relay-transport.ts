@@ -6,6 +6,7 @@
 // reordered, modified or malformed record kills the transport.
 import { CHANNEL_HEADER_BYTES, type Bytes, type PublicIdentityKey } from '../../../signaling/protocol/index.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
+import type { ChannelHandOff } from '../crypto/aead-channel.js';
 import {
   MAX_RECORD_BYTES,
   MAX_RECORD_FRAME,
@@ -38,6 +39,18 @@ export interface RelayTransportOptions {
   handshakeTimeoutMs?: number;
   /** AES-GCM implementation for the records; default WebCrypto (crypto/aead-engine.ts). */
   aead?: AeadEngine;
+}
+
+/** What RelayTransport.handOff() gives away: the channel's state, its socket and what came meanwhile. */
+export interface RelayTransportHandOff {
+  channel: ChannelHandOff;
+  socket: RecordSocket;
+  /** Sealed records that arrived after the transport let go of the socket, in order. */
+  pending: Uint8Array[];
+  /** Whether the socket closed meanwhile (and why). */
+  closedWith: string | null;
+  /** Stops collecting into `pending`: call it in the same tick as subscribing to the socket yourself. */
+  release(): void;
 }
 
 export interface RelayTransportStats {
@@ -79,6 +92,7 @@ export class RelayTransport extends FramePipe implements FrameTransport {
   /** A flush is scheduled or records are being sealed: frames sent now join a later record. */
   #flushing = false;
   #openChain: Promise<void> = Promise.resolve();
+  #handingOff = false;
   readonly #stats: RelayTransportStats = { framesSent: 0, recordsSent: 0, framesReceived: 0, recordsReceived: 0 };
   readonly #offs: Array<() => void> = [];
 
@@ -208,6 +222,53 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       // End of this tick, so every frame the caller writes in one go shares the record.
       queueMicrotask(this.#startFlush);
     }
+  }
+
+  /**
+   * Gives the record layer away (e.g. to a worker: resumeAeadChannel and one record per frame there go on with
+   * the same keys and counters, so the peer sees no change). Records opened before are emitted as usual; the
+   * transport then closes without closing the socket. Null (and nothing changed) when the channel cannot be
+   * handed off (a custom AEAD engine), frames are waiting to be sealed, or the transport is closed.
+   */
+  async handOff(): Promise<RelayTransportHandOff | null> {
+    const handOff = this.#channel.handOff?.bind(this.#channel);
+    if (!handOff || this.closed || this.#handingOff || this.#flushing || this.#queueHead < this.#queue.length)
+      return null;
+    this.#handingOff = true;
+    for (const off of this.#offs) off();
+    this.#offs.length = 0;
+    const pending: Uint8Array[] = [];
+    let closedWith: string | null = null;
+    const offs = [
+      this.#socket.onFrame((m) => pending.push(m)),
+      this.#socket.onClose((reason) => (closedWith ??= reason)),
+    ];
+    const release = (): void => {
+      for (const off of offs) off();
+    };
+    await this.#openChain;
+    if (this.closed) {
+      release();
+      return null;
+    }
+    let channel: ChannelHandOff;
+    try {
+      channel = await handOff();
+    } catch (error) {
+      release();
+      this.close(`cannot hand the relay channel off: ${(error as Error).message}`);
+      return null;
+    }
+    this.markClosed('the record layer was handed off');
+    return {
+      channel,
+      socket: this.#socket,
+      pending,
+      get closedWith() {
+        return closedWith;
+      },
+      release,
+    };
   }
 
   close(reason = 'closed'): void {

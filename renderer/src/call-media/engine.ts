@@ -4,8 +4,11 @@
 // remoteStream is an ordinary MediaStream and the call UI has one code path. Processors and generators exist
 // only on the window in Chromium; their streams are transferred to the worker. The received audio is played
 // through a local peer-connection loopback (aec-loopback.ts), so the echo canceller hears it.
+// The worker also runs the record layer (attachRecordLayer): the window only ferries sealed records between
+// the relay channel and the worker, transferred, never a plaintext frame.
 import {
   emptyRelayMediaStats,
+  type RecordLayerHandOff,
   type RelayMediaEngine,
   type RelayMediaPipeline,
   type RelayMediaStartOptions,
@@ -47,6 +50,7 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   #stats: RelayMediaStats = emptyRelayMediaStats();
   #closed = false;
   #loopback: AecLoopback | null = null;
+  #writeSealed: ((sealed: Uint8Array) => void) | null = null;
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
     this.#Processor = Processor;
@@ -72,6 +76,12 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
           return;
         case 'need-key':
           options.onKeyFrameNeeded();
+          return;
+        case 'sealed':
+          this.#writeSealed?.(new Uint8Array(m.buffer, m.offset, m.length));
+          return;
+        case 'link-closed':
+          options.onClosed?.(m.reason);
           return;
         case 'stats':
           this.#stats = m.stats;
@@ -102,6 +112,16 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
       },
       [payload],
     );
+  }
+
+  attachRecordLayer(handOff: RecordLayerHandOff, write: (sealed: Uint8Array) => void): (sealed: Uint8Array) => void {
+    this.#writeSealed = write;
+    // The channel's keys are non-extractable CryptoKeys: cloned to the worker, readable by nobody.
+    this.#post({ type: 'record-layer', handOff });
+    return (sealed) => {
+      const { buffer, offset, length, transfer } = transferable(sealed);
+      this.#post({ type: 'sealed', buffer, offset, length }, transfer);
+    };
   }
 
   control(control: SendControl): void {
@@ -159,4 +179,24 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     if (this.#closed && message.type !== 'close') return;
     this.#worker.postMessage(message, transfer);
   }
+}
+
+/**
+ * The buffer to post for `bytes`: a relay message's own buffer (a fresh ArrayBuffer per WebSocket message)
+ * moves without a copy; a view into something larger or shared is copied.
+ */
+export function transferable(bytes: Uint8Array): {
+  buffer: ArrayBuffer;
+  offset: number;
+  length: number;
+  transfer: Transferable[];
+} {
+  const own =
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset <= 64 &&
+    bytes.byteOffset + bytes.byteLength === bytes.buffer.byteLength;
+  if (own)
+    return { buffer: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength, transfer: [bytes.buffer] };
+  const copy = bytes.slice();
+  return { buffer: copy.buffer, offset: 0, length: copy.byteLength, transfer: [copy.buffer] };
 }

@@ -1,7 +1,8 @@
 // Messages between the window (engine.ts: track processors and generators exist only there) and the media
-// worker (worker.ts: WebCodecs encode/decode). Both ends are our own code in the same origin; frames from the
-// peer were validated by core (relay-media/frame.ts) before they get here.
-import type { SendControl, RelayMediaStats } from '../../../core/src/call/relay-media/pipeline.js';
+// worker (worker.ts: WebCodecs encode/decode, and the record layer once it is handed over). Both ends are our
+// own code in the same origin; frames from the peer are validated by core (relay-media/frame.ts) before they
+// are decoded, in the worker or, before the hand-off, in the window.
+import type { RecordLayerHandOff, RelayMediaStats, SendControl } from '../../../core/src/call/relay-media/pipeline.js';
 
 export interface WireFrame {
   track: 'audio' | 'video';
@@ -19,10 +20,18 @@ export type ToWorker =
   | ({ type: 'deliver' } & WireFrame)
   | { type: 'control'; control: SendControl }
   | { type: 'key-frame' }
+  /** The relay channel's record layer: from now on frames are sealed and opened in the worker. */
+  | { type: 'record-layer'; handOff: RecordLayerHandOff }
+  /** A sealed record from the relay channel (bytes `offset`..`offset + length` of `buffer`, transferred). */
+  | { type: 'sealed'; buffer: ArrayBuffer; offset: number; length: number }
   | { type: 'close' };
 
 export type FromWorker =
   | ({ type: 'frame' } & WireFrame)
   | { type: 'need-key' }
+  /** A sealed record for the relay channel, CHANNEL_HEADER_BYTES of room first (transferred). */
+  | { type: 'sealed'; buffer: ArrayBuffer; offset: number; length: number }
+  /** The worker's record layer ended (a refused record, a failed seal). */
+  | { type: 'link-closed'; reason: string }
   | { type: 'stats'; stats: RelayMediaStats }
   | { type: 'error'; message: string };

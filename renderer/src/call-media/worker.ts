@@ -1,7 +1,9 @@
 // The media worker of a relay call (engine.ts starts it): encodes our captured frames with WebCodecs (VP8
 // realtime, temporal layers L1T3; Opus 20 ms with in-band FEC) and decodes the peer's frames into the
-// generator tracks' writable streams. The window does the sealing (core's relay transport) and the
-// congestion control; this worker follows its `control` (bitrate, half resolution, frame rate, pause).
+// generator tracks' writable streams. Once the window hands the relay channel's record layer over
+// ('record-layer'), sealing, opening, numbering, feedback and congestion control run here too (core
+// relay-media/record-layer.ts): the window only moves sealed records between the relay channel and here.
+// Until then (and on a platform that cannot hand off) the window does them and sends `control`.
 import {
   emptyRelayMediaStats,
   type RelayMediaStats,
@@ -9,6 +11,9 @@ import {
 } from '../../../core/src/call/relay-media/pipeline.js';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
 import { CaptureClock, StageTimes } from '../../../core/src/call/relay-media/stages.js';
+import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
+import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
+import type { Logger } from '../../../core/src/platform/types.js';
 import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
 
 interface WorkerScope {
@@ -66,6 +71,15 @@ let audioTimer: ReturnType<typeof setTimeout> | undefined;
 const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> = {};
 
 const stats: RelayMediaStats = emptyRelayMediaStats();
+/** The record layer and per-frame logic, once the window handed them over. */
+let link: PipelineLink | null = null;
+
+const logger: Logger = {
+  debug() {},
+  info() {},
+  warn: (obj, msg) => console.warn(`[call media] ${msg ?? ''}`, obj),
+  error: (obj, msg) => console.error(`[call media] ${msg ?? ''}`, obj),
+};
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -87,6 +101,18 @@ function sendChunk(
   const captureMs = captureOf.get(chunk.timestamp) ?? Date.now();
   if (track === 'video') captureOf.delete(chunk.timestamp);
   stages.record(`${track}.encoded`, Date.now() - captureMs);
+  if (link) {
+    link.flow.send({
+      track,
+      key: chunk.type === 'key',
+      layer,
+      channels,
+      timestampUs: chunk.timestamp,
+      captureMs,
+      payload: new Uint8Array(payload),
+    });
+    return;
+  }
   const frame: WireFrame = {
     track,
     key: chunk.type === 'key',
@@ -224,7 +250,8 @@ function askKeyFrame(): void {
   const now = performance.now();
   if (now - lastKeyAsk < 1000) return;
   lastKeyAsk = now;
-  post({ type: 'need-key' });
+  if (link) link.flow.requestKeyFrame();
+  else post({ type: 'need-key' });
 }
 
 function ensureVideoDecoder(): VideoDecoder {
@@ -332,7 +359,7 @@ function scheduleVideo(): void {
   if (next !== null) videoTimer = setTimeout(scheduleVideo, Math.max(0, next - now));
 }
 
-function deliver(f: WireFrame): void {
+function deliver(f: Omit<WireFrame, 'payload'> & { payload: BufferSource }): void {
   if (f.track === 'audio') {
     // Audio is the clock: video transits include encoding time (key frames take longer), audio's hardly any.
     clock.onArrival(f.captureMs, Date.now());
@@ -361,6 +388,34 @@ function deliver(f: WireFrame): void {
   }
 }
 
+/** Takes over the record layer: from now on no plaintext frame goes to or comes from the window. */
+function startLink(handOff: import('../../../core/src/call/relay-media/pipeline.js').RecordLayerHandOff): void {
+  link = new PipelineLink({
+    handOff,
+    write: (sealed) => {
+      // The engine's output is a buffer of its own: it moves to the window without a copy.
+      const own = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
+      const bytes = own ? sealed : sealed.slice();
+      post({ type: 'sealed', buffer: bytes.buffer as ArrayBuffer, offset: 0, length: bytes.byteLength }, [
+        bytes.buffer as ArrayBuffer,
+      ]);
+    },
+    sink: {
+      deliver: (f: MediaFrame) => deliver({ ...f, payload: f.payload as Uint8Array<ArrayBuffer> }),
+      control: (c) => {
+        control = c;
+      },
+      keyFrame: () => {
+        wantKey = true;
+      },
+    },
+    onClose: (reason) => {
+      if (!closed) post({ type: 'link-closed', reason });
+    },
+    logger,
+  });
+}
+
 function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -375,6 +430,7 @@ const statsTimer = setInterval(() => {
   stats.audioPlayedMs = Math.round(audioPlayout.playedMs);
   stats.audioUnderrunMs = Math.round(audioPlayout.underrunMs);
   stats.stages = stages.summary();
+  if (link) stats.link = link.flow.counters();
   post({ type: 'stats', stats: { ...stats } });
 }, 250);
 
@@ -396,6 +452,12 @@ scope.onmessage = (ev) => {
       case 'deliver':
         deliver(m);
         return;
+      case 'record-layer':
+        startLink(m.handOff);
+        return;
+      case 'sealed':
+        link?.receive(new Uint8Array(m.buffer, m.offset, m.length));
+        return;
       case 'control':
         control = m.control;
         return;
@@ -404,6 +466,7 @@ scope.onmessage = (ev) => {
         return;
       case 'close':
         closed = true;
+        link?.stop();
         clearInterval(statsTimer);
         clearTimeout(videoTimer);
         clearTimeout(audioTimer);

@@ -1,9 +1,11 @@
 // What a platform provides to carry call media over the relay: encoders and decoders (in Chromium, WebCodecs
 // in a worker fed by MediaStreamTrackProcessor, decoding into MediaStreamTrackGenerator). Core stays free of
 // DOM types: tracks and streams are the structural shapes of media-types.ts.
+import type { ChannelHandOff } from '../../crypto/aead-channel.js';
 import type { Logger } from '../../platform/types.js';
 import type { StreamLike, TrackLike } from '../media-types.js';
 import type { SendTarget } from './congestion.js';
+import type { MediaFlowCounters } from './flow.js';
 import type { MediaFrame, MediaFrameHeader } from './frame.js';
 import type { StageSummary } from './stages.js';
 
@@ -45,6 +47,8 @@ export interface RelayMediaStats {
   stages: Record<string, StageSummary>;
   videoCodec: string | null;
   audioCodec: string | null;
+  /** With the record layer in the pipeline (attachRecordLayer): the link's counters, kept there. */
+  link?: MediaFlowCounters;
 }
 
 /** Stats before any media moved: every count zero, nothing measured yet. */
@@ -70,6 +74,14 @@ export function emptyRelayMediaStats(): RelayMediaStats {
   };
 }
 
+/** What a pipeline that runs the record layer itself gets (RelayMediaPipeline.attachRecordLayer). */
+export interface RecordLayerHandOff {
+  /** The relay channel's secure channel, handed off after its key agreement (RelayTransport.handOff). */
+  channel: ChannelHandOff;
+  /** Plaintext media messages opened before the hand-off, in order: they come before any sealed record. */
+  early: Uint8Array[];
+}
+
 export interface RelayMediaPipeline<S extends StreamLike = StreamLike> {
   /** The received media as ordinary tracks (the call's remoteStream). */
   readonly remoteStream: S;
@@ -83,6 +95,14 @@ export interface RelayMediaPipeline<S extends StreamLike = StreamLike> {
   replaceTrack(previous: TrackLike, next: TrackLike): void;
   stats(): RelayMediaStats;
   close(): void;
+  /**
+   * Optional: the record layer, numbering, feedback and congestion control run in the pipeline (a worker),
+   * beside the codecs, so media never crosses to the caller in plaintext. From then on onFrame and
+   * onKeyFrameNeeded are not called: `write` gets sealed records for the relay channel (CHANNEL_HEADER_BYTES
+   * of room first) and the function returned takes the channel's sealed records, in order. The link's
+   * counters come in stats().link; its end in onClosed.
+   */
+  attachRecordLayer?(handOff: RecordLayerHandOff, write: (sealed: Uint8Array) => void): (sealed: Uint8Array) => void;
 }
 
 export interface RelayMediaStartOptions {
@@ -93,6 +113,8 @@ export interface RelayMediaStartOptions {
   onKeyFrameNeeded(): void;
   /** The pipeline cannot go on (codec unsupported, worker died). */
   onError(message: string): void;
+  /** The record layer the pipeline runs (attachRecordLayer) closed: a refused record, a failed seal. */
+  onClosed?(reason: string): void;
   logger: Logger;
 }
 
