@@ -8,7 +8,7 @@
 //       moving the same file between the same browsers in each round → vsPairdrop (app ÷ PairDrop MB/s).
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -34,6 +34,8 @@ const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
 const STEP_TIMEOUT = 240_000;
 /** File transfer rounds (bare then app each round, best of each kept): single runs vary a lot on 2 shared cores. */
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+/** Investigation knob BENCH_E2E_BARE_CHUNKS=65536,262144: extra bare pumps per round with these message sizes. */
+const BARE_CHUNKS = (process.env.BENCH_E2E_BARE_CHUNKS ?? '').split(',').filter(Boolean).map(Number);
 /** A PairDrop checkout with its npm dependencies installed (GPL-3.0, not on npm: not part of Parley). */
 const PAIRDROP_DIR = process.env.PAIRDROP_DIR;
 const PAIRDROP_PORT = 3100;
@@ -42,8 +44,15 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** BENCH_E2E_THREADS=1: CPU ms per Chromium thread (keyed "pid type thread-name") around each transfer. */
+/** BENCH_E2E_THREADS=1: CPU ms per Chromium thread around each transfer, keyed "host process-type thread-name". */
 const SHOW_THREADS = process.env.BENCH_E2E_THREADS === '1';
+
+/** Host name by network-namespace inode, so only our two browsers count (other Chromiums share the machine). */
+let hostByNetns = new Map<number, string>();
+
+function labelHosts(hosts: Host[]): void {
+  hostByNetns = new Map(hosts.map((h) => [statSync(`/run/netns/${h.ns}`).ino, h.name]));
+}
 
 function chromiumThreadCpu(): Map<string, number> {
   const out = new Map<string, number>();
@@ -51,13 +60,16 @@ function chromiumThreadCpu(): Map<string, number> {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (!cmd.includes('chromium')) continue;
+      const host = hostByNetns.get(statSync(`/proc/${pid}/ns/net`).ino);
+      if (!host) continue;
       const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+      const sub = /--utility-sub-type=[a-z]+\.mojom\.([A-Za-z]+)/.exec(cmd)?.[1];
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
           .trim()
           .replace(/[0-9]+$/, '');
         const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        const key = `${pid} ${type} ${name}`;
+        const key = `${host} ${sub ?? type} ${name}`;
         out.set(key, (out.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
       }
     } catch {
@@ -67,13 +79,23 @@ function chromiumThreadCpu(): Map<string, number> {
   return out;
 }
 
+/** Per-thread CPU ms over an interval, biggest first, then CPU-s per GB by host (all processes, and renderers). */
 function threadCpuTable(before: Map<string, number>, after: Map<string, number>): string {
-  return [...after]
-    .map(([key, ms]) => [key, ms - (before.get(key) ?? 0)] as const)
-    .filter(([, ms]) => ms >= 100)
-    .sort((x, y) => y[1] - x[1])
-    .map(([key, ms]) => `      ${key}: ${ms} ms`)
-    .join('\n');
+  const delta = [...after].map(([key, ms]) => [key, ms - (before.get(key) ?? 0)] as const);
+  const perGB = (ms: number) => (ms / 1000 / (FILE_BYTES / 1e9)).toFixed(1);
+  const sums = [...new Set(delta.map(([key]) => key.split(' ')[0]!))].sort().map((host) => {
+    const mine = delta.filter(([key]) => key.startsWith(`${host} `));
+    const all = mine.reduce((a, [, ms]) => a + ms, 0);
+    const renderer = mine.filter(([key]) => key.split(' ')[1] === 'renderer').reduce((a, [, ms]) => a + ms, 0);
+    return `      host ${host}: ${perGB(all)} CPU-s/GB (renderer ${perGB(renderer)})`;
+  });
+  return [
+    ...delta
+      .filter(([, ms]) => ms >= 100)
+      .sort((x, y) => y[1] - x[1])
+      .map(([key, ms]) => `      ${key}: ${ms} ms`),
+    ...sums,
+  ].join('\n');
 }
 
 /** UDP datagrams the hosts' kernels dropped for a full socket receive buffer (Chromium's are 64 KiB). */
@@ -88,7 +110,7 @@ async function udpRcvbufErrors(hosts: Host[]): Promise<number> {
 }
 
 /** (a, bare) A data channel between two Chromiums moving FILE_BYTES, timed inside the receiving page. */
-async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext): Promise<number> {
+async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext, chunkSize?: number): Promise<number> {
   const before = SHOW_THREADS ? chromiumThreadCpu() : null;
   const [a, b] = await Promise.all([BrowserPeer.open(browserA, 'bare-a'), BrowserPeer.open(browserB, 'bare-b')]);
   const relayed = relaySignals(a, b);
@@ -97,7 +119,7 @@ async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext):
     await b.create({ initiator: false });
     await Promise.all([a.connected(30_000), b.connected(30_000)]);
     await b.expect(FILE_BYTES);
-    await a.pump(FILE_BYTES);
+    await a.pump(FILE_BYTES, chunkSize);
     const got = await b.next('received', STEP_TIMEOUT);
     const sent = await a.next('pumped', STEP_TIMEOUT);
     if (got.sha256 !== sent.sha256) throw new Error('bare pump: hashes differ');
@@ -170,6 +192,14 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
       }
     });
     observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+    // The receiver's progress bar over time (every progress event, ~4/s): where the time goes.
+    w.__benchProgress = [];
+    const bar = new MutationObserver(() => {
+      const v = document.querySelector('article[data-transfer-id="${id}"] [role=progressbar]')?.getAttribute('aria-valuenow');
+      const last = w.__benchProgress[w.__benchProgress.length - 1];
+      if (v !== null && v !== undefined && (!last || last[1] !== Number(v))) w.__benchProgress.push([performance.now(), Number(v)]);
+    });
+    bar.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   })()`);
   const profiling = process.env.BENCH_E2E_PROFILE === '1';
   const stops = profiling ? await Promise.all([startProfile(alice.page), startProfile(bob.page)]) : [];
@@ -182,6 +212,18 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
   if (click === undefined || done === undefined || !(done > click))
     throw new Error(`app transfer not timed in the page (click ${click}, done ${done})`);
   const mbps = FILE_BYTES / 1e6 / ((done - click) / 1000);
+  const progress = (await bob.page.evaluate('window.__benchProgress')) as Array<[number, number]>;
+  if (progress.length > 1) {
+    const first = progress.find(([, pct]) => pct > 0) ?? progress[0]!;
+    const last = progress[progress.length - 1]!;
+    let gap = 0;
+    for (let i = 1; i < progress.length; i++) gap = Math.max(gap, progress[i]![0] - progress[i - 1]![0]);
+    log(
+      `    app timeline: click → first progress ${(first[0] - click).toFixed(0)} ms, ` +
+        `then ${(last[1] - first[1]).toFixed(0)} % in ${(last[0] - first[0]).toFixed(0)} ms, ` +
+        `last progress (${last[1]} %) → verified ${(done - last[0]).toFixed(0)} ms; longest gap between updates ${gap.toFixed(0)} ms`,
+    );
+  }
   if (profiling) {
     const [sender, receiver] = await Promise.all(stops.map((stop) => stop()));
     log(`  sender main thread, top self time:\n${topSelfTime(sender!)}`);
@@ -342,6 +384,7 @@ async function main(): Promise<void> {
     ]);
 
     const hosts = [tb.hosts.a, tb.hosts.b];
+    labelHosts(hosts);
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await Promise.all([alice.openChat('Bob'), bob.openChat('Alice')]);
     // Measure the direct path, like the bare pump (the app starts on the relay while direct connects).
@@ -361,6 +404,10 @@ async function main(): Promise<void> {
       log(`(a) round ${round}/${ROUNDS}: bare data channel, ${FILE_BYTES / 1024 / 1024} MB…`);
       const drops0 = await udpRcvbufErrors(hosts);
       const bare = await bareTransfer(browserA, browserB);
+      for (const size of BARE_CHUNKS) {
+        const mbps = await bareTransfer(browserA, browserB, size);
+        log(`    bare pump with ${size}-byte messages: ${mbps.toFixed(1)} MB/s`);
+      }
       const drops1 = await udpRcvbufErrors(hosts);
       log(`(a) round ${round}/${ROUNDS}: app file transfer, ${FILE_BYTES / 1024 / 1024} MB…`);
       const before = SHOW_THREADS ? chromiumThreadCpu() : null;
@@ -374,7 +421,9 @@ async function main(): Promise<void> {
         log(`(c) round ${round}/${ROUNDS}: PairDrop, ${FILE_BYTES / 1024 / 1024} MB…`);
         const path = join(dir, `pairdrop-${round}.bin`);
         await randomFile(path, FILE_BYTES);
+        const before = SHOW_THREADS ? chromiumThreadCpu() : null;
         const mbps = await pairdrop.transfer(path, FILE_BYTES, STEP_TIMEOUT);
+        if (before) log(`    PairDrop CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
         log(`    PairDrop ${mbps.toFixed(1)} MB/s`);
         pairdropMBps = Math.max(pairdropMBps, mbps);
       }

@@ -79,7 +79,15 @@ export class PairDropPair {
     if (click === undefined || !(done > click))
       throw new Error(`PairDrop transfer not timed (click ${click}, done ${done})`);
     if (size !== bytes || sha256 !== expected) throw new Error('PairDrop: the received file differs from the source');
-    await this.receiver.keyboard.press('Escape'); // the "file received" dialog, before the next round
+    // The "file received" dialog covers the next round's Accept button: close it, and see it closed.
+    await this.receiver.locator('#receive-file-dialog button[close]').click({ timeout: 30_000 });
+    await this.receiver.waitForFunction(
+      `!document.getElementById('receive-file-dialog').hasAttribute('show')`,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
     return bytes / 1e6 / ((done - click) / 1000);
   }
 
