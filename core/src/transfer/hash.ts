@@ -160,7 +160,9 @@ export class FileDigest {
       if (native) {
         (this.#stream ??= native()).update(at === 0 && n === data.length ? data : data.subarray(at, at + n));
       } else {
-        // A fresh buffer per block: WebCrypto copies its input anyway, and nothing here relies on when.
+        // One buffer for every block: WebCrypto copies its input when digest() is called (Chromium and
+        // Node alike), so it is free again at once. A fresh 1 MiB per block cost its allocation and page
+        // faults on the main thread (bench:e2e's profile: as much as the copy itself).
         this.#block ??= new Uint8Array(DIGEST_BLOCK_BYTES);
         this.#block.set(data.subarray(at, at + n), this.#fill);
       }
@@ -174,7 +176,6 @@ export class FileDigest {
           this.#fold(digest, this.#position);
         } else {
           this.#submit(this.#block!, this.#position);
-          this.#block = null;
         }
         this.#fill = 0;
       }

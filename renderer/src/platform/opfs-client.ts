@@ -4,14 +4,23 @@ import type { WorkerReply, WorkerRequest } from './opfs-protocol.js';
 /** Writes in flight before a write waits: keeps throughput without unbounded memory. */
 export const WRITE_WINDOW = 8;
 
+/** Bytes of one write block (the worker's unit of work). */
+export const WRITE_BLOCK = 1024 * 1024;
+
 /**
- * A fresh ArrayBuffer holding exactly the chunk's bytes. Not chunk.slice(): chunks may be Buffers
- * (simple-peer's bundled Buffer), whose slice() is a view into a shared pool.
+ * Write blocks, reused: the worker hands each one back with its reply. A fresh 1 MiB buffer per block
+ * (and a copy of every chunk before it) cost the receiving page its allocation, zeroing and page faults
+ * per MiB; now each received byte is copied once, into a block that is already mapped.
  */
-export function copyOf(chunk: Uint8Array): ArrayBuffer {
-  const copy = new Uint8Array(chunk.byteLength);
-  copy.set(chunk);
-  return copy.buffer;
+const freeBlocks: ArrayBuffer[] = [];
+
+export function takeBlock(): ArrayBuffer {
+  return freeBlocks.pop() ?? new ArrayBuffer(WRITE_BLOCK);
+}
+
+export function returnBlock(block: ArrayBuffer | undefined): void {
+  // A detached or foreign buffer is not reused; the pool never holds more than a full window.
+  if (block && block.byteLength === WRITE_BLOCK && freeBlocks.length <= WRITE_WINDOW) freeBlocks.push(block);
 }
 
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };

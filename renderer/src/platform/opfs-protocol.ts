@@ -3,7 +3,8 @@
 
 export type WorkerRequest =
   | { op: 'open'; req: number; dir: string; name: string }
-  | { op: 'write'; req: number; handle: number; at: number; data: ArrayBuffer }
+  /** Writes `data`'s first `length` bytes at `at`; the reply hands `data` back (transferred) for reuse. */
+  | { op: 'write'; req: number; handle: number; at: number; data: ArrayBuffer; length: number }
   | { op: 'read'; req: number; handle: number; at: number; length: number }
   | { op: 'truncate'; req: number; handle: number; size: number }
   | { op: 'flush'; req: number; handle: number }

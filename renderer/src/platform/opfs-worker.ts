@@ -46,7 +46,7 @@ async function handle(msg: WorkerRequest): Promise<[WorkerReply, Transferable[]]
     }
     case 'write': {
       const a = access(msg.handle);
-      const data = new Uint8Array(msg.data);
+      const data = new Uint8Array(msg.data, 0, msg.length);
       let done = 0;
       // write() may write less than asked (near the quota): loop until done or nothing moves.
       while (done < data.length) {
@@ -54,7 +54,8 @@ async function handle(msg: WorkerRequest): Promise<[WorkerReply, Transferable[]]
         if (n <= 0) throw new DOMException('no space left for this file', 'QuotaExceededError');
         done += n;
       }
-      return [{ req: msg.req, ok: true }, []];
+      // The buffer goes back to the page's pool: no allocation per block on either side.
+      return [{ req: msg.req, ok: true, data: msg.data }, [msg.data]];
     }
     case 'read': {
       const a = access(msg.handle);

@@ -8,10 +8,7 @@ import { assertRelativePath } from '../../../core/src/transfer/names.js';
 import { BlobReader } from './blob-reader.js';
 import { uniqueName } from './filenames.js';
 import { DOWNLOADS_DIR, PARTIAL_DIR, moveFile, namesIn, opfsDir } from './opfs.js';
-import { WRITE_WINDOW, copyOf, opfsWorker } from './opfs-client.js';
-
-/** Received bytes gathered into one worker write. */
-const WRITE_BLOCK = 1024 * 1024;
+import { WRITE_BLOCK, WRITE_WINDOW, opfsWorker, returnBlock, takeBlock } from './opfs-client.js';
 
 /** Files the user picked this session, by the opaque id given to the engine as `source`. */
 export class BrowserFileSource implements FileSource {
@@ -64,10 +61,12 @@ function writeError(err: unknown): TransferError {
 }
 
 class OpfsSinkFile implements SinkFile {
+  /** File offset where the block being gathered starts. */
   private position: number;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private pending: ArrayBuffer[] = [];
-  private pendingBytes = 0;
+  /** The block being gathered (a pooled buffer), and its bytes so far. */
+  private block: Uint8Array<ArrayBuffer> | null = null;
+  private fill = 0;
   private error: TransferError | null = null;
   private closed = false;
 
@@ -114,36 +113,42 @@ class OpfsSinkFile implements SinkFile {
   }
 
   /**
-   * Pipelined: chunks are gathered into blocks of up to WRITE_BLOCK bytes, each posted to the worker with a
-   * few in flight; resolves once queued. Errors surface on the next call (flush() before every checkpoint).
+   * Pipelined: chunks are copied into blocks that end on WRITE_BLOCK boundaries of the file, each posted
+   * to the worker (transferred) with a few in flight; resolves once copied. Errors surface on the next
+   * call (flush() before every checkpoint).
    */
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
-    if (this.pendingBytes + chunk.length > WRITE_BLOCK) await this.post();
-    this.pending.push(copyOf(chunk));
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= WRITE_BLOCK) await this.post();
+    let at = 0;
+    while (at < chunk.length) {
+      // The first block after an open or a truncate is short, so later blocks sit at whole multiples.
+      const room = WRITE_BLOCK - ((this.position + this.fill) % WRITE_BLOCK);
+      const n = Math.min(room, chunk.length - at);
+      this.block ??= new Uint8Array(takeBlock());
+      this.block.set(at === 0 && n === chunk.length ? chunk : chunk.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (n === room) await this.post();
+    }
   }
 
-  /** Sends the gathered chunks as one write. */
+  /** Sends the gathered block as one write. */
   private async post(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    const data = new Uint8Array(this.pendingBytes);
-    let at = 0;
-    for (const part of this.pending) {
-      data.set(new Uint8Array(part), at);
-      at += part.byteLength;
-    }
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (!this.block || this.fill === 0) return;
+    const buffer = this.block.buffer;
+    const length = this.fill;
     const position = this.position;
-    this.position += data.length;
-    const buffer = data.buffer;
+    this.block = null;
+    this.fill = 0;
+    this.position += length;
     const p: Promise<unknown> = opfsWorker()
-      .call({ op: 'write', handle: this.handle, at: position, data: buffer }, [buffer])
-      .catch((e: unknown) => {
-        this.error ??= writeError(e);
-      })
+      .call({ op: 'write', handle: this.handle, at: position, data: buffer, length }, [buffer])
+      .then(
+        (reply) => returnBlock(reply.data),
+        (e: unknown) => {
+          this.error ??= writeError(e);
+        },
+      )
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
     while (this.inFlight.size >= WRITE_WINDOW) await Promise.race(this.inFlight);
