@@ -19,7 +19,8 @@ export interface SourceFile {
   readonly mtime?: number;
   /**
    * Reads up to `length` bytes at `offset`. Returns fewer only at end of file. The engine keeps
-   * at most two reads outstanding, sequential except after a resume.
+   * at most four reads outstanding (reading ahead of the chunk being sent), sequential except after a resume,
+   * and awaits them in call order.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;

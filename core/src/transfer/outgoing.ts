@@ -424,9 +424,8 @@ export class Outgoing extends OfferBase {
       await this.hashTo(source, trail, offset);
       if (round.aborted) return;
       round.begin(fileId, offset);
-      const chunkBytes = this.ctx.options.chunkBytes;
-      const readAt = (at: number) => guard(source.read(at, Math.min(chunkBytes, size - at)));
-      let next = offset < size ? readAt(offset) : null;
+      const reads = new ReadAhead(source, size, this.ctx.options.chunkBytes);
+      reads.from(offset);
       // Until `end` is sent, a resume request (restartAt) may come in at any await, the last ones too.
       for (;;) {
         if (round.aborted || file.state !== 'pending') return;
@@ -434,10 +433,10 @@ export class Outgoing extends OfferBase {
           if (job.restartAt < 0) return;
           offset = job.restartAt;
           delete job.restartAt;
-          await next?.catch(() => {});
+          await reads.drop();
           await this.hashTo(source, trail, offset);
           round.begin(fileId, offset);
-          next = offset < size ? readAt(offset) : null;
+          reads.from(offset);
           continue;
         }
         if (offset >= size) {
@@ -446,14 +445,13 @@ export class Outgoing extends OfferBase {
           this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256 });
           return;
         }
-        const data = await next!;
-        if (data.length === 0)
+        const data = await reads.next();
+        if (!data)
           throw new TransferError(
             TransferErrorCode.SourceChanged,
             `${file.meta.relativePath} became shorter while sending`,
           );
         const after = offset + data.length;
-        next = after < size ? readAt(after) : null;
         trail.update(data);
         if (trail.backlog > MAX_DIGEST_BACKLOG) await trail.settled();
         const { windowBytes, relayWindowBytes } = this.ctx.options;
@@ -516,6 +514,58 @@ async function readExact(source: SourceFile, offset: number, length: number): Pr
   const data = await source.read(offset, length);
   if (data.length === 0) throw new TransferError(TransferErrorCode.SourceChanged, 'source file became shorter');
   return data;
+}
+
+/** Chunks read ahead of the one being sent: about 1 MiB at the default chunk size. */
+const READ_AHEAD = 4;
+
+/**
+ * Sequential reads kept READ_AHEAD chunks ahead of the sender. With one read ahead, a browser sender
+ * waited on each Blob stream read (a hop through the browser process) whenever that process was slow to
+ * be scheduled; the data channel then ran dry. Reads are served in call order (SourceFile contract).
+ */
+class ReadAhead {
+  private readonly queue: Array<{ length: number; data: Promise<Uint8Array> }> = [];
+  private readTo = 0;
+
+  constructor(
+    private readonly source: SourceFile,
+    private readonly size: number,
+    private readonly chunkBytes: number,
+  ) {}
+
+  /** Starts reading at `offset` (nothing may be queued: drop() first). */
+  from(offset: number): void {
+    this.readTo = offset;
+    this.fill();
+  }
+
+  /** The next chunk in order; null when the source gave fewer bytes than it has (it became shorter). */
+  async next(): Promise<Uint8Array | null> {
+    const read = this.queue.shift();
+    if (!read) return null;
+    const data = await read.data;
+    if (data.length !== read.length) {
+      await this.drop();
+      return null;
+    }
+    this.fill();
+    return data;
+  }
+
+  /** Forgets the queued reads (after they settle: the source serves reads in order). */
+  async drop(): Promise<void> {
+    const queued = this.queue.splice(0);
+    for (const read of queued) await read.data.catch(() => {});
+  }
+
+  private fill(): void {
+    while (this.queue.length < READ_AHEAD && this.readTo < this.size) {
+      const length = Math.min(this.chunkBytes, this.size - this.readTo);
+      this.queue.push({ length, data: guard(this.source.read(this.readTo, length)) });
+      this.readTo += length;
+    }
+  }
 }
 
 /** A read-ahead promise that may be abandoned: never an unhandled rejection. */

@@ -525,6 +525,20 @@ describe('transfer engine over an in-memory link', () => {
     expect(bob.disk.partials()).toEqual([]);
   });
 
+  it('reads ahead of the chunk it sends, four reads at once, in order', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    alice.sources.readDelayMs = 2;
+    connect(alice, bob, { latencyMs: 0 });
+    const data = randomBytes(4 * MiB + 777, 23);
+    const offer = await sendOne(alice, 'ahead.bin', data);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('ahead.bin')!)).toBe(sha256(data));
+    expect(alice.sources.maxReading).toBe(4);
+    expect(alice.engine.stats.chunkBytesSent).toBe(data.length);
+  });
+
   it('bounds what is in flight by the window however slow the disk', async () => {
     const windowBytes = 512 * KiB;
     const alice = await createPeer('alice', { windowBytes });

@@ -46,6 +46,11 @@ export class MemoryKV {
 export class MemorySources implements FileSource {
   readonly files = new Map<string, { data: Uint8Array; mtime?: number; failAt?: number }>();
   opens = 0;
+  /** Each read takes this long (a slow disk, or a browser's Blob read through another process). */
+  readDelayMs = 0;
+  /** Reads started and not finished now, and the most at once. */
+  reading = 0;
+  maxReading = 0;
 
   add(source: string, data: Uint8Array, options: { mtime?: number; failAt?: number } = {}): void {
     this.files.set(source, { data, ...options });
@@ -59,7 +64,14 @@ export class MemorySources implements FileSource {
       size: file.data.length,
       ...(file.mtime !== undefined ? { mtime: file.mtime } : {}),
       read: async (offset, length) => {
-        await Promise.resolve();
+        this.reading += 1;
+        this.maxReading = Math.max(this.maxReading, this.reading);
+        try {
+          if (this.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.readDelayMs));
+          else await Promise.resolve();
+        } finally {
+          this.reading -= 1;
+        }
         if (file.failAt !== undefined && offset + length > file.failAt) {
           throw new TransferError(TransferErrorCode.SourceUnreadable, `${source}: I/O error`);
         }
