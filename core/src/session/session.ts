@@ -66,6 +66,12 @@ export interface SessionPolicy {
   tcpListenMs: number;
   /** Delays between TCP attempts after failures (a firewall that drops TCP will not change in a second). */
   tcpBackoff: BackoffOptions;
+  /**
+   * The leader's WebRTC attempt waits this long for a TCP attempt under way (at once when TCP fails first).
+   * On a LAN TCP verifies within milliseconds and no peer connection is made at all: libwebrtc's threads,
+   * ICE and DTLS would cost CPU the whole transfer for a fallback the relay provides anyway.
+   */
+  tcpHeadStartMs: number;
 }
 
 export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
@@ -81,6 +87,7 @@ export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
   tcpHandshakeMs: 5000,
   tcpListenMs: 15_000,
   tcpBackoff: { initialMs: 5000, maxMs: 60_000 },
+  tcpHeadStartMs: 1000,
 });
 
 /** Which transport carries data: the session's path, told apart by kind ('tcp' and 'webrtc' are both 'direct'). */
@@ -182,6 +189,8 @@ export class Session {
   #attemptTimer: TimerId | undefined;
   #stallTimer: TimerId | undefined;
   #headStartTimer: TimerId | undefined;
+  /** Leader: the WebRTC attempt waits for the TCP attempt under way (policy.tcpHeadStartMs). */
+  #tcpHeadStartTimer: TimerId | undefined;
 
   #relayTransport: FrameTransport | null = null;
   #relayOpening: string | null = null;
@@ -266,7 +275,7 @@ export class Session {
   get activity(): SessionActivity {
     if (this.#path !== 'none') return 'connected';
     if (this.#closed || this.#clock.now() < this.#refusedUntil) return 'idle';
-    if (this.#attempt) return 'direct';
+    if (this.#attempt || this.#tcpHeadStartTimer !== undefined) return 'direct';
     if (this.#relayOpening) return 'relay';
     return this.#wanted ? 'waiting' : 'idle';
   }
@@ -287,7 +296,7 @@ export class Session {
     if (this.#direct || this.#relayTransport || this.#tcp) return;
     if (this.#leader) {
       this.#startTcp();
-      if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+      if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirectAfterTcp();
       if (this.#o.directDisabled) this.#openRelay();
       else if (!this.#relayTransport && this.#headStartTimer === undefined && !this.#relayOpening) {
         this.#headStartTimer = this.#clock.setTimeout(() => {
@@ -464,6 +473,29 @@ export class Session {
         }
       }, this.#policy.directStallMs);
     });
+  }
+
+  /** Leader: WebRTC now, or after the head start of a TCP attempt under way (see policy.tcpHeadStartMs). */
+  #startDirectAfterTcp(): void {
+    if (this.#tcpSid === null || this.#policy.tcpHeadStartMs <= 0) {
+      this.#startDirect();
+      return;
+    }
+    if (this.#tcpHeadStartTimer !== undefined || this.#o.directDisabled) return;
+    this.#tcpHeadStartTimer = this.#clock.setTimeout(() => {
+      this.#tcpHeadStartTimer = undefined;
+      if (!this.#tcp && !this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+      this.#noteActivity();
+    }, this.#policy.tcpHeadStartMs);
+  }
+
+  /** The TCP attempt settled: a WebRTC attempt waiting for it starts now unless TCP carries the session. */
+  #endTcpHeadStart(): void {
+    if (this.#tcpHeadStartTimer === undefined) return;
+    this.#clock.clearTimeout(this.#tcpHeadStartTimer);
+    this.#tcpHeadStartTimer = undefined;
+    if (!this.#tcp && !this.#closed && !this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+    this.#noteActivity();
   }
 
   #restartDirect(): void {
@@ -680,7 +712,7 @@ export class Session {
       if (this.#leader && !this.#tcp) this.#startTcp();
       if (this.#direct || this.#tcp) return;
       if (this.#leader) {
-        if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirect();
+        if (!this.#attempt && this.#directRetryTimer === undefined) this.#startDirectAfterTcp();
         // Something was already tried and failed: do not wait for a head start again.
         if (!this.#relayTransport && (this.#headStartTimer === undefined || this.#directBackoff.attempt > 0))
           this.#openRelay();
@@ -715,9 +747,10 @@ export class Session {
       this.#startTimer,
       this.#tcpRetryTimer,
       this.#tcpHintsTimer,
+      this.#tcpHeadStartTimer,
     ])
       this.#clock.clearTimeout(t);
-    this.#tcpRetryTimer = this.#tcpHintsTimer = undefined;
+    this.#tcpRetryTimer = this.#tcpHintsTimer = this.#tcpHeadStartTimer = undefined;
     this.#directRetryTimer =
       this.#attemptTimer =
       this.#stallTimer =
@@ -851,6 +884,7 @@ export class Session {
     this.#tcp = transport;
     this.#clock.clearTimeout(this.#headStartTimer);
     this.#headStartTimer = undefined;
+    this.#endTcpHeadStart();
     const connectedAt = this.#clock.now();
     transport.onClose((reason) => this.#onTcpLost(transport, reason, this.#clock.now() - connectedAt));
     this.#log.info({ contact: this.contactId }, 'TCP path verified');
@@ -864,6 +898,7 @@ export class Session {
     this.#tcpAccept = null;
     if (this.#closed) return;
     this.#log.info({ contact: this.contactId, reason: String(error) }, 'TCP attempt failed');
+    this.#endTcpHeadStart();
     if (this.#leader && this.#tcpAnswered) this.#scheduleTcpRetry();
   }
 

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { SessionError } from '../../../../core/src/session/errors.js';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../../../../core/src/session/session.js';
 import { silentLogger } from '../../../../core/src/platform/types.js';
-import type { TcpPlatform } from '../../../../core/src/session/tcp-path.js';
+import type { TcpListener, TcpPlatform } from '../../../../core/src/session/tcp-path.js';
+import type { RecordSocket } from '../../../../core/src/session/transport.js';
+import { FramePipe } from '../../../../core/src/util/frame-pipe.js';
 import { eventually, link, settled, fakeSide, useOrderedIdentities, useSessions } from './session-fakes.js';
 
 const keys = useOrderedIdentities();
@@ -15,7 +17,35 @@ const policy: Partial<SessionPolicy> = {
   directBackoff: { initialMs: 500, maxMs: 30_000, jitter: 0 },
   relayBackoff: { initialMs: 250, maxMs: 10_000, jitter: 0 },
 };
-const { directHeadStartMs: HEAD_START, directStallMs: STALL } = DEFAULT_SESSION_POLICY;
+const { directHeadStartMs: HEAD_START, directStallMs: STALL, tcpHeadStartMs: TCP_HEAD_START } = DEFAULT_SESSION_POLICY;
+
+/** One end of an in-memory TCP connection (ordered, reliable, delivered a tick later). */
+class MemorySocket extends FramePipe implements RecordSocket {
+  peer!: MemorySocket;
+  constructor() {
+    super(0);
+  }
+  get bufferedAmount(): number {
+    return 0;
+  }
+  send(payload: Uint8Array): void {
+    const copy = payload.slice();
+    setImmediate(() => this.peer.emitFrame(copy));
+  }
+  sendFramed(frame: Uint8Array): void {
+    this.send(frame.subarray(4));
+  }
+  close(): void {
+    if (this.markClosed('closed locally')) setImmediate(() => this.peer.markClosed('closed by the peer'));
+  }
+  static pair(): [MemorySocket, MemorySocket] {
+    const a = new MemorySocket();
+    const b = new MemorySocket();
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
+  }
+}
 
 function setup(role: 'leader' | 'follower' = 'leader', extra: Partial<SessionPolicy> = {}, directDisabled = false) {
   const [me, contact] = role === 'leader' ? [keys.leader, keys.follower] : [keys.follower, keys.leader];
@@ -239,5 +269,82 @@ describe('Session policy (TCP path)', () => {
     await eventually(() => leader.connects.length > 0, 'the leader to connect');
     expect(leader.connects[0]).toEqual(listener.hints);
     expect(leader.failures).toEqual([]);
+  });
+
+  it("the leader's WebRTC attempt waits out TCP's head start while TCP is tried", async () => {
+    const leader = tcpLeader();
+    const listener = { hints: [{ host: '192.0.2.7', port: 4242 }], onConnection: () => () => {}, close() {} };
+    const follower = fakeSide({
+      me: keys.follower,
+      contact: keys.leader,
+      sessions,
+      policy,
+      tcp: { listen: () => Promise.resolve(listener), connect: () => new Promise(() => {}) },
+    });
+    link(leader, follower);
+    leader.session.ensure();
+    await eventually(() => leader.connects.length > 0, 'the leader to connect');
+    expect(leader.attempts).toHaveLength(0);
+    expect(leader.session.activity).toBe('direct');
+    await leader.clock.advance(TCP_HEAD_START - 1);
+    expect(leader.attempts).toHaveLength(0);
+    await leader.clock.advance(1);
+    expect(leader.attempts).toHaveLength(1);
+    expect(TCP_HEAD_START).toBeLessThan(HEAD_START); // WebRTC still has time before the relay opens
+  });
+
+  it('a contact without the TCP path: the WebRTC attempt starts at once, without the head start', async () => {
+    const leader = tcpLeader();
+    const follower = setup('follower');
+    link(leader, follower);
+    leader.session.ensure();
+    await eventually(() => leader.failures.length > 0, "the leader's TCP attempt to end");
+    // No time passed on the leader's clock.
+    expect(leader.attempts).toHaveLength(1);
+  });
+
+  it('TCP verified within its head start: no WebRTC attempt at all; when TCP drops, WebRTC and the relay start at once', async () => {
+    let accepted: (socket: RecordSocket) => void = () => {};
+    const listener: TcpListener = {
+      hints: [{ host: '192.0.2.7', port: 4242 }],
+      onConnection: (handler) => {
+        accepted = handler;
+        return () => {};
+      },
+      close() {},
+    };
+    const leader = fakeSide({
+      me: keys.leader,
+      contact: keys.follower,
+      sessions,
+      policy,
+      tcp: {
+        listen: () => Promise.reject(new Error('the leader does not listen')),
+        connect: () => {
+          const [mine, theirs] = MemorySocket.pair();
+          accepted(theirs);
+          return Promise.resolve(mine);
+        },
+      },
+    });
+    const follower = fakeSide({
+      me: keys.follower,
+      contact: keys.leader,
+      sessions,
+      policy,
+      tcp: { listen: () => Promise.resolve(listener), connect: () => new Promise(() => {}) },
+    });
+    link(leader, follower);
+    leader.session.ensure();
+    await eventually(() => leader.session.route === 'tcp', 'the TCP path to verify');
+    await leader.clock.advance(HEAD_START * 3);
+    expect(leader.attempts).toHaveLength(0);
+    expect(follower.attempts).toHaveLength(0);
+    expect(leader.relay.opens).toHaveLength(0);
+
+    follower.session.close();
+    await eventually(() => leader.session.route !== 'tcp', 'the leader to see TCP drop');
+    expect(leader.attempts).toHaveLength(1);
+    await leader.relay.until(() => leader.relay.opens.length === 1);
   });
 });
