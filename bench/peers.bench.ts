@@ -134,8 +134,11 @@ function routesOf(stdout: string): string[] {
 async function main(): Promise<void> {
   requirePrograms();
   await assertTestbedAvailable();
-  log('building the parley command (tsc -b)…');
+  log('building the parley command (tsc -b, build/bundle-cli.mjs)…');
   if (spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('tsc -b failed');
+  // The one-file bundle bin/parley.mjs runs while fresh (build/bundle-cli.mjs): start-up as users get it.
+  if (spawnSync(process.execPath, ['build/bundle-cli.mjs'], { cwd: ROOT, stdio: 'inherit' }).status !== 0)
+    throw new Error('bundling the parley command failed');
 
   const tb = await createTestbed({ hosts: ['a', 'b', 'relay'] });
   const work = tempDir('peers');
