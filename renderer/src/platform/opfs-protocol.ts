@@ -2,6 +2,8 @@
 // write in place (no swap file), so a partial download survives a reload or a crash.
 
 export type WorkerRequest =
+  /** Starts the worker and makes `dir` ready, before the first file needs it. */
+  | { op: 'warm'; req: number; dir: string }
   | { op: 'open'; req: number; dir: string; name: string }
   /** Writes `data`'s first `length` bytes at `at`; the reply hands `data` back (transferred) for reuse. */
   | { op: 'write'; req: number; handle: number; at: number; data: ArrayBuffer; length: number }

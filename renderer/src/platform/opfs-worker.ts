@@ -36,6 +36,10 @@ function access(handle: number): SyncAccessHandle {
 
 async function handle(msg: WorkerRequest): Promise<[WorkerReply, Transferable[]]> {
   switch (msg.op) {
+    case 'warm': {
+      await dirHandle(msg.dir);
+      return [{ req: msg.req, ok: true }, []];
+    }
     case 'open': {
       const dir = await dirHandle(msg.dir);
       const file = (await dir.getFileHandle(msg.name, { create: true })) as unknown as WorkerFileHandle;

@@ -23,12 +23,17 @@ export interface BrowserFiles {
 /** The browser's file IO for the Messenger: received files go to the bridge's Downloads (Electron), else to OPFS. */
 export function browserFiles(downloads?: BridgeDownloads): BrowserFiles {
   const source = new BrowserFileSource();
+  const opfs = downloads ? null : new OpfsFileSink();
   return {
     source,
     options: {
       source,
-      sink: downloads ? new BridgeFileSink(downloads) : new OpfsFileSink(),
-      decide: () => 'ask',
+      sink: opfs ?? new BridgeFileSink(downloads!),
+      // Each offer waits for the user: meanwhile the storage worker starts (see OpfsFileSink.warm).
+      decide: () => {
+        opfs?.warm();
+        return 'ask';
+      },
       // Chromium's SCTP (dcsctp) keeps several MiB in flight beyond the channel's buffer: with 8 MiB the
       // sender waited for acks 5-6 s of a 10 s, 100 MB transfer (bench:e2e) and the link idled; with 16
       // MiB it never waited, and the app moved what the bare data channel did. A receiver whose disk
