@@ -78,6 +78,14 @@ export interface Sha256Stream {
 /** Makes a fresh Sha256Stream: what a runtime passes to the transfer engine as `blockHash`. */
 export type Sha256StreamFactory = () => Sha256Stream;
 
+/**
+ * SHA-256 of the bytes [offset, offset + length) of the file being hashed, computed by whoever stores
+ * them (a sink's hashRange: the browser's storage worker reads back what it wrote and hashes it there).
+ * FileDigest then only counts the bytes it is given and asks for each block's hash once the block is
+ * complete: no copy and no WebCrypto job on the caller's thread.
+ */
+export type RangeHash = (offset: number, length: number) => Promise<Uint8Array>;
+
 /** A FileDigest state at a block boundary: what a checkpoint persists (the folding hash's midstate). */
 export interface DigestPoint {
   offset: number;
@@ -101,6 +109,8 @@ export class FileDigest {
   #position: number;
   #folded: number;
   #block: Bytes | null = null;
+  /** Block hashes from the bytes' store (see RangeHash), instead of #block; replaced by useRange(). */
+  #range: RangeHash | undefined;
   /** The current block's native hash (with a Sha256StreamFactory), instead of #block. */
   #stream: Sha256Stream | null = null;
   #fill = 0;
@@ -115,25 +125,36 @@ export class FileDigest {
     private readonly outer: Sha256,
     offset: number,
     private readonly native: Sha256StreamFactory | undefined,
+    range: RangeHash | undefined,
   ) {
     this.#position = offset;
     this.#folded = offset;
+    this.#range = native ? undefined : range;
   }
 
   /**
    * A digest at offset 0, or continuing from a boundary point. Throws for a point not on a block boundary.
-   * With `native`, blocks are hashed synchronously by it; otherwise by WebCrypto.
+   * With `native`, blocks are hashed synchronously by it; else with `range`, by the bytes' store (the
+   * bytes given to update() must then be stored there first); otherwise by WebCrypto.
    */
-  static async create(from?: DigestPoint, native?: Sha256StreamFactory): Promise<FileDigest> {
+  static async create(from?: DigestPoint, native?: Sha256StreamFactory, range?: RangeHash): Promise<FileDigest> {
     const outer = await Sha256.create();
     if (!from) {
       outer.update(LABEL);
-      return new FileDigest(outer, 0, native);
+      return new FileDigest(outer, 0, native, range);
     }
     if (from.offset % DIGEST_BLOCK_BYTES !== 0)
       throw new RangeError(`digest point ${from.offset} is not on a block boundary`);
     outer.load(from.state);
-    return new FileDigest(outer, from.offset, native);
+    return new FileDigest(outer, from.offset, native, range);
+  }
+
+  /**
+   * The store to ask from now on (the same file opened again). Only a digest made with a RangeHash
+   * takes one: the others hold the current block's bytes themselves.
+   */
+  useRange(range: RangeHash | undefined): void {
+    if (this.#range && range) this.#range = range;
   }
 
   /** The point at offset 0. */
@@ -159,6 +180,8 @@ export class FileDigest {
       const n = Math.min(DIGEST_BLOCK_BYTES - this.#fill, data.length - at);
       if (native) {
         (this.#stream ??= native()).update(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+      } else if (this.#range) {
+        // The store has these bytes: nothing to keep here.
       } else {
         // One buffer for every block: WebCrypto copies its input when digest() is called (Chromium and
         // Node alike), so it is free again at once. A fresh 1 MiB per block cost its allocation and page
@@ -174,8 +197,10 @@ export class FileDigest {
           const digest = this.#stream.digest();
           this.#stream = null;
           this.#fold(digest, this.#position);
+        } else if (this.#range) {
+          this.#submit(this.#range(this.#position - DIGEST_BLOCK_BYTES, DIGEST_BLOCK_BYTES), this.#position);
         } else {
-          this.#submit(this.#block!, this.#position);
+          this.#submit(blockDigest(this.#block!), this.#position);
         }
         this.#fill = 0;
       }
@@ -210,14 +235,18 @@ export class FileDigest {
     final.load(this.outer.save());
     if (this.#fill > 0) {
       final.update(
-        this.#stream ? this.#stream.copy().digest() : await blockDigest(this.#block!.subarray(0, this.#fill)),
+        this.#stream
+          ? this.#stream.copy().digest()
+          : this.#range
+            ? await this.#range(this.#position - this.#fill, this.#fill)
+            : await blockDigest(this.#block!.subarray(0, this.#fill)),
       );
     }
     return final.peekHex();
   }
 
-  #submit(block: Bytes, end: number): void {
-    const digest = blockDigest(block);
+  /** Queues the hash of the block ending at `end`, folded in order once it is known. */
+  #submit(digest: Promise<Uint8Array>, end: number): void {
     digest.catch(() => {});
     this.#backlog += 1;
     this.#chain = this.#chain.then(async () => {

@@ -24,7 +24,15 @@ import {
   writePieces,
   type OpenFile,
 } from './open-file.js';
-import { acceptOf, restorePosition, START, type HashPoint, type Position, type Unconfirmed } from './resume-point.js';
+import {
+  acceptOf,
+  rangeHashOf,
+  restorePosition,
+  START,
+  type HashPoint,
+  type Position,
+  type Unconfirmed,
+} from './resume-point.js';
 import type { TransferContext } from './context.js';
 import type { SinkFile } from './io.js';
 import type { FileRecord, OfferRecord } from './store.js';
@@ -323,10 +331,12 @@ export class Incoming extends OfferBase {
     }
     // Bytes we counted on are gone from the partial: start over (a chunk further on makes us ask from 0).
     if (sink.existingBytes < position.expected) position = { ...START };
-    const hash =
-      position.state instanceof FileDigest
-        ? position.state
-        : await FileDigest.create(position.state, this.ctx.options.blockHash);
+    let hash: FileDigest;
+    if (position.state instanceof FileDigest) {
+      // A digest carried over from an earlier opening of this partial asks this opening from now on.
+      hash = position.state;
+      hash.useRange(rangeHashOf(sink));
+    } else hash = await FileDigest.create(position.state, this.ctx.options.blockHash, rangeHashOf(sink));
     const durable = Math.min(position.expected, this.checkpoints.get(fileId)?.offset ?? 0);
     this.current = {
       file,
@@ -393,11 +403,12 @@ export class Incoming extends OfferBase {
     }
     if (bytes === 0) return;
     await trimToExpected(open);
-    for (const data of pieces) open.hash.update(data);
-    if (open.hash.backlog > MAX_DIGEST_BACKLOG) await open.hash.settled();
     open.expected += bytes;
     await sinkOp(open, () => writePieces(open.sink, pieces));
     open.length = open.expected;
+    // Hashed after the write: a sink that hashes what it stores (hashRange) is asked only for stored bytes.
+    for (const data of pieces) open.hash.update(data);
+    if (open.hash.backlog > MAX_DIGEST_BACKLOG) await open.hash.settled();
     file.bytesDone = open.expected;
     if (open.expected - open.lastAck >= this.ackEvery) this.ack(open);
     if (
@@ -411,7 +422,7 @@ export class Incoming extends OfferBase {
 
   /** The sender's bytes differ from what we kept: back to the last checkpoint (the next write truncates). */
   private async rollBack(open: OpenFile, pending: Unconfirmed): Promise<void> {
-    open.hash = await FileDigest.create(pending.from, this.ctx.options.blockHash);
+    open.hash = await FileDigest.create(pending.from, this.ctx.options.blockHash, rangeHashOf(open.sink));
     open.expected = pending.from.offset;
     open.unconfirmed = undefined;
     open.file.bytesDone = open.expected;

@@ -58,6 +58,13 @@ export interface SinkFile {
    * flush() (a crash loses little); without it, it resumes from its last durable checkpoint.
    */
   read?(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: SHA-256 of the partial's bytes [offset, offset + length) (at most 1 MiB) as stored. A sink
+   * whose bytes already pass through another thread (the browser's storage worker) hashes there, so the
+   * engine's thread neither copies nor hashes them. The engine asks only for bytes whose write() has
+   * resolved, or that the partial held when opened; the sink serves the request after those writes.
+   */
+  hashRange?(offset: number, length: number): Promise<Uint8Array>;
   /** Drops everything from `offset` on; later writes append from there. */
   truncate(offset: number): Promise<void>;
   /** Appends. The engine never calls write() again before the previous one settled. */

@@ -2,7 +2,14 @@
 // trusts (offset + digest state, made durable by a flush), plus, provisionally, the bytes the partial
 // holds beyond it. A crash (not a power cut) then loses no written byte: the sender checks those bytes'
 // hash (`check` in our accept) and either continues after them or from the checkpoint.
-import { FileDigest, MAX_DIGEST_BACKLOG, Sha256, type DigestPoint, type Sha256StreamFactory } from './hash.js';
+import {
+  FileDigest,
+  MAX_DIGEST_BACKLOG,
+  Sha256,
+  type DigestPoint,
+  type RangeHash,
+  type Sha256StreamFactory,
+} from './hash.js';
 import type { SinkFile } from './io.js';
 import type { AcceptFile } from './protocol.js';
 
@@ -70,7 +77,7 @@ async function hashTail(
   blockHash: Sha256StreamFactory | undefined,
 ): Promise<{ sha256: string; digest: FileDigest } | null> {
   const tailHash = await Sha256.create();
-  const fileHash = await FileDigest.create(saved, blockHash);
+  const fileHash = await FileDigest.create(saved, blockHash, rangeHashOf(sink));
   let at = saved.offset;
   const end = saved.offset + length;
   while (at < end) {
@@ -82,6 +89,11 @@ async function hashTail(
     if (fileHash.backlog > MAX_DIGEST_BACKLOG) await fileHash.settled();
   }
   return { sha256: tailHash.peekHex(), digest: fileHash };
+}
+
+/** The sink's own block hashing (SinkFile.hashRange), if it has it. */
+export function rangeHashOf(sink: SinkFile): RangeHash | undefined {
+  return sink.hashRange ? (offset, length) => sink.hashRange!(offset, length) : undefined;
 }
 
 /** What our accept says for one file; marks the unconfirmed bytes as asked about. */

@@ -8,6 +8,8 @@ export type WorkerRequest =
   /** Writes `data`'s first `length` bytes at `at`; the reply hands `data` back (transferred) for reuse. */
   | { op: 'write'; req: number; handle: number; at: number; data: ArrayBuffer; length: number }
   | { op: 'read'; req: number; handle: number; at: number; length: number }
+  /** SHA-256 of the stored bytes [at, at + length) (≤ 1 MiB), read back here: the reply's data is the digest. */
+  | { op: 'hash'; req: number; handle: number; at: number; length: number }
   | { op: 'truncate'; req: number; handle: number; size: number }
   | { op: 'flush'; req: number; handle: number }
   | { op: 'close'; req: number; handle: number };

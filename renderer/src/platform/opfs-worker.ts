@@ -20,6 +20,9 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope;
 const handles = new Map<number, SyncAccessHandle>();
+/** Largest range hashed at once: one digest block (core/src/transfer/hash.ts DIGEST_BLOCK_BYTES). */
+const HASH_SCRATCH_BYTES = 1024 * 1024;
+let hashScratch: Uint8Array<ArrayBuffer> | null = null;
 let nextHandle = 1;
 
 async function dirHandle(path: string): Promise<FileSystemDirectoryHandle> {
@@ -72,6 +75,22 @@ async function handle(msg: WorkerRequest): Promise<[WorkerReply, Transferable[]]
       }
       const data = buf.buffer.slice(0, done);
       return [{ req: msg.req, ok: true, data }, [data]];
+    }
+    case 'hash': {
+      // The file digest's block hashes, off the page's thread: read back what was written (page cache),
+      // then WebCrypto, which copies its input at once, so one scratch buffer serves every request.
+      const a = access(msg.handle);
+      if (!(msg.length >= 0 && msg.length <= HASH_SCRATCH_BYTES)) throw new RangeError('hash range too long');
+      const buf = (hashScratch ??= new Uint8Array(HASH_SCRATCH_BYTES)).subarray(0, msg.length);
+      let done = 0;
+      while (done < buf.length) {
+        const n = a.read(buf.subarray(done), { at: msg.at + done });
+        if (n <= 0) break;
+        done += n;
+      }
+      if (done !== buf.length) throw new Error(`the partial holds ${done} of the ${buf.length} bytes to hash`);
+      const digest = await crypto.subtle.digest('SHA-256', buf);
+      return [{ req: msg.req, ok: true, data: digest }, [digest]];
     }
     case 'truncate': {
       access(msg.handle).truncate(msg.size);

@@ -101,6 +101,22 @@ class OpfsSinkFile implements SinkFile {
     return new Uint8Array(reply.data ?? new ArrayBuffer(0));
   }
 
+  /**
+   * The file digest's block hashes, computed by the worker from what it wrote (core/src/transfer/io.ts):
+   * the page neither copies nor hashes received bytes. Bytes still gathered here are posted first; the
+   * worker serves requests in order, so it hashes them after writing them.
+   */
+  async hashRange(offset: number, length: number): Promise<Uint8Array> {
+    this.check();
+    if (offset + length > this.position) await this.post();
+    const reply = await opfsWorker()
+      .call({ op: 'hash', handle: this.handle, at: offset, length })
+      .catch((e: unknown) => {
+        throw writeError(e);
+      });
+    return new Uint8Array(reply.data!);
+  }
+
   async truncate(offset: number): Promise<void> {
     this.check();
     await this.drain();

@@ -383,6 +383,32 @@ describe('transfer engine over an in-memory link', () => {
     expect(sha256(bob.disk.finals().get('mixed.bin')!)).toBe(sha256(data));
   });
 
+  it('a sink that hashes what it stores (the web worker) hashes every block, and resumes after a kill, a power cut or garbage', async () => {
+    for (const crash of ['kill', 'power-loss', 'garbage'] as const) {
+      const windowBytes = MiB;
+      const checkpointBytes = 512 * KiB;
+      const alice = await createPeer('alice', { windowBytes });
+      let bob = await createPeer('bob', { windowBytes, checkpointBytes });
+      bob.disk.hashesStored = true;
+      const data = randomBytes(9 * MiB + 333, 30);
+      const conn = connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+      const name = `stored-${crash}.bin`;
+      const offer = await sendOne(alice, name, data);
+      await progressPast(bob, offer.offerId, 5 * MiB);
+      conn.crash(bob);
+      bob = await restart(bob, { windowBytes, checkpointBytes, crash });
+      connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
+      expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+      await bob.engine.idle();
+      expect(sha256(bob.disk.finals().get(name)!)).toBe(sha256(data));
+      // Nine whole blocks and the last partial one at least, all hashed by the store.
+      expect(bob.disk.rangesHashed).toBeGreaterThanOrEqual(10);
+      expect(alice.engine.stats.chunkBytesSent - data.length).toBeLessThanOrEqual(
+        windowBytes + 2 * checkpointBytes + 2 * CHUNK,
+      );
+    }
+  });
+
   it('resumes after the sender restarts', async () => {
     let alice = await createPeer('alice');
     const bob = await createPeer('bob');

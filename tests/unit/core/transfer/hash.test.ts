@@ -70,6 +70,29 @@ describe('FileDigest (SHA-256 over 1 MiB block digests)', () => {
     }
   });
 
+  it('with the store hashing ranges: the same digest however the bytes are cut, one request per block', async () => {
+    for (const sizes of [[65_488], [B], [B + 1, 7], [3 * B + 12_345]]) {
+      const asked: Array<[number, number]> = [];
+      const range = async (offset: number, length: number) => {
+        asked.push([offset, length]);
+        return new Uint8Array(
+          createHash('sha256')
+            .update(data.subarray(offset, offset + length))
+            .digest(),
+        );
+      };
+      const digest = await FileDigest.create(undefined, undefined, range);
+      feed(digest, data, sizes);
+      expect(await digest.hex()).toBe(reference(data));
+      expect(asked).toEqual([
+        [0, B],
+        [B, B],
+        [2 * B, B],
+        [3 * B, 12_345],
+      ]);
+    }
+  });
+
   it('hex() peeks: hashing continues after it', async () => {
     const digest = await FileDigest.create();
     digest.update(data.subarray(0, B + 10));

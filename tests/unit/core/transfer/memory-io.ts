@@ -1,6 +1,7 @@
 // In-memory platform pieces for engine tests: a KeyValueStore, a FileSource, and a "disk" FileSink
 // that distinguishes written from flushed bytes and can crash (old handles go dead; optionally the
 // unflushed bytes are lost, like a power cut) or run out of space.
+import { createHash } from 'node:crypto';
 import type { KeyValueStore } from '../../../../core/src/platform/types.js';
 import {
   TransferError,
@@ -97,6 +98,10 @@ export class MemoryDisk implements FileSink {
   bytesWritten = 0;
   /** Called after each successful write (tests sample counters here). */
   onWrite: (() => void) | null = null;
+  /** Files offer hashRange, as the browser's storage worker does: block hashes of what is stored. */
+  hashesStored = false;
+  /** hashRange calls answered. */
+  rangesHashed = 0;
   private generation = 0;
 
   used(): number {
@@ -144,6 +149,22 @@ export class MemoryDisk implements FileSink {
     return {
       existingBytes: f.length,
       read: async (offset, length) => f.data.slice(offset, Math.min(f.length, offset + length)),
+      ...(disk.hashesStored
+        ? {
+            hashRange: async (offset: number, length: number) => {
+              await Promise.resolve();
+              alive();
+              // Asked only for stored bytes (the engine's contract): anything else is a bug to catch.
+              if (offset + length > f.length) throw new Error(`hashRange past the stored bytes: ${offset}+${length}`);
+              disk.rangesHashed += 1;
+              return new Uint8Array(
+                createHash('sha256')
+                  .update(f.data.subarray(offset, offset + length))
+                  .digest(),
+              );
+            },
+          }
+        : {}),
       truncate: async (offset) => {
         alive();
         f.length = Math.min(f.length, offset);
