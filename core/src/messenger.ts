@@ -62,6 +62,8 @@ export interface MessengerOptions {
   store: KeyValueStore;
   identityStore: IdentityKeyStore;
   webSocket: WebSocketFactory;
+  /** The media lane's sockets (relay/media-lane.ts), e.g. in a worker so call media skips the window. */
+  mediaLaneWebSocket?: WebSocketFactory;
   /** RTCPeerConnection implementation for Node (@roamhq/wrtc); leave undefined in browsers. */
   wrtc?: unknown;
   logger?: Logger;
@@ -490,6 +492,7 @@ export class Messenger {
       signer: relaySignerOf(this.#identity),
       webSocket: this.#o.webSocket,
       logger: this.#log,
+      ...(this.#o.mediaLaneWebSocket ? { mediaLane: { webSocket: this.#o.mediaLaneWebSocket } } : {}),
     });
     this.#relays.set(url, client);
     client.on('state', ({ state, error }) =>

@@ -5,6 +5,7 @@ import type { IdentityKeyStore } from '../../core/src/identity/index.js';
 import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
 import { browserWebSocket } from './platform/websocket.js';
 import { createWebCodecsEngine } from './call-media/engine.js';
+import { laneWebSocketFactory } from './call-media/lane-socket.js';
 import type { EngineOptions } from './state/app.svelte.js';
 
 export interface EngineFactoryOptions extends EngineOptions {
@@ -24,10 +25,13 @@ export const consoleLogger: Logger = {
 
 export async function openEngine(options: EngineFactoryOptions): Promise<Messenger> {
   const relayMedia = createWebCodecsEngine();
+  // Call media's relay connection in a worker, so its records go to the media worker without the window.
+  const mediaLaneWebSocket = relayMedia ? laneWebSocketFactory() : null;
   return Messenger.open({
     store: options.store,
     identityStore: options.identityStore,
     webSocket: browserWebSocket,
+    ...(mediaLaneWebSocket ? { mediaLaneWebSocket } : {}),
     logger: consoleLogger,
     relays: options.relays,
     iceServers: options.iceServers,

@@ -158,7 +158,12 @@ export class RelayClient {
             // The lane is a client of its own (auth, keepalive, reconnect) watching only the contacts it opens
             // channels to; the presence, signals and mail the relay also hands it (it delivers those to every
             // connection of an identity) reach the main connection too, so nobody listens to them here.
-            () => new RelayClient({ ...options, mediaLane: false }),
+            () =>
+              new RelayClient({
+                ...options,
+                ...(lane !== true && lane.webSocket ? { webSocket: lane.webSocket } : {}),
+                mediaLane: false,
+              }),
             (id) => this.#subscriptions.get(id),
             { connectTimeoutMs: 5_000, lingerMs: 10_000, ...(lane === true ? {} : lane) },
           );

@@ -12,6 +12,7 @@
 // its per-identity connection cap), the channel is opened on the main connection instead: the call still
 // connects, only without the priority.
 import type { WatchGrant } from '../../../signaling/protocol/index.js';
+import type { WebSocketFactory } from '../platform/types.js';
 import type { RelayChannelSocket } from './channel.js';
 import type { RelayClient } from './client.js';
 
@@ -20,6 +21,11 @@ export interface MediaLaneOptions {
   connectTimeoutMs: number;
   /** How long the lane stays up after its last channel closed. */
   lingerMs: number;
+  /**
+   * The lane's own WebSocket factory (default: the client's). The browser puts the lane's socket in a worker
+   * (renderer/src/call-media/lane-socket.ts), so a call's media records can skip the window.
+   */
+  webSocket?: WebSocketFactory;
 }
 
 export class MediaLane {

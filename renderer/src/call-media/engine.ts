@@ -19,6 +19,7 @@ import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import type { TrackLike } from '../../../core/src/call/media-types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { aecLoopback, type AecLoopback } from './aec-loopback.js';
+import { routeLaneChannel } from './lane-socket.js';
 
 interface ProcessorCtor {
   new (init: { track: MediaStreamTrack }): { readable: ReadableStream };
@@ -51,9 +52,11 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   #closed = false;
   #loopback: AecLoopback | null = null;
   #writeSealed: ((sealed: Uint8Array) => void) | null = null;
+  readonly #logger: RelayMediaStartOptions['logger'];
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
     this.#Processor = Processor;
+    this.#logger = options.logger;
     this.#worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'parley-call-media' });
     const audio = new Generator({ kind: 'audio' });
     const video = new Generator({ kind: 'video' });
@@ -116,8 +119,18 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
 
   attachRecordLayer(handOff: RecordLayerHandOff, write: (sealed: Uint8Array) => void): (sealed: Uint8Array) => void {
     this.#writeSealed = write;
-    // The channel's keys are non-extractable CryptoKeys: cloned to the worker, readable by nobody.
-    this.#post({ type: 'record-layer', handOff });
+    // The channel's keys are non-extractable CryptoKeys: cloned to the worker, readable by nobody. On the
+    // media lane the channel's records then bypass the window (routeLaneChannel); sealed records that reach
+    // the window meanwhile (or on the main connection) are ferried, and arrive first.
+    const start = (port: MessagePort | null): void =>
+      this.#post({ type: 'record-layer', handOff, port }, port ? [port] : []);
+    const route = handOff.route;
+    if (!route) start(null);
+    else
+      void routeLaneChannel(route.peer, route.tag).then(start, (error: unknown) => {
+        this.#logger.warn({ err: String(error) }, 'relay call media goes through the window');
+        start(null);
+      });
     return (sealed) => {
       const { buffer, offset, length, transfer } = transferable(sealed);
       this.#post({ type: 'sealed', buffer, offset, length }, transfer);

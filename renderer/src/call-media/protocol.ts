@@ -20,8 +20,12 @@ export type ToWorker =
   | ({ type: 'deliver' } & WireFrame)
   | { type: 'control'; control: SendControl }
   | { type: 'key-frame' }
-  /** The relay channel's record layer: from now on frames are sealed and opened in the worker. */
-  | { type: 'record-layer'; handOff: RecordLayerHandOff }
+  /**
+   * The relay channel's record layer: from now on frames are sealed and opened in the worker. With `port`,
+   * the channel's records go to and come from the media lane's socket worker over it (lane-socket.ts),
+   * without the window; else through the window ('sealed' both ways).
+   */
+  | { type: 'record-layer'; handOff: RecordLayerHandOff; port: MessagePort | null }
   /** A sealed record from the relay channel (bytes `offset`..`offset + length` of `buffer`, transferred). */
   | { type: 'sealed'; buffer: ArrayBuffer; offset: number; length: number }
   | { type: 'close' };

@@ -13,6 +13,7 @@ import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call
 import { CaptureClock, StageTimes } from '../../../core/src/call/relay-media/stages.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
+import type { RecordLayerHandOff } from '../../../core/src/call/relay-media/pipeline.js';
 import type { Logger } from '../../../core/src/platform/types.js';
 import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
 
@@ -73,6 +74,10 @@ const readers: Partial<Record<'audio' | 'video', ReadableStreamDefaultReader>> =
 const stats: RelayMediaStats = emptyRelayMediaStats();
 /** The record layer and per-frame logic, once the window handed them over. */
 let link: PipelineLink | null = null;
+/** The media lane's socket worker, when the channel's records bypass the window. */
+let lanePort: MessagePort | null = null;
+/** Sealed records the window ferried before the record layer arrived (they come first). */
+let sealedEarly: Uint8Array[] | null = [];
 
 const logger: Logger = {
   debug() {},
@@ -388,17 +393,20 @@ function deliver(f: Omit<WireFrame, 'payload'> & { payload: BufferSource }): voi
   }
 }
 
-/** Takes over the record layer: from now on no plaintext frame goes to or comes from the window. */
-function startLink(handOff: import('../../../core/src/call/relay-media/pipeline.js').RecordLayerHandOff): void {
+/**
+ * Takes over the record layer: from now on no plaintext frame goes to or comes from the window. With `port`
+ * the sealed records go to and come from the media lane's socket directly.
+ */
+function startLink(handOff: RecordLayerHandOff, port: MessagePort | null): void {
   link = new PipelineLink({
     handOff,
     write: (sealed) => {
-      // The engine's output is a buffer of its own: it moves to the window without a copy.
+      // The engine's output is a buffer of its own: it moves on without a copy.
       const own = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
       const bytes = own ? sealed : sealed.slice();
-      post({ type: 'sealed', buffer: bytes.buffer as ArrayBuffer, offset: 0, length: bytes.byteLength }, [
-        bytes.buffer as ArrayBuffer,
-      ]);
+      const buffer = bytes.buffer as ArrayBuffer;
+      if (port) port.postMessage({ buffer, offset: 0, length: bytes.byteLength }, [buffer]);
+      else post({ type: 'sealed', buffer, offset: 0, length: bytes.byteLength }, [buffer]);
     },
     sink: {
       deliver: (f: MediaFrame) => deliver({ ...f, payload: f.payload as Uint8Array<ArrayBuffer> }),
@@ -414,6 +422,16 @@ function startLink(handOff: import('../../../core/src/call/relay-media/pipeline.
     },
     logger,
   });
+  stats.recordRoute = port ? 'lane-worker' : 'window';
+  for (const sealed of sealedEarly ?? []) link.receive(sealed);
+  sealedEarly = null;
+  if (port) {
+    lanePort = port;
+    port.onmessage = (ev: MessageEvent<{ type: string; buffer: ArrayBuffer; offset: number }>) => {
+      // 'closed': the relay closed the channel; the window hears it too and closes the call's link.
+      if (ev.data.type === 'sealed') link?.receive(new Uint8Array(ev.data.buffer, ev.data.offset));
+    };
+  }
 }
 
 function percentile(values: number[], p: number): number | null {
@@ -453,11 +471,14 @@ scope.onmessage = (ev) => {
         deliver(m);
         return;
       case 'record-layer':
-        startLink(m.handOff);
+        startLink(m.handOff, m.port);
         return;
-      case 'sealed':
-        link?.receive(new Uint8Array(m.buffer, m.offset, m.length));
+      case 'sealed': {
+        const sealed = new Uint8Array(m.buffer, m.offset, m.length);
+        if (link) link.receive(sealed);
+        else sealedEarly?.push(sealed);
         return;
+      }
       case 'control':
         control = m.control;
         return;
@@ -467,6 +488,7 @@ scope.onmessage = (ev) => {
       case 'close':
         closed = true;
         link?.stop();
+        lanePort?.close();
         clearInterval(statsTimer);
         clearTimeout(videoTimer);
         clearTimeout(audioTimer);

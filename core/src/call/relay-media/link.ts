@@ -9,6 +9,7 @@
 // codecs and the window never sees media in plaintext. Otherwise (no such pipeline, a custom AEAD engine) all
 // of it runs here.
 import type { Logger } from '../../platform/types.js';
+import { RelayChannelSocket } from '../../relay/channel.js';
 import type { RecordSocket } from '../../session/transport.js';
 import type { RelayTransport } from '../../session/relay-transport.js';
 import { Emitter } from '../../util/emitter.js';
@@ -171,8 +172,10 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
       this.close(`relay channel closed: ${h.closedWith}`);
       return;
     }
+    // A relay channel's peer and tag let the platform route its records off the window (the media lane).
+    const route = socket instanceof RelayChannelSocket ? { peer: socket.peer, tag: socket.tag } : undefined;
     const receive = this.#pipeline.attachRecordLayer!(
-      { channel: h.channel, early: this.#early.splice(0) },
+      { channel: h.channel, early: this.#early.splice(0), ...(route ? { route } : {}) },
       (sealed) => {
         if (this.#closed) return;
         try {

@@ -49,6 +49,11 @@ export interface RelayMediaStats {
   audioCodec: string | null;
   /** With the record layer in the pipeline (attachRecordLayer): the link's counters, kept there. */
   link?: MediaFlowCounters;
+  /**
+   * With the record layer in the pipeline: its sealed records go through the window ('window'), or between
+   * the media connection's own worker and the pipeline, never through the window ('lane-worker').
+   */
+  recordRoute?: 'window' | 'lane-worker';
 }
 
 /** Stats before any media moved: every count zero, nothing measured yet. */
@@ -80,6 +85,11 @@ export interface RecordLayerHandOff {
   channel: ChannelHandOff;
   /** Plaintext media messages opened before the hand-off, in order: they come before any sealed record. */
   early: Uint8Array[];
+  /**
+   * The relay channel's peer and tag, when it is a relay channel: a platform whose media connection lives
+   * off the window can route the channel's records straight to the pipeline.
+   */
+  route?: { peer: string; tag: string };
 }
 
 export interface RelayMediaPipeline<S extends StreamLike = StreamLike> {

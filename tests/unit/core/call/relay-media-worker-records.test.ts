@@ -79,6 +79,7 @@ class WindowEngine implements RelayMediaEngine {
 class WorkerEngine implements RelayMediaEngine {
   options!: RelayMediaStartOptions;
   link: PipelineLink | null = null;
+  route: RecordLayerHandOff['route'] | null = null;
   readonly delivered: MediaFrame[] = [];
   readonly controls: SendControl[] = [];
   keyFrames = 0;
@@ -97,6 +98,7 @@ class WorkerEngine implements RelayMediaEngine {
       stats: () => ({ ...emptyRelayMediaStats(), ...(this.link ? { link: this.link.flow.counters() } : {}) }),
       close: () => this.link?.stop(),
       attachRecordLayer: (handOff: RecordLayerHandOff, write: (sealed: Uint8Array) => void) => {
+        this.route = handOff.route ?? null;
         const cloned = structuredClone(handOff);
         this.link = new PipelineLink({
           handOff: cloned,
@@ -206,6 +208,8 @@ describe('relay media records sealed in the media worker', () => {
     await until(() => wa.link !== null);
     expect(la.link.stats().recordLayer).toBe('pipeline');
     expect(lb.link.stats().recordLayer).toBe('window');
+    // The relay channel is named, so a platform whose media connection lives off the window can route it.
+    expect(wa.route).toEqual({ peer: bob.id, tag: 'cm.test' });
     expect(wa.keyFrames).toBeGreaterThan(0); // a key frame at start, asked for in the worker
     wa.encode(video(1, true));
     wa.encode({ ...video(2), track: 'audio', channels: 2, key: true });

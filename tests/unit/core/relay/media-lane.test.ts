@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import type { RelayState } from '../../../../core/src/api.js';
+import type { WebSocketFactory } from '../../../../core/src/platform/types.js';
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
 import {
@@ -103,6 +104,26 @@ describe('RelayClient media lane', () => {
     await until(() => r.stats().authenticated === 2);
     // The bulk channel lives on.
     expect(await roundTrip(bulkB, bulkA, 'still here')).toBe('still here');
+  });
+
+  it("the lane's connection comes from its own socket factory (the browser's lives in a worker); the main one does not", async () => {
+    const r = await relay();
+    const urls: string[] = [];
+    const laneSockets: WebSocketFactory = (url) => {
+      urls.push(url);
+      return nodeWebSocketFactory(url);
+    };
+    const a = await online(r.url, undefined, { mediaLane: { lingerMs: 50, webSocket: laneSockets } });
+    const b = await online(r.url);
+    expect(urls).toEqual([]);
+    await Promise.all([a.openChannel(b.id, 'files'), b.openChannel(a.id, 'files')]);
+    expect(urls).toEqual([]);
+    const [mediaA, mediaB] = await Promise.all([
+      a.openChannel(b.id, 'cm.3', { priority: 'media' }),
+      b.openChannel(a.id, 'cm.3', { priority: 'media' }),
+    ]);
+    expect(urls).toEqual([r.url]);
+    expect(await roundTrip(mediaA, mediaB, 'frame')).toBe('frame');
   });
 
   it('presence others see does not change when the lane comes and goes', async () => {
