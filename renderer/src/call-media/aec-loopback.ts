@@ -15,6 +15,8 @@ export interface AecLoopback {
   readonly track: MediaStreamTrack;
   /** Audio samples the local receiver has played out so far (getStats), or null. */
   samplesReceived(): Promise<number | null>;
+  /** Samples the local receiver played and concealed (made up for missing audio) so far, or null. */
+  playout(): Promise<{ samples: number; concealed: number; sampleRate: number } | null>;
   close(): void;
 }
 
@@ -71,6 +73,15 @@ export async function aecLoopback(source: MediaStreamTrack, timeoutMs = 5_000): 
           for (const s of stats.values()) {
             if (s.type === 'inbound-rtp' && s.kind === 'audio')
               return (s as { totalSamplesReceived?: number }).totalSamplesReceived ?? null;
+          }
+          return null;
+        },
+        async playout() {
+          const stats = await receiver.getStats();
+          for (const s of stats.values()) {
+            if (s.type !== 'inbound-rtp' || s.kind !== 'audio') continue;
+            const r = s as { totalSamplesReceived?: number; concealedSamples?: number };
+            return { samples: r.totalSamplesReceived ?? 0, concealed: r.concealedSamples ?? 0, sampleRate: 48_000 };
           }
           return null;
         },

@@ -52,6 +52,8 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   #closed = false;
   #loopback: AecLoopback | null = null;
   #writeSealed: ((sealed: Uint8Array) => void) | null = null;
+  #concealedMs: number | null = null;
+  #loopbackReadAt: number | null = null;
   readonly #logger: RelayMediaStartOptions['logger'];
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
@@ -150,7 +152,24 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   }
 
   stats(): RelayMediaStats {
-    return { ...this.#stats, audioViaPeerConnection: this.#loopback !== null };
+    const stats = { ...this.#stats, audioViaPeerConnection: this.#loopback !== null };
+    if (!this.#loopback) return stats;
+    void this.#readLoopback(this.#loopback);
+    const concealed = this.#concealedMs;
+    // What the speaker gets: the decoder side's silence for missing frames, and what the loopback's receiver
+    // had to make up; the decoder side's late timers are absorbed by the loopback's jitter buffer.
+    if (concealed !== null)
+      stats.audioUnderrunMs = Math.round((stats.audioSilenceMs ?? stats.audioUnderrunMs) + concealed);
+    return { ...stats, audioConcealedMs: concealed };
+  }
+
+  /** The loopback receiver's concealed audio (ms) since it started, read at most every 200 ms. */
+  async #readLoopback(loopback: AecLoopback): Promise<void> {
+    const now = performance.now();
+    if (this.#loopbackReadAt !== null && now - this.#loopbackReadAt < 200) return;
+    this.#loopbackReadAt = now;
+    const p = await loopback.playout().catch(() => null);
+    if (p && this.#loopback === loopback) this.#concealedMs = Math.round((p.concealed * 1000) / p.sampleRate);
   }
 
   close(): void {

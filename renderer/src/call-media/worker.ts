@@ -447,6 +447,8 @@ const statsTimer = setInterval(() => {
   stats.playoutDelayMs = Math.round(clock.delayMs);
   stats.audioPlayedMs = Math.round(audioPlayout.playedMs);
   stats.audioUnderrunMs = Math.round(audioPlayout.underrunMs);
+  stats.audioStallMs = Math.round(audioPlayout.dryMs);
+  stats.audioSilenceMs = Math.round(audioPlayout.underrunMs - audioPlayout.dryMs);
   stats.stages = stages.summary();
   if (link) stats.link = link.flow.counters();
   post({ type: 'stats', stats: { ...stats } });

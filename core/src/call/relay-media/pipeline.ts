@@ -39,6 +39,15 @@ export interface RelayMediaStats {
   audioPlayedMs: number;
   audioUnderrunMs: number;
   /**
+   * The parts of audioUnderrunMs (raw, at the decoder's playout): silence put in for missing or late frames
+   * (audible wherever the audio plays), and the output's stalls (a late timer; audible only when the
+   * generator plays directly: the peer-connection loopback's jitter buffer absorbs them). With the loopback,
+   * audioUnderrunMs is the silence plus what the loopback's receiver concealed: what the speaker gets.
+   */
+  audioSilenceMs?: number;
+  audioStallMs?: number;
+  audioConcealedMs?: number | null;
+  /**
    * The received audio plays out of a (local) RTCPeerConnection, whose output Chromium's echo canceller
    * hears; false: straight from the decoder (no echo cancellation of it).
    */

@@ -191,6 +191,11 @@ export class AudioPlayout<F> {
   #waiting = false;
   playedMs = 0;
   underrunMs = 0;
+  /**
+   * Of underrunMs, the output's stalls (our timer ran late: nothing was missing, the audio came late to the
+   * output). A consumer with a jitter buffer of its own (the peer-connection loopback) absorbs those.
+   */
+  dryMs = 0;
   /** Played time skipped to bring latency down to the delay. */
   skippedMs = 0;
   /** Frames that arrived after their slot. */
@@ -295,7 +300,10 @@ export class AudioPlayout<F> {
 
   #emit(now: number, out: AudioOut<F>, play: Array<AudioOut<F>>): void {
     // The output ran dry between what it had and now: that stall is an underrun too.
-    if (now > this.#coveredUntil) this.underrunMs += now - this.#coveredUntil;
+    if (now > this.#coveredUntil) {
+      this.underrunMs += now - this.#coveredUntil;
+      this.dryMs += now - this.#coveredUntil;
+    }
     this.#coveredUntil = Math.max(this.#coveredUntil, now) + out.ms;
     play.push(out);
   }

@@ -126,6 +126,7 @@ describe('relay media audio playout', () => {
   it('puts silence where a frame is missing and counts it as an underrun', () => {
     const { audio, played } = run(200, (i) => (i === 100 || i === 101 ? null : 30));
     expect(audio.underrunMs).toBe(40);
+    expect(audio.dryMs).toBe(0); // silence for what was missing, not a stall
     expect(played.filter((f) => f !== null)).toHaveLength(198);
     // The silence sits where the lost frames were.
     const at = played.indexOf(99);
@@ -151,6 +152,8 @@ describe('relay media audio playout', () => {
     // The consumer comes back 100 ms late: the output (which held lead + one frame) ran dry for the rest.
     audio.take(160 + 100);
     expect(audio.underrunMs - before).toBeGreaterThan(0);
+    // Nothing was missing: all of it is the output's stall (a jitter buffer downstream absorbs it).
+    expect(audio.dryMs).toBe(audio.underrunMs - before);
   });
 
   it('with up to 100 ms of jitter on an in-order path, under 1 % of the output is underrun once warm', () => {
