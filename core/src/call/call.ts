@@ -41,7 +41,7 @@ import { RelayTransport } from '../session/relay-transport.js';
 import { RelayMediaLink } from './relay-media/link.js';
 import type { RelayMediaEngine } from './relay-media/pipeline.js';
 import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
-import { decodedVideoFrames, inboundRtpBytes, PathSwitch, type PathDecision } from './path-switch.js';
+import { decodedVideoFrames, inboundRtpBytes, inboundSilenceMs, PathSwitch, type PathDecision } from './path-switch.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -89,8 +89,7 @@ const HANGUP_BEFORE_CLOSE_MS = 1_000;
 const MAX_DIRECT_RETRIES = 6;
 const MAX_DIRECT_RETRY_MS = 60_000;
 /** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
-const PATH_SAMPLE_MS = 200;
-
+const PATH_SAMPLE_MS = 100;
 /** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
 function relayChannelTag(callId: string, generation: number): string {
   const tag = relayMediaTag(callId);
@@ -125,6 +124,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #statCounters: StatCounters | null = null;
   #relayTimer: ReturnType<typeof setTimeout> | undefined;
   #relayLink: RelayMediaLink | null = null;
+  /** The relay link runs ahead of a likely move (direct is stalling), not shown. */
+  #relayAhead = false;
   #peerOffs: Array<() => void> = [];
   #relayStatAt: { at: number; sent: number; received: number; frames: number } | null = null;
   /** With relay media: which path carries the call and when to move (path-switch.ts). */
@@ -545,7 +546,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #toRelay(): void {
     const sw = this.#switch!;
     this.#ctx.logger.info({ callId: this.id, why: sw.lastReason, epoch: sw.epoch }, 'call media moves to the relay');
-    if (this.#relayLink) return;
+    if (this.#relayLink) {
+      // Started ahead while direct stalled: its frames already flow; only the picture swaps.
+      if (this.#relayAhead) this.#showRelay(this.#relayLink);
+      return;
+    }
     if (this.#state === 'active') {
       // Bounded: if the relay cannot carry it either, the call ends with 'connection-lost'.
       this.#setState('reconnecting');
@@ -553,7 +558,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     }
     const channel = this.#relayChannel ?? this.#warmRelay();
     void channel.transport.then((transport) => {
-      if (this.finished || this.#switch?.path !== 'relay' || this.#relayLink) return;
+      if (this.finished || this.#switch?.path !== 'relay') return;
+      if (this.#relayLink) {
+        if (this.#relayAhead) this.#showRelay(this.#relayLink);
+        return;
+      }
       if (!transport || transport.closed) {
         // The connect/reconnect bound ends the call unless direct media comes back meanwhile.
         if (this.#relayChannel === channel) this.#relayChannel = null;
@@ -564,6 +573,33 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     });
   }
 
+  /**
+   * Direct is stalling (silent for the switch's suspectMs): the relay media starts now, unshown, so that a move
+   * at stallMs finds the relay's encoders running and its first frames decoded. Direct flowing again stops it.
+   */
+  #startRelayAhead(): void {
+    if (this.#relayLink || this.finished || !this.#ctx.relayMedia) return;
+    const channel = this.#relayChannel ?? this.#warmRelay();
+    void channel.transport.then((transport) => {
+      const sw = this.#switch;
+      if (this.finished || this.#relayLink || !sw || !transport || transport.closed) return;
+      if (sw.path === 'direct' && !sw.stalling) return; // flowing again meanwhile
+      this.#startRelayLink(transport);
+    });
+  }
+
+  /** Direct flows again after a stall: the relay media started ahead stops (its channel closes with it). */
+  #stopRelayAhead(): void {
+    const link = this.#relayLink;
+    if (!link || !this.#relayAhead) return;
+    this.#ctx.logger.info({ callId: this.id }, 'direct media flows again; relay media started ahead stops');
+    this.#relayLink = null;
+    this.#relayAhead = false;
+    link.close('direct media flows again');
+    this.#warmRelay();
+  }
+
+  /** The relay link starts; shown at once on the relay path, kept unshown (ahead of a move) on direct. */
   #startRelayLink(transport: RelayTransport): void {
     const relayMedia = this.#ctx.relayMedia!;
     // The link owns this channel now (it closes it); the next move to the relay gets a fresh one.
@@ -575,8 +611,16 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       logger: this.#ctx.logger,
     });
     this.#relayLink = link;
+    this.#relayAhead = true;
     this.#relayStatAt = null;
     link.on('closed', (reason) => this.#onRelayLinkClosed(link, reason));
+    if (this.#switch?.path === 'relay') this.#showRelay(link);
+  }
+
+  /** The remote view shows the relay link's tracks. */
+  #showRelay(link: RelayMediaLink): void {
+    this.#relayAhead = false;
+    this.#relayStatAt = null;
     this.#remoteStream = link.remoteStream as unknown as S;
     this.#events.emit('remote-stream', this.#remoteStream);
     this.#ctx.logger.info({ callId: this.id }, 'call media over the relay');
@@ -601,6 +645,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     this.#statCounters = null;
     if (link) {
       this.#relayLink = null;
+      this.#relayAhead = false;
       link.close('the call moved to the direct path');
       this.#warmRelay();
     }
@@ -611,6 +656,12 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     if (this.#relayLink !== link) return;
     this.#relayLink = null;
     if (this.finished) return;
+    if (this.#relayAhead) {
+      // Started ahead and never shown: direct still carries the call.
+      this.#relayAhead = false;
+      this.#warmRelay();
+      return;
+    }
     this.#warmRelay();
     const sw = this.#switch!;
     const d = sw.relayLost(Date.now());
@@ -700,11 +751,16 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         sw.sample({
           at: Date.now(),
           inboundBytes: inboundRtpBytes(records),
+          silentMs: inboundSilenceMs(records),
           iceUp: this.#iceUp,
           videoFrames: decodedVideoFrames(records),
           expectVideo: this.#remote.video && !this.#remote.cameraOff,
         }),
       );
+      if (sw.path === 'direct' && !this.finished) {
+        if (sw.stalling) this.#startRelayAhead();
+        else this.#stopRelayAhead();
+      }
     } catch {
       /* the peer connection closed meanwhile */
     } finally {

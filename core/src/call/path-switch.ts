@@ -6,6 +6,8 @@
 // signal, not ICE: Chromium calls a dead path 'disconnected' only after ~2.5 s of silence, and audio keeps
 // RTP flowing at 50 packets/s even when muted (a disabled track sends silence), so 0.7 s without a byte is a
 // dead path, not a quiet one. ICE 'disconnected'/'failed' and a closed peer connection move at once too.
+// Silent for `suspectMs` already, direct is `stalling`: the call starts the relay media ahead, unshown, so the
+// move at stallMs only swaps the picture (the relay's encoders, first key frame and decoder are ready by then).
 // Relay → direct, led by the caller so both never disagree: while on the relay the direct peer connection is
 // kept (ICE keeps checking and recovers by itself when the path comes back); each side reports `directOk`
 // once its direct RTP has flowed again for `recoverMs`; the caller moves back when it and the callee both
@@ -21,6 +23,13 @@ export interface DirectSample {
   at: number;
   /** RTP bytes received so far on the direct peer connection (every inbound-rtp stream). */
   inboundBytes: number;
+  /**
+   * How long no RTP packet has arrived, per the report itself (its time − the newest inbound-rtp
+   * lastPacketReceivedTimestamp; inboundSilenceMs). Exact whatever the sampling cadence, so a cut is seen
+   * stallMs after the last packet, not after the last sample that saw bytes grow. Absent (Node's wrtc, or no
+   * packet yet): byte growth between samples decides.
+   */
+  silentMs?: number | null;
   /** The direct peer's ICE state is connected or completed. */
   iceUp: boolean;
   /** Video frames decoded so far on the direct peer connection (inbound-rtp framesDecoded). */
@@ -40,6 +49,12 @@ export interface PathReport {
 export interface PathSwitchOptions {
   role: 'caller' | 'callee';
   stallMs?: number;
+  /**
+   * Direct silent this long (less than stallMs): a cut is likely, and `stalling` says so, so the relay media
+   * can start ahead of the move (not shown until the move). A suspicion that clears doubles it (up to
+   * stallMs), so a busy machine's short silences do not keep starting relay encoders.
+   */
+  suspectMs?: number;
   recoverMs?: number;
   maxRecoverMs?: number;
   /** A break this soon after moving back to direct counts as flapping. */
@@ -48,6 +63,7 @@ export interface PathSwitchOptions {
 
 export const PATH_SWITCH_DEFAULTS = {
   stallMs: 700,
+  suspectMs: 200,
   recoverMs: 1_500,
   maxRecoverMs: 30_000,
   flapWindowMs: 10_000,
@@ -66,6 +82,8 @@ const STAY: PathDecision = Object.freeze({ move: null, report: false });
 export class PathSwitch {
   readonly #role: 'caller' | 'callee';
   readonly #stallMs: number;
+  #suspectMs: number;
+  #stalling = false;
   readonly #maxRecoverMs: number;
   readonly #flapWindowMs: number;
   #recoverMs: number;
@@ -86,6 +104,7 @@ export class PathSwitch {
   constructor(options: PathSwitchOptions) {
     this.#role = options.role;
     this.#stallMs = options.stallMs ?? PATH_SWITCH_DEFAULTS.stallMs;
+    this.#suspectMs = Math.min(options.suspectMs ?? PATH_SWITCH_DEFAULTS.suspectMs, this.#stallMs);
     this.#recoverMs = options.recoverMs ?? PATH_SWITCH_DEFAULTS.recoverMs;
     this.#maxRecoverMs = options.maxRecoverMs ?? PATH_SWITCH_DEFAULTS.maxRecoverMs;
     this.#flapWindowMs = options.flapWindowMs ?? PATH_SWITCH_DEFAULTS.flapWindowMs;
@@ -103,6 +122,17 @@ export class PathSwitch {
   /** How long direct must flow again before it counts as back (grows when the path flaps). */
   get recoverMs(): number {
     return this.#recoverMs;
+  }
+  /**
+   * On direct, its media has been silent for suspectMs (not yet stallMs): a move to the relay is likely. The
+   * call starts the relay media now, unshown, so the move only swaps the picture.
+   */
+  get stalling(): boolean {
+    return this.#stalling;
+  }
+  /** The current suspicion threshold (grows when suspicions clear). */
+  get suspectMs(): number {
+    return this.#suspectMs;
   }
   /** Why the last move happened (for logs). */
   get lastReason(): MoveReason | null {
@@ -140,7 +170,9 @@ export class PathSwitch {
     const grew = this.#lastBytes !== null && s.inboundBytes > this.#lastBytes;
     const first = this.#lastBytes === null;
     this.#lastBytes = s.inboundBytes;
-    if (grew || first) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at);
+    const silentMs = typeof s.silentMs === 'number' && Number.isFinite(s.silentMs) ? Math.max(0, s.silentMs) : null;
+    if (silentMs !== null) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at - silentMs);
+    else if (grew || first) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at);
     const flowing = s.at - this.#lastGrowthAt < this.#stallMs;
     if (s.videoFrames !== undefined) {
       if (this.#lastVideoFrames !== null && s.videoFrames > this.#lastVideoFrames) this.#lastVideoAt = s.at;
@@ -151,6 +183,10 @@ export class PathSwitch {
     const videoOk = !s.expectVideo || s.at - this.#lastVideoAt < this.#stallMs;
     if (this.#path === 'direct') {
       if (!flowing) return this.#toRelay(s.at, 'stall');
+      const stalling = s.at - this.#lastGrowthAt >= this.#suspectMs;
+      // Media flows again after a suspicion: a busy machine, not a cut. Suspect later from now on.
+      if (this.#stalling && !stalling) this.#suspectMs = Math.min(this.#suspectMs * 2, this.#stallMs);
+      this.#stalling = stalling;
       return STAY;
     }
     if (this.#path !== 'relay') return STAY;
@@ -228,6 +264,7 @@ export class PathSwitch {
   }
 
   #moveRelay(now: number, why: MoveReason): PathDecision {
+    this.#stalling = false;
     if (this.#movedToDirectAt !== null && now - this.#movedToDirectAt < this.#flapWindowMs)
       this.#recoverMs = Math.min(this.#recoverMs * 2, this.#maxRecoverMs);
     this.#path = 'relay';
@@ -244,6 +281,7 @@ export class PathSwitch {
   }
 
   #moveDirect(now: number, why: MoveReason): PathDecision {
+    this.#stalling = false;
     this.#path = 'direct';
     this.#lastReason = why;
     this.#movedToDirectAt = now;
@@ -261,6 +299,29 @@ export function decodedVideoFrames(records: ReadonlyArray<Record<string, unknown
     if (r.type === 'inbound-rtp' && r.kind === 'video' && typeof r.framesDecoded === 'number') total += r.framesDecoded;
   }
   return total;
+}
+
+/**
+ * How long no RTP packet has arrived on any inbound-rtp stream: the report's time minus the newest
+ * lastPacketReceivedTimestamp (both the report's own clock). null when the report does not say (no packet yet,
+ * or an implementation without the field) or says something impossible (a packet from the future beyond
+ * rounding, a clock mix-up).
+ */
+export function inboundSilenceMs(records: ReadonlyArray<Record<string, unknown>>): number | null {
+  let newestPacket: number | null = null;
+  let reportAt: number | null = null;
+  for (const r of records) {
+    if (r.type !== 'inbound-rtp') continue;
+    const last = r.lastPacketReceivedTimestamp;
+    const at = r.timestamp;
+    if (typeof last === 'number' && Number.isFinite(last) && last > 0) newestPacket = Math.max(newestPacket ?? 0, last);
+    if (typeof at === 'number' && Number.isFinite(at) && at > 0) reportAt = Math.max(reportAt ?? 0, at);
+  }
+  if (newestPacket === null || reportAt === null) return null;
+  const silent = reportAt - newestPacket;
+  // Beyond a minute either way the two are not on one clock: let byte growth decide.
+  if (silent < -1_000 || silent > 60_000) return null;
+  return Math.max(0, silent);
 }
 
 /** RTP bytes received so far, summed over a getStats report's inbound-rtp records. */

@@ -68,9 +68,15 @@ const net = new (class {
     if (this.#up) setTimeout(run, 0);
     else this.#waiting.push(run);
   }
+  /**
+   * While set, every getStats report says the last RTP packet arrived this long ago (Chromium's
+   * lastPacketReceivedTimestamp); null: the reports carry no packet times and byte growth decides.
+   */
+  silentMs: number | null = null;
   reset(): void {
     this.#waiting = [];
     this.#up = true;
+    this.silentMs = null;
   }
 })();
 
@@ -93,8 +99,11 @@ class FakePeer {
         this.bytes += 2_000;
         this.frames += 5;
       }
+      const at = Date.now();
+      const packetTimes =
+        net.silentMs === null ? {} : { timestamp: at, lastPacketReceivedTimestamp: at - net.silentMs };
       return Promise.resolve([
-        { type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes },
+        { type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes, ...packetTimes },
         { type: 'inbound-rtp', kind: 'video', bytesReceived: 0, framesDecoded: this.frames },
       ]);
     },
@@ -305,9 +314,22 @@ describe('a call moving between direct and the relay', () => {
     expect(openedTags.length).toBe(2);
     expect(engineA.pipelines).toHaveLength(0);
 
+    // What each side's relay pipeline had received when its view swapped to the relay.
+    const deliveredAtSwap: number[] = [];
+    for (const [call, engine] of [
+      [callA, engineA],
+      [callB, engineB],
+    ] as const)
+      call.on('remote-stream', (s) => {
+        if (s.id === 'relay-0') deliveredAtSwap.push(engine.pipelines[0]?.delivered.length ?? -1);
+      });
     net.up = false;
     await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
     expect((await callA.stats()).path).toBe('relay');
+    // The relay media started while direct stalled, ahead of the move: each side's key frame had reached the
+    // other before its view swapped, so the swap shows a picture at once.
+    expect(deliveredAtSwap).toHaveLength(2);
+    expect(Math.min(...deliveredAtSwap)).toBeGreaterThan(0);
     // Media crosses the relay channel (each side's key frame reached the other's pipeline).
     await when(
       callA,
@@ -342,6 +364,42 @@ describe('a call moving between direct and the relay', () => {
     callA.hangup();
     await when(callB, () => callB.state === 'ended', 'ended');
     expect(callB.end?.code).toBe('remote-hangup');
+  }, 30_000);
+
+  it('direct silent for a while but under the stall: the relay media starts unshown and stops when direct flows again; the view never changes', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA);
+    const b = party(hub, bob, alice, engineB);
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    const swaps: string[] = [];
+    for (const c of [callA, callB]) c.on('remote-stream', (s) => swaps.push(s.id));
+
+    // 400 ms without a packet: more than suspectMs (200), less than stallMs (700).
+    net.silentMs = 400;
+    await when(callA, () => engineA.pipelines.length === 1 && engineB.pipelines.length === 1, 'relay media ahead');
+    await when(
+      callA,
+      () => engineA.pipelines[0]!.delivered.length > 0 && engineB.pipelines[0]!.delivered.length > 0,
+      'frames across the relay',
+    );
+    expect([callA.remoteStream?.id, callB.remoteStream?.id]).toEqual(['direct-at-caller', 'direct-at-callee']);
+    net.silentMs = 0;
+    await when(callA, () => engineA.live === 0 && engineB.live === 0, 'relay media ahead stopped');
+    expect(swaps).toEqual([]);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+
+    // A real cut still moves, over a fresh channel.
+    net.silentMs = null;
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1', 'relay');
+    expect(swaps.sort()).toEqual(['relay-1', 'relay-1']);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
   }, 30_000);
 
   it('"always use the relay" with no TURN server: the call is active over relay media, no direct attempt made', async () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   inboundRtpBytes,
+  inboundSilenceMs,
   PathSwitch,
   type MediaPath,
   type PathDecision,
@@ -102,6 +103,61 @@ describe('call path switch', () => {
     s.connect();
     s.tick(1_500); // the machine was busy: one sample 1.5 s later, bytes grew meanwhile
     expect(s.sw.path).toBe('direct');
+  });
+
+  it("with the report's packet times, a cut is seen stallMs after the last packet, not stallMs after the sample that last saw bytes grow", () => {
+    const sw = new PathSwitch({ role: 'caller', stallMs: 400 });
+    const sample = (at: number, lastPacketAt: number) =>
+      sw.sample({ at, inboundBytes: lastPacketAt * 10, iceUp: true, silentMs: at - lastPacketAt });
+    sw.directConnected(0);
+    for (let t = 100; t <= 1_000; t += 100) expect(sample(t, t - 15).move).toBeNull();
+    // The path is cut at 1,010; the machine is busy and the next sample comes late, at 1,350: its bytes still
+    // grew (the packets of before the cut).
+    expect(sample(1_350, 1_010).move).toBeNull();
+    // 440 ms since the last packet (by byte growth alone: 100 ms since the last sample that saw growth).
+    expect(sample(1_450, 1_010)).toEqual({ move: 'relay', report: true });
+    expect(sw.lastReason).toBe('stall');
+  });
+
+  it('silent for suspectMs, direct is stalling (the relay media may start ahead); flowing again clears it and suspects later next time', () => {
+    const sw = new PathSwitch({ role: 'caller', stallMs: 700, suspectMs: 200 });
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    sample(100, 10);
+    expect(sw.stalling).toBe(false);
+    sample(200, 110);
+    expect(sw.stalling).toBe(false);
+    expect(sample(300, 210).move).toBeNull();
+    expect(sw.stalling).toBe(true);
+    // Packets again (the last at 380): a busy machine, not a cut.
+    sample(400, 20);
+    expect(sw.stalling).toBe(false);
+    expect(sw.suspectMs).toBe(400);
+    sample(700, 320);
+    expect(sw.stalling).toBe(false);
+    sample(800, 420);
+    expect(sw.stalling).toBe(true);
+    // The stall: the move clears it.
+    expect(sample(1_100, 720)).toEqual({ move: 'relay', report: true });
+    expect(sw.stalling).toBe(false);
+    // Bounded by stallMs however often it clears.
+    const busy = new PathSwitch({ role: 'callee', stallMs: 700, suspectMs: 200 });
+    busy.directConnected(0);
+    for (let i = 1; i <= 10; i++) {
+      busy.sample({ at: i * 1_000, inboundBytes: i, iceUp: true, silentMs: Math.min(busy.suspectMs, 690) });
+      busy.sample({ at: i * 1_000 + 100, inboundBytes: i, iceUp: true, silentMs: 0 });
+    }
+    expect(busy.suspectMs).toBe(700);
+    expect(busy.path).toBe('direct');
+  });
+
+  it('a late getStats sample is no stall when the report says packets kept arriving', () => {
+    const sw = new PathSwitch({ role: 'callee', stallMs: 400 });
+    sw.directConnected(0);
+    expect(sw.sample({ at: 100, inboundBytes: 100, iceUp: true, silentMs: 10 }).move).toBeNull();
+    // The machine was busy: the next sample 1.5 s later, packets arrived until 20 ms before it.
+    expect(sw.sample({ at: 1_600, inboundBytes: 900, iceUp: true, silentMs: 20 }).move).toBeNull();
+    expect(sw.path).toBe('direct');
   });
 
   it('moves to the relay at once when ICE drops the path or the direct peer connection is lost', () => {
@@ -303,6 +359,23 @@ describe('call path switch', () => {
     b.run(1_000);
     expect(b.sw.path).toBe('relay');
     expect(b.take(b.sw.relayLost(b.now)).move).toBeNull();
+  });
+
+  it("reads the time since the last RTP packet from the report's own clock, newest packet of any stream", () => {
+    expect(
+      inboundSilenceMs([
+        { type: 'inbound-rtp', kind: 'audio', timestamp: 10_000, lastPacketReceivedTimestamp: 9_700 },
+        { type: 'inbound-rtp', kind: 'video', timestamp: 10_000, lastPacketReceivedTimestamp: 9_980 },
+        { type: 'candidate-pair', timestamp: 10_000, lastPacketReceivedTimestamp: 9_999 },
+      ]),
+    ).toBe(20);
+    // No packet yet, no field (Node's wrtc), or two clocks that cannot be compared: byte growth decides.
+    expect(inboundSilenceMs([{ type: 'inbound-rtp', kind: 'audio', timestamp: 10_000, bytesReceived: 0 }])).toBeNull();
+    expect(inboundSilenceMs([{ type: 'inbound-rtp', lastPacketReceivedTimestamp: 9_000 }])).toBeNull();
+    expect(
+      inboundSilenceMs([{ type: 'inbound-rtp', timestamp: 1_700_000_000_000, lastPacketReceivedTimestamp: 9_000 }]),
+    ).toBeNull();
+    expect(inboundSilenceMs([{ type: 'inbound-rtp', timestamp: 10_000, lastPacketReceivedTimestamp: 10_002 }])).toBe(0);
   });
 
   it('reads RTP bytes from inbound-rtp records only', () => {
