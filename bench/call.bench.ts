@@ -4,6 +4,7 @@
 //   switching (a direct call, UDP blocked then unblocked in Bob's host): the longest pause of Bob's picture at
 //     Alice when the media moves to the relay (switchGapMs) and back to direct (switchBackGapMs);
 //     BENCH_CALL_ONLY=switch runs this phase alone;
+//   BENCH_CALL_ONLY=first-frame: only accept → first remote frame, relay and direct, BENCH_CALL_ROUNDS (3) rounds;
 //   relay (UDP blocked in Bob's host, no TURN): accept → first remote frame, capture → display latency
 //     p50/p95 (capture time stamped in each frame's header, read from the stats panel's latency line, which
 //     covers the last ~120 frames: windows sampled every 2 s, median of medians and worst p95 reported),
@@ -265,6 +266,29 @@ async function main(): Promise<void> {
       // Only the mid-call switching phase (BENCH_CALL_ONLY=switch).
       log('direct call, UDP blocked and unblocked mid-call (switching)…');
       process.stdout.write(`${JSON.stringify({ ...(await switchGaps(alice, bob, b)), loadavg1: loadavg()[0] })}\n`);
+      await Promise.all([alice.close(), bob.close()]);
+      return;
+    }
+
+    if (process.env.BENCH_CALL_ONLY === 'first-frame') {
+      // Only accept → first remote frame, relay (UDP blocked in Bob's host) then direct, BENCH_CALL_ROUNDS times.
+      const rounds = Number(process.env.BENCH_CALL_ROUNDS ?? 3);
+      const relayFirstFrameMs: number[] = [];
+      const directFirstFrameMs: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        await b.blockUdp();
+        try {
+          relayFirstFrameMs.push(await placeCall(alice, bob));
+          await hangUp(alice, bob);
+        } finally {
+          await b.unblock();
+        }
+        directFirstFrameMs.push(await placeCall(alice, bob));
+        await hangUp(alice, bob);
+      }
+      process.stdout.write(
+        `${JSON.stringify({ relayFirstFrameMs, directFirstFrameMs, loadavg1: Number(loadavg()[0]!.toFixed(2)) })}\n`,
+      );
       await Promise.all([alice.close(), bob.close()]);
       return;
     }
