@@ -1,15 +1,23 @@
 // coturn inside a test-bed host: started as this script's child (so it lives in the host's namespace) and
 // stopped by its pid when the script is told to stop. argv[2]: JSON { address, port, user, password } (static
-// long-term credentials) or { address, port, secret } (coturn's use-auth-secret: TURN REST credentials).
+// long-term credentials) or { address, port, secret } (coturn's use-auth-secret: TURN REST credentials), and
+// optionally tls: { port, cert, key } (PEM file paths): TURN over TLS (turns:) on that port as well.
 // Reports { type: 'ready' } once turnserver answers STUN, or { type: 'error', message }.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { z } from 'zod';
 
+const Tls = z.object({ port: z.number().int().positive(), cert: z.string(), key: z.string() }).optional();
 const Args = z.union([
-  z.object({ address: z.string(), port: z.number().int().positive(), user: z.string(), password: z.string() }),
-  z.object({ address: z.string(), port: z.number().int().positive(), secret: z.string() }),
+  z.object({
+    address: z.string(),
+    port: z.number().int().positive(),
+    user: z.string(),
+    password: z.string(),
+    tls: Tls,
+  }),
+  z.object({ address: z.string(), port: z.number().int().positive(), secret: z.string(), tls: Tls }),
 ]);
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
 const send = (m: { type: 'ready' } | { type: 'error'; message: string }): void => void process.send?.(m);
@@ -32,7 +40,9 @@ const turn = spawn(
       : ['--lt-cred-mech', '--user', `${args.user}:${args.password}`]),
     '--realm',
     'parley.test',
-    '--no-tls',
+    ...(args.tls
+      ? ['--tls-listening-port', String(args.tls.port), '--cert', args.tls.cert, '--pkey', args.tls.key]
+      : ['--no-tls']),
     '--no-dtls',
     '--no-cli',
     '--no-rfc5780',
