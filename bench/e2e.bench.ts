@@ -185,14 +185,8 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
     w.__benchClick = undefined;
     w.__benchDone = undefined;
     document.addEventListener('click', () => { w.__benchClick ??= performance.now(); }, { capture: true, once: true });
-    const observer = new MutationObserver(() => {
-      if (document.querySelector('article[data-transfer-id="${id}"]')?.getAttribute('data-status') === 'done') {
-        w.__benchDone = performance.now();
-        observer.disconnect();
-      }
-    });
-    observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
-    // The receiver's progress bar over time (every progress event, ~4/s): where the time goes.
+    // The receiver's progress bar over time (every progress event, ~4/s): where the time goes. Both
+    // observers stop when this round's file is verified, or a later round would read this card.
     w.__benchProgress = [];
     const bar = new MutationObserver(() => {
       const v = document.querySelector('article[data-transfer-id="${id}"] [role=progressbar]')?.getAttribute('aria-valuenow');
@@ -200,6 +194,14 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
       if (v !== null && v !== undefined && (!last || last[1] !== Number(v))) w.__benchProgress.push([performance.now(), Number(v)]);
     });
     bar.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    const observer = new MutationObserver(() => {
+      if (document.querySelector('article[data-transfer-id="${id}"]')?.getAttribute('data-status') === 'done') {
+        w.__benchDone = performance.now();
+        observer.disconnect();
+        bar.disconnect();
+      }
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
   })()`);
   const profiling = process.env.BENCH_E2E_PROFILE === '1';
   const stops = profiling ? await Promise.all([startProfile(alice.page), startProfile(bob.page)]) : [];
