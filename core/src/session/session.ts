@@ -200,7 +200,15 @@ export class Session {
   /** The TCP attempt under way (leader: waiting for hints or connecting; follower: listening). */
   #tcpSid: string | null = null;
   #tcpAccept: TcpAccept | null = null;
-  #tcpHints: { sid: string; resolve: (hints: TcpHint[]) => void; reject: (error: Error) => void } | null = null;
+  #tcpHints: {
+    sid: string;
+    resolve: (hints: TcpHint[]) => void;
+    reject: (error: Error) => void;
+    /** No answer yet (then connecting). */
+    waiting: boolean;
+  } | null = null;
+  /** The epoch (process start) of the contact's newest verified signal. */
+  #contactEpoch: number | null = null;
   #tcpHintsTimer: TimerId | undefined;
   #tcpRetryTimer: TimerId | undefined;
   /** The contact answered a TCP attempt once: it speaks the TCP path, so failures are retried. */
@@ -345,6 +353,7 @@ export class Session {
         }
         return;
       }
+      this.#noteEpoch(data['epoch']);
       if (opened.data.kind === KEY_SIGNAL.kind) return;
       if (opened.data.kind === 'tcp') {
         const tcp = TcpSignalSchema.safeParse(opened.data);
@@ -808,7 +817,7 @@ export class Session {
     const sid = randomId(16);
     this.#tcpSid = sid;
     const hints = new Promise<TcpHint[]>((resolve, reject) => {
-      this.#tcpHints = { sid, resolve, reject };
+      this.#tcpHints = { sid, resolve, reject, waiting: true };
       this.#tcpHintsTimer = this.#clock.setTimeout(
         () => reject(new Error('the contact sent no TCP hints (it may not speak the TCP path)')),
         this.#policy.tcpListenMs,
@@ -821,7 +830,8 @@ export class Session {
       return connectTcp(platform, got, this.#tcpOptions(sid));
     })()
       .finally(() => {
-        if (this.#tcpHints?.sid === sid) this.#tcpHints = null;
+        if (this.#tcpHints?.sid !== sid) return; // superseded: the timer is a newer attempt's
+        this.#tcpHints = null;
         this.#clock.clearTimeout(this.#tcpHintsTimer);
       })
       .then(
@@ -830,9 +840,36 @@ export class Session {
       );
   }
 
+  /**
+   * A verified signal's epoch: a newer one than before means the contact's process started afresh (a restarted
+   * `parley receive`). If it spoke the TCP path, the leader tries TCP at once instead of after the backoff
+   * of the connection it lost (or the 15 s wait for hints from the process that is gone), which left the
+   * rest of a transfer on WebRTC or the relay.
+   */
+  #noteEpoch(epoch: unknown): void {
+    if (typeof epoch !== 'number') return;
+    const before = this.#contactEpoch;
+    if (before !== null && epoch <= before) return;
+    this.#contactEpoch = epoch;
+    if (before !== null && this.#leader && this.#tcpAnswered && !this.#tcp) this.#restartTcp();
+  }
+
+  /** Leader: a TCP attempt now; one still waiting for hints asked a process that is gone, so it is dropped. */
+  #restartTcp(): void {
+    const waiting = this.#tcpHints;
+    if (waiting?.waiting) {
+      this.#tcpHints = null;
+      this.#tcpSid = null;
+      this.#clock.clearTimeout(this.#tcpHintsTimer);
+      waiting.reject(new Error('superseded: the contact started afresh'));
+    }
+    this.#startTcp();
+  }
+
   #onTcpSignal(msg: TcpSignal): void {
     if (msg.op === 'hints' || msg.op === 'none') {
       if (!this.#leader || this.#tcpHints?.sid !== msg.sid) return;
+      this.#tcpHints.waiting = false;
       if (msg.op === 'hints') this.#tcpHints.resolve(msg.hints);
       else this.#tcpHints.reject(new Error('the contact does not listen for the TCP path (relay only, or no sockets)'));
       return;

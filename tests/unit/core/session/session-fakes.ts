@@ -27,8 +27,11 @@ import { FramePipe } from '../../../../core/src/util/frame-pipe.js';
 export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class FakeClock implements Clock {
-  #now = 1_700_000_000_000;
+  #now: number;
   #next = 1;
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
   readonly #timers = new Map<number, { at: number; callback: () => void }>();
 
   now(): number {
@@ -245,11 +248,13 @@ export interface FakeSideOptions {
   logger?: Logger;
   /** The TCP path's platform (the CLI's has sockets; without one the session has no TCP path). */
   tcp?: TcpPlatform;
+  /** Start the fake clock this much later (a process started afresh signs in a newer epoch). */
+  startLaterMs?: number;
 }
 
 /** One side of a session: the real Session with a fake clock, relay (the contact online), attempts and relay transports. */
 export function fakeSide(o: FakeSideOptions) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_700_000_000_000 + (o.startLaterMs ?? 0));
   const relay = new FakeRelay();
   relay.online.add(o.contact.id);
   const attempts: FakeAttempt[] = [];

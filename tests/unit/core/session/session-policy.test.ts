@@ -347,4 +347,60 @@ describe('Session policy (TCP path)', () => {
     expect(leader.attempts).toHaveLength(1);
     await leader.relay.until(() => leader.relay.opens.length === 1);
   });
+
+  it('a contact that starts afresh (a restarted receiver) gets a TCP attempt at once, not after the backoff', async () => {
+    let accepted: (socket: RecordSocket) => void = () => {};
+    const listener: TcpListener = {
+      hints: [{ host: '192.0.2.7', port: 4242 }],
+      onConnection: (handler) => {
+        accepted = handler;
+        return () => {};
+      },
+      close() {},
+    };
+    const TCP_RETRY_MS = 5000;
+    const leader = fakeSide({
+      me: keys.leader,
+      contact: keys.follower,
+      sessions,
+      policy: { ...policy, tcpBackoff: { initialMs: TCP_RETRY_MS, maxMs: 60_000, jitter: 0 } },
+      tcp: {
+        listen: () => Promise.reject(new Error('the leader does not listen')),
+        connect: () => {
+          const [mine, theirs] = MemorySocket.pair();
+          accepted(theirs);
+          return Promise.resolve(mine);
+        },
+      },
+    });
+    const follower = (startLaterMs = 0) =>
+      fakeSide({
+        startLaterMs,
+        me: keys.follower,
+        contact: keys.leader,
+        sessions,
+        policy,
+        tcp: { listen: () => Promise.resolve(listener), connect: () => new Promise(() => {}) },
+      });
+    const first = follower();
+    link(leader, first);
+    leader.session.ensure();
+    await eventually(() => leader.session.route === 'tcp', 'the TCP path to verify');
+
+    // The receiver process is killed: what the leader signals to it from now on goes nowhere.
+    leader.relay.forward = null;
+    first.session.close();
+    await eventually(() => leader.session.route !== 'tcp', 'the leader to see TCP drop');
+    // The leader's TCP retry asks the dead process for hints, and would wait tcpListenMs for them.
+    const sealed = () => leader.relay.kinds().filter((k) => k === '(sealed)').length; // TCP wants (no RTC here)
+    const wants = sealed();
+    await leader.clock.advance(TCP_RETRY_MS);
+    await leader.relay.until(() => sealed() > wants);
+    const again = follower(60_000);
+    link(leader, again);
+    again.session.ensure(); // it asks the leader to connect
+    // No more time passes on the leader's clock: the attempt waiting for the dead process's hints is dropped.
+    await eventually(() => leader.session.route === 'tcp', 'the TCP path to verify again');
+    expect(again.session.route).toBe('tcp');
+  });
 });
