@@ -14,9 +14,6 @@ import { diagnosingWebSocketFactory } from './relay-diagnosis.js';
 import { resolveContact } from './resolve-contact.js';
 import type { ActionContext } from './run.js';
 
-/** Unacknowledged stream bytes per session (covers the transfer engine's 8 MiB relay window). */
-export const STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
-
 export interface OfflineBook {
   identity: LocalIdentity;
   contacts: ContactStore;
@@ -66,10 +63,6 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
       aead: nodeAead,
       ...(options.files ? { files: options.files } : {}),
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
-      // The transfer engine keeps up to 8 MiB in flight over the relay (DEFAULT_RELAY_WINDOW_BYTES); the
-      // stream's default 4 MiB window capped it at half that, and the relay path's longer ack round trip
-      // (three processes, each scheduled in turn) then left both ends waiting. Costs sender memory only.
-      streamWindowBytes: STREAM_WINDOW_BYTES,
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
       // --relay-only is the user's choice, not a missing module: the session also refuses the contact's offers.
       ...(ctx.globals.relayOnly ? { relayOnly: true } : { tcp: nodeTcp() }),
