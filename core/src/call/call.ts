@@ -90,6 +90,8 @@ const MAX_DIRECT_RETRIES = 6;
 const MAX_DIRECT_RETRY_MS = 60_000;
 /** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
 const PATH_SAMPLE_MS = 100;
+/** Idle relay channels re-opened after the contact closed them, per call (a bound, not an expected count). */
+const MAX_IDLE_REWARMS = 32;
 /** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
 function relayChannelTag(callId: string, generation: number): string {
   const tag = relayMediaTag(callId);
@@ -133,6 +135,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   /** The call's relay channel, opened and key-agreed early and kept idle until media moves onto it. */
   #relayChannel: { generation: number; transport: Promise<RelayTransport | null> } | null = null;
   #relayGeneration = 0;
+  #idleRewarms = 0;
   #role: 'caller' | 'callee' = 'caller';
   /** The direct peer's remote stream (kept while the relay carries the call, for the move back). */
   #directStream: S | null = null;
@@ -718,12 +721,21 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     })();
     const channel = { generation, transport };
     this.#relayChannel = channel;
-    void transport.then((t) =>
-      t?.onClose(() => {
-        // An idle channel that died: the next move opens a fresh one.
+    void transport.then((t) => {
+      if (!t) {
+        // The open failed (the relay's open timeout, a refusal): the next move opens a fresh one.
         if (this.#relayChannel === channel) this.#relayChannel = null;
-      }),
-    );
+        return;
+      }
+      t.onClose(() => {
+        if (this.#relayChannel !== channel) return;
+        this.#relayChannel = null;
+        // An idle channel that died: normally the contact closed it (its relay media started ahead of a move
+        // and stopped again), and it has opened the next channel already. Open the same one now, so both sides
+        // stay on one generation (and the contact's open does not time out at the relay waiting for ours).
+        if (!this.finished && !this.#relayLink && this.#idleRewarms++ < MAX_IDLE_REWARMS) this.#warmRelay();
+      });
+    });
     return channel;
   }
 

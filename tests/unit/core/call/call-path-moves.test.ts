@@ -73,10 +73,13 @@ const net = new (class {
    * lastPacketReceivedTimestamp); null: the reports carry no packet times and byte growth decides.
    */
   silentMs: number | null = null;
+  /** Whose reports say so ('both' unless told). */
+  silentAt: 'caller' | 'callee' | 'both' = 'both';
   reset(): void {
     this.#waiting = [];
     this.#up = true;
     this.silentMs = null;
+    this.silentAt = 'both';
   }
 })();
 
@@ -100,8 +103,9 @@ class FakePeer {
         this.frames += 5;
       }
       const at = Date.now();
-      const packetTimes =
-        net.silentMs === null ? {} : { timestamp: at, lastPacketReceivedTimestamp: at - net.silentMs };
+      const side = this.opts.initiator ? 'caller' : 'callee';
+      const silent = net.silentMs !== null && (net.silentAt === 'both' || net.silentAt === side);
+      const packetTimes = silent ? { timestamp: at, lastPacketReceivedTimestamp: at - net.silentMs! } : {};
       return Promise.resolve([
         { type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes, ...packetTimes },
         { type: 'inbound-rtp', kind: 'video', bytesReceived: 0, framesDecoded: this.frames },
@@ -163,14 +167,22 @@ class MemoryHost implements ChannelHost {
   }
 }
 const pendingOpens = new Map<string, (s: RelayChannelSocket) => void>();
+/** Like the relay's channelOpenTimeoutMs: an open the contact does not match in time fails. */
+const OPEN_TIMEOUT_MS = 3_000;
 const openedTags: string[] = [];
 function openChannel(me: string) {
   return (to: string, tag: string): Promise<RelayChannelSocket> =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       openedTags.push(`${me.slice(0, 4)}:${tag}`);
       const match = pendingOpens.get(`${to}>${me}>${tag}`);
       if (!match) {
-        pendingOpens.set(`${me}>${to}>${tag}`, resolve);
+        const key = `${me}>${to}>${tag}`;
+        pendingOpens.set(key, resolve);
+        setTimeout(() => {
+          if (pendingOpens.get(key) !== resolve) return;
+          pendingOpens.delete(key);
+          reject(new Error(`no matching channel-open within ${OPEN_TIMEOUT_MS} ms`));
+        }, OPEN_TIMEOUT_MS);
         return;
       }
       pendingOpens.delete(`${to}>${me}>${tag}`);
@@ -399,6 +411,36 @@ describe('a call moving between direct and the relay', () => {
     net.up = false;
     await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1', 'relay');
     expect(swaps.sort()).toEqual(['relay-1', 'relay-1']);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 30_000);
+
+  it('relay media started ahead by one side only and stopped: both sides open the next channel together, and a later cut still moves', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA);
+    const b = party(hub, bob, alice, engineB);
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+
+    // Only the caller hears a silence under the stall: its relay media starts ahead, alone, then stops.
+    net.silentAt = 'caller';
+    net.silentMs = 400;
+    await when(callA, () => engineA.pipelines.length === 1, 'relay media ahead at the caller');
+    expect(engineB.pipelines).toHaveLength(0);
+    net.silentMs = 0;
+    await when(callA, () => engineA.live === 0, 'relay media ahead stopped');
+    // The callee opened the next channel too (the caller's open would otherwise time out at the relay).
+    await when(callA, () => openedTags.filter((t) => t.endsWith('.1')).length === 2, 'the next channel, both sides');
+    // Longer than the relay's open timeout: the next channel is paired, not waiting.
+    await new Promise((r) => setTimeout(r, OPEN_TIMEOUT_MS + 500));
+
+    net.silentMs = null;
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-0', 'relay');
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
   }, 30_000);
 
