@@ -44,6 +44,35 @@ export interface BridgeDownloads {
   reveal(relativePath: string): Promise<void>;
 }
 
+/** What the main process tells the renderer about its TCP sockets (BridgeTcp.onEvent). */
+export type BridgeTcpEvent =
+  | { kind: 'accept'; listener: string; socket: string; remote: string }
+  | { kind: 'frame'; socket: string; data: Uint8Array }
+  | { kind: 'close'; socket: string; reason: string };
+
+/**
+ * The direct TCP path's sockets (Electron): they live in the main process, which listens (interface
+ * addresses only, ephemeral port) and connects, and frames records; the session runs in the renderer and
+ * drives them by handle (renderer/src/platform/bridge-tcp.ts makes a TcpPlatform of this). A handle is
+ * valid only for the window that got it.
+ */
+export interface BridgeTcp {
+  /** Listens for one attempt; closes by itself after a deadline. */
+  listen(): Promise<{ listener: string; hints: Array<{ host: string; port: number }> }>;
+  closeListener(listener: string): Promise<void>;
+  /** Races the hints (1..8, unicast, port ≥ 1024); the first connection up wins. */
+  connect(hints: ReadonlyArray<{ host: string; port: number }>, timeoutMs: number): Promise<{ socket: string }>;
+  /** The renderer holds the socket now: its records are passed on from here (none are lost before). */
+  start(socket: string): Promise<void>;
+  /** One record (1 byte to MAX_TCP_RECORD_BYTES); resolves once main's buffer for it has drained. */
+  send(socket: string, data: Uint8Array): Promise<void>;
+  /** Bytes of received records consumed (main closes a socket whose window falls far behind). */
+  ack(socket: string, bytes: number): void;
+  close(socket: string): Promise<void>;
+  /** All sockets' events, in order per socket. Returns unsubscribe. */
+  onEvent(listener: (event: BridgeTcpEvent) => void): () => void;
+}
+
 export interface ParleyBridge {
   readonly platform: 'electron' | 'web';
   /** URL of a relay embedded in this app (Electron), or null on the web. */
@@ -59,4 +88,6 @@ export interface ParleyBridge {
   openExternal(url: string): Promise<void>;
   /** Present in Electron: received files are streamed to `<Downloads>/Parley` instead of browser storage. */
   downloads?: BridgeDownloads;
+  /** Present in Electron: the direct TCP path, with sockets in the main process. */
+  tcp?: BridgeTcp;
 }

@@ -31,7 +31,8 @@ import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } f
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { RendererEvent } from '../shared/ipc-contract.js';
+import { nodeTcp } from '../../platform/node/src/tcp/index.js';
+import { RendererEvent, type TcpEventMessage } from '../shared/ipc-contract.js';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin.js';
 import { resolveAppRequest } from './app-protocol.js';
@@ -46,6 +47,7 @@ import { createPermissionPolicy } from './permission-policy.js';
 import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from './relay-lifecycle.js';
 import { SettingsStore } from './settings.js';
 import { setupSingleInstance } from './single-instance.js';
+import { listenAddresses, registerTcpIpc, TcpSockets } from './tcp-sockets.js';
 import { MOUNTED_PROBE, runSmokeTest, wantsSmokeTest } from './smoke-test.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
@@ -258,6 +260,12 @@ export function composeMainProcess<Menu, Image>(
   const settings = new SettingsStore(app.getPath('userData'));
   // Received files (the transfer engine's sink) go to <Downloads>/Parley, streamed and resumable.
   const downloads = new DownloadSinks({ root: join(app.getPath('downloads'), DOWNLOADS_SUBDIR) });
+  // The direct TCP path's sockets (the session in the renderer drives them over IPC): the CLI's own listen
+  // and connect, on this machine's interface addresses.
+  const tcp = new TcpSockets({
+    platform: nodeTcp({ addresses: () => listenAddresses(env.networkInterfaces()) }),
+    emit: sendTcpEvent,
+  });
   const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));
   const relay = new EmbeddedRelay({
     startRelay: env.startRelay,
@@ -300,6 +308,7 @@ export function composeMainProcess<Menu, Image>(
       timeoutMs: SHUTDOWN_TIMEOUT_MS,
       shutdown: async () => {
         if (mainWindow && !mainWindow.isDestroyed()) await saveWindowBounds(mainWindow);
+        tcp.releaseAll();
         await downloads.releaseAll();
         await relay.stop();
         await settings.flush();
@@ -411,6 +420,7 @@ export function composeMainProcess<Menu, Image>(
       showItemInFolder: (path) => shell.showItemInFolder(path),
       openPath: (path) => shell.openPath(path),
     });
+    registerTcpIpc(ipc, tcp);
   }
 
   function createWindow(): void {
@@ -438,13 +448,16 @@ export function composeMainProcess<Menu, Image>(
       // A reload: the old page's open files and its deep-link subscription are gone.
       deepLinks.reset();
       void downloads.releaseOwner(contentsId);
+      tcp.releaseOwner(contentsId);
     });
     win.webContents.on('render-process-gone', () => {
       deepLinks.reset();
       void downloads.releaseOwner(contentsId);
+      tcp.releaseOwner(contentsId);
     });
     win.webContents.on('destroyed', () => {
       void downloads.releaseOwner(contentsId);
+      tcp.releaseOwner(contentsId);
     });
     if (wantsSmokeTest(env.argv)) watchSmokeTest(win);
     void win.loadURL(APP_ENTRY_URL);
@@ -505,6 +518,12 @@ export function composeMainProcess<Menu, Image>(
     const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
     // Only the app's own page receives events; navigation away is refused, this is the second lock.
     if (wc && isAppUrl(wc.getURL())) wc.send(channel, payload);
+  }
+
+  /** A TCP socket's event to the window that owns it (dropped if that window is gone or not the app). */
+  function sendTcpEvent(owner: number, event: TcpEventMessage): void {
+    const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+    if (wc && wc.id === owner && isAppUrl(wc.getURL())) wc.send(RendererEvent.Tcp, event);
   }
 
   function createTray(): void {

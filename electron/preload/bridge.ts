@@ -1,8 +1,15 @@
 // ParleyBridge over IPC, without Electron: the preload entry passes in ipcRenderer's invoke/on/off, so
 // this logic (deep-link subscription, argument shaping) is tested in Node with fakes.
 // What the renderer receives holds only functions and plain values, never ipcRenderer or an IPC event.
-import type { BridgeDownloads, BridgeNotification, BridgeTrayState, ParleyBridge } from '../../core/src/bridge.js';
-import { Channel, DownloadChannel, RendererEvent } from '../shared/ipc-contract.js';
+import type {
+  BridgeDownloads,
+  BridgeNotification,
+  BridgeTcp,
+  BridgeTcpEvent,
+  BridgeTrayState,
+  ParleyBridge,
+} from '../../core/src/bridge.js';
+import { Channel, DownloadChannel, RendererEvent, TcpChannel } from '../shared/ipc-contract.js';
 
 export interface PreloadIpc {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -91,6 +98,7 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
     },
 
     downloads: createDownloads(ipc),
+    tcp: createTcp(ipc),
   };
   return bridge;
 }
@@ -139,6 +147,88 @@ export function createDownloads(ipc: PreloadIpc): BridgeDownloads {
       await ipc.invoke(DownloadChannel.Reveal, relativePath);
     },
   };
+}
+
+/** The main process's TCP sockets over IPC (main validates every argument); replies and events are shape-checked. */
+export function createTcp(ipc: PreloadIpc): BridgeTcp {
+  const listeners = new Set<(event: BridgeTcpEvent) => void>();
+  let off: (() => void) | null = null;
+  const dispatch = (raw: unknown): void => {
+    const event = tcpEvent(raw);
+    if (event) for (const l of [...listeners]) safeCall(() => l(event));
+  };
+  return {
+    async listen() {
+      const r = (await ipc.invoke(TcpChannel.Listen)) as { listener?: unknown; hints?: unknown } | null;
+      const hints = Array.isArray(r?.hints) ? r.hints : null;
+      if (typeof r?.listener !== 'string' || !hints?.every(isHint)) throw new Error('tcp-listen: malformed reply');
+      return {
+        listener: r.listener,
+        hints: hints.map((h: { host: string; port: number }) => ({ host: h.host, port: h.port })),
+      };
+    },
+    async closeListener(listener) {
+      await ipc.invoke(TcpChannel.CloseListener, listener);
+    },
+    async connect(hints, timeoutMs) {
+      const plain = hints.map((h) => ({ host: h.host, port: h.port }));
+      const r = (await ipc.invoke(TcpChannel.Connect, plain, timeoutMs)) as { socket?: unknown } | null;
+      if (typeof r?.socket !== 'string') throw new Error('tcp-connect: malformed reply');
+      return { socket: r.socket };
+    },
+    async start(socket) {
+      await ipc.invoke(TcpChannel.Start, socket);
+    },
+    async send(socket, data) {
+      await ipc.invoke(TcpChannel.Send, socket, data);
+    },
+    ack(socket, bytes) {
+      // Fire and forget: an ack racing the socket's close is harmless.
+      ipc.invoke(TcpChannel.Ack, socket, bytes).catch(() => {});
+    },
+    async close(socket) {
+      await ipc.invoke(TcpChannel.Close, socket);
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      if (off === null) off = ipc.on(RendererEvent.Tcp, dispatch);
+      return once(() => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && off) {
+          off();
+          off = null;
+        }
+      });
+    },
+  };
+}
+
+function isHint(h: unknown): h is { host: string; port: number } {
+  const o = h as { host?: unknown; port?: unknown } | null;
+  return typeof o?.host === 'string' && typeof o.port === 'number';
+}
+
+function tcpEvent(raw: unknown): BridgeTcpEvent | null {
+  const e = raw as Record<string, unknown> | null;
+  if (typeof e !== 'object' || e === null || typeof e['socket'] !== 'string') return null;
+  const socket = e['socket'];
+  switch (e['kind']) {
+    case 'accept':
+      return typeof e['listener'] === 'string'
+        ? {
+            kind: 'accept',
+            listener: e['listener'],
+            socket,
+            remote: typeof e['remote'] === 'string' ? e['remote'] : '',
+          }
+        : null;
+    case 'frame':
+      return e['data'] instanceof Uint8Array ? { kind: 'frame', socket, data: e['data'] } : null;
+    case 'close':
+      return { kind: 'close', socket, reason: typeof e['reason'] === 'string' ? e['reason'] : 'closed' };
+    default:
+      return null;
+  }
 }
 
 function once(fn: () => void): () => void {

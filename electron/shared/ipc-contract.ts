@@ -30,9 +30,33 @@ export type DownloadChannel = (typeof DownloadChannel)[keyof typeof DownloadChan
 /** Largest chunk one download-write (or download-read) call carries. */
 export const MAX_DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 
+/** Channels of the direct TCP path's sockets (ParleyBridge.tcp), served by main/tcp-sockets.ts. */
+export const TcpChannel = {
+  Listen: 'parley:tcp-listen',
+  CloseListener: 'parley:tcp-close-listener',
+  Connect: 'parley:tcp-connect',
+  /** The renderer holds the socket now: main starts passing its records on (none are lost before). */
+  Start: 'parley:tcp-start',
+  Send: 'parley:tcp-send',
+  /** Bytes of received records the renderer consumed (main stops a socket whose renderer falls behind). */
+  Ack: 'parley:tcp-ack',
+  Close: 'parley:tcp-close',
+} as const;
+export type TcpChannel = (typeof TcpChannel)[keyof typeof TcpChannel];
+
+/** Largest record one tcp-send (or one received record) carries: a sealed 256 KiB record plus room. */
+export const MAX_TCP_RECORD_BYTES = 256 * 1024 + 1024;
+
+/** What main sends on RendererEvent.Tcp (one channel, so a socket's events keep their order). */
+export type TcpEventMessage =
+  | { kind: 'accept'; listener: string; socket: string; remote: string }
+  | { kind: 'frame'; socket: string; data: Uint8Array }
+  | { kind: 'close'; socket: string; reason: string };
+
 /** Events the main process sends to the renderer. */
 export const RendererEvent = {
   DeepLink: 'parley:deep-link',
   NotificationClick: 'parley:notification-click',
+  Tcp: 'parley:tcp-event',
 } as const;
 export type RendererEvent = (typeof RendererEvent)[keyof typeof RendererEvent];

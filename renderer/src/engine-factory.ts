@@ -3,6 +3,7 @@
 import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.js';
 import type { IdentityKeyStore } from '../../core/src/identity/index.js';
 import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
+import type { TcpPlatform } from '../../core/src/session/tcp-path.js';
 import { browserWebSocket } from './platform/websocket.js';
 import { createWebCodecsEngine } from './call-media/engine.js';
 import { laneWebSocketFactory } from './call-media/lane-socket.js';
@@ -13,6 +14,8 @@ export interface EngineFactoryOptions extends EngineOptions {
   identityStore: IdentityKeyStore;
   /** File transfer (services/transfers.ts browserFiles). */
   files?: MessengerFilesOptions;
+  /** The direct TCP path (desktop app: sockets in the main process, platform/bridge-tcp.ts); absent on the web. */
+  tcp?: TcpPlatform;
 }
 
 /** Engine logs go to the console without message contents (core never logs them). */
@@ -40,6 +43,8 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     extractableKey: false,
     streamWindowBytes: 8 * 1024 * 1024,
     ...(options.files ? { files: options.files } : {}),
+    // The Messenger leaves it out when the user chose "always relay" (relayOnly), as the CLI does.
+    ...(options.tcp ? { tcp: options.tcp } : {}),
     // Calls where direct media cannot connect go over the relay (WebCodecs; absent in older browsers).
     ...(relayMedia ? { relayMedia } : {}),
   });

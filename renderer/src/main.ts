@@ -10,6 +10,7 @@ import { i18n } from './i18n/index.svelte.js';
 import { Attention } from './lib/attention.js';
 import { sameOriginRelayUrl } from './lib/relay-url.js';
 import { openEngine } from './engine-factory.js';
+import { bridgeTcpPlatform } from './platform/bridge-tcp.js';
 import { bindCalls } from './services/calls.js';
 import { ReceivedFiles } from './services/received-files.js';
 import { browserFiles, TransferService } from './services/transfers.js';
@@ -62,6 +63,8 @@ async function init(): Promise<void> {
   const defaultRelay = embedded ?? sameOriginRelayUrl(location.href);
 
   const files = browserFiles(bridge.downloads);
+  // Desktop app: the direct TCP path, its sockets in the main process. The web client has none.
+  const tcp = bridge.tcp ? bridgeTcpPlatform(bridge.tcp) : undefined;
   // "Read" means the page is visible with the chat open and the user around, not window focus alone.
   const attention = new Attention({ visible: () => document.visibilityState === 'visible', now: () => Date.now() });
   attention.listen(window, document);
@@ -69,7 +72,8 @@ async function init(): Promise<void> {
     bridge,
     uiStore,
     hasIdentity: () => identityStore.exists(),
-    openEngine: (options) => openEngine({ ...options, store: engineStore, identityStore, files: files.options }),
+    openEngine: (options) =>
+      openEngine({ ...options, store: engineStore, identityStore, files: files.options, ...(tcp ? { tcp } : {}) }),
     defaultSettings: {
       relays: defaultRelay ? [defaultRelay] : [],
       iceServers: [],

@@ -150,14 +150,20 @@ describe('the retired save path (issue 12 item 18)', () => {
   const retired = ['parley:save-file', 'parley:file-write', 'parley:file-close', 'parley:file-abort'];
 
   it('is gone from the IPC contract: no channel, no chunk limit, no reply shape', () => {
-    const channels: string[] = [...Object.values(Channel), ...Object.values(DownloadChannel)];
+    const channels: string[] = [
+      ...Object.values(Channel),
+      ...Object.values(DownloadChannel),
+      ...Object.values(contract.TcpChannel),
+    ];
     for (const name of retired) expect(channels).not.toContain(name);
     expect(channels.filter((c) => /save|file-/.test(c))).toEqual([]);
     expect(Object.keys(contract).sort()).toEqual([
       'Channel',
       'DownloadChannel',
       'MAX_DOWNLOAD_CHUNK_BYTES',
+      'MAX_TCP_RECORD_BYTES',
       'RendererEvent',
+      'TcpChannel',
     ]);
   });
 

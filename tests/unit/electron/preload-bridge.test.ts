@@ -71,11 +71,16 @@ describe('preload bridge', () => {
     ] as const) {
       expect(typeof bridge[key], key).toBe('function');
     }
-    // The one nested object is the received-files sink (download-sinks.test.ts), of functions only.
-    const { downloads, ...rest } = bridge;
+    // The nested objects are the received-files sink (download-sinks.test.ts) and the TCP sockets
+    // (tcp-sockets.test.ts), of functions only.
+    const { downloads, tcp, ...rest } = bridge;
     expect(Object.values(rest).some((v) => typeof v === 'object' && v !== null)).toBe(false);
     for (const [k, v] of Object.entries(downloads ?? {})) expect(typeof v, k).toBe('function');
     expect(Object.keys(downloads ?? {}).length).toBe(9);
+    for (const [k, v] of Object.entries(tcp ?? {})) expect(typeof v, k).toBe('function');
+    expect(Object.keys(tcp ?? {}).sort()).toEqual(
+      ['ack', 'close', 'closeListener', 'connect', 'listen', 'onEvent', 'send', 'start'].sort(),
+    );
   });
 
   it('returns the embedded relay URL', async () => {

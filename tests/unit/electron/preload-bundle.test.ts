@@ -68,8 +68,8 @@ describe('preload bundle', () => {
     expect([...exposed.keys()]).toEqual(['parley']);
     const api = exposed.get('parley') as Record<string, unknown>;
     expect(api.platform).toBe('electron');
-    // The one nested object is the received-files sink, itself made of functions only.
-    const { downloads, ...rest } = api;
+    // The nested objects are the received-files sink and the TCP sockets, themselves made of functions only.
+    const { downloads, tcp, ...rest } = api;
     for (const [k, v] of Object.entries(rest)) expect(['function', 'string'], k).toContain(typeof v);
     expect(typeof downloads).toBe('object');
     const sinkMethods = Object.entries(downloads as Record<string, unknown>);
@@ -85,6 +85,18 @@ describe('preload bundle', () => {
       'write',
     ]);
     for (const [k, v] of sinkMethods) expect(typeof v, k).toBe('function');
+    const tcpMethods = Object.entries(tcp as Record<string, unknown>);
+    expect(tcpMethods.map(([k]) => k).sort()).toEqual([
+      'ack',
+      'close',
+      'closeListener',
+      'connect',
+      'listen',
+      'onEvent',
+      'send',
+      'start',
+    ]);
+    for (const [k, v] of tcpMethods) expect(typeof v, k).toBe('function');
     // ipcRenderer must never cross the bridge, not even nested.
     expect(Object.values(rest).some((v) => typeof v === 'object')).toBe(false);
   });
