@@ -1,6 +1,7 @@
 // npm run bench:call — calls in the web client, two Chromium users (fake camera at 30 fps and microphone) in
 // network-namespace hosts, the relay serving the client in a third. One run measures:
-//   direct: accept → first remote frame, decoded fps, audio continuity;
+//   direct: accept → first remote frame, decoded fps, capture → presented latency (requestVideoFrameCallback's
+//     captureTime), audio continuity at the receiver (its own getStats: samples out less concealed);
 //   switching (a direct call, UDP blocked then unblocked in Bob's host): the longest pause of Bob's picture at
 //     Alice when the media moves to the relay (switchGapMs) and back to direct (switchBackGapMs);
 //     BENCH_CALL_ONLY=switch runs this phase alone;
@@ -8,7 +9,8 @@
 //   relay (UDP blocked in Bob's host, no TURN): accept → first remote frame, capture → display latency
 //     p50/p95 (capture time stamped in each frame's header, read from the stats panel's latency line, which
 //     covers the last ~120 frames: windows sampled every 2 s, median of medians and worst p95 reported),
-//     decoded fps, audio continuity (samples read from the remote audio track ÷ 48,000/s), CPU;
+//     decoded fps, audio continuity (the played receiver's statistics: the local loopback's, samples out less
+//     concealed ÷ 48,000/s), CPU; BENCH_CALL_ONLY=relay runs this and the throttled phase alone;
 //   throttled: the same relay call with Bob's link limited to 300 kbit/s (tc tbf on his veth; latency of
 //     Bob's media at Alice).
 // Prints a table, then one JSON object as the last line. Run under `flock /tmp/parley-cpu.lock`.
@@ -116,33 +118,100 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
   return out;
 }
 
-/** Samples of the remote audio track over `ms` ÷ 48,000/s (a processor on a clone: playback untouched). */
-async function audioContinuity(page: Page, ms: number): Promise<number> {
-  return page.locator('[data-testid="remote-video"]').evaluate(async (el, ms) => {
-    const track = ((el as HTMLVideoElement).srcObject as MediaStream | null)?.getAudioTracks()[0]?.clone();
-    if (!track) return 0;
-    const Processor = (
-      globalThis as unknown as {
-        MediaStreamTrackProcessor: new (i: { track: MediaStreamTrack }) => { readable: ReadableStream<AudioData> };
+/**
+ * Records every RTCPeerConnection the page makes from now on (window.__pcs), so the bench can read the audio
+ * receivers' own statistics: the direct call's, and the relay call's local loopback (aec-loopback.ts), which
+ * is what the speaker plays. The app looks the constructor up at each call, so a subclass installed after
+ * load sees every later connection.
+ */
+async function recordPeerConnections(page: Page): Promise<void> {
+  // A string, so tsx's name-keeping helper (__name) does not end up in the page.
+  await page.evaluate(`(() => {
+    if (window.__pcs) return;
+    window.__pcs = [];
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) { super(...args); window.__pcs.push(this); }
+    };
+  })()`);
+}
+
+/** One reading of the playing audio receiver (the connected one with the most samples out). */
+interface AudioReading {
+  at: number;
+  samples: number;
+  concealed: number;
+  jitterBufferDelayS: number;
+  emitted: number;
+}
+
+async function readAudioReceiver(page: Page): Promise<AudioReading | null> {
+  return (await page.evaluate(`(async () => {
+    let best = null;
+    for (const pc of window.__pcs ?? []) {
+      if (pc.connectionState !== 'connected') continue;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'audio') continue;
+        const r = {
+          at: performance.now(),
+          samples: s.totalSamplesReceived ?? 0,
+          concealed: s.concealedSamples ?? 0,
+          jitterBufferDelayS: s.jitterBufferDelay ?? 0,
+          emitted: s.jitterBufferEmittedCount ?? 0,
+        };
+        if (!best || r.samples > best.samples) best = r;
       }
-    ).MediaStreamTrackProcessor;
-    const reader = new Processor({ track }).readable.getReader();
-    let samples = 0;
-    let first: number | null = null;
-    const started = performance.now();
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      first ??= performance.now();
-      samples += r.value.numberOfFrames;
-      r.value.close();
-      if (performance.now() - started >= ms) break;
     }
-    const elapsed = performance.now() - (first ?? started);
-    await reader.cancel();
-    track.stop();
-    return samples / ((48_000 * elapsed) / 1000);
-  }, ms);
+    return best;
+  })()`)) as AudioReading | null;
+}
+
+/** Audio at the played receiver over `ms`: samples out less concealed ÷ 48,000/s, concealed share, jitter buffer. */
+async function receiverAudio(
+  page: Page,
+  ms: number,
+): Promise<{ continuity: number | null; concealed: number | null; jitterBufferMs: number | null }> {
+  const a = await readAudioReceiver(page);
+  await new Promise((r) => setTimeout(r, ms)); // the measuring window
+  const b = await readAudioReceiver(page);
+  if (!a || !b || b.samples <= a.samples) return { continuity: null, concealed: null, jitterBufferMs: null };
+  const out = b.samples - a.samples;
+  const concealed = b.concealed - a.concealed;
+  const emitted = b.emitted - a.emitted;
+  return {
+    continuity: Number(((out - concealed) / ((48_000 * (b.at - a.at)) / 1000)).toFixed(3)),
+    concealed: Number((concealed / out).toFixed(4)),
+    jitterBufferMs: emitted > 0 ? Math.round(((b.jitterBufferDelayS - a.jitterBufferDelayS) * 1000) / emitted) : null,
+  };
+}
+
+/**
+ * Capture → presentation of the remote <video>'s frames over `ms` (requestVideoFrameCallback: presentationTime −
+ * captureTime; for a WebRTC track Chromium estimates the sender's capture time through RTCP, both Chromiums
+ * run on this machine's clock). p50/p95, or nulls when the frames carry no capture time.
+ */
+async function presentedLatency(
+  page: Page,
+  ms: number,
+): Promise<{ p50: number | null; p95: number | null; n: number }> {
+  return (await page.evaluate(`new Promise((resolve) => {
+    const v = document.querySelector('[data-testid="remote-video"]');
+    const lat = [];
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      lat.sort((x, y) => x - y);
+      const at = (p) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]) : null);
+      resolve({ p50: at(0.5), p95: at(0.95), n: lat.length });
+    };
+    const cb = (now, m) => {
+      if (typeof m.captureTime === 'number') lat.push(m.presentationTime - m.captureTime);
+      if (!done) v.requestVideoFrameCallback(cb);
+    };
+    v.requestVideoFrameCallback(cb);
+    setTimeout(finish, ${ms});
+  })`)) as { p50: number | null; p95: number | null; n: number };
 }
 
 /** Polls `read` every 100 ms until it returns true (bounded). */
@@ -262,6 +331,7 @@ async function main(): Promise<void> {
     const [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await alice.openChat('Bob');
+    await Promise.all([recordPeerConnections(alice.page), recordPeerConnections(bob.page)]);
     if (process.env.BENCH_CALL_ONLY === 'switch') {
       // Only the mid-call switching phase (BENCH_CALL_ONLY=switch).
       log('direct call, UDP blocked and unblocked mid-call (switching)…');
@@ -293,19 +363,32 @@ async function main(): Promise<void> {
       return;
     }
 
+    // BENCH_CALL_ONLY=relay: the relay and 300 kbit/s phases alone (direct, switching and file phases skipped).
+    const relayOnly = process.env.BENCH_CALL_ONLY === 'relay';
     log('idle CPU…');
     const idle0 = chromiumCpuMs();
     await new Promise((r) => setTimeout(r, 5_000));
     const idleCpuPerS = (chromiumCpuMs() - idle0) / 5;
 
-    log('direct call…');
-    const directFirstFrameMs = await placeCall(alice, bob);
-    const directSamples = await sampleStats(alice, 'Bob', WINDOW_MS);
-    const directAudioContinuity = await audioContinuity(alice.page, 5_000);
-    await hangUp(alice, bob);
+    let directFirstFrameMs: number | null = null;
+    let directSamples: Sample[] = [];
+    let directAudio: Awaited<ReturnType<typeof receiverAudio>> | null = null;
+    let directPresented: Awaited<ReturnType<typeof presentedLatency>> | null = null;
+    let switchGapMs: number | null = null;
+    let switchBackGapMs: number | null = null;
+    if (!relayOnly) {
+      log('direct call…');
+      directFirstFrameMs = await placeCall(alice, bob);
+      directSamples = await sampleStats(alice, 'Bob', WINDOW_MS);
+      [directAudio, directPresented] = await Promise.all([
+        receiverAudio(alice.page, 5_000),
+        presentedLatency(alice.page, 5_000),
+      ]);
+      await hangUp(alice, bob);
 
-    log('direct call, UDP blocked and unblocked mid-call (switching)…');
-    const { switchGapMs, switchBackGapMs } = await switchGaps(alice, bob, b);
+      log('direct call, UDP blocked and unblocked mid-call (switching)…');
+      ({ switchGapMs, switchBackGapMs } = await switchGaps(alice, bob, b));
+    }
 
     log('relay call (UDP blocked in Bob’s host)…');
     await b.blockUdp();
@@ -314,7 +397,10 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const relaySamples = await sampleStats(alice, 'Bob', WINDOW_MS);
     const cpuCores = ((chromiumCpuMs() - cpu0) / ((Date.now() - t0) / 1000) - idleCpuPerS) / 1000 / 2;
-    const relayAudioContinuity = await audioContinuity(alice.page, 5_000);
+    const [relayAudio, relayPresented] = await Promise.all([
+      receiverAudio(alice.page, 5_000),
+      presentedLatency(alice.page, 5_000),
+    ]);
 
     log('relay call, Bob’s link limited to 300 kbit/s (tc tbf)…');
     await b.exec('tc', [
@@ -343,12 +429,15 @@ async function main(): Promise<void> {
 
     log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
     // A phase that fails is reported (null figures) rather than losing every other figure of the run.
-    const fileDuringCall = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay }).catch(
-      (err: unknown): FileDuringCallFigures => {
-        log(`file-during-call phase failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-        return { fileDuringCallLatencyP95Ms: null, fileDuringCallBaselineP95Ms: null, fileDuringCallMBps: null };
-      },
-    );
+    const noFile = { fileDuringCallLatencyP95Ms: null, fileDuringCallBaselineP95Ms: null, fileDuringCallMBps: null };
+    const fileDuringCall = relayOnly
+      ? noFile
+      : await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay }).catch(
+          (err: unknown): FileDuringCallFigures => {
+            log(`file-during-call phase failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+            return noFile;
+          },
+        );
 
     if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
     log(`relay stages (capture → stage, ms p50/p95): ${stageLine(relaySamples)}`);
@@ -358,8 +447,11 @@ async function main(): Promise<void> {
       relayLatencyP50Ms: median(nums(relaySamples.map((s) => s.p50))),
       relayLatencyP95Ms: max(nums(relaySamples.map((s) => s.p95))),
       relayFps: median(nums(relaySamples.map((s) => s.fps))),
-      relayAudioContinuity: Number(relayAudioContinuity.toFixed(3)),
+      relayAudioContinuity: relayAudio.continuity,
       relayAudioUnderrun: underrunShare(relaySamples),
+      relayAudioConcealed: relayAudio.concealed,
+      relayAudioJitterBufferMs: relayAudio.jitterBufferMs,
+      relayPresentedLatencyP95Ms: relayPresented.p95,
       relayPlayoutMs: median(nums(relaySamples.map((s) => s.playoutMs))),
       throttledLatencyP50Ms: median(nums(throttled.map((s) => s.p50))),
       throttledLatencyP95Ms: max(nums(throttled.map((s) => s.p95))),
@@ -370,7 +462,11 @@ async function main(): Promise<void> {
       cpuCores: Number(cpuCores.toFixed(2)),
       directFirstFrameMs,
       directFps: median(nums(directSamples.map((s) => s.fps))),
-      directAudioContinuity: Number(directAudioContinuity.toFixed(3)),
+      directLatencyP50Ms: directPresented?.p50 ?? null,
+      directLatencyP95Ms: directPresented?.p95 ?? null,
+      directAudioContinuity: directAudio?.continuity ?? null,
+      directAudioConcealed: directAudio?.concealed ?? null,
+      directAudioJitterBufferMs: directAudio?.jitterBufferMs ?? null,
       relayPath: relaySamples.at(-1)?.path ?? null,
       directPath: directSamples.at(-1)?.path ?? null,
       ...fileDuringCall,
@@ -383,6 +479,8 @@ async function main(): Promise<void> {
       ['relay: decoded fps', String(r.relayFps), ''],
       ['relay: audio continuity', String(r.relayAudioContinuity), '≥ 0.98'],
       ['relay: audio underruns at playout', String(r.relayAudioUnderrun), '< 0.01'],
+      ['relay: audio concealed by the played receiver', String(r.relayAudioConcealed), ''],
+      ['relay: loopback jitter buffer (ms)', String(r.relayAudioJitterBufferMs), ''],
       ['relay: playout delay (ms)', String(r.relayPlayoutMs), ''],
       ['300 kbit/s: latency p50 / p95 (ms)', `${r.throttledLatencyP50Ms} / ${r.throttledLatencyP95Ms}`, 'p95 ≤ 500'],
       ['300 kbit/s: decoded fps', String(r.throttledFps), ''],
@@ -396,7 +494,9 @@ async function main(): Promise<void> {
       ['CPU cores per side, relay call', String(r.cpuCores), ''],
       ['direct: accept → first frame (ms)', String(r.directFirstFrameMs), ''],
       ['direct: decoded fps', String(r.directFps), ''],
-      ['direct: audio continuity', String(r.directAudioContinuity), ''],
+      ['direct: latency p50 / p95 (ms, capture → presented)', `${r.directLatencyP50Ms} / ${r.directLatencyP95Ms}`, ''],
+      ['direct: audio continuity / concealed', `${r.directAudioContinuity} / ${r.directAudioConcealed}`, ''],
+      ['direct: audio jitter buffer (ms)', String(r.directAudioJitterBufferMs), ''],
     ];
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
     for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
