@@ -193,10 +193,10 @@ describe('web client: calls over the relay', () => {
             timeout: 15_000,
           })
           .toBeGreaterThanOrEqual(20);
-        // Audio underruns at the playout (silence inserted for a missing or late frame, or the output left
-        // dry), after warm-up, over 4 s of playout. The goal is under 1 %; on this 2-core machine, with
-        // two Chromiums encoding video, it measured 1.9 % idle and up to 14 % with one more job running, so the
-        // test holds a bound that separates flowing audio from broken playout and bench:call tracks the goal.
+        // Audio underruns after warm-up, over 4 s of playout, read from the receiver that plays it (the echo
+        // canceller's loopback: samples it concealed for audio that came late or not at all). Its jitter buffer
+        // is the audio's only one: the worker hands audio on as decoded. With a second buffer of the worker's
+        // own before it (pacing the output, silence for late frames) this measured 10–27 % under load.
         await expect.poll(async () => (await audioPlayout(user.page)).played, { timeout: 15_000 }).toBeGreaterThan(0);
         const before = await audioPlayout(user.page);
         await expect
@@ -205,7 +205,7 @@ describe('web client: calls over the relay', () => {
         const after = await audioPlayout(user.page);
         const played = after.played - before.played;
         const underrun = after.underrun - before.underrun;
-        expect(underrun / (played + underrun), JSON.stringify({ before, after })).toBeLessThan(0.25);
+        expect(underrun / (played + underrun), JSON.stringify({ before, after })).toBeLessThan(0.03);
         // The audio plays out of a local peer connection, whose output the echo canceller hears.
         expect(after.route).toBe('peer-connection');
       }

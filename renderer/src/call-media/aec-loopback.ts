@@ -15,9 +15,21 @@ export interface AecLoopback {
   readonly track: MediaStreamTrack;
   /** Audio samples the local receiver has played out so far (getStats), or null. */
   samplesReceived(): Promise<number | null>;
-  /** Samples the local receiver played and concealed (made up for missing audio) so far, or null. */
-  playout(): Promise<{ samples: number; concealed: number; sampleRate: number } | null>;
+  /**
+   * The local receiver's counters so far, or null: samples played out, of them concealed (made up for missing
+   * audio), and its jitter buffer's total delay (s) over the samples it emitted (the average delay is
+   * the ratio of their growth).
+   */
+  playout(): Promise<LoopbackPlayout | null>;
   close(): void;
+}
+
+export interface LoopbackPlayout {
+  samples: number;
+  concealed: number;
+  sampleRate: number;
+  jitterBufferDelayS: number;
+  jitterBufferEmitted: number;
 }
 
 /** Opus in the loopback at this bitrate: the relay's own Opus is decoded before, keep the second pass clean. */
@@ -80,8 +92,19 @@ export async function aecLoopback(source: MediaStreamTrack, timeoutMs = 5_000): 
           const stats = await receiver.getStats();
           for (const s of stats.values()) {
             if (s.type !== 'inbound-rtp' || s.kind !== 'audio') continue;
-            const r = s as { totalSamplesReceived?: number; concealedSamples?: number };
-            return { samples: r.totalSamplesReceived ?? 0, concealed: r.concealedSamples ?? 0, sampleRate: 48_000 };
+            const r = s as {
+              totalSamplesReceived?: number;
+              concealedSamples?: number;
+              jitterBufferDelay?: number;
+              jitterBufferEmittedCount?: number;
+            };
+            return {
+              samples: r.totalSamplesReceived ?? 0,
+              concealed: r.concealedSamples ?? 0,
+              sampleRate: 48_000,
+              jitterBufferDelayS: r.jitterBufferDelay ?? 0,
+              jitterBufferEmitted: r.jitterBufferEmittedCount ?? 0,
+            };
           }
           return null;
         },

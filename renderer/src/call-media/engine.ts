@@ -18,7 +18,10 @@ import {
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import type { TrackLike } from '../../../core/src/call/media-types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { aecLoopback, type AecLoopback } from './aec-loopback.js';
+import { aecLoopback, type AecLoopback, type LoopbackPlayout } from './aec-loopback.js';
+
+/** How often the loopback receiver's counters are read (its jitter buffer's delay goes to the worker). */
+const LOOPBACK_READ_MS = 500;
 import { routeLaneChannel } from './lane-socket.js';
 
 interface ProcessorCtor {
@@ -52,8 +55,10 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   #closed = false;
   #loopback: AecLoopback | null = null;
   #writeSealed: ((sealed: Uint8Array) => void) | null = null;
-  #concealedMs: number | null = null;
-  #loopbackReadAt: number | null = null;
+  /** The loopback receiver's counters: the last reading, and the one the last delay figure started from. */
+  #loopbackLast: LoopbackPlayout | null = null;
+  #loopbackFrom: LoopbackPlayout | null = null;
+  #loopbackTimer: ReturnType<typeof setInterval> | undefined;
   readonly #logger: RelayMediaStartOptions['logger'];
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
@@ -153,29 +158,40 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
 
   stats(): RelayMediaStats {
     const stats = { ...this.#stats, audioViaPeerConnection: this.#loopback !== null };
-    if (!this.#loopback) return stats;
-    void this.#readLoopback(this.#loopback);
-    const concealed = this.#concealedMs;
-    // What the speaker gets: the decoder side's silence for missing frames, and what the loopback's receiver
-    // had to make up; the decoder side's late timers are absorbed by the loopback's jitter buffer.
-    if (concealed !== null)
-      stats.audioUnderrunMs = Math.round((stats.audioSilenceMs ?? stats.audioUnderrunMs) + concealed);
+    const p = this.#loopback ? this.#loopbackLast : null;
+    if (!p) return stats;
+    // What the speaker gets is what the loopback's receiver plays: its samples out, of them concealed (made up
+    // for audio that came late or not at all), plus silence the worker put in before the loopback took over.
+    const concealed = Math.round((p.concealed * 1000) / p.sampleRate);
+    const silence = stats.audioSilenceMs ?? 0;
+    stats.audioPlayedMs = Math.max(0, Math.round(((p.samples - p.concealed) * 1000) / p.sampleRate) - silence);
+    stats.audioUnderrunMs = silence + concealed;
     return { ...stats, audioConcealedMs: concealed };
   }
 
-  /** The loopback receiver's concealed audio (ms) since it started, read at most every 200 ms. */
+  /**
+   * Reads the loopback receiver's counters; its jitter buffer is the only one the audio goes through (the
+   * worker hands audio on as decoded), and its average delay over the last readings goes to the worker, which
+   * shows video in sync with it.
+   */
   async #readLoopback(loopback: AecLoopback): Promise<void> {
-    const now = performance.now();
-    if (this.#loopbackReadAt !== null && now - this.#loopbackReadAt < 200) return;
-    this.#loopbackReadAt = now;
     const p = await loopback.playout().catch(() => null);
-    if (p && this.#loopback === loopback) this.#concealedMs = Math.round((p.concealed * 1000) / p.sampleRate);
+    if (!p || this.#loopback !== loopback || this.#closed) return;
+    this.#loopbackLast = p;
+    const from = this.#loopbackFrom;
+    const emitted = p.jitterBufferEmitted - (from?.jitterBufferEmitted ?? 0);
+    // At least ~0.5 s of samples for a figure (the first reading: everything since the start).
+    if (emitted < p.sampleRate / 2) return;
+    const ms = ((p.jitterBufferDelayS - (from?.jitterBufferDelayS ?? 0)) * 1000) / emitted;
+    this.#loopbackFrom = p;
+    this.#post({ type: 'audio-buffer', ms: Math.round(ms) });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#post({ type: 'close' });
+    clearInterval(this.#loopbackTimer);
     this.#worker.terminate();
     this.#loopback?.close();
     this.#loopback?.track.stop();
@@ -193,6 +209,9 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
       this.#loopback = loopback;
       this.remoteStream.addTrack(loopback.track);
       this.remoteStream.removeTrack(generator);
+      // From now on the loopback receiver's jitter buffer is the audio's only one (#readLoopback).
+      this.#post({ type: 'audio-buffer', ms: 0 });
+      this.#loopbackTimer = setInterval(() => void this.#readLoopback(loopback), LOOPBACK_READ_MS);
     } catch (error) {
       options.logger.warn(
         { err: (error as Error).message },

@@ -28,6 +28,12 @@ export type ToWorker =
   | { type: 'record-layer'; handOff: RecordLayerHandOff; port: MessagePort | null }
   /** A sealed record from the relay channel (bytes `offset`..`offset + length` of `buffer`, transferred). */
   | { type: 'sealed'; buffer: ArrayBuffer; offset: number; length: number }
+  /**
+   * The decoded audio plays out of a jitter buffer downstream (the echo canceller's loopback receiver) that
+   * holds `ms` on average: the worker hands audio on as it decodes it and syncs video to that delay. Sent when
+   * the loopback is up and then as its figure moves; without it the worker paces the audio itself.
+   */
+  | { type: 'audio-buffer'; ms: number }
   | { type: 'close' };
 
 export type FromWorker =

@@ -66,6 +66,11 @@ const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(
 const audioPlayout = new AudioPlayout<{ data: AudioData; captureMs: number }>(clock, { frameMs: AUDIO_FRAME_MS });
 /** The format of the audio last decoded (silence is made in it) and the output's next timestamp. */
 let audioFormat: { sampleRate: number; channels: number } | null = null;
+/**
+ * The audio plays out of the loopback receiver's jitter buffer (the engine said so): decoded audio goes on at
+ * once, no pacing or silence here (the receiver conceals what is missing and stretches time to catch up).
+ */
+let audioDownstream = false;
 let audioOutTimestamp = 0;
 let videoTimer: ReturnType<typeof setTimeout> | undefined;
 let audioTimer: ReturnType<typeof setTimeout> | undefined;
@@ -296,6 +301,12 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
       }
       audioFormat = { sampleRate: data.sampleRate, channels: data.numberOfChannels };
       const ms = (data.numberOfFrames * 1000) / data.sampleRate;
+      if (audioDownstream) {
+        stages.record('audio.decoded', Date.now() - captureMs);
+        audioOutTimestamp += Math.round(ms * 1000);
+        writeAudio(data);
+        return;
+      }
       for (const dropped of audioPlayout.push(captureMs, ms, { data, captureMs })) dropped.data.close();
       scheduleAudio();
     },
@@ -486,6 +497,16 @@ scope.onmessage = (ev) => {
         return;
       case 'key-frame':
         wantKey = true;
+        return;
+      case 'audio-buffer':
+        clock.followAudioBuffer(m.ms);
+        if (!audioDownstream) {
+          audioDownstream = true;
+          // What the playout still holds goes on in order: the downstream buffer takes it from here.
+          clearTimeout(audioTimer);
+          audioTimer = undefined;
+          for (const q of audioPlayout.drain()) writeAudio(q.data);
+        }
         return;
       case 'close':
         closed = true;

@@ -42,6 +42,8 @@ export class PlayoutClock {
   #base: number | null = null;
   #delay: number;
   #updatedAt: number | null = null;
+  /** The delay the audio actually plays with beyond its arrival (a jitter buffer downstream), or null. */
+  #audioBufferMs: number | null = null;
 
   constructor(options: PlayoutOptions = {}) {
     this.#o = { ...DEFAULTS, ...options };
@@ -64,12 +66,24 @@ export class PlayoutClock {
     if (this.#base === null || min < this.#base) this.#base = min;
     else if (this.#updatedAt !== null) this.#base = Math.min(min, this.#base + (arrivalMs - this.#updatedAt) * 0.01);
     const target = this.#target();
-    if (target >= this.#delay || this.#updatedAt === null) this.#delay = target;
+    // Following a downstream buffer: its figure is already smoothed (an average over a second), follow it.
+    if (target >= this.#delay || this.#updatedAt === null || this.#audioBufferMs !== null) this.#delay = target;
     else {
       const shrink = ((arrivalMs - this.#updatedAt) / 1000) * this.#o.shrinkPerSecond;
       this.#delay = Math.max(target, this.#delay - shrink);
     }
     this.#updatedAt = arrivalMs;
+  }
+
+  /**
+   * The audio plays out of a jitter buffer downstream of us (the echo canceller's loopback receiver, fed each
+   * frame as it arrives), holding `ms` on average: from now on the delay is where that audio actually plays
+   * (the mean transit beyond the base, plus `ms`), so video stays in sync with what is heard. A second
+   * buffer of our own would only add its delay to the downstream one. null: we are the jitter buffer again.
+   */
+  followAudioBuffer(ms: number | null): void {
+    this.#audioBufferMs = ms === null ? null : Math.max(0, ms);
+    if (this.#samples.length > 0) this.#delay = this.#target();
   }
 
   /** The current playout delay beyond the path's fixed delay, ms. */
@@ -83,6 +97,12 @@ export class PlayoutClock {
   }
 
   #target(): number {
+    if (this.#audioBufferMs !== null) {
+      let sum = 0;
+      for (const s of this.#samples) sum += s.transit;
+      const mean = sum / this.#samples.length - (this.#base ?? 0);
+      return Math.min(this.#o.maxDelayMs, Math.max(0, mean + this.#audioBufferMs));
+    }
     const transits = this.#samples.map((s) => s.transit).sort((a, b) => a - b);
     // A high percentile, not the maximum: one stalled frame (a GC pause, a scheduler hiccup) must not set
     // the delay for the whole window.

@@ -67,6 +67,40 @@ describe('relay media playout clock', () => {
   });
 });
 
+describe('relay media playout clock following a downstream audio buffer', () => {
+  it('puts video where the audio actually plays: mean transit beyond the base plus the buffer, not a second spread on top', () => {
+    const r = rng(5);
+    const clock = new PlayoutClock();
+    feed(clock, 0, 3_000, 30, () => r() * 120);
+    // Our own jitter buffer: the spread's 98th percentile plus the margin.
+    expect(clock.delayMs).toBeGreaterThan(120);
+    // The audio plays out of the loopback receiver, which holds 70 ms on average beyond each frame's arrival.
+    clock.followAudioBuffer(70);
+    feed(clock, 3_000, 6_000, 30, () => r() * 120);
+    // Mean transit beyond the base is ~60 ms (uniform 0–120): audio plays ~130 ms after the base.
+    expect(clock.delayMs).toBeGreaterThan(115);
+    expect(clock.delayMs).toBeLessThan(145);
+    expect(clock.dueAt(10_000)! - 10_000 - 30).toBeCloseTo(clock.delayMs, 0);
+    // The figure follows the downstream buffer both ways at once (it is already an average).
+    clock.followAudioBuffer(10);
+    expect(clock.delayMs).toBeLessThan(85);
+    clock.followAudioBuffer(500);
+    expect(clock.delayMs).toBe(300); // clamped like our own
+    // Back to being the jitter buffer ourselves.
+    clock.followAudioBuffer(null);
+    expect(clock.delayMs).toBeGreaterThan(120);
+    expect(clock.delayMs).toBeLessThan(300);
+  });
+
+  it('on a steady path with an idle downstream buffer, video is due at the base: no floor added', () => {
+    const clock = new PlayoutClock();
+    clock.followAudioBuffer(0);
+    feed(clock, 0, 2_000, 30, () => 0);
+    expect(clock.delayMs).toBe(0);
+    expect(clock.dueAt(5_000)).toBe(5_000 + 30);
+  });
+});
+
 describe('relay media video playout', () => {
   it('shows a frame when due against the audio clock, the newest due one, and drops older due ones as late', () => {
     const clock = new PlayoutClock();
