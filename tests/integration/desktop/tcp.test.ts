@@ -1,0 +1,240 @@
+// The desktop app's direct TCP path against the real `parley` command, in test-bed namespaces. The desktop
+// side (fixtures/desktop-peer.ts) is the app's engine without Electron: the session in the "renderer" drives
+// sockets that live in the REAL main-side handler (TcpSockets over nodeTcp) through a structured-clone
+// stand-in for Electron's IPC; received files go through the REAL download sinks. No protocol change: a CLI
+// and a desktop app move a file over route 'tcp', whichever of them listens (the follower, the higher
+// identity id, listens; the leader connects). TCP blocked → the file still arrives over WebRTC or the
+// relay; "always relay" on the desktop → main never listens, everything over the relay.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Host, NodeProcess } from '../../testbed/index.js';
+import { useTestbed } from '../../testbed/vitest.js';
+import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
+import { jsonOf, LiveCli, newHome, parley } from '../cli/harness.js';
+
+const DESKTOP = resolve(import.meta.dirname, 'fixtures/desktop-peer.ts');
+
+type DeskOut =
+  | { type: 'ready'; id: string; invite: string }
+  | { type: 'result'; req: number; value?: unknown; error?: string }
+  | { type: 'state'; direction: string; states: string[]; offerId: string };
+type DeskIn =
+  | { cmd: 'add'; req: number; invite: string }
+  | { cmd: 'sendFile'; req: number; contactId: string; path: string; relativePath: string; size: number }
+  | { cmd: 'routes'; req: number }
+  | { cmd: 'close'; req: number };
+type Cmd = DeskIn extends infer T ? (T extends { req: number } ? Omit<T, 'req'> : never) : never;
+
+class Desktop {
+  #req = 0;
+  private constructor(
+    readonly proc: NodeProcess<DeskOut, DeskIn>,
+    readonly id: string,
+    readonly invite: string,
+  ) {}
+
+  static async start(host: Host, home: string, relayUrl: string, recvDir: string, relayOnly = false) {
+    const proc = host.spawnNode<DeskOut, DeskIn>(DESKTOP, [
+      home,
+      'Desk',
+      relayUrl,
+      JSON.stringify({ recvDir, relayOnly }),
+    ]);
+    const ready = (await proc.next((m) => m.type === 'ready', 60_000)) as { id: string; invite: string };
+    return new Desktop(proc, ready.id, ready.invite);
+  }
+
+  async request<T>(cmd: Cmd, timeoutMs = 30_000): Promise<T> {
+    const req = ++this.#req;
+    await this.proc.send({ ...cmd, req } as DeskIn);
+    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<
+      DeskOut,
+      { type: 'result' }
+    >;
+    if (res.error !== undefined) throw new Error(`desktop: ${res.error}\n${this.proc.stderr()}`);
+    return res.value as T;
+  }
+
+  /** Routes at each progress event of `direction` since the last call. */
+  async routes(direction: 'in' | 'out'): Promise<string[]> {
+    const all = await this.request<Array<{ direction: string; route: string }>>({ cmd: 'routes' });
+    return all.filter((r) => r.direction === direction).map((r) => r.route);
+  }
+
+  verified(direction: 'in' | 'out', timeoutMs = 90_000): Promise<DeskOut> {
+    return this.proc.next(
+      (m) =>
+        m.type === 'state' &&
+        m.direction === direction &&
+        m.states.length > 0 &&
+        m.states.every((s) => s === 'verified'),
+      timeoutMs,
+    );
+  }
+}
+
+const sha256 = async (p: string): Promise<string> =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
+
+/** TCP sockets in LISTEN inside `host` (its own /proc/net/tcp). */
+async function listening(host: Host): Promise<string[]> {
+  const { stdout } = await host.exec('cat', ['/proc/net/tcp']);
+  return stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 3 && f[3] === '0A')
+    .map((f) => f[1]!);
+}
+
+describe('the desktop TCP path (sockets in main, session in the renderer) against the parley command', () => {
+  const bed = useTestbed({ hosts: ['a', 'b', 'relay'] });
+  let relay: RelayHandle | undefined;
+  let desktop: Desktop | undefined;
+  const dirs: string[] = [];
+  const live: LiveCli[] = [];
+  let deskHome: string;
+  let deskRecv: string;
+  /** A CLI identity on host b that leads (lower id: it connects, the desktop's main listens). */
+  let cliLeader: { home: string; id: string; name: string };
+  /** A CLI identity on host b that follows (higher id: it listens, the desktop's main connects). */
+  let cliFollower: { home: string; id: string; name: string };
+  let small: string;
+  let medium: string;
+
+  afterEach(async () => {
+    for (const l of live.splice(0)) await l.proc.stop();
+    await bed().hosts.a.unblock();
+  });
+  afterAll(async () => {
+    await desktop?.proc.stop();
+    await relay?.proc.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  async function dir(label: string): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), `parley-desk-${label}-`));
+    dirs.push(d);
+    return d;
+  }
+
+  it('sets up a desktop on a and two CLI identities on b, one on each side of its id', async () => {
+    const { a, b } = bed().hosts;
+    relay = await startRelayHost(bed().hosts.relay);
+    deskHome = await dir('home');
+    deskRecv = await dir('recv');
+    desktop = await Desktop.start(a, deskHome, relay.url, deskRecv);
+    let leader: typeof cliLeader | undefined;
+    let follower: typeof cliFollower | undefined;
+    for (let i = 0; i < 12 && (!leader || !follower); i++) {
+      const home = await newHome(`c${i}`);
+      dirs.push(home);
+      const name = `C${i}`;
+      const [me] = jsonOf<{ id: string; invite: string }>(
+        await parley(b, home, ['id', '--name', name, '--relay', relay.url, '--json']),
+      );
+      if (!me) throw new Error('parley id printed nothing');
+      const mine = { home, id: me.id, name, invite: me.invite };
+      if (me.id < desktop.id ? leader : follower) continue;
+      expect((await parley(b, home, ['add', desktop.invite])).code).toBe(0);
+      await desktop.request({ cmd: 'add', invite: me.invite });
+      if (me.id < desktop.id) leader = mine;
+      else follower = mine;
+    }
+    if (!leader || !follower) throw new Error('no CLI identity on each side of the desktop id in 12 tries');
+    cliLeader = leader;
+    cliFollower = follower;
+    const src = await dir('src');
+    small = join(src, 'small.bin');
+    medium = join(src, 'medium.bin');
+    await writeFile(small, randomBytes(2 * 1024 * 1024 + 5));
+    await writeFile(medium, randomBytes(8 * 1024 * 1024 + 3));
+  });
+
+  const cliRoutes = (cli: LiveCli): string[] =>
+    cli.lines.filter((l) => l['type'] === 'progress').map((l) => String(l['route']));
+
+  it("main listens: a CLI sends to the desktop over route 'tcp', written by main's sinks, hashes equal", async () => {
+    const send = LiveCli.start(bed().hosts.b, cliLeader.home, ['send', 'Desk', medium]);
+    live.push(send);
+    const result = await send.next((l) => l['type'] === 'result', 90_000);
+    expect(result, send.stderr).toMatchObject({ ok: true });
+    await desktop!.verified('in');
+    expect(await sha256(join(deskRecv, 'medium.bin'))).toBe(await sha256(medium));
+    const seen = cliRoutes(send);
+    expect(seen).toContain('tcp');
+    expect(seen.at(-1)).toBe('tcp');
+    expect(await desktop!.routes('in')).toContain('tcp');
+  });
+
+  it("main connects: the desktop sends to a CLI receiver over route 'tcp', hashes equal", async () => {
+    const dest = await dir('dest');
+    const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
+    live.push(recv);
+    await recv.next((l) => l['type'] === 'ready');
+    await desktop!.request({
+      cmd: 'sendFile',
+      contactId: cliFollower.id,
+      path: medium,
+      relativePath: 'medium.bin',
+      size: 8 * 1024 * 1024 + 3,
+    });
+    await desktop!.verified('out');
+    await recv.next((l) => l['type'] === 'file' && l['state'] === 'verified');
+    expect(await sha256(join(dest, 'medium.bin'))).toBe(await sha256(medium));
+    const seen = await desktop!.routes('out');
+    expect(seen).toContain('tcp');
+    expect(seen.at(-1)).toBe('tcp');
+    expect(cliRoutes(recv)).toContain('tcp');
+  });
+
+  it('TCP blocked on the desktop host: the file still arrives, over WebRTC or the relay, never tcp', async () => {
+    const { a } = bed().hosts;
+    await a.blockTcpExcept([relay!.port]);
+    const dest = await dir('dest-blocked');
+    const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
+    live.push(recv);
+    await recv.next((l) => l['type'] === 'ready');
+    await desktop!.request({
+      cmd: 'sendFile',
+      contactId: cliFollower.id,
+      path: small,
+      relativePath: 'small.bin',
+      size: 2 * 1024 * 1024 + 5,
+    });
+    await desktop!.verified('out', 120_000);
+    await recv.next((l) => l['type'] === 'file' && l['state'] === 'verified', 60_000);
+    expect(await sha256(join(dest, 'small.bin'))).toBe(await sha256(small));
+    const seen = await desktop!.routes('out');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain('tcp');
+    expect(seen.every((r) => r === 'webrtc' || r === 'relay')).toBe(true);
+  });
+
+  it('"always relay" on the desktop: main never listens, the file comes over the relay', async () => {
+    const { a, b } = bed().hosts;
+    await desktop!.request({ cmd: 'close' });
+    await desktop!.proc.exited;
+    desktop = await Desktop.start(a, deskHome, relay!.url, deskRecv, true);
+    const before = await listening(a);
+    const send = LiveCli.start(b, cliLeader.home, ['send', 'Desk', small]);
+    live.push(send);
+    const samples: Array<Promise<string[]>> = [];
+    const result = await send.next((l) => {
+      if (l['type'] === 'progress' && samples.length < 40) samples.push(listening(a));
+      return l['type'] === 'result';
+    }, 90_000);
+    expect(result, send.stderr).toMatchObject({ ok: true });
+    await desktop.verified('in');
+    expect(await sha256(join(deskRecv, 'small.bin'))).toBe(await sha256(small));
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of await Promise.all(samples)) expect(s).toEqual(before);
+    expect(cliRoutes(send).every((r) => r === 'relay')).toBe(true);
+    expect(await desktop.routes('in')).not.toContain('tcp');
+  });
+});
