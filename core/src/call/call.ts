@@ -90,6 +90,12 @@ const MAX_DIRECT_RETRIES = 6;
 const MAX_DIRECT_RETRY_MS = 60_000;
 /** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
 const PATH_SAMPLE_MS = 100;
+/**
+ * The relay media starts this long before direct's head start ends, unshown (its encoders, first key frame and
+ * the contact's decoder need ~0.5-1.2 s on a busy machine), so a call that moves to the relay at the head start
+ * shows a picture at once. Direct connecting meanwhile stops it; direct on a LAN connects before it starts.
+ */
+const RELAY_PREPARE_LEAD_MS = 1_500;
 /** Idle relay channels re-opened after the contact closed them, per call (a bound, not an expected count). */
 const MAX_IDLE_REWARMS = 32;
 /** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
@@ -125,6 +131,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #statCounters: StatCounters | null = null;
   #relayTimer: ReturnType<typeof setTimeout> | undefined;
+  #prepareTimer: ReturnType<typeof setTimeout> | undefined;
   #relayLink: RelayMediaLink | null = null;
   /** The relay link runs ahead of a likely move (direct is stalling), not shown. */
   #relayAhead = false;
@@ -469,6 +476,17 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         this.#apply(sw.headStartOver(Date.now()));
       };
       this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
+      // Direct has not connected well into its head start: the relay media gets ready, unshown, so the move at
+      // the head start only swaps the picture. ICE already through (DTLS finishing) means direct is coming.
+      this.#prepareTimer = setTimeout(
+        () => {
+          if (this.#state !== 'connecting' || this.#peer !== peer || sw.path !== null || peer.connected) return;
+          const ice = peer.observations().iceStates;
+          if (ice.has('connected') || ice.has('completed')) return;
+          this.#startRelayAhead();
+        },
+        Math.max(0, this.#ctx.timeouts.relayHeadStartMs - RELAY_PREPARE_LEAD_MS),
+      );
     }
     this.#connectTimer = setTimeout(() => {
       if (this.#state !== 'connecting') return;
@@ -941,6 +959,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#relayTimer);
+    clearTimeout(this.#prepareTimer);
     clearInterval(this.#sampler);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#attemptTimer);

@@ -444,6 +444,71 @@ describe('a call moving between direct and the relay', () => {
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
   }, 30_000);
 
+  it('direct does not connect within its head start: the relay media starts before the head start ends, unshown, so the move shows frames already across', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    // A head start longer than the prepare lead: the relay media starts 1.5 s before it ends.
+    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 2_500 });
+    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 2_500 });
+    net.up = false;
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    const deliveredAtSwap: number[] = [];
+    for (const [call, engine] of [
+      [callA, engineA],
+      [callB, engineB],
+    ] as const)
+      call.on('remote-stream', (s) => {
+        if (s.id === 'relay-0') deliveredAtSwap.push(engine.pipelines[0]?.delivered.length ?? -1);
+      });
+    await callB.accept(new FakeStream('bob-local'));
+    // Before the head start is over: pipelines run on both sides, frames cross, nothing is shown yet.
+    await when(
+      callA,
+      () => (engineA.pipelines[0]?.delivered.length ?? 0) > 0 && (engineB.pipelines[0]?.delivered.length ?? 0) > 0,
+      'relay frames ahead of the head start',
+      2_400,
+    );
+    expect([callA.state, callB.state]).toEqual(['connecting', 'connecting']);
+    expect([callA.remoteStream, callB.remoteStream]).toEqual([null, null]);
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active on the relay');
+    expect([callA.remoteStream?.id, callB.remoteStream?.id]).toEqual(['relay-0', 'relay-0']);
+    // Each side's view swapped to relay frames already decoded: the first picture shows at once.
+    expect(deliveredAtSwap).toHaveLength(2);
+    expect(Math.min(...deliveredAtSwap)).toBeGreaterThan(0);
+    expect(engineA.pipelines).toHaveLength(1);
+    expect((await callA.stats()).path).toBe('relay');
+  }, 30_000);
+
+  it('direct connects within its head start, after the relay media got ready: the relay media stops unshown and the call is direct', async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 4_000 });
+    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 4_000 });
+    net.up = false;
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    const swaps: string[] = [];
+    for (const c of [callA, callB]) c.on('remote-stream', (s) => swaps.push(s.id));
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => engineA.pipelines.length === 1 && engineB.pipelines.length === 1, 'relay media ahead');
+    net.up = true;
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    await when(callA, () => engineA.live === 0 && engineB.live === 0, 'relay media ahead stopped');
+    expect([callA.remoteStream?.id, callB.remoteStream?.id]).toEqual(['direct-at-caller', 'direct-at-callee']);
+    expect(swaps.every((id) => id.startsWith('direct-'))).toBe(true);
+    expect((await callA.stats()).path).not.toBe('relay');
+    // The next relay channel is ready on both sides (generation 1), so a later cut still moves.
+    await when(callA, () => openedTags.filter((t) => t.endsWith('.1')).length === 2, 'the next channel, both sides');
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1', 'relay');
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 30_000);
+
   it('"always use the relay" with no TURN server: the call is active over relay media, no direct attempt made', async () => {
     const hub = new RelayHub();
     const engineA = new FakeEngine();
