@@ -19,6 +19,7 @@ import { IdbKeyValueStore, openParleyDb } from './platform/idb.js';
 import { AppState } from './state/app.svelte.js';
 import { CallUiState } from './state/call.svelte.js';
 import type { AppContext } from './state/context.js';
+import { ModalLayers } from './state/modal-layers.svelte.js';
 import { TransfersState } from './state/transfers.svelte.js';
 
 declare global {
@@ -96,7 +97,7 @@ async function init(): Promise<void> {
   });
   const received = new ReceivedFiles(transfers);
   const call = CallUiState.forBrowser(navigator.mediaDevices ?? null);
-  const context: AppContext = { app, transfers, received, call, bridge };
+  const context: AppContext = { app, transfers, received, call, bridge, layers: new ModalLayers() };
 
   // Calls and file transfer run on each engine the app opens (settings changes reopen it).
   let transferService: TransferService | null = null;

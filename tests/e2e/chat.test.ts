@@ -35,6 +35,25 @@ describe('web client: chat', () => {
     expect(aliceInvite).toMatch(/^parley:\/\/invite\?v=1&/);
     expect(new URLSearchParams(aliceInvite.split('?')[1]).get('relay')).toBe(world.relay.url);
 
+    // A toast raised while a modal dialog is open shows on top of it and can be dismissed there (a modal
+    // sits in the top layer and makes the page inert: a toast left in the page would be hidden under it).
+    await alice.page.getByRole('button', { name: 'Your invite', exact: true }).click();
+    const inviteDialog = alice.page.getByRole('dialog', { name: 'Your invite' });
+    await inviteDialog.getByRole('button', { name: 'Copy link', exact: true }).click();
+    const toast = inviteDialog.getByText(/^(Invite link copied|Could not copy)/);
+    await toast.waitFor();
+    const onTop = await toast.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return el.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+    });
+    expect(onTop).toBe(true);
+    // Without `force`: Playwright refuses a click that another element would intercept.
+    await inviteDialog.getByRole('button', { name: 'Dismiss' }).click({ timeout: 5_000 });
+    await toast.waitFor({ state: 'hidden' });
+    expect(await inviteDialog.isVisible()).toBe(true);
+    await inviteDialog.getByRole('button', { name: 'Close' }).first().click();
+    await inviteDialog.waitFor({ state: 'hidden' });
+
     // A bad paste gets a clear error, and the add button stays disabled.
     await bob.page.getByRole('button', { name: 'Add contact' }).first().click();
     const dialog = bob.page.getByRole('dialog', { name: 'Add contact' });

@@ -4,6 +4,7 @@ import type { ParleyBridge } from '../../../core/src/bridge.js';
 import type { ReceivedFiles } from '../services/received-files.js';
 import type { AppState } from './app.svelte.js';
 import type { CallUiState } from './call.svelte.js';
+import type { ModalLayers } from './modal-layers.svelte.js';
 import type { TransfersState } from './transfers.svelte.js';
 
 export interface WebExtras {
@@ -17,6 +18,8 @@ export interface AppContext {
   /** Web client: saving received files to disk and freeing the browser's copy. */
   received: ReceivedFiles;
   call: CallUiState;
+  /** Open modal dialogs, topmost last: page overlays render in the top one. */
+  layers: ModalLayers;
   bridge: ParleyBridge & Partial<WebExtras>;
 }
 
