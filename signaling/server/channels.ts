@@ -26,6 +26,8 @@ export interface ChannelSlot {
   batchWrites(): void;
   /** Releases the senders it holds back once its socket has flushed everything queued. */
   releaseOnDrain(): void;
+  /** Sends one binary frame whose payload is the concatenation of `parts` (`length` bytes), not joined. */
+  sendBinaryParts(parts: readonly Buffer[], length: number, callback?: () => void): void;
 }
 
 export type ChannelPeer = RelayPeer & ChannelSlot;
@@ -64,8 +66,6 @@ interface PendingOpen {
 }
 
 const OPEN = 1; // WebSocket.OPEN
-/** ws send options for forwarded frames: binary, one frame, never compressed. */
-const FRAME_OPTIONS = { binary: true, compress: false, fin: true } as const;
 /** Frames still in flight on a channel that just closed are dropped quietly, not counted as violations. */
 const RECENTLY_CLOSED_KEEP = 16;
 
@@ -96,16 +96,28 @@ export class Channels {
     return this.pending.size;
   }
 
-  /** Hot path: one binary message from an authenticated connection. */
+  /** One binary message from an authenticated connection. */
   forward(conn: ChannelPeer, data: Buffer): void {
-    if (data.length < CHANNEL_HEADER_BYTES) {
+    this.forwardParts(conn, [data], data.length);
+  }
+
+  /**
+   * Hot path: one binary message from an authenticated connection, as the pieces of the socket's chunks that
+   * hold it (signaling/server/frame-tap.ts). They go out as they are, gather-written: never joined.
+   */
+  forwardParts(conn: ChannelPeer, parts: readonly Buffer[], length: number): void {
+    if (length < CHANNEL_HEADER_BYTES) {
       conn.violation(
         ErrorCode.BadMessage,
-        `binary frame of ${data.length} bytes is shorter than the ${CHANNEL_HEADER_BYTES}-byte channel header`,
+        `binary frame of ${length} bytes is shorter than the ${CHANNEL_HEADER_BYTES}-byte channel header`,
       );
       return;
     }
-    const num = data.readUInt32BE(0);
+    const first = parts[0]!;
+    const num =
+      first.length >= CHANNEL_HEADER_BYTES
+        ? first.readUInt32BE(0)
+        : Buffer.concat(parts as Buffer[], CHANNEL_HEADER_BYTES).readUInt32BE(0);
     const channel = conn.channels?.get(num);
     if (channel === undefined) {
       if (conn.recentlyClosed?.includes(num)) return;
@@ -114,16 +126,15 @@ export class Channels {
     }
     const peer = channel.a === conn ? channel.b : channel.a;
     if (peer === null) {
-      this.forwardRemote(conn, channel.remote!, data);
+      this.forwardRemote(conn, channel.remote!, parts.length === 1 ? first : Buffer.concat(parts as Buffer[], length));
       return;
     }
     if (peer.ws.readyState !== OPEN) return; // closing: the channel goes with it
-    peer.batchWrites();
     // A write callback only while the peer holds a sender back: it resumes the sender at the low-water mark.
-    peer.ws.send(data, FRAME_OPTIONS, peer.blocking !== null ? peer.afterWrite : undefined);
+    peer.sendBinaryParts(parts, length, peer.blocking !== null ? peer.afterWrite : undefined);
     const counters = this.counters;
     counters.framesForwarded++;
-    counters.bytesForwarded += data.length;
+    counters.bytesForwarded += length;
     const queued = peer.ws.bufferedAmount;
     if (queued > counters.peakBufferedBytes) counters.peakBufferedBytes = queued;
     if (queued > this.limits.channelHighWaterBytes) this.block(conn, peer);

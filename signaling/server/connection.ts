@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import {
   CloseCode,
   ErrorCode,
+  MAX_FRAME_BYTES,
   rawPublicKey,
   type AuthMessage,
   type ClientMessage,
@@ -21,6 +22,7 @@ import { answerTurnRequest, turnForReady } from './turn-credentials.js';
 import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
+import { tapFrames, type FrameTap } from './frame-tap.js';
 import type { RelayPeer } from './peer.js';
 import type { PresenceSlot } from './presence.js';
 import { mayTellOffline, subscribeWithGrants, unsubscribeGranted } from './watch-grants.js';
@@ -38,6 +40,12 @@ const ADMITTING = 5;
 
 const OPEN = 1; // WebSocket.OPEN
 const TEXT_OPTIONS = { binary: false, compress: false, fin: true } as const;
+const BINARY_OPTIONS = { binary: true, compress: false, fin: true } as const;
+/** What sendBinaryParts checks of `ws`'s sender: it queues only while compressing or reading a Blob. */
+interface SenderState {
+  _state: number;
+  _queue: unknown[];
+}
 /** Violations older than this no longer count toward the limit. */
 const VIOLATION_MEMORY_MS = 60_000;
 /**
@@ -61,6 +69,10 @@ function onWsClose(this: WebSocket, code: number): void {
 }
 function onWsError(this: WebSocket, err: Error): void {
   (this as Tagged)[CONN].onError(err);
+}
+
+function onTapBinary(this: Connection, parts: Buffer[], length: number): void {
+  this.onBinaryParts(parts, length);
 }
 
 function uncork(conn: Connection): void {
@@ -98,6 +110,8 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
   /** Messages that arrived while an asynchronous step was under way (see MAX_HELD); null when none is. */
   private held: { data: Buffer; isBinary: boolean }[] | null = null;
   private holds = 0;
+  /** Takes binary frames off `ws` once authenticated (frame-tap.ts): forwarded without joining them. */
+  private readonly tap: FrameTap;
 
   constructor(
     readonly serial: number,
@@ -118,6 +132,7 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     ws.on('pong', onWsPong);
     ws.on('close', onWsClose);
     ws.on('error', onWsError);
+    this.tap = tapFrames(ws, MAX_FRAME_BYTES);
     this.authTimer = setTimeout(() => this.onAuthTimeout(), limits.authTimeoutMs);
     this.authTimer.unref();
     ws.send(challengeText(this.nonce!));
@@ -152,6 +167,26 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     if (this.ws.readyState !== OPEN) return;
     this.batchWrites();
     this.ws.send(text, TEXT_OPTIONS, this.blocking !== null ? this.afterWrite : undefined);
+  }
+
+  /**
+   * One binary frame of the parts' concatenation, written straight to the socket after its frame header (the
+   * socket is corked, so header and parts leave in one writev). `ws` is bypassed only while its sender has
+   * nothing queued (it never queues here: no compression, no Blobs), so frames keep their order.
+   */
+  sendBinaryParts(parts: readonly Buffer[], length: number, callback?: () => void): void {
+    if (this.ws.readyState !== OPEN) return;
+    const sender = (this.ws as unknown as { _sender: SenderState })._sender;
+    if (sender._state !== 0 || sender._queue.length > 0) {
+      this.ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts as Buffer[], length), BINARY_OPTIONS, callback);
+      return;
+    }
+    this.batchWrites();
+    const socket = this.socket;
+    socket.write(binaryFrameHead(length));
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) socket.write(parts[i]!);
+    socket.write(parts[last]!, callback);
   }
 
   /** A text frame already encoded (shared by several recipients). */
@@ -305,6 +340,21 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     }
   }
 
+  /** @internal a binary frame the tap took (only while authenticated), as its pieces. */
+  onBinaryParts(parts: Buffer[], length: number): void {
+    this.alive = true;
+    if (this.held !== null) {
+      this.onMessage(parts.length === 1 ? parts[0]! : Buffer.concat(parts, length), true);
+      return;
+    }
+    if (this.state !== READY) return;
+    try {
+      this.ctx.channels.forwardParts(this, parts, length);
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
   private dispatch(msg: ClientMessage, raw: Record<string, unknown>): void {
     const { ctx } = this;
     if (this.state === READY) {
@@ -446,6 +496,7 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     this.leaveUnauthenticated();
     this.id = id;
     this.state = READY;
+    this.tap.onBinary = onTapBinary.bind(this);
     this.clearAuthTimer();
     ctx.authenticated++;
     ctx.counters.authenticatedTotal++;
@@ -509,6 +560,29 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
     }
     this.sendError(ErrorCode.Internal, 'internal relay error');
   }
+}
+
+/** A server's (unmasked) header of a final binary frame of `length` payload bytes (RFC 6455 §5.2). */
+function binaryFrameHead(length: number): Buffer {
+  if (length < 126) {
+    const head = Buffer.allocUnsafe(2);
+    head[0] = 0x82;
+    head[1] = length;
+    return head;
+  }
+  if (length < 0x10000) {
+    const head = Buffer.allocUnsafe(4);
+    head[0] = 0x82;
+    head[1] = 126;
+    head.writeUInt16BE(length, 2);
+    return head;
+  }
+  const head = Buffer.allocUnsafe(10);
+  head[0] = 0x82;
+  head[1] = 127;
+  head.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+  head.writeUInt32BE(length >>> 0, 6);
+  return head;
 }
 
 /** Name and stack only: an error message could quote input, and payloads are never logged. */

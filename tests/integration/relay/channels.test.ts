@@ -33,6 +33,29 @@ describe('relay channels', () => {
     expect(relay.stats()).toMatchObject({ channels: 1, framesForwarded: 2 });
   });
 
+  it('forwards frames whose header and payload arrive in pieces, masked at random or with a zero mask', async () => {
+    const relay = await fixture.start();
+    const { a, b, channel } = await pair(relay.url);
+    const bystander = await connectAs(relay.url);
+    fixture.track(bystander.client);
+    const socket = (a.client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    for (const mask of [randomBytes(4), Buffer.alloc(4)]) {
+      const payload = Buffer.from(encodeChannelFrame(channel, randomBytes(200_000)));
+      const bytes = maskedFrame(payload, mask);
+      // Cuts inside the header, inside the channel number and across the payload. Between pieces a round trip
+      // on another connection lets the relay read each piece on its own.
+      let at = 0;
+      for (const cut of [1, 3, 9, 12, 5_000, 70_000, bytes.length]) {
+        socket.write(bytes.subarray(at, cut));
+        at = cut;
+        bystander.client.send({ type: 'ping', ref: `p${cut}` });
+        await bystander.client.next('pong');
+      }
+      expect((await b.client.nextFrame()).equals(payload)).toBe(true);
+    }
+    expect(relay.stats()).toMatchObject({ framesForwarded: 2, violations: 0 });
+  });
+
   it('gives distinct channel numbers to distinct pairs and tags', async () => {
     const relay = await fixture.start();
     const one = await pair(relay.url, 'one');
@@ -96,3 +119,15 @@ describe('relay channels', () => {
     });
   }, 120_000);
 });
+
+/** A client's final binary frame with a 64-bit length field, masked with `mask` (RFC 6455 §5.2). */
+function maskedFrame(payload: Buffer, mask: Buffer): Buffer {
+  const head = Buffer.alloc(14);
+  head[0] = 0x82;
+  head[1] = 0x80 | 127;
+  head.writeBigUInt64BE(BigInt(payload.length), 2);
+  mask.copy(head, 10);
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i] = body[i]! ^ mask[i & 3]!;
+  return Buffer.concat([head, body]);
+}
