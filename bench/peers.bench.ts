@@ -11,12 +11,13 @@
 // Env: PEERS_MB (default 1024 MiB), PEERS_ROUNDS (default 2), PEERS_MODES (default direct,relay),
 // PEERS_TOOLS (default wormhole,parley), PEERS_CPU_PROF=<dir> (V8 CPU profiles of every parley process),
 // PEERS_BASE=<dir> (another Parley build, e.g. main's `dist` + `bin` copied there with a node_modules link:
-// run as tool `base` in the same interleaved rounds, for before/after figures of a change).
+// run as tool `base` in the same interleaved rounds, with its own relay from <dir>/dist, for before/after
+// figures of a change). With PEERS_CPU_PROF the relays write profiles there too (relay-<pid>.cpuprofile).
 // Last line: one JSON object.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host, type NodeProcess } from '../tests/testbed/index.js';
 import { startRelayHost } from '../tests/harness/peers/harness.js';
 import { randomFile, sha256File, tempDir } from '../tests/harness/transfer-peers/harness.js';
@@ -59,6 +60,8 @@ interface Run {
   sender: Usage;
   receiver: Usage;
   relayCpuS: number;
+  /** The relay's CPU seconds in the kernel (part of relayCpuS). */
+  relaySysS: number;
   hashOk: boolean;
   /** Parley: the routes its progress lines reported (tcp, webrtc, relay). */
   routes?: string[];
@@ -79,10 +82,10 @@ function requirePrograms(): void {
   }
 }
 
-/** CPU seconds (user + system) a live process has used so far. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds a live process has used so far: [user, system]. */
+function cpuSeconds(pid: number): [number, number] {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
 }
 
 /** One command inside `host` under /usr/bin/time; its usage, parsed from the last line of stderr. */
@@ -144,7 +147,18 @@ async function main(): Promise<void> {
   const work = tempDir('peers');
   try {
     const { a, b, relay: r } = tb.hosts;
-    const parleyRelay = await startRelayHost(r);
+    // With PEERS_CPU_PROF the Parley relay writes a V8 CPU profile there too (on its graceful exit).
+    const profEnv: Record<string, string> = CPU_PROF_DIR ? { RELAY_CPU_PROF: CPU_PROF_DIR } : {};
+    const parleyRelay = await startRelayHost(r, 'honest', 0, { env: profEnv });
+    // Tool `base` runs its own build's relay too (from BASE_DIR/dist), so relay changes get before/after figures.
+    const baseRelay = BASE_DIR
+      ? await startRelayHost(r, 'honest', 0, {
+          env: {
+            ...profEnv,
+            RELAY_MODULE: pathToFileURL(join(BASE_DIR, 'dist', 'signaling', 'server', 'index.js')).href,
+          },
+        })
+      : null;
     const mailbox = startProgram(r, 'twist3', [
       'wormhole-mailbox',
       `--port=tcp:${MAILBOX_PORT}:interface=${r.address}`,
@@ -162,25 +176,35 @@ async function main(): Promise<void> {
     ];
 
     // Two Parley identities that know each other (mutual invites), on the Parley relay.
-    const home = { a: join(work, 'alice'), b: join(work, 'bob') };
-    const parley = (host: Host, h: string, args: string[], bin = PARLEY) =>
+    // Tool `base` has its own pair on its own relay (an invite names its relay).
+    const home = {
+      a: join(work, 'alice'),
+      b: join(work, 'bob'),
+      baseA: join(work, 'base-alice'),
+      baseB: join(work, 'base-bob'),
+    };
+    const parley = (host: Host, h: string, args: string[], bin = PARLEY, relayUrl = parleyRelay.url) =>
       timed(host, process.execPath, [
         ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
         bin,
         '--home',
         h,
         '--relay',
-        parleyRelay.url,
+        relayUrl,
         ...args,
       ]);
-    const ia = JSON.parse(
-      (await parley(a, home.a, ['--json', 'id', '--name', 'Alice'])).stdout.trim().split('\n')[0]!,
-    ) as { invite: string };
-    const ib = JSON.parse(
-      (await parley(b, home.b, ['--json', 'id', '--name', 'Bob'])).stdout.trim().split('\n')[0]!,
-    ) as { invite: string };
-    await parley(a, home.a, ['add', ib.invite]);
-    await parley(b, home.b, ['add', ia.invite]);
+    const pairUp = async (homeA: string, homeB: string, bin: string, relayUrl: string): Promise<void> => {
+      const ia = JSON.parse(
+        (await parley(a, homeA, ['--json', 'id', '--name', 'Alice'], bin, relayUrl)).stdout.trim().split('\n')[0]!,
+      ) as { invite: string };
+      const ib = JSON.parse(
+        (await parley(b, homeB, ['--json', 'id', '--name', 'Bob'], bin, relayUrl)).stdout.trim().split('\n')[0]!,
+      ) as { invite: string };
+      await parley(a, homeA, ['add', ib.invite], bin, relayUrl);
+      await parley(b, homeB, ['add', ia.invite], bin, relayUrl);
+    };
+    await pairUp(home.a, home.b, PARLEY, parleyRelay.url);
+    if (baseRelay) await pairUp(home.baseA, home.baseB, join(BASE_DIR!, 'bin', 'parley.mjs'), baseRelay.url);
 
     log(`writing a ${SIZE / MiB} MiB random file…`);
     const src = randomFile(work, 'payload.bin', SIZE);
@@ -188,7 +212,11 @@ async function main(): Promise<void> {
 
     const block = async (on: boolean): Promise<void> => {
       for (const h of [a, b]) {
-        if (on) await h.blockAllExcept({ tcpPorts: [parleyRelay.port, MAILBOX_PORT, TRANSIT_PORT], host: r });
+        if (on)
+          await h.blockAllExcept({
+            tcpPorts: [parleyRelay.port, ...(baseRelay ? [baseRelay.port] : []), MAILBOX_PORT, TRANSIT_PORT],
+            host: r,
+          });
         else await h.unblock();
       }
     };
@@ -207,7 +235,7 @@ async function main(): Promise<void> {
     let codeN = 0;
     const runOnce = async (tool: Tool, mode: Mode, round: number): Promise<Run> => {
       const out = join(work, `out-${tool}-${mode}-${round}`);
-      const relayPid = tool === 'wormhole' ? transitPid : parleyRelay.proc.pid;
+      const relayPid = tool === 'wormhole' ? transitPid : tool === 'base' ? baseRelay!.proc.pid : parleyRelay.proc.pid;
       const relayBefore = cpuSeconds(relayPid);
       let sender: Usage;
       let receiver: Usage;
@@ -232,17 +260,21 @@ async function main(): Promise<void> {
         ]);
       } else {
         const only = mode === 'relay' ? ['--relay-only'] : [];
-        const bin = tool === 'base' ? join(BASE_DIR!, 'bin', 'parley.mjs') : PARLEY;
+        const base = tool === 'base';
+        const bin = base ? join(BASE_DIR!, 'bin', 'parley.mjs') : PARLEY;
+        const relayUrl = base ? baseRelay!.url : parleyRelay.url;
         received = join(out, 'payload.bin');
         let s: Usage & { stdout: string };
         [receiver, s] = await Promise.all([
-          parley(b, home.b, [...only, '--json', 'receive', '--once', '--dir', out], bin),
-          parley(a, home.a, [...only, '--json', 'send', 'Bob', src], bin),
+          parley(b, base ? home.baseB : home.b, [...only, '--json', 'receive', '--once', '--dir', out], bin, relayUrl),
+          parley(a, base ? home.baseA : home.a, [...only, '--json', 'send', 'Bob', src], bin, relayUrl),
         ]);
         sender = s;
         routes = routesOf(s.stdout);
       }
-      const relayCpuS = cpuSeconds(relayPid) - relayBefore;
+      const relayAfter = cpuSeconds(relayPid);
+      const relayCpuS = relayAfter[0] + relayAfter[1] - relayBefore[0] - relayBefore[1];
+      const relaySysS = relayAfter[1] - relayBefore[1];
       const hashOk = existsSync(received) && (await sha256File(received)) === srcHash;
       rmSync(out, { recursive: true, force: true });
       const run: Run = {
@@ -253,11 +285,12 @@ async function main(): Promise<void> {
         sender,
         receiver,
         relayCpuS,
+        relaySysS,
         hashOk,
         ...(routes ? { routes } : {}),
       };
       log(
-        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))}  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
+        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))} (sys ${fmt(relaySysS / (SIZE / 1e9))})  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
       );
       return run;
     };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChatMessage, SessionPath } from '../../../core/src/api.js';
-import type { Host, NodeProcess } from '../../testbed/index.js';
+import type { Host, NodeProcess, SpawnNodeOptions } from '../../testbed/index.js';
 import type { PeerIn, PeerOut } from './peer-protocol.js';
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
@@ -22,12 +22,13 @@ export async function startRelayHost(
   host: Host,
   mode: 'honest' | 'tamper' | 'impersonate' = 'honest',
   port = 0,
+  opts: SpawnNodeOptions = {},
 ): Promise<RelayHandle> {
-  const proc = host.spawnNode<{ type: string; port: number; url: string }>(RELAY_SCRIPT, [
-    host.address,
-    String(port || 8800 + Math.floor(Math.random() * 1000)),
-    mode,
-  ]);
+  const proc = host.spawnNode<{ type: string; port: number; url: string }>(
+    RELAY_SCRIPT,
+    [host.address, String(port || 8800 + Math.floor(Math.random() * 1000)), mode],
+    opts,
+  );
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, port: msg.port };
 }

@@ -5,8 +5,17 @@
 //   impersonate  the proxy swaps two identity ids on one client's connection (set over IPC with
 //                {cmd:'impersonate', target, victim, impostor}): the target talks to the impostor
 //                while believing it talks to the victim
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { silentLogger, startRelay } from '../../../signaling/server/index.js';
+import * as relayModule from '../../../signaling/server/index.js';
+
+// RELAY_MODULE=<file URL>: another build's relay (e.g. a copy of main's dist/signaling/server/index.js), for
+// before/after benchmarks of relay changes.
+const { silentLogger, startRelay } = (
+  process.env.RELAY_MODULE ? await import(process.env.RELAY_MODULE) : relayModule
+) as typeof relayModule;
 
 const [address = '0.0.0.0', portText = '0', mode = 'honest'] = process.argv.slice(2);
 const port = Number(portText);
@@ -19,9 +28,18 @@ function reverseFingerprints(sdp: string): string {
 }
 
 if (mode === 'honest') {
+  // RELAY_CPU_PROF=<dir>: a V8 CPU profile of the relay, written when it stops (node refuses --cpu-prof in
+  // NODE_OPTIONS, so the profiler is started here).
+  const profDir = process.env.RELAY_CPU_PROF;
+  const profiler = profDir ? await startProfiler() : null;
   const relay = await startRelay({ host: address, port, logger: silentLogger });
   process.send?.({ type: 'listening', port: relay.port, url: relay.url });
-  process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
+  process.on('SIGTERM', () => {
+    void relay
+      .close()
+      .then(() => profiler?.(join(profDir!, `relay-${process.pid}.cpuprofile`)))
+      .then(() => process.exit(0));
+  });
 } else {
   const inner = await startRelay({
     host: '127.0.0.1',
@@ -100,4 +118,16 @@ if (mode === 'honest') {
     wss.close();
     void inner.close().then(() => process.exit(0));
   });
+}
+
+/** Starts the V8 CPU profiler; the function it gives back stops it and writes the profile to a file. */
+async function startProfiler(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+  };
 }
