@@ -1,10 +1,26 @@
-// A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI.
+// A throwaway self-signed certificate made with the openssl CLI: for 127.0.0.1 and localhost by default, or
+// for the addresses a test names (a TURN host in the test bed). `spki` is the base64 SHA-256 of its public
+// key, what Chromium's --ignore-certificate-errors-spki-list takes to trust that one key.
+import { createHash, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function selfSignedCert(): { cert: string; key: string } {
+export interface SelfSignedCert {
+  /** PEM. */
+  cert: string;
+  /** PEM, unencrypted. */
+  key: string;
+  spki: string;
+}
+
+export function selfSignedCert(
+  options: { ips?: readonly string[]; dnsNames?: readonly string[]; commonName?: string } = {},
+): SelfSignedCert {
+  const ips = options.ips ?? (options.dnsNames ? [] : ['127.0.0.1']);
+  const dnsNames = options.dnsNames ?? (options.ips ? [] : ['localhost']);
+  const altNames = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((name) => `DNS:${name}`)].join(',');
   const dir = mkdtempSync(join(tmpdir(), 'parley-cert-'));
   try {
     const key = join(dir, 'key.pem');
@@ -26,13 +42,19 @@ export function selfSignedCert(): { cert: string; key: string } {
         '-days',
         '2',
         '-subj',
-        '/CN=parley-test',
+        `/CN=${options.commonName ?? 'parley-test'}`,
         '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        `subjectAltName=${altNames}`,
       ],
       { stdio: 'ignore' },
     );
-    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+    const certPem = readFileSync(cert, 'utf8');
+    const der = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+    return {
+      cert: certPem,
+      key: readFileSync(key, 'utf8'),
+      spki: createHash('sha256').update(der).digest('base64'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

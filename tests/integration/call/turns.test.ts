@@ -3,9 +3,7 @@
 // everything but TCP to the relay and to coturn's TLS port blocked in one host, the call connects through
 // TURN over TLS. The certificate is self-signed for the TURN host's address; Chromium is told to accept that
 // one key (--ignore-certificate-errors-spki-list), as a deployment would use a certificate its users trust.
-import { createHash, X509Certificate } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,42 +11,12 @@ import type { NodeProcess } from '../../testbed/index.js';
 import { useWebWorld } from '../../harness/app/web-world.js';
 import { callDialog, hangUpLeftoverCall, placeVideoCall } from '../../harness/app/calls.js';
 import type { AppUser } from '../../harness/app/app.js';
+import { selfSignedCert } from '../../helpers/relay/self-signed.js';
 
 const TURN_SCRIPT = fileURLToPath(new URL('./peers/turn-host.ts', import.meta.url));
 const TURN_PORT = 3478;
 const TURNS_PORT = 5349;
 const SECRET = 'turns-coturn-static-auth-secret';
-
-/** A self-signed certificate for `address` in `dir` (openssl), and the base64 SHA-256 of its public key. */
-function certificateFor(address: string, dir: string): { cert: string; key: string; spki: string } {
-  const cert = join(dir, 'turn-cert.pem');
-  const key = join(dir, 'turn-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=parley-turn-test',
-      '-addext',
-      `subjectAltName=IP:${address}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  const der = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
-  return { cert, key, spki: createHash('sha256').update(der).digest('base64') };
-}
 
 let certificate: { cert: string; key: string; spki: string } | null = null;
 
@@ -57,7 +25,12 @@ const world = useWebWorld({
   others: ['turn'],
   launch: () => {
     const { turn } = world.bed().hosts;
-    certificate = certificateFor(turn.address, world.bed().tempDir);
+    // coturn reads its certificate and key from files.
+    const made = selfSignedCert({ ips: [turn.address], commonName: 'parley-turn-test' });
+    const dir: string = world.bed().tempDir;
+    certificate = { cert: join(dir, 'turn-cert.pem'), key: join(dir, 'turn-key.pem'), spki: made.spki };
+    writeFileSync(certificate.cert, made.cert);
+    writeFileSync(certificate.key, made.key);
     return {
       media: true,
       extraArgs: [
