@@ -6,7 +6,7 @@
 // identity id, listens; the leader connects). TCP blocked → the file still arrives over WebRTC or the
 // relay; "always relay" on the desktop → main never listens, everything over the relay.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ const DESKTOP = resolve(import.meta.dirname, 'fixtures/desktop-peer.ts');
 type DeskOut =
   | { type: 'ready'; id: string; invite: string }
   | { type: 'result'; req: number; value?: unknown; error?: string }
-  | { type: 'state'; direction: string; states: string[]; offerId: string };
+  | { type: 'state'; direction: string; states: string[]; offerId: string }
+  | { type: 'progress'; direction: string; offerId: string; route: string; fileBytesDone: number };
 type DeskIn =
   | { cmd: 'add'; req: number; invite: string }
   | { cmd: 'sendFile'; req: number; contactId: string; path: string; relativePath: string; size: number }
@@ -64,11 +65,20 @@ class Desktop {
     return all.filter((r) => r.direction === direction).map((r) => r.route);
   }
 
-  verified(direction: 'in' | 'out', timeoutMs = 90_000): Promise<DeskOut> {
+  /** Offers `path` to the contact; resolves with the offer's id. */
+  async sendFile(contactId: string, path: string, relativePath: string, size: number): Promise<string> {
+    const ids = await this.request<string[]>({ cmd: 'sendFile', contactId, path, relativePath, size });
+    expect(ids).toHaveLength(1);
+    return ids[0]!;
+  }
+
+  /** Every file of an offer verified (`offerId`: that offer only; messages of earlier offers are still queued). */
+  verified(direction: 'in' | 'out', offerId?: string, timeoutMs = 90_000): Promise<DeskOut> {
     return this.proc.next(
       (m) =>
         m.type === 'state' &&
         m.direction === direction &&
+        (offerId === undefined || m.offerId === offerId) &&
         m.states.length > 0 &&
         m.states.every((s) => s === 'verified'),
       timeoutMs,
@@ -106,10 +116,13 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
   let cliFollower: { home: string; id: string; name: string };
   let small: string;
   let medium: string;
+  let big: string;
 
   afterEach(async () => {
     for (const l of live.splice(0)) await l.proc.stop();
-    await bed().hosts.a.unblock();
+    const { a } = bed().hosts;
+    await a.unblock();
+    await a.exec('tc', ['qdisc', 'del', 'dev', a.iface, 'root'], { allowFailure: true });
   });
   afterAll(async () => {
     await desktop?.proc.stop();
@@ -142,7 +155,7 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
       const mine = { home, id: me.id, name, invite: me.invite };
       if (me.id < desktop.id ? leader : follower) continue;
       expect((await parley(b, home, ['add', desktop.invite])).code).toBe(0);
-      await desktop.request({ cmd: 'add', invite: me.invite });
+      await desktop.request({ cmd: 'add', invite: me.invite }, 60_000);
       if (me.id < desktop.id) leader = mine;
       else follower = mine;
     }
@@ -154,6 +167,8 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     medium = join(src, 'medium.bin');
     await writeFile(small, randomBytes(2 * 1024 * 1024 + 5));
     await writeFile(medium, randomBytes(8 * 1024 * 1024 + 3));
+    big = join(src, 'big.bin');
+    await writeFile(big, randomBytes(48 * 1024 * 1024 + 11));
   });
 
   const cliRoutes = (cli: LiveCli): string[] =>
@@ -177,14 +192,8 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
     live.push(recv);
     await recv.next((l) => l['type'] === 'ready');
-    await desktop!.request({
-      cmd: 'sendFile',
-      contactId: cliFollower.id,
-      path: medium,
-      relativePath: 'medium.bin',
-      size: 8 * 1024 * 1024 + 3,
-    });
-    await desktop!.verified('out');
+    const offerId = await desktop!.sendFile(cliFollower.id, medium, 'medium.bin', 8 * 1024 * 1024 + 3);
+    await desktop!.verified('out', offerId);
     await recv.next((l) => l['type'] === 'file' && l['state'] === 'verified');
     expect(await sha256(join(dest, 'medium.bin'))).toBe(await sha256(medium));
     const seen = await desktop!.routes('out');
@@ -200,20 +209,54 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
     live.push(recv);
     await recv.next((l) => l['type'] === 'ready');
-    await desktop!.request({
-      cmd: 'sendFile',
-      contactId: cliFollower.id,
-      path: small,
-      relativePath: 'small.bin',
-      size: 2 * 1024 * 1024 + 5,
-    });
-    await desktop!.verified('out', 120_000);
+    const offerId = await desktop!.sendFile(cliFollower.id, small, 'small.bin', 2 * 1024 * 1024 + 5);
+    await desktop!.verified('out', offerId, 120_000);
     await recv.next((l) => l['type'] === 'file' && l['state'] === 'verified', 60_000);
     expect(await sha256(join(dest, 'small.bin'))).toBe(await sha256(small));
     const seen = await desktop!.routes('out');
     expect(seen.length).toBeGreaterThan(0);
     expect(seen).not.toContain('tcp');
     expect(seen.every((r) => r === 'webrtc' || r === 'relay')).toBe(true);
+  });
+
+  it("TCP cut mid-transfer on the desktop host: the desktop's file finishes over WebRTC or the relay, every byte once", async () => {
+    const { a } = bed().hosts;
+    // ~12 MB/s out of the desktop host, so the cut lands mid-file.
+    await a.exec('tc', [
+      'qdisc',
+      'replace',
+      'dev',
+      a.iface,
+      'root',
+      'tbf',
+      'rate',
+      '100mbit',
+      'burst',
+      '256kb',
+      'latency',
+      '100ms',
+    ]);
+    const dest = await dir('dest-cut');
+    const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
+    live.push(recv);
+    await recv.next((l) => l['type'] === 'ready');
+    await desktop!.routes('out'); // forget earlier transfers' routes
+    const offerId = await desktop!.sendFile(cliFollower.id, big, 'big.bin', 48 * 1024 * 1024 + 11);
+    await desktop!.proc.next(
+      (m) => m.type === 'progress' && m.offerId === offerId && m.route === 'tcp' && m.fileBytesDone >= 8 << 20,
+      90_000,
+    );
+    await a.blockTcpExcept([relay!.port]);
+    const before = await desktop!.routes('out');
+    await desktop!.verified('out', offerId, 150_000);
+    await recv.next((l) => l['type'] === 'file' && l['state'] === 'verified', 60_000);
+    const out = join(dest, 'big.bin');
+    expect((await stat(out)).size).toBe((await stat(big)).size);
+    expect(await sha256(out)).toBe(await sha256(big));
+    expect(before).toContain('tcp');
+    const after = await desktop!.routes('out');
+    expect(after.some((r) => r === 'webrtc' || r === 'relay')).toBe(true);
+    expect(after.at(-1)).not.toBe('tcp');
   });
 
   it('"always relay" on the desktop: main never listens, the file comes over the relay', async () => {

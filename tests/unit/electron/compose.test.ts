@@ -4,7 +4,7 @@
 // preload bridge module, real files. And a check that index.ts does nothing but hand the real module over.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, type NetworkInterfaceInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { CONTENT_SECURITY_POLICY } from '../../../electron/main/csp.js';
 import { composeMainProcess, type MainProcess, type MainProcessEnv } from '../../../electron/main/compose.js';
 import { MOUNTED_PROBE } from '../../../electron/main/smoke-test.js';
 import { createElectronBridge } from '../../../electron/preload/bridge.js';
+import { RendererEvent } from '../../../electron/shared/ipc-contract.js';
+import { nodeTcp } from '../../../platform/node/src/tcp/index.js';
 import { silentLogger, startRelay } from '../../../signaling/server/index.js';
 import { fakeElectron, type FakeElectron } from './compose-fake.js';
 
@@ -61,7 +63,12 @@ interface Shell {
   relayStopped: Promise<void>;
 }
 
-function compose(tmp: string, distDir: string, name: string, options: { argv?: string[]; lock?: boolean } = {}): Shell {
+function compose(
+  tmp: string,
+  distDir: string,
+  name: string,
+  options: { argv?: string[]; lock?: boolean; interfaces?: MainProcessEnv['networkInterfaces'] } = {},
+): Shell {
   const paths = { userData: join(tmp, name, 'userData'), downloads: join(tmp, name, 'Downloads') };
   mkdirSync(paths.userData, { recursive: true });
   mkdirSync(paths.downloads, { recursive: true });
@@ -77,7 +84,7 @@ function compose(tmp: string, distDir: string, name: string, options: { argv?: s
     platform: 'linux',
     distDir,
     appRoot: root,
-    networkInterfaces: () => ({}),
+    networkInterfaces: options.interfaces ?? (() => ({})),
     startRelay: (o) => startRelay({ ...o, logger: silentLogger }),
     log: {
       info: (m) => {
@@ -354,6 +361,46 @@ describe('the main process composition, other starts', () => {
     // so run the shutdown by hand to close the relay it started.
     shell.fake.app.emit('before-quit', { preventDefault: () => {} });
     await shell.relayStopped;
+  });
+});
+
+describe('the main process composition, the direct TCP path', () => {
+  it("main listens where the interfaces say, the socket's records reach the window, a reload drops it all", async () => {
+    // Loopback reported as a LAN interface: the test listens nowhere but on loopback.
+    const lan = { address: '127.0.0.1', family: 'IPv4', internal: false } as NetworkInterfaceInfo;
+    const shell = compose(tmp, distDir, 'tcp', { interfaces: () => ({ eth0: [lan] }) });
+    shell.fake.ready();
+    await shell.main.started;
+    const win = shell.fake.windows[0]!;
+    await win.loaded;
+    const tcp = preloadBridge(shell.fake).tcp!;
+    const { hints } = await tcp.listen();
+    expect(hints).toEqual([{ host: '127.0.0.1', port: expect.any(Number) as number }]);
+    const peer = nodeTcp({ addresses: () => ['127.0.0.1'] });
+    const accepted = new Promise<string>((resolve) =>
+      tcp.onEvent((e) => {
+        if (e.kind === 'accept') resolve(e.socket);
+      }),
+    );
+    const theirs = await peer.connect(hints, 3000);
+    const socket = await accepted;
+    const frame = new Promise<Uint8Array>((resolve) =>
+      tcp.onEvent((e) => {
+        if (e.kind === 'frame' && e.socket === socket) resolve(e.data);
+      }),
+    );
+    await tcp.start(socket);
+    theirs.send(new Uint8Array([1, 2, 3]));
+    expect(await frame).toEqual(new Uint8Array([1, 2, 3]));
+    expect(win.webContents.sent.some(([channel]) => channel === RendererEvent.Tcp)).toBe(true);
+
+    // A reload: main closes the page's connection and its listener.
+    const peerSaw = new Promise<string>((resolve) => theirs.onClose(resolve));
+    win.webContents.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
+    await peerSaw;
+    await expect(peer.connect(hints, 3000)).rejects.toThrow(/refused/);
+    shell.fake.app.quit();
+    await shell.fake.quitted;
   });
 });
 

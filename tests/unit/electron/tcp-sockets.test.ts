@@ -209,6 +209,42 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
     }
   });
 
+  it('a connection with the wrong key is refused over it, both roles; the right contact still verifies', async () => {
+    const [desk, cli, mallory] = await Promise.all([
+      generateIdentityKeyPair({ extractable: false }),
+      generateIdentityKeyPair({ extractable: false }),
+      generateIdentityKeyPair({ extractable: false }),
+    ]);
+    const o = (self: IdentityKeyPair, peer: IdentityKeyPair) => ({
+      identity: self,
+      peerKey: peer.publicKey,
+      peerId: peer.id,
+      sid: 'desk-tcp-sid-0002',
+      handshakeTimeoutMs: 3000,
+      aead: nodeAead,
+    });
+    const { one, sockets } = stack();
+    // The desktop listens (through main): mallory, posing as nobody it knows, is dropped; then cli verifies.
+    const listener = await one.platform.listen();
+    const accept = new TcpAccept(listener, o(desk, cli), 10_000);
+    cleanups.push(() => accept.cancel('test over'));
+    await expect(connectTcp(peerTcp, listener.hints, o(mallory, desk))).rejects.toThrow();
+    const initiator = await connectTcp(peerTcp, listener.hints, o(cli, desk));
+    const responder = await accept.ready;
+    cleanups.push(() => initiator.close(), () => responder.close());
+    expect(responder.path).toBe('tcp');
+    // Main kept only the verified connection: mallory's socket went with its refusal.
+    await expect.poll(() => sockets.count(1).sockets).toBe(1);
+
+    // The desktop connects (through main) to a listener that expects someone else: refused, nothing delivered.
+    const peer = await peerListens();
+    const wrong = new TcpAccept(peer, o(cli, mallory), 10_000);
+    wrong.ready.catch(() => {});
+    cleanups.push(() => wrong.cancel('test over'));
+    await expect(connectTcp(one.platform, peer.hints, o(desk, cli))).rejects.toThrow();
+    await expect.poll(() => sockets.count(1).sockets).toBe(1);
+  });
+
   it('refuses malformed arguments at the boundary, and hints that are not a LAN unicast address', async () => {
     const { one, rejected } = stack({ hintPolicy: undefined });
     const bad: Array<[string, unknown[], RegExp]> = [
