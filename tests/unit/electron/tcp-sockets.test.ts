@@ -231,7 +231,10 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
     await expect(connectTcp(peerTcp, listener.hints, o(mallory, desk))).rejects.toThrow();
     const initiator = await connectTcp(peerTcp, listener.hints, o(cli, desk));
     const responder = await accept.ready;
-    cleanups.push(() => initiator.close(), () => responder.close());
+    cleanups.push(
+      () => initiator.close(),
+      () => responder.close(),
+    );
     expect(responder.path).toBe('tcp');
     // Main kept only the verified connection: mallory's socket went with its refusal.
     await expect.poll(() => sockets.count(1).sockets).toBe(1);
