@@ -136,7 +136,13 @@ export class TcpSockets {
   async listen(owner: number): Promise<{ listener: string; hints: Array<{ host: string; port: number }> }> {
     if (this.count(owner).listeners >= MAX_TCP_LISTENERS_PER_OWNER)
       throw new TcpSocketError(`too many TCP listeners (${MAX_TCP_LISTENERS_PER_OWNER})`);
+    const epoch = this.epochs.get(owner) ?? 0;
     const listener = await this.platform.listen();
+    if ((this.epochs.get(owner) ?? 0) !== epoch) {
+      // The webContents went while main was starting to listen.
+      listener.close();
+      throw new TcpSocketError('the window went away');
+    }
     const handle = this.newHandle();
     const timer = setTimeout(() => this.closeListener(owner, handle), this.listenMaxMs);
     timer.unref?.();

@@ -442,6 +442,15 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
     // Limits per window.
     for (let i = 0; i < MAX_TCP_LISTENERS_PER_OWNER; i++) await two.bridge.listen();
     await expect(two.bridge.listen()).rejects.toThrow(/too many TCP listeners/);
+
+    // A window that goes while main is still starting to listen or connecting for it: nothing is kept.
+    const listening = one.bridge.listen();
+    const connecting = one.bridge.connect(peer.hints, 3000);
+    await Promise.resolve();
+    sockets.releaseOwner(1);
+    await expect(listening).rejects.toThrow(/window went away/);
+    await expect(connecting).rejects.toThrow(/window went away/);
+    expect(sockets.count(1)).toEqual({ sockets: 0, listeners: 0 });
   });
 
   it('listens on non-internal interface addresses only, as the CLI does', () => {
