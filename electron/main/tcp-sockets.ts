@@ -9,6 +9,9 @@
 // Backpressure both ways: a send resolves only once main's socket buffer is at its low-water mark again (the
 // renderer counts unresolved sends as buffered), and a socket whose renderer stops consuming (acking) what
 // it received is closed rather than buffered without end.
+// Main cannot tell a hint the contact signed from one a compromised renderer made up (the keys live in the
+// renderer), so connecting has a budget per window: enough for every contact's attempt at start-up, too
+// little to sweep a LAN's ports with length-prefixed bytes. It survives reloads (same webContents).
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { NetworkInterfaceInfo } from 'node:os';
@@ -16,6 +19,7 @@ import { z } from 'zod';
 import { MAX_TCP_HINTS, TcpHintSchema, type TcpListener, type TcpPlatform } from '../../core/src/session/tcp-path.js';
 import type { RecordSocket } from '../../core/src/session/transport.js';
 import { MAX_TCP_RECORD_BYTES, TcpChannel, type TcpEventMessage } from '../shared/ipc-contract.js';
+import { TokenBucket } from '../../signaling/server/token-bucket.js';
 import type { ValidatedIpc } from './ipc.js';
 
 export const MAX_TCP_LISTENERS_PER_OWNER = 4;
@@ -28,6 +32,8 @@ export const TCP_CONNECT_MAX_MS = 30_000;
 export const TCP_MAX_UNACKED_BYTES = 32 * 1024 * 1024;
 /** Bytes queued in main's socket past which a send is refused (the renderer ignored backpressure). */
 export const TCP_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** Addresses a window may try to connect to: this many at once, then this many per second. */
+export const TCP_CONNECT_BUDGET = { burst: 128, perSecond: 2 } as const;
 /** At or below this many queued bytes a send resolves at once. */
 export const TCP_LOW_WATER_BYTES = 256 * 1024;
 
@@ -66,6 +72,10 @@ export interface TcpSocketsOptions {
   maxQueuedBytes?: number;
   /** Which hints may be connected to (default hintProblem; tests allow loopback). */
   hintPolicy?: (host: string, port: number) => string | null;
+  /** Connect budget per window, in hint addresses (default TCP_CONNECT_BUDGET). */
+  connectBudget?: { burst: number; perSecond: number };
+  /** Monotonic milliseconds (for the budget). */
+  now?: () => number;
 }
 
 /** Addresses to listen on: every non-internal interface address (IPv6 link-local skipped), as the CLI does. */
@@ -112,6 +122,10 @@ export class TcpSockets {
   private readonly listeners = new Map<string, ListenerEntry>();
   /** Connects under way per owner (they count against the socket limit). */
   private readonly connecting = new Map<number, number>();
+  /** Connect budget per owner, kept across releases: a reload does not refill it. */
+  private readonly budgets = new Map<number, TokenBucket>();
+  private readonly connectBudget: { burst: number; perSecond: number };
+  private readonly now: () => number;
   /** Bumped when an owner is released: a connect that finishes after that is dropped. */
   private readonly epochs = new Map<number, number>();
 
@@ -123,6 +137,8 @@ export class TcpSockets {
     this.maxUnacked = options.maxUnackedBytes ?? TCP_MAX_UNACKED_BYTES;
     this.maxQueued = options.maxQueuedBytes ?? TCP_MAX_QUEUED_BYTES;
     this.hintPolicy = options.hintPolicy ?? hintProblem;
+    this.connectBudget = options.connectBudget ?? TCP_CONNECT_BUDGET;
+    this.now = options.now ?? (() => performance.now());
   }
 
   count(owner?: number): { sockets: number; listeners: number } {
@@ -183,6 +199,8 @@ export class TcpSockets {
     }
     if (this.socketCount(owner) >= MAX_TCP_SOCKETS_PER_OWNER)
       throw new TcpSocketError(`too many TCP connections (${MAX_TCP_SOCKETS_PER_OWNER})`);
+    if (!this.spendConnectBudget(owner, hints.length))
+      throw new TcpSocketError('too many TCP connection attempts from this window; try again in a moment');
     this.connecting.set(owner, (this.connecting.get(owner) ?? 0) + 1);
     const epoch = this.epochs.get(owner) ?? 0;
     let socket: RecordSocket;
@@ -264,6 +282,17 @@ export class TcpSockets {
   releaseAll(): void {
     const owners = new Set([...this.sockets.values(), ...this.listeners.values()].map((e) => e.owner));
     for (const o of owners) this.releaseOwner(o);
+  }
+
+  /** One token per address; a refused attempt keeps what it took (the addresses were asked for). */
+  private spendConnectBudget(owner: number, addresses: number): boolean {
+    let bucket = this.budgets.get(owner);
+    if (!bucket) {
+      bucket = new TokenBucket(this.connectBudget.perSecond, this.connectBudget.burst, this.now());
+      this.budgets.set(owner, bucket);
+    }
+    for (let i = 0; i < addresses; i++) if (!bucket.take(this.now())) return false;
+    return true;
   }
 
   private socketCount(owner: number): number {

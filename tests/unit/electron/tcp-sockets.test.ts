@@ -280,6 +280,32 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
     expect(hintProblem('fe80::1', 40000)).toMatch(/routable/);
   });
 
+  it('connecting has a budget per window: a sweep of addresses is cut off, a reload does not refill it, time does', async () => {
+    let now = 0;
+    const { one, two, sockets } = stack({
+      // Nothing listens on these: every connect is refused at once, as a port sweep's would be.
+      hintPolicy: () => null,
+      connectBudget: { burst: 16, perSecond: 2 },
+      now: () => now,
+    });
+    const eight = (from: number) => Array.from({ length: 8 }, (_, i) => ({ host: '127.0.0.1', port: from + i }));
+    const refusedOrBudget = async (w: typeof one, hints: Array<{ host: string; port: number }>) =>
+      w.raw(TcpChannel.Connect, hints, 1000).then(
+        () => 'connected',
+        (e: Error) => (/too many TCP connection attempts/.test(e.message) ? 'budget' : 'refused'),
+      );
+    expect(await refusedOrBudget(one, eight(1030))).toBe('refused');
+    expect(await refusedOrBudget(one, eight(1040))).toBe('refused');
+    expect(await refusedOrBudget(one, eight(1050))).toBe('budget');
+    // The other window has its own budget.
+    expect(await refusedOrBudget(two, eight(1050))).toBe('refused');
+    // A reload (the window's things released) does not refill it.
+    sockets.releaseOwner(1);
+    expect(await refusedOrBudget(one, eight(1060))).toBe('budget');
+    now += 4_000;
+    expect(await refusedOrBudget(one, eight(1070))).toBe('refused');
+  });
+
   it('a handle works only for the window that got it; a stray webContents is refused', async () => {
     const { one, two, ipcMain, sockets } = stack();
     const peer = await peerListens();
