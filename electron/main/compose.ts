@@ -31,7 +31,7 @@ import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } f
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { nodeTcp } from '../../platform/node/src/tcp/index.js';
+import { interfaceAddresses, nodeTcp } from '../../platform/node/src/tcp/index.js';
 import { RendererEvent, type TcpEventMessage } from '../shared/ipc-contract.js';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin.js';
@@ -47,7 +47,7 @@ import { createPermissionPolicy } from './permission-policy.js';
 import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from './relay-lifecycle.js';
 import { SettingsStore } from './settings.js';
 import { setupSingleInstance } from './single-instance.js';
-import { listenAddresses, registerTcpIpc, TcpSockets } from './tcp-sockets.js';
+import { registerTcpIpc, TcpSockets } from './tcp-sockets.js';
 import { MOUNTED_PROBE, runSmokeTest, wantsSmokeTest } from './smoke-test.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
@@ -263,7 +263,7 @@ export function composeMainProcess<Menu, Image>(
   // The direct TCP path's sockets (the session in the renderer drives them over IPC): the CLI's own listen
   // and connect, on this machine's interface addresses.
   const tcp = new TcpSockets({
-    platform: nodeTcp({ addresses: () => listenAddresses(env.networkInterfaces()) }),
+    platform: nodeTcp({ addresses: () => interfaceAddresses(env.networkInterfaces()) }),
     emit: sendTcpEvent,
   });
   const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));

@@ -14,7 +14,6 @@
 // little to sweep a LAN's ports with length-prefixed bytes. It survives reloads (same webContents).
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { NetworkInterfaceInfo } from 'node:os';
 import { z } from 'zod';
 import { MAX_TCP_HINTS, TcpHintSchema, type TcpListener, type TcpPlatform } from '../../core/src/session/tcp-path.js';
 import type { RecordSocket } from '../../core/src/session/transport.js';
@@ -76,19 +75,6 @@ export interface TcpSocketsOptions {
   connectBudget?: { burst: number; perSecond: number };
   /** Monotonic milliseconds (for the budget). */
   now?: () => number;
-}
-
-/** Addresses to listen on: every non-internal interface address (IPv6 link-local skipped), as the CLI does. */
-export function listenAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(interfaces)) {
-    for (const a of list ?? []) {
-      if (a.internal) continue;
-      if (a.family === 'IPv6' && /^fe80:/i.test(a.address)) continue;
-      out.push(a.address);
-    }
-  }
-  return out.slice(0, MAX_TCP_HINTS);
 }
 
 /** Why a hint may not be connected to (null: fine). Hints come from the contact, through an untrusted renderer. */

@@ -14,14 +14,13 @@ import {
   MAX_TCP_LISTENERS_PER_OWNER,
   TcpSockets,
   hintProblem,
-  listenAddresses,
   registerTcpIpc,
   type TcpSocketsOptions,
 } from '../../../electron/main/tcp-sockets.js';
 import { createTcp } from '../../../electron/preload/bridge.js';
 import { MAX_TCP_RECORD_BYTES, RendererEvent, TcpChannel } from '../../../electron/shared/ipc-contract.js';
 import { nodeAead } from '../../../platform/node/src/aead.js';
-import { nodeTcp } from '../../../platform/node/src/tcp/index.js';
+import { interfaceAddresses, nodeTcp } from '../../../platform/node/src/tcp/index.js';
 import { loadRenderer } from '../renderer/load.js';
 import { FakeIpcMain, FakeWebContents } from './fakes.js';
 
@@ -488,6 +487,6 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
         { address: 'fd00::7', family: 'IPv6', internal: false },
       ],
     } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
-    expect(listenAddresses(ifaces)).toEqual(['10.99.0.1', 'fd00::7']);
+    expect(interfaceAddresses(ifaces)).toEqual(['10.99.0.1', 'fd00::7']);
   });
 });

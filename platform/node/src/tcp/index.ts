@@ -2,7 +2,7 @@
 // on each non-loopback interface address (never a wildcard: the port exists only where the hints say),
 // and connect by racing every hint.
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { TcpHint, TcpListener, TcpPlatform } from '../../../../core/src/session/tcp-path.js';
 import { MAX_TCP_HINTS } from '../../../../core/src/session/tcp-path.js';
 import type { RecordSocket } from '../../../../core/src/session/transport.js';
@@ -16,9 +16,9 @@ export interface NodeTcpOptions extends FrameSocketOptions {
 }
 
 /** This machine's non-loopback addresses a contact on the same network could reach. */
-export function interfaceAddresses(): string[] {
+export function interfaceAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
   const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv6' && /^fe80:/i.test(a.address)) continue; // needs a scope id; not worth a hint
