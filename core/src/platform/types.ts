@@ -23,6 +23,11 @@ export interface WebSocketLike {
    * learn that bufferedAmount fell without polling); the browser's WebSocket ignores the extra argument.
    */
   send(data: string | Uint8Array, callback?: (error?: Error) => void): void;
+  /**
+   * Optional (Node): one binary message of the pieces' concatenation, gather-written without joining them
+   * (the browser's WebSocket has no such thing). Same callback as send().
+   */
+  sendParts?(parts: readonly Uint8Array[], callback?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;

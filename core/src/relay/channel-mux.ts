@@ -3,6 +3,7 @@
 // shared socket (the `ws` send callback in Node; browsers have neither it nor a drain event, so there a
 // few one-shot checks run while, and only while, the socket is above its low-water mark).
 import {
+  CHANNEL_HEADER_BYTES,
   channelOfFrame,
   encodeChannelFrame,
   payloadOfFrame,
@@ -10,7 +11,7 @@ import {
   type ServerMessage,
 } from '../../../signaling/protocol/index.js';
 import type { WebSocketLike } from '../platform/types.js';
-import { byteView } from '../util/bytes.js';
+import { byteView, concatBytes } from '../util/bytes.js';
 import type { Deferred } from '../util/deferred.js';
 import { RelayChannelSocket, type ChannelHost } from './channel.js';
 import { RelayError } from './errors.js';
@@ -129,6 +130,20 @@ export class ChannelMux implements ChannelHost {
     this.#socket().send(writeChannelHeader(frame, channel), this.afterSend);
     this.#noteBuffered();
   }
+
+  /** Set when the connection's WebSocket gather-writes (see RelayChannelSocket.sendParts). */
+  get sendParts(): ((channel: number, parts: readonly Uint8Array[]) => void) | undefined {
+    return this.#link.onlineSocket?.sendParts ? this.#sendParts : undefined;
+  }
+
+  readonly #sendParts = (channel: number, parts: readonly Uint8Array[]): void => {
+    const ws = this.#socket();
+    const head = new Uint8Array(CHANNEL_HEADER_BYTES);
+    new DataView(head.buffer).setUint32(0, channel, false);
+    if (ws.sendParts) ws.sendParts([head, ...parts], this.afterSend);
+    else ws.send(concatBytes([head, ...parts]), this.afterSend);
+    this.#noteBuffered();
+  };
 
   closeChannel(channel: number): void {
     if (!this.#channels.delete(channel)) return;

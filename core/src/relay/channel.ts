@@ -8,12 +8,20 @@ export interface ChannelHost {
   sendFrame(channel: number, payload: Uint8Array): void;
   /** Sends `frame` whose first CHANNEL_HEADER_BYTES are room for the channel header (written in place). */
   sendFramed(channel: number, frame: Uint8Array): void;
+  /** Optional: one frame of the pieces' concatenation, gather-written (set only where the socket can). */
+  readonly sendParts?: ((channel: number, parts: readonly Uint8Array[]) => void) | undefined;
   closeChannel(channel: number): void;
   readonly bufferedAmount: number;
 }
 
 export class RelayChannelSocket extends FramePipe {
   readonly #host: ChannelHost;
+
+  /**
+   * Present when the connection under it gather-writes (Node's `ws`): the record layer then hands over
+   * [counter, ciphertext, tag] as they come from the cipher, with no buffer to join them into.
+   */
+  readonly sendParts?: (parts: readonly Uint8Array[]) => void;
 
   constructor(
     host: ChannelHost,
@@ -24,6 +32,12 @@ export class RelayChannelSocket extends FramePipe {
     // The client owns the low-water mark of the shared WebSocket and calls drained().
     super(0);
     this.#host = host;
+    const sendParts = host.sendParts;
+    if (sendParts)
+      this.sendParts = (parts) => {
+        if (this.closed) throw new Error(`relay channel closed: ${this.closeReason}`);
+        sendParts.call(host, this.channel, parts);
+      };
   }
 
   /** Bytes queued in the relay WebSocket (shared by every channel on that connection). */

@@ -1,5 +1,6 @@
 // The WebSocketFactory core needs, backed by `ws`.
 import { randomFillSync } from 'node:crypto';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../../../signaling/protocol/index.js';
 import type { WebSocketFactory, WebSocketLike } from '../../../core/src/platform/types.js';
@@ -34,5 +35,49 @@ export const nodeWebSocketFactory: WebSocketFactory = (url: string): WebSocketLi
       binary = false;
     }
   };
+  // Gather-write: the frame header (zero mask, as above) and the pieces go to the socket in one writev. `ws`'s
+  // sender is bypassed only while it has nothing queued (it queues only to compress or to read a Blob, which
+  // we never do), so messages keep their order.
+  (ws as unknown as WebSocketLike).sendParts = (parts, callback) => {
+    const internals = ws as unknown as WsInternals;
+    const sender = internals._sender;
+    if (ws.readyState !== WebSocket.OPEN || sender === null || sender._state !== 0 || sender._queue.length > 0) {
+      const joined = Buffer.concat(parts as Uint8Array[]);
+      (ws as unknown as WebSocketLike).send(joined, callback);
+      return;
+    }
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const socket = internals._socket;
+    socket.cork();
+    socket.write(maskedBinaryHead(length));
+    let last = parts.length - 1;
+    while (last > 0 && parts[last]!.length === 0) last--;
+    for (let i = 0; i < last; i++) if (parts[i]!.length > 0) socket.write(parts[i]!);
+    socket.write(parts[last] ?? EMPTY, callback && ((error) => callback(error ?? undefined)));
+    socket.uncork();
+  };
   return ws as unknown as WebSocketLike;
 };
+
+/** What sendParts uses of `ws`'s internals (ws 8). */
+interface WsInternals {
+  _sender: { _state: number; _queue: unknown[] } | null;
+  _socket: Socket;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A client's header of a final binary frame of `length` bytes with an all-zero mask (RFC 6455 §5.2). */
+function maskedBinaryHead(length: number): Buffer {
+  const ext = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
+  const head = Buffer.alloc(2 + ext + 4); // zero-filled: the mask is the last 4 bytes
+  head[0] = 0x82;
+  head[1] = 0x80 | (ext === 0 ? length : ext === 2 ? 126 : 127);
+  if (ext === 2) head.writeUInt16BE(length, 2);
+  else if (ext === 8) {
+    head.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    head.writeUInt32BE(length >>> 0, 6);
+  }
+  return head;
+}

@@ -119,4 +119,39 @@ describe('nodeWebSocketFactory', () => {
     // The write callback still reaches the caller (core's backpressure relies on it).
     expect(await written).toBeFalsy();
   });
+
+  it('sendParts: one zero-masked binary frame of the pieces, in order with send(), callback after the write', async () => {
+    const frames: SeenFrame[] = [];
+    let got: () => void = () => {};
+    const all = new Promise<void>((resolve) => (got = resolve));
+    const { server, port } = await rawServer((f) => {
+      frames.push(f);
+      if (frames.length === 5) got();
+    });
+    cleanup.push(() => server.close());
+    const ws = nodeWebSocketFactory(`ws://127.0.0.1:${port}/`);
+    cleanup.push(() => ws.close());
+    await opened(ws);
+    const piece = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed) & 0xff);
+    // Lengths on each side of the 7-bit, 16-bit and 64-bit length encodings, empty pieces included.
+    const messages = [
+      [piece(4, 3), piece(100, 5), piece(0, 1), piece(16, 7)],
+      [piece(4, 3), piece(65_000, 11), piece(600, 13), piece(16, 7)],
+      [piece(4, 3), piece(262_144, 17), piece(16, 7), piece(0, 1)],
+    ];
+    const written = new Promise<Error | undefined>((resolve) => ws.sendParts!(messages[0]!, resolve));
+    ws.send('{"type":"between"}');
+    ws.sendParts!(messages[1]!);
+    ws.send(piece(10, 19));
+    ws.sendParts!(messages[2]!);
+    await all;
+    expect(await written).toBeFalsy();
+    expect(frames.map((f) => f.opcode)).toEqual([2, 1, 2, 2, 2]);
+    const binaries = [frames[0]!, frames[2]!, frames[4]!];
+    binaries.forEach((f, i) => {
+      expect(f.mask).toEqual([0, 0, 0, 0]);
+      expect(Buffer.compare(f.payload, Buffer.concat(messages[i]!))).toBe(0);
+    });
+    expect(Buffer.compare(frames[3]!.payload, Buffer.from(piece(10, 19)))).toBe(0);
+  });
 });
