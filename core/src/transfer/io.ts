@@ -23,6 +23,12 @@ export interface SourceFile {
    * and awaits them in call order.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: read() into a buffer that begins with `headroom` bytes of room for the caller (their content is
+   * unspecified), so the result is `headroom` + the bytes read. A sender builds its chunk frame around the data
+   * in place: no zero-filled frame to allocate and no copy of the chunk into it. Same order rules as read().
+   */
+  readFramed?(offset: number, length: number, headroom: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

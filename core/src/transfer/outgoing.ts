@@ -7,6 +7,7 @@ import { FILE_DIGEST_SCHEME, HashTrail, MAX_DIGEST_BACKLOG, Sha256, decodeHashSt
 import type { SourceFile } from './io.js';
 import {
   allocChunkFrame,
+  writeChunkHeader,
   CHUNK_HEADER_BYTES,
   offerIdBytes,
   TRANSFER_PROTOCOL_VERSION,
@@ -445,12 +446,13 @@ export class Outgoing extends OfferBase {
           this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256 });
           return;
         }
-        const data = await reads.next();
-        if (!data)
+        const read = await reads.next();
+        if (!read)
           throw new TransferError(
             TransferErrorCode.SourceChanged,
             `${file.meta.relativePath} became shorter while sending`,
           );
+        const { data } = read;
         const after = offset + data.length;
         trail.update(data);
         if (trail.backlog > MAX_DIGEST_BACKLOG) await trail.settled();
@@ -467,8 +469,12 @@ export class Outgoing extends OfferBase {
           this.ctx.stats.windowWaitMs += this.ctx.now() - since;
         }
         if (round.aborted || job.restartAt !== undefined) continue;
-        const frame = allocChunkFrame(this.idBytes, fileId, offset, data.length);
-        frame.set(data, CHUNK_HEADER_BYTES);
+        let frame: Uint8Array;
+        if (read.frame) frame = writeChunkHeader(read.frame, this.idBytes, fileId, offset);
+        else {
+          frame = allocChunkFrame(this.idBytes, fileId, offset, data.length);
+          frame.set(data, CHUNK_HEADER_BYTES);
+        }
         round.sent(fileId, after);
         this.ctx.stats.chunkBytesSent += data.length;
         offset = after;
@@ -526,13 +532,17 @@ const READ_AHEAD = 4;
  */
 class ReadAhead {
   private readonly queue: Array<{ length: number; data: Promise<Uint8Array> }> = [];
+  /** Sources that can read into a chunk frame's place get reads with room for its header (readFramed). */
+  private readonly framed: boolean;
   private readTo = 0;
 
   constructor(
     private readonly source: SourceFile,
     private readonly size: number,
     private readonly chunkBytes: number,
-  ) {}
+  ) {
+    this.framed = typeof source.readFramed === 'function';
+  }
 
   /** Starts reading at `offset` (nothing may be queued: drop() first). */
   from(offset: number): void {
@@ -540,17 +550,22 @@ class ReadAhead {
     this.fill();
   }
 
-  /** The next chunk in order; null when the source gave fewer bytes than it has (it became shorter). */
-  async next(): Promise<Uint8Array | null> {
+  /**
+   * The next chunk in order, and the buffer holding it after CHUNK_HEADER_BYTES of room when the source reads
+   * framed; null when the source gave fewer bytes than it has (it became shorter).
+   */
+  async next(): Promise<{ data: Uint8Array; frame: Uint8Array | null } | null> {
     const read = this.queue.shift();
     if (!read) return null;
-    const data = await read.data;
+    const bytes = await read.data;
+    const frame = this.framed ? bytes : null;
+    const data = frame ? frame.subarray(CHUNK_HEADER_BYTES) : bytes;
     if (data.length !== read.length) {
       await this.drop();
       return null;
     }
     this.fill();
-    return data;
+    return { data, frame };
   }
 
   /** Forgets the queued reads (after they settle: the source serves reads in order). */
@@ -562,7 +577,10 @@ class ReadAhead {
   private fill(): void {
     while (this.queue.length < READ_AHEAD && this.readTo < this.size) {
       const length = Math.min(this.chunkBytes, this.size - this.readTo);
-      this.queue.push({ length, data: guard(this.source.read(this.readTo, length)) });
+      const data = this.framed
+        ? this.source.readFramed!(this.readTo, length, CHUNK_HEADER_BYTES)
+        : this.source.read(this.readTo, length);
+      this.queue.push({ length, data: guard(data) });
       this.readTo += length;
     }
   }

@@ -200,8 +200,22 @@ export function controlSize(message: ControlMessage): number {
 /** Allocates a chunk frame with its header written; the caller fills `frame.subarray(CHUNK_HEADER_BYTES)`. */
 export function allocChunkFrame(offerIdBytes: Uint8Array, fileIdValue: number, offset: number, length: number): Bytes {
   if (length > MAX_CHUNK_BYTES) throw new RangeError(`chunk larger than ${MAX_CHUNK_BYTES} bytes`);
-  const frame = new Uint8Array(CHUNK_HEADER_BYTES + length);
-  const view = new DataView(frame.buffer);
+  return writeChunkHeader(new Uint8Array(CHUNK_HEADER_BYTES + length), offerIdBytes, fileIdValue, offset);
+}
+
+/**
+ * Makes `frame` a chunk frame by writing the header into its first CHUNK_HEADER_BYTES; the rest of it is the
+ * chunk's data (read there by SourceFile.readFramed). Returns `frame`.
+ */
+export function writeChunkHeader<T extends Uint8Array>(
+  frame: T,
+  offerIdBytes: Uint8Array,
+  fileIdValue: number,
+  offset: number,
+): T {
+  if (frame.length - CHUNK_HEADER_BYTES > MAX_CHUNK_BYTES)
+    throw new RangeError(`chunk larger than ${MAX_CHUNK_BYTES} bytes`);
+  const view = new DataView(frame.buffer, frame.byteOffset, CHUNK_HEADER_BYTES);
   frame[0] = FRAME_CHUNK;
   frame.set(offerIdBytes, 1);
   view.setUint32(17, fileIdValue, false);

@@ -84,20 +84,8 @@ export class NodeFileSource implements FileSource {
       return {
         size: info.size,
         mtime: Math.floor(info.mtimeMs),
-        read: async (offset, length) => {
-          const buffer = Buffer.allocUnsafe(length);
-          let got = 0;
-          try {
-            while (got < length) {
-              const { bytesRead } = await handle.read(buffer, got, length - got, offset + got);
-              if (bytesRead === 0) break;
-              got += bytesRead;
-            }
-          } catch (error) {
-            throw readError(error, source);
-          }
-          return new Uint8Array(buffer.buffer, buffer.byteOffset, got);
-        },
+        read: (offset, length) => readAt(handle, source, offset, length, 0),
+        readFramed: (offset, length, headroom) => readAt(handle, source, offset, length, headroom),
         close: () => handle.close(),
       };
     } catch (error) {
@@ -105,6 +93,29 @@ export class NodeFileSource implements FileSource {
       throw readError(error, source);
     }
   }
+}
+
+/** Up to `length` bytes at `offset` (fewer only at end of file), after `headroom` bytes left as they are. */
+async function readAt(
+  handle: FileHandle,
+  source: string,
+  offset: number,
+  length: number,
+  headroom: number,
+): Promise<Uint8Array> {
+  // Not zero-filled: the caller writes the headroom, and only the bytes read are handed on.
+  const buffer = Buffer.allocUnsafe(headroom + length);
+  let got = 0;
+  try {
+    while (got < length) {
+      const { bytesRead } = await handle.read(buffer, headroom + got, length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+  } catch (error) {
+    throw readError(error, source);
+  }
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, headroom + got);
 }
 
 export interface NodeFileSinkOptions {

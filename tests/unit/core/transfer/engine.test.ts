@@ -565,6 +565,20 @@ describe('transfer engine over an in-memory link', () => {
     expect(alice.engine.stats.chunkBytesSent).toBe(data.length);
   });
 
+  it('builds chunk frames around what a framed source read (no copy), verified end to end', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    alice.sources.framed = true;
+    connect(alice, bob, { latencyMs: 0 });
+    const data = randomBytes(3 * MiB + 12_345, 31);
+    const offer = await sendOne(alice, 'framed.bin', data);
+    expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('framed.bin')!)).toBe(sha256(data));
+    expect(alice.sources.framedReads).toBe(Math.ceil(data.length / CHUNK));
+    expect(alice.sources.plainReads).toBe(0);
+  });
+
   it('bounds what is in flight by the window however slow the disk', async () => {
     const windowBytes = 512 * KiB;
     const alice = await createPeer('alice', { windowBytes });

@@ -52,6 +52,10 @@ export class MemorySources implements FileSource {
   /** Reads started and not finished now, and the most at once. */
   reading = 0;
   maxReading = 0;
+  /** Offer readFramed (as Node's file source does), its headroom full of garbage; reads of each kind. */
+  framed = false;
+  plainReads = 0;
+  framedReads = 0;
 
   add(source: string, data: Uint8Array, options: { mtime?: number; failAt?: number } = {}): void {
     this.files.set(source, { data, ...options });
@@ -64,7 +68,20 @@ export class MemorySources implements FileSource {
     return {
       size: file.data.length,
       ...(file.mtime !== undefined ? { mtime: file.mtime } : {}),
+      ...(this.framed
+        ? {
+            readFramed: async (offset: number, length: number, headroom: number) => {
+              this.framedReads += 1;
+              const data = file.data.subarray(offset, offset + length);
+              const out = new Uint8Array(headroom + data.length).fill(0xee, 0, headroom);
+              out.set(data, headroom);
+              await Promise.resolve();
+              return out;
+            },
+          }
+        : {}),
       read: async (offset, length) => {
+        this.plainReads += 1;
         this.reading += 1;
         this.maxReading = Math.max(this.maxReading, this.reading);
         try {

@@ -42,6 +42,11 @@ describe('NodeFileSource', () => {
     expect(file.mtime).toBe(1_700_000_000_000);
     expect([...(await file.read(100_000, 10))]).toEqual([...data.subarray(100_000, 100_010)]);
     expect((await file.read(199_990, 100)).length).toBe(10);
+    // Framed: the bytes after `headroom` bytes of room; at the end of the file, headroom + what there was.
+    const framed = await file.readFramed!(100_000, 10, 29);
+    expect(framed.length).toBe(39);
+    expect([...framed.subarray(29)]).toEqual([...data.subarray(100_000, 100_010)]);
+    expect((await file.readFramed!(199_990, 100, 29)).length).toBe(39);
     await file.close();
   });
 
