@@ -22,7 +22,7 @@ import { answerTurnRequest, turnForReady } from './turn-credentials.js';
 import { ackMail, deliverMail, postMail } from './mailbox.js';
 import { forwardSignal } from './signals.js';
 import { TokenBucket } from './token-bucket.js';
-import { tapFrames, type FrameTap } from './frame-tap.js';
+import { tapFrames, type FrameSplitter } from './frame-tap.js';
 import type { RelayPeer } from './peer.js';
 import type { PresenceSlot } from './presence.js';
 import { mayTellOffline, subscribeWithGrants, unsubscribeGranted } from './watch-grants.js';
@@ -71,8 +71,9 @@ function onWsError(this: WebSocket, err: Error): void {
   (this as Tagged)[CONN].onError(err);
 }
 
-function onTapBinary(this: Connection, parts: Buffer[], length: number): void {
-  this.onBinaryParts(parts, length);
+function onTapBinary(this: Connection, parts: Uint8Array[], length: number): void {
+  // Views of the socket's chunks, which are Buffers (Buffer#subarray gives Buffers).
+  this.onBinaryParts(parts as Buffer[], length);
 }
 
 function uncork(conn: Connection): void {
@@ -111,7 +112,7 @@ export class Connection implements RelayPeer, PresenceSlot, ChannelSlot {
   private held: { data: Buffer; isBinary: boolean }[] | null = null;
   private holds = 0;
   /** Takes binary frames off `ws` once authenticated (frame-tap.ts): forwarded without joining them. */
-  private readonly tap: FrameTap;
+  private readonly tap: FrameSplitter;
 
   constructor(
     readonly serial: number,

@@ -1,216 +1,44 @@
-// The relay's hot path below `ws`: a parser in front of a server connection's `ws` receiver that takes
-// complete, unfragmented binary frames out of the byte stream and hands them on as the list of the socket's
-// own chunks that hold the payload (unmasked in place), without joining them. `ws` would copy every
-// 256 KiB channel frame into a fresh buffer (and the garbage collector would then reclaim it) only for the
-// relay to write it out again. Every other frame (text, control, fragmented, oversized, anything before the
-// tap is armed) goes to `ws` byte for byte, in order, so its checks and close handling stay as they are.
+// The relay's hot path below `ws` (signaling/protocol/ws-frames.ts): in front of each connection's `ws`
+// receiver, a splitter that takes authenticated clients' binary channel frames off the byte stream as the
+// socket's own chunks, so the relay writes them on without joining them (connection.ts sendBinaryParts).
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'ws';
+import { FrameSplitter } from '../protocol/ws-frames.js';
+
+export { FrameSplitter };
+export type { BinaryPartsHandler } from '../protocol/ws-frames.js';
 
 /** `bufferutil` (a dependency, as for `ws`): native unmasking of browsers' frames; JavaScript if it is missing. */
 const bufferUtil = loadBufferUtil();
 
-/** Receives one binary message: `parts` hold its `length` payload bytes in order (views of socket chunks). */
-export type BinaryPartsHandler = (parts: Buffer[], length: number) => void;
-
-export interface FrameTap {
-  /** Binary frames go here while set; while null they go to `ws` like everything else. */
-  onBinary: BinaryPartsHandler | null;
-}
-
 /** The part of `ws`'s receiver the tap needs (a Writable). */
 interface ReceiverLike {
-  write(chunk: Buffer): boolean;
+  write(chunk: Uint8Array): boolean;
 }
 
-const FIN_BINARY = 0x82;
-const OP_CLOSE = 0x08;
-
-const HEAD = 0;
-/** A binary frame's payload being collected for onBinary. */
-const TAKE = 1;
-/** A frame's payload going to `ws`. */
-const PASS = 2;
-/** From a close frame or an oversized length on, everything goes to `ws` (which stops or fails there). */
-const PASS_ALL = 3;
-
 /**
- * Puts the tap in front of `ws`'s receiver. Call it before the socket delivers data (in handleUpgrade's
- * callback). `maxPayload` must be the server's: bigger frames go to `ws`, which closes with 1009.
+ * Puts a splitter in front of `ws`'s receiver (ws 8 internals). Call it before the socket delivers data (in
+ * handleUpgrade's callback; for a client, on 'open'). `maxPayload` must be the receiver's: bigger frames go
+ * to `ws`, which closes with 1009. Binary frames are taken while `onBinary` is set.
  */
-export function tapFrames(ws: WebSocket, maxPayload: number): FrameTap {
+export function tapFrames(ws: WebSocket, maxPayload: number, fromClient = true): FrameSplitter {
   const receiver = (ws as unknown as { _receiver: ReceiverLike })._receiver;
-  const tap = new FrameSplitter(receiver.write.bind(receiver), maxPayload);
-  receiver.write = (chunk: Buffer) => tap.push(chunk);
+  const tap = new FrameSplitter(receiver.write.bind(receiver), maxPayload, fromClient, unmask);
+  receiver.write = (chunk: Uint8Array) => tap.push(chunk);
   return tap;
 }
 
-/**
- * The parser itself: push() takes the socket's chunks; what is not a tapped binary frame goes to `write` (the
- * receiver's), in order; its result is the receiver's back-pressure signal.
- */
-export class FrameSplitter implements FrameTap {
-  onBinary: BinaryPartsHandler | null = null;
-  #state = HEAD;
-  /** Header bytes gathered across chunks (at most 14). */
-  readonly #head = Buffer.allocUnsafe(14);
-  #headHave = 0;
-  /** Payload bytes still to come in the current frame. */
-  #left = 0;
-  #length = 0;
-  #parts: Buffer[] = [];
-  /** The frame's mask, or null when it is all zero (nothing to undo). */
-  #mask: Buffer | null = null;
-  /** Payload bytes of the current frame unmasked so far (the mask's phase). */
-  #done = 0;
-  /** `ws` is inside a fragmented message: continuation frames and their data go to it. */
-  #fragmented = false;
-  /** What the last write to `ws` returned (false: the socket should pause until it drains). */
-  #flowing = true;
-
-  constructor(
-    private readonly write: (chunk: Buffer) => boolean,
-    private readonly maxPayload: number,
-  ) {}
-
-  push(chunk: Buffer): boolean {
-    if (this.#state === PASS_ALL) return this.write(chunk);
-    this.#flowing = true;
-    const end = chunk.length;
-    let at = 0;
-    /** Start of bytes of this chunk not yet handed to `ws` (-1: none pending). */
-    let passFrom = -1;
-    while (at < end) {
-      if (this.#state === HEAD) {
-        const start = at;
-        const before = this.#headHave;
-        const headLength = this.#readHead(chunk, at);
-        if (headLength < 0) {
-          // The header continues in the next chunk; its bytes so far are in #head.
-          if (passFrom >= 0) this.#pass(chunk.subarray(passFrom, start));
-          return this.#flowing;
-        }
-        // Where the header began: in this chunk, or (gathered) in earlier ones.
-        const gathered = this.#headHave > 0;
-        at += headLength - before;
-        const head = gathered ? this.#head.subarray(0, headLength) : chunk.subarray(start, start + headLength);
-        this.#headHave = 0;
-        const b0 = head[0]!;
-        const payload = this.#payloadLength(head);
-        if (payload > this.maxPayload || payload < 0) {
-          // `ws` refuses it (1009) and reads no further: hand it this frame and everything after.
-          if (passFrom >= 0) this.#pass(chunk.subarray(passFrom, start));
-          if (gathered) this.#pass(Buffer.from(head));
-          this.#state = PASS_ALL;
-          this.#pass(chunk.subarray(gathered ? at : start));
-          return this.#flowing;
-        }
-        const masked = (head[1]! & 0x80) !== 0;
-        if (this.onBinary !== null && b0 === FIN_BINARY && masked && !this.#fragmented && payload > 0) {
-          if (passFrom >= 0) this.#pass(chunk.subarray(passFrom, start));
-          passFrom = -1;
-          const mask = head.subarray(headLength - 4, headLength);
-          this.#mask = mask.readUInt32BE(0) === 0 ? null : Buffer.from(mask);
-          this.#done = 0;
-          this.#left = payload;
-          this.#length = payload;
-          this.#parts = [];
-          this.#state = TAKE;
-          continue;
-        }
-        // To `ws`: the header (from this chunk, or the gathered copy), then its payload.
-        if (gathered) {
-          if (passFrom >= 0) this.#pass(chunk.subarray(passFrom, start));
-          this.#pass(Buffer.from(head));
-          passFrom = at;
-        } else if (passFrom < 0) passFrom = start;
-        const opcode = b0 & 0x0f;
-        if (opcode === OP_CLOSE) {
-          this.#state = PASS_ALL;
-          this.#pass(chunk.subarray(passFrom));
-          return this.#flowing;
-        }
-        if (opcode < 0x08) this.#fragmented = (b0 & 0x80) === 0;
-        this.#left = payload;
-        this.#state = payload > 0 ? PASS : HEAD;
-        continue;
-      }
-      const take = Math.min(this.#left, end - at);
-      if (this.#state === PASS) {
-        if (passFrom < 0) passFrom = at;
-        at += take;
-        this.#left -= take;
-        if (this.#left === 0) this.#state = HEAD;
-        continue;
-      }
-      // TAKE
-      const part = take === end && at === 0 ? chunk : chunk.subarray(at, at + take);
-      if (this.#mask !== null) unmask(part, this.#mask, this.#done);
-      this.#done += take;
-      this.#parts.push(part);
-      at += take;
-      this.#left -= take;
-      if (this.#left === 0) {
-        const parts = this.#parts;
-        this.#parts = [];
-        this.#state = HEAD;
-        this.onBinary?.(parts, this.#length);
-      }
-    }
-    if (passFrom >= 0) this.#pass(chunk.subarray(passFrom, end));
-    return this.#flowing;
-  }
-
-  #pass(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    if (!this.write(bytes)) this.#flowing = false;
-  }
-
-  /**
-   * The header's length once it is complete (gathering it in #head when it spans chunks), or -1 when more
-   * bytes are needed. When #headHave > 0 on return, the header is in #head.
-   */
-  #readHead(chunk: Buffer, at: number): number {
-    const avail = chunk.length - at;
-    if (this.#headHave === 0 && avail >= 2) {
-      const needed = headLengthOf(chunk[at + 1]!);
-      if (avail >= needed) return needed;
-    }
-    const head = this.#head;
-    while (this.#headHave < 2 && at < chunk.length) head[this.#headHave++] = chunk[at++]!;
-    if (this.#headHave < 2) return -1;
-    const needed = headLengthOf(head[1]!);
-    while (this.#headHave < needed && at < chunk.length) head[this.#headHave++] = chunk[at++]!;
-    if (this.#headHave < needed) return -1;
-    return needed;
-  }
-
-  /** The payload length a complete header announces (-1 beyond 2^53: `ws` refuses those too). */
-  #payloadLength(head: Buffer): number {
-    const len7 = head[1]! & 0x7f;
-    if (len7 < 126) return len7;
-    if (len7 === 126) return head.readUInt16BE(2);
-    const high = head.readUInt32BE(2);
-    if (high > 0x1fffff) return -1;
-    return high * 0x100000000 + head.readUInt32BE(6);
-  }
-}
-
-function headLengthOf(b1: number): number {
-  const len7 = b1 & 0x7f;
-  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + ((b1 & 0x80) !== 0 ? 4 : 0);
-}
-
-/** XORs `bytes` (payload bytes from offset `phase` on) with the frame's mask, in place. */
-function unmask(bytes: Buffer, mask: Buffer, phase: number): void {
+/** XORs `bytes` (payload bytes from offset `phase` on) with the frame's mask, in place (bufferutil). */
+export function unmask(bytes: Uint8Array, mask: Uint8Array, phase: number): void {
   const p = phase & 3;
-  const rotated = p === 0 ? mask : Buffer.from([mask[p]!, mask[(p + 1) & 3]!, mask[(p + 2) & 3]!, mask[(p + 3) & 3]!]);
-  bufferUtil.unmask(bytes, rotated);
+  const rotated = Buffer.from([mask[p]!, mask[(p + 1) & 3]!, mask[(p + 2) & 3]!, mask[(p + 3) & 3]!]);
+  // Buffers, as bufferutil expects (views: no copy).
+  bufferUtil.unmask(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), rotated);
 }
 
-function loadBufferUtil(): { unmask(bytes: Buffer, mask: Buffer): void } {
+function loadBufferUtil(): { unmask(bytes: Uint8Array, mask: Uint8Array): void } {
   try {
-    return createRequire(import.meta.url)('bufferutil') as { unmask(bytes: Buffer, mask: Buffer): void };
+    return createRequire(import.meta.url)('bufferutil') as { unmask(bytes: Uint8Array, mask: Uint8Array): void };
   } catch {
     return {
       unmask(bytes, mask) {

@@ -28,6 +28,11 @@ export interface WebSocketLike {
    * (the browser's WebSocket has no such thing). Same callback as send().
    */
   sendParts?(parts: readonly Uint8Array[], callback?: (error?: Error) => void): void;
+  /**
+   * Optional (Node): the consumer is done with (a view into) a binary message this socket delivered, so the
+   * socket may reuse its memory for a later message of that size.
+   */
+  release?(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;

@@ -145,6 +145,10 @@ export class ChannelMux implements ChannelHost {
     this.#noteBuffered();
   };
 
+  release(payload: Uint8Array): void {
+    this.#link.onlineSocket?.release?.(payload);
+  }
+
   closeChannel(channel: number): void {
     if (!this.#channels.delete(channel)) return;
     if (this.#link.onlineSocket) this.#link.sendJson({ type: 'channel-close', channel });

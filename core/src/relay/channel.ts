@@ -11,6 +11,8 @@ export interface ChannelHost {
   /** Optional: one frame of the pieces' concatenation, gather-written (set only where the socket can). */
   readonly sendParts?: ((channel: number, parts: readonly Uint8Array[]) => void) | undefined;
   closeChannel(channel: number): void;
+  /** Optional: a delivered payload nobody reads any more (its memory may be reused). */
+  release?(payload: Uint8Array): void;
   readonly bufferedAmount: number;
 }
 
@@ -57,6 +59,11 @@ export class RelayChannelSocket extends FramePipe {
   sendFramed(frame: Uint8Array): void {
     if (this.closed) throw new Error(`relay channel closed: ${this.closeReason}`);
     this.#host.sendFramed(this.channel, frame);
+  }
+
+  /** A delivered payload the consumer is done with (RecordSocket.release). */
+  release(payload: Uint8Array): void {
+    this.#host.release?.(payload);
   }
 
   close(): void {

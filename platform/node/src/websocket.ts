@@ -3,6 +3,7 @@ import { randomFillSync } from 'node:crypto';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../../../signaling/protocol/index.js';
+import { FrameSplitter } from '../../../signaling/protocol/ws-frames.js';
 import type { WebSocketFactory, WebSocketLike } from '../../../core/src/platform/types.js';
 
 /**
@@ -23,6 +24,38 @@ export const nodeWebSocketFactory: WebSocketFactory = (url: string): WebSocketLi
     },
   });
   ws.binaryType = 'arraybuffer';
+  // Binary messages (relay records) are assembled by the frame tap into buffers the consumer hands back with
+  // release(), instead of `ws` joining each into a fresh one: bulk transfers send records of one size, so a few
+  // spares serve nearly all of them (less allocation and garbage collection per record).
+  const spares: Uint8Array[] = [];
+  const ours = new WeakSet<ArrayBufferLike>();
+  ws.once('open', () => {
+    // In front of `ws`'s receiver (ws 8 internals), installed before the socket delivers any data.
+    const receiver = (ws as unknown as { _receiver: { write(chunk: Uint8Array): boolean } })._receiver;
+    const tap = new FrameSplitter(receiver.write.bind(receiver), MAX_FRAME_BYTES, false);
+    receiver.write = (chunk) => tap.push(chunk);
+    tap.onBinary = (parts, length) => {
+      const at = spares.findIndex((b) => b.length === length);
+      let message: Uint8Array;
+      if (at >= 0) message = spares.splice(at, 1)[0]!;
+      else {
+        const fresh = Buffer.allocUnsafeSlow(length);
+        message = new Uint8Array(fresh.buffer, fresh.byteOffset, length);
+        ours.add(message.buffer);
+      }
+      let offset = 0;
+      for (const part of parts) {
+        message.set(part, offset);
+        offset += part.length;
+      }
+      ws.emit('message', message, true);
+    };
+  });
+  (ws as unknown as WebSocketLike).release = (data) => {
+    if (!ours.has(data.buffer) || spares.length >= MAX_SPARES) return;
+    const whole = new Uint8Array(data.buffer);
+    if (!spares.some((b) => b.buffer === data.buffer)) spares.push(whole);
+  };
   const send = ws.send.bind(ws) as (data: string | Uint8Array, callback?: (error?: Error) => void) => void;
   // ws frames a message inside send() (no compression, no Blob), so the flag covers exactly this frame;
   // a frame ws framed later would get a random mask, which is merely the slower path.
@@ -67,6 +100,8 @@ interface WsInternals {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Released message buffers kept for reuse, at most. */
+const MAX_SPARES = 4;
 
 /** A client's header of a final binary frame of `length` bytes with an all-zero mask (RFC 6455 §5.2). */
 function maskedBinaryHead(length: number): Buffer {

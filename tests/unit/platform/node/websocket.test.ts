@@ -154,4 +154,50 @@ describe('nodeWebSocketFactory', () => {
     });
     expect(Buffer.compare(frames[3]!.payload, Buffer.from(piece(10, 19)))).toBe(0);
   });
+
+  it('delivers binary messages whole and in order with text, reusing a released buffer for the next', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    cleanup.push(() => wss.close());
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const record = (seed: number) => Buffer.alloc(262_200).map((_, i) => (i * seed) & 0xff);
+    wss.on('connection', (c) => {
+      c.send('{"type":"first"}');
+      c.send(record(3));
+      c.send('{"type":"second"}');
+      c.send(record(5));
+      c.send(record(7));
+      c.send(Buffer.from([1, 2, 3]));
+    });
+    const ws = nodeWebSocketFactory(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`);
+    cleanup.push(() => ws.close());
+    const got: unknown[] = [];
+    let done: () => void = () => {};
+    const all = new Promise<void>((resolve) => (done = resolve));
+    let firstBuffer: ArrayBufferLike | null = null;
+    ws.onmessage = (ev) => {
+      const data = ev.data;
+      if (typeof data === 'string') got.push(data);
+      else {
+        const bytes = data as Uint8Array;
+        got.push(Buffer.from(bytes));
+        // The consumer is done with the first record at once: the next one of its size reuses its memory.
+        if (firstBuffer === null) {
+          firstBuffer = bytes.buffer;
+          ws.release!(bytes.subarray(4));
+        } else if (bytes.length === 262_200) got.push(bytes.buffer === firstBuffer ? 'reused' : 'fresh');
+      }
+      if (got.length === 8) done();
+    };
+    await all;
+    expect(got).toEqual([
+      '{"type":"first"}',
+      record(3),
+      '{"type":"second"}',
+      record(5),
+      'reused',
+      record(7),
+      'fresh', // the record before it was not released
+      Buffer.from([1, 2, 3]),
+    ]);
+  });
 });
