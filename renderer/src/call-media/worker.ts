@@ -11,6 +11,7 @@ import {
 } from '../../../core/src/call/relay-media/pipeline.js';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
 import { CaptureClock, StageTimes } from '../../../core/src/call/relay-media/stages.js';
+import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
 import type { RecordLayerHandOff } from '../../../core/src/call/relay-media/pipeline.js';
@@ -29,8 +30,11 @@ const AUDIO_BITRATE = 32_000;
 const FULL_FPS = 30;
 const MAX_WIDTH = 640;
 const MAX_HEIGHT = 480;
-/** Captured frames waiting in the encoder beyond this are skipped (the CPU cannot keep up). */
-const MAX_ENCODE_QUEUE = 2;
+/**
+ * A captured frame is skipped while the previous one is still in the encoder: a frame that waits its turn
+ * only adds latency (the encoder cannot keep real time; encode-budget.ts then lowers the size).
+ */
+const MAX_ENCODE_QUEUE = 0;
 /** Capture times of frames in the encoder (timestamp → capture time), bounded. */
 const MAX_PENDING_CAPTURE = 64;
 /** Opus frames are 20 ms; silence is inserted in the same steps. */
@@ -47,6 +51,8 @@ let audioChannels = 1;
 let lastEncodedAt = -Infinity;
 const captureOf = new Map<number, number>();
 const captureClocks = { audio: new CaptureClock(), video: new CaptureClock() };
+/** The picture size this machine can encode in real time (half size first). */
+const encodeBudget = new EncodeBudget();
 
 let videoDecoder: VideoDecoder | null = null;
 let audioDecoder: AudioDecoder | null = null;
@@ -111,6 +117,7 @@ function sendChunk(
   const captureMs = captureOf.get(chunk.timestamp) ?? Date.now();
   if (track === 'video') captureOf.delete(chunk.timestamp);
   stages.record(`${track}.encoded`, Date.now() - captureMs);
+  if (track === 'video') encodeBudget.record(Date.now(), Date.now() - captureMs);
   if (link) {
     link.flow.send({
       track,
@@ -139,7 +146,8 @@ function sendChunk(
 
 function ensureVideoEncoder(width: number, height: number): VideoEncoder {
   // The relay path is a TCP connection shared with chat and files: at most 640×480 (the encoder scales).
-  const fit = Math.min(1, MAX_WIDTH / width, MAX_HEIGHT / height) / control.scaleDown;
+  // The network's step down (congestion control) and the CPU's (encodeBudget) do not multiply: half is the least.
+  const fit = Math.min(1, MAX_WIDTH / width, MAX_HEIGHT / height) / Math.max(control.scaleDown, encodeBudget.scale);
   const w = Math.max(2, Math.round((width * fit) / 2) * 2);
   const h = Math.max(2, Math.round((height * fit) / 2) * 2);
   const config: VideoEncoderConfig = {
@@ -183,11 +191,12 @@ function encodeVideo(frame: VideoFrame): void {
   try {
     const now = performance.now();
     const skip =
-      control.pauseVideo ||
-      control.audioOnly ||
-      now - lastEncodedAt < 1000 / control.fps - 1000 / FULL_FPS / 2 ||
-      (videoEncoder !== null && videoEncoder.encodeQueueSize > MAX_ENCODE_QUEUE);
+      control.pauseVideo || control.audioOnly || now - lastEncodedAt < 1000 / control.fps - 1000 / FULL_FPS / 2;
     if (skip) return;
+    if (videoEncoder !== null && videoEncoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+      encodeBudget.record(Date.now(), Infinity); // the encoder is behind: over budget
+      return;
+    }
     lastEncodedAt = now;
     const captureMs = captureClocks.video.stamp(frame.timestamp, Date.now());
     const encoder = ensureVideoEncoder(frame.displayWidth, frame.displayHeight);
