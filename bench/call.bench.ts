@@ -74,6 +74,8 @@ async function hangUp(alice: AppUser, bob: AppUser): Promise<void> {
 interface Sample {
   path: string;
   fps: number | null;
+  /** The remote picture's size ("640×480"). */
+  size: string | null;
   p50: number | null;
   p95: number | null;
   /** Relay only: Alice's own send bitrate target, late frames dropped, playout delay. */
@@ -103,6 +105,7 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
         return {
           path: q('path')?.textContent?.trim() ?? '',
           fps: fps ? Number(fps[1]) : null,
+          size: /(\\d+×\\d+)/.exec(q('video')?.textContent ?? '')?.[1] ?? null,
           p50: num(q('latency')?.getAttribute('data-p50')),
           p95: num(q('latency')?.getAttribute('data-p95')),
           targetKbps: num(q('latency')?.getAttribute('data-target-kbps')),
@@ -427,7 +430,7 @@ async function main(): Promise<void> {
     await hangUp(alice, bob);
     await b.unblock();
 
-    log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
+    if (!relayOnly) log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
     // A phase that fails is reported (null figures) rather than losing every other figure of the run.
     const noFile = { fileDuringCallLatencyP95Ms: null, fileDuringCallBaselineP95Ms: null, fileDuringCallMBps: null };
     const fileDuringCall = relayOnly
@@ -447,6 +450,7 @@ async function main(): Promise<void> {
       relayLatencyP50Ms: median(nums(relaySamples.map((s) => s.p50))),
       relayLatencyP95Ms: max(nums(relaySamples.map((s) => s.p95))),
       relayFps: median(nums(relaySamples.map((s) => s.fps))),
+      relaySizes: relaySamples.map((s) => s.size).join(' '),
       relayAudioContinuity: relayAudio.continuity,
       relayAudioUnderrun: underrunShare(relaySamples),
       relayAudioConcealed: relayAudio.concealed,
