@@ -41,7 +41,14 @@ import { RelayTransport } from '../session/relay-transport.js';
 import { RelayMediaLink } from './relay-media/link.js';
 import type { RelayMediaEngine } from './relay-media/pipeline.js';
 import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
-import { decodedVideoFrames, inboundRtpBytes, inboundSilenceMs, PathSwitch, type PathDecision } from './path-switch.js';
+import {
+  decodedVideoFrames,
+  iceCheckProgress,
+  inboundRtpBytes,
+  inboundSilenceMs,
+  PathSwitch,
+  type PathDecision,
+} from './path-switch.js';
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -91,11 +98,12 @@ const MAX_DIRECT_RETRY_MS = 60_000;
 /** How often the direct peer's getStats is read for the path switch (inbound RTP stalls and recovers). */
 const PATH_SAMPLE_MS = 100;
 /**
- * The relay media starts this long before direct's head start ends, unshown (its encoders, first key frame and
- * the contact's decoder need ~0.5-1.2 s on a busy machine), so a call that moves to the relay at the head start
- * shows a picture at once. Direct connecting meanwhile stops it; direct on a LAN connects before it starts.
+ * The relay media starts this long before the first point where the call may move to the relay (direct's
+ * unanswered checks, else its head start), unshown: its encoders, first key frame and the contact's decoder
+ * need ~0.3-0.5 s on a busy machine, so the move shows a picture at once. Not when a direct check was already
+ * answered (direct is coming); direct connecting meanwhile stops it.
  */
-const RELAY_PREPARE_LEAD_MS = 1_500;
+const RELAY_PREPARE_LEAD_MS = 700;
 /** Idle relay channels re-opened after the contact closed them, per call (a bound, not an expected count). */
 const MAX_IDLE_REWARMS = 32;
 /** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
@@ -132,6 +140,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #statCounters: StatCounters | null = null;
   #relayTimer: ReturnType<typeof setTimeout> | undefined;
   #prepareTimer: ReturnType<typeof setTimeout> | undefined;
+  #noAnswerTimer: ReturnType<typeof setTimeout> | undefined;
   #relayLink: RelayMediaLink | null = null;
   /** The relay link runs ahead of a likely move (direct is stalling), not shown. */
   #relayAhead = false;
@@ -475,17 +484,33 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
         }
         this.#apply(sw.headStartOver(Date.now()));
       };
-      this.#relayTimer = setTimeout(headStart, this.#ctx.timeouts.relayHeadStartMs);
-      // Direct has not connected well into its head start: the relay media gets ready, unshown, so the move at
-      // the head start only swaps the picture. ICE already through (DTLS finishing) means direct is coming.
+      const t = this.#ctx.timeouts;
+      this.#relayTimer = setTimeout(headStart, t.relayHeadStartMs);
+      const pending = (): boolean =>
+        this.#state === 'connecting' && this.#peer === peer && sw.path === null && !peer.connected;
+      // Direct's checks unanswered (UDP blocked, a firewall): the relay carries the call before the head start
+      // ends. Not with TURN configured: its allocation can take longer, and TURN is preferred to relay media.
+      const noAnswer = !peer.observations().turnConfigured && t.relayNoAnswerMs < t.relayHeadStartMs;
+      if (noAnswer) {
+        this.#noAnswerTimer = setTimeout(() => {
+          if (!pending()) return;
+          void this.#iceProgress(peer).then((progress) => {
+            if (!pending() || progress !== 'unanswered') return;
+            this.#ctx.logger.info({ callId: this.id }, "direct media's ICE checks unanswered; relay media");
+            this.#apply(sw.headStartOver(Date.now(), 'no-answer'));
+          });
+        }, t.relayNoAnswerMs);
+      }
+      // The relay media gets ready ahead of that, unshown, so the move only swaps the picture.
+      const firstMove = noAnswer ? t.relayNoAnswerMs : t.relayHeadStartMs;
       this.#prepareTimer = setTimeout(
         () => {
-          if (this.#state !== 'connecting' || this.#peer !== peer || sw.path !== null || peer.connected) return;
-          const ice = peer.observations().iceStates;
-          if (ice.has('connected') || ice.has('completed')) return;
-          this.#startRelayAhead();
+          if (!pending()) return;
+          void this.#iceProgress(peer).then((progress) => {
+            if (pending() && progress !== 'answered') this.#startRelayAhead();
+          });
         },
-        Math.max(0, this.#ctx.timeouts.relayHeadStartMs - RELAY_PREPARE_LEAD_MS),
+        Math.max(0, firstMove - RELAY_PREPARE_LEAD_MS),
       );
     }
     this.#connectTimer = setTimeout(() => {
@@ -495,6 +520,18 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     }, this.#ctx.timeouts.connectMs);
     peer.start();
     for (const sig of this.#earlyRtc.splice(0)) peer.receive(sig);
+  }
+
+  /** How far the direct attempt's ICE checks got (ICE connected counts as answered). */
+  async #iceProgress(peer: MediaPeer): Promise<'answered' | 'unanswered' | 'unknown'> {
+    const ice = peer.observations().iceStates;
+    if (ice.has('connected') || ice.has('completed')) return 'answered';
+    try {
+      const report = await peer.getStats();
+      return report ? iceCheckProgress(statRecords(report)) : 'unknown';
+    } catch {
+      return 'unknown';
+    }
   }
 
   #newPeer(role: 'caller' | 'callee'): MediaPeer {
@@ -960,6 +997,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#relayTimer);
     clearTimeout(this.#prepareTimer);
+    clearTimeout(this.#noAnswerTimer);
     clearInterval(this.#sampler);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#attemptTimer);

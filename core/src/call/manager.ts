@@ -28,6 +28,7 @@ export const DEFAULT_CALL_TIMEOUTS: Readonly<CallTimeouts> = Object.freeze({
   reconnectMs: 6_000,
   closeGraceMs: 3_000,
   relayHeadStartMs: 2_500,
+  relayNoAnswerMs: 1_500,
   directRetryMs: 5_000,
 });
 

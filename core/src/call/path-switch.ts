@@ -75,7 +75,8 @@ export interface PathDecision {
   report: boolean;
 }
 
-export type MoveReason = 'head-start' | 'stall' | 'ice' | 'direct-lost' | 'peer' | 'recovered' | 'relay-lost';
+export type MoveReason =
+  'head-start' | 'no-answer' | 'stall' | 'ice' | 'direct-lost' | 'peer' | 'recovered' | 'relay-lost';
 
 const STAY: PathDecision = Object.freeze({ move: null, report: false });
 
@@ -158,10 +159,13 @@ export class PathSwitch {
     return { move: 'direct', report: false };
   }
 
-  /** Direct did not connect within its head start: the call starts on the relay. */
-  headStartOver(now: number): PathDecision {
+  /**
+   * Direct did not connect within its head start, or its ICE checks went unanswered ('no-answer'): the call
+   * starts on the relay.
+   */
+  headStartOver(now: number, why: 'head-start' | 'no-answer' = 'head-start'): PathDecision {
     if (this.#path !== null) return STAY;
-    return this.#toRelay(now, 'head-start');
+    return this.#toRelay(now, why);
   }
 
   /** A getStats sample of the direct peer connection. */
@@ -290,6 +294,33 @@ export class PathSwitch {
     this.#directOk = true;
     return { move: 'direct', report: true };
   }
+}
+
+/**
+ * Checks sent without an answer before direct counts as blocked. ICE paces a pair's checks every 50 ms and
+ * retransmits unanswered ones (from 250 ms, doubling): several unanswered checks over a second are a path that
+ * drops them, where a working one answers within a round trip.
+ */
+export const MIN_UNANSWERED_CHECKS = 6;
+
+/**
+ * How far direct's ICE checks got, from a getStats report's candidate-pair records: 'answered' when a check
+ * of some pair got a response (the path works or is about to), 'unanswered' when at least `minChecks` checks
+ * went out and none was answered (UDP blocked, a firewall dropping them), 'unknown' otherwise (no pair yet:
+ * the candidates are still on their way; too few checks; an implementation without these counters).
+ */
+export function iceCheckProgress(
+  records: ReadonlyArray<Record<string, unknown>>,
+  minChecks = MIN_UNANSWERED_CHECKS,
+): 'answered' | 'unanswered' | 'unknown' {
+  let sent = 0;
+  for (const r of records) {
+    if (r.type !== 'candidate-pair') continue;
+    const responses = r.responsesReceived;
+    if (r.state === 'succeeded' || (typeof responses === 'number' && responses > 0)) return 'answered';
+    if (typeof r.requestsSent === 'number' && Number.isFinite(r.requestsSent)) sent += r.requestsSent;
+  }
+  return sent >= minChecks ? 'unanswered' : 'unknown';
 }
 
 /** Video frames decoded so far, summed over a getStats report's inbound-rtp video records. */

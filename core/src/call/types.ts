@@ -215,6 +215,13 @@ export interface CallTimeouts {
    */
   relayHeadStartMs: number;
   /**
+   * Sooner than the head start: this long after accept, when direct's ICE checks have gone out and none was
+   * answered (UDP blocked, a firewall) and no TURN server is configured, the call's media goes over the relay
+   * now. A check answered, or none sent yet (candidates still on their way), waits for the head start.
+   * Default 1.5 s.
+   */
+  relayNoAnswerMs: number;
+  /**
    * While the relay carries a call whose direct peer connection had connected and was lost, the caller tries
    * direct again after this long, then twice as long each time (at most 60 s apart, at most 6 tries); a try
    * that has not connected within `connectMs` counts as failed. Default 5 s.

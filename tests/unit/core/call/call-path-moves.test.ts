@@ -75,11 +75,17 @@ const net = new (class {
   silentMs: number | null = null;
   /** Whose reports say so ('both' unless told). */
   silentAt: 'caller' | 'callee' | 'both' = 'both';
+  /**
+   * Whether every getStats report carries an ICE candidate pair whose checks are answered (true) or go out
+   * unanswered (false); null: no candidate-pair records (as in most tests here).
+   */
+  iceAnswers: boolean | null = null;
   reset(): void {
     this.#waiting = [];
     this.#up = true;
     this.silentMs = null;
     this.silentAt = 'both';
+    this.iceAnswers = null;
   }
 })();
 
@@ -95,6 +101,7 @@ class FakePeer {
   destroyed = false;
   bytes = 0;
   frames = 0;
+  checks = 0;
   readonly _pc = {
     iceConnectionState: 'new',
     getStats: () => {
@@ -106,9 +113,22 @@ class FakePeer {
       const side = this.opts.initiator ? 'caller' : 'callee';
       const silent = net.silentMs !== null && (net.silentAt === 'both' || net.silentAt === side);
       const packetTimes = silent ? { timestamp: at, lastPacketReceivedTimestamp: at - net.silentMs! } : {};
+      this.checks += 3;
+      const pair =
+        net.iceAnswers === null
+          ? []
+          : [
+              {
+                type: 'candidate-pair',
+                state: net.iceAnswers ? 'succeeded' : 'in-progress',
+                requestsSent: this.checks,
+                responsesReceived: net.iceAnswers ? this.checks : 0,
+              },
+            ];
       return Promise.resolve([
         { type: 'inbound-rtp', kind: 'audio', bytesReceived: this.bytes, ...packetTimes },
         { type: 'inbound-rtp', kind: 'video', bytesReceived: 0, framesDecoded: this.frames },
+        ...pair,
       ]);
     },
   };
@@ -507,6 +527,55 @@ describe('a call moving between direct and the relay', () => {
     net.up = false;
     await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1', 'relay');
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 30_000);
+
+  it("direct's ICE checks go unanswered (UDP blocked): the call is on the relay long before the head start ends", async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    // Only the unanswered checks can move this call before a minute.
+    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 60_000 });
+    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 60_000 });
+    net.up = false;
+    net.iceAnswers = false;
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(
+      callA,
+      () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0',
+      'relay media both ways',
+      5_000,
+    );
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    expect((await callA.stats()).path).toBe('relay');
+    // The direct attempt goes on: if it connects later, the call can move back to it.
+    expect(FakePeer.all.some((p) => !p.destroyed)).toBe(true);
+  }, 30_000);
+
+  it("direct's ICE checks answered but not connected yet: no early relay move and no relay media; the call waits for direct", async () => {
+    const hub = new RelayHub();
+    const engineA = new FakeEngine();
+    const engineB = new FakeEngine();
+    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 60_000 });
+    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 60_000 });
+    net.up = false;
+    net.iceAnswers = true;
+    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+    const callA = a.start(bob.id, new FakeStream('alice-local'));
+    const callB = await incoming;
+    await callB.accept(new FakeStream('bob-local'));
+    // Both sides read their checks at the relay media's preparation (0.8 s) and at the unanswered-checks point
+    // (1.5 s): two reads each, three checks a read.
+    await when(callA, () => FakePeer.all.length === 2 && FakePeer.all.every((p) => p.checks >= 6), 'both reads');
+    await new Promise((r) => setTimeout(r, 0)); // the decision after the last read
+    expect([callA.state, callB.state]).toEqual(['connecting', 'connecting']);
+    expect([engineA.pipelines.length, engineB.pipelines.length]).toEqual([0, 0]);
+    net.up = true;
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    expect([callA.remoteStream?.id, callB.remoteStream?.id]).toEqual(['direct-at-caller', 'direct-at-callee']);
+    expect([engineA.pipelines.length, engineB.pipelines.length]).toEqual([0, 0]);
   }, 30_000);
 
   it('"always use the relay" with no TURN server: the call is active over relay media, no direct attempt made', async () => {

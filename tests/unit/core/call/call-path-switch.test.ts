@@ -4,6 +4,7 @@
 // flaky path does not flap. Pure: driven with getStats samples and reports on a fake clock.
 import { describe, expect, it } from 'vitest';
 import {
+  iceCheckProgress,
   inboundRtpBytes,
   inboundSilenceMs,
   PathSwitch,
@@ -388,5 +389,38 @@ describe('call path switch', () => {
         { type: 'inbound-rtp', bytesReceived: 'x' },
       ]),
     ).toBe(51_000);
+  });
+
+  it("reads how far direct's ICE checks got: answered by any pair, unanswered after enough checks, else unknown", () => {
+    const pair = (r: Record<string, unknown>) => ({ type: 'candidate-pair', ...r });
+    // UDP blocked: checks go out on every pair, none is answered.
+    expect(
+      iceCheckProgress([
+        pair({ state: 'in-progress', requestsSent: 4, responsesReceived: 0 }),
+        pair({ state: 'failed', requestsSent: 3, responsesReceived: 0 }),
+      ]),
+    ).toBe('unanswered');
+    // One pair answered (a working path, DTLS not done yet), or succeeded: direct is coming.
+    expect(
+      iceCheckProgress([
+        pair({ state: 'in-progress', requestsSent: 9, responsesReceived: 0 }),
+        pair({ state: 'in-progress', requestsSent: 2, responsesReceived: 1 }),
+      ]),
+    ).toBe('answered');
+    expect(iceCheckProgress([pair({ state: 'succeeded', requestsSent: 9 })])).toBe('answered');
+    // Too few checks yet, no pair (candidates still on their way), or no counters: not known.
+    expect(iceCheckProgress([pair({ state: 'in-progress', requestsSent: 2, responsesReceived: 0 })])).toBe('unknown');
+    expect(iceCheckProgress([{ type: 'inbound-rtp', bytesReceived: 0 }])).toBe('unknown');
+    expect(iceCheckProgress([pair({ state: 'waiting' })])).toBe('unknown');
+    // Other records' counters do not count.
+    expect(iceCheckProgress([{ type: 'transport', requestsSent: 50 }])).toBe('unknown');
+  });
+
+  it("the contact's relay move made for unanswered checks is followed like a head start", () => {
+    const a = new Side('caller');
+    expect(a.take(a.sw.headStartOver(a.now, 'no-answer'))).toEqual({ move: 'relay', report: true });
+    expect(a.sw.lastReason).toBe('no-answer');
+    const b = new Side('callee');
+    expect(b.take(b.sw.peer(a.sw.report()!, b.now)).move).toBe('relay');
   });
 });
