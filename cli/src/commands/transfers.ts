@@ -122,7 +122,10 @@ export function registerTransfers(program: Command): void {
   program
     .command('cancel')
     .description('cancel a file offer, either direction; the other side is told (waits up to --timeout to reach them)')
-    .argument('<id>', 'offer id or a unique prefix of it (see `parley transfers`)')
+    .argument(
+      '<id>',
+      'offer id or a unique prefix of it (see `parley transfers`); an id that starts with "-" goes after "--": parley cancel -- -xsM0',
+    )
     .option(
       '--timeout <seconds>',
       'how long to wait for the contact to be reached',

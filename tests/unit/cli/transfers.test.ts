@@ -68,7 +68,11 @@ describe('unfinished transfers', () => {
     expect((await cli(alice, ['send', 'Bob', later, '--timeout', '2'])).code).toBe(1);
     const left = (await list(alice)).filter((r) => r.files[0]!.file === 'later.bin');
     expect(left).toHaveLength(1);
-    const cancel = await cli(alice, ['cancel', left[0]!.offerId.slice(0, 8), '--timeout', '2', '--json']);
+    // Ids are base64url: one in 64 starts with "-", which goes after "--" (else it reads as an option).
+    const dashed = await cli(alice, ['cancel', '--timeout', '2', '--', '-nosuchoffer']);
+    expect(dashed.stderr).not.toMatch(/unknown option/);
+    expect(dashed.stderr).toMatch(/-nosuchoffer/);
+    const cancel = await cli(alice, ['cancel', '--timeout', '2', '--json', '--', left[0]!.offerId.slice(0, 8)]);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(jsonLines(cancel.stdout)[0]).toMatchObject({ type: 'cancelled', offerId: left[0]!.offerId, told: false });
     expect((await list(alice)).find((r) => r.offerId === left[0]!.offerId)).toBeUndefined();
