@@ -179,19 +179,24 @@ export class TcpSockets {
     hints: ReadonlyArray<{ host: string; port: number }>,
     timeoutMs: number,
   ): Promise<string> {
-    for (const h of hints) {
-      const problem = this.hintPolicy(h.host, h.port);
-      if (problem) throw new TcpSocketError(`refused TCP hint ${h.host}:${h.port}: ${problem}`);
-    }
+    // A contact's list may hold a hint main will not connect to (an older peer's link-local address):
+    // the others still get their chance; only a list with nothing usable is refused.
+    const checked = hints.map((h) => ({ ...h, problem: this.hintPolicy(h.host, h.port) }));
+    const usable = checked.filter((h) => h.problem === null).map(({ host, port }) => ({ host, port }));
+    const first = checked[0];
+    if (usable.length === 0)
+      throw new TcpSocketError(
+        first ? `refused TCP hint ${first.host}:${first.port}: ${first.problem ?? ''}` : 'no TCP hints',
+      );
     if (this.socketCount(owner) >= MAX_TCP_SOCKETS_PER_OWNER)
       throw new TcpSocketError(`too many TCP connections (${MAX_TCP_SOCKETS_PER_OWNER})`);
-    if (!this.spendConnectBudget(owner, hints.length))
+    if (!this.spendConnectBudget(owner, usable.length))
       throw new TcpSocketError('too many TCP connection attempts from this window; try again in a moment');
     this.connecting.set(owner, (this.connecting.get(owner) ?? 0) + 1);
     const epoch = this.epochs.get(owner) ?? 0;
     let socket: RecordSocket;
     try {
-      socket = await this.platform.connect(hints, timeoutMs);
+      socket = await this.platform.connect(usable, timeoutMs);
     } finally {
       const n = (this.connecting.get(owner) ?? 1) - 1;
       if (n > 0) this.connecting.set(owner, n);

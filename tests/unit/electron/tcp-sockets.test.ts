@@ -305,6 +305,26 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
     expect(await refusedOrBudget(one, eight(1070))).toBe('refused');
   });
 
+  it('a refused hint does not sink the others in the list; a list with none usable is refused', async () => {
+    const { one, sockets } = stack();
+    const peer = await peerListens();
+    const accepted = nextConnection(peer);
+    const { socket } = await one.bridge.connect([{ host: '169.254.7.7', port: 40000 }, ...peer.hints], 3000);
+    const theirs = await accepted;
+    cleanups.push(() => theirs.close());
+    expect(sockets.count(1).sockets).toBe(1);
+    await one.bridge.close(socket);
+    await expect(
+      one.bridge.connect(
+        [
+          { host: '169.254.7.7', port: 40000 },
+          { host: '10.0.0.1', port: 22 },
+        ],
+        3000,
+      ),
+    ).rejects.toThrow(/refused TCP hint 169\.254\.7\.7:40000: a link-local address/);
+  });
+
   it('a handle works only for the window that got it; a stray webContents is refused', async () => {
     const { one, two, ipcMain, sockets } = stack();
     const peer = await peerListens();
@@ -486,6 +506,8 @@ describe('the desktop TCP path: sockets in main, driven from the renderer', () =
         { address: 'fe80::1', family: 'IPv6', internal: false },
         { address: 'fd00::7', family: 'IPv6', internal: false },
       ],
+      // No DHCP answer: the OS picked a link-local address, which main would refuse as a hint.
+      eth1: [{ address: '169.254.33.9', family: 'IPv4', internal: false }],
     } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
     expect(interfaceAddresses(ifaces)).toEqual(['10.99.0.1', 'fd00::7']);
   });

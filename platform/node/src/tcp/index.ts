@@ -11,7 +11,7 @@ import { TcpFrameSocket, type FrameSocketOptions } from './frame-socket.js';
 export { TcpFrameSocket } from './frame-socket.js';
 
 export interface NodeTcpOptions extends FrameSocketOptions {
-  /** Addresses to listen on (default: every non-internal interface address; IPv6 link-local skipped). */
+  /** Addresses to listen on (default: every non-internal interface address; link-local skipped). */
   addresses?: () => string[];
 }
 
@@ -22,6 +22,8 @@ export function interfaceAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv6' && /^fe80:/i.test(a.address)) continue; // needs a scope id; not worth a hint
+      // An address the OS gave itself for want of DHCP; the desktop app refuses such hints (hintProblem).
+      if (a.family === 'IPv4' && a.address.startsWith('169.254.')) continue;
       out.push(a.address);
     }
   }
