@@ -85,10 +85,20 @@ export function allocDataFrame(offset: number, length: number): Bytes {
   if (!Number.isInteger(length) || length < 1 || length > MAX_LANE_DATA)
     throw new RangeError(`a DATA frame carries 1..${MAX_LANE_DATA} bytes`);
   if (!Number.isSafeInteger(offset + length) || offset < 0) throw new RangeError('DATA frame offset out of range');
-  const out = new Uint8Array(LANE_HEADER_BYTES + length);
-  out[0] = LANE_DATA;
-  writeU64(new DataView(out.buffer), 1, offset);
-  return out;
+  return writeDataHeader(new Uint8Array(LANE_HEADER_BYTES + length), offset);
+}
+
+/**
+ * Makes `frame` (a buffer LANE_HEADER_BYTES longer than the bytes it carries, e.g. a read into its tail) a
+ * DATA frame at `offset` by writing the header in place. Returns `frame`.
+ */
+export function writeDataHeader<T extends Uint8Array>(frame: T, offset: number): T {
+  const length = frame.length - LANE_HEADER_BYTES;
+  if (length < 1 || length > MAX_LANE_DATA) throw new RangeError(`a DATA frame carries 1..${MAX_LANE_DATA} bytes`);
+  if (!Number.isSafeInteger(offset + length) || offset < 0) throw new RangeError('DATA frame offset out of range');
+  frame[0] = LANE_DATA;
+  writeU64(new DataView(frame.buffer, frame.byteOffset, LANE_HEADER_BYTES), 1, offset);
+  return frame;
 }
 
 /** Decodes one opened record. Throws BulkLaneError('bad-frame') for anything malformed. */
