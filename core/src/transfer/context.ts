@@ -1,6 +1,7 @@
 // What the engine shares with each transfer: IO, storage, options, the current link, events.
 import type { IdentityId, SessionPath } from '../api.js';
 import type { Logger } from '../platform/types.js';
+import type { BulkPlatform } from './bulk-platform.js';
 import type { Sha256StreamFactory } from './hash.js';
 import type { FileSink, FileSource } from './io.js';
 import type { ControlMessage } from './protocol.js';
@@ -17,6 +18,8 @@ export interface ResolvedOptions {
   progressIntervalMs: number;
   /** Native block hash for FileDigest (undefined: WebCrypto). */
   blockHash?: Sha256StreamFactory;
+  /** Files at least this big go on a bulk lane when both sides can (default 1 MiB). */
+  bulkMinBytes: number;
 }
 
 /** A contact's stream as the transfers use it; replaced on every (re)attach. */
@@ -25,6 +28,8 @@ export interface TransferLink {
   readonly epoch: number;
   readonly closed: boolean;
   path(): SessionPath;
+  /** Which transport carries the session ('tcp', 'webrtc', 'relay', 'none'), when the stream knows. */
+  route?(): string;
   /** Queues a control message; never throws (a lost message is recovered by the resync on the next attach). */
   control(message: ControlMessage): void;
   /** Sends a chunk frame, resolving when the stream has room again; rejects when the link closed. */
@@ -34,6 +39,8 @@ export interface TransferLink {
 export interface TransferContext {
   readonly source: FileSource;
   readonly sink: FileSink;
+  /** Moves file bytes on bulk lanes, where the runtime can (Node, the desktop's main process). */
+  readonly bulk?: BulkPlatform;
   readonly store: TransferStore;
   readonly logger: Logger;
   readonly options: ResolvedOptions;

@@ -25,6 +25,7 @@ import {
   type OfferFile,
 } from './protocol.js';
 import { TransferStore, type OfferRecord } from './store.js';
+import type { BulkPlatform } from './bulk-platform.js';
 import type { Sha256StreamFactory } from './hash.js';
 import type { FrameStream } from './stream.js';
 import type { OfferDecision, OutgoingFile, TransferEventMap, TransferInfo, TransferStats } from './types.js';
@@ -66,6 +67,14 @@ export interface TransferEngineOptions {
    * Default: WebCrypto, one job per 1 MiB block copied out of the chunks.
    */
   blockHash?: Sha256StreamFactory;
+  /**
+   * Moves file bytes on bulk lanes (a TCP connection per file, outside the session stream) when both sides
+   * have one and the session runs over TCP: Node, the desktop's main process. Default: none, every byte on
+   * the session stream.
+   */
+  bulk?: BulkPlatform;
+  /** Files at least this big go on a lane (default 1 MiB: a smaller one costs less than the lane's handshake). */
+  bulkMinBytes?: number;
 }
 
 type Transfer = Outgoing | Incoming;
@@ -129,6 +138,7 @@ function resolveOptions(options: TransferEngineOptions): ResolvedOptions {
     maxTailBytes: options.maxTailBytes ?? 64 * 1024 * 1024,
     progressIntervalMs: options.progressIntervalMs ?? 250,
     ...(options.blockHash ? { blockHash: options.blockHash } : {}),
+    bulkMinBytes: options.bulkMinBytes ?? 1024 * 1024,
   };
 }
 
@@ -141,6 +151,8 @@ export class TransferEngine {
     windowWaitMs: 0,
     streamWaitMs: 0,
     maxQueuedBytes: 0,
+    laneBytesSent: 0,
+    laneBytesReceived: 0,
   };
   private readonly transfers = new Map<string, Transfer>();
   private readonly links = new Map<
@@ -165,6 +177,7 @@ export class TransferEngine {
     this.ctx = {
       source: options.source,
       sink: options.sink,
+      ...(options.bulk ? { bulk: options.bulk } : {}),
       store: this.store,
       logger: this.logger,
       options: resolved,
@@ -206,6 +219,7 @@ export class TransferEngine {
       epoch: ++this.epoch,
       closed: false,
       path: () => stream.path(),
+      route: () => stream.route?.() ?? 'none',
       control: (message: ControlMessage) => {
         if (link.closed) return;
         let frame: Uint8Array;
@@ -458,11 +472,15 @@ export class TransferEngine {
           return transfer.onCancel(message);
         case 'error':
           return transfer.onError(message);
+        case 'lane':
+          return transfer.onLane(message);
         default:
           return;
       }
     }
     switch (message.t) {
+      case 'lane':
+        return transfer.onLane(message);
       case 'end':
         return transfer.onEnd(message);
       case 'cancel':

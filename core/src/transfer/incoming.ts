@@ -8,6 +8,7 @@
 import { asTransferError, TransferErrorCode } from './errors.js';
 import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, decodeHashState, encodeHashState } from './hash.js';
 import {
+  MAX_LANE_HINTS,
   MAX_TRANSFER_FRAME_BYTES,
   MAX_WINDOW_BYTES,
   type AcceptFile,
@@ -38,6 +39,8 @@ import type { SinkFile } from './io.js';
 import type { FileRecord, OfferRecord } from './store.js';
 import type { TransferErrorInfo } from './types.js';
 import { commitVerified, digestMatches, discardUnverified } from './verify.js';
+import { deriveLaneKey, newBulkShare } from './bulk-key.js';
+import { fromBase64url, toBase64url } from '../../../signaling/protocol/index.js';
 
 /** Most bytes queued for the worker: two senders' windows (old and new round) plus slack. Beyond it the peer is misbehaving. */
 const MAX_QUEUED_BYTES = 2 * MAX_WINDOW_BYTES + 4 * MAX_TRANSFER_FRAME_BYTES;
@@ -50,7 +53,9 @@ type Op =
   | { kind: 'accept'; round: number }
   | { kind: 'fatal'; message: ControlOf<'error'> }
   | { kind: 'cancel'; fileId: number | undefined; error: TransferErrorInfo; notify: boolean }
-  | { kind: 'checkpoint' };
+  | { kind: 'checkpoint' }
+  | { kind: 'lane'; message: ControlOf<'lane'> }
+  | { kind: 'lane-done'; fileId: number };
 
 export class IncomingError extends Error {}
 
@@ -65,6 +70,8 @@ export class Incoming extends OfferBase {
    * holds (provisionally, see Unconfirmed), else dropped with a request to re-offer.
    */
   private synced = false;
+  /** The sender's offer said it can move files on bulk lanes. */
+  private peerBulk = false;
   /** Round we last asked the sender to re-offer in (once per round). */
   private hintedRound = -1;
   private readonly queue: Op[] = [];
@@ -109,8 +116,9 @@ export class Incoming extends OfferBase {
   }
 
   /** Notes what an offer message tells us: its round and the sender's window. */
-  offered(message: { round: number; window?: number | undefined }): void {
+  offered(message: { round: number; window?: number | undefined; bulk?: 1 | undefined }): void {
     this.latestRound = Math.max(this.latestRound, message.round);
+    this.peerBulk = message.bulk === 1;
     this.ackEvery = Math.max(1, Math.min(this.ctx.options.ackBytes, Math.floor((message.window ?? Infinity) / 4)));
   }
 
@@ -155,6 +163,12 @@ export class Incoming extends OfferBase {
     this.queuedBytes += chunk.data.length;
     if (this.queuedBytes > this.ctx.stats.maxQueuedBytes) this.ctx.stats.maxQueuedBytes = this.queuedBytes;
     this.enqueue({ kind: 'chunk', chunk });
+  }
+
+  /** The sender would send a file on a bulk lane. */
+  onLane(message: ControlOf<'lane'>): void {
+    if (this.record.state !== 'active') return;
+    this.enqueue({ kind: 'lane', message });
   }
 
   onEnd(message: ControlOf<'end'>): void {
@@ -266,6 +280,11 @@ export class Incoming extends OfferBase {
       case 'checkpoint':
         if (this.current && !this.current.failed) await this.checkpoint(this.current, true);
         return;
+      case 'lane':
+        return this.handleLane(op.message);
+      case 'lane-done':
+        if (this.current?.file.meta.fileId === op.fileId) await this.settleLane(this.current);
+        return;
     }
   }
 
@@ -283,7 +302,8 @@ export class Incoming extends OfferBase {
       if (file.state !== 'pending') continue;
       files.push(await this.resumePoint(file));
     }
-    this.ctx.link(this.contactId)?.control({ t: 'accept', offerId: this.offerId, round, files, have });
+    const bulk = this.peerBulk && this.ctx.bulk !== undefined ? { bulk: 1 as const } : {};
+    this.ctx.link(this.contactId)?.control({ t: 'accept', offerId: this.offerId, round, files, have, ...bulk });
     this.rebaseSpeed();
   }
 
@@ -375,6 +395,8 @@ export class Incoming extends OfferBase {
       throw new IncomingError(`chunk past the end of ${file.meta.relativePath}`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
+    // Chunks while a lane writes this file: the sender gave the lane up; take its outcome first.
+    if (open.lane) await this.settleLane(open);
     const pending = open.unconfirmed;
     if (pending?.checkSent) {
       // The first chunk after our accept is the sender's verdict on the unconfirmed bytes.
@@ -420,6 +442,98 @@ export class Incoming extends OfferBase {
     this.progress(file);
   }
 
+  /**
+   * The sender offers a lane for a file: where we can (a platform, the peer said bulk, this round, nothing
+   * unconfirmed), listen for it and answer with our share, where we listen and from which offset; else
+   * answer without a share (the sender then streams the file as always).
+   */
+  private async handleLane(message: ControlOf<'lane'>): Promise<void> {
+    const file = this.files.get(message.fileId);
+    const link = this.ctx.link(this.contactId);
+    if (!file || file.state !== 'pending' || !message.share || !link) return;
+    const refuse = () =>
+      link.control({ t: 'lane', offerId: this.offerId, fileId: file.meta.fileId, round: message.round });
+    const bulk = this.ctx.bulk;
+    if (!bulk || !this.peerBulk || !this.synced || message.round !== this.latestRound) return refuse();
+    const open = await this.ensureOpen(file);
+    if (open.failed) throw open.failed;
+    if (open.unconfirmed || open.lane) return refuse();
+    await trimToExpected(open);
+    if (open.checkpointing) await open.checkpointing;
+    const share = newBulkShare();
+    let receiving;
+    try {
+      const key = await deriveLaneKey({
+        sessionId: '',
+        offerId: this.offerId,
+        fileId: file.meta.fileId,
+        senderShare: fromBase64url(message.share),
+        receiverShare: share,
+      });
+      receiving = await bulk.receive({
+        key,
+        sink: open.sink,
+        size: file.meta.size,
+        from: open.expected,
+        digestFrom: await open.hash.boundary(),
+        onWritten: (offset) => {
+          if (file.state !== 'pending') return;
+          file.bytesDone = offset;
+          this.progress(file);
+        },
+      });
+    } catch (error) {
+      this.ctx.logger.info(
+        { offerId: this.offerId, message: String(error) },
+        'transfer: no lane, the stream carries the file',
+      );
+      return refuse();
+    }
+    const from = open.expected;
+    open.lane = { done: receiving.done, cancel: receiving.cancel };
+    void receiving.done.then(() => this.enqueue({ kind: 'lane-done', fileId: file.meta.fileId }));
+    link.control({
+      t: 'lane',
+      offerId: this.offerId,
+      fileId: file.meta.fileId,
+      round: message.round,
+      share: toBase64url(share),
+      hints: receiving.hints.slice(0, MAX_LANE_HINTS),
+      offset: from,
+    });
+  }
+
+  /**
+   * Takes a lane's outcome (waiting for it): every byte → the file is complete with the lane's digest; ended
+   * early → the stream goes on from the digest's last block boundary (the partial is cut back there before
+   * the next write), and we ask the sender for it.
+   */
+  private async settleLane(open: OpenFile): Promise<void> {
+    const lane = open.lane;
+    if (!lane) return;
+    const result = await lane.done;
+    if (open.lane !== lane) return;
+    open.lane = null;
+    const size = open.file.meta.size;
+    this.ctx.stats.laneBytesReceived += Math.max(0, result.written - open.expected);
+    if (result.sha256 !== null && result.written === size) {
+      open.expected = size;
+      open.length = size;
+      open.laneDigest = result.sha256;
+      open.lastAck = size;
+      open.file.bytesDone = size;
+      return;
+    }
+    open.hash = await FileDigest.create(result.boundary, this.ctx.options.blockHash, rangeHashOf(open.sink));
+    open.length = result.written;
+    open.expected = result.boundary.offset;
+    open.lastAck = open.expected;
+    open.lastCheckpoint = open.expected;
+    open.file.bytesDone = open.expected;
+    open.askedFrom = -1;
+    this.askFrom(open);
+  }
+
   /** The sender's bytes differ from what we kept: back to the last checkpoint (the next write truncates). */
   private async rollBack(open: OpenFile, pending: Unconfirmed): Promise<void> {
     open.hash = await FileDigest.create(pending.from, this.ctx.options.blockHash, rangeHashOf(open.sink));
@@ -456,8 +570,9 @@ export class Incoming extends OfferBase {
    * Runs beside the next writes unless `wait`; only one at a time.
    */
   private async checkpoint(open: OpenFile, wait: boolean): Promise<void> {
-    // A hash state that covers unconfirmed bytes must never become the point a restart trusts.
-    if (open.unconfirmed) return;
+    // A hash state that covers unconfirmed bytes must never become the point a restart trusts; while a
+    // lane writes, the digest here is not where the partial is.
+    if (open.unconfirmed || open.lane) return;
     if (open.checkpointing) {
       await open.checkpointing;
       if (!wait) return;
@@ -531,6 +646,7 @@ export class Incoming extends OfferBase {
     if (message.size !== file.meta.size) throw new IncomingError(`end of ${file.meta.relativePath} names another size`);
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
+    if (open.lane) await this.settleLane(open);
     // No chunk came after our check and the sender ends where we are: it agreed with our bytes.
     if (open.unconfirmed?.checkSent && open.expected === file.meta.size) open.unconfirmed = undefined;
     if (open.expected !== file.meta.size || open.unconfirmed) {

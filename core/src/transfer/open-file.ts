@@ -2,6 +2,7 @@
 // and how far it got (expected, acked, durable, checkpointed). Sink calls go through sinkOp so an IO
 // failure is remembered on the file with a clear code.
 import { asTransferError, TransferErrorCode } from './errors.js';
+import type { BulkReceiveResult } from './bulk-platform.js';
 import type { FileDigest } from './hash.js';
 import type { FileSink, SinkFile } from './io.js';
 import type { FileEntry } from './offer-base.js';
@@ -22,6 +23,10 @@ export interface OpenFile {
   /** Offset we already asked the sender to resume from (ask once per gap). */
   askedFrom: number;
   failed: unknown;
+  /** A bulk lane writing this partial right now (its outcome), and how to end it. */
+  lane?: { done: Promise<BulkReceiveResult>; cancel: () => void } | null;
+  /** The whole file's digest as the lane computed it (every byte came on the lane or before it). */
+  laneDigest?: string;
 }
 
 /** The partial's key: one per (offer, file), so two offers of the same name never share a partial. */
@@ -68,8 +73,13 @@ export function writePieces(sink: SinkFile, pieces: Uint8Array[]): Promise<void>
   return pieces.reduce((done: Promise<void>, piece) => done.then(() => sink.write(piece)), Promise.resolve());
 }
 
-/** Closes the partial, keeping it, after any checkpoint in progress. */
+/** Closes the partial, keeping it, after any checkpoint in progress (and ending a lane writing it). */
 export async function closePartial(open: OpenFile): Promise<void> {
+  if (open.lane) {
+    open.lane.cancel();
+    await open.lane.done;
+    open.lane = null;
+  }
   if (open.checkpointing) await open.checkpointing;
   await open.sink.close().catch(() => {});
 }

@@ -18,6 +18,8 @@ import { OfferBase, type FileEntry } from './offer-base.js';
 import type { TransferContext } from './context.js';
 import type { FileRecord, OfferRecord } from './store.js';
 import type { TransferErrorInfo } from './types.js';
+import { deriveLaneKey, newBulkShare } from './bulk-key.js';
+import { fromBase64url, toBase64url } from '../../../signaling/protocol/index.js';
 
 interface Job {
   fileId: number;
@@ -34,9 +36,18 @@ interface Flight {
   ackedTo: number;
 }
 
+/** How long the sender waits for the receiver's lane answer, and for its resume request after a lane ended. */
+export const LANE_ANSWER_MS = 5000;
+
 class Round {
   aborted = false;
   running = false;
+  /** Both sides can move files on bulk lanes (the accept said so and we have a platform). */
+  bulk = false;
+  /** Receivers' lane answers awaited, by file. */
+  readonly laneAnswers = new Map<number, (answer: ControlOf<'lane'> | null) => void>();
+  /** Aborted with the round: a lane being sent. */
+  readonly lanes = new AbortController();
   readonly queue: Job[] = [];
   current: Job | null = null;
   readonly flights = new Map<number, Flight>();
@@ -47,7 +58,17 @@ class Round {
 
   abort(): void {
     this.aborted = true;
+    this.lanes.abort();
+    for (const answer of this.laneAnswers.values()) answer(null);
     this.wake();
+  }
+
+  /** Resolves at the next wake() (an ack, a resume request, a settled file) or abort. */
+  nudge(): Promise<void> {
+    if (this.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
   }
 
   /** Resolves when fewer than `limit` bytes are in flight, or the round ends. */
@@ -134,6 +155,7 @@ export class Outgoing extends OfferBase {
       files,
       total: this.record.total,
       window: Math.min(this.ctx.options.windowBytes, this.ctx.options.relayWindowBytes),
+      ...(this.ctx.bulk ? { bulk: 1 as const } : {}),
     });
   }
 
@@ -150,6 +172,7 @@ export class Outgoing extends OfferBase {
       if (file) this.finishFile(file, 'verified');
     }
     const round = new Round(message.round);
+    round.bulk = message.bulk === 1 && this.ctx.bulk !== undefined;
     const wanted = new Set<number>();
     for (const accepted of [...message.files].sort((a, b) => a.fileId - b.fileId)) {
       const file = this.files.get(accepted.fileId);
@@ -237,6 +260,12 @@ export class Outgoing extends OfferBase {
     }
     round.queue.unshift({ fileId: message.fileId, start: message.offset });
     if (!round.running) this.run(round);
+  }
+
+  /** The receiver's answer to our lane message for a file. */
+  onLane(message: ControlOf<'lane'>): void {
+    if (message.round !== this.record.round) return;
+    this.round?.laneAnswers.get(message.fileId)?.(message);
   }
 
   /** The receiver cancelled the offer or a file. */
@@ -419,6 +448,7 @@ export class Outgoing extends OfferBase {
     const { fileId, size } = file.meta;
     const source = await this.openSource(file);
     try {
+      if (this.laneWanted(round, file) && (await this.sendOnLane(round, job, file))) return;
       const trail = await this.trailFor(file);
       let offset = job.start;
       if (job.check && !(await this.checkRange(source, trail, job.check))) offset = job.check.from;
@@ -493,6 +523,86 @@ export class Outgoing extends OfferBase {
     } finally {
       await source.close().catch(() => {});
     }
+  }
+
+  /** A file goes on a bulk lane when both sides can, the session runs over TCP and the file is big enough. */
+  private laneWanted(round: Round, file: FileEntry): boolean {
+    const link = this.ctx.link(this.contactId);
+    return (
+      round.bulk &&
+      link?.route?.() === 'tcp' &&
+      file.meta.size >= this.ctx.options.bulkMinBytes &&
+      file.meta.source !== undefined
+    );
+  }
+
+  /**
+   * Offers the receiver a lane for `file` and, if it answers with one, sends the file on it and then `end`.
+   * True when the file is handled (sent, or the round/file ended meanwhile); false when it goes on over the
+   * stream: no answer, a refusal, or a lane that ended early (then from where the receiver's resume says).
+   */
+  private async sendOnLane(round: Round, job: Job, file: FileEntry): Promise<boolean> {
+    const bulk = this.ctx.bulk;
+    const link = this.ctx.link(this.contactId);
+    if (!bulk || !link) return false;
+    const { fileId, size } = file.meta;
+    const share = newBulkShare();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = new Promise<ControlOf<'lane'> | null>((resolve) => {
+      round.laneAnswers.set(fileId, resolve);
+      timer = setTimeout(() => resolve(null), LANE_ANSWER_MS);
+    });
+    link.control({ t: 'lane', offerId: this.offerId, fileId, round: round.number, share: toBase64url(share) });
+    const reply = await answer;
+    clearTimeout(timer);
+    round.laneAnswers.delete(fileId);
+    if (round.aborted || file.state !== 'pending') return true;
+    if (!reply?.share || !reply.hints?.length || reply.offset === undefined || reply.offset > size) return false;
+    let acked = reply.offset;
+    try {
+      const key = await deriveLaneKey({
+        // The shares are fresh and travel only inside this verified session; offer and file bind the key.
+        sessionId: '',
+        offerId: this.offerId,
+        fileId,
+        senderShare: share,
+        receiverShare: fromBase64url(reply.share),
+      });
+      const result = await bulk.send({
+        key,
+        hints: reply.hints,
+        source: file.meta.source ?? '',
+        size,
+        ...(file.meta.mtime !== undefined ? { mtime: file.meta.mtime } : {}),
+        signal: round.lanes.signal,
+        onAcked: (offset) => {
+          if (file.state !== 'pending' || offset <= acked) return;
+          this.ctx.stats.laneBytesSent += offset - acked;
+          acked = offset;
+          file.bytesDone = Math.max(file.bytesDone, offset);
+          this.progress(file);
+        },
+      });
+      if (round.aborted || file.state !== 'pending') return true;
+      this.ctx.link(this.contactId)?.control({ t: 'end', offerId: this.offerId, fileId, size, sha256: result.sha256 });
+      return true;
+    } catch (error) {
+      if (round.aborted || file.state !== 'pending') return true;
+      if (error instanceof TransferError) throw error; // the source: fails the file as on the stream
+      this.ctx.logger.info({ offerId: this.offerId, fileId, message: String(error) }, 'transfer: lane ended early');
+    }
+    // The receiver asks for the rest on the stream (resume with fileId and offset); wait a while for it.
+    const deadline = setTimeout(() => round.wake(), LANE_ANSWER_MS);
+    const since = this.ctx.now();
+    while (job.restartAt === undefined && !round.aborted && this.ctx.now() - since < LANE_ANSWER_MS)
+      await round.nudge();
+    clearTimeout(deadline);
+    if (job.restartAt !== undefined && job.restartAt >= 0) {
+      job.start = job.restartAt;
+      job.check = undefined;
+      delete job.restartAt;
+    }
+    return round.aborted || job.restartAt !== undefined;
   }
 
   private rememberDurable(file: FileEntry, trail: HashTrail, durable: number): void {

@@ -72,6 +72,8 @@ export const OfferSchema = z
     total: size,
     /** The sender's window: the receiver acknowledges at least every quarter of it (or it would stall). */
     window: z.number().int().min(1024).max(MAX_WINDOW_BYTES).optional(),
+    /** The sender can move files on bulk lanes (bulk-*.ts); older peers drop the field and never see a lane. */
+    bulk: z.literal(1).optional(),
   })
   .superRefine((offer, ctx) => {
     const ids = new Set<number>();
@@ -108,6 +110,8 @@ export const AcceptSchema = z.object({
   files: z.array(AcceptFileSchema).max(MAX_FILES_PER_OFFER),
   /** Files the receiver already verified (the sender may have missed their result). */
   have: z.array(fileId).max(MAX_FILES_PER_OFFER),
+  /** The receiver can take files on bulk lanes too (only ever sent when the offer said bulk). */
+  bulk: z.literal(1).optional(),
 });
 export type AcceptMessage = z.infer<typeof AcceptSchema>;
 
@@ -153,7 +157,32 @@ export const ErrorSchema = z.object({
   fatal: z.boolean(),
 });
 
+/** 32 random bytes in 43 base64url characters (the last carries 4 bits: only these are canonical). */
+const share = z.string().regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'must be a 32-byte base64url share');
+export const MAX_LANE_HINTS = 8;
+const laneHint = z.object({
+  host: z.string().min(2).max(64),
+  port: z.number().int().min(1).max(65535),
+});
+/**
+ * A bulk lane for one file (only between peers that both said bulk). Sender → receiver: `share`, its half
+ * of the lane key, instead of the file's chunks. Receiver → sender: its `share`, where it listens (`hints`)
+ * and from which `offset` it takes the file; or no share: no lane, send the chunks on this stream.
+ * The lane key is HKDF(both shares, sid ‖ offerId ‖ fileId) (bulk-key.ts): these travel only inside the
+ * verified, encrypted session.
+ */
+export const LaneSchema = z.object({
+  t: z.literal('lane'),
+  offerId,
+  fileId,
+  round,
+  share: share.optional(),
+  hints: z.array(laneHint).max(MAX_LANE_HINTS).optional(),
+  offset: size.optional(),
+});
+
 export const ControlSchema = z.discriminatedUnion('t', [
+  LaneSchema,
   OfferSchema,
   AcceptSchema,
   DeclineSchema,

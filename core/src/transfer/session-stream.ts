@@ -13,6 +13,7 @@ export function sessionFrameStream(session: Session, kind: number = StreamKind.F
     send: (payload) => session.stream.send(kind, payload, { transfer: true }),
     onFrame: (handler) => session.stream.onFrame(kind, handler),
     path: () => session.path,
+    route: () => session.route,
     onReset: (handler) => session.stream.on('peer-restart', handler),
   };
 }

@@ -14,6 +14,8 @@ export interface FrameStream {
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
   /** The path frames currently take (shown with progress). */
   path(): SessionPath;
+  /** Optional: the transport under the session ('tcp', 'webrtc', 'relay', 'none'): bulk lanes only go with 'tcp'. */
+  route?(): string;
   /**
    * Optional: the peer restarted (lost its state), so frames sent before may be lost or reach its new
    * incarnation out of context. The engine resyncs the contact's transfers, as on a fresh attach.

@@ -114,4 +114,7 @@ export interface TransferStats {
   streamWaitMs: number;
   /** Receiver: most bytes that ever waited to be written (arrived, not yet on disk). */
   maxQueuedBytes: number;
+  /** File bytes moved on bulk lanes (outside the session stream), each way. */
+  laneBytesSent: number;
+  laneBytesReceived: number;
 }

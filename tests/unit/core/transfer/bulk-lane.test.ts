@@ -27,6 +27,8 @@ import {
   type LaneFrame,
 } from '../../../../core/src/transfer/bulk-frame.js';
 import { LaneReceiveState, LaneSendState } from '../../../../core/src/transfer/bulk-state.js';
+import { decodeFrame } from '../../../../core/src/transfer/protocol.js';
+import { toBase64url } from '../../../../signaling/protocol/index.js';
 
 /** Small seeded PRNG (mulberry32): property runs are reproducible from the seed in the failure message. */
 function prng(seed: number): () => number {
@@ -351,5 +353,45 @@ describe('bulk lane state', () => {
     expect(s.take(10)).toBeNull();
     expect(s.complete).toBe(true);
     expect(new LaneReceiveState(0, 0).complete).toBe(true);
+  });
+});
+
+describe('lane control messages', () => {
+  const base = { t: 'lane', offerId: 'AAAAAAAAAAAAAAAAAAAAAA', fileId: 0, round: 1 } as const;
+  const share = toBase64url(newBulkShare());
+  const decode = (message: object) =>
+    decodeFrame(new Uint8Array([1, ...new TextEncoder().encode(JSON.stringify(message))]));
+
+  it('carries a share, hints and an offset, or nothing (a refusal)', () => {
+    expect(decode({ ...base, share })).toMatchObject({ kind: 'control', message: { t: 'lane', share } });
+    expect(decode({ ...base, share, hints: [{ host: '10.0.0.2', port: 40000 }], offset: 5 })).toMatchObject({
+      message: { hints: [{ host: '10.0.0.2', port: 40000 }], offset: 5 },
+    });
+    expect(decode(base)).toMatchObject({ message: { t: 'lane' } });
+  });
+
+  it('refuses a share that is not 32 bytes, too many hints and bad ports', () => {
+    for (const bad of [
+      { ...base, share: share.slice(1) },
+      { ...base, share: `${share.slice(0, 42)}B` }, // not canonical: bits past the 32nd byte
+      { ...base, share, hints: Array.from({ length: 9 }, () => ({ host: '10.0.0.2', port: 4000 })) },
+      { ...base, share, hints: [{ host: '10.0.0.2', port: 0 }] },
+      { ...base, share, offset: -1 },
+    ])
+      expect(() => decode(bad)).toThrow(/bad control message/);
+  });
+
+  it('offers and accepts say bulk only as 1; a peer that does not know the field drops it', () => {
+    const offer = {
+      t: 'offer',
+      v: 2,
+      offerId: base.offerId,
+      round: 1,
+      files: [{ fileId: 0, relativePath: 'a', size: 1, mime: '' }],
+      total: 1,
+    };
+    expect(decode({ ...offer, bulk: 1 })).toMatchObject({ message: { bulk: 1 } });
+    expect(() => decode({ ...offer, bulk: 2 })).toThrow(/bad control message/);
+    expect(decode(offer)).not.toHaveProperty('message.bulk');
   });
 });

@@ -1,0 +1,187 @@
+// The transfer engine with bulk lanes (core's lane messages, platform/node/src/bulk's nodeBulk): two engines
+// on an in-memory session stream that says it runs over TCP, real files on disk, real loopback lanes. The
+// file's bytes go on the lane, not the stream; a cut lane finishes over the stream with the same digest;
+// a peer without lanes, and a session that is not on TCP, keep the stream.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BulkPlatform } from '../../../../core/src/transfer/bulk-platform.js';
+import { TransferEngine, type FrameStream, type TransferInfo } from '../../../../core/src/transfer/index.js';
+import { nodeBulk } from '../../../../platform/node/src/bulk/platform.js';
+import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
+import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
+import { nodeTcp } from '../../../../platform/node/src/tcp/index.js';
+import { MemoryKV } from '../../core/transfer/memory-io.js';
+import { memoryLink, type MemoryStream } from '../../core/transfer/memory-link.js';
+
+const tcp = nodeTcp({ addresses: () => ['127.0.0.1'] });
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** The memory stream, reporting the route a session over TCP reports (or `route`). */
+function onRoute(s: MemoryStream, route = 'tcp'): FrameStream {
+  return {
+    send: (p) => s.send(p),
+    onFrame: (h) => s.onFrame(h),
+    onReset: (h) => s.onReset(h),
+    path: () => s.path(),
+    route: () => (s.closed ? 'none' : route),
+  };
+}
+
+async function engine(dir: string, bulk: BulkPlatform | undefined): Promise<TransferEngine> {
+  const e = new TransferEngine({
+    store: new MemoryKV().view(),
+    source: new NodeFileSource(),
+    sink: new NodeFileSink(dir, { sync: false }),
+    isKnownContact: () => true,
+    decide: () => 'accept',
+    progressIntervalMs: 0,
+    blockHash: nodeBlockHash,
+    ...(bulk ? { bulk } : {}),
+  });
+  await e.start();
+  cleanups.push(() => e.close());
+  return e;
+}
+
+function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const info = e.get(offerId);
+      if (info && ['done', 'declined', 'cancelled'].includes(info.state)) {
+        off();
+        resolve(info);
+      }
+    };
+    const off = e.on('state', check);
+    check();
+  });
+}
+
+async function world(
+  size: number,
+  options: { senderBulk?: BulkPlatform | null; receiverBulk?: BulkPlatform | null; route?: string } = {},
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-bulk-engine-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const data = randomBytes(size);
+  const path = join(dir, 'big.bin');
+  await writeFile(path, data);
+  const sha = createHash('sha256').update(data).digest('hex');
+  const sender = await engine(
+    join(dir, 'a'),
+    options.senderBulk === null ? undefined : (options.senderBulk ?? nodeBulk({ tcp })),
+  );
+  const receiver = await engine(
+    join(dir, 'b'),
+    options.receiverBulk === null ? undefined : (options.receiverBulk ?? nodeBulk({ tcp })),
+  );
+  const link = memoryLink({ windowBytes: 4 * 1024 * 1024 });
+  sender.attach('bob', onRoute(link.a, options.route));
+  receiver.attach('alice', onRoute(link.b, options.route));
+  const [offer] = await sender.send('bob', [{ relativePath: 'big.bin', source: path, size }]);
+  return { dir, sha, sender, receiver, offerId: offer!.offerId, link };
+}
+
+async function received(dir: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(join(dir, 'b', 'big.bin')))
+    .digest('hex');
+}
+
+describe('transfer engine on bulk lanes', () => {
+  it('moves a 48 MiB file on the lane: the stream carries control only, the digest checks, the file is saved', async () => {
+    const size = 48 * 1024 * 1024;
+    const w = await world(size);
+    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    expect(out.state).toBe('done');
+    expect(inc.state).toBe('done');
+    expect(inc.files[0]!.state).toBe('verified');
+    expect(await received(w.dir)).toBe(w.sha);
+    // Every byte on the lane, none on the session stream (its frames were control messages only).
+    expect(w.sender.stats.laneBytesSent).toBe(size);
+    expect(w.receiver.stats.laneBytesReceived).toBe(size);
+    expect(w.sender.stats.chunkBytesSent).toBe(0);
+    expect(w.receiver.stats.chunkBytesReceived).toBe(0);
+    expect(w.link.a.framesSent).toBeLessThan(20);
+  });
+
+  it('a lane cut mid-file: the rest goes over the stream from the digest boundary, same file', async () => {
+    const size = 24 * 1024 * 1024 + 777;
+    const real = nodeBulk({ tcp });
+    let cut = false;
+    // The receiver's platform, with the lane's connection cut once 6 MiB are written.
+    const receiverBulk: BulkPlatform = {
+      send: (r) => real.send(r),
+      async receive(request) {
+        let receiving: Awaited<ReturnType<BulkPlatform['receive']>> | undefined = undefined;
+        receiving = await real.receive({
+          ...request,
+          onWritten: (offset) => {
+            request.onWritten(offset);
+            if (!cut && offset >= 6 * 1024 * 1024) {
+              cut = true;
+              receiving!.cancel();
+            }
+          },
+        });
+        return receiving;
+      },
+    };
+    const w = await world(size, { receiverBulk });
+    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    expect(cut).toBe(true);
+    expect(out.state).toBe('done');
+    expect(inc.files[0]!.state).toBe('verified');
+    expect(await received(w.dir)).toBe(w.sha);
+    expect((await stat(join(w.dir, 'b', 'big.bin'))).size).toBe(size);
+    // Part on the lane, the rest on the stream; at most one digest block (1 MiB) sent twice.
+    expect(w.receiver.stats.laneBytesReceived).toBeGreaterThanOrEqual(6 * 1024 * 1024);
+    expect(w.receiver.stats.chunkBytesReceived).toBeGreaterThan(0);
+    expect(w.receiver.stats.laneBytesReceived + w.receiver.stats.chunkBytesReceived).toBeLessThanOrEqual(
+      size + 1024 * 1024 + 256 * 1024,
+    );
+  });
+
+  it('a receiver without lanes (older peer, web client) gets the file on the stream', async () => {
+    const size = 3 * 1024 * 1024;
+    const w = await world(size, { receiverBulk: null });
+    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    expect([out.state, inc.state]).toEqual(['done', 'done']);
+    expect(await received(w.dir)).toBe(w.sha);
+    expect(w.sender.stats.laneBytesSent).toBe(0);
+    expect(w.receiver.stats.chunkBytesReceived).toBe(size);
+  });
+
+  it('a sender without lanes, and a session not on TCP, keep the stream', async () => {
+    for (const options of [{ senderBulk: null }, { route: 'webrtc' }] as const) {
+      const size = 2 * 1024 * 1024;
+      const w = await world(size, options);
+      const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+      expect([out.state, inc.state]).toEqual(['done', 'done']);
+      expect(await received(w.dir)).toBe(w.sha);
+      expect(w.receiver.stats.laneBytesReceived).toBe(0);
+      expect(w.receiver.stats.chunkBytesReceived).toBe(size);
+    }
+  });
+
+  it('a receiver whose lane cannot listen refuses it, and the stream carries the file', async () => {
+    const size = 2 * 1024 * 1024;
+    const refusing = nodeBulk({
+      tcp: {
+        listen: () => Promise.reject(new Error('no interface to listen on')),
+        connect: () => Promise.reject(new Error('unused')),
+      },
+    });
+    const w = await world(size, { receiverBulk: refusing });
+    const inc = await done(w.receiver, w.offerId);
+    expect(inc.state).toBe('done');
+    expect(await received(w.dir)).toBe(w.sha);
+    expect(w.receiver.stats.chunkBytesReceived).toBe(size);
+  });
+});
