@@ -218,6 +218,55 @@ async function presentedLatency(
   })`)) as { p50: number | null; p95: number | null; n: number };
 }
 
+/**
+ * BENCH_CALL_TRACE=1: the played audio receiver's jitter buffer once a second over `ms` (delay, NetEq's target
+ * and minimum over the second, interarrival jitter, samples stretched in or cut out), logged: where its delay
+ * comes from and how it moves over the call.
+ */
+async function traceAudioReceiver(page: Page, ms: number): Promise<void> {
+  const read = async () =>
+    (await page.evaluate(`(async () => {
+      let best = null;
+      for (const pc of window.__pcs ?? []) {
+        if (pc.connectionState !== 'connected') continue;
+        for (const s of (await pc.getStats()).values()) {
+          if (s.type !== 'inbound-rtp' || s.kind !== 'audio') continue;
+          if (!best || (s.totalSamplesReceived ?? 0) > best.totalSamplesReceived) best = s;
+        }
+      }
+      return best && { ...best, at: performance.now() };
+    })()`)) as Record<string, number> | null;
+  // The window's main thread: its long tasks (> 50 ms) per second.
+  await page.evaluate(`(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(Math.round(e.duration)); })
+      .observe({ type: 'longtask' });
+  })()`);
+  let prev = await read();
+  const rows: string[] = [];
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    // A sampling period, not a synchronisation: 250 ms over the first 4 s, then 1 s.
+    await new Promise((r) => setTimeout(r, rows.length < 16 ? 250 : 1_000));
+    const cur = await read();
+    if (!cur || !prev) {
+      prev = cur;
+      continue;
+    }
+    const d = (k: string): number => (cur[k] ?? 0) - (prev![k] ?? 0);
+    const emitted = d('jitterBufferEmittedCount');
+    const per = (k: string): number => (emitted > 0 ? Math.round((d(k) * 1000) / emitted) : -1);
+    rows.push(
+      `samples ${Math.round(cur.totalSamplesReceived ?? 0)} pkts total ${cur.packetsReceived}` +
+        ` cum ${Math.round(((cur.jitterBufferDelay ?? 0) * 1000) / (cur.jitterBufferEmittedCount || 1))} delay ${per('jitterBufferDelay')} target ${per('jitterBufferTargetDelay')} min ${per('jitterBufferMinimumDelay')}` +
+        ` jitter ${Math.round((cur.jitter ?? 0) * 1000)} pkts ${d('packetsReceived')} conceal ${d('concealedSamples')}` +
+        ` accel -${d('removedSamplesForAcceleration')} decel +${d('insertedSamplesForDeceleration')}` +
+        ` long tasks ${String(await page.evaluate('window.__long.splice(0).join(",")'))}`,
+    );
+    prev = cur;
+  }
+  log(`audio receiver, 1 s steps:\n  ${rows.join('\n  ')}`);
+}
+
 /** Polls `read` every 100 ms until it returns true (bounded). */
 async function until(read: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
@@ -396,6 +445,7 @@ async function main(): Promise<void> {
 
     log('relay call (UDP blocked in Bob’s host)…');
     await b.blockUdp();
+    const trace = process.env.BENCH_CALL_TRACE === '1' ? traceAudioReceiver(alice.page, 32_000) : null;
     const relayFirstFrameMs = await placeCall(alice, bob);
     const cpu0 = chromiumCpuMs();
     const t0 = Date.now();
@@ -406,6 +456,7 @@ async function main(): Promise<void> {
     // call's start-up load and takes ~15 s to come down; the figures above are the first 10 s.
     const steady = await sampleStats(alice, 'Bob', WINDOW_MS);
 
+    await trace;
     log('relay call, Bob’s link limited to 300 kbit/s (tc tbf)…');
     await b.exec('tc', [
       'qdisc',
@@ -445,6 +496,7 @@ async function main(): Promise<void> {
 
     if (process.env.BENCH_CALL_SAMPLES === '1') log(JSON.stringify({ relaySamples, throttled }));
     log(`relay stages (capture → stage, ms p50/p95): ${stageLine(relaySamples)}`);
+    log(`relay stages ~15 s in: ${stageLine(steady)}`);
     log(`300 kbit/s stages: ${stageLine(throttled)}`);
     const r = {
       relayFirstFrameMs,

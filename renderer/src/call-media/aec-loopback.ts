@@ -30,6 +30,8 @@ export interface LoopbackPlayout {
   sampleRate: number;
   jitterBufferDelayS: number;
   jitterBufferEmitted: number;
+  /** The jitter buffer's own target delay (s), summed like jitterBufferDelayS; null where not reported. */
+  jitterBufferTargetDelayS: number | null;
 }
 
 /** Opus in the loopback at this bitrate: the relay's own Opus is decoded before, keep the second pass clean. */
@@ -97,6 +99,7 @@ export async function aecLoopback(source: MediaStreamTrack, timeoutMs = 5_000): 
               concealedSamples?: number;
               jitterBufferDelay?: number;
               jitterBufferEmittedCount?: number;
+              jitterBufferTargetDelay?: number;
             };
             return {
               samples: r.totalSamplesReceived ?? 0,
@@ -104,6 +107,7 @@ export async function aecLoopback(source: MediaStreamTrack, timeoutMs = 5_000): 
               sampleRate: 48_000,
               jitterBufferDelayS: r.jitterBufferDelay ?? 0,
               jitterBufferEmitted: r.jitterBufferEmittedCount ?? 0,
+              jitterBufferTargetDelayS: r.jitterBufferTargetDelay ?? null,
             };
           }
           return null;

@@ -10,7 +10,7 @@ import {
   type SendControl,
 } from '../../../core/src/call/relay-media/pipeline.js';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
-import { CaptureClock, StageTimes } from '../../../core/src/call/relay-media/stages.js';
+import { CaptureClock, SpreadMeter, StageTimes } from '../../../core/src/call/relay-media/stages.js';
 import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
@@ -66,6 +66,12 @@ const receivedCapture = new Map<number, number>();
 const audioCapture = new Map<number, number>();
 const latencies: number[] = [];
 const stages = new StageTimes();
+/** Audio's lateness as a downstream jitter buffer would see it: at arrival here, and where it is handed on. */
+const arrivalSpread = new SpreadMeter();
+const writeSpread = new SpreadMeter();
+let audioWrittenMs: number | null = null;
+/** Decoded audio still to skip before handing audio on (the engine's AudioTrim said so), ms. */
+let audioTrimMs = 0;
 /** The jitter buffer: audio is the clock, video is shown when due against it (core relay-media/playout.ts). */
 const clock = new PlayoutClock();
 const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(clock);
@@ -312,6 +318,17 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
       const ms = (data.numberOfFrames * 1000) / data.sampleRate;
       if (audioDownstream) {
         stages.record('audio.decoded', Date.now() - captureMs);
+        if (audioTrimMs >= ms / 2) {
+          // The downstream buffer holds far more than its target: this frame is skipped to bring it down.
+          audioTrimMs -= ms;
+          stats.audioTrimmedMs = (stats.audioTrimmedMs ?? 0) + ms;
+          data.close();
+          return;
+        }
+        // The downstream sender numbers samples as they come: media time is what was written so far.
+        audioWrittenMs ??= Date.now();
+        writeSpread.record(Date.now(), audioWrittenMs);
+        audioWrittenMs += ms;
         audioOutTimestamp += Math.round(ms * 1000);
         writeAudio(data);
         return;
@@ -389,6 +406,7 @@ function deliver(f: Omit<WireFrame, 'payload'> & { payload: BufferSource }): voi
     // Audio is the clock: video transits include encoding time (key frames take longer), audio's hardly any.
     clock.onArrival(f.captureMs, Date.now());
     stages.record('audio.toWorker', Date.now() - f.captureMs);
+    arrivalSpread.record(Date.now(), f.captureMs);
     audioCapture.set(f.timestampUs, f.captureMs);
     if (audioCapture.size > MAX_PENDING_CAPTURE) audioCapture.delete(audioCapture.keys().next().value!);
     ensureAudioDecoder(f.channels).decode(
@@ -470,6 +488,13 @@ const statsTimer = setInterval(() => {
   stats.audioStallMs = Math.round(audioPlayout.dryMs);
   stats.audioSilenceMs = Math.round(audioPlayout.underrunMs - audioPlayout.dryMs);
   stats.stages = stages.summary();
+  for (const [name, meter] of [
+    ['audio.arrivalSpread', arrivalSpread],
+    ['audio.writeSpread', writeSpread],
+  ] as const) {
+    const s = meter.summary();
+    if (s) stats.stages[name] = s;
+  }
   if (link) stats.link = link.flow.counters();
   post({ type: 'stats', stats: { ...stats } });
 }, 250);
@@ -511,11 +536,15 @@ scope.onmessage = (ev) => {
         clock.followAudioBuffer(m.ms);
         if (!audioDownstream) {
           audioDownstream = true;
-          // What the playout still holds goes on in order: the downstream buffer takes it from here.
+          // The downstream buffer takes it from here: what the playout still holds is dropped, not handed on
+          // as one burst the downstream buffer would start with (AudioPlayout.handOff).
           clearTimeout(audioTimer);
           audioTimer = undefined;
-          for (const q of audioPlayout.drain()) writeAudio(q.data);
+          for (const q of audioPlayout.handOff()) q.data.close();
         }
+        return;
+      case 'audio-trim':
+        if (audioDownstream) audioTrimMs += m.ms;
         return;
       case 'close':
         closed = true;

@@ -318,6 +318,19 @@ export class AudioPlayout<F> {
     return this.#queue.splice(0).map((q) => q.frame);
   }
 
+  /**
+   * A jitter buffer downstream takes over (frames go on as they arrive from now on): what is queued here, not
+   * handed out yet, is dropped (returned, for the caller to release) and counted as skipped. Handed on at once
+   * it would reach the downstream buffer as one burst of up to the playout delay, which that buffer then
+   * plays down only slowly (Chromium's NetEq took ~6 s to shed 300 ms). Dropped, the listener hears one skip
+   * and the downstream buffer starts at its own target.
+   */
+  handOff(): F[] {
+    for (const q of this.#queue) this.skippedMs += q.ms;
+    this.#next = null;
+    return this.drain();
+  }
+
   #emit(now: number, out: AudioOut<F>, play: Array<AudioOut<F>>): void {
     // The output ran dry between what it had and now: that stall is an underrun too.
     if (now > this.#coveredUntil) {

@@ -63,3 +63,52 @@ export class CaptureClock {
     this.#lastTs = -Infinity;
   }
 }
+
+/**
+ * How far a stream's frames come late, measured as a jitter buffer downstream sees it (Chromium's NetEq sizes
+ * its target from this): each frame's delay (arrival − media time) above the smallest delay of the last
+ * `baselineMs`, the largest per `windowMs`, and of those windows' maxima over the last `keep` windows the
+ * p50/p95. A buffer that covers the p95 underruns in about one window in twenty.
+ */
+export class SpreadMeter {
+  readonly #recent: Array<{ at: number; delay: number }> = [];
+  readonly #maxima: number[] = [];
+  #windowStart: number | null = null;
+  #windowMax = 0;
+
+  constructor(
+    readonly baselineMs = 2_000,
+    readonly windowMs = 500,
+    readonly keep = 20,
+  ) {}
+
+  /** A frame with media time `mediaMs` (any fixed origin) arrived at `now`. */
+  record(now: number, mediaMs: number): void {
+    const delay = now - mediaMs;
+    this.#recent.push({ at: now, delay });
+    while (this.#recent.length > 1 && now - this.#recent[0]!.at > this.baselineMs) this.#recent.shift();
+    let base = Infinity;
+    for (const r of this.#recent) base = Math.min(base, r.delay);
+    if (this.#windowStart === null) this.#windowStart = now;
+    else if (now - this.#windowStart >= this.windowMs) {
+      this.#maxima.push(this.#windowMax);
+      if (this.#maxima.length > this.keep) this.#maxima.shift();
+      this.#windowStart = now;
+      this.#windowMax = 0;
+    }
+    this.#windowMax = Math.max(this.#windowMax, delay - base);
+  }
+
+  /** p50/p95 of the windows' largest spreads, or null before the first window closed. */
+  summary(): StageSummary | null {
+    if (this.#maxima.length === 0) return null;
+    return { p50: percentile(this.#maxima, 0.5), p95: percentile(this.#maxima, 0.95) };
+  }
+
+  reset(): void {
+    this.#recent.length = 0;
+    this.#maxima.length = 0;
+    this.#windowStart = null;
+    this.#windowMax = 0;
+  }
+}

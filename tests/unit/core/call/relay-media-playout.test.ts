@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../../core/src/call/relay-media/playout.js';
-import { CaptureClock } from '../../../../core/src/call/relay-media/stages.js';
+import { CaptureClock, SpreadMeter } from '../../../../core/src/call/relay-media/stages.js';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -235,6 +235,41 @@ describe('relay media audio playout', () => {
     const { play } = audio.take(5_000);
     expect(play.length).toBeLessThan(6);
     expect(audio.skippedMs).toBeGreaterThan(800);
+  });
+
+  it('handing off to a downstream buffer drops what is still queued instead of passing it on as a burst', () => {
+    // A path with 150 ms of jitter: the playout delay grows, so ~0.2 s of decoded audio waits here, not due yet.
+    const { audio, played } = run(100, (i) => (i % 10 === 0 ? 180 : 30), 5, -200);
+    const queued = audio.size;
+    expect(queued).toBeGreaterThanOrEqual(5);
+    const skippedBefore = audio.skippedMs;
+    const handed = audio.handOff();
+    // Everything queued comes back to be released (none of it is handed on), counted as skipped.
+    expect(handed).toHaveLength(queued);
+    expect(new Set([...handed, ...played.filter((f) => f !== null)]).size).toBe(
+      handed.length + played.filter((f) => f !== null).length,
+    );
+    expect(audio.skippedMs - skippedBefore).toBe(queued * 20);
+    expect(audio.size).toBe(0);
+    expect(audio.take(1_000_000).play).toEqual([]);
+  });
+});
+
+describe('spread meter (lateness as a downstream jitter buffer sees it)', () => {
+  it('on a steady stream reads 0; a stall of 120 ms every second reads ~120 at p95, ~0 at p50', () => {
+    const steady = new SpreadMeter();
+    for (let i = 0; i < 500; i++) steady.record(1_000 + i * 20 + (i % 3), i * 20);
+    expect(steady.summary()).toEqual({ p50: 2, p95: 2 });
+    const stalls = new SpreadMeter();
+    // Every 50th frame (once a second) is held 120 ms and the next ones catch up (a burst).
+    for (let i = 0; i < 500; i++) {
+      const held = Math.max(0, 120 - (i % 50) * 20);
+      stalls.record(1_000 + i * 20 + held, i * 20);
+    }
+    const s = stalls.summary()!;
+    expect(s.p95).toBe(120);
+    expect(s.p50).toBeLessThanOrEqual(120);
+    expect(new SpreadMeter().summary()).toBeNull();
   });
 });
 
