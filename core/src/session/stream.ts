@@ -71,6 +71,7 @@ interface Outgoing {
   payload: Uint8Array;
   /** Highest link generation this frame was written on (to count re-sends). */
   writtenOn: number;
+  onAcked?: (() => void) | undefined;
 }
 
 interface Link {
@@ -112,7 +113,13 @@ export class ReliableStream {
   readonly #unacked: Outgoing[] = [];
   #unackedBytes = 0;
   /** send() calls waiting for window space, in call order; admitted (enqueued) strictly FIFO. */
-  readonly #waiters: Array<{ size: number; kind: number; payload: Uint8Array; ready: Deferred<void> }> = [];
+  readonly #waiters: Array<{
+    size: number;
+    kind: number;
+    payload: Uint8Array;
+    ready: Deferred<void>;
+    onAcked: (() => void) | undefined;
+  }> = [];
 
   // receiver
   #peerEpoch: string | null = null;
@@ -153,9 +160,13 @@ export class ReliableStream {
    * Queues one frame. Resolves once the frame is inside the send window (not when it is delivered);
    * waits while the window is full: that wait is the backpressure for callers. Frames of all kinds
    * are delivered in the order their send() calls were made. With `transfer`, the payload is kept
-   * without a copy: the caller must not modify it afterwards.
+   * without a copy: the caller must not modify it afterwards. `onAcked` runs once, when the peer has
+   * acknowledged the frame and the stream dropped it (never if the stream closes first): from then on a
+   * `transfer` payload is the caller's again (e.g. a read buffer to fill anew). A transport that still
+   * held it (an old one draining after a switch) sends it under the old sequence number, which the peer
+   * drops as a duplicate.
    */
-  send(kind: number, payload: Uint8Array, options: { transfer?: boolean } = {}): Promise<void> {
+  send(kind: number, payload: Uint8Array, options: { transfer?: boolean; onAcked?: () => void } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('stream closed'));
     if (!Number.isInteger(kind) || kind < 1 || kind > 255) return Promise.reject(new RangeError('kind must be 1..255'));
     if (payload.length > MAX_STREAM_PAYLOAD)
@@ -164,11 +175,11 @@ export class ReliableStream {
     const copy = options.transfer ? payload : new Uint8Array(payload);
     const size = copy.length + DATA_HEADER_BYTES;
     if (this.#waiters.length === 0 && this.#fits(size)) {
-      this.#enqueue(kind, copy);
+      this.#enqueue(kind, copy, options.onAcked);
       return Promise.resolve();
     }
     const ready = deferred<void>();
-    this.#waiters.push({ size, kind, payload: copy, ready });
+    this.#waiters.push({ size, kind, payload: copy, ready, onAcked: options.onAcked });
     return ready.promise;
   }
 
@@ -249,9 +260,9 @@ export class ReliableStream {
     return this.#unacked.length === 0 || this.#unackedBytes + size <= this.#window;
   }
 
-  #enqueue(kind: number, payload: Uint8Array): void {
+  #enqueue(kind: number, payload: Uint8Array, onAcked: (() => void) | undefined): void {
     if (this.#closed) throw new Error('stream closed');
-    this.#unacked.push({ seq: this.#nextSeq++, kind, payload, writtenOn: 0 });
+    this.#unacked.push({ seq: this.#nextSeq++, kind, payload, writtenOn: 0, onAcked });
     this.#unackedBytes += payload.length + DATA_HEADER_BYTES;
     this.#pump();
   }
@@ -259,7 +270,7 @@ export class ReliableStream {
   #admitWaiters(): void {
     while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.size)) {
       const w = this.#waiters.shift()!;
-      this.#enqueue(w.kind, w.payload);
+      this.#enqueue(w.kind, w.payload, w.onAcked);
       w.ready.resolve();
     }
   }
@@ -292,6 +303,13 @@ export class ReliableStream {
       const f = this.#unacked.shift()!;
       this.#unackedBytes -= f.payload.length + DATA_HEADER_BYTES;
       freed = true;
+      if (f.onAcked) {
+        try {
+          f.onAcked();
+        } catch (error) {
+          this.#log.error({ err: String(error) }, 'onAcked threw');
+        }
+      }
     }
     if (!freed) return;
     this.#admitWaiters();

@@ -32,8 +32,11 @@ export interface TransferLink {
   route?(): string;
   /** Queues a control message; never throws (a lost message is recovered by the resync on the next attach). */
   control(message: ControlMessage): void;
-  /** Sends a chunk frame, resolving when the stream has room again; rejects when the link closed. */
-  chunk(frame: Uint8Array): Promise<void>;
+  /**
+   * Sends a chunk frame, resolving when the stream has room again; rejects when the link closed. `onAcked`
+   * (optional) runs once the peer acknowledged the frame and the stream let go of it (see FrameStream.send).
+   */
+  chunk(frame: Uint8Array, onAcked?: () => void): Promise<void>;
 }
 
 export interface TransferContext {

@@ -231,7 +231,8 @@ export class TransferEngine {
         }
         stream.send(frame).catch(() => {});
       },
-      chunk: (frame: Uint8Array) => (link.closed ? Promise.reject(new Error('link closed')) : stream.send(frame)),
+      chunk: (frame: Uint8Array, onAcked?: () => void) =>
+        link.closed ? Promise.reject(new Error('link closed')) : stream.send(frame, onAcked),
     };
     const offFrame = stream.onFrame((payload) => this.onFrame(link, payload));
     const offReset = stream.onReset?.(() => {

@@ -512,7 +512,9 @@ export class Outgoing extends OfferBase {
         try {
           if (!link) throw new Error('no link');
           const since = this.ctx.now();
-          await link.chunk(frame);
+          // A framed read's buffer goes back to the source once the peer acknowledged it: the next read fills it.
+          const framed = read.frame;
+          await link.chunk(frame, framed && source.release ? () => source.release!(framed) : undefined);
           this.ctx.stats.streamWaitMs += this.ctx.now() - since;
         } catch {
           // The link closed under us: the next attach re-offers and the receiver says where to go on.

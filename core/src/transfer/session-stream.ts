@@ -9,8 +9,8 @@ import type { FrameStream } from './stream.js';
 
 export function sessionFrameStream(session: Session, kind: number = StreamKind.File): FrameStream {
   return {
-    // The engine never reuses a frame it sent: hand it over without a copy.
-    send: (payload) => session.stream.send(kind, payload, { transfer: true }),
+    // The engine never reuses a frame it sent (until it is acknowledged): hand it over without a copy.
+    send: (payload, onAcked) => session.stream.send(kind, payload, { transfer: true, ...(onAcked ? { onAcked } : {}) }),
     onFrame: (handler) => session.stream.onFrame(kind, handler),
     path: () => session.path,
     route: () => session.route,

@@ -7,9 +7,11 @@ export interface FrameStream {
   /**
    * Queues one frame (≤ 256 KiB) for the peer. Resolves when the stream's window has room for more,
    * which is the engine's only backpressure; rejects once the stream is closed. The stream may keep
-   * `payload` without copying it: the engine never modifies a frame after sending it.
+   * `payload` without copying it: the engine never modifies a frame after sending it. `onAcked` (optional; a
+   * stream may ignore it) runs once, when the peer has acknowledged the frame and the stream holds it no
+   * more: the engine may then hand its buffer back to the file source (SourceFile.release).
    */
-  send(payload: Uint8Array): Promise<void>;
+  send(payload: Uint8Array, onAcked?: () => void): Promise<void>;
   /** Frames from the peer, in order. */
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
   /** The path frames currently take (shown with progress). */

@@ -81,12 +81,18 @@ export class NodeFileSource implements FileSource {
       const info = await handle.stat();
       if (!info.isFile())
         throw new TransferError(TransferErrorCode.SourceUnreadable, `cannot read ${source}: not a regular file`);
+      const buffers = new ReadBuffers();
       return {
         size: info.size,
         mtime: Math.floor(info.mtimeMs),
-        read: (offset, length) => readAt(handle, source, offset, length, 0),
-        readFramed: (offset, length, headroom) => readAt(handle, source, offset, length, headroom),
-        close: () => handle.close(),
+        read: (offset, length) => readAt(handle, source, offset, length, 0, Buffer.allocUnsafe(length)),
+        readFramed: (offset, length, headroom) =>
+          readAt(handle, source, offset, length, headroom, buffers.take(headroom + length)),
+        release: (buffer) => buffers.release(buffer),
+        close: () => {
+          buffers.close();
+          return handle.close();
+        },
       };
     } catch (error) {
       await handle.close().catch(() => {});
@@ -95,16 +101,52 @@ export class NodeFileSource implements FileSource {
   }
 }
 
-/** Up to `length` bytes at `offset` (fewer only at end of file), after `headroom` bytes left as they are. */
+/**
+ * Framed-read buffers given back through SourceFile.release(), reused for reads of their size. A fresh
+ * 256 KiB buffer is fresh memory from the kernel (a page fault per 4 KiB on first write, and unmapped again
+ * when collected): reading a file into reused buffers took about half the CPU (1.15 → 0.55 s/GB, 256 KiB
+ * reads from the page cache on this machine). At most MAX_SPARE are kept, none after close().
+ */
+class ReadBuffers {
+  static readonly MAX_SPARE = 32;
+  readonly #ours = new WeakSet<ArrayBuffer>();
+  #spare: ArrayBuffer[] = [];
+  #closed = false;
+
+  /** A buffer of `size` bytes, contents unspecified: a released one (the latest first) or a new one. */
+  take(size: number): Buffer {
+    for (let i = this.#spare.length - 1; i >= 0; i--) {
+      if (this.#spare[i]!.byteLength === size) return Buffer.from(this.#spare.splice(i, 1)[0]!);
+    }
+    // Not zero-filled: the caller writes the headroom, and only the bytes read are handed on.
+    const fresh = Buffer.allocUnsafeSlow(size);
+    this.#ours.add(fresh.buffer as ArrayBuffer);
+    return fresh;
+  }
+
+  /** A view of a buffer take() gave; anything else (or a second release) is ignored. */
+  release(view: Uint8Array): void {
+    const buffer = view.buffer;
+    if (this.#closed || !(buffer instanceof ArrayBuffer) || !this.#ours.has(buffer)) return;
+    if (this.#spare.length >= ReadBuffers.MAX_SPARE || this.#spare.includes(buffer)) return;
+    this.#spare.push(buffer);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#spare = [];
+  }
+}
+
+/** Up to `length` bytes at `offset` (fewer only at end of file) into `buffer`, after `headroom` bytes left as they are. */
 async function readAt(
   handle: FileHandle,
   source: string,
   offset: number,
   length: number,
   headroom: number,
+  buffer: Buffer,
 ): Promise<Uint8Array> {
-  // Not zero-filled: the caller writes the headroom, and only the bytes read are handed on.
-  const buffer = Buffer.allocUnsafe(headroom + length);
   let got = 0;
   try {
     while (got < length) {

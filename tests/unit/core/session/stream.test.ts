@@ -78,6 +78,41 @@ describe('ReliableStream over an in-memory transport pair', () => {
     b.close();
   });
 
+  it('runs onAcked once per frame, only after the peer has it, waiting frames included', async () => {
+    const random = seeded(9);
+    // 8 of these 1 KiB frames fill the window: the rest wait for acks before they are queued.
+    const a = new ReliableStream({ windowBytes: 8 * (1024 + 18) });
+    const b = new ReliableStream();
+    const got = collector(b, 40);
+    const acked: number[] = [];
+    const early: number[] = [];
+    const sends = Array.from({ length: 40 }, (_, i) => {
+      const payload = numbered(i, random, 1);
+      const filled = new Uint8Array(1024);
+      filled.set(payload);
+      for (let j = payload.length; j < filled.length; j++) filled[j] = (i + j) & 0xff;
+      return a.send(KIND, filled, {
+        transfer: true,
+        onAcked: () => {
+          if (!got.received.includes(i)) early.push(i);
+          acked.push(i);
+        },
+      });
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(acked).toEqual([]); // no transport yet: nothing can have been acknowledged
+    const [ta, tb] = memoryPair(random);
+    b.attach(tb, { current: true });
+    a.attach(ta, { current: true });
+    await Promise.all(sends);
+    await withTimeout(got.done, 5_000, 'delivery');
+    await withTimeout(a.flushed(), 5_000, 'acks');
+    expect(early).toEqual([]);
+    expect(acked).toEqual([...Array(40).keys()]);
+    a.close();
+    b.close();
+  });
+
   it('applies backpressure: send() waits while the window is full and no transport takes data', async () => {
     const a = new ReliableStream({ windowBytes: 10_000 });
     let admitted = 0;

@@ -24,7 +24,7 @@ export class MemoryStream implements FrameStream {
   framesSent = 0;
   private readonly handlers = new Set<(payload: Uint8Array) => void>();
   private readonly resetHandlers = new Set<() => void>();
-  private readonly fifo: Array<{ frame: Uint8Array; at: number }> = [];
+  private readonly fifo: Array<{ frame: Uint8Array; at: number; onAcked: (() => void) | undefined }> = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Applied to each frame this side sends; return null to drop it. */
@@ -32,14 +32,15 @@ export class MemoryStream implements FrameStream {
 
   constructor(private readonly options: Required<MemoryLinkOptions>) {}
 
-  send(payload: Uint8Array): Promise<void> {
+  /** `onAcked` runs once the peer's handlers had the frame (a dropped frame is never acknowledged). */
+  send(payload: Uint8Array, onAcked?: () => void): Promise<void> {
     if (this.closed) return Promise.reject(new Error('stream closed'));
     this.framesSent += 1;
     const frame = this.fault ? this.fault(payload.slice()) : payload.slice();
     if (frame) {
       this.inFlight += frame.length;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      this.fifo.push({ frame, at: Date.now() + this.options.latencyMs });
+      this.fifo.push({ frame, at: Date.now() + this.options.latencyMs, onAcked });
       this.schedule();
     }
     if (this.inFlight < this.options.windowBytes) return Promise.resolve();
@@ -97,9 +98,10 @@ export class MemoryStream implements FrameStream {
     // Deliver a bounded batch per turn so the receiver's event loop gets to run its writes.
     let budget = this.options.batch;
     while (this.fifo.length && this.fifo[0]!.at <= now && budget-- > 0 && !this.closed) {
-      const { frame } = this.fifo.shift()!;
+      const { frame, onAcked } = this.fifo.shift()!;
       this.inFlight -= frame.length;
       for (const handler of this.peer.handlers) handler(frame);
+      onAcked?.();
     }
     if (this.inFlight < this.options.windowBytes) {
       const waiters = this.waiters;

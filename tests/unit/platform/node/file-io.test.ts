@@ -50,6 +50,90 @@ describe('NodeFileSource', () => {
     await file.close();
   });
 
+  it('reads framed into buffers handed back with release(), and only those, once each', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.bin');
+    const data = randomBytes(100_000, 2);
+    writeFileSync(path, data);
+    const file = await new NodeFileSource().open(path);
+    const first = await file.readFramed!(0, 1000, 16);
+    const second = await file.readFramed!(1000, 1000, 16);
+    expect(second.buffer).not.toBe(first.buffer);
+    file.release!(first);
+    file.release!(first); // a second release must not hand the buffer out twice
+    file.release!(new Uint8Array(1016)); // not one of ours: ignored
+    const third = await file.readFramed!(2000, 1000, 16);
+    expect(third.buffer).toBe(first.buffer);
+    expect([...third.subarray(16)]).toEqual([...data.subarray(2000, 3000)]);
+    const fourth = await file.readFramed!(3000, 1000, 16);
+    expect([first.buffer, second.buffer]).not.toContain(fourth.buffer);
+    // Another size gets a buffer of its own, and release() after close() keeps nothing.
+    expect((await file.readFramed!(0, 10, 16)).buffer).not.toBe(first.buffer);
+    await file.close();
+    file.release!(fourth);
+  });
+
+  it('under the engine, every framed read is released once the peer has it, and buffers are reused', async () => {
+    const src = tempDir();
+    const dst = tempDir();
+    const data = randomBytes(3 * 1024 * 1024 + 12_345, 3);
+    writeFileSync(join(src, 'f.bin'), data);
+    const source = new NodeFileSource();
+    const reads = new Map<ArrayBufferLike, number>();
+    let framedReads = 0;
+    let released = 0;
+    const counting = {
+      open: async (path: string) => {
+        const file = await source.open(path);
+        return {
+          ...file,
+          readFramed: async (offset: number, length: number, headroom: number) => {
+            const got = await file.readFramed!(offset, length, headroom);
+            framedReads++;
+            reads.set(got.buffer, (reads.get(got.buffer) ?? 0) + 1);
+            return got;
+          },
+          release: (buffer: Uint8Array) => {
+            released++;
+            file.release!(buffer);
+          },
+        };
+      },
+    };
+    const options = { isKnownContact: () => true, decide: () => 'accept' as const, progressIntervalMs: 0 };
+    const alice = new TransferEngine({
+      ...options,
+      store: new MemoryKV().view(),
+      source: counting,
+      sink: new NodeFileSink(join(dst, 'unused')),
+      chunkBytes: 64 * 1024,
+      windowBytes: 256 * 1024,
+    });
+    const bob = new TransferEngine({
+      ...options,
+      store: new MemoryKV().view(),
+      source: new NodeFileSource(),
+      sink: new NodeFileSink(dst),
+      chunkBytes: 64 * 1024,
+      windowBytes: 256 * 1024,
+    });
+    await Promise.all([alice.start(), bob.start()]);
+    const link = memoryLink({ latencyMs: 1, windowBytes: 256 * 1024 });
+    alice.attach('bob', link.a);
+    bob.attach('alice', link.b);
+    const [offer] = await alice.send('bob', [{ relativePath: 'f.bin', source: join(src, 'f.bin'), size: data.length }]);
+    const done = await settled(alice, offer!.offerId);
+    expect(done.files[0]!.state).toBe('verified');
+    await bob.idle();
+    expect(sha256(readFileSync(join(dst, 'f.bin')))).toBe(sha256(data));
+    const chunks = Math.ceil(data.length / (64 * 1024));
+    expect(framedReads).toBe(chunks);
+    expect(released).toBe(chunks);
+    // A window of four chunks and four reads ahead: a handful of buffers served all 49 reads.
+    expect(reads.size).toBeLessThan(16);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
   it.each([
     ['a missing file', (dir: string) => join(dir, 'nope'), /no such file/],
     ['a folder', (dir: string) => dir, /not a regular file|is a folder/],
