@@ -13,9 +13,11 @@
 // PEERS_BASE=<dir> (another Parley build, e.g. main's `dist` + `bin` copied there with a node_modules link:
 // run as tool `base` in the same interleaved rounds, with its own relay from <dir>/dist, for before/after
 // figures of a change). With PEERS_CPU_PROF the relays write profiles there too (relay-<pid>.cpuprofile).
+// PEERS_LOG_DIR=<dir>: every command's stderr is written there (with PARLEY_LOG=info: the session's events).
+// Each transfer line shows minor page faults per GB of sender/receiver (fresh memory touched).
 // Last line: one JSON object.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { assertTestbedAvailable, createTestbed, type Host, type NodeProcess } from '../tests/testbed/index.js';
@@ -33,12 +35,15 @@ const TOOLS = [
 /** A folder: every parley process writes a V8 CPU profile there (node --cpu-prof). */
 const CPU_PROF_DIR = process.env.PEERS_CPU_PROF;
 const BASE_DIR = process.env.PEERS_BASE;
+/** A folder: each command's stderr is written there (with PARLEY_LOG=debug: the session's timeline). */
+const LOG_DIR = process.env.PEERS_LOG_DIR;
+let logN = 0;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARLEY = join(ROOT, 'bin', 'parley.mjs');
 const PROGRAM_HOST = fileURLToPath(new URL('./peers/program-host.ts', import.meta.url));
 const MAILBOX_PORT = 4000;
 const TRANSIT_PORT = 4001;
-const TIME_FORMAT = 'BENCHTIME %e %U %S %M';
+const TIME_FORMAT = 'BENCHTIME %e %U %S %M %R';
 const RUN_TIMEOUT_MS = 600_000;
 const log = (...args: unknown[]) => console.log('[peers]', ...args);
 // Scripts this bench runs in namespaces may start wormhole's programs (benchPackages in .ci/system-deps.json).
@@ -51,6 +56,8 @@ interface Usage {
   wallS: number;
   cpuS: number;
   rssMB: number;
+  /** Minor page faults (fresh memory touched: large buffers allocated and freed per record show here). */
+  minorFaults: number;
 }
 interface Run {
   tool: Tool;
@@ -94,9 +101,16 @@ async function timed(host: Host, cmd: string, args: readonly string[]): Promise<
     allowFailure: true,
     timeoutMs: RUN_TIMEOUT_MS,
   });
-  const m = /BENCHTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  const m = /BENCHTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)/.exec(r.stderr);
   if (r.code !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-2000)}`);
-  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024, stdout: r.stdout };
+  if (LOG_DIR) writeFileSync(join(LOG_DIR, `${host.name}-${++logN}.log`), `${args.join(' ')}\n${r.stderr}`);
+  return {
+    wallS: Number(m[1]),
+    cpuS: Number(m[2]) + Number(m[3]),
+    rssMB: Number(m[4]) / 1024,
+    minorFaults: Number(m[5]),
+    stdout: r.stdout,
+  };
 }
 
 function startProgram(
@@ -290,7 +304,7 @@ async function main(): Promise<void> {
         ...(routes ? { routes } : {}),
       };
       log(
-        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))} (sys ${fmt(relaySysS / (SIZE / 1e9))})  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
+        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))} (sys ${fmt(relaySysS / (SIZE / 1e9))})  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  faults/GB ${fmt(sender.minorFaults / 1000 / (SIZE / 1e9), 0)}k/${fmt(receiver.minorFaults / 1000 / (SIZE / 1e9), 0)}k  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
       );
       return run;
     };
