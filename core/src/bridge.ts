@@ -73,6 +73,45 @@ export interface BridgeTcp {
   onEvent(listener: (event: BridgeTcpEvent) => void): () => void;
 }
 
+/** What main tells the renderer about its bulk lanes (BridgeBulk.onEvent). */
+export type BridgeBulkEvent =
+  | { kind: 'progress'; lane: string; offset: number }
+  | {
+      kind: 'received';
+      lane: string;
+      written: number;
+      sha256: string | null;
+      boundary: { offset: number; state: Uint8Array };
+    }
+  | { kind: 'sent'; lane: string; from: number; sha256: string }
+  | { kind: 'failed'; lane: string; message: string; code?: string };
+
+/**
+ * Bulk lanes (Electron): the main process moves a file's bytes between disk and a TCP lane of its own
+ * (platform/node/src/bulk); the renderer's transfer engine hands it the lane key and the file (a download
+ * handle, or a token from main's own picker) and keeps control (renderer/src/platform/bridge-bulk.ts).
+ */
+export interface BridgeBulk {
+  receive(request: {
+    handle: string;
+    key: Uint8Array;
+    size: number;
+    from: number;
+    digestFrom: { offset: number; state: Uint8Array };
+  }): Promise<{ lane: string; hints: Array<{ host: string; port: number }> }>;
+  send(request: {
+    token: string;
+    key: Uint8Array;
+    hints: ReadonlyArray<{ host: string; port: number }>;
+    size: number;
+    mtime?: number;
+  }): Promise<{ lane: string }>;
+  cancel(lane: string): Promise<void>;
+  /** Files picked in main's dialog (the renderer never names a path). */
+  pick(): Promise<Array<{ token: string; name: string; size: number; mtime: number }>>;
+  onEvent(listener: (event: BridgeBulkEvent) => void): () => void;
+}
+
 export interface ParleyBridge {
   readonly platform: 'electron' | 'web';
   /** URL of a relay embedded in this app (Electron), or null on the web. */
@@ -90,4 +129,6 @@ export interface ParleyBridge {
   downloads?: BridgeDownloads;
   /** Present in Electron: the direct TCP path, with sockets in the main process. */
   tcp?: BridgeTcp;
+  /** Present in Electron: bulk lanes, file bytes moved by the main process. */
+  bulk?: BridgeBulk;
 }

@@ -159,6 +159,24 @@ export class DownloadSinks {
     }
   }
 
+  /**
+   * The open partial of `handle` as a SinkFile for a bulk lane here in main (bulk-lanes.ts): its calls join
+   * the handle's queue like the renderer's, so the size this handle knows stays right. It neither commits nor
+   * closes: the renderer's engine still does that, by the handle.
+   */
+  laneFile(owner: number, handle: string): SinkFile {
+    const e = this.get(owner, handle);
+    return {
+      existingBytes: e.size,
+      read: (offset, length) => this.read(owner, handle, offset, length),
+      truncate: (offset) => this.truncate(owner, handle, offset),
+      write: (chunk) => this.write(owner, handle, chunk),
+      flush: () => this.flush(owner, handle),
+      commit: () => Promise.reject(new DownloadSinkError('a lane does not commit')),
+      close: () => Promise.resolve(),
+    };
+  }
+
   /** Where "show in folder" points: the file if it is there, else the root folder (created). */
   async revealTarget(relativePath: string): Promise<RevealTarget> {
     assertPath(relativePath);

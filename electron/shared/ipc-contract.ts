@@ -53,10 +53,47 @@ export type TcpEventMessage =
   | { kind: 'frame'; socket: string; data: Uint8Array }
   | { kind: 'close'; socket: string; reason: string };
 
+/**
+ * Channels of bulk lanes (ParleyBridge.bulk), served by main/bulk-lanes.ts: main moves a file's bytes between
+ * disk and a TCP lane of its own; the renderer's engine keeps control and never carries the bytes.
+ */
+export const BulkChannel = {
+  /** Receive a file on a lane into an open download handle; returns the lane and where main listens. */
+  Receive: 'parley:bulk-receive',
+  /** Send a file main knows (a source token from its picker) to the hints; the outcome comes as an event. */
+  Send: 'parley:bulk-send',
+  Cancel: 'parley:bulk-cancel',
+  /** Files the user picks in main's own dialog: tokens the renderer may send, never paths it names. */
+  Pick: 'parley:bulk-pick',
+} as const;
+export type BulkChannel = (typeof BulkChannel)[keyof typeof BulkChannel];
+
+/** A file digest's state at a block boundary (core/src/transfer/hash.ts DigestPoint). */
+export interface BulkDigestPoint {
+  offset: number;
+  state: Uint8Array;
+}
+
+/** What main sends on RendererEvent.Bulk (one channel, in order per lane). */
+export type BulkEventMessage =
+  | { kind: 'progress'; lane: string; offset: number }
+  | { kind: 'received'; lane: string; written: number; sha256: string | null; boundary: BulkDigestPoint }
+  | { kind: 'sent'; lane: string; from: number; sha256: string }
+  | { kind: 'failed'; lane: string; message: string; code?: string };
+
+/** A file picked in main's dialog. */
+export interface BulkPickedFile {
+  token: string;
+  name: string;
+  size: number;
+  mtime: number;
+}
+
 /** Events the main process sends to the renderer. */
 export const RendererEvent = {
   DeepLink: 'parley:deep-link',
   NotificationClick: 'parley:notification-click',
   Tcp: 'parley:tcp-event',
+  Bulk: 'parley:bulk-event',
 } as const;
 export type RendererEvent = (typeof RendererEvent)[keyof typeof RendererEvent];

@@ -64,6 +64,11 @@ export interface BulkReceiving {
 export interface BulkPlatform {
   /** Receiver: listens for the lane and returns where (the platform may refuse by throwing). */
   receive(request: BulkReceiveRequest): Promise<BulkReceiving>;
+  /**
+   * Whether this platform can read `source` itself (default: any). The desktop's main reads only files the
+   * user picked in its own dialog; the rest go on the session stream.
+   */
+  canSend?(source: string): boolean;
   /** Sender: dials the receiver and sends the file from where it says. Rejects if the lane ends early. */
   send(request: BulkSendRequest): Promise<BulkSendResult>;
 }

@@ -460,6 +460,8 @@ export class Incoming extends OfferBase {
     if (open.unconfirmed || open.lane) return refuse();
     await trimToExpected(open);
     if (open.checkpointing) await open.checkpointing;
+    // Whatever the sink still buffers lands before the lane appends (the desktop's sink gathers writes).
+    await sinkOp(open, () => open.sink.flush());
     const share = newBulkShare();
     let receiving;
     try {

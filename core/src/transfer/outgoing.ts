@@ -534,7 +534,8 @@ export class Outgoing extends OfferBase {
       round.bulk &&
       link?.route?.() === 'tcp' &&
       file.meta.size >= this.ctx.options.bulkMinBytes &&
-      file.meta.source !== undefined
+      file.meta.source !== undefined &&
+      (this.ctx.bulk?.canSend?.(file.meta.source) ?? true)
     );
   }
 

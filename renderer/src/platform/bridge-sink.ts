@@ -26,6 +26,14 @@ export function bridgeError(err: unknown): TransferError {
   return new TransferError('write-failed', `Could not write the file: ${message}`);
 }
 
+/** The main-process handle behind each sink file this module made (bulk lanes write to it in main). */
+const handles = new WeakMap<SinkFile, string>();
+
+/** The download handle of a sink file from BridgeFileSink; undefined for any other sink. */
+export function bridgeSinkHandle(file: SinkFile): string | undefined {
+  return handles.get(file);
+}
+
 class BridgeSinkFile implements SinkFile {
   private block = new Uint8Array(BRIDGE_WRITE_BLOCK);
   private fill = 0;
@@ -149,7 +157,9 @@ export class BridgeFileSink implements FileSink {
   async open(relativePath: string, options: SinkOpenOptions): Promise<SinkFile> {
     try {
       const { handle, existingBytes } = await this.downloads.open(relativePath, options.key);
-      return new BridgeSinkFile(this.downloads, handle, existingBytes);
+      const file = new BridgeSinkFile(this.downloads, handle, existingBytes);
+      handles.set(file, handle);
+      return file;
     } catch (e) {
       throw bridgeError(e);
     }

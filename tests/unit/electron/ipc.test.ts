@@ -154,10 +154,12 @@ describe('the retired save path (issue 12 item 18)', () => {
       ...Object.values(Channel),
       ...Object.values(DownloadChannel),
       ...Object.values(contract.TcpChannel),
+      ...Object.values(contract.BulkChannel),
     ];
     for (const name of retired) expect(channels).not.toContain(name);
     expect(channels.filter((c) => /save|file-/.test(c))).toEqual([]);
     expect(Object.keys(contract).sort()).toEqual([
+      'BulkChannel',
       'Channel',
       'DownloadChannel',
       'MAX_DOWNLOAD_CHUNK_BYTES',
