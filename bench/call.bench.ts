@@ -457,6 +457,7 @@ async function main(): Promise<void> {
     const steady = await sampleStats(alice, 'Bob', WINDOW_MS);
 
     await trace;
+    if (trace) log(`Bob's own stages ~30 s in: ${stageLine(await sampleStats(bob, 'Alice', 2_000))}`);
     log('relay call, Bob’s link limited to 300 kbit/s (tc tbf)…');
     await b.exec('tc', [
       'qdisc',

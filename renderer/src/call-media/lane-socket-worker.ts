@@ -95,7 +95,8 @@ function open(id: number, url: string): void {
     }
     const port = lane.routes.size > 0 ? lane.routes.get(channelOfFrame(new Uint8Array(data)) ?? 0) : undefined;
     if (port) {
-      port.postMessage({ type: 'sealed', buffer: data, offset: CHANNEL_HEADER_BYTES }, [data]);
+      // `at`: when the record reached this socket (the media worker measures stalls before and after here).
+      port.postMessage({ type: 'sealed', buffer: data, offset: CHANNEL_HEADER_BYTES, at: Date.now() }, [data]);
       return;
     }
     post({ type: 'message', id, data }, [data]);

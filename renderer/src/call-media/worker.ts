@@ -10,7 +10,13 @@ import {
   type SendControl,
 } from '../../../core/src/call/relay-media/pipeline.js';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../core/src/call/relay-media/playout.js';
-import { CaptureClock, SpreadMeter, StageTimes } from '../../../core/src/call/relay-media/stages.js';
+import {
+  CaptureClock,
+  EncoderTimeline,
+  GapMeter,
+  SpreadMeter,
+  StageTimes,
+} from '../../../core/src/call/relay-media/stages.js';
 import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
@@ -51,6 +57,8 @@ let audioChannels = 1;
 let lastEncodedAt = -Infinity;
 const captureOf = new Map<number, number>();
 const captureClocks = { audio: new CaptureClock(), video: new CaptureClock() };
+/** Capture times of the audio encoder's output (its timestamps are its own). */
+const audioTimeline = new EncoderTimeline();
 /** The picture size this machine can encode in real time (half size first). */
 const encodeBudget = new EncodeBudget();
 
@@ -70,6 +78,8 @@ const stages = new StageTimes();
 const arrivalSpread = new SpreadMeter();
 const writeSpread = new SpreadMeter();
 let audioWrittenMs: number | null = null;
+/** Stalls along the path: our records handed to the socket, the peer's reaching our socket and reaching us. */
+const gaps = { 'gap.sent': new GapMeter(), 'gap.atSocket': new GapMeter(), 'gap.toWorker': new GapMeter() };
 /** Decoded audio still to skip before handing audio on (the engine's AudioTrim said so), ms. */
 let audioTrimMs = 0;
 /** The jitter buffer: audio is the clock, video is shown when due against it (core relay-media/playout.ts). */
@@ -120,7 +130,13 @@ function sendChunk(
 ): void {
   const payload = new ArrayBuffer(chunk.byteLength);
   chunk.copyTo(payload);
-  const captureMs = captureOf.get(chunk.timestamp) ?? Date.now();
+  // Video output carries its input's timestamp. Opus output does not (the encoder numbers its 20 ms frames
+  // on a timeline of its own): looked up by input timestamp, every audio frame missed and was stamped "now",
+  // after the encoder (audio.encoded read 0/0), so video, timed against audio, was shown before its sound.
+  const captureMs =
+    (track === 'video'
+      ? captureOf.get(chunk.timestamp)
+      : audioTimeline.output(Math.round(((chunk.duration ?? AUDIO_FRAME_MS * 1000) * 48) / 1000))) ?? Date.now();
   if (track === 'video') captureOf.delete(chunk.timestamp);
   stages.record(`${track}.encoded`, Date.now() - captureMs);
   if (track === 'video') encodeBudget.record(Date.now(), Date.now() - captureMs);
@@ -219,6 +235,7 @@ function encodeAudio(data: AudioData): void {
   try {
     if (!audioEncoder || audioChannels !== data.numberOfChannels) {
       audioEncoder?.close();
+      audioTimeline.reset();
       audioChannels = Math.min(4, data.numberOfChannels);
       audioEncoder = new AudioEncoder({
         output: (chunk) => {
@@ -239,8 +256,8 @@ function encodeAudio(data: AudioData): void {
       } as AudioEncoderConfig);
       stats.audioCodec = 'opus';
     }
-    captureOf.set(data.timestamp, captureClocks.audio.stamp(data.timestamp, Date.now()));
-    if (captureOf.size > MAX_PENDING_CAPTURE) captureOf.delete(captureOf.keys().next().value!);
+    const captureMs = captureClocks.audio.stamp(data.timestamp, Date.now());
+    audioTimeline.input(Math.round((data.numberOfFrames * 48_000) / data.sampleRate), 48_000, captureMs);
     audioEncoder.encode(data);
   } finally {
     data.close();
@@ -443,6 +460,7 @@ function startLink(handOff: RecordLayerHandOff, port: MessagePort | null): void 
       const own = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
       const bytes = own ? sealed : sealed.slice();
       const buffer = bytes.buffer as ArrayBuffer;
+      gaps['gap.sent'].record(Date.now());
       if (port) port.postMessage({ buffer, offset: 0, length: bytes.byteLength }, [buffer]);
       else post({ type: 'sealed', buffer, offset: 0, length: bytes.byteLength }, [buffer]);
     },
@@ -465,9 +483,12 @@ function startLink(handOff: RecordLayerHandOff, port: MessagePort | null): void 
   sealedEarly = null;
   if (port) {
     lanePort = port;
-    port.onmessage = (ev: MessageEvent<{ type: string; buffer: ArrayBuffer; offset: number }>) => {
+    port.onmessage = (ev: MessageEvent<{ type: string; buffer: ArrayBuffer; offset: number; at?: number }>) => {
       // 'closed': the relay closed the channel; the window hears it too and closes the call's link.
-      if (ev.data.type === 'sealed') link?.receive(new Uint8Array(ev.data.buffer, ev.data.offset));
+      if (ev.data.type !== 'sealed') return;
+      if (ev.data.at !== undefined) gaps['gap.atSocket'].record(ev.data.at);
+      gaps['gap.toWorker'].record(Date.now());
+      link?.receive(new Uint8Array(ev.data.buffer, ev.data.offset));
     };
   }
 }
@@ -491,6 +512,7 @@ const statsTimer = setInterval(() => {
   for (const [name, meter] of [
     ['audio.arrivalSpread', arrivalSpread],
     ['audio.writeSpread', writeSpread],
+    ...Object.entries(gaps),
   ] as const) {
     const s = meter.summary();
     if (s) stats.stages[name] = s;

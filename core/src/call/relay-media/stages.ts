@@ -112,3 +112,72 @@ export class SpreadMeter {
     this.#windowMax = 0;
   }
 }
+
+/**
+ * The longest pause between consecutive events (records sent or received) per `windowMs`, p50/p95 over the
+ * last `keep` windows: where along a path a stall happens (media flows every ~10–20 ms, so a long pause is a
+ * stall of whatever produced or carried it).
+ */
+export class GapMeter {
+  readonly #maxima: number[] = [];
+  #last: number | null = null;
+  #windowStart: number | null = null;
+  #windowMax = 0;
+
+  constructor(
+    readonly windowMs = 500,
+    readonly keep = 20,
+  ) {}
+
+  record(now: number): void {
+    if (this.#last !== null) this.#windowMax = Math.max(this.#windowMax, now - this.#last);
+    this.#last = now;
+    if (this.#windowStart === null) this.#windowStart = now;
+    else if (now - this.#windowStart >= this.windowMs) {
+      this.#maxima.push(this.#windowMax);
+      if (this.#maxima.length > this.keep) this.#maxima.shift();
+      this.#windowStart = now;
+      this.#windowMax = 0;
+    }
+  }
+
+  summary(): StageSummary | null {
+    if (this.#maxima.length === 0) return null;
+    return { p50: percentile(this.#maxima, 0.5), p95: percentile(this.#maxima, 0.95) };
+  }
+}
+
+/**
+ * Capture times of an audio encoder's output. The encoder's output timestamps are its own (Chromium's Opus
+ * encoder numbers its 20 ms frames on a timeline of its own, ~13 s off the microphone's in bench:call), so they
+ * cannot be looked up among the inputs'. The encoder drops no samples: its n-th output starts at the sample
+ * where the outputs before it ended, and that sample's capture time is its input's plus its place in it.
+ */
+export class EncoderTimeline {
+  readonly #inputs: Array<{ start: number; frames: number; rate: number; captureMs: number }> = [];
+  #inEnd = 0;
+  #outAt = 0;
+
+  /** An input of `frames` samples at `sampleRate`, its first sample captured at `captureMs`. */
+  input(frames: number, sampleRate: number, captureMs: number): void {
+    this.#inputs.push({ start: this.#inEnd, frames, rate: sampleRate, captureMs });
+    this.#inEnd += frames;
+    if (this.#inputs.length > 200) this.#inputs.shift();
+  }
+
+  /** The next output, of `frames` samples: its first sample's capture time (null: no input for it). */
+  output(frames: number): number | null {
+    const at = this.#outAt;
+    this.#outAt += frames;
+    while (this.#inputs.length > 0 && this.#inputs[0]!.start + this.#inputs[0]!.frames <= at) this.#inputs.shift();
+    const input = this.#inputs[0];
+    if (!input || input.start > at) return null;
+    return input.captureMs + ((at - input.start) * 1000) / input.rate;
+  }
+
+  reset(): void {
+    this.#inputs.length = 0;
+    this.#inEnd = 0;
+    this.#outAt = 0;
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../../core/src/call/relay-media/playout.js';
-import { CaptureClock, SpreadMeter } from '../../../../core/src/call/relay-media/stages.js';
+import { CaptureClock, EncoderTimeline, GapMeter, SpreadMeter } from '../../../../core/src/call/relay-media/stages.js';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -270,6 +270,47 @@ describe('spread meter (lateness as a downstream jitter buffer sees it)', () => 
     expect(s.p95).toBe(120);
     expect(s.p50).toBeLessThanOrEqual(120);
     expect(new SpreadMeter().summary()).toBeNull();
+  });
+});
+
+describe('gap meter (stalls along the path)', () => {
+  it('reads the longest pause per 500 ms window: 20 ms on a steady flow, the stall where one happened', () => {
+    const g = new GapMeter();
+    expect(g.summary()).toBeNull();
+    let t = 0;
+    for (let i = 0; i < 400; i++) {
+      // A 180 ms stall once every 2 s (every 100th record).
+      t += i % 100 === 50 ? 180 : 20;
+      g.record(t);
+    }
+    const s = g.summary()!;
+    expect(s.p50).toBe(20);
+    expect(s.p95).toBe(180);
+  });
+});
+
+describe("audio encoder's output timeline", () => {
+  it('gives each 20 ms output the capture time of its first sample, whatever the output timestamps', () => {
+    const t = new EncoderTimeline();
+    expect(t.output(960)).toBeNull();
+    t.reset();
+    // 10 ms inputs (480 samples at 48 kHz) captured 10 ms apart; the fourth came 3 ms late off the device.
+    for (let i = 0; i < 6; i++) t.input(480, 48_000, 5_000 + i * 10 + (i === 3 ? 3 : 0));
+    expect([t.output(960), t.output(960), t.output(960)]).toEqual([5_000, 5_020, 5_040]);
+    // Nothing captured for a fourth output yet.
+    expect(t.output(960)).toBeNull();
+  });
+
+  it('an output starting inside an input is placed by its offset in it', () => {
+    const t = new EncoderTimeline();
+    t.input(441, 44_100, 1_000); // 10 ms at 44.1 kHz, counted in 48 kHz samples by the caller
+    const u = new EncoderTimeline();
+    u.input(1_024, 48_000, 2_000);
+    u.input(1_024, 48_000, 2_021.333);
+    expect(u.output(960)).toBe(2_000);
+    expect(u.output(960)).toBeCloseTo(2_020, 6);
+    expect(u.output(960)).toBeCloseTo(2_021.333 + (1_920 - 1_024) / 48, 6);
+    expect(t.output(441)).toBe(1_000);
   });
 });
 
