@@ -188,8 +188,10 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     const ms = ((p.jitterBufferDelayS - (from?.jitterBufferDelayS ?? 0)) * 1000) / emitted;
     this.#loopbackFrom = p;
     this.#post({ type: 'audio-buffer', ms: Math.round(ms) });
-    if (p.jitterBufferTargetDelayS !== null && from?.jitterBufferTargetDelayS != null) {
-      const target = ((p.jitterBufferTargetDelayS - from.jitterBufferTargetDelayS) * 1000) / emitted;
+    // The first figure too (from the start): the start-up excess is the one worth trimming early.
+    const fromTarget = from ? from.jitterBufferTargetDelayS : 0;
+    if (p.jitterBufferTargetDelayS !== null && fromTarget !== null) {
+      const target = ((p.jitterBufferTargetDelayS - fromTarget) * 1000) / emitted;
       const trim = this.#trim.reading(Date.now(), ms, target);
       if (trim > 0) this.#post({ type: 'audio-trim', ms: trim });
     }

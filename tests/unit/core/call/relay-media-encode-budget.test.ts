@@ -41,11 +41,20 @@ describe('relay media encode budget (picture size the CPU affords)', () => {
     expect(budget.scale).toBe(2);
     expect(budget.stepsDown).toBe(1);
     expect(downAt).toBeLessThan(4_300);
-    // Quick again: the next step up comes 6 s (the 3 s hold, doubled) after the step down, not 3 s.
+    // Quick again from 6 s: the next step up comes at least 6 s (the 3 s hold, doubled) after the step down,
+    // and once the last 6 s of frames were quick (the busy 60 ms frames at half size count against it).
     const quick = run(budget, 6_000, 16_000, () => 5);
     const upAt = 6_000 + quick.indexOf(1) * 33;
     expect(upAt - downAt).toBeGreaterThanOrEqual(6_000);
-    expect(upAt - downAt).toBeLessThan(6_100);
+    expect(upAt).toBeGreaterThan(11_500);
+    expect(upAt).toBeLessThan(12_100);
+  });
+
+  it('a quiet 2 s between busier spells is not headroom: it stays at half size', () => {
+    const budget = new EncodeBudget();
+    // A loaded machine: half-size frames at 20 ms for 4 s, then 2.5 s at 5 ms (under the step-up bound), again.
+    const scales = run(budget, 0, 60_000, (t) => (t % 6_500 < 4_000 ? 20 : 5));
+    expect(scales.every((s) => s === 2)).toBe(true);
   });
 
   it('counts frames skipped because the encoder was still busy as over budget', () => {
