@@ -109,6 +109,9 @@ export interface BridgeBulk {
   cancel(lane: string): Promise<void>;
   /** Files picked in main's dialog (the renderer never names a path). */
   pick(): Promise<Array<{ token: string; name: string; size: number; mtime: number }>>;
+  /** A picked file's size and mtime now, and its bytes (≤ 1 MiB a call): for the session stream. */
+  sourceInfo(token: string): Promise<{ size: number; mtime: number }>;
+  readSource(token: string, offset: number, length: number): Promise<Uint8Array>;
   onEvent(listener: (event: BridgeBulkEvent) => void): () => void;
 }
 

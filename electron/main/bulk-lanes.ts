@@ -19,7 +19,12 @@ import type { FileSource } from '../../core/src/transfer/io.js';
 import { nodeBulk } from '../../platform/node/src/bulk/platform.js';
 import { NodeFileSource } from '../../platform/node/src/file-io.js';
 import { TokenBucket } from '../../signaling/server/token-bucket.js';
-import { BulkChannel, type BulkEventMessage, type BulkPickedFile } from '../shared/ipc-contract.js';
+import {
+  BulkChannel,
+  MAX_DOWNLOAD_CHUNK_BYTES,
+  type BulkEventMessage,
+  type BulkPickedFile,
+} from '../shared/ipc-contract.js';
 import type { DownloadSinks } from './download-sinks.js';
 import type { ValidatedIpc } from './ipc.js';
 import { hintProblem } from './tcp-sockets.js';
@@ -72,6 +77,22 @@ export class BulkSources {
   /** A FileSource for one window: the engine's `source` strings are its tokens. */
   sourceFor(owner: number): FileSource {
     return { open: (token) => this.files.open(this.path(owner, token)) };
+  }
+
+  async info(owner: number, token: string): Promise<{ size: number; mtime: number }> {
+    const info = await stat(this.path(owner, token));
+    return { size: info.size, mtime: Math.floor(info.mtimeMs) };
+  }
+
+  /** Up to `length` bytes at `offset` (the session stream's reads, when the file cannot go on a lane). */
+  async read(owner: number, token: string, offset: number, length: number): Promise<Uint8Array> {
+    const file = await this.files.open(this.path(owner, token));
+    try {
+      // A copy of exactly the bytes: IPC would clone the whole pooled buffer a view points into.
+      return new Uint8Array(await file.read(offset, Math.min(length, Math.max(0, file.size - offset))));
+    } finally {
+      await file.close();
+    }
   }
 
   releaseOwner(owner: number): void {
@@ -304,6 +325,8 @@ export const bulkSchemas = {
   ]),
   lane: z.tuple([handleSchema]),
   none: z.tuple([]),
+  token: z.tuple([tokenSchema]),
+  read: z.tuple([tokenSchema, offsetSchema, z.int().min(1).max(MAX_DOWNLOAD_CHUNK_BYTES)]),
 };
 
 export interface BulkIpcDeps {
@@ -319,4 +342,8 @@ export function registerBulkIpc(ipc: ValidatedIpc, lanes: BulkLanes, sources: Bu
     const paths = await deps.pickFiles(sender.id);
     return Promise.all(paths.map((p) => sources.register(sender.id, p)));
   });
+  ipc.handle(BulkChannel.SourceInfo, bulkSchemas.token, ({ sender }, token) => sources.info(sender.id, token));
+  ipc.handle(BulkChannel.ReadSource, bulkSchemas.read, ({ sender }, token, offset, length) =>
+    sources.read(sender.id, token, offset, length),
+  );
 }

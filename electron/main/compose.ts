@@ -32,7 +32,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { interfaceAddresses, nodeTcp } from '../../platform/node/src/tcp/index.js';
-import { RendererEvent, type TcpEventMessage } from '../shared/ipc-contract.js';
+import { RendererEvent, type BulkEventMessage, type TcpEventMessage } from '../shared/ipc-contract.js';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin.js';
 import { resolveAppRequest } from './app-protocol.js';
@@ -48,6 +48,7 @@ import { createQuitGuard, EmbeddedRelay, pickLanAddress, type StartRelay } from 
 import { SettingsStore } from './settings.js';
 import { setupSingleInstance } from './single-instance.js';
 import { registerTcpIpc, TcpSockets } from './tcp-sockets.js';
+import { BulkLanes, BulkSources, registerBulkIpc } from './bulk-lanes.js';
 import { MOUNTED_PROBE, runSmokeTest, wantsSmokeTest } from './smoke-test.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
@@ -157,7 +158,7 @@ export interface AppApi extends Pick<
 export interface ElectronMain<Menu = unknown, Image = unknown> {
   app: AppApi;
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => AppWindow;
-  dialog: Pick<Dialog, 'showErrorBox'>;
+  dialog: Pick<Dialog, 'showErrorBox' | 'showOpenDialog'>;
   ipcMain: IpcMainLike & Pick<IpcMain, 'removeHandler'>;
   Menu: {
     buildFromTemplate(template: MenuItemConstructorOptions[]): Menu;
@@ -266,6 +267,15 @@ export function composeMainProcess<Menu, Image>(
     platform: nodeTcp({ addresses: () => interfaceAddresses(env.networkInterfaces()) }),
     emit: sendTcpEvent,
   });
+  // Bulk lanes: on the TCP path a file's bytes go between disk and a lane of main's own; the renderer's
+  // engine only hands over the lane key and names the file (a download handle, or a file main's dialog gave).
+  const bulkSources = new BulkSources();
+  const bulk = new BulkLanes({
+    tcp: nodeTcp({ addresses: () => interfaceAddresses(env.networkInterfaces()) }),
+    downloads,
+    sources: bulkSources,
+    emit: sendBulkEvent,
+  });
   const deepLinks = new DeepLinkQueue((url) => sendToRenderer(RendererEvent.DeepLink, url));
   const relay = new EmbeddedRelay({
     startRelay: env.startRelay,
@@ -309,6 +319,7 @@ export function composeMainProcess<Menu, Image>(
       shutdown: async () => {
         if (mainWindow && !mainWindow.isDestroyed()) await saveWindowBounds(mainWindow);
         tcp.releaseAll();
+        bulk.releaseAll();
         await downloads.releaseAll();
         await relay.stop();
         await settings.flush();
@@ -421,6 +432,12 @@ export function composeMainProcess<Menu, Image>(
       openPath: (path) => shell.openPath(path),
     });
     registerTcpIpc(ipc, tcp);
+    registerBulkIpc(ipc, bulk, bulkSources, {
+      pickFiles: async () => {
+        const picked = await dialog.showOpenDialog({ properties: ['openFile', 'multiSelections'] });
+        return picked.canceled ? [] : picked.filePaths;
+      },
+    });
   }
 
   function createWindow(): void {
@@ -447,15 +464,18 @@ export function composeMainProcess<Menu, Image>(
       if (!details.isMainFrame || details.isSameDocument) return;
       // A reload: the old page's open files and its deep-link subscription are gone.
       deepLinks.reset();
+      bulk.releaseOwner(contentsId);
       void downloads.releaseOwner(contentsId);
       tcp.releaseOwner(contentsId);
     });
     win.webContents.on('render-process-gone', () => {
       deepLinks.reset();
+      bulk.releaseOwner(contentsId);
       void downloads.releaseOwner(contentsId);
       tcp.releaseOwner(contentsId);
     });
     win.webContents.on('destroyed', () => {
+      bulk.releaseOwner(contentsId);
       void downloads.releaseOwner(contentsId);
       tcp.releaseOwner(contentsId);
     });
@@ -518,6 +538,12 @@ export function composeMainProcess<Menu, Image>(
     const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
     // Only the app's own page receives events; navigation away is refused, this is the second lock.
     if (wc && isAppUrl(wc.getURL())) wc.send(channel, payload);
+  }
+
+  /** A bulk lane's event to the window that owns it (dropped if that window is gone or not the app). */
+  function sendBulkEvent(owner: number, event: BulkEventMessage): void {
+    const wc = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+    if (wc && wc.id === owner && isAppUrl(wc.getURL())) wc.send(RendererEvent.Bulk, event);
   }
 
   /** A TCP socket's event to the window that owns it (dropped if that window is gone or not the app). */

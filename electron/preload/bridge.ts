@@ -10,6 +10,7 @@ import type {
   ParleyBridge,
 } from '../../core/src/bridge.js';
 import { Channel, DownloadChannel, RendererEvent, TcpChannel } from '../shared/ipc-contract.js';
+import { createBulk } from './bulk.js';
 
 export interface PreloadIpc {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -99,6 +100,7 @@ export function createElectronBridge(ipc: PreloadIpc): ParleyBridge {
 
     downloads: createDownloads(ipc),
     tcp: createTcp(ipc),
+    bulk: createBulk(ipc),
   };
   return bridge;
 }

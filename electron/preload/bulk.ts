@@ -1,5 +1,5 @@
 // ParleyBridge.bulk over IPC (main/bulk-lanes.ts): arguments shaped to plain values, replies and events
-// checked for shape. Not yet part of createElectronBridge: the app wires it with main's handlers.
+// checked for shape.
 import type { BridgeBulk, BridgeBulkEvent } from '../../core/src/bridge.js';
 import { BulkChannel, RendererEvent } from '../shared/ipc-contract.js';
 import type { PreloadIpc } from './bridge.js';
@@ -103,6 +103,17 @@ export function createBulk(ipc: PreloadIpc): BridgeBulk {
           ? [{ token: f['token'], name: f['name'], size: f['size'], mtime: f['mtime'] }]
           : [],
       );
+    },
+    async sourceInfo(token) {
+      const r = (await ipc.invoke(BulkChannel.SourceInfo, token)) as { size?: unknown; mtime?: unknown } | null;
+      if (typeof r?.size !== 'number' || typeof r.mtime !== 'number')
+        throw new Error('bulk-source-info: malformed reply');
+      return { size: r.size, mtime: r.mtime };
+    },
+    async readSource(token, offset, length) {
+      const r = await ipc.invoke(BulkChannel.ReadSource, token, offset, length);
+      if (!(r instanceof Uint8Array)) throw new Error('bulk-read-source: malformed reply');
+      return r;
     },
     onEvent(listener) {
       listeners.add(listener);

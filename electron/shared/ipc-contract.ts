@@ -65,6 +65,9 @@ export const BulkChannel = {
   Cancel: 'parley:bulk-cancel',
   /** Files the user picks in main's own dialog: tokens the renderer may send, never paths it names. */
   Pick: 'parley:bulk-pick',
+  /** Size and mtime of a picked file, and reads of it (≤ 1 MiB): the session stream, for a peer without lanes. */
+  SourceInfo: 'parley:bulk-source-info',
+  ReadSource: 'parley:bulk-read-source',
 } as const;
 export type BulkChannel = (typeof BulkChannel)[keyof typeof BulkChannel];
 

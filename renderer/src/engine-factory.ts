@@ -4,6 +4,7 @@ import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.
 import type { IdentityKeyStore } from '../../core/src/identity/index.js';
 import type { KeyValueStore, Logger } from '../../core/src/platform/types.js';
 import type { TcpPlatform } from '../../core/src/session/tcp-path.js';
+import type { BulkPlatform } from '../../core/src/transfer/bulk-platform.js';
 import { browserWebSocket } from './platform/websocket.js';
 import { createWebCodecsEngine } from './call-media/engine.js';
 import { laneWebSocketFactory } from './call-media/lane-socket.js';
@@ -16,6 +17,8 @@ export interface EngineFactoryOptions extends EngineOptions {
   files?: MessengerFilesOptions;
   /** The direct TCP path (desktop app: sockets in the main process, platform/bridge-tcp.ts); absent on the web. */
   tcp?: TcpPlatform;
+  /** Bulk lanes (desktop app: file bytes moved by the main process, platform/bridge-bulk.ts); absent on the web. */
+  bulk?: BulkPlatform;
 }
 
 /** Engine logs go to the console without message contents (core never logs them). */
@@ -42,7 +45,7 @@ export async function openEngine(options: EngineFactoryOptions): Promise<Messeng
     ...(options.name !== undefined ? { name: options.name } : {}),
     extractableKey: false,
     streamWindowBytes: 8 * 1024 * 1024,
-    ...(options.files ? { files: options.files } : {}),
+    ...(options.files ? { files: { ...options.files, ...(options.bulk ? { bulk: options.bulk } : {}) } } : {}),
     // The Messenger leaves it out when the user chose "always relay" (relayOnly), as the CLI does.
     ...(options.tcp ? { tcp: options.tcp } : {}),
     // Calls where direct media cannot connect go over the relay (WebCodecs; absent in older browsers).

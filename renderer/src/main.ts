@@ -11,6 +11,7 @@ import { Attention } from './lib/attention.js';
 import { sameOriginRelayUrl } from './lib/relay-url.js';
 import { openEngine } from './engine-factory.js';
 import { bridgeTcpPlatform } from './platform/bridge-tcp.js';
+import { bridgeBulkPlatform, withMainSources } from './platform/bridge-bulk.js';
 import { bindCalls } from './services/calls.js';
 import { ReceivedFiles } from './services/received-files.js';
 import { browserFiles, TransferService } from './services/transfers.js';
@@ -66,6 +67,12 @@ async function init(): Promise<void> {
   const files = browserFiles(bridge.downloads);
   // Desktop app: the direct TCP path, its sockets in the main process. The web client has none.
   const tcp = bridge.tcp ? bridgeTcpPlatform(bridge.tcp) : undefined;
+  // Bulk lanes need main's sockets and its Downloads sink: only with both.
+  const bulk = bridge.bulk && bridge.downloads ? bridgeBulkPlatform(bridge.bulk) : undefined;
+  // Files picked in main's dialog (`main:` sources) are read through main when they go on the session stream.
+  const fileOptions = bridge.bulk
+    ? { ...files.options, source: withMainSources(bridge.bulk, files.options.source) }
+    : files.options;
   // "Read" means the page is visible with the chat open and the user around, not window focus alone.
   const attention = new Attention({ visible: () => document.visibilityState === 'visible', now: () => Date.now() });
   attention.listen(window, document);
@@ -74,7 +81,14 @@ async function init(): Promise<void> {
     uiStore,
     hasIdentity: () => identityStore.exists(),
     openEngine: (options) =>
-      openEngine({ ...options, store: engineStore, identityStore, files: files.options, ...(tcp ? { tcp } : {}) }),
+      openEngine({
+        ...options,
+        store: engineStore,
+        identityStore,
+        files: fileOptions,
+        ...(tcp ? { tcp } : {}),
+        ...(bulk ? { bulk } : {}),
+      }),
     defaultSettings: {
       relays: defaultRelay ? [defaultRelay] : [],
       iceServers: [],

@@ -11,12 +11,15 @@ import type {
   BulkSendResult,
 } from '../../../core/src/transfer/bulk-platform.js';
 import { TransferError, isTransferErrorCode } from '../../../core/src/transfer/errors.js';
+import type { FileSource, SourceFile } from '../../../core/src/transfer/io.js';
 import { bridgeSinkHandle } from './bridge-sink.js';
 
 /** `source` strings of files picked in main's dialog: this prefix, then main's token. */
 export const MAIN_SOURCE_PREFIX = 'main:';
 /** Events of lanes not known yet (an event can overtake the reply that names the lane), at most. */
 const MAX_EARLY_EVENTS = 64;
+/** Bytes per read call: main refuses more than 1 MiB. */
+const READ_BLOCK = 1024 * 1024;
 
 interface Waiter {
   progress(offset: number): void;
@@ -98,6 +101,44 @@ export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
       } finally {
         request.signal?.removeEventListener('abort', abort);
       }
+    },
+  };
+}
+
+/**
+ * The engine's FileSource for files picked in main's dialog (`main:<token>`), read through the bridge when
+ * they go on the session stream (a peer without lanes, a lane that ended); any other source goes to `other`.
+ */
+export function withMainSources(bulk: BridgeBulk, other: FileSource): FileSource {
+  return {
+    async open(source: string): Promise<SourceFile> {
+      if (!source.startsWith(MAIN_SOURCE_PREFIX)) return other.open(source);
+      const token = source.slice(MAIN_SOURCE_PREFIX.length);
+      const fail = (error: unknown) =>
+        new TransferError('source-unreadable', `cannot read the file: ${(error as Error).message}`);
+      const info = await bulk.sourceInfo(token).catch((error: unknown) => {
+        throw fail(error);
+      });
+      return {
+        size: info.size,
+        mtime: info.mtime,
+        async read(offset: number, length: number): Promise<Uint8Array> {
+          const out = new Uint8Array(length);
+          let got = 0;
+          try {
+            while (got < length) {
+              const part = await bulk.readSource(token, offset + got, Math.min(READ_BLOCK, length - got));
+              if (part.byteLength === 0) break;
+              out.set(part, got);
+              got += part.byteLength;
+            }
+          } catch (error) {
+            throw fail(error);
+          }
+          return got === length ? out : out.subarray(0, got);
+        },
+        close: async () => {},
+      };
     },
   };
 }

@@ -229,6 +229,11 @@ describe('bulk lanes in the desktop main process', () => {
     // A token of window 1 is unknown to window 2; a path is not a token.
     await expect(desk.two.raw(BulkChannel.Send, { ...send, token: picked!.token })).rejects.toThrow(/unknown file/);
     await expect(desk.one.raw(BulkChannel.Send, { ...send, token: '/etc/passwd' })).rejects.toThrow();
+    // The stream path's reads (a peer without lanes) are the picking window's only.
+    expect(await desk.one.bulk.sourceInfo(picked!.token)).toMatchObject({ size: 1000 });
+    expect((await desk.one.bulk.readSource(picked!.token, 990, 100)).byteLength).toBe(10);
+    await expect(desk.two.bulk.readSource(picked!.token, 0, 10)).rejects.toThrow(/unknown file/);
+    await expect(desk.two.bulk.sourceInfo(picked!.token)).rejects.toThrow(/unknown file/);
     // Window 1 reloads: its picks are forgotten.
     desk.lanes.releaseOwner(1);
     await expect(desk.one.raw(BulkChannel.Send, { ...send, token: picked!.token })).rejects.toThrow(/unknown file/);

@@ -357,6 +357,11 @@ export function fakeElectron(options: FakeElectronOptions) {
     BrowserWindow: FakeWindow,
     dialog: {
       showErrorBox: (title: string, content: string) => record('dialog.showErrorBox', title, content),
+      // The bulk lanes' file picker: the user cancels.
+      showOpenDialog: (async (...args: unknown[]) => {
+        record('dialog.showOpenDialog', ...args);
+        return { canceled: true, filePaths: [] };
+      }) as ElectronMain['dialog']['showOpenDialog'],
     },
     ipcMain,
     Menu: {

@@ -18,6 +18,7 @@ import { MOUNTED_PROBE } from '../../../electron/main/smoke-test.js';
 import { createElectronBridge } from '../../../electron/preload/bridge.js';
 import { RendererEvent } from '../../../electron/shared/ipc-contract.js';
 import { nodeTcp } from '../../../platform/node/src/tcp/index.js';
+import { FileDigest } from '../../../core/src/transfer/hash.js';
 import { silentLogger, startRelay } from '../../../signaling/server/index.js';
 import { fakeElectron, type FakeElectron } from './compose-fake.js';
 
@@ -398,6 +399,36 @@ describe('the main process composition, the direct TCP path', () => {
     const peerSaw = new Promise<string>((resolve) => theirs.onClose(resolve));
     win.webContents.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
     await peerSaw;
+    await expect(peer.connect(hints, 3000)).rejects.toThrow(/refused/);
+    shell.fake.app.quit();
+    await shell.fake.quitted;
+  });
+});
+
+describe('the main process composition, bulk lanes', () => {
+  it('main listens for a lane where the interfaces say into an open download; its picker cancels; a reload ends it', async () => {
+    const lan = { address: '127.0.0.1', family: 'IPv4', internal: false } as NetworkInterfaceInfo;
+    const shell = compose(tmp, distDir, 'bulk', { interfaces: () => ({ eth0: [lan] }) });
+    shell.fake.ready();
+    await shell.main.started;
+    const win = shell.fake.windows[0]!;
+    await win.loaded;
+    const bridge = preloadBridge(shell.fake);
+    // The dialog is main's own; the fake's user cancels it.
+    expect(await bridge.bulk!.pick()).toEqual([]);
+    const { handle } = await bridge.downloads!.open('lane.bin', 'k1');
+    const { hints } = await bridge.bulk!.receive({
+      handle,
+      key: new Uint8Array(32).fill(7),
+      size: 10,
+      from: 0,
+      digestFrom: await FileDigest.origin(),
+    });
+    expect(hints).toEqual([{ host: '127.0.0.1', port: expect.any(Number) as number }]);
+    const peer = nodeTcp({ addresses: () => ['127.0.0.1'] });
+    (await peer.connect(hints, 3000)).close();
+    // A reload: main ends the page's lanes; nobody listens there any more.
+    win.webContents.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
     await expect(peer.connect(hints, 3000)).rejects.toThrow(/refused/);
     shell.fake.app.quit();
     await shell.fake.quitted;

@@ -71,9 +71,9 @@ describe('preload bridge', () => {
     ] as const) {
       expect(typeof bridge[key], key).toBe('function');
     }
-    // The nested objects are the received-files sink (download-sinks.test.ts) and the TCP sockets
-    // (tcp-sockets.test.ts), of functions only.
-    const { downloads, tcp, ...rest } = bridge;
+    // The nested objects are the received-files sink (download-sinks.test.ts), the TCP sockets
+    // (tcp-sockets.test.ts) and the bulk lanes (bulk-lanes.test.ts), of functions only.
+    const { downloads, tcp, bulk, ...rest } = bridge;
     expect(Object.values(rest).some((v) => typeof v === 'object' && v !== null)).toBe(false);
     for (const [k, v] of Object.entries(downloads ?? {})) expect(typeof v, k).toBe('function');
     expect(Object.keys(downloads ?? {}).length).toBe(9);
@@ -81,6 +81,16 @@ describe('preload bridge', () => {
     expect(Object.keys(tcp ?? {}).sort()).toEqual(
       ['ack', 'close', 'closeListener', 'connect', 'listen', 'onEvent', 'send', 'start'].sort(),
     );
+    for (const [k, v] of Object.entries(bulk ?? {})) expect(typeof v, k).toBe('function');
+    expect(Object.keys(bulk ?? {}).sort()).toEqual([
+      'cancel',
+      'onEvent',
+      'pick',
+      'readSource',
+      'receive',
+      'send',
+      'sourceInfo',
+    ]);
   });
 
   it('returns the embedded relay URL', async () => {

@@ -68,8 +68,9 @@ describe('preload bundle', () => {
     expect([...exposed.keys()]).toEqual(['parley']);
     const api = exposed.get('parley') as Record<string, unknown>;
     expect(api.platform).toBe('electron');
-    // The nested objects are the received-files sink and the TCP sockets, themselves made of functions only.
-    const { downloads, tcp, ...rest } = api;
+    // The nested objects are the received-files sink, the TCP sockets and the bulk lanes, themselves made of
+    // functions only.
+    const { downloads, tcp, bulk, ...rest } = api;
     for (const [k, v] of Object.entries(rest)) expect(['function', 'string'], k).toContain(typeof v);
     expect(typeof downloads).toBe('object');
     const sinkMethods = Object.entries(downloads as Record<string, unknown>);
@@ -97,6 +98,17 @@ describe('preload bundle', () => {
       'start',
     ]);
     for (const [k, v] of tcpMethods) expect(typeof v, k).toBe('function');
+    const bulkMethods = Object.entries(bulk as Record<string, unknown>);
+    expect(bulkMethods.map(([k]) => k).sort()).toEqual([
+      'cancel',
+      'onEvent',
+      'pick',
+      'readSource',
+      'receive',
+      'send',
+      'sourceInfo',
+    ]);
+    for (const [k, v] of bulkMethods) expect(typeof v, k).toBe('function');
     // ipcRenderer must never cross the bridge, not even nested.
     expect(Object.values(rest).some((v) => typeof v === 'object')).toBe(false);
   });
