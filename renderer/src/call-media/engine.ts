@@ -19,7 +19,6 @@ import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import type { TrackLike } from '../../../core/src/call/media-types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { aecLoopback, type AecLoopback, type LoopbackPlayout } from './aec-loopback.js';
-import { AudioTrim } from '../../../core/src/call/relay-media/audio-trim.js';
 
 /** How often the loopback receiver's counters are read (its jitter buffer's delay goes to the worker). */
 const LOOPBACK_READ_MS = 500;
@@ -60,8 +59,6 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
   #loopbackLast: LoopbackPlayout | null = null;
   #loopbackFrom: LoopbackPlayout | null = null;
   #loopbackTimer: ReturnType<typeof setInterval> | undefined;
-  /** Brings the loopback receiver's buffer down to its own target when it holds far more (audio-trim.ts). */
-  readonly #trim = new AudioTrim();
   readonly #logger: RelayMediaStartOptions['logger'];
 
   constructor(options: RelayMediaStartOptions, Processor: ProcessorCtor, Generator: GeneratorCtor) {
@@ -188,13 +185,6 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     const ms = ((p.jitterBufferDelayS - (from?.jitterBufferDelayS ?? 0)) * 1000) / emitted;
     this.#loopbackFrom = p;
     this.#post({ type: 'audio-buffer', ms: Math.round(ms) });
-    // The first figure too (from the start): the start-up excess is the one worth trimming early.
-    const fromTarget = from ? from.jitterBufferTargetDelayS : 0;
-    if (p.jitterBufferTargetDelayS !== null && fromTarget !== null) {
-      const target = ((p.jitterBufferTargetDelayS - fromTarget) * 1000) / emitted;
-      const trim = this.#trim.reading(Date.now(), ms, target);
-      if (trim > 0) this.#post({ type: 'audio-trim', ms: trim });
-    }
   }
 
   close(): void {

@@ -34,8 +34,6 @@ export type ToWorker =
    * the loopback is up and then as its figure moves; without it the worker paces the audio itself.
    */
   | { type: 'audio-buffer'; ms: number }
-  /** Skip this much decoded audio before handing it on (the downstream buffer holds too much: audio-trim.ts). */
-  | { type: 'audio-trim'; ms: number }
   | { type: 'close' };
 
 export type FromWorker =

@@ -18,6 +18,7 @@ import {
   StageTimes,
 } from '../../../core/src/call/relay-media/stages.js';
 import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
+import { EarlyAudioGate } from '../../../core/src/call/relay-media/early-audio.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
 import type { RecordLayerHandOff } from '../../../core/src/call/relay-media/pipeline.js';
@@ -78,10 +79,10 @@ const stages = new StageTimes();
 const arrivalSpread = new SpreadMeter();
 const writeSpread = new SpreadMeter();
 let audioWrittenMs: number | null = null;
+/** Drops the start-up backlog's early frames once the downstream buffer took over (early-audio.ts). */
+const earlyAudio = new EarlyAudioGate();
 /** Stalls along the path: our records handed to the socket, the peer's reaching our socket and reaching us. */
 const gaps = { 'gap.sent': new GapMeter(), 'gap.atSocket': new GapMeter(), 'gap.toWorker': new GapMeter() };
-/** Decoded audio still to skip before handing audio on (the engine's AudioTrim said so), ms. */
-let audioTrimMs = 0;
 /** The jitter buffer: audio is the clock, video is shown when due against it (core relay-media/playout.ts). */
 const clock = new PlayoutClock();
 const videoPlayout = new VideoPlayout<{ frame: VideoFrame; captureMs: number }>(clock);
@@ -335,10 +336,7 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
       const ms = (data.numberOfFrames * 1000) / data.sampleRate;
       if (audioDownstream) {
         stages.record('audio.decoded', Date.now() - captureMs);
-        if (audioTrimMs >= ms / 2) {
-          // The downstream buffer holds far more than its target: this frame is skipped to bring it down.
-          audioTrimMs -= ms;
-          stats.audioTrimmedMs = (stats.audioTrimmedMs ?? 0) + ms;
+        if (!earlyAudio.admit(Date.now(), ms)) {
           data.close();
           return;
         }
@@ -564,9 +562,6 @@ scope.onmessage = (ev) => {
           audioTimer = undefined;
           for (const q of audioPlayout.handOff()) q.data.close();
         }
-        return;
-      case 'audio-trim':
-        if (audioDownstream) audioTrimMs += m.ms;
         return;
       case 'close':
         closed = true;

@@ -47,8 +47,6 @@ export interface RelayMediaStats {
   audioSilenceMs?: number;
   audioStallMs?: number;
   audioConcealedMs?: number | null;
-  /** Decoded audio skipped so the downstream buffer comes down to its target (audio-trim.ts), ms. */
-  audioTrimmedMs?: number;
   /**
    * The received audio plays out of a (local) RTCPeerConnection, whose output Chromium's echo canceller
    * hears; false: straight from the decoder (no echo cancellation of it).
