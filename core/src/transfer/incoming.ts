@@ -450,7 +450,12 @@ export class Incoming extends OfferBase {
   private async handleLane(message: ControlOf<'lane'>): Promise<void> {
     const file = this.files.get(message.fileId);
     const link = this.ctx.link(this.contactId);
-    if (!file || file.state !== 'pending' || !message.share || !link) return;
+    if (!file || file.state !== 'pending' || !link) return;
+    if (!message.share) {
+      // The sender gave the lane up (it could not reach us): stop waiting for it; its end asks for the rest.
+      if (this.current?.file === file) this.current.lane?.cancel();
+      return;
+    }
     const refuse = () =>
       link.control({ t: 'lane', offerId: this.offerId, fileId: file.meta.fileId, round: message.round });
     const bulk = this.ctx.bulk;

@@ -593,6 +593,8 @@ export class Outgoing extends OfferBase {
       if (round.aborted || file.state !== 'pending') return true;
       if (error instanceof TransferError) throw error; // the source: fails the file as on the stream
       this.ctx.logger.info({ offerId: this.offerId, fileId, message: String(error) }, 'transfer: lane ended early');
+      // Tell the receiver at once (it may still be waiting for us to dial in): it asks for the rest.
+      this.ctx.link(this.contactId)?.control({ t: 'lane', offerId: this.offerId, fileId, round: round.number });
     }
     // The receiver asks for the rest on the stream (resume with fileId and offset); wait a while for it.
     const deadline = setTimeout(() => round.wake(), LANE_ANSWER_MS);

@@ -19,6 +19,8 @@ import type { LaneRole } from '../../../../core/src/transfer/bulk-key.js';
 export const DEFAULT_HANDSHAKE_MS = 5000;
 /** Sends wait for the socket to drain below this before they seal more. */
 const HIGH_WATER = 2 * 1024 * 1024;
+/** Record bytes received and not yet opened and handed on, at most: a peer that floods is cut off. */
+export const MAX_OPENING_BYTES = 8 * 1024 * 1024;
 /** Messages held while the handshake finishes: the connector's first records may arrive before it does. */
 const MAX_EARLY = 64;
 
@@ -150,6 +152,7 @@ export class BulkLane {
   #closeReason: string | null = null;
   readonly #closeHandlers = new Set<(reason: string) => void>();
   #drainWaiters: Array<() => void> = [];
+  #openingBytes = 0;
 
   constructor(socket: RecordSocket, keys: LaneKeys, engine: AeadEngine, early: readonly Uint8Array[] = []) {
     this.#socket = socket;
@@ -224,8 +227,9 @@ export class BulkLane {
 
   close(reason = 'closed locally'): void {
     if (this.closed) return;
-    this.#socket.close();
+    // Our reason first: the socket's own close event (its reason is 'closed locally') comes after.
     this.#closed(reason);
+    this.#socket.close();
   }
 
   #drain(): Promise<void> {
@@ -251,6 +255,11 @@ export class BulkLane {
     if (this.closed) return;
     // open() takes the counter at once (replays and reordering refused); results are handled in order.
     // No copy: a socket reuses a message's memory only after release(), which nothing here calls.
+    this.#openingBytes += record.byteLength;
+    if (this.#openingBytes > MAX_OPENING_BYTES) {
+      this.close(`the peer sent more than ${MAX_OPENING_BYTES} bytes ahead of their opening`);
+      return;
+    }
     const opened = this.#channel.open(record);
     opened.catch(() => {});
     this.#opening = this.#opening.then(async () => {
@@ -258,6 +267,7 @@ export class BulkLane {
       let frame: LaneFrame;
       try {
         frame = decodeLaneFrame(await opened);
+        this.#openingBytes -= record.byteLength;
       } catch (error) {
         this.close(`lane record refused: ${(error as Error).message}`);
         return;

@@ -11,6 +11,11 @@ import { LaneReceiveState } from '../../../../core/src/transfer/bulk-state.js';
 import type { BulkLane } from './lane.js';
 
 export const DEFAULT_LANE_ACK_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes received and not yet written, at most: the sender's window (16 MiB by default) and some slack. A sender
+ * that ignores its window is cut off instead of filling this process's memory.
+ */
+export const MAX_UNWRITTEN_BYTES = 24 * 1024 * 1024;
 
 export interface ReceiveOnLaneOptions {
   size: number;
@@ -19,6 +24,8 @@ export interface ReceiveOnLaneOptions {
   digest: FileDigest;
   /** Acknowledge at least this often (default 2 MiB; keep it under a quarter of the sender's window). */
   ackBytes?: number;
+  /** Received and not yet written, at most (default MAX_UNWRITTEN_BYTES). */
+  maxUnwrittenBytes?: number;
   /** Bytes written (and hashed) up to `offset`. */
   onWritten?: (offset: number) => void;
 }
@@ -39,6 +46,7 @@ export function receiveOnLane(lane: BulkLane, sink: SinkFile, options: ReceiveOn
   if (options.digest.position !== options.from)
     throw new RangeError(`the digest is at ${options.digest.position}, not at ${options.from}`);
   const ackBytes = options.ackBytes ?? DEFAULT_LANE_ACK_BYTES;
+  const maxUnwritten = options.maxUnwrittenBytes ?? MAX_UNWRITTEN_BYTES;
   let written = options.from;
   let lastAck = options.from;
   let writing: Promise<void> = Promise.resolve();
@@ -66,6 +74,8 @@ export function receiveOnLane(lane: BulkLane, sink: SinkFile, options: ReceiveOn
       if (step.kind === 'failed')
         return cut(new BulkLaneError('peer-failed', `the sender ended the lane: ${step.reason}`));
       const data = step.data;
+      if (state.next - written > maxUnwritten)
+        return cut(new BulkLaneError('overrun', `the sender is ${state.next - written} bytes ahead of the disk`));
       writing = writing.then(async () => {
         await sink.write(data);
         options.digest.update(data);

@@ -170,6 +170,34 @@ describe('transfer engine on bulk lanes', () => {
     }
   });
 
+  it('a sender that cannot reach the lane says so at once: the receiver stops waiting, the stream carries the file', async () => {
+    const size = 2 * 1024 * 1024;
+    // The receiver would wait a minute for the sender to dial in; its hints lead nowhere (a closed port).
+    const real = nodeBulk({ tcp, expectMs: 60_000 });
+    let cancelled = 0;
+    const receiverBulk: BulkPlatform = {
+      send: (r) => real.send(r),
+      async receive(request) {
+        const receiving = await real.receive(request);
+        return {
+          ...receiving,
+          hints: [{ host: '127.0.0.1', port: 1 }],
+          cancel: () => {
+            cancelled += 1;
+            receiving.cancel();
+          },
+        };
+      },
+    };
+    const w = await world(size, { receiverBulk });
+    const inc = await done(w.receiver, w.offerId);
+    expect(inc.state).toBe('done');
+    expect(cancelled).toBe(1);
+    expect(await received(w.dir)).toBe(w.sha);
+    expect(w.receiver.stats.laneBytesReceived).toBe(0);
+    expect(w.receiver.stats.chunkBytesReceived).toBe(size);
+  });
+
   it('a receiver whose lane cannot listen refuses it, and the stream carries the file', async () => {
     const size = 2 * 1024 * 1024;
     const refusing = nodeBulk({

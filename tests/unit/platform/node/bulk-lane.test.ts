@@ -207,6 +207,29 @@ describe('bulk lane over loopback TCP', () => {
     expect((await readFile(out.path)).length).toBe(10);
   });
 
+  it('the receiver cuts a sender that ignores its window instead of buffering without end', async () => {
+    const key = await newKey();
+    const s = await server();
+    const [receiving, rogue] = await Promise.all([s.expect(key, 'receiver'), dial(s.hints, key, 'sender')]);
+    // A disk that never finishes a write: everything after the first DATA piles up.
+    const stuck: SinkFile = {
+      existingBytes: 0,
+      write: () => new Promise(() => {}),
+      truncate: async () => {},
+      flush: async () => {},
+      commit: async () => 'x',
+      close: async () => {},
+    };
+    const digest = await FileDigest.create(undefined, nodeBlockHash);
+    // The outcome waits for the stuck write (it never settles here); the lane itself is closed at once.
+    void receiveOnLane(receiving, stuck, { size: 64 * 1024 * 1024, from: 0, digest, maxUnwrittenBytes: 1024 * 1024 });
+    const closed = new Promise<string>((r) => receiving.onClose(r));
+    const piece = 252 * 1024;
+    for (let offset = 0; offset < 2 * 1024 * 1024 && !rogue.closed; offset += piece)
+      await rogue.send(encodeLaneFrame({ kind: 'data', offset, data: new Uint8Array(piece) })).catch(() => {});
+    expect(await closed).toMatch(/ahead of the disk/);
+  });
+
   it('an expectation nobody meets fails in time, and closing the server fails the rest', async () => {
     const s = await server();
     await expect(s.expect(await newKey(), 'sender', 50)).rejects.toMatchObject({ code: 'timeout' });
