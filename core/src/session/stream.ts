@@ -51,7 +51,11 @@ export interface ReliableStreamOptions {
   transportHighWater?: number;
   /** Standalone ACK delay when no DATA goes the other way. Default 20 ms. */
   ackDelayMs?: number;
-  /** Received bytes after which an ACK goes out at once. Default windowBytes / 4. */
+  /**
+   * Received bytes after which an ACK goes out at once. Default windowBytes / 2: a file receiver answers every
+   * quarter window or so (its transfer acks, DATA that carries our ack), so a standalone ACK at a quarter
+   * window went out just before each of them, one record and one wake-up of the sender more per MiB.
+   */
   ackEveryBytes?: number;
   logger?: Logger;
 }
@@ -139,7 +143,7 @@ export class ReliableStream {
     this.#window = options.windowBytes ?? 4 * 1024 * 1024;
     this.#highWater = options.transportHighWater ?? 1024 * 1024;
     this.#ackDelayMs = options.ackDelayMs ?? 20;
-    this.#ackEveryBytes = options.ackEveryBytes ?? Math.floor(this.#window / 4);
+    this.#ackEveryBytes = options.ackEveryBytes ?? Math.floor(this.#window / 2);
     this.#events.onListenerError = (error) => this.#log.error({ err: String(error) }, 'stream listener threw');
   }
 

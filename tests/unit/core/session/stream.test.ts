@@ -113,6 +113,42 @@ describe('ReliableStream over an in-memory transport pair', () => {
     b.close();
   });
 
+  it('rides its acks on the DATA a bulk receiver sends back each MiB: no standalone ACK meanwhile', async () => {
+    const random = seeded(21);
+    const a = new ReliableStream();
+    // No delayed ACK in this test: only the byte threshold could send a standalone one.
+    const b = new ReliableStream({ ackDelayMs: 60_000 });
+    const [ta, tb] = memoryPair(random, 'direct', 1024 * 1024);
+    let standalone = 0;
+    ta.onFrame((f) => {
+      if (decodeFrame(f)?.type === 'ack') standalone++;
+    });
+    b.attach(tb, { current: true });
+    a.attach(ta, { current: true });
+    const MiB = 1024 * 1024;
+    const total = 32 * MiB;
+    let got = 0;
+    let replied = 0;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    a.onFrame(KIND + 1, () => {});
+    b.onFrame(KIND, (payload) => {
+      got += payload.length;
+      // As the file receiver does: its ack follows each MiB once written (later than the frame's arrival).
+      if (got - replied >= MiB) {
+        replied = got;
+        setImmediate(() => void b.send(KIND + 1, new Uint8Array(16)));
+      }
+      if (got === total) resolve();
+    });
+    for (let i = 0; i < total / (128 * 1024); i++) await a.send(KIND, new Uint8Array(128 * 1024));
+    await withTimeout(done, 10_000, 'delivery');
+    await withTimeout(a.flushed(), 10_000, 'acks');
+    expect(standalone).toBe(0);
+    a.close();
+    b.close();
+  });
+
   it('applies backpressure: send() waits while the window is full and no transport takes data', async () => {
     const a = new ReliableStream({ windowBytes: 10_000 });
     let admitted = 0;
