@@ -1,4 +1,4 @@
-// npx tsx bench/desktop-bulk.bench.ts (under flock /tmp/parley-cpu.lock) — the desktop app's file path on a session over TCP, stage A against stage B, one
+// npm run bench:desktop-bulk (under flock /tmp/parley-cpu.lock) — the desktop app's file path on a session over TCP, stage A against stage B, one
 // interleaved run in namespace hosts (a: sender, b: receiver, relay in a third). Each side is the desktop app
 // minus Electron (tests/integration/desktop/fixtures/desktop-peer.ts): the real main-side pieces behind an
 // in-process structured-clone stand-in for Electron's IPC, the real preload and renderer pieces under a core
