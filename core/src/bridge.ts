@@ -76,6 +76,7 @@ export interface BridgeTcp {
 /** What main tells the renderer about its bulk lanes (BridgeBulk.onEvent). */
 export type BridgeBulkEvent =
   | { kind: 'progress'; lane: string; offset: number }
+  | { kind: 'checkpoint'; lane: string; point: { offset: number; state: Uint8Array } }
   | {
       kind: 'received';
       lane: string;
@@ -98,6 +99,8 @@ export interface BridgeBulk {
     size: number;
     from: number;
     digestFrom: { offset: number; state: Uint8Array };
+    /** Flushed checkpoints (events) every this many bytes; none without it. */
+    checkpointBytes?: number;
   }): Promise<{ lane: string; hints: Array<{ host: string; port: number }> }>;
   send(request: {
     token: string;

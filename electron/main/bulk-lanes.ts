@@ -169,6 +169,7 @@ export class BulkLanes {
       size: number;
       from: number;
       digestFrom: { offset: number; state: Uint8Array };
+      checkpointBytes?: number | undefined;
     },
   ): Promise<{ lane: string; hints: Array<{ host: string; port: number }> }> {
     this.checkRoom(owner);
@@ -188,6 +189,19 @@ export class BulkLanes {
         from: request.from,
         digestFrom: request.digestFrom,
         onWritten: progress,
+        ...(request.checkpointBytes !== undefined
+          ? {
+              checkpointBytes: request.checkpointBytes,
+              onCheckpoint: (point: { offset: number; state: Uint8Array }) => {
+                if (this.lanes.has(lane))
+                  this.options.emit(owner, {
+                    kind: 'checkpoint',
+                    lane,
+                    point: { offset: point.offset, state: point.state },
+                  });
+              },
+            }
+          : {}),
       });
     } catch (error) {
       this.lanes.delete(lane);
@@ -312,6 +326,12 @@ export const bulkSchemas = {
           message: 'not a digest state',
         }),
       }),
+      // A flush per checkpoint: not more often than every MiB.
+      checkpointBytes: z
+        .int()
+        .min(1024 * 1024)
+        .max(Number.MAX_SAFE_INTEGER)
+        .optional(),
     }),
   ]),
   send: z.tuple([

@@ -17,6 +17,11 @@ function bulkEvent(raw: unknown): BridgeBulkEvent | null {
   switch (e['kind']) {
     case 'progress':
       return num('offset') === null ? null : { kind: 'progress', lane, offset: num('offset')! };
+    case 'checkpoint': {
+      const p = e['point'] as { offset?: unknown; state?: unknown } | null;
+      if (typeof p?.offset !== 'number' || !(p.state instanceof Uint8Array)) return null;
+      return { kind: 'checkpoint', lane, point: { offset: p.offset, state: p.state } };
+    }
     case 'received': {
       const b = e['boundary'] as { offset?: unknown; state?: unknown } | null;
       const sha = e['sha256'];
@@ -70,6 +75,7 @@ export function createBulk(ipc: PreloadIpc): BridgeBulk {
         size: request.size,
         from: request.from,
         digestFrom: { offset: request.digestFrom.offset, state: request.digestFrom.state },
+        ...(request.checkpointBytes !== undefined ? { checkpointBytes: request.checkpointBytes } : {}),
       })) as { lane?: unknown; hints?: unknown } | null;
       const hints = Array.isArray(r?.hints) ? r.hints : null;
       if (typeof r?.lane !== 'string' || !hints?.every(isHint)) throw new Error('bulk-receive: malformed reply');

@@ -80,6 +80,7 @@ export interface BulkDigestPoint {
 /** What main sends on RendererEvent.Bulk (one channel, in order per lane). */
 export type BulkEventMessage =
   | { kind: 'progress'; lane: string; offset: number }
+  | { kind: 'checkpoint'; lane: string; point: BulkDigestPoint }
   | { kind: 'received'; lane: string; written: number; sha256: string | null; boundary: BulkDigestPoint }
   | { kind: 'sent'; lane: string; from: number; sha256: string }
   | { kind: 'failed'; lane: string; message: string; code?: string };

@@ -42,6 +42,12 @@ export interface BulkReceiveRequest {
   digestFrom: DigestPoint;
   /** Bytes written (and hashed) up to `offset`. */
   onWritten(offset: number): void;
+  /**
+   * Optional: every about `checkpointBytes` the platform flushes the partial and gives the digest's state at the
+   * last block boundary: what the engine records so that a restart (a crash, a kill) continues from there.
+   */
+  checkpointBytes?: number;
+  onCheckpoint?(point: DigestPoint): void;
 }
 
 export interface BulkReceiveResult {

@@ -456,13 +456,17 @@ export class Incoming extends OfferBase {
       if (this.current?.file === file) this.current.lane?.cancel();
       return;
     }
-    const refuse = () =>
+    const refuse = (why: string) => {
+      this.ctx.logger.info({ offerId: this.offerId, why }, 'transfer: lane refused, the stream carries the file');
       link.control({ t: 'lane', offerId: this.offerId, fileId: file.meta.fileId, round: message.round });
+    };
     const bulk = this.ctx.bulk;
-    if (!bulk || !this.peerBulk || !this.synced || message.round !== this.latestRound) return refuse();
+    if (!bulk || !this.peerBulk) return refuse('no lanes here');
+    if (!this.synced || message.round !== this.latestRound) return refuse('another round');
     const open = await this.ensureOpen(file);
     if (open.failed) throw open.failed;
-    if (open.unconfirmed || open.lane) return refuse();
+    if (open.unconfirmed) return refuse('unconfirmed bytes');
+    if (open.lane) return refuse('a lane is open');
     await trimToExpected(open);
     if (open.checkpointing) await open.checkpointing;
     // Whatever the sink still buffers lands before the lane appends (the desktop's sink gathers writes).
@@ -488,13 +492,21 @@ export class Incoming extends OfferBase {
           file.bytesDone = offset;
           this.progress(file);
         },
+        // The lane's flushed points, recorded as the stream's checkpoints are: a restart continues there.
+        checkpointBytes: this.ctx.options.checkpointBytes(file.meta.size),
+        onCheckpoint: (point) => {
+          if (file.state !== 'pending' || point.offset === 0) return;
+          const hash = { offset: point.offset, state: encodeHashState(point.state), scheme: FILE_DIGEST_SCHEME };
+          this.persistFile(file, hash).then(
+            () => {
+              if (file.state === 'pending') this.checkpoints.set(file.meta.fileId, point);
+            },
+            (error: unknown) => this.persistFailed(error),
+          );
+        },
       });
     } catch (error) {
-      this.ctx.logger.info(
-        { offerId: this.offerId, message: String(error) },
-        'transfer: no lane, the stream carries the file',
-      );
-      return refuse();
+      return refuse(String(error));
     }
     const from = open.expected;
     open.lane = { done: receiving.done, cancel: receiving.cancel };

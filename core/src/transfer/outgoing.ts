@@ -560,7 +560,10 @@ export class Outgoing extends OfferBase {
     clearTimeout(timer);
     round.laneAnswers.delete(fileId);
     if (round.aborted || file.state !== 'pending') return true;
-    if (!reply?.share || !reply.hints?.length || reply.offset === undefined || reply.offset > size) return false;
+    if (!reply?.share || !reply.hints?.length || reply.offset === undefined || reply.offset > size) {
+      this.ctx.logger.info({ offerId: this.offerId, fileId, answered: reply !== null }, 'transfer: no lane');
+      return false;
+    }
     let acked = reply.offset;
     try {
       const key = await deriveLaneKey({

@@ -23,7 +23,8 @@ const READ_BLOCK = 1024 * 1024;
 
 interface Waiter {
   progress(offset: number): void;
-  settle(event: Exclude<BridgeBulkEvent, { kind: 'progress' }>): void;
+  checkpoint?(point: { offset: number; state: Uint8Array }): void;
+  settle(event: Exclude<BridgeBulkEvent, { kind: 'progress' | 'checkpoint' }>): void;
 }
 
 export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
@@ -31,6 +32,7 @@ export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
   const early = new Map<string, BridgeBulkEvent[]>();
   const deliver = (w: Waiter, event: BridgeBulkEvent): void => {
     if (event.kind === 'progress') return w.progress(event.offset);
+    if (event.kind === 'checkpoint') return w.checkpoint?.(event.point);
     waiting.delete(event.lane);
     w.settle(event);
   };
@@ -59,10 +61,15 @@ export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
         size: request.size,
         from: request.from,
         digestFrom: { offset: request.digestFrom.offset, state: request.digestFrom.state },
+        // Main flushes at most once a MiB.
+        ...(request.onCheckpoint && request.checkpointBytes
+          ? { checkpointBytes: Math.max(1024 * 1024, request.checkpointBytes) }
+          : {}),
       });
       const done = new Promise<BulkReceiveResult>((resolve) =>
         register(lane, {
           progress: (offset) => request.onWritten(offset),
+          checkpoint: (point) => request.onCheckpoint?.(point),
           settle: (event) =>
             resolve(
               event.kind === 'received'

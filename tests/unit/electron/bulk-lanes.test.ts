@@ -39,10 +39,10 @@ interface RendererModules {
 }
 let renderer: RendererModules;
 beforeAll(async () => {
-  const [bulk, sink] = await Promise.all([
-    loadRenderer<Pick<RendererModules, 'bridgeBulkPlatform'>>('platform/bridge-bulk.ts'),
-    loadRenderer<Pick<RendererModules, 'BridgeFileSink'>>('platform/bridge-sink.ts'),
-  ]);
+  // One after the other: loaded at once, the module runner may make two instances of bridge-sink.ts (one for
+  // each specifier), and bridge-bulk.ts would not know the other's sink files.
+  const bulk = await loadRenderer<Pick<RendererModules, 'bridgeBulkPlatform'>>('platform/bridge-bulk.ts');
+  const sink = await loadRenderer<Pick<RendererModules, 'BridgeFileSink'>>('platform/bridge-sink.ts');
   renderer = { ...bulk, ...sink };
 });
 
@@ -178,7 +178,21 @@ describe('bulk lanes in the desktop main process', () => {
     const path = join(dir, 'big.bin');
     await writeFile(path, data);
     const desk = await desktop(join(dir, 'Downloads'));
-    const receiver = await engine({ sink: new renderer.BridgeFileSink(desk.one.downloads), bulk: desk.one.platform });
+    // Main's flushed checkpoints reach the engine (it records them, so a restart continues there).
+    const checkpoints: number[] = [];
+    const platform = desk.one.platform;
+    const counting: BulkPlatform = {
+      ...platform,
+      receive: (r) =>
+        platform.receive({
+          ...r,
+          onCheckpoint: (point) => {
+            checkpoints.push(point.offset);
+            r.onCheckpoint?.(point);
+          },
+        }),
+    };
+    const receiver = await engine({ sink: new renderer.BridgeFileSink(desk.one.downloads), bulk: counting });
     const sender = await engine({ sink: new NodeFileSink(join(dir, 'unused')), bulk: nodeBulk({ tcp }) });
     const link = memoryLink({ windowBytes: 4 * 1024 * 1024 });
     sender.attach('desk', onTcp(link.a));
@@ -191,6 +205,9 @@ describe('bulk lanes in the desktop main process', () => {
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
     expect(receiver.stats.laneBytesReceived).toBe(size);
     expect(receiver.stats.chunkBytesReceived).toBe(0);
+    // Every 4 MiB (the engine's default for 48 MiB), at block boundaries, going forward.
+    expect(checkpoints.length).toBeGreaterThanOrEqual(10);
+    expect(checkpoints.every((o, i) => o % (1024 * 1024) === 0 && (i === 0 || o > checkpoints[i - 1]!))).toBe(true);
     // Keys, digest states and nothing else binary: far below one chunk, let alone the file.
     const total = desk.ipcBytes.invoke + desk.ipcBytes.reply + desk.ipcBytes.events;
     expect(total).toBeGreaterThan(0);

@@ -96,7 +96,15 @@ export function nodeBulk(options: NodeBulkOptions): BulkPlatform {
         try {
           lane = await expected;
           if (cancelled) throw new Error('cancelled');
-          written = await receiveOnLane(lane, sink, { size, from, digest, onWritten: request.onWritten });
+          written = await receiveOnLane(lane, sink, {
+            size,
+            from,
+            digest,
+            onWritten: request.onWritten,
+            ...(request.onCheckpoint && request.checkpointBytes
+              ? { onCheckpoint: request.onCheckpoint, checkpointBytes: request.checkpointBytes }
+              : {}),
+          });
           return { written, sha256: await digest.hex(), boundary: await digest.boundary() };
         } catch (error) {
           if (error instanceof LaneCut) written = error.written;

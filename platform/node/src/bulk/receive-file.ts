@@ -4,7 +4,7 @@
 // Resolves once the last byte is written; on a cut, rejects with LaneCut naming how far the partial and the
 // digest got, so a new lane (or the session stream) continues from exactly there: nothing lost, nothing
 // written twice. The caller owns the partial (SinkFile, positioned at `from`) and the digest.
-import { MAX_DIGEST_BACKLOG, type FileDigest } from '../../../../core/src/transfer/hash.js';
+import { MAX_DIGEST_BACKLOG, type DigestPoint, type FileDigest } from '../../../../core/src/transfer/hash.js';
 import type { SinkFile } from '../../../../core/src/transfer/io.js';
 import { BulkLaneError } from '../../../../core/src/transfer/bulk-frame.js';
 import { LaneReceiveState } from '../../../../core/src/transfer/bulk-state.js';
@@ -28,6 +28,9 @@ export interface ReceiveOnLaneOptions {
   maxUnwrittenBytes?: number;
   /** Bytes written (and hashed) up to `offset`. */
   onWritten?: (offset: number) => void;
+  /** Every this many bytes: flush the partial, then onCheckpoint with the digest at its last block boundary. */
+  checkpointBytes?: number;
+  onCheckpoint?: (point: DigestPoint) => void;
 }
 
 /** The lane ended before the file did; `written` bytes are in the partial and the digest. */
@@ -49,6 +52,7 @@ export function receiveOnLane(lane: BulkLane, sink: SinkFile, options: ReceiveOn
   const maxUnwritten = options.maxUnwrittenBytes ?? MAX_UNWRITTEN_BYTES;
   let written = options.from;
   let lastAck = options.from;
+  let lastCheckpoint = options.from;
   let writing: Promise<void> = Promise.resolve();
   let settled = false;
   return new Promise((resolve, reject) => {
@@ -85,6 +89,13 @@ export function receiveOnLane(lane: BulkLane, sink: SinkFile, options: ReceiveOn
         if (written - lastAck >= ackBytes || written === options.size) {
           lastAck = written;
           await lane.send(state.ack(written)).catch(() => {});
+        }
+        if (options.onCheckpoint && options.checkpointBytes && written - lastCheckpoint >= options.checkpointBytes) {
+          lastCheckpoint = written;
+          // Durable first: a restart trusts the point only for bytes that are on disk.
+          await sink.flush();
+          const point = await options.digest.boundary();
+          options.onCheckpoint({ offset: point.offset, state: point.state.slice() });
         }
         if (written === options.size && !settled) {
           settled = true;

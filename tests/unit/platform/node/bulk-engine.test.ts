@@ -148,6 +148,83 @@ describe('transfer engine on bulk lanes', () => {
     );
   });
 
+  it('a receiver killed mid-lane continues from the lane’s last checkpoint, not from the start', async () => {
+    const size = 24 * 1024 * 1024;
+    const dir = await mkdtemp(join(tmpdir(), 'parley-bulk-kill-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const data = randomBytes(size);
+    const path = join(dir, 'big.bin');
+    await writeFile(path, data);
+    const kv = new MemoryKV();
+    const real = nodeBulk({ tcp });
+    let killAt: (() => void) | null = null;
+    let lane: { cancel(): void } | undefined;
+    // The receiver's platform; once 12 MiB are written, the "process dies": its lane and its session go.
+    const dying: BulkPlatform = {
+      send: (r) => real.send(r),
+      async receive(request) {
+        const receiving = await real.receive({
+          ...request,
+          onWritten: (offset) => {
+            request.onWritten(offset);
+            if (offset >= 12 * 1024 * 1024 && killAt) {
+              const kill = killAt;
+              killAt = null;
+              kill();
+            }
+          },
+        });
+        lane = receiving;
+        return receiving;
+      },
+    };
+    const receiverOptions = {
+      store: kv.view(),
+      source: new NodeFileSource(),
+      sink: new NodeFileSink(join(dir, 'b'), { sync: false }),
+      isKnownContact: () => true,
+      decide: () => 'accept' as const,
+      progressIntervalMs: 0,
+      blockHash: nodeBlockHash,
+      checkpointBytes: 4 * 1024 * 1024,
+      // Without checkpoints a restart would re-check at most this much of the partial's tail, then start over.
+      maxTailBytes: 1024 * 1024,
+    };
+    const sender = await engine(join(dir, 'a'), nodeBulk({ tcp }));
+    const first = new TransferEngine({ ...receiverOptions, bulk: dying });
+    await first.start();
+    const link1 = memoryLink({ windowBytes: 4 * 1024 * 1024 });
+    const killed = new Promise<void>((resolve) => {
+      killAt = () => {
+        kv.crash(); // the dead process writes nothing more
+        lane?.cancel();
+        link1.cut();
+        resolve();
+      };
+    });
+    sender.attach('bob', onRoute(link1.a));
+    first.attach('alice', onRoute(link1.b));
+    const [offer] = await sender.send('bob', [{ relativePath: 'big.bin', source: path, size }]);
+    await killed;
+    sender.detach('bob');
+
+    const second = new TransferEngine({ ...receiverOptions, store: kv.view(), bulk: nodeBulk({ tcp }) });
+    await second.start();
+    cleanups.push(() => second.close());
+    const link2 = memoryLink({ windowBytes: 4 * 1024 * 1024 });
+    second.attach('alice', onRoute(link2.b));
+    sender.attach('bob', onRoute(link2.a));
+    const inc = await done(second, offer!.offerId);
+    expect(inc.files[0]!.state).toBe('verified');
+    expect(
+      createHash('sha256')
+        .update(await readFile(join(dir, 'b', 'big.bin')))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(data).digest('hex'));
+    // From a checkpoint at 8 MiB or later: at most 16 MiB came again, on the lane or the stream.
+    expect(second.stats.laneBytesReceived + second.stats.chunkBytesReceived).toBeLessThanOrEqual(16 * 1024 * 1024);
+  });
+
   it('a receiver without lanes (older peer, web client) gets the file on the stream', async () => {
     const size = 3 * 1024 * 1024;
     const w = await world(size, { receiverBulk: null });
