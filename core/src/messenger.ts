@@ -433,6 +433,10 @@ export class Messenger {
     if (options.drain) {
       // Transfers first: their last acks and results are frames the streams must then deliver.
       await this.transfers?.idle();
+      // And our acks of what contacts sent last (a transfer's result): closing would cancel the delayed ACK,
+      // and a contact draining its own stream (`parley receive --once` after the file) waited it out, 3 s.
+      // With a synchronous AEAD (node:crypto, the CLI) the ack is on the socket before the transports close.
+      for (const s of this.#sessions.values()) s.stream.ackNow();
       await this.#drainStreams(options.drainTimeoutMs ?? 3000);
     }
     this.#closed = true;

@@ -187,6 +187,15 @@ export class ReliableStream {
     return ready.promise;
   }
 
+  /**
+   * Sends an acknowledgement we owe now rather than after the delay. Before closing: the peer waits for it
+   * (its drain, or its window), and closing cancels the delayed one.
+   */
+  ackNow(): void {
+    if (this.#closed || !this.#ackOwed) return;
+    this.#sendAck();
+  }
+
   /** Registers the handler of one kind (one per kind). Returns an unsubscribe function. */
   onFrame(kind: number, handler: FrameHandler): () => void {
     if (this.#handlers.has(kind)) throw new Error(`kind ${kind} already has a handler`);

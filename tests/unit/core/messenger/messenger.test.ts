@@ -179,6 +179,24 @@ describe('Messenger', () => {
     );
   });
 
+  it('close({ drain }) acknowledges what the contact sent last, so its stream drains too', async () => {
+    const relay = await relays.start();
+    // As the CLI runs: node:crypto seals synchronously, so the ack is on the socket before the transports close.
+    const aead = cipherAead({ createCipheriv, createDecipheriv } as unknown as GcmCipherApi);
+    const alice = await openPeer('Alice', relay.url, { aead });
+    const bob = await openPeer('Bob', relay.url, { aead });
+    await pair(alice, bob);
+    const KIND = 200;
+    const got = new Promise<void>((resolve) => alice.sessionFor(bob.identity.id).stream.onFrame(KIND, () => resolve()));
+    const bobStream = bob.sessionFor(alice.identity.id).stream;
+    await bobStream.send(KIND, new Uint8Array([1, 2, 3]));
+    await got;
+    // Alice closes at once: her ack must not wait for the delayed-ACK timer that closing cancels.
+    await alice.close({ drain: true });
+    await bobStream.flushed(); // before: never (Alice gone, her ack cancelled), and Bob's drain waited 3 s
+    expect(bobStream.stats.unackedFrames).toBe(0);
+  });
+
   it('close({ drain }) lets transfers settle and the streams drain before closing, once', async () => {
     const relay = await relays.start();
     const aliceFiles = memoryFiles();
