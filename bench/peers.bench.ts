@@ -304,7 +304,7 @@ async function main(): Promise<void> {
         ...(routes ? { routes } : {}),
       };
       log(
-        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))} (sys ${fmt(relaySysS / (SIZE / 1e9))})  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  faults/GB ${fmt(sender.minorFaults / 1000 / (SIZE / 1e9), 0)}k/${fmt(receiver.minorFaults / 1000 / (SIZE / 1e9), 0)}k  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
+        `${mode} round ${round} ${tool.padEnd(8)} ${fmt(run.mbps).padStart(6)} MB/s  CPU s/GB send ${fmt(sender.cpuS / (SIZE / 1e9))} recv ${fmt(receiver.cpuS / (SIZE / 1e9))} relay ${fmt(relayCpuS / (SIZE / 1e9))} (sys ${fmt(relaySysS / (SIZE / 1e9))})  RSS ${fmt(sender.rssMB, 0)}/${fmt(receiver.rssMB, 0)} MB  faults/GB ${fmt(sender.minorFaults / 1000 / (SIZE / 1e9), 0)}k/${fmt(receiver.minorFaults / 1000 / (SIZE / 1e9), 0)}k  wall s ${fmt(sender.wallS, 2)}/${fmt(receiver.wallS, 2)}  hash ${hashOk ? 'ok' : 'MISMATCH'}${routes ? `  route ${routes.join('→')}` : ''}`,
       );
       return run;
     };
