@@ -125,8 +125,13 @@ async function init(): Promise<void> {
     if (!engine) return;
     unbindCalls = bindCalls(engine.calls, call, (peerId) => app.callIncompatible(peerId));
     if (engine.transfers) {
-      transferService = new TransferService(engine, engine.transfers, files.source, transfers, (m) =>
-        app.toasts.error(m),
+      transferService = new TransferService(
+        engine,
+        engine.transfers,
+        files.source,
+        transfers,
+        (m) => app.toasts.error(m),
+        bridge.bulk,
       );
       transferService.start();
     }

@@ -3,9 +3,10 @@
 // web, or through the bridge into the Downloads folder in Electron), feeds TransfersState from the
 // engine's events, implements the state's actions, and turns picked File objects into offers.
 import type { IdentityId, Unsubscribe } from '../../../core/src/api.js';
-import type { BridgeDownloads } from '../../../core/src/bridge.js';
+import type { BridgeBulk, BridgeDownloads } from '../../../core/src/bridge.js';
 import type { MessengerFilesOptions } from '../../../core/src/messenger.js';
 import { MAX_WINDOW_BYTES, type OutgoingFile, type TransferEngine } from '../../../core/src/transfer/index.js';
+import { MAIN_SOURCE_PREFIX } from '../platform/bridge-bulk.js';
 import { BridgeFileSink } from '../platform/bridge-sink.js';
 import { uniqueName } from '../platform/filenames.js';
 import { BrowserFileSource, OpfsFileSink } from '../platform/transfer-io.js';
@@ -52,6 +53,8 @@ export class TransferService {
     private readonly source: BrowserFileSource,
     private readonly state: TransfersState,
     private readonly onError: (message: string) => void,
+    /** The desktop app's picker in main (files named by tokens, read by main); absent on the web. */
+    private readonly mainPicker?: Pick<BridgeBulk, 'pick'>,
   ) {}
 
   /** Binds the state to the engine (the Messenger started it and closes it). */
@@ -82,6 +85,7 @@ export class TransferService {
 
     this.state.bindActions({
       send: (contactId, files) => this.send(contactId, files),
+      ...(this.mainPicker ? { pick: (contactId: IdentityId) => this.pick(contactId) } : {}),
       accept: async (offerId) => {
         this.engine.accept(offerId);
       },
@@ -96,18 +100,37 @@ export class TransferService {
   }
 
   async send(contactId: IdentityId, files: File[]): Promise<void> {
-    const taken = new Set<string>();
-    const outgoing: OutgoingFile[] = files.map((file) => {
-      const name = uniqueName(outgoingName(file.name), (n) => taken.has(n.normalize('NFC')));
-      taken.add(name.normalize('NFC'));
-      return {
-        relativePath: name,
+    const named = uniqueNames(files.map((f) => f.name));
+    await this.offer(
+      contactId,
+      files.map((file, i) => ({
+        relativePath: named[i]!,
         source: this.source.add(file),
         size: file.size,
         ...(file.type ? { mime: file.type } : {}),
         mtime: file.lastModified,
-      };
-    });
+      })),
+    );
+  }
+
+  /** Files the user picks in main's dialog, offered as main's (`main:` sources); nothing when the dialog is cancelled. */
+  async pick(contactId: IdentityId): Promise<void> {
+    if (!this.mainPicker) throw new Error('no file picker in this app');
+    const picked = await this.mainPicker.pick();
+    if (picked.length === 0) return;
+    const named = uniqueNames(picked.map((f) => f.name));
+    await this.offer(
+      contactId,
+      picked.map((file, i) => ({
+        relativePath: named[i]!,
+        source: `${MAIN_SOURCE_PREFIX}${file.token}`,
+        size: file.size,
+        mtime: file.mtime,
+      })),
+    );
+  }
+
+  private async offer(contactId: IdentityId, outgoing: OutgoingFile[]): Promise<void> {
     const infos = await this.messenger.sendFiles(contactId, outgoing);
     for (const info of infos) rowsOf(info).forEach((r) => this.state.update(r));
   }
@@ -117,4 +140,14 @@ export class TransferService {
     for (const off of this.offs.splice(0)) off();
     this.state.bindActions(null);
   }
+}
+
+/** Offer names for picked files: made safe, and unique within one offer. */
+function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return names.map((raw) => {
+    const name = uniqueName(outgoingName(raw), (n) => taken.has(n.normalize('NFC')));
+    taken.add(name.normalize('NFC'));
+    return name;
+  });
 }

@@ -44,6 +44,12 @@ export interface TransferUpdate extends Partial<Omit<TransferView, 'id' | 'saved
 /** What the transfer engine offers the UI; implemented by the adapter over core/src/transfer. */
 export interface TransferActions {
   send(contactId: IdentityId, files: File[]): Promise<void>;
+  /**
+   * The desktop app: files picked in the main process's own dialog and sent from there (the page never
+   * holds their bytes; on a direct TCP session main moves them itself). Absent on the web: the page's
+   * file input is the picker.
+   */
+  pick?(contactId: IdentityId): Promise<void>;
   accept(offerId: string): Promise<void>;
   decline(offerId: string): Promise<void>;
   cancel(transferId: string): Promise<void>;
