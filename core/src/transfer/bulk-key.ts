@@ -6,7 +6,9 @@
 //   directions = HKDF(lane key, info = connectorNonce ‖ listenerNonce): fresh AES-GCM secrets per connection,
 //                so a lane reopened after a cut never reuses a nonce although its counters start again at 0.
 // Each side draws its 32-byte share and sends it inside the verified, encrypted session: nobody outside
-// the session learns the key, and neither side alone chooses it. Pure WebCrypto: no DOM, no Node.
+// the session learns the key, and neither side alone chooses it. The transfer engine passes an empty
+// sessionId (it has no id both ends share per session attempt): the fresh shares, offerId and fileId bind
+// the key. Pure WebCrypto: no DOM, no Node.
 import type { Bytes } from '../../../signaling/protocol/index.js';
 import { encodeFields } from '../crypto/encoding.js';
 import type { DirectionSecret } from '../crypto/aead-channel.js';
@@ -32,6 +34,7 @@ export function newBulkShare(): Bytes {
 }
 
 export interface LaneKeyInput {
+  /** Bound into the key when the caller has one; the transfer engine passes '' (see above). */
   sessionId: string;
   offerId: string;
   fileId: number;
