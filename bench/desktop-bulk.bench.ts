@@ -1,6 +1,6 @@
 // npm run bench:desktop-bulk (under flock /tmp/parley-cpu.lock) — the desktop app's file path on a session over TCP, stage A against stage B, one
 // interleaved run in namespace hosts (a: sender, b: receiver, relay in a third). Each side is the desktop app
-// minus Electron (tests/integration/desktop/fixtures/desktop-peer.ts): the real main-side pieces behind an
+// minus Electron (tests/harness/desktop/desktop-peer.ts): the real main-side pieces behind an
 // in-process structured-clone stand-in for Electron's IPC, the real preload and renderer pieces under a core
 // Messenger, each side one Node process.
 //   stageA  the file's records cross the IPC stand-in to the renderer's engine, which writes through the
@@ -22,7 +22,7 @@ import { randomFile, tempDir } from '../tests/harness/transfer-peers/harness.js'
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.SIZE_MB ?? 256) * MiB;
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
-const DESKTOP = fileURLToPath(new URL('../tests/integration/desktop/fixtures/desktop-peer.ts', import.meta.url));
+const DESKTOP = fileURLToPath(new URL('../tests/harness/desktop/desktop-peer.ts', import.meta.url));
 const log = (...args: unknown[]) => console.log('[desktop-bulk]', ...args);
 const dirs: string[] = [];
 const tmp = (prefix: string): string => {

@@ -1,5 +1,5 @@
 // Stage B of the desktop TCP path, in test-bed namespaces: two desktop apps minus Electron (fixtures/
-// desktop-peer.ts with `bulk`: the real main-side BulkLanes, BulkSources, DownloadSinks and TcpSockets behind a
+// tests/harness/desktop/desktop-peer.ts with `bulk`: the real main-side BulkLanes, BulkSources, DownloadSinks and TcpSockets behind a
 // structured-clone IPC stand-in, the real preload bridge and renderer pieces under core Messengers). A file the
 // user picked in main's dialog goes from the sender's main to the receiver's main on a lane of its own, disk to
 // disk; the binary bytes that cross either IPC stand-in are counted: control only. A lane cut mid-file finishes
@@ -8,92 +8,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Host, NodeProcess } from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
 import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 import { jsonOf, LiveCli, newHome, parley } from '../cli/harness.js';
-
-const DESKTOP = resolve(import.meta.dirname, 'fixtures/desktop-peer.ts');
-
-type DeskOut =
-  | { type: 'ready'; id: string; invite: string }
-  | { type: 'result'; req: number; value?: unknown; error?: string }
-  | { type: 'state'; direction: string; states: string[]; offerId: string }
-  | { type: 'progress'; direction: string; offerId: string; route: string; fileBytesDone: number };
-type DeskIn =
-  | { cmd: 'add'; req: number; invite: string }
-  | { cmd: 'sendFile'; req: number; contactId: string; path: string; relativePath: string; size: number }
-  | { cmd: 'sendPicked'; req: number; contactId: string; path: string; relativePath: string; size: number }
-  | { cmd: 'routes'; req: number }
-  | { cmd: 'ipc'; req: number }
-  | { cmd: 'close'; req: number };
-type Cmd = DeskIn extends infer T ? (T extends { req: number } ? Omit<T, 'req'> : never) : never;
-interface IpcCount {
-  toMain: number;
-  toRenderer: number;
-  stats: { laneBytesSent: number; laneBytesReceived: number; chunkBytesSent: number; chunkBytesReceived: number };
-}
-
-class Desktop {
-  #req = 0;
-  private constructor(
-    readonly proc: NodeProcess<DeskOut, DeskIn>,
-    readonly id: string,
-    readonly invite: string,
-  ) {}
-
-  static async start(host: Host, home: string, relayUrl: string, recvDir: string) {
-    const proc = host.spawnNode<DeskOut, DeskIn>(DESKTOP, [
-      home,
-      'Desk',
-      relayUrl,
-      JSON.stringify({ recvDir, bulk: true }),
-    ]);
-    const ready = (await proc.next((m) => m.type === 'ready', 60_000)) as { id: string; invite: string };
-    return new Desktop(proc, ready.id, ready.invite);
-  }
-
-  async request<T>(cmd: Cmd, timeoutMs = 30_000): Promise<T> {
-    const req = ++this.#req;
-    await this.proc.send({ ...cmd, req } as DeskIn);
-    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<
-      DeskOut,
-      { type: 'result' }
-    >;
-    if (res.error !== undefined) throw new Error(`desktop: ${res.error}\n${this.proc.stderr()}`);
-    return res.value as T;
-  }
-
-  async routes(direction: 'in' | 'out'): Promise<string[]> {
-    const all = await this.request<Array<{ direction: string; route: string }>>({ cmd: 'routes' });
-    return all.filter((r) => r.direction === direction).map((r) => r.route);
-  }
-
-  ipc(): Promise<IpcCount> {
-    return this.request<IpcCount>({ cmd: 'ipc' });
-  }
-
-  /** Offers a file as if picked in main's dialog (a `main:` token); resolves with the offer's id. */
-  async sendPicked(contactId: string, path: string, relativePath: string, size: number): Promise<string> {
-    const ids = await this.request<string[]>({ cmd: 'sendPicked', contactId, path, relativePath, size });
-    expect(ids).toHaveLength(1);
-    return ids[0]!;
-  }
-
-  verified(direction: 'in' | 'out', offerId?: string, timeoutMs = 90_000): Promise<DeskOut> {
-    return this.proc.next(
-      (m) =>
-        m.type === 'state' &&
-        m.direction === direction &&
-        (offerId === undefined || m.offerId === offerId) &&
-        m.states.length > 0 &&
-        m.states.every((s) => s === 'verified'),
-      timeoutMs,
-    );
-  }
-}
+import { Desktop, type IpcCount } from '../../harness/desktop/desktop.js';
 
 const sha256 = async (p: string): Promise<string> =>
   createHash('sha256')
@@ -142,8 +62,8 @@ describe('bulk lanes between two desktop main processes (stage B)', () => {
     aliceRecv = await dir('alice-recv');
     bobRecv = await dir('bob-recv');
     [alice, bob] = await Promise.all([
-      Desktop.start(a, await dir('alice'), relay.url, aliceRecv),
-      Desktop.start(b, await dir('bob'), relay.url, bobRecv),
+      Desktop.start(a, await dir('alice'), relay.url, { recvDir: aliceRecv, bulk: true }),
+      Desktop.start(b, await dir('bob'), relay.url, { recvDir: bobRecv, bulk: true }),
     ]);
     await alice.request({ cmd: 'add', invite: bob.invite }, 60_000);
     await bob.request({ cmd: 'add', invite: alice.invite }, 60_000);

@@ -1,5 +1,5 @@
 // The desktop app's direct TCP path against the real `parley` command, in test-bed namespaces. The desktop
-// side (fixtures/desktop-peer.ts) is the app's engine without Electron: the session in the "renderer" drives
+// side (tests/harness/desktop/desktop-peer.ts) is the app's engine without Electron: the session in the "renderer" drives
 // sockets that live in the REAL main-side handler (TcpSockets over nodeTcp) through a structured-clone
 // stand-in for Electron's IPC; received files go through the REAL download sinks. No protocol change: a CLI
 // and a desktop app move a file over route 'tcp', whichever of them listens (the follower, the higher
@@ -8,83 +8,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Host, NodeProcess } from '../../testbed/index.js';
+import type { Host } from '../../testbed/index.js';
 import { useTestbed } from '../../testbed/vitest.js';
 import { startRelayHost, type RelayHandle } from '../../harness/peers/harness.js';
 import { jsonOf, LiveCli, newHome, parley } from '../cli/harness.js';
-
-const DESKTOP = resolve(import.meta.dirname, 'fixtures/desktop-peer.ts');
-
-type DeskOut =
-  | { type: 'ready'; id: string; invite: string }
-  | { type: 'result'; req: number; value?: unknown; error?: string }
-  | { type: 'state'; direction: string; states: string[]; offerId: string }
-  | { type: 'progress'; direction: string; offerId: string; route: string; fileBytesDone: number };
-type DeskIn =
-  | { cmd: 'add'; req: number; invite: string }
-  | { cmd: 'sendFile'; req: number; contactId: string; path: string; relativePath: string; size: number }
-  | { cmd: 'routes'; req: number }
-  | { cmd: 'close'; req: number };
-type Cmd = DeskIn extends infer T ? (T extends { req: number } ? Omit<T, 'req'> : never) : never;
-
-class Desktop {
-  #req = 0;
-  private constructor(
-    readonly proc: NodeProcess<DeskOut, DeskIn>,
-    readonly id: string,
-    readonly invite: string,
-  ) {}
-
-  static async start(host: Host, home: string, relayUrl: string, recvDir: string, relayOnly = false) {
-    const proc = host.spawnNode<DeskOut, DeskIn>(DESKTOP, [
-      home,
-      'Desk',
-      relayUrl,
-      JSON.stringify({ recvDir, relayOnly }),
-    ]);
-    const ready = (await proc.next((m) => m.type === 'ready', 60_000)) as { id: string; invite: string };
-    return new Desktop(proc, ready.id, ready.invite);
-  }
-
-  async request<T>(cmd: Cmd, timeoutMs = 30_000): Promise<T> {
-    const req = ++this.#req;
-    await this.proc.send({ ...cmd, req } as DeskIn);
-    const res = (await this.proc.next((m) => m.type === 'result' && m.req === req, timeoutMs)) as Extract<
-      DeskOut,
-      { type: 'result' }
-    >;
-    if (res.error !== undefined) throw new Error(`desktop: ${res.error}\n${this.proc.stderr()}`);
-    return res.value as T;
-  }
-
-  /** Routes at each progress event of `direction` since the last call. */
-  async routes(direction: 'in' | 'out'): Promise<string[]> {
-    const all = await this.request<Array<{ direction: string; route: string }>>({ cmd: 'routes' });
-    return all.filter((r) => r.direction === direction).map((r) => r.route);
-  }
-
-  /** Offers `path` to the contact; resolves with the offer's id. */
-  async sendFile(contactId: string, path: string, relativePath: string, size: number): Promise<string> {
-    const ids = await this.request<string[]>({ cmd: 'sendFile', contactId, path, relativePath, size });
-    expect(ids).toHaveLength(1);
-    return ids[0]!;
-  }
-
-  /** Every file of an offer verified (`offerId`: that offer only; messages of earlier offers are still queued). */
-  verified(direction: 'in' | 'out', offerId?: string, timeoutMs = 90_000): Promise<DeskOut> {
-    return this.proc.next(
-      (m) =>
-        m.type === 'state' &&
-        m.direction === direction &&
-        (offerId === undefined || m.offerId === offerId) &&
-        m.states.length > 0 &&
-        m.states.every((s) => s === 'verified'),
-      timeoutMs,
-    );
-  }
-}
+import { Desktop } from '../../harness/desktop/desktop.js';
 
 const sha256 = async (p: string): Promise<string> =>
   createHash('sha256')
@@ -141,7 +71,7 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     relay = await startRelayHost(bed().hosts.relay);
     deskHome = await dir('home');
     deskRecv = await dir('recv');
-    desktop = await Desktop.start(a, deskHome, relay.url, deskRecv);
+    desktop = await Desktop.start(a, deskHome, relay.url, { recvDir: deskRecv });
     let leader: typeof cliLeader | undefined;
     let follower: typeof cliFollower | undefined;
     for (let i = 0; i < 12 && (!leader || !follower); i++) {
@@ -263,7 +193,7 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     const { a, b } = bed().hosts;
     await desktop!.request({ cmd: 'close' });
     await desktop!.proc.exited;
-    desktop = await Desktop.start(a, deskHome, relay!.url, deskRecv, true);
+    desktop = await Desktop.start(a, deskHome, relay!.url, { recvDir: deskRecv, relayOnly: true });
     const before = await listening(a);
     const send = LiveCli.start(b, cliLeader.home, ['send', 'Desk', small]);
     live.push(send);
