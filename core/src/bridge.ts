@@ -108,6 +108,10 @@ export interface BridgeBulk {
     hints: ReadonlyArray<{ host: string; port: number }>;
     size: number;
     mtime?: number;
+    /** The engine's digest state main hashes on from (at or before where the receiver starts). */
+    digestFrom?: { offset: number; state: Uint8Array };
+    /** Main's digest states as `checkpoint` events about this often, and where a cut left it. */
+    checkpointBytes?: number;
   }): Promise<{ lane: string }>;
   cancel(lane: string): Promise<void>;
   /** Files picked in main's dialog (the renderer never names a path). */

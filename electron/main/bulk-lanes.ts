@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { TcpPlatform } from '../../core/src/session/tcp-path.js';
 import type { BulkPlatform, BulkReceiving } from '../../core/src/transfer/bulk-platform.js';
 import { TransferError } from '../../core/src/transfer/errors.js';
-import type { FileSource } from '../../core/src/transfer/io.js';
+import type { FileSource, SourceFile } from '../../core/src/transfer/io.js';
 import { nodeBulk } from '../../platform/node/src/bulk/platform.js';
 import { NodeFileSource } from '../../platform/node/src/file-io.js';
 import { TokenBucket } from '../../signaling/server/token-bucket.js';
@@ -36,6 +36,9 @@ export const BULK_CONNECT_BUDGET = { burst: 32, perSecond: 1 } as const;
 /** Progress events at most every this many bytes (and at the end). */
 const PROGRESS_BYTES = 1024 * 1024;
 const SOURCE_PREFIX_BYTES = 16;
+/** Files the session stream reads stay open this long after their last read, and this many per window. */
+const SOURCE_IDLE_MS = 10_000;
+export const MAX_OPEN_PER_OWNER = 8;
 
 export class BulkLaneRefused extends Error {
   constructor(message: string) {
@@ -47,8 +50,20 @@ export class BulkLaneRefused extends Error {
 /** Files the user picked in main's own dialog, by opaque token, per window. */
 export class BulkSources {
   private readonly entries = new Map<string, { owner: number; path: string }>();
-  // Not a #private field: electronegativity's parser does not know them.
-  private readonly files = new NodeFileSource();
+  /**
+   * Files open for the session stream's reads, by token: the stream reads a file ≤ 1 MiB at a time, and
+   * opening and closing it for each read cost a file open per MiB. Closed when idle for `idleMs`, beyond
+   * MAX_OPEN_PER_OWNER per window (least recently used first), and when the window goes.
+   */
+  private readonly open = new Map<string, OpenSource>();
+  // Not #private fields: electronegativity's parser does not know them.
+  private readonly files: FileSource;
+  private readonly idleMs: number;
+
+  constructor(options: { files?: FileSource; idleMs?: number } = {}) {
+    this.files = options.files ?? new NodeFileSource();
+    this.idleMs = options.idleMs ?? SOURCE_IDLE_MS;
+  }
 
   /** Registers a path main itself got from the user (its dialog); never a path from the renderer. */
   async register(owner: number, path: string): Promise<BulkPickedFile> {
@@ -86,18 +101,59 @@ export class BulkSources {
 
   /** Up to `length` bytes at `offset` (the session stream's reads, when the file cannot go on a lane). */
   async read(owner: number, token: string, offset: number, length: number): Promise<Uint8Array> {
-    const file = await this.files.open(this.path(owner, token));
+    const path = this.path(owner, token);
+    let entry = this.open.get(token);
+    if (!entry) {
+      entry = { owner, file: this.files.open(path), timer: undefined, reads: 0, closing: false };
+      this.open.set(token, entry);
+      entry.file.catch(() => this.open.get(token) === entry && this.open.delete(token));
+      this.closeOldest(owner);
+    } else {
+      // Most recently used last: Map keeps insertion order.
+      this.open.delete(token);
+      this.open.set(token, entry);
+    }
+    clearTimeout(entry.timer);
+    const current = entry;
+    entry.timer = setTimeout(() => this.close(token, current), this.idleMs);
+    entry.timer.unref?.();
+    entry.reads += 1;
     try {
+      const file = await entry.file;
       // A copy of exactly the bytes: IPC would clone the whole pooled buffer a view points into.
       return new Uint8Array(await file.read(offset, Math.min(length, Math.max(0, file.size - offset))));
     } finally {
-      await file.close();
+      entry.reads -= 1;
+      if (entry.closing && entry.reads === 0) this.close(token, entry);
     }
   }
 
   releaseOwner(owner: number): void {
     for (const [token, e] of [...this.entries]) if (e.owner === owner) this.entries.delete(token);
+    for (const [token, e] of [...this.open]) if (e.owner === owner) this.close(token, e);
   }
+
+  private closeOldest(owner: number): void {
+    const mine = [...this.open].filter(([, e]) => e.owner === owner);
+    for (const [token, e] of mine.slice(0, Math.max(0, mine.length - MAX_OPEN_PER_OWNER))) this.close(token, e);
+  }
+
+  private close(token: string, entry: OpenSource): void {
+    clearTimeout(entry.timer);
+    if (this.open.get(token) === entry) this.open.delete(token);
+    entry.closing = true;
+    if (entry.reads > 0) return; // the last read under way closes it
+    entry.file.then((file) => file.close()).catch(() => {});
+  }
+}
+
+interface OpenSource {
+  owner: number;
+  file: Promise<SourceFile>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Reads under way; a closing file closes once they are done. */
+  reads: number;
+  closing: boolean;
 }
 
 interface LaneEntry {
@@ -236,6 +292,10 @@ export class BulkLanes {
       hints: ReadonlyArray<{ host: string; port: number }>;
       size: number;
       mtime?: number;
+      /** The engine's digest state to hash on from (a block boundary at or before the receiver's start). */
+      digestFrom?: { offset: number; state: Uint8Array } | undefined;
+      /** Main's digest states come back as `checkpoint` events about this often (and where a cut left it). */
+      checkpointBytes?: number | undefined;
     },
   ): { lane: string } {
     this.checkRoom(owner);
@@ -252,6 +312,20 @@ export class BulkLanes {
         source: request.token,
         size: request.size,
         ...(request.mtime !== undefined ? { mtime: request.mtime } : {}),
+        ...(request.digestFrom ? { digestFrom: request.digestFrom } : {}),
+        ...(request.checkpointBytes !== undefined
+          ? {
+              checkpointBytes: request.checkpointBytes,
+              onCheckpoint: (point: { offset: number; state: Uint8Array }) => {
+                if (this.lanes.get(lane) === entry)
+                  this.options.emit(owner, {
+                    kind: 'checkpoint',
+                    lane,
+                    point: { offset: point.offset, state: point.state.slice() },
+                  });
+              },
+            }
+          : {}),
         signal: abort.signal,
         onAcked: progress,
       })
@@ -311,6 +385,16 @@ const handleSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'not a handle');
 const tokenSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a file token');
 const keySchema = z.instanceof(Uint8Array).refine((k) => k.byteLength === 32, { message: 'a lane key is 32 bytes' });
 const offsetSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const digestPointSchema = z.strictObject({
+  offset: offsetSchema,
+  state: z.instanceof(Uint8Array).refine((s) => s.byteLength > 0 && s.byteLength <= 1024, {
+    message: 'not a digest state',
+  }),
+});
+const checkpointBytesSchema = z
+  .int()
+  .min(1024 * 1024)
+  .max(Number.MAX_SAFE_INTEGER);
 const hintSchema = z.strictObject({ host: z.string().min(2).max(64), port: z.int().min(1).max(65535) });
 
 export const bulkSchemas = {
@@ -320,18 +404,9 @@ export const bulkSchemas = {
       key: keySchema,
       size: offsetSchema,
       from: offsetSchema,
-      digestFrom: z.strictObject({
-        offset: offsetSchema,
-        state: z.instanceof(Uint8Array).refine((s) => s.byteLength > 0 && s.byteLength <= 1024, {
-          message: 'not a digest state',
-        }),
-      }),
+      digestFrom: digestPointSchema,
       // A flush per checkpoint: not more often than every MiB.
-      checkpointBytes: z
-        .int()
-        .min(1024 * 1024)
-        .max(Number.MAX_SAFE_INTEGER)
-        .optional(),
+      checkpointBytes: checkpointBytesSchema.optional(),
     }),
   ]),
   send: z.tuple([
@@ -341,6 +416,9 @@ export const bulkSchemas = {
       hints: z.array(hintSchema).min(1).max(8),
       size: offsetSchema,
       mtime: z.int().min(0).max(8.64e15).optional(),
+      digestFrom: digestPointSchema.optional(),
+      // A digest state event per checkpoint: not more often than every MiB.
+      checkpointBytes: checkpointBytesSchema.optional(),
     }),
   ]),
   lane: z.tuple([handleSchema]),

@@ -91,6 +91,10 @@ export function createBulk(ipc: PreloadIpc): BridgeBulk {
         hints: request.hints.map((h) => ({ host: h.host, port: h.port })),
         size: request.size,
         ...(request.mtime !== undefined ? { mtime: request.mtime } : {}),
+        ...(request.digestFrom
+          ? { digestFrom: { offset: request.digestFrom.offset, state: request.digestFrom.state } }
+          : {}),
+        ...(request.checkpointBytes !== undefined ? { checkpointBytes: request.checkpointBytes } : {}),
       })) as { lane?: unknown } | null;
       if (typeof r?.lane !== 'string') throw new Error('bulk-send: malformed reply');
       return { lane: r.lane };

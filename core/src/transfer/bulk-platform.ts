@@ -23,6 +23,18 @@ export interface BulkSendRequest {
   signal?: AbortSignal;
   /** The receiver acknowledged bytes up to `offset`. */
   onAcked(offset: number): void;
+  /**
+   * Optional: a state of the file digest the engine already has (a block boundary at or before where the
+   * receiver starts): the platform hashes on from there instead of reading the file again from byte 0.
+   */
+  digestFrom?: DigestPoint;
+  /**
+   * Optional: the platform's digest states at block boundaries, about every `checkpointBytes` of the file
+   * it read, and the last one when the lane ends early (before send() rejects). The engine keeps them, so
+   * the session stream that takes over (or a later lane) does not read the file again from byte 0.
+   */
+  checkpointBytes?: number;
+  onCheckpoint?(point: DigestPoint): void;
 }
 
 export interface BulkSendResult {

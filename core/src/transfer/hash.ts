@@ -325,13 +325,22 @@ export class HashTrail {
     this.digest.update(data);
   }
 
-  /** Adds a state restored from storage (a block boundary). */
+  /** Adds a state restored from storage or hashed elsewhere (a block boundary). */
   remember(offset: number, state: Uint8Array): void {
-    if (offset % DIGEST_BLOCK_BYTES === 0) this.states.set(offset, state);
+    if (offset % DIGEST_BLOCK_BYTES !== 0) return;
+    this.states.set(offset, state);
+    if (this.states.size > MAX_STATES) this.thin();
   }
 
   stateAt(offset: number): Uint8Array | undefined {
     return this.states.get(offset);
+  }
+
+  /** The remembered state nearest at or below `offset` (none above 0: the start needs no state). */
+  pointAtOrBelow(offset: number): DigestPoint | undefined {
+    const at = this.bestAtOrBelow(offset);
+    const state = this.states.get(at);
+    return at > 0 && state ? { offset: at, state } : undefined;
   }
 
   /** Forgets states before `offset`, keeping the greatest one at or below it. */

@@ -119,6 +119,8 @@ class Round {
 
 /** How often (in durable bytes) the sender persists a hash midstate, bounding re-reading after its own restart. */
 const PERSIST_HASH_EVERY = 8 * 1024 * 1024;
+/** How often a lane's sender platform hands its digest state back (then at most this is hashed again). */
+const LANE_DIGEST_EVERY = 4 * 1024 * 1024;
 
 export class Outgoing extends OfferBase {
   private round: Round | null = null;
@@ -574,12 +576,20 @@ export class Outgoing extends OfferBase {
         senderShare: share,
         receiverShare: fromBase64url(reply.share),
       });
+      // The sender's platform hashes what it reads; its digest states come back here, so that the stream
+      // (after a cut) or a later lane hashes on from near where it ended, not from byte 0.
+      const trail = await this.trailFor(file);
+      const digestFrom = trail.pointAtOrBelow(reply.offset);
       const result = await bulk.send({
         key,
         hints: reply.hints,
         source: file.meta.source ?? '',
         size,
         ...(file.meta.mtime !== undefined ? { mtime: file.meta.mtime } : {}),
+        ...(digestFrom ? { digestFrom } : {}),
+        checkpointBytes: LANE_DIGEST_EVERY,
+        // Kept in memory only: persisted states are the receiver's durable ones (see onAck).
+        onCheckpoint: (point) => trail.remember(point.offset, point.state),
         signal: round.lanes.signal,
         onAcked: (offset) => {
           if (file.state !== 'pending' || offset <= acked) return;

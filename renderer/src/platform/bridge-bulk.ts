@@ -89,6 +89,11 @@ export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
         hints: request.hints,
         size: request.size,
         ...(request.mtime !== undefined ? { mtime: request.mtime } : {}),
+        ...(request.digestFrom ? { digestFrom: request.digestFrom } : {}),
+        // Main sends a state at most once a MiB.
+        ...(request.onCheckpoint
+          ? { checkpointBytes: Math.max(1024 * 1024, request.checkpointBytes ?? 8 * 1024 * 1024) }
+          : {}),
       });
       const abort = () => void bulk.cancel(lane).catch(() => {});
       request.signal?.addEventListener('abort', abort);
@@ -97,6 +102,7 @@ export function bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform {
         return await new Promise<BulkSendResult>((resolve, reject) =>
           register(lane, {
             progress: (offset) => request.onAcked(offset),
+            checkpoint: (point) => request.onCheckpoint?.(point),
             settle: (event) => {
               if (event.kind === 'sent') resolve({ from: event.from, sha256: event.sha256 });
               else if (event.kind === 'failed' && event.code && isTransferErrorCode(event.code))

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeBulk, BridgeDownloads } from '../../../core/src/bridge.js';
 import type { BulkPlatform } from '../../../core/src/transfer/bulk-platform.js';
+import type { FileSource, SourceFile } from '../../../core/src/transfer/io.js';
 import { deriveLaneKey, newBulkShare } from '../../../core/src/transfer/bulk-key.js';
 import {
   TransferEngine,
@@ -17,7 +18,13 @@ import {
   type FrameStream,
   type TransferInfo,
 } from '../../../core/src/transfer/index.js';
-import { BulkLanes, BulkSources, MAX_LANES_PER_OWNER, registerBulkIpc } from '../../../electron/main/bulk-lanes.js';
+import {
+  BulkLanes,
+  BulkSources,
+  MAX_LANES_PER_OWNER,
+  MAX_OPEN_PER_OWNER,
+  registerBulkIpc,
+} from '../../../electron/main/bulk-lanes.js';
 import { DownloadSinks, registerDownloadIpc } from '../../../electron/main/download-sinks.js';
 import { createValidatedIpc } from '../../../electron/main/ipc.js';
 import { hintProblem } from '../../../electron/main/tcp-sockets.js';
@@ -284,17 +291,34 @@ describe('bulk lanes in the desktop main process', () => {
       digestFrom: await FileDigest.origin(),
       onWritten: () => {},
     });
+    // The file's digest states at each MiB, as the engine would remember them.
+    const local = await FileDigest.create(undefined, nodeBlockHash);
+    const states: Array<{ offset: number; state: Uint8Array }> = [];
+    local.onBoundary = (point) => states.push(point);
+    local.update(data);
+    await local.settled();
+    const checkpoints: Array<{ offset: number; state: Uint8Array }> = [];
     const sent = await desk.one.platform.send({
       key,
       hints: receiving.hints,
       source: `main:${picked!.token}`,
       size,
       mtime: picked!.mtime,
+      // A state past where the receiver starts (0): main hashes from byte 0 instead.
+      digestFrom: states[0]!,
+      checkpointBytes: 1024 * 1024,
+      onCheckpoint: (point) => checkpoints.push(point),
       onAcked: () => {},
     });
     const result = await receiving.done;
     expect(result.written).toBe(size);
     expect(result.sha256).toBe(sent.sha256);
+    expect(sent.sha256).toBe(await local.hex());
+    // Main's digest states came back over IPC, each the file's own.
+    expect(checkpoints.map((p) => p.offset)).toEqual(states.map((p) => p.offset));
+    expect(checkpoints.map((p) => Buffer.from(p.state).toString('hex'))).toEqual(
+      states.map((p) => Buffer.from(p.state).toString('hex')),
+    );
     expect(
       createHash('sha256')
         .update(await readFile(new NodeFileSink(join(dir, 'in')).partialPath('got.bin', 'k')))
@@ -334,5 +358,74 @@ describe('bulk lanes in the desktop main process', () => {
     expect(desk.lanes.count(1)).toBe(MAX_LANES_PER_OWNER);
     desk.lanes.releaseOwner(1);
     expect(desk.lanes.count()).toBe(0);
+  });
+});
+
+/** NodeFileSource, counting opens and closes; `closed` resolves at each close. */
+function countingFiles(): FileSource & { opens: string[]; closes: number; closed: () => Promise<void> } {
+  const files = new NodeFileSource();
+  let wake: () => void = () => {};
+  const self = {
+    opens: [] as string[],
+    closes: 0,
+    closed: () => new Promise<void>((resolve) => (wake = resolve)),
+    async open(path: string): Promise<SourceFile> {
+      self.opens.push(path);
+      const file = await files.open(path);
+      return {
+        ...file,
+        read: (offset, length) => file.read(offset, length),
+        close: async () => {
+          await file.close();
+          self.closes += 1;
+          wake();
+        },
+      };
+    },
+  };
+  return self;
+}
+
+describe('files main picked, read for the session stream', () => {
+  it('are read through one open file, closed when idle, beyond the window’s limit and when the window goes', async () => {
+    const dir = await tempDir();
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const paths = await Promise.all(
+      Array.from({ length: MAX_OPEN_PER_OWNER + 1 }, async (_, i) => {
+        const path = join(dir, `picked-${i}.bin`);
+        await writeFile(path, bytes);
+        return path;
+      }),
+    );
+    const files = countingFiles();
+    const sources = new BulkSources({ files, idleMs: 60_000 });
+    const tokens = await Promise.all(paths.map(async (p) => (await sources.register(1, p)).token));
+    // The stream reads a file a MiB at a time, four reads at once: one open, the bytes exact.
+    const first = tokens[0]!;
+    const reads = await Promise.all([0, 1, 2, 3].map((i) => sources.read(1, first, i * 1024 * 1024, 1024 * 1024)));
+    expect(Buffer.concat(reads).equals(bytes)).toBe(true);
+    expect(files.opens).toEqual([paths[0]]);
+    // One file more than a window keeps open: the least recently used one closes.
+    for (const t of tokens.slice(1, MAX_OPEN_PER_OWNER)) await sources.read(1, t, 0, 10);
+    await sources.read(1, first, 0, 10); // used again: no longer the oldest
+    const evicted = files.closed();
+    await sources.read(1, tokens[MAX_OPEN_PER_OWNER]!, 0, 10);
+    await evicted;
+    expect(files.closes).toBe(1);
+    expect(files.opens).toHaveLength(MAX_OPEN_PER_OWNER + 1);
+    await sources.read(1, tokens[1]!, 0, 10); // the evicted one (tokens[1]) opens again when read
+    expect(files.opens).toHaveLength(MAX_OPEN_PER_OWNER + 2);
+    expect(files.opens.at(-1)).toBe(paths[1]);
+    // The window goes: every file it had open closes, its tokens are forgotten.
+    sources.releaseOwner(1);
+    await expect.poll(() => files.closes).toBe(files.opens.length);
+    await expect(sources.read(1, first, 0, 10)).rejects.toThrow(/unknown file/);
+    // Idle: a file read once closes by itself.
+    const idle = new BulkSources({ files, idleMs: 20 });
+    const token = (await idle.register(2, paths[0]!)).token;
+    const closed = files.closed();
+    expect((await idle.read(2, token, 0, 10)).byteLength).toBe(10);
+    await closed;
+    expect(files.closes).toBe(files.opens.length);
   });
 });

@@ -11,7 +11,7 @@ import type {
   BulkSendRequest,
   BulkSendResult,
 } from '../../../../core/src/transfer/bulk-platform.js';
-import { FileDigest, type Sha256StreamFactory } from '../../../../core/src/transfer/hash.js';
+import { FileDigest, type DigestPoint, type Sha256StreamFactory } from '../../../../core/src/transfer/hash.js';
 import type { FileSource, SourceFile } from '../../../../core/src/transfer/io.js';
 import type { TcpPlatform } from '../../../../core/src/session/tcp-path.js';
 import { NodeFileSource } from '../file-io.js';
@@ -34,6 +34,8 @@ export interface NodeBulkOptions {
 }
 
 const REHASH_BYTES = 1024 * 1024;
+/** The sender's digest states go to the engine about this often without a checkpointBytes. */
+const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 /** Brings `digest` to `to` with the bytes of `read` (the partial's or the source's own). */
 async function hashUpTo(
@@ -49,16 +51,29 @@ async function hashUpTo(
   await digest.settled();
 }
 
-/** The source read in order, every byte fed to `digest` (the bytes before the first read included). */
-function hashing(source: SourceFile, digest: FileDigest): SourceFile & { finish(size: number): Promise<void> } {
+/**
+ * The source read in order, every byte fed to the digest (the bytes before the first read included, from
+ * the digest's point on). A read before the digest's position (a receiver starting earlier than the point
+ * the engine gave) starts the digest again from byte 0. `digest` is the current one.
+ */
+function hashing(
+  source: SourceFile,
+  start: FileDigest,
+  restart: () => Promise<FileDigest>,
+): SourceFile & { finish(size: number): Promise<void>; readonly digest: FileDigest } {
   let chain: Promise<unknown> = Promise.resolve();
+  let digest = start;
   const read = (offset: number, length: number) => source.read(offset, length);
   return {
     size: source.size,
     ...(source.mtime !== undefined ? { mtime: source.mtime } : {}),
     read,
+    get digest() {
+      return digest;
+    },
     readFramed(offset: number, length: number, headroom: number): Promise<Uint8Array> {
       const turn = chain.then(async () => {
+        if (digest.position > offset) digest = await restart();
         if (digest.position !== offset) await hashUpTo(digest, offset, read);
         const frame = await source.readFramed!(offset, length, headroom);
         digest.update(frame.subarray(headroom));
@@ -72,6 +87,16 @@ function hashing(source: SourceFile, digest: FileDigest): SourceFile & { finish(
       await chain;
       await hashUpTo(digest, size, read);
     },
+  };
+}
+
+/** Calls `report` with the digest's block-boundary states about every `every` bytes. */
+function reportBoundaries(digest: FileDigest, every: number, report: (point: DigestPoint) => void): void {
+  let last = digest.position;
+  digest.onBoundary = (point) => {
+    if (point.offset - last < every) return;
+    last = point.offset;
+    report(point);
   };
 }
 
@@ -128,6 +153,7 @@ export function nodeBulk(options: NodeBulkOptions): BulkPlatform {
     async send(request: BulkSendRequest): Promise<BulkSendResult> {
       const source = await files.open(request.source);
       let lane: BulkLane | undefined;
+      let reading: ReturnType<typeof hashing> | undefined;
       const abort = () => lane?.close('cancelled');
       request.signal?.addEventListener('abort', abort);
       try {
@@ -139,11 +165,23 @@ export function nodeBulk(options: NodeBulkOptions): BulkPlatform {
         const socket = await options.tcp.connect(request.hints, options.connectMs ?? 5000);
         lane = await connectLane(socket, request.key, 'sender', laneOptions);
         if (request.signal?.aborted) lane.close('cancelled');
-        const digest = await FileDigest.create(undefined, blockHash);
-        const reading = hashing(source, digest);
+        const fresh = async (from?: DigestPoint) => {
+          const digest = await FileDigest.create(from, blockHash);
+          if (request.onCheckpoint)
+            reportBoundaries(digest, request.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES, request.onCheckpoint);
+          return digest;
+        };
+        reading = hashing(source, await fresh(request.digestFrom), () => fresh());
         const { from } = await sendOnLane(lane, reading, { size: request.size, onAcked: request.onAcked });
         await reading.finish(request.size);
-        return { from, sha256: await digest.hex() };
+        return { from, sha256: await reading.digest.hex() };
+      } catch (error) {
+        // Where the digest got to: the stream (or the next lane) goes on hashing from there.
+        if (reading && request.onCheckpoint) {
+          const point = await reading.digest.boundary().catch(() => null);
+          if (point && point.offset > 0) request.onCheckpoint(point);
+        }
+        throw error;
       } finally {
         request.signal?.removeEventListener('abort', abort);
         lane?.close();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BulkPlatform } from '../../../../core/src/transfer/bulk-platform.js';
+import type { FileSource, SourceFile } from '../../../../core/src/transfer/io.js';
 import { TransferEngine, type FrameStream, type TransferInfo } from '../../../../core/src/transfer/index.js';
 import { nodeBulk } from '../../../../platform/node/src/bulk/platform.js';
 import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
@@ -33,10 +34,14 @@ function onRoute(s: MemoryStream, route = 'tcp'): FrameStream {
   };
 }
 
-async function engine(dir: string, bulk: BulkPlatform | undefined): Promise<TransferEngine> {
+async function engine(
+  dir: string,
+  bulk: BulkPlatform | undefined,
+  source: FileSource = new NodeFileSource(),
+): Promise<TransferEngine> {
   const e = new TransferEngine({
     store: new MemoryKV().view(),
-    source: new NodeFileSource(),
+    source,
     sink: new NodeFileSink(dir, { sync: false }),
     isKnownContact: () => true,
     decide: () => 'accept',
@@ -65,7 +70,13 @@ function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
 
 async function world(
   size: number,
-  options: { senderBulk?: BulkPlatform | null; receiverBulk?: BulkPlatform | null; route?: string } = {},
+  options: {
+    senderBulk?: BulkPlatform | null;
+    receiverBulk?: BulkPlatform | null;
+    route?: string;
+    /** What the sender's engine reads the file through (its platform reads on its own). */
+    senderSource?: FileSource;
+  } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'parley-bulk-engine-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -76,6 +87,7 @@ async function world(
   const sender = await engine(
     join(dir, 'a'),
     options.senderBulk === null ? undefined : (options.senderBulk ?? nodeBulk({ tcp })),
+    options.senderSource,
   );
   const receiver = await engine(
     join(dir, 'b'),
@@ -86,6 +98,54 @@ async function world(
   receiver.attach('alice', onRoute(link.b, options.route));
   const [offer] = await sender.send('bob', [{ relativePath: 'big.bin', source: path, size }]);
   return { dir, sha, sender, receiver, offerId: offer!.offerId, link };
+}
+
+/** nodeBulk as the receiver's platform, its lane's connection cut once `at` bytes are written; `cut` says if it was. */
+function cuttingAt(at: number): BulkPlatform & { readonly cut: boolean } {
+  const real = nodeBulk({ tcp });
+  let cut = false;
+  return {
+    get cut() {
+      return cut;
+    },
+    send: (r) => real.send(r),
+    async receive(request) {
+      let receiving: Awaited<ReturnType<BulkPlatform['receive']>> | undefined = undefined;
+      receiving = await real.receive({
+        ...request,
+        onWritten: (offset) => {
+          request.onWritten(offset);
+          if (!cut && offset >= at) {
+            cut = true;
+            receiving!.cancel();
+          }
+        },
+      });
+      return receiving;
+    },
+  };
+}
+
+/** NodeFileSource, counting the bytes read through it. */
+function countingSource(): FileSource & { bytesRead: number } {
+  const files = new NodeFileSource();
+  const self = {
+    bytesRead: 0,
+    async open(path: string): Promise<SourceFile> {
+      const file = await files.open(path);
+      const count = (data: Uint8Array, headroom = 0) => {
+        self.bytesRead += data.length - headroom;
+        return data;
+      };
+      return {
+        ...file,
+        read: async (offset, length) => count(await file.read(offset, length)),
+        readFramed: async (offset, length, headroom) =>
+          count(await file.readFramed!(offset, length, headroom), headroom),
+      };
+    },
+  };
+  return self;
 }
 
 async function received(dir: string): Promise<string> {
@@ -113,29 +173,10 @@ describe('transfer engine on bulk lanes', () => {
 
   it('a lane cut mid-file: the rest goes over the stream from the digest boundary, same file', async () => {
     const size = 24 * 1024 * 1024 + 777;
-    const real = nodeBulk({ tcp });
-    let cut = false;
-    // The receiver's platform, with the lane's connection cut once 6 MiB are written.
-    const receiverBulk: BulkPlatform = {
-      send: (r) => real.send(r),
-      async receive(request) {
-        let receiving: Awaited<ReturnType<BulkPlatform['receive']>> | undefined = undefined;
-        receiving = await real.receive({
-          ...request,
-          onWritten: (offset) => {
-            request.onWritten(offset);
-            if (!cut && offset >= 6 * 1024 * 1024) {
-              cut = true;
-              receiving!.cancel();
-            }
-          },
-        });
-        return receiving;
-      },
-    };
+    const receiverBulk = cuttingAt(6 * 1024 * 1024);
     const w = await world(size, { receiverBulk });
     const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
-    expect(cut).toBe(true);
+    expect(receiverBulk.cut).toBe(true);
     expect(out.state).toBe('done');
     expect(inc.files[0]!.state).toBe('verified');
     expect(await received(w.dir)).toBe(w.sha);
@@ -146,6 +187,24 @@ describe('transfer engine on bulk lanes', () => {
     expect(w.receiver.stats.laneBytesReceived + w.receiver.stats.chunkBytesReceived).toBeLessThanOrEqual(
       size + 1024 * 1024 + 256 * 1024,
     );
+  });
+
+  it('a lane cut late in a file: the stream hashes on from the lane sender’s digest state, not from byte 0', async () => {
+    const size = 40 * 1024 * 1024 + 333;
+    const cutAt = 30 * 1024 * 1024;
+    const receiverBulk = cuttingAt(cutAt);
+    const senderSource = countingSource();
+    const w = await world(size, { receiverBulk, senderSource });
+    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    expect(receiverBulk.cut).toBe(true);
+    expect(out.state).toBe('done');
+    expect(inc.files[0]!.state).toBe('verified');
+    expect(await received(w.dir)).toBe(w.sha);
+    // The sender's engine read what the stream sent, plus at most one digest-state interval (4 MiB) and a
+    // block to hash on: not the 30 MiB the lane had already hashed in the platform.
+    expect(w.sender.stats.chunkBytesSent).toBeGreaterThan(0);
+    expect(senderSource.bytesRead).toBeLessThanOrEqual(w.sender.stats.chunkBytesSent + 5 * 1024 * 1024);
+    expect(senderSource.bytesRead).toBeLessThan(cutAt);
   });
 
   it('a receiver killed mid-lane continues from the lane’s last checkpoint, not from the start', async () => {
@@ -190,7 +249,8 @@ describe('transfer engine on bulk lanes', () => {
       // Without checkpoints a restart would re-check at most this much of the partial's tail, then start over.
       maxTailBytes: 1024 * 1024,
     };
-    const sender = await engine(join(dir, 'a'), nodeBulk({ tcp }));
+    const senderFiles = countingSource();
+    const sender = await engine(join(dir, 'a'), nodeBulk({ tcp, source: senderFiles }));
     const first = new TransferEngine({ ...receiverOptions, bulk: dying });
     await first.start();
     const link1 = memoryLink({ windowBytes: 4 * 1024 * 1024 });
@@ -207,6 +267,7 @@ describe('transfer engine on bulk lanes', () => {
     const [offer] = await sender.send('bob', [{ relativePath: 'big.bin', source: path, size }]);
     await killed;
     sender.detach('bob');
+    const readBefore = senderFiles.bytesRead;
 
     const second = new TransferEngine({ ...receiverOptions, store: kv.view(), bulk: nodeBulk({ tcp }) });
     await second.start();
@@ -222,7 +283,11 @@ describe('transfer engine on bulk lanes', () => {
         .digest('hex'),
     ).toBe(createHash('sha256').update(data).digest('hex'));
     // From a checkpoint at 8 MiB or later: at most 16 MiB came again, on the lane or the stream.
-    expect(second.stats.laneBytesReceived + second.stats.chunkBytesReceived).toBeLessThanOrEqual(16 * 1024 * 1024);
+    const resent = second.stats.laneBytesReceived + second.stats.chunkBytesReceived;
+    expect(resent).toBeLessThanOrEqual(16 * 1024 * 1024);
+    // The new lane's sender hashed on from the first lane's digest states (every 4 MiB), so it read what it
+    // sent plus at most 4 MiB: not the file again from byte 0 (the resume point, 8 MiB or more).
+    expect(senderFiles.bytesRead - readBefore).toBeLessThanOrEqual(resent + 5 * 1024 * 1024);
   });
 
   it('a receiver without lanes (older peer, web client) gets the file on the stream', async () => {
