@@ -27,6 +27,7 @@ import {
 } from '../shared/ipc-contract.js';
 import type { DownloadSinks } from './download-sinks.js';
 import type { ValidatedIpc } from './ipc.js';
+import { MAX_PICKED_FILES, type PickedFile, type PickedFilesStore } from './picked-files.js';
 import { hintProblem } from './tcp-sockets.js';
 
 export const MAX_LANES_PER_OWNER = 4;
@@ -47,9 +48,14 @@ export class BulkLaneRefused extends Error {
   }
 }
 
-/** Files the user picked in main's own dialog, by opaque token, per window. */
+/**
+ * Files the user picked in main's own dialog, by opaque token. A window that uses a token owns it; when the
+ * window goes (reload, crash, close) its tokens stay, unowned, for the page that comes back, so its engine's
+ * unfinished sends resume. With a `store` they also outlive a restart (picked-files.ts): loaded with
+ * `restore()`, unowned until a window uses them.
+ */
 export class BulkSources {
-  private readonly entries = new Map<string, { owner: number; path: string }>();
+  private readonly entries = new Map<string, { owner: number | null; path: string; pickedAt: number }>();
   /**
    * Files open for the session stream's reads, by token: the stream reads a file ≤ 1 MiB at a time, and
    * opening and closing it for each read cost a file open per MiB. Closed when idle for `idleMs`, beyond
@@ -59,10 +65,30 @@ export class BulkSources {
   // Not #private fields: electronegativity's parser does not know them.
   private readonly files: FileSource;
   private readonly idleMs: number;
+  private readonly store: Pick<PickedFilesStore, 'save'> | undefined;
+  private readonly now: () => number;
+  private readonly onStoreError: (error: unknown) => void;
 
-  constructor(options: { files?: FileSource; idleMs?: number } = {}) {
+  constructor(
+    options: {
+      files?: FileSource;
+      idleMs?: number;
+      /** Where picks are kept across restarts (none: they live as long as main). */
+      store?: Pick<PickedFilesStore, 'save'>;
+      now?: () => number;
+      onStoreError?: (error: unknown) => void;
+    } = {},
+  ) {
     this.files = options.files ?? new NodeFileSource();
     this.idleMs = options.idleMs ?? SOURCE_IDLE_MS;
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.onStoreError = options.onStoreError ?? (() => {});
+  }
+
+  /** Picks kept from an earlier run (PickedFilesStore.load), unowned until a window uses them. */
+  restore(files: readonly PickedFile[]): void {
+    for (const f of files) if (!this.entries.has(f.token)) this.entries.set(f.token, { ...f, owner: null });
   }
 
   /** Registers a path main itself got from the user (its dialog); never a path from the renderer. */
@@ -72,7 +98,13 @@ export class BulkSources {
     const info = await stat(path);
     if (!info.isFile()) throw new BulkLaneRefused('not a regular file');
     const token = randomBytes(SOURCE_PREFIX_BYTES).toString('base64url');
-    this.entries.set(token, { owner, path });
+    this.entries.set(token, { owner, path, pickedAt: this.now() });
+    // The oldest picks go beyond the bound (Map keeps insertion order).
+    for (const old of this.entries.keys()) {
+      if (this.entries.size <= MAX_PICKED_FILES) break;
+      this.entries.delete(old);
+    }
+    this.persist();
     return { token, name: basename(path), size: info.size, mtime: Math.floor(info.mtimeMs) };
   }
 
@@ -82,9 +114,13 @@ export class BulkSources {
     return n;
   }
 
-  /** The path behind a token of this window (another window's token is reported like a made-up one). */
+  /**
+   * The path behind a token of this window (another window's token is reported like a made-up one). An
+   * unowned token (its window reloaded, or main restarted) becomes this window's.
+   */
   path(owner: number, token: string): string {
     const e = this.entries.get(token);
+    if (e && e.owner === null) e.owner = owner;
     if (!e || e.owner !== owner) throw new BulkLaneRefused('unknown file');
     return e.path;
   }
@@ -128,9 +164,15 @@ export class BulkSources {
     }
   }
 
+  /** The window went: its open files close, its tokens stay for the page that comes back (see path()). */
   releaseOwner(owner: number): void {
-    for (const [token, e] of [...this.entries]) if (e.owner === owner) this.entries.delete(token);
+    for (const e of this.entries.values()) if (e.owner === owner) e.owner = null;
     for (const [token, e] of [...this.open]) if (e.owner === owner) this.close(token, e);
+  }
+
+  private persist(): void {
+    const files = [...this.entries].map(([token, e]) => ({ token, path: e.path, pickedAt: e.pickedAt }));
+    this.store?.save(files).catch((error: unknown) => this.onStoreError(error));
   }
 
   private closeOldest(owner: number): void {

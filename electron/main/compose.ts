@@ -49,6 +49,7 @@ import { SettingsStore } from './settings.js';
 import { setupSingleInstance } from './single-instance.js';
 import { registerTcpIpc, TcpSockets } from './tcp-sockets.js';
 import { BulkLanes, BulkSources, registerBulkIpc } from './bulk-lanes.js';
+import { PickedFilesStore } from './picked-files.js';
 import { MOUNTED_PROBE, runSmokeTest, wantsSmokeTest } from './smoke-test.js';
 import { INITIAL_TRAY_STATE, trayModel, type TrayAction, type TrayMenuItem, type TrayState } from './tray.js';
 import { restoreBounds } from './window-bounds.js';
@@ -269,7 +270,12 @@ export function composeMainProcess<Menu, Image>(
   });
   // Bulk lanes: on the TCP path a file's bytes go between disk and a lane of main's own; the renderer's
   // engine only hands over the lane key and names the file (a download handle, or a file main's dialog gave).
-  const bulkSources = new BulkSources();
+  // Files picked to send are kept across restarts (their tokens are in the renderer's persisted offers).
+  const pickedFiles = new PickedFilesStore(app.getPath('userData'));
+  const bulkSources = new BulkSources({
+    store: pickedFiles,
+    onStoreError: (e) => log.warn('picked files could not be saved', e),
+  });
   const bulk = new BulkLanes({
     tcp: nodeTcp({ addresses: () => interfaceAddresses(env.networkInterfaces()) }),
     downloads,
@@ -323,6 +329,7 @@ export function composeMainProcess<Menu, Image>(
         await downloads.releaseAll();
         await relay.stop();
         await settings.flush();
+        await pickedFiles.flush();
       },
       quit: () => app.quit(),
       onError: (e) => log.warn('shutdown', e),
@@ -348,6 +355,10 @@ export function composeMainProcess<Menu, Image>(
     const loaded = await settings.load();
     if (loaded.problem)
       log.warn(`settings were invalid (${loaded.problem}); kept as ${loaded.movedTo}, using defaults`);
+    const picked = await pickedFiles.load();
+    if (picked.problem)
+      log.warn(`picked files were invalid (${picked.problem}); kept as ${picked.movedTo}, starting empty`);
+    bulkSources.restore(picked.files);
     // Reviewed: `parley:` links are invites. They reach the renderer only through parseDeepLink (scheme,
     // length, no control characters; deep-link.test.ts) and the renderer treats them as untrusted input.
     // Registered only in packaged builds so development runs do not rewrite the desktop's handler.

@@ -2,9 +2,10 @@
 // LAN, its preferred port (stable, so invites that name it keep working across restarts) and the window
 // bounds. Validated with zod on load; a corrupt file is kept aside (never silently overwritten) and the
 // defaults are used. Writes are atomic (temp file + rename).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const SETTINGS_FILE = 'settings.json';
 /** Default port of the embedded relay; an occupied port falls back to an ephemeral one. */
@@ -98,7 +99,7 @@ export class SettingsStore {
     const next = settingsSchema.parse(draft);
     this.current = next;
     const text = `${JSON.stringify(next, null, 2)}\n`;
-    const write = this.writing.then(() => this.write(text));
+    const write = this.writing.then(() => writeFileAtomic(this.path, text));
     this.writing = write.catch(() => {});
     await write;
     return structuredClone(next);
@@ -107,12 +108,5 @@ export class SettingsStore {
   /** Resolves once every save started so far has reached the disk (or failed). */
   flush(): Promise<void> {
     return this.writing;
-  }
-
-  private async write(text: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, this.path);
   }
 }

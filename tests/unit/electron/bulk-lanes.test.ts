@@ -26,6 +26,7 @@ import {
   registerBulkIpc,
 } from '../../../electron/main/bulk-lanes.js';
 import { DownloadSinks, registerDownloadIpc } from '../../../electron/main/download-sinks.js';
+import { PICKED_MAX_AGE_MS, PickedFilesStore } from '../../../electron/main/picked-files.js';
 import { createValidatedIpc } from '../../../electron/main/ipc.js';
 import { hintProblem } from '../../../electron/main/tcp-sockets.js';
 import { createDownloads } from '../../../electron/preload/bridge.js';
@@ -258,9 +259,11 @@ describe('bulk lanes in the desktop main process', () => {
     expect((await desk.one.bulk.readSource(picked!.token, 990, 100)).byteLength).toBe(10);
     await expect(desk.two.bulk.readSource(picked!.token, 0, 10)).rejects.toThrow(/unknown file/);
     await expect(desk.two.bulk.sourceInfo(picked!.token)).rejects.toThrow(/unknown file/);
-    // Window 1 reloads: its picks are forgotten.
+    // Window 1 reloads: the page that comes back still sends its pick (its engine's unfinished offer names
+    // it); once it did, the token is its own again.
     desk.lanes.releaseOwner(1);
-    await expect(desk.one.raw(BulkChannel.Send, { ...send, token: picked!.token })).rejects.toThrow(/unknown file/);
+    expect((await desk.one.bulk.readSource(picked!.token, 0, 10)).byteLength).toBe(10);
+    await expect(desk.two.bulk.readSource(picked!.token, 0, 10)).rejects.toThrow(/unknown file/);
   });
 
   it('a sender window reaches a Node receiver on a lane with a picked file, the default policy refuses loopback', async () => {
@@ -386,6 +389,48 @@ function countingFiles(): FileSource & { opens: string[]; closes: number; closed
   return self;
 }
 
+describe('files main picked, kept for the page that comes back and across restarts', () => {
+  it('a reloaded window and a restarted main still send an unfinished pick; other windows cannot', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'picked.bin');
+    await writeFile(path, randomBytes(100));
+    let now = 1_000_000;
+    const store = new PickedFilesStore(join(dir, 'userData'), () => now);
+    const before = new BulkSources({ store, now: () => now });
+    const { token } = await before.register(7, path);
+    await store.flush();
+    // Main restarts: the new run loads the picks, unowned until a window uses them.
+    const loaded = await store.load();
+    expect(loaded.files).toEqual([{ token, path, pickedAt: now }]);
+    const after = new BulkSources({ store });
+    after.restore(loaded.files);
+    expect((await after.read(1, token, 90, 100)).byteLength).toBe(10);
+    await expect(after.read(2, token, 0, 10)).rejects.toThrow(/unknown file/);
+    // Window 1 reloads: its tokens stay for the page that comes back.
+    after.releaseOwner(1);
+    expect(after.path(1, token)).toBe(path);
+    // Two weeks on, a pick is forgotten.
+    now += PICKED_MAX_AGE_MS + 1;
+    expect((await store.load()).files).toEqual([]);
+  });
+
+  it('an unreadable picks file is set aside and the list starts empty', async () => {
+    const dir = await tempDir();
+    const store = new PickedFilesStore(dir, () => 42);
+    for (const text of [
+      '{not json',
+      JSON.stringify({ version: 1, files: [{ token: 'x', path: 'relative', pickedAt: 1 }] }),
+    ]) {
+      await writeFile(store.path, text);
+      const loaded = await store.load();
+      expect(loaded.files).toEqual([]);
+      expect(loaded.problem).toBeTruthy();
+      expect(await readFile(loaded.movedTo!, 'utf8')).toBe(text);
+    }
+    expect((await store.load()).files).toEqual([]); // no file now: nothing picked, no problem
+  });
+});
+
 describe('files main picked, read for the session stream', () => {
   it('are read through one open file, closed when idle, beyond the window’s limit and when the window goes', async () => {
     const dir = await tempDir();
@@ -416,10 +461,9 @@ describe('files main picked, read for the session stream', () => {
     await sources.read(1, tokens[1]!, 0, 10); // the evicted one (tokens[1]) opens again when read
     expect(files.opens).toHaveLength(MAX_OPEN_PER_OWNER + 2);
     expect(files.opens.at(-1)).toBe(paths[1]);
-    // The window goes: every file it had open closes, its tokens are forgotten.
+    // The window goes: every file it had open closes.
     sources.releaseOwner(1);
     await expect.poll(() => files.closes).toBe(files.opens.length);
-    await expect(sources.read(1, first, 0, 10)).rejects.toThrow(/unknown file/);
     // Idle: a file read once closes by itself.
     const idle = new BulkSources({ files, idleMs: 20 });
     const token = (await idle.register(2, paths[0]!)).token;
