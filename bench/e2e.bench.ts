@@ -5,10 +5,15 @@
 //       BENCH_E2E_ROUNDS (default 3) interleaved rounds, best of each kept;
 //   (b) call click → first remote video frame in the app beside a bare simple-peer video call page;
 //   (c) with PAIRDROP_DIR set (a PairDrop checkout, see bench/README.md), PairDrop's own server and web app
-//       moving the same file between the same browsers in each round → vsPairdrop (app ÷ PairDrop MB/s).
+//       moving the same file between the same browsers in each round → vsPairdrop (app ÷ PairDrop MB/s);
+//   (d) the desktop app between the same two hosts in the same rounds (BENCH_E2E_DESKTOP=0 skips it): two
+//       desktop fixtures (tests/harness/desktop: the engine, main's bulk lanes, download sinks and picked
+//       files, the preload bridge, behind a structured-clone stand-in for Electron's IPC; Electron itself
+//       cannot run here), a file picked in main's dialog moved main to main, hash checked → desktopVsPairdrop.
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -28,6 +33,7 @@ import {
   randomFile,
   startWebRelay,
 } from '../tests/harness/app/app.js';
+import { Desktop } from '../tests/harness/desktop/desktop.js';
 import { PairDropPair, startPairDrop } from './pairdrop/driver.js';
 
 const FILE_BYTES = Number(process.env.BENCH_E2E_MB ?? 100) * 1024 * 1024;
@@ -39,6 +45,8 @@ const BARE_CHUNKS = (process.env.BENCH_E2E_BARE_CHUNKS ?? '').split(',').filter(
 /** A PairDrop checkout with its npm dependencies installed (GPL-3.0, not on npm: not part of Parley). */
 const PAIRDROP_DIR = process.env.PAIRDROP_DIR;
 const PAIRDROP_PORT = 3100;
+/** BENCH_E2E_DESKTOP=0: no desktop row. */
+const DESKTOP = process.env.BENCH_E2E_DESKTOP !== '0';
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -79,8 +87,12 @@ function chromiumThreadCpu(): Map<string, number> {
   return out;
 }
 
-/** Per-thread CPU ms over an interval, biggest first, then CPU-s per GB by host (all processes, and renderers). */
-function threadCpuTable(before: Map<string, number>, after: Map<string, number>): string {
+/**
+ * Per-thread CPU ms over an interval, biggest first, each as a share of the transfer's timed duration (`mbps`:
+ * a thread near 100 % bounds the transfer), then CPU-s per GB by host (all processes, and renderers).
+ */
+function threadCpuTable(before: Map<string, number>, after: Map<string, number>, mbps: number): string {
+  const transferMs = FILE_BYTES / 1e6 / mbps / 1e-3;
   const delta = [...after].map(([key, ms]) => [key, ms - (before.get(key) ?? 0)] as const);
   const perGB = (ms: number) => (ms / 1000 / (FILE_BYTES / 1e9)).toFixed(1);
   const sums = [...new Set(delta.map(([key]) => key.split(' ')[0]!))].sort().map((host) => {
@@ -93,7 +105,7 @@ function threadCpuTable(before: Map<string, number>, after: Map<string, number>)
     ...delta
       .filter(([, ms]) => ms >= 100)
       .sort((x, y) => y[1] - x[1])
-      .map(([key, ms]) => `      ${key}: ${ms} ms`),
+      .map(([key, ms]) => `      ${key}: ${ms} ms (${((ms * 100) / transferMs).toFixed(0)} % of the transfer)`),
     ...sums,
   ].join('\n');
 }
@@ -124,8 +136,9 @@ async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext, 
     const sent = await a.next('pumped', STEP_TIMEOUT);
     if (got.sha256 !== sent.sha256) throw new Error('bare pump: hashes differ');
     // Before the pages close, or their processes' CPU is gone.
-    if (before) log(`    bare pump CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
-    return FILE_BYTES / 1e6 / (got.ms / 1000);
+    const mbps = FILE_BYTES / 1e6 / (got.ms / 1000);
+    if (before) log(`    bare pump CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu(), mbps)}`);
+    return mbps;
   } finally {
     relayed.stop();
     await Promise.all([a.close(), b.close()]);
@@ -232,6 +245,88 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
     log(`  receiver main thread, top self time:\n${topSelfTime(receiver!)}`);
   }
   return mbps;
+}
+
+const sha256File = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * (d) The desktop app on the same two hosts: one desktop fixture each (engine, main's bulk lanes and download
+ * sinks, preload bridge, IPC stand-in), contacts of each other through the same relay as the web client.
+ */
+class DesktopPair {
+  private constructor(
+    readonly alice: Desktop,
+    readonly bob: Desktop,
+    readonly bobRecv: string,
+  ) {}
+
+  static async open(a: Host, b: Host, relayUrl: string, dir: string): Promise<DesktopPair> {
+    const sub = (name: string): string => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const bobRecv = sub('desktop-bob-recv');
+    const [alice, bob] = await Promise.all([
+      Desktop.start(a, sub('desktop-alice'), relayUrl, {
+        recvDir: sub('desktop-alice-recv'),
+        bulk: true,
+        name: 'Alice',
+      }),
+      Desktop.start(b, sub('desktop-bob'), relayUrl, { recvDir: bobRecv, bulk: true, name: 'Bob' }),
+    ]);
+    const pair = new DesktopPair(alice, bob, bobRecv);
+    try {
+      await alice.request({ cmd: 'add', invite: bob.invite }, 60_000);
+      await bob.request({ cmd: 'add', invite: alice.invite }, 60_000);
+      // A first file opens the session (and its direct paths) on both sides, as the app's rounds start on
+      // the direct path; the rounds are timed after it.
+      const warm = join(dir, 'desktop-warm.bin');
+      await randomFile(warm, 2 * 1024 * 1024);
+      await pair.transfer(warm, 'desktop-warm.bin');
+      return pair;
+    } catch (error) {
+      await pair.close();
+      throw error;
+    }
+  }
+
+  /**
+   * A file picked in main's dialog, offered → the receiver's engine accepts on its own → both sides verified;
+   * the received file's SHA-256 checked against the source. Timed from the offer (the app and PairDrop are
+   * timed from the Accept click: the offer's round trip counts against the desktop here).
+   */
+  async transfer(path: string, name: string): Promise<{ mbps: number; laneShare: number; cpuSPerGB: string }> {
+    const bytes = statSync(path).size;
+    const before = await this.bob.ipc();
+    const cpu0 = [processCpuMs(this.alice.proc.pid), processCpuMs(this.bob.proc.pid)];
+    const t0 = performance.now();
+    const offerId = await this.alice.sendPicked(this.bob.id, path, name, bytes);
+    await Promise.all([
+      this.alice.verified('out', offerId, STEP_TIMEOUT),
+      this.bob.verified('in', offerId, STEP_TIMEOUT),
+    ]);
+    const ms = performance.now() - t0;
+    const cpu1 = [processCpuMs(this.alice.proc.pid), processCpuMs(this.bob.proc.pid)];
+    const after = await this.bob.ipc();
+    if (sha256File(join(this.bobRecv, name)) !== sha256File(path))
+      throw new Error('desktop: the received file differs from the source');
+    const perGB = (i: number): string => ((cpu1[i]! - cpu0[i]!) / 1000 / (bytes / 1e9)).toFixed(1);
+    return {
+      mbps: bytes / 1e6 / (ms / 1000),
+      laneShare: (after.stats.laneBytesReceived - before.stats.laneBytesReceived) / bytes,
+      cpuSPerGB: `sender ${perGB(0)}, receiver ${perGB(1)}`,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.alice.proc.stop(), this.bob.proc.stop()]);
+  }
 }
 
 // The bare call page: simple-peer's bundle plus this script, served under the relay's (secure-flagged)
@@ -396,10 +491,12 @@ async function main(): Promise<void> {
       const server = await startPairDrop(tb.hosts.relay, PAIRDROP_DIR, dir, PAIRDROP_PORT);
       pairdrop = await PairDropPair.open(browserA, browserB, server);
     } else log('(c) PAIRDROP_DIR is not set: PairDrop not measured (see bench/README.md)');
+    const desktop = DESKTOP ? await DesktopPair.open(tb.hosts.a, tb.hosts.b, relay.url, dir) : null;
     // Bare, app (and PairDrop) runs interleaved, best of each kept: load changes hit them alike.
     let bareMBps = 0;
     let appMBps = 0;
     let pairdropMBps = 0;
+    let desktopMBps = 0;
     /** app ÷ bare of each round: the two runs of a round share the machine's load of the moment. */
     const roundRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -415,7 +512,7 @@ async function main(): Promise<void> {
       const before = SHOW_THREADS ? chromiumThreadCpu() : null;
       const app = await appTransfer(alice, bob, dir, `bench-${round}.bin`);
       const drops2 = await udpRcvbufErrors(hosts);
-      if (before) log(`    app CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
+      if (before) log(`    app CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu(), app)}`);
       log(
         `    bare ${bare.toFixed(1)} MB/s (${drops1 - drops0} UDP drops), app ${app.toFixed(1)} MB/s (${drops2 - drops1} UDP drops)`,
       );
@@ -425,9 +522,19 @@ async function main(): Promise<void> {
         await randomFile(path, FILE_BYTES);
         const before = SHOW_THREADS ? chromiumThreadCpu() : null;
         const mbps = await pairdrop.transfer(path, FILE_BYTES, STEP_TIMEOUT);
-        if (before) log(`    PairDrop CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu())}`);
+        if (before) log(`    PairDrop CPU by thread:\n${threadCpuTable(before, chromiumThreadCpu(), mbps)}`);
         log(`    PairDrop ${mbps.toFixed(1)} MB/s`);
         pairdropMBps = Math.max(pairdropMBps, mbps);
+      }
+      if (desktop) {
+        log(`(d) round ${round}/${ROUNDS}: desktop, ${FILE_BYTES / 1024 / 1024} MB…`);
+        const path = join(dir, `desktop-${round}.bin`);
+        await randomFile(path, FILE_BYTES);
+        const d = await desktop.transfer(path, `desktop-${round}.bin`);
+        log(
+          `    desktop ${d.mbps.toFixed(1)} MB/s (${(d.laneShare * 100).toFixed(0)} % on a bulk lane; CPU-s/GB ${d.cpuSPerGB})`,
+        );
+        desktopMBps = Math.max(desktopMBps, d.mbps);
       }
       bareMBps = Math.max(bareMBps, bare);
       appMBps = Math.max(appMBps, app);
@@ -440,8 +547,10 @@ async function main(): Promise<void> {
     const appCallMs = await appCall(alice, bob);
 
     await pairdrop?.close();
+    await desktop?.close();
     const transferRatio = appMBps / bareMBps;
     const vsPairdrop = pairdrop ? appMBps / pairdropMBps : null;
+    const desktopVsPairdrop = pairdrop && desktop ? desktopMBps / pairdropMBps : null;
     const callRatio = appCallMs / bareCallMs;
     const rows: Array<[string, string, string, string]> = [
       ['measure', 'app', 'bare', 'ratio (target)'],
@@ -451,6 +560,12 @@ async function main(): Promise<void> {
         appMBps.toFixed(1),
         pairdrop ? `PairDrop ${pairdropMBps.toFixed(1)}` : 'not measured',
         vsPairdrop === null ? '- (≥ 1.4)' : `${vsPairdrop.toFixed(2)} (≥ 1.4)`,
+      ],
+      [
+        'desktop (fixtures, no Electron) MB/s vs PairDrop',
+        desktop ? desktopMBps.toFixed(1) : 'not measured',
+        pairdrop ? `PairDrop ${pairdropMBps.toFixed(1)}` : 'not measured',
+        desktopVsPairdrop === null ? '- (≥ 1.4)' : `${desktopVsPairdrop.toFixed(2)} (≥ 1.4)`,
       ],
       [
         'call click → first remote frame ms',
@@ -466,8 +581,10 @@ async function main(): Promise<void> {
         transferRatio: Number(transferRatio.toFixed(3)),
         callRatio: Number(callRatio.toFixed(3)),
         vsPairdrop: vsPairdrop === null ? null : Number(vsPairdrop.toFixed(3)),
+        desktopVsPairdrop: desktopVsPairdrop === null ? null : Number(desktopVsPairdrop.toFixed(3)),
         pairdropMBps: pairdrop ? Number(pairdropMBps.toFixed(2)) : null,
         appMBps: Number(appMBps.toFixed(2)),
+        desktopMBps: desktop ? Number(desktopMBps.toFixed(2)) : null,
         bareMBps: Number(bareMBps.toFixed(2)),
         appCallMs: Math.round(appCallMs),
         bareCallMs: Math.round(bareCallMs),
