@@ -22,6 +22,7 @@ import type { IdentityKeyPair } from '../identity/keys.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
+import { splitLease } from './buffer-lease.js';
 import type { FrameTransport, RecordSocket } from './transport.js';
 
 export interface RelayTransportOptions {
@@ -388,6 +389,9 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       }
       this.#stats.recordsReceived++;
       this.#stats.framesReceived += frames.length;
+      // A record the engine opened into lent memory (buffer-lease.ts) goes back once each frame's reader
+      // released it: the stream for its own frames, the transfer engine for a chunk it wrote and hashed.
+      splitLease(plain, frames.length);
       for (const frame of frames) {
         if (this.closed) return; // a handler closed us
         this.emitFrame(frame);

@@ -17,6 +17,7 @@ import { silentLogger } from '../platform/types.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { Emitter } from '../util/emitter.js';
 import { randomBytes } from '../util/ids.js';
+import { releaseLease } from './buffer-lease.js';
 import {
   DATA_HEADER_BYTES,
   EPOCH_BYTES,
@@ -336,18 +337,22 @@ export class ReliableStream {
     const frame = decodeFrame(bytes);
     if (!frame) {
       this.#log.warn({ path: link.transport.path, size: bytes.length }, 'malformed stream frame dropped');
+      releaseLease(bytes);
       return;
     }
     switch (frame.type) {
       case 'data':
+        // The payload's reader releases it (buffer-lease.ts): its handler, or #onData when none takes it.
         this.#onData(link, frame.seq, frame.kind, frame.payload);
         this.#onAck(frame.ackNext);
         return;
       case 'ack':
         this.#onAck(frame.ackNext);
+        releaseLease(bytes);
         return;
       case 'resume':
         this.#onResume(link, frame.epoch, frame.knownPeerEpoch, frame.recvNext);
+        releaseLease(bytes);
         return;
     }
   }
@@ -355,10 +360,12 @@ export class ReliableStream {
   #onData(link: Link, seq: number, kind: number, payload: Uint8Array): void {
     if (seq < this.#recvNext) {
       this.#stats.duplicatesDropped++;
+      releaseLease(payload);
       this.#oweAck(0);
       return;
     }
     if (seq > this.#recvNext) {
+      releaseLease(payload);
       // A transport lost frames (only when it died mid-flight): ask this link to re-sync, once per position.
       if (link.resyncAskedAt !== this.#recvNext) {
         link.resyncAskedAt = this.#recvNext;
@@ -369,7 +376,9 @@ export class ReliableStream {
     this.#recvNext++;
     this.#stats.framesDelivered++;
     const handler = this.#handlers.get(kind);
+    const length = payload.length;
     if (handler) {
+      // The payload is the handler's now: it releases it when done (or never, and it is never reused).
       try {
         handler(payload);
       } catch (error) {
@@ -377,8 +386,9 @@ export class ReliableStream {
       }
     } else {
       this.#log.debug({ kind }, 'no handler for stream frame kind; dropped');
+      releaseLease(payload);
     }
-    this.#oweAck(payload.length + DATA_HEADER_BYTES);
+    this.#oweAck(length + DATA_HEADER_BYTES);
   }
 
   #onResume(link: Link, epoch: string, knownPeerEpoch: string, recvNext: number): void {

@@ -5,6 +5,7 @@
 // either side restarting.
 import type { IdentityId, Unsubscribe } from '../api.js';
 import { silentLogger, type KeyValueStore, type Logger } from '../platform/types.js';
+import { releaseLease } from '../session/buffer-lease.js';
 import type { TransferLink, ResolvedOptions, TransferContext } from './context.js';
 import { TransferError, TransferErrorCode } from './errors.js';
 import { Incoming } from './incoming.js';
@@ -420,6 +421,7 @@ export class TransferEngine {
     try {
       decoded = decodeFrame(payload);
     } catch (error) {
+      releaseLease(payload);
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn({ contactId: link.contactId, message }, 'transfer: bad frame from peer');
       this.emit('error', {
@@ -429,11 +431,15 @@ export class TransferEngine {
       });
       return;
     }
+    // Received memory may be lent (session/buffer-lease.ts): a chunk's is released by Incoming once written and
+    // hashed; a control message is parsed into objects of its own, so its bytes are done with now.
     if (decoded.kind === 'chunk') {
       const transfer = this.transfers.get(decoded.chunk.offerId);
       if (transfer instanceof Incoming && transfer.contactId === link.contactId) transfer.onChunk(decoded.chunk);
+      else releaseLease(payload);
       return;
     }
+    releaseLease(payload);
     const message = decoded.message;
     const pending = this.deciding.get(message.offerId);
     if (pending) {

@@ -5,6 +5,7 @@
 // the partial. A file becomes its final name only after its SHA-256 matched the sender's.
 // Helpers: resume-point.ts (where a file continues), open-file.ts (the partial being written),
 // verify.ts (digest check, then commit or discard).
+import { releaseLease } from '../session/buffer-lease.js';
 import { asTransferError, TransferErrorCode } from './errors.js';
 import { FILE_DIGEST_SCHEME, FileDigest, MAX_DIGEST_BACKLOG, decodeHashState, encodeHashState } from './hash.js';
 import {
@@ -145,10 +146,18 @@ export class Incoming extends OfferBase {
     this.ctx.link(this.contactId)?.control({ t: 'resume', offerId: this.offerId, round: this.latestRound });
   }
 
+  /**
+   * Takes the chunk's bytes: they are released (session/buffer-lease.ts: received memory may be reused) once
+   * written and hashed, or when the chunk is dropped.
+   */
   onChunk(chunk: ChunkFrame): void {
-    if (this.record.state !== 'active') return;
+    if (this.record.state !== 'active') {
+      releaseLease(chunk.data);
+      return;
+    }
     this.ctx.stats.chunkBytesReceived += chunk.data.length;
     if (this.queuedBytes + chunk.data.length > MAX_QUEUED_BYTES) {
+      releaseLease(chunk.data);
       this.enqueue(
         {
           kind: 'cancel',
@@ -219,10 +228,7 @@ export class Incoming extends OfferBase {
   }
 
   private enqueue(op: Op, urgent = false): void {
-    if (urgent) {
-      this.queue.length = 0;
-      this.queuedBytes = 0;
-    }
+    if (urgent) this.dropQueue();
     this.queue.push(op);
     if (!this.working) void this.work();
   }
@@ -232,8 +238,15 @@ export class Incoming extends OfferBase {
     try {
       for (let op = this.queue.shift(); op; op = this.queue.shift()) {
         try {
-          if (op.kind === 'chunk') await this.handleChunks(this.takeRun(op.chunk));
-          else await this.handle(op);
+          if (op.kind === 'chunk') {
+            const run = this.takeRun(op.chunk);
+            try {
+              await this.handleChunks(run);
+            } finally {
+              // Written and hashed, or dropped: nothing holds these bytes any more.
+              for (const chunk of run) releaseLease(chunk.data);
+            }
+          } else await this.handle(op);
         } catch (error) {
           await this.failed(error);
         }
@@ -244,6 +257,13 @@ export class Incoming extends OfferBase {
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /** Empties the queue (its chunks' bytes released). */
+  private dropQueue(): void {
+    for (const op of this.queue) if (op.kind === 'chunk') releaseLease(op.chunk.data);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
   }
 
   /**
@@ -763,8 +783,7 @@ export class Incoming extends OfferBase {
     const fileId = open?.file.meta.fileId;
     this.current = null;
     if (open) await closePartial(open);
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.dropQueue();
     // After a failed write only the partial on disk knows where the file is: chunks still in flight,
     // and the next accept, restore the position from it (its bytes past the checkpoint kept, checked).
     this.synced = false;
