@@ -132,16 +132,29 @@ export class ChannelMux implements ChannelHost {
   }
 
   /** Set when the connection's WebSocket gather-writes (see RelayChannelSocket.sendParts). */
-  get sendParts(): ((channel: number, parts: readonly Uint8Array[]) => void) | undefined {
+  get sendParts(): ((channel: number, parts: readonly Uint8Array[], onWritten?: () => void) => void) | undefined {
     return this.#link.onlineSocket?.sendParts ? this.#sendParts : undefined;
   }
 
-  readonly #sendParts = (channel: number, parts: readonly Uint8Array[]): void => {
+  readonly #sendParts = (channel: number, parts: readonly Uint8Array[], onWritten?: () => void): void => {
     const ws = this.#socket();
     const head = new Uint8Array(CHANNEL_HEADER_BYTES);
     new DataView(head.buffer).setUint32(0, channel, false);
-    if (ws.sendParts) ws.sendParts([head, ...parts], this.afterSend);
-    else ws.send(concatBytes([head, ...parts]), this.afterSend);
+    if (ws.sendParts) {
+      // The send callback runs once the socket wrote the message (or failed to): then nothing reads the parts.
+      ws.sendParts(
+        [head, ...parts],
+        onWritten
+          ? () => {
+              this.afterSend();
+              onWritten();
+            }
+          : this.afterSend,
+      );
+    } else {
+      ws.send(concatBytes([head, ...parts]), this.afterSend);
+      onWritten?.(); // joined into a copy of its own
+    }
     this.#noteBuffered();
   };
 

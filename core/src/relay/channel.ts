@@ -9,7 +9,7 @@ export interface ChannelHost {
   /** Sends `frame` whose first CHANNEL_HEADER_BYTES are room for the channel header (written in place). */
   sendFramed(channel: number, frame: Uint8Array): void;
   /** Optional: one frame of the pieces' concatenation, gather-written (set only where the socket can). */
-  readonly sendParts?: ((channel: number, parts: readonly Uint8Array[]) => void) | undefined;
+  readonly sendParts?: ((channel: number, parts: readonly Uint8Array[], onWritten?: () => void) => void) | undefined;
   closeChannel(channel: number): void;
   /** Optional: a delivered payload nobody reads any more (its memory may be reused). */
   release?(payload: Uint8Array): void;
@@ -23,7 +23,7 @@ export class RelayChannelSocket extends FramePipe {
    * Present when the connection under it gather-writes (Node's `ws`): the record layer then hands over
    * [counter, ciphertext, tag] as they come from the cipher, with no buffer to join them into.
    */
-  readonly sendParts?: (parts: readonly Uint8Array[]) => void;
+  readonly sendParts?: (parts: readonly Uint8Array[], onWritten?: () => void) => void;
 
   constructor(
     host: ChannelHost,
@@ -36,9 +36,9 @@ export class RelayChannelSocket extends FramePipe {
     this.#host = host;
     const sendParts = host.sendParts;
     if (sendParts)
-      this.sendParts = (parts) => {
+      this.sendParts = (parts, onWritten) => {
         if (this.closed) throw new Error(`relay channel closed: ${this.closeReason}`);
-        sendParts.call(host, this.channel, parts);
+        sendParts.call(host, this.channel, parts, onWritten);
       };
   }
 

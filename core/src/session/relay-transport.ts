@@ -22,7 +22,7 @@ import type { IdentityKeyPair } from '../identity/keys.js';
 import { fromUtf8, utf8 } from '../util/bytes.js';
 import { deferred, type Deferred } from '../util/deferred.js';
 import { FramePipe } from '../util/frame-pipe.js';
-import { splitLease } from './buffer-lease.js';
+import { isLent, releaseLease, splitLease } from './buffer-lease.js';
 import type { FrameTransport, RecordSocket } from './transport.js';
 
 export interface RelayTransportOptions {
@@ -306,7 +306,9 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       if (this.closed) return;
       try {
         // The channel header goes into the room seal() left: no copy to prepend it.
-        if (Array.isArray(sealed)) this.#socket.sendParts!(sealed);
+        // Ciphertext the engine wrote into lent memory goes back once the socket has written it.
+        if (Array.isArray(sealed))
+          this.#socket.sendParts!(sealed, sealed.some(isLent) ? releaseAll(sealed) : undefined);
         else this.#socket.sendFramed(sealed);
       } catch (error) {
         this.close(`relay send failed: ${(error as Error).message}`);
@@ -398,4 +400,11 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       }
     });
   }
+}
+
+/** Releases every lent piece of a written record (buffer-lease.ts). */
+function releaseAll(parts: readonly Uint8Array[]): () => void {
+  return () => {
+    for (const part of parts) releaseLease(part);
+  };
 }

@@ -33,8 +33,12 @@ export interface RecordSocket {
   send(payload: Uint8Array): void;
   /** Like send(), without copying: the first 4 bytes of `frame` are room for a header the socket writes in place. */
   sendFramed(frame: Uint8Array): void;
-  /** Optional: send() of the pieces' concatenation, gather-written without joining them first. */
-  sendParts?(parts: readonly Uint8Array[]): void;
+  /**
+   * Optional: send() of the pieces' concatenation, gather-written without joining them first. `onWritten`
+   * runs once the socket no longer reads the pieces (written to the kernel, or the write failed), so lent
+   * memory among them (buffer-lease.ts) can be released.
+   */
+  sendParts?(parts: readonly Uint8Array[], onWritten?: () => void): void;
   onFrame(handler: (frame: Uint8Array) => void): () => void;
   onDrain(handler: () => void): () => void;
   onClose(handler: (reason: string) => void): () => void;

@@ -88,8 +88,11 @@ export class TcpFrameSocket extends FramePipe implements RecordSocket {
       this.#spare.push(frame);
   }
 
-  /** One message of the pieces' concatenation, gather-written (writev): the pieces are not joined. */
-  sendParts(parts: readonly Uint8Array[]): void {
+  /**
+   * One message of the pieces' concatenation, gather-written (writev): the pieces are not joined. `onWritten`
+   * runs once the socket wrote them all (or failed to: a destroyed socket fails its pending writes).
+   */
+  sendParts(parts: readonly Uint8Array[], onWritten?: () => void): void {
     if (this.closed) throw new Error(`TCP connection closed: ${this.closeReason}`);
     let length = 0;
     for (const p of parts) length += p.length;
@@ -99,7 +102,12 @@ export class TcpFrameSocket extends FramePipe implements RecordSocket {
     this.#wrote = true;
     this.#socket.cork();
     this.#socket.write(head);
-    for (const p of parts) if (p.length > 0) this.#socket.write(p);
+    let last = parts.length - 1;
+    while (last >= 0 && parts[last]!.length === 0) last--;
+    for (let i = 0; i < last; i++) if (parts[i]!.length > 0) this.#socket.write(parts[i]!);
+    // Writes complete in order: once the last piece's callback runs, every piece was written.
+    if (last >= 0) this.#socket.write(parts[last]!, onWritten && (() => onWritten()));
+    else onWritten?.();
     this.#socket.uncork();
     this.noteBuffered();
   }

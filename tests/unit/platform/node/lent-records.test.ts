@@ -36,12 +36,17 @@ afterEach(async () => {
 
 /** A record layer pair over loopback TCP (the CLI's direct path; the relay path runs the same layer). */
 async function transports(): Promise<[RelayTransport, RelayTransport]> {
+  return (await transportsOnSockets()).pair;
+}
+
+async function transportsOnSockets(): Promise<{ pair: [RelayTransport, RelayTransport]; receiving: Socket }> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => void server.close());
   const accepted = new Promise<Socket>((r) => server.once('connection', r));
   const raw = connect((server.address() as { port: number }).port, '127.0.0.1');
-  const [down, up] = [new TcpFrameSocket(await accepted), new TcpFrameSocket(raw)];
+  const accepted0 = await accepted;
+  const [down, up] = [new TcpFrameSocket(accepted0), new TcpFrameSocket(raw)];
   const o = { sessionId: 'lent-records-sid', handshakeTimeoutMs: 3000, aead: nodeAead, path: 'tcp' as const };
   const pair = await Promise.all([
     RelayTransport.establish({
@@ -65,7 +70,7 @@ async function transports(): Promise<[RelayTransport, RelayTransport]> {
     () => pair[0].close(),
     () => pair[1].close(),
   );
-  return pair;
+  return { pair, receiving: accepted0 };
 }
 
 /** The engine's view of a reliable stream (what core/src/transfer/session-stream.ts gives it on a session). */
@@ -172,5 +177,34 @@ describe('records opened into lent memory', () => {
     // …and came in far fewer buffers than records: each went back once its chunk was written and hashed.
     const buffers = new Set(pieces.map((p) => p.buffer));
     expect(buffers.size).toBeLessThan(pieces.length / 2);
+  });
+
+  it('a sealed record waiting in the socket is never overwritten by the next one (receiver not reading)', async () => {
+    const { pair, receiving } = await transportsOnSockets();
+    const [a, b] = pair;
+    // The receiver stops reading: the kernel's buffers fill and the sender's writes wait in its socket,
+    // holding ciphertext in lent buffers that must not be reused until written.
+    receiving.pause();
+    const count = 120;
+    const sums: number[] = [];
+    const all = new Promise<void>((resolve) =>
+      b.onFrame((f) => {
+        sums.push(createHash('sha256').update(f).digest()[0]!);
+        if (sums.length === count) resolve();
+      }),
+    );
+    const closed = new Promise<string>((r) => b.onClose(r));
+    const frames: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = randomBytes(200_000);
+      frames.push(frame);
+      a.send(frame);
+      await new Promise((r) => setImmediate(r)); // one record each
+    }
+    expect(a.bufferedAmount).toBeGreaterThan(4 * MiB);
+    receiving.resume();
+    const outcome = await Promise.race([all.then(() => 'all'), closed]);
+    expect(outcome).toBe('all');
+    expect(sums).toEqual(frames.map((f) => createHash('sha256').update(f).digest()[0]!));
   });
 });
