@@ -48,7 +48,7 @@ export const StreamKind = {
 export interface ReliableStreamOptions {
   /** Unacknowledged bytes the sender may hold before send() waits. Default 4 MiB. */
   windowBytes?: number;
-  /** Stop writing to a transport while its bufferedAmount is above this. Default 1 MiB. */
+  /** Stop writing to a transport while its bufferedAmount is above this (unless it has its own highWater). Default 1 MiB. */
   transportHighWater?: number;
   /** Standalone ACK delay when no DATA goes the other way. Default 20 ms. */
   ackDelayMs?: number;
@@ -295,7 +295,8 @@ export class ReliableStream {
     const first = this.#unacked[0]?.seq ?? this.#nextSeq;
     if (link.cursor < first) link.cursor = first;
     while (link.cursor < this.#nextSeq) {
-      if (link.transport.bufferedAmount > this.#highWater) return; // resumed by the transport's drain event
+      // Resumed by the transport's drain event.
+      if (link.transport.bufferedAmount > (link.transport.highWater ?? this.#highWater)) return;
       const frame = this.#unacked[link.cursor - first];
       if (!frame) return;
       if (!this.#writeData(link, frame)) return;

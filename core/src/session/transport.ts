@@ -7,6 +7,11 @@ export interface FrameTransport {
   readonly closed: boolean;
   /** Bytes accepted by send() and not yet handed to the network. */
   readonly bufferedAmount: number;
+  /**
+   * Optional: bufferedAmount above which the stream stops writing to this transport (its own fit, e.g. the
+   * data channel's); without it, the stream's transportHighWater.
+   */
+  readonly highWater?: number;
   /** Queues one frame (ordered). Throws if the transport is closed. */
   send(frame: Uint8Array): void;
   /**

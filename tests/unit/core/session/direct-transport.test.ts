@@ -110,6 +110,23 @@ describe('DirectTransport', () => {
     expect(reads).toBeLessThanOrEqual(8);
   });
 
+  it('lets the stream fill the channel to 4 MiB and fires drain at 1 MiB (bench:e2e measured faster)', () => {
+    const { transport, channel } = fakePeer(262_144);
+    expect(transport.highWater).toBe(4 * 1024 * 1024);
+    expect(channel.bufferedAmountLowThreshold).toBe(1024 * 1024);
+    let drains = 0;
+    transport.onDrain(() => drains++);
+    for (let i = 0; i < 16; i++) transport.send(frameOf(256 * 1024 - 1, i));
+    // 4 MiB held; the channel drains to 1.5 MiB: above the low-water mark, no drain yet.
+    channel.buffered = 1536 * 1024;
+    transport.receive(new Uint8Array([0, 1]));
+    expect(drains).toBe(0);
+    channel.buffered = 1024 * 1024;
+    transport.receive(new Uint8Array([0, 2]));
+    expect(drains).toBe(1);
+    transport.close();
+  });
+
   it('fires drain without the bufferedamountlow event once the channel has drained', async () => {
     const { transport, channel } = fakePeer(262_144);
     let drains = 0;

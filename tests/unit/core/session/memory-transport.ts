@@ -21,6 +21,10 @@ class End implements FrameTransport {
   closed = false;
   readonly queue: Uint8Array[] = [];
   queuedBytes = 0;
+  /** The most bytes ever queued at once. */
+  peakQueued = 0;
+  /** FrameTransport.highWater, when a test gives the transport its own. */
+  highWater?: number;
   #frameHandlers: Array<(f: Uint8Array) => void> = [];
   #early: Uint8Array[] = [];
   #drain: Array<() => void> = [];
@@ -42,6 +46,7 @@ class End implements FrameTransport {
     if (this.closed) throw new Error('closed');
     this.queue.push(new Uint8Array(frame));
     this.queuedBytes += frame.length;
+    this.peakQueued = Math.max(this.peakQueued, this.queuedBytes);
     if (this.queuedBytes > this.lowWater) this.#above = true;
     this.#schedule();
   }

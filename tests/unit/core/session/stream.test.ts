@@ -149,6 +149,32 @@ describe('ReliableStream over an in-memory transport pair', () => {
     b.close();
   });
 
+  it("fills a transport up to its own highWater, not the stream's transportHighWater", async () => {
+    const random = seeded(3);
+    const run = async (own: number | undefined): Promise<number> => {
+      const a = new ReliableStream({ windowBytes: 4 * 1024 * 1024, transportHighWater: 64 * 1024 });
+      const b = new ReliableStream({ windowBytes: 4 * 1024 * 1024 });
+      const [ta, tb] = memoryPair(random);
+      if (own !== undefined) ta.highWater = own;
+      a.attach(ta, { current: true });
+      b.attach(tb, { current: true });
+      const got = collector(b, 64);
+      for (let i = 0; i < 64; i++) await a.send(KIND, numbered(i, random, 16 * 1024));
+      await withTimeout(got.done, 10_000, 'delivery');
+      expect(got.received).toEqual([...Array(64).keys()]);
+      a.close();
+      b.close();
+      return ta.peakQueued;
+    };
+    // 64 frames of up to 16 KiB sent at once (~0.5 MiB): the stream stops writing once the transport holds
+    // more than the mark, so the peak is the mark plus at most one frame.
+    const streamMark = await run(undefined);
+    expect(streamMark).toBeLessThanOrEqual(64 * 1024 + 17 * 1024);
+    const ownMark = await run(256 * 1024);
+    expect(ownMark).toBeGreaterThan(64 * 1024 + 17 * 1024);
+    expect(ownMark).toBeLessThanOrEqual(256 * 1024 + 17 * 1024);
+  });
+
   it('applies backpressure: send() waits while the window is full and no transport takes data', async () => {
     const a = new ReliableStream({ windowBytes: 10_000 });
     let admitted = 0;
