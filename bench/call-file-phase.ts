@@ -20,10 +20,20 @@ export async function fileDuringCallPhase(
   alice: AppUser,
   bob: AppUser,
   hosts: { b: Host; relay: Host },
+  trace?: (line: string) => void,
 ): Promise<FileDuringCallFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-call-file-'));
   try {
-    const m = await fileDuringRelayCall({ alice, bob, bobHost: hosts.b, relayHost: hosts.relay, dir });
+    const m = await fileDuringRelayCall({
+      alice,
+      bob,
+      bobHost: hosts.b,
+      relayHost: hosts.relay,
+      dir,
+      ...(trace ? { trace } : {}),
+      // BENCH_CALL_FILE_RATE: the relay link's rate (tc tbf syntax; default 12mbit), e.g. 1gbit for the CPU's share.
+      ...(process.env.BENCH_CALL_FILE_RATE ? { rate: process.env.BENCH_CALL_FILE_RATE } : {}),
+    });
     if (m.receivedHash !== m.sentHash) throw new Error('the file sent during the call arrived corrupted');
     return {
       fileDuringCallLatencyP95Ms: m.during.length > 0 ? Math.max(...m.during) : null,

@@ -5,6 +5,8 @@
 //   switching (a direct call, UDP blocked then unblocked in Bob's host): the longest pause of Bob's picture at
 //     Alice when the media moves to the relay (switchGapMs) and back to direct (switchBackGapMs);
 //     BENCH_CALL_ONLY=switch runs this phase alone;
+//   BENCH_CALL_ONLY=file: only the file-during-a-relay-call phase (bench/call-file-phase.ts), with its trace
+//     (stage times during the file, the relay link's drops, TCP retransmissions) under BENCH_CALL_TRACE=1;
 //   BENCH_CALL_ONLY=first-frame: only accept → first remote frame, relay and direct, BENCH_CALL_ROUNDS (3) rounds;
 //   relay (UDP blocked in Bob's host, no TURN): accept → first remote frame, capture → display latency
 //     p50/p95 (capture time stamped in each frame's header, read from the stats panel's latency line, which
@@ -389,6 +391,15 @@ async function main(): Promise<void> {
       // Only the mid-call switching phase (BENCH_CALL_ONLY=switch).
       log('direct call, UDP blocked and unblocked mid-call (switching)…');
       process.stdout.write(`${JSON.stringify({ ...(await switchGaps(alice, bob, b)), loadavg1: loadavg()[0] })}\n`);
+      await Promise.all([alice.close(), bob.close()]);
+      return;
+    }
+
+    if (process.env.BENCH_CALL_ONLY === 'file') {
+      log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
+      const trace = process.env.BENCH_CALL_TRACE === '1' ? log : undefined;
+      const figures = await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay }, trace);
+      process.stdout.write(`${JSON.stringify({ ...figures, loadavg1: Number(loadavg()[0]!.toFixed(2)) })}\n`);
       await Promise.all([alice.close(), bob.close()]);
       return;
     }

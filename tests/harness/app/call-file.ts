@@ -22,6 +22,8 @@ export interface FileDuringCallOptions {
   bytes?: number;
   /** The relay link's rate (tc tbf syntax). Default 12mbit: the link, not the browsers' CPU, limits the file. */
   rate?: string;
+  /** Called with diagnostics (bench:call's BENCH_CALL_TRACE): stage times, the link's drops, TCP counters. */
+  trace?: (line: string) => void;
 }
 
 export interface FileDuringCall {
@@ -151,6 +153,44 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The stats panel's stage times (capture → stage, ms p50/p95), one line. */
+async function stageLine(page: Page): Promise<string> {
+  const raw = await page.locator('[data-stat="latency"]').getAttribute('data-stages');
+  const st = raw ? (JSON.parse(raw) as Record<string, { p50: number; p95: number }>) : {};
+  return Object.entries(st)
+    .sort((x, y) => x[1].p50 - y[1].p50)
+    .map(([k, v]) => `${k} ${v.p50}/${v.p95}`)
+    .join(', ');
+}
+
+/** TCP counters of a host's namespace (/proc/net/snmp and netstat), name → value. */
+async function tcpCounters(host: Host): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const file of ['/proc/net/snmp', '/proc/net/netstat']) {
+    const lines = (await host.exec('cat', [file])).stdout.split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i]!.split(/\s+/);
+      const values = lines[i + 1]!.split(/\s+/);
+      if (names[0] !== 'Tcp:' && names[0] !== 'TcpExt:') continue;
+      for (let j = 1; j < names.length; j++) out.set(names[j]!, Number(values[j]));
+    }
+  }
+  return out;
+}
+
+const TCP_TRACE = [
+  'RetransSegs',
+  'TCPTimeouts',
+  'TCPLossProbes',
+  'TCPFastRetrans',
+  'TCPSlowStartRetrans',
+  'TCPSpuriousRTOs',
+];
+
+function tcpDelta(a: Map<string, number>, b: Map<string, number>): string {
+  return TCP_TRACE.map((k) => `${k} ${(b.get(k) ?? 0) - (a.get(k) ?? 0)}`).join(', ');
+}
+
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // sampling and polling periods
 
 /** Runs the scenario (the call is hung up and the network restored at the end) and returns what it measured. */
@@ -189,6 +229,10 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     }
     const picturesBefore = await beforeLog();
 
+    const trace = o.trace;
+    if (trace) trace(`before the file, stages at Bob: ${await stageLine(bob.page)}`);
+    const hosts = trace ? [relayHost, bobHost] : [];
+    const counters0 = await Promise.all(hosts.map(tcpCounters));
     const duringLog = await pictureLog(bob.page);
     await callDialog(bob, 'Alice').getByTestId('call-file-offers').getByRole('button', { name: 'Accept' }).click();
     const started = Date.now();
@@ -201,10 +245,20 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
       await pause(1_000);
       const p95 = await latencyP95(bob.page);
       if (p95 !== null) during.push(p95);
+      if (trace) trace(`during the file, p95 ${p95}, stages at Bob: ${await stageLine(bob.page)}`);
     }
     await done;
     const transferMs = Date.now() - started;
     const pictures = await duringLog();
+    if (trace) {
+      const counters1 = await Promise.all(hosts.map(tcpCounters));
+      trace(
+        `TCP during the file: relay: ${tcpDelta(counters0[0]!, counters1[0]!)}; Bob: ${tcpDelta(counters0[1]!, counters1[1]!)}`,
+      );
+      trace(
+        `relay link: ${(await relayHost.exec('tc', ['-s', 'qdisc', 'show', 'dev', relayHost.iface])).stdout.replace(/\s+/g, ' ')}`,
+      );
+    }
     // The panel covers the last ~4 s of frames: one more reading holds the transfer's end.
     during.push((await latencyP95(bob.page))!);
     const phases: [string | null, string | null] = [
