@@ -34,6 +34,7 @@ import { Session, type SessionRoute } from './session/session.js';
 import type { TcpPlatform } from './session/tcp-path.js';
 import { SESSION_SIGNAL_KINDS } from './session/signals.js';
 import { TransferEngine, type TransferEngineOptions } from './transfer/engine.js';
+import { YieldToCalls } from './session/yield-to-calls.js';
 import { attachSession } from './transfer/session-stream.js';
 import type { OutgoingFile, TransferInfo } from './transfer/types.js';
 import { Emitter } from './util/emitter.js';
@@ -127,6 +128,7 @@ export class Messenger {
   readonly transfers: TransferEngine | null;
   /** The transfer engine's hold on each session's file frames. */
   readonly #fileLinks = new Map<string, Unsubscribe>();
+  readonly #yieldToCalls: YieldToCalls;
   /** Contact requests in both directions and watch grants (core/src/contacts/requests.ts). */
   #requests!: ContactRequests;
   #closed = false;
@@ -175,6 +177,8 @@ export class Messenger {
         : {}),
       ...(options.aead ? { aead: options.aead } : {}),
     });
+    // While a call is up, session streams on the relay yield to its media (issue #11).
+    this.#yieldToCalls = new YieldToCalls(this.calls, () => Array.from(this.#sessions.values(), (s) => s.stream));
     const files = options.files;
     this.transfers = files
       ? new TransferEngine({
@@ -417,6 +421,7 @@ export class Messenger {
     session.on('activity', () => void this.#emitContact(contactId));
     session.on('error', (error) => this.#events.emit('error', { contactId, message: error.message }));
     this.#chatService.attach(contactId, session);
+    this.#yieldToCalls.adopt(session.stream);
     // Attached now, before any frame can arrive: a stream drops frames of a kind nobody listens to.
     if (this.transfers) this.#fileLinks.set(contactId, attachSession(this.transfers, contactId, session));
     session.ensure();
@@ -440,6 +445,7 @@ export class Messenger {
       await this.#drainStreams(options.drainTimeoutMs ?? 3000);
     }
     this.#closed = true;
+    this.#yieldToCalls.close();
     this.calls.close();
     this.#chatService.close();
     for (const off of this.#fileLinks.values()) off();

@@ -61,6 +61,17 @@ export interface ReliableStreamOptions {
   logger?: Logger;
 }
 
+/**
+ * Paces what the stream writes on a relay link (yield-pacer.ts: while a call shares the path). Positions are
+ * cumulative stream bytes (frames with their headers) in send order.
+ */
+export interface StreamPacer {
+  /** May a frame of `size` bytes go out with `inflight` bytes written and not yet acknowledged? */
+  allows(inflight: number, size: number): boolean;
+  onSent(upTo: number): void;
+  onAcked(upTo: number): void;
+}
+
 export interface StreamStats {
   framesSent: number;
   framesResent: number;
@@ -76,6 +87,8 @@ interface Outgoing {
   payload: Uint8Array;
   /** Highest link generation this frame was written on (to count re-sends). */
   writtenOn: number;
+  /** Stream bytes enqueued up to and including this frame (for a pacer). */
+  end: number;
   onAcked?: (() => void) | undefined;
 }
 
@@ -117,6 +130,10 @@ export class ReliableStream {
   #nextSeq = 1;
   readonly #unacked: Outgoing[] = [];
   #unackedBytes = 0;
+  /** Stream bytes enqueued and acknowledged so far (frame positions for a pacer). */
+  #enqueuedBytes = 0;
+  #ackedBytes = 0;
+  #pacer: StreamPacer | null = null;
   /** send() calls waiting for window space, in call order; admitted (enqueued) strictly FIFO. */
   readonly #waiters: Array<{
     size: number;
@@ -249,6 +266,20 @@ export class ReliableStream {
     this.#pump();
   }
 
+  /**
+   * Paces writes on relay links (null: none). While a call shares the relay with this stream, the stream
+   * yields to it (yield-to-calls.ts); frames wait in the window, nothing is dropped or reordered.
+   */
+  setPacer(pacer: StreamPacer | null): void {
+    this.#pacer = pacer;
+    this.#pump();
+  }
+
+  /** A pacer is set and data goes on a relay link: senders should use small frames (YIELD_CHUNK_BYTES). */
+  get yielding(): boolean {
+    return this.#pacer !== null && this.#current?.transport.path === 'relay';
+  }
+
   /** Stops using a transport (it is not closed). */
   detach(transport: FrameTransport): void {
     const link = this.#links.find((l) => l.transport === transport);
@@ -276,8 +307,9 @@ export class ReliableStream {
 
   #enqueue(kind: number, payload: Uint8Array, onAcked: (() => void) | undefined): void {
     if (this.#closed) throw new Error('stream closed');
-    this.#unacked.push({ seq: this.#nextSeq++, kind, payload, writtenOn: 0, onAcked });
     this.#unackedBytes += payload.length + DATA_HEADER_BYTES;
+    this.#enqueuedBytes += payload.length + DATA_HEADER_BYTES;
+    this.#unacked.push({ seq: this.#nextSeq++, kind, payload, writtenOn: 0, end: this.#enqueuedBytes, onAcked });
     this.#pump();
   }
 
@@ -299,7 +331,11 @@ export class ReliableStream {
       if (link.transport.bufferedAmount > (link.transport.highWater ?? this.#highWater)) return;
       const frame = this.#unacked[link.cursor - first];
       if (!frame) return;
+      const pacer = link.transport.path === 'relay' ? this.#pacer : null;
+      const size = frame.payload.length + DATA_HEADER_BYTES;
+      if (pacer && !pacer.allows(frame.end - size - this.#ackedBytes, size)) return; // resumed by an ack
       if (!this.#writeData(link, frame)) return;
+      pacer?.onSent(frame.end);
       if (frame.writtenOn === 0) this.#stats.framesSent++;
       else this.#stats.framesResent++;
       frame.writtenOn = link.id;
@@ -317,6 +353,7 @@ export class ReliableStream {
     while (this.#unacked.length > 0 && this.#unacked[0]!.seq < ackNext) {
       const f = this.#unacked.shift()!;
       this.#unackedBytes -= f.payload.length + DATA_HEADER_BYTES;
+      this.#ackedBytes = f.end;
       freed = true;
       if (f.onAcked) {
         try {
@@ -327,6 +364,10 @@ export class ReliableStream {
       }
     }
     if (!freed) return;
+    if (this.#pacer) {
+      this.#pacer.onAcked(this.#ackedBytes);
+      this.#pump();
+    }
     this.#admitWaiters();
     if (this.#unacked.length === 0 && this.#waiters.length === 0) this.#events.emit('idle', undefined);
   }

@@ -28,6 +28,8 @@ export interface TransferLink {
   readonly epoch: number;
   readonly closed: boolean;
   path(): SessionPath;
+  /** The largest chunk the stream wants now (FrameStream.chunkBytes), or undefined. */
+  chunkBytes?(): number | undefined;
   /** Which transport carries the session ('tcp', 'webrtc', 'relay', 'none'), when the stream knows. */
   route?(): string;
   /** Queues a control message; never throws (a lost message is recovered by the resync on the next attach). */

@@ -221,6 +221,7 @@ export class TransferEngine {
       closed: false,
       path: () => stream.path(),
       route: () => stream.route?.() ?? 'none',
+      chunkBytes: () => stream.chunkBytes?.(),
       control: (message: ControlMessage) => {
         if (link.closed) return;
         let frame: Uint8Array;

@@ -457,7 +457,10 @@ export class Outgoing extends OfferBase {
       await this.hashTo(source, trail, offset);
       if (round.aborted) return;
       round.begin(fileId, offset);
-      const reads = new ReadAhead(source, size, this.ctx.options.chunkBytes);
+      const { chunkBytes } = this.ctx.options;
+      const reads = new ReadAhead(source, size, () =>
+        Math.min(chunkBytes, this.ctx.link(this.contactId)?.chunkBytes?.() ?? chunkBytes),
+      );
       reads.from(offset);
       // Until `end` is sent, a resume request (restartAt) may come in at any await, the last ones too.
       for (;;) {
@@ -667,7 +670,8 @@ class ReadAhead {
   constructor(
     private readonly source: SourceFile,
     private readonly size: number,
-    private readonly chunkBytes: number,
+    /** Read by each read: a stream yielding to a call wants smaller chunks from then on. */
+    private readonly chunkBytes: () => number,
   ) {
     this.framed = typeof source.readFramed === 'function';
   }
@@ -704,7 +708,7 @@ class ReadAhead {
 
   private fill(): void {
     while (this.queue.length < READ_AHEAD && this.readTo < this.size) {
-      const length = Math.min(this.chunkBytes, this.size - this.readTo);
+      const length = Math.min(this.chunkBytes(), this.size - this.readTo);
       const data = this.framed
         ? this.source.readFramed!(this.readTo, length, CHUNK_HEADER_BYTES)
         : this.source.read(this.readTo, length);

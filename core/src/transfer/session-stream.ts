@@ -4,6 +4,7 @@
 import type { IdentityId, Unsubscribe } from '../api.js';
 import type { Session } from '../session/session.js';
 import { StreamKind } from '../session/stream.js';
+import { YIELD_CHUNK_BYTES } from '../session/yield-pacer.js';
 import type { TransferEngine } from './engine.js';
 import type { FrameStream } from './stream.js';
 
@@ -14,6 +15,7 @@ export function sessionFrameStream(session: Session, kind: number = StreamKind.F
     onFrame: (handler) => session.stream.onFrame(kind, handler),
     path: () => session.path,
     route: () => session.route,
+    chunkBytes: () => (session.stream.yielding ? YIELD_CHUNK_BYTES : undefined),
     onReset: (handler) => session.stream.on('peer-restart', handler),
   };
 }

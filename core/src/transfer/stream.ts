@@ -16,6 +16,11 @@ export interface FrameStream {
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
   /** The path frames currently take (shown with progress). */
   path(): SessionPath;
+  /**
+   * Optional: the largest chunk the stream wants now, or undefined for the engine's own size. A stream that
+   * yields to a call on its path (core/src/session/yield-pacer.ts) wants small ones, so little waits on the link.
+   */
+  chunkBytes?(): number | undefined;
   /** Optional: the transport under the session ('tcp', 'webrtc', 'relay', 'none'): bulk lanes only go with 'tcp'. */
   route?(): string;
   /**

@@ -1,0 +1,48 @@
+// A file sender asks its stream for the chunk size before each read (FrameStream.chunkBytes): a session stream
+// that yields to a call (core/src/session/yield-pacer.ts) wants small chunks, so a frame holds the link for
+// ~20 ms rather than ~170 ms. The switch happens mid-file, both ways, and the file still arrives intact.
+import { describe, expect, it } from 'vitest';
+import type { FrameStream } from '../../../../core/src/transfer/index.js';
+import { YIELD_CHUNK_BYTES } from '../../../../core/src/session/yield-pacer.js';
+import { connect, createPeer, settled, sha256 } from './harness.js';
+import { randomBytes } from './memory-io.js';
+
+const MiB = 1024 * 1024;
+
+describe('transfer engine: chunk size from the stream', () => {
+  it('uses the smaller chunks a yielding stream asks for, from mid-file on, and the larger ones again after', async () => {
+    const alice = await createPeer('alice');
+    const bob = await createPeer('bob');
+    const data = randomBytes(6 * MiB + 777, 11);
+    const { link } = connect(alice, bob, { latencyMs: 1 });
+    let wanted: number | undefined;
+    (link.a as FrameStream).chunkBytes = () => wanted;
+    const sizes: number[] = [];
+    let sent = 0;
+    link.a.fault = (frame) => {
+      sizes.push(frame.length);
+      sent += frame.length;
+      // A call starts after ~1 MiB and ends after ~4 MiB.
+      if (sent > MiB && sent < 4 * MiB) wanted = YIELD_CHUNK_BYTES;
+      else if (sent >= 4 * MiB) wanted = undefined;
+      return frame;
+    };
+    alice.sources.add('/src/a.bin', data);
+    const [offer] = await alice.engine.send('bob', [
+      { relativePath: 'a.bin', source: '/src/a.bin', size: data.length },
+    ]);
+    expect((await settled(alice.engine, offer!.offerId)).state).toBe('done');
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('a.bin')!)).toBe(sha256(data));
+    const chunks = sizes.filter((s) => s > 1024);
+    const small = chunks.filter((s) => s <= YIELD_CHUNK_BYTES + 128);
+    const large = chunks.filter((s) => s > 200 * 1024);
+    // Most of the 3 MiB in small chunks (up to 1 MiB read ahead before the switch keeps its size).
+    expect(small.length).toBeGreaterThan((1.5 * MiB) / YIELD_CHUNK_BYTES);
+    expect(large.length).toBeGreaterThan(4);
+    // Large, then small, then large again: the switch takes effect mid-file both ways.
+    const firstSmall = chunks.findIndex((s) => s <= YIELD_CHUNK_BYTES + 128);
+    expect(chunks.slice(0, firstSmall).every((s) => s > 200 * 1024)).toBe(true);
+    expect(chunks.at(-2)!).toBeGreaterThan(200 * 1024);
+  });
+});
