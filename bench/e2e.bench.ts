@@ -9,7 +9,8 @@
 //   (d) the desktop app between the same two hosts in the same rounds (BENCH_E2E_DESKTOP=0 skips it): two
 //       desktop fixtures (tests/harness/desktop: the engine, main's bulk lanes, download sinks and picked
 //       files, the preload bridge, behind a structured-clone stand-in for Electron's IPC; Electron itself
-//       cannot run here), a file picked in main's dialog moved main to main, hash checked → desktopVsPairdrop.
+//       cannot run here; main's sinks fdatasync, as the app's), a file picked in main's dialog moved main to
+//       main, hash checked → desktopVsPairdrop.
 // Prints a table, then one JSON object as the last line: transferRatio (app MB/s ÷ bare MB/s, target ≥ 0.9)
 // and callRatio (app ms ÷ bare ms, target ≤ 1.5).
 import { createHash } from 'node:crypto';
@@ -276,9 +277,10 @@ class DesktopPair {
       Desktop.start(a, sub('desktop-alice'), relayUrl, {
         recvDir: sub('desktop-alice-recv'),
         bulk: true,
+        sync: true,
         name: 'Alice',
       }),
-      Desktop.start(b, sub('desktop-bob'), relayUrl, { recvDir: bobRecv, bulk: true, name: 'Bob' }),
+      Desktop.start(b, sub('desktop-bob'), relayUrl, { recvDir: bobRecv, bulk: true, sync: true, name: 'Bob' }),
     ]);
     const pair = new DesktopPair(alice, bob, bobRecv);
     try {

@@ -35,6 +35,8 @@ export interface DesktopOptions {
   relayOnly?: boolean;
   /** Main runs bulk lanes and the renderer's engine gets the bridge's BulkPlatform, as the app wires them. */
   bulk?: boolean;
+  /** Main's download sinks fdatasync on flush, as in the app (tests skip it: faster, same behaviour). */
+  sync?: boolean;
   name?: string;
 }
 
