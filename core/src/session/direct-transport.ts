@@ -31,7 +31,11 @@ const READ_EVERY_BYTES = 256 * 1024;
  * Chat waits behind no more than before: the stream's window bounds what is queued either way.
  */
 const HIGH_WATER = 4 * 1024 * 1024;
-/** bufferedAmountLowThreshold, and the mark below which 'drain' fires: a quarter of HIGH_WATER. */
+/**
+ * bufferedAmountLowThreshold, and the mark below which 'drain' fires: a quarter of HIGH_WATER. HIGH_WATER must
+ * stay above LOW_WATER + READ_EVERY_BYTES: after a drain the estimate (bufferedAmount) may stay that high until
+ * the next real reading, and a stream stopped on a stale estimate would wait for a drain that never comes.
+ */
 const LOW_WATER = 1024 * 1024;
 const MSG_WHOLE = 0;
 const MSG_MORE = 1;

@@ -124,6 +124,12 @@ describe('DirectTransport', () => {
     channel.buffered = 1024 * 1024;
     transport.receive(new Uint8Array([0, 2]));
     expect(drains).toBe(1);
+    // The channel empties unseen (no reading until 256 KiB more is sent): the estimate stays below the
+    // high-water mark, so a stream never stops on it waiting for a drain that will not come.
+    channel.buffered = 0;
+    for (let i = 0; i < 3; i++) transport.send(frameOf(80 * 1024, i));
+    expect(transport.bufferedAmount).toBeGreaterThan(1024 * 1024);
+    expect(transport.bufferedAmount).toBeLessThan(transport.highWater);
     transport.close();
   });
 
