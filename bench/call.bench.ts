@@ -296,6 +296,7 @@ async function switchGaps(alice: AppUser, bob: AppUser, b: Testbed<'a' | 'b' | '
     const arm = () => {
       if (v.srcObject === armedFor) return;
       armedFor = v.srcObject;
+      (window.__switchStreams ??= []).push(performance.now());
       const cb = () => { frames.push(performance.now()); if (v.srcObject === armedFor) v.requestVideoFrameCallback(cb); };
       v.requestVideoFrameCallback(cb);
     };
@@ -303,13 +304,27 @@ async function switchGaps(alice: AppUser, bob: AppUser, b: Testbed<'a' | 'b' | '
     window.__switchArm = setInterval(arm, 20);
   })()`);
   const pageNow = async (): Promise<number> => (await alice.page.evaluate('performance.now()')) as number;
-  const gapSince = async (from: number): Promise<number | null> => {
-    const frames = ((await alice.page.evaluate('window.__switchFrames')) as number[]).filter((t) => t >= from);
+  /**
+   * The longest pause between presented frames from `from` on, and where its time went (logged): the (un)block
+   * → the last frame of the old path, → the view's swap to the new path's stream, → its first frame.
+   */
+  const gapSince = async (from: number, what: string, lookBack = 0): Promise<number | null> => {
+    const frames = ((await alice.page.evaluate('window.__switchFrames')) as number[]).filter(
+      (t) => t >= from - lookBack,
+    );
     if (process.env.BENCH_CALL_SAMPLES === '1')
       log(`frames from ${Math.round(from)}: ${frames.map((t) => Math.round(t - from)).join(' ')}`);
-    let gap: number | null = null;
-    for (let i = 1; i < frames.length; i++) gap = Math.max(gap ?? 0, frames[i]! - frames[i - 1]!);
-    return gap === null ? null : Math.round(gap);
+    let at = 0;
+    for (let i = 2; i < frames.length; i++) if (frames[i]! - frames[i - 1]! > frames[at + 1]! - frames[at]!) at = i - 1;
+    if (frames.length < 2) return null;
+    const streams = (await alice.page.evaluate('window.__switchStreams')) as number[];
+    const swap = streams.find((t) => t >= frames[at]!);
+    const ms = (t: number | undefined): string => (t === undefined ? '?' : String(Math.round(t - from)));
+    log(
+      `${what}: last frame of the old path +${ms(frames[at])} ms, view swapped +${ms(swap)}, first frame of the new` +
+        ` path +${ms(frames[at + 1])}`,
+    );
+    return Math.round(frames[at + 1]! - frames[at]!);
   };
   // The pill follows stats sampled once a second: wait for a frame the new path presented, then a little more.
   const newFrameAfter = async (what: string): Promise<void> => {
@@ -327,14 +342,14 @@ async function switchGaps(alice: AppUser, bob: AppUser, b: Testbed<'a' | 'b' | '
   try {
     await until(async () => (await path()) === 'relay', 30_000, 'the relay path');
     await newFrameAfter('a relay frame');
-    switchGapMs = await gapSince(blockedAt - 500);
+    switchGapMs = await gapSince(blockedAt, 'switch direct → relay (from the block)', 500);
   } finally {
     await b.unblock();
   }
   const unblockedAt = await pageNow();
   await until(async () => /^(direct|turn)$/.test((await path()) ?? ''), 60_000, 'the move back to direct');
   await newFrameAfter('a direct frame');
-  const switchBackGapMs = await gapSince(unblockedAt);
+  const switchBackGapMs = await gapSince(unblockedAt, 'switch relay → direct (from the unblock)');
   await alice.page.evaluate('clearInterval(window.__switchArm)');
   await hangUp(alice, bob);
   return { switchGapMs, switchBackGapMs };

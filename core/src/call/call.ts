@@ -157,6 +157,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #directStream: S | null = null;
   #iceUp = false;
   #sampler: ReturnType<typeof setInterval> | undefined;
+  /** A sample taken right when a silence of direct reaches the stall threshold (not at the next period). */
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #sampling = false;
   #pathRev = 0;
   /** The direct attempt in use (0: the first; retries count up, led by the caller). */
@@ -742,6 +744,8 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   /** Opens the call's next relay channel and runs its key agreement (both sides open the same tag). */
   #warmRelay(): { generation: number; transport: Promise<RelayTransport | null> } {
     const relayMedia = this.#ctx.relayMedia!;
+    // The media pipeline too (its worker), so a move does not wait for it to load.
+    relayMedia.engine.prepare?.();
     const generation = this.#relayGeneration++;
     const tag = relayChannelTag(this.id, generation);
     const log = this.#ctx.logger;
@@ -824,6 +828,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
           expectVideo: this.#remote.video && !this.#remote.cameraOff,
         }),
       );
+      clearTimeout(this.#stallTimer);
+      const due = sw.stallDueAt(Date.now());
+      if (due !== null && !this.finished)
+        this.#stallTimer = setTimeout(() => void this.#sampleDirect(), Math.max(0, due + 1 - Date.now()));
       if (sw.path === 'direct' && !this.finished) {
         if (sw.stalling) this.#startRelayAhead();
         else this.#stopRelayAhead();
@@ -1001,8 +1009,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearInterval(this.#sampler);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#attemptTimer);
+    clearTimeout(this.#stallTimer);
     this.#relayLink?.close('the call ended');
     this.#closeRelayChannel('the call ended');
+    this.#ctx.relayMedia?.engine.release?.();
     const peer = this.#peer;
     if (notify !== undefined && notify !== 'offline' && notify !== 'relay-offline') {
       // The other side learns why from this signal. Close direct media once the relay has it (or after a

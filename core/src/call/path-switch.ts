@@ -2,10 +2,15 @@
 // and when to move. Pure: the call feeds it samples of the direct peer's getStats, ICE and peer-connection
 // events and the contact's path reports (signal op 'path'); it answers with moves and says when to report.
 //
-// Direct → relay, either side, as soon as direct media stalls: no inbound RTP byte for `stallMs`. RTP is the
-// signal, not ICE: Chromium calls a dead path 'disconnected' only after ~2.5 s of silence, and audio keeps
-// RTP flowing at 50 packets/s even when muted (a disabled track sends silence), so 0.7 s without a byte is a
-// dead path, not a quiet one. ICE 'disconnected'/'failed' and a closed peer connection move at once too.
+// Direct → relay, either side, as soon as direct media stalls: no inbound RTP byte for the stall threshold.
+// RTP is the signal, not ICE: Chromium calls a dead path 'disconnected' only after ~2.5 s of silence, and audio
+// keeps RTP flowing at 50 packets/s even when muted (a disabled track sends silence), so half a second without
+// a byte is a dead path, not a quiet one. The threshold follows the path's own cadence: twice the longest
+// silence that ended (packets came again) in the last `cadenceWindowMs`, between `minStallMs` and `stallMs`,
+// and `stallMs` in the first `warmupMs` on direct (no cadence known yet). A quiet machine whose packets never
+// pause for more than ~200 ms moves after minStallMs; a busy one, whose packets pause longer, waits up to
+// stallMs, so its pauses do not move the call. ICE 'disconnected'/'failed' and a closed peer connection move
+// at once too.
 // Silent for `suspectMs` already, direct is `stalling`: the call starts the relay media ahead, unshown, so the
 // move at stallMs only swaps the picture (the relay's encoders, first key frame and decoder are ready by then).
 // Relay → direct, led by the caller so both never disagree: while on the relay the direct peer connection is
@@ -48,7 +53,14 @@ export interface PathReport {
 
 export interface PathSwitchOptions {
   role: 'caller' | 'callee';
+  /** The longest stall threshold: on a path whose packets pause for long, and before its cadence is known. */
   stallMs?: number;
+  /** The shortest stall threshold, on a path whose packets never pause for long (at most stallMs). */
+  minStallMs?: number;
+  /** How long direct flows before its cadence sets the threshold (stallMs until then). */
+  warmupMs?: number;
+  /** How far back the silences that set the threshold are remembered. */
+  cadenceWindowMs?: number;
   /**
    * Direct silent this long (less than stallMs): a cut is likely, and `stalling` says so, so the relay media
    * can start ahead of the move (not shown until the move). A suspicion that clears doubles it (up to
@@ -63,6 +75,9 @@ export interface PathSwitchOptions {
 
 export const PATH_SWITCH_DEFAULTS = {
   stallMs: 700,
+  minStallMs: 450,
+  warmupMs: 2_000,
+  cadenceWindowMs: 30_000,
   suspectMs: 200,
   recoverMs: 1_500,
   maxRecoverMs: 30_000,
@@ -83,6 +98,14 @@ const STAY: PathDecision = Object.freeze({ move: null, report: false });
 export class PathSwitch {
   readonly #role: 'caller' | 'callee';
   readonly #stallMs: number;
+  readonly #minStallMs: number;
+  readonly #warmupMs: number;
+  readonly #cadenceWindowMs: number;
+  /** When direct first carried the call (the cadence is known warmupMs later). */
+  #directSince: number | null = null;
+  /** The longest silence seen in the current pause (not yet over), and the pauses that ended, per second. */
+  #pauseMs = 0;
+  readonly #pauses = new Map<number, number>();
   #suspectMs: number;
   #stalling = false;
   readonly #maxRecoverMs: number;
@@ -105,6 +128,9 @@ export class PathSwitch {
   constructor(options: PathSwitchOptions) {
     this.#role = options.role;
     this.#stallMs = options.stallMs ?? PATH_SWITCH_DEFAULTS.stallMs;
+    this.#minStallMs = Math.min(options.minStallMs ?? PATH_SWITCH_DEFAULTS.minStallMs, this.#stallMs);
+    this.#warmupMs = options.warmupMs ?? PATH_SWITCH_DEFAULTS.warmupMs;
+    this.#cadenceWindowMs = options.cadenceWindowMs ?? PATH_SWITCH_DEFAULTS.cadenceWindowMs;
     this.#suspectMs = Math.min(options.suspectMs ?? PATH_SWITCH_DEFAULTS.suspectMs, this.#stallMs);
     this.#recoverMs = options.recoverMs ?? PATH_SWITCH_DEFAULTS.recoverMs;
     this.#maxRecoverMs = options.maxRecoverMs ?? PATH_SWITCH_DEFAULTS.maxRecoverMs;
@@ -131,6 +157,29 @@ export class PathSwitch {
   get stalling(): boolean {
     return this.#stalling;
   }
+  /**
+   * How long direct may be silent before the call moves to the relay, at `now`: twice the longest pause of
+   * the last cadenceWindowMs that ended, between minStallMs and stallMs (stallMs while warming up).
+   */
+  stallMsAt(now: number): number {
+    if (this.#directSince === null || now - this.#directSince < this.#warmupMs) return this.#stallMs;
+    let longest = 0;
+    for (const [second, ms] of this.#pauses) {
+      if (now - second * 1000 > this.#cadenceWindowMs) this.#pauses.delete(second);
+      else longest = Math.max(longest, ms);
+    }
+    return Math.min(this.#stallMs, Math.max(this.#minStallMs, 2 * longest));
+  }
+
+  /**
+   * On direct, while its media is silent: when the silence reaches the stall threshold (Date.now() clock),
+   * so the caller can sample right then instead of at its next periodic sample. null: flowing, or not direct.
+   */
+  stallDueAt(now: number): number | null {
+    if (this.#path !== 'direct' || !this.#stalling) return null;
+    return this.#lastGrowthAt + this.stallMsAt(now);
+  }
+
   /** The current suspicion threshold (grows when suspicions clear). */
   get suspectMs(): number {
     return this.#suspectMs;
@@ -153,6 +202,7 @@ export class PathSwitch {
   directConnected(now: number): PathDecision {
     this.#lastGrowthAt = now;
     if (this.#path !== null) return STAY;
+    this.#directSince = now;
     this.#path = 'direct';
     this.#directOk = true;
     this.#lastReason = null;
@@ -177,7 +227,9 @@ export class PathSwitch {
     const silentMs = typeof s.silentMs === 'number' && Number.isFinite(s.silentMs) ? Math.max(0, s.silentMs) : null;
     if (silentMs !== null) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at - silentMs);
     else if (grew || first) this.#lastGrowthAt = Math.max(this.#lastGrowthAt, s.at);
-    const flowing = s.at - this.#lastGrowthAt < this.#stallMs;
+    const silence = s.at - this.#lastGrowthAt;
+    const stallMs = this.stallMsAt(s.at);
+    const flowing = silence < stallMs;
     if (s.videoFrames !== undefined) {
       if (this.#lastVideoFrames !== null && s.videoFrames > this.#lastVideoFrames) this.#lastVideoAt = s.at;
       this.#lastVideoFrames = s.videoFrames;
@@ -187,7 +239,8 @@ export class PathSwitch {
     const videoOk = !s.expectVideo || s.at - this.#lastVideoAt < this.#stallMs;
     if (this.#path === 'direct') {
       if (!flowing) return this.#toRelay(s.at, 'stall');
-      const stalling = s.at - this.#lastGrowthAt >= this.#suspectMs;
+      this.#notePause(s.at, silence);
+      const stalling = silence >= Math.min(this.#suspectMs, stallMs);
       // Media flows again after a suspicion: a busy machine, not a cut. Suspect later from now on.
       if (this.#stalling && !stalling) this.#suspectMs = Math.min(this.#suspectMs * 2, this.#stallMs);
       this.#stalling = stalling;
@@ -256,6 +309,20 @@ export class PathSwitch {
     return STAY;
   }
 
+  /**
+   * Direct's cadence: a silence shorter than the one before means packets came again, so the pause before it
+   * ended (a pause that turns into a stall is a cut, not cadence, and is never recorded).
+   */
+  #notePause(at: number, silence: number): void {
+    if (silence >= this.#pauseMs) {
+      this.#pauseMs = silence;
+      return;
+    }
+    const second = Math.floor(at / 1000);
+    this.#pauses.set(second, Math.max(this.#pauses.get(second) ?? 0, this.#pauseMs));
+    this.#pauseMs = silence;
+  }
+
   #dropOk(): PathDecision {
     if (!this.#directOk || this.#path !== 'relay') return STAY;
     this.#directOk = false;
@@ -269,6 +336,7 @@ export class PathSwitch {
 
   #moveRelay(now: number, why: MoveReason): PathDecision {
     this.#stalling = false;
+    this.#pauseMs = 0;
     if (this.#movedToDirectAt !== null && now - this.#movedToDirectAt < this.#flapWindowMs)
       this.#recoverMs = Math.min(this.#recoverMs * 2, this.#maxRecoverMs);
     this.#path = 'relay';
@@ -286,6 +354,8 @@ export class PathSwitch {
 
   #moveDirect(now: number, why: MoveReason): PathDecision {
     this.#stalling = false;
+    this.#pauseMs = 0;
+    this.#directSince ??= now;
     this.#path = 'direct';
     this.#lastReason = why;
     this.#movedToDirectAt = now;

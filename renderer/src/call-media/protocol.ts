@@ -34,6 +34,8 @@ export type ToWorker =
    * the loopback is up and then as its figure moves; without it the worker paces the audio itself.
    */
   | { type: 'audio-buffer'; ms: number }
+  /** Made ready ahead of use (the engine's prepare): the codecs start now, before any frame. */
+  | { type: 'warm' }
   | { type: 'close' };
 
 export type FromWorker =

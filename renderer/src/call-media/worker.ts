@@ -55,6 +55,7 @@ let videoEncoder: VideoEncoder | null = null;
 let videoConfig = '';
 let audioEncoder: AudioEncoder | null = null;
 let audioChannels = 1;
+let audioSampleRate = 0;
 let lastEncodedAt = -Infinity;
 const captureOf = new Map<number, number>();
 const captureClocks = { audio: new CaptureClock(), video: new CaptureClock() };
@@ -232,37 +233,56 @@ function encodeVideo(frame: VideoFrame): void {
   }
 }
 
+function ensureAudioEncoder(sampleRate: number, channels: number): AudioEncoder {
+  if (audioEncoder && audioChannels === Math.min(4, channels) && audioSampleRate === sampleRate) return audioEncoder;
+  audioEncoder?.close();
+  audioTimeline.reset();
+  audioChannels = Math.min(4, channels);
+  audioSampleRate = sampleRate;
+  const encoder = new AudioEncoder({
+    output: (chunk) => {
+      stats.audioFramesEncoded++;
+      sendChunk('audio', chunk, 0, audioChannels);
+    },
+    error: (e) => {
+      if (audioEncoder === encoder) audioEncoder = null;
+      fail(`audio encoder: ${e.message}`);
+    },
+  });
+  encoder.configure({
+    codec: AUDIO_CODEC,
+    sampleRate,
+    numberOfChannels: audioChannels,
+    bitrate: AUDIO_BITRATE,
+    opus: { frameDuration: 20_000, useinbandfec: true, packetlossperc: 10 },
+  } as AudioEncoderConfig);
+  stats.audioCodec = 'opus';
+  audioEncoder = encoder;
+  return encoder;
+}
+
 function encodeAudio(data: AudioData): void {
   try {
-    if (!audioEncoder || audioChannels !== data.numberOfChannels) {
-      audioEncoder?.close();
-      audioTimeline.reset();
-      audioChannels = Math.min(4, data.numberOfChannels);
-      audioEncoder = new AudioEncoder({
-        output: (chunk) => {
-          stats.audioFramesEncoded++;
-          sendChunk('audio', chunk, 0, audioChannels);
-        },
-        error: (e) => {
-          audioEncoder = null;
-          fail(`audio encoder: ${e.message}`);
-        },
-      });
-      audioEncoder.configure({
-        codec: AUDIO_CODEC,
-        sampleRate: data.sampleRate,
-        numberOfChannels: audioChannels,
-        bitrate: AUDIO_BITRATE,
-        opus: { frameDuration: 20_000, useinbandfec: true, packetlossperc: 10 },
-      } as AudioEncoderConfig);
-      stats.audioCodec = 'opus';
-    }
+    const encoder = ensureAudioEncoder(data.sampleRate, data.numberOfChannels);
     const captureMs = captureClocks.audio.stamp(data.timestamp, Date.now());
     audioTimeline.input(Math.round((data.numberOfFrames * 48_000) / data.sampleRate), 48_000, captureMs);
-    audioEncoder.encode(data);
+    encoder.encode(data);
   } finally {
     data.close();
   }
+}
+
+/**
+ * Ahead of use (the engine's prepare, while the call is still direct): the codecs are made and configured
+ * now, so the first frames of a move to the relay do not wait for their start-up (the first key frame came
+ * 0.1–0.3 s later than the next ones on a busy machine). The video encoder at the size a 640×480 camera
+ * starts at (encode-budget.ts: half size); a camera of another size reconfigures it.
+ */
+function warm(): void {
+  ensureVideoEncoder(640, 480);
+  ensureAudioEncoder(48_000, 1);
+  ensureVideoDecoder();
+  ensureAudioDecoder(1);
 }
 
 async function pump(kind: 'audio' | 'video', readable: ReadableStream): Promise<void> {
@@ -546,6 +566,9 @@ scope.onmessage = (ev) => {
         else sealedEarly?.push(sealed);
         return;
       }
+      case 'warm':
+        warm();
+        return;
       case 'control':
         control = m.control;
         return;

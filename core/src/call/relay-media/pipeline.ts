@@ -140,4 +140,11 @@ export interface RelayMediaStartOptions {
 export interface RelayMediaEngine<S extends StreamLike = StreamLike> {
   /** Starts encoding our tracks and decoding the peer's. */
   start(options: RelayMediaStartOptions): RelayMediaPipeline<S>;
+  /**
+   * Optional: get the next start() ready ahead (the browser's media worker loaded and compiled, which takes
+   * 0.3–0.5 s on a busy machine and otherwise delays a move to the relay by as much). Idempotent.
+   */
+  prepare?(): void;
+  /** Optional: drop what prepare() made ready (the call ended). */
+  release?(): void;
 }

@@ -220,7 +220,19 @@ function openChannel(me: string) {
 /** The media engine double: one "frame" from each start, and it records its pipelines. */
 class FakeEngine implements RelayMediaEngine<FakeStream> {
   readonly pipelines: Array<{ closed: boolean; delivered: MediaFrame[]; remoteStream: FakeStream }> = [];
+  /** A pipeline made ready ahead (prepare: the browser's media worker loaded), not yet taken by start. */
+  prepared = false;
+  /** How many starts found one made ready. */
+  startsPrepared = 0;
+  prepare(): void {
+    this.prepared = true;
+  }
+  release(): void {
+    this.prepared = false;
+  }
   start(options: RelayMediaStartOptions): RelayMediaPipeline<FakeStream> {
+    if (this.prepared) this.startsPrepared++;
+    this.prepared = false;
     const p = {
       closed: false,
       delivered: [] as MediaFrame[],
@@ -301,6 +313,18 @@ function party(
   return calls;
 }
 
+/** Alice (with engineA) calls Bob (engineB); resolves once Bob's call rings (not accepted yet). */
+async function ring(timeouts: Partial<CallTimeouts> = {}, relayOnly = false) {
+  const hub = new RelayHub();
+  const engineA = new FakeEngine();
+  const engineB = new FakeEngine();
+  const a = party(hub, alice, bob, engineA, timeouts, relayOnly);
+  const b = party(hub, bob, alice, engineB, timeouts, relayOnly);
+  const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
+  const callA = a.start(bob.id, new FakeStream('alice-local'));
+  return { engineA, engineB, callA, callB: await incoming };
+}
+
 /** Resolves when `check` holds, re-checked at every event of the call. */
 function when(call: Call<FakeStream>, check: () => boolean, what: string, ms = 15_000): Promise<void> {
   if (check()) return Promise.resolve();
@@ -325,14 +349,7 @@ function when(call: Call<FakeStream>, check: () => boolean, what: string, ms = 1
 
 describe('a call moving between direct and the relay', () => {
   it('direct → relay when direct RTP stalls, relay → direct when it flows again; remote streams follow, the call stays up', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA);
-    const b = party(hub, bob, alice, engineB);
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { engineA, engineB, callA, callB } = await ring();
     await callB.accept(new FakeStream('bob-local'));
     const streamsAtA: string[] = [];
     callA.on('remote-stream', (s) => streamsAtA.push(s.id));
@@ -398,15 +415,31 @@ describe('a call moving between direct and the relay', () => {
     expect(callB.end?.code).toBe('remote-hangup');
   }, 30_000);
 
+  it("the relay's media pipeline is made ready with each relay channel, so every move finds one ready; the call's end lets it go", async () => {
+    const { engineA, engineB, callA, callB } = await ring();
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    expect([engineA.prepared, engineB.prepared]).toEqual([true, true]);
+    expect(engineA.pipelines).toHaveLength(0);
+    net.up = false;
+    await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
+    net.up = true;
+    await when(callA, () => callA.remoteStream?.id === 'direct-at-caller', 'direct again');
+    await when(callA, () => engineA.prepared && engineB.prepared, 'ready again');
+    net.up = false;
+    await when(
+      callA,
+      () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1',
+      'relay again',
+    );
+    expect([engineA.startsPrepared, engineB.startsPrepared]).toEqual([2, 2]);
+    callA.hangup();
+    await when(callB, () => callB.state === 'ended', 'ended');
+    expect([engineA.prepared, engineB.prepared]).toEqual([false, false]);
+  }, 30_000);
+
   it('direct silent for a while but under the stall: the relay media starts unshown and stops when direct flows again; the view never changes', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA);
-    const b = party(hub, bob, alice, engineB);
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { engineA, engineB, callA, callB } = await ring();
     await callB.accept(new FakeStream('bob-local'));
     await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
     const swaps: string[] = [];
@@ -435,14 +468,7 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it('relay media started ahead by one side only and stopped: both sides open the next channel together, and a later cut still moves', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA);
-    const b = party(hub, bob, alice, engineB);
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { engineA, engineB, callA, callB } = await ring();
     await callB.accept(new FakeStream('bob-local'));
     await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
 
@@ -465,16 +491,9 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it('direct does not connect within its head start: the relay media starts before the head start ends, unshown, so the move shows frames already across', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    // A head start longer than the prepare lead: the relay media starts 1.5 s before it ends.
-    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 2_500 });
-    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 2_500 });
     net.up = false;
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    // A head start longer than the prepare lead: the relay media starts 1.5 s before it ends.
+    const { engineA, engineB, callA, callB } = await ring({ relayHeadStartMs: 2_500 });
     const deliveredAtSwap: number[] = [];
     for (const [call, engine] of [
       [callA, engineA],
@@ -503,15 +522,8 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it('direct connects within its head start, after the relay media got ready: the relay media stops unshown and the call is direct', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 4_000 });
-    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 4_000 });
     net.up = false;
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { engineA, engineB, callA, callB } = await ring({ relayHeadStartMs: 4_000 });
     const swaps: string[] = [];
     for (const c of [callA, callB]) c.on('remote-stream', (s) => swaps.push(s.id));
     await callB.accept(new FakeStream('bob-local'));
@@ -530,17 +542,10 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it("direct's ICE checks go unanswered (UDP blocked): the call is on the relay long before the head start ends", async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    // Only the unanswered checks can move this call before a minute.
-    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 60_000 });
-    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 60_000 });
     net.up = false;
     net.iceAnswers = false;
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    // Only the unanswered checks can move this call before a minute.
+    const { callA, callB } = await ring({ relayHeadStartMs: 60_000 });
     await callB.accept(new FakeStream('bob-local'));
     await when(
       callA,
@@ -555,16 +560,9 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it("direct's ICE checks answered but not connected yet: no early relay move and no relay media; the call waits for direct", async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA, { relayHeadStartMs: 60_000 });
-    const b = party(hub, bob, alice, engineB, { relayHeadStartMs: 60_000 });
     net.up = false;
     net.iceAnswers = true;
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { engineA, engineB, callA, callB } = await ring({ relayHeadStartMs: 60_000 });
     await callB.accept(new FakeStream('bob-local'));
     // Both sides read their checks at the relay media's preparation (0.8 s) and at the unanswered-checks point
     // (1.5 s): two reads each, three checks a read.
@@ -579,14 +577,7 @@ describe('a call moving between direct and the relay', () => {
   }, 30_000);
 
   it('"always use the relay" with no TURN server: the call is active over relay media, no direct attempt made', async () => {
-    const hub = new RelayHub();
-    const engineA = new FakeEngine();
-    const engineB = new FakeEngine();
-    const a = party(hub, alice, bob, engineA, {}, true);
-    const b = party(hub, bob, alice, engineB, {}, true);
-    const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-    const callA = a.start(bob.id, new FakeStream('alice-local'));
-    const callB = await incoming;
+    const { callA, callB } = await ring({}, true);
     await callB.accept(new FakeStream('bob-local'));
     await when(
       callA,
@@ -606,15 +597,7 @@ describe('a call moving between direct and the relay', () => {
     'a direct connection that was lost is tried again by the caller while the relay carries the call, and the call moves back once it connects',
     { timeout: 45_000 },
     async () => {
-      const hub = new RelayHub();
-      const engineA = new FakeEngine();
-      const engineB = new FakeEngine();
-      const fast = { directRetryMs: 100, connectMs: 1_500 };
-      const a = party(hub, alice, bob, engineA, fast);
-      const b = party(hub, bob, alice, engineB, fast);
-      const incoming = new Promise<Call<FakeStream>>((resolve) => b.on('incoming', resolve));
-      const callA = a.start(bob.id, new FakeStream('alice-local'));
-      const callB = await incoming;
+      const { engineA, engineB, callA, callB } = await ring({ directRetryMs: 100, connectMs: 1_500 });
       await callB.accept(new FakeStream('bob-local'));
       await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
 

@@ -31,7 +31,15 @@ class Side {
   readonly moves: Array<MediaPath> = [];
   readonly outbox: PathReport[] = [];
   constructor(role: 'caller' | 'callee') {
-    this.sw = new PathSwitch({ role, stallMs: STALL, recoverMs: RECOVER, maxRecoverMs: 6_000, flapWindowMs: 10_000 });
+    // A fixed stall threshold here (minStallMs = stallMs); the one that follows the cadence has tests of its own.
+    this.sw = new PathSwitch({
+      role,
+      stallMs: STALL,
+      minStallMs: STALL,
+      recoverMs: RECOVER,
+      maxRecoverMs: 6_000,
+      flapWindowMs: 10_000,
+    });
   }
   take(d: PathDecision): PathDecision {
     if (d.move) this.moves.push(d.move);
@@ -107,7 +115,7 @@ describe('call path switch', () => {
   });
 
   it("with the report's packet times, a cut is seen stallMs after the last packet, not stallMs after the sample that last saw bytes grow", () => {
-    const sw = new PathSwitch({ role: 'caller', stallMs: 400 });
+    const sw = new PathSwitch({ role: 'caller', stallMs: 400, minStallMs: 400 });
     const sample = (at: number, lastPacketAt: number) =>
       sw.sample({ at, inboundBytes: lastPacketAt * 10, iceUp: true, silentMs: at - lastPacketAt });
     sw.directConnected(0);
@@ -121,7 +129,7 @@ describe('call path switch', () => {
   });
 
   it('silent for suspectMs, direct is stalling (the relay media may start ahead); flowing again clears it and suspects later next time', () => {
-    const sw = new PathSwitch({ role: 'caller', stallMs: 700, suspectMs: 200 });
+    const sw = new PathSwitch({ role: 'caller', stallMs: 700, minStallMs: 700, suspectMs: 200 });
     const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
     sw.directConnected(0);
     sample(100, 10);
@@ -142,7 +150,7 @@ describe('call path switch', () => {
     expect(sample(1_100, 720)).toEqual({ move: 'relay', report: true });
     expect(sw.stalling).toBe(false);
     // Bounded by stallMs however often it clears.
-    const busy = new PathSwitch({ role: 'callee', stallMs: 700, suspectMs: 200 });
+    const busy = new PathSwitch({ role: 'callee', stallMs: 700, minStallMs: 700, suspectMs: 200 });
     busy.directConnected(0);
     for (let i = 1; i <= 10; i++) {
       busy.sample({ at: i * 1_000, inboundBytes: i, iceUp: true, silentMs: Math.min(busy.suspectMs, 690) });
@@ -152,8 +160,73 @@ describe('call path switch', () => {
     expect(busy.path).toBe('direct');
   });
 
+  it("the stall threshold follows direct's cadence: stallMs while warming up, minStallMs on a path whose packets never pause long", () => {
+    const sw = new PathSwitch({ role: 'caller' }); // defaults: 450–700 ms, 2 s warm-up
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    for (let t = 100; t <= 1_500; t += 100) sample(t, t % 300 === 0 ? 40 : 10);
+    expect(sw.stallMsAt(1_500)).toBe(700); // too early to know the path's cadence
+    for (let t = 1_600; t <= 3_000; t += 100) sample(t, t % 300 === 0 ? 40 : 10);
+    expect(sw.stallMsAt(3_000)).toBe(450);
+    // The path is cut at 3,000: it moves 450 ms after the last packet, not 700.
+    for (let t = 3_100; t <= 3_400; t += 100) expect(sample(t, t - 3_000).move).toBeNull();
+    expect(sample(3_460, 460)).toEqual({ move: 'relay', report: true });
+    expect(sw.lastReason).toBe('stall');
+  });
+
+  it('a path whose packets pause longer gets a longer stall threshold (twice its longest pause, at most stallMs) until those pauses are 30 s old', () => {
+    const sw = new PathSwitch({ role: 'callee' });
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    for (let t = 100; t <= 3_000; t += 100) sample(t, 10);
+    // A busy machine: packets pause for 280 ms, then flow again.
+    sample(3_100, 100);
+    sample(3_200, 200);
+    sample(3_300, 280);
+    sample(3_400, 15);
+    expect(sw.stallMsAt(3_400)).toBe(560);
+    // The next pause of 500 ms is no cut on this path.
+    for (let t = 3_500; t <= 3_800; t += 100) sample(t, t - 3_350);
+    expect(sample(3_850, 500).move).toBeNull();
+    sample(3_900, 5);
+    expect(sw.path).toBe('direct');
+    expect(sw.stallMsAt(3_900)).toBe(700); // bounded by stallMs
+    // 30 s of short pauses later, the threshold is back to minStallMs.
+    for (let t = 4_000; t <= 34_000; t += 100) sample(t, 10);
+    expect(sw.stallMsAt(34_000)).toBe(450);
+    expect(sw.path).toBe('direct');
+  });
+
+  it('the silence that became a stall does not count as cadence: back on direct, the next cut moves as fast as before', () => {
+    const sw = new PathSwitch({ role: 'caller' });
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    for (let t = 100; t <= 3_000; t += 100) sample(t, 10);
+    for (let t = 3_100; t <= 3_400; t += 100) sample(t, t - 3_000);
+    expect(sample(3_500, 500).move).toBe('relay');
+    // Direct flows again; the contact reports it too: the caller moves back.
+    for (let t = 3_600; t <= 5_500; t += 100) sample(t, 10);
+    expect(sw.peer({ path: 'relay', epoch: 1, directOk: true }, 5_500).move).toBe('direct');
+    expect(sw.stallMsAt(5_500)).toBe(450);
+  });
+
+  it('while direct is silent past suspectMs, says when the silence reaches the stall threshold (to sample right then)', () => {
+    const sw = new PathSwitch({ role: 'caller' });
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    for (let t = 100; t <= 3_000; t += 100) sample(t, 10);
+    expect(sw.stallDueAt(3_000)).toBeNull(); // flowing
+    sample(3_100, 110);
+    expect(sw.stallDueAt(3_100)).toBeNull(); // silent, under suspectMs
+    sample(3_200, 210); // the last packet at 2,990
+    expect(sw.stalling).toBe(true);
+    expect(sw.stallDueAt(3_200)).toBe(2_990 + 450);
+    sample(3_300, 5);
+    expect(sw.stallDueAt(3_300)).toBeNull();
+  });
+
   it('a late getStats sample is no stall when the report says packets kept arriving', () => {
-    const sw = new PathSwitch({ role: 'callee', stallMs: 400 });
+    const sw = new PathSwitch({ role: 'callee', stallMs: 400, minStallMs: 400 });
     sw.directConnected(0);
     expect(sw.sample({ at: 100, inboundBytes: 100, iceUp: true, silentMs: 10 }).move).toBeNull();
     // The machine was busy: the next sample 1.5 s later, packets arrived until 20 ms before it.
