@@ -4,7 +4,8 @@ import type { Contact } from '../../core/src/api.js';
 import { ChatStore } from '../../core/src/chat/index.js';
 import { ContactStore, type StoredContact } from '../../core/src/contacts/store.js';
 import type { LocalIdentity } from '../../core/src/identity/index.js';
-import { Messenger, type MessengerFilesOptions } from '../../core/src/messenger.js';
+import { Messenger, type MessengerFilesOptions, type MessengerOptions } from '../../core/src/messenger.js';
+import { DEFAULT_RELAY_WINDOW_BYTES } from '../../core/src/transfer/index.js';
 import { requireIdentity } from './commands/id.js';
 import { CliError } from './errors.js';
 import { nodeAead } from '../../platform/node/src/aead.js';
@@ -31,6 +32,18 @@ export async function openOffline(ctx: ActionContext): Promise<OfflineBook> {
     resolve: (query) => resolveContact(contacts.list(), query),
   };
 }
+
+/**
+ * How the CLI's Messenger moves bytes. Node's AES-GCM for the records (lending its buffers, see
+ * platform/node/src/aead.ts). The session stream's window bounds the bytes in flight on every path: at its
+ * 4 MiB default the transfer engine's 8 MiB relay window never opened, and a relay pipeline of three busy
+ * processes stalled on it; as large as the relay window, it is the transfer's window that binds (the direct
+ * paths' 4 MiB one, or the relay's).
+ */
+export const CLI_MESSENGER_TUNING = {
+  aead: nodeAead,
+  streamWindowBytes: DEFAULT_RELAY_WINDOW_BYTES,
+} as const satisfies Partial<MessengerOptions>;
 
 export interface Online {
   identity: LocalIdentity;
@@ -60,7 +73,7 @@ export async function openOnline(ctx: ActionContext, options: { files?: Messenge
       webSocket: diagnosingWebSocketFactory(),
       logger: ctx.logger,
       extractableKey: true,
-      aead: nodeAead,
+      ...CLI_MESSENGER_TUNING,
       ...(options.files ? { files: options.files } : {}),
       ...(ctx.globals.relays.length > 0 ? { relays: ctx.globals.relays } : {}),
       ...(wrtc !== undefined ? { wrtc } : { directDisabled: true }),
