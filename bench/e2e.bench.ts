@@ -217,6 +217,27 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
     });
     observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
   })()`);
+  // The sender's side of the start-up: when its card turns active (the accept arrived) and first shows
+  // progress (bytes sent), in epoch ms (performance.timeOrigin), comparable with the receiver's on one machine.
+  const senderId = await alice.transferCard(name).getAttribute('data-transfer-id');
+  if (!senderId || !/^[\w:-]+$/.test(senderId))
+    throw new Error(`sender's card for ${name} has no usable id: ${senderId}`);
+  await alice.page.evaluate(`(() => {
+    const w = window;
+    const at = () => performance.timeOrigin + performance.now();
+    w.__benchSender = {};
+    const observer = new MutationObserver(() => {
+      const card = document.querySelector('article[data-transfer-id="${senderId}"]');
+      if (!card) return;
+      if (w.__benchSender.active === undefined && card.getAttribute('data-status') === 'active') w.__benchSender.active = at();
+      const v = card.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow');
+      if (w.__benchSender.progress === undefined && v !== null && v !== undefined && Number(v) > 0) {
+        w.__benchSender.progress = at();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'aria-valuenow'] });
+  })()`);
   const profiling = process.env.BENCH_E2E_PROFILE === '1';
   const stops = profiling ? await Promise.all([startProfile(alice.page), startProfile(bob.page)]) : [];
   await accept.click();
@@ -229,6 +250,12 @@ async function appTransfer(alice: AppUser, bob: AppUser, dir: string, name: stri
     throw new Error(`app transfer not timed in the page (click ${click}, done ${done})`);
   const mbps = FILE_BYTES / 1e6 / ((done - click) / 1000);
   const progress = (await bob.page.evaluate('window.__benchProgress')) as Array<[number, number]>;
+  const origin = (await bob.page.evaluate('performance.timeOrigin')) as number;
+  const sender = (await alice.page.evaluate('window.__benchSender')) as { active?: number; progress?: number };
+  const since = (t: number | undefined): string => (t === undefined ? '?' : `${(t - origin - click).toFixed(0)} ms`);
+  log(
+    `    app start-up: click → sender's card active ${since(sender.active)}, → sender's first progress ${since(sender.progress)}`,
+  );
   if (progress.length > 1) {
     const first = progress.find(([, pct]) => pct > 0) ?? progress[0]!;
     const last = progress[progress.length - 1]!;
