@@ -80,9 +80,13 @@ export interface SinkFile {
   hashRange?(offset: number, length: number): Promise<Uint8Array>;
   /** Drops everything from `offset` on; later writes append from there. */
   truncate(offset: number): Promise<void>;
-  /** Appends. The engine never calls write() again before the previous one settled. */
+  /**
+   * Appends. The engine never calls write() again before the previous one settled. Once it settled, the
+   * chunk's memory may be reused for other bytes (received records are lent, session/buffer-lease.ts): a sink
+   * that keeps bytes beyond that copies them.
+   */
   write(chunk: Uint8Array): Promise<void>;
-  /** Optional: appends several pieces in one call (Node: FileHandle.writev), used when chunks queue up. */
+  /** Optional: appends several pieces in one call (Node: FileHandle.writev), used when chunks queue up. Same rules as write(). */
   writev?(chunks: Uint8Array[]): Promise<void>;
   /**
    * Makes every byte written so far durable (fsync). The engine records its checkpoint only after this

@@ -12,7 +12,11 @@ export interface FrameStream {
    * more: the engine may then hand its buffer back to the file source (SourceFile.release).
    */
   send(payload: Uint8Array, onAcked?: () => void): Promise<void>;
-  /** Frames from the peer, in order. */
+  /**
+   * Frames from the peer, in order. The engine releases each payload (core/src/session/buffer-lease.ts) once it
+   * no longer reads it (a chunk: after it was written and hashed), so a stream that lends received memory may
+   * reuse it then; memory that is not lent is left alone.
+   */
   onFrame(handler: (payload: Uint8Array) => void): Unsubscribe;
   /** The path frames currently take (shown with progress). */
   path(): SessionPath;
