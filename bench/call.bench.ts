@@ -511,7 +511,13 @@ async function main(): Promise<void> {
 
     if (!relayOnly) log('relay call with a 16 MB file over the relay (relay link 12 Mbit/s, tc tbf)…');
     // A phase that fails is reported (null figures) rather than losing every other figure of the run.
-    const noFile = { fileDuringCallLatencyP95Ms: null, fileDuringCallBaselineP95Ms: null, fileDuringCallMBps: null };
+    const noFile = {
+      fileDuringCallLatencyP95Ms: null,
+      fileDuringCallBaselineP95Ms: null,
+      fileDuringCallMBps: null,
+      fileDuringCallArrivalP50Ms: null,
+      fileDuringCallArrivalBaselineP50Ms: null,
+    };
     const fileDuringCall = relayOnly
       ? noFile
       : await fileDuringCallPhase(alice, bob, { b, relay: tb.hosts.relay }).catch(

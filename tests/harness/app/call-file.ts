@@ -30,6 +30,13 @@ export interface FileDuringCall {
   /** The stats panel's latency P95 at Bob, one reading a second: before the transfer, and during it. */
   before: number[];
   during: number[];
+  /**
+   * Capture → arrival at Bob's media worker (the stats panel's video.toWorker stage, p50 over its last ~120
+   * frames), read with each P95 above: the path's delay without the playout buffer, which the P95 includes
+   * (its audio jitter buffer's target jumps on a CPU stall and comes down slowly).
+   */
+  arrivalBefore: number[];
+  arrivalDuring: number[];
   /** Bob's remote picture sampled every 200 ms before (4 s) and during the transfer. */
   picturesBefore: PictureLog;
   pictures: PictureLog;
@@ -163,6 +170,13 @@ async function stageLine(page: Page): Promise<string> {
     .join(', ');
 }
 
+/** The stats panel's capture → arrival at the media worker (video.toWorker p50, ms), or null before it has one. */
+async function arrivalP50(page: Page): Promise<number | null> {
+  const raw = await page.locator('[data-stat="latency"]').getAttribute('data-stages');
+  const stage = raw ? (JSON.parse(raw) as Record<string, { p50: number } | undefined>)['video.toWorker'] : undefined;
+  return stage?.p50 ?? null;
+}
+
 /** TCP counters of a host's namespace (/proc/net/snmp and netstat), name → value. */
 async function tcpCounters(host: Host): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -222,10 +236,13 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     await callDialog(bob, 'Alice').getByRole('button', { name: 'Statistics' }).click();
     await until(async () => (await latencyP95(bob.page)) !== null, 30_000, 'a relay latency in the stats panel');
     const before: number[] = [];
+    const arrivalBefore: number[] = [];
     const beforeLog = await pictureLog(bob.page);
     for (let i = 0; i < 4; i++) {
       await pause(1_000);
       before.push((await latencyP95(bob.page))!);
+      const arrival = await arrivalP50(bob.page);
+      if (arrival !== null) arrivalBefore.push(arrival);
     }
     const picturesBefore = await beforeLog();
 
@@ -241,10 +258,13 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
       finished = true;
     });
     const during: number[] = [];
+    const arrivalDuring: number[] = [];
     while (!finished) {
       await pause(1_000);
       const p95 = await latencyP95(bob.page);
       if (p95 !== null) during.push(p95);
+      const arrival = await arrivalP50(bob.page);
+      if (arrival !== null) arrivalDuring.push(arrival);
       if (trace) trace(`during the file, p95 ${p95}, stages at Bob: ${await stageLine(bob.page)}`);
     }
     await done;
@@ -274,7 +294,19 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
     await atAlice.getByTestId('hang-up').click();
     await atBob.and(bob.page.locator('[data-phase="ended"]')).waitFor({ timeout: 15_000 });
     await callDialog(bob, 'Alice').waitFor({ state: 'hidden', timeout: 15_000 });
-    return { before, during, picturesBefore, pictures, transferMs, bytes, sentHash, receivedHash, phases };
+    return {
+      before,
+      during,
+      arrivalBefore,
+      arrivalDuring,
+      picturesBefore,
+      pictures,
+      transferMs,
+      bytes,
+      sentHash,
+      receivedHash,
+      phases,
+    };
   } finally {
     // After a failure: no call left up for whatever runs next (a retry).
     const hangUp = callDialog(alice, 'Bob').getByTestId('hang-up');
