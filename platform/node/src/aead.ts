@@ -42,24 +42,6 @@ function putBack(buffer: Bytes): void {
 
 export const nodeAead: AeadEngine = {
   ...cipher,
-  // Sealing the same way: the ciphertext goes into a lent buffer the record layer releases once its socket
-  // wrote it (RecordSocket.sendParts' onWritten); the tag is small and stays as node:crypto gives it.
-  encryptParts(key, nonce, aad, plaintext) {
-    const length = plaintext.length;
-    if (length < LEND_FROM_BYTES) return cipher.encryptParts!(key, nonce, aad, plaintext);
-    const c = createCipheriv('aes-256-gcm', key as Bytes, nonce, { authTagLength: AEAD_TAG_BYTES });
-    c.setAAD(aad);
-    const body = takeBuffer(length);
-    let done = 0;
-    for (let at = 0; at < length; at += STEP) {
-      const piece = c.update(plaintext.subarray(at, Math.min(length, at + STEP)));
-      body.set(piece, done);
-      done += piece.length;
-    }
-    if (c.final().length !== 0 || done !== length) throw new Error('AES-GCM returned a ciphertext of another length');
-    lend(body, () => putBack(body));
-    return { body, tag: c.getAuthTag() as Bytes };
-  },
   decrypt(key, nonce, aad, sealed) {
     const length = sealed.length - AEAD_TAG_BYTES;
     if (length < LEND_FROM_BYTES) return cipher.decrypt(key, nonce, aad, sealed);

@@ -14,11 +14,14 @@ import { RelayTransport } from '../../../../core/src/session/relay-transport.js'
 import { ReliableStream, StreamKind } from '../../../../core/src/session/stream.js';
 import type { FileSink, SinkFile } from '../../../../core/src/transfer/io.js';
 import { TransferEngine, type FrameStream, type TransferInfo } from '../../../../core/src/transfer/index.js';
+import type { AeadEngine } from '../../../../core/src/crypto/index.js';
+import { lend } from '../../../../core/src/session/buffer-lease.js';
 import { nodeAead } from '../../../../platform/node/src/aead.js';
 import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
 import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
 import { TcpFrameSocket } from '../../../../platform/node/src/tcp/index.js';
 import { MemoryKV } from '../../core/transfer/memory-io.js';
+import type { Bytes } from '../../../../signaling/protocol/index.js';
 
 const MiB = 1024 * 1024;
 let alice: IdentityKeyPair;
@@ -39,7 +42,9 @@ async function transports(): Promise<[RelayTransport, RelayTransport]> {
   return (await transportsOnSockets()).pair;
 }
 
-async function transportsOnSockets(): Promise<{ pair: [RelayTransport, RelayTransport]; receiving: Socket }> {
+async function transportsOnSockets(
+  aead: AeadEngine = nodeAead,
+): Promise<{ pair: [RelayTransport, RelayTransport]; receiving: Socket }> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => void server.close());
@@ -47,7 +52,7 @@ async function transportsOnSockets(): Promise<{ pair: [RelayTransport, RelayTran
   const raw = connect((server.address() as { port: number }).port, '127.0.0.1');
   const accepted0 = await accepted;
   const [down, up] = [new TcpFrameSocket(accepted0), new TcpFrameSocket(raw)];
-  const o = { sessionId: 'lent-records-sid', handshakeTimeoutMs: 3000, aead: nodeAead, path: 'tcp' as const };
+  const o = { sessionId: 'lent-records-sid', handshakeTimeoutMs: 3000, aead, path: 'tcp' as const };
   const pair = await Promise.all([
     RelayTransport.establish({
       ...o,
@@ -142,6 +147,25 @@ function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
   });
 }
 
+/**
+ * nodeAead, sealing into lent buffers it reuses once released (as an engine may to save allocations): the record
+ * layer must release each only once its socket wrote it.
+ */
+function lendingSealer(): AeadEngine {
+  const spares: Bytes[] = [];
+  return {
+    ...nodeAead,
+    encryptParts(key, nonce, aad, plaintext) {
+      const { body, tag } = nodeAead.encryptParts!(key, nonce, aad, plaintext);
+      const at = spares.findIndex((b) => b.length === body.length);
+      const out = at >= 0 ? spares.splice(at, 1)[0]! : new Uint8Array(body.length);
+      out.set(body);
+      lend(out, () => spares.push(out));
+      return { body: out, tag };
+    },
+  };
+}
+
 describe('records opened into lent memory', () => {
   it('a 24 MiB file reaches a slow disk intact while the receiver reuses its decrypt buffers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-lent-'));
@@ -180,7 +204,7 @@ describe('records opened into lent memory', () => {
   });
 
   it('a sealed record waiting in the socket is never overwritten by the next one (receiver not reading)', async () => {
-    const { pair, receiving } = await transportsOnSockets();
+    const { pair, receiving } = await transportsOnSockets(lendingSealer());
     const [a, b] = pair;
     // The receiver stops reading: the kernel's buffers fill and the sender's writes wait in its socket,
     // holding ciphertext in lent buffers that must not be reused until written.
