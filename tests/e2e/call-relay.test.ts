@@ -174,6 +174,9 @@ async function audioJitterBuffer(page: Page): Promise<{ delayMs: number; targetM
   })()`)) as { delayMs: number; targetMs: number; s: number } | null;
 }
 
+/** Playout over which relay audio underruns are measured after warm-up (ms, each side). */
+const UNDERRUN_WINDOW_MS = 12_000;
+
 /** The frame rate in the stats panel's video line ("640×360 @ 30 fps · VP8"), or 0. */
 function decodedFps(text: string | null): number {
   const m = /@ (\d+) fps/.exec(text ?? '');
@@ -235,27 +238,41 @@ describe('web client: calls over the relay', () => {
             timeout: 15_000,
           })
           .toBeGreaterThanOrEqual(20);
-        // Audio underruns after warm-up, over 4 s of playout, read from the receiver that plays it (the echo
-        // canceller's loopback: samples it concealed for audio that came late or not at all). Its jitter buffer
-        // is the audio's only one: the worker hands audio on as decoded. With a second buffer of the worker's
-        // own before it (pacing the output, silence for late frames) this measured 10–27 % under load; with one
-        // buffer, 0.6–1 % at load 8–10 (bench:call) and 6 % once at load 12.6. The goal (< 1 %) is tracked by
-        // bench:call; this bound is what holds on a loaded 2-core machine without flaking.
-        await expect.poll(async () => (await audioPlayout(user.page)).played, { timeout: 15_000 }).toBeGreaterThan(0);
-        const before = await audioPlayout(user.page);
-        await expect
-          .poll(async () => (await audioPlayout(user.page)).played - before.played, { timeout: 15_000 })
-          .toBeGreaterThanOrEqual(4_000);
-        const after = await audioPlayout(user.page);
-        const played = after.played - before.played;
-        const underrun = after.underrun - before.underrun;
-        expect(underrun / (played + underrun), JSON.stringify({ before, after })).toBeLessThan(0.1);
         // The audio plays out of a local peer connection, whose output the echo canceller hears.
-        expect(after.route).toBe('peer-connection');
+        await expect.poll(async () => (await audioPlayout(user.page)).played, { timeout: 15_000 }).toBeGreaterThan(0);
+        expect((await audioPlayout(user.page)).route).toBe('peer-connection');
+      }
+      // Audio underruns after warm-up (the call has been up for 5+ s by now), over 12 s of playout on both sides
+      // at once, read from the receiver that plays it (the echo canceller's loopback: samples it concealed for
+      // audio that came late or not at all). Its jitter buffer is the audio's only one: the worker hands audio
+      // on as decoded. 12 s, not 4: a single stall of 20–330 ms was 0.5–8 % of a 4 s window.
+      // The goal is < 1 % (issue #11). Six runs of this test under the CPU lock, with other helpers' work
+      // keeping the 2-core machine at load 6.5–14, read 0–2.27 % (Alice/Bob: 1.82/1.52, 2.27/2.10, 0/1.39,
+      // 1.15/1.47, 0/0.49, 1.91/0.76): CPU stalls upstream of the worker (the sender's socket, the relay) that
+      // no buffer policy removes (closing note of session 6). So the bound is the tightest that held in every
+      // run, 3 %; the < 1 % goal is tracked by bench:call (relayAudioUnderrun) on a quiet machine.
+      const users = [alice, bob];
+      const playout = () => Promise.all(users.map((u) => audioPlayout(u.page)));
+      const before = await playout();
+      await expect
+        .poll(async () => Math.min(...(await playout()).map((a, i) => a.played - before[i]!.played)), {
+          timeout: 30_000,
+        })
+        .toBeGreaterThanOrEqual(UNDERRUN_WINDOW_MS);
+      const after = await playout();
+      const underruns = users.map((_, i) => {
+        const played = after[i]!.played - before[i]!.played;
+        const underrun = after[i]!.underrun - before[i]!.underrun;
+        return Number((underrun / (played + underrun)).toFixed(4));
+      });
+      console.log(`relay audio underruns after warm-up (Alice, Bob): ${JSON.stringify({ underruns, before, after })}`);
+      for (const share of underruns) expect(share, JSON.stringify({ before, after })).toBeLessThan(0.03);
+      for (const user of users) {
         // Its jitter buffer (NetEq) has held about what it aimed for since it started, not the start-up
         // backlog on top (200–490 ms against a target of 80–140 for the first 3–7 s before the worker dropped
         // it: handed on at once, or the contact's audio sent faster than real time at the start). Without
-        // that this read 178 ms over target; with it −40 to +65 in bench:call traces at load 8–17.
+        // that this read 178 ms over target; with it −40 to +65 in bench:call traces at load 8–17. An average
+        // since the receiver started: read ~20 s in, after the window above, as it was before that window.
         const jb = await audioJitterBuffer(user.page);
         expect(jb, 'the loopback receiver reports its jitter buffer').not.toBeNull();
         expect(jb!.delayMs - jb!.targetMs, JSON.stringify(jb)).toBeLessThan(100);
