@@ -49,8 +49,14 @@ export function createWebCodecsEngine(): RelayMediaEngine<MediaStream> | null {
   return {
     prepare: () => {
       if (spare) return;
-      spare = mediaWorker();
-      spare.postMessage({ type: 'warm' } satisfies ToWorker);
+      const worker = mediaWorker();
+      // A spare that fails to load is dropped (start makes a fresh one); once taken, the pipeline hears it.
+      worker.onerror = () => {
+        worker.terminate();
+        if (spare === worker) spare = null;
+      };
+      worker.postMessage({ type: 'warm' } satisfies ToWorker);
+      spare = worker;
     },
     release: () => {
       spare?.terminate();
