@@ -20,6 +20,8 @@ import type { TrackLike } from '../../../core/src/call/media-types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { aecLoopback, type AecLoopback, type LoopbackPlayout } from './aec-loopback.js';
 
+/** How long a closing pipeline's worker gets to cancel its track readers before it is terminated. */
+const WORKER_CLOSE_MS = 1_000;
 /** How often the loopback receiver's counters are read (its jitter buffer's delay goes to the worker). */
 const LOOPBACK_READ_MS = 500;
 import { routeLaneChannel } from './lane-socket.js';
@@ -220,7 +222,17 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     this.#closed = true;
     this.#post({ type: 'close' });
     clearInterval(this.#loopbackTimer);
-    this.#worker.terminate();
+    // Terminated once the worker has cancelled its track readers (the window's track processors then close
+    // the frames they hold), not at once: frames on their way to a terminated worker were garbage collected
+    // unclosed (Chromium's console error, seen in the mid-call e2e once relay media started ahead carried
+    // frames from its first moment). Bounded, for a worker that does not answer.
+    const worker = this.#worker;
+    const timer = setTimeout(() => worker.terminate(), WORKER_CLOSE_MS);
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      if (ev.data.type !== 'closed') return;
+      clearTimeout(timer);
+      worker.terminate();
+    };
     this.#loopback?.close();
     this.#loopback?.track.stop();
     for (const track of this.#generators) track.stop();

@@ -46,4 +46,6 @@ export type FromWorker =
   /** The worker's record layer ended (a refused record, a failed seal). */
   | { type: 'link-closed'; reason: string }
   | { type: 'stats'; stats: RelayMediaStats }
+  /** After 'close': the track readers are cancelled, the worker may be terminated. */
+  | { type: 'closed' }
   | { type: 'error'; message: string };

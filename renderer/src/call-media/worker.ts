@@ -595,7 +595,6 @@ scope.onmessage = (ev) => {
         clearTimeout(audioTimer);
         for (const q of videoPlayout.drain()) q.frame.close();
         for (const q of audioPlayout.drain()) q.data.close();
-        for (const reader of Object.values(readers)) void reader?.cancel().catch(() => undefined);
         for (const codec of [videoEncoder, audioEncoder, videoDecoder, audioDecoder]) {
           try {
             codec?.close();
@@ -603,6 +602,10 @@ scope.onmessage = (ev) => {
             /* already closed */
           }
         }
+        // The window terminates us once the readers are cancelled (their processors close what they hold).
+        void Promise.all(Object.values(readers).map((r) => r?.cancel().catch(() => undefined))).then(() =>
+          post({ type: 'closed' }),
+        );
         return;
     }
   } catch (error) {

@@ -78,7 +78,11 @@ describe('the browser relay media engine', () => {
     engine.start(options([]));
     expect(FakeWorker.made).toHaveLength(2);
     expect(FakeWorker.made[1]!.posted[0]!.type).toBe('sinks');
+    // Closing: the worker cancels its track readers first, then it is terminated.
     first.close();
+    expect(spare.posted.at(-1)!.type).toBe('close');
+    expect(spare.terminated).toBe(false);
+    spare.onmessage!({ data: { type: 'closed' } });
     expect(spare.terminated).toBe(true);
   });
 
