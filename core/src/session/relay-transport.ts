@@ -109,7 +109,11 @@ export class RelayTransport extends FramePipe implements FrameTransport {
     this.#socket = socket;
     this.#channel = channel;
     this.#offs.push(socket.onFrame((m) => this.#onSealed(m)));
-    this.#offs.push(socket.onClose((reason) => this.close(`relay channel closed: ${reason}`)));
+    // Records that arrived before the close are still opened and delivered first: a contact's last frames
+    // (often its ack, just before it closes) must not be lost to the close overtaking their decryption.
+    this.#offs.push(
+      socket.onClose((reason) => void this.#openChain.then(() => this.close(`relay channel closed: ${reason}`))),
+    );
     this.#offs.push(socket.onDrain(() => this.checkDrain()));
     for (const m of pending) this.#onSealed(m);
   }
