@@ -584,6 +584,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       return;
     }
     this.#directEverConnected = true;
+    this.#ctx.relayMedia?.engine.prepare?.();
     this.#startSampling();
     this.#apply(sw.directConnected(Date.now()));
   }
@@ -744,8 +745,9 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   /** Opens the call's next relay channel and runs its key agreement (both sides open the same tag). */
   #warmRelay(): { generation: number; transport: Promise<RelayTransport | null> } {
     const relayMedia = this.#ctx.relayMedia!;
-    // The media pipeline too (its worker), so a move does not wait for it to load.
-    relayMedia.engine.prepare?.();
+    // The media pipeline too (its worker), so a move off a working direct path does not wait for it to load.
+    // Not before direct connected: a call that starts on the relay starts its pipeline as it always did.
+    if (this.#directEverConnected) relayMedia.engine.prepare?.();
     const generation = this.#relayGeneration++;
     const tag = relayChannelTag(this.id, generation);
     const log = this.#ctx.logger;

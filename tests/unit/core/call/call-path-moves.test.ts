@@ -545,7 +545,7 @@ describe('a call moving between direct and the relay', () => {
     net.up = false;
     net.iceAnswers = false;
     // Only the unanswered checks can move this call before a minute.
-    const { callA, callB } = await ring({ relayHeadStartMs: 60_000 });
+    const { engineA, engineB, callA, callB } = await ring({ relayHeadStartMs: 60_000 });
     await callB.accept(new FakeStream('bob-local'));
     await when(
       callA,
@@ -555,6 +555,14 @@ describe('a call moving between direct and the relay', () => {
     );
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
     expect((await callA.stats()).path).toBe('relay');
+    // A call that starts on the relay starts its pipeline as it always did: nothing made ready ahead (only a
+    // direct path that connected gets a pipeline ready for a move off it).
+    expect([engineA.startsPrepared, engineB.startsPrepared, engineA.prepared, engineB.prepared]).toEqual([
+      0,
+      0,
+      false,
+      false,
+    ]);
     // The direct attempt goes on: if it connects later, the call can move back to it.
     expect(FakePeer.all.some((p) => !p.destroyed)).toBe(true);
   }, 30_000);
