@@ -6,21 +6,10 @@ import { cipherAead, webCryptoAead } from '../../../../core/src/crypto/index.js'
 import { isLent, releaseLease } from '../../../../core/src/session/buffer-lease.js';
 import { LEND_FROM_BYTES, nodeAead } from '../../../../platform/node/src/aead.js';
 import type { Bytes } from '../../../../signaling/protocol/index.js';
+import { seeded } from '../../core/session/memory-transport.js';
 
 const plainAead = cipherAead(nodeCrypto);
 const KiB = 1024;
-
-/** A deterministic PRNG (mulberry32), so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function sealer() {
   const raw = new Uint8Array(nodeCrypto.randomBytes(32));
@@ -56,7 +45,7 @@ describe('nodeAead', () => {
 
   it('never reuses a buffer its reader still holds, and reuses released ones (random opens and releases)', async () => {
     const { key, aad, seal } = await sealer();
-    const random = prng(16);
+    const random = seeded(16);
     const sizes = [LEND_FROM_BYTES, 100 * KiB, 256 * KiB];
     const held: Array<{ opened: Uint8Array; expected: Uint8Array }> = [];
     const seen = new Set<ArrayBufferLike>();
