@@ -7,6 +7,7 @@ export {
   type TestbedOptions,
   type BlockAllExceptOptions,
   type CutLinkOptions,
+  type RateLimit,
 } from './testbed.js';
 export { assertTestbedAvailable, type PreflightOptions } from './preflight.js';
 export { cleanupStale, type StaleReport } from './stale.js';

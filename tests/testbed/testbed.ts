@@ -41,6 +41,13 @@ export interface TestbedOptions<H extends string> {
   cleanupStale?: boolean;
 }
 
+/** A `tc … tbf` rate limit, in tc's units: rate '12mbit', burst '64kb', latency '50ms'. */
+export interface RateLimit {
+  rate: string;
+  burst: string;
+  latency: string;
+}
+
 export interface BlockAllExceptOptions {
   /** TCP destination ports still allowed out (and their replies in). */
   tcpPorts?: number[];
@@ -152,6 +159,25 @@ export class Host {
 
   restoreLink(): Promise<void> {
     return this.apply({ ...this.filter, cut: null });
+  }
+
+  /**
+   * Limits what leaves this host's interface to `rate` with a token-bucket filter (`tc … tbf`; the kernel has
+   * no netem, so no delay or loss emulation). `latency` bounds the queue: packets that would wait longer are
+   * dropped, as at a real bottleneck. Replaces any earlier limit; `unlimitRate()` removes it.
+   */
+  async limitRate(opts: RateLimit): Promise<void> {
+    this.tb.assertAlive();
+    await this.exec('tc', [
+      ...['qdisc', 'replace', 'dev', this.iface, 'root', 'tbf'],
+      ...['rate', opts.rate, 'burst', opts.burst, 'latency', opts.latency],
+    ]);
+  }
+
+  /** Removes limitRate's filter (no error when there is none). */
+  async unlimitRate(): Promise<void> {
+    this.tb.assertAlive();
+    await this.exec('tc', ['qdisc', 'del', 'dev', this.iface, 'root'], { allowFailure: true });
   }
 
   /** The current filter table of this host (iptables -S), for diagnostics. */

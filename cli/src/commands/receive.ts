@@ -13,7 +13,7 @@ import { watchShutdown } from '../signals.js';
 import { openWithFiles } from '../transfers.js';
 import { receiveDirProblem, receivePathsProblem } from '../receive-policy.js';
 import { messageJson } from './listen.js';
-import { progressJson, progressSinkFor } from './send.js';
+import { progressSinkFor, reportProgress } from '../transfer-report.js';
 
 const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
 
@@ -136,15 +136,7 @@ replaced ("name (1).ext" instead). Runs until SIGINT/SIGTERM unless --once.
               engine.on('progress', (p) => {
                 if (p.direction !== 'in') return;
                 announce(p.offerId);
-                out.record(progressJson(p, messenger.routeOf(p.contactId)));
-                view.update({
-                  key: `${p.offerId}/${p.fileId}`,
-                  name: p.relativePath,
-                  done: p.fileBytesDone,
-                  size: p.fileSize,
-                  speed: p.speed,
-                  path: p.path,
-                });
+                reportProgress(out, view, p, messenger.routeOf(p.contactId));
               });
               engine.on('file', (f) => {
                 if (f.direction !== 'in') return;

@@ -2,57 +2,21 @@
 // receiver verified every file.
 import type { Command } from 'commander';
 
-import type { OutgoingFile, TransferInfo, TransferProgress } from '../../../core/src/transfer/index.js';
+import type { OutgoingFile, TransferInfo } from '../../../core/src/transfer/index.js';
 import { TransferError } from '../../../core/src/transfer/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { walkForSend } from '../send-walk.js';
-import { PlainProgress, SilentProgress, TtyProgress, type ProgressSink } from '../progress.js';
 import { describeContact } from '../resolve-contact.js';
 import { relayProblem } from '../relay-diagnosis.js';
 import { withHome } from '../run.js';
 import { safeText } from '../terminal.js';
 import { watchShutdown } from '../signals.js';
 import { offersWithMissingSources, openWithFiles } from '../transfers.js';
+import { progressSinkFor, reportProgress } from '../transfer-report.js';
 import { positiveInt } from './contacts.js';
 
 const FINAL_OFFER = new Set(['done', 'declined', 'cancelled']);
-
-export interface TransferProgressJson {
-  type: 'progress';
-  offerId: string;
-  file: string;
-  fileBytesDone: number;
-  fileSize: number;
-  bytesDone: number;
-  total: number;
-  speed: number;
-  eta: number | null;
-  path: string;
-  /** Which transport carried it: 'tcp' | 'webrtc' (both path 'direct') | 'relay' | 'none'. */
-  route?: string;
-}
-
-export function progressJson(p: TransferProgress, route?: string): TransferProgressJson {
-  return {
-    type: 'progress',
-    offerId: p.offerId,
-    file: p.relativePath,
-    fileBytesDone: p.fileBytesDone,
-    fileSize: p.fileSize,
-    bytesDone: p.bytesDone,
-    total: p.total,
-    speed: Math.round(p.speed),
-    eta: p.eta,
-    path: p.path,
-    ...(route !== undefined ? { route } : {}),
-  };
-}
-
-export function progressSinkFor(out: { json: boolean; tty: boolean; line(t: string): void }): ProgressSink {
-  if (out.json) return new SilentProgress();
-  return out.tty ? new TtyProgress(process.stdout) : new PlainProgress((l) => out.line(l));
-}
 
 /** Same files (path, source, size, mtime) in the same order: a re-run of the same `send` resumes instead of duplicating. */
 function sameFiles(info: TransferInfo, files: readonly OutgoingFile[], sources: ReadonlyMap<string, string>): boolean {
@@ -202,15 +166,7 @@ Symbolic links and special files are skipped (listed on stderr).
               engine.on('progress', (p) => {
                 if (!ids.has(p.offerId)) return;
                 touch();
-                out.record(progressJson(p, messenger.routeOf(p.contactId)));
-                view.update({
-                  key: `${p.offerId}/${p.fileId}`,
-                  name: p.relativePath,
-                  done: p.fileBytesDone,
-                  size: p.fileSize,
-                  speed: p.speed,
-                  path: p.path,
-                });
+                reportProgress(out, view, p, messenger.routeOf(p.contactId));
               }),
               engine.on('file', (f) => {
                 if (!ids.has(f.offerId)) return;

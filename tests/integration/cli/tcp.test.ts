@@ -68,7 +68,7 @@ describe('the direct TCP path between parley processes', () => {
     for (const l of live.splice(0)) await l.proc.stop();
     const { a, b } = bed().hosts;
     await Promise.all([a.unblock(), b.unblock()]);
-    await a.exec('tc', ['qdisc', 'del', 'dev', a.iface, 'root'], { allowFailure: true });
+    await a.unlimitRate();
   });
   afterAll(async () => {
     await relay?.proc.stop();
@@ -138,20 +138,7 @@ describe('the direct TCP path between parley processes', () => {
   it('TCP dropped mid-transfer: the file finishes over WebRTC or the relay, every byte once', async () => {
     const { a } = bed().hosts;
     // ~12 MB/s, so the cut lands mid-file.
-    await a.exec('tc', [
-      'qdisc',
-      'replace',
-      'dev',
-      a.iface,
-      'root',
-      'tbf',
-      'rate',
-      '100mbit',
-      'burst',
-      '256kb',
-      'latency',
-      '100ms',
-    ]);
+    await a.limitRate({ rate: '100mbit', burst: '256kb', latency: '100ms' });
     const { send, recv, dest } = await start(big);
     await send.next(
       (l) => l['type'] === 'progress' && l['route'] === 'tcp' && Number(l['fileBytesDone']) >= 8 << 20,
@@ -175,20 +162,7 @@ describe('the direct TCP path between parley processes', () => {
   it('receiver killed mid-transfer over TCP and started again: the file resumes, re-sending at most a window', async () => {
     const { a } = bed().hosts;
     // ~12 MB/s, so the kill lands mid-file.
-    await a.exec('tc', [
-      'qdisc',
-      'replace',
-      'dev',
-      a.iface,
-      'root',
-      'tbf',
-      'rate',
-      '100mbit',
-      'burst',
-      '256kb',
-      'latency',
-      '100ms',
-    ]);
+    await a.limitRate({ rate: '100mbit', burst: '256kb', latency: '100ms' });
     const { send, recv, dest } = await start(big);
     const before = await recv.next(
       (l) => l['type'] === 'progress' && l['route'] === 'tcp' && Number(l['fileBytesDone']) >= 16 << 20,

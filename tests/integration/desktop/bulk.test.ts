@@ -41,7 +41,7 @@ describe('bulk lanes between two desktop main processes (stage B)', () => {
     for (const l of live.splice(0)) await l.proc.stop();
     const { a } = bed().hosts;
     await a.unblock();
-    await a.exec('tc', ['qdisc', 'del', 'dev', a.iface, 'root'], { allowFailure: true });
+    await a.unlimitRate();
   });
   afterAll(async () => {
     await alice?.proc.stop();
@@ -101,20 +101,7 @@ describe('bulk lanes between two desktop main processes (stage B)', () => {
   it('the lane cut mid-file (TCP blocked on a): the file finishes over WebRTC or the relay, same hash', async () => {
     const { a } = bed().hosts;
     // ~12 MB/s out of a, so the cut lands mid-file.
-    await a.exec('tc', [
-      'qdisc',
-      'replace',
-      'dev',
-      a.iface,
-      'root',
-      'tbf',
-      'rate',
-      '100mbit',
-      'burst',
-      '256kb',
-      'latency',
-      '100ms',
-    ]);
+    await a.limitRate({ rate: '100mbit', burst: '256kb', latency: '100ms' });
     const before = await bob!.ipc();
     const offerId = await alice!.sendPicked(bob!.id, big, 'big-cut.bin', BIG);
     await bob!.proc.next(

@@ -52,7 +52,7 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
     for (const l of live.splice(0)) await l.proc.stop();
     const { a } = bed().hosts;
     await a.unblock();
-    await a.exec('tc', ['qdisc', 'del', 'dev', a.iface, 'root'], { allowFailure: true });
+    await a.unlimitRate();
   });
   afterAll(async () => {
     await desktop?.proc.stop();
@@ -152,20 +152,7 @@ describe('the desktop TCP path (sockets in main, session in the renderer) agains
   it("TCP cut mid-transfer on the desktop host: the desktop's file finishes over WebRTC or the relay, every byte once", async () => {
     const { a } = bed().hosts;
     // ~12 MB/s out of the desktop host, so the cut lands mid-file.
-    await a.exec('tc', [
-      'qdisc',
-      'replace',
-      'dev',
-      a.iface,
-      'root',
-      'tbf',
-      'rate',
-      '100mbit',
-      'burst',
-      '256kb',
-      'latency',
-      '100ms',
-    ]);
+    await a.limitRate({ rate: '100mbit', burst: '256kb', latency: '100ms' });
     const dest = await dir('dest-cut');
     const recv = LiveCli.start(bed().hosts.b, cliFollower.home, ['receive', '--dir', dest]);
     live.push(recv);

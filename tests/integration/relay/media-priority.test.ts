@@ -101,22 +101,9 @@ describe('relay: media channels do not queue behind bulk channels', () => {
   });
 
   async function limit(host: Host): Promise<() => Promise<void>> {
-    await host.exec('tc', [
-      'qdisc',
-      'replace',
-      'dev',
-      host.iface,
-      'root',
-      'tbf',
-      'rate',
-      '8mbit',
-      'burst',
-      '32kb',
-      'latency',
-      '50ms',
-    ]);
+    await host.limitRate({ rate: '8mbit', burst: '32kb', latency: '50ms' });
     return async () => {
-      await host.exec('tc', ['qdisc', 'del', 'dev', host.iface, 'root']);
+      await host.unlimitRate();
     };
   }
 

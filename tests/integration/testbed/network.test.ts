@@ -117,6 +117,21 @@ describe('test bed network', () => {
     }
     expect(await a.rules()).not.toContain('DROP');
   });
+
+  it('limitRate puts a token-bucket filter on the host interface; unlimitRate removes it, also when none is set', async () => {
+    const { a } = bed().hosts;
+    const qdisc = async () => (await a.exec('tc', ['qdisc', 'show', 'dev', a.iface, 'root'])).stdout;
+    await a.limitRate({ rate: '12mbit', burst: '64kb', latency: '50ms' });
+    try {
+      expect(await qdisc()).toMatch(/tbf .*rate 12Mbit burst 64Kb/);
+      await a.limitRate({ rate: '300kbit', burst: '16kb', latency: '2s' });
+      expect(await qdisc()).toMatch(/tbf .*rate 300Kbit burst 16Kb/);
+    } finally {
+      await a.unlimitRate();
+    }
+    expect(await qdisc()).not.toContain('tbf');
+    await a.unlimitRate();
+  });
 });
 
 describe('test bed lifecycle', () => {
