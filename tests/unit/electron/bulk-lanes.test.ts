@@ -12,12 +12,7 @@ import type { BridgeBulk, BridgeDownloads } from '../../../core/src/bridge.js';
 import type { BulkPlatform } from '../../../core/src/transfer/bulk-platform.js';
 import type { FileSource, SourceFile } from '../../../core/src/transfer/io.js';
 import { deriveLaneKey, newBulkShare } from '../../../core/src/transfer/bulk-key.js';
-import {
-  TransferEngine,
-  type FileSink,
-  type FrameStream,
-  type TransferInfo,
-} from '../../../core/src/transfer/index.js';
+import { TransferEngine, type FileSink, type FrameStream } from '../../../core/src/transfer/index.js';
 import {
   BulkLanes,
   BulkSources,
@@ -40,6 +35,7 @@ import { MemoryKV } from '../core/transfer/memory-io.js';
 import { memoryLink, type MemoryStream } from '../core/transfer/memory-link.js';
 import { loadRenderer } from '../renderer/load.js';
 import { FakeIpcMain, FakeWebContents } from './fakes.js';
+import { settled } from '../core/transfer/harness.js';
 
 interface RendererModules {
   bridgeBulkPlatform(bulk: BridgeBulk): BulkPlatform;
@@ -164,20 +160,6 @@ async function engine(options: { sink: FileSink; bulk: BulkPlatform }): Promise<
   return e;
 }
 
-function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const info = e.get(offerId);
-      if (info && ['done', 'declined', 'cancelled'].includes(info.state)) {
-        off();
-        resolve(info);
-      }
-    };
-    const off = e.on('state', check);
-    check();
-  });
-}
-
 describe('bulk lanes in the desktop main process', () => {
   it('receives a 48 MiB file from a Node peer on a lane into Downloads: only control crosses IPC', async () => {
     const dir = await tempDir();
@@ -206,7 +188,7 @@ describe('bulk lanes in the desktop main process', () => {
     sender.attach('desk', onTcp(link.a));
     receiver.attach('cli', onTcp(link.b));
     const [offer] = await sender.send('desk', [{ relativePath: 'big.bin', source: path, size }]);
-    const [out, inc] = await Promise.all([done(sender, offer!.offerId), done(receiver, offer!.offerId)]);
+    const [out, inc] = await Promise.all([settled(sender, offer!.offerId), settled(receiver, offer!.offerId)]);
     expect([out.state, inc.state]).toEqual(['done', 'done']);
     expect(inc.files[0]!.state).toBe('verified');
     const got = await readFile(join(dir, 'Downloads', 'big.bin'));

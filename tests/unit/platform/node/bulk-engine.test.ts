@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BulkPlatform } from '../../../../core/src/transfer/bulk-platform.js';
 import type { FileSource, SourceFile } from '../../../../core/src/transfer/io.js';
-import { TransferEngine, type FrameStream, type TransferInfo } from '../../../../core/src/transfer/index.js';
+import { TransferEngine, type FrameStream } from '../../../../core/src/transfer/index.js';
 import { nodeBulk } from '../../../../platform/node/src/bulk/platform.js';
 import { NodeFileSink, NodeFileSource } from '../../../../platform/node/src/file-io.js';
 import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
 import { nodeTcp } from '../../../../platform/node/src/tcp/index.js';
 import { MemoryKV } from '../../core/transfer/memory-io.js';
 import { memoryLink, type MemoryStream } from '../../core/transfer/memory-link.js';
+import { settled } from '../../core/transfer/harness.js';
 
 const tcp = nodeTcp({ addresses: () => ['127.0.0.1'] });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -52,20 +53,6 @@ async function engine(
   await e.start();
   cleanups.push(() => e.close());
   return e;
-}
-
-function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const info = e.get(offerId);
-      if (info && ['done', 'declined', 'cancelled'].includes(info.state)) {
-        off();
-        resolve(info);
-      }
-    };
-    const off = e.on('state', check);
-    check();
-  });
 }
 
 async function world(
@@ -158,7 +145,7 @@ describe('transfer engine on bulk lanes', () => {
   it('moves a 48 MiB file on the lane: the stream carries control only, the digest checks, the file is saved', async () => {
     const size = 48 * 1024 * 1024;
     const w = await world(size);
-    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    const [out, inc] = await Promise.all([settled(w.sender, w.offerId), settled(w.receiver, w.offerId)]);
     expect(out.state).toBe('done');
     expect(inc.state).toBe('done');
     expect(inc.files[0]!.state).toBe('verified');
@@ -175,7 +162,7 @@ describe('transfer engine on bulk lanes', () => {
     const size = 24 * 1024 * 1024 + 777;
     const receiverBulk = cuttingAt(6 * 1024 * 1024);
     const w = await world(size, { receiverBulk });
-    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    const [out, inc] = await Promise.all([settled(w.sender, w.offerId), settled(w.receiver, w.offerId)]);
     expect(receiverBulk.cut).toBe(true);
     expect(out.state).toBe('done');
     expect(inc.files[0]!.state).toBe('verified');
@@ -195,7 +182,7 @@ describe('transfer engine on bulk lanes', () => {
     const receiverBulk = cuttingAt(cutAt);
     const senderSource = countingSource();
     const w = await world(size, { receiverBulk, senderSource });
-    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    const [out, inc] = await Promise.all([settled(w.sender, w.offerId), settled(w.receiver, w.offerId)]);
     expect(receiverBulk.cut).toBe(true);
     expect(out.state).toBe('done');
     expect(inc.files[0]!.state).toBe('verified');
@@ -275,7 +262,7 @@ describe('transfer engine on bulk lanes', () => {
     const link2 = memoryLink({ windowBytes: 4 * 1024 * 1024 });
     second.attach('alice', onRoute(link2.b));
     sender.attach('bob', onRoute(link2.a));
-    const inc = await done(second, offer!.offerId);
+    const inc = await settled(second, offer!.offerId);
     expect(inc.files[0]!.state).toBe('verified');
     expect(
       createHash('sha256')
@@ -293,7 +280,7 @@ describe('transfer engine on bulk lanes', () => {
   it('a receiver without lanes (older peer, web client) gets the file on the stream', async () => {
     const size = 3 * 1024 * 1024;
     const w = await world(size, { receiverBulk: null });
-    const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+    const [out, inc] = await Promise.all([settled(w.sender, w.offerId), settled(w.receiver, w.offerId)]);
     expect([out.state, inc.state]).toEqual(['done', 'done']);
     expect(await received(w.dir)).toBe(w.sha);
     expect(w.sender.stats.laneBytesSent).toBe(0);
@@ -304,7 +291,7 @@ describe('transfer engine on bulk lanes', () => {
     for (const options of [{ senderBulk: null }, { route: 'webrtc' }] as const) {
       const size = 2 * 1024 * 1024;
       const w = await world(size, options);
-      const [out, inc] = await Promise.all([done(w.sender, w.offerId), done(w.receiver, w.offerId)]);
+      const [out, inc] = await Promise.all([settled(w.sender, w.offerId), settled(w.receiver, w.offerId)]);
       expect([out.state, inc.state]).toEqual(['done', 'done']);
       expect(await received(w.dir)).toBe(w.sha);
       expect(w.receiver.stats.laneBytesReceived).toBe(0);
@@ -332,7 +319,7 @@ describe('transfer engine on bulk lanes', () => {
       },
     };
     const w = await world(size, { receiverBulk });
-    const inc = await done(w.receiver, w.offerId);
+    const inc = await settled(w.receiver, w.offerId);
     expect(inc.state).toBe('done');
     expect(cancelled).toBe(1);
     expect(await received(w.dir)).toBe(w.sha);
@@ -349,7 +336,7 @@ describe('transfer engine on bulk lanes', () => {
       },
     });
     const w = await world(size, { receiverBulk: refusing });
-    const inc = await done(w.receiver, w.offerId);
+    const inc = await settled(w.receiver, w.offerId);
     expect(inc.state).toBe('done');
     expect(await received(w.dir)).toBe(w.sha);
     expect(w.receiver.stats.chunkBytesReceived).toBe(size);

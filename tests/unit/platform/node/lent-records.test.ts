@@ -13,7 +13,7 @@ import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/
 import { RelayTransport } from '../../../../core/src/session/relay-transport.js';
 import { ReliableStream, StreamKind } from '../../../../core/src/session/stream.js';
 import type { FileSink, SinkFile } from '../../../../core/src/transfer/io.js';
-import { TransferEngine, type FrameStream, type TransferInfo } from '../../../../core/src/transfer/index.js';
+import { TransferEngine, type FrameStream } from '../../../../core/src/transfer/index.js';
 import type { AeadEngine } from '../../../../core/src/crypto/index.js';
 import { lend } from '../../../../core/src/session/buffer-lease.js';
 import { nodeAead } from '../../../../platform/node/src/aead.js';
@@ -22,6 +22,7 @@ import { nodeBlockHash } from '../../../../platform/node/src/hash.js';
 import { TcpFrameSocket } from '../../../../platform/node/src/tcp/index.js';
 import { MemoryKV } from '../../core/transfer/memory-io.js';
 import type { Bytes } from '../../../../signaling/protocol/index.js';
+import { settled } from '../../core/transfer/harness.js';
 
 const MiB = 1024 * 1024;
 let alice: IdentityKeyPair;
@@ -133,20 +134,6 @@ async function engine(sink: FileSink): Promise<TransferEngine> {
   return e;
 }
 
-function done(e: TransferEngine, offerId: string): Promise<TransferInfo> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const info = e.get(offerId);
-      if (info && ['done', 'declined', 'cancelled', 'failed'].includes(info.state)) {
-        off();
-        resolve(info);
-      }
-    };
-    const off = e.on('state', check);
-    check();
-  });
-}
-
 /**
  * nodeAead, sealing into lent buffers it reuses once released (as an engine may to save allocations): the record
  * layer must release each only once its socket wrote it.
@@ -188,7 +175,7 @@ describe('records opened into lent memory', () => {
     sender.attach('bob', frameStream(sa));
     receiver.attach('alice', frameStream(sb));
     const [offer] = await sender.send('bob', [{ relativePath: 'big.bin', source: path, size }]);
-    const [out, inc] = await Promise.all([done(sender, offer!.offerId), done(receiver, offer!.offerId)]);
+    const [out, inc] = await Promise.all([settled(sender, offer!.offerId), settled(receiver, offer!.offerId)]);
     expect(out.state).toBe('done');
     expect(inc.state).toBe('done');
     expect(inc.files[0]!.state).toBe('verified');
