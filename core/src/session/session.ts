@@ -824,8 +824,10 @@ export class Session {
       );
     });
     void (async () => {
-      await this.#send({ kind: 'tcp', op: 'want', sid });
-      const got = await hints;
+      // Both at once: the want can wait long to be sent (held until the contact's key is known) while the
+      // hint deadline or a restart ends the wait; awaited one after the other, a rejection of `hints` before
+      // the want went out was unhandled and ended the process.
+      const [, got] = await Promise.all([this.#send({ kind: 'tcp', op: 'want', sid }), hints]);
       this.#tcpAnswered = true;
       return connectTcp(platform, got, this.#tcpOptions(sid));
     })()

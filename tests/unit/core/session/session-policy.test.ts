@@ -241,6 +241,27 @@ describe('Session policy (TCP path)', () => {
     return { ...side, connects, failures };
   }
 
+  it('a TCP want that cannot be sent yet: the hint deadline ends the attempt, with no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const leader = tcpLeader();
+      const follower = setup('follower');
+      link(leader, follower);
+      // The relay refuses what the leader signals, so the contact's key never comes and the sealed want waits.
+      leader.relay.signal = () => Promise.reject(new Error('relay connection lost'));
+      leader.session.ensure();
+      await leader.clock.advance(DEFAULT_SESSION_POLICY.tcpListenMs);
+      await eventually(() => leader.failures.length > 0, "the leader's TCP attempt to end");
+      expect(leader.failures[0]).toContain('sent no TCP hints');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a contact without the TCP path says so, and the leader stops waiting for hints at once', async () => {
     const leader = tcpLeader();
     const follower = setup('follower'); // no TcpPlatform: a web client, or --relay-only
