@@ -174,6 +174,15 @@ async function audioJitterBuffer(page: Page): Promise<{ delayMs: number; targetM
   })()`)) as { delayMs: number; targetMs: number; s: number } | null;
 }
 
+/** The stats panel's stall meters (gap.*, ms p50/p95 of the longest pause per 500 ms), or null. */
+async function stallMeters(page: Page): Promise<Record<string, unknown> | null> {
+  const stages = await page.locator('[data-stat="latency"]').getAttribute('data-stages');
+  if (!stages) return null;
+  return Object.fromEntries(
+    Object.entries(JSON.parse(stages) as Record<string, unknown>).filter(([k]) => k.startsWith('gap.')),
+  );
+}
+
 /** Playout over which relay audio underruns are measured after warm-up (ms, each side). */
 const UNDERRUN_WINDOW_MS = 12_000;
 
@@ -246,11 +255,11 @@ describe('web client: calls over the relay', () => {
       // at once, read from the receiver that plays it (the echo canceller's loopback: samples it concealed for
       // audio that came late or not at all). Its jitter buffer is the audio's only one: the worker hands audio
       // on as decoded. 12 s, not 4: a single stall of 20–330 ms was 0.5–8 % of a 4 s window.
-      // The goal is < 1 % (issue #11). Six runs of this test under the CPU lock, with other helpers' work
-      // keeping the 2-core machine at load 6.5–14, read 0–2.27 % (Alice/Bob: 1.82/1.52, 2.27/2.10, 0/1.39,
-      // 1.15/1.47, 0/0.49, 1.91/0.76): CPU stalls upstream of the worker (the sender's socket, the relay) that
-      // no buffer policy removes (closing note of session 6). So the bound is the tightest that held in every
-      // run, 3 %; the < 1 % goal is tracked by bench:call (relayAudioUnderrun) on a quiet machine.
+      // Issue #11 asks < 1 %. Session 7 read 0–2.27 % per side at load 6.5–14 (a spare media worker loaded
+      // during relay calls then; 74d1456 loads it only once direct connects). Session 8, main at 7d8d17c, runs
+      // under the CPU lock at load 3–11 (two of them with 3 and 6 busy loops beside): 0/0, 0.05/0, 0/0,
+      // 0.11/0.35, 0/0, 0.55/0.55, 0.12/0.12 % (Alice/Bob). A failure prints the stall meters (gap.*: the longest pause per 500 ms where
+      // records leave the sender, reach our lane socket, reach our worker) to tell where audio waited.
       const users = [alice, bob];
       const playout = () => Promise.all(users.map((u) => audioPlayout(u.page)));
       const before = await playout();
@@ -265,8 +274,11 @@ describe('web client: calls over the relay', () => {
         const underrun = after[i]!.underrun - before[i]!.underrun;
         return Number((underrun / (played + underrun)).toFixed(4));
       });
-      console.log(`relay audio underruns after warm-up (Alice, Bob): ${JSON.stringify({ underruns, before, after })}`);
-      for (const share of underruns) expect(share, JSON.stringify({ before, after })).toBeLessThan(0.03);
+      const gaps = await Promise.all(users.map((u) => stallMeters(u.page)));
+      console.log(
+        `relay audio underruns after warm-up (Alice, Bob): ${JSON.stringify({ underruns, before, after, gaps })}`,
+      );
+      for (const share of underruns) expect(share, JSON.stringify({ before, after, gaps })).toBeLessThan(0.01);
       for (const user of users) {
         // Its jitter buffer (NetEq) has held about what it aimed for since it started, not the start-up
         // backlog on top (200–490 ms against a target of 80–140 for the first 3–7 s before the worker dropped
