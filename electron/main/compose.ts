@@ -12,6 +12,8 @@ import type {
   BrowserWindow as ElectronBrowserWindow,
   BrowserWindowConstructorOptions,
   Dialog,
+  OpenDialogOptions,
+  OpenDialogReturnValue,
   Event as ElectronEvent,
   HandlerDetails,
   IpcMain,
@@ -156,10 +158,13 @@ export interface AppApi extends Pick<
  * The part of the `electron` module the main process uses. `Menu` and `Image` are Electron's Menu and
  * NativeImage for the real module, and whatever the fake hands out in tests (they are only passed back).
  */
-export interface ElectronMain<Menu = unknown, Image = unknown> {
+export interface ElectronMain<Menu = unknown, Image = unknown, Window extends AppWindow = AppWindow> {
   app: AppApi;
-  BrowserWindow: new (options: BrowserWindowConstructorOptions) => AppWindow;
-  dialog: Pick<Dialog, 'showErrorBox' | 'showOpenDialog'>;
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => Window;
+  dialog: Pick<Dialog, 'showErrorBox'> & {
+    /** Attached to the window that asked, so it is modal to it (a sheet on macOS), not a free-floating window. */
+    showOpenDialog(window: Window, options: OpenDialogOptions): Promise<OpenDialogReturnValue>;
+  };
   ipcMain: IpcMainLike & Pick<IpcMain, 'removeHandler'>;
   Menu: {
     buildFromTemplate(template: MenuItemConstructorOptions[]): Menu;
@@ -222,8 +227,8 @@ export function processEnv(): MainProcessEnv {
 
 // ------------------------------------------------------------------------------------------ composition
 
-export function composeMainProcess<Menu, Image>(
-  electron: ElectronMain<Menu, Image>,
+export function composeMainProcess<Menu, Image, Window extends AppWindow>(
+  electron: ElectronMain<Menu, Image, Window>,
   env: MainProcessEnv = processEnv(),
 ): MainProcess {
   const {
@@ -255,7 +260,7 @@ export function composeMainProcess<Menu, Image>(
   app.enableSandbox();
   if (platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 
-  let mainWindow: AppWindow | null = null;
+  let mainWindow: Window | null = null;
   let tray: AppTray<Menu, Image> | null = null;
   let trayState: TrayState = { ...INITIAL_TRAY_STATE };
 
@@ -444,8 +449,12 @@ export function composeMainProcess<Menu, Image>(
     });
     registerTcpIpc(ipc, tcp);
     registerBulkIpc(ipc, bulk, bulkSources, {
-      pickFiles: async () => {
-        const picked = await dialog.showOpenDialog({ properties: ['openFile', 'multiSelections'] });
+      pickFiles: async (owner) => {
+        // The app's window is the only one with the bridge (the IPC layer refuses other senders); one that
+        // went meanwhile gets no dialog.
+        const win = mainWindow;
+        if (win === null || win.isDestroyed() || win.webContents.id !== owner) return [];
+        const picked = await dialog.showOpenDialog(win, { properties: ['openFile', 'multiSelections'] });
         return picked.canceled ? [] : picked.filePaths;
       },
     });

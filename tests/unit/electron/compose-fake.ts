@@ -352,7 +352,7 @@ export function fakeElectron(options: FakeElectronOptions) {
   }
   const session = { defaultSession: new FakeSession() };
 
-  const electron: ElectronMain<FakeMenu, FakeImage> = {
+  const electron: ElectronMain<FakeMenu, FakeImage, FakeWindow> = {
     app,
     BrowserWindow: FakeWindow,
     dialog: {
@@ -361,7 +361,7 @@ export function fakeElectron(options: FakeElectronOptions) {
       showOpenDialog: (async (...args: unknown[]) => {
         record('dialog.showOpenDialog', ...args);
         return { canceled: true, filePaths: [] };
-      }) as ElectronMain['dialog']['showOpenDialog'],
+      }) as ElectronMain<FakeMenu, FakeImage, FakeWindow>['dialog']['showOpenDialog'],
     },
     ipcMain,
     Menu: {

@@ -414,8 +414,12 @@ describe('the main process composition, bulk lanes', () => {
     const win = shell.fake.windows[0]!;
     await win.loaded;
     const bridge = preloadBridge(shell.fake);
-    // The dialog is main's own; the fake's user cancels it.
+    // The dialog is main's own, attached to the window that asked (modal to it); the fake's user cancels it.
     expect(await bridge.bulk!.pick()).toEqual([]);
+    const dialogs = shell.fake.calls.filter(([w]) => w === 'dialog.showOpenDialog');
+    expect(dialogs).toHaveLength(1);
+    expect(dialogs[0]![1]).toBe(win);
+    expect(dialogs[0]![2]).toEqual({ properties: ['openFile', 'multiSelections'] });
     const { handle } = await bridge.downloads!.open('lane.bin', 'k1');
     const { hints } = await bridge.bulk!.receive({
       handle,
