@@ -1,74 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { nextEvent, relayClients, stateIs } from '../../../helpers/relay/relay-clients.js';
 import { WebSocketServer } from 'ws';
-import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
 import type { RelayState } from '../../../../core/src/api.js';
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
 import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
-import {
-  RelayClient,
-  RelayError,
-  relayHostOf,
-  relaySignerOf,
-  type RelayClientEvents,
-  type RelayClientOptions,
-} from '../../../../core/src/relay/index.js';
+import { RelayError, relayHostOf } from '../../../../core/src/relay/index.js';
 import { PROTOCOL_VERSION } from '../../../../signaling/protocol/index.js';
-import { silentLogger, startRelay, type RunningRelay } from '../../../../signaling/server/index.js';
 
-const clients: RelayClient[] = [];
-const relays: RunningRelay[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(relays.splice(0).map((r) => r.close()));
-});
-
-async function relay(port = 0): Promise<RunningRelay> {
-  const r = await startRelay({ host: '127.0.0.1', port, logger: silentLogger });
-  relays.push(r);
-  return r;
-}
-
-async function client(
-  url: string,
-  identity?: IdentityKeyPair,
-  options: Partial<RelayClientOptions> = {},
-): Promise<RelayClient> {
-  const id = identity ?? (await generateIdentityKeyPair({ extractable: false }));
-  const c = new RelayClient({
-    url,
-    signer: relaySignerOf(id),
-    webSocket: nodeWebSocketFactory,
-    backoff: { initialMs: 20, maxMs: 200 },
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
-
-/** Resolves on the first event of `event` satisfying `pred` (bounded by the test timeout). */
-function next<K extends keyof RelayClientEvents>(
-  c: RelayClient,
-  event: K,
-  pred: (v: RelayClientEvents[K]) => boolean = () => true,
-): Promise<RelayClientEvents[K]> {
-  return new Promise((resolve) => {
-    const off = c.on(event, (v) => {
-      if (!pred(v)) return;
-      off();
-      resolve(v);
-    });
-  });
-}
+const { relay, client } = relayClients();
 
 const newIdentity = () => generateIdentityKeyPair({ extractable: false });
 /** `of`'s watch grant for `watcher`: what a contact holds after accepting. */
 const grantOf = (of: IdentityKeyPair, watcher: string) => issueWatchGrant(of, watcher, Date.now() + 3600_000);
-
-function stateIs(c: RelayClient, state: RelayState): Promise<unknown> {
-  if (c.state === state) return Promise.resolve();
-  return next(c, 'state', (s) => s.state === state);
-}
 
 describe('relayHostOf', () => {
   it('gives host[:port] as the Host header has it', () => {
@@ -90,7 +33,7 @@ describe('RelayClient against a real relay on loopback', () => {
     try {
       const { port } = wss.address() as { port: number };
       const a = await client(`ws://127.0.0.1:${port}/ws`);
-      const dropped = next(a, 'state', (s) => s.state === 'offline' && s.error !== undefined);
+      const dropped = nextEvent(a, 'state', (s) => s.state === 'offline' && s.error !== undefined);
       a.start();
       expect((await dropped).error).toBe(
         'the relay speaks protocol version 1 and this Parley version 2: the relay needs an update',
@@ -108,17 +51,17 @@ describe('RelayClient against a real relay on loopback', () => {
     a.subscribe([await grantOf(ib, a.id)]);
     a.start();
     await stateIs(a, 'online');
-    const online = next(a, 'presence', (p) => p.id === b.id && p.online);
+    const online = nextEvent(a, 'presence', (p) => p.id === b.id && p.online);
     b.start();
     await stateIs(b, 'online');
     await online;
     expect(a.isOnline(b.id)).toBe(true);
 
-    const got = next(b, 'signal');
+    const got = nextEvent(b, 'signal');
     await a.signal(b.id, { kind: 'test', n: 1 });
     expect(await got).toEqual({ from: a.id, data: { kind: 'test', n: 1 } });
 
-    const offline = next(a, 'presence', (p) => p.id === b.id && !p.online);
+    const offline = nextEvent(a, 'presence', (p) => p.id === b.id && !p.online);
     b.close();
     await offline;
     expect(a.isOnline(b.id)).toBe(false);
@@ -158,15 +101,14 @@ describe('RelayClient against a real relay on loopback', () => {
     b.on('state', (s) => statesB.push(s.state));
 
     await first.close();
-    relays.splice(relays.indexOf(first), 1);
     await Promise.all([stateIs(a, 'offline'), stateIs(b, 'offline')]);
-    const receivedAtB = next(b, 'signal', (s) => s.data.queued === true);
+    const receivedAtB = nextEvent(b, 'signal', (s) => s.data.queued === true);
     const queued = a.signal(b.id, { queued: true });
 
-    await relay(port);
+    await relay({ port });
     await stateIs(b, 'online'); // on its own, after backoff
     expect(statesB).toEqual(expect.arrayContaining(['offline', 'connecting', 'online']));
-    const backOnline = next(a, 'presence', (p) => p.id === b.id && p.online);
+    const backOnline = nextEvent(a, 'presence', (p) => p.id === b.id && p.online);
     a.reconnectNow();
     await stateIs(a, 'online');
     await backOnline; // presence arrives only because the subscription was renewed
@@ -180,7 +122,6 @@ describe('RelayClient against a real relay on loopback', () => {
     const dead = await relay();
     const url = dead.url;
     await dead.close();
-    relays.splice(0);
     const a = await client(url, undefined, { maxQueued: 2, queueTimeoutMs: 200 });
     a.start();
     const p1 = a.signal(target, { n: 1 });

@@ -1,63 +1,15 @@
 // RelayClient's media lane (core/src/relay/media-lane.ts) against a real relay on loopback: media channels on
 // a second connection of the same identity, which exists only while they do; the main connection and the
 // presence others see are unchanged. (media-priority.test.ts measures what it is for, on a limited link.)
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { relayClients } from '../../../helpers/relay/relay-clients.js';
 import { nodeWebSocketFactory } from '../../../../platform/node/src/websocket.js';
-import type { RelayState } from '../../../../core/src/api.js';
 import type { WebSocketFactory } from '../../../../core/src/platform/types.js';
 import { issueWatchGrant } from '../../../../core/src/contacts/requests.js';
-import { generateIdentityKeyPair, type IdentityKeyPair } from '../../../../core/src/identity/keys.js';
-import {
-  RelayClient,
-  relaySignerOf,
-  type RelayChannelSocket,
-  type RelayClientOptions,
-} from '../../../../core/src/relay/index.js';
-import { silentLogger, startRelay, type RelayOptions, type RunningRelay } from '../../../../signaling/server/index.js';
+import { generateIdentityKeyPair } from '../../../../core/src/identity/keys.js';
+import type { RelayChannelSocket } from '../../../../core/src/relay/index.js';
 
-const clients: RelayClient[] = [];
-const relays: RunningRelay[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(relays.splice(0).map((r) => r.close()));
-});
-
-async function relay(options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
-  const r = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
-  relays.push(r);
-  return r;
-}
-
-async function online(
-  url: string,
-  identity?: IdentityKeyPair,
-  options: Partial<RelayClientOptions> = {},
-): Promise<RelayClient> {
-  const id = identity ?? (await generateIdentityKeyPair({ extractable: false }));
-  const c = new RelayClient({
-    url,
-    signer: relaySignerOf(id),
-    webSocket: nodeWebSocketFactory,
-    backoff: { initialMs: 20, maxMs: 200 },
-    ...options,
-  });
-  clients.push(c);
-  c.start();
-  await stateIs(c, 'online');
-  return c;
-}
-
-function stateIs(c: RelayClient, state: RelayState): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = c.on('state', (s) => {
-      if (s.state !== state) return;
-      off();
-      resolve();
-    });
-  });
-}
+const { relay, online } = relayClients();
 
 async function roundTrip(from: RelayChannelSocket, to: RelayChannelSocket, text: string): Promise<string> {
   const got = new Promise<Uint8Array>((resolve) => {
