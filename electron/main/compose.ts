@@ -192,6 +192,8 @@ export interface MainProcessEnv {
   log: { info(msg: string, extra?: unknown): void; warn(msg: string, extra?: unknown): void };
   /** The smoke test's verdict line (stdout / stderr). */
   out: { ok(line: string): void; fail(line: string): void };
+  /** Calls `handler` for a promise rejection nothing handled (process 'unhandledRejection'). */
+  onUnhandledRejection(handler: (reason: unknown) => void): void;
 }
 
 /** What the composition hands back: enough for a test to wait for start-up, nothing to steer it with. */
@@ -222,6 +224,7 @@ export function processEnv(): MainProcessEnv {
       warn: (msg, extra) => console.warn(`[parley] ${msg}`, extra ?? ''),
     },
     out: { ok: (line) => console.log(line), fail: (line) => console.error(line) },
+    onUnhandledRejection: (handler) => void process.on('unhandledRejection', handler),
   };
 }
 
@@ -246,6 +249,11 @@ export function composeMainProcess<Menu, Image, Window extends AppWindow>(
     Tray,
   } = electron;
   const { log, platform } = env;
+  // A stray rejection in main (a socket, a lane, the embedded relay) is logged and the app goes on: without a
+  // handler Node raises it as an uncaught exception, which Electron shows as an error dialog.
+  env.onUnhandledRejection((reason) =>
+    log.warn('unhandled rejection in the main process (continuing)', reason instanceof Error ? reason.stack : reason),
+  );
   const rendererDir = join(env.distDir, 'renderer');
   const preloadPath = join(env.distDir, 'electron', 'preload', 'index.cjs');
   const trayIconDir = join(env.appRoot, 'build', 'icons', 'tray');

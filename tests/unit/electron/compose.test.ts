@@ -62,6 +62,8 @@ interface Shell {
   paths: { userData: string; downloads: string };
   /** Settles when the embedded relay reported 'stopped'. */
   relayStopped: Promise<void>;
+  /** The handlers main registered for unhandled rejections. */
+  unhandled: Array<(reason: unknown) => void>;
 }
 
 function compose(
@@ -78,6 +80,7 @@ function compose(
   const fake = fakeElectron({ paths, ...(options.lock !== undefined ? { lock: options.lock } : {}) });
   const logs: string[] = [];
   const out: string[] = [];
+  const unhandled: Array<(reason: unknown) => void> = [];
   let markStopped!: () => void;
   const relayStopped = new Promise<void>((resolve) => (markStopped = resolve));
   const env: MainProcessEnv = {
@@ -95,9 +98,10 @@ function compose(
       warn: (m) => void logs.push(`warn ${m}`),
     },
     out: { ok: (l) => void out.push(l), fail: (l) => void out.push(l) },
+    onUnhandledRejection: (handler) => void unhandled.push(handler),
   };
   const main = composeMainProcess(fake.electron, env);
-  return { fake, main, env, logs, out, paths, relayStopped };
+  return { fake, main, env, logs, out, paths, relayStopped, unhandled };
 }
 
 /** The real preload bridge module, wired as preload/index.ts wires it, with IPC going to the fake's main side. */
@@ -166,6 +170,12 @@ describe('the main process composition, start to quit', () => {
     expect(names).not.toContain('new BrowserWindow');
     expect(shell.fake.app.count('second-instance')).toBe(1);
     expect(shell.fake.app.count('before-quit')).toBe(1);
+  });
+
+  it('a rejection nothing handled in main is logged as a warning, not raised (no error dialog)', () => {
+    expect(shell.unhandled).toHaveLength(1);
+    expect(() => shell.unhandled[0]!(new Error('lane socket reset'))).not.toThrow();
+    expect(shell.logs).toContain('warn unhandled rejection in the main process (continuing)');
   });
 
   it('on ready: hardens the session, starts the embedded relay, opens one window with the secure preferences', async () => {
