@@ -91,6 +91,19 @@ describe('web client: files', () => {
     expect(bob.unexpectedProblems()).toEqual([]);
   });
 
+  it('the direct connection gets a UDP receive buffer larger than a data channel’s 64 KiB', async () => {
+    // core/src/session/direct-attempt.ts: an inactive video m-section makes Chromium ask for the buffer it gives
+    // video. With a data channel's default (64 KiB, 128 KiB as the kernel reports it) the receiving host dropped
+    // datagrams whenever its network thread waited for a core, and SCTP halved its window at each drop.
+    await Promise.all([alice.waitHeaderPath('direct', 60_000), bob.waitHeaderPath('direct', 60_000)]);
+    for (const host of [bed().hosts.a, bed().hosts.b]) {
+      const { stdout } = await host.exec('ss', ['-uamn']);
+      const buffers = [...stdout.matchAll(/skmem:\(r\d+,rb(\d+)/g)].map((m) => Number(m[1]));
+      // Over rmem_default (212992): only a size Chromium asked for; at least 2 × 212992 where rmem_max is the default.
+      expect(Math.max(...buffers), `${host.name}: ${buffers.join(',')}`).toBeGreaterThan(256 * 1024);
+    }
+  });
+
   it('the receiver reloads mid-transfer: the file continues from its partial and verifies', async () => {
     // After the reload the partial's tail is read back and hashed by the storage worker (hashRange),
     // and the sender checks it before continuing.
