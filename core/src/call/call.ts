@@ -649,6 +649,16 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     });
   }
 
+  /**
+   * The relay media started ahead shows the contact's media already (its picture, or its sound when it sends
+   * no video): the contact started it, so it sees direct silent too.
+   */
+  #relayReady(): boolean {
+    const link = this.#relayLink;
+    if (!link || !this.#relayAhead) return false;
+    return link.received(this.#remote.video && !this.#remote.cameraOff ? 'video' : 'audio');
+  }
+
   /** Direct flows again after a stall: the relay media started ahead stops (its channel closes with it). */
   #stopRelayAhead(): void {
     const link = this.#relayLink;
@@ -675,6 +685,10 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     this.#relayAhead = true;
     this.#relayStatAt = null;
     link.on('closed', (reason) => this.#onRelayLinkClosed(link, reason));
+    // Started ahead, the contact's media decoding here confirms the cut (the contact sees it too): sample now.
+    link.on('received', () => {
+      if (this.#relayLink === link && this.#relayAhead && this.#switch?.path === 'direct') void this.#sampleDirect();
+    });
     if (this.#switch?.path === 'relay') this.#showRelay(link);
   }
 
@@ -820,6 +834,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       const sw = this.#switch;
       if (!report || !sw || this.finished || this.#peer !== peer) return;
       const records = statRecords(report);
+      const relayReady = this.#relayReady();
       this.#apply(
         sw.sample({
           at: Date.now(),
@@ -828,10 +843,11 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
           iceUp: this.#iceUp,
           videoFrames: decodedVideoFrames(records),
           expectVideo: this.#remote.video && !this.#remote.cameraOff,
+          relayReady,
         }),
       );
       clearTimeout(this.#stallTimer);
-      const due = sw.stallDueAt(Date.now());
+      const due = sw.stallDueAt(Date.now(), relayReady);
       if (due !== null && !this.finished)
         this.#stallTimer = setTimeout(() => void this.#sampleDirect(), Math.max(0, due + 1 - Date.now()));
       if (sw.path === 'direct' && !this.finished) {

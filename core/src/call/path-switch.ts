@@ -13,6 +13,10 @@
 // at once too.
 // Silent for `suspectMs` already, direct is `stalling`: the call starts the relay media ahead, unshown, so the
 // move at stallMs only swaps the picture (the relay's encoders, first key frame and decoder are ready by then).
+// Confirmed by the contact, the move comes sooner: its relay media reaching us (and decoding) while direct is
+// silent says the contact sees direct silent too (it starts its relay media ahead only then), so a cut is
+// seen from both ends; the threshold is then `confirmedRatio` of the stall threshold (at least suspectMs).
+// One busy machine stalls only its own side; the path-steady integration test loads both sides at once.
 // Relay → direct, led by the caller so both never disagree: while on the relay the direct peer connection is
 // kept (ICE keeps checking and recovers by itself when the path comes back); each side reports `directOk`
 // once its direct RTP has flowed again for `recoverMs`; the caller moves back when it and the callee both
@@ -41,6 +45,11 @@ export interface DirectSample {
   videoFrames?: number;
   /** The contact sends video now (not camera-off): direct counts as back only once its video decodes too. */
   expectVideo?: boolean;
+  /**
+   * On direct: the contact's relay media, started ahead of a move, reaches us and decodes (its picture, or its
+   * sound when it sends no video). The contact starts it only when it sees direct silent: a confirmation.
+   */
+  relayReady?: boolean;
 }
 
 /** What a side tells the other (signal op 'path'). */
@@ -64,9 +73,15 @@ export interface PathSwitchOptions {
   /**
    * Direct silent this long (less than stallMs): a cut is likely, and `stalling` says so, so the relay media
    * can start ahead of the move (not shown until the move). A suspicion that clears doubles it (up to
-   * stallMs), so a busy machine's short silences do not keep starting relay encoders.
+   * stallMs), so a busy machine's short silences do not keep starting relay encoders; cadenceWindowMs without
+   * one halves it back (down to this).
    */
   suspectMs?: number;
+  /**
+   * With the contact's relay media ready (DirectSample.relayReady), direct silent this share of the stall
+   * threshold (at least suspectMs) moves the call: the contact confirms the cut.
+   */
+  confirmedRatio?: number;
   recoverMs?: number;
   maxRecoverMs?: number;
   /** A break this soon after moving back to direct counts as flapping. */
@@ -79,6 +94,7 @@ export const PATH_SWITCH_DEFAULTS = {
   warmupMs: 2_000,
   cadenceWindowMs: 30_000,
   suspectMs: 200,
+  confirmedRatio: 0.6,
   recoverMs: 1_500,
   maxRecoverMs: 30_000,
   flapWindowMs: 10_000,
@@ -91,7 +107,15 @@ export interface PathDecision {
 }
 
 export type MoveReason =
-  'head-start' | 'no-answer' | 'stall' | 'ice' | 'direct-lost' | 'peer' | 'recovered' | 'relay-lost';
+  | 'head-start'
+  | 'no-answer'
+  | 'stall'
+  | 'confirmed-stall'
+  | 'ice'
+  | 'direct-lost'
+  | 'peer'
+  | 'recovered'
+  | 'relay-lost';
 
 const STAY: PathDecision = Object.freeze({ move: null, report: false });
 
@@ -107,6 +131,10 @@ export class PathSwitch {
   #pauseMs = 0;
   readonly #pauses = new Map<number, number>();
   #suspectMs: number;
+  readonly #baseSuspectMs: number;
+  /** When suspectMs last doubled or halved (it halves back after cadenceWindowMs without a false suspicion). */
+  #suspectChangedAt = 0;
+  readonly #confirmedRatio: number;
   #stalling = false;
   readonly #maxRecoverMs: number;
   readonly #flapWindowMs: number;
@@ -132,6 +160,8 @@ export class PathSwitch {
     this.#warmupMs = options.warmupMs ?? PATH_SWITCH_DEFAULTS.warmupMs;
     this.#cadenceWindowMs = options.cadenceWindowMs ?? PATH_SWITCH_DEFAULTS.cadenceWindowMs;
     this.#suspectMs = Math.min(options.suspectMs ?? PATH_SWITCH_DEFAULTS.suspectMs, this.#stallMs);
+    this.#baseSuspectMs = this.#suspectMs;
+    this.#confirmedRatio = Math.min(1, options.confirmedRatio ?? PATH_SWITCH_DEFAULTS.confirmedRatio);
     this.#recoverMs = options.recoverMs ?? PATH_SWITCH_DEFAULTS.recoverMs;
     this.#maxRecoverMs = options.maxRecoverMs ?? PATH_SWITCH_DEFAULTS.maxRecoverMs;
     this.#flapWindowMs = options.flapWindowMs ?? PATH_SWITCH_DEFAULTS.flapWindowMs;
@@ -175,9 +205,15 @@ export class PathSwitch {
    * On direct, while its media is silent: when the silence reaches the stall threshold (Date.now() clock),
    * so the caller can sample right then instead of at its next periodic sample. null: flowing, or not direct.
    */
-  stallDueAt(now: number): number | null {
+  stallDueAt(now: number, relayReady = false): number | null {
     if (this.#path !== 'direct' || !this.#stalling) return null;
-    return this.#lastGrowthAt + this.stallMsAt(now);
+    return this.#lastGrowthAt + (relayReady ? this.confirmedStallMsAt(now) : this.stallMsAt(now));
+  }
+
+  /** The stall threshold when the contact's relay media confirms the cut: a share of stallMsAt, ≥ suspectMs. */
+  confirmedStallMsAt(now: number): number {
+    const stallMs = this.stallMsAt(now);
+    return Math.min(stallMs, Math.max(this.#suspectMs, Math.round(stallMs * this.#confirmedRatio)));
   }
 
   /** The current suspicion threshold (grows when suspicions clear). */
@@ -239,10 +275,19 @@ export class PathSwitch {
     const videoOk = !s.expectVideo || s.at - this.#lastVideoAt < this.#stallMs;
     if (this.#path === 'direct') {
       if (!flowing) return this.#toRelay(s.at, 'stall');
+      if (s.relayReady && silence >= this.confirmedStallMsAt(s.at)) return this.#toRelay(s.at, 'confirmed-stall');
       this.#notePause(s.at, silence);
       const stalling = silence >= Math.min(this.#suspectMs, stallMs);
       // Media flows again after a suspicion: a busy machine, not a cut. Suspect later from now on.
-      if (this.#stalling && !stalling) this.#suspectMs = Math.min(this.#suspectMs * 2, this.#stallMs);
+      if (this.#stalling && !stalling) {
+        this.#suspectMs = Math.min(this.#suspectMs * 2, this.#stallMs);
+        this.#suspectChangedAt = s.at;
+      } else if (this.#suspectMs > this.#baseSuspectMs && s.at - this.#suspectChangedAt >= this.#cadenceWindowMs) {
+        // No false suspicion for a while: suspect sooner again, or a long call on a once-busy machine would
+        // start its relay media ahead only at stallMs (so late that the move waits for the relay's first frame).
+        this.#suspectMs = Math.max(this.#baseSuspectMs, this.#suspectMs / 2);
+        this.#suspectChangedAt = s.at;
+      }
       this.#stalling = stalling;
       return STAY;
     }

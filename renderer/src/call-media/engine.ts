@@ -117,6 +117,9 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
         case 'need-key':
           options.onKeyFrameNeeded();
           return;
+        case 'received':
+          options.onReceived?.(m.kind);
+          return;
         case 'sealed':
           this.#writeSealed?.(new Uint8Array(m.buffer, m.offset, m.length));
           return;

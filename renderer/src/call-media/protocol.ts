@@ -41,6 +41,8 @@ export type ToWorker =
 export type FromWorker =
   | ({ type: 'frame' } & WireFrame)
   | { type: 'need-key' }
+  /** The peer's first frame of this kind decoded (once per kind). */
+  | { type: 'received'; kind: 'audio' | 'video' }
   /** A sealed record for the relay channel, CHANNEL_HEADER_BYTES of room first (transferred). */
   | { type: 'sealed'; buffer: ArrayBuffer; offset: number; length: number }
   /** The worker's record layer ended (a refused record, a failed seal). */

@@ -72,6 +72,8 @@ let audioWriter: WritableStreamDefaultWriter<AudioData> | null = null;
 /** The decoder needs a key frame before anything else decodes (start, or after an error). */
 let awaitingKey = true;
 let lastKeyAsk = -Infinity;
+/** The kinds whose first decoded frame the window was told of ('received'). */
+const received = new Set<'audio' | 'video'>();
 const receivedCapture = new Map<number, number>();
 const audioCapture = new Map<number, number>();
 const latencies: number[] = [];
@@ -308,6 +310,13 @@ async function pump(kind: 'audio' | 'video', readable: ReadableStream): Promise<
 
 // ---- decoding ----
 
+/** Tells the window once per kind that the peer's media decodes (a move to the relay can show it now). */
+function firstReceived(kind: 'audio' | 'video'): void {
+  if (received.has(kind)) return;
+  received.add(kind);
+  post({ type: 'received', kind });
+}
+
 function askKeyFrame(): void {
   awaitingKey = true;
   const now = performance.now();
@@ -322,6 +331,7 @@ function ensureVideoDecoder(): VideoDecoder {
   videoDecoder = new VideoDecoder({
     output: (frame) => {
       stats.videoFramesDecoded++;
+      firstReceived('video');
       stats.frameWidth = frame.displayWidth;
       stats.frameHeight = frame.displayHeight;
       const captureMs = receivedCapture.get(frame.timestamp) ?? Date.now();
@@ -346,6 +356,7 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
   audioDecoder = new AudioDecoder({
     output: (data) => {
       stats.audioSamplesDecoded += data.numberOfFrames;
+      firstReceived('audio');
       const captureMs = audioCapture.get(data.timestamp);
       audioCapture.delete(data.timestamp);
       if (captureMs === undefined) {

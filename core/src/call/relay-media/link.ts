@@ -28,6 +28,8 @@ export interface RelayMediaLinkStats extends RelayMediaStats, Omit<MediaFlowCoun
 interface LinkEvents {
   /** The link is gone (the channel closed, a record was refused, the pipeline failed). */
   closed: string;
+  /** The peer's first frame of this kind decoded. */
+  received: 'audio' | 'video';
 }
 
 export interface RelayMediaLinkOptions<S extends StreamLike> {
@@ -66,6 +68,8 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
   /** Messages the transport opened while the record layer was being handed off. */
   #early: Uint8Array[] = [];
   #closed = false;
+  /** The kinds of the peer's media that decoded here. */
+  readonly #received = new Set<'audio' | 'video'>();
   readonly #offs: Array<() => void> = [];
 
   constructor(options: RelayMediaLinkOptions<S>) {
@@ -75,6 +79,11 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
       tracks: options.tracks,
       onFrame: (f) => this.#flow?.send(f),
       onKeyFrameNeeded: () => this.#flow?.requestKeyFrame(),
+      onReceived: (kind) => {
+        if (this.#closed || this.#received.has(kind)) return;
+        this.#received.add(kind);
+        this.#events.emit('received', kind);
+      },
       onError: (message) => this.close(`media pipeline failed: ${message}`),
       onClosed: (reason) => this.close(reason),
       logger: options.logger,
@@ -101,6 +110,11 @@ export class RelayMediaLink<S extends StreamLike = StreamLike> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The peer's media of this kind decoded here (the pipeline said so: onReceived). */
+  received(kind: 'audio' | 'video'): boolean {
+    return this.#received.has(kind);
   }
 
   get pipeline(): RelayMediaPipeline<S> {

@@ -130,6 +130,8 @@ export interface RelayMediaStartOptions {
   onFrame(frame: Omit<MediaFrameHeader, 'seq'> & { payload: Uint8Array }): void;
   /** The decoder lost its reference (error, gap): ask the sender for a key frame. */
   onKeyFrameNeeded(): void;
+  /** Optional: the peer's first frame of `kind` decoded (once per kind): its media is here and plays. */
+  onReceived?(kind: 'audio' | 'video'): void;
   /** The pipeline cannot go on (codec unsupported, worker died). */
   onError(message: string): void;
   /** The record layer the pipeline runs (attachRecordLayer) closed: a refused record, a failed seal. */

@@ -224,6 +224,8 @@ class FakeEngine implements RelayMediaEngine<FakeStream> {
   prepared = false;
   /** How many starts found one made ready. */
   startsPrepared = 0;
+  /** Pipelines say when the peer's first frame of a kind arrived (onReceived), as the browser's does. */
+  reportsReceived = false;
   prepare(): void {
     this.prepared = true;
   }
@@ -242,7 +244,10 @@ class FakeEngine implements RelayMediaEngine<FakeStream> {
     let keyed = false;
     return {
       remoteStream: p.remoteStream,
-      deliver: (f) => p.delivered.push(f),
+      deliver: (f) => {
+        p.delivered.push(f);
+        if (this.reportsReceived) options.onReceived?.(f.track);
+      },
       control: () => {},
       keyFrame: () => {
         if (keyed) return;
@@ -464,6 +469,20 @@ describe('a call moving between direct and the relay', () => {
     net.up = false;
     await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-1', 'relay');
     expect(swaps.sort()).toEqual(['relay-1', 'relay-1']);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 30_000);
+
+  it("direct silent under the stall threshold, but the contact's relay media started ahead decodes here: the cut is confirmed and the call moves, showing the media started ahead", async () => {
+    const { engineA, engineB, callA, callB } = await ring();
+    engineA.reportsReceived = true;
+    engineB.reportsReceived = true;
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    // 400 ms without a packet: under the stall threshold (700 in the first 2 s on direct, 450 after), over the
+    // confirmed one (0.6 of it, ≤ 420).
+    net.silentMs = 400;
+    await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
+    expect([engineA.pipelines.length, engineB.pipelines.length]).toEqual([1, 1]);
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
   }, 30_000);
 

@@ -160,6 +160,28 @@ describe('call path switch', () => {
     expect(busy.path).toBe('direct');
   });
 
+  it('a suspectMs raised by suspicions that cleared halves back after 30 s without one', () => {
+    const sw = new PathSwitch({ role: 'caller' }); // suspectMs 200, stallMs 700, cadence window 30 s
+    const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
+    sw.directConnected(0);
+    for (const [at, silent] of [
+      [1_000, 250],
+      [1_100, 5],
+      [2_000, 450],
+      [2_100, 5],
+    ] as const)
+      sample(at, silent);
+    expect(sw.suspectMs).toBe(700); // 200 → 400 → 700 (bounded by stallMs)
+    for (let t = 2_200; t < 32_100; t += 100) sample(t, 10);
+    expect(sw.suspectMs).toBe(700);
+    sample(32_100, 10);
+    expect(sw.suspectMs).toBe(350);
+    for (let t = 32_200; t <= 62_100; t += 100) sample(t, 10);
+    expect(sw.suspectMs).toBe(200);
+    for (let t = 62_200; t <= 200_000; t += 1_000) sample(t, 10);
+    expect(sw.suspectMs).toBe(200); // never below the configured one
+  });
+
   it("the stall threshold follows direct's cadence: stallMs while warming up, minStallMs on a path whose packets never pause long", () => {
     const sw = new PathSwitch({ role: 'caller' }); // defaults: 450–700 ms, 2 s warm-up
     const sample = (at: number, silentMs: number) => sw.sample({ at, inboundBytes: at, iceUp: true, silentMs });
@@ -223,6 +245,52 @@ describe('call path switch', () => {
     expect(sw.stallDueAt(3_200)).toBe(2_990 + 450);
     sample(3_300, 5);
     expect(sw.stallDueAt(3_300)).toBeNull();
+  });
+
+  it("the contact's relay media decoding while direct is silent confirms the cut: the move comes at a share of the stall threshold, not before suspectMs", () => {
+    const sw = new PathSwitch({ role: 'caller' }); // defaults: 450–700 ms, suspectMs 200, confirmedRatio 0.6
+    const sample = (at: number, silentMs: number, relayReady = false) =>
+      sw.sample({ at, inboundBytes: at, iceUp: true, silentMs, relayReady });
+    sw.directConnected(0);
+    for (let t = 100; t <= 3_000; t += 100) sample(t, 10);
+    expect(sw.stallMsAt(3_000)).toBe(450);
+    expect(sw.confirmedStallMsAt(3_000)).toBe(270);
+    // Cut at 3,000: silent 250 ms with the contact's relay media here is not yet enough; 270 is.
+    expect(sample(3_200, 200).move).toBeNull();
+    expect(sw.stalling).toBe(true);
+    expect(sw.stallDueAt(3_200)).toBe(3_000 + 450);
+    expect(sw.stallDueAt(3_200, true)).toBe(3_000 + 270);
+    expect(sample(3_250, 250, true).move).toBeNull();
+    expect(sample(3_270, 270, true)).toEqual({ move: 'relay', report: true });
+    expect(sw.lastReason).toBe('confirmed-stall');
+
+    // Without the confirmation the same silence waits for the stall threshold.
+    const alone = new PathSwitch({ role: 'caller' });
+    alone.directConnected(0);
+    for (let t = 100; t <= 3_000; t += 100) alone.sample({ at: t, inboundBytes: t, iceUp: true, silentMs: 10 });
+    expect(alone.sample({ at: 3_400, inboundBytes: 3_400, iceUp: true, silentMs: 400 }).move).toBeNull();
+    expect(alone.sample({ at: 3_450, inboundBytes: 3_450, iceUp: true, silentMs: 450 }).move).toBe('relay');
+    expect(alone.lastReason).toBe('stall');
+  });
+
+  it('a confirmed cut still waits for suspectMs, which grows on a busy path, and scales with its cadence', () => {
+    const sw = new PathSwitch({ role: 'callee' });
+    const sample = (at: number, silentMs: number, relayReady = false) =>
+      sw.sample({ at, inboundBytes: at, iceUp: true, silentMs, relayReady });
+    sw.directConnected(0);
+    // Warming up: stallMs 700, so 420 confirmed.
+    expect(sw.confirmedStallMsAt(500)).toBe(420);
+    for (let t = 100; t <= 3_000; t += 100) sample(t, 10);
+    // A busy machine: a 300 ms pause, a suspicion that cleared (suspectMs 200 → 400).
+    sample(3_100, 100);
+    sample(3_200, 210);
+    sample(3_300, 300);
+    sample(3_400, 5);
+    expect(sw.suspectMs).toBe(400);
+    expect(sw.stallMsAt(3_400)).toBe(600);
+    expect(sw.confirmedStallMsAt(3_400)).toBe(400); // 0.6 × 600 = 360, but not before suspectMs
+    expect(sample(3_790, 390, true).move).toBeNull();
+    expect(sample(3_800, 400, true).move).toBe('relay');
   });
 
   it('a late getStats sample is no stall when the report says packets kept arriving', () => {
