@@ -214,6 +214,13 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   get finished(): boolean {
     return FINAL.has(this.#state);
   }
+  /**
+   * The relay media's latest round trip (ms, capture → the peer's feedback on it) while media goes over the
+   * relay, else null. Synchronous and cheap: session streams read it as their congestion signal (yield-pacer.ts).
+   */
+  get relayRttMs(): number | null {
+    return this.#switch?.path === 'relay' ? (this.#relayLink?.stats().rttMs ?? null) : null;
+  }
 
   on<K extends keyof CallEvents<S>>(event: K, listener: (value: CallEvents<S>[K]) => void): Unsubscribe {
     return this.#events.on(event, listener);

@@ -68,6 +68,8 @@ export interface ReliableStreamOptions {
 export interface StreamPacer {
   /** May a frame of `size` bytes go out with `inflight` bytes written and not yet acknowledged? */
   allows(inflight: number, size: number): boolean;
+  /** If it spaces writes in time: ms until a frame of `size` bytes may go (0: now, or only an ack frees it). */
+  waitMs?(size: number): number;
   onSent(upTo: number): void;
   onAcked(upTo: number): void;
 }
@@ -134,6 +136,8 @@ export class ReliableStream {
   #enqueuedBytes = 0;
   #ackedBytes = 0;
   #pacer: StreamPacer | null = null;
+  /** Resumes writing when the pacer spaced a frame out (not an ack or a drain). */
+  #paceTimer: ReturnType<typeof setTimeout> | undefined;
   /** send() calls waiting for window space, in call order; admitted (enqueued) strictly FIFO. */
   readonly #waiters: Array<{
     size: number;
@@ -290,6 +294,7 @@ export class ReliableStream {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#ackTimer);
+    clearTimeout(this.#paceTimer);
     for (const w of this.#waiters.splice(0)) w.ready.reject(new Error('stream closed'));
     for (const link of [...this.#links]) this.#detachLink(link, 'stream closed');
     this.#unacked.length = 0;
@@ -333,7 +338,17 @@ export class ReliableStream {
       if (!frame) return;
       const pacer = link.transport.path === 'relay' ? this.#pacer : null;
       const size = frame.payload.length + DATA_HEADER_BYTES;
-      if (pacer && !pacer.allows(frame.end - size - this.#ackedBytes, size)) return; // resumed by an ack
+      if (pacer && !pacer.allows(frame.end - size - this.#ackedBytes, size)) {
+        // Resumed by an ack, or (spaced in time) by a timer.
+        const wait = pacer.waitMs?.(size) ?? 0;
+        if (wait > 0 && this.#paceTimer === undefined) {
+          this.#paceTimer = setTimeout(() => {
+            this.#paceTimer = undefined;
+            this.#pump();
+          }, wait);
+        }
+        return;
+      }
       if (!this.#writeData(link, frame)) return;
       pacer?.onSent(frame.end);
       if (frame.writtenOn === 0) this.#stats.framesSent++;

@@ -10,6 +10,17 @@
 // when the queue is far above the target. So a file gives way to media within a round trip or two, takes the
 // link back when the call's traffic goes, and never stalls: two small chunks may always be in flight.
 //
+// On a busy machine the stream's round trip is mostly the two pages' own work (100-700 ms with empty queues,
+// 3-10 acknowledgements a second), which reads as a queue: the allowance sat at its floor and the file got a
+// third of the link. So when the call's media measures the path itself (media-delay.ts: its round trip runs
+// between workers, not through the pages), the queue is the lesser of the two readings, each against its own
+// target: a queue the file builds at the shared bottleneck delays both, a busy page only the stream's.
+//
+// Writes are also spaced in time (a token bucket at up to PACE_GAIN times the rate the peer acknowledged over
+// the last second, less as the queue nears the target): late acknowledgements come in bursts, and each released
+// a window's worth at once, which stood in the bottleneck's queue in front of the media (and overflowed a short
+// one).
+//
 // Pure (an injected clock); the stream reports cumulative byte positions: written, and acknowledged.
 
 /** Chunk size a file sender uses on a yielding stream: one chunk is ~20 ms of a 12 Mbit/s link, not ~170 ms. */
@@ -18,8 +29,9 @@ export const YIELD_CHUNK_BYTES = 32 * 1024;
 export interface YieldPacerOptions {
   now?: () => number;
   /**
-   * Queueing delay (ms) the stream may add to its round trip: LEDBAT's target. Default 40: over the relay a
-   * frame and its acknowledgement both cross the relay's outgoing link, so that is ~20 ms of that link's queue.
+   * Queueing delay (ms) the stream may add to its round trip: LEDBAT's target. Default 24: over the relay a
+   * frame and its acknowledgement both cross the relay's outgoing link, so that is ~12 ms of that link's queue
+   * (with 40, bench:call read the call's frames arriving ~20 ms later during the file, and 34 ms unpaced).
    */
   targetMs?: number;
   /** In-flight bytes always allowed (the file never stalls). Default 72 KiB: two chunks with their headers. */
@@ -32,15 +44,23 @@ export interface YieldPacerOptions {
   stepBytes?: number;
   /** The base delay is the least seen over this long (a path or load change ages out). Default 30 s. */
   baseWindowMs?: number;
+  /** The queueing (ms) the call's media sees on the shared path now, or null (MediaDelay.queueingMs). */
+  mediaQueueingMs?: () => number | null;
+  /**
+   * The media's target (ms). Default 24, as targetMs: a frame and the receiver's feedback on it cross the
+   * relay's outgoing link too.
+   */
+  mediaTargetMs?: number;
 }
 
 const DEFAULTS = {
-  targetMs: 40,
+  targetMs: 24,
   minBytes: 72 * 1024,
   maxBytes: 8 * 1024 * 1024,
   startBytes: 128 * 1024,
   stepBytes: 32 * 1024,
   baseWindowMs: 30_000,
+  mediaTargetMs: 24,
 };
 
 /** The base delay's history: this many buckets of baseWindowMs / BASE_BUCKETS each. */
@@ -58,10 +78,28 @@ const CURRENT_MS = 250;
  * delays a few acknowledgements by 100 ms or more, and halving on each would leave the file little of the link.
  */
 const HALVE_AT_TARGETS = 4;
+/**
+ * Writes go at most this many times the rate acknowledged over the last DELIVERY_MS (room to grow) with empty
+ * queues, less as the queue nears the target (at the target: the rate acknowledged).
+ */
+const PACE_GAIN = 1.25;
+const DELIVERY_MS = 1_000;
+/** The delivery rate needs acknowledgements spanning this long (ms); before that, writes are not spaced. */
+const DELIVERY_MIN_SPAN_MS = 200;
+/** Pacing never goes below this many bytes per ms (~0.36 MB/s: two frames per 200 ms). */
+const MIN_PACE = 360;
+/**
+ * Pacing before the peer's rate is known (~0.72 MB/s): the first window at once stood ~85 ms in a 12 Mbit/s
+ * link's queue, and the call's jitter buffer, grown on that spike, kept its delay for the whole transfer.
+ */
+const START_PACE = 720;
+/** Bytes the pacing lets out back to back (two frames). */
+const PACE_BURST = 2 * (YIELD_CHUNK_BYTES + 1024);
 
 export class YieldPacer {
   readonly #o: typeof DEFAULTS;
   readonly #now: () => number;
+  readonly #media: () => number | null;
   #limit: number;
   /** Frames written and not yet acknowledged: cumulative end position and when it was written. */
   readonly #sent: Array<{ upTo: number; at: number }> = [];
@@ -72,12 +110,21 @@ export class YieldPacer {
   #lastHalving = -Infinity;
   /** The allowance held a frame back since the last acknowledgement (the stream wanted to send more). */
   #held = false;
+  /** Acknowledged positions over the last DELIVERY_MS (the delivery rate). */
+  readonly #deliveries: Array<{ at: number; upTo: number }> = [];
+  /** Pacing: bytes that may go now, as of #tokensAt; bytes per ms. */
+  #tokens = PACE_BURST;
+  #tokensAt = 0;
+  #pace = START_PACE;
+  #gain = PACE_GAIN;
 
   constructor(options: YieldPacerOptions = {}) {
-    const { now, ...rest } = options;
+    const { now, mediaQueueingMs, ...rest } = options;
     this.#o = { ...DEFAULTS, ...rest };
     this.#now = now ?? Date.now;
+    this.#media = mediaQueueingMs ?? (() => null);
     this.#limit = clamp(this.#o.startBytes, this.#o.minBytes, this.#o.maxBytes);
+    this.#tokensAt = this.#now();
   }
 
   /** Bytes allowed in flight now. */
@@ -98,14 +145,36 @@ export class YieldPacer {
 
   /** May a frame of `size` bytes be written with `inflight` bytes written and not yet acknowledged? */
   allows(inflight: number, size: number): boolean {
-    const ok = inflight <= 0 || inflight + size <= this.#limit;
-    if (!ok) this.#held = true;
-    return ok;
+    if (inflight <= 0) return true;
+    if (inflight + size > this.#limit) {
+      this.#held = true;
+      return false;
+    }
+    if (this.waitMs(size) <= 0) return true;
+    // Spaced out with the allowance half used: acknowledgements come late and in bursts (a busy page), so the
+    // allowance is what will hold the stream back before the next one; it may grow. Not when far below it.
+    if (2 * (inflight + size) > this.#limit) this.#held = true;
+    return false;
+  }
+
+  /** How long (ms) until pacing lets a frame of `size` bytes go (0: now); the window may still hold it. */
+  waitMs(size: number): number {
+    this.#refill();
+    // Whole milliseconds (at least 1): the stream's timer fires no sooner.
+    return this.#tokens >= size ? 0 : Math.max(1, Math.ceil((size - this.#tokens) / this.#pace));
+  }
+
+  /** Written bytes per ms the pacing allows now. */
+  get paceBytesPerMs(): number {
+    return this.#pace;
   }
 
   /** Stream bytes up to `upTo` (cumulative) are written. A re-send (not beyond what was written) is ignored. */
   onSent(upTo: number): void {
     if (upTo <= this.#sentTo) return;
+    this.#refill();
+    // Not below empty: a frame that went regardless (nothing in flight) does not hold the next one longer.
+    this.#tokens = Math.max(0, this.#tokens - (upTo - this.#sentTo));
     this.#sentTo = upTo;
     this.#sent.push({ upTo, at: this.#now() });
   }
@@ -116,28 +185,49 @@ export class YieldPacer {
     if (newly <= 0) return;
     this.#acked = upTo;
     const now = this.#now();
+    this.#delivered(upTo, now);
     let newest: { upTo: number; at: number } | undefined;
     while (this.#sent.length > 0 && this.#sent[0]!.upTo <= upTo) newest = this.#sent.shift();
     if (!newest) return;
     const rtt = now - newest.at;
     this.#sample(rtt, now);
-    const queueing = this.#current() - this.baseDelayMs!;
-    const { targetMs, stepBytes, minBytes, maxBytes } = this.#o;
+    // The queue in targets: the stream's own reading, or the media's where it is lower (see the header).
+    const { targetMs, mediaTargetMs, stepBytes, minBytes, maxBytes } = this.#o;
+    const own = (this.#current() - this.baseDelayMs!) / targetMs;
+    const media = this.#media();
+    const load = media === null ? own : Math.min(own, media / mediaTargetMs);
+    this.#gain = 1 + (PACE_GAIN - 1) * clamp(1 - load, 0, 1);
     let limit = this.#limit;
-    if (queueing > HALVE_AT_TARGETS * targetMs) {
+    if (load > HALVE_AT_TARGETS) {
       // Far above the target: a queue stands (or a burst just went out); halve, once per round trip.
       if (now - this.#lastHalving >= Math.max(rtt, targetMs)) {
         this.#lastHalving = now;
         limit /= 2;
       }
     } else {
-      const offTarget = Math.max(-1, (targetMs - queueing) / targetMs);
+      const offTarget = Math.max(-1, 1 - load);
       limit += (offTarget * stepBytes * newly) / limit;
     }
     // Grow only while the allowance is what limits the stream (LEDBAT's rule for an application-limited sender).
     if (!this.#held) limit = Math.min(limit, this.#limit);
     this.#held = false;
     this.#limit = clamp(limit, minBytes, maxBytes);
+  }
+
+  #refill(): void {
+    const now = this.#now();
+    this.#tokens = Math.min(PACE_BURST, this.#tokens + (now - this.#tokensAt) * this.#pace);
+    this.#tokensAt = now;
+  }
+
+  #delivered(upTo: number, now: number): void {
+    this.#deliveries.push({ at: now, upTo });
+    while (this.#deliveries.length > 2 && now - this.#deliveries[1]!.at >= DELIVERY_MS) this.#deliveries.shift();
+    const first = this.#deliveries[0]!;
+    // Too short to tell, or spanning a pause (nothing to send): keep the pace.
+    if (now - first.at < DELIVERY_MIN_SPAN_MS || now - first.at > 2 * DELIVERY_MS) return;
+    this.#refill();
+    this.#pace = Math.max(MIN_PACE, (this.#gain * (upTo - first.upTo)) / (now - first.at));
   }
 
   #current(): number {

@@ -125,4 +125,27 @@ describe('ReliableStream with a pacer', () => {
     await until(() => files.length === total, 20_000, 'every file frame');
     expect(files).toEqual([...Array(total).keys()]);
   });
+
+  it('a pacer that spaces writes in time is resumed by its own timer, not only by acks', async () => {
+    const { a, files } = pair('relay', 6);
+    // Any amount in flight, but one frame per 30 ms: the acks alone would release frames in bursts.
+    let next = 0;
+    const times: number[] = [];
+    const spaced: StreamPacer = {
+      allows: () => Date.now() >= next,
+      waitMs: () => Math.max(0, next - Date.now()),
+      onSent: () => {
+        times.push(Date.now());
+        next = Date.now() + 30;
+      },
+      onAcked: () => {},
+    };
+    a.setPacer(spaced);
+    for (let i = 0; i < 20; i++) await a.send(FILE, payload(i, 32 * 1024));
+    await until(() => files.length === 20, 20_000, 'every file frame');
+    expect(files).toEqual([...Array(20).keys()]);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(29); // timers may fire a little early in Node
+    a.close();
+  });
 });

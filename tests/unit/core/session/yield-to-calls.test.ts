@@ -1,13 +1,14 @@
 // YieldToCalls (core/src/session/yield-to-calls.ts): session streams get a pacer while a call is connecting or
 // up (each stream its own), keep it through a second overlapping call, and lose it when the last call ends or
 // fails; a session made during a call yields from the start; ringing alone does not make files yield.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { StreamPacer } from '../../../../core/src/session/stream.js';
-import { YieldToCalls, type YieldCall } from '../../../../core/src/session/yield-to-calls.js';
+import { MEDIA_SAMPLE_MS, YieldToCalls, type YieldCall } from '../../../../core/src/session/yield-to-calls.js';
 import { YieldPacer } from '../../../../core/src/session/yield-pacer.js';
 
 class FakeCall implements YieldCall {
   readonly #listeners = new Set<(v: { state: string }) => void>();
+  relayRttMs: number | null = null;
   constructor(public state: string) {}
   on(_event: 'state', listener: (v: { state: string }) => void): () => void {
     this.#listeners.add(listener);
@@ -91,5 +92,35 @@ describe('YieldToCalls', () => {
     calls.emit(new FakeCall('active'));
     expect(stream.pacer).toBeNull();
     expect(call.listeners).toBe(0);
+  });
+
+  it("the pacers read the queue from the live call's relay media round trip, sampled while yielding", () => {
+    vi.useFakeTimers();
+    try {
+      const calls = new FakeCalls();
+      let reading: (() => number | null) | null = null;
+      const y = new YieldToCalls(
+        calls,
+        () => [new FakeStream()],
+        (mediaQueueingMs) => {
+          reading = mediaQueueingMs;
+          return new YieldPacer({ mediaQueueingMs });
+        },
+      );
+      const call = new FakeCall('active');
+      calls.emit(call);
+      expect(reading!()).toBeNull(); // no relay media yet (a direct call has none)
+      call.relayRttMs = 50;
+      vi.advanceTimersByTime(20 * MEDIA_SAMPLE_MS);
+      expect(reading!()).toBe(0);
+      call.relayRttMs = 110; // a queue on the shared path
+      vi.advanceTimersByTime(20 * MEDIA_SAMPLE_MS);
+      expect(reading!()).toBe(60);
+      call.set('ended'); // sampling stops with the yield
+      expect(vi.getTimerCount()).toBe(0);
+      y.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
