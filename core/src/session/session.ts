@@ -856,15 +856,20 @@ export class Session {
     if (before !== null && this.#leader && this.#tcpAnswered && !this.#tcp) this.#restartTcp();
   }
 
-  /** Leader: a TCP attempt now; one still waiting for hints asked a process that is gone, so it is dropped. */
+  /**
+   * Leader: a TCP attempt now. One under way concerns a process that is gone, so it is dropped: waiting for
+   * its hints, or dialling its old address (a dial to a port nobody listens on any more, or one a firewall
+   * drops, would only end at its connect timeout, and the retry after it at the backoff's delay). A dial that
+   * completes anyway is closed as superseded (#onTcpReady).
+   */
   #restartTcp(): void {
     const waiting = this.#tcpHints;
     if (waiting?.waiting) {
-      this.#tcpHints = null;
-      this.#tcpSid = null;
       this.#clock.clearTimeout(this.#tcpHintsTimer);
       waiting.reject(new Error('superseded: the contact started afresh'));
     }
+    this.#tcpHints = null;
+    this.#tcpSid = null;
     this.#startTcp();
   }
 

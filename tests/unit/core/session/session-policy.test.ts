@@ -428,4 +428,49 @@ describe('Session policy (TCP path)', () => {
     );
     expect([leader.session.route, again.session.route]).toEqual(['tcp', 'tcp']);
   });
+  it('a contact that starts afresh while the leader still dials its old address: dropped, the new one is dialled', async () => {
+    const hintsOf = (port: number): TcpListener => ({
+      hints: [{ host: '192.0.2.7', port }],
+      onConnection: () => () => {},
+      close() {},
+    });
+    const dialled: number[] = [];
+    const leader = fakeSide({
+      me: keys.leader,
+      contact: keys.follower,
+      sessions,
+      policy,
+      tcp: {
+        listen: () => Promise.reject(new Error('the leader does not listen')),
+        // Dials that never complete: the old process's port is gone (or filtered), so the connect hangs.
+        connect: (hints) => {
+          dialled.push(hints[0]!.port);
+          return new Promise(() => {});
+        },
+      },
+    });
+    const follower = (port: number, startLaterMs = 0) =>
+      fakeSide({
+        startLaterMs,
+        me: keys.follower,
+        contact: keys.leader,
+        sessions,
+        policy,
+        tcp: { listen: () => Promise.resolve(hintsOf(port)), connect: () => new Promise(() => {}) },
+      });
+    const first = follower(4242);
+    link(leader, first);
+    leader.session.ensure();
+    await eventually(() => dialled.length === 1, 'the leader to dial the first process');
+    expect(dialled).toEqual([4242]);
+
+    // The receiver process is restarted (a newer epoch) while the leader's dial to it is still under way.
+    first.session.close();
+    const again = follower(4343, 60_000);
+    link(leader, again);
+    again.session.ensure();
+    // No time passes on the leader's clock: no connect timeout or retry backoff has run.
+    await eventually(() => dialled.length === 2, 'the leader to dial the restarted process');
+    expect(dialled).toEqual([4242, 4343]);
+  });
 });
