@@ -106,6 +106,11 @@ const PATH_SAMPLE_MS = 100;
 const RELAY_PREPARE_LEAD_MS = 700;
 /** Idle relay channels re-opened after the contact closed them, per call (a bound, not an expected count). */
 const MAX_IDLE_REWARMS = 32;
+/**
+ * A move to the relay whose contact's first relay picture has not decoded yet keeps the last direct picture
+ * in view until it has (a frozen picture, not a black one), this long at most.
+ */
+const RELAY_VIEW_WAIT_MS = 500;
 /** The relay channel tag of a call's n-th relay media channel (a fresh channel after each move back to direct). */
 function relayChannelTag(callId: string, generation: number): string {
   const tag = relayMediaTag(callId);
@@ -144,6 +149,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #relayLink: RelayMediaLink | null = null;
   /** The relay link runs ahead of a likely move (direct is stalling), not shown. */
   #relayAhead = false;
+  #viewTimer: ReturnType<typeof setTimeout> | undefined;
   #peerOffs: Array<() => void> = [];
   #relayStatAt: { at: number; sent: number; received: number; frames: number } | null = null;
   /** With relay media: which path carries the call and when to move (path-switch.ts). */
@@ -663,7 +669,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
   #relayReady(): boolean {
     const link = this.#relayLink;
     if (!link || !this.#relayAhead) return false;
-    return link.received(this.#remote.video && !this.#remote.cameraOff ? 'video' : 'audio');
+    return link.received(this.#expectsVideo() ? 'video' : 'audio');
   }
 
   /** Direct flows again after a stall: the relay media started ahead stops (its channel closes with it). */
@@ -699,12 +705,42 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     if (this.#switch?.path === 'relay') this.#showRelay(link);
   }
 
-  /** The remote view shows the relay link's tracks. */
+  /** The relay link carries the call: the remote view shows its tracks (once its first picture decoded). */
   #showRelay(link: RelayMediaLink): void {
     this.#relayAhead = false;
     this.#relayStatAt = null;
-    this.#remoteStream = link.remoteStream as unknown as S;
-    this.#events.emit('remote-stream', this.#remoteStream);
+    // Only over a picture direct has shown (a call still connecting has none to keep).
+    const shown = this.#directEverConnected && this.#remoteStream !== null && this.#remoteStream === this.#directStream;
+    const waitForPicture = shown && this.#expectsVideo() && !link.received('video');
+    if (!waitForPicture) {
+      this.#viewRelay(link);
+      return;
+    }
+    this.#ctx.logger.info({ callId: this.id }, 'call media over the relay; the view waits for its first picture');
+    this.#onConnected();
+    clearTimeout(this.#viewTimer);
+    const show = (): void => {
+      clearTimeout(this.#viewTimer);
+      off();
+      if (!this.finished && this.#relayLink === link && this.#switch?.path === 'relay') this.#viewRelay(link);
+    };
+    const off = link.on('received', (kind) => {
+      if (kind === 'video') show();
+    });
+    this.#viewTimer = setTimeout(show, RELAY_VIEW_WAIT_MS);
+  }
+
+  /** The contact sends video now (not camera-off). */
+  #expectsVideo(): boolean {
+    return this.#remote.video && !this.#remote.cameraOff;
+  }
+
+  /** The remote view shows the relay link's tracks. */
+  #viewRelay(link: RelayMediaLink): void {
+    if (this.#remoteStream !== (link.remoteStream as unknown as S)) {
+      this.#remoteStream = link.remoteStream as unknown as S;
+      this.#events.emit('remote-stream', this.#remoteStream);
+    }
     this.#ctx.logger.info({ callId: this.id }, 'call media over the relay');
     this.#onConnected();
   }
@@ -715,6 +751,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
    * stop. The relay channel closes with them and a fresh one is made ready for a next move.
    */
   #toDirect(): void {
+    clearTimeout(this.#viewTimer);
     clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     const link = this.#relayLink;
@@ -1035,6 +1072,7 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#attemptTimer);
     clearTimeout(this.#stallTimer);
+    clearTimeout(this.#viewTimer);
     this.#relayLink?.close('the call ended');
     this.#closeRelayChannel('the call ended');
     this.#ctx.relayMedia?.engine.release?.();

@@ -219,7 +219,13 @@ function openChannel(me: string) {
 
 /** The media engine double: one "frame" from each start, and it records its pipelines. */
 class FakeEngine implements RelayMediaEngine<FakeStream> {
-  readonly pipelines: Array<{ closed: boolean; delivered: MediaFrame[]; remoteStream: FakeStream }> = [];
+  readonly pipelines: Array<{
+    closed: boolean;
+    delivered: MediaFrame[];
+    remoteStream: FakeStream;
+    /** Says the contact's first frame of `kind` decoded (onReceived), when the test decides. */
+    decoded: (kind: 'audio' | 'video') => void;
+  }> = [];
   /** A pipeline made ready ahead (prepare: the browser's media worker loaded), not yet taken by start. */
   prepared = false;
   /** How many starts found one made ready. */
@@ -239,6 +245,7 @@ class FakeEngine implements RelayMediaEngine<FakeStream> {
       closed: false,
       delivered: [] as MediaFrame[],
       remoteStream: new FakeStream(`relay-${this.pipelines.length}`),
+      decoded: (kind: 'audio' | 'video') => options.onReceived?.(kind),
     };
     this.pipelines.push(p);
     let keyed = false;
@@ -507,6 +514,31 @@ describe('a call moving between direct and the relay', () => {
     net.up = false;
     await when(callA, () => callA.remoteStream?.id === 'relay-1' && callB.remoteStream?.id === 'relay-0', 'relay');
     expect([callA.state, callB.state]).toEqual(['active', 'active']);
+  }, 30_000);
+
+  it("a move before the contact's first relay picture decoded keeps direct's last picture in view until it does (0.5 s at most), not a black one", async () => {
+    const { engineA, engineB, callA, callB } = await ring();
+    await callB.accept(new FakeStream('bob-local'));
+    await when(callA, () => callA.state === 'active' && callB.state === 'active', 'both active');
+    const pathIs = async (call: Call<FakeStream>, path: string): Promise<void> => {
+      for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
+        if ((await call.stats()).path === path) return;
+      throw new Error(`timed out waiting for ${path}`);
+    };
+    net.up = false;
+    await Promise.all([pathIs(callA, 'relay'), pathIs(callB, 'relay')]);
+    // Neither pipeline said a picture decoded: both views still show direct's (last) picture.
+    expect([callA.remoteStream?.id, callB.remoteStream?.id]).toEqual(['direct-at-caller', 'direct-at-callee']);
+    expect([callA.state, callB.state]).toEqual(['active', 'active']);
+    const swappedAt = Date.now();
+    engineA.pipelines[0]!.decoded('audio');
+    expect(callA.remoteStream?.id).toBe('direct-at-caller'); // sound is not a picture
+    engineA.pipelines[0]!.decoded('video');
+    expect(callA.remoteStream?.id).toBe('relay-0');
+    // Bob's never says so: his view swaps at the bound.
+    await when(callB, () => callB.remoteStream?.id === 'relay-0', 'the bound');
+    expect(Date.now() - swappedAt).toBeLessThan(600);
+    expect(engineB.pipelines).toHaveLength(1);
   }, 30_000);
 
   it('direct does not connect within its head start: the relay media starts before the head start ends, unshown, so the move shows frames already across', async () => {
