@@ -101,6 +101,48 @@ async function remoteMedia(page: Page, windowMs: number): Promise<RemoteMedia> {
   }, windowMs);
 }
 
+/**
+ * The longest pause of the remote picture the move to the relay may cause (issue 11 says "within 2 s"). Here
+ * 413–486 ms at load 3–8 (the block comes within direct's first 2 s, whose stall threshold is the longest);
+ * bench:call's switchGapMs 325–362 ms at load 6–13.
+ */
+const SWITCH_GAP_MS = 1_000;
+
+/** Records when the remote <video> presents a frame, re-armed when its stream changes (a move swaps it). */
+async function watchPictures(page: Page): Promise<void> {
+  // A string, so tsx's name-keeping helper (__name) does not end up in the page.
+  await page.evaluate(`(() => {
+    const v = document.querySelector('[data-testid="remote-video"]');
+    const frames = (window.__pictureTimes = []);
+    let armedFor = null;
+    const arm = () => {
+      if (v.srcObject === armedFor) return;
+      armedFor = v.srcObject;
+      const cb = () => { frames.push(performance.now()); if (v.srcObject === armedFor) v.requestVideoFrameCallback(cb); };
+      v.requestVideoFrameCallback(cb);
+    };
+    arm();
+    window.__pictureArm = setInterval(arm, 20);
+  })()`);
+}
+
+/**
+ * Once the remote <video> presented a frame after now: the longest pause between presented frames since
+ * watchPictures (ms), and stops watching.
+ */
+async function longestPicturePause(page: Page): Promise<number> {
+  const now = (await page.evaluate('performance.now()')) as number;
+  await expect
+    .poll(() => page.evaluate('window.__pictureTimes.at(-1) ?? 0') as Promise<number>, { timeout: 10_000 })
+    .toBeGreaterThan(now);
+  const times = (await page.evaluate(
+    `(() => { clearInterval(window.__pictureArm); return window.__pictureTimes; })()`,
+  )) as number[];
+  let longest = 0;
+  for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!);
+  return Math.round(longest);
+}
+
 /** The relay audio playout counters in the stats panel (cumulative ms) and where the audio plays from. */
 async function audioPlayout(page: Page): Promise<{ played: number; underrun: number; route: string | null }> {
   const el = page.locator('[data-stat="latency"]');
@@ -406,12 +448,20 @@ describe('web client: calls over the relay', () => {
         .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })
         .toMatch(/^(direct|turn)$/);
     }
+    await Promise.all([watchPictures(alice.page), watchPictures(bob.page)]);
     await b.blockUdp();
     try {
       for (const user of [alice, bob]) {
         await expect
           .poll(() => user.page.getByTestId('media-path').getAttribute('data-path'), { timeout: 30_000 })
           .toBe('relay');
+      }
+      // The picture went on: its longest pause, across the move, stayed short (no long freeze or black).
+      for (const user of [alice, bob]) {
+        const pause = await longestPicturePause(user.page);
+        expect(pause, `${user.name}: the longest pause of the remote picture`).toBeLessThanOrEqual(SWITCH_GAP_MS);
+      }
+      for (const user of [alice, bob]) {
         await expect
           .poll(async () => (await remoteMedia(user.page, 1_000)).distinctPictures, { timeout: 20_000 })
           .toBeGreaterThan(2);
