@@ -216,12 +216,14 @@ async function audioJitterBuffer(page: Page): Promise<{ delayMs: number; targetM
   })()`)) as { delayMs: number; targetMs: number; s: number } | null;
 }
 
-/** The stats panel's stall meters (gap.*, ms p50/p95 of the longest pause per 500 ms), or null. */
+/** The stats panel's stall meters (gap.*, hop.*: ms p50/p95 of the longest pause or wait per 500 ms), or null. */
 async function stallMeters(page: Page): Promise<Record<string, unknown> | null> {
   const stages = await page.locator('[data-stat="latency"]').getAttribute('data-stages');
   if (!stages) return null;
   return Object.fromEntries(
-    Object.entries(JSON.parse(stages) as Record<string, unknown>).filter(([k]) => k.startsWith('gap.')),
+    Object.entries(JSON.parse(stages) as Record<string, unknown>).filter(
+      ([k]) => k.startsWith('gap.') || k.startsWith('hop.'),
+    ),
   );
 }
 

@@ -6,6 +6,7 @@
 // channel header of binary frames; everything else passes through unchanged.
 import { CHANNEL_HEADER_BYTES } from '../../../signaling/protocol/constants.js';
 import { channelOfFrame, writeChannelHeader } from '../../../signaling/protocol/frames.js';
+import { GapMeter, PeakMeter, type StageSummary } from '../../../core/src/call/relay-media/stages.js';
 import type { FromLaneWorker, ToLaneWorker } from './lane-socket.js';
 
 interface Scope {
@@ -103,17 +104,39 @@ function open(id: number, url: string): void {
   };
 }
 
+/** How often the send-side stall meters go back to the media worker (its stats show them beside its own). */
+const STALLS_EVERY_MS = 1_000;
+
 function route(req: number, peer: string, tag: string, port: MessagePort): void {
   for (const lane of lanes.values()) {
     const channel = lane.channels.get(`${peer} ${tag}`);
     if (channel === undefined || lane.ws.readyState !== WebSocket.OPEN) continue;
     lane.routes.set(channel, port);
-    port.onmessage = (ev: MessageEvent<{ buffer: ArrayBuffer; offset: number; length: number }>) => {
-      const { buffer, offset, length } = ev.data;
+    // Where our records wait on their way out: the hop from the media worker to here, and pauses between
+    // the records this socket sends (against the media worker's own gap.sent).
+    const wsSent = new GapMeter();
+    const toSocket = new PeakMeter();
+    let reportedAt = 0;
+    port.onmessage = (ev: MessageEvent<{ buffer: ArrayBuffer; offset: number; length: number; at?: number }>) => {
+      const { buffer, offset, length, at } = ev.data;
       if (lane.routes.get(channel) !== port || lane.ws.readyState !== WebSocket.OPEN) return;
       // The record starts with room for the channel header.
       lane.ws.send(writeChannelHeader(new Uint8Array(buffer, offset, length), channel));
       watchBuffered();
+      const now = Date.now();
+      wsSent.record(now);
+      if (at !== undefined) toSocket.record(now, now - at);
+      if (now - reportedAt < STALLS_EVERY_MS) return;
+      reportedAt = now;
+      const stalls: Record<string, StageSummary> = {};
+      for (const [name, meter] of [
+        ['gap.wsSent', wsSent],
+        ['hop.toSocket', toSocket],
+      ] as const) {
+        const s = meter.summary();
+        if (s) stalls[name] = s;
+      }
+      port.postMessage({ type: 'stalls', stalls });
     };
     post({ type: 'routed', req, ok: true });
     return;

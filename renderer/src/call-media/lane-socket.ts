@@ -118,8 +118,8 @@ export function laneWebSocketFactory(): WebSocketFactory | null {
 
 /**
  * Routes the lane channel the relay opened to `peer` with `tag` to a new MessagePort and returns the other
- * end (messages: {type: 'sealed', buffer, offset} in; {buffer, offset, length} out, with room for the
- * channel header). Null when no lane socket holds that channel (it was opened on the main connection).
+ * end (messages: {type: 'sealed', buffer, offset, at} in, and about once a second {type: 'stalls', stalls}: the
+ * socket worker's send-side meters; {buffer, offset, length, at} out, with room for the channel header). Null when no lane socket holds that channel (it was opened on the main connection).
  * Frames the lane received before this resolves went to the window's relay client as usual.
  */
 export async function routeLaneChannel(peer: string, tag: string): Promise<MessagePort | null> {

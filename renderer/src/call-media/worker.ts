@@ -16,6 +16,7 @@ import {
   GapMeter,
   SpreadMeter,
   StageTimes,
+  type StageSummary,
 } from '../../../core/src/call/relay-media/stages.js';
 import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
 import { EarlyAudioGate } from '../../../core/src/call/relay-media/early-audio.js';
@@ -107,6 +108,8 @@ const stats: RelayMediaStats = emptyRelayMediaStats();
 let link: PipelineLink | null = null;
 /** The media lane's socket worker, when the channel's records bypass the window. */
 let lanePort: MessagePort | null = null;
+/** The lane socket worker's send-side stall meters, as it last reported them. */
+let laneStalls: Record<string, StageSummary> = {};
 /** Sealed records the window ferried before the record layer arrived (they come first). */
 let sealedEarly: Uint8Array[] | null = [];
 
@@ -490,7 +493,8 @@ function startLink(handOff: RecordLayerHandOff, port: MessagePort | null): void 
       const bytes = own ? sealed : sealed.slice();
       const buffer = bytes.buffer as ArrayBuffer;
       gaps['gap.sent'].record(Date.now());
-      if (port) port.postMessage({ buffer, offset: 0, length: bytes.byteLength }, [buffer]);
+      // `at`: the lane's socket worker measures how long the hop to it took (hop.toSocket).
+      if (port) port.postMessage({ buffer, offset: 0, length: bytes.byteLength, at: Date.now() }, [buffer]);
       else post({ type: 'sealed', buffer, offset: 0, length: bytes.byteLength }, [buffer]);
     },
     sink: {
@@ -512,7 +516,20 @@ function startLink(handOff: RecordLayerHandOff, port: MessagePort | null): void 
   sealedEarly = null;
   if (port) {
     lanePort = port;
-    port.onmessage = (ev: MessageEvent<{ type: string; buffer: ArrayBuffer; offset: number; at?: number }>) => {
+    port.onmessage = (
+      ev: MessageEvent<{
+        type: string;
+        buffer: ArrayBuffer;
+        offset: number;
+        at?: number;
+        stalls?: Record<string, StageSummary>;
+      }>,
+    ) => {
+      // The socket worker's send-side meters (gap.wsSent, hop.toSocket), shown with ours.
+      if (ev.data.type === 'stalls') {
+        laneStalls = ev.data.stalls ?? {};
+        return;
+      }
       // 'closed': the relay closed the channel; the window hears it too and closes the call's link.
       if (ev.data.type !== 'sealed') return;
       if (ev.data.at !== undefined) gaps['gap.atSocket'].record(ev.data.at);
@@ -546,6 +563,7 @@ const statsTimer = setInterval(() => {
     const s = meter.summary();
     if (s) stats.stages[name] = s;
   }
+  Object.assign(stats.stages, laneStalls);
   if (link) stats.link = link.flow.counters();
   post({ type: 'stats', stats: { ...stats } });
 }, 250);

@@ -114,13 +114,11 @@ export class SpreadMeter {
 }
 
 /**
- * The longest pause between consecutive events (records sent or received) per `windowMs`, p50/p95 over the
- * last `keep` windows: where along a path a stall happens (media flows every ~10–20 ms, so a long pause is a
- * stall of whatever produced or carried it).
+ * The largest value per `windowMs` (a wait, a queue), p50/p95 over the last `keep` windows: how bad the worst
+ * moment of a typical half second is, and of a bad one.
  */
-export class GapMeter {
+export class PeakMeter {
   readonly #maxima: number[] = [];
-  #last: number | null = null;
   #windowStart: number | null = null;
   #windowMax = 0;
 
@@ -129,9 +127,8 @@ export class GapMeter {
     readonly keep = 20,
   ) {}
 
-  record(now: number): void {
-    if (this.#last !== null) this.#windowMax = Math.max(this.#windowMax, now - this.#last);
-    this.#last = now;
+  record(now: number, value: number): void {
+    this.#windowMax = Math.max(this.#windowMax, value);
     if (this.#windowStart === null) this.#windowStart = now;
     else if (now - this.#windowStart >= this.windowMs) {
       this.#maxima.push(this.#windowMax);
@@ -144,6 +141,29 @@ export class GapMeter {
   summary(): StageSummary | null {
     if (this.#maxima.length === 0) return null;
     return { p50: percentile(this.#maxima, 0.5), p95: percentile(this.#maxima, 0.95) };
+  }
+}
+
+/**
+ * The longest pause between consecutive events (records sent or received) per `windowMs`, p50/p95 over the
+ * last `keep` windows: where along a path a stall happens (media flows every ~10–20 ms, so a long pause is a
+ * stall of whatever produced or carried it).
+ */
+export class GapMeter {
+  readonly #peaks: PeakMeter;
+  #last: number | null = null;
+
+  constructor(windowMs = 500, keep = 20) {
+    this.#peaks = new PeakMeter(windowMs, keep);
+  }
+
+  record(now: number): void {
+    this.#peaks.record(now, this.#last === null ? 0 : now - this.#last);
+    this.#last = now;
+  }
+
+  summary(): StageSummary | null {
+    return this.#peaks.summary();
   }
 }
 

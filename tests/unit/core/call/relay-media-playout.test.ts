@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AudioPlayout, PlayoutClock, VideoPlayout } from '../../../../core/src/call/relay-media/playout.js';
-import { CaptureClock, EncoderTimeline, GapMeter, SpreadMeter } from '../../../../core/src/call/relay-media/stages.js';
+import {
+  CaptureClock,
+  EncoderTimeline,
+  GapMeter,
+  PeakMeter,
+  SpreadMeter,
+} from '../../../../core/src/call/relay-media/stages.js';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -286,6 +292,18 @@ describe('gap meter (stalls along the path)', () => {
     const s = g.summary()!;
     expect(s.p50).toBe(20);
     expect(s.p95).toBe(180);
+  });
+});
+
+describe('peak meter (waits along the path)', () => {
+  it('reads the largest value per 500 ms window: the typical wait at p50, a rare long one at p95', () => {
+    const m = new PeakMeter();
+    expect(m.summary()).toBeNull();
+    // A record every 20 ms that waits 1–3 ms, and one that waits 90 ms every 2 s.
+    for (let i = 0; i < 400; i++) m.record(i * 20, i % 100 === 50 ? 90 : 1 + (i % 3));
+    const s = m.summary()!;
+    expect(s.p50).toBe(3);
+    expect(s.p95).toBe(90);
   });
 });
 
