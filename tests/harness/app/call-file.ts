@@ -265,7 +265,12 @@ export async function fileDuringRelayCall(o: FileDuringCallOptions): Promise<Fil
       if (p95 !== null) during.push(p95);
       const arrival = await arrivalP50(bob.page);
       if (arrival !== null) arrivalDuring.push(arrival);
-      if (trace) trace(`during the file, p95 ${p95}, stages at Bob: ${await stageLine(bob.page)}`);
+      if (trace) {
+        // The link's queue at this moment (what a media frame waits behind at the bottleneck).
+        const qdisc = (await relayHost.exec('tc', ['-s', 'qdisc', 'show', 'dev', relayHost.iface])).stdout;
+        const backlog = /backlog (\S+) (\S+)/.exec(qdisc)?.slice(1).join(' ') ?? '?';
+        trace(`during the file, p95 ${p95}, link backlog ${backlog}, stages at Bob: ${await stageLine(bob.page)}`);
+      }
     }
     await done;
     const transferMs = Date.now() - started;

@@ -10,6 +10,8 @@ import type { StreamPacer } from '../../../../core/src/session/stream.js';
 import { seeded, type Random } from './memory-transport.js';
 
 const FRAME = YIELD_CHUNK_BYTES + 24;
+/** The pacer's floor: in-flight bytes always allowed (YieldPacerOptions.minBytes). */
+const FLOOR = 72 * 1024;
 
 interface Link {
   /** Bottleneck rate, bytes per ms. */
@@ -153,9 +155,9 @@ describe('YieldPacer on a simulated bottleneck', () => {
       const link = randomLink(random);
       const run = simulate(link, random, 20_000, (now) => new YieldPacer({ now, targetMs: TARGET_MS }));
       const context = `seed ${seed}: ${JSON.stringify(link)}`;
-      // A media frame waits behind at most the target plus a frame or two of the file (LEDBAT's bound), and
+      // A media frame waits behind at most the target plus the floor's worth of the file (LEDBAT's bound), and
       // the acknowledgements' own jitter.
-      expect(p95(run.queueMs), context).toBeLessThanOrEqual(TARGET_MS + (2 * FRAME) / link.rate + 15);
+      expect(p95(run.queueMs), context).toBeLessThanOrEqual(TARGET_MS + FLOOR / link.rate + 15);
       // …and the file still moves at most of the link's rate (it yields only the queue, not the link).
       expect(run.share, context).toBeGreaterThan(0.6);
     }
@@ -170,7 +172,7 @@ describe('YieldPacer on a simulated bottleneck', () => {
       const run = simulate(link, random, 20_000, (now) => new YieldPacer({ now, targetMs: TARGET_MS }));
       const context = `seed ${seed}: ${JSON.stringify(link)}`;
       expect(run.share, context).toBeGreaterThan(0.65);
-      expect(p95(run.queueMs), context).toBeLessThanOrEqual(3 * TARGET_MS + (2 * FRAME) / link.rate);
+      expect(p95(run.queueMs), context).toBeLessThanOrEqual(3 * TARGET_MS + FLOOR / link.rate);
     }
   });
 
@@ -189,7 +191,7 @@ describe('YieldPacer on a simulated bottleneck', () => {
     }
   });
 
-  it('never stalls: a frame may always go with nothing in flight, a second soon, and the allowance never drops below two frames', () => {
+  it('never stalls: a frame may always go with nothing in flight, a second soon, and the allowance never drops below its floor', () => {
     for (let seed = 1; seed <= 100; seed++) {
       const random = seeded(seed);
       let now = 0;
@@ -201,7 +203,7 @@ describe('YieldPacer on a simulated bottleneck', () => {
         if (random() < 0.6 && pacer.allows(sent - acked, FRAME)) pacer.onSent((sent += FRAME));
         else if (acked < sent) pacer.onAcked((acked = Math.min(sent, acked + FRAME * Math.ceil(random() * 4))));
         expect(pacer.allows(0, 256 * 1024)).toBe(true);
-        expect(pacer.limitBytes).toBeGreaterThanOrEqual(2 * FRAME);
+        expect(pacer.limitBytes).toBeGreaterThanOrEqual(FLOOR);
         // A second frame: allowed, or at most one frame's pacing away (~90 ms at the slowest pace).
         if (!pacer.allows(FRAME, FRAME)) expect(pacer.waitMs(FRAME)).toBeLessThanOrEqual(Math.ceil(FRAME / 360));
       }
@@ -229,7 +231,7 @@ describe('YieldPacer on a simulated bottleneck', () => {
     });
     const at = (t: number) => limits.filter((l) => l.t <= t).at(-1)!.limit;
     const before = at(8_300); // the last acknowledgement before any that saw the queue (~320 ms after it formed)
-    const halved = Math.max(before / 2, 72 * 1024); // never below two frames
+    const halved = Math.max(before / 2, FLOOR);
     expect(before).toBeGreaterThan(halved);
     expect(at(8_700)).toBeLessThanOrEqual(halved);
     expect(at(11_900)).toBeLessThanOrEqual(halved);
@@ -255,7 +257,7 @@ describe('YieldPacer on a simulated bottleneck', () => {
       );
       expect(alone.share, context).toBeLessThan(0.2);
       expect(run.share, context).toBeGreaterThan(0.35);
-      expect(p95(run.queueMs), context).toBeLessThanOrEqual(3 * 20 + (2 * FRAME) / link.rate);
+      expect(p95(run.queueMs), context).toBeLessThanOrEqual(3 * 20 + FLOOR / link.rate);
     }
   });
 });
