@@ -46,6 +46,8 @@ const BARE_CHUNKS = (process.env.BENCH_E2E_BARE_CHUNKS ?? '').split(',').filter(
 /** A PairDrop checkout with its npm dependencies installed (GPL-3.0, not on npm: not part of Parley). */
 const PAIRDROP_DIR = process.env.PAIRDROP_DIR;
 const PAIRDROP_PORT = 3100;
+/** BENCH_E2E_BARE_VIDEO=0: the bare pump without the app's video m-section (a data channel's 64 KiB UDP receive buffer). */
+const BARE_VIDEO = process.env.BENCH_E2E_BARE_VIDEO !== '0';
 /** BENCH_E2E_DESKTOP=0: no desktop row. */
 const DESKTOP = process.env.BENCH_E2E_DESKTOP !== '0';
 
@@ -126,6 +128,18 @@ async function udpRcvbufErrors(hosts: Host[]): Promise<number> {
 async function bareTransfer(browserA: BrowserContext, browserB: BrowserContext, chunkSize?: number): Promise<number> {
   const before = SHOW_THREADS ? chromiumThreadCpu() : null;
   const [a, b] = await Promise.all([BrowserPeer.open(browserA, 'bare-a'), BrowserPeer.open(browserB, 'bare-b')]);
+  // The app's offer carries an inactive video m-section, which gets the UDP socket video's receive buffer instead
+  // of 64 KiB (core/src/session/direct-attempt.ts); the bare pump gets the same unless BENCH_E2E_BARE_VIDEO=0, so
+  // transferRatio compares like with like. A string: tsx's __name helper is not in the page.
+  if (BARE_VIDEO)
+    await a.page.evaluate(`(() => {
+      const Peer = window.SimplePeer;
+      window.SimplePeer = function (opts) {
+        const p = new Peer(opts);
+        if (opts && opts.initiator) p.addTransceiver('video', { direction: 'inactive' });
+        return p;
+      };
+    })()`);
   const relayed = relaySignals(a, b);
   try {
     await a.create({ initiator: true });
