@@ -281,7 +281,10 @@ describe('web client: calls over the relay', () => {
         [alice, 'Bob'],
         [bob, 'Alice'],
       ] as const) {
-        await callDialog(user, peer).getByRole('button', { name: 'Statistics' }).click();
+        // The panel stays open from call to call once opened (a failed first attempt leaves it open for the
+        // retry, whose click would shut it): open it only if shut.
+        const statsButton = callDialog(user, peer).getByRole('button', { name: 'Statistics' });
+        if ((await statsButton.getAttribute('aria-pressed')) !== 'true') await statsButton.click();
         await expect
           .poll(() => user.page.locator('[data-stat="path"]').textContent(), { timeout: 15_000 })
           .toContain('relay');
