@@ -428,6 +428,7 @@ describe('Session policy (TCP path)', () => {
     );
     expect([leader.session.route, again.session.route]).toEqual(['tcp', 'tcp']);
   });
+
   it('a contact that starts afresh while the leader still dials its old address: dropped, the new one is dialled', async () => {
     const hintsOf = (port: number): TcpListener => ({
       hints: [{ host: '192.0.2.7', port }],
