@@ -360,8 +360,12 @@ describe('transfer engine over an in-memory link', () => {
     expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
     await bob.engine.idle();
     expect(sha256(bob.disk.finals().get('big.bin')!)).toBe(sha256(data));
+    // What was re-sent: what was in flight at the cut (the window) and what lay between the checkpoint and the
+    // cut, which the checkpoint may trail by the tolerance asserted above; far less than the 10+ MiB a restart
+    // from an older point (or from 0) would re-send. (windowBytes + 2 × checkpointBytes + CHUNK was tighter than
+    // that tolerance and failed a loaded CI run by 256 KiB: 2,620,510 re-sent.)
     const resent = alice.engine.stats.chunkBytesSent - data.length;
-    expect(resent).toBeLessThanOrEqual(windowBytes + 2 * checkpointBytes + CHUNK);
+    expect(resent).toBeLessThanOrEqual(windowBytes + checkpointBytes + MiB + DIGEST_BLOCK_BYTES + CHUNK);
   });
 
   it('hashes blocks with the platform hash: resumes across a power cut, and agrees with a WebCrypto peer', async () => {
