@@ -44,7 +44,7 @@ export class ChatService {
   attach(contactId: string, session: ChatSession): void {
     if (this.#sessions.has(contactId)) return;
     const offs = [
-      session.stream.onFrame(StreamKind.Chat, (payload) => this.#onFrame(contactId, session, payload)),
+      session.stream.onFrame(StreamKind.Chat, (payload) => this.#onFrame(contactId, payload)),
       // The peer lost its state: anything it may not have stored goes again (it dedupes by id).
       session.stream.on('peer-restart', () => void this.#writePending(contactId, session)),
       session.on('path', (path) => {
@@ -110,7 +110,7 @@ export class ChatService {
     session.ensure();
   }
 
-  #onFrame(contactId: string, session: ChatSession, payload: Uint8Array): void {
+  #onFrame(contactId: string, payload: Uint8Array): void {
     const frame = decodeChatFrame(payload);
     if (!frame) {
       this.#log.warn({ contact: contactId }, 'malformed chat frame dropped');
@@ -122,13 +122,13 @@ export class ChatService {
       void this.#store.addIncoming(contactId, message, now).then(
         (stored) => {
           if (stored) this.#emit(stored);
-          this.#queueAck(contactId, session, frame.id);
+          this.#queueAck(contactId, frame.id);
         },
         (error: unknown) => {
           if (isChatQuotaError(error)) {
             // A flood past the contact's limits is expected input, not a fault: quiet, and the sender is told when to retry.
             this.#log.debug({ contact: contactId, err: error.message }, 'incoming message refused by a limit');
-            this.#queueRetry(contactId, session, frame.id, error.retryAfterMs);
+            this.#queueRetry(contactId, frame.id, error.retryAfterMs);
           } else {
             this.#log.error(
               { contact: contactId, err: String(error) },
@@ -190,7 +190,7 @@ export class ChatService {
   }
 
   /** Refusals of one burst go in one frame, with the longest delay asked. */
-  #queueRetry(contactId: string, session: ChatSession, id: string, afterMs: number): void {
+  #queueRetry(contactId: string, id: string, afterMs: number): void {
     let batch = this.#retryBatch.get(contactId);
     if (!batch) {
       batch = { ids: [], afterMs };
@@ -198,7 +198,8 @@ export class ChatService {
       setTimeout(() => {
         const b = this.#retryBatch.get(contactId);
         this.#retryBatch.delete(contactId);
-        if (!b) return;
+        const session = this.#sessions.get(contactId)?.session;
+        if (!b || !session) return;
         for (let i = 0; i < b.ids.length; i += 512)
           this.#write(session, { t: 'retry', ids: b.ids.slice(i, i + 512), afterMs: b.afterMs });
       }, 0);
@@ -208,8 +209,12 @@ export class ChatService {
     if (batch.ids.length < 2048) batch.ids.push(id);
   }
 
-  /** Acks of one burst go in one frame. */
-  #queueAck(contactId: string, session: ChatSession, id: string): void {
+  /**
+   * Acks of one burst go in one frame. It goes on the contact's session of the moment it is written, not the one
+   * the messages came on: when the contact's stream was replaced in between (a restart), the old one is closed,
+   * and an ack written there would be lost while the sender, already resending, waits for it.
+   */
+  #queueAck(contactId: string, id: string): void {
     let batch = this.#ackBatch.get(contactId);
     if (!batch) {
       batch = [];
@@ -217,6 +222,9 @@ export class ChatService {
       setTimeout(() => {
         const ids = this.#ackBatch.get(contactId) ?? [];
         this.#ackBatch.delete(contactId);
+        // Detached meanwhile: the sender writes its outbox again when we are back, and we ack that copy.
+        const session = this.#sessions.get(contactId)?.session;
+        if (!session) return;
         for (let i = 0; i < ids.length; i += 512) this.#write(session, { t: 'ack', ids: ids.slice(i, i + 512) });
       }, 0);
     }

@@ -1,6 +1,6 @@
 // ChatService with real parts: two ReliableStreams over an in-memory transport pair, ChatStores over
 // in-memory key-value stores. Only the session around the stream is a stand-in (its path and ensure()).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, SessionPath } from '../../../../core/src/api.js';
 import { ChatService, type ChatSession } from '../../../../core/src/chat/service.js';
 import { ChatStore } from '../../../../core/src/chat/store.js';
@@ -45,6 +45,15 @@ function connect(a: StreamSession, b: StreamSession, seed: number): void {
   b.stream.attach(tb, { current: true });
   a.setPath('direct');
   b.setPath('direct');
+}
+
+/** Polls on setImmediate (the memory transport's own clock), so it also runs while setTimeout is faked. */
+async function turnsUntil(check: () => boolean, turns = 20_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (check()) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`not reached in ${turns} turns`);
 }
 
 function until(check: () => boolean): Promise<void> {
@@ -100,6 +109,43 @@ describe('ChatService', () => {
     await until(() => alice.events.some((m) => m.id === queued.id && m.status === 'delivered'));
     expect((await bob.store.history('alice')).map((m) => m.id)).toEqual([queued.id]);
     expect(bob.events.filter((m) => m.id === queued.id)).toHaveLength(1);
+  });
+
+  it('acks on the session of the moment: a copy that arrives on the restarted stream before the ack is written is acknowledged', async () => {
+    // Bob restarts after storing a message and before his ack is written (setTimeout is held back here), and
+    // Alice's rewrite reaches his new stream meanwhile: the batched acks must go on the new stream, not on the
+    // closed one the first copy came on (Alice would wait for 'delivered' forever).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const alice = side('alice');
+      const sa = new StreamSession();
+      const sb = new StreamSession();
+      const sb2 = new StreamSession();
+      const bob = side('bob', (m) => {
+        if (m.direction !== 'in') return;
+        bob.service.detach('alice');
+        sb.stream.close();
+        bob.service.attach('alice', sb2);
+      });
+      const stored = vi.spyOn(bob.store, 'addIncoming');
+      alice.service.attach('bob', sa);
+      bob.service.attach('alice', sb);
+      connect(sa, sb, 4);
+      const sent = await alice.service.send('bob', 'are you there?');
+      await turnsUntil(() => bob.events.some((m) => m.id === sent.id));
+      connect(sa, sb2, 5);
+      // The copies (the stream's own resend and the outbox's) reached Bob's new stream and were recognised as
+      // stored; his acks are still batched.
+      await turnsUntil(() => stored.mock.calls.length >= 2);
+      const later = await Promise.all(stored.mock.results.slice(1).map((r) => r.value as Promise<unknown>));
+      expect(later.every((m) => m === null)).toBe(true);
+      await vi.advanceTimersByTimeAsync(1);
+      await turnsUntil(() => alice.events.some((m) => m.id === sent.id && m.status === 'delivered'));
+      expect(await alice.store.pending('bob')).toEqual([]);
+      expect(bob.events.filter((m) => m.id === sent.id)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses empty and oversized text without storing anything', async () => {
