@@ -462,9 +462,17 @@ export class Outgoing extends OfferBase {
         Math.min(chunkBytes, this.ctx.link(this.contactId)?.chunkBytes?.() ?? chunkBytes),
       );
       reads.from(offset);
+      let sliceFrom = this.ctx.now();
       // Until `end` is sent, a resume request (restartAt) may come in at any await, the last ones too.
       for (;;) {
         if (round.aborted || file.state !== 'pending') return;
+        if (
+          this.ctx.now() - sliceFrom >= YIELD_SLICE_MS &&
+          this.ctx.link(this.contactId)?.chunkBytes?.() !== undefined
+        ) {
+          await nextTask();
+          sliceFrom = this.ctx.now();
+        }
         if (job.restartAt !== undefined) {
           if (job.restartAt < 0) return;
           offset = job.restartAt;
@@ -502,6 +510,8 @@ export class Outgoing extends OfferBase {
           const since = this.ctx.now();
           await wait;
           this.ctx.stats.windowWaitMs += this.ctx.now() - since;
+          // An acknowledgement (a message, so a later task) woke the sender: a fresh slice.
+          sliceFrom = this.ctx.now();
         }
         if (round.aborted || job.restartAt !== undefined) continue;
         let frame: Uint8Array;
@@ -655,6 +665,21 @@ async function readExact(source: SourceFile, offset: number, length: number): Pr
 
 /** Chunks read ahead of the one being sent: about 1 MiB at the default chunk size. */
 const READ_AHEAD = 4;
+
+/**
+ * While the stream yields to a call, the sender gives the event loop a turn after this much back-to-back work
+ * (ms). Reads, hashing, framing and queueing resolve as microtasks while the windows have room, so a file's
+ * start ran as one task: 55-130 ms on a loaded machine (bench:call's trace). In the browser the call's
+ * captured and played media pass through the page's main thread (Chromium's track processors and generators
+ * live on the window), so that task held the call's audio back as long, and the receiver's jitter buffer grew
+ * to match for the rest of the call.
+ */
+export const YIELD_SLICE_MS = 8;
+
+/** Resolves on a later task (a timer), after whatever else is queued has run. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /**
  * Sequential reads kept READ_AHEAD chunks ahead of the sender. With one read ahead, a browser sender

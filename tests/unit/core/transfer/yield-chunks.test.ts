@@ -3,6 +3,7 @@
 // ~20 ms rather than ~170 ms. The switch happens mid-file, both ways, and the file still arrives intact.
 import { describe, expect, it } from 'vitest';
 import type { FrameStream } from '../../../../core/src/transfer/index.js';
+import { YIELD_SLICE_MS } from '../../../../core/src/transfer/outgoing.js';
 import { YIELD_CHUNK_BYTES } from '../../../../core/src/session/yield-pacer.js';
 import { connect, createPeer, settled, sha256 } from './harness.js';
 import { randomBytes } from './memory-io.js';
@@ -44,5 +45,47 @@ describe('transfer engine: chunk size from the stream', () => {
     const firstSmall = chunks.findIndex((s) => s <= YIELD_CHUNK_BYTES + 128);
     expect(chunks.slice(0, firstSmall).every((s) => s > 200 * 1024)).toBe(true);
     expect(chunks.at(-2)!).toBeGreaterThan(200 * 1024);
+  });
+});
+
+describe('transfer engine: a sender yielding to a call gives the event loop turns', () => {
+  // In the browser the call's media passes through the page's main thread; a file's start ran as one long task
+  // (reads, hashing and framing all resolve as microtasks while the windows have room) and held the call's
+  // audio back. While the stream yields, the sender takes a timer turn after YIELD_SLICE_MS of work.
+  async function chunksPerTask(yielding: boolean): Promise<number[]> {
+    let t = 0;
+    // A busy clock: every reading is a millisecond later, so a slice is a few chunks.
+    const alice = await createPeer('alice', { now: () => (t += 1) });
+    const bob = await createPeer('bob');
+    const data = randomBytes(4 * MiB, 12);
+    const { link } = connect(alice, bob);
+    (link.a as FrameStream).chunkBytes = () => (yielding ? YIELD_CHUNK_BYTES : undefined);
+    const perTask: number[] = [0];
+    link.a.fault = (frame) => {
+      if (frame.length > 1024) perTask[perTask.length - 1]! += 1;
+      return frame;
+    };
+    let ticking = true;
+    const tick = (): void => {
+      perTask.push(0);
+      if (ticking) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    alice.sources.add('/src/a.bin', data);
+    const [offer] = await alice.engine.send('bob', [
+      { relativePath: 'a.bin', source: '/src/a.bin', size: data.length },
+    ]);
+    expect((await settled(alice.engine, offer!.offerId)).state).toBe('done');
+    ticking = false;
+    await bob.engine.idle();
+    expect(sha256(bob.disk.finals().get('a.bin')!)).toBe(sha256(data));
+    return perTask;
+  }
+
+  it('sends a few chunks per task while yielding, where it sent a window of them at once before', async () => {
+    const yielding = await chunksPerTask(true);
+    // Each chunk reads the busy clock a few times: a slice of 8 ms is a few chunks, never the window.
+    expect(Math.max(...yielding)).toBeLessThanOrEqual(Math.ceil(YIELD_SLICE_MS / 2) + 1);
+    expect(yielding.reduce((a, b) => a + b, 0)).toBe((4 * MiB) / YIELD_CHUNK_BYTES);
   });
 });
