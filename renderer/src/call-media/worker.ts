@@ -96,6 +96,11 @@ let audioFormat: { sampleRate: number; channels: number } | null = null;
 /**
  * The audio plays out of the loopback receiver's jitter buffer (the engine said so): decoded audio goes on at
  * once, no pacing or silence here (the receiver conceals what is missing and stretches time to catch up).
+ * NetEq's first 500 ms lateness samples weigh most (the n-th 2/(n+1)): a start-up stall held its target at
+ * 100–160 ms for 7–13 s. Two cures tried in interleaved bench runs did not pay off: pacing audio into the
+ * loopback for the first seconds (NetEq still concealed when this worker stalled, and each move of an
+ * adaptive delay here reached it as a pause: 5 % concealed, target 340 ms at load 9), and building the
+ * loopback afresh once its target stuck (the new NetEq came down to 40–60 ms, and the next stall raised it).
  */
 let audioDownstream = false;
 let audioOutTimestamp = 0;
