@@ -133,7 +133,9 @@ describe('ReliableStream with a pacer', () => {
     const times: number[] = [];
     const spaced: StreamPacer = {
       allows: () => Date.now() >= next,
-      waitMs: () => Math.max(0, next - Date.now()),
+      // At least 1 once it refused (as YieldPacer): the clock may pass `next` between the two questions, and 0
+      // means "only an ack frees it" to the stream.
+      waitMs: () => Math.max(1, next - Date.now()),
       onSent: () => {
         times.push(Date.now());
         next = Date.now() + 30;
