@@ -6,7 +6,11 @@
 // (AudioPlayout): a frame missing when its slot is due is replaced by silence, and every ms of silence
 // inserted or of a stall in the output is counted as an underrun. Video frames use the same mapping, so
 // they are shown when due against the audio, and a frame whose successor is already due is late and dropped
-// (after decoding: later frames reference it). Pure: times are passed in.
+// (after decoding: later frames reference it). One allowance: when the audio's buffer holds more than the
+// path's spread needs (a downstream jitter buffer still high after a start-up stall), video may be shown up to
+// `videoLeadMs` (60 ms) before its sound — inside EBU R37's tolerance for sound after picture (−60 ms) and
+// well inside ITU-R BT.1359's detectability threshold (−125 ms); people are far less sensitive to late sound
+// than to early sound, so the picture is fresher and no one sees the offset. Pure: times are passed in.
 
 export interface PlayoutOptions {
   minDelayMs?: number;
@@ -19,6 +23,8 @@ export interface PlayoutOptions {
   marginMs?: number;
   /** How fast the delay may shrink (ms per second); it grows at once (a late frame is worse than latency). */
   shrinkPerSecond?: number;
+  /** Video may be shown at most this long before its audio, when the spread allows (0: exactly in sync). */
+  videoLeadMs?: number;
 }
 
 interface Sample {
@@ -33,6 +39,7 @@ const DEFAULTS: Required<PlayoutOptions> = {
   percentile: 0.98,
   marginMs: 15,
   shrinkPerSecond: 40,
+  videoLeadMs: 60,
 };
 const MAX_SAMPLES = 400;
 
@@ -41,6 +48,8 @@ export class PlayoutClock {
   readonly #samples: Sample[] = [];
   #base: number | null = null;
   #delay: number;
+  /** Video's delay beyond the base: the audio's, less what the spread lets it lead by (≤ videoLeadMs). */
+  #videoDelay: number;
   #updatedAt: number | null = null;
   /** The delay the audio actually plays with beyond its arrival (a jitter buffer downstream), or null. */
   #audioBufferMs: number | null = null;
@@ -48,6 +57,7 @@ export class PlayoutClock {
   constructor(options: PlayoutOptions = {}) {
     this.#o = { ...DEFAULTS, ...options };
     this.#delay = this.#o.minDelayMs;
+    this.#videoDelay = this.#delay;
   }
 
   /** A frame captured at `captureMs` (sender clock) arrived at `arrivalMs` (ours). */
@@ -73,6 +83,7 @@ export class PlayoutClock {
       this.#delay = Math.max(target, this.#delay - shrink);
     }
     this.#updatedAt = arrivalMs;
+    this.#updateVideoDelay();
   }
 
   /**
@@ -84,6 +95,7 @@ export class PlayoutClock {
   followAudioBuffer(ms: number | null): void {
     this.#audioBufferMs = ms === null ? null : Math.max(0, ms);
     if (this.#samples.length > 0) this.#delay = this.#target();
+    this.#updateVideoDelay();
   }
 
   /** The current playout delay beyond the path's fixed delay, ms. */
@@ -91,9 +103,26 @@ export class PlayoutClock {
     return this.#delay;
   }
 
-  /** When (our clock) a frame captured at `captureMs` is due; null before any arrival. */
+  /** Video's delay beyond the path's fixed delay, ms (≤ delayMs, at most videoLeadMs less). */
+  get videoDelayMs(): number {
+    return this.#videoDelay;
+  }
+
+  /** When (our clock) audio captured at `captureMs` is due; null before any arrival. */
   dueAt(captureMs: number): number | null {
     return this.#base === null ? null : captureMs + this.#base + this.#delay;
+  }
+
+  /** When (our clock) a video frame captured at `captureMs` is due; null before any arrival. */
+  videoDueAt(captureMs: number): number | null {
+    return this.#base === null ? null : captureMs + this.#base + this.#videoDelay;
+  }
+
+  #updateVideoDelay(): void {
+    // What the spread needs (our own jitter buffer's target), never more than the audio's delay and never more
+    // than videoLeadMs ahead of it.
+    const need = this.#samples.length > 0 ? this.#spreadTarget() : this.#delay;
+    this.#videoDelay = Math.max(this.#delay - this.#o.videoLeadMs, Math.min(this.#delay, need));
   }
 
   #target(): number {
@@ -103,6 +132,11 @@ export class PlayoutClock {
       const mean = sum / this.#samples.length - (this.#base ?? 0);
       return Math.min(this.#o.maxDelayMs, Math.max(0, mean + this.#audioBufferMs));
     }
+    return this.#spreadTarget();
+  }
+
+  /** A high percentile of the transits beyond the base plus the margin, clamped: our own jitter buffer's target. */
+  #spreadTarget(): number {
     const transits = this.#samples.map((s) => s.transit).sort((a, b) => a - b);
     // A high percentile, not the maximum: one stalled frame (a GC pause, a scheduler hiccup) must not set
     // the delay for the whole window.
@@ -149,7 +183,7 @@ export class VideoPlayout<F> {
     const late: F[] = [];
     let show: F | null = null;
     while (this.#queue.length > 0) {
-      const due = this.#clock.dueAt(this.#queue[0]!.captureMs);
+      const due = this.#clock.videoDueAt(this.#queue[0]!.captureMs);
       if (due === null || due > now) break;
       if (show !== null) {
         late.push(show);
@@ -163,7 +197,7 @@ export class VideoPlayout<F> {
   /** When the next queued frame is due (null: nothing queued). */
   nextDue(): number | null {
     const head = this.#queue[0];
-    return head ? this.#clock.dueAt(head.captureMs) : null;
+    return head ? this.#clock.videoDueAt(head.captureMs) : null;
   }
 
   /** Everything queued (on close). */

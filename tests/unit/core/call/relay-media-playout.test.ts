@@ -107,6 +107,43 @@ describe('relay media playout clock following a downstream audio buffer', () => 
   });
 });
 
+describe('relay media video lead over a high audio buffer', () => {
+  it('a downstream audio buffer higher than the spread needs: video leads its audio by 60 ms at most', () => {
+    const clock = new PlayoutClock();
+    clock.followAudioBuffer(140); // the loopback's NetEq still high after a start-up stall
+    feed(clock, 0, 3_000, 30, () => 0); // a steady path: the spread needs the 40 ms floor
+    expect(clock.delayMs).toBe(140);
+    expect(clock.videoDelayMs).toBe(80);
+    expect(clock.videoDueAt(10_000)).toBe(clock.dueAt(10_000)! - 60);
+    const video = new VideoPlayout<string>(clock);
+    video.push(5_000, 'f');
+    expect(video.nextDue()).toBe(5_000 + 30 + 80);
+    expect(video.take(5_109).show).toBeNull();
+    expect(video.take(5_110).show).toBe('f');
+  });
+
+  it('never leads by more than the spread allows: with jitter the video waits as the audio would', () => {
+    const r = rng(11);
+    const clock = new PlayoutClock();
+    clock.followAudioBuffer(90);
+    feed(clock, 0, 3_000, 30, () => r() * 120);
+    // The spread needs ~135 ms, more than the audio's ~150 less 60: video is due at the spread's need.
+    expect(clock.videoDelayMs).toBeGreaterThan(clock.delayMs - 60);
+    expect(clock.videoDelayMs).toBeLessThanOrEqual(clock.delayMs);
+    expect(clock.videoDelayMs).toBeGreaterThan(120);
+  });
+
+  it('in sync when the audio buffer is what the spread needs, and with the lead set to 0', () => {
+    const clock = new PlayoutClock();
+    feed(clock, 0, 3_000, 30, () => 0); // our own buffer: delay = the spread's need
+    expect(clock.videoDelayMs).toBe(clock.delayMs);
+    const strict = new PlayoutClock({ videoLeadMs: 0 });
+    strict.followAudioBuffer(140);
+    feed(strict, 0, 3_000, 30, () => 0);
+    expect(strict.videoDueAt(10_000)).toBe(strict.dueAt(10_000));
+  });
+});
+
 describe('relay media video playout', () => {
   it('shows a frame when due against the audio clock, the newest due one, and drops older due ones as late', () => {
     const clock = new PlayoutClock();
