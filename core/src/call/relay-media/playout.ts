@@ -75,7 +75,9 @@ export class PlayoutClock {
     // frame's due time at once, which the ear hears as a gap).
     if (this.#base === null || min < this.#base) this.#base = min;
     else if (this.#updatedAt !== null) this.#base = Math.min(min, this.#base + (arrivalMs - this.#updatedAt) * 0.01);
-    const target = this.#target();
+    // Sorted once per arrival: the audio's target and the video's allowance both read it.
+    const spread = this.#spreadTarget();
+    const target = this.#target(spread);
     // Following a downstream buffer: its figure is already smoothed (an average over a second), follow it.
     if (target >= this.#delay || this.#updatedAt === null || this.#audioBufferMs !== null) this.#delay = target;
     else {
@@ -83,7 +85,7 @@ export class PlayoutClock {
       this.#delay = Math.max(target, this.#delay - shrink);
     }
     this.#updatedAt = arrivalMs;
-    this.#updateVideoDelay();
+    this.#updateVideoDelay(spread);
   }
 
   /**
@@ -94,8 +96,10 @@ export class PlayoutClock {
    */
   followAudioBuffer(ms: number | null): void {
     this.#audioBufferMs = ms === null ? null : Math.max(0, ms);
-    if (this.#samples.length > 0) this.#delay = this.#target();
-    this.#updateVideoDelay();
+    if (this.#samples.length === 0) return;
+    const spread = this.#spreadTarget();
+    this.#delay = this.#target(spread);
+    this.#updateVideoDelay(spread);
   }
 
   /** The current playout delay beyond the path's fixed delay, ms. */
@@ -118,21 +122,20 @@ export class PlayoutClock {
     return this.#base === null ? null : captureMs + this.#base + this.#videoDelay;
   }
 
-  #updateVideoDelay(): void {
-    // What the spread needs (our own jitter buffer's target), never more than the audio's delay and never more
-    // than videoLeadMs ahead of it.
-    const need = this.#samples.length > 0 ? this.#spreadTarget() : this.#delay;
+  /** Video is due at what the spread needs, never after the audio and never more than videoLeadMs before it. */
+  #updateVideoDelay(need: number): void {
     this.#videoDelay = Math.max(this.#delay - this.#o.videoLeadMs, Math.min(this.#delay, need));
   }
 
-  #target(): number {
+  /** The audio's delay: where the downstream buffer plays it, or (we are the buffer) the spread's target. */
+  #target(spread: number): number {
     if (this.#audioBufferMs !== null) {
       let sum = 0;
       for (const s of this.#samples) sum += s.transit;
       const mean = sum / this.#samples.length - (this.#base ?? 0);
       return Math.min(this.#o.maxDelayMs, Math.max(0, mean + this.#audioBufferMs));
     }
-    return this.#spreadTarget();
+    return spread;
   }
 
   /** A high percentile of the transits beyond the base plus the margin, clamped: our own jitter buffer's target. */
