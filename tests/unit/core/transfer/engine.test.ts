@@ -270,7 +270,12 @@ describe('transfer engine over an in-memory link', () => {
     expect(alice.engine.stats.chunkBytesSent).toBeLessThan(data.length);
     bob = await restart(bob, { windowBytes });
     expect(bob.engine.get(offer.offerId)!.state).toBe('active');
-    expect(bob.engine.get(offer.offerId)!.files[0]!.bytesDone).toBeGreaterThan(5 * MiB);
+    // A kill keeps what was written: the partial holds well past 5 MiB. The recorded checkpoint may trail it by
+    // a checkpoint still being made at the kill (a loaded CI run had 4 MiB recorded at 10 MiB received), so
+    // only the partial is bounded here; the re-sent bound below proves its tail past the checkpoint was kept.
+    const partial = bob.disk.files.get(bob.disk.partials()[0]!)!;
+    expect(partial.length).toBeGreaterThan(5 * MiB);
+    expect(bob.engine.get(offer.offerId)!.files[0]!.bytesDone).toBeLessThanOrEqual(partial.length);
     connect(alice, bob, { latencyMs: 2, windowBytes: 512 * KiB });
     expect((await settled(alice.engine, offer.offerId)).files[0]!.state).toBe('verified');
     await bob.engine.idle();
