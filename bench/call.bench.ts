@@ -14,6 +14,9 @@
 //     decoded fps, audio continuity (the played receiver's statistics: the local loopback's, samples out less
 //     concealed ÷ 48,000/s), CPU, then the latency again ~15 s into the call (relaySteady*: the audio jitter
 //     buffer video follows settles by then); BENCH_CALL_ONLY=relay runs this and the throttled phase alone;
+//     BENCH_CALL_PRE=direct|relay places and hangs up one such call first in the same pages (the full run's
+//     relay call also comes after earlier calls), BENCH_CALL_PRE=direct-reload[-a|-b] then reloads both
+//     pages (or only Alice's / Bob's) before the relay call, BENCH_CALL_PRE_WAIT_MS (3000) after it;
 //   throttled: the same relay call with Bob's link limited to 300 kbit/s (tc tbf on his veth; latency of
 //     Bob's media at Alice).
 // Prints a table, then one JSON object as the last line. Run under `flock /tmp/parley-cpu.lock`.
@@ -469,6 +472,25 @@ async function main(): Promise<void> {
       ({ switchGapMs, switchBackGapMs } = await switchGaps(alice, bob, b));
     }
 
+    const pre = process.env.BENCH_CALL_PRE ?? '';
+    if (relayOnly && /^(direct|relay|direct-reload(-a|-b)?)$/.test(pre)) {
+      log(
+        `a ${pre === 'relay' ? 'relay' : 'direct'} call first, hung up${pre.startsWith('direct-reload') ? ', then a reload' : ''}…`,
+      );
+      if (pre === 'relay') await b.blockUdp();
+      await placeCall(alice, bob);
+      await sampleStats(alice, 'Bob', 6_000);
+      await hangUp(alice, bob);
+      if (pre === 'relay') await b.unblock();
+      if (pre.startsWith('direct-reload')) {
+        const users = pre === 'direct-reload-a' ? [alice] : pre === 'direct-reload-b' ? [bob] : [alice, bob];
+        await Promise.all(users.map((u) => u.reload()));
+        await Promise.all(users.map((u) => u.waitRelayOnline()));
+        if (users.includes(alice)) await alice.openChat('Bob');
+        await Promise.all(users.map((u) => recordPeerConnections(u.page)));
+      }
+      await new Promise((r) => setTimeout(r, Number(process.env.BENCH_CALL_PRE_WAIT_MS ?? 3_000)));
+    }
     log('relay call (UDP blocked in Bob’s host)…');
     await b.blockUdp();
     const trace = process.env.BENCH_CALL_TRACE === '1' ? traceAudioReceiver(alice.page, 32_000) : null;
