@@ -17,6 +17,15 @@ export type DeviceKind = keyof DeviceLists;
 
 const HD = { width: { ideal: 1280 }, height: { ideal: 720 } };
 
+/**
+ * The camera constraints: HD, on the chosen camera once there is one. The size goes with the device id every
+ * time: a camera opened by id alone comes at the browser's default size (640×480), so every call after the
+ * first (which learns the camera's id) had a different picture from the first.
+ */
+function cameraConstraints(cameraId: string | null): MediaTrackConstraints {
+  return cameraId ? { ...HD, deviceId: { exact: cameraId } } : HD;
+}
+
 export class CallDevices {
   readonly #media: MediaAccess | null;
   #lists = $state<DeviceLists>({ audioinput: [], videoinput: [], audiooutput: [] });
@@ -59,7 +68,7 @@ export class CallDevices {
     if (!this.#media) throw new DOMException('media devices are not available', 'NotFoundError');
     const stream = await this.#media.getUserMedia({
       audio: this.#micId ? { deviceId: { exact: this.#micId } } : true,
-      video: video ? (this.#cameraId ? { deviceId: { exact: this.#cameraId } } : HD) : false,
+      video: video ? cameraConstraints(this.#cameraId) : false,
     });
     // Device labels appear only after permission is granted: list devices now.
     void this.refresh().catch(() => undefined);
@@ -72,7 +81,7 @@ export class CallDevices {
   async openCamera(): Promise<MediaStreamTrack | null> {
     if (!this.#media) return null;
     const cam = await this.#media.getUserMedia({
-      video: this.#cameraId ? { deviceId: { exact: this.#cameraId } } : HD,
+      video: cameraConstraints(this.#cameraId),
     });
     const track = cam.getVideoTracks()[0] ?? null;
     if (track) this.#cameraId = track.getSettings().deviceId ?? this.#cameraId;
@@ -90,9 +99,7 @@ export class CallDevices {
     else this.#cameraId = deviceId;
     if (!open || !this.#media) return null;
     const fresh = await this.#media.getUserMedia(
-      kind === 'audioinput'
-        ? { audio: { deviceId: { exact: deviceId } } }
-        : { video: { deviceId: { exact: deviceId } } },
+      kind === 'audioinput' ? { audio: { deviceId: { exact: deviceId } } } : { video: cameraConstraints(deviceId) },
     );
     return (kind === 'audioinput' ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0]) ?? null;
   }
