@@ -229,16 +229,20 @@ class WebCodecsPipeline implements RelayMediaPipeline<MediaStream> {
     // the frames they hold), not at once: frames on their way to a terminated worker were garbage collected
     // unclosed (Chromium's console error, seen in the mid-call e2e once relay media started ahead carried
     // frames from its first moment). Bounded, for a worker that does not answer.
+    // The generator tracks stop then too: a frame the worker writes into a stopped one would be dropped.
     const worker = this.#worker;
-    const timer = setTimeout(() => worker.terminate(), WORKER_CLOSE_MS);
-    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-      if (ev.data.type !== 'closed') return;
+    const generators = this.#generators;
+    const finish = (): void => {
       clearTimeout(timer);
       worker.terminate();
+      for (const track of generators) track.stop();
+    };
+    const timer = setTimeout(finish, WORKER_CLOSE_MS);
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      if (ev.data.type === 'closed') finish();
     };
     this.#loopback?.close();
     this.#loopback?.track.stop();
-    for (const track of this.#generators) track.stop();
   }
 
   /** Plays the decoded audio out of a local peer connection (the echo canceller's far end), once it is up. */

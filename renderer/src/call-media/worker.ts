@@ -398,9 +398,25 @@ function ensureAudioDecoder(channels: number): AudioDecoder {
   return audioDecoder;
 }
 
+/**
+ * Hands a frame to a generator track and closes it once the write settled, whether it was taken or refused:
+ * a sink that drops a frame it was given (a generator stopped meanwhile) must not leave it to the garbage
+ * collector (Chromium's "A VideoFrame was garbage collected without being closed", seen at a pipeline's close
+ * in the mid-call e2e). close() on a frame the sink closed already does nothing.
+ */
+function writeTo<F extends VideoFrame | AudioData>(writer: WritableStreamDefaultWriter<F> | null, frame: F): void {
+  if (!writer || closed) {
+    frame.close();
+    return;
+  }
+  void writer.write(frame).then(
+    () => frame.close(),
+    () => frame.close(),
+  );
+}
+
 function writeAudio(data: AudioData): void {
-  if (audioWriter && !closed) void audioWriter.write(data).catch(() => data.close());
-  else data.close();
+  writeTo(audioWriter, data);
 }
 
 /** Silence of `ms` in the format last decoded: the output stays a continuous stream. */
@@ -448,8 +464,7 @@ function scheduleVideo(): void {
     stages.record('video.shown', now - show.captureMs);
     latencies.push(now - show.captureMs);
     if (latencies.length > 120) latencies.shift();
-    if (videoWriter) void videoWriter.write(show.frame).catch(() => show.frame.close());
-    else show.frame.close();
+    writeTo(videoWriter, show.frame);
   }
   const next = videoPlayout.nextDue();
   if (next !== null) videoTimer = setTimeout(scheduleVideo, Math.max(0, next - now));

@@ -1,7 +1,7 @@
 // renderer/src/call-media/engine.ts: the media worker made ready ahead (prepare), so a move to the relay does
 // not wait for a worker to load and its codecs to start (0.3–0.8 s on a busy machine). The browser parts are
 // doubles here (Worker, track generators); the real pipeline runs in tests/e2e/call-relay.test.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWebCodecsEngine } from '../../../../renderer/src/call-media/engine.js';
 import type { RelayMediaStartOptions } from '../../../../core/src/call/relay-media/pipeline.js';
 
@@ -32,6 +32,7 @@ const GLOBALS = [
 ] as const;
 const g = globalThis as unknown as Record<string, unknown>;
 const saved = new Map<string, unknown>();
+let stoppedGenerators = 0;
 
 beforeEach(() => {
   for (const name of GLOBALS) saved.set(name, g[name]);
@@ -43,10 +44,13 @@ beforeEach(() => {
     removeTrack(): void {}
   };
   g.MediaStreamTrackProcessor = class {};
+  stoppedGenerators = 0;
   g.MediaStreamTrackGenerator = class {
     readonly writable = {};
     constructor(readonly init: { kind: string }) {}
-    stop(): void {}
+    stop(): void {
+      stoppedGenerators++;
+    }
   };
   g.VideoEncoder = class {};
   g.AudioEncoder = class {};
@@ -78,12 +82,32 @@ describe('the browser relay media engine', () => {
     engine.start(options([]));
     expect(FakeWorker.made).toHaveLength(2);
     expect(FakeWorker.made[1]!.posted[0]!.type).toBe('sinks');
-    // Closing: the worker cancels its track readers first, then it is terminated.
+    // Closing: the worker cancels its track readers and stops writing first; then it is terminated and the
+    // generator tracks it wrote into stop (a frame written into a stopped one was dropped unclosed).
     first.close();
     expect(spare.posted.at(-1)!.type).toBe('close');
     expect(spare.terminated).toBe(false);
+    expect(stoppedGenerators).toBe(0);
     spare.onmessage!({ data: { type: 'closed' } });
     expect(spare.terminated).toBe(true);
+    expect(stoppedGenerators).toBe(2);
+  });
+
+  it('a closing worker that does not answer is terminated after a bound, and its generator tracks stop', () => {
+    vi.useFakeTimers();
+    try {
+      const engine = createWebCodecsEngine()!;
+      const pipeline = engine.start(options([]));
+      const worker = FakeWorker.made[0]!;
+      pipeline.close();
+      vi.advanceTimersByTime(500);
+      expect(worker.terminated).toBe(false);
+      vi.advanceTimersByTime(1_000);
+      expect(worker.terminated).toBe(true);
+      expect(stoppedGenerators).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a spare worker that fails to load is dropped, not handed to a pipeline; release() ends an unused one', () => {
