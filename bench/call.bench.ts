@@ -17,6 +17,7 @@
 //     BENCH_CALL_PRE=direct|relay places and hangs up one such call first in the same pages (the full run's
 //     relay call also comes after earlier calls), BENCH_CALL_PRE=direct-reload[-a|-b] then reloads both
 //     pages (or only Alice's / Bob's) before the relay call, BENCH_CALL_PRE_WAIT_MS (3000) after it;
+//   BENCH_CALL_CAMERA=WxH pins the fake camera to that size (default: what the app asks for, 1280×720);
 //   throttled: the same relay call with Bob's link limited to 300 kbit/s (tc tbf on his veth; latency of
 //     Bob's media at Alice).
 // Prints a table, then one JSON object as the last line. Run under `flock /tmp/parley-cpu.lock`.
@@ -134,9 +135,17 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
  * load sees every later connection.
  */
 async function recordPeerConnections(page: Page): Promise<void> {
+  // BENCH_CALL_CAMERA=WxH: every camera the app opens delivers exactly that size (a VGA webcam: 640x480).
+  const camera = /^(\d+)x(\d+)$/.exec(process.env.BENCH_CALL_CAMERA ?? '');
+  const pin = camera
+    ? `const md = navigator.mediaDevices; const gum = md.getUserMedia.bind(md);
+       md.getUserMedia = (c) => gum(c && c.video ? { ...c, video: { ...(typeof c.video === 'object' ? c.video : {}),
+         width: { exact: ${camera[1]} }, height: { exact: ${camera[2]} } } } : c);`
+    : '';
   // A string, so tsx's name-keeping helper (__name) does not end up in the page.
   await page.evaluate(`(() => {
     if (window.__pcs) return;
+    ${pin}
     window.__pcs = [];
     const Native = window.RTCPeerConnection;
     window.RTCPeerConnection = class extends Native {
