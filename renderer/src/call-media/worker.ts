@@ -19,6 +19,7 @@ import {
   type StageSummary,
 } from '../../../core/src/call/relay-media/stages.js';
 import { EncodeBudget } from '../../../core/src/call/relay-media/encode-budget.js';
+import { relayEncodeSize } from '../../../core/src/call/relay-media/encode-size.js';
 import { EarlyAudioGate } from '../../../core/src/call/relay-media/early-audio.js';
 import type { MediaFrame } from '../../../core/src/call/relay-media/frame.js';
 import { PipelineLink } from '../../../core/src/call/relay-media/record-layer.js';
@@ -36,8 +37,6 @@ const VIDEO_CODEC = 'vp8';
 const AUDIO_CODEC = 'opus';
 const AUDIO_BITRATE = 32_000;
 const FULL_FPS = 30;
-const MAX_WIDTH = 640;
-const MAX_HEIGHT = 480;
 /**
  * A captured frame is skipped while the previous one is still in the encoder: a frame that waits its turn
  * only adds latency (the encoder cannot keep real time; encode-budget.ts then lowers the size).
@@ -179,11 +178,9 @@ function sendChunk(
 // ---- encoding ----
 
 function ensureVideoEncoder(width: number, height: number): VideoEncoder {
-  // The relay path is a TCP connection shared with chat and files: at most 640×480 (the encoder scales).
-  // The network's step down (congestion control) and the CPU's (encodeBudget) do not multiply: half is the least.
-  const fit = Math.min(1, MAX_WIDTH / width, MAX_HEIGHT / height) / Math.max(control.scaleDown, encodeBudget.scale);
-  const w = Math.max(2, Math.round((width * fit) / 2) * 2);
-  const h = Math.max(2, Math.round((height * fit) / 2) * 2);
+  // The encoder scales to the relay path's picture budget (encode-size.ts), stepped down by the network's
+  // (congestion control) or the CPU's (encodeBudget) limit, whichever is lower.
+  const { width: w, height: h } = relayEncodeSize(width, height, Math.max(control.scaleDown, encodeBudget.scale));
   const config: VideoEncoderConfig = {
     codec: VIDEO_CODEC,
     width: w,
@@ -285,11 +282,11 @@ function encodeAudio(data: AudioData): void {
 /**
  * Ahead of use (the engine's prepare, while the call is still direct): the codecs are made and configured
  * now, so the first frames of a move to the relay do not wait for their start-up (the first key frame came
- * 0.1–0.3 s later than the next ones on a busy machine). The video encoder at the size a 640×480 camera
- * starts at (encode-budget.ts: half size); a camera of another size reconfigures it.
+ * 0.1–0.3 s later than the next ones on a busy machine). The video encoder at the size an HD camera (what
+ * calls ask for) starts at (encode-budget.ts: half size); a camera of another size reconfigures it.
  */
 function warm(): void {
-  ensureVideoEncoder(640, 480);
+  ensureVideoEncoder(1280, 720);
   ensureAudioEncoder(48_000, 1);
   ensureVideoDecoder();
   ensureAudioDecoder(1);
