@@ -37,7 +37,7 @@ import type { Unsubscribe } from '../api.js';
 import type { SimplePeerConstructor } from '../platform/rtc.js';
 import type { AeadEngine } from '../crypto/aead-engine.js';
 import type { RelayChannelSocket } from '../relay/channel.js';
-import { RelayTransport } from '../session/relay-transport.js';
+import { RelayTransport, refusedRecord } from '../session/relay-transport.js';
 import { RelayMediaLink } from './relay-media/link.js';
 import type { RelayMediaEngine } from './relay-media/pipeline.js';
 import { relayMediaStats, relayMediaTag } from './relay-media/call-path.js';
@@ -781,13 +781,24 @@ export class CallImpl<S extends StreamLike = StreamLike> implements Call<S> {
       this.#warmRelay();
       return;
     }
-    this.#warmRelay();
     const sw = this.#switch!;
     const d = sw.relayLost(Date.now());
     if (d.move) {
+      this.#warmRelay();
       this.#apply(d);
       return;
     }
+    if (refusedRecord(reason)) {
+      // The relay altered, forged or replayed a sealed media record (the contact's are authenticated): with
+      // no direct media to go back to, the call ends now and both sides say why, rather than freezing until
+      // the grace below runs out and reading as a lost connection. A fresh channel would cross the same relay.
+      this.#finish('tampered', {
+        message: `the relay altered ${this.#ctx.peerName}'s call media on the way (${reason}); the call was ended`,
+        notify: 'tampered',
+      });
+      return;
+    }
+    this.#warmRelay();
     // Closed without a move: normally the other side moved back to direct or hung up, its signal on the way.
     if (this.#closeTimer !== undefined) return;
     this.#closeTimer = setTimeout(() => {

@@ -53,7 +53,7 @@ export function endMessage(code: CallEndCode, name: string): string {
     case 'timeout':
       return 'the call setup did not complete in time';
     case 'tampered':
-      return 'the call setup was altered on the way (the relay may be tampering); the call was refused';
+      return 'the call setup or its media was altered on the way (the relay may be tampering); the call was stopped';
     case 'impersonation':
       return 'the call setup was not signed by the contact; the call was refused';
     case 'connection-lost':

@@ -25,6 +25,18 @@ import { FramePipe } from '../util/frame-pipe.js';
 import { isLent, releaseLease, splitLease } from './buffer-lease.js';
 import type { FrameTransport, RecordSocket } from './transport.js';
 
+/**
+ * How a relay channel's close reason starts when a record failed to open: altered, forged or replayed on
+ * the way (AES-GCM or the counter refused it). Only the relay in the middle can do that, never the peer
+ * (whose records are authenticated), so a call ends on it as tampered, not as a lost connection.
+ */
+export const REFUSED_RECORD = 'refused a relay record';
+
+/** True when a relay channel closed because the relay altered, forged or replayed one of its records. */
+export function refusedRecord(reason: string): boolean {
+  return reason.startsWith(`${REFUSED_RECORD}:`);
+}
+
 export interface RelayTransportOptions {
   /** A relay channel, or a direct TCP connection (the same handshake and records run over both). */
   socket: RecordSocket;
@@ -380,7 +392,7 @@ export class RelayTransport extends FramePipe implements FrameTransport {
       try {
         plain = await opened;
       } catch (error) {
-        this.close(`refused a relay record: ${(error as Error).message}`);
+        this.close(`${REFUSED_RECORD}: ${(error as Error).message}`);
         return;
       }
       // Opened: the sealed bytes are read (the engine's output is a buffer of its own).

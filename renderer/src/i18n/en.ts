@@ -257,6 +257,7 @@ export const en = {
   'call.ringing': 'Ringing…',
   'call.connecting': 'Connecting…',
   'call.cannotConnect': 'Cannot connect: {why}',
+  'call.dropped': 'Call dropped: {why}',
   'call.failure.timeout': 'the call setup did not complete in time',
   'call.failure.unavailable': 'calls are not available yet',
   'call.failure.offline': 'the contact is offline',
@@ -319,7 +320,7 @@ export const en = {
   'call.failure.ice-failed': 'no network path between you, not even through the TURN server',
   'call.failure.dtls-failed': 'the encrypted media connection did not start',
   'call.failure.tampered':
-    'the call’s signed, sealed setup was altered on the way (the relay may be tampering), so the call was refused',
+    'the call’s signed, sealed setup or its sealed media was altered on the way (the relay may be tampering), so the call was stopped',
   'call.incompatible':
     '{name} called with a Parley that cannot make calls with yours: one of you needs to update Parley',
   'call.failure.impersonation': 'the call was not signed by your contact’s key, so it was refused',

@@ -131,6 +131,10 @@ export class CallUiState {
   get failure(): FailureCode | null {
     return this.#facts.failure;
   }
+  /** The call failed after it had connected: it dropped, it did not fail to connect. */
+  get dropped(): boolean {
+    return this.#facts.dropped;
+  }
   get failureDetail(): string | null {
     return this.#facts.failureDetail;
   }

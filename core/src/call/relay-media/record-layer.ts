@@ -9,6 +9,7 @@ import { resumeAeadChannel, type ChannelHandOff, type SecureChannel } from '../.
 import type { AeadEngine } from '../../crypto/aead-engine.js';
 import { MAX_RECORD_FRAME, packRecord, packedSize, RECORD_TYPE_BYTES, unpackRecord } from '../../crypto/record.js';
 import type { Logger } from '../../platform/types.js';
+import { REFUSED_RECORD } from '../../session/relay-transport.js';
 import type { CongestionOptions } from './congestion.js';
 import { MediaFlow, type MediaFlowSink } from './flow.js';
 import type { RecordLayerHandOff } from './pipeline.js';
@@ -80,7 +81,7 @@ export class MediaRecordLayer {
       try {
         plain = await opened;
       } catch (error) {
-        this.close(`refused a relay record: ${(error as Error).message}`);
+        this.close(`${REFUSED_RECORD}: ${(error as Error).message}`);
         return;
       }
       if (this.#closed) return;

@@ -35,6 +35,8 @@ export interface CallFacts {
   failure: FailureCode | null;
   /** The engine's English explanation of a failure (shown after the translated reason). */
   failureDetail: string | null;
+  /** The call failed after it had connected (it dropped), not while connecting. */
+  dropped: boolean;
   endReason: CallEndedCode | null;
 }
 
@@ -57,6 +59,7 @@ export const IDLE: Readonly<CallFacts> = Object.freeze({
   connectedAt: null,
   failure: null,
   failureDetail: null,
+  dropped: false,
   endReason: null,
 });
 
@@ -80,13 +83,14 @@ export function finished(
     endReason: why.reason ?? null,
     failure: why.failure ?? null,
     failureDetail: why.detail ?? null,
+    dropped: phase === 'failed' && f.connectedAt !== null,
   };
 }
 
 /** The finished screen put away. */
 export function dismissed(f: CallFacts): CallFacts {
   return f.phase === 'ended' || f.phase === 'failed'
-    ? { ...f, phase: 'idle', contactId: null, failure: null, failureDetail: null, endReason: null }
+    ? { ...f, phase: 'idle', contactId: null, failure: null, failureDetail: null, dropped: false, endReason: null }
     : f;
 }
 

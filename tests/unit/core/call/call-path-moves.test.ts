@@ -170,6 +170,9 @@ class FakePeer {
   }
 }
 
+/** What a hostile relay does to the channel payloads it forwards (null: forwards them as they are). */
+let relayAlters: ((payload: Uint8Array) => Uint8Array[]) | null = null;
+
 /** An in-memory relay: channels pair when both sides open the same tag. */
 class MemoryHost implements ChannelHost {
   other!: MemoryHost;
@@ -177,7 +180,7 @@ class MemoryHost implements ChannelHost {
   bufferedAmount = 0;
   sendFrame(_channel: number, payload: Uint8Array): void {
     const p = payload.slice();
-    setImmediate(() => this.other.socket.deliver(p));
+    for (const out of relayAlters ? relayAlters(p) : [p]) setImmediate(() => this.other.socket.deliver(out));
   }
   sendFramed(channel: number, frame: Uint8Array): void {
     this.sendFrame(channel, frame.subarray(CHANNEL_HEADER_BYTES));
@@ -652,6 +655,44 @@ describe('a call moving between direct and the relay', () => {
     await when(callB, () => callB.state === 'ended', 'ended');
     expect(callB.end?.code).toBe('remote-hangup');
   }, 30_000);
+
+  for (const how of ['replays', 'alters'] as const)
+    it(`a relay that ${how} a sealed media record: refused, and the call ends on both sides as tampered, not later as a lost connection`, async () => {
+      const { callA, callB } = await ring({ closeGraceMs: 10_000 }, true);
+      await callB.accept(new FakeStream('bob-local'));
+      await when(callA, () => callA.remoteStream?.id === 'relay-0' && callB.remoteStream?.id === 'relay-0', 'relay');
+      // The next record either way (the flows' feedback goes every 100 ms): sent again after the one after
+      // it, or with one bit flipped.
+      let kept: Uint8Array | null = null;
+      let done = false;
+      relayAlters = (p) => {
+        if (done) return [p];
+        if (how === 'alters') {
+          done = true;
+          const forged = p.slice();
+          forged[forged.length >> 1]! ^= 1;
+          return [forged];
+        }
+        if (kept === null) {
+          kept = p;
+          return [p];
+        }
+        done = true;
+        return [p, kept];
+      };
+      try {
+        // Within the bound, 5 s: the grace a closed relay channel otherwise gets (10 s here) has not run out.
+        await when(callA, () => callA.state !== 'active' && callB.state !== 'active', 'both ended', 5_000);
+        const ends = [callA.end, callB.end];
+        for (const end of ends) expect(end?.code).toBe('tampered');
+        // The side that refused the record says what the relay did; the other side reports it from there.
+        const here = ends.find((e) => e?.remote === false)!;
+        expect(here.message).toMatch(/the relay altered .* call media on the way \(refused a relay record: /);
+        expect(ends.find((e) => e?.remote === true)?.message).toMatch(/altered on the way .*reported by/);
+      } finally {
+        relayAlters = null;
+      }
+    });
 
   it(
     'a direct connection that was lost is tried again by the caller while the relay carries the call, and the call moves back once it connects',

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStats } from '../../../../core/src/call/types.js';
 import { CallDevices, type MediaAccess } from '../../../../renderer/src/state/call/devices.svelte.js';
-import { IDLE, reduceCallEvent, type CallFacts } from '../../../../renderer/src/state/call/reducer.js';
+import { dismissed, IDLE, reduceCallEvent, type CallFacts } from '../../../../renderer/src/state/call/reducer.js';
 import { CallStatsMonitor, type Ticker } from '../../../../renderer/src/state/call/stats.svelte.js';
 import { CallUiState, ENDED_SCREEN_MS, type CallControl } from '../../../../renderer/src/state/call.svelte.js';
 
@@ -94,9 +94,18 @@ describe('reduceCallEvent', () => {
     expect(
       reduceCallEvent(ringing, { type: 'failed', callId: 'c1', reason: 'no-path', message: 'x' } as never),
     ).toMatchObject({
-      facts: { phase: 'failed', failure: 'no-path', failureDetail: 'x' },
+      facts: { phase: 'failed', failure: 'no-path', failureDetail: 'x', dropped: false },
       effect: 'failed',
     });
+  });
+
+  it('a call that fails after it connected dropped (the view says so), one that never connected could not connect', () => {
+    const active = reduceCallEvent(ringing, { type: 'connected', callId: 'c1', connectedAt: 100 });
+    const lost = { type: 'failed', callId: 'c1', reason: 'connection-lost', message: 'x' } as never;
+    expect(reduceCallEvent(active.facts, lost).facts).toMatchObject({ phase: 'failed', dropped: true });
+    expect(reduceCallEvent(ringing, lost).facts).toMatchObject({ phase: 'failed', dropped: false });
+    // Put away, the next call starts clean.
+    expect(dismissed(reduceCallEvent(active.facts, lost).facts).dropped).toBe(false);
   });
 });
 
