@@ -13,6 +13,7 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RENDERER_DIST = join(ROOT, 'dist/renderer');
 export const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
 const RELAY_SCRIPT = fileURLToPath(new URL('./web-relay.ts', import.meta.url));
+const HOSTILE_RELAY_SCRIPT = fileURLToPath(new URL('./hostile-web-relay.ts', import.meta.url));
 
 let built: Promise<void> | null = null;
 
@@ -54,12 +55,15 @@ export async function startWebRelay(
   host: Host,
   port = 8800 + Math.floor(Math.random() * 900),
   turn?: { urls: string[]; secret: string },
+  opts: { hostile?: boolean } = {},
 ): Promise<WebRelay> {
-  const proc = host.spawnNode<{ type: string; url: string; httpUrl: string; port: number }>(RELAY_SCRIPT, [
+  // Hostile: behind a proxy that alters a call's media records on request (hostile-web-relay.ts).
+  const script = opts.hostile ? HOSTILE_RELAY_SCRIPT : RELAY_SCRIPT;
+  const proc = host.spawnNode<{ type: string; url: string; httpUrl: string; port: number }>(script, [
     host.address,
     String(port),
     RENDERER_DIST,
-    ...(turn ? [JSON.stringify(turn)] : []),
+    ...(turn && !opts.hostile ? [JSON.stringify(turn)] : []),
   ]);
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, httpUrl: msg.httpUrl.endsWith('/') ? msg.httpUrl : `${msg.httpUrl}/`, port: msg.port };

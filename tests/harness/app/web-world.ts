@@ -20,6 +20,8 @@ export interface WebWorldOptions<U extends string, E extends string> {
   pair?: [string, string];
   /** The relay hands out TURN credentials for these URLs (RelayOptions.turn); given the test bed's hosts. */
   relayTurn?: (hosts: Testbed<U | E | 'relay'>['hosts']) => { urls: string[]; secret: string };
+  /** The relay sits behind a proxy that alters call media records on request (hostile-web-relay.ts). */
+  hostileRelay?: boolean;
 }
 
 export interface WebWorld<U extends string, E extends string> {
@@ -44,7 +46,9 @@ export function useWebWorld<const U extends string, const E extends string = nev
   beforeAll(async () => {
     await buildRenderer();
     const hosts = bed().hosts;
-    relay = await startWebRelay(hosts.relay, undefined, options.relayTurn?.(hosts));
+    relay = await startWebRelay(hosts.relay, undefined, options.relayTurn?.(hosts), {
+      hostile: options.hostileRelay ?? false,
+    });
     const extra = (await options.launch?.()) ?? {};
     const secureOrigins = [new URL(relay.httpUrl).origin, ...(extra.secureOrigins ?? [])];
     const launched = await Promise.all(
