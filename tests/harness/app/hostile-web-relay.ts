@@ -7,7 +7,8 @@
 // argv: <listen address> <port> <static dir>. Reports over IPC: { type: 'listening', url, httpUrl, port },
 // { type: 'tampered', how, channel }.
 import { createServer, request } from 'node:http';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { bridgeWebSockets } from '../ws-bridge.js';
 import { silentLogger, startRelay } from '../../../signaling/server/index.js';
 
 type How = 'replay' | 'forge';
@@ -52,18 +53,9 @@ server.on('upgrade', (req, socket, head) => {
       headers: { host: req.headers.host ?? publicHost },
       ...(req.headers.origin ? { origin: req.headers.origin } : {}),
     });
-    const early: Array<{ data: RawData; binary: boolean }> = [];
-    client.on('message', (data, binary) => {
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
-      else early.push({ data, binary });
-    });
-    upstream.on('open', () => {
-      for (const m of early.splice(0)) upstream.send(m.data, { binary: m.binary });
-    });
     /** This client's media channels: records seen, and the last one (to replay). */
     const media = new Map<number, { records: number; last: Buffer | null }>();
-    upstream.on('message', (data, binary) => {
-      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+    const down = (bytes: Buffer, binary: boolean): void => {
       if (!binary) {
         const text = bytes.toString('utf8');
         const ready = /^\{"type":"channel-ready","channel":(\d+),"peer":"[^"]*","tag":"cm\./.exec(text);
@@ -94,15 +86,8 @@ server.on('upgrade', (req, socket, head) => {
         client.send(bytes, { binary: true });
       }
       m.last = Buffer.from(bytes);
-    });
-    const closeBoth = (): void => {
-      client.close();
-      upstream.close();
     };
-    client.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    client.on('error', closeBoth);
-    upstream.on('error', closeBoth);
+    bridgeWebSockets(client, upstream, { down });
   });
 });
 await new Promise<void>((resolve) => server.listen(Number(portText), address, resolve));

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { bridgeWebSockets } from '../ws-bridge.js';
 import * as relayModule from '../../../signaling/server/index.js';
 
 // RELAY_MODULE=<file URL>: another build's relay (e.g. a copy of main's dist/signaling/server/index.js), for
@@ -61,24 +62,16 @@ if (mode === 'honest') {
   wss.on('connection', (client) => {
     const upstream = new WebSocket(inner.url, { perMessageDeflate: false });
     let clientId: string | null = null;
-    const pendingUp: Array<{ data: RawData; binary: boolean }> = [];
     const toText = (d: RawData): string =>
       (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
-    upstream.on('open', () => {
-      for (const p of pendingUp.splice(0)) upstream.send(p.data, { binary: p.binary });
-    });
-    client.on('message', (data, binary) => {
-      let out: RawData | string = data;
-      if (!binary && swap && clientId === swap.target) out = toText(data).split(swap.victim).join(swap.impostor);
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(out, { binary });
-      else pendingUp.push({ data: out as RawData, binary });
-    });
-    upstream.on('message', (data, binary) => {
+    const up = (data: RawData, binary: boolean): RawData | string =>
+      !binary && swap && clientId === swap.target ? toText(data).split(swap.victim).join(swap.impostor) : data;
+    const down = (data: Buffer, binary: boolean): void => {
       if (binary) {
         client.send(data, { binary: true });
         return;
       }
-      let text = toText(data);
+      let text = data.toString('utf8');
       const parsed = JSON.parse(text) as {
         type: string;
         id?: string;
@@ -103,15 +96,8 @@ if (mode === 'honest') {
       if (mode === 'impersonate' && swap && clientId === swap.target)
         text = text.split(swap.impostor).join(swap.victim);
       client.send(text);
-    });
-    const closeBoth = (): void => {
-      client.close();
-      upstream.close();
     };
-    client.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    client.on('error', closeBoth);
-    upstream.on('error', closeBoth);
+    bridgeWebSockets(client, upstream, { up, down });
   });
   process.send?.({ type: 'listening', port, url: `ws://${address}:${port}/ws` });
   process.on('SIGTERM', () => {

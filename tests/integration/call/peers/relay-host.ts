@@ -5,7 +5,8 @@
 // ever cross in clear, rewrites its DTLS fingerprint (what a relay would do to sit in the middle of DTLS).
 // argv[2]: JSON RelayHostArgs. Reports over IPC: { type: 'ready', url }, { type: 'tampered', count },
 // { type: 'forwarded', text }.
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { bridgeWebSockets } from '../../../harness/ws-bridge.js';
 import { silentLogger, startRelay } from '../../../../signaling/server/index.js';
 import { RelayHostArgs, type RelayHostEvent } from './protocol.js';
 
@@ -84,26 +85,12 @@ async function main(): Promise<void> {
   const proxy = new WebSocketServer({ host: args.address, port: args.port, path: '/ws' });
   proxy.on('connection', (client) => {
     const upstream = new WebSocket(relay.url, { perMessageDeflate: false });
-    const early: Array<{ data: RawData; binary: boolean }> = [];
-    client.on('message', (data, binary) => {
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
-      else early.push({ data, binary });
+    bridgeWebSockets(client, upstream, {
+      down: (data, binary) => {
+        if (binary) client.send(data, { binary: true });
+        else client.send(rewrite(data.toString('utf8')));
+      },
     });
-    upstream.on('open', () => {
-      for (const m of early.splice(0)) upstream.send(m.data, { binary: m.binary });
-    });
-    upstream.on('message', (data, binary) => {
-      if (binary) client.send(data, { binary: true });
-      else client.send(rewrite(Buffer.from(data as Buffer).toString('utf8')));
-    });
-    const closeBoth = (): void => {
-      client.close();
-      upstream.close();
-    };
-    client.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    client.on('error', closeBoth);
-    upstream.on('error', closeBoth);
   });
   await new Promise<void>((resolve) => proxy.on('listening', () => resolve()));
   process.on('SIGTERM', () => {
