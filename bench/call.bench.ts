@@ -135,22 +135,28 @@ async function sampleStats(user: AppUser, peer: string, ms: number): Promise<Sam
  * load sees every later connection.
  */
 async function recordPeerConnections(page: Page): Promise<void> {
-  // BENCH_CALL_CAMERA=WxH: every camera the app opens delivers exactly that size (a VGA webcam: 640x480).
-  const camera = /^(\d+)x(\d+)$/.exec(process.env.BENCH_CALL_CAMERA ?? '');
-  const pin = camera
-    ? `const md = navigator.mediaDevices; const gum = md.getUserMedia.bind(md);
-       md.getUserMedia = (c) => gum(c && c.video ? { ...c, video: { ...(typeof c.video === 'object' ? c.video : {}),
-         width: { exact: ${camera[1]} }, height: { exact: ${camera[2]} } } } : c);`
-    : '';
   // A string, so tsx's name-keeping helper (__name) does not end up in the page.
   await page.evaluate(`(() => {
     if (window.__pcs) return;
-    ${pin}
     window.__pcs = [];
     const Native = window.RTCPeerConnection;
     window.RTCPeerConnection = class extends Native {
       constructor(...args) { super(...args); window.__pcs.push(this); }
     };
+  })()`);
+}
+
+/** BENCH_CALL_CAMERA=WxH: every camera the page opens from now on delivers exactly that size (a VGA webcam). */
+async function pinCamera(page: Page): Promise<void> {
+  const camera = /^(\d+)x(\d+)$/.exec(process.env.BENCH_CALL_CAMERA ?? '');
+  if (!camera) return;
+  await page.evaluate(`(() => {
+    if (window.__cameraPinned) return;
+    window.__cameraPinned = true;
+    const md = navigator.mediaDevices;
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = (c) => gum(c && c.video ? { ...c, video: { ...(typeof c.video === 'object' ? c.video : {}),
+      width: { exact: ${camera[1]} }, height: { exact: ${camera[2]} } } } : c);
   })()`);
 }
 
@@ -413,7 +419,7 @@ async function main(): Promise<void> {
     const [browserA, browserB] = await Promise.all([a.launchChromium(opts), b.launchChromium(opts)]);
     const [alice, bob] = await introducedPair(browserA, browserB, relay.httpUrl, ['Alice', 'Bob']);
     await alice.openChat('Bob');
-    await Promise.all([recordPeerConnections(alice.page), recordPeerConnections(bob.page)]);
+    await Promise.all([alice, bob].flatMap((u) => [pinCamera(u.page), recordPeerConnections(u.page)]));
     if (process.env.BENCH_CALL_ONLY === 'switch') {
       // Only the mid-call switching phase (BENCH_CALL_ONLY=switch).
       log('direct call, UDP blocked and unblocked mid-call (switching)…');
@@ -496,7 +502,7 @@ async function main(): Promise<void> {
         await Promise.all(users.map((u) => u.reload()));
         await Promise.all(users.map((u) => u.waitRelayOnline()));
         if (users.includes(alice)) await alice.openChat('Bob');
-        await Promise.all(users.map((u) => recordPeerConnections(u.page)));
+        await Promise.all(users.flatMap((u) => [pinCamera(u.page), recordPeerConnections(u.page)]));
       }
       await new Promise((r) => setTimeout(r, Number(process.env.BENCH_CALL_PRE_WAIT_MS ?? 3_000)));
     }

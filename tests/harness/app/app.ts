@@ -63,7 +63,7 @@ export async function startWebRelay(
     host.address,
     String(port),
     RENDERER_DIST,
-    ...(turn && !opts.hostile ? [JSON.stringify(turn)] : []),
+    ...(turn ? [JSON.stringify(turn)] : []),
   ]);
   const msg = await proc.next((m) => m.type === 'listening', 30_000);
   return { proc, url: msg.url, httpUrl: msg.httpUrl.endsWith('/') ? msg.httpUrl : `${msg.httpUrl}/`, port: msg.port };

@@ -4,16 +4,16 @@
 // way to a client, once the channel carries media: 'replay' sends a record the client already received
 // again, 'forge' flips one bit of a record. What a relay that wants to disturb or probe a call can do to the
 // bytes it carries (it cannot read them).
-// argv: <listen address> <port> <static dir>. Reports over IPC: { type: 'listening', url, httpUrl, port },
+// argv: <listen address> <port> <static dir> [JSON RelayOptions.turn], as web-relay.ts. Reports over IPC: { type: 'listening', url, httpUrl, port },
 // { type: 'tampered', how, channel }.
 import { createServer, request } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { bridgeWebSockets } from '../ws-bridge.js';
-import { silentLogger, startRelay } from '../../../signaling/server/index.js';
+import { silentLogger, startRelay, type RelayOptions } from '../../../signaling/server/index.js';
 
 type How = 'replay' | 'forge';
 
-const [address = '0.0.0.0', portText = '0', staticDir] = process.argv.slice(2);
+const [address = '0.0.0.0', portText = '0', staticDir, turnJson] = process.argv.slice(2);
 if (!staticDir) throw new Error('usage: hostile-web-relay <address> <port> <static dir>');
 const publicHost = `${address}:${portText}`;
 /** Records a media channel carries before one is altered: its key agreement is long done by then. */
@@ -26,6 +26,7 @@ const relay = await startRelay({
   insecureHttp: true,
   acceptHosts: [publicHost],
   logger: silentLogger,
+  ...(turnJson ? { turn: JSON.parse(turnJson) as NonNullable<RelayOptions['turn']> } : {}),
 });
 
 let pending: How | null = null;
@@ -85,7 +86,7 @@ server.on('upgrade', (req, socket, head) => {
       } else {
         client.send(bytes, { binary: true });
       }
-      m.last = Buffer.from(bytes);
+      m.last = bytes; // a message's own buffer (ws does not reuse it)
     };
     bridgeWebSockets(client, upstream, { down });
   });

@@ -10,7 +10,7 @@
 
 /** The largest picture the relay path encodes, in pixels (640×360). */
 export const RELAY_MAX_PIXELS = 640 * 360;
-/** Neither side larger than these (a portrait camera stays within the same box turned). */
+/** Neither side longer than 640 (a very wide or very tall camera's picture stays within the budget's scale). */
 export const RELAY_MAX_WIDTH = 640;
 export const RELAY_MAX_HEIGHT = 640;
 
